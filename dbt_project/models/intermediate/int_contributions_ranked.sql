@@ -1,0 +1,28 @@
+-- Contributions rows with supersede status: per regency and period, the latest delivery wins (received time,
+-- then load id); a file spanning several months supersedes period by period. Superseded rows stay for audit.
+with
+
+payments as (
+    select * from {{ ref('stg_contributions__payments') }}
+),
+
+latest as (
+    select
+        regency_code,
+        period_month,
+        load_id,
+        row_number() over (
+            partition by regency_code, period_month order by max(received_at) desc, load_id desc
+        ) as pick
+    from payments
+    group by regency_code, period_month, load_id
+)
+
+select
+    p.*,
+    l.pick = 1 as is_current
+from payments as p
+inner join latest as l
+    on l.regency_code = p.regency_code
+    and l.period_month = p.period_month
+    and l.load_id = p.load_id

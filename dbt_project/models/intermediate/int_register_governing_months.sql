@@ -1,0 +1,30 @@
+-- One row per regency and month: the register delivery that governs it (domain.md): the most recently received
+-- accepted delivery whose period is <= the month (received time, then load id). No row = no data (NULL).
+with
+
+regency_months as (
+    select * from {{ ref('int_regency_months') }}
+),
+
+deliveries as (
+    select * from {{ ref('int_register_deliveries_ranked') }}
+),
+
+candidates as (
+    select
+        rm.regency_code,
+        rm.month_start,
+        d.load_id,
+        d.delivery_period,
+        row_number() over (
+            partition by rm.regency_code, rm.month_start order by d.received_at desc, d.load_id desc
+        ) as pick
+    from regency_months as rm
+    inner join deliveries as d
+        on d.regency_code = rm.regency_code
+        and d.delivery_period <= rm.month_start
+)
+
+select regency_code, month_start, load_id as governing_load_id, delivery_period as governing_period
+from candidates
+where pick = 1

@@ -1,0 +1,3 @@
+from cakupan.cli import main
+
+main()

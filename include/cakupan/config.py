@@ -1,0 +1,167 @@
+"""Regency, rate and sector configuration (YAML under CAKUPAN_CONFIG); errors name the file and the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from cakupan.contracts import SOURCES, all_contracts
+from cakupan.regions import fold_name, regencies
+
+
+class ConfigError(ValueError):
+    """A configuration file is wrong; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Regency:
+    code: str
+    name: str
+    aliases: tuple[str, ...]
+    inbox: str
+    default_funding_source: str | None
+    branch: str | None
+    header_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    skip_sheets: tuple[str, ...] = ()
+    path: Path | None = None
+
+
+def _load_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def load_regency(path: Path) -> Regency:
+    """Load one regency file and check every key."""
+    data = _load_yaml(path)
+    code = str(data.get("code", "")).strip()
+    if not code:
+        raise ConfigError(f"{path}: key 'code' is missing (a Kemendagri regency code like \"73.72\")")
+    if code not in regencies():
+        raise ConfigError(f"{path}: key 'code' = {code!r} is not a Kemendagri regency code")
+    aliases = data.get("aliases") or []
+    if not isinstance(aliases, list):
+        raise ConfigError(f"{path}: key 'aliases' must be a list of names")
+    overrides = data.get("header_overrides") or {}
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{path}: key 'header_overrides' must map a source to {{header: column}}")
+    contracts = all_contracts()
+    for source, mapping in overrides.items():
+        if source not in SOURCES:
+            raise ConfigError(f"{path}: key 'header_overrides.{source}' is not a source ({', '.join(SOURCES)})")
+        for header, canonical in (mapping or {}).items():
+            if canonical not in contracts[source].names:
+                raise ConfigError(f"{path}: key 'header_overrides.{source}.{header}' names unknown column {canonical!r}")
+    fs = data.get("default_funding_source")
+    if fs is not None:
+        from cakupan.parsing import ParseError, parse_funding_source
+        try:
+            fs = parse_funding_source(fs)
+        except ParseError:
+            raise ConfigError(f"{path}: key 'default_funding_source' = {fs!r} is not a funding source") from None
+    sheet_rules = data.get("sheet_rules") or {}
+    return Regency(
+        code=code, name=str(data.get("name") or regencies()[code][1]), aliases=tuple(str(a) for a in aliases),
+        inbox=str(data.get("inbox") or code), default_funding_source=fs, branch=data.get("branch"),
+        header_overrides={k: dict(v or {}) for k, v in overrides.items()},
+        skip_sheets=tuple(sheet_rules.get("skip") or ()), path=path,
+    )
+
+
+def load_regencies(config_dir: Path) -> dict[str, Regency]:
+    """Load every config/regencies/*.yml, keyed by code."""
+    folder = Path(config_dir) / "regencies"
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: the folder of regency files does not exist (CAKUPAN_CONFIG={config_dir})")
+    out: dict[str, Regency] = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        r = load_regency(path)
+        if r.code in out:
+            raise ConfigError(f"{path}: key 'code' = {r.code!r} is already configured in {out[r.code].path}")
+        out[r.code] = r
+    return out
+
+
+def alias_index(regs: dict[str, Regency]) -> dict[str, str]:
+    """Map every folded configured alias and name to its regency code."""
+    idx: dict[str, str] = {}
+    for r in regs.values():
+        for a in (r.name, *r.aliases):
+            idx[fold_name(a)] = r.code
+    return idx
+
+
+@dataclass(frozen=True)
+class Rate:
+    program: str
+    segment: str
+    valid_from: dt.date
+    valid_to: dt.date | None
+    monthly_amount: int
+
+
+def load_rates(config_dir: Path) -> list[Rate]:
+    """Load config/rates.yml."""
+    path = Path(config_dir) / "rates.yml"
+    data = _load_yaml(path)
+    out = []
+    for i, r in enumerate(data.get("rates") or []):
+        try:
+            out.append(Rate(str(r["program"]), str(r["segment"]), _date(r["valid_from"]),
+                            _date(r["valid_to"]) if r.get("valid_to") else None, int(r["monthly_amount"])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"{path}: key 'rates[{i}]' is incomplete or wrong ({exc})") from None
+    return out
+
+
+def _date(v) -> dt.date:
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+
+
+@dataclass(frozen=True)
+class Sector:
+    code: str
+    name: str
+    keywords: tuple[str, ...]
+
+
+@cache
+def _load_sectors_cached(path: str, mtime: float) -> tuple[tuple[Sector, ...], str]:
+    p = Path(path)
+    data = _load_yaml(p)
+    sectors = []
+    for i, s in enumerate(data.get("sectors") or []):
+        if "code" not in s:
+            raise ConfigError(f"{p}: key 'sectors[{i}].code' is missing")
+        sectors.append(Sector(s["code"], s.get("name", s["code"]), tuple(k.lower() for k in s.get("keywords") or ())))
+    default = data.get("default", "lainnya")
+    if default not in {s.code for s in sectors}:
+        raise ConfigError(f"{p}: key 'default' = {default!r} is not one of the sectors")
+    return tuple(sectors), default
+
+
+def load_sectors(config_dir: Path) -> tuple[tuple[Sector, ...], str]:
+    """Load config/sectors.yml: the sectors in priority order and the default."""
+    p = Path(config_dir) / "sectors.yml"
+    return _load_sectors_cached(str(p), p.stat().st_mtime)
+
+
+def sector_of(occupation: str | None, sectors: tuple[Sector, ...], default: str) -> str:
+    """Map a free-text occupation to a sector: the first sector with a keyword as a whole word or phrase."""
+    if not occupation:
+        return default
+    text = " " + re.sub(r"[^a-z0-9]+", " ", occupation.lower()).strip() + " "
+    for s in sectors:
+        if any(f" {k} " in text for k in s.keywords):
+            return s.code
+    return default

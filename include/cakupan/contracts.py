@@ -1,0 +1,126 @@
+"""Source contracts (one YAML per source) and the reason-code registry, loaded once and shared by every tool."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from cakupan.settings import CONTRACTS_DIR
+
+SOURCES = ("register", "contributions", "claims", "city_report")
+COLUMN_TYPES = {
+    "nik", "text", "birth_date", "sex", "regency", "kpj", "programs", "program", "date", "month", "money",
+    "count", "funding_source",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    required: bool
+    aliases: tuple[str, ...]
+    personal: bool = False
+
+
+@dataclass(frozen=True)
+class Contract:
+    source: str
+    description: str
+    grain: str
+    columns: tuple[Column, ...]
+    period_from: tuple[str, ...]
+    regency_from: tuple[str, ...]
+    one_of: tuple[tuple[str, ...], ...] = ()
+
+    def column(self, name: str) -> Column:
+        """Return the column called name."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.source} has no column {name!r}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    def alias_map(self, overrides: dict[str, str] | None = None) -> dict[str, str]:
+        """Map each normalised header text to its canonical column (overrides from regency config win)."""
+        out: dict[str, str] = {}
+        for c in self.columns:
+            out[normalise_header(c.name)] = c.name
+            for a in c.aliases:
+                out[normalise_header(a)] = c.name
+        for header, canonical in (overrides or {}).items():
+            out[normalise_header(header)] = canonical
+        return out
+
+
+def normalise_header(text: object) -> str:
+    """Fold a header cell case-, space-, accent- and punctuation-insensitively."""
+    s = unicodedata.normalize("NFKD", str(text or "")).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+class ContractError(ValueError):
+    """A contract file is malformed; the message names the file and key."""
+
+
+@cache
+def load_contract(source: str) -> Contract:
+    """Load and check the contract of one source."""
+    path = CONTRACTS_DIR / f"{source}.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    cols = []
+    for i, c in enumerate(data.get("columns") or []):
+        if c.get("type") not in COLUMN_TYPES:
+            raise ContractError(f"{path}: columns[{i}].type {c.get('type')!r} is not one of {sorted(COLUMN_TYPES)}")
+        cols.append(Column(c["name"], c["type"], bool(c.get("required")), tuple(c.get("aliases") or ()),
+                           bool(c.get("personal"))))
+    return Contract(
+        source=data["source"], description=data["description"], grain=data["grain"], columns=tuple(cols),
+        period_from=tuple(data.get("period_from") or ()), regency_from=tuple(data.get("regency_from") or ()),
+        one_of=tuple(tuple(g) for g in data.get("one_of") or ()),
+    )
+
+
+def all_contracts() -> dict[str, Contract]:
+    """Return every source's contract."""
+    return {s: load_contract(s) for s in SOURCES}
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    level: str
+    message: str
+
+    def render(self, column: str | None = None, value: object = None) -> str:
+        """Fill the plain-words message."""
+        shown = "" if value is None else str(value)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return self.message.format(column=column or "", value=shown)
+
+
+@cache
+def reasons() -> dict[str, Reason]:
+    """Return the reason-code registry."""
+    data = yaml.safe_load((CONTRACTS_DIR / "reasons.yml").read_text(encoding="utf-8"))
+    return {code: Reason(code, v["level"], v["message"]) for code, v in data.items()}
+
+
+def reason(code: str) -> Reason:
+    """Return one registered reason; an unregistered code is a programming error."""
+    try:
+        return reasons()[code]
+    except KeyError:
+        raise KeyError(f"reason code {code!r} is not in contracts/reasons.yml") from None

@@ -1,0 +1,152 @@
+"""The pipeline's steps, each importable without Airflow: the CLI and the DAG tasks call these and nothing else.
+
+ingest → prepare (config + narrative facts into the warehouse) → build (dbt) → gate + publish → report.
+Every step opens the work warehouse itself and closes it before returning: one writer at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from cakupan import publish as pub
+from cakupan.ingest import LoadResult, ingest_paths
+from cakupan.quality import GateResult, record_results, run_gate
+from cakupan.refdata import sync_config
+from cakupan.settings import Settings
+from cakupan.transform import dbt_vars, run_dbt
+from cakupan.warehouse import connect_work
+
+log = logging.getLogger("cakupan.pipeline")
+
+NARRATIVE_SUFFIXES = {".txt", ".html", ".htm"}
+
+
+def new_run_id(prefix: str = "cli") -> str:
+    """Return a run id for runs not started by Airflow."""
+    return f"{prefix}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
+
+
+def start_run(settings: Settings, run_id: str, period_from: str | None = None, period_to: str | None = None) -> None:
+    """Record the run in audit.runs."""
+    with connect_work(settings) as con:
+        con.execute("delete from audit.runs where run_id = ?", [run_id])
+        con.execute("insert into audit.runs values (?, now(), null, 'running', ?, ?, null)",
+                    [run_id, _month(period_from), _month(period_to)])
+
+
+def finish_run(settings: Settings, run_id: str, status: str, message: str | None = None) -> None:
+    """Close the run's audit.runs row."""
+    with connect_work(settings) as con:
+        con.execute("update audit.runs set finished_at = now(), status = ?, message = ? where run_id = ?",
+                    [status, message, run_id])
+
+
+def _month(v: str | None) -> dt.date | None:
+    if not v:
+        return None
+    return dt.date.fromisoformat(str(v)[:7] + "-01")
+
+
+def ingest(settings: Settings, run_id: str, paths: list[Path] | None = None) -> list[LoadResult]:
+    """Load the given files, or every new file in the configured inboxes (structured sources only)."""
+    if paths is None:
+        return ingest_paths(settings, None, run_id=run_id)
+    structured = [p for p in paths if Path(p).suffix.lower() not in NARRATIVE_SUFFIXES]
+    return ingest_paths(settings, structured, run_id=run_id)
+
+
+def narrative_files(settings: Settings) -> list[Path]:
+    """Every narrative report (TXT/HTML) anywhere under the inbox."""
+    if not settings.inbox.is_dir():
+        return []
+    return sorted(p for p in settings.inbox.rglob("*") if p.is_file() and p.suffix.lower() in NARRATIVE_SUFFIXES)
+
+
+def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int:
+    """Extract facts from every narrative report in the inbox, apply the review file, replace raw.report_facts."""
+    from cakupan.reports import facts_for_warehouse
+
+    rows = facts_for_warehouse(narrative_files(settings), settings.config_dir)
+    con.execute("delete from raw.report_facts")
+    cols = ["fact_id", "source_file", "regency_code", "event_date", "event_kind", "fact_kind", "segment", "role",
+            "value", "value_text", "unit", "effective_month", "sentence", "start", "end", "confidence", "status",
+            "reviewed_by", "reviewed_at", "review_why"]
+    if rows:
+        con.executemany(
+            f"insert into raw.report_facts ({', '.join(chr(34) + c + chr(34) for c in cols)}, extracted_at) "
+            f"values ({', '.join('?' for _ in cols)}, now())",
+            [[r.get(c) for c in cols] for r in rows])
+    return len(rows)
+
+
+def prepare(settings: Settings) -> int:
+    """Copy configuration into reference.* and narrative facts into raw.report_facts; return the fact count."""
+    with connect_work(settings) as con:
+        sync_config(con, settings)
+        return load_report_facts(settings, con)
+
+
+def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
+          full_refresh: bool = False) -> None:
+    """Run `dbt build` (models + tests) into the work warehouse."""
+    args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
+
+
+@dataclass
+class PublishOutcome:
+    run_id: str
+    published: bool
+    gate: GateResult
+    candidate: Path
+    message: str
+    published_sha256: str | None = None
+
+
+def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
+    """Export the candidate, run the GX gate on it, and publish atomically only if no error check failed."""
+    candidate = pub.export_candidate(settings, run_id)
+    cand_sha = pub.sha256_file(candidate)
+    previous = settings.published_db if settings.published_db.exists() else None
+    with connect_work(settings) as con:
+        gate = run_gate(candidate, con, run_id, previous=previous, docs_dir=settings.reports_dir / "gx")
+        record_results(con, gate)
+        loads = pub.input_loads(con)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if not gate.success:
+        msg = "gate failed: " + "; ".join(f"{r.table_name} {r.expectation}" for r in gate.errors[:10])
+        with connect_work(settings) as con:
+            con.execute("insert into audit.publishes values (?, ?, 'blocked', ?, null, ?, false, ?, ?, ?)",
+                        [run_id, now, cand_sha, loads, len(gate.errors), len(gate.warnings), msg])
+        log.error("%s; the published file is unchanged; candidate kept at %s", msg, candidate)
+        return PublishOutcome(run_id, False, gate, candidate, msg)
+    row = (run_id, now, "published", cand_sha, None, loads, True, 0, len(gate.warnings),
+           f"{len(gate.results)} checks, {len(gate.warnings)} warnings")
+    pub.append_gate_results(candidate, gate, row)
+    sha = pub.swap_in(settings, candidate, run_id)
+    with connect_work(settings) as con:
+        con.execute("insert into audit.publishes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [row[0], row[1], row[2], row[3], sha, *row[5:]])
+    return PublishOutcome(run_id, True, gate, settings.published_db, row[-1], sha)
+
+
+def run_all(settings: Settings, run_id: str | None = None, period_from: str | None = None,
+            period_to: str | None = None) -> PublishOutcome:
+    """Ingest, prepare, build, gate and publish in one process (the CLI's `cakupan run`)."""
+    run_id = run_id or new_run_id()
+    start_run(settings, run_id, period_from, period_to)
+    try:
+        ingest(settings, run_id)
+        prepare(settings)
+        build(settings, period_from, period_to)
+        outcome = gate_and_publish(settings, run_id)
+    except Exception as exc:
+        finish_run(settings, run_id, "failed", str(exc)[:1000])
+        raise
+    finish_run(settings, run_id, "published" if outcome.published else "blocked", outcome.message)
+    return outcome

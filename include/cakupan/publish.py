@@ -1,0 +1,167 @@
+"""Publish: copy the published set into a candidate file, gate it, and atomically rename it over the old one.
+
+Readers (BI, the auditor report) open `published/cakupan.duckdb` read-only. A publish never writes that file in
+place: it writes `published/next-<run_id>.duckdb`, closes and fsyncs it, keeps a copy of the old file in
+`published/history/<run_id>.duckdb` (last N), then `os.replace()`s the candidate over the published path — one
+rename, so a reader sees the old file or the new one, never a mix. A failed gate leaves the published file
+byte-for-byte unchanged and keeps the candidate for inspection.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from cakupan.settings import Settings
+
+log = logging.getLogger("cakupan.publish")
+
+PUBLISHED_MARTS = ("mart_coverage_monthly", "mart_promise_vs_delivery", "mart_claims_summary", "mart_load_quality",
+                   "mart_lineage")
+# audit tables copied into the published file: none of them holds a NIK, a name or raw cells
+AUDIT_EXPORTS = {
+    "loads_published": "select load_id, run_id, source, regency_code, period as period_month, file_name, "
+                       "source_file, file_sha256, received_at, finished_at, status, rows_in, rows_loaded, "
+                       "rows_quarantined, notes_skipped, error_code, error_message, duplicate_of from work.audit.loads",
+    "quarantine_rows": "select load_id, source, source_file, sheet, source_row, regency_code, reason_code, "
+                       "column_name, message, participant_key from work.quarantine.rows",
+    "load_findings": "select * from work.audit.load_findings",
+    "checks": "select * from work.audit.checks",
+    "publishes": "select * from work.audit.publishes",
+    "runs": "select * from work.audit.runs",
+    "task_failures": "select * from work.audit.task_failures",
+    "configured_regencies": "select * from work.reference.configured_regencies",
+}
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the published file is unchanged."""
+
+
+@dataclass
+class PublishResult:
+    run_id: str
+    status: str
+    candidate: Path
+    candidate_sha256: str | None
+    published_sha256: str | None
+    message: str
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def published_tables(work_con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Return the marts tagged `published` that exist in the work warehouse."""
+    have = {t for (t,) in work_con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
+    extra = sorted(t for t in have if t.startswith("mart_") and t not in PUBLISHED_MARTS)
+    return [t for t in PUBLISHED_MARTS if t in have] + extra
+
+
+def export_candidate(settings: Settings, run_id: str, work_path: Path | None = None) -> Path:
+    """Write the published set (marts + pseudonymised audit tables) into a fresh candidate file."""
+    settings.ensure_dirs()
+    candidate = settings.candidate_db(run_id)
+    for p in (candidate, candidate.with_suffix(".duckdb.wal")):
+        if p.exists():
+            p.unlink()
+    work = work_path or settings.work_db
+    con = duckdb.connect(str(candidate))
+    try:
+        con.execute(f"attach '{work}' as work (read_only)")
+        con.execute("create schema marts; create schema audit")
+        tables = [t for (t,) in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'work' "
+            "and table_schema = 'marts'").fetchall()]
+        for t in [t for t in PUBLISHED_MARTS if t in tables] + sorted(
+                t for t in tables if t.startswith("mart_") and t not in PUBLISHED_MARTS):
+            con.execute(f"create table marts.{t} as select * from work.marts.{t}")
+        for name, sql in AUDIT_EXPORTS.items():
+            con.execute(f"create table audit.{name} as {sql}")
+        con.execute("detach work")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    _fsync(candidate)
+    return candidate
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def append_gate_results(candidate: Path, gate, publish_row: tuple) -> None:
+    """Add this run's check results and publish record to the candidate's audit tables (marts untouched)."""
+    con = duckdb.connect(str(candidate))
+    try:
+        con.execute("delete from audit.checks where run_id = ?", [gate.run_id])
+        rows = [(r.run_id, r.suite, r.expectation, r.expectation_type, r.table_name, r.column_name, r.severity,
+                 r.success, r.observed_value, r.unexpected_count, r.unexpected_sample, r.details, r.checked_at)
+                for r in gate.results]
+        if rows:
+            con.executemany("insert into audit.checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute("insert into audit.publishes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(publish_row))
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    _fsync(candidate)
+
+
+def swap_in(settings: Settings, candidate: Path, run_id: str) -> str:
+    """Keep the old published file in history, then rename the candidate over it (atomic); return its sha256."""
+    published = settings.published_db
+    settings.history_dir.mkdir(parents=True, exist_ok=True)
+    if published.exists():
+        keep = settings.history_dir / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{run_id_safe(run_id)}.duckdb"
+        try:
+            os.link(published, keep)
+        except OSError:
+            shutil.copy2(published, keep)
+    os.replace(candidate, published)
+    _fsync(published)
+    prune_history(settings)
+    return sha256_file(published)
+
+
+def run_id_safe(run_id: str) -> str:
+    """File-name-safe run id."""
+    from cakupan.settings import safe_id
+
+    return safe_id(run_id)
+
+
+def prune_history(settings: Settings) -> None:
+    """Keep the newest N history files."""
+    files = sorted(settings.history_dir.glob("*.duckdb"))
+    for old in files[: max(0, len(files) - settings.history_keep)]:
+        old.unlink()
+
+
+def input_loads(work_con: duckdb.DuckDBPyConnection) -> str:
+    """Return the load ids that fed this build, as text for the publish record."""
+    ids = [str(i) for (i,) in work_con.execute(
+        "select load_id from audit.loads where status = 'loaded' order by load_id").fetchall()]
+    return ",".join(ids)

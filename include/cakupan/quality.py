@@ -1,0 +1,346 @@
+"""The quality gate: Great Expectations suites (defined here, in code) run on the candidate before publish.
+
+Suites come from two places, kept here and nowhere else:
+- the source contracts (raw suite: required fields present, NIK shape, dates in range), generated per contract;
+- business rules on the marts (counts non-negative, protected <= enrolled, paid <= billed within tolerance,
+  every configured regency present for every loaded period, promised present where an accepted MoU exists,
+  row counts within a tolerance of the previous publish, freshness of the newest period).
+Each expectation carries a severity in its meta: `error` blocks the publish, `warn` is only reported.
+On DuckDB, GX validates pandas batches read from the candidate file (GX's SQL datasource is broken on DuckDB).
+No NIK or name ever enters a GX batch: raw checks run on derived booleans and pseudonyms.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from cakupan.contracts import all_contracts
+
+log = logging.getLogger("cakupan.quality")
+
+PAID_TOLERANCE = 0.01          # paid may exceed billed by 1% (rounding, late fees) before it is flagged
+ROWCOUNT_TOLERANCE = 0.5       # a mart may shrink by at most half against the previous publish
+FRESHNESS_MONTHS = 18          # the newest period must be at most this old (warn)
+
+
+@dataclass
+class Check:
+    suite: str
+    table: str
+    expectation: object           # a gx.expectations.* instance
+    severity: str = "error"
+    name: str = ""
+
+
+@dataclass
+class CheckResult:
+    run_id: str
+    suite: str
+    expectation: str
+    expectation_type: str
+    table_name: str
+    column_name: str | None
+    severity: str
+    success: bool
+    observed_value: str | None
+    unexpected_count: int | None
+    unexpected_sample: str | None
+    details: str | None = None
+    checked_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+
+
+@dataclass
+class GateResult:
+    run_id: str
+    results: list[CheckResult]
+    docs_index: Path | None = None
+
+    @property
+    def errors(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity == "error"]
+
+    @property
+    def warnings(self) -> list[CheckResult]:
+        return [r for r in self.results if not r.success and r.severity == "warn"]
+
+    @property
+    def success(self) -> bool:
+        return not self.errors
+
+
+class GateFailed(RuntimeError):
+    """At least one error-severity expectation failed: nothing was published."""
+
+
+def _gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    import great_expectations as gx
+
+    return gx
+
+
+# ------------------------------------------------------------------------------------------ suites ---------
+def raw_checks() -> list[Check]:
+    """Generate the raw suite from the source contracts (required fields, NIK shape, dates in range)."""
+    gx = _gx()
+    E = gx.expectations
+    out: list[Check] = []
+    for contract in all_contracts().values():
+        t = f"raw.{contract.source}"
+        for c in contract.columns:
+            if c.name in ("period",):
+                continue
+            if c.type == "nik":
+                out.append(Check("raw", t, E.ExpectColumnValuesToBeInSet(column="nik_is_valid_shape", value_set=[True],
+                                                                        mostly=1.0), "error", f"{c.name} shape"))
+                continue
+            if c.required and c.name not in ("regency",):
+                out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column=c.name), "error",
+                                 f"{c.name} required"))
+            if c.type in ("date",):
+                out.append(Check("raw", t, E.ExpectColumnValuesToBeBetween(
+                    column=c.name, min_value="1950-01-01", max_value="2100-12-31"), "error", f"{c.name} in range"))
+            if c.type in ("money", "count"):
+                out.append(Check("raw", t, E.ExpectColumnValuesToBeBetween(column=c.name, min_value=0), "error",
+                                 f"{c.name} non-negative"))
+        out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column="source_row"), "error", "lineage row"))
+        out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column="load_id"), "error", "lineage load"))
+    return out
+
+
+def mart_checks(previous_counts: dict[str, int]) -> list[Check]:
+    """The business rules on the published marts."""
+    gx = _gx()
+    E = gx.expectations
+    cov = "marts.mart_coverage_monthly"
+    checks = [
+        Check("marts", cov, E.ExpectTableRowCountToBeBetween(min_value=1), "error", "coverage not empty"),
+        Check("marts", cov, E.ExpectCompoundColumnsToBeUnique(column_list=["regency_code", "month_start"]), "error",
+              "one row per regency and month"),
+        Check("marts", cov, E.ExpectColumnValuesToNotBeNull(column="regency_code"), "error", "regency present"),
+    ]
+    for col in ("enrolled", "protected", "enrolled_apbd", "protected_apbd", "premium_billed", "premium_paid",
+                "participants_billed"):
+        checks.append(Check("marts", cov, E.ExpectColumnValuesToBeBetween(column=col, min_value=0), "error",
+                            f"{col} non-negative"))
+    checks += [
+        Check("marts", cov, E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="enrolled", column_B="protected", or_equal=True, ignore_row_if="either_value_is_missing"),
+            "error", "protected <= enrolled"),
+        Check("marts", cov, E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A="premium_billed_with_tolerance", column_B="premium_paid", or_equal=True,
+            ignore_row_if="either_value_is_missing"), "warn", "paid <= billed within tolerance"),
+        Check("marts", "check.regency_periods", E.ExpectColumnValuesToBeInSet(column="present", value_set=[True]),
+              "warn", "every configured regency present for every loaded period"),
+        Check("marts", "check.promises", E.ExpectColumnValuesToBeInSet(column="promised_present", value_set=[True]),
+              "error", "promised present where an accepted promise is in force"),
+        Check("marts", cov, E.ExpectColumnMaxToBeBetween(
+            column="month_start",
+            min_value=(dt.date.today() - dt.timedelta(days=31 * FRESHNESS_MONTHS)).replace(day=1).isoformat()),
+            "warn", "newest period is fresh"),
+        Check("marts", "marts.mart_lineage", E.ExpectColumnValuesToMatchRegex(
+            column="participant_key", regex=r"^[0-9a-f]{64}$"), "error", "lineage carries pseudonyms only"),
+        Check("marts", "marts.mart_load_quality", E.ExpectColumnValuesToBeInSet(
+            column="rows_balance_ok", value_set=[True]), "error", "rows in = loaded + quarantined"),
+        Check("marts", "marts.mart_promise_vs_delivery", E.ExpectColumnValuesToBeInSet(
+            column="status", value_set=["met", "behind", "no data"]), "error", "promise status closed list"),
+    ]
+    for table, prev in sorted(previous_counts.items()):
+        if prev > 0:
+            checks.append(Check("marts", table, E.ExpectTableRowCountToBeBetween(
+                min_value=int(prev * (1 - ROWCOUNT_TOLERANCE))), "warn", f"row count within tolerance of previous {prev}"))
+    return checks
+
+
+# ------------------------------------------------------------------------------------------ batches --------
+def _frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
+    if table == "marts.mart_coverage_monthly":
+        df = con.execute(f"select *, premium_billed * {1 + PAID_TOLERANCE} as premium_billed_with_tolerance "
+                         f"from {table}").df()
+    elif table == "marts.mart_load_quality":
+        df = con.execute(f"select *, (status <> 'loaded' or rows_in = rows_loaded + rows_quarantined) "
+                         f"as rows_balance_ok from {table}").df()
+    elif table == "marts.mart_lineage":
+        df = con.execute(f"select participant_key from {table} where measure = 'enrolled'").df()
+    elif table == "check.regency_periods":
+        df = con.execute("""
+            with periods as (select distinct period_month from audit.loads_published where status = 'loaded'
+                                 and period_month is not null),
+                 configured as (select regency_code from audit.configured_regencies)
+            select c.regency_code, p.period_month,
+                   exists (select 1 from marts.mart_coverage_monthly m where m.regency_code = c.regency_code
+                           and m.month_start = p.period_month) as present
+            from configured c cross join periods p""").df()
+    elif table == "check.promises":
+        df = con.execute("""
+            select m.regency_code, m.month_start, m.promised is not null as promised_present
+            from marts.mart_coverage_monthly m
+            where exists (select 1 from marts.mart_promise_vs_delivery p
+                          where p.regency_code = m.regency_code and p.role in ('total', 'target')
+                            and p.segment = 'pekerja_rentan' and p.effective_month <= m.month_start)""").df()
+    else:
+        df = con.execute(f"select * from {table}").df()
+    return _plain_types(df)
+
+
+def _plain_types(df: pd.DataFrame) -> pd.DataFrame:
+    """Make Decimal columns float and date columns ISO text, so every GX metric compares like with like."""
+    for col in df.columns:
+        s = df[col]
+        if pd.api.types.is_datetime64_any_dtype(s):
+            df[col] = s.dt.strftime("%Y-%m-%d")
+            continue
+        sample = s.dropna()
+        if len(sample) == 0:
+            continue
+        first = sample.iloc[0]
+        if type(first).__name__ == "Decimal":
+            df[col] = s.astype("float64")
+        elif isinstance(first, dt.date):
+            df[col] = s.map(lambda v: v.isoformat() if isinstance(v, dt.date) else None)
+    return df
+
+
+def raw_frame(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """Read a raw table for validation with the NIK replaced by a shape flag (no personal data in GX)."""
+    contract = all_contracts()[source]
+    cols = []
+    for c in contract.columns:
+        if c.name == "period":
+            continue
+        if c.type == "nik":
+            cols.append(f"({c.name} is null or regexp_matches({c.name}, '^[0-9]{{16}}$')) as nik_is_valid_shape")
+        elif c.personal:
+            continue
+        elif c.type in ("date",):
+            cols.append(f"strftime({c.name}, '%Y-%m-%d') as {c.name}")
+        elif c.type == "money":
+            cols.append(f"cast({c.name} as double) as {c.name}")
+        else:
+            cols.append(c.name)
+    return _plain_types(con.execute(f"select load_id, source_row, {', '.join(cols)} from raw.{source}").df())
+
+
+def _result_row(run_id: str, check: Check, r) -> CheckResult:
+    cfg = r.expectation_config
+    res = r.result or {}
+    sample = res.get("partial_unexpected_list")
+    if sample is not None:
+        sample = json.dumps([str(x) for x in sample[:10]])
+    observed = res.get("observed_value")
+    column = cfg.kwargs.get("column") or ",".join(filter(None, [cfg.kwargs.get("column_A"), cfg.kwargs.get("column_B")])) \
+        or ",".join(cfg.kwargs.get("column_list") or []) or None
+    details = None
+    if r.exception_info and r.exception_info.get("raised_exception"):
+        details = str(r.exception_info.get("exception_message"))[:500]
+    return CheckResult(run_id, check.suite, check.name or cfg.type, cfg.type, check.table, column, check.severity,
+                       bool(r.success), None if observed is None else str(observed),
+                       res.get("unexpected_count"), sample, details)
+
+
+def validate(frames: dict[str, pd.DataFrame], checks: list[Check], run_id: str,
+             docs_dir: Path | None = None) -> GateResult:
+    """Run the checks with GX on dataframe batches, one validation definition per table."""
+    gx = _gx()
+    ctx = gx.get_context(mode="ephemeral")
+    try:
+        ctx.variables.progress_bars = {"globally": False}
+    except Exception:  # older/newer config objects: progress bars are cosmetic
+        pass
+    ds = ctx.data_sources.add_pandas("candidate")
+    results: list[CheckResult] = []
+    by_table: dict[str, list[Check]] = {}
+    for c in checks:
+        by_table.setdefault(c.table, []).append(c)
+    validation_results = []
+    for i, (table, table_checks) in enumerate(sorted(by_table.items())):
+        df = frames.get(table)
+        if df is None:
+            for c in table_checks:
+                results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
+                                           c.severity, False, None, None, None, f"table {table} is missing"))
+            continue
+        asset = ds.add_dataframe_asset(f"t{i}")
+        batch_def = asset.add_batch_definition_whole_dataframe("all")
+        suite = ctx.suites.add(gx.ExpectationSuite(name=f"{table_checks[0].suite}.{table}"))
+        for c in table_checks:
+            c.expectation.meta = {**(c.expectation.meta or {}), "severity": c.severity, "check": c.name}
+            suite.add_expectation(c.expectation)
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"v{i}", data=batch_def, suite=suite))
+        res = vd.run(batch_parameters={"dataframe": df}, result_format={"result_format": "SUMMARY"})
+        validation_results.append((table, res))
+        for c, r in zip(table_checks, res.results, strict=True):
+            results.append(_result_row(run_id, c, r))
+    docs_index = write_data_docs(validation_results, docs_dir, run_id) if docs_dir else None
+    return GateResult(run_id, results, docs_index)
+
+
+def write_data_docs(validation_results, docs_dir: Path, run_id: str) -> Path:
+    """Render the validation results as GX Data Docs style HTML pages (one per suite) plus an index."""
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    out = Path(docs_dir) / run_id
+    out.mkdir(parents=True, exist_ok=True)
+    links = []
+    for table, res in validation_results:
+        name = table.replace(".", "_") + ".html"
+        try:
+            doc = ValidationResultsPageRenderer().render(res)
+            html = DefaultJinjaPageView().render(doc)
+        except Exception as exc:  # a renderer failure must not block the gate; say so in the page
+            html = f"<html><body><h1>{table}</h1><p>Data Docs rendering failed: {exc}</p></body></html>"
+        (out / name).write_text(html, encoding="utf-8")
+        links.append(f'<li><a href="{name}">{table}</a> — {"passed" if res.success else "FAILED"}</li>')
+    index = out / "index.html"
+    index.write_text(f"<html><head><meta charset='utf-8'><title>GX Data Docs {run_id}</title></head><body>"
+                     f"<h1>Great Expectations results — run {run_id}</h1><ul>{''.join(links)}</ul></body></html>",
+                     encoding="utf-8")
+    return index
+
+
+def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id: str,
+             previous: Path | None = None, docs_dir: Path | None = None) -> GateResult:
+    """Validate the candidate file (marts) and the raw zone (contracts); return every check's result."""
+    previous_counts: dict[str, int] = {}
+    if previous is not None and previous.exists():
+        with duckdb.connect(str(previous), read_only=True) as p:
+            for (t,) in p.execute("select table_schema || '.' || table_name from information_schema.tables "
+                                  "where table_schema = 'marts'").fetchall():
+                previous_counts[t] = p.execute(f"select count(*) from {t}").fetchone()[0]
+    frames: dict[str, pd.DataFrame] = {}
+    with duckdb.connect(str(candidate), read_only=True) as con:
+        tables = [t for (t,) in con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables").fetchall()]
+        for t in ("marts.mart_coverage_monthly", "marts.mart_load_quality", "marts.mart_lineage",
+                  "marts.mart_promise_vs_delivery", "check.regency_periods", "check.promises",
+                  *previous_counts):
+            if t in tables or t.startswith("check."):
+                try:
+                    frames[t] = _frame(con, t)
+                except duckdb.Error as exc:
+                    log.error("cannot read %s from the candidate: %s", t, exc)
+    checks = mart_checks({t: n for t, n in previous_counts.items() if t in frames})
+    if work_con is not None:
+        for source in all_contracts():
+            frames[f"raw.{source}"] = raw_frame(work_con, source)
+        checks = raw_checks() + checks
+    return validate(frames, checks, run_id, docs_dir)
+
+
+def record_results(con: duckdb.DuckDBPyConnection, gate: GateResult) -> None:
+    """Persist every check result of the run in audit.checks."""
+    rows = [(r.run_id, r.suite, r.expectation, r.expectation_type, r.table_name, r.column_name, r.severity,
+             r.success, r.observed_value, r.unexpected_count, r.unexpected_sample, r.details, r.checked_at)
+            for r in gate.results]
+    con.execute("delete from audit.checks where run_id = ?", [gate.run_id])
+    if rows:
+        con.executemany("insert into audit.checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)

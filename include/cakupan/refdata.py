@@ -1,0 +1,32 @@
+"""Copy configuration (sectors, rates, regencies) into reference.* tables for dbt, on every run."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cakupan.config import load_rates, load_regencies, load_sectors
+from cakupan.settings import Settings
+
+
+def sync_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Replace reference.sectors, sector_keywords, rates and configured_regencies from config/."""
+    sectors, default = load_sectors(settings.config_dir)
+    con.execute("create or replace table reference.sectors (sector_code varchar, sector_name varchar, "
+                "priority integer, is_default boolean)")
+    con.executemany("insert into reference.sectors values (?, ?, ?, ?)",
+                    [(s.code, s.name, i, s.code == default) for i, s in enumerate(sectors)])
+    con.execute("create or replace table reference.sector_keywords (sector_code varchar, keyword varchar, "
+                "priority integer)")
+    rows = [(s.code, k, i) for i, s in enumerate(sectors) for k in s.keywords]
+    if rows:
+        con.executemany("insert into reference.sector_keywords values (?, ?, ?)", rows)
+    con.execute("create or replace table reference.rates (program varchar, segment varchar, valid_from date, "
+                "valid_to date, monthly_amount decimal(18,2))")
+    con.executemany("insert into reference.rates values (?, ?, ?, ?, ?)",
+                    [(r.program, r.segment, r.valid_from, r.valid_to, r.monthly_amount)
+                     for r in load_rates(settings.config_dir)])
+    con.execute("create or replace table reference.configured_regencies (regency_code varchar, regency_name "
+                "varchar, branch varchar, default_funding_source varchar)")
+    con.executemany("insert into reference.configured_regencies values (?, ?, ?, ?)",
+                    [(r.code, r.name, r.branch, r.default_funding_source)
+                     for r in load_regencies(settings.config_dir).values()])

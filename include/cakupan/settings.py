@@ -1,0 +1,105 @@
+"""Settings from CAKUPAN_* environment variables (or explicit arguments), never from the current directory."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+REFERENCE_DIR = PACKAGE_DIR / "reference" / "idn-area-data"
+CONTRACTS_DIR = PACKAGE_DIR / "contracts"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where everything lives; one object passed explicitly to every step."""
+
+    home: Path
+    inbox: Path
+    config_dir: Path
+    target: str = "duckdb"
+    pseudonym_key: str | None = field(default=None, repr=False)
+    pg_dsn: str | None = field(default=None, repr=False)
+    history_keep: int = 5
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Build settings from CAKUPAN_* variables, with keyword overrides."""
+        env = os.environ
+        home = Path(overrides.pop("home", None) or env.get("CAKUPAN_HOME") or PROJECT_ROOT / "var")
+        values = dict(
+            home=home,
+            inbox=Path(env.get("CAKUPAN_INBOX") or home / "inbox"),
+            config_dir=Path(env.get("CAKUPAN_CONFIG") or PROJECT_ROOT / "config"),
+            target=env.get("CAKUPAN_TARGET", "duckdb"),
+            pseudonym_key=env.get("CAKUPAN_PSEUDONYM_KEY"),
+            pg_dsn=env.get("CAKUPAN_PG_DSN"),
+            history_keep=int(env.get("CAKUPAN_HISTORY_KEEP", "5")),
+        )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("home", "inbox", "config_dir"):
+            values[key] = Path(values[key]).resolve()
+        s = cls(**values)
+        if s.target not in ("duckdb", "postgres"):
+            raise SettingsError(f"CAKUPAN_TARGET must be 'duckdb' or 'postgres', not {s.target!r}")
+        return s
+
+    def require_key(self) -> bytes:
+        """Return the pseudonym secret, or fail with a clear message."""
+        if not self.pseudonym_key:
+            raise SettingsError(
+                "CAKUPAN_PSEUDONYM_KEY is not set: the secret used to pseudonymise NIKs must come from the "
+                "environment (or the Airflow variable cakupan_pseudonym_key); see .env.example"
+            )
+        return self.pseudonym_key.encode("utf-8")
+
+    # --- the zones -------------------------------------------------------------------------------------------
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.home / "warehouse"
+
+    @property
+    def work_db(self) -> Path:
+        """The one file the pipeline writes: raw, quarantine, audit and the dbt build."""
+        return self.warehouse_dir / "work.duckdb"
+
+    @property
+    def published_dir(self) -> Path:
+        return self.home / "published"
+
+    @property
+    def published_db(self) -> Path:
+        """The file BI tools and the auditor report open, read-only."""
+        return self.published_dir / "cakupan.duckdb"
+
+    def candidate_db(self, run_id: str) -> Path:
+        return self.published_dir / f"next-{safe_id(run_id)}.duckdb"
+
+    @property
+    def history_dir(self) -> Path:
+        return self.published_dir / "history"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    def ensure_dirs(self) -> None:
+        """Create the zone folders."""
+        for p in (self.warehouse_dir, self.published_dir, self.history_dir, self.reports_dir, self.inbox):
+            p.mkdir(parents=True, exist_ok=True)
+
+
+def safe_id(run_id: str) -> str:
+    """Make a run id safe to use in a file name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in run_id)

@@ -1,0 +1,70 @@
+"""Run dbt (in-process, dbtRunner) against the work warehouse; the same env the Airflow/cosmos tasks use."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from cakupan.settings import DBT_PROJECT_DIR, Settings
+
+
+class DbtError(RuntimeError):
+    """dbt failed; the message names the failing nodes."""
+
+
+def dbt_env(settings: Settings) -> dict[str, str]:
+    """Environment variables profiles.yml reads (target and the work warehouse path)."""
+    env = {"CAKUPAN_TARGET": settings.target, "CAKUPAN_WORK_DB": str(settings.work_db),
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DBT_LOG_PATH": str(settings.logs_dir / "dbt")}
+    if settings.target == "postgres":
+        from cakupan.pg import pg_env
+
+        env.update(pg_env(settings))
+    return env
+
+
+@contextmanager
+def _environ(extra: dict[str, str]):
+    old = {k: os.environ.get(k) for k in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def dbt_vars(period_from: str | None = None, period_to: str | None = None) -> dict[str, str]:
+    """dbt vars for a backfill window ('YYYY-MM' or 'YYYY-MM-DD'), normalised to first-of-month dates."""
+    def norm(v: str | None) -> str:
+        if not v:
+            return ""
+        v = str(v)
+        return v[:7] + "-01" if len(v) >= 7 else v
+    return {"period_from": norm(period_from), "period_to": norm(period_to)}
+
+
+def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, target_path: Path | None = None) -> None:
+    """Invoke dbt with the project's profile; raise DbtError naming failed nodes."""
+    from dbt.cli.main import dbtRunner
+
+    settings.logs_dir.mkdir(parents=True, exist_ok=True)
+    cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    if target_path is not None:
+        cli += ["--target-path", str(target_path)]
+    if vars:
+        cli += ["--vars", json.dumps(vars)]
+    with _environ(dbt_env(settings)):
+        res = dbtRunner().invoke(cli)
+    if not res.success:
+        failed = []
+        for r in getattr(res.result, "results", None) or []:
+            if str(getattr(r, "status", "")).lower() in ("error", "fail"):
+                failed.append(f"{r.node.name}: {(r.message or '').strip()[:300]}")
+        detail = "; ".join(failed) or str(res.exception or "see the dbt log")
+        raise DbtError(f"dbt {' '.join(args)} failed: {detail}")

@@ -1,0 +1,179 @@
+"""The work warehouse: schemas and table definitions of the raw, quarantine, audit and reference zones.
+
+Raw table columns are generated from the source contracts, so a contract change is a table change.
+One writer at a time: `connect_work()` is only called by the pipeline's single writer task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from cakupan.contracts import Contract, all_contracts
+from cakupan.settings import REFERENCE_DIR, Settings
+
+SQL_TYPES = {
+    "nik": "VARCHAR", "text": "VARCHAR", "birth_date": "DATE", "sex": "VARCHAR", "regency": "VARCHAR",
+    "kpj": "VARCHAR", "programs": "VARCHAR", "program": "VARCHAR", "date": "DATE", "month": "DATE",
+    "money": "DECIMAL(18,2)", "count": "BIGINT", "funding_source": "VARCHAR",
+}
+
+LINEAGE_COLUMNS = [
+    ("load_id", "BIGINT NOT NULL"), ("source_file", "VARCHAR NOT NULL"), ("file_sha256", "VARCHAR NOT NULL"),
+    ("sheet", "VARCHAR"), ("source_row", "INTEGER NOT NULL"), ("received_at", "TIMESTAMP"),
+    ("regency_code", "VARCHAR"), ("period", "DATE"),
+]
+
+AUDIT_DDL = """
+create schema if not exists raw;
+create schema if not exists quarantine;
+create schema if not exists audit;
+create schema if not exists reference;
+create sequence if not exists audit.load_id_seq start 1;
+create table if not exists audit.loads (
+    load_id bigint primary key,
+    run_id varchar,
+    source varchar,
+    regency_code varchar,
+    period date,
+    source_file varchar not null,
+    file_name varchar not null,
+    file_sha256 varchar not null,
+    file_size bigint,
+    received_at timestamp,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar not null,          -- started | loaded | rejected | duplicate | interrupted
+    rows_in bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    notes_skipped bigint,
+    error_code varchar,
+    error_message varchar,
+    duplicate_of bigint,
+    encoding varchar,
+    delimiter varchar,
+    sheets varchar
+);
+create table if not exists audit.load_findings (
+    load_id bigint not null,
+    code varchar not null,
+    column_name varchar,
+    expected decimal(20,2),
+    observed decimal(20,2),
+    message varchar
+);
+create table if not exists quarantine.rows (
+    load_id bigint not null,
+    source varchar not null,
+    source_file varchar not null,
+    file_sha256 varchar not null,
+    sheet varchar,
+    source_row integer not null,
+    regency_code varchar,
+    reason_code varchar not null,
+    column_name varchar,
+    message varchar not null,
+    reasons json,                     -- every problem of the row: [{column, code}]
+    participant_key varchar,          -- pseudonym of whatever NIK digits the row had (never the NIK)
+    raw_cells json                    -- the row as delivered (raw zone: personal data stays here)
+);
+create table if not exists audit.runs (
+    run_id varchar primary key,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar,
+    period_from date,
+    period_to date,
+    message varchar
+);
+create table if not exists audit.checks (
+    run_id varchar not null,
+    suite varchar not null,
+    expectation varchar not null,
+    expectation_type varchar,
+    table_name varchar,
+    column_name varchar,
+    severity varchar not null,        -- error | warn
+    success boolean not null,
+    observed_value varchar,
+    unexpected_count bigint,
+    unexpected_sample varchar,        -- pseudonymised
+    details varchar,
+    checked_at timestamp
+);
+create table if not exists audit.publishes (
+    run_id varchar not null,
+    published_at timestamp,
+    status varchar not null,          -- published | blocked | failed
+    candidate_sha256 varchar,
+    published_sha256 varchar,
+    input_loads varchar,
+    gate_success boolean,
+    errors bigint,
+    warnings bigint,
+    message varchar
+);
+create table if not exists audit.task_failures (
+    run_id varchar, dag_id varchar, task_id varchar, failed_at timestamp, try_number integer, error varchar
+);
+"""
+
+
+def raw_table_ddl(contract: Contract) -> str:
+    """Return the CREATE TABLE of a source's raw table, generated from its contract."""
+    cols = list(LINEAGE_COLUMNS)
+    if any(c.type == "nik" for c in contract.columns):
+        cols.append(("participant_key", "VARCHAR"))
+    for c in contract.columns:
+        if c.name == "period":
+            continue
+        cols.append((c.name, SQL_TYPES[c.type]))
+    cols.append(("raw_cells", "JSON"))
+    body = ",\n    ".join(f"{n} {t}" for n, t in cols)
+    return f"create table if not exists raw.{contract.source} (\n    {body}\n)"
+
+
+def raw_columns(contract: Contract) -> list[str]:
+    """Return the raw table's column names in order."""
+    ddl = raw_table_ddl(contract)
+    return [line.strip().split()[0] for line in ddl.splitlines()[1:-1]]
+
+
+REPORT_FACTS_DDL = """
+create table if not exists raw.report_facts (
+    fact_id varchar, source_file varchar, regency_code varchar, event_date date, event_kind varchar,
+    fact_kind varchar, segment varchar, role varchar, value double, value_text varchar, unit varchar,
+    effective_month date, sentence varchar, "start" integer, "end" integer, confidence double,
+    status varchar, reviewed_by varchar, reviewed_at varchar, review_why varchar, extracted_at timestamp
+)
+"""
+
+
+def init_work(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every zone's schema and tables (idempotent)."""
+    con.execute(AUDIT_DDL)
+    for contract in all_contracts().values():
+        con.execute(raw_table_ddl(contract))
+    con.execute(REPORT_FACTS_DDL)
+    load_reference(con)
+
+
+def load_reference(con: duckdb.DuckDBPyConnection, ref_dir: Path = REFERENCE_DIR) -> None:
+    """Load the vendored Kemendagri areas into reference.* once (idempotent)."""
+    have = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'reference'").fetchall()}
+    for name in ("provinces", "regencies", "districts", "villages"):
+        if name not in have:
+            con.execute(f"create table reference.{name} as select * from read_csv(?, header=true, all_varchar=true)",
+                        [str(ref_dir / f"{name}.csv")])
+
+
+def connect_work(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the work warehouse (the pipeline's one writer), creating its zones on first use."""
+    settings.ensure_dirs()
+    con = duckdb.connect(str(settings.work_db), read_only=read_only)
+    if not read_only:
+        init_work(con)
+    return con
