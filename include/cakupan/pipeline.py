@@ -69,8 +69,10 @@ def narrative_files(settings: Settings) -> list[Path]:
 
 def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int:
     """Extract facts from every narrative report in the inbox, apply the review file, replace raw.report_facts."""
-    from cakupan.reports import facts_for_warehouse
-
+    try:
+        from cakupan.reports.warehouse import facts_for_warehouse
+    except ImportError:  # the narrative extractor is not installed in this build
+        return 0
     rows = facts_for_warehouse(narrative_files(settings), settings.config_dir)
     con.execute("delete from raw.report_facts")
     cols = ["fact_id", "source_file", "regency_code", "event_date", "event_kind", "fact_kind", "segment", "role",

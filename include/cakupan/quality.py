@@ -102,12 +102,16 @@ def raw_checks() -> list[Check]:
                 out.append(Check("raw", t, E.ExpectColumnValuesToBeInSet(column="nik_is_valid_shape", value_set=[True],
                                                                         mostly=1.0), "error", f"{c.name} shape"))
                 continue
-            if c.required and c.name not in ("regency",):
-                out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column=c.name), "error",
+            if c.required and c.personal:
+                out.append(Check("raw", t, E.ExpectColumnValuesToBeInSet(column=f"{c.name}__present",
+                                                                        value_set=[True]), "error", f"{c.name} required"))
+            elif c.required and c.name not in ("regency",):
+                col = f"{c.name}__ymd" if c.type == "date" else c.name
+                out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column=col), "error",
                                  f"{c.name} required"))
-            if c.type in ("date",):
+            if c.type in ("date",):  # dates as YYYYMMDD integers: GX 1.24 cannot compare date text on pandas 3
                 out.append(Check("raw", t, E.ExpectColumnValuesToBeBetween(
-                    column=c.name, min_value="1950-01-01", max_value="2100-12-31"), "error", f"{c.name} in range"))
+                    column=f"{c.name}__ymd", min_value=19500101, max_value=21001231), "error", f"{c.name} in range"))
             if c.type in ("money", "count"):
                 out.append(Check("raw", t, E.ExpectColumnValuesToBeBetween(column=c.name, min_value=0), "error",
                                  f"{c.name} non-negative"))
@@ -143,8 +147,8 @@ def mart_checks(previous_counts: dict[str, int]) -> list[Check]:
         Check("marts", "check.promises", E.ExpectColumnValuesToBeInSet(column="promised_present", value_set=[True]),
               "error", "promised present where an accepted promise is in force"),
         Check("marts", cov, E.ExpectColumnMaxToBeBetween(
-            column="month_start",
-            min_value=(dt.date.today() - dt.timedelta(days=31 * FRESHNESS_MONTHS)).replace(day=1).isoformat()),
+            column="month_key", min_value=int((dt.date.today() - dt.timedelta(days=31 * FRESHNESS_MONTHS))
+                                              .strftime("%Y%m"))),
             "warn", "newest period is fresh"),
         Check("marts", "marts.mart_lineage", E.ExpectColumnValuesToMatchRegex(
             column="participant_key", regex=r"^[0-9a-f]{64}$"), "error", "lineage carries pseudonyms only"),
@@ -163,8 +167,8 @@ def mart_checks(previous_counts: dict[str, int]) -> list[Check]:
 # ------------------------------------------------------------------------------------------ batches --------
 def _frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
     if table == "marts.mart_coverage_monthly":
-        df = con.execute(f"select *, premium_billed * {1 + PAID_TOLERANCE} as premium_billed_with_tolerance "
-                         f"from {table}").df()
+        df = con.execute(f"select *, premium_billed * {1 + PAID_TOLERANCE} as premium_billed_with_tolerance, "
+                         f"cast(strftime(month_start, '%Y%m') as integer) as month_key from {table}").df()
     elif table == "marts.mart_load_quality":
         df = con.execute(f"select *, (status <> 'loaded' or rows_in = rows_loaded + rows_quarantined) "
                          f"as rows_balance_ok from {table}").df()
@@ -219,9 +223,9 @@ def raw_frame(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
         if c.type == "nik":
             cols.append(f"({c.name} is null or regexp_matches({c.name}, '^[0-9]{{16}}$')) as nik_is_valid_shape")
         elif c.personal:
-            continue
+            cols.append(f"({c.name} is not null) as {c.name}__present")
         elif c.type in ("date",):
-            cols.append(f"strftime({c.name}, '%Y-%m-%d') as {c.name}")
+            cols.append(f"cast(strftime({c.name}, '%Y%m%d') as integer) as {c.name}__ymd")
         elif c.type == "money":
             cols.append(f"cast({c.name} as double) as {c.name}")
         else:
@@ -239,8 +243,11 @@ def _result_row(run_id: str, check: Check, r) -> CheckResult:
     column = cfg.kwargs.get("column") or ",".join(filter(None, [cfg.kwargs.get("column_A"), cfg.kwargs.get("column_B")])) \
         or ",".join(cfg.kwargs.get("column_list") or []) or None
     details = None
-    if r.exception_info and r.exception_info.get("raised_exception"):
-        details = str(r.exception_info.get("exception_message"))[:500]
+    info = r.exception_info or {}
+    infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    messages = [str(i.get("exception_message")) for i in infos if i.get("exception_message")]
+    if messages:
+        details = "GX could not compute the check: " + "; ".join(messages)[:500]
     return CheckResult(run_id, check.suite, check.name or cfg.type, cfg.type, check.table, column, check.severity,
                        bool(r.success), None if observed is None else str(observed),
                        res.get("unexpected_count"), sample, details)
@@ -277,8 +284,18 @@ def validate(frames: dict[str, pd.DataFrame], checks: list[Check], run_id: str,
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"v{i}", data=batch_def, suite=suite))
         res = vd.run(batch_parameters={"dataframe": df}, result_format={"result_format": "SUMMARY"})
         validation_results.append((table, res))
-        for c, r in zip(table_checks, res.results, strict=True):
+        by_name = {c.name: c for c in table_checks}
+        if len(by_name) != len(table_checks):
+            raise ValueError(f"check names must be unique per table: {[c.name for c in table_checks]}")
+        seen = set()
+        for r in res.results:  # GX does not keep the suite's order: match results by the check name in meta
+            c = by_name[r.expectation_config.meta["check"]]
+            seen.add(c.name)
             results.append(_result_row(run_id, c, r))
+        for name in sorted(set(by_name) - seen):
+            c = by_name[name]
+            results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
+                                       c.severity, False, None, None, None, "GX returned no result for this check"))
     docs_index = write_data_docs(validation_results, docs_dir, run_id) if docs_dir else None
     return GateResult(run_id, results, docs_index)
 

@@ -1,0 +1,251 @@
+"""The `cakupan` command line: one entry point, scriptable (`--json` prints machine-readable JSON only)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Cakupan: how many vulnerable workers are really protected, against what was promised.",
+                  no_args_is_help=True, add_completion=False)
+contracts_app = typer.Typer(help="Source contracts and what is generated from them.", no_args_is_help=True)
+app.add_typer(contracts_app, name="contracts")
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only (one object, or JSON lines).")]
+HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="CAKUPAN_HOME (warehouse, published files, reports).")]
+
+
+def _settings(home: Path | None = None):
+    from cakupan.settings import Settings
+
+    return Settings.from_env(home=home)
+
+
+def _emit(obj, as_json: bool) -> None:
+    print(json.dumps(obj, default=str, ensure_ascii=False))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+try:  # narrative reports live in their own package (cakupan.reports) with their own sub-commands
+    from cakupan.reports.cli import app as reports_app
+
+    app.add_typer(reports_app, name="reports", help="Narrative city reports: extract facts, review them.")
+except ImportError:  # pragma: no cover - only while the reports package is absent
+    pass
+
+
+@app.command()
+def synth(out: Annotated[Path, typer.Argument(help="Folder to write the regency inboxes into.")],
+          regencies: Annotated[str, typer.Option(help="Comma-separated Kemendagri codes.")] = "73.72,73.73,73.14",
+          months: Annotated[str, typer.Option(help="First and last month, YYYY-MM:YYYY-MM.")] = "2025-03:2025-08",
+          workers: Annotated[int, typer.Option(help="Workers per regency in the first month.")] = 40,
+          seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 42,
+          scenarios: Annotated[str, typer.Option(help="Comma-separated scenarios (late_payment, partial_payment, "
+                                                      "unpaid_month, correction, duplicate_worker, bad_rows).")] = "",
+          formats: Annotated[str, typer.Option(help="Register formats to cycle through.")] = "xlsx,csv",
+          all_regencies: Annotated[bool, typer.Option("--all-regencies", help="All 514 regencies.")] = False,
+          as_json: JsonOpt = False) -> None:
+    """Generate synthetic regency deliveries and their ground truth (deterministic by seed)."""
+    from cakupan.regions import regencies as all_regs
+    from cakupan.synth import synth_main
+
+    codes = sorted(all_regs()) if all_regencies else [c.strip() for c in regencies.split(",") if c.strip()]
+    first, _, last = months.partition(":")
+    month_list = _month_range(first, last or first)
+    truth = synth_main(out, codes, month_list, workers, seed,
+                       tuple(s for s in scenarios.split(",") if s), tuple(f for f in formats.split(",") if f))
+    summary = {"out": str(out), "files": len(truth["files"]), "regencies": len(codes), "months": month_list,
+               "register_rows": sum(f["rows_in"] for f in truth["files"] if f["source"] == "register")}
+    if as_json:
+        _emit(summary, True)
+    else:
+        console.print(f"wrote {summary['files']} files ({summary['register_rows']} register rows) to {out}")
+
+
+def _month_range(first: str, last: str) -> list[str]:
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while (y, m) <= (int(last[:4]), int(last[5:7])):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+@app.command()
+def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders; default: every new "
+                                                                       "file in the configured inboxes.")] = None,
+           home: HomeOpt = None, run_id: Annotated[Optional[str], typer.Option(help="Run id to record.")] = None,
+           as_json: JsonOpt = False) -> None:
+    """Load files into the raw zone and print the load manifest per file."""
+    from cakupan.pipeline import ingest as do_ingest, new_run_id
+
+    results = do_ingest(_settings(home), run_id or new_run_id(), list(paths) if paths else None)
+    if as_json:
+        for r in results:
+            _emit(r.to_dict(), True)
+    else:
+        t = Table("load", "file", "source", "regency", "period", "status", "in", "loaded", "quarantined", "reason")
+        for r in results:
+            t.add_row(str(r.load_id), r.file, r.source or "", r.regency_code or "", r.period or "", r.status,
+                      str(r.rows_in), str(r.rows_loaded), str(r.rows_quarantined),
+                      r.error_message or ", ".join(f"{k}×{v}" for k, v in r.reasons.items()))
+        console.print(t)
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(home: HomeOpt = None,
+          period_from: Annotated[Optional[str], typer.Option(help="First month to rebuild (YYYY-MM).")] = None,
+          period_to: Annotated[Optional[str], typer.Option(help="Last month to rebuild (YYYY-MM).")] = None,
+          full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False) -> None:
+    """Copy config and narrative facts into the warehouse, then run `dbt build` (models and tests)."""
+    from cakupan import pipeline
+
+    s = _settings(home)
+    pipeline.prepare(s)
+    pipeline.build(s, period_from, period_to, full_refresh)
+
+
+@app.command()
+def publish(home: HomeOpt = None, run_id: Annotated[Optional[str], typer.Option()] = None,
+            as_json: JsonOpt = False) -> None:
+    """Export the candidate, run the quality gate, and publish atomically if no blocking check fails."""
+    from cakupan import pipeline
+
+    out = pipeline.gate_and_publish(_settings(home), run_id or pipeline.new_run_id())
+    _print_outcome(out, as_json)
+    if not out.published:
+        raise typer.Exit(2)
+
+
+def _print_outcome(out, as_json: bool) -> None:
+    obj = {"run_id": out.run_id, "published": out.published, "message": out.message,
+           "checks": len(out.gate.results), "errors": len(out.gate.errors), "warnings": len(out.gate.warnings),
+           "file": str(out.candidate), "sha256": out.published_sha256,
+           "failed": [{"table": r.table_name, "check": r.expectation, "severity": r.severity,
+                       "observed": r.observed_value, "unexpected": r.unexpected_count}
+                      for r in out.gate.results if not r.success]}
+    if as_json:
+        _emit(obj, True)
+        return
+    colour = "green" if out.published else "red"
+    console.print(f"[{colour}]{'published' if out.published else 'NOT published'}[/] run {out.run_id}: "
+                  f"{obj['checks']} checks, {obj['errors']} errors, {obj['warnings']} warnings")
+    for f in obj["failed"]:
+        console.print(f"  [{'red' if f['severity'] == 'error' else 'yellow'}]{f['severity']}[/] {f['table']}: "
+                      f"{f['check']} (observed {f['observed']}, unexpected {f['unexpected']})")
+
+
+@app.command()
+def run(home: HomeOpt = None, run_id: Annotated[Optional[str], typer.Option()] = None,
+        period_from: Annotated[Optional[str], typer.Option()] = None,
+        period_to: Annotated[Optional[str], typer.Option()] = None, as_json: JsonOpt = False) -> None:
+    """Run the whole chain in this process: ingest, build, gate, publish (Airflow runs the same steps)."""
+    from cakupan import pipeline
+
+    out = pipeline.run_all(_settings(home), run_id, period_from, period_to)
+    _print_outcome(out, as_json)
+    if not out.published:
+        raise typer.Exit(2)
+
+
+@app.command()
+def coverage(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the published coverage table per regency and month (read-only on the published file)."""
+    import duckdb
+
+    s = _settings(home)
+    if not s.published_db.exists():
+        _fail(f"nothing published yet at {s.published_db}")
+    with duckdb.connect(str(s.published_db), read_only=True) as con:
+        rows = con.execute(
+            "select regency_code, regency_name, strftime(month_start, '%Y-%m') as month, enrolled, protected, "
+            "promised, premium_billed, premium_paid from marts.mart_coverage_monthly "
+            "order by regency_code, month_start").fetchall()
+    keys = ["regency_code", "regency_name", "month", "enrolled", "protected", "promised", "premium_billed",
+            "premium_paid"]
+    if as_json:
+        for r in rows:
+            _emit(dict(zip(keys, r)), True)
+        return
+    t = Table("regency", "name", "month", "enrolled", "protected", "promised", "billed (Rp)", "paid (Rp)",
+              title="Published coverage (mart_coverage_monthly)")
+    for r in rows:
+        t.add_row(r[0], r[1], r[2], *("—" if v is None else f"{v:,.0f}".replace(",", ".") for v in r[3:]))
+    console.print(t)
+
+
+@app.command("trace")
+def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_coverage_monthly.")],
+              keys: Annotated[list[str], typer.Argument(help="The row's key, e.g. 73.72 2025-04.")],
+              measure: Annotated[str, typer.Option(help="Which figure: enrolled, protected, premium_paid…")] = "enrolled",
+              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Print the source rows (file, sheet, row, pseudonym) behind a published figure."""
+    from cakupan.trace import TraceError, trace
+
+    try:
+        t = trace(_settings(home).published_db, mart, keys, measure)
+    except TraceError as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit(t.to_dict(), True)
+        return
+    tb = Table("measure", "funding", "pseudonym", "load", "file", "sheet", "row",
+               title=f"{mart} {' '.join(keys)} {measure} = {t.to_dict()['figure']}")
+    for r in t.rows:
+        tb.add_row(r["measure"], r["funding_source"] or "", (r["participant_key"] or "")[:16], str(r["load_id"]),
+                   r["source_file"], r["sheet"] or "", str(r["source_row"]))
+    console.print(tb)
+    console.print(" ".join(f"{k}={v}" for k, v in t.counts.items()))
+
+
+@app.command()
+def report(home: HomeOpt = None, out: Annotated[Optional[Path], typer.Option(help="Output folder.")] = None,
+           as_json: JsonOpt = False) -> None:
+    """Write the auditor's static HTML report from the published file."""
+    from cakupan.report import write_report
+
+    s = _settings(home)
+    index = write_report(s, out)
+    if as_json:
+        _emit({"index": str(index)}, True)
+    else:
+        console.print(f"auditor report: {index}")
+
+
+@contracts_app.command("dbt-sources")
+def contracts_dbt_sources(check: Annotated[bool, typer.Option("--check", help="Fail if the committed file "
+                                                                             "differs.")] = False) -> None:
+    """Write (or check) the dbt sources YAML generated from the contracts."""
+    from cakupan.dbt_sources import SOURCES_FILE, render_sources, write_sources
+
+    if check:
+        if SOURCES_FILE.read_text(encoding="utf-8") != render_sources():
+            _fail(f"{SOURCES_FILE} is out of date: run `cakupan contracts dbt-sources`")
+        return
+    write_sources()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from cakupan.settings import SettingsError
+
+    try:
+        app()
+    except SettingsError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        sys.exit(1)
