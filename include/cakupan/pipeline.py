@@ -46,6 +46,16 @@ def finish_run(settings: Settings, run_id: str, status: str, message: str | None
                     [status, message, run_id])
 
 
+def finish_run_from_audit(settings: Settings, run_id: str) -> str:
+    """Close the run with the outcome its publish record shows (published, blocked, or failed before publish)."""
+    with connect_work(settings) as con:
+        row = con.execute("select status, message from audit.publishes where run_id = ? order by published_at desc "
+                          "limit 1", [run_id]).fetchone()
+    status, message = row if row else ("failed", "the run stopped before the quality gate; see audit.task_failures")
+    finish_run(settings, run_id, status, message)
+    return status
+
+
 def _month(v: str | None) -> dt.date | None:
     if not v:
         return None

@@ -1,3 +1,4 @@
+{{ config(materialized='table') }}
 -- One row per register row enrolled in a month: the row belongs to the governing delivery of its regency and
 -- month, and its spell overlaps the month (start <= last day, end empty or >= first day).
 with

@@ -1,4 +1,3 @@
-{{ config(schema='intermediate', materialized='view') }}
 -- One row per distinct occupation text: the first sector (by priority) with a keyword as a whole word.
 with
 

@@ -1,0 +1,92 @@
+# Cakupan — two commands on a fresh machine: `make demo` and `make test`.
+# Both create .venv from the lock file (uv from PyPI) and install what the system lacks through `system-deps`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+ROOT := $(abspath .)
+PY ?= python3
+VENV := $(ROOT)/.venv
+BIN := $(VENV)/bin
+SHARED ?= $(abspath $(ROOT)/../shared)
+
+# demo settings: a throwaway home under var/demo (gitignored)
+DEMO_HOME := $(ROOT)/var/demo
+export AIRFLOW_HOME ?= $(ROOT)/var/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(ROOT)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export AIRFLOW__CORE__UNIT_TEST_MODE := False
+export AIRFLOW__LOGGING__LOGGING_LEVEL := WARNING
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+export GX_ANALYTICS_ENABLED := False
+export NO_COLOR := 1
+
+.PHONY: help venv system-deps browser-deps postgres-deps manifest airflow-init demo test test-fast bench lint clean
+
+help:
+	@echo "make demo   - synthetic data for Parepare, Palopo and Sidrap through Airflow -> published coverage table"
+	@echo "make test   - the whole test suite (real DuckDB, dbt, GX, Airflow, PostgreSQL, Chromium)"
+	@echo "make bench  - national-scale benchmark, results in BENCHMARKS.md"
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+venv: $(VENV)/.synced
+
+# System packages the tests need and a fresh machine may lack (Debian): Chromium for the report's browser test,
+# PostgreSQL server binaries for the throwaway cluster. Installs only what is missing.
+system-deps: browser-deps postgres-deps
+
+browser-deps:
+	@if ! command -v chromium >/dev/null || [ ! -x /usr/bin/chromedriver ]; then \
+	  echo "installing chromium + chromium-driver (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; fi
+
+postgres-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing postgresql (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi
+
+# dbt manifest built ahead: cosmos renders the DAG from it (no dbt call at DAG parse time)
+dbt_project/target/manifest.json: venv $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
+	cd dbt_project && CAKUPAN_HOME=$(DEMO_HOME) $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path target
+
+manifest: dbt_project/target/manifest.json
+
+airflow-init: venv
+	mkdir -p $(AIRFLOW_HOME)
+	$(BIN)/airflow db migrate >/dev/null
+	$(BIN)/airflow pools set cakupan_duckdb_writer 1 "one writer per DuckDB file" >/dev/null
+
+demo: venv manifest airflow-init
+	rm -rf $(DEMO_HOME)/warehouse $(DEMO_HOME)/published $(DEMO_HOME)/inbox $(DEMO_HOME)/reports $(DEMO_HOME)/logs
+	$(BIN)/python -m cakupan synth $(DEMO_HOME)/inbox --regencies 73.72,73.73,73.14 --months 2025-03:2025-08 \
+	  --workers 40 --seed 7 --scenarios late_payment,partial_payment,correction,duplicate_worker,bad_rows
+	mkdir -p $(DEMO_HOME)/inbox/reports && cp $(SHARED)/city_reports/*.txt $(DEMO_HOME)/inbox/reports/ 2>/dev/null || true
+	CAKUPAN_HOME=$(DEMO_HOME) CAKUPAN_PSEUDONYM_KEY=$${CAKUPAN_PSEUDONYM_KEY:-demo-only-not-a-secret} \
+	  $(BIN)/airflow dags test cakupan_ingest >$(DEMO_HOME)/airflow_ingest.log 2>&1 \
+	  || { tail -50 $(DEMO_HOME)/airflow_ingest.log; exit 1; }
+	CAKUPAN_HOME=$(DEMO_HOME) CAKUPAN_PSEUDONYM_KEY=$${CAKUPAN_PSEUDONYM_KEY:-demo-only-not-a-secret} \
+	  $(BIN)/airflow dags test cakupan_transform_publish >$(DEMO_HOME)/airflow_transform.log 2>&1 \
+	  || { tail -80 $(DEMO_HOME)/airflow_transform.log; exit 1; }
+	CAKUPAN_HOME=$(DEMO_HOME) $(BIN)/python -m cakupan demo-summary --truth $(DEMO_HOME)/inbox/ground_truth.json
+
+test: venv system-deps manifest
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not integration and not postgres and not browser"
+
+bench: venv manifest
+	$(BIN)/python -m bench.run --out BENCHMARKS.md
+
+lint: venv
+	$(BIN)/ruff check include dags tests
+
+clean:
+	rm -rf var dbt_project/target dbt_project/logs

@@ -1,0 +1,97 @@
+"""
+### cakupan_transform_publish — dbt build → Great Expectations gate → atomic publish → auditor report (Airflow 3)
+
+Scheduled on the raw-zone Asset that every successful `cakupan_ingest` load updates, and runnable by hand with a
+period range (`period_from` / `period_to`, YYYY-MM) for backfills and reruns. dbt runs through astronomer-cosmos,
+rendered from a manifest built ahead (`make manifest`; no dbt call at parse time), with tests after each model.
+The gate validates the candidate file; only a passing gate renames it over `published/cakupan.duckdb`. A failed
+gate or any failed task leaves the published file byte-for-byte as it was; the auditor report is written either way.
+The GX gate is a task calling `cakupan.quality` rather than the GX provider's operator: see README ("Why not the
+GX operator") — the operator validates at parse time or needs a SQL datasource that is broken on DuckDB.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from airflow.sdk import Asset, Param, dag, task
+from cosmos import DbtTaskGroup
+
+from cakupan.orchestration import (DBT_VARS, DEFAULT_ARGS, PUBLISHED_ASSET_URI, RAW_ASSET_URI, WRITER_POOL,
+                                   cosmos_configs, record_failure, task_settings)
+
+PROJECT, PROFILE, EXECUTION, RENDER = cosmos_configs()
+
+
+@dag(
+    dag_id="cakupan_transform_publish",
+    schedule=[Asset(RAW_ASSET_URI)],
+    start_date=dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=dt.timedelta(hours=3),
+    default_args=DEFAULT_ARGS,
+    on_failure_callback=record_failure,
+    params={
+        "period_from": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
+                             description="First month to rebuild (YYYY-MM); empty = all."),
+        "period_to": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
+                           description="Last month to rebuild (YYYY-MM); empty = all."),
+    },
+    tags=["cakupan", "dbt", "quality", "publish"],
+    doc_md=__doc__,
+)
+def cakupan_transform_publish():
+    @task(pool=WRITER_POOL)
+    def prepare(params=None, **context) -> int:
+        """Record the run; copy config and reviewed narrative facts into the warehouse."""
+        from cakupan import pipeline
+
+        s = task_settings()
+        pipeline.start_run(s, context["dag_run"].run_id, params.get("period_from"), params.get("period_to"))
+        return pipeline.prepare(s)
+
+    dbt = DbtTaskGroup(
+        group_id="dbt",
+        project_config=PROJECT,
+        profile_config=PROFILE,
+        execution_config=EXECUTION,
+        render_config=RENDER,
+        operator_args={"vars": DBT_VARS, "install_deps": False, "pool": WRITER_POOL},
+        default_args=DEFAULT_ARGS,
+    )
+
+    @task(pool=WRITER_POOL, outlets=[Asset(PUBLISHED_ASSET_URI)])
+    def gate_and_publish(**context) -> dict:
+        """Export the candidate, validate it with GX, publish atomically only if no error check failed."""
+        from airflow.exceptions import AirflowFailException
+
+        from cakupan import pipeline
+
+        out = pipeline.gate_and_publish(task_settings(), context["dag_run"].run_id)
+        if not out.published:  # a data problem: retrying cannot fix it, so fail without retries
+            raise AirflowFailException(f"{out.message} — published file unchanged; candidate kept at {out.candidate}")
+        return {"published": True, "sha256": out.published_sha256, "warnings": len(out.gate.warnings)}
+
+    @task(trigger_rule="all_done")
+    def auditor_report(**context) -> str:
+        """Close the run's audit record and write the auditor's HTML report (also after a failed gate)."""
+        from cakupan import pipeline
+        from cakupan.report import write_report
+
+        s = task_settings()
+        pipeline.finish_run_from_audit(s, context["dag_run"].run_id)
+        return str(write_report(s))
+
+    @task
+    def verdict(published: dict) -> dict:
+        """Fail the run unless the publish succeeded (the report task always runs)."""
+        return published
+
+    published = gate_and_publish()
+    report = auditor_report()
+    prepare() >> dbt >> published >> report
+    verdict(published) << report
+
+
+cakupan_transform_publish()

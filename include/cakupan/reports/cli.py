@@ -1,0 +1,172 @@
+"""`cakupan reports …`: print the facts narrative city reports state (JSON lines with --json, a table otherwise)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cakupan.reports.narrative import ExtractionConfig, ReportConfigError, Skipped, extract_paths
+from cakupan.reports.review import ReviewConfig, ReviewedFact, ReviewFileError, load_review, review_facts
+
+REVIEW_FILE = "report_facts.yml"
+
+app = typer.Typer(
+    help="Facts from narrative city reports (press releases, meeting reports).", no_args_is_help=True
+)
+
+
+@app.callback()
+def _reports() -> None:
+    """Facts from narrative city reports (press releases, meeting reports)."""
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def facts_to_rows(reviewed_facts: list[ReviewedFact]) -> list[dict]:
+    """Flatten reviewed facts into JSON-serialisable dicts, one per fact (the raw.report_facts rows)."""
+    rows = []
+    for r in reviewed_facts:
+        f = r.fact
+        numeric = not isinstance(r.value, str)
+        rows.append(
+            {
+                "fact_id": f.fact_id,
+                "source_file": f.source_file,
+                "regency_code": f.regency_code,
+                "event_date": _iso(f.event_date),
+                "event_kind": f.event_kind,
+                "fact_kind": f.fact_kind,
+                "segment": f.segment,
+                "role": f.role,
+                "value": float(r.value) if numeric else None,
+                "value_text": None if numeric else str(r.value),
+                "unit": f.unit,
+                "effective_month": _iso(r.effective_month),
+                "sentence": f.sentence,
+                "start": f.start,
+                "end": f.end,
+                "confidence": float(f.confidence),
+                "status": r.status,
+                "reviewed_by": r.reviewed_by,
+                "reviewed_at": _iso(r.reviewed_at),
+                "review_why": r.review_why,
+            }
+        )
+    return rows
+
+
+def skipped_to_row(s: Skipped) -> dict:
+    """Flatten a skipped number into a JSON-serialisable dict."""
+    return {
+        "source_file": s.source_file,
+        "code": s.code,
+        "reason": s.reason,
+        "sentence": s.sentence,
+        "start": s.start,
+        "end": s.end,
+    }
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def _print_tables(rows: list[dict], skipped: list[Skipped], console: Console) -> None:
+    table = Table(title=f"Facts ({len(rows)})", show_lines=False)
+    for col in (
+        "fact_id",
+        "regency",
+        "event date",
+        "kind",
+        "fact",
+        "segment",
+        "role",
+        "value",
+        "unit",
+        "effective",
+        "conf.",
+        "status",
+    ):
+        table.add_column(col, overflow="fold", no_wrap=col in ("fact_id", "value"))
+    for r in rows:
+        value = r["value_text"] if r["value"] is None else f"{r['value']:,.10g}"
+        table.add_row(
+            r["fact_id"],
+            r["regency_code"],
+            r["event_date"] or "",
+            r["event_kind"],
+            r["fact_kind"],
+            r["segment"] or "",
+            r["role"],
+            value,
+            r["unit"],
+            (r["effective_month"] or "")[:7],
+            f"{r['confidence']:.2f}",
+            r["status"],
+        )
+    console.print(table)
+    if skipped:
+        sk = Table(title=f"Skipped ({len(skipped)})")
+        for col in ("file", "code", "reason"):
+            sk.add_column(col, overflow="fold")
+        for s in skipped:
+            sk.add_row(s.source_file, s.code, s.reason)
+        console.print(sk)
+
+
+@app.command()
+def extract(
+    paths: Annotated[list[Path], typer.Argument(help="Report files (TXT, HTML) or folders of them.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines (type: fact | skipped).")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Config folder (regencies/*.yml, sectors.yml, report_facts.yml); "
+            "default $CAKUPAN_CONFIG or the project's config/.",
+            file_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Extract facts (regency, event date, kind, segment, role, value, effective month, sentence, offsets)."""
+    err = Console(stderr=True)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]No such file or folder: {missing[0]}[/red]")
+        raise typer.Exit(2)
+    if config is None:
+        from cakupan.settings import Settings
+
+        config = Settings.from_env().config_dir
+    try:
+        extraction = extract_paths(paths, ExtractionConfig.from_dir(config))
+        review_path = config / REVIEW_FILE
+        review = load_review(review_path) if review_path.exists() else ReviewConfig(None)
+        reviewed = review_facts(extraction.facts, review)
+    except (ReviewFileError, ReportConfigError) as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    rows = facts_to_rows(reviewed)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps({"type": "fact", **row}, ensure_ascii=False, default=_json_default))
+        for s in extraction.skipped:
+            typer.echo(json.dumps({"type": "skipped", **skipped_to_row(s)}, ensure_ascii=False))
+        return
+    _print_tables(rows, extraction.skipped, Console())
+
+
+__all__ = ["app", "facts_to_rows", "skipped_to_row"]

@@ -1,0 +1,253 @@
+"""Human review of extracted facts: config/report_facts.yml accepts, corrects or rejects them by id.
+
+A fact whose confidence is at least ``auto_accept_confidence`` is accepted unless a decision says otherwise;
+below it the fact stays "proposed" (not used downstream) until someone accepts or corrects it. Every decision
+keeps who decided, when and why, so an auditor can see where a figure came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from cakupan.reports.narrative import Fact
+
+ACCEPTED = "accepted"
+REJECTED = "rejected"
+PROPOSED = "proposed"
+
+DECISIONS = ("accept", "correct", "reject")
+_DECISION_KEYS = {"fact_id", "decision", "value", "effective_month", "by", "at", "why"}
+_TOP_KEYS = {"auto_accept_confidence", "decisions"}
+AUTO_REVIEWER = "auto"
+
+
+class ReviewFileError(ValueError):
+    """The review file is missing, unreadable or has a bad key; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One reviewer's decision about one fact."""
+
+    fact_id: str
+    decision: str  # accept | correct | reject
+    by: str
+    at: date | datetime
+    why: str
+    value: int | Decimal | str | None = None
+    effective_month: date | None = None
+
+
+@dataclass(frozen=True)
+class ReviewConfig:
+    """The auto-accept threshold and the decisions, by fact id."""
+
+    auto_accept_confidence: float | None  # None: nothing is accepted without a decision
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewedFact:
+    """A fact with its review status, the value to use (corrected or as extracted) and the decision's trail."""
+
+    fact: Fact
+    status: str  # accepted | rejected | proposed
+    value: int | Decimal | str
+    effective_month: date | None
+    decision: str | None  # accept | correct | reject | auto | None
+    reviewed_by: str | None
+    reviewed_at: date | datetime | None
+    review_why: str | None
+
+    @property
+    def fact_id(self) -> str:
+        return self.fact.fact_id
+
+    @property
+    def used(self) -> bool:
+        """Return True if downstream steps may use this fact."""
+        return self.status == ACCEPTED
+
+
+# --- reading the file ----------------------------------------------------------------------------------------
+def _where(path: Path, index: int | None, key: str) -> str:
+    return f"{path}: " + (f"decisions[{index}].{key}" if index is not None else key)
+
+
+def _month(raw: object, path: Path, index: int) -> date:
+    where = _where(path, index, "effective_month")
+    if isinstance(raw, datetime):
+        return raw.date().replace(day=1)
+    if isinstance(raw, date):
+        return raw.replace(day=1)
+    text = str(raw).strip()
+    for fmt in ("%Y-%m", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).date().replace(day=1)
+        except ValueError:
+            continue
+    raise ReviewFileError(f"{where} is {raw!r}; write a month as YYYY-MM (for example 2025-04)")
+
+
+def _when(raw: object, path: Path, index: int) -> date | datetime:
+    where = _where(path, index, "at")
+    if isinstance(raw, (date, datetime)):
+        return raw
+    try:
+        text = str(raw).strip()
+        return datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
+    except ValueError:
+        raise ReviewFileError(f"{where} is {raw!r}; write the decision date as YYYY-MM-DD") from None
+
+
+def _value(raw: object, path: Path, index: int) -> int | Decimal | str:
+    where = _where(path, index, "value")
+    if isinstance(raw, bool):
+        raise ReviewFileError(f"{where} is {raw!r}; give a number (or the text for a branch fact)")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float):
+        return Decimal(str(raw))
+    if isinstance(raw, str) and raw.strip():
+        try:
+            return Decimal(raw.strip())
+        except InvalidOperation:
+            return raw.strip()  # a text value (branch name); numeric facts check this in apply
+    raise ReviewFileError(f"{where} is {raw!r}; give a number (or the text for a branch fact)")
+
+
+def _decision(item: object, path: Path, index: int) -> Decision:
+    if not isinstance(item, dict):
+        raise ReviewFileError(
+            f"{path}: decisions[{index}] must be a mapping with fact_id, decision, by, at, why"
+        )
+    unknown = set(item) - _DECISION_KEYS
+    if unknown:
+        raise ReviewFileError(
+            f"{_where(path, index, min(unknown))} is not a known key "
+            f"(expected {', '.join(sorted(_DECISION_KEYS))})"
+        )
+    for key in ("fact_id", "decision", "by", "at", "why"):
+        if item.get(key) in (None, ""):
+            raise ReviewFileError(
+                f"{_where(path, index, key)} is missing; every decision says who, when and why"
+            )
+    kind = str(item["decision"]).strip().lower()
+    if kind not in DECISIONS:
+        raise ReviewFileError(
+            f"{_where(path, index, 'decision')} is {item['decision']!r}; use one of {', '.join(DECISIONS)}"
+        )
+    value = _value(item["value"], path, index) if item.get("value") is not None else None
+    month = _month(item["effective_month"], path, index) if item.get("effective_month") is not None else None
+    if kind == "correct" and value is None and month is None:
+        raise ReviewFileError(
+            f"{_where(path, index, 'value')} is missing; a correction gives a value or an effective_month"
+        )
+    if kind != "correct" and (value is not None or month is not None):
+        key = "value" if value is not None else "effective_month"
+        raise ReviewFileError(f"{_where(path, index, key)} is only allowed with decision: correct")
+    return Decision(
+        str(item["fact_id"]).strip(),
+        kind,
+        str(item["by"]).strip(),
+        _when(item["at"], path, index),
+        str(item["why"]).strip(),
+        value,
+        month,
+    )
+
+
+def load_review(path: Path) -> ReviewConfig:
+    """Read and check a review file (config/report_facts.yml); raise ReviewFileError naming file and key."""
+    path = Path(path)
+    if not path.exists():
+        raise ReviewFileError(f"{path}: the review file does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ReviewFileError(f"{path}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ReviewFileError(f"{path}: expected keys auto_accept_confidence and decisions at the top level")
+    unknown = set(data) - _TOP_KEYS
+    if unknown:
+        raise ReviewFileError(
+            f"{path}: {min(unknown)} is not a known key (expected {', '.join(sorted(_TOP_KEYS))})"
+        )
+    if "auto_accept_confidence" not in data:
+        raise ReviewFileError(f"{path}: auto_accept_confidence is missing (a number from 0 to 1, e.g. 0.8)")
+    threshold = data["auto_accept_confidence"]
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
+        raise ReviewFileError(f"{path}: auto_accept_confidence is {threshold!r}; give a number from 0 to 1")
+    items = data.get("decisions")
+    if items is None:
+        items = []
+    if not isinstance(items, list):
+        raise ReviewFileError(f"{path}: decisions must be a list (or [] when there are none)")
+    decisions: dict[str, Decision] = {}
+    for i, item in enumerate(items):
+        d = _decision(item, path, i)
+        if d.fact_id in decisions:
+            raise ReviewFileError(
+                f"{_where(path, i, 'fact_id')} {d.fact_id!r} is decided twice; keep one decision"
+            )
+        decisions[d.fact_id] = d
+    return ReviewConfig(float(threshold), decisions, str(path))
+
+
+# --- applying it ---------------------------------------------------------------------------------------------
+def _corrected_value(fact: Fact, d: Decision, source: str) -> int | Decimal | str:
+    if d.value is None:
+        return fact.value
+    numeric = fact.unit != "text"
+    if numeric and isinstance(d.value, str):
+        raise ReviewFileError(
+            f"{source}: value {d.value!r} for {d.fact_id} must be a number ({fact.fact_kind})"
+        )
+    if not numeric:
+        return str(d.value)
+    if fact.unit == "workers":
+        if Decimal(d.value) != Decimal(d.value).to_integral_value():
+            raise ReviewFileError(
+                f"{source}: value {d.value} for {d.fact_id} must be a whole number of workers"
+            )
+        return int(d.value)
+    return Decimal(d.value)
+
+
+def review_facts(facts: list[Fact], config: ReviewConfig) -> list[ReviewedFact]:
+    """Give each fact its status from the decisions and the auto-accept threshold."""
+    out: list[ReviewedFact] = []
+    for f in facts:
+        d = config.decisions.get(f.fact_id)
+        if d is not None:
+            status = REJECTED if d.decision == "reject" else ACCEPTED
+            value = _corrected_value(f, d, config.source) if d.decision == "correct" else f.value
+            month = d.effective_month if d.effective_month is not None else f.effective_month
+            out.append(ReviewedFact(f, status, value, month, d.decision, d.by, d.at, d.why))
+        elif config.auto_accept_confidence is not None and f.confidence >= config.auto_accept_confidence:
+            why = (
+                f"confidence {f.confidence:.2f} >= auto_accept_confidence {config.auto_accept_confidence:.2f}"
+            )
+            out.append(
+                ReviewedFact(f, ACCEPTED, f.value, f.effective_month, "auto", AUTO_REVIEWER, None, why)
+            )
+        else:
+            out.append(ReviewedFact(f, PROPOSED, f.value, f.effective_month, None, None, None, None))
+    return out
+
+
+def apply_review(facts: list[Fact], review_path: Path) -> list[ReviewedFact]:
+    """Apply the review file to the facts: accepted, rejected or proposed, with corrections and their trail."""
+    return review_facts(facts, load_review(review_path))
+
+
+def unmatched_decisions(facts: list[Fact], config: ReviewConfig) -> list[Decision]:
+    """Return decisions whose fact id is not among these facts (a renamed file, an extractor change)."""
+    ids = {f.fact_id for f in facts}
+    return [d for d in config.decisions.values() if d.fact_id not in ids]
