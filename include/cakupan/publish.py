@@ -73,27 +73,30 @@ def published_tables(work_con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def export_candidate(settings: Settings, run_id: str, work_path: Path | None = None) -> Path:
-    """Write the published set (marts + pseudonymised audit tables) into a fresh candidate file."""
+    """Write the published set (marts + pseudonymised audit tables) into a fresh candidate file.
+
+    The candidate is attached to the work connection (not the other way round): a process may already hold the
+    work file open (dbt-duckdb in the same process), and DuckDB allows one handle per file per process.
+    """
     settings.ensure_dirs()
     candidate = settings.candidate_db(run_id)
     for p in (candidate, candidate.with_suffix(".duckdb.wal")):
         if p.exists():
             p.unlink()
-    work = work_path or settings.work_db
-    con = duckdb.connect(str(candidate))
+    con = duckdb.connect(str(work_path or settings.work_db))
     try:
-        con.execute(f"attach '{work}' as work (read_only)")
-        con.execute("create schema marts; create schema audit")
+        con.execute(f"attach '{candidate}' as cand")
+        con.execute("create schema cand.marts; create schema cand.audit")
         tables = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'work' "
+            "select table_name from information_schema.tables where table_catalog = current_database() "
             "and table_schema = 'marts'").fetchall()]
         for t in [t for t in PUBLISHED_MARTS if t in tables] + sorted(
                 t for t in tables if t.startswith("mart_") and t not in PUBLISHED_MARTS):
-            con.execute(f"create table marts.{t} as select * from work.marts.{t}")
+            con.execute(f"create table cand.marts.{t} as select * from marts.{t}")
         for name, sql in AUDIT_EXPORTS.items():
-            con.execute(f"create table audit.{name} as {sql}")
-        con.execute("detach work")
-        con.execute("checkpoint")
+            con.execute(f"create table cand.audit.{name} as {sql.replace('work.', '')}")
+        con.execute("checkpoint cand")
+        con.execute("detach cand")
     finally:
         con.close()
     _fsync(candidate)
