@@ -67,7 +67,9 @@ def cakupan_transform_publish():
         from airflow.exceptions import AirflowFailException
 
         from cakupan import pipeline
+        from cakupan.transform import release_duckdb_handles
 
+        release_duckdb_handles()  # cosmos ran dbt in this process under `airflow dags test`
         out = pipeline.gate_and_publish(task_settings(), context["dag_run"].run_id)
         if not out.published:  # a data problem: retrying cannot fix it, so fail without retries
             raise AirflowFailException(f"{out.message} — published file unchanged; candidate kept at {out.candidate}")

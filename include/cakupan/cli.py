@@ -16,7 +16,7 @@ app = typer.Typer(help="Cakupan: how many vulnerable workers are really protecte
                   no_args_is_help=True, add_completion=False)
 contracts_app = typer.Typer(help="Source contracts and what is generated from them.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
-console = Console(stderr=False)
+console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only (one object, or JSON lines).")]
@@ -224,6 +224,35 @@ def report(home: HomeOpt = None, out: Annotated[Optional[Path], typer.Option(hel
         _emit({"index": str(index)}, True)
     else:
         console.print(f"auditor report: {index}")
+
+
+@app.command("demo-summary")
+def demo_summary(truth: Annotated[Optional[Path], typer.Option(help="ground_truth.json written by `cakupan synth`.")]
+                 = None, home: HomeOpt = None) -> None:
+    """Print the published coverage table (and findings), and compare it with the generator's ground truth."""
+    import duckdb
+
+    from cakupan.demo import compare_with_truth
+
+    s = _settings(home)
+    coverage(home=home, as_json=False)
+    with duckdb.connect(str(s.published_db), read_only=True) as con:
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'marts'").fetchall()}
+        if "mart_audit_findings" in tables:
+            rows = con.execute("select regency_code, severity, count(*) from marts.mart_audit_findings "
+                               "group by all order by 1, 2").fetchall()
+            t = Table("regency", "severity", "findings", title="Audit findings (mart_audit_findings)")
+            for r in rows:
+                t.add_row(r[0] or "—", r[1], str(r[2]))
+            console.print(t)
+    if truth is not None:
+        problems = compare_with_truth(s.published_db, truth)
+        if problems:
+            for p in problems:
+                err.print(f"[red]mismatch[/] {p}")
+            raise typer.Exit(1)
+        console.print("[green]published marts equal the generator's ground truth[/] (enrolled, protected, billed, paid)")
 
 
 @contracts_app.command("dbt-sources")

@@ -387,7 +387,7 @@ svg text.end-label { font-weight:600; }
 SERIES = (("promised", "#e67e22", "6 4"), ("enrolled", "#7f8c9a", ""), ("protected", "#1a7f37", ""))
 
 
-def _page(title: str, body: str, root: str = "") -> str:
+def _page(title: str, body: str) -> str:
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
@@ -462,8 +462,9 @@ def _summary_cards(db: _Db, runs: list[Run], cov: list[dict] | None) -> str:
     newest = next((r for r in runs if r.run_id != "(no run id)"), None)
     if newest is not None:
         c = _check_counts(newest.checks)
-        failed = sum(d["failed"] for d in c.values())
-        cards.append(("Latest run", f"{_badge(newest.status or 'unknown')}", f"{failed} failed checks"))
+        failed = ", ".join(f"{d['failed']} {sev}" for sev, d in sorted(c.items()))
+        cards.append(("Latest run", f"{_badge(newest.status or 'unknown')}",
+                      f"failed checks: {failed}" if c else "no check results"))
     if db.has("audit.loads_published"):
         n, q = db.con.execute("select count(*), coalesce(sum(rows_quarantined), 0) from audit.loads_published"
                               ).fetchone()
@@ -476,7 +477,7 @@ def _summary_cards(db: _Db, runs: list[Run], cov: list[dict] | None) -> str:
                       f"of {fmt_int(sum(r['enrolled'] or 0 for r in now if not _missing(r.get('enrolled'))))} enrolled"))
         promised = [r["promised"] for r in now if not _missing(r.get("promised"))]
         if promised:
-            cards.append((f"Promised {last:%Y-%m}", fmt_int(sum(promised)), f"{len(promised)} regencies with a promise"))
+            cards.append((f"Promised {last:%Y-%m}", fmt_int(sum(promised)), f"{len(promised)} {'regency' if len(promised) == 1 else 'regencies'} with a promise"))
         cards.append(("Regencies", fmt_int(len({r["regency_code"] for r in cov})), f"{fmt_int(len(cov))} regency-months"))
     return '<div class="cards" id="summary">' + "".join(
         f'<div class="card"><span class="muted small">{esc(k)}</span><b>{v}</b><span class="small">{esc(sub)}</span></div>'
@@ -872,7 +873,7 @@ def _trace_page(published: Path, regency: str, name: str, month: dt.date, measur
     except TraceError as exc:
         body = (f'<main><h1>{esc(title)}</h1>{back}<p class="banner error" id="trace-error">'
                 f"{esc(scrub(exc))}</p></main>")
-        return _page(title, body, "../")
+        return _page(title, body)
     d = t.to_dict()
     figure = d["figure"]
     rows = []
@@ -903,10 +904,35 @@ def _trace_page(published: Path, regency: str, name: str, month: dt.date, measur
             + _table([("#", "num"), ("Measure", ""), ("Funding", ""), ("Pseudonym", ""), ("Load", "num"),
                       ("File", ""), ("Sheet", ""), ("Row", "num")], rows, 'class="trace" id="trace-rows"')
             + "</main>")
-    return _page(title, body, "../")
+    return _page(title, body)
 
 
 # ------------------------------------------------------------------------------------------ GX docs ---------
+_REMOTE = r"""\s*=\s*["']?(?:https?:)?//"""
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+_REMOTE_TAG = re.compile(r"<(?:link|img|iframe|source|embed)\b[^>]*\b(?:href|src)" + _REMOTE + r"[^>]*>", re.IGNORECASE)
+GX_COPY_CSS = ("<style>body{font:14px/1.4 system-ui,sans-serif;margin:16px;color:#101828}"
+               "table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d5dd;padding:3px 8px;"
+               "vertical-align:top}.cakupan-note{background:#fffaeb;border:1px solid #fedf89;padding:8px 12px;"
+               "margin-bottom:12px}</style>")
+
+
+def offline_gx_page(text: str, origin: Path) -> str:
+    """A GX Data Docs page made self-contained: scripts and remote stylesheets/images removed, NIK-like numbers
+    scrubbed, and a note saying where the original is."""
+    text = _LONG_DIGITS.sub("[long number removed]", text)
+    text = _SCRIPT.sub("", text)
+    text = _REMOTE_TAG.sub("", text)
+    note = (f'<div class="cakupan-note">Copy of the Great Expectations Data Docs in <code>{esc(origin)}</code>, '
+            "with remote scripts, stylesheets and images removed so that the report makes no network requests. "
+            '<a href="../../index.html#checks">Back to the report</a>.</div>')
+    text, n = re.subn(r"(<head\b[^>]*>)", lambda m: m.group(1) + GX_COPY_CSS, text, count=1, flags=re.IGNORECASE)
+    if not n:
+        text = GX_COPY_CSS + text
+    text, n = re.subn(r"(<body\b[^>]*>)", lambda m: m.group(1) + note, text, count=1, flags=re.IGNORECASE)
+    return text if n else note + text
+
+
 def _copy_gx(runs: list[Run], out: Path) -> dict[str, str]:
     """Copy each run's GX Data Docs into the site (scrubbed), return run id -> relative link."""
     dest_root = out / "gx"
@@ -923,7 +949,10 @@ def _copy_gx(runs: list[Run], out: Path) -> dict[str, str]:
                 continue
             target = dest / f.relative_to(run.gx_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
-            if f.suffix.lower() in (".html", ".htm", ".json", ".txt", ".css"):
+            if f.suffix.lower() in (".html", ".htm"):
+                target.write_text(offline_gx_page(f.read_text(encoding="utf-8", errors="replace"), run.gx_dir),
+                                  encoding="utf-8")
+            elif f.suffix.lower() in (".json", ".txt", ".css"):
                 target.write_text(_LONG_DIGITS.sub("[long number removed]",
                                                    f.read_text(encoding="utf-8", errors="replace")), encoding="utf-8")
             else:

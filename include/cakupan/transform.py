@@ -60,7 +60,10 @@ def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, targe
     if vars:
         cli += ["--vars", json.dumps(vars)]
     with _environ(dbt_env(settings)):
-        res = dbtRunner().invoke(cli)
+        try:
+            res = dbtRunner().invoke(cli)
+        finally:
+            release_duckdb_handles()
     if not res.success:
         failed = []
         for r in getattr(res.result, "results", None) or []:
@@ -68,3 +71,21 @@ def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, targe
                 failed.append(f"{r.node.name}: {(r.message or '').strip()[:300]}")
         detail = "; ".join(failed) or str(res.exception or "see the dbt log")
         raise DbtError(f"dbt {' '.join(args)} failed: {detail}")
+
+
+def release_duckdb_handles() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open for the life of the process (in-process dbt runs).
+
+    Without this, the work file stays open read-write after `dbt build`, and the same process cannot open it
+    read-only, nor attach it elsewhere; in production each Airflow task is its own process, but `airflow dags
+    test`, the CLI and the tests run dbt in-process.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # dbt-duckdb not installed (PostgreSQL-only deployment)
+        return
+    with DuckDBConnectionManager._LOCK:
+        env = DuckDBConnectionManager._ENV
+        if env is not None:
+            env.close()
+            DuckDBConnectionManager._ENV = None

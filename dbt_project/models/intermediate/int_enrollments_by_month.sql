@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['regency_code', 'month_start'],
+    on_schema_change='fail'
+) }}
+-- Incremental: a backfill (vars period_from / period_to) recomputes only the months in the window and replaces
+-- them (delete+insert by regency and month); without a window every month is recomputed; --full-refresh rebuilds.
 -- One row per register row enrolled in a month: the row belongs to the governing delivery of its regency and
 -- month, and its spell overlaps the month (start <= last day, end empty or >= first day).
 with
@@ -28,3 +35,6 @@ inner join rows_ as r
     and r.regency_code = g.regency_code
 where r.coverage_start <= {{ dbt.last_day('g.month_start', 'month') }}
     and (r.coverage_end is null or r.coverage_end >= g.month_start)
+{% if is_incremental() %}
+    and {{ period_window('g.month_start') }}
+{% endif %}

@@ -31,4 +31,3 @@ cross join last_month as l
 inner join months as m
     on m.month_start >= r.first_month
     and m.month_start <= l.last_month
-where {{ period_window('m.month_start') }}

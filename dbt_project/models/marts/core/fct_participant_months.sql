@@ -1,3 +1,9 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['regency_code', 'month_start'],
+    on_schema_change='fail'
+) }}
 -- One row per participant x regency x month enrolled (counted once however often the person is listed),
 -- with the month's payment status of the person's funding source. Protection is a count per regency, month and
 -- funding source (mart_coverage_monthly), never a per-person flag.
@@ -22,6 +28,9 @@ per_person as (
         min(load_id) as load_id,
         min(source_row) as first_source_row
     from enrolled
+    {% if is_incremental() %}
+    where {{ period_window('month_start') }}
+    {% endif %}
     group by participant_key, regency_code, month_start
 )
 

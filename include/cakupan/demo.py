@@ -1,0 +1,43 @@
+"""Compare the published coverage mart with a synthetic ground truth (used by `make demo` and the tests)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+
+def expected_from_truth(truth_path: Path) -> dict[tuple[str, str], dict]:
+    """Return (regency, YYYY-MM) -> expected figures, from the generator's own record of what it generated."""
+    truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+    out = {}
+    for r in truth["coverage_by_regency_month"]:
+        out[(r["regency_code"], r["month"])] = {
+            "enrolled": r["enrolled"], "protected": r["protected"],
+            "premium_billed": r["amount_billed"], "premium_paid": r["amount_paid"],
+        }
+    return out
+
+
+def compare_with_truth(published: Path, truth_path: Path) -> list[str]:
+    """Return every difference between the published mart and the ground truth (empty = equal)."""
+    expected = expected_from_truth(truth_path)
+    with duckdb.connect(str(published), read_only=True) as con:
+        rows = con.execute("select regency_code, strftime(month_start, '%Y-%m'), enrolled, protected, "
+                           "premium_billed, premium_paid from marts.mart_coverage_monthly").fetchall()
+    got = {(r[0], r[1]): {"enrolled": r[2], "protected": r[3],
+                          "premium_billed": None if r[4] is None else float(r[4]),
+                          "premium_paid": None if r[5] is None else float(r[5])} for r in rows}
+    problems = []
+    for key in sorted(set(expected) | set(got)):
+        e, g = expected.get(key), got.get(key)
+        if e is None:
+            problems.append(f"{key}: in the mart but not in the ground truth: {g}")
+        elif g is None:
+            problems.append(f"{key}: in the ground truth but not in the mart: {e}")
+        else:
+            for k, v in e.items():
+                if g[k] is None or abs(float(g[k]) - float(v)) > 0.005:
+                    problems.append(f"{key} {k}: mart {g[k]} != ground truth {v}")
+    return problems
