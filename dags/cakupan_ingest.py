@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowSkipException
 from airflow.sdk import Asset, dag, task
 
 from cakupan.orchestration import (DEFAULT_ARGS, RAW_ASSET_URI, SOURCE_ASSET_URIS, WRITER_POOL, record_failure,

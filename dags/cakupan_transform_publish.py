@@ -64,7 +64,7 @@ def cakupan_transform_publish():
     @task(pool=WRITER_POOL, outlets=[Asset(PUBLISHED_ASSET_URI)])
     def gate_and_publish(**context) -> dict:
         """Export the candidate, validate it with GX, publish atomically only if no error check failed."""
-        from airflow.exceptions import AirflowFailException
+        from airflow.sdk.exceptions import AirflowFailException
 
         from cakupan import pipeline
         from cakupan.transform import release_duckdb_handles

@@ -1,0 +1,96 @@
+"""Real Airflow runs (`airflow dags test`): ingest then transform/publish over synthetic files."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import airflow_dags_test, dag_run_succeeded
+
+pytestmark = pytest.mark.integration
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def published_home(tmp_path_factory, airflow_home):
+    """A home where ingest and transform/publish ran through Airflow over good files and one corrupt file."""
+    from cakupan.synth import SynthSpec, generate
+
+    home = tmp_path_factory.mktemp("cakupan-airflow")
+    truth = generate(SynthSpec(regencies=["73.72", "73.73"], months=["2025-03", "2025-04", "2025-05"], workers=15,
+                               seed=21, scenarios=("partial_payment", "correction")), home / "inbox")
+    (home / "inbox" / "73.72" / "register_parepare_2025-06.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    ingest = airflow_dags_test(airflow_home, home, "cakupan_ingest")
+    transform = airflow_dags_test(airflow_home, home, "cakupan_transform_publish")
+    return home, truth, ingest, transform
+
+
+def test_ingest_dag_quarantines_the_bad_file_and_loads_the_rest(published_home):
+    home, truth, ingest, _ = published_home
+    assert dag_run_succeeded(ingest), ingest.stdout[-3000:] + ingest.stderr[-3000:]
+    with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
+        loads = {r[0]: r[1:] for r in con.execute(
+            "select file_name, status, error_code, rows_in, rows_loaded, rows_quarantined from audit.loads").fetchall()}
+    assert loads["register_parepare_2025-06.xlsx"][:2] == ("rejected", "FILE_CORRUPT")
+    for f in truth["files"]:
+        name = Path(f["path"]).name
+        assert loads[name] == ("loaded", None, f["rows_in"], f["loaded"], f["quarantined"]), name
+
+
+def test_transform_dag_publishes_marts_equal_to_ground_truth(published_home):
+    home, truth, _, transform = published_home
+    assert dag_run_succeeded(transform), transform.stdout[-4000:] + transform.stderr[-4000:]
+    unit = truth["unit_premium"]
+    expected: dict[tuple[str, str], list] = {}
+    for r in truth["coverage"]:
+        e = expected.setdefault((r["regency_code"], r["month"]), [0, 0, 0])
+        e[1] += min(r["enrolled"], r["amount_paid"] // unit)
+        e[2] += r["amount_paid"]
+    for r in truth["coverage_by_regency_month"]:
+        expected[(r["regency_code"], r["month"])][0] = r["enrolled"]
+    with duckdb.connect(str(home / "published" / "cakupan.duckdb"), read_only=True) as con:
+        got = {(r[0], r[1]): [r[2], r[3], float(r[4])] for r in con.execute(
+            "select regency_code, strftime(month_start, '%Y-%m'), enrolled, protected, premium_paid "
+            "from marts.mart_coverage_monthly").fetchall()}
+        run = con.execute("select run_id, status from audit.publishes order by published_at desc limit 1").fetchone()
+    assert got == {k: [v[0], v[1], float(v[2])] for k, v in expected.items()}
+    assert run[0].startswith("manual__") and run[1] == "published"
+    assert (home / "reports" / "site" / "index.html").exists()        # the auditor report task ran
+
+
+def test_backfill_of_one_month_gives_identical_marts(published_home, airflow_home):
+    home, _, _, _ = published_home
+    pub = home / "published" / "cakupan.duckdb"
+    query = "select * from marts.mart_coverage_monthly order by regency_code, month_start"
+    with duckdb.connect(str(pub), read_only=True) as con:
+        before = con.execute(query).fetchall()
+    rerun = airflow_dags_test(airflow_home, home, "cakupan_transform_publish",
+                              conf={"period_from": "2025-04", "period_to": "2025-04"})
+    assert dag_run_succeeded(rerun), rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    with duckdb.connect(str(pub), read_only=True) as con:
+        assert con.execute(query).fetchall() == before
+
+
+def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_home, airflow_home):
+    home, _, _, _ = published_home
+    pub = home / "published" / "cakupan.duckdb"
+    before = sha(pub)
+    # the raw zone gets corrupted behind the loader's back: a start date no contract allows
+    with duckdb.connect(str(home / "warehouse" / "work.duckdb")) as con:
+        con.execute("update raw.register set coverage_start = date '1900-01-01' where source_row = "
+                    "(select min(source_row) from raw.register)")
+    failed = airflow_dags_test(airflow_home, home, "cakupan_transform_publish")
+    assert not dag_run_succeeded(failed)
+    assert "state=failed" in failed.stdout + failed.stderr
+    assert sha(pub) == before
+    with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
+        status = con.execute("select status from audit.publishes order by published_at desc limit 1").fetchone()[0]
+        bad = con.execute("select count(*) from audit.checks where not success and severity = 'error' and "
+                          "expectation = 'coverage_start in range'").fetchone()[0]
+    assert status == "blocked" and bad >= 1
