@@ -77,7 +77,7 @@ demo: venv manifest airflow-init
 	CAKUPAN_HOME=$(DEMO_HOME) $(BIN)/python -m cakupan demo-summary --truth $(DEMO_HOME)/inbox/ground_truth.json
 
 test: venv system-deps manifest
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --timeout 1200
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration and not postgres and not browser"
