@@ -1,42 +1,13 @@
-"""Shared fixtures: a Cakupan home with synthetic deliveries, an Airflow home, and helpers to run the real CLI."""
+"""Shared fixtures: a Cakupan home with synthetic deliveries and an Airflow home (helpers in _support.py)."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-BIN = Path(sys.executable).parent
-TEST_KEY = "test-only-pseudonym-key"
-
-
-def cakupan_env(home: Path, **extra: str) -> dict[str, str]:
-    """Environment for a subprocess running Cakupan or Airflow against `home`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKUPAN_", "AIRFLOW"))}
-    env.update({
-        "CAKUPAN_HOME": str(home), "CAKUPAN_PSEUDONYM_KEY": TEST_KEY,
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
-        "GX_ANALYTICS_ENABLED": "False", "NO_COLOR": "1",
-    })
-    env.update(extra)
-    return env
-
-
-def run_cli(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
-    """Run `cakupan ARGS` in a subprocess against `home`."""
-    proc = subprocess.run([str(BIN / "cakupan"), *args], env=cakupan_env(home, **extra), capture_output=True,
-                          text=True, timeout=900)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"cakupan {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
-                             f"{proc.stderr[-5000:]}")
-    return proc
+from _support import BIN, TEST_KEY, cakupan_env
 
 
 @pytest.fixture
@@ -65,21 +36,8 @@ def airflow_home(tmp_path_factory) -> Path:
     return home
 
 
-def airflow_dags_test(airflow_home: Path, cakupan_home: Path, dag_id: str, conf: dict | None = None,
-                      **extra: str) -> subprocess.CompletedProcess:
-    """Run a real `airflow dags test DAG_ID` against a Cakupan home; return the finished process."""
-    import json
-
-    cmd = [str(BIN / "airflow"), "dags", "test", dag_id]
-    if conf:
-        cmd += ["--conf", json.dumps(conf)]
-    env = cakupan_env(cakupan_home, AIRFLOW_HOME=str(airflow_home), **extra)
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
 
 
-def dag_run_succeeded(proc: subprocess.CompletedProcess) -> bool:
-    """Whether `airflow dags test` finished the run in state success."""
-    return proc.returncode == 0 and "state=success" in (proc.stdout + proc.stderr)
 
 
 @pytest.fixture
@@ -94,11 +52,3 @@ def synth_inbox():
 
     return make
 
-
-def copy_samples(inbox: Path) -> None:
-    """Copy the shared sample deliveries (Sidrap) into the 73.14 inbox."""
-    dest = inbox / "73.14"
-    dest.mkdir(parents=True, exist_ok=True)
-    for p in (SHARED / "samples").iterdir():
-        if p.suffix in (".xlsx", ".xls", ".csv"):
-            shutil.copy2(p, dest / p.name)

@@ -193,15 +193,24 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
               keys: Annotated[list[str], typer.Argument(help="The row's key, e.g. 73.72 2025-04.")],
               measure: Annotated[str, typer.Option(help="Which figure: enrolled, protected, premium_paid…")] = "enrolled",
               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
-    """Print the source rows (file, sheet, row, pseudonym) behind a published figure."""
-    from cakupan.trace import TraceError, trace
+    """Print the source rows (file, sheet, row, pseudonym) behind a published figure (`trace finding ID`: a finding)."""
+    from cakupan.trace import TraceError, finding_table, trace, trace_finding
 
     try:
-        t = trace(_settings(home).published_db, mart, keys, measure)
+        if mart == "finding":  # an audit finding: its evidence rows on each side (mart_findings_evidence)
+            if len(keys) != 1:
+                raise TraceError("usage: cakupan trace finding FINDING_ID")
+            t = trace_finding(_settings(home).published_db, keys[0])
+        else:
+            t = trace(_settings(home).published_db, mart, keys, measure)
     except TraceError as exc:
         _fail(str(exc))
     if as_json:
         _emit(t.to_dict(), True)
+        return
+    if mart == "finding":
+        console.print(finding_table(t))
+        console.print(" ".join(f"{k}={v}" for k, v in t.counts.items()))
         return
     tb = Table("measure", "funding", "pseudonym", "load", "file", "sheet", "row",
                title=f"{mart} {' '.join(keys)} {measure} = {t.to_dict()['figure']}")
@@ -266,6 +275,63 @@ def contracts_dbt_sources(check: Annotated[bool, typer.Option("--check", help="F
             _fail(f"{SOURCES_FILE} is out of date: run `cakupan contracts dbt-sources`")
         return
     write_sources()
+
+
+@app.command()
+def findings(home: HomeOpt = None,
+             severity: Annotated[Optional[str], typer.Option(help="Only this severity: error, warning or info.")] = None,
+             regency: Annotated[Optional[str], typer.Option(help="Only this regency code, e.g. 73.72.")] = None,
+             list_all: Annotated[bool, typer.Option("--list", help="One line per finding (id, code, month, detail) "
+                                                                    "instead of the summary.")] = False,
+             as_json: JsonOpt = False) -> None:
+    """Print the published audit findings per regency and severity (read-only on the published file)."""
+    import duckdb
+
+    s = _settings(home)
+    if not s.published_db.exists():
+        _fail(f"nothing published yet at {s.published_db}")
+    where, params = ["1 = 1"], []
+    if severity:
+        where.append("severity = ?")
+        params.append(severity)
+    if regency:
+        where.append("regency_code = ?")
+        params.append(regency)
+    cond = " and ".join(where)
+    with duckdb.connect(str(s.published_db), read_only=True) as con:
+        if con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
+                       "and table_name = 'mart_audit_findings'").fetchone()[0] == 0:
+            _fail("the published file has no audit findings (mart_audit_findings): publish again")
+        if list_all:
+            cur = con.execute(
+                "select finding_id, code, severity, regency_code, strftime(month_start, '%Y-%m') as month, subject, "
+                "value_source, value_reference, affected_workers, evidence_rows, detail from marts.mart_audit_findings "
+                f"where {cond} order by regency_code, month_start, severity, code, finding_id", params)
+        else:
+            cur = con.execute(
+                "select regency_code, any_value(regency_name) as regency_name, severity, count(*) as findings, "
+                "string_agg(distinct code, ', ' order by code) as codes, sum(affected_workers) as affected_workers "
+                f"from marts.mart_audit_findings where {cond} group by regency_code, severity "
+                "order by regency_code, case severity when 'error' then 1 when 'warning' then 2 else 3 end", params)
+        keys = [d[0] for d in cur.description]
+        rows = [dict(zip(keys, r)) for r in cur.fetchall()]
+    if as_json:
+        for r in rows:
+            _emit(r, True)
+        return
+    if list_all:
+        t = Table("id", "code", "severity", "regency", "month", "detail", title="Audit findings (mart_audit_findings)")
+        for r in rows:
+            t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"], r["detail"])
+    else:
+        t = Table("regency", "name", "severity", "findings", "workers affected", "codes",
+                  title="Audit findings per regency and severity (mart_audit_findings)")
+        for r in rows:
+            t.add_row(r["regency_code"], r["regency_name"] or "", r["severity"], str(r["findings"]),
+                      "" if r["affected_workers"] is None else str(int(r["affected_workers"])), r["codes"])
+    console.print(t)
+    if list_all:
+        console.print("trace one with `cakupan trace finding <id>`")
 
 
 def main() -> None:

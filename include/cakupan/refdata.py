@@ -30,3 +30,6 @@ def sync_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.executemany("insert into reference.configured_regencies values (?, ?, ?, ?)",
                     [(r.code, r.name, r.branch, r.default_funding_source)
                      for r in load_regencies(settings.config_dir).values()])
+    from cakupan.findings_config import write_finding_rules
+
+    write_finding_rules(con, settings.config_dir)

@@ -10,7 +10,18 @@ Layout written under ``out_dir``::
     <regency code>/register_<slug>_<YYYY-MM>.xlsx|.csv          one delivery per regency per month
     <regency code>/register_<slug>_<YYYY-MM>_koreksi.<ext>      "correction" scenario: supersedes the one above
     <regency code>/contributions_<slug>_<YYYY>.csv              one per regency per calendar year
+    <regency code>/klaim_<slug>_<YYYY>.csv                      claims paid (source "claims", see below)
+    <regency code>/laporan_<slug>_<YYYY>.csv                    structured city report (source "city_report")
+    berita/<NN>_<slug>_<YYYY-MM>.txt                            narrative press releases (source "narrative")
     ground_truth.json                                           what was generated (see `generate`)
+
+Registers and contributions are always written; claims, city reports and narrative reports only when asked for
+(`SynthSpec.sources`) or when a scenario needs them. With claims, registers carry a KPJ column too.
+
+Scenarios: SCENARIOS are the delivery problems (late or partial payment, corrections, duplicates, bad rows);
+FINDING_SCENARIOS inject the discrepancies the audit findings must catch (fct_audit_findings). Every injected
+entry lists the findings a correct pipeline raises for it under "findings" ({code, regency_code, month}); a run
+with no scenario raises none (payments are on time, NIKs belong to the regency, reports agree with the data).
 
 The ground truth is the generator's *intent*, computed from its own worker lists, never by reading files back.
 """
@@ -19,6 +30,7 @@ from __future__ import annotations
 
 import calendar
 import csv
+import hashlib
 import itertools
 import json
 import os
@@ -33,6 +45,13 @@ from typing import Any
 from cakupan import regions
 
 SCENARIOS = ("late_payment", "partial_payment", "unpaid_month", "correction", "duplicate_worker", "bad_rows")
+FINDING_SCENARIOS = ("billing_mismatch", "double_funding", "claims_unprotected", "identity_anomaly", "promise_gap",
+                     "report_mismatch")
+ALL_SCENARIOS = SCENARIOS + FINDING_SCENARIOS
+EXTRA_SOURCES = ("claims", "city_report", "narrative")
+SCENARIO_SOURCES = {"claims_unprotected": ("claims",), "promise_gap": ("city_report", "narrative"),
+                    "report_mismatch": ("city_report", "narrative")}
+NARRATIVE_DIR = "berita"  # narrative reports: outside the regency inboxes, read by the report extractor
 FORMATS = ("xlsx", "csv")
 FUNDING_SOURCES = ("APBD", "APBDes", "CSR", "BAZNAS", "Mandiri")
 GROUND_TRUTH_NAME = "ground_truth.json"
@@ -117,6 +136,12 @@ class SynthSpec:
     scenarios: tuple[str, ...] = ()
     funding_sources: tuple[str, ...] = ("APBD",)
     unit_premium: int = 16800
+    sources: tuple[str, ...] = ()  # extra sources to write: claims, city_report, narrative (see EXTRA_SOURCES)
+
+    def extra_sources(self) -> tuple[str, ...]:
+        """Return the extra sources written: those asked for plus those the scenarios need, in EXTRA_SOURCES order."""
+        want = set(self.sources) | {x for s in self.scenarios for x in SCENARIO_SOURCES.get(s, ())}
+        return tuple(x for x in EXTRA_SOURCES if x in want)
 
     def validate(self) -> None:
         """Raise ValueError when the spec cannot be generated."""
@@ -140,9 +165,12 @@ class SynthSpec:
             raise ValueError("workers must be at most 4000 per regency (4-digit NIK serials)")
         if not self.formats or any(f not in FORMATS for f in self.formats):
             raise ValueError(f"formats must be drawn from {FORMATS}, not {self.formats}")
-        bad = [s for s in self.scenarios if s not in SCENARIOS]
+        bad = [s for s in self.scenarios if s not in ALL_SCENARIOS]
         if bad:
-            raise ValueError(f"unknown scenario(s) {bad}; choose from {SCENARIOS}")
+            raise ValueError(f"unknown scenario(s) {bad}; choose from {ALL_SCENARIOS}")
+        bad = [s for s in self.sources if s not in EXTRA_SOURCES]
+        if bad:
+            raise ValueError(f"unknown source(s) {bad}; choose from {EXTRA_SOURCES}")
         if not self.funding_sources:
             raise ValueError("funding_sources is empty")
         if self.unit_premium <= 0:
@@ -313,6 +341,11 @@ def _nik(district_code: str, birth: date, female: bool, serial: int) -> str:
     return nik
 
 
+def _kpj(nik: str) -> str:
+    """The person's synthetic KPJ card number: 11 digits derived from the NIK (no random draw)."""
+    return str(int(hashlib.sha256(f"kpj/{nik}".encode()).hexdigest(), 16))[:11]
+
+
 def _spaced(nik: str) -> str:
     return " ".join(nik[i:i + 4] for i in range(0, len(nik), 4))
 
@@ -328,6 +361,10 @@ class _Regency:
         self.rng = random.Random(f"cakupan-synth/{spec.seed}/{code}")
         self.srng = random.Random(f"cakupan-synth/{spec.seed}/{code}/scenarios")
         self.prng = random.Random(f"cakupan-synth/{spec.seed}/{code}/payments")
+        # finding scenarios and the extra sources draw from their own streams: adding them leaves the rest as is
+        self.frng = random.Random(f"cakupan-synth/{spec.seed}/{code}/findings")
+        self.crng = random.Random(f"cakupan-synth/{spec.seed}/{code}/claims")
+        self.rrng = random.Random(f"cakupan-synth/{spec.seed}/{code}/city_report")
         self.name = regions.regency_name(code)
         self.slug = regency_slug(code)
         self.short = _short_name(code)
@@ -340,6 +377,8 @@ class _Regency:
         self.villages = {c: [n for _, n in vbd.get(c, [])] or [dists[c][1]] for c in self.district_codes}
         self.serial = 0  # ordinary workers count up from 1
         self.top_serial = _SERIAL_MAX + 1  # scenario people (junk rows, corrections) count down from 9998
+        self.birth_base_year = _parse_month(spec.months[0])[0] - 63
+        self.with_kpj = "claims" in spec.extra_sources()  # registers carry KPJ numbers claims can be matched by
         weights = [1.0] * len(spec.funding_sources)
         if len(weights) > 1:
             weights = [0.7] + [0.3 / (len(weights) - 1)] * (len(weights) - 1)
@@ -361,7 +400,8 @@ class _Regency:
         top = rng is not None
         rng = rng or self.rng
         female = rng.random() < 0.45
-        birth = date(1962, 1, 1) + timedelta(days=rng.randrange(16000))  # 1962 … 2005
+        # 19 to 63 years old in the first month (1962 … 2005 for 2025): inside the scheme's age limits
+        birth = date(self.birth_base_year, 1, 1) + timedelta(days=rng.randrange(16000))
         dcode = rng.choice(self.district_codes)
         serial = self.next_serial(top) if serial is None else serial
         nik = _nik(dcode, birth, female, serial)
@@ -403,6 +443,8 @@ class _Regency:
             start = w.start if isinstance(w.start, str) else _fmt_date(w.start, st.csv_date)
             cells = ["", nik, w.name, _fmt_date(w.birth, st.csv_date), sex, w.occupation, w.village, w.district,
                      st.program, start, "", _rupiah(self.spec.unit_premium, st.csv_amount), w.funding]
+            if self.with_kpj:
+                cells.append(_kpj(w.nik))
             w.csv_cells = cells
         row = list(cells)
         row[0] = str(no)
@@ -431,6 +473,8 @@ class _Regency:
             cells = [("n", 0), nik_cell, ("s", w.name), dcell(w.birth), ("s", sex), ("s", w.occupation),
                      ("s", w.village), ("s", w.district), ("s", st.program), dcell(w.start), ("", None), amount,
                      ("s", w.funding)]
+            if self.with_kpj:
+                cells.append(("s", _kpj(w.nik)))
             w.xlsx_cells = cells
         return cells
 
@@ -442,7 +486,22 @@ class _Plan:
     correction: tuple[str, int] | None = None
     dup_in_file: tuple[str, int] | None = None
     cross: tuple[str, str, int] | None = None  # (issuing regency A, other regency B, month idx)
+    cross_scenario: str = "duplicate_worker"  # the scenario that asked for the cross-regency person
     bad_rows: bool = False
+    # finding scenarios: (code, month idx) cells
+    billing_count: tuple[str, int] | None = None  # participants billed = enrolled + 2
+    billing_amount: tuple[str, int] | None = None  # amount billed at premium + 2,000 per worker
+    double_sources: tuple[str, int] | None = None  # one worker listed again under `double_fs`
+    double_fs: str = ""
+    identity: tuple[str, int] | None = None  # three joiners: foreign NIK, wrong birth date, age 70
+    claim_not_enrolled: tuple[str, int] | None = None  # claim dated the month before a joiner's start
+    claim_unknown_nik: tuple[str, int] | None = None  # claim by a NIK in no register
+    claim_unknown_kpj: tuple[str, int] | None = None  # claim by a KPJ only, in no register
+    claim_in_payment_cells: bool = False  # claims in the partial / unpaid payment cells
+    narrative: tuple[str, int] | None = None  # the press release's regency and month
+    promise_gap: tuple[str, int] | None = None  # report targets far above protected from this month on
+    report_covered: tuple[str, int] | None = None  # report states more covered workers than protected
+    no_data_regency: str | None = None  # a promise (press release) for a regency with no register
 
 
 def _plan(spec: SynthSpec) -> _Plan:
@@ -464,15 +523,70 @@ def _plan(spec: SynthSpec) -> _Plan:
             a, b = rng.sample(list(spec.regencies), 2)
             plan.cross = (a, b, rng.randrange(n_months))
     plan.bad_rows = "bad_rows" in spec.scenarios
+    _plan_findings(spec, plan, rng, cells)
     return plan
 
 
+def _plan_findings(spec: SynthSpec, plan: _Plan, rng: random.Random, cells: list[tuple[str, int]]) -> None:
+    """Place the finding scenarios (drawn after the delivery scenarios, so those keep their cells)."""
+    scen = set(spec.scenarios)
+    n_months = len(spec.months)
+    taken = set(plan.payment)
+
+    def pick(pool: list[tuple[str, int]]) -> tuple[str, int] | None:
+        free = [c for c in pool if c not in taken]
+        if not free:
+            return None
+        cell = rng.choice(free)
+        taken.add(cell)
+        return cell
+
+    if "billing_mismatch" in scen:
+        plan.billing_count = pick(cells)
+        plan.billing_amount = pick(cells)
+    if "double_funding" in scen:
+        plan.double_sources = pick(cells)
+        plan.double_fs = next((f for f in FUNDING_SOURCES if f not in spec.funding_sources),
+                              spec.funding_sources[-1])
+        if plan.cross is None and len(spec.regencies) >= 2:
+            a, b = rng.sample(list(spec.regencies), 2)
+            plan.cross = (a, b, rng.randrange(n_months))
+            plan.cross_scenario = "double_funding"
+    if "identity_anomaly" in scen:
+        plan.identity = rng.choice(cells)
+    if "claims_unprotected" in scen:
+        later = [c for c in cells if c[1] >= 1]
+        plan.claim_not_enrolled = rng.choice(later) if later else None
+        plan.claim_unknown_nik = rng.choice(cells)
+        plan.claim_unknown_kpj = rng.choice(cells)
+        plan.claim_in_payment_cells = True
+    if "narrative" in spec.extra_sources():
+        later = [c for c in cells if c[1] >= 1] or cells
+        plan.narrative = rng.choice(later)
+    if "promise_gap" in scen:
+        # the run of months below the promise must not cross the press release's month in its regency (the MoU
+        # figure would be the promise in force there), and must last at least two months
+        pool = [c for c in cells if c[1] <= n_months - 2 and not (
+            plan.narrative and c[0] == plan.narrative[0] and c[1] <= plan.narrative[1])]
+        plan.promise_gap = rng.choice(pool) if pool else None
+        known = regions.regencies()
+        province = spec.regencies[0][:2]
+        others = [c for c in known if c[:2] == province and c not in spec.regencies]
+        plan.no_data_regency = "73.15" if "73.15" in others else (others[0] if others else None)
+    if "report_mismatch" in scen:
+        plan.report_covered = rng.choice(cells)
+
+
 # --- writers -------------------------------------------------------------------------------------------------
+def _register_headers(reg: _Regency) -> list[str]:
+    return reg.style.headers + (["No KPJ"] if reg.with_kpj else [])
+
+
 def _write_register_csv(path: Path, reg: _Regency, rows: Sequence[_Worker], period: tuple[int, int]) -> None:
     st = reg.style
     with open(path, "w", encoding="utf-8-sig" if st.csv_bom else "utf-8", newline="") as f:
         wr = csv.writer(f, delimiter=st.csv_delimiter, quoting=csv.QUOTE_MINIMAL)
-        wr.writerow(st.headers)
+        wr.writerow(_register_headers(reg))
         wr.writerows(reg.csv_row(i, w, period) for i, w in enumerate(rows, start=1))
 
 
@@ -516,14 +630,14 @@ def _write_register_xlsx(path: Path, reg: _Regency, rows: Sequence[_Worker], per
         ws.write_string(r, 0, line, bold)
         r += 1
     r += st.blank_after_title
-    for c, h in enumerate(st.headers):
+    for c, h in enumerate(_register_headers(reg)):
         ws.write_string(r, c, h, bold)
     r += 1
     ws_string, ws_number = ws.write_string, ws.write_number
     for no, w in enumerate(rows, start=1):
         cells = reg.xlsx_row(w)
         ws_number(r, 0, no)
-        for c in range(1, 13):
+        for c in range(1, len(cells)):
             kind, val = cells[c]
             if kind == "s":
                 if val:
@@ -595,6 +709,8 @@ def _generate_regency(reg: _Regency, spec: SynthSpec, plan: _Plan, cross_person:
     roster: dict[str, _Worker] = {}  # insertion-ordered: NIK → worker (current delivery's rows)
     billing: dict[int, dict[str, int]] = {}  # month idx → funding source → enrolled
     persons_by_month: dict[int, int] = {}
+    # what later writers (claims, city reports, the press release) need: month idx → enrolled people and joiners
+    ctx: dict[str, Any] = {"enrolled": {}, "joiners": {}, "double": None}
     for mi, ym in enumerate(months):
         first, last = _first_day(ym), _last_day(ym)
         joiners: list[_Worker] = []
@@ -650,6 +766,16 @@ def _generate_regency(reg: _Regency, spec: SynthSpec, plan: _Plan, cross_person:
                 w = reg.new_person(reg.start_in(ym, srng), tag="", rng=srng)
                 roster[w.nik] = w
                 added.append(w)
+        if plan.identity == (reg.code, mi):
+            ident = _identity_people(reg, ym)
+            for w in ident.values():
+                roster[w.nik] = w
+            truth["injected"].append({
+                "scenario": "identity_anomaly", "regency_code": reg.code, "month": _ym_str(ym),
+                "niks": {k: w.nik for k, w in ident.items()},
+                "findings": [_finding(c, reg.code, ym) for c in
+                             ("NIK_REGION_MISMATCH", "NIK_BIRTHDATE_MISMATCH", "AGE_OUT_OF_RANGE")],
+            })
         # pre-registration: someone listed already, starting next month (loaded but not enrolled this month)
         if mi < len(months) - 1 and rng.random() < 0.3:
             w = reg.new_person(_first_day(_add_months(ym, 1)), tag="prereg")
@@ -665,6 +791,18 @@ def _generate_regency(reg: _Regency, spec: SynthSpec, plan: _Plan, cross_person:
                 dup_nik = d.nik
                 pos = rows.index(d)
                 rows.insert(min(len(rows), pos + srng.randint(1, 6)), d)
+        if plan.double_sources == (reg.code, mi):
+            # the same worker listed again this month under a second funding source (billed to both)
+            cands = [w for w in rows if w.tag == "" and w.end is None and not isinstance(w.start, str)
+                     and w.start < first and w.funding != plan.double_fs and w not in added
+                     and (cross_person is None or w.nik != cross_person.nik)]
+            if cands:
+                d = reg.frng.choice(cands)
+                twin = d.copy()
+                twin.funding = plan.double_fs
+                twin.tag = "double"
+                rows.insert(min(len(rows), rows.index(d) + reg.frng.randint(1, 6)), twin)
+                ctx["double"] = {"mi": mi, "nik": d.nik, "funding_sources": [d.funding, plan.double_fs]}
         fmt = spec.formats[(mi + reg.index) % len(spec.formats)]
         junk = _junk_rows(reg, ym, fmt == "xlsx") if plan.bad_rows else []
         final_rows = _insert_spread(srng, rows, junk)
@@ -675,8 +813,12 @@ def _generate_regency(reg: _Regency, spec: SynthSpec, plan: _Plan, cross_person:
             if _overlaps(w, first, last):
                 enrolled_by_fs.setdefault(w.funding, set()).add(w.nik)
                 persons.add(w.nik)
-        billing[mi] = {fs: len(enrolled_by_fs.get(fs, ())) for fs in spec.funding_sources}
+        fs_order = list(spec.funding_sources) + sorted(set(enrolled_by_fs) - set(spec.funding_sources))
+        billing[mi] = {fs: len(enrolled_by_fs.get(fs, ())) for fs in fs_order}
         persons_by_month[mi] = len(persons)
+        ctx["enrolled"][mi] = [(w.nik, w.funding, w.start, w.end, w.tag) for w in rows
+                               if w.tag in ("", "identity") and _overlaps(w, first, last)]
+        ctx["joiners"][mi] = [(w.nik, w.start) for w in joiners]
         # write the deliveries (first delivery, then the correction)
         ym_s = _ym_str(ym)
         base = f"register_{reg.slug}_{ym_s}"
@@ -717,11 +859,13 @@ def _generate_regency(reg: _Regency, spec: SynthSpec, plan: _Plan, cross_person:
                 "enrolled_first_delivery": len({w.nik for w in deliveries[0][1]
                                                 if not w.tag.startswith("junk:") and _overlaps(w, first, last)}),
                 "enrolled_corrected": len(persons),
+                "findings": [],  # billing follows the corrected list; the superseded delivery counts for nothing
             })
         if dup_nik is not None:
             truth["injected"].append({
                 "scenario": "duplicate_worker", "kind": "in_file", "regency_code": reg.code, "month": ym_s,
                 "file": f"{reg.code}/{deliveries[-1][0]}", "nik": dup_nik, "rows": 2, "counted": 1,
+                "findings": [],  # listed twice under one funding source: counted once, not double funding
             })
         if cross_here is not None or (plan.cross and plan.cross[0] == reg.code and plan.cross[2] == mi):
             truth["_cross_files"][reg.code] = f"{reg.code}/{deliveries[-1][0]}"
@@ -734,18 +878,59 @@ def _generate_regency(reg: _Regency, spec: SynthSpec, plan: _Plan, cross_person:
                         bad["rows"] += 1
                         r = w.tag.split(":", 1)[1]
                         bad["reasons"][r] = bad["reasons"].get(r, 0) + 1
-    _write_contributions(reg, spec, plan, months, billing, persons_by_month, folder, truth)
+    status = _write_contributions(reg, spec, plan, months, billing, persons_by_month, folder, truth, ctx)
+    extra = spec.extra_sources()
+    if "claims" in extra:
+        _write_claims(reg, spec, plan, months, ctx, status, folder, truth)
+    if "city_report" in extra:
+        _write_city_reports(reg, spec, plan, months, folder, truth)
+
+
+def _finding(code: str, regency: str, ym: tuple[int, int]) -> dict:
+    """A finding the pipeline must raise: code, regency and month (fct_audit_findings)."""
+    return {"code": code, "regency_code": regency, "month": _ym_str(ym)}
+
+
+def _identity_people(reg: _Regency, ym: tuple[int, int]) -> dict[str, _Worker]:
+    """Three joiners with identity anomalies: a NIK from another regency, a birth-date column that disagrees with
+    the NIK, and a worker aged 70 (scheme limits: config/findings.yml). They stay on like anyone else."""
+    rng = reg.frng
+    first = _first_day(ym)
+    out = {}
+    dists = regions.districts()
+    foreign = sorted(c for c, (rc, _) in dists.items() if rc != reg.code and rc[:2] == reg.code[:2]) or sorted(
+        c for c, (rc, _) in dists.items() if rc != reg.code)
+    w = reg.new_person(first, tag="identity", rng=rng)
+    w.nik = _nik(rng.choice(foreign), w.birth, w.female, int(w.nik[12:]))
+    out["region"] = w
+    w = reg.new_person(first, tag="identity", rng=rng)
+    w.birth = w.birth + timedelta(days=400)  # the NIK keeps the true date; the column is wrong
+    out["birth_date"] = w
+    w = reg.new_person(first, tag="identity", rng=rng)
+    w.birth = date(ym[0] - 70, ym[1], 1) - timedelta(days=10)  # 70 on the first day of the month
+    w.nik = _nik(f"{w.nik[:2]}.{w.nik[2:4]}.{w.nik[4:6]}", w.birth, w.female, int(w.nik[12:]))
+    out["age"] = w
+    return out
+
+
+def _payment_code(amount_paid: int, amount_billed: int) -> str | None:
+    if amount_paid >= amount_billed:
+        return None
+    return "PAYMENT_UNPAID" if amount_paid == 0 else "PAYMENT_SHORTFALL"
 
 
 def _write_contributions(reg: _Regency, spec: SynthSpec, plan: _Plan, months: list[tuple[int, int]],
                          billing: dict[int, dict[str, int]], persons_by_month: dict[int, int], folder: Path,
-                         truth: dict) -> None:
+                         truth: dict, ctx: dict) -> dict[int, dict[str, str]]:
+    """Write the contributions files; return month idx → funding source → payment status (paid/partial/unpaid)."""
     rng = reg.prng
     premium = spec.unit_premium
+    status: dict[int, dict[str, str]] = {}
     by_year: dict[int, list[int]] = {}
     for mi, ym in enumerate(months):
         by_year.setdefault(ym[0], []).append(mi)
     region_forms = (reg.name, reg.alias, reg.code.replace(".", ""))
+    double = ctx.get("double")
     for year, idxs in by_year.items():
         rows: list[list[str]] = []
         tot_billed = tot_amount = tot_paid = 0
@@ -766,22 +951,33 @@ def _write_contributions(reg: _Regency, spec: SynthSpec, plan: _Plan, months: li
             month_rows = []
             rm = {"regency_code": reg.code, "month": ym_s, "enrolled": persons_by_month[mi], "protected": 0,
                   "participants_billed": 0, "amount_billed": 0, "amount_paid": 0}
-            for fs in spec.funding_sources:
-                billed = billing[mi][fs]
-                if billed == 0:
+            status[mi] = {}
+            overridden = False
+            for fs, enrolled in billing[mi].items():
+                if enrolled == 0:
                     continue
+                billed, unit, mismatch = enrolled, premium, None
+                if not overridden and plan.billing_count == (reg.code, mi):
+                    billed, mismatch = enrolled + 2, "count"  # two workers billed who are not in the register
+                elif not overridden and plan.billing_amount == (reg.code, mi):
+                    unit, mismatch = premium + 2000, "amount"  # billed at a premium not in force
+                overridden = overridden or mismatch is not None
                 if scen == "unpaid_month":
                     paid_workers = 0
                 elif scen == "partial_payment":
                     paid_workers = max(0, min(billed - 1, (billed * 6) // 10))
                 else:
                     paid_workers = billed
-                amount_billed = billed * premium
-                amount_paid = paid_workers * premium
-                protected = min(billed, amount_paid // premium)
+                doubled = double is not None and double["mi"] == mi and fs == double["funding_sources"][1]
+                if doubled:
+                    paid_workers = min(paid_workers, billed - 1)  # the second source does not pay for the twin
+                amount_billed = billed * unit
+                amount_paid = paid_workers * unit
+                # protected = min(enrolled, floor(paid / unit premium)), unit = billed amount / participants billed
+                protected = min(enrolled, amount_paid * billed // amount_billed)
                 row_paid_date = paid_date if amount_paid > 0 else None
                 cov = {
-                    "regency_code": reg.code, "month": ym_s, "funding_source": fs, "enrolled": billed,
+                    "regency_code": reg.code, "month": ym_s, "funding_source": fs, "enrolled": enrolled,
                     "participants_billed": billed, "amount_billed": amount_billed, "amount_paid": amount_paid,
                     "paid_workers": paid_workers, "protected": protected,
                     "paid_date": row_paid_date.isoformat() if row_paid_date else None,
@@ -792,8 +988,25 @@ def _write_contributions(reg: _Regency, spec: SynthSpec, plan: _Plan, months: li
                 }
                 truth["coverage"].append(cov)
                 month_rows.append(cov)
+                status[mi][fs] = cov["payment_status"]
                 for key in ("protected", "participants_billed", "amount_billed", "amount_paid"):
                     rm[key] += cov[key]
+                if mismatch is not None:
+                    truth["injected"].append({
+                        "scenario": "billing_mismatch", "kind": mismatch, "regency_code": reg.code, "month": ym_s,
+                        "funding_source": fs, "enrolled": enrolled, "participants_billed": billed,
+                        "amount_billed": amount_billed, "enrolled_x_premium": enrolled * premium,
+                        "findings": [_finding("BILLED_COUNT_MISMATCH" if mismatch == "count"
+                                              else "BILLED_AMOUNT_MISMATCH", reg.code, ym)]
+                        + ([_finding(c, reg.code, ym)] if (c := _payment_code(amount_paid, amount_billed)) else []),
+                    })
+                if doubled:
+                    truth["injected"].append({
+                        "scenario": "double_funding", "kind": "two_sources", "regency_code": reg.code,
+                        "month": ym_s, "nik": double["nik"], "funding_sources": double["funding_sources"],
+                        "findings": [_finding("DOUBLE_FUNDED_TWO_SOURCES", reg.code, ym)]
+                        + ([_finding(c, reg.code, ym)] if (c := _payment_code(amount_paid, amount_billed)) else []),
+                    })
                 # the contributions row as a clerk writes it
                 k = mi % 3
                 if k == 0:
@@ -817,6 +1030,11 @@ def _write_contributions(reg: _Regency, spec: SynthSpec, plan: _Plan, months: li
                 tot_paid += amount_paid
             truth["coverage_by_regency_month"].append(rm)
             if scen is not None and month_rows:
+                if scen == "late_payment":
+                    found = [_finding("PAYMENT_LATE", reg.code, ym) for c in month_rows if c["amount_paid"] > 0]
+                else:
+                    found = [_finding(code, reg.code, ym) for c in month_rows
+                             if (code := _payment_code(c["amount_paid"], c["amount_billed"]))]
                 inj = {"scenario": scen, "regency_code": reg.code, "month": ym_s,
                        "funding_sources": [c["funding_source"] for c in month_rows],
                        "participants_billed": sum(c["participants_billed"] for c in month_rows),
@@ -825,7 +1043,8 @@ def _write_contributions(reg: _Regency, spec: SynthSpec, plan: _Plan, months: li
                        "amount_paid": sum(c["amount_paid"] for c in month_rows),
                        "paid_date": month_rows[0]["paid_date"],
                        "days_after_month_end": month_rows[0]["days_after_month_end"],
-                       "days_late": month_rows[0]["days_late"]}
+                       "days_late": month_rows[0]["days_late"],
+                       "findings": found}
                 truth["injected"].append(inj)
         fname = f"contributions_{reg.slug}_{year}.csv"
         path = folder / fname
@@ -846,6 +1065,255 @@ def _write_contributions(reg: _Regency, spec: SynthSpec, plan: _Plan, months: li
             "supersedes": None, "received_at": rec.isoformat(),
             "periods": [_ym_str(months[i]) for i in idxs],
         })
+    return status
+
+
+# --- claims, city reports, press releases (extra sources) ----------------------------------------------------
+CLAIM_HEADERS = ["No Klaim", "NIK", "No KPJ", "Program", "Tgl Kejadian", "Tgl Bayar", "Manfaat (Rp)", "Kab/Kota"]
+CITY_REPORT_HEADERS = ["Periode", "Kabupaten/Kota", "Jumlah Penduduk Bekerja", "Peserta Aktif",
+                       "Target Pekerja Rentan", "Pekerja Rentan Terlindungi"]
+WEEKDAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+
+
+def _event_day(rng: random.Random, start: date, end: date | None, ym: tuple[int, int]) -> date | None:
+    """A random day of month ym inside the spell [start, end], or None when they do not overlap."""
+    lo = max(start, _first_day(ym))
+    hi = min(end or _last_day(ym), _last_day(ym))
+    if lo > hi:
+        return None
+    return lo + timedelta(days=rng.randint(0, (hi - lo).days))
+
+
+def _write_claims(reg: _Regency, spec: SynthSpec, plan: _Plan, months: list[tuple[int, int]], ctx: dict,
+                  status: dict[int, dict[str, str]], folder: Path, truth: dict) -> None:
+    """Claims paid: a few per month by workers enrolled and paid for in full in the event month (clean), plus the
+    claims_unprotected cases: a claim the month before a joiner's start, a NIK and a KPJ in no register, and claims
+    in the partial / unpaid payment cells. One file per calendar year; some claims carry only a KPJ."""
+    rng = reg.crng
+    claims: list[dict] = []  # {ym, nik, kpj, expected}
+
+    def add(ym: tuple[int, int], nik: str | None, kpj: str | None, event: date, expected: str | None) -> None:
+        claims.append({"ym": ym, "nik": nik, "kpj": kpj, "event": event, "expected": expected})
+
+    for mi, ym in enumerate(months):
+        paid = {fs for fs, st in status.get(mi, {}).items() if st == "paid"}
+        eligible = [e for e in ctx["enrolled"][mi] if e[1] in paid and e[4] == ""]
+        for _ in range(rng.choice((0, 1, 1, 2))):
+            if not eligible:
+                break
+            nik, _fs, start, end, _tag = rng.choice(eligible)
+            event = _event_day(rng, start, end, ym)
+            if event is not None:
+                kpj_only = rng.random() < 0.3
+                add(ym, None if kpj_only else nik, _kpj(nik) if kpj_only or rng.random() < 0.5 else None, event,
+                    None)
+    injected: list[dict] = []
+    if plan.claim_not_enrolled is not None and plan.claim_not_enrolled[0] == reg.code:
+        # a joiner's claim dated the month before the joiner's coverage starts (not enrolled anywhere then)
+        start_mi = plan.claim_not_enrolled[1]
+        order = [i for i in range(start_mi, len(months)) if i >= 1] + [i for i in range(1, start_mi)]
+        for mi in order:
+            joiners = [j for j in ctx["joiners"].get(mi, []) if j[1] >= _first_day(months[mi])]
+            if joiners:
+                nik, _start = rng.choice(joiners)
+                ym = months[mi - 1]
+                add(ym, nik, None, _event_day(rng, _first_day(ym), None, ym), "CLAIM_NOT_ENROLLED")
+                break
+    if plan.claim_unknown_nik is not None and plan.claim_unknown_nik[0] == reg.code:
+        ym = months[plan.claim_unknown_nik[1]]
+        stranger = reg.new_person(_first_day(ym), tag="claim_only", rng=rng)
+        add(ym, stranger.nik, None, _event_day(rng, _first_day(ym), None, ym), "CLAIM_UNKNOWN_PERSON")
+    if plan.claim_unknown_kpj is not None and plan.claim_unknown_kpj[0] == reg.code:
+        ym = months[plan.claim_unknown_kpj[1]]
+        add(ym, None, _kpj(f"unknown/{reg.code}/{_ym_str(ym)}"), _event_day(rng, _first_day(ym), None, ym),
+            "CLAIM_UNKNOWN_PERSON")
+    if plan.claim_in_payment_cells:
+        for (code, mi), scen in sorted(plan.payment.items()):
+            if code != reg.code or scen not in ("partial_payment", "unpaid_month"):
+                continue
+            cands = [e for e in ctx["enrolled"][mi] if e[4] == "" and e[1] in status.get(mi, {})]
+            if cands:
+                nik, fs, start, end, _tag = rng.choice(cands)
+                st = status[mi][fs]
+                expected = {"partial": "CLAIM_PREMIUM_PARTIAL", "unpaid": "CLAIM_PREMIUM_UNPAID"}.get(st)
+                add(months[mi], nik, None, _event_day(rng, start, end, months[mi]), expected)
+    claims.sort(key=lambda c: (c["event"], c["nik"] or "", c["kpj"] or ""))
+    by_year: dict[int, list[dict]] = {}
+    for c in claims:
+        by_year.setdefault(c["ym"][0], []).append(c)
+    seq: dict[str, int] = {}
+    for year, items in sorted(by_year.items()):
+        rows = []
+        for c in items:
+            ym_s = _ym_str(c["ym"])
+            seq[ym_s] = seq.get(ym_s, 0) + 1
+            claim_id = f"KLM/{reg.code.replace('.', '')}/{ym_s.replace('-', '')}/{seq[ym_s]:03d}"
+            program = "JKM" if rng.random() < 0.4 else "JKK"
+            amount = 42_000_000 if program == "JKM" else rng.randint(20, 400) * 50_000
+            paid = c["event"] + timedelta(days=rng.randint(10, 45))
+            rows.append([claim_id, c["nik"] or "", c["kpj"] or "", program, _fmt_date(c["event"], "dmy/"),
+                         _fmt_date(paid, "dmy/"), _rupiah(amount, "rp"), reg.name])
+            entry = {"claim_id": claim_id, "regency_code": reg.code, "month": ym_s, "program": program,
+                     "by": "nik" if c["nik"] else "kpj", "expected_finding": c["expected"]}
+            truth["claims"].append(entry)
+            if c["expected"]:
+                injected.append({"scenario": "claims_unprotected", "regency_code": reg.code, "month": ym_s,
+                                 "claim_id": claim_id, "kind": c["expected"],
+                                 "findings": [_finding(c["expected"], reg.code, c["ym"])]})
+        fname = f"klaim_{reg.slug}_{year}.csv"
+        path = folder / fname
+        with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            wr = csv.writer(f, delimiter=";", quoting=csv.QUOTE_MINIMAL)
+            wr.writerow(CLAIM_HEADERS)
+            wr.writerows(rows)
+        rec = datetime(*_add_months(months[-1], 2), 2, 9, 0, 0)
+        os.utime(path, (rec.timestamp(), rec.timestamp()))
+        truth["files"].append({
+            "path": f"{reg.code}/{fname}", "source": "claims", "regency_code": reg.code, "period": None,
+            "format": "csv", "rows_in": len(rows), "loaded": len(rows), "quarantined": 0, "reasons": [],
+            "supersedes": None, "received_at": rec.isoformat(),
+        })
+    truth["injected"].extend(injected)
+
+
+def _round_down(n: int, step: int = 10) -> int:
+    return n - n % step if n >= step else n
+
+
+def _write_city_reports(reg: _Regency, spec: SynthSpec, plan: _Plan, months: list[tuple[int, int]], folder: Path,
+                        truth: dict) -> None:
+    """The regency's structured monthly report: employed population, active participants (all segments), the
+    vulnerable-worker target and the workers covered. Clean: covered = protected, target = protected rounded down
+    to tens. promise_gap: targets far above protected from one month on; report_mismatch: covered overstated."""
+    rng = reg.rrng
+    cov = {r["month"]: r for r in truth["coverage_by_regency_month"] if r["regency_code"] == reg.code}
+    employed = rng.randint(40_000, 200_000)
+    rate = rng.uniform(0.30, 0.55)
+    gap_from = plan.promise_gap[1] if plan.promise_gap and plan.promise_gap[0] == reg.code else None
+    stats = truth["_city_reports"].setdefault(reg.code, {})
+    by_year: dict[int, list[list[str]]] = {}
+    for mi, ym in enumerate(months):
+        ym_s = _ym_str(ym)
+        c = cov[ym_s]
+        employed += rng.randint(0, 300)
+        active = round(employed * (rate + rng.uniform(-0.005, 0.005)))
+        protected = c["protected"]
+        target = _round_down(protected)
+        covered = protected
+        if gap_from is not None and mi >= gap_from:
+            target = 2 * max(cov[_ym_str(m)]["enrolled"] for m in months[gap_from:]) + 10
+        if plan.report_covered == (reg.code, mi):
+            covered = protected + max(10, protected // 2)
+            truth["injected"].append({
+                "scenario": "report_mismatch", "kind": "covered", "regency_code": reg.code, "month": ym_s,
+                "stated_covered": covered, "protected": protected,
+                "findings": [_finding("REPORT_COVERED_MISMATCH", reg.code, ym)]})
+        stats[ym_s] = {"rate_percent": 100.0 * active / employed, "target": target}
+        period_txt = f"{MONTHS_ID[ym[1] - 1]} {ym[0]}" if mi % 2 else ym_s
+        by_year.setdefault(ym[0], []).append([period_txt, reg.name, str(employed), str(active), str(target),
+                                              str(covered)])
+    if gap_from is not None:
+        ym = months[gap_from]
+        truth["injected"].append({
+            "scenario": "promise_gap", "kind": "behind", "regency_code": reg.code, "month": _ym_str(ym),
+            "months_behind": len(months) - gap_from,
+            "findings": [_finding("PROMISE_BEHIND", reg.code, ym)]})
+    for year, rows in sorted(by_year.items()):
+        fname = f"laporan_{reg.slug}_{year}.csv"
+        path = folder / fname
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            wr = csv.writer(f, delimiter=",", quoting=csv.QUOTE_MINIMAL)
+            wr.writerow(CITY_REPORT_HEADERS)
+            wr.writerows(rows)
+        rec = datetime(*_add_months(months[-1], 1), 20, 9, 0, 0)
+        os.utime(path, (rec.timestamp(), rec.timestamp()))
+        truth["files"].append({
+            "path": f"{reg.code}/{fname}", "source": "city_report", "regency_code": reg.code, "period": None,
+            "format": "csv", "rows_in": len(rows), "loaded": len(rows), "quarantined": 0, "reasons": [],
+            "supersedes": None, "received_at": rec.isoformat(),
+        })
+
+
+def _dots(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _press_release(code: str, when: date, paragraphs: list[str]) -> str:
+    name = regions.regency_name(code)
+    short = _short_name(code)
+    kota = name.startswith("Kota")
+    pem = "Pemkot" if kota else "Pemkab"
+    head = f"{pem} {short} dan BPJS Ketenagakerjaan Perkuat Perlindungan Pekerja Rentan"
+    lead = (f"{short.upper()} — Pemerintah {'Kota' if kota else 'Kabupaten'} {short} dan BPJS Ketenagakerjaan "
+            f"menandatangani nota kesepahaman perlindungan jaminan sosial bagi pekerja rentan, "
+            f"{WEEKDAYS_ID[when.weekday()]} ({when.day}/{when.month}/{when.year}).")
+    return "\n\n".join([head, lead, *paragraphs]) + "\n"
+
+
+def _write_narratives(spec: SynthSpec, plan: _Plan, out_dir: Path, truth: dict) -> None:
+    """Press releases (TXT) under berita/: one about a regency of the run (the workers covered before, a total from
+    the month, the participation rate), consistent with the data unless report_mismatch; and for promise_gap an
+    MoU for a regency that delivers no register."""
+    months = [_parse_month(m) for m in spec.months]
+    written = []
+    if plan.narrative is not None:
+        code, mi = plan.narrative
+        ym = months[mi]
+        when = date(ym[0], ym[1], 27)
+        cov = {r["month"]: r for r in truth["coverage_by_regency_month"] if r["regency_code"] == code}
+        mismatch = "report_mismatch" in spec.scenarios
+        name = regions.regency_name(code)
+        head = ("Wali Kota" if name.startswith("Kota") else "Bupati") + " " + _short_name(code)
+        paragraphs = [(f"{head} mengatakan pemerintah daerah menanggung iuran jaminan kecelakaan kerja dan "
+                       f"jaminan kematian bagi pekerja rentan.")]
+        total = _round_down(min(cov[_ym_str(m)]["protected"] for m in months[mi:]))
+        month_name = MONTHS_ID[ym[1] - 1]
+        found = []
+        if mi >= 1:
+            previous = cov[_ym_str(months[mi - 1])]["enrolled"]
+            stated = 2 * previous + 7 if mismatch else previous
+            quote = f"Sebelumnya ada sekitar {_dots(stated)} orang sudah kita cover"
+            if total >= 10:
+                quote += f", kemudian dimulai bulan {month_name} ini bisa ditambah menjadi total sampai {_dots(total)} orang"
+            paragraphs.append(f'"{quote}," ujarnya.')
+            if mismatch:
+                found.append(_finding("REPORT_COUNT_MISMATCH", code, ym))
+        report = truth["_city_reports"].get(code, {}).get(_ym_str(ym))
+        if report is not None:
+            rate = round(report["rate_percent"]) + (10 if mismatch else 0)
+            paragraphs.append(f"Kepala Kantor Cabang BPJS Ketenagakerjaan {_short_name(code)} melaporkan kepesertaan "
+                              f"BPJS Ketenagakerjaan di {name} baru {rate} persen.")
+            if mismatch:
+                found.append(_finding("REPORT_RATE_MISMATCH", code, ym))
+        rel = f"{NARRATIVE_DIR}/01_{regency_slug(code)}_{_ym_str(ym)}.txt"
+        written.append((rel, _press_release(code, when, paragraphs), code, ym))
+        if found:
+            truth["injected"].append({"scenario": "report_mismatch", "kind": "narrative", "regency_code": code,
+                                      "month": _ym_str(ym), "file": rel, "findings": found})
+    if plan.no_data_regency is not None:
+        code = plan.no_data_regency
+        ym = months[0]
+        when = date(ym[0], ym[1], 14)
+        head = ("Wali Kota" if regions.regency_name(code).startswith("Kota") else "Bupati") + " " + _short_name(code)
+        promised = 1500
+        paragraphs = [(f"{head} mengatakan melalui kerja sama ini pemerintah daerah menanggung iuran jaminan "
+                       f"kecelakaan kerja dan jaminan kematian bagi {_dots(promised)} pekerja rentan.")]
+        rel = f"{NARRATIVE_DIR}/02_{regency_slug(code)}_{_ym_str(ym)}.txt"
+        written.append((rel, _press_release(code, when, paragraphs), code, ym))
+        truth["injected"].append({"scenario": "promise_gap", "kind": "no_data", "regency_code": code,
+                                  "month": _ym_str(ym), "promised": promised, "file": rel,
+                                  "findings": [_finding("PROMISE_NO_DATA", code, ym)]})
+    for rel, text, code, ym in written:
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        rec = datetime(*_add_months(ym, 1), 1, 9, 0, 0)
+        os.utime(path, (rec.timestamp(), rec.timestamp()))
+        truth["files"].append({
+            "path": rel, "source": "narrative", "regency_code": code, "period": _ym_str(ym), "format": "txt",
+            "rows_in": 0, "loaded": 0, "quarantined": 0, "reasons": [], "supersedes": None,
+            "received_at": rec.isoformat(),
+        })
 
 
 def _cross_person(spec: SynthSpec, plan: _Plan) -> _Worker | None:
@@ -864,15 +1332,16 @@ def generate(spec: SynthSpec, out_dir: Path) -> dict:
     """Write the deliveries under out_dir/<regency code>/ and out_dir/ground_truth.json; return the ground truth.
 
     Ground truth keys: spec, unit_premium, regencies, coverage (regency × month × funding source), coverage_by_
-    regency_month, files (one per written delivery: rows_in = loaded + quarantined, reasons, supersedes) and
-    injected (one entry per scenario occurrence, plus a bad_rows summary).
+    regency_month, files (one per written delivery: rows_in = loaded + quarantined, reasons, supersedes), claims
+    (one per claim written, with the finding it must raise or null) and injected (one entry per scenario
+    occurrence, plus a bad_rows summary; each lists under "findings" the audit findings it must raise).
     """
     spec.validate()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     plan = _plan(spec)
     spec_d = asdict(spec)
-    for k in ("formats", "scenarios", "funding_sources"):
+    for k in ("formats", "scenarios", "funding_sources", "sources"):
         spec_d[k] = list(spec_d[k])
     truth: dict[str, Any] = {
         "spec": spec_d,
@@ -881,9 +1350,11 @@ def generate(spec: SynthSpec, out_dir: Path) -> dict:
         "coverage": [],
         "coverage_by_regency_month": [],
         "files": [],
+        "claims": [],
         "injected": [],
         "_bad": {"files": 0, "rows": 0, "reasons": {}},
         "_cross_files": {},
+        "_city_reports": {},
     }
     cross_person = _cross_person(spec, plan)
     for idx, code in enumerate(spec.regencies):
@@ -893,16 +1364,23 @@ def generate(spec: SynthSpec, out_dir: Path) -> dict:
         _generate_regency(reg, spec, plan, cross_person, out_dir, truth)
     if plan.cross is not None and cross_person is not None:
         a, b, mi = plan.cross
+        ym = _parse_month(spec.months[mi])
         truth["injected"].append({
-            "scenario": "duplicate_worker", "kind": "cross_regency", "month": spec.months[mi],
+            "scenario": plan.cross_scenario, "kind": "cross_regency", "month": spec.months[mi],
             "nik": cross_person.nik, "regency_codes": [a, b],
             "files": [truth["_cross_files"].get(a), truth["_cross_files"].get(b)], "counted_per_regency": 1,
+            # funded by both regencies that month; B registers a NIK issued by A
+            "findings": [_finding("DOUBLE_FUNDED_CROSS_REGENCY", a, ym), _finding("DOUBLE_FUNDED_CROSS_REGENCY", b, ym),
+                         _finding("NIK_REGION_MISMATCH", b, ym)],
         })
+    if "narrative" in spec.extra_sources():
+        _write_narratives(spec, plan, out_dir, truth)
     bad = truth.pop("_bad")
     truth.pop("_cross_files")
+    truth.pop("_city_reports")
     if plan.bad_rows:
-        truth["injected"].append({"scenario": "bad_rows", **bad})
-    order = {s: i for i, s in enumerate(SCENARIOS)}
+        truth["injected"].append({"scenario": "bad_rows", **bad, "findings": []})
+    order = {s: i for i, s in enumerate(ALL_SCENARIOS)}
     truth["injected"].sort(key=lambda e: order[e["scenario"]])
     write_ground_truth(truth, out_dir / GROUND_TRUTH_NAME)
     return truth
@@ -984,15 +1462,16 @@ def parse_months(value: str | Iterable[str]) -> list[str]:
 def synth_main(out_dir: str | Path, regencies: str | Iterable[str] = "73.72,73.73,73.14",
                months: str | Iterable[str] = "2025-03:6", workers: int = 40, seed: int = 42,
                scenarios: str | Iterable[str] = (), formats: str | Iterable[str] = ("xlsx", "csv"),
-               funding_sources: str | Iterable[str] | None = None, unit_premium: int = 16800) -> dict:
+               funding_sources: str | Iterable[str] | None = None, unit_premium: int = 16800,
+               sources: str | Iterable[str] = ()) -> dict:
     """Generate from CLI-style arguments ("all" scenarios/regencies, month ranges, comma lists); return truth."""
     scen = _as_list(scenarios)
     if [s.lower() for s in scen] == ["all"]:
-        scen = list(SCENARIOS)
+        scen = list(ALL_SCENARIOS)
     fs = _as_list(funding_sources) or ["APBD"]
     spec = SynthSpec(
         regencies=parse_regencies(regencies), months=parse_months(months), workers=int(workers), seed=int(seed),
         formats=tuple(_as_list(formats)) or FORMATS, scenarios=tuple(scen), funding_sources=tuple(fs),
-        unit_premium=int(unit_premium),
+        unit_premium=int(unit_premium), sources=tuple(_as_list(sources)),
     )
     return generate(spec, Path(out_dir))

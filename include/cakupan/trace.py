@@ -79,3 +79,64 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
         if measure == "protected":
             t.counts["protected"] = None if row.iloc[0]["protected"] is None else _plain(row.iloc[0]["protected"])
     return t
+
+
+# --- audit findings ------------------------------------------------------------------------------------------
+FINDING_COLUMNS = ["side", "source", "regency_code", "month_start", "funding_source", "participant_key", "load_id",
+                   "source_file", "sheet", "source_row", "note"]
+
+
+def trace_finding(published: Path, finding_id: str) -> Trace:
+    """Return the source rows on each side of one audit finding (marts.mart_findings_evidence), read-only.
+
+    finding_id may be abbreviated to a unique prefix of at least 6 characters.
+    """
+    fid = (finding_id or "").strip().lower()
+    if len(fid) < 6:
+        raise TraceError("give a finding id (at least its first 6 characters), e.g. `cakupan trace finding 1a2b3c`")
+    if not published.exists():
+        raise TraceError(f"no published warehouse at {published}: run the pipeline first")
+    with duckdb.connect(str(published), read_only=True) as con:
+        tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'marts'").fetchall()}
+        if not {"mart_audit_findings", "mart_findings_evidence"} <= tables:
+            raise TraceError("the published file has no audit findings (mart_audit_findings): publish again")
+        found = _records(con.execute("select * from marts.mart_audit_findings where finding_id like ? "
+                                     "order by finding_id", [fid + "%"]))
+        if not found:
+            raise TraceError(f"no audit finding {finding_id!r} in the published file; list them with "
+                             "`cakupan findings --list`")
+        if len(found) > 1:
+            raise TraceError(f"{finding_id!r} matches {len(found)} findings; give more characters")
+        f = found[0]
+        rows = _records(con.execute(
+            f"select {', '.join(FINDING_COLUMNS)} from marts.mart_findings_evidence where finding_id = ? "
+            "order by side desc, source, source_file, sheet, source_row", [f["finding_id"]]))
+    key = {k: _plain(f[k]) for k in ("finding_id", "code", "severity", "regency_code", "month_start", "subject")}
+    t = Trace("mart_audit_findings", key, f["code"], f["detail"], rows=rows)
+    t.counts = {"source_rows": sum(r["side"] == "source" for r in rows),
+                "reference_rows": sum(r["side"] == "reference" for r in rows),
+                "value_source": None if f["value_source"] is None else _plain(f["value_source"]),
+                "value_reference": None if f["value_reference"] is None else _plain(f["value_reference"])}
+    return t
+
+
+def _records(cur) -> list[dict]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def finding_table(t: Trace):
+    """Return a rich Table of a finding's evidence rows (source side first), for the CLI."""
+    from rich.table import Table
+
+    d = t.to_dict()
+    k = d["key"]
+    tb = Table("side", "source", "regency", "month", "funding", "pseudonym", "load", "file", "sheet", "row",
+               title=f"{k['code']} ({k['severity']}) {k['regency_code']} {str(k['month_start'])[:7]}: {d['figure']}")
+    for r in t.rows:
+        tb.add_row(r["side"], r["source"], r["regency_code"] or "", str(r["month_start"] or "")[:7],
+                   r["funding_source"] or "", (r["participant_key"] or "")[:16],
+                   "" if r["load_id"] is None else str(r["load_id"]), r["source_file"], r["sheet"] or "",
+                   "" if r["source_row"] is None else str(r["source_row"]))
+    return tb

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from conftest import airflow_dags_test, dag_run_succeeded
+from _support import airflow_dags_test, dag_run_succeeded
 
 pytestmark = pytest.mark.integration
 

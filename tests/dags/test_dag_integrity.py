@@ -84,6 +84,6 @@ def test_dags_parse_with_no_connections_and_no_dbt_call(tmp_path):
             f"b = DagBag(dag_folder={str(ROOT / 'dags')!r})\n"
             "assert not b.import_errors, b.import_errors\n"
             "print(sorted(b.dag_ids))")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "cakupan_transform_publish" in out.stdout

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from cakupan import pipeline
 
 pytestmark = pytest.mark.integration
@@ -119,7 +118,7 @@ def test_reader_never_sees_a_half_published_state(settings_factory, synth_inbox)
                     n = con.execute("select count(*) from marts.mart_coverage_monthly").fetchone()[0]
                     m = con.execute("select count(distinct month_start) from marts.mart_lineage").fetchone()[0]
                 seen.append((run, n, m))
-            except Exception as exc:  # any error is a failure of atomic publish
+            except Exception as exc:  # noqa: BLE001 - any error at all is a failure of atomic publish
                 errors.append(repr(exc))
 
     t = threading.Thread(target=reader)

@@ -20,6 +20,10 @@ from pathlib import Path
 import pytest
 from cakupan import regions
 from cakupan.synth import (
+    ALL_SCENARIOS,
+    DUE_DAY,
+    EXTRA_SOURCES,
+    FINDING_SCENARIOS,
     SCENARIOS,
     SynthSpec,
     generate,
@@ -570,7 +574,7 @@ def test_synth_main_parses_cli_arguments(tmp_path):
     assert len(parse_regencies("73")) == 24
     truth = synth_main(tmp_path, regencies="73.72,73.73", months="2025-11..2026-02", workers=10, seed=3,
                        scenarios="all", formats="csv")
-    assert truth["spec"]["scenarios"] == list(SCENARIOS)
+    assert truth["spec"]["scenarios"] == list(ALL_SCENARIOS)
     assert {f["path"] for f in truth["files"] if f["source"] == "contributions"} == {
         "73.72/contributions_parepare_2025.csv", "73.72/contributions_parepare_2026.csv",
         "73.73/contributions_palopo_2025.csv", "73.73/contributions_palopo_2026.csv",
@@ -592,3 +596,189 @@ def test_streaming_xlsx_mode_reads_the_same(tmp_path, monkeypatch):
             a = CalamineWorkbook.from_path(str(tmp_path / "mem" / f["path"])).get_sheet_by_index(0).to_python()
             b = CalamineWorkbook.from_path(str(tmp_path / "s1" / f["path"])).get_sheet_by_index(0).to_python()
             assert a == b
+
+
+# --- finding scenarios and the extra sources (claims, city reports, press releases) ------------------------------
+# Each injected entry names the audit findings it must raise; the end-to-end test (tests/findings) checks the
+# pipeline raises exactly those. Here the files are read back and checked against the entries.
+def _finding_keys(truth: dict) -> set[tuple[str, str, str]]:
+    return {(f["code"], f["regency_code"], f["month"]) for e in truth["injected"] for f in e["findings"]}
+
+
+@pytest.fixture(scope="module")
+def findings_set(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("synth_findings")
+    return out, generate(_spec(scenarios=ALL_SCENARIOS, funding_sources=("APBD",), months=month_range("2025-03", 6),
+                               seed=3), out)
+
+
+@pytest.fixture(scope="module")
+def clean_sources(tmp_path_factory) -> tuple[Path, dict]:
+    out = tmp_path_factory.mktemp("synth_clean_sources")
+    return out, generate(_spec(scenarios=(), funding_sources=("APBD",), sources=EXTRA_SOURCES, seed=3), out)
+
+
+def _csv(path: Path, delimiter: str = ",") -> list[dict]:
+    return list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines(), delimiter=delimiter))
+
+
+def _register_rows_with_kpj(out: Path, code: str) -> list[dict]:
+    """Register rows (raw cells) with the KPJ column, from the governing deliveries."""
+    rows = []
+    for ym, p in governing_files(out, code).items():
+        if p.suffix == ".xlsx":
+            table = CalamineWorkbook.from_path(str(p)).get_sheet_by_index(0).to_python()
+            hdr = next(i for i, r in enumerate(table[:15]) if any(_norm(c) in ALIASES["nik"] for c in r))
+            names = [str(c) for c in table[hdr]]
+            data = [r for r in table[hdr + 1:] if str(r[0]).strip() and str(r[0]).upper() != "TOTAL"]
+        else:
+            text = p.read_bytes().decode("utf-8-sig")
+            delim = ";" if ";" in text.splitlines()[0] else ","
+            lines = list(csv.reader(text.splitlines(), delimiter=delim))
+            names, data = lines[0], lines[1:]
+        for r in data:
+            d = dict(zip(names, r))
+            d["_month"] = ym
+            rows.append(d)
+    return rows
+
+
+def test_every_finding_scenario_names_its_findings(findings_set):
+    _, truth = findings_set
+    assert all("findings" in e for e in truth["injected"])
+    codes = {k[0] for k in _finding_keys(truth)}
+    scenarios = {e["scenario"] for e in truth["injected"]}
+    assert set(FINDING_SCENARIOS) <= scenarios
+    # one code per finding rule in config/findings.yml
+    import yaml
+    config = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "findings.yml").read_text())
+    assert codes == set(config["codes"])
+    assert config["payment"]["due_day_of_next_month"] == DUE_DAY  # truth days_late counts from the same day
+
+
+def test_default_run_writes_no_extra_source(full):
+    out, truth = full
+    assert not list(out.rglob("klaim_*")) and not list(out.rglob("laporan_*")) and not (out / "berita").exists()
+    assert truth["claims"] == [] and truth["spec"]["sources"] == []
+
+
+def test_billing_mismatch_in_contributions_file(findings_set):
+    out, truth = findings_set
+    premium = truth["unit_premium"]
+    for e in _injected(truth, "billing_mismatch"):
+        (c,) = [c for c in truth["coverage"] if (c["regency_code"], c["month"], c["funding_source"])
+                == (e["regency_code"], e["month"], e["funding_source"])]
+        rows, _ = read_contributions(out / e["regency_code"] / f"contributions_{regency_slug(e['regency_code'])}_2025.csv")
+        (row,) = [r for r in rows if parse_period(r[0]) == e["month"] and r[2] == e["funding_source"]]
+        assert int(row[3]) == c["participants_billed"] and _money(row[4]) == c["amount_billed"]
+        if e["kind"] == "count":
+            assert c["participants_billed"] == c["enrolled"] + 2 and c["amount_billed"] == c["participants_billed"] * premium
+        else:
+            assert c["participants_billed"] == c["enrolled"] and c["amount_billed"] != c["enrolled"] * premium
+        assert c["protected"] == c["enrolled"]  # paid in full: the mismatch protects nobody less
+
+
+def test_double_funding_lists_one_worker_under_two_sources(findings_set):
+    out, truth = findings_set
+    (e,) = _injected(truth, "double_funding", "two_sources")
+    path = governing_files(out, e["regency_code"])[e["month"]]
+    sources = {r["funding_source"] for r in read_rows(path) if classify(r) is None and nik_of(r) == e["nik"]}
+    assert sources == set(e["funding_sources"]) and len(sources) == 2
+    (c,) = [c for c in truth["coverage"] if (c["regency_code"], c["month"], c["funding_source"])
+            == (e["regency_code"], e["month"], e["funding_sources"][1])]
+    assert c["protected"] < c["enrolled"]  # the second source is billed but does not pay for the twin
+    rm = next(r for r in truth["coverage_by_regency_month"] if (r["regency_code"], r["month"]) == (e["regency_code"], e["month"]))
+    assert rm["protected"] <= rm["enrolled"]
+
+
+def test_identity_anomalies_in_register(findings_set):
+    out, truth = findings_set
+    (e,) = _injected(truth, "identity_anomaly")
+    code, ym = e["regency_code"], e["month"]
+    rows = {nik_of(r): r for r in read_rows(governing_files(out, code)[ym]) if classify(r) is None}
+    region, birth, age = (rows[e["niks"][k]] for k in ("region", "birth_date", "age"))
+    assert nik_of(region)[:4] != code.replace(".", "")
+
+    def nik_date(nik: str) -> date:
+        dd, mm, yy = int(nik[6:8]) % 40, int(nik[8:10]), int(nik[10:12])
+        return date(1900 + yy if yy > 25 else 2000 + yy, mm, dd)
+
+    assert _parse_date(birth["birth_date"]) != nik_date(nik_of(birth))
+    b = _parse_date(age["birth_date"])
+    assert b == nik_date(nik_of(age))
+    first, _ = month_bounds(ym)
+    assert first.year - b.year - ((first.month, first.day) < (b.month, b.day)) == 70
+
+
+def test_claims_file_and_kpj_column(findings_set, clean_sources):
+    for out, truth in (findings_set, clean_sources):
+        by_id = {c["claim_id"]: c for c in truth["claims"]}
+        kpjs = {code: {r["No KPJ"] for r in _register_rows_with_kpj(out, code)} for code in truth["regencies"]}
+        seen = 0
+        for f in truth["files"]:
+            if f["source"] != "claims":
+                continue
+            rows = _csv(out / f["path"], ";")
+            assert len(rows) == f["rows_in"]
+            for r in rows:
+                c = by_id[r["No Klaim"]]
+                assert (c["by"] == "kpj") == (not r["NIK"]) and (r["NIK"] or r["No KPJ"])
+                if c["expected_finding"] is None and c["by"] == "kpj":
+                    assert r["No KPJ"] in kpjs[f["regency_code"]]  # a KPJ-only claim matches a register row
+                if c["expected_finding"] == "CLAIM_UNKNOWN_PERSON" and c["by"] == "kpj":
+                    assert all(r["No KPJ"] not in k for k in kpjs.values())
+                seen += 1
+        assert seen == len(truth["claims"]) > 5
+    _, clean = clean_sources
+    assert all(c["expected_finding"] is None for c in clean["claims"])
+    assert any(c["by"] == "kpj" for c in clean["claims"])
+
+
+def test_city_reports_agree_with_truth_unless_injected(findings_set, clean_sources):
+    for out, truth in (findings_set, clean_sources):
+        prot = {(r["regency_code"], r["month"]): r["protected"] for r in truth["coverage_by_regency_month"]}
+        covered = {(e["regency_code"], e["month"]) for e in _injected(truth, "report_mismatch", "covered")}
+        gaps = {e["regency_code"]: e["month"] for e in _injected(truth, "promise_gap", "behind")}
+        n = 0
+        for f in truth["files"]:
+            if f["source"] != "city_report":
+                continue
+            for r in _csv(out / f["path"]):
+                key = (f["regency_code"], parse_period(r["Periode"]))
+                stated, target = int(r["Pekerja Rentan Terlindungi"]), int(r["Target Pekerja Rentan"])
+                assert (stated != prot[key]) == (key in covered)
+                if key[0] in gaps and key[1] >= gaps[key[0]]:
+                    assert target > prot[key]
+                else:
+                    assert target <= prot[key]
+                assert 0.25 < int(r["Peserta Aktif"]) / int(r["Jumlah Penduduk Bekerja"]) < 0.6
+                n += 1
+        assert n == len(truth["regencies"]) * len(truth["spec"]["months"])
+
+
+def test_press_releases(findings_set, clean_sources):
+    out, truth = findings_set
+    (nd,) = _injected(truth, "promise_gap", "no_data")
+    assert nd["regency_code"] not in truth["regencies"]
+    assert "1.500 pekerja rentan" in (out / nd["file"]).read_text(encoding="utf-8")
+    (nar,) = _injected(truth, "report_mismatch", "narrative")
+    text = (out / nar["file"]).read_text(encoding="utf-8")
+    months = truth["spec"]["months"]
+    prev = next(r for r in truth["coverage_by_regency_month"] if r["regency_code"] == nar["regency_code"]
+                and r["month"] == months[months.index(nar["month"]) - 1])
+    assert f"Sebelumnya ada sekitar {2 * prev['enrolled'] + 7} orang" in text and "persen" in text
+    out_c, clean = clean_sources
+    (f,) = [f for f in clean["files"] if f["source"] == "narrative"]
+    code, ym = f["regency_code"], f["period"]
+    months = clean["spec"]["months"]
+    before = next(r for r in clean["coverage_by_regency_month"]
+                  if r["regency_code"] == code and r["month"] == months[months.index(ym) - 1])
+    assert f"Sebelumnya ada sekitar {before['enrolled']} orang" in (out_c / f["path"]).read_text(encoding="utf-8")
+
+
+def test_clean_run_with_every_source_injects_nothing(clean_sources):
+    _, truth = clean_sources
+    assert truth["injected"] == []
+    assert {f["source"] for f in truth["files"]} == {"register", "contributions", "claims", "city_report", "narrative"}
+    for c in truth["coverage"]:
+        assert c["protected"] == c["enrolled"] == c["participants_billed"] and c["days_late"] == 0

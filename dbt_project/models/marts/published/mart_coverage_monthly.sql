@@ -99,7 +99,7 @@ participation as (
     select
         regency_code,
         period_month as month_start,
-        max(cast(active_participants_total as double) / nullif(employed_population, 0)) as participation_rate
+        max(cast(active_participants_total as float8) / nullif(employed_population, 0)) as participation_rate
     from reports
     group by regency_code, period_month
 ),
@@ -112,17 +112,23 @@ final as (
         g.governing_load_id,
         case when g.governing_load_id is not null then coalesce(et.enrolled, 0) end as enrolled,
         case when g.governing_load_id is not null then coalesce(pt.enrolled_apbd, 0) end as enrolled_apbd,
-        pt.protected,
+        -- a person enrolled under two funding sources is one worker: protected never exceeds distinct enrolled
+        case when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0) else pt.protected end
+            as protected,
         pt.protected_apbd,
         case when g.governing_load_id is not null and pt.protected is not null
-            then coalesce(et.enrolled, 0) - pt.protected end as shortfall,
+            then coalesce(et.enrolled, 0)
+                - case when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0) else pt.protected end
+        end as shortfall,
         pp.promised_count as promised,
         pp.promise_id,
-        pp.promised_count - pt.protected as gap_to_promise,
+        pp.promised_count
+            - case when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0) else pt.protected end
+            as gap_to_promise,
         pt.participants_billed,
         cast(pt.amount_billed as decimal(18, 2)) as premium_billed,
         cast(pt.amount_paid as decimal(18, 2)) as premium_paid,
-        cast(pt.amount_paid as double) / nullif(cast(pt.amount_billed as double), 0) as payment_ratio,
+        cast(pt.amount_paid as float8) / nullif(cast(pt.amount_billed as float8), 0) as payment_ratio,
         pa.participation_rate
     from regency_months as rm
     left join regions as reg on reg.regency_code = rm.regency_code

@@ -1,0 +1,102 @@
+"""Audit-finding rules (config/findings.yml) → reference.finding_rules, the one table dbt reads them from.
+
+The table is long: one row per parameter (kind = 'parameter', name like 'payment.due_day_of_next_month', number)
+and one row per finding code (kind = 'code', name = the code, text = severity, plus category and title). The dbt
+model int_findings_rules pivots the parameters into one row; fct_audit_findings joins the codes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from cakupan.config import ConfigError
+
+FINDINGS_FILE = "findings.yml"
+SEVERITIES = ("error", "warning", "info")
+# every parameter the models read, with its section in findings.yml; all are required
+PARAMETERS = (
+    "payment.due_day_of_next_month", "payment.grace_days",
+    "billing.count_tolerance", "billing.amount_tolerance",
+    "age.min", "age.max",
+    "promise.consecutive_months",
+    "report.count_tolerance_workers", "report.count_tolerance_ratio", "report.rate_tolerance_points",
+    "report.rate_window_months",
+)
+TABLE_DDL = ("create or replace table reference.finding_rules (kind varchar, name varchar, number_value double, "
+             "text_value varchar, category varchar, title varchar)")
+
+
+@dataclass(frozen=True)
+class FindingCode:
+    code: str
+    severity: str
+    category: str
+    title: str
+
+
+@dataclass(frozen=True)
+class FindingRules:
+    parameters: dict[str, float]
+    codes: dict[str, FindingCode]
+
+    def rows(self) -> list[tuple]:
+        """Return the reference.finding_rules rows."""
+        out: list[tuple] = [("parameter", k, float(v), None, None, None) for k, v in sorted(self.parameters.items())]
+        out += [("code", c.code, None, c.severity, c.category, c.title) for c in self.codes.values()]
+        return out
+
+
+def load_finding_rules(config_dir: Path) -> FindingRules:
+    """Read and check config/findings.yml; errors name the file and the key."""
+    path = Path(config_dir) / FINDINGS_FILE
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing (audit-finding tolerances and severities)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    params: dict[str, float] = {}
+    for name in PARAMETERS:
+        section, key = name.split(".")
+        value = (data.get(section) or {}).get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{path}: key '{name}' must be a number, not {value!r}")
+        if value < 0:
+            raise ConfigError(f"{path}: key '{name}' must not be negative")
+        params[name] = float(value)
+    if not 1 <= params["payment.due_day_of_next_month"] <= 28:
+        raise ConfigError(f"{path}: key 'payment.due_day_of_next_month' must be a day 1-28")
+    if params["age.min"] >= params["age.max"]:
+        raise ConfigError(f"{path}: key 'age.min' must be below 'age.max'")
+    if params["promise.consecutive_months"] < 1:
+        raise ConfigError(f"{path}: key 'promise.consecutive_months' must be at least 1")
+    codes: dict[str, FindingCode] = {}
+    for code, spec in (data.get("codes") or {}).items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{path}: key 'codes.{code}' must be a mapping (severity, category, title)")
+        sev = spec.get("severity")
+        if sev not in SEVERITIES:
+            raise ConfigError(f"{path}: key 'codes.{code}.severity' must be one of {', '.join(SEVERITIES)}")
+        for k in ("category", "title"):
+            if not spec.get(k):
+                raise ConfigError(f"{path}: key 'codes.{code}.{k}' is missing")
+        codes[str(code)] = FindingCode(str(code), sev, str(spec["category"]), str(spec["title"]))
+    if not codes:
+        raise ConfigError(f"{path}: key 'codes' lists no finding codes")
+    return FindingRules(params, codes)
+
+
+def write_finding_rules(con: duckdb.DuckDBPyConnection, config_dir: Path) -> int:
+    """Replace reference.finding_rules from config/findings.yml; return the number of rows written."""
+    rules = load_finding_rules(config_dir)
+    rows = rules.rows()
+    con.execute("create schema if not exists reference")
+    con.execute(TABLE_DDL)
+    con.executemany("insert into reference.finding_rules values (?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)

@@ -1,0 +1,62 @@
+"""Helpers shared by the tests (importable: tests/ is on pytest's pythonpath)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+BIN = Path(sys.executable).parent
+TEST_KEY = "test-only-pseudonym-key"
+
+
+def cakupan_env(home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a subprocess running Cakupan or Airflow against `home`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKUPAN_", "AIRFLOW"))}
+    env.update({
+        "CAKUPAN_HOME": str(home), "CAKUPAN_PSEUDONYM_KEY": TEST_KEY,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+        "GX_ANALYTICS_ENABLED": "False", "NO_COLOR": "1",
+    })
+    env.update(extra)
+    return env
+
+
+def run_cli(home: Path, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
+    """Run `cakupan ARGS` in a subprocess against `home`."""
+    proc = subprocess.run([str(BIN / "cakupan"), *args], env=cakupan_env(home, **extra), capture_output=True,
+                          text=True, timeout=900, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"cakupan {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n"
+                             f"{proc.stderr[-5000:]}")
+    return proc
+
+
+def airflow_dags_test(airflow_home: Path, cakupan_home: Path, dag_id: str, conf: dict | None = None,
+                      **extra: str) -> subprocess.CompletedProcess:
+    """Run a real `airflow dags test DAG_ID` against a Cakupan home; return the finished process."""
+    cmd = [str(BIN / "airflow"), "dags", "test", dag_id]
+    if conf:
+        cmd += ["--conf", json.dumps(conf)]
+    env = cakupan_env(cakupan_home, AIRFLOW_HOME=str(airflow_home), **extra)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
+
+
+def dag_run_succeeded(proc: subprocess.CompletedProcess) -> bool:
+    """Whether `airflow dags test` finished the run in state success."""
+    return proc.returncode == 0 and "state=success" in (proc.stdout + proc.stderr)
+
+
+def copy_samples(inbox: Path) -> None:
+    """Copy the shared sample deliveries (Sidrap) into the 73.14 inbox."""
+    dest = inbox / "73.14"
+    dest.mkdir(parents=True, exist_ok=True)
+    for p in (SHARED / "samples").iterdir():
+        if p.suffix in (".xlsx", ".xls", ".csv"):
+            shutil.copy2(p, dest / p.name)

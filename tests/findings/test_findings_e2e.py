@@ -1,0 +1,233 @@
+"""Audit findings end to end: synthetic deliveries with every kind of discrepancy → ingest → dbt build → GX gate →
+publish, then the published findings mart is compared with the generator's ground truth.
+
+Two pipeline runs per module: every finding scenario together, and a clean set (every source, no scenario) that
+must raise no finding at all. Expected findings come from the generator's `injected[].findings` (what it
+injected), never from the marts; measured values are recomputed here from the ground truth's coverage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+from cakupan import pipeline
+from cakupan.findings_config import load_finding_rules, write_finding_rules
+from cakupan.settings import Settings
+from cakupan.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
+from conftest import TEST_KEY, run_cli
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+REGENCIES = ["73.72", "73.73", "73.14"]
+MONTHS = month_range("2025-03", 6)
+EVIDENCE_BOTH_SIDES = {"BILLED_COUNT_MISMATCH", "BILLED_AMOUNT_MISMATCH", "PAYMENT_UNPAID", "PAYMENT_SHORTFALL",
+                       "PAYMENT_LATE", "DOUBLE_FUNDED_CROSS_REGENCY", "DOUBLE_FUNDED_TWO_SOURCES",
+                       "CLAIM_NOT_ENROLLED", "CLAIM_PREMIUM_UNPAID", "CLAIM_PREMIUM_PARTIAL", "PROMISE_BEHIND",
+                       "REPORT_COVERED_MISMATCH", "REPORT_COUNT_MISMATCH", "REPORT_RATE_MISMATCH"}
+
+
+def _finding_rules_wired(settings: Settings) -> bool:
+    """Whether refdata.sync_config (the `prepare` step) already writes reference.finding_rules."""
+    from cakupan.refdata import sync_config
+
+    with duckdb.connect() as con:
+        con.execute("create schema reference")
+        sync_config(con, settings)
+        return con.execute("select count(*) from information_schema.tables where table_schema = 'reference' "
+                           "and table_name = 'finding_rules'").fetchone()[0] == 1
+
+
+def _run(home: Path, spec: SynthSpec) -> tuple[Settings, dict]:
+    """Generate the deliveries into <home>/inbox and run the whole chain in this process (`cakupan run`)."""
+    settings = Settings.from_env(home=home, pseudonym_key=TEST_KEY)
+    truth = generate(spec, settings.inbox)
+    with pytest.MonkeyPatch.context() as mp:
+        for k in [k for k in os.environ if k.startswith("CAKUPAN_")]:
+            mp.delenv(k)
+        if not _finding_rules_wired(settings):  # until refdata.sync_config calls write_finding_rules itself
+            original = pipeline.sync_config
+
+            def sync_with_findings(con, s):
+                original(con, s)
+                write_finding_rules(con, s.config_dir)
+
+            mp.setattr(pipeline, "sync_config", sync_with_findings)
+        outcome = pipeline.run_all(settings)
+    assert outcome.published, outcome.message
+    return settings, truth
+
+
+@pytest.fixture(scope="module")
+def injected_run(tmp_path_factory) -> tuple[Settings, dict]:
+    spec = SynthSpec(regencies=REGENCIES, months=MONTHS, workers=30, seed=3, scenarios=ALL_SCENARIOS)
+    return _run(tmp_path_factory.mktemp("findings_all"), spec)
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory) -> tuple[Settings, dict]:
+    spec = SynthSpec(regencies=REGENCIES, months=MONTHS, workers=30, seed=5, scenarios=(), sources=EXTRA_SOURCES)
+    return _run(tmp_path_factory.mktemp("findings_clean"), spec)
+
+
+def _findings(settings: Settings) -> list[dict]:
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        cur = con.execute("select *, strftime(month_start, '%Y-%m') as month from marts.mart_audit_findings")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def _expected(truth: dict) -> set[tuple[str, str, str]]:
+    return {(f["code"], f["regency_code"], f["month"]) for e in truth["injected"] for f in e["findings"]}
+
+
+def _one(findings: list[dict], code: str, regency: str, month: str) -> list[dict]:
+    return [f for f in findings if (f["code"], f["regency_code"], f["month"]) == (code, regency, month)]
+
+
+# --- found: all of the injected, and nothing else ------------------------------------------------------------
+def test_every_injected_finding_is_found_and_nothing_else(injected_run):
+    settings, truth = injected_run
+    found = {(f["code"], f["regency_code"], f["month"]) for f in _findings(settings)}
+    expected = _expected(truth)
+    assert expected - found == set(), "injected but not found"
+    assert found - expected == set(), "found but never injected"
+
+
+def test_every_finding_code_is_injected(injected_run):
+    _, truth = injected_run
+    assert {k[0] for k in _expected(truth)} == set(load_finding_rules(ROOT / "config").codes)
+
+
+def test_clean_scenario_raises_no_finding(clean_run):
+    settings, truth = clean_run
+    assert truth["injected"] == []
+    assert _findings(settings) == []
+    # ... and the clean set did exercise every rule's inputs: claims (some by KPJ only), reports, press releases
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        claims, by_kpj = con.execute("select count(*), count(*) filter (where participant_key is null) "
+                                     "from raw.claims").fetchone()
+        reports = con.execute("select count(*) from raw.city_report").fetchone()[0]
+        facts = con.execute("select list(distinct role) from raw.report_facts where status = 'accepted'").fetchone()[0]
+        promised = con.execute("select count(promised) from marts.mart_coverage_monthly").fetchone()[0]
+    assert claims == len(truth["claims"]) > 5 and by_kpj > 0
+    assert reports == len(REGENCIES) * len(MONTHS) and promised == reports
+    assert {"previous", "total", "stated"} <= set(facts)
+
+
+# --- what each finding carries ---------------------------------------------------------------------------------
+def test_finding_ids_are_stable_hashes_of_code_and_keys(injected_run):
+    settings, _ = injected_run
+    for f in _findings(settings):
+        key = f"{f['code']}|{f['regency_code']}|{f['month_start'].isoformat()}|{f['subject'] or ''}"
+        assert f["finding_id"] == hashlib.md5(key.encode()).hexdigest()
+
+
+def test_severities_follow_the_config(injected_run):
+    settings, _ = injected_run
+    codes = load_finding_rules(ROOT / "config").codes
+    for f in _findings(settings):
+        assert f["severity"] == codes[f["code"]].severity and f["title"] == codes[f["code"]].title
+
+
+def test_measured_values_follow_the_definitions(injected_run):
+    settings, truth = injected_run
+    findings = _findings(settings)
+    cov = {(c["regency_code"], c["month"], c["funding_source"].upper()): c for c in truth["coverage"]}
+    rm = {(r["regency_code"], r["month"]): r for r in truth["coverage_by_regency_month"]}
+    premium = truth["unit_premium"]  # = JKK 10,000 + JKM 6,800 in config/rates.yml
+    for f in findings:
+        c = cov.get((f["regency_code"], f["month"], f["funding_source"] or ""))
+        if f["code"] == "PAYMENT_LATE":
+            assert f["days_late"] == c["days_late"] > 0
+        elif f["code"] in ("PAYMENT_UNPAID", "PAYMENT_SHORTFALL"):
+            assert (f["value_source"], f["value_reference"]) == (c["amount_paid"], c["amount_billed"])
+            assert f["affected_workers"] == c["enrolled"] - c["protected"] > 0
+        elif f["code"] == "BILLED_COUNT_MISMATCH":
+            assert (f["value_source"], f["value_reference"]) == (c["participants_billed"], c["enrolled"])
+        elif f["code"] == "BILLED_AMOUNT_MISMATCH":
+            assert (f["value_source"], f["value_reference"]) == (c["amount_billed"], c["enrolled"] * premium)
+        elif f["code"] == "AGE_OUT_OF_RANGE":
+            assert (f["value_source"], f["value_reference"]) == (70, 65)
+        elif f["code"] == "REPORT_COVERED_MISMATCH":
+            (e,) = [e for e in truth["injected"] if e.get("kind") == "covered"]
+            assert (f["value_source"], f["value_reference"]) == (e["stated_covered"], e["protected"])
+        elif f["code"] == "PROMISE_BEHIND":
+            (e,) = [e for e in truth["injected"] if e["scenario"] == "promise_gap" and e["kind"] == "behind"]
+            assert f["months_count"] == e["months_behind"]
+            assert f["value_reference"] == rm[(f["regency_code"], f["month"])]["protected"] < f["value_source"]
+        elif f["code"] == "PROMISE_NO_DATA":
+            (e,) = [e for e in truth["injected"] if e["scenario"] == "promise_gap" and e["kind"] == "no_data"]
+            assert f["value_source"] == e["promised"]
+        elif f["code"] == "REPORT_COUNT_MISMATCH":
+            months = truth["spec"]["months"]
+            before = months[months.index(f["month"]) - 1]
+            assert f["value_reference"] == rm[(f["regency_code"], before)]["enrolled"]
+            assert f["value_source"] == 2 * f["value_reference"] + 7
+        elif f["code"] == "DOUBLE_FUNDED_CROSS_REGENCY":
+            (e,) = [e for e in truth["injected"] if e.get("kind") == "cross_regency"]
+            assert f["counterpart_code"] in e["regency_codes"] and f["affected_workers"] == 1
+        elif f["code"].startswith("CLAIM_"):
+            (claim,) = [c for c in truth["claims"] if c["claim_id"] == f["subject"]]
+            assert claim["expected_finding"] == f["code"]
+
+
+def test_every_finding_has_its_evidence_rows(injected_run):
+    settings, _ = injected_run
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        sides = {(fid, side): n for fid, side, n in con.execute(
+            "select finding_id, side, count(*) from marts.mart_findings_evidence group by all").fetchall()}
+        claim_rows = con.execute(
+            "select f.code, e.source_file, e.participant_key, f.participant_key from marts.mart_audit_findings f "
+            "join marts.mart_findings_evidence e using (finding_id) where f.code like 'CLAIM%' and e.side = 'source'"
+        ).fetchall()
+    for f in _findings(settings):
+        assert f["evidence_rows"] == sides.get((f["finding_id"], "source"), 0) + sides.get(
+            (f["finding_id"], "reference"), 0)
+        assert sides.get((f["finding_id"], "source"), 0) >= 1, f["code"]
+        if f["code"] in EVIDENCE_BOTH_SIDES:
+            assert sides.get((f["finding_id"], "reference"), 0) >= 1, f["code"]
+    assert claim_rows and all("klaim_" in file and pk_row == pk for _c, file, pk_row, pk in claim_rows)
+
+
+def test_no_nik_name_or_birth_date_in_the_findings(injected_run):
+    settings, truth = injected_run
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        names = {r[0] for r in con.execute("select full_name from raw.register").fetchall() if r[0]}
+        births = {r[0].isoformat() for r in con.execute("select distinct birth_date from raw.register "
+                                                        "where birth_date is not null").fetchall()}
+    with duckdb.connect(str(settings.published_db), read_only=True) as con:
+        blob = "\n".join(str(v) for t in ("mart_audit_findings", "mart_findings_evidence")
+                         for row in con.execute(f"select * from marts.{t}").fetchall() for v in row if v is not None)
+    assert not re.search(r"(?<!\d)\d{16}(?!\d)", blob), "a 16-digit number is in the findings"
+    niks = {n for e in truth["injected"] for n in ([e["nik"]] if "nik" in e else []) + list(e.get("niks", {}).values())}
+    assert niks and not any(n in blob for n in niks)
+    assert not any(b in blob for b in births), "a birth date is in the findings"
+    assert not any(re.search(rf"\b{re.escape(n)}\b", blob) for n in names)
+
+
+# --- the command line reads the published file ------------------------------------------------------------------
+def test_cli_findings_summary_and_trace(injected_run):
+    settings, _ = injected_run
+    findings = _findings(settings)
+    lines = [json.loads(x) for x in run_cli(settings.home, "findings", "--json").stdout.splitlines()]
+    assert sum(x["findings"] for x in lines) == len(findings)
+    assert {(x["regency_code"], x["severity"]) for x in lines} == {(f["regency_code"], f["severity"]) for f in findings}
+    errors = [json.loads(x) for x in run_cli(settings.home, "findings", "--list", "--severity", "error", "--json")
+              .stdout.splitlines()]
+    assert errors and all(x["severity"] == "error" for x in errors)
+    claim = next(f for f in findings if f["code"] == "CLAIM_NOT_ENROLLED")
+    t = json.loads(run_cli(settings.home, "trace", "finding", claim["finding_id"][:10], "--json").stdout)
+    assert t["key"]["finding_id"] == claim["finding_id"] and t["measure"] == "CLAIM_NOT_ENROLLED"
+    assert {r["side"] for r in t["rows"]} == {"source", "reference"}
+    assert all(r["source_file"] and r["source_row"] for r in t["rows"])
+    human = run_cli(settings.home, "trace", "finding", claim["finding_id"]).stdout
+    assert "CLAIM_NOT_ENROLLED" in human and "klaim_" in human
+    bad = run_cli(settings.home, "trace", "finding", "ffffffffff", check=False)
+    assert bad.returncode != 0 and "no audit finding" in bad.stderr
