@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from airflow.sdk.exceptions import AirflowSkipException
 from airflow.sdk import Asset, dag, task
-
-from cakupan.orchestration import (DEFAULT_ARGS, RAW_ASSET_URI, SOURCE_ASSET_URIS, WRITER_POOL, record_failure,
-                                   task_settings)
+from airflow.sdk.exceptions import AirflowSkipException
+from cakupan.orchestration import (
+    DEFAULT_ARGS,
+    RAW_ASSET_URI,
+    SOURCE_ASSET_URIS,
+    WRITER_POOL,
+    record_failure,
+    task_settings,
+)
 
 RAW_ASSET = Asset(RAW_ASSET_URI)
 SOURCE_ASSETS = {s: Asset(uri) for s, uri in SOURCE_ASSET_URIS.items()}

@@ -15,10 +15,17 @@ from __future__ import annotations
 import datetime as dt
 
 from airflow.sdk import Asset, Param, dag, task
+from cakupan.orchestration import (
+    DBT_VARS,
+    DEFAULT_ARGS,
+    PUBLISHED_ASSET_URI,
+    RAW_ASSET_URI,
+    WRITER_POOL,
+    cosmos_configs,
+    record_failure,
+    task_settings,
+)
 from cosmos import DbtTaskGroup
-
-from cakupan.orchestration import (DBT_VARS, DEFAULT_ARGS, PUBLISHED_ASSET_URI, RAW_ASSET_URI, WRITER_POOL,
-                                   cosmos_configs, record_failure, task_settings)
 
 PROJECT, PROFILE, EXECUTION, RENDER = cosmos_configs()
 
@@ -65,7 +72,6 @@ def cakupan_transform_publish():
     def gate_and_publish(**context) -> dict:
         """Export the candidate, validate it with GX, publish atomically only if no error check failed."""
         from airflow.sdk.exceptions import AirflowFailException
-
         from cakupan import pipeline
         from cakupan.transform import release_duckdb_handles
 

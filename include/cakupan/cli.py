@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,7 +20,7 @@ console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only (one object, or JSON lines).")]
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="CAKUPAN_HOME (warehouse, published files, reports).")]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="CAKUPAN_HOME (warehouse, published files, reports).")]
 
 
 def _settings(home: Path | None = None):
@@ -84,12 +84,13 @@ def _month_range(first: str, last: str) -> list[str]:
 
 
 @app.command()
-def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders; default: every new "
+def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders; default: every new "
                                                                        "file in the configured inboxes.")] = None,
-           home: HomeOpt = None, run_id: Annotated[Optional[str], typer.Option(help="Run id to record.")] = None,
+           home: HomeOpt = None, run_id: Annotated[str | None, typer.Option(help="Run id to record.")] = None,
            as_json: JsonOpt = False) -> None:
     """Load files into the raw zone and print the load manifest per file."""
-    from cakupan.pipeline import ingest as do_ingest, new_run_id
+    from cakupan.pipeline import ingest as do_ingest
+    from cakupan.pipeline import new_run_id
 
     results = do_ingest(_settings(home), run_id or new_run_id(), list(paths) if paths else None)
     if as_json:
@@ -108,8 +109,8 @@ def ingest(paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or 
 
 @app.command()
 def build(home: HomeOpt = None,
-          period_from: Annotated[Optional[str], typer.Option(help="First month to rebuild (YYYY-MM).")] = None,
-          period_to: Annotated[Optional[str], typer.Option(help="Last month to rebuild (YYYY-MM).")] = None,
+          period_from: Annotated[str | None, typer.Option(help="First month to rebuild (YYYY-MM).")] = None,
+          period_to: Annotated[str | None, typer.Option(help="Last month to rebuild (YYYY-MM).")] = None,
           full_refresh: Annotated[bool, typer.Option("--full-refresh")] = False) -> None:
     """Copy config and narrative facts into the warehouse, then run `dbt build` (models and tests)."""
     from cakupan import pipeline
@@ -120,7 +121,7 @@ def build(home: HomeOpt = None,
 
 
 @app.command()
-def publish(home: HomeOpt = None, run_id: Annotated[Optional[str], typer.Option()] = None,
+def publish(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = None,
             as_json: JsonOpt = False) -> None:
     """Export the candidate, run the quality gate, and publish atomically if no blocking check fails."""
     from cakupan import pipeline
@@ -150,9 +151,9 @@ def _print_outcome(out, as_json: bool) -> None:
 
 
 @app.command()
-def run(home: HomeOpt = None, run_id: Annotated[Optional[str], typer.Option()] = None,
-        period_from: Annotated[Optional[str], typer.Option()] = None,
-        period_to: Annotated[Optional[str], typer.Option()] = None, as_json: JsonOpt = False) -> None:
+def run(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = None,
+        period_from: Annotated[str | None, typer.Option()] = None,
+        period_to: Annotated[str | None, typer.Option()] = None, as_json: JsonOpt = False) -> None:
     """Run the whole chain in this process: ingest, build, gate, publish (Airflow runs the same steps)."""
     from cakupan import pipeline
 
@@ -222,7 +223,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
 
 
 @app.command()
-def report(home: HomeOpt = None, out: Annotated[Optional[Path], typer.Option(help="Output folder.")] = None,
+def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
            as_json: JsonOpt = False) -> None:
     """Write the auditor's static HTML report from the published file."""
     from cakupan.report import write_report
@@ -236,7 +237,7 @@ def report(home: HomeOpt = None, out: Annotated[Optional[Path], typer.Option(hel
 
 
 @app.command("demo-summary")
-def demo_summary(truth: Annotated[Optional[Path], typer.Option(help="ground_truth.json written by `cakupan synth`.")]
+def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.json written by `cakupan synth`.")]
                  = None, home: HomeOpt = None) -> None:
     """Print the published coverage table (and findings), and compare it with the generator's ground truth."""
     import duckdb
@@ -279,8 +280,8 @@ def contracts_dbt_sources(check: Annotated[bool, typer.Option("--check", help="F
 
 @app.command()
 def findings(home: HomeOpt = None,
-             severity: Annotated[Optional[str], typer.Option(help="Only this severity: error, warning or info.")] = None,
-             regency: Annotated[Optional[str], typer.Option(help="Only this regency code, e.g. 73.72.")] = None,
+             severity: Annotated[str | None, typer.Option(help="Only this severity: error, warning or info.")] = None,
+             regency: Annotated[str | None, typer.Option(help="Only this regency code, e.g. 73.72.")] = None,
              list_all: Annotated[bool, typer.Option("--list", help="One line per finding (id, code, month, detail) "
                                                                     "instead of the summary.")] = False,
              as_json: JsonOpt = False) -> None:

@@ -37,7 +37,7 @@ def task_settings() -> Settings:
             from airflow.sdk import Variable
 
             key = Variable.get("cakupan_pseudonym_key", default=None)
-        except Exception:  # no Airflow context (plain Python) or no such variable: the step will say so
+        except Exception:  # noqa: BLE001 - no Airflow context or no such variable: the step will say so
             key = None
         if key:
             s = Settings.from_env(pseudonym_key=key)
@@ -66,7 +66,7 @@ def record_failure(context) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec, default=str) + "\n")
-    except Exception:  # a callback must never raise
+    except Exception:  # noqa: BLE001, S110 - a failure callback must never raise
         pass
 
 

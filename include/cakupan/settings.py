@@ -30,19 +30,19 @@ class Settings:
     history_keep: int = 5
 
     @classmethod
-    def from_env(cls, **overrides) -> "Settings":
+    def from_env(cls, **overrides) -> Settings:
         """Build settings from CAKUPAN_* variables, with keyword overrides."""
         env = os.environ
         home = Path(overrides.pop("home", None) or env.get("CAKUPAN_HOME") or PROJECT_ROOT / "var")
-        values = dict(
-            home=home,
-            inbox=Path(env.get("CAKUPAN_INBOX") or home / "inbox"),
-            config_dir=Path(env.get("CAKUPAN_CONFIG") or PROJECT_ROOT / "config"),
-            target=env.get("CAKUPAN_TARGET", "duckdb"),
-            pseudonym_key=env.get("CAKUPAN_PSEUDONYM_KEY"),
-            pg_dsn=env.get("CAKUPAN_PG_DSN"),
-            history_keep=int(env.get("CAKUPAN_HISTORY_KEEP", "5")),
-        )
+        values = {
+            "home": home,
+            "inbox": Path(env.get("CAKUPAN_INBOX") or home / "inbox"),
+            "config_dir": Path(env.get("CAKUPAN_CONFIG") or PROJECT_ROOT / "config"),
+            "target": env.get("CAKUPAN_TARGET", "duckdb"),
+            "pseudonym_key": env.get("CAKUPAN_PSEUDONYM_KEY"),
+            "pg_dsn": env.get("CAKUPAN_PG_DSN"),
+            "history_keep": int(env.get("CAKUPAN_HISTORY_KEEP", "5")),
+        }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("home", "inbox", "config_dir"):
             values[key] = Path(values[key]).resolve()
