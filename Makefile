@@ -20,12 +20,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help venv system-deps browser-deps postgres-deps manifest airflow-init demo test test-fast bench lint clean
+.PHONY: help venv system-deps browser-deps postgres-deps manifest airflow-init demo docs test test-fast bench lint clean
 
 help:
 	@echo "make demo   - synthetic data for Parepare, Palopo and Sidrap through Airflow -> published coverage table"
 	@echo "make test   - the whole test suite (real DuckDB, dbt, GX, Airflow, PostgreSQL, Chromium)"
 	@echo "make bench  - national-scale benchmark, results in BENCHMARKS.md"
+	@echo "make docs   - dbt docs catalogue of the demo warehouse (after make demo)"
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -75,6 +76,12 @@ demo: venv manifest airflow-init
 	  $(BIN)/airflow dags test cakupan_transform_publish >$(DEMO_HOME)/airflow_transform.log 2>&1 \
 	  || { tail -80 $(DEMO_HOME)/airflow_transform.log; exit 1; }
 	CAKUPAN_HOME=$(DEMO_HOME) $(BIN)/python -m cakupan demo-summary --truth $(DEMO_HOME)/inbox/ground_truth.json
+
+# dbt docs: the catalogue of every model, column and test, built against the demo warehouse (run `make demo` first)
+docs: venv manifest
+	cd dbt_project && CAKUPAN_HOME=$(DEMO_HOME) $(BIN)/dbt docs generate --quiet --project-dir . --profiles-dir . \
+	  --target-path $(DEMO_HOME)/dbt-docs
+	@echo "dbt docs: $(DEMO_HOME)/dbt-docs/index.html (serve with: cd $(DEMO_HOME)/dbt-docs && python3 -m http.server)"
 
 test: venv system-deps manifest
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --timeout 1200

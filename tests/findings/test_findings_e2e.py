@@ -20,7 +20,7 @@ from cakupan import pipeline
 from cakupan.findings_config import load_finding_rules, write_finding_rules
 from cakupan.settings import Settings
 from cakupan.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
-from conftest import TEST_KEY, run_cli
+from _support import TEST_KEY, run_cli
 
 pytestmark = pytest.mark.integration
 
