@@ -97,17 +97,35 @@ def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int
 
 
 def prepare(settings: Settings) -> int:
-    """Copy configuration into reference.* and narrative facts into raw.report_facts; return the fact count."""
+    """Copy configuration into reference.* and narrative facts into raw.report_facts; return the fact count.
+
+    On the postgres target, then copy the raw, quarantine, audit and reference zones from the work file into
+    PostgreSQL (incremental by load), so dbt — the CLI's or cosmos' in the DAG — builds from the same rows.
+    """
     with connect_work(settings) as con:
         sync_config(con, settings)
-        return load_report_facts(settings, con)
+        facts = load_report_facts(settings, con)
+    if settings.target == "postgres":
+        from cakupan import pg
+
+        pg.sync_work_to_pg(settings)
+    return facts
 
 
 def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
           full_refresh: bool = False) -> None:
     """Run `dbt build` (models + tests) into the work warehouse."""
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
+    if settings.target == "postgres":
+        # the PostgreSQL build keeps its own target folder: dbt_project/target holds the DuckDB manifest cosmos reads
+        run_dbt(settings, args, vars=dbt_vars(period_from, period_to), target_path=pg_target_path(settings))
+        return
     run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
+
+
+def pg_target_path(settings: Settings) -> Path:
+    """dbt's target folder for PostgreSQL builds (manifest, compiled SQL, run results)."""
+    return settings.home / "dbt" / "target-postgres"
 
 
 @dataclass
@@ -121,7 +139,15 @@ class PublishOutcome:
 
 
 def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
-    """Export the candidate, run the GX gate on it, and publish atomically only if no error check failed."""
+    """Export the candidate, run the GX gate on it, and publish atomically only if no error check failed.
+
+    On the postgres target: build the published_next schemas, gate them with GX's SQL datasource, promote them into
+    `published` in one transaction, and export the published schemas to the published DuckDB file (cakupan.pg).
+    """
+    if settings.target == "postgres":
+        from cakupan import pg
+
+        return pg.gate_and_publish(settings, run_id)
     candidate = pub.export_candidate(settings, run_id)
     cand_sha = pub.sha256_file(candidate)
     previous = settings.published_db if settings.published_db.exists() else None
@@ -159,6 +185,20 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
         outcome = gate_and_publish(settings, run_id)
     except Exception as exc:
         finish_run(settings, run_id, "failed", str(exc)[:1000])
+        _sync_audit(settings)
         raise
     finish_run(settings, run_id, "published" if outcome.published else "blocked", outcome.message)
+    _sync_audit(settings)
     return outcome
+
+
+def _sync_audit(settings: Settings) -> None:
+    """On the postgres target, refresh the audit replica after the run's record changed (best effort)."""
+    if settings.target != "postgres":
+        return
+    try:
+        from cakupan import pg
+
+        pg.sync_work_to_pg(settings, ("audit",))
+    except Exception as exc:  # noqa: BLE001 - the run's outcome stands; the next sync catches up
+        log.warning("could not refresh the PostgreSQL audit replica: %s", exc)

@@ -6,7 +6,8 @@ Suites come from two places, kept here and nowhere else:
   every configured regency present for every loaded period, promised present where an accepted MoU exists,
   row counts within a tolerance of the previous publish, freshness of the newest period).
 Each expectation carries a severity in its meta: `error` blocks the publish, `warn` is only reported.
-On DuckDB, GX validates pandas batches read from the candidate file (GX's SQL datasource is broken on DuckDB).
+On DuckDB, GX validates pandas batches read from the candidate file (GX's SQL datasource is broken on DuckDB);
+on PostgreSQL it validates the same expectation objects with its SQL datasource (`run_gate_sql`).
 No NIK or name ever enters a GX batch: raw checks run on derived booleans and pseudonyms.
 """
 
@@ -257,32 +258,68 @@ def validate(frames: dict[str, pd.DataFrame], checks: list[Check], run_id: str,
              docs_dir: Path | None = None) -> GateResult:
     """Run the checks with GX on dataframe batches, one validation definition per table."""
     gx = _gx()
+    ctx = _context(gx)
+    ds = ctx.data_sources.add_pandas("candidate")
+
+    def batch_for(i: int, table: str):
+        df = frames.get(table)
+        if df is None:
+            return None
+        asset = ds.add_dataframe_asset(f"t{i}")
+        return asset.add_batch_definition_whole_dataframe("all"), {"dataframe": df}
+
+    return _validate_batches(gx, ctx, checks, run_id, docs_dir, batch_for)
+
+
+def validate_sql(connection_string: str, queries: dict[str, str], checks: list[Check], run_id: str,
+                 docs_dir: Path | None = None) -> GateResult:
+    """Run the same checks with GX's SQL datasource (PostgreSQL): one query asset per logical table, so GX computes
+    every metric in the database; `queries` maps the check's table name to the SQL that selects its batch."""
+    gx = _gx()
+    ctx = _context(gx)
+    ds = ctx.data_sources.add_postgres("candidate", connection_string=connection_string)
+
+    def batch_for(i: int, table: str):
+        sql = queries.get(table)
+        if sql is None:
+            return None
+        # GX wants a query that starts with SELECT: wrap CTEs and anything else as a subquery
+        asset = ds.add_query_asset(f"t{i}", query=f"select * from ({sql.strip()}) as batch")
+        return asset.add_batch_definition_whole_table("all"), None
+
+    return _validate_batches(gx, ctx, checks, run_id, docs_dir, batch_for)
+
+
+def _context(gx):
     ctx = gx.get_context(mode="ephemeral")
     try:
         ctx.variables.progress_bars = {"globally": False}
-    except Exception:  # older/newer config objects: progress bars are cosmetic
+    except Exception:  # noqa: BLE001, S110 - older/newer config objects: progress bars are cosmetic
         pass
-    ds = ctx.data_sources.add_pandas("candidate")
+    return ctx
+
+
+def _validate_batches(gx, ctx, checks: list[Check], run_id: str, docs_dir: Path | None, batch_for) -> GateResult:
+    """The validation loop both datasources share: one suite and validation definition per table."""
     results: list[CheckResult] = []
     by_table: dict[str, list[Check]] = {}
     for c in checks:
         by_table.setdefault(c.table, []).append(c)
     validation_results = []
     for i, (table, table_checks) in enumerate(sorted(by_table.items())):
-        df = frames.get(table)
-        if df is None:
+        batch = batch_for(i, table)
+        if batch is None:
             for c in table_checks:
                 results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
                                            c.severity, False, None, None, None, f"table {table} is missing"))
             continue
-        asset = ds.add_dataframe_asset(f"t{i}")
-        batch_def = asset.add_batch_definition_whole_dataframe("all")
+        batch_def, batch_parameters = batch
         suite = ctx.suites.add(gx.ExpectationSuite(name=f"{table_checks[0].suite}.{table}"))
         for c in table_checks:
             c.expectation.meta = {**(c.expectation.meta or {}), "severity": c.severity, "check": c.name}
             suite.add_expectation(c.expectation)
         vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=f"v{i}", data=batch_def, suite=suite))
-        res = vd.run(batch_parameters={"dataframe": df}, result_format={"result_format": "SUMMARY"})
+        res = vd.run(batch_parameters=batch_parameters, result_format={"result_format": "SUMMARY"})
         validation_results.append((table, res))
         by_name = {c.name: c for c in table_checks}
         if len(by_name) != len(table_checks):
@@ -313,7 +350,7 @@ def write_data_docs(validation_results, docs_dir: Path, run_id: str) -> Path:
         try:
             doc = ValidationResultsPageRenderer().render(res)
             html = DefaultJinjaPageView().render(doc)
-        except Exception as exc:  # a renderer failure must not block the gate; say so in the page
+        except Exception as exc:  # noqa: BLE001 - a renderer failure must not block the gate; say so in the page
             html = f"<html><body><h1>{table}</h1><p>Data Docs rendering failed: {exc}</p></body></html>"
         (out / name).write_text(html, encoding="utf-8")
         links.append(f'<li><a href="{name}">{table}</a> — {"passed" if res.success else "FAILED"}</li>')
@@ -351,6 +388,101 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
             frames[f"raw.{source}"] = raw_frame(work_con, source)
         checks = raw_checks() + checks
     return validate(frames, checks, run_id, docs_dir)
+
+
+# ------------------------------------------------------------------------------------------ SQL (PostgreSQL) ----
+def sql_queries(marts_schema: str, audit_schema: str) -> dict[str, str]:
+    """The PostgreSQL batches of the mart checks (the same logical tables as `_frame`, in PostgreSQL SQL)."""
+    m, a = f'"{marts_schema}"', f'"{audit_schema}"'
+    return {
+        "marts.mart_coverage_monthly":
+            f"select *, premium_billed * {1 + PAID_TOLERANCE} as premium_billed_with_tolerance, "
+            f"cast(to_char(month_start, 'YYYYMM') as integer) as month_key from {m}.mart_coverage_monthly",
+        "marts.mart_load_quality":
+            f"select *, (status <> 'loaded' or rows_in = rows_loaded + rows_quarantined) as rows_balance_ok "
+            f"from {m}.mart_load_quality",
+        "marts.mart_lineage": f"select participant_key from {m}.mart_lineage where measure = 'enrolled'",
+        "marts.mart_promise_vs_delivery": f"select * from {m}.mart_promise_vs_delivery",
+        "check.regency_periods": f"""
+            with periods as (select distinct period_month from {a}.loads_published where status = 'loaded'
+                                 and period_month is not null),
+                 configured as (select regency_code from {a}.configured_regencies)
+            select c.regency_code, p.period_month,
+                   exists (select 1 from {m}.mart_coverage_monthly x where x.regency_code = c.regency_code
+                           and x.month_start = p.period_month) as present
+            from configured c cross join periods p""",
+        "check.promises": f"""
+            select x.regency_code, x.month_start, x.promised is not null as promised_present
+            from {m}.mart_coverage_monthly x
+            where exists (select 1 from {m}.mart_promise_vs_delivery p
+                          where p.regency_code = x.regency_code and p.role in ('total', 'target')
+                            and p.segment = 'pekerja_rentan' and p.effective_month <= x.month_start)""",
+    }
+
+
+def raw_query(source: str, raw_schema: str = "raw") -> str:
+    """PostgreSQL counterpart of `raw_frame`: the NIK replaced by a shape flag, personal fields by presence flags."""
+    contract = all_contracts()[source]
+    cols = []
+    for c in contract.columns:
+        if c.name == "period":
+            continue
+        if c.type == "nik":
+            cols.append(f"({c.name} is null or {c.name} ~ '^[0-9]{{16}}$') as nik_is_valid_shape")
+        elif c.personal:
+            cols.append(f"({c.name} is not null) as {c.name}__present")
+        elif c.type in ("date",):
+            cols.append(f"cast(to_char({c.name}, 'YYYYMMDD') as integer) as {c.name}__ymd")
+        elif c.type == "money":
+            cols.append(f"cast({c.name} as float8) as {c.name}")
+        else:
+            cols.append(c.name)
+    return f'select load_id, source_row, {", ".join(cols)} from "{raw_schema}".{source}'
+
+
+def run_gate_sql(connection_string: str, run_id: str, marts_schema: str, audit_schema: str,
+                 previous_schema: str | None = None, raw_schema: str | None = "raw",
+                 docs_dir: Path | None = None, extra_checks: list[Check] | None = None) -> GateResult:
+    """The gate on PostgreSQL: the same suites as `run_gate`, validated by GX's SQL datasource against the
+    candidate schemas (marts_schema holds the published marts, audit_schema the audit exports) and the raw zone.
+    Check results name tables as on DuckDB (marts.mart_coverage_monthly, raw.register), so audit.checks reads the
+    same whatever the target."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(connection_string)
+    try:
+        with engine.connect() as c:
+            def tables(schema: str) -> set[str]:
+                return {t for (t,) in c.execute(sa.text(
+                    "select table_name from information_schema.tables where table_schema = :s"), {"s": schema})}
+            have_marts, have_audit = tables(marts_schema), tables(audit_schema)
+            previous_counts: dict[str, int] = {}
+            if previous_schema:
+                for t in sorted(tables(previous_schema)):
+                    previous_counts[f"marts.{t}"] = c.execute(sa.text(
+                        f'select count(*) from "{previous_schema}"."{t}"')).scalar_one()
+            have_raw = tables(raw_schema) if raw_schema else set()
+    finally:
+        engine.dispose()
+    queries: dict[str, str] = {}
+    for name, sql in sql_queries(marts_schema, audit_schema).items():
+        if name.startswith("check.") or name.split(".", 1)[1] in have_marts:
+            queries[name] = sql
+    for t in previous_counts:
+        if t.split(".", 1)[1] in have_marts and t not in queries:
+            queries[t] = f'select * from "{marts_schema}"."{t.split(".", 1)[1]}"'
+    needed = {"mart_coverage_monthly", "mart_promise_vs_delivery"}
+    if not needed <= have_marts or not {"loads_published", "configured_regencies"} <= have_audit:
+        queries.pop("check.regency_periods", None)
+        queries.pop("check.promises", None)
+    checks = mart_checks({t: n for t, n in previous_counts.items() if t in queries})
+    if raw_schema:
+        for source in all_contracts():
+            if source in have_raw:
+                queries[f"raw.{source}"] = raw_query(source, raw_schema)
+        checks = raw_checks() + checks
+    checks += extra_checks or []
+    return validate_sql(connection_string, queries, checks, run_id, docs_dir)
 
 
 def record_results(con: duckdb.DuckDBPyConnection, gate: GateResult) -> None:

@@ -18,7 +18,7 @@ unpivoted as (
         '{{ m }}' as fact_kind,
         case when '{{ m }}' like 'vulnerable%' then 'pekerja_rentan' else 'all_segments' end as segment,
         case when '{{ m }}' = 'vulnerable_target' then 'target' else 'stated' end as role,
-        cast({{ m }} as double) as value,
+        cast({{ m }} as float8) as value,
         case when '{{ m }}' like 'budget%' then 'IDR' else 'workers' end as unit,
         source_file,
         cast(null as varchar) as sentence,

@@ -1,0 +1,83 @@
+"""A failed gate on PostgreSQL leaves `published` (and the published file) exactly as it was."""
+
+from __future__ import annotations
+
+from contextlib import closing
+
+import duckdb
+import pytest
+from cakupan import pg, pipeline, quality
+from cakupan.publish import sha256_file
+
+pytestmark = pytest.mark.postgres
+
+
+def _state(settings):
+    with closing(pg.connect(settings)) as con:
+        fp = pg.fingerprint(con, (pg.PUBLISHED, pg.PUBLISHED_AUDIT))
+        with con.cursor() as cur:
+            cur.execute("select coalesce(sum(protected), 0) from published.mart_coverage_monthly")
+            protected = cur.fetchone()[0]
+    return fp, protected, sha256_file(settings.published_db)
+
+
+def _blocked_record(settings, run_id):
+    with closing(duckdb.connect(str(settings.work_db), read_only=True)) as c:
+        return c.execute("select status, gate_success, errors, message from audit.publishes where run_id = ?",
+                         [run_id]).fetchone()
+
+
+def test_corrupt_mart_blocks_the_publish(chains, tmp_path):
+    settings, db = chains.clone(tmp_path, "gatefail")
+    before = _state(settings)
+    with closing(pg.connect(settings)) as con, con.cursor() as cur:
+        # a data defect a model bug could cause: more protected workers than enrolled ones
+        cur.execute("update marts.mart_coverage_monthly set protected = enrolled + 5 "
+                    "where enrolled is not null and month_start = (select min(month_start) from "
+                    "marts.mart_coverage_monthly where enrolled is not null)")
+        assert cur.rowcount >= 1
+        con.commit()
+    run_id = pipeline.new_run_id("gatefail")
+    out = pipeline.gate_and_publish(settings, run_id)
+
+    assert not out.published
+    assert any(r.expectation == "protected <= enrolled" for r in out.gate.errors)
+    assert _state(settings) == before  # PostgreSQL published schemas and the published file: unchanged
+    status, gate_success, errors, message = _blocked_record(settings, run_id)
+    assert (status, gate_success) == ("blocked", False) and errors >= 1 and "protected <= enrolled" in message
+    # the candidate stays for inspection: in PostgreSQL, and exported like a DuckDB candidate file
+    with closing(pg.connect(settings)) as con, con.cursor() as cur:
+        cur.execute("select count(*) from published_next.mart_coverage_monthly where protected > enrolled")
+        assert cur.fetchone()[0] >= 1
+        cur.execute("select status from audit.publishes where run_id = %s", [run_id])
+        assert cur.fetchone() == ("blocked",)  # the audit replica knows too
+    assert out.candidate == settings.candidate_db(run_id) and out.candidate.exists()
+    with closing(duckdb.connect(str(out.candidate), read_only=True)) as c:
+        assert c.execute("select count(*) from audit.checks where run_id = ? and not success and severity = 'error'",
+                         [run_id]).fetchone()[0] >= 1
+    # BI still reads the old published state
+    bi = chains.pg.connect(user=pg.DEFAULT_BI_ROLE, dbname=db)
+    with closing(bi), bi.cursor() as cur:
+        cur.execute("select coalesce(sum(protected), 0) from published.mart_coverage_monthly")
+        assert cur.fetchone()[0] == before[1]
+
+
+def test_impossible_expectation_blocks_the_publish(chains, tmp_path, monkeypatch):
+    """Any error-severity check blocks: add one no data can pass (GX and PostgreSQL stay real)."""
+    settings, _ = chains.clone(tmp_path, "impossible")
+    before = _state(settings)
+    real = quality.mart_checks
+
+    def with_impossible(previous_counts):
+        E = quality._gx().expectations
+        return real(previous_counts) + [quality.Check(
+            "marts", "marts.mart_coverage_monthly", E.ExpectTableRowCountToBeBetween(min_value=10**9), "error",
+            "impossible row count")]
+
+    monkeypatch.setattr(quality, "mart_checks", with_impossible)
+    run_id = pipeline.new_run_id("impossible")
+    out = pipeline.gate_and_publish(settings, run_id)
+    assert not out.published
+    assert [r.expectation for r in out.gate.errors] == ["impossible row count"]
+    assert _state(settings) == before
+    assert _blocked_record(settings, run_id)[0] == "blocked"
