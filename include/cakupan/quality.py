@@ -157,6 +157,12 @@ def mart_checks(previous_counts: dict[str, int]) -> list[Check]:
             column="rows_balance_ok", value_set=[True]), "error", "rows in = loaded + quarantined"),
         Check("marts", "marts.mart_promise_vs_delivery", E.ExpectColumnValuesToBeInSet(
             column="status", value_set=["met", "behind", "no data"]), "error", "promise status closed list"),
+        # audit findings: their presence only warns (they are the product, not a defect of the build); a
+        # missing findings mart means a finding rule failed to run, which blocks like any missing table
+        Check("marts", "marts.mart_audit_findings", E.ExpectTableRowCountToBeBetween(min_value=0), "error",
+              "finding rules ran"),
+        Check("marts", "marts.mart_audit_findings", E.ExpectColumnValuesToBeInSet(
+            column="severity", value_set=["warning", "info"]), "warn", "no error-severity audit findings"),
     ]
     for table, prev in sorted(previous_counts.items()):
         if prev > 0:
@@ -375,7 +381,8 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
         tables = [t for (t,) in con.execute(
             "select table_schema || '.' || table_name from information_schema.tables").fetchall()]
         for t in ("marts.mart_coverage_monthly", "marts.mart_load_quality", "marts.mart_lineage",
-                  "marts.mart_promise_vs_delivery", "check.regency_periods", "check.promises",
+                  "marts.mart_promise_vs_delivery", "marts.mart_audit_findings", "check.regency_periods",
+                  "check.promises",
                   *previous_counts):
             if t in tables or t.startswith("check."):
                 try:
@@ -403,6 +410,7 @@ def sql_queries(marts_schema: str, audit_schema: str) -> dict[str, str]:
             f"from {m}.mart_load_quality",
         "marts.mart_lineage": f"select participant_key from {m}.mart_lineage where measure = 'enrolled'",
         "marts.mart_promise_vs_delivery": f"select * from {m}.mart_promise_vs_delivery",
+        "marts.mart_audit_findings": f"select finding_id, code, severity from {m}.mart_audit_findings",
         "check.regency_periods": f"""
             with periods as (select distinct period_month from {a}.loads_published where status = 'loaded'
                                  and period_month is not null),
