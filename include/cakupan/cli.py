@@ -52,9 +52,14 @@ def synth(out: Annotated[Path, typer.Argument(help="Folder to write the regency 
           months: Annotated[str, typer.Option(help="First and last month, YYYY-MM:YYYY-MM.")] = "2025-03:2025-08",
           workers: Annotated[int, typer.Option(help="Workers per regency in the first month.")] = 40,
           seed: Annotated[int, typer.Option(help="Random seed (same seed, same bytes).")] = 42,
-          scenarios: Annotated[str, typer.Option(help="Comma-separated scenarios (late_payment, partial_payment, "
-                                                      "unpaid_month, correction, duplicate_worker, bad_rows).")] = "",
+          scenarios: Annotated[str, typer.Option(help="Comma-separated scenarios, or 'all': late_payment, "
+                                                      "partial_payment, unpaid_month, correction, duplicate_worker, "
+                                                      "bad_rows, billing_mismatch, double_funding, "
+                                                      "claims_unprotected, identity_anomaly, promise_gap, "
+                                                      "report_mismatch.")] = "",
           formats: Annotated[str, typer.Option(help="Register formats to cycle through.")] = "xlsx,csv",
+          sources: Annotated[str, typer.Option(help="Extra sources to write besides registers and contributions: "
+                                                    "claims, city_report, narrative (comma-separated).")] = "",
           all_regencies: Annotated[bool, typer.Option("--all-regencies", help="All 514 regencies.")] = False,
           as_json: JsonOpt = False) -> None:
     """Generate synthetic regency deliveries and their ground truth (deterministic by seed)."""
@@ -65,7 +70,8 @@ def synth(out: Annotated[Path, typer.Argument(help="Folder to write the regency 
     first, _, last = months.partition(":")
     month_list = _month_range(first, last or first)
     truth = synth_main(out, codes, month_list, workers, seed,
-                       tuple(s for s in scenarios.split(",") if s), tuple(f for f in formats.split(",") if f))
+                       tuple(s for s in scenarios.split(",") if s), tuple(f for f in formats.split(",") if f),
+                       sources=tuple(x for x in sources.split(",") if x))
     summary = {"out": str(out), "files": len(truth["files"]), "regencies": len(codes), "months": month_list,
                "register_rows": sum(f["rows_in"] for f in truth["files"] if f["source"] == "register")}
     if as_json:
