@@ -8,16 +8,8 @@
 --   PAYMENT_UNPAID          billed, nothing paid, and the delivery arrived after the due date
 --   PAYMENT_SHORTFALL       0 < paid < billed, delivery after the due date; affected = enrolled - protected
 --   PAYMENT_LATE            paid after the due date (day payment.due_day_of_next_month of M+1) + grace days
--- protected = min(enrolled, floor(paid / unit premium)), unit premium = billed amount / participants billed.
+-- protected = min(enrolled, floor(paid / unit premium)), from int_coverage_by_funding_source (the one definition).
 with
-
-enrolled_rows as (
-    select * from {{ ref('int_enrollments_by_month') }}
-),
-
-payments as (
-    select * from {{ ref('fct_contributions') }}
-),
 
 deliveries as (
     select load_id, sheet, source_row, received_at from {{ ref('stg_contributions__payments') }}
@@ -35,36 +27,12 @@ rules as (
     select * from {{ ref('int_findings_rules') }}
 ),
 
-enrolled as (
-    select regency_code, month_start, funding_source, count(distinct participant_key) as enrolled
-    from enrolled_rows
-    group by regency_code, month_start, funding_source
-),
-
 billed_months as (
-    select distinct regency_code, month_start from payments
+    select distinct regency_code, month_start from {{ ref('fct_contributions') }}
 ),
 
 cells as (
-    select
-        coalesce(p.regency_code, e.regency_code) as regency_code,
-        coalesce(p.month_start, e.month_start) as month_start,
-        coalesce(p.funding_source, e.funding_source) as funding_source,
-        coalesce(e.enrolled, 0) as enrolled,
-        p.participants_billed,
-        p.amount_billed,
-        p.amount_paid,
-        p.paid_date,
-        p.paid_workers,
-        p.load_id,
-        p.source_file,
-        p.sheet,
-        p.source_row
-    from payments as p
-    full outer join enrolled as e
-        on e.regency_code = p.regency_code
-        and e.month_start = p.month_start
-        and e.funding_source = p.funding_source
+    select * from {{ ref('int_coverage_by_funding_source') }}
 ),
 
 compared as (
@@ -91,8 +59,7 @@ measured as (
     select
         *,
         coalesce(participants_billed, 0) as billed,
-        case when paid_workers is null then 0 when paid_workers < enrolled then paid_workers else enrolled end
-            as protected,
+        coalesce(protected, 0) as protected,
         case when paid_date is not null then {{ dbt.datediff('due_date', 'paid_date', 'day') }} end as days_late,
         received_at is not null
             and cast(received_at as date) > cast({{ dbt.dateadd('day', 'payment_grace_days', 'due_date') }} as date)

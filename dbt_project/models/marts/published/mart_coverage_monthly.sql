@@ -15,10 +15,6 @@ enrolled_rows as (
     select * from {{ ref('int_enrollments_by_month') }}
 ),
 
-payments as (
-    select * from {{ ref('fct_contributions') }}
-),
-
 promises as (
     select * from {{ ref('int_promises') }} where role in ('total', 'target') and segment = 'pekerja_rentan'
 ),
@@ -31,38 +27,14 @@ regions as (
     select * from {{ ref('dim_region') }}
 ),
 
-enrolled_by_source as (
-    select regency_code, month_start, funding_source, count(distinct participant_key) as enrolled
-    from enrolled_rows
-    group by regency_code, month_start, funding_source
-),
-
 enrolled_total as (
     select regency_code, month_start, count(distinct participant_key) as enrolled
     from enrolled_rows
     group by regency_code, month_start
 ),
 
--- protected per regency x month x funding source = min(enrolled, floor(paid / unit premium))
 protected_by_source as (
-    select
-        coalesce(e.regency_code, p.regency_code) as regency_code,
-        coalesce(e.month_start, p.month_start) as month_start,
-        coalesce(e.funding_source, p.funding_source) as funding_source,
-        coalesce(e.enrolled, 0) as enrolled,
-        case
-            when p.paid_workers is null then null
-            when p.paid_workers < coalesce(e.enrolled, 0) then p.paid_workers
-            else coalesce(e.enrolled, 0)
-        end as protected,
-        p.participants_billed,
-        p.amount_billed,
-        p.amount_paid
-    from enrolled_by_source as e
-    full outer join payments as p
-        on p.regency_code = e.regency_code
-        and p.month_start = e.month_start
-        and p.funding_source = e.funding_source
+    select * from {{ ref('int_coverage_by_funding_source') }}
 ),
 
 protected_total as (
