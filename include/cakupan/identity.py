@@ -25,7 +25,7 @@ def nik_birth_date_sql(nik: str) -> str:
     day = f"(try_cast(substr({nik}, 7, 2) as integer) - case when try_cast(substr({nik}, 7, 2) as integer) > 40 then 40 else 0 end)"
     # two-digit years: a birth year after this year's two digits is in the 1900s
     return (f"try_strptime(lpad(cast({day} as varchar), 2, '0') || substr({nik}, 9, 2) || "
-            f"case when cast(substr({nik}, 11, 2) as integer) > year(current_date) % 100 "
+            f"case when try_cast(substr({nik}, 11, 2) as integer) > year(current_date) % 100 "
             f"then '19' else '20' end || substr({nik}, 11, 2), '%d%m%Y')::date")
 
 
@@ -61,16 +61,16 @@ def pseudonym_sql(value: str, ipad_param: str = "$ipad", opad_param: str = "$opa
 
 def register_prefixes(con: duckdb.DuckDBPyConnection, name: str = "nik_prefixes") -> None:
     """Create a temp table of the valid 4-digit NIK prefixes on the connection."""
-    con.execute(f"create or replace temp table {name} (prefix varchar)")
-    con.executemany(f"insert into {name} values (?)", [(p,) for p in sorted(nik_prefixes())])
+    con.execute(f"create or replace temp table {name} as select unnest($prefixes::varchar[]) as prefix",
+                {"prefixes": sorted(nik_prefixes())})
 
 
 def nik_problem(text: str | None, numeric: bool = False) -> str | None:
     """Return the reason code for one NIK cell text, or None when it is valid."""
     con = duckdb.connect()
     register_prefixes(con)
-    return con.execute(f"select {nik_problem_sql(normalise_nik_sql('?::varchar'), '?::boolean')}",
-                       [text, numeric]).fetchone()[0]
+    return con.execute(f"select {nik_problem_sql(normalise_nik_sql('$text::varchar'), '$numeric::boolean')}",
+                       {"text": text, "numeric": numeric}).fetchone()[0]
 
 
 def pseudonym(nik: str, key: bytes) -> str:

@@ -8,8 +8,8 @@ A file is never modified or deleted; the same bytes are loaded once; an interrup
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
-import json
 import logging
 import re
 from dataclasses import asdict, dataclass, field
@@ -21,9 +21,9 @@ import pyarrow.compute as pc
 
 from cakupan import parsing
 from cakupan.config import Regency, alias_index, load_regencies
-from cakupan.contracts import Contract, load_contract, reason
+from cakupan.contracts import SOURCES, Contract, load_contract, reason, reasons
 from cakupan.identity import hmac_pads, nik_problem_sql, normalise_nik_sql, pseudonym_sql, register_prefixes
-from cakupan.readers import Block, FileRejected, ReadOptions, kind_from_filename, read_file
+from cakupan.readers import Block, FileRejected, ReadOptions, kind_from_filename, read_file, typed_value
 from cakupan.regions import fold_name, resolve_regency
 from cakupan.settings import Settings
 from cakupan.warehouse import connect_work, raw_columns
@@ -68,7 +68,7 @@ def _parser_for(col_type: str, aliases: dict[str, str]):
             if v is None:
                 return None, None
             try:
-                return fn(v), None
+                return fn(typed_value(v)), None
             except parsing.ParseError as exc:
                 return None, exc.code
         return run
@@ -104,6 +104,7 @@ def _parser_for(col_type: str, aliases: dict[str, str]):
     return lambda v: (v, "VALUE_TOO_LONG" if v is not None and len(v) > 1000 else None)
 
 
+_TEXT_TYPES = {"text", "nik", "regency"}   # parsed from the cell text; every other type sees number/date cells as such
 _ARROW_TYPES = {"date": pa.date32(), "birth_date": pa.date32(), "month": pa.date32(), "money": pa.float64(),
                 "count": pa.int64()}
 
@@ -126,6 +127,21 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _sha_or_empty(path: Path) -> str:
+    """The file's SHA-256, or '' when it cannot be read (how the manifest records an unreadable file)."""
+    try:
+        return sha256_file(path)
+    except OSError:
+        return ""
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def regency_in_text(text: str, regs: dict[str, Regency]) -> str | None:
@@ -184,10 +200,9 @@ class Loader:
             if not folder.is_dir():
                 continue
             for p in folder.rglob("*"):
-                if p.is_file() and not p.name.startswith((".", "~$")):
-                    if (self._rel(p), sha256_file(p)) not in done:
-                        out.append(p)
-        return sorted(out, key=lambda p: (int(p.stat().st_mtime), p.name))
+                if p.is_file() and not p.name.startswith((".", "~$")) and (self._rel(p), _sha_or_empty(p)) not in done:
+                    out.append(p)
+        return sorted(out, key=lambda p: (int(_mtime(p)), p.name))
 
     def _rel(self, path: Path) -> str:
         try:
@@ -195,22 +210,49 @@ class Loader:
         except ValueError:
             return str(path.resolve())
 
+    def _unreadable(self, path: Path, rel: str, exc: OSError) -> LoadResult:
+        """Record a file that cannot be read at all (no bytes, so no SHA-256: the manifest keeps an empty one)."""
+        prior = self.con.execute("select load_id from audit.loads where source_file = ? and file_sha256 = '' "
+                                 "and error_code = 'FILE_UNREADABLE'", [rel]).fetchone()
+        if prior:
+            return LoadResult(prior[0], rel, None, None, None, "already_processed")
+        msg = f"{path.name}: {reason('FILE_UNREADABLE').message} — {type(exc).__name__}: {exc.strerror or exc}"
+        load_id = self.con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+        self.con.execute(
+            "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, started_at, finished_at, "
+            "status, rows_in, rows_loaded, rows_quarantined, error_code, error_message) "
+            "values (?, ?, ?, ?, '', now(), now(), 'rejected', 0, 0, 0, 'FILE_UNREADABLE', ?)",
+            [load_id, self.run_id, rel, path.name, msg])
+        log.warning("rejected %s", msg)
+        return LoadResult(load_id, rel, None, None, None, "rejected", error_code="FILE_UNREADABLE", error_message=msg)
+
+    def _remove_rows(self, load_id: int) -> None:
+        """Delete whatever rows a load left in raw, quarantine and findings."""
+        for source in SOURCES:
+            self.con.execute(f"delete from raw.{source} where load_id = ?", [load_id])
+        self.con.execute("delete from quarantine.rows where load_id = ?", [load_id])
+        self.con.execute("delete from audit.load_findings where load_id = ?", [load_id])
+
     # ---- one file
     def load(self, path: Path) -> LoadResult:
         """Load one file: raw + quarantine + manifest in one transaction; file problems are recorded."""
         path = Path(path)
         rel = self._rel(path)
-        sha = sha256_file(path)
-        stat = path.stat()
-        received = dt.datetime.fromtimestamp(int(stat.st_mtime))
         con = self.con
+        try:
+            sha = sha256_file(path)
+            stat = path.stat()
+        except OSError as exc:           # gone, or not readable (permissions, a broken link on a shared drive)
+            return self._unreadable(path, rel, exc)
+        received = dt.datetime.fromtimestamp(int(stat.st_mtime))
         prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
                             "and status not in ('interrupted') order by load_id", [sha]).fetchall()
         for load_id, status, src in prior:
-            if status == "started":
+            if status == "started":   # a killed process: its transaction never committed, but be sure
+                self._remove_rows(load_id)
                 con.execute("update audit.loads set status = 'interrupted', finished_at = now(), error_code = "
                             "'LOAD_INTERRUPTED', error_message = ? where load_id = ?",
-                            [reason("LOAD_INTERRUPTED").message, load_id])
+                            [f"{Path(src).name}: " + reason("LOAD_INTERRUPTED").message, load_id])
         prior = [p for p in prior if p[1] != "started"]
         same_path = [p for p in prior if p[2] == rel]
         if same_path:
@@ -224,7 +266,8 @@ class Loader:
         loaded_prior = [p for p in prior if p[1] == "loaded"]
         if loaded_prior:
             dup = loaded_prior[0][0]
-            msg = reason("DUPLICATE_FILE").message + f" (first loaded as load {dup}, {loaded_prior[0][2]})"
+            msg = (f"{path.name}: " + reason("DUPLICATE_FILE").message
+                   + f" (first loaded as load {dup}, {loaded_prior[0][2]})")
             con.execute("update audit.loads set status = 'duplicate', finished_at = now(), rows_in = 0, "
                         "rows_loaded = 0, rows_quarantined = 0, error_code = 'DUPLICATE_FILE', error_message = ?, "
                         "duplicate_of = ? where load_id = ?", [msg, dup, load_id])
@@ -233,9 +276,9 @@ class Loader:
                               error_message=msg, duplicate_of=dup)
         try:
             return self._load_rows(path, rel, sha, received, load_id)
-        except LoadInvariantError:
+        except (LoadInvariantError, KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - one file's failure must never stop the others
+        except BaseException as exc:  # one file's failure (even a native panic) never stops the others
             status = "rejected"
             if not isinstance(exc, FileRejected):
                 log.exception("internal error loading %s", rel)
@@ -264,8 +307,9 @@ class Loader:
             raise FileRejected("NO_DATA_ROWS")
         title = " ".join(b.title_text for b in result.blocks)
         regency = folder_regency.code if folder_regency else regency_in_text(title, self.regencies)
-        if regency is None and "regency" not in contract.required:
-            raise FileRejected("REGENCY_UNRESOLVED")
+        if regency is None and not all("regency" in b.mapping for b in result.blocks):
+            raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
+                               "and no regency is named in the title or a regency column")
         file_period = _file_period(contract, result.blocks, path)
         has_period_col = any("period" in b.mapping for b in result.blocks)
         if contract.source == "register" and not has_period_col and file_period is None:
@@ -273,13 +317,14 @@ class Loader:
 
         table = self._validate(result.blocks, contract, regency, file_period, folder_regency)
         try:  # _write opens the transaction; everything up to the manifest update commits together
-            counts = self._write(table, contract, rel, sha, received, load_id)
+            counts = self._write(table, result.blocks, contract, rel, sha, received, load_id)
             rows_in = result.rows_in
             if counts["loaded"] + counts["quarantined"] != rows_in:
                 raise LoadInvariantError(f"{rel}: rows in {rows_in} != loaded {counts['loaded']} + quarantined "
                                          f"{counts['quarantined']}")
             period = counts["period"]
             self._check_totals(result.blocks, contract, table, load_id)
+            self._sheet_findings(result, load_id)
             self._finish(result, contract, regency, period, counts, load_id)
         except BaseException:
             try:
@@ -304,49 +349,69 @@ class Loader:
     # ---- vectorised validation
     def _validate(self, blocks: list[Block], contract: Contract, regency: str | None, file_period: dt.date | None,
                   folder_regency: Regency | None) -> pa.Table:
-        """Build one Arrow table of parsed values and per-column error codes for every data row."""
-        names = contract.names
-        data: dict[str, list] = {n: [] for n in names}
-        sheet, src_row, nik_num, raw_json = [], [], [], []
-        for b in blocks:
-            pos = {c: i for i, c in enumerate(b.columns)}
-            header_of = {c: b.headers[b.mapping[c]] for c in b.columns}
-            for (row_no, texts), numeric in zip(b.rows, b.nik_numeric, strict=True):
-                sheet.append(b.sheet)
-                src_row.append(row_no)
-                nik_num.append(numeric)
-                for n in names:
-                    data[n].append(texts[pos[n]] if n in pos else None)
-                raw_json.append(json.dumps({header_of[c] or c: texts[pos[c]] for c in b.columns}, ensure_ascii=False))
+        """Build one Arrow table of parsed values and per-column error codes for every data row.
+
+        Each column is parsed once per distinct cell value (number and date cells as the values Excel stored);
+        nothing here loops over rows in Python.
+        """
+        n_rows = sum(b.n_rows for b in blocks)
         present = {c for b in blocks for c in b.columns}
+
+        def column(c: str, keys: bool) -> pa.Array:
+            parts = []
+            for b in blocks:
+                if c in b.cells:
+                    parts.append(_arrow(b.keys(c) if keys else b.cells[c], pa.string()))
+                else:
+                    parts.append(pa.nulls(b.n_rows, pa.string()))
+            return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+        unsplit = []
+        for b in blocks:
+            texts = [None] * b.n_rows if b.unsplit else None
+            for i, t in b.unsplit.items():
+                texts[i] = t
+            unsplit.append(pa.array(texts, pa.string()) if texts else pa.nulls(b.n_rows, pa.string()))
         cols: dict[str, pa.Array] = {
-            "sheet": pa.array(sheet, pa.string()), "source_row": pa.array(src_row, pa.int32()),
-            "nik_numeric": pa.array(nik_num, pa.bool_()), "raw_cells": pa.array(raw_json, pa.string()),
+            "x__row": pa.concat_arrays(unsplit),
+            "sheet": pa.concat_arrays([pa.array([b.sheet] * b.n_rows, pa.string()) for b in blocks]),
+            "source_row": pa.concat_arrays([_arrow(b.source_rows, pa.int32()) for b in blocks]),
+            "nik_numeric": pa.concat_arrays([_arrow(b.nik_numeric, pa.bool_()) for b in blocks]),
         }
-        n_rows = len(src_row)
         for c in contract.columns:
-            text = pa.array(data[c.name], pa.string())
+            text = column(c.name, keys=False)
             cols[f"x_{c.name}"] = text
             if c.type == "nik":
                 continue
             if c.name == "funding_source" and c.name not in present and folder_regency is not None:
                 text = pa.array([folder_regency.default_funding_source] * n_rows, pa.string())
-            values, errors = map_distinct(text, _parser_for(c.type, self.aliases), _ARROW_TYPES.get(c.type, pa.string()))
+            if c.type == "text":
+                values = text
+                errors = pc.if_else(pc.greater(pc.utf8_length(text), 1000), pa.scalar("VALUE_TOO_LONG"),
+                                    pa.nulls(n_rows, pa.string()))
+            else:
+                keyed = text if c.type in _TEXT_TYPES or c.name not in present else column(c.name, keys=True)
+                values, errors = map_distinct(keyed, _parser_for(c.type, self.aliases),
+                                              _ARROW_TYPES.get(c.type, pa.string()))
             if c.required and not (c.name in ("period", "regency") and c.name not in present):
                 missing = pc.is_null(text)
                 errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)
             cols[c.name] = values
             cols[f"e_{c.name}"] = errors
-        # regency and period of each row
+        # regency of each row: the row's own (checked against the folder's), else the file's
         row_reg = cols.get("regency")
         reg_col = pa.array([regency] * n_rows, pa.string())
         if row_reg is not None and "regency" in present:
-            if regency is not None:
+            if regency is not None and folder_regency is not None:
                 mismatch = pc.and_(pc.is_valid(row_reg), pc.not_equal(row_reg, pa.scalar(regency)))
                 cols["e_regency"] = pc.if_else(pc.fill_null(mismatch, False), pa.scalar("REGENCY_MISMATCH"),
                                                cols["e_regency"])
             reg_col = pc.coalesce(row_reg, reg_col)
+        if "regency" in cols:
+            unresolved = pc.and_(pc.is_null(reg_col), pc.is_null(cols["e_regency"]))
+            cols["e_regency"] = pc.if_else(unresolved, pa.scalar("REGENCY_MISSING"), cols["e_regency"])
         cols["regency_code"] = reg_col
+        # period of each row: the claim's event month, else the row's period, else the file's
         if contract.source == "claims":
             per = pc.floor_temporal(cols["event_date"], unit="month")
         elif "period" in present:
@@ -355,112 +420,180 @@ class Loader:
                 per = pc.coalesce(per, pa.scalar(file_period, pa.date32()))
         else:
             per = pa.array([file_period] * n_rows, pa.date32())
+        if "period" in cols and contract.source != "claims":
+            unknown = pc.and_(pc.is_null(per), pc.is_null(cols["e_period"]))
+            cols["e_period"] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), cols["e_period"])
         cols["period_value"] = per
         return pa.table(cols)
 
-    def _write(self, table: pa.Table, contract: Contract, rel: str, sha: str, received: dt.datetime,
-               load_id: int) -> dict:
-        """Insert valid rows into raw.<source> and the others into quarantine.rows, in one transaction."""
+    def _write(self, table: pa.Table, blocks: list[Block], contract: Contract, rel: str, sha: str,
+               received: dt.datetime, load_id: int) -> dict:
+        """Insert valid rows into raw.<source> and the others into quarantine.rows, in one transaction.
+
+        Everything is set-based SQL: NIK checks, pseudonyms, each row's list of problems and its quarantine
+        message (file, sheet, row and every reason in words) are computed by DuckDB, not row by row in Python.
+        """
         con = self.con
         con.execute("begin transaction")
         con.register("incoming", table)
         nik_cols = [c.name for c in contract.columns if c.type == "nik"]
-        err_parts = []
+        problems = []       # (column label, SQL of its reason code or NULL, SQL of the value shown in the message)
         for c in contract.columns:
             if c.type == "nik":
                 prob = nik_problem_sql("n_" + c.name, "nik_numeric")
                 if not c.required:
                     prob = f"case when n_{c.name} is null then null else {prob} end"
-                err_parts.append(f"{{'column': '{c.name}', 'code': {prob}}}")
+                problems.append((c.name, prob, "null"))          # a NIK is never repeated in a message
             else:
-                err_parts.append(f"{{'column': '{c.name}', 'code': e_{c.name}}}")
-        extra = []
+                problems.append((c.name, f"e_{c.name}", f"x_{c.name}"))
         for group in contract.one_of:
             cond = " and ".join(f"x_{g} is null" for g in group)
-            extra.append(f"{{'column': '{'/'.join(group)}', 'code': case when {cond} then 'NO_PARTICIPANT_ID' end}}")
+            problems.append(("/".join(group), f"case when {cond} then 'NO_PARTICIPANT_ID' end", "null"))
         if contract.source == "register" and "coverage_end" in contract.names:
-            extra.append("{'column': 'coverage_end', 'code': case when coverage_end < coverage_start "
-                         "then 'COVERAGE_END_BEFORE_START' end}")
+            problems.append(("coverage_end", ("case when coverage_end < coverage_start then "
+                                              "'COVERAGE_END_BEFORE_START' end"), "x_coverage_end"))
         normalised = ", ".join(f"{normalise_nik_sql('x_' + n)} as n_{n}" for n in nik_cols) or "null as n_none"
         key_expr = pseudonym_sql("n_nik") if "nik" in nik_cols else "null"
+        # a row that did not split into cells has one problem, not one per empty column
+        problems = [("(row)", "case when x__row is not null then 'ROW_NOT_SPLIT' end", "x__row")] + [
+            (label, f"case when x__row is null then {sql} end", value) for label, sql, value in problems]
+        codes = ", ".join(f"{sql} as p{i}" for i, (_, sql, _) in enumerate(problems))
         con.execute(f"""
             create or replace temp table staged as
             with base as (select *, {normalised} from incoming),
-            checked as (
-                select *, list_filter([{', '.join(err_parts + extra)}], lambda x: x.code is not null) as problems
-                from base
-            )
-            select *, {key_expr} as participant_key_v from checked
+            checked as (select *, {codes} from base)
+            select *, {key_expr} as participant_key_v,
+                   coalesce({', '.join(f'p{i}' for i in range(len(problems)))}) is not null as has_problem,
+                   {self._raw_cells_sql(blocks)} as raw_cells_v
+            from checked
         """, {"ipad": self.ipad, "opad": self.opad} if "nik" in nik_cols else None)
         cols = raw_columns(contract)
-        select = []
-        for c in cols:
-            if c == "load_id":
-                select.append(f"{load_id}")
-            elif c == "source_file":
-                select.append("$rel")
-            elif c == "file_sha256":
-                select.append("$sha")
-            elif c == "received_at":
-                select.append("$received")
-            elif c == "period":
-                select.append("period_value")
-            elif c == "participant_key":
-                select.append("participant_key_v")
-            elif c in nik_cols:
-                select.append(f"n_{c}")
-            elif c in ("sheet", "source_row", "regency_code", "raw_cells"):
-                select.append(c)
-            else:
-                select.append(f'"{c}"')
+        special = {"load_id": f"{load_id}", "source_file": "$rel", "file_sha256": "$sha", "received_at": "$received",
+                   "period": "period_value", "participant_key": "participant_key_v", "raw_cells": "raw_cells_v",
+                   "sheet": "sheet", "source_row": "source_row", "regency_code": "regency_code"}
+        select = [special.get(c) or (f"n_{c}" if c in nik_cols else f'"{c}"') for c in cols]
         params = {"rel": rel, "sha": sha, "received": received}
         con.execute(f"insert into raw.{contract.source} ({', '.join(cols)}) select {', '.join(select)} "
-                    f"from staged where len(problems) = 0", params)
-        qrows = con.execute("select source_row, sheet, problems, regency_code, participant_key_v, raw_cells, "
-                            + ", ".join(f"x_{c.name}" for c in contract.columns)
-                            + " from staged where len(problems) > 0 order by sheet, source_row").fetchall()
-        ncols = len(contract.columns)
+                    f"from staged where not has_problem", params)
+        with_problem, period, distinct_periods = con.execute(
+            "select count(*) filter (has_problem), max(period_value) filter (not has_problem), "
+            "count(distinct period_value) from staged").fetchone()
         reasons_count: dict[str, int] = {}
-        qinsert = []
-        for row in qrows:
-            source_row, sh, problems, reg, key, raw_cells = row[:6]
-            texts = dict(zip([c.name for c in contract.columns], row[6:6 + ncols]))
-            first = problems[0]
-            col, code = first["column"], first["code"]
-            msg = (f"{Path(rel).name}, sheet {sh or '-'}, row {source_row}: "
-                   + "; ".join(reason(p["code"]).render(p["column"], None if p["code"].startswith("NIK")
-                                                        else texts.get(p["column"])) for p in problems))
-            reasons_count[code] = reasons_count.get(code, 0) + 1
-            qinsert.append((load_id, contract.source, rel, sha, sh, source_row, reg, code, col, msg,
-                            json.dumps(problems), key, raw_cells))
-        if qinsert:
-            con.executemany("insert into quarantine.rows values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", qinsert)
-        loaded = con.execute("select count(*) from staged where len(problems) = 0").fetchone()[0]
-        period = con.execute("select max(period_value) from staged where len(problems) = 0").fetchone()[0]
-        distinct_periods = con.execute("select count(distinct period_value) from staged").fetchone()[0]
-        return {"loaded": loaded, "quarantined": len(qinsert), "reasons": reasons_count,
+        if with_problem:
+            self._quarantine(problems, contract, rel, sha, load_id)
+            reasons_count = dict(con.execute("select reason_code, count(*) from quarantine.rows where load_id = ? "
+                                             "group by reason_code", [load_id]).fetchall())
+        # what was written, counted where it was written (the loader's invariant is checked on these)
+        loaded = con.execute(f"select count(*) from raw.{contract.source} where load_id = ?", [load_id]).fetchone()[0]
+        quarantined = sum(reasons_count.values())
+        return {"loaded": loaded, "quarantined": quarantined, "reasons": reasons_count,
                 "period": period if distinct_periods == 1 else None}
 
+    def _quarantine(self, problems: list[tuple[str, str, str]], contract: Contract, rel: str, sha: str,
+                    load_id: int) -> None:
+        """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
+        is its reason), and a message naming the file, sheet, row and each reason in words."""
+        items = ", ".join(f"{{'column': {_sql_str(label)}, 'code': p{i}, 'value': {value}::varchar}}"
+                          for i, (label, _, value) in enumerate(problems))
+        shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
+        render = f"replace(replace({_templates_sql()}[p.code], '{{column}}', p.column), '{{value}}', {shown})"
+        self.con.execute(f"""
+            insert into quarantine.rows
+            with q as (
+                select *, list_filter([{items}], lambda x: x.code is not null) as problem_list
+                from staged where has_problem
+            )
+            select {load_id}, $source, $rel, $sha, sheet, source_row, regency_code,
+                   problem_list[1].code, problem_list[1].column,
+                   $name || ', sheet ' || coalesce(nullif(sheet, ''), '-') || ', row ' || source_row || ': '
+                       || array_to_string(list_transform(problem_list, lambda p: {render}), '; '),
+                   to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
+                   participant_key_v, raw_cells_v
+            from q
+        """, {"source": contract.source, "rel": rel, "sha": sha, "name": Path(rel).name})
+
+    @staticmethod
+    def _raw_cells_sql(blocks: list[Block]) -> str:
+        """SQL: JSON of every mapped cell of a row as delivered, keyed by its header as written (per sheet)."""
+        def one(block: Block) -> str:
+            seen, args = set(), []
+            for c in block.columns:
+                k = block.headers[block.mapping[c]] or c
+                k = f"{k} [{c}]" if k in seen else k
+                seen.add(k)
+                args.append(f"{_sql_str(k)}, x_{c}")
+            return f"json_object({', '.join(args)})"
+
+        cells = (one(blocks[0]) if len(blocks) == 1 else
+                 "case sheet " + " ".join(f"when {_sql_str(b.sheet)} then {one(b)}" for b in blocks) + " end")
+        if not any(b.unsplit for b in blocks):
+            return cells
+        return f"case when x__row is not null then json_object('(row as delivered)', x__row) else {cells} end"
+
     def _check_totals(self, blocks: list[Block], contract: Contract, table: pa.Table, load_id: int) -> None:
-        """Compare each total row's numbers with the sum of the data rows; a mismatch is a finding."""
+        """Compare each total row's numbers with the sum of the rows above it; a mismatch is a finding.
+
+        A total row may close the whole sheet (TOTAL / JUMLAH) or only the rows since the previous total (a
+        sub-total per village); it agrees if it matches either sum. Quarantined rows count: the clerk's total
+        covers every row they typed.
+        """
         numeric = [c.name for c in contract.columns if c.type in ("money", "count")]
+        offset = 0
         for b in blocks:
-            for _, cells in b.total_rows:
+            previous = 0
+            for row_no, above, cells in b.total_rows:
                 for col in numeric:
-                    text = cells.get(col)
-                    if not text:
+                    cell = cells.get(col)
+                    if cell is None or cell == "":
                         continue
                     try:
-                        stated = parsing.parse_number(text)
+                        stated = parsing.parse_number(cell)
                     except parsing.ParseError:
                         continue
-                    mask = pc.equal(table["sheet"], pa.scalar(b.sheet))
-                    summed = pc.sum(pc.filter(table[col], mask)).as_py() or 0
-                    if stated is not None and abs(float(stated) - float(summed)) > 0.005:
+                    if stated is None:
+                        continue
+                    values = table[col]
+                    whole = pc.sum(values.slice(offset, above)).as_py() or 0
+                    part = pc.sum(values.slice(offset + previous, above - previous)).as_py() or 0
+                    if min(abs(float(stated) - float(whole)), abs(float(stated) - float(part))) > 0.005:
+                        where = f"sheet {b.sheet}, row {row_no}" if b.sheet else f"row {row_no}"
                         self.con.execute(
                             "insert into audit.load_findings values (?, 'TOTAL_MISMATCH', ?, ?, ?, ?)",
-                            [load_id, col, float(stated), float(summed),
-                             f"The total row says {stated} for '{col}' but the rows add up to {summed}."])
+                            [load_id, col, float(stated), float(whole),
+                             (f"{where}: the total row says {stated} for '{col}' but the rows above add up to "
+                              f"{_plain(whole)}.")])
+                previous = above
+            offset += b.n_rows
+
+    def _sheet_findings(self, result, load_id: int) -> None:
+        """Record every sheet that has content but no recognisable header (it was not read)."""
+        for name in result.sheets_without_header:
+            self.con.execute(
+                "insert into audit.load_findings values (?, 'SHEET_NO_HEADER', null, null, null, ?)",
+                [load_id, f"sheet {name}: {reason('SHEET_NO_HEADER').message}"])
+
+
+@functools.cache
+def _templates_sql() -> str:
+    """SQL: a MAP from every registered reason code to its message template."""
+    return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.message)}" for code, r in reasons().items()) + "}"
+
+
+def _arrow(values, arrow_type: pa.DataType) -> pa.Array:
+    """A list or an Arrow array as an Arrow array of the given type."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(arrow_type) if isinstance(values, pa.Array) else pa.array(values, arrow_type)
+
+
+def _sql_str(text: str) -> str:
+    """Quote a text as an SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _plain(x: float) -> str:
+    """Render a sum without a spurious fraction."""
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 
 def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: str | None = None) -> list[LoadResult]:

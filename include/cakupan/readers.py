@@ -1,27 +1,48 @@
 """Readers: open a delivered file (CSV, XLSX, XLS), find its header, and return its data rows as text cells.
 
 A reader never decides whether a row is valid; it decides only which rows are data (not title, header, blank,
-total, notes or signatures), keeps each data row's sheet and source row number, and keeps every mapped cell's
-text. Problems with the whole file raise `FileRejected` with a registered reason code.
+total, sub-total, repeated header, column numbers, notes or signatures), keeps each data row's sheet and source
+row number, and keeps every mapped cell's text — and, for number and date cells, the value the workbook stored
+(`Block.typed`), so a number cell 123.456 is never read back as the text "123.456" (= 123456). Problems with the
+whole file raise `FileRejected` with a registered reason code.
+
+Workbooks are opened in a forked child process (`read_workbook`): the native spreadsheet library can panic or
+abort on a damaged file, and that must reject the file, not kill the loader. Large CSVs are read column-wise in
+Arrow (`fast_csv_block`), with the row-by-row rules applied only to lines that could be anything but data; the
+result is the same as the row-by-row path (tests/ingest/test_fast_csv.py).
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import datetime as dt
+import faulthandler
+import functools
 import io
+import math
+import os
+import pickle
 import re
+import select
+import signal
+import tempfile
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
 from cakupan import parsing
-from cakupan.contracts import Contract, all_contracts, normalise_header
+from cakupan.contracts import Contract, all_contracts, load_contract, normalise_header
 
 HEADER_SCAN_ROWS = 15
 MAX_CELL_CHARS = 1000
+MAX_CSV_FIELD = 64 << 20        # csv's default (128 KiB) would reject a whole file for one enormous cell
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -46,22 +67,47 @@ class FileRejected(Exception):
 
 @dataclass
 class Block:
-    """The data rows of one sheet (or one CSV), mapped to a source contract."""
+    """The data rows of one sheet (or one CSV), mapped to a source contract, column by column."""
 
     source: str
     sheet: str
-    header_row: int
+    header_row: int                               # 1-based index of the (last) header row
     mapping: dict[str, int]                       # canonical column -> 0-based column index
     headers: list[str]                            # header texts as written
     title_text: str                               # text above the header (title block)
-    rows: list[tuple[int, list[str | None]]]      # (1-based source row, cell texts in `columns` order)
+    source_rows: list[int] = field(default_factory=list)             # 1-based source row (or CSV line) per data row
+    cells: dict[str, list[str | None] | pa.Array] = field(default_factory=dict)  # column -> cell text per data row
+    typed: dict[str, dict[int, object]] = field(default_factory=dict)  # column -> {data row: number/date cell}
     nik_numeric: list[bool] = field(default_factory=list)   # per row: the NIK cell was a number in Excel
-    total_rows: list[tuple[int, dict[str, str | None]]] = field(default_factory=list)
+    total_rows: list[tuple[int, int, dict[str, object]]] = field(default_factory=list)  # (row, rows above, cells)
     notes_skipped: int = 0
+    unsplit: dict[int, str] = field(default_factory=dict)   # data row -> its text, when it did not split into cells
 
     @property
     def columns(self) -> list[str]:
         return list(self.mapping)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.source_rows)
+
+    def keys(self, column: str) -> list[str | None] | pa.Array:
+        """The column's cells for the parsers: text, or the typed marker of a number/date cell (`typed_key`)."""
+        texts = self.cells[column]
+        typed = self.typed.get(column)
+        if isinstance(texts, pa.Array):
+            marked = pc.fill_null(pc.starts_with(texts, TYPED_MARK), False)
+            if not typed and not pc.any(marked).as_py():
+                return texts
+            texts = texts.to_pylist()
+        elif not typed and not any(t is not None and t.startswith(TYPED_MARK) for t in texts):
+            return texts
+        out = [TYPED_MARK + "s" + t if t is not None and t.startswith(TYPED_MARK) else t for t in texts]
+        for i, v in (typed or {}).items():
+            k = typed_key(v)
+            if k is not None:
+                out[i] = k
+        return out
 
 
 @dataclass
@@ -71,10 +117,48 @@ class ReadResult:
     blocks: list[Block]
     encoding: str | None = None
     delimiter: str | None = None
+    sheets_without_header: list[str] = field(default_factory=list)   # sheets with content but no known header
 
     @property
     def rows_in(self) -> int:
-        return sum(len(b.rows) for b in self.blocks)
+        return sum(b.n_rows for b in self.blocks)
+
+
+# --------------------------------------------------------------------------------------------- typed cells --
+TYPED_MARK = "\ue000"   # a private-use character: never part of a cell text the parsers are given
+
+
+def typed_key(value: object) -> str | None:
+    """Encode a number or date cell as text that `typed_value` turns back into the same value, or None."""
+    if isinstance(value, bool):
+        return f"{TYPED_MARK}b{int(value)}"
+    if isinstance(value, float):
+        return None if math.isnan(value) else f"{TYPED_MARK}f{value!r}"
+    if isinstance(value, int):
+        return f"{TYPED_MARK}i{value}"
+    if isinstance(value, dt.datetime):
+        return f"{TYPED_MARK}t{value.isoformat()}"
+    if isinstance(value, dt.date):
+        return f"{TYPED_MARK}d{value.isoformat()}"
+    return None
+
+
+def typed_value(key: str | None) -> object:
+    """Decode a cell key made by `Block.keys`: the original number/date, or the text itself."""
+    if key is None or not key.startswith(TYPED_MARK) or len(key) < 2:
+        return key
+    tag, body = key[1], key[2:]
+    if tag == "f":
+        return float(body)
+    if tag == "i":
+        return int(body)
+    if tag == "b":
+        return body == "1"
+    if tag == "t":
+        return dt.datetime.fromisoformat(body)
+    if tag == "d":
+        return dt.date.fromisoformat(body)
+    return body
 
 
 # --------------------------------------------------------------------------------------------- file kinds ---
@@ -117,7 +201,9 @@ def check_container(path: Path) -> str:
             with zipfile.ZipFile(path) as z:
                 bad = z.testzip()
                 names = set(z.namelist())
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, RuntimeError, ...
+            if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
+                raise FileRejected("FILE_ENCRYPTED", "a zip member is password-protected") from None
             raise FileRejected("FILE_CORRUPT", f"the workbook's zip container is damaged ({exc})") from None
         if bad is not None:
             raise FileRejected("FILE_CORRUPT", f"damaged part {bad!r} inside the workbook")
@@ -145,13 +231,25 @@ class HeaderMatch:
 
 
 def _row_texts(row: list) -> list[str]:
-    return [parsing.cell_text(v) or "" for v in row]
+    return [_text(v) or "" for v in row]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _norm(text: str) -> str:
+    """`normalise_header`, remembered: header candidates repeat across rows, sheets and files."""
+    return normalise_header(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _alias_map(source: str, overrides: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    """The contract's alias map with a regency's header overrides, built once per (source, overrides)."""
+    return load_contract(source).alias_map(dict(overrides))
 
 
 def _match_row(texts: list[str], amap: dict[str, str]) -> dict[str, int]:
     mapping: dict[str, int] = {}
     for i, t in enumerate(texts):
-        canon = amap.get(normalise_header(t)) if t else None
+        canon = amap.get(_norm(t)) if t else None
         if canon and canon not in mapping:
             mapping[canon] = i
     return mapping
@@ -200,7 +298,7 @@ def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dic
     best: HeaderMatch | None = None
     scan = [_row_texts(r) for r in rows[:HEADER_SCAN_ROWS + 1]]
     for source, contract in contracts.items():
-        amap = contract.alias_map(overrides.get(source))
+        amap = _alias_map(source, tuple(sorted((overrides.get(source) or {}).items())))
         for i in range(min(HEADER_SCAN_ROWS, len(scan))):
             candidates = [(i, 1, scan[i])]
             if i + 1 < len(scan):
@@ -209,7 +307,7 @@ def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dic
                 texts = []
                 for j in range(len(combined)):
                     for t in (combined[j], bottom[j], filled[j]):
-                        if t and normalise_header(t) in amap:
+                        if t and _norm(t) in amap:
                             texts.append(t)
                             break
                     else:
@@ -218,8 +316,9 @@ def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dic
             for row_idx, used, texts in candidates:
                 mapping = _match_row(texts, amap)
                 score = _score(contract, mapping, defaults.get(source, set()))
-                if used == 2 and len(mapping) <= len(_match_row(scan[i], amap)):
-                    continue   # the second row adds nothing: it is data, not a header
+                if used == 2 and len(mapping) <= max(len(_match_row(scan[i], amap)),
+                                                     len(_match_row(scan[i + 1], amap))):
+                    continue   # one of the two rows is the whole header (the other is a title or data)
                 if best is None or score > best.score + 1e-9:
                     headers = [scan[i][k] if used == 1 else texts[k] for k in range(len(texts))]
                     best = HeaderMatch(source, row_idx, used, mapping, headers, score)
@@ -233,7 +332,7 @@ def best_partial_header(rows: list[list], contracts: dict[str, Contract]) -> tup
     best = None
     scan = [_row_texts(r) for r in rows[:HEADER_SCAN_ROWS]]
     for source, contract in contracts.items():
-        amap = contract.alias_map()
+        amap = _alias_map(source, ())
         for texts in scan:
             mapping = _match_row(texts, amap)
             if len(mapping) >= 2 and (best is None or len(mapping) > best[0]):
@@ -243,38 +342,137 @@ def best_partial_header(rows: list[list], contracts: dict[str, Contract]) -> tup
 
 
 # --------------------------------------------------------------------------------------------- rows ---------
+_NOTE_WORDS = (
+    "catatan", "keterangan", "ket", "nb", "sumber", "sumber data", "mengetahui", "menyetujui", "disetujui",
+    "diketahui", "dibuat", "dibuat oleh", "yang membuat", "pembuat daftar", "kepala", "kadis", "plt", "plh",
+    "sekretaris", "kabid", "kasi", "kasubag", "nip", "ttd", "tertanda", "an", "a n", "petugas", "operator",
+    "pengelola", "bendahara", "camat", "lurah", "pejabat", "dicetak", "tanggal cetak", "tgl cetak",
+)
+_NOTE_RE = re.compile(r"(?:" + "|".join(sorted(map(re.escape, _NOTE_WORDS), key=len, reverse=True)) + r")(?: |$)",
+                      re.ASCII)
+_MONTH_WORDS = ("januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|november|nopember"
+                "|desember|jan|feb|mar|apr|jun|jul|agu|agt|ags|aug|sep|sept|okt|oct|nov|nop|des|dec|may")
+_PLACE_DATE_RE = re.compile(rf"[a-z][a-z ]* [0-9]{{1,2}} (?:{_MONTH_WORDS}) [0-9]{{4}}", re.ASCII)
+_RULE_RE = re.compile(r"[\s_.\-=*]{3,}")
+
+
+def _folded(text: str) -> str:
+    return re.sub(r"[\W_]+", " ", text.lower()).strip()
+
+
+def is_note_text(text: str) -> bool:
+    """Return True for a note or signature-block cell ("Catatan: ...", "Parepare, 2 Mei 2025", "NIP. ...")."""
+    f = _folded(text)
+    return bool(_NOTE_RE.match(f) or _PLACE_DATE_RE.fullmatch(f) or _RULE_RE.fullmatch(text)
+                or (text.startswith("(") and text.endswith(")")))
+
+
+def _is_column_numbers(texts: list[str]) -> bool:
+    """Return True for the "(1) (2) (3) ..." row many templates print under the header."""
+    nums = []
+    for t in texts:
+        m = re.fullmatch(r"\(?([0-9]{1,2})\)?", t)
+        if not m:
+            return False
+        nums.append(int(m[1]))
+    return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums))) and nums[0] in (0, 1)
+
+
 def _is_blank_row(row: list) -> bool:
-    return all(parsing.is_blank(v) for v in row)
+    return all(_text(v) is None for v in row)
+
+
+def _text(v: object) -> str | None:
+    """`parsing.cell_text`, with a shortcut for the common clean cell (printable ASCII, nothing to trim)."""
+    if type(v) is str and v.isascii() and v.isprintable() and (not v or (v[0] not in " '" and v[-1] != " "
+                                                                           and "  " not in v)):
+        return v or None
+    return parsing.cell_text(v)
+
+
+def _total_label(t: str | None) -> bool:
+    """`parsing.is_total_label`, asked only of texts that could be one."""
+    if not t:
+        return False
+    low = t.lower()
+    return ("tot" in low or "jum" in low or "jml" in low) and parsing.is_total_label(t)
+
+
+_ANY_DELIMITER = re.compile(r"[;,\t|]")
+
+
+def classify_row(row: list, idx: list[int], header_keys: list[str], width: int = 0) -> tuple[str, list[str | None]]:
+    """Classify one row below the header: 'blank', 'total', 'header' (repeated), 'note', 'unsplit' or 'data'.
+
+    Returns the kind and the texts of the mapped cells (in `idx` order). A row is data when at least two mapped
+    cells are filled and it is not a total, a repeated header, the column-number row, or a row whose every filled
+    cell is a note or signature ("Mengetahui,", "Parepare, 2 Mei 2025", "(Nama Pejabat)", "NIP. ...").
+    A row whose only cell holds about as many delimited parts as the header has columns ("4,7372...,Budi,...":
+    another delimiter, or a line pasted into one cell) is 'unsplit': a data row that did not split, never a note.
+    `width` is the number of header cells.
+    """
+    all_texts = [_text(v) for v in row]
+    filled_all = [t for t in all_texts if t is not None]
+    texts = [all_texts[i] if i < len(all_texts) else None for i in idx]
+    if not filled_all:
+        return "blank", texts
+    if any(_total_label(t) for t in all_texts[:3]) or (
+        all(t is None or _numeric_text(t) or _total_label(t) for t in texts)
+        and any(_total_label(t) for t in filled_all)
+    ):
+        return "total", texts
+    filled = [t for t in texts if t is not None]
+    if len(filled) < 2:
+        if width >= 4 and len(filled_all) == 1 and len(_ANY_DELIMITER.split(filled_all[0])) >= width - 1:
+            return "unsplit", [None] * len(texts)
+        return "note", texts
+    same = sum(1 for t, h in zip(texts, header_keys, strict=True) if t is not None and h and t.lower() == h)
+    if same >= 2 and same * 2 >= len(filled):
+        return "header", texts
+    if _is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
+        return "note", texts
+    return "data", texts
 
 
 def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_row_of=None) -> Block:
-    """Turn a sheet's rows (below its header) into data rows, excluding blanks, totals, notes and signatures."""
+    """Turn a sheet's rows (below its header) into data rows, excluding blanks, totals, notes and signatures.
+
+    Number and date cells keep their own value next to their text (`Block.typed`), so the parsers read the cell
+    Excel stored, not a rendering of it (a money cell 123.456 is one hundred and twenty-three, not 123456).
+    """
     idx = list(header.mapping.values())
     cols = list(header.mapping)
     nik_i = header.mapping.get("nik")
     title = " ".join(t for r in rows[: header.row - header.rows_used + 1] for t in _row_texts(r) if t)
-    block = Block(header.source, sheet, header.row + 1, dict(header.mapping), header.headers, title, [])
-    after_total = False
+    header_keys = [(header.headers[i] or "").lower() for i in idx]
+    width = sum(1 for h in header.headers if h)
+    block = Block(header.source, sheet, header.row + 1, dict(header.mapping), header.headers, title)
+    for c in cols:
+        block.cells[c] = []
     for r_i in range(header.row + 1, len(rows)):
         row = rows[r_i]
         src_row = source_row_of(r_i) if source_row_of else r_i + 1
-        if _is_blank_row(row):
+        kind, texts = classify_row(row, idx, header_keys, width)
+        if kind == "blank":
             continue
-        texts = [parsing.cell_text(row[i]) if i < len(row) else None for i in idx]
-        first_cells = [parsing.cell_text(v) for v in row[:3]]
-        if any(t and parsing.is_total_label(t) for t in first_cells) or (
-            texts and all(t is None or parsing.is_total_label(t) or _numeric_text(t) for t in texts)
-            and any(t and parsing.is_total_label(t) for t in _row_texts(row))
-        ):
-            block.total_rows.append((src_row, dict(zip(cols, texts))))
-            after_total = True
+        if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
+            cells = {c: (row[i] if t is not None and not isinstance(row[i], str) else t)
+                     for c, i, t in zip(cols, idx, texts, strict=True)}
+            block.total_rows.append((src_row, block.n_rows, cells))
             continue
-        filled = sum(1 for t in texts if t)
-        if after_total or filled < 2:
+        if kind not in ("data", "unsplit"):
             block.notes_skipped += 1
             continue
-        block.rows.append((src_row, texts))
-        block.nik_numeric.append(bool(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i])))
+        n = block.n_rows
+        if kind == "unsplit":
+            block.unsplit[n] = next(t for t in map(_text, row) if t is not None)
+        block.source_rows.append(src_row)
+        for c, i, t in zip(cols, idx, texts, strict=True):
+            block.cells[c].append(t)
+            if t is not None and not isinstance(row[i], str):
+                block.typed.setdefault(c, {})[n] = row[i]
+        block.nik_numeric.append(bool(nik_i is not None and nik_i < len(row)
+                                      and parsing.nik_cell_is_numeric(row[nik_i])))
     return block
 
 
@@ -319,8 +517,8 @@ def detect_delimiter(lines: list[str]) -> str:
     return best
 
 
-def read_csv_rows(path: Path) -> tuple[list[list[str]], list[int], str, str]:
-    """Read a CSV into rows of text with their physical line numbers; returns (rows, lines, encoding, delimiter)."""
+def decode_csv(path: Path) -> tuple[str, str, str]:
+    """Read a CSV's bytes as text; returns (text, encoding, delimiter) or rejects an empty or binary file."""
     raw = path.read_bytes()
     if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
         raise FileRejected("FILE_EMPTY")
@@ -334,17 +532,280 @@ def read_csv_rows(path: Path) -> tuple[list[list[str]], list[int], str, str]:
     if controls > 8:
         raise FileRejected("FILE_CORRUPT", "binary data, not text")
     delimiter = detect_delimiter(text[:65536].splitlines())
+    return text, encoding, delimiter
+
+
+def split_csv(text: str, delimiter: str, limit: int | None = None) -> tuple[list[list[str]], list[int]]:
+    """Split CSV text into records and the physical line each starts on (at most `limit` records)."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows, lines = [], []
     start = 1
+    limit_before = csv.field_size_limit(MAX_CSV_FIELD)   # one huge cell is a row problem, not a broken file
     try:
         for rec in reader:
             rows.append(rec)
             lines.append(start)
             start = reader.line_num + 1
+            if limit is not None and len(rows) >= limit:
+                break
     except csv.Error as exc:
         raise FileRejected("FILE_CORRUPT", f"the CSV cannot be split into fields near line {reader.line_num} ({exc})")
+    finally:
+        csv.field_size_limit(limit_before)
+    return rows, lines
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """Split one CSV line (with balanced quotes) into its cells, as `split_csv` would."""
+    if not line:
+        return []
+    limit_before = csv.field_size_limit(MAX_CSV_FIELD)
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise FileRejected("FILE_CORRUPT", f"the CSV cannot be split into fields ({exc})") from None
+    finally:
+        csv.field_size_limit(limit_before)
+
+
+def read_csv_rows(path: Path) -> tuple[list[list[str]], list[int], str, str]:
+    """Read a CSV into rows of text with their physical line numbers; returns (rows, lines, encoding, delimiter)."""
+    text, encoding, delimiter = decode_csv(path)
+    rows, lines = split_csv(text, delimiter)
     return rows, lines, encoding, delimiter
+
+
+# --------------------------------------------------------------------------------------------- CSV, fast ----
+FAST_CSV_MIN_LINES = 2000     # smaller files take the row-by-row path (same result, simpler to follow)
+_CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
+_NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN]+") for w in _NOTE_WORDS)
+              + r")(?:[^\pL\pN]|$)|(?:^|{d})[^\pL\pN]*\(|[\s_.\-=*]{{3}}|[A-Za-z],\s*[0-9]{{1,2}}\s+[A-Za-z]+\s+[0-9]{{4}}")
+_TOTAL_LINE = r"(?i)total|jumlah|jml"
+_SCIENTIFIC = r"(?i)^[+-]?[0-9]+(?:[.,][0-9]+)?\s*e\s*[+-]?[0-9]+$"
+
+
+def vector_cell_text(arr: pa.Array) -> pa.Array:
+    """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value."""
+    clean = pc.and_(pc.match_substring_regex(arr, _CLEAN_CELL), pc.invert(pc.match_substring(arr, "  ")))
+    clean = pc.fill_null(clean, False)
+    odd = pc.filter(arr, pc.and_(pc.invert(clean), pc.fill_null(pc.not_equal(arr, ""), False)))
+    if len(odd) == 0:
+        return pc.if_else(clean, arr, pa.nulls(len(arr), pa.string()))
+    uniq = pc.unique(odd)
+    texts = pa.array([parsing.cell_text(v) for v in uniq.to_pylist()], pa.string())
+    mapped = texts.take(pc.index_in(arr, value_set=uniq))
+    return pc.if_else(clean, arr, mapped)
+
+
+def fast_csv_block(text: str, delimiter: str, contracts: dict[str, Contract],
+                   options: ReadOptions) -> tuple[HeaderMatch, Block] | None:
+    """Read a large CSV's data rows column by column (Arrow), or return None when the file needs the exact path.
+
+    The result is the same as `block_from_rows` gives: each line below the header is split and cleaned in bulk;
+    only lines that could be anything but a plain data row (quoted, a total or note word, fewer than two filled
+    cells, a repeated header, column numbers) go through `classify_row` one by one. Files with multi-line quoted
+    cells, lone carriage returns or NUL characters take the exact path.
+    """
+    if "\x00" in text or text.count("\r") != text.count("\r\n"):
+        return None
+    head, head_lines = split_csv(text, delimiter, limit=HEADER_SCAN_ROWS + 2)
+    if not any(not _is_blank_row(r) for r in head):
+        return None
+    header = find_header(head, contracts, options.overrides, options.defaults)
+    if header is None or header.row + 1 >= len(head):
+        return None
+    first_line = head_lines[header.row + 1]
+    lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values.cast(pa.string())
+    if len(lines) and text.endswith("\n"):
+        lines = lines.slice(0, len(lines) - 1)
+    lines = lines.slice(first_line - 1)
+    if "\r" in text:
+        lines = pc.utf8_rtrim(lines, characters="\r")
+    quotes = pc.count_substring(lines, '"')
+    if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
+        return None                     # a quoted cell spans lines (or a stray quote): the exact path decides
+    n = len(lines)
+    cols = list(header.mapping)
+    idx = list(header.mapping.values())
+    header_keys = [(header.headers[i] or "").lower() for i in idx]
+    header_width = sum(1 for h in header.headers if h)
+    width = max(idx) + 1
+    parts = pc.split_pattern(pc.binary_join_element_wise(lines, pa.scalar(delimiter * width), ""), delimiter,
+                             max_splits=width)
+    texts = {c: vector_cell_text(pc.list_element(parts, i)) for c, i in zip(cols, idx, strict=True)}
+    del parts                       # the split copy of the whole file is not needed any more
+    filled = np.zeros(n, dtype=np.int32)
+    candidate = pc.greater(quotes, 0).to_numpy(zero_copy_only=False).copy()
+    for c, key in zip(cols, header_keys, strict=True):
+        valid = pc.is_valid(texts[c])
+        filled += valid.to_numpy(zero_copy_only=False)
+        if key:
+            candidate |= pc.fill_null(pc.equal(pc.utf8_lower(texts[c]), key), False).to_numpy(zero_copy_only=False)
+    d = re.escape(delimiter)
+    for pattern in (_TOTAL_LINE, _NOTE_LINE.format(d=d), rf"^[\s0-9(){d}\"]*$"):
+        candidate |= pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
+    candidate |= filled < 2
+    nik_i = header.mapping.get("nik")
+    nik_numeric = (pc.fill_null(pc.match_substring_regex(texts["nik"], _SCIENTIFIC), False).to_numpy(
+        zero_copy_only=False).copy() if nik_i is not None else np.zeros(n, dtype=bool))
+    data = ~candidate
+    cand_idx = np.flatnonzero(candidate)
+    kinds, replaced, totals, unsplit = [], {c: [] for c in cols}, {}, {}
+    for k in cand_idx.tolist():
+        line = lines[k].as_py()
+        row = _split_line(line, delimiter)
+        kind, row_texts = classify_row(row, idx, header_keys, header_width)
+        kinds.append(kind)
+        if kind == "total":
+            totals[k] = dict(zip(cols, row_texts, strict=True))
+        elif kind in ("data", "unsplit"):
+            if kind == "unsplit":
+                unsplit[k] = next(t for t in map(_text, row) if t is not None)
+            data[k] = True
+            for c, t in zip(cols, row_texts, strict=True):
+                replaced[c].append(t)
+            nik_numeric[k] = bool(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
+    cand_data = np.zeros(n, dtype=bool)
+    cand_data[cand_idx[[i for i, kd in enumerate(kinds) if kd in ("data", "unsplit")]]] = True
+    title = " ".join(t for r in head[: header.row - header.rows_used + 1] for t in _row_texts(r) if t)
+    block = Block(header.source, "", header.row + 1, dict(header.mapping), header.headers, title)
+    above = np.cumsum(data) - data
+    block.unsplit = {int(above[k]): text for k, text in unsplit.items()}
+    for k, kind in zip(cand_idx.tolist(), kinds, strict=True):
+        if kind == "total":
+            block.total_rows.append((first_line + k, int(above[k]), totals[k]))
+        elif kind in ("note", "header"):
+            block.notes_skipped += 1
+    mask = pa.array(data)
+    has_replacements = pa.array(cand_data)
+    for c in cols:
+        col = texts[c]
+        if cand_data.any():
+            col = pc.replace_with_mask(col, has_replacements, pa.array(replaced[c], pa.string()))
+        block.cells[c] = pc.filter(col, mask)
+    block.source_rows = pc.filter(pa.array(np.arange(first_line, first_line + n, dtype=np.int32)), mask)
+    block.nik_numeric = pc.filter(pa.array(nik_numeric), mask)
+    return header, block
+
+
+# --------------------------------------------------------------------------------------------- workbooks ----
+WORKBOOK_TIMEOUT_S = 600
+CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
+
+
+def _sheets_in_process(path: Path, skip_sheets: Sequence[str]) -> list[tuple[str, list[list]]]:
+    """Read every visible, not skipped sheet of a workbook as rows of cell values (python-calamine)."""
+    skip = {s.lower() for s in skip_sheets}
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except BaseException as exc:  # calamine errors, and pyo3 PanicException (a BaseException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        msg = str(exc)
+        if "password" in msg.lower() or "encrypt" in msg.lower():
+            raise FileRejected("FILE_ENCRYPTED") from None
+        raise FileRejected("FILE_CORRUPT", msg[:200]) from None
+    out = []
+    for meta in wb.sheets_metadata:
+        name = meta.name
+        if name.lower() in skip or str(getattr(meta, "visible", "Visible")).lower().endswith("hidden"):
+            continue
+        try:
+            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise FileRejected("FILE_CORRUPT", f"sheet {name!r}: {str(exc)[:200]}") from None
+        out.append((name, rows))
+    return out
+
+
+def _limit_memory() -> None:
+    try:
+        import resource
+
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (used + CHILD_EXTRA_MEMORY, resource.RLIM_INFINITY))
+    except (OSError, ValueError, ImportError):
+        pass
+
+
+def _last_line(path: str) -> str:
+    """The last line a child wrote to its captured stderr (shortened), or ''."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.path.getsize(path) - 4096))
+            lines = [ln.strip() for ln in f.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    firsts = [ln for ln in lines if not ln.startswith(("note:", "stack backtrace", "at "))]
+    return (firsts[0] if firsts else "")[:160]
+
+
+def read_workbook(path: Path, skip_sheets: Sequence[str] = ()) -> list[tuple[str, list[list]]]:
+    """Read a workbook's sheets in a forked child process, so a damaged file cannot take the loader down.
+
+    The spreadsheet library is native code: a damaged .xls can make it panic, and a stray cell in XFD1048576
+    makes it allocate the whole used range and abort the process. In a child (with a memory cap and a time
+    limit) either ends as FILE_CORRUPT for this file only. Without fork() the workbook is read in-process.
+    """
+    if not hasattr(os, "fork"):
+        return _sheets_in_process(path, skip_sheets)
+    fd, tmp = tempfile.mkstemp(prefix="cakupan-workbook-", suffix=".pickle")
+    os.close(fd)
+    err = tmp + ".stderr"
+    done_r, done_w = os.pipe()          # the child holds the write end: EOF on the read end = the child is gone
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            code = 0
+            try:
+                os.close(done_r)
+                faulthandler.disable()                       # a native abort is expected here, not a bug to dump
+                fd_err = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(fd_err, 2)                           # keep the native reader's last words for the detail
+                _limit_memory()
+                try:
+                    result: tuple = ("ok", _sheets_in_process(path, skip_sheets))
+                except FileRejected as exc:
+                    result = ("rejected", exc.code, exc.detail)
+                except BaseException as exc:  # noqa: BLE001
+                    result = ("rejected", "FILE_CORRUPT", f"{type(exc).__name__}: {str(exc)[:200]}")
+                with open(tmp, "wb") as f:
+                    pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:  # noqa: BLE001
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(done_w)
+        done_w = -1
+        ready, _, _ = select.select([done_r], [], [], WORKBOOK_TIMEOUT_S)
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise FileRejected("FILE_CORRUPT", f"reading the workbook took longer than {WORKBOOK_TIMEOUT_S} s")
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
+            why = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}")
+            last = _last_line(err)
+            raise FileRejected("FILE_CORRUPT", f"the workbook reader stopped ({why}{': ' + last if last else ''}); "
+                               "the file is damaged or its used range is far too large (a stray cell far below or "
+                               "right of the data?)")
+        with open(tmp, "rb") as f:
+            result = pickle.load(f)
+    finally:
+        for fd_ in (done_r, done_w):
+            if fd_ >= 0:
+                os.close(fd_)
+        for name in (tmp, err):
+            try:
+                os.unlink(name)
+            except OSError:
+                pass
+    if result[0] == "rejected":
+        raise FileRejected(result[1], result[2])
+    return result[1]
 
 
 # --------------------------------------------------------------------------------------------- entry --------
@@ -361,7 +822,12 @@ def read_file(path: Path, options: ReadOptions | None = None) -> ReadResult:
     contracts = all_contracts()
     container = check_container(path)
     if container == "csv":
-        rows, lines, encoding, delimiter = read_csv_rows(path)
+        text, encoding, delimiter = decode_csv(path)
+        if text.count("\n") >= FAST_CSV_MIN_LINES:
+            fast = fast_csv_block(text, delimiter, contracts, options)
+            if fast is not None:
+                return ReadResult(path, fast[0].source, [fast[1]], encoding, delimiter)
+        rows, lines = split_csv(text, delimiter)
         if not any(not _is_blank_row(r) for r in rows):
             raise FileRejected("FILE_EMPTY")
         header = find_header(rows, contracts, options.overrides, options.defaults)
@@ -370,43 +836,34 @@ def read_file(path: Path, options: ReadOptions | None = None) -> ReadResult:
         block = block_from_rows(rows, "", header, source_row_of=lambda i: lines[i])
         return ReadResult(path, header.source, [block], encoding, delimiter)
 
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for every damaged container
-        msg = str(exc)
-        if "password" in msg.lower() or "encrypt" in msg.lower():
-            raise FileRejected("FILE_ENCRYPTED") from None
-        raise FileRejected("FILE_CORRUPT", msg[:200]) from None
     blocks: list[Block] = []
     sources: set[str] = set()
-    unreadable: list[str] = []
+    unreadable: list[tuple[str, list[list]]] = []
     any_content = False
-    skip = {s.lower() for s in options.skip_sheets}
-    for meta in wb.sheets_metadata:
-        name = meta.name
-        if name.lower() in skip or str(getattr(meta, "visible", "Visible")).lower().endswith("hidden"):
-            continue
-        try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:
-            raise FileRejected("FILE_CORRUPT", f"sheet {name!r}: {str(exc)[:200]}") from None
+    for name, rows in read_workbook(path, options.skip_sheets):
         if not any(not _is_blank_row(r) for r in rows):
             continue
         any_content = True
         header = find_header(rows, contracts, options.overrides, options.defaults)
         if header is None:
-            unreadable.append(name)
+            unreadable.append((name, rows[:HEADER_SCAN_ROWS]))
             continue
         blocks.append(block_from_rows(rows, name, header))
         sources.add(header.source)
     if not any_content:
         raise FileRejected("FILE_EMPTY")
     if not blocks:
-        raise FileRejected("HEADER_NOT_FOUND", f"no sheet has a recognisable header ({', '.join(unreadable)})")
+        names = ", ".join(repr(n) for n, _ in unreadable)
+        for _, head in unreadable:
+            partial = best_partial_header(head, contracts)
+            if partial and partial[1]:
+                raise FileRejected("HEADER_NOT_FOUND", f"sheet(s) {names}: looks like a {partial[0]} file but lacks "
+                                   "required columns: " + ", ".join(partial[1]))
+        raise FileRejected("HEADER_NOT_FOUND", f"no sheet has a recognisable header ({names})")
     if len(sources) > 1:
         raise FileRejected("WRONG_KIND", f"sheets of different kinds in one workbook: {sorted(sources)}",
-                           column=sorted(sources)[0], value=sorted(sources)[1])
-    return ReadResult(path, blocks[0].source, blocks)
+                           column=min(sources), value=max(sources))
+    return ReadResult(path, blocks[0].source, blocks, sheets_without_header=[n for n, _ in unreadable])
 
 
 def _raise_no_header(rows: list[list], contracts: dict[str, Contract]) -> None:

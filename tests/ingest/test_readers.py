@@ -1,0 +1,149 @@
+"""Reader details: number and date cells keep their type, row classification, header choice, crash isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pyarrow as pa
+import pytest
+from cakupan import parsing
+from cakupan.ingest import _parser_for
+from cakupan.messy import REGISTER_HEADER, Sheet, register_row, workers, xlsx_bytes
+from cakupan.readers import (
+    TYPED_MARK,
+    FileRejected,
+    _text,
+    _total_label,
+    classify_row,
+    is_note_text,
+    read_file,
+    read_workbook,
+    typed_key,
+    typed_value,
+    vector_cell_text,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+D = dt.date
+
+
+@pytest.mark.parametrize("value", [16800.5, 123.456, 45729.5, 7372014505800123.0, 0.1, 16800, -3, True,
+                                   D(2025, 3, 13), dt.datetime(2025, 3, 13, 10, 30)], ids=repr)
+def test_typed_key_round_trips(value):
+    key = typed_key(value)
+    assert key.startswith(TYPED_MARK)
+    back = typed_value(key)
+    assert back == value and type(back) is type(value)
+
+
+def test_text_passes_through_and_text_with_the_marker_stays_text():
+    assert typed_key("16.800") is None and typed_value("16.800") == "16.800" and typed_value(None) is None
+    assert typed_value(TYPED_MARK + "s" + TYPED_MARK + "f1.5") == TYPED_MARK + "f1.5"
+
+
+def test_a_non_integral_money_cell_is_not_a_thousands_group():
+    """The known bug: a number cell 123.456 rendered as text reads as 123456; the typed cell reads right."""
+    money = _parser_for("money", {})
+    assert parsing.parse_money(parsing.cell_text(123.456)) == 123456            # what text alone gives
+    assert money(typed_key(123.456)) == (123.456, None)
+    assert money(typed_key(16800.5)) == (16800.5, None)
+    assert money("16.800") == (16800.0, None)
+    date = _parser_for("date", {})
+    assert date(typed_key(45729.5)) == (D(2025, 3, 13), None)                   # a serial with a time of day
+    assert date(typed_key(dt.datetime(2025, 3, 13, 10, 30))) == (D(2025, 3, 13), None)
+
+
+def test_xlsx_money_cell_16800_5_loads_as_16800_5(loader, home):
+    ws = workers(2)
+    rows = [["DAFTAR PESERTA KOTA PAREPARE BULAN APRIL 2025"], [], REGISTER_HEADER,
+            register_row(1, ws[0], Iuran=16800.5), register_row(2, ws[1], Iuran=123.456)]
+    path = home.inbox / "73.72" / "register_parepare_2025-04.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(xlsx_bytes([Sheet("Peserta", rows)]))
+    r = loader.load(path)
+    assert r.status == "loaded" and r.rows_loaded == 2
+    got = loader.con.execute("select monthly_contribution, raw_cells->>'Iuran' from raw.register "
+                             "order by source_row").fetchall()
+    assert got == [(Decimal("16800.50"), "16800.5"), (Decimal("123.46"), "123.456")]
+
+
+HDR = ["nik", "nama", "pekerjaan", "program"]
+IDX = [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize(("row", "kind"), [
+    (["", None, " ", "'"], "blank"),
+    (["7372014505800123", "Budi", "Nelayan", "JKK"], "data"),
+    (["7372014505800123", None, None, None], "note"),                       # one filled cell
+    ([None, "Budi", "", "JKK"], "data"),                                     # sparse rows stay data (quarantined)
+    (["JUMLAH", None, None, "100.800"], "total"),
+    (["", "", "TOTAL", ""], "total"),
+    (["Sub Total", None, None, None], "total"),
+    (["NIK", "Nama", "Pekerjaan", "Program"], "header"),                    # the header printed again
+    (["(1)", "(2)", "(3)", "(4)"], "note"),                                  # column numbers
+    ([1, 2, 3, 4], "note"),
+    (["Mengetahui,", None, None, "Parepare, 2 Mei 2025"], "note"),          # a signature block
+    (["Kepala Dinas", None, None, "Pembuat Daftar"], "note"),
+    (["( Drs. H. Abdul Rahman )", None, None, "( Nurhayati )"], "note"),
+    (["Catatan: lihat lampiran", None, "NIP. 1970", None], "note"),
+    (["Mengetahui,", "Budi", "Nelayan", None], "data"),                     # not every cell is a note
+])
+def test_classify_row(row, kind):
+    assert classify_row(row, IDX, HDR)[0] == kind
+
+
+@pytest.mark.parametrize(("text", "note"), [
+    ("Parepare, 2 Mei 2025", True), ("Pangkajene, 31 Mei 2025", True), ("Catatan:", True), ("NIP. 19700101", True),
+    ("a.n. Kepala Dinas", True), ("______", True), ("Ketut", False), ("Nelayan", False), ("JKK, JKM", False),
+    ("Andi Muh. Yusuf", False), ("Parepare, 12-05-1980", False),
+])
+def test_is_note_text(text, note):
+    assert is_note_text(text) is note
+
+
+def test_title_touching_the_header_is_title_not_header(tmp_path):
+    """A title line right above the header must stay in the title block (it holds the period)."""
+    ws = workers(2)
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(xlsx_bytes([Sheet("S", [["DAFTAR PESERTA KOTA PAREPARE BULAN MEI 2025"], REGISTER_HEADER,
+                                             register_row(1, ws[0]), register_row(2, ws[1])])]))
+    [block] = read_file(path).blocks
+    assert block.header_row == 2 and "MEI 2025" in block.title_text and block.source_rows == [3, 4]
+
+
+def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
+    """A stray cell in XFD1048576 makes the native reader allocate the whole sheet and abort: only the child dies."""
+    from cakupan.messy import case_by_name
+
+    path = tmp_path / "stray.xlsx"
+    path.write_bytes(case_by_name("stray_cell_far_away").files[0].data)
+    with pytest.raises(FileRejected) as info:
+        read_workbook(path)
+    assert info.value.code == "FILE_CORRUPT" and "used range" in info.value.detail
+    ok = tmp_path / "ok.xlsx"
+    ok.write_bytes(xlsx_bytes([Sheet("A", [["x", 1.5, D(2025, 1, 2)]]), Sheet("B", [["y"]], hidden=True)]))
+    assert read_workbook(ok) == [("A", [["x", 1.5, D(2025, 1, 2)]])]          # values and types come back
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(), st.text(alphabet=" 'abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
+def test_reader_shortcuts_equal_the_parsers(value):
+    """The readers' fast paths for clean cells and total labels give what `parsing` gives."""
+    assert _text(value) == parsing.cell_text(value)
+    assert _total_label(_text(value)) == parsing.is_total_label(value)
+    clean = pa.array([value])
+    assert vector_cell_text(clean).to_pylist() == [parsing.cell_text(value)]
+
+
+def test_the_encrypted_case_is_a_real_compound_file(tmp_path):
+    """The spreadsheet library itself sees the crafted OLE file as a password-protected workbook."""
+    from cakupan.messy import case_by_name
+    from cakupan.readers import _sheets_in_process
+
+    path = tmp_path / "geheim.xlsx"
+    path.write_bytes(case_by_name("password_protected_xlsx").files[0].data)
+    with pytest.raises(FileRejected) as info:
+        _sheets_in_process(path, ())
+    assert info.value.code == "FILE_ENCRYPTED"
