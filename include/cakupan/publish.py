@@ -5,11 +5,17 @@ place: it writes `published/next-<run_id>.duckdb`, closes and fsyncs it, keeps a
 `published/history/<run_id>.duckdb` (last N), then `os.replace()`s the candidate over the published path — one
 rename, so a reader sees the old file or the new one, never a mix. A failed gate leaves the published file
 byte-for-byte unchanged and keeps the candidate for inspection.
+
+Fault tolerance: a process killed at any point leaves the published file as it was (the rename is the only step
+that touches it). A full disk, a file-size limit or a read-only published folder while the candidate or the history
+copy is written raises `PublishError` naming the problem; the partial candidate is removed and the published file
+stays byte-for-byte unchanged.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import logging
 import os
@@ -24,7 +30,7 @@ from cakupan.settings import Settings
 log = logging.getLogger("cakupan.publish")
 
 PUBLISHED_MARTS = ("mart_coverage_monthly", "mart_promise_vs_delivery", "mart_claims_summary", "mart_load_quality",
-                   "mart_lineage")
+                   "mart_lineage", "mart_audit_findings", "mart_findings_evidence")
 # audit tables copied into the published file: none of them holds a NIK, a name or raw cells
 AUDIT_EXPORTS = {
     "loads_published": "select load_id, run_id, source, regency_code, period as period_month, file_name, "
@@ -43,6 +49,36 @@ AUDIT_EXPORTS = {
 
 class PublishError(RuntimeError):
     """Publishing failed; the published file is unchanged."""
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _why(exc: BaseException, folder: Path) -> str:
+    """Say in plain words why a write failed (DuckDB reports OS errors as text, Python as errno)."""
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    if code in _DISK_FULL or any(k in text for k in ("no space left", "file too large", "disk quota")):
+        return "the disk is full (or a file size limit was reached)"
+    if code in _READ_ONLY or any(k in text for k in ("read-only file system", "permission denied",
+                                                     "operation not permitted")):
+        return f"the published folder {folder} is read-only or not writable"
+    return "the file could not be written"
+
+
+def _failure(what: str, exc: BaseException, settings: Settings) -> PublishError:
+    detail = " ".join(str(exc).split())[:300]
+    return PublishError(f"publish failed: could not {what}: {_why(exc, settings.published_dir)} ({detail}); "
+                        f"the published file {settings.published_db} is unchanged")
+
+
+def _remove_quietly(*paths: Path) -> None:
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 @dataclass
@@ -78,12 +114,23 @@ def export_candidate(settings: Settings, run_id: str, work_path: Path | None = N
     The candidate is attached to the work connection (not the other way round): a process may already hold the
     work file open (dbt-duckdb in the same process), and DuckDB allows one handle per file per process.
     """
-    settings.ensure_dirs()
     candidate = settings.candidate_db(run_id)
-    for p in (candidate, candidate.with_suffix(".duckdb.wal")):
-        if p.exists():
-            p.unlink()
-    con = duckdb.connect(str(work_path or settings.work_db))
+    wal = candidate.with_suffix(".duckdb.wal")
+    try:
+        settings.ensure_dirs()
+        for p in (candidate, wal):
+            if p.exists():
+                p.unlink()
+        _write_candidate(candidate, work_path or settings.work_db)
+        _fsync(candidate)
+    except (OSError, duckdb.Error) as exc:
+        _remove_quietly(candidate, wal)
+        raise _failure(f"write the candidate {candidate.name}", exc, settings) from exc
+    return candidate
+
+
+def _write_candidate(candidate: Path, work_db: Path) -> None:
+    con = duckdb.connect(str(work_db))
     try:
         con.execute(f"attach '{candidate}' as cand")
         con.execute("create schema cand.marts; create schema cand.audit")
@@ -99,8 +146,6 @@ def export_candidate(settings: Settings, run_id: str, work_path: Path | None = N
         con.execute("detach cand")
     finally:
         con.close()
-    _fsync(candidate)
-    return candidate
 
 
 def _fsync(path: Path) -> None:
@@ -116,8 +161,20 @@ def _fsync(path: Path) -> None:
         os.close(dfd)
 
 
-def append_gate_results(candidate: Path, gate, publish_row: tuple) -> None:
+def append_gate_results(candidate: Path, gate, publish_row: tuple, settings: Settings | None = None) -> None:
     """Add this run's check results and publish record to the candidate's audit tables (marts untouched)."""
+    try:
+        _append_gate_results(candidate, gate, publish_row)
+        _fsync(candidate)
+    except (OSError, duckdb.Error) as exc:
+        if settings is None:
+            raise PublishError(f"publish failed: could not write the candidate {candidate.name}: "
+                               f"{_why(exc, candidate.parent)} ({str(exc)[:300]}); the published file is "
+                               "unchanged") from exc
+        raise _failure(f"write the candidate {candidate.name}", exc, settings) from exc
+
+
+def _append_gate_results(candidate: Path, gate, publish_row: tuple) -> None:
     con = duckdb.connect(str(candidate))
     try:
         con.execute("delete from audit.checks where run_id = ?", [gate.run_id])
@@ -130,22 +187,36 @@ def append_gate_results(candidate: Path, gate, publish_row: tuple) -> None:
         con.execute("checkpoint")
     finally:
         con.close()
-    _fsync(candidate)
 
 
 def swap_in(settings: Settings, candidate: Path, run_id: str) -> str:
     """Keep the old published file in history, then rename the candidate over it (atomic); return its sha256."""
     published = settings.published_db
-    settings.history_dir.mkdir(parents=True, exist_ok=True)
-    if published.exists():
-        keep = settings.history_dir / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{run_id_safe(run_id)}.duckdb"
-        try:
-            os.link(published, keep)
-        except OSError:
-            shutil.copy2(published, keep)
-    os.replace(candidate, published)
-    _fsync(published)
-    prune_history(settings)
+    keep = settings.history_dir / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{run_id_safe(run_id)}.duckdb"
+    try:
+        settings.history_dir.mkdir(parents=True, exist_ok=True)
+        if published.exists():
+            try:
+                os.link(published, keep)
+            except FileExistsError:
+                pass
+            except OSError:
+                try:
+                    shutil.copy2(published, keep)
+                except OSError:
+                    _remove_quietly(keep)
+                    raise
+    except OSError as exc:
+        raise _failure(f"keep the previous published file in {settings.history_dir}", exc, settings) from exc
+    try:
+        os.replace(candidate, published)   # the one step readers can see: atomic
+    except OSError as exc:
+        raise _failure(f"rename the candidate {candidate.name} over the published file", exc, settings) from exc
+    try:
+        _fsync(published)
+        prune_history(settings)
+    except OSError as exc:  # the new file is in place; a failed fsync/prune must not report the publish as failed
+        log.warning("published, but could not fsync or prune history: %s", exc)
     return sha256_file(published)
 
 

@@ -1,0 +1,32 @@
+"""Smoke test of `make bench` at small scale (20 regencies): every phase runs and BENCHMARKS.md is written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.integration
+def test_bench_small_scale_writes_the_report(tmp_path):
+    out = tmp_path / "BENCHMARKS.md"
+    work = tmp_path / "bench"
+    proc = subprocess.run([sys.executable, "-m", "bench.run", "--scale", "small", "--out", str(out), "--workdir",
+                           str(work), "--no-profile", "--no-history"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    for needle in ("## Machine", "## Results", "rows/s", "DuckDB `read_csv`", "incremental run",
+                   "dags/cakupan_ingest.py", "python-calamine vs openpyxl", "peak RSS"):
+        assert needle in text, needle
+    report = json.loads((work / "report.json").read_text())
+    assert report["dataset"]["regencies"] == 20
+    assert all(p["ok"] for p in report["phases"].values()), [k for k, p in report["phases"].items() if not p["ok"]]
+    summary = report["phases"]["full_summary"]
+    assert summary["balance_violations"] == 0
+    assert report["phases"]["full_publish"]["published"] is True
