@@ -161,6 +161,9 @@ def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
         with connect_work(settings) as con:
             con.execute("insert into audit.publishes values (?, ?, 'blocked', ?, null, ?, false, ?, ?, ?)",
                         [run_id, now, cand_sha, loads, len(gate.errors), len(gate.warnings), msg])
+        # the kept candidate carries its own verdict, so the auditor report can show the blocked run at once
+        pub.append_gate_results(candidate, gate, (run_id, now, "blocked", cand_sha, None, loads, False,
+                                                  len(gate.errors), len(gate.warnings), msg))
         log.error("%s; the published file is unchanged; candidate kept at %s", msg, candidate)
         return PublishOutcome(run_id, False, gate, candidate, msg)
     row = (run_id, now, "published", cand_sha, None, loads, True, 0, len(gate.warnings),

@@ -769,6 +769,29 @@ def _charts_section(cov: list[dict] | None) -> str:
     return "".join(parts)
 
 
+def _findings_summary(findings: list[dict]) -> str:
+    """A table of finding counts grouped by regency and severity, one column per month (counts over time)."""
+    if not findings:
+        return ""
+    months = sorted({r.get("month_start") for r in findings if r.get("month_start") is not None})
+    groups: dict[tuple[str, str], dict] = {}
+    for r in findings:
+        key = (str(r.get("regency_code") or "—"), str(r.get("severity") or ""))
+        per = groups.setdefault(key, {})
+        per[r.get("month_start")] = per.get(r.get("month_start"), 0) + 1
+    order = {"error": 0, "warning": 1, "warn": 1, "info": 2}
+    body = []
+    for (regency, sev), per in sorted(groups.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 3))):
+        cls = "fail-error" if sev == "error" else "fail-warn" if sev in ("warning", "warn") else ""
+        cells = [_td(esc(regency)), _td(_badge(sev)), _td(str(sum(per.values())), "num")]
+        cells += [_td(str(per[m]) if m in per else "", "num") for m in months]
+        body.append(f'<tr class="findings-group {cls}" data-regency="{esc(regency)}" data-severity="{esc(sev)}">'
+                    f'{"".join(cells)}</tr>')
+    headers = [("Regency", ""), ("Severity", ""), ("Findings", "")] + [(fmt_month(m), "") for m in months]
+    return ('</p><h3>By regency and severity, per month</h3>'
+            + _table(headers, body, 'id="findings-summary" class="findings-summary"') + '<p class="muted">')
+
+
 def _generic_section(sec_id: str, title: str, intro: str, rows: list[dict] | None, columns: list[str],
                      row_class: str) -> str:
     parts = [f'<section id="{sec_id}"><h2>{esc(title)}</h2><p class="muted">{intro}</p>']
@@ -1053,7 +1076,8 @@ def write_report(settings: Settings, out: Path | None = None) -> Path:
                          promises, pcols, "promise"),
         _coverage_section(cov, traced),
         _generic_section("findings", "Audit findings", "Findings per regency and period from "
-                         "<code>marts.mart_audit_findings</code>.", findings, fcols, "finding")
+                         "<code>marts.mart_audit_findings</code>." + _findings_summary(findings or []),
+                         findings, fcols, "finding")
         if findings is not None else "",
         "</main>"])
     index.write_text(_page("Cakupan — auditor report", body), encoding="utf-8")

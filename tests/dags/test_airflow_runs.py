@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from _support import airflow_dags_test, dag_run_succeeded
+from _support import ROOT, SHARED, airflow_dags_test, dag_run_succeeded
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +23,20 @@ def published_home(tmp_path_factory, airflow_home):
     from cakupan.synth import SynthSpec, generate
 
     home = tmp_path_factory.mktemp("cakupan-airflow")
-    truth = generate(SynthSpec(regencies=["73.72", "73.73"], months=["2025-03", "2025-04", "2025-05"], workers=15,
-                               seed=21, scenarios=("partial_payment", "correction")), home / "inbox")
+    # a regency the repository does not configure (Kabupaten Pinrang) is added by one YAML file, no code
+    config = home / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "regencies" / "73.15.yml").write_text(
+        'code: "73.15"\nname: Kabupaten Pinrang\naliases: [Pinrang, Kab. Pinrang]\ndefault_funding_source: APBD\n')
+    truth = generate(SynthSpec(regencies=["73.72", "73.73", "73.15"], months=["2025-03", "2025-04", "2025-05"],
+                               workers=15, seed=21, scenarios=("partial_payment", "correction")), home / "inbox")
     (home / "inbox" / "73.72" / "register_parepare_2025-06.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
-    ingest = airflow_dags_test(airflow_home, home, "cakupan_ingest")
-    transform = airflow_dags_test(airflow_home, home, "cakupan_transform_publish")
+    # the real press releases: Parepare's MoU (1,000 from April 2025) and Palopo's (4,000 from March 2025)
+    (home / "inbox" / "reports").mkdir()
+    for article in (SHARED / "city_reports").glob("*.txt"):
+        shutil.copy2(article, home / "inbox" / "reports" / article.name)
+    ingest = airflow_dags_test(airflow_home, home, "cakupan_ingest", CAKUPAN_CONFIG=str(config))
+    transform = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", CAKUPAN_CONFIG=str(config))
     return home, truth, ingest, transform
 
 
@@ -37,6 +47,7 @@ def test_ingest_dag_quarantines_the_bad_file_and_loads_the_rest(published_home):
         loads = {r[0]: r[1:] for r in con.execute(
             "select file_name, status, error_code, rows_in, rows_loaded, rows_quarantined from audit.loads").fetchall()}
     assert loads["register_parepare_2025-06.xlsx"][:2] == ("rejected", "FILE_CORRUPT")
+    assert any(name.startswith("register_pinrang_") for name in loads)      # the regency added by config only
     for f in truth["files"]:
         name = Path(f["path"]).name
         assert loads[name] == ("loaded", None, f["rows_in"], f["loaded"], f["quarantined"]), name
@@ -61,6 +72,26 @@ def test_transform_dag_publishes_marts_equal_to_ground_truth(published_home):
     assert got == {k: [v[0], v[1], float(v[2])] for k, v in expected.items()}
     assert run[0].startswith("manual__") and run[1] == "published"
     assert (home / "reports" / "site" / "index.html").exists()        # the auditor report task ran
+    assert {k[0] for k in got} == {"73.72", "73.73", "73.15"}
+
+
+def test_narrative_mou_facts_drive_promised_through_airflow(published_home):
+    """domain.md: Parepare promised 1,000 from April 2025; Palopo 4,000 from March 2025 (MoU press releases)."""
+    home, _, _, transform = published_home
+    assert dag_run_succeeded(transform)
+    with duckdb.connect(str(home / "published" / "cakupan.duckdb"), read_only=True) as con:
+        promised = dict(((r[0], r[1]), r[2]) for r in con.execute(
+            "select regency_code, strftime(month_start, '%Y-%m'), promised from marts.mart_coverage_monthly"
+        ).fetchall())
+        promises = con.execute("select regency_code, promised_count, effective_month, promise_source "
+                               "from marts.mart_promise_vs_delivery where segment = 'pekerja_rentan' "
+                               "and role in ('total', 'target') order by regency_code").fetchall()
+    assert promised[("73.72", "2025-03")] is None                     # before the MoU took effect
+    assert promised[("73.72", "2025-04")] == promised[("73.72", "2025-05")] == 1000
+    assert promised[("73.73", "2025-03")] == 4000
+    assert promised[("73.15", "2025-04")] is None                     # no promise for Pinrang
+    assert [(r[0], r[1], r[2].isoformat(), r[3]) for r in promises] == [
+        ("73.72", 1000, "2025-04-01", "narrative"), ("73.73", 4000, "2025-03-01", "narrative")]
 
 
 def test_backfill_of_one_month_gives_identical_marts(published_home, airflow_home):
@@ -70,7 +101,8 @@ def test_backfill_of_one_month_gives_identical_marts(published_home, airflow_hom
     with duckdb.connect(str(pub), read_only=True) as con:
         before = con.execute(query).fetchall()
     rerun = airflow_dags_test(airflow_home, home, "cakupan_transform_publish",
-                              conf={"period_from": "2025-04", "period_to": "2025-04"})
+                              conf={"period_from": "2025-04", "period_to": "2025-04"},
+                              CAKUPAN_CONFIG=str(home / "config"))
     assert dag_run_succeeded(rerun), rerun.stdout[-3000:] + rerun.stderr[-3000:]
     with duckdb.connect(str(pub), read_only=True) as con:
         assert con.execute(query).fetchall() == before
@@ -84,7 +116,7 @@ def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_ho
     with duckdb.connect(str(home / "warehouse" / "work.duckdb")) as con:
         con.execute("update raw.register set coverage_start = date '1900-01-01' where source_row = "
                     "(select min(source_row) from raw.register)")
-    failed = airflow_dags_test(airflow_home, home, "cakupan_transform_publish")
+    failed = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", CAKUPAN_CONFIG=str(home / "config"))
     assert not dag_run_succeeded(failed)
     assert "state=failed" in failed.stdout + failed.stderr
     assert sha(pub) == before

@@ -366,8 +366,9 @@ def test_audit_findings_are_rendered_when_published(report_site, tmp_path):
     doc = parse_html(write_report(s, tmp_path / "site").read_text(encoding="utf-8"))
     section = doc.by_id("findings")
     assert section is not None
-    header = [th.text() for th in section.find_all("th")]
-    rows = section.find_all("tr", cls="finding")
+    table = section.find("table", cls="findings")
+    header = [th.text() for th in table.find_all("th")]
+    rows = table.find_all("tr", cls="finding")
     assert len(rows) == len(published)
     code_at = header.index("Code")
     assert sorted(r.find_all("td")[code_at].text() for r in rows) == sorted(c for c, _ in published)
@@ -375,6 +376,15 @@ def test_audit_findings_are_rendered_when_published(report_site, tmp_path):
     assert all("fail-error" in r.classes for r in rows[:errors])             # errors first
     assert not any("fail-error" in r.classes for r in rows[errors:])
     assert doc.find("a", href="#findings") is not None
+    # grouped by regency and severity: each group's total is its count in the mart
+    groups = section.find_all("tr", cls="findings-group")
+    expected = {}
+    with duckdb.connect(str(s.published_db), read_only=True) as con:
+        for regency, sev, n in con.execute("select regency_code, severity, count(*) from marts.mart_audit_findings "
+                                           "group by all").fetchall():
+            expected[(regency, sev)] = n
+    got = {(g.attrs["data-regency"], g.attrs["data-severity"]): int(g.find_all("td")[2].text()) for g in groups}
+    assert got == expected
 
 
 def test_no_findings_section_without_the_mart(report_site, tmp_path):

@@ -32,7 +32,10 @@ billed_months as (
 ),
 
 cells as (
-    select * from {{ ref('int_coverage_by_funding_source') }}
+    select
+        regency_code, month_start, funding_source, enrolled, protected as protected_or_null, participants_billed,
+        amount_billed, amount_paid, paid_date, paid_workers, load_id, source_file, sheet, source_row
+    from {{ ref('int_coverage_by_funding_source') }}
 ),
 
 compared as (
@@ -59,7 +62,7 @@ measured as (
     select
         *,
         coalesce(participants_billed, 0) as billed,
-        coalesce(protected, 0) as protected,
+        coalesce(protected_or_null, 0) as protected,
         case when paid_date is not null then {{ dbt.datediff('due_date', 'paid_date', 'day') }} end as days_late,
         received_at is not null
             and cast(received_at as date) > cast({{ dbt.dateadd('day', 'payment_grace_days', 'due_date') }} as date)
