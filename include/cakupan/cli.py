@@ -344,10 +344,13 @@ def findings(home: HomeOpt = None,
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from cakupan.config import ConfigError
+    from cakupan.publish import PublishError
     from cakupan.settings import SettingsError
+    from cakupan.transform import DbtError
 
     try:
         app()
-    except SettingsError as exc:
+    except (SettingsError, ConfigError, PublishError, DbtError) as exc:  # expected failures: one clear line
         err.print(f"[bold red]error:[/] {exc}")
         sys.exit(1)

@@ -80,9 +80,9 @@ def test_narrative_mou_facts_drive_promised_through_airflow(published_home):
     home, _, _, transform = published_home
     assert dag_run_succeeded(transform)
     with duckdb.connect(str(home / "published" / "cakupan.duckdb"), read_only=True) as con:
-        promised = dict(((r[0], r[1]), r[2]) for r in con.execute(
+        promised = {(r[0], r[1]): r[2] for r in con.execute(
             "select regency_code, strftime(month_start, '%Y-%m'), promised from marts.mart_coverage_monthly"
-        ).fetchall())
+        ).fetchall()}
         promises = con.execute("select regency_code, promised_count, effective_month, promise_source "
                                "from marts.mart_promise_vs_delivery where segment = 'pekerja_rentan' "
                                "and role in ('total', 'target') order by regency_code").fetchall()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from _support import TEST_KEY, run_cli
 from cakupan import pipeline
 from cakupan.findings_config import load_finding_rules, write_finding_rules
 from cakupan.settings import Settings
 from cakupan.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
-from _support import TEST_KEY, run_cli
 
 pytestmark = pytest.mark.integration
 

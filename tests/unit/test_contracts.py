@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from cakupan.contracts import SOURCES, all_contracts, normalise_header, reasons
 from cakupan.dbt_sources import SOURCES_FILE, render_sources
 from cakupan.warehouse import raw_columns
@@ -46,7 +45,7 @@ def test_gx_raw_suite_covers_every_required_contract_column():
 @pytest.mark.skipif(not SOURCES_MD.exists(), reason="../shared/sources.md is not beside the repository")
 def test_contracts_carry_every_alias_listed_in_sources_md():
     text = SOURCES_MD.read_text(encoding="utf-8")
-    sections = re.split(r"^## \d\. `", text, flags=re.M)[1:]
+    sections = re.split(r"^## \d\. `", text, flags=re.MULTILINE)[1:]
     for section in sections:
         source = section.split("`", 1)[0]
         if source not in SOURCES:

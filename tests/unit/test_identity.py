@@ -6,10 +6,9 @@ import hashlib
 import hmac
 
 import pytest
+from cakupan.identity import nik_problem, pseudonym
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from cakupan.identity import nik_problem, pseudonym
 
 
 @pytest.mark.parametrize(("text", "numeric", "expected"), [
