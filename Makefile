@@ -85,6 +85,7 @@ docs: venv manifest
 	@echo "dbt docs: $(DEMO_HOME)/dbt-docs/index.html (serve with: cd $(DEMO_HOME)/dbt-docs && python3 -m http.server)"
 
 test: venv system-deps manifest
+	$(BIN)/ruff check --quiet include dags tests bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --timeout 1200
 
 test-fast: venv
