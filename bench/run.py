@@ -584,6 +584,15 @@ def _history() -> list[dict]:
     return [json.loads(x) for x in HISTORY.read_text().splitlines() if x.strip()]
 
 
+def _rounded(value):
+    """Round floats to 4 decimals for the history file (long fractions look like IDs to secret scanners)."""
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
@@ -607,7 +616,8 @@ def main(argv: list[str] | None = None) -> int:
         with open(HISTORY, "a", encoding="utf-8") as f:
             f.write(json.dumps({"started": report["started"], "commit": report["machine"].get("commit"),
                                 "dirty": report["machine"].get("dirty"), "label": a.label,
-                                "cakupan_from": report["machine"].get("cakupan_from"), "metrics": key_metrics(report)},
+                                "cakupan_from": report["machine"].get("cakupan_from"),
+                                "metrics": _rounded(key_metrics(report))},
                                default=str) + "\n")
     write_markdown(report, a.out)
     print(f"wrote {a.out} ({report['total_seconds'] / 60:.1f} min)")
