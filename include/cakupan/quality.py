@@ -220,24 +220,34 @@ def _plain_types(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def raw_frame(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
-    """Read a raw table for validation with the NIK replaced by a shape flag (no personal data in GX)."""
+def raw_query(source: str, raw_schema: str = "raw", dialect: str = "postgres") -> str:
+    """The raw batch of a source for GX: the NIK replaced by a shape flag, personal fields by presence flags,
+    dates as YYYYMMDD integers. One definition for both targets; only the SQL spelling differs by dialect."""
+    duck = dialect == "duckdb"
     contract = all_contracts()[source]
     cols = []
     for c in contract.columns:
         if c.name == "period":
             continue
         if c.type == "nik":
-            cols.append(f"({c.name} is null or regexp_matches({c.name}, '^[0-9]{{16}}$')) as nik_is_valid_shape")
+            shape = f"regexp_matches({c.name}, '^[0-9]{{16}}$')" if duck else f"{c.name} ~ '^[0-9]{{16}}$'"
+            cols.append(f"({c.name} is null or {shape}) as nik_is_valid_shape")
         elif c.personal:
             cols.append(f"({c.name} is not null) as {c.name}__present")
         elif c.type in ("date",):
-            cols.append(f"cast(strftime({c.name}, '%Y%m%d') as integer) as {c.name}__ymd")
+            ymd = f"strftime({c.name}, '%Y%m%d')" if duck else f"to_char({c.name}, 'YYYYMMDD')"
+            cols.append(f"cast({ymd} as integer) as {c.name}__ymd")
         elif c.type == "money":
-            cols.append(f"cast({c.name} as double) as {c.name}")
+            cols.append(f"cast({c.name} as {'double' if duck else 'float8'}) as {c.name}")
         else:
             cols.append(c.name)
-    return _plain_types(con.execute(f"select load_id, source_row, {', '.join(cols)} from raw.{source}").df())
+    table = f"{raw_schema}.{source}" if duck else f'"{raw_schema}".{source}'
+    return f"select load_id, source_row, {', '.join(cols)} from {table}"
+
+
+def raw_frame(con: duckdb.DuckDBPyConnection, source: str) -> pd.DataFrame:
+    """Read a raw table for validation with the NIK replaced by a shape flag (no personal data in GX)."""
+    return _plain_types(con.execute(raw_query(source, dialect="duckdb")).df())
 
 
 def _result_row(run_id: str, check: Check, r) -> CheckResult:
@@ -426,26 +436,6 @@ def sql_queries(marts_schema: str, audit_schema: str) -> dict[str, str]:
                           where p.regency_code = x.regency_code and p.role in ('total', 'target')
                             and p.segment = 'pekerja_rentan' and p.effective_month <= x.month_start)""",
     }
-
-
-def raw_query(source: str, raw_schema: str = "raw") -> str:
-    """PostgreSQL counterpart of `raw_frame`: the NIK replaced by a shape flag, personal fields by presence flags."""
-    contract = all_contracts()[source]
-    cols = []
-    for c in contract.columns:
-        if c.name == "period":
-            continue
-        if c.type == "nik":
-            cols.append(f"({c.name} is null or {c.name} ~ '^[0-9]{{16}}$') as nik_is_valid_shape")
-        elif c.personal:
-            cols.append(f"({c.name} is not null) as {c.name}__present")
-        elif c.type in ("date",):
-            cols.append(f"cast(to_char({c.name}, 'YYYYMMDD') as integer) as {c.name}__ymd")
-        elif c.type == "money":
-            cols.append(f"cast({c.name} as float8) as {c.name}")
-        else:
-            cols.append(c.name)
-    return f'select load_id, source_row, {", ".join(cols)} from "{raw_schema}".{source}'
 
 
 def run_gate_sql(connection_string: str, run_id: str, marts_schema: str, audit_schema: str,
