@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import logging
 import re
 from dataclasses import asdict, dataclass, field
@@ -22,6 +21,7 @@ import pyarrow.compute as pc
 from cakupan import parsing
 from cakupan.config import Regency, alias_index, load_regencies
 from cakupan.contracts import SOURCES, Contract, load_contract, reason, reasons
+from cakupan.files import sha256_file
 from cakupan.identity import hmac_pads, nik_problem_sql, normalise_nik_sql, pseudonym_sql, register_prefixes
 from cakupan.readers import Block, FileRejected, ReadOptions, kind_from_filename, read_file, typed_value
 from cakupan.regions import fold_name, resolve_regency
@@ -120,15 +120,6 @@ def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType) -> tuple[pa.Array, 
 
 
 # ------------------------------------------------------------------------------------------ helpers --------
-def sha256_file(path: Path) -> str:
-    """Return the hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _sha_or_empty(path: Path) -> str:
     """The file's SHA-256, or '' when it cannot be read (how the manifest records an unreadable file)."""
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import hashlib
 import logging
 import os
 import shutil
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from cakupan.files import sha256_file
 from cakupan.settings import Settings
 
 log = logging.getLogger("cakupan.publish")
@@ -89,15 +89,6 @@ class PublishResult:
     candidate_sha256: str | None
     published_sha256: str | None
     message: str
-
-
-def sha256_file(path: Path) -> str:
-    """Return the hex SHA-256 of a file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def published_tables(work_con: duckdb.DuckDBPyConnection) -> list[str]:

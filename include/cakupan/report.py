@@ -17,7 +17,6 @@ header come from the same bytes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import json
 import logging
@@ -31,6 +30,7 @@ from urllib.parse import quote
 
 import duckdb
 
+from cakupan.files import sha256_file
 from cakupan.settings import Settings, safe_id
 
 log = logging.getLogger("cakupan.report")
@@ -177,14 +177,6 @@ class _Db:
         return [c for (c,) in self.con.execute(
             "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
             "order by ordinal_position", [s, t]).fetchall()]
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 @dataclass
@@ -1009,7 +1001,7 @@ def write_report(settings: Settings, out: Path | None = None) -> Path:
     with tempfile.TemporaryDirectory(prefix="cakupan-report-") as tmp:
         snapshot = Path(tmp) / "published.duckdb"
         shutil.copyfile(published, snapshot)  # one consistent set of bytes even if a publish swaps the file now
-        sha = _sha256(snapshot)
+        sha = sha256_file(snapshot)
         try:
             con = duckdb.connect(str(snapshot), read_only=True)
         except duckdb.Error as exc:
