@@ -33,7 +33,9 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --disable-pip-version-check uv
 
 $(VENV)/.synced: requirements.lock pyproject.toml | $(BIN)/python
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	# --compile-bytecode: uv does not write .pyc files by default (pip does), and with PYTHONDONTWRITEBYTECODE set
+	# every Airflow task process, DAG parse and ingest would compile pandas, Airflow and cosmos from source again.
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $@
 
