@@ -449,39 +449,40 @@ class Loader:
         problems = [("(row)", "case when x__row is not null then 'ROW_NOT_SPLIT' end", "x__row")] + [
             (label, f"case when x__row is null then {sql} end", value) for label, sql, value in problems]
         codes = ", ".join(f"{sql} as p{i}" for i, (_, sql, _) in enumerate(problems))
-        con.execute(f"""
-            create or replace temp table staged as
+        # a query, not a temp table: materialising every column of a big file once more cost more than all the
+        # checks; the two inserts below each read it once, and the quarantine insert runs only if a row failed
+        staged = f"""(
             with base as (select *, {normalised} from incoming),
             checked as (select *, {codes} from base)
             select *, {key_expr} as participant_key_v,
                    coalesce({', '.join(f'p{i}' for i in range(len(problems)))}) is not null as has_problem,
                    {self._raw_cells_sql(blocks)} as raw_cells_v
             from checked
-        """, {"ipad": self.ipad, "opad": self.opad} if "nik" in nik_cols else None)
+        )"""
+        pads = {"ipad": self.ipad, "opad": self.opad} if "nik" in nik_cols else {}
         cols = raw_columns(contract)
         special = {"load_id": f"{load_id}", "source_file": "$rel", "file_sha256": "$sha", "received_at": "$received",
                    "period": "period_value", "participant_key": "participant_key_v", "raw_cells": "raw_cells_v",
                    "sheet": "sheet", "source_row": "source_row", "regency_code": "regency_code"}
         select = [special.get(c) or (f"n_{c}" if c in nik_cols else f'"{c}"') for c in cols]
-        params = {"rel": rel, "sha": sha, "received": received}
-        con.execute(f"insert into raw.{contract.source} ({', '.join(cols)}) select {', '.join(select)} "
-                    f"from staged where not has_problem", params)
-        with_problem, period, distinct_periods = con.execute(
-            "select count(*) filter (has_problem), max(period_value) filter (not has_problem), "
-            "count(distinct period_value) from staged").fetchone()
+        # what was written, counted where it was written (the loader's invariant is checked on these)
+        loaded = con.execute(f"insert into raw.{contract.source} ({', '.join(cols)}) select {', '.join(select)} "
+                             f"from {staged} where not has_problem",
+                             {"rel": rel, "sha": sha, "received": received, **pads}).fetchone()[0]
         reasons_count: dict[str, int] = {}
-        if with_problem:
-            self._quarantine(problems, contract, rel, sha, load_id)
+        if loaded < table.num_rows:
+            self._quarantine(staged, pads, problems, contract, rel, sha, load_id)
             reasons_count = dict(con.execute("select reason_code, count(*) from quarantine.rows where load_id = ? "
                                              "group by reason_code", [load_id]).fetchall())
-        # what was written, counted where it was written (the loader's invariant is checked on these)
-        loaded = con.execute(f"select count(*) from raw.{contract.source} where load_id = ?", [load_id]).fetchone()[0]
         quarantined = sum(reasons_count.values())
+        period = con.execute(f"select max(period) from raw.{contract.source} where load_id = ?",
+                             [load_id]).fetchone()[0] if loaded else None
+        distinct_periods = pc.count_distinct(table["period_value"]).as_py()
         return {"loaded": loaded, "quarantined": quarantined, "reasons": reasons_count,
                 "period": period if distinct_periods == 1 else None}
 
-    def _quarantine(self, problems: list[tuple[str, str, str]], contract: Contract, rel: str, sha: str,
-                    load_id: int) -> None:
+    def _quarantine(self, staged: str, pads: dict, problems: list[tuple[str, str, str]], contract: Contract,
+                    rel: str, sha: str, load_id: int) -> None:
         """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
         is its reason), and a message naming the file, sheet, row and each reason in words."""
         items = ", ".join(f"{{'column': {_sql_str(label)}, 'code': p{i}, 'value': {value}::varchar}}"
@@ -492,7 +493,7 @@ class Loader:
             insert into quarantine.rows
             with q as (
                 select *, list_filter([{items}], lambda x: x.code is not null) as problem_list
-                from staged where has_problem
+                from {staged} where has_problem
             )
             select {load_id}, $source, $rel, $sha, sheet, source_row, regency_code,
                    problem_list[1].code, problem_list[1].column,
@@ -501,7 +502,7 @@ class Loader:
                    to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
                    participant_key_v, raw_cells_v
             from q
-        """, {"source": contract.source, "rel": rel, "sha": sha, "name": Path(rel).name})
+        """, {"source": contract.source, "rel": rel, "sha": sha, "name": Path(rel).name, **pads})
 
     @staticmethod
     def _raw_cells_sql(blocks: list[Block]) -> str:
