@@ -87,3 +87,21 @@ def test_dags_parse_with_no_connections_and_no_dbt_call(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "cakupan_transform_publish" in out.stdout
+
+
+def test_parsing_the_transform_dag_loads_no_airflow_plugin(tmp_path):
+    """cosmos reads the manifest as a plain local file: no hook-lineage collector, so no plugin (and no FastAPI)
+    is loaded at parse time, as in the DAG processor's parse of the file (bench: dag_import)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CAKUPAN_"))}
+    env.update({"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False"})
+    code = ("import runpy, sys\n"
+            "import airflow.sdk\n"
+            f"runpy.run_path({str(ROOT / 'dags' / 'cakupan_transform_publish.py')!r})\n"
+            "from airflow.sdk.lineage import get_hook_lineage_collector\n"
+            "print('collector', get_hook_lineage_collector.cache_info().currsize)\n"
+            "print('loaded', sorted(m for m in ('fastapi', 'cosmos.plugin.airflow3') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "collector 0" in out.stdout and "loaded []" in out.stdout, out.stdout[-2000:]
