@@ -517,9 +517,9 @@ def detect_delimiter(lines: list[str]) -> str:
     return best
 
 
-def decode_csv(path: Path) -> tuple[str, str, str]:
+def decode_csv(path: Path, raw: bytes | None = None) -> tuple[str, str, str]:
     """Read a CSV's bytes as text; returns (text, encoding, delimiter) or rejects an empty or binary file."""
-    raw = path.read_bytes()
+    raw = path.read_bytes() if raw is None else raw
     if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
         raise FileRejected("FILE_EMPTY")
     encoding = detect_encoding(raw[:1 << 20])
@@ -577,6 +577,7 @@ def read_csv_rows(path: Path) -> tuple[list[list[str]], list[int], str, str]:
 
 # --------------------------------------------------------------------------------------------- CSV, fast ----
 FAST_CSV_MIN_LINES = 2000     # smaller files take the row-by-row path (same result, simpler to follow)
+ODD_LINES_ROW_BY_ROW = 1000   # up to this many lines with odd cells (or 2 %) are classified row by row
 _CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
 _NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN]+") for w in _NOTE_WORDS)
               + r")(?:[^\pL\pN]|$)|(?:^|{d})[^\pL\pN]*\(|[\s_.\-=*]{{3}}|[A-Za-z],\s*[0-9]{{1,2}}\s+[A-Za-z]+\s+[0-9]{{4}}")
@@ -597,58 +598,177 @@ def vector_cell_text(arr: pa.Array) -> pa.Array:
     return pc.if_else(clean, arr, mapped)
 
 
-def fast_csv_block(text: str, delimiter: str, contracts: dict[str, Contract],
-                   options: ReadOptions) -> tuple[HeaderMatch, Block] | None:
+def _np_bools(arr: pa.Array) -> np.ndarray:
+    """A boolean Arrow array (null as False) as numpy, from its bitmap (pyarrow's own path imports pandas)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, False)
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[1], np.uint8), bitorder="little")
+    return bits[arr.offset: arr.offset + len(arr)].astype(bool)
+
+
+def _pa_bools(mask: np.ndarray) -> pa.Array:
+    """A numpy boolean mask as an Arrow boolean array (no pandas import)."""
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
+
+
+def _pa_ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A numpy int32/int64 array as an Arrow array, null where `valid` is False."""
+    values = np.ascontiguousarray(values)
+    typ = pa.int64() if values.dtype == np.int64 else pa.int32()
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)])
+
+
+_CSV_PREFIX_BYTES = 65536 * 4     # enough bytes for the 65,536 characters the delimiter is detected on
+
+
+def _csv_head(raw: bytes) -> tuple[str, bool, str, str] | None:
+    """Decode the start of a CSV exactly as `decode_csv` decodes the whole: (head text, whether it is the whole
+    text, encoding, delimiter). When the start alone cannot decide, the whole file is decoded as `decode_csv`
+    does; None when that rejects it (the exact path then says why).
+    """
+    if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
+        return None
+    encoding = detect_encoding(raw[:1 << 20])
+    if len(raw) > _CSV_PREFIX_BYTES and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+        try:
+            head = raw[: raw.rfind(b"\n", 0, _CSV_PREFIX_BYTES) + 1].decode(encoding)
+        except UnicodeDecodeError:
+            head = ""
+        if len(head) >= 65536:
+            controls = sum(1 for ch in head[:4096] if ord(ch) < 32 and ch not in "\r\n\t")
+            if controls > 8:
+                return None
+            return head, False, encoding, detect_delimiter(head[:65536].splitlines())
+    try:
+        text, encoding, delimiter = decode_csv(Path(), raw)
+    except FileRejected:
+        return None
+    return text, True, encoding, delimiter
+
+
+def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
+                   options: ReadOptions) -> tuple[HeaderMatch, Block, str, str] | None:
     """Read a large CSV's data rows column by column (Arrow), or return None when the file needs the exact path.
 
-    The result is the same as `block_from_rows` gives: each line below the header is split and cleaned in bulk;
-    only lines that could be anything but a plain data row (quoted, a total or note word, fewer than two filled
-    cells, a repeated header, column numbers) go through `classify_row` one by one. Files with multi-line quoted
-    cells, lone carriage returns or NUL characters take the exact path.
+    The result is the same as `decode_csv` + `block_from_rows` give: the bytes are split into lines and cells
+    in bulk and cleaned per distinct odd value; only lines that could be anything but a plain data row (quoted,
+    a total or note word, fewer than two filled cells, a repeated header, column numbers) go through
+    `classify_row` one by one. Files with multi-line quoted cells, lone carriage returns, NUL characters or
+    bytes that are not valid in their encoding take the exact path. Returns (header, block, encoding, delimiter).
     """
-    if "\x00" in text or text.count("\r") != text.count("\r\n"):
+    sniffed = _csv_head(raw)
+    if sniffed is None:
         return None
-    head, head_lines = split_csv(text, delimiter, limit=HEADER_SCAN_ROWS + 2)
+    head_text, whole, encoding, delimiter = sniffed
+    if encoding in ("utf-8", "utf-8-sig"):
+        data = raw
+    elif whole:
+        data = head_text.encode("utf-8")
+    else:
+        try:
+            data = raw.decode(encoding).encode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in data:
+        return None
+    crs = data.count(b"\r")
+    crlfs = data.count(b"\r\n") if crs else 0
+    if crs != crlfs:
+        return None
+    limit = HEADER_SCAN_ROWS + 2
+    head, head_lines = split_csv(head_text, delimiter, limit=limit + 1)
+    if len(head) <= limit and not whole:     # the last record read may continue past the decoded start
+        return None
+    head, head_lines = head[:limit], head_lines[:limit]
     if not any(not _is_blank_row(r) for r in head):
         return None
     header = find_header(head, contracts, options.overrides, options.defaults)
     if header is None or header.row + 1 >= len(head):
         return None
     first_line = head_lines[header.row + 1]
-    lines = pc.split_pattern(pa.array([text], pa.large_string()), "\n").values.cast(pa.string())
-    if len(lines) and text.endswith("\n"):
+    # lines: pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed)
+    sep = b"\r\n" if crs and crlfs == data.count(b"\n") else b"\n"
+    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    whole_buffer = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([bom, len(data)], np.int64)),
+                                                               pa.py_buffer(data)])     # no copy of the bytes
+    lines = pc.split_pattern(whole_buffer, sep).values
+    del whole_buffer
+    if len(lines) and data.endswith(sep):
         lines = lines.slice(0, len(lines) - 1)
     lines = lines.slice(first_line - 1)
-    if "\r" in text:
+    try:
+        lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return None
+    if crs and sep == b"\n":
         lines = pc.utf8_rtrim(lines, characters="\r")
-    quotes = pc.count_substring(lines, '"')
-    if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
-        return None                     # a quoted cell spans lines (or a stray quote): the exact path decides
     n = len(lines)
+    if b'"' in data:
+        quotes = pc.count_substring(lines, '"')
+        if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
+            return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
+        candidate = _np_bools(pc.greater(quotes, 0))
+    else:
+        candidate = np.zeros(n, dtype=bool)
     cols = list(header.mapping)
     idx = list(header.mapping.values())
     header_keys = [(header.headers[i] or "").lower() for i in idx]
     header_width = sum(1 for h in header.headers if h)
     width = max(idx) + 1
-    parts = pc.split_pattern(pc.binary_join_element_wise(lines, pa.scalar(delimiter * width), ""), delimiter,
-                             max_splits=width)
-    texts = {c: vector_cell_text(pc.list_element(parts, i)) for c, i in zip(cols, idx, strict=True)}
-    del parts                       # the split copy of the whole file is not needed any more
-    filled = np.zeros(n, dtype=np.int32)
-    candidate = pc.greater(quotes, 0).to_numpy(zero_copy_only=False).copy()
-    for c, key in zip(cols, header_keys, strict=True):
-        valid = pc.is_valid(texts[c])
-        filled += valid.to_numpy(zero_copy_only=False)
-        if key:
-            candidate |= pc.fill_null(pc.equal(pc.utf8_lower(texts[c]), key), False).to_numpy(zero_copy_only=False)
     d = re.escape(delimiter)
-    for pattern in (_TOTAL_LINE, _NOTE_LINE.format(d=d), rf"^[\s0-9(){d}\"]*$"):
-        candidate |= pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
+    # lines that might hold an odd cell (not printable ASCII, edge or double spaces, a leading apostrophe): when
+    # they are few they go the row-by-row way (as candidates); when many, their cells are cleaned column-wise
+    odd_mask = None
+    if _maybe_odd_cells(data, delimiter):
+        odd_line = _np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
+        if odd_line.sum() <= max(ODD_LINES_ROW_BY_ROW, n // 50):
+            candidate |= odd_line
+        else:
+            odd_mask = _pa_bools(odd_line)
+    parts = pc.split_pattern(lines, delimiter, max_splits=width)
+    offsets = parts.offsets.to_numpy()
+    n_parts, starts = np.diff(offsets), offsets[:-1]
+    flat = parts.values
+    flat_offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset: flat.offset + len(flat) + 1]
+    flat_bytes = np.frombuffer(flat.buffers()[2], np.uint8)
+    cell_len = np.diff(flat_offsets)
+    texts: dict[str, pa.Array] = {}
+    filled = np.zeros(n, dtype=np.int32)
+    for c, i, key in zip(cols, idx, header_keys, strict=True):
+        has = n_parts > i
+        at = np.where(has, starts + i, 0)
+        present = has & (cell_len[at] > 0)
+        col = flat.take(_pa_ints(at, present))
+        if odd_mask is not None:
+            col = pc.replace_with_mask(col, odd_mask, vector_cell_text(col.filter(odd_mask)))
+            valid = _np_bools(pc.is_valid(col))
+            maybe_header = valid
+        else:
+            valid = present
+            # a repeated header cell has the header's length and first letter (any case): compare only those
+            maybe_header = valid & (cell_len[at] == len(key.encode("utf-8")))
+            if key and key[0].isascii() and key[0].isalpha():
+                sel = np.flatnonzero(maybe_header)
+                maybe_header[sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
+        texts[c] = col
+        filled += valid
+        if key and maybe_header.any():
+            hit = np.zeros(n, dtype=bool)
+            hit[np.flatnonzero(maybe_header)] = _np_bools(
+                pc.equal(pc.utf8_lower(col.filter(_pa_bools(maybe_header))), key))
+            candidate |= hit
+    del parts, flat, flat_bytes     # the split copy of the whole file is not needed any more
+    note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
+                     + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
+    candidate |= _np_bools(pc.match_substring_regex(lines, note_or_total))
     candidate |= filled < 2
     nik_i = header.mapping.get("nik")
-    nik_numeric = (pc.fill_null(pc.match_substring_regex(texts["nik"], _SCIENTIFIC), False).to_numpy(
-        zero_copy_only=False).copy() if nik_i is not None else np.zeros(n, dtype=bool))
-    data = ~candidate
+    nik_numeric = (_np_bools(pc.match_substring_regex(texts["nik"], _SCIENTIFIC)) if nik_i is not None
+                   else np.zeros(n, dtype=bool))
+    data_rows = ~candidate
     cand_idx = np.flatnonzero(candidate)
     kinds, replaced, totals, unsplit = [], {c: [] for c in cols}, {}, {}
     for k in cand_idx.tolist():
@@ -661,7 +781,7 @@ def fast_csv_block(text: str, delimiter: str, contracts: dict[str, Contract],
         elif kind in ("data", "unsplit"):
             if kind == "unsplit":
                 unsplit[k] = next(t for t in map(_text, row) if t is not None)
-            data[k] = True
+            data_rows[k] = True
             for c, t in zip(cols, row_texts, strict=True):
                 replaced[c].append(t)
             nik_numeric[k] = bool(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
@@ -669,23 +789,36 @@ def fast_csv_block(text: str, delimiter: str, contracts: dict[str, Contract],
     cand_data[cand_idx[[i for i, kd in enumerate(kinds) if kd in ("data", "unsplit")]]] = True
     title = " ".join(t for r in head[: header.row - header.rows_used + 1] for t in _row_texts(r) if t)
     block = Block(header.source, "", header.row + 1, dict(header.mapping), header.headers, title)
-    above = np.cumsum(data) - data
+    above = np.cumsum(data_rows) - data_rows
     block.unsplit = {int(above[k]): text for k, text in unsplit.items()}
     for k, kind in zip(cand_idx.tolist(), kinds, strict=True):
         if kind == "total":
             block.total_rows.append((first_line + k, int(above[k]), totals[k]))
         elif kind in ("note", "header"):
             block.notes_skipped += 1
-    mask = pa.array(data)
-    has_replacements = pa.array(cand_data)
+    mask = _pa_bools(data_rows)
+    has_replacements = _pa_bools(cand_data)
     for c in cols:
         col = texts[c]
         if cand_data.any():
             col = pc.replace_with_mask(col, has_replacements, pa.array(replaced[c], pa.string()))
         block.cells[c] = pc.filter(col, mask)
-    block.source_rows = pc.filter(pa.array(np.arange(first_line, first_line + n, dtype=np.int32)), mask)
-    block.nik_numeric = pc.filter(pa.array(nik_numeric), mask)
-    return header, block
+    block.source_rows = pc.filter(_pa_ints(np.arange(first_line, first_line + n, dtype=np.int32)), mask)
+    block.nik_numeric = pc.filter(_pa_bools(nik_numeric), mask)
+    return header, block, encoding, delimiter
+
+
+def _maybe_odd_cells(data: bytes, delimiter: str) -> bool:
+    """False when no cell of the file can need cleaning: all printable ASCII, no edge or double spaces, no
+    apostrophes (cheap whole-buffer checks; a True sends every line through one regex)."""
+    d = delimiter.encode()
+    if not data.isascii() or data.translate(None, _PRINTABLE + d + b"\r\n"):
+        return True
+    return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"'"))
+            or data.startswith(b" ") or data.endswith(b" "))
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F))
 
 
 # --------------------------------------------------------------------------------------------- workbooks ----
@@ -822,11 +955,12 @@ def read_file(path: Path, options: ReadOptions | None = None) -> ReadResult:
     contracts = all_contracts()
     container = check_container(path)
     if container == "csv":
-        text, encoding, delimiter = decode_csv(path)
-        if text.count("\n") >= FAST_CSV_MIN_LINES:
-            fast = fast_csv_block(text, delimiter, contracts, options)
+        raw = path.read_bytes()
+        if raw.count(b"\n") >= FAST_CSV_MIN_LINES:
+            fast = fast_csv_block(raw, contracts, options)
             if fast is not None:
-                return ReadResult(path, fast[0].source, [fast[1]], encoding, delimiter)
+                return ReadResult(path, fast[0].source, [fast[1]], fast[2], fast[3])
+        text, encoding, delimiter = decode_csv(path, raw)
         rows, lines = split_csv(text, delimiter)
         if not any(not _is_blank_row(r) for r in rows):
             raise FileRejected("FILE_EMPTY")

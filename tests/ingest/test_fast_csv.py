@@ -9,6 +9,7 @@ apostrophes, notes, totals and repeated headers.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 
@@ -30,8 +31,11 @@ def _plain(x):
 ORIGINAL_FAST = readers.fast_csv_block
 
 
-def _blocks(path, fast: bool) -> tuple[list[tuple], list[bool]]:
-    """Read path with the column-wise reader forced on (fast) or off; return the blocks and whether it was used."""
+def _blocks(path, fast: bool, odd_row_by_row: int = readers.ODD_LINES_ROW_BY_ROW) -> tuple[list[tuple], list[bool]]:
+    """Read path with the column-wise reader forced on (fast) or off; return the blocks and whether it was used.
+
+    `odd_row_by_row=-1` makes the column-wise reader clean odd cells column-wise instead of row by row.
+    """
     used = []
 
     def spy(*a, **k):
@@ -42,6 +46,7 @@ def _blocks(path, fast: bool) -> tuple[list[tuple], list[bool]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(readers, "FAST_CSV_MIN_LINES", 0 if fast else 10**9)
         mp.setattr(readers, "fast_csv_block", spy)
+        mp.setattr(readers, "ODD_LINES_ROW_BY_ROW", odd_row_by_row)
         try:
             result = read_file(path, OPTIONS)
         except readers.FileRejected as exc:
@@ -94,4 +99,35 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
     slow, _ = _blocks(path, False)
     fast, used = _blocks(path, True)
     event("fast path" if used and used[0] else "exact path")
+    assert fast == slow
+    assert _blocks(path, True, odd_row_by_row=-1)[0] == slow
+
+
+BIG_CELLS = ["Andi", "Sitti Aminah", "Ma'ruf", "Désa – Ujung", "  x  y ", "'7372014505800012", "Rp 16.800,00",
+             "JKK, JKM", "13/03/2025", "", " ", "JUMLAH", "NELAYAN", "Nama", "(1)", "7.37201450580012E+15", "x,y"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("odd_row_by_row", [readers.ODD_LINES_ROW_BY_ROW, -1])
+def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
+    """Past 256 KiB the column-wise reader decodes only the start to find the header; the result is unchanged."""
+    import random
+
+    rnd = random.Random(7)
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(["DAFTAR PESERTA KOTA PAREPARE BULAN APRIL 2025"])
+    w.writerow(REGISTER_HEADER)
+    for i in range(6000):
+        row = [str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i % 9999 + 1)]
+        row += [rnd.choice(BIG_CELLS) if rnd.random() < 0.2 else f"cell{rnd.randint(0, 99)}"
+                for _ in REGISTER_HEADER[2:]]
+        w.writerow(row)
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_bytes(out.getvalue().encode(encoding))
+    assert path.stat().st_size > 4 * 65536
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True, odd_row_by_row)
+    assert used == [True]
     assert fast == slow
