@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,7 +24,16 @@ from cakupan.config import Regency, alias_index, load_regencies
 from cakupan.contracts import SOURCES, Contract, load_contract, reason, reasons
 from cakupan.files import sha256_file
 from cakupan.identity import hmac_pads, nik_problem_sql, normalise_nik_sql, pseudonym_sql, register_prefixes
-from cakupan.readers import Block, FileRejected, ReadOptions, kind_from_filename, read_file, typed_value
+from cakupan.readers import (
+    Block,
+    FileRejected,
+    ReadOptions,
+    kind_from_filename,
+    np_bools,
+    pa_bools,
+    read_file,
+    typed_value,
+)
 from cakupan.regions import fold_name, resolve_regency
 from cakupan.settings import Settings
 from cakupan.warehouse import connect_work, raw_columns
@@ -109,14 +119,54 @@ _ARROW_TYPES = {"date": pa.date32(), "birth_date": pa.date32(), "month": pa.date
                 "count": pa.int64()}
 
 
-def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType) -> tuple[pa.Array, pa.Array]:
-    """Apply fn once per distinct value of arr; return (parsed values, error codes) aligned with arr."""
+def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType, fast=None) -> tuple[pa.Array, pa.Array]:
+    """Apply fn once per distinct value of arr; return (parsed values, error codes) aligned with arr.
+
+    `fast(distinct values)` may return (values, mask): the values fn gives for the masked ones, computed in bulk
+    (fn runs for the others only).
+    """
     uniq = pc.unique(arr)
-    results = [fn(v) for v in uniq.to_pylist()]
     idx = pc.index_in(arr, value_set=uniq, skip_nulls=False)
-    values = pa.array([r[0] for r in results], type=arrow_type).take(idx)
-    errors = pa.array([r[1] for r in results], type=pa.string()).take(idx)
-    return values, errors
+    done = fast(uniq) if fast is not None else None
+    if done is None or not done[1].any():
+        results = [fn(v) for v in uniq.to_pylist()]
+        values = pa.array([r[0] for r in results], type=arrow_type)
+        errors = pa.array([r[1] for r in results], type=pa.string())
+        return values.take(idx), errors.take(idx)
+    fast_values, mask = done
+    slow = [fn(v) for v in uniq.filter(pa_bools(~mask)).to_pylist()]
+    values = pc.replace_with_mask(pa.nulls(len(uniq), arrow_type), pa_bools(mask), fast_values)
+    values = pc.replace_with_mask(values, pa_bools(~mask), pa.array([r[0] for r in slow], type=arrow_type))
+    errors = pc.replace_with_mask(pa.nulls(len(uniq), pa.string()), pa_bools(~mask),
+                                  pa.array([r[1] for r in slow], type=pa.string()))
+    return values.take(idx), errors.take(idx)
+
+
+_PLAIN_DMY = r"^[0-9]{2}(?:/[0-9]{2}/|-[0-9]{2}-|\.[0-9]{2}\.)[0-9]{4}$"
+
+
+def plain_dates(min_year: int, max_year: int):
+    """A `map_distinct` fast path: texts dd/mm/yyyy (or with - or .) that are real dates within the years.
+
+    Exactly what `parsing.parse_date` gives for them; every other text (and an impossible or out-of-range date,
+    which needs its error code) is left to the parser.
+    """
+    def fast(uniq: pa.Array):
+        hit = np_bools(pc.match_substring_regex(uniq, _PLAIN_DMY))
+        if not hit.any():
+            return None
+        sub = pc.replace_substring_regex(uniq.filter(pa_bools(hit)), r"[-.]", "/")
+        days = pc.cast(pc.strptime(sub, format="%d/%m/%Y", unit="s", error_is_null=True), pa.date32())
+        years = pc.year(days)
+        # strptime rolls 29/02/2023 over to 1 March: the day and month must be the ones written
+        day = pc.cast(pc.utf8_slice_codeunits(sub, 0, 2), pa.int64())
+        month = pc.cast(pc.utf8_slice_codeunits(sub, 3, 5), pa.int64())
+        ok = np_bools(pc.and_(pc.and_(pc.greater_equal(years, min_year), pc.less_equal(years, max_year)),
+                              pc.and_(pc.equal(pc.day(days), day), pc.equal(pc.month(days), month))))
+        rows = np.flatnonzero(hit)
+        hit[rows[~ok]] = False
+        return days.filter(pa_bools(ok)), hit
+    return fast
 
 
 # ------------------------------------------------------------------------------------------ helpers --------
@@ -383,7 +433,8 @@ class Loader:
             else:
                 keyed = text if c.type in _TEXT_TYPES or c.name not in present else column(c.name, keys=True)
                 values, errors = map_distinct(keyed, _parser_for(c.type, self.aliases),
-                                              _ARROW_TYPES.get(c.type, pa.string()))
+                                              _ARROW_TYPES.get(c.type, pa.string()),
+                                              plain_dates(*DATE_LIMITS[c.type]) if c.type in DATE_LIMITS else None)
             if c.required and not (c.name in ("period", "regency") and c.name not in present):
                 missing = pc.is_null(text)
                 errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)

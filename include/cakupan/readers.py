@@ -598,7 +598,7 @@ def vector_cell_text(arr: pa.Array) -> pa.Array:
     return pc.if_else(clean, arr, mapped)
 
 
-def _np_bools(arr: pa.Array) -> np.ndarray:
+def np_bools(arr: pa.Array) -> np.ndarray:
     """A boolean Arrow array (null as False) as numpy, from its bitmap (pyarrow's own path imports pandas)."""
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -608,12 +608,12 @@ def _np_bools(arr: pa.Array) -> np.ndarray:
     return bits[arr.offset: arr.offset + len(arr)].astype(bool)
 
 
-def _pa_bools(mask: np.ndarray) -> pa.Array:
+def pa_bools(mask: np.ndarray) -> pa.Array:
     """A numpy boolean mask as an Arrow boolean array (no pandas import)."""
     return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
 
 
-def _pa_ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+def pa_ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     """A numpy int32/int64 array as an Arrow array, null where `valid` is False."""
     values = np.ascontiguousarray(values)
     typ = pa.int64() if values.dtype == np.int64 else pa.int32()
@@ -710,7 +710,7 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
         quotes = pc.count_substring(lines, '"')
         if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
             return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
-        candidate = _np_bools(pc.greater(quotes, 0))
+        candidate = np_bools(pc.greater(quotes, 0))
     else:
         candidate = np.zeros(n, dtype=bool)
     cols = list(header.mapping)
@@ -723,11 +723,11 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
     # they are few they go the row-by-row way (as candidates); when many, their cells are cleaned column-wise
     odd_mask = None
     if _maybe_odd_cells(data, delimiter):
-        odd_line = _np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
+        odd_line = np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
         if odd_line.sum() <= max(ODD_LINES_ROW_BY_ROW, n // 50):
             candidate |= odd_line
         else:
-            odd_mask = _pa_bools(odd_line)
+            odd_mask = pa_bools(odd_line)
     parts = pc.split_pattern(lines, delimiter, max_splits=width)
     offsets = parts.offsets.to_numpy()
     n_parts, starts = np.diff(offsets), offsets[:-1]
@@ -741,10 +741,10 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
         has = n_parts > i
         at = np.where(has, starts + i, 0)
         present = has & (cell_len[at] > 0)
-        col = flat.take(_pa_ints(at, present))
+        col = flat.take(pa_ints(at, present))
         if odd_mask is not None:
             col = pc.replace_with_mask(col, odd_mask, vector_cell_text(col.filter(odd_mask)))
-            valid = _np_bools(pc.is_valid(col))
+            valid = np_bools(pc.is_valid(col))
             maybe_header = valid
         else:
             valid = present
@@ -757,16 +757,16 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
         filled += valid
         if key and maybe_header.any():
             hit = np.zeros(n, dtype=bool)
-            hit[np.flatnonzero(maybe_header)] = _np_bools(
-                pc.equal(pc.utf8_lower(col.filter(_pa_bools(maybe_header))), key))
+            hit[np.flatnonzero(maybe_header)] = np_bools(
+                pc.equal(pc.utf8_lower(col.filter(pa_bools(maybe_header))), key))
             candidate |= hit
     del parts, flat, flat_bytes     # the split copy of the whole file is not needed any more
     note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
                      + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
-    candidate |= _np_bools(pc.match_substring_regex(lines, note_or_total))
+    candidate |= np_bools(pc.match_substring_regex(lines, note_or_total))
     candidate |= filled < 2
     nik_i = header.mapping.get("nik")
-    nik_numeric = (_np_bools(pc.match_substring_regex(texts["nik"], _SCIENTIFIC)) if nik_i is not None
+    nik_numeric = (np_bools(pc.match_substring_regex(texts["nik"], _SCIENTIFIC)) if nik_i is not None
                    else np.zeros(n, dtype=bool))
     data_rows = ~candidate
     cand_idx = np.flatnonzero(candidate)
@@ -796,15 +796,15 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
             block.total_rows.append((first_line + k, int(above[k]), totals[k]))
         elif kind in ("note", "header"):
             block.notes_skipped += 1
-    mask = _pa_bools(data_rows)
-    has_replacements = _pa_bools(cand_data)
+    mask = pa_bools(data_rows)
+    has_replacements = pa_bools(cand_data)
     for c in cols:
         col = texts[c]
         if cand_data.any():
             col = pc.replace_with_mask(col, has_replacements, pa.array(replaced[c], pa.string()))
         block.cells[c] = pc.filter(col, mask)
-    block.source_rows = pc.filter(_pa_ints(np.arange(first_line, first_line + n, dtype=np.int32)), mask)
-    block.nik_numeric = pc.filter(_pa_bools(nik_numeric), mask)
+    block.source_rows = pc.filter(pa_ints(np.arange(first_line, first_line + n, dtype=np.int32)), mask)
+    block.nik_numeric = pc.filter(pa_bools(nik_numeric), mask)
     return header, block, encoding, delimiter
 
 
