@@ -29,6 +29,7 @@ import signal
 import tempfile
 import zipfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -706,64 +707,75 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
     if crs and sep == b"\n":
         lines = pc.utf8_rtrim(lines, characters="\r")
     n = len(lines)
-    if b'"' in data:
-        quotes = pc.count_substring(lines, '"')
-        if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
-            return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
-        candidate = np_bools(pc.greater(quotes, 0))
-    else:
-        candidate = np.zeros(n, dtype=bool)
     cols = list(header.mapping)
     idx = list(header.mapping.values())
     header_keys = [(header.headers[i] or "").lower() for i in idx]
     header_width = sum(1 for h in header.headers if h)
     width = max(idx) + 1
     d = re.escape(delimiter)
-    # lines that might hold an odd cell (not printable ASCII, edge or double spaces, a leading apostrophe): when
-    # they are few they go the row-by-row way (as candidates); when many, their cells are cleaned column-wise
+    has_quotes, maybe_odd = b'"' in data, _maybe_odd_cells(data, delimiter)
+    note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
+                     + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
+
+    def line_checks() -> tuple[pa.Array | None, np.ndarray | None, np.ndarray]:
+        """Whole-line scans: quotes, lines that might hold an odd cell (not printable ASCII, edge or double
+        spaces, a leading apostrophe), and total, note and number-only lines. They run in a second thread
+        while this one splits the cells (Arrow releases the GIL)."""
+        quotes = pc.count_substring(lines, '"') if has_quotes else None
+        odd = (np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
+               if maybe_odd else None)
+        return quotes, odd, np_bools(pc.match_substring_regex(lines, note_or_total))
+
+    with ThreadPoolExecutor(1) as pool:
+        checks = pool.submit(line_checks)
+        parts = pc.split_pattern(lines, delimiter, max_splits=width)
+        offsets = np.frombuffer(parts.buffers()[1], np.int32)[parts.offset: parts.offset + len(parts) + 1]
+        n_parts, starts = np.diff(offsets), offsets[:-1]
+        flat = parts.values
+        flat_offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset: flat.offset + len(flat) + 1]
+        flat_bytes = np.frombuffer(flat.buffers()[2], np.uint8)
+        cell_len = np.diff(flat_offsets)
+        texts: dict[str, pa.Array] = {}
+        present: dict[str, np.ndarray] = {}
+        maybe_header: dict[str, np.ndarray] = {}
+        for c, i, key in zip(cols, idx, header_keys, strict=True):
+            has = n_parts > i
+            at = np.where(has, starts + i, 0)
+            present[c] = has & (cell_len[at] > 0)
+            texts[c] = flat.take(pa_ints(at, present[c]))
+            # a repeated header cell has the header's length and first letter (any case): compare only those
+            maybe_header[c] = present[c] & (cell_len[at] == len(key.encode("utf-8")))
+            if key and key[0].isascii() and key[0].isalpha():
+                sel = np.flatnonzero(maybe_header[c])
+                maybe_header[c][sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
+        del parts, flat, flat_bytes     # the split copy of the whole file is not needed any more
+        quotes, odd_line, marked = checks.result()
+    if quotes is not None:
+        if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
+            return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
+        candidate = np_bools(pc.greater(quotes, 0)) | marked
+    else:
+        candidate = marked
+    # lines with odd cells: when few they go the row-by-row way (as candidates); when many, their cells are
+    # cleaned column-wise
     odd_mask = None
-    if _maybe_odd_cells(data, delimiter):
-        odd_line = np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
+    if odd_line is not None:
         if odd_line.sum() <= max(ODD_LINES_ROW_BY_ROW, n // 50):
             candidate |= odd_line
         else:
             odd_mask = pa_bools(odd_line)
-    parts = pc.split_pattern(lines, delimiter, max_splits=width)
-    offsets = parts.offsets.to_numpy()
-    n_parts, starts = np.diff(offsets), offsets[:-1]
-    flat = parts.values
-    flat_offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset: flat.offset + len(flat) + 1]
-    flat_bytes = np.frombuffer(flat.buffers()[2], np.uint8)
-    cell_len = np.diff(flat_offsets)
-    texts: dict[str, pa.Array] = {}
     filled = np.zeros(n, dtype=np.int32)
-    for c, i, key in zip(cols, idx, header_keys, strict=True):
-        has = n_parts > i
-        at = np.where(has, starts + i, 0)
-        present = has & (cell_len[at] > 0)
-        col = flat.take(pa_ints(at, present))
+    for c, key in zip(cols, header_keys, strict=True):
+        col = texts[c]
         if odd_mask is not None:
-            col = pc.replace_with_mask(col, odd_mask, vector_cell_text(col.filter(odd_mask)))
-            valid = np_bools(pc.is_valid(col))
-            maybe_header = valid
-        else:
-            valid = present
-            # a repeated header cell has the header's length and first letter (any case): compare only those
-            maybe_header = valid & (cell_len[at] == len(key.encode("utf-8")))
-            if key and key[0].isascii() and key[0].isalpha():
-                sel = np.flatnonzero(maybe_header)
-                maybe_header[sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
-        texts[c] = col
-        filled += valid
-        if key and maybe_header.any():
+            col = texts[c] = pc.replace_with_mask(col, odd_mask, vector_cell_text(col.filter(odd_mask)))
+            present[c] = maybe_header[c] = np_bools(pc.is_valid(col))
+        filled += present[c]
+        if key and maybe_header[c].any():
             hit = np.zeros(n, dtype=bool)
-            hit[np.flatnonzero(maybe_header)] = np_bools(
-                pc.equal(pc.utf8_lower(col.filter(pa_bools(maybe_header))), key))
+            hit[np.flatnonzero(maybe_header[c])] = np_bools(
+                pc.equal(pc.utf8_lower(col.filter(pa_bools(maybe_header[c]))), key))
             candidate |= hit
-    del parts, flat, flat_bytes     # the split copy of the whole file is not needed any more
-    note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
-                     + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
-    candidate |= np_bools(pc.match_substring_regex(lines, note_or_total))
     candidate |= filled < 2
     nik_i = header.mapping.get("nik")
     nik_numeric = (np_bools(pc.match_substring_regex(texts["nik"], _SCIENTIFIC)) if nik_i is not None
@@ -796,15 +808,19 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
             block.total_rows.append((first_line + k, int(above[k]), totals[k]))
         elif kind in ("note", "header"):
             block.notes_skipped += 1
-    mask = pa_bools(data_rows)
-    has_replacements = pa_bools(cand_data)
+    # one take per column: a data line's bulk cells, or (after them) the cells classify_row gave a candidate line
+    keep = np.flatnonzero(data_rows).astype(np.int32)
+    source = keep.copy()
+    source[cand_data[keep]] = n + np.arange(int(cand_data.sum()), dtype=np.int32)
     for c in cols:
         col = texts[c]
         if cand_data.any():
-            col = pc.replace_with_mask(col, has_replacements, pa.array(replaced[c], pa.string()))
-        block.cells[c] = pc.filter(col, mask)
-    block.source_rows = pc.filter(pa_ints(np.arange(first_line, first_line + n, dtype=np.int32)), mask)
-    block.nik_numeric = pc.filter(pa_bools(nik_numeric), mask)
+            col = pa.chunked_array([col, pa.array(replaced[c], pa.string())])
+        block.cells[c] = col.take(pa_ints(source))
+        if isinstance(block.cells[c], pa.ChunkedArray):
+            block.cells[c] = block.cells[c].combine_chunks()
+    block.source_rows = pa_ints(keep + np.int32(first_line))
+    block.nik_numeric = pa_bools(nik_numeric[keep])
     return header, block, encoding, delimiter
 
 
