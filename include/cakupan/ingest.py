@@ -40,6 +40,7 @@ from cakupan.warehouse import connect_work, raw_columns
 
 log = logging.getLogger("cakupan.ingest")
 
+STAGE_MAX_ROWS = 20_000     # files up to this many rows are checked into a temp table first (see _write)
 REQUIRED_CODES = {"nik": "NIK_MISSING", "occupation": "OCCUPATION_MISSING"}
 DATE_LIMITS = {"date": (1950, 2100), "birth_date": (1900, 2100)}
 
@@ -220,6 +221,7 @@ class Loader:
         self.aliases = alias_index(self.regencies)
         self.ipad, self.opad = hmac_pads(settings.require_key())
         register_prefixes(self.con)
+        self.con.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
 
     # ---- discovery
     def regency_for_path(self, path: Path) -> Regency | None:
@@ -500,8 +502,6 @@ class Loader:
         problems = [("(row)", "case when x__row is not null then 'ROW_NOT_SPLIT' end", "x__row")] + [
             (label, f"case when x__row is null then {sql} end", value) for label, sql, value in problems]
         codes = ", ".join(f"{sql} as p{i}" for i, (_, sql, _) in enumerate(problems))
-        # a query, not a temp table: materialising every column of a big file once more cost more than all the
-        # checks; the two inserts below each read it once, and the quarantine insert runs only if a row failed
         staged = f"""(
             with base as (select *, {normalised} from incoming),
             checked as (select *, {codes} from base)
@@ -511,6 +511,12 @@ class Loader:
             from checked
         )"""
         pads = {"ipad": self.ipad, "opad": self.opad} if "nik" in nik_cols else {}
+        # A big file is inserted straight from the checking query (materialising every column once more cost
+        # more than all the checks); a small one is checked once into a temp table, because planning that query
+        # twice (raw insert, quarantine insert) costs more than running it.
+        if table.num_rows <= STAGE_MAX_ROWS:
+            con.execute(f"create or replace temp table staged as select * from {staged}", pads or None)
+            staged, pads = "staged", {}
         cols = raw_columns(contract)
         special = {"load_id": f"{load_id}", "source_file": "$rel", "file_sha256": "$sha", "received_at": "$received",
                    "period": "period_value", "participant_key": "participant_key_v", "raw_cells": "raw_cells_v",
@@ -539,7 +545,8 @@ class Loader:
         items = ", ".join(f"{{'column': {_sql_str(label)}, 'code': p{i}, 'value': {value}::varchar}}"
                           for i, (label, _, value) in enumerate(problems))
         shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
-        render = f"replace(replace({_templates_sql()}[p.code], '{{column}}', p.column), '{{value}}', {shown})"
+        render = f"replace(replace(getvariable('cakupan_reason_templates')[p.code], '{{column}}', p.column), " \
+                 f"'{{value}}', {shown})"
         self.con.execute(f"""
             insert into quarantine.rows
             with q as (
