@@ -892,14 +892,62 @@ def _last_line(path: str) -> str:
     return (firsts[0] if firsts else "")[:160]
 
 
+IN_PROCESS_MAX_BYTES = 4 << 20          # an .xlsx up to this size whose cells all lie in a small area ...
+IN_PROCESS_MAX_CELLS = 2_000_000        # ... is read in-process: a fork per file cost more than reading it
+_XLSX_REFS = re.compile(rb"<(?:\w+:)?(row|c|dimension)\b([^>]*)>")
+_XLSX_REF_ATTR = re.compile(rb'\sr(?:ef)?="([A-Z]*)([0-9]*)(?::([A-Z]*)([0-9]*))?"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _small_plain_xlsx(path: Path) -> bool:
+    """True when a workbook is a small .xlsx whose every row, cell and dimension reference lies within
+    IN_PROCESS_MAX_CELLS (the spreadsheet library allocates the whole used range: a far-away cell aborts it).
+    Anything else, or any doubt (an .xls, a cell without a reference, a damaged zip), says False."""
+    try:
+        if path.suffix.lower() not in (".xlsx", ".xlsm") or path.stat().st_size > IN_PROCESS_MAX_BYTES:
+            return False
+        with zipfile.ZipFile(path) as zf:
+            sheets = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and
+                      i.filename.endswith(".xml")]
+            if not sheets or sum(i.file_size for i in sheets) > 16 * IN_PROCESS_MAX_BYTES:
+                return False
+            for info in sheets:
+                max_row = max_col = 0
+                for tag, attrs in _XLSX_REFS.findall(zf.read(info)):
+                    ref = _XLSX_REF_ATTR.search(attrs)
+                    if ref is None:
+                        if tag == b"dimension":
+                            continue
+                        return False                    # a position the reader has to infer: be careful
+                    for letters, digits in ((ref[1], ref[2]), (ref[3] or b"", ref[4] or b"")):
+                        if tag == b"row" and letters:
+                            return False
+                        if len(letters) > 3 or len(digits) > 7:
+                            return False
+                        max_col = max(max_col, _column_number(letters) if letters else 0)
+                        max_row = max(max_row, int(digits) if digits else 0)
+                if max_row * max(max_col, 1) > IN_PROCESS_MAX_CELLS:
+                    return False
+        return True
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return False
+
+
 def read_workbook(path: Path, skip_sheets: Sequence[str] = ()) -> list[tuple[str, list[list]]]:
     """Read a workbook's sheets in a forked child process, so a damaged file cannot take the loader down.
 
     The spreadsheet library is native code: a damaged .xls can make it panic, and a stray cell in XFD1048576
     makes it allocate the whole used range and abort the process. In a child (with a memory cap and a time
-    limit) either ends as FILE_CORRUPT for this file only. Without fork() the workbook is read in-process.
+    limit) either ends as FILE_CORRUPT for this file only. Without fork(), and for a small .xlsx whose cells
+    all lie in a small area (`_small_plain_xlsx`), the workbook is read in-process.
     """
-    if not hasattr(os, "fork"):
+    if not hasattr(os, "fork") or _small_plain_xlsx(path):
         return _sheets_in_process(path, skip_sheets)
     fd, tmp = tempfile.mkstemp(prefix="cakupan-workbook-", suffix=".pickle")
     os.close(fd)

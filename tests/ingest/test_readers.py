@@ -127,6 +127,35 @@ def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
     assert read_workbook(ok) == [("A", [["x", 1.5, D(2025, 1, 2)]])]          # values and types come back
 
 
+
+def test_only_small_workbooks_with_near_cells_are_read_in_process(tmp_path):
+    """The fork is skipped only for a small .xlsx whose every cell lies in a small area."""
+    import zipfile
+
+    from cakupan.messy import case_by_name
+    from cakupan.readers import _small_plain_xlsx
+
+    ok = tmp_path / "ok.xlsx"
+    ok.write_bytes(xlsx_bytes([Sheet("A", [["x", 1.5], ["y", 2]])]))
+    assert _small_plain_xlsx(ok)
+    stray = tmp_path / "stray.xlsx"
+    stray.write_bytes(case_by_name("stray_cell_far_away").files[0].data)
+    assert not _small_plain_xlsx(stray)
+    unplaced = tmp_path / "unplaced.xlsx"        # a cell without its reference: its place would be inferred
+    with zipfile.ZipFile(ok) as src, zipfile.ZipFile(unplaced, "w") as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.startswith("xl/worksheets/"):
+                data = data.replace(b'<c r="A1"', b"<c", 1)
+                assert b'<c r="A1"' not in data
+            dst.writestr(name, data)
+    assert not _small_plain_xlsx(unplaced)
+    renamed = tmp_path / "notes.xls"
+    renamed.write_bytes(ok.read_bytes())
+    assert not _small_plain_xlsx(renamed)
+    (tmp_path / "junk.xlsx").write_bytes(b"not a zip")
+    assert not _small_plain_xlsx(tmp_path / "junk.xlsx")
+
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(), st.text(alphabet=" 'abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
 def test_reader_shortcuts_equal_the_parsers(value):
