@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from cakupan.readers import (
     Block,
     FileRejected,
     ReadOptions,
+    ReadResult,
     kind_from_filename,
     np_bools,
     pa_bools,
@@ -210,132 +212,26 @@ def _file_period(contract: Contract, blocks: list[Block], path: Path) -> dt.date
 
 
 # ------------------------------------------------------------------------------------------ the loader -----
-class Loader:
-    """Loads files into the work warehouse; one instance per writer connection."""
+@dataclass
+class Prepared:
+    """A file read, checked and validated, not yet written (what `Preparer.prepare` gives)."""
 
-    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None, run_id: str | None = None):
+    result: ReadResult
+    contract: Contract
+    regency: str | None
+    table: pa.Table
+
+
+class Preparer:
+    """The part of loading that needs no database: read a file, check it, validate its rows (picklable work)."""
+
+    def __init__(self, settings: Settings):
         self.settings = settings
-        self.con = con or connect_work(settings)
-        self.run_id = run_id or dt.datetime.now(dt.UTC).strftime("cli__%Y%m%dT%H%M%S")
         self.regencies = load_regencies(settings.config_dir)
         self.aliases = alias_index(self.regencies)
-        self.ipad, self.opad = hmac_pads(settings.require_key())
-        register_prefixes(self.con)
-        self.con.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
 
-    # ---- discovery
-    def regency_for_path(self, path: Path) -> Regency | None:
-        """Return the configured regency whose inbox folder holds this file."""
-        for parent in path.resolve().parents:
-            for r in self.regencies.values():
-                if parent.name == r.inbox or parent.name == r.code:
-                    return r
-        return None
-
-    def pending_files(self) -> list[Path]:
-        """List every file in the configured inboxes not yet processed (same path and bytes), oldest first."""
-        out = []
-        done = {(p, s) for p, s in self.con.execute(
-            "select source_file, file_sha256 from audit.loads where status <> 'interrupted' "
-            "and status <> 'started'").fetchall()}
-        for r in self.regencies.values():
-            folder = self.settings.inbox / r.inbox
-            if not folder.is_dir():
-                continue
-            for p in folder.rglob("*"):
-                if p.is_file() and not p.name.startswith((".", "~$")) and (self._rel(p), _sha_or_empty(p)) not in done:
-                    out.append(p)
-        return sorted(out, key=lambda p: (int(_mtime(p)), p.name))
-
-    def _rel(self, path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(self.settings.inbox))
-        except ValueError:
-            return str(path.resolve())
-
-    def _unreadable(self, path: Path, rel: str, exc: OSError) -> LoadResult:
-        """Record a file that cannot be read at all (no bytes, so no SHA-256: the manifest keeps an empty one)."""
-        prior = self.con.execute("select load_id from audit.loads where source_file = ? and file_sha256 = '' "
-                                 "and error_code = 'FILE_UNREADABLE'", [rel]).fetchone()
-        if prior:
-            return LoadResult(prior[0], rel, None, None, None, "already_processed")
-        msg = f"{path.name}: {reason('FILE_UNREADABLE').message} — {type(exc).__name__}: {exc.strerror or exc}"
-        load_id = self.con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
-        self.con.execute(
-            "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, started_at, finished_at, "
-            "status, rows_in, rows_loaded, rows_quarantined, error_code, error_message) "
-            "values (?, ?, ?, ?, '', now(), now(), 'rejected', 0, 0, 0, 'FILE_UNREADABLE', ?)",
-            [load_id, self.run_id, rel, path.name, msg])
-        log.warning("rejected %s", msg)
-        return LoadResult(load_id, rel, None, None, None, "rejected", error_code="FILE_UNREADABLE", error_message=msg)
-
-    def _remove_rows(self, load_id: int) -> None:
-        """Delete whatever rows a load left in raw, quarantine and findings."""
-        for source in SOURCES:
-            self.con.execute(f"delete from raw.{source} where load_id = ?", [load_id])
-        self.con.execute("delete from quarantine.rows where load_id = ?", [load_id])
-        self.con.execute("delete from audit.load_findings where load_id = ?", [load_id])
-
-    # ---- one file
-    def load(self, path: Path) -> LoadResult:
-        """Load one file: raw + quarantine + manifest in one transaction; file problems are recorded."""
-        path = Path(path)
-        rel = self._rel(path)
-        con = self.con
-        try:
-            sha = sha256_file(path)
-            stat = path.stat()
-        except OSError as exc:           # gone, or not readable (permissions, a broken link on a shared drive)
-            return self._unreadable(path, rel, exc)
-        received = dt.datetime.fromtimestamp(int(stat.st_mtime))
-        prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
-                            "and status not in ('interrupted') order by load_id", [sha]).fetchall()
-        for load_id, status, src in prior:
-            if status == "started":   # a killed process: its transaction never committed, but be sure
-                self._remove_rows(load_id)
-                con.execute("update audit.loads set status = 'interrupted', finished_at = now(), error_code = "
-                            "'LOAD_INTERRUPTED', error_message = ? where load_id = ?",
-                            [f"{Path(src).name}: " + reason("LOAD_INTERRUPTED").message, load_id])
-        prior = [p for p in prior if p[1] != "started"]
-        same_path = [p for p in prior if p[2] == rel]
-        if same_path:
-            lid, status, _ = same_path[0]
-            return LoadResult(lid, rel, None, None, None, "already_processed")
-        load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
-        con.execute(
-            "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, file_size, received_at, "
-            "started_at, status) values (?, ?, ?, ?, ?, ?, ?, now(), 'started')",
-            [load_id, self.run_id, rel, path.name, sha, stat.st_size, received])
-        loaded_prior = [p for p in prior if p[1] == "loaded"]
-        if loaded_prior:
-            dup = loaded_prior[0][0]
-            msg = (f"{path.name}: " + reason("DUPLICATE_FILE").message
-                   + f" (first loaded as load {dup}, {loaded_prior[0][2]})")
-            con.execute("update audit.loads set status = 'duplicate', finished_at = now(), rows_in = 0, "
-                        "rows_loaded = 0, rows_quarantined = 0, error_code = 'DUPLICATE_FILE', error_message = ?, "
-                        "duplicate_of = ? where load_id = ?", [msg, dup, load_id])
-            log.info("%s: duplicate of load %s", rel, dup)
-            return LoadResult(load_id, rel, None, None, None, "duplicate", error_code="DUPLICATE_FILE",
-                              error_message=msg, duplicate_of=dup)
-        try:
-            return self._load_rows(path, rel, sha, received, load_id)
-        except (LoadInvariantError, KeyboardInterrupt, SystemExit, GeneratorExit):
-            raise
-        except BaseException as exc:  # one file's failure (even a native panic) never stops the others
-            status = "rejected"
-            if not isinstance(exc, FileRejected):
-                log.exception("internal error loading %s", rel)
-                status = "failed"
-                exc = FileRejected("INTERNAL_ERROR", f"{type(exc).__name__}: {str(exc)[:300]}")
-            r = reason(exc.code)
-            msg = f"{path.name}: {r.render(exc.column, exc.value)}" + (f" — {exc.detail}" if exc.detail else "")
-            con.execute("update audit.loads set status = ?, finished_at = now(), rows_in = 0, "
-                        "rows_loaded = 0, rows_quarantined = 0, error_code = ?, error_message = ? where load_id = ?",
-                        [status, exc.code, msg, load_id])
-            log.warning("%s %s", status, msg)
-            return LoadResult(load_id, rel, None, None, None, status, error_code=exc.code, error_message=msg)
-
-    def _load_rows(self, path: Path, rel: str, sha: str, received: dt.datetime, load_id: int) -> LoadResult:
+    def prepare(self, path: Path) -> Prepared:
+        """Read, check and validate one file; raises FileRejected for a file-level problem."""
         folder_regency = self.regency_for_path(path)
         overrides = folder_regency.header_overrides if folder_regency else {}
         defaults = {"register": {"funding_source"}} if folder_regency and folder_regency.default_funding_source else {}
@@ -357,37 +253,16 @@ class Loader:
         has_period_col = any("period" in b.mapping for b in result.blocks)
         if contract.source == "register" and not has_period_col and file_period is None:
             raise FileRejected("PERIOD_UNKNOWN")
-
         table = self._validate(result.blocks, contract, regency, file_period, folder_regency)
-        try:  # _write opens the transaction; everything up to the manifest update commits together
-            counts = self._write(table, result.blocks, contract, rel, sha, received, load_id)
-            rows_in = result.rows_in
-            if counts["loaded"] + counts["quarantined"] != rows_in:
-                raise LoadInvariantError(f"{rel}: rows in {rows_in} != loaded {counts['loaded']} + quarantined "
-                                         f"{counts['quarantined']}")
-            period = counts["period"]
-            self._check_totals(result.blocks, contract, table, load_id)
-            self._sheet_findings(result, load_id)
-            self._finish(result, contract, regency, period, counts, load_id)
-        except BaseException:
-            try:
-                self.con.execute("rollback")
-            except duckdb.TransactionException:
-                pass  # the failure came before the transaction opened
-            raise
-        return LoadResult(load_id, rel, contract.source, regency, period.isoformat()[:7] if period else None,
-                          "loaded", rows_in, counts["loaded"], counts["quarantined"], reasons=counts["reasons"])
+        return Prepared(result, contract, regency, table)
 
-    def _finish(self, result, contract: Contract, regency: str | None, period, counts: dict, load_id: int) -> None:
-        rows_in = result.rows_in
-        self.con.execute(
-            "update audit.loads set status = 'loaded', finished_at = now(), source = ?, regency_code = ?, period = ?, "
-            "rows_in = ?, rows_loaded = ?, rows_quarantined = ?, notes_skipped = ?, encoding = ?, delimiter = ?, "
-            "sheets = ? where load_id = ?",
-            [contract.source, regency, period, rows_in, counts["loaded"], counts["quarantined"],
-             sum(b.notes_skipped for b in result.blocks), result.encoding, result.delimiter,
-             ",".join(b.sheet for b in result.blocks if b.sheet), load_id])
-        self.con.execute("commit")
+    def regency_for_path(self, path: Path) -> Regency | None:
+        """Return the configured regency whose inbox folder holds this file."""
+        for parent in path.resolve().parents:
+            for r in self.regencies.values():
+                if parent.name == r.inbox or parent.name == r.code:
+                    return r
+        return None
 
     # ---- vectorised validation
     def _validate(self, blocks: list[Block], contract: Contract, regency: str | None, file_period: dt.date | None,
@@ -469,6 +344,169 @@ class Loader:
             cols["e_period"] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), cols["e_period"])
         cols["period_value"] = per
         return pa.table(cols)
+
+
+class Loader(Preparer):
+    """Loads files into the work warehouse; one instance per writer connection."""
+
+    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None, run_id: str | None = None):
+        super().__init__(settings)
+        self.con = con or connect_work(settings)
+        self.run_id = run_id or dt.datetime.now(dt.UTC).strftime("cli__%Y%m%dT%H%M%S")
+        self.ipad, self.opad = hmac_pads(settings.require_key())
+        self._session()
+
+    def _session(self) -> None:
+        """What every file's checks use, set up once per connection."""
+        register_prefixes(self.con)
+        self.con.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
+
+    def reconnect(self) -> None:
+        self.con = connect_work(self.settings)
+        self._session()
+
+    # ---- discovery
+    def pending_files(self) -> list[Path]:
+        """List every file in the configured inboxes not yet processed (same path and bytes), oldest first."""
+        out = []
+        done = {(p, s) for p, s in self.con.execute(
+            "select source_file, file_sha256 from audit.loads where status <> 'interrupted' "
+            "and status <> 'started'").fetchall()}
+        for r in self.regencies.values():
+            folder = self.settings.inbox / r.inbox
+            if not folder.is_dir():
+                continue
+            for p in folder.rglob("*"):
+                if p.is_file() and not p.name.startswith((".", "~$")) and (self._rel(p), _sha_or_empty(p)) not in done:
+                    out.append(p)
+        return sorted(out, key=lambda p: (int(_mtime(p)), p.name))
+
+    def _rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.settings.inbox))
+        except ValueError:
+            return str(path.resolve())
+
+    def _unreadable(self, path: Path, rel: str, exc: OSError) -> LoadResult:
+        """Record a file that cannot be read at all (no bytes, so no SHA-256: the manifest keeps an empty one)."""
+        prior = self.con.execute("select load_id from audit.loads where source_file = ? and file_sha256 = '' "
+                                 "and error_code = 'FILE_UNREADABLE'", [rel]).fetchone()
+        if prior:
+            return LoadResult(prior[0], rel, None, None, None, "already_processed")
+        msg = f"{path.name}: {reason('FILE_UNREADABLE').message} — {type(exc).__name__}: {exc.strerror or exc}"
+        load_id = self.con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+        self.con.execute(
+            "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, started_at, finished_at, "
+            "status, rows_in, rows_loaded, rows_quarantined, error_code, error_message) "
+            "values (?, ?, ?, ?, '', now(), now(), 'rejected', 0, 0, 0, 'FILE_UNREADABLE', ?)",
+            [load_id, self.run_id, rel, path.name, msg])
+        log.warning("rejected %s", msg)
+        return LoadResult(load_id, rel, None, None, None, "rejected", error_code="FILE_UNREADABLE", error_message=msg)
+
+    def _remove_rows(self, load_id: int) -> None:
+        """Delete whatever rows a load left in raw, quarantine and findings."""
+        for source in SOURCES:
+            self.con.execute(f"delete from raw.{source} where load_id = ?", [load_id])
+        self.con.execute("delete from quarantine.rows where load_id = ?", [load_id])
+        self.con.execute("delete from audit.load_findings where load_id = ?", [load_id])
+
+    # ---- one file
+    def load(self, path: Path, prepared: Prepared | BaseException | None = None) -> LoadResult:
+        """Load one file: raw + quarantine + manifest in one transaction; file problems are recorded.
+
+        `prepared` is what `prepare(path)` gave (or raised) in a reader process, if it ran there.
+        """
+        path = Path(path)
+        rel = self._rel(path)
+        con = self.con
+        try:
+            sha = sha256_file(path)
+            stat = path.stat()
+        except OSError as exc:           # gone, or not readable (permissions, a broken link on a shared drive)
+            return self._unreadable(path, rel, exc)
+        received = dt.datetime.fromtimestamp(int(stat.st_mtime))
+        prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
+                            "and status not in ('interrupted') order by load_id", [sha]).fetchall()
+        for load_id, status, src in prior:
+            if status == "started":   # a killed process: its transaction never committed, but be sure
+                self._remove_rows(load_id)
+                con.execute("update audit.loads set status = 'interrupted', finished_at = now(), error_code = "
+                            "'LOAD_INTERRUPTED', error_message = ? where load_id = ?",
+                            [f"{Path(src).name}: " + reason("LOAD_INTERRUPTED").message, load_id])
+        prior = [p for p in prior if p[1] != "started"]
+        same_path = [p for p in prior if p[2] == rel]
+        if same_path:
+            lid, status, _ = same_path[0]
+            return LoadResult(lid, rel, None, None, None, "already_processed")
+        load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+        con.execute(
+            "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, file_size, received_at, "
+            "started_at, status) values (?, ?, ?, ?, ?, ?, ?, now(), 'started')",
+            [load_id, self.run_id, rel, path.name, sha, stat.st_size, received])
+        loaded_prior = [p for p in prior if p[1] == "loaded"]
+        if loaded_prior:
+            dup = loaded_prior[0][0]
+            msg = (f"{path.name}: " + reason("DUPLICATE_FILE").message
+                   + f" (first loaded as load {dup}, {loaded_prior[0][2]})")
+            con.execute("update audit.loads set status = 'duplicate', finished_at = now(), rows_in = 0, "
+                        "rows_loaded = 0, rows_quarantined = 0, error_code = 'DUPLICATE_FILE', error_message = ?, "
+                        "duplicate_of = ? where load_id = ?", [msg, dup, load_id])
+            log.info("%s: duplicate of load %s", rel, dup)
+            return LoadResult(load_id, rel, None, None, None, "duplicate", error_code="DUPLICATE_FILE",
+                              error_message=msg, duplicate_of=dup)
+        try:
+            return self._load_rows(path, rel, sha, received, load_id, prepared)
+        except (LoadInvariantError, KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # one file's failure (even a native panic) never stops the others
+            status = "rejected"
+            if not isinstance(exc, FileRejected):
+                log.exception("internal error loading %s", rel)
+                status = "failed"
+                exc = FileRejected("INTERNAL_ERROR", f"{type(exc).__name__}: {str(exc)[:300]}")
+            r = reason(exc.code)
+            msg = f"{path.name}: {r.render(exc.column, exc.value)}" + (f" — {exc.detail}" if exc.detail else "")
+            con.execute("update audit.loads set status = ?, finished_at = now(), rows_in = 0, "
+                        "rows_loaded = 0, rows_quarantined = 0, error_code = ?, error_message = ? where load_id = ?",
+                        [status, exc.code, msg, load_id])
+            log.warning("%s %s", status, msg)
+            return LoadResult(load_id, rel, None, None, None, status, error_code=exc.code, error_message=msg)
+
+    def _load_rows(self, path: Path, rel: str, sha: str, received: dt.datetime, load_id: int,
+                   prepared: Prepared | BaseException | None = None) -> LoadResult:
+        if isinstance(prepared, BaseException):      # what a reader process met, raised here as if met here
+            raise prepared
+        prep = prepared or self.prepare(path)
+        result, contract, regency, table = prep.result, prep.contract, prep.regency, prep.table
+        try:  # _write opens the transaction; everything up to the manifest update commits together
+            counts = self._write(table, result.blocks, contract, rel, sha, received, load_id)
+            rows_in = result.rows_in
+            if counts["loaded"] + counts["quarantined"] != rows_in:
+                raise LoadInvariantError(f"{rel}: rows in {rows_in} != loaded {counts['loaded']} + quarantined "
+                                         f"{counts['quarantined']}")
+            period = counts["period"]
+            self._check_totals(result.blocks, contract, table, load_id)
+            self._sheet_findings(result, load_id)
+            self._finish(result, contract, regency, period, counts, load_id)
+        except BaseException:
+            try:
+                self.con.execute("rollback")
+            except duckdb.TransactionException:
+                pass  # the failure came before the transaction opened
+            raise
+        return LoadResult(load_id, rel, contract.source, regency, period.isoformat()[:7] if period else None,
+                          "loaded", rows_in, counts["loaded"], counts["quarantined"], reasons=counts["reasons"])
+
+    def _finish(self, result, contract: Contract, regency: str | None, period, counts: dict, load_id: int) -> None:
+        rows_in = result.rows_in
+        self.con.execute(
+            "update audit.loads set status = 'loaded', finished_at = now(), source = ?, regency_code = ?, period = ?, "
+            "rows_in = ?, rows_loaded = ?, rows_quarantined = ?, notes_skipped = ?, encoding = ?, delimiter = ?, "
+            "sheets = ? where load_id = ?",
+            [contract.source, regency, period, rows_in, counts["loaded"], counts["quarantined"],
+             sum(b.notes_skipped for b in result.blocks), result.encoding, result.delimiter,
+             ",".join(b.sheet for b in result.blocks if b.sheet), load_id])
+        self.con.execute("commit")
 
     def _write(self, table: pa.Table, blocks: list[Block], contract: Contract, rel: str, sha: str,
                received: dt.datetime, load_id: int) -> dict:
@@ -646,8 +684,37 @@ def _plain(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 
+READER_PROCESSES = 2            # reader processes beside the writer (reading and validating is most of a load)
+READERS_MIN_FILES = 40          # fewer files are not worth starting them
+READERS_MAX_FILE_BYTES = 16 << 20   # a bigger file is read by the writer itself (no copy of a big table)
+READ_AHEAD = 8                  # files read ahead of the writer
+
+_reader: Preparer | None = None
+
+
+def _start_reader(settings: Settings) -> None:
+    global _reader
+    _reader = Preparer(settings)
+
+
+def _prepare_in_reader(path: str) -> Prepared | FileRejected | None:
+    """Read, check and validate a file in a reader process. A file-level rejection is handed to the writer,
+    which records it as its own; any other error gives None: the writer then reads the file itself and meets
+    (and logs) the error where it always does."""
+    try:
+        return _reader.prepare(Path(path))
+    except FileRejected as exc:
+        return exc
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: str | None = None) -> list[LoadResult]:
-    """Load the given files (or every pending inbox file); one file's failure never stops the others."""
+    """Load the given files (or every pending inbox file); one file's failure never stops the others.
+
+    With many files, reader processes read and validate the next files while this process (the only writer
+    of the warehouse) writes the current one; the files are written in the same order either way.
+    """
     loader = Loader(settings, run_id=run_id)
     try:
         files = []
@@ -656,9 +723,48 @@ def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: st
             files.extend(sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])
         if paths is None:
             files = loader.pending_files()
-        return [loader.load(f) for f in files]
+        if len(files) < READERS_MIN_FILES or READER_PROCESSES < 1 or not hasattr(os, "fork"):
+            return [loader.load(f) for f in files]
+        return _load_with_readers(loader, settings, files)
     finally:
         loader.con.close()
+
+
+def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) -> list[LoadResult]:
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    def small(path: Path) -> bool:
+        try:
+            return path.stat().st_size <= READERS_MAX_FILE_BYTES
+        except OSError:
+            return False
+
+    results: list[LoadResult] = []
+    ahead: dict[int, Future] = {}
+    # The readers are forked while this process has no database open (no DuckDB threads to copy mid-work);
+    # a fork pool starts all its processes at the first task.
+    loader.con.close()
+    with ProcessPoolExecutor(READER_PROCESSES, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_start_reader, initargs=(settings,)) as pool:
+        pool.submit(int).result()
+        loader.reconnect()
+        usable = True
+        for i, path in enumerate(files):
+            for j in range(i, min(len(files), i + READ_AHEAD)):
+                if usable and j not in ahead and small(files[j]):
+                    try:
+                        ahead[j] = pool.submit(_prepare_in_reader, str(files[j]))
+                    except RuntimeError:     # the pool broke (a reader died): read the rest here
+                        usable = False
+            prepared = None
+            if i in ahead:
+                try:
+                    prepared = ahead.pop(i).result()
+                except Exception:  # noqa: BLE001 - a reader died on this file: read it here, with the usual guards
+                    prepared = None
+            results.append(loader.load(path, prepared))
+    return results
 
 
 def folded_regency(text: str) -> str:

@@ -65,6 +65,13 @@ class FileRejected(Exception):
         self.column = column
         self.value = value
 
+    def __reduce__(self):       # pickled with its fields (a reader process hands it to the writer)
+        return (_file_rejected, (self.code, self.detail, self.column, self.value))
+
+
+def _file_rejected(code: str, detail: str, column: str | None, value: object) -> FileRejected:
+    return FileRejected(code, detail, column=column, value=value)
+
 
 @dataclass
 class Block:

@@ -1,0 +1,98 @@
+"""Reading in reader processes (many files) gives exactly what reading in the writer gives.
+
+`ingest_paths` hands the reading and validating of the next files to forked reader processes while it writes
+the current one. Loaded the whole messy corpus both ways, the manifest, raw zone, quarantine and findings are
+the same row for row (only file times differ, as the files were written twice).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from cakupan import ingest
+from cakupan.messy import cases
+
+RAW_SOURCES = ("register", "contributions", "claims", "city_report")
+
+
+def _write_corpus(inbox):
+    paths = []
+    for case in cases():
+        for f in case.files:
+            p = inbox / f.folder / case.name / f.name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(f.data)
+            paths.append(p)
+    return paths
+
+
+def _tables(settings) -> dict[str, list[tuple]]:
+    out = {}
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        out["loads"] = con.execute(
+            "select load_id, source_file, file_sha256, status, source, regency_code, period, rows_in, rows_loaded, "
+            "rows_quarantined, error_code, error_message, duplicate_of from audit.loads order by load_id").fetchall()
+        for s in RAW_SOURCES:
+            out[s] = con.execute(f"select * exclude (received_at) from raw.{s} order by load_id, sheet, "
+                                 "source_row").fetchall()
+        out["quarantine"] = con.execute("select * from quarantine.rows order by all").fetchall()
+        out["findings"] = con.execute("select * from audit.load_findings order by all").fetchall()
+    return out
+
+
+def _spy_on_readers(monkeypatch, log, die_on=None):
+    """Patch Preparer.prepare (the forked readers inherit it) to note which process read each file; a reader
+    (never the writer) exits on `die_on`, as a native abort would end it."""
+    import os
+
+    writer, real = os.getpid(), ingest.Preparer.prepare
+
+    def prepare(self, path):
+        if os.getpid() != writer:
+            with open(log, "a") as f:
+                f.write(f"{os.getpid()} {path}\n")
+            if die_on is not None and str(path) == str(die_on):
+                os._exit(9)
+        return real(self, path)
+
+    monkeypatch.setattr(ingest.Preparer, "prepare", prepare)
+    return writer
+
+
+def test_reader_processes_load_exactly_what_the_writer_alone_loads(home_factory, monkeypatch, tmp_path):
+    runs = {}
+    log = tmp_path / "readers.log"
+    for name, min_files in (("alone", 10**9), ("readers", 1)):
+        s = home_factory(name)
+        paths = _write_corpus(s.inbox)
+        monkeypatch.setattr(ingest, "READERS_MIN_FILES", min_files)
+        writer = _spy_on_readers(monkeypatch, log)
+        results = ingest.ingest_paths(s, paths, run_id="same")
+        runs[name] = ([r.to_dict() for r in results], _tables(s))
+        read_by = {int(line.split()[0]) for line in log.read_text().splitlines()} if log.exists() else set()
+        assert bool(read_by) == (name == "readers") and writer not in read_by
+    alone, readers = runs["alone"], runs["readers"]
+    assert len(alone[0]) >= 60 and {r["status"] for r in alone[0]} >= {"loaded", "rejected", "duplicate"}
+    assert readers[0] == alone[0]
+    for table in alone[1]:
+        assert readers[1][table] == alone[1][table], table
+    assert sum(len(alone[1][s]) for s in RAW_SOURCES) > 100 and alone[1]["quarantine"]
+
+
+def test_a_reader_that_dies_does_not_lose_the_file(home_factory, monkeypatch, tmp_path):
+    """If a reader process dies (a native crash), the writer reads that file and the rest itself."""
+    alone = home_factory("alone")
+    expected = [r.to_dict() for r in ingest.ingest_paths(alone, _write_corpus(alone.inbox), run_id="x")]
+    s = home_factory("crash")
+    paths = _write_corpus(s.inbox)
+    victim = next(p for p in paths if p.name.endswith(".csv"))
+    monkeypatch.setattr(ingest, "READERS_MIN_FILES", 1)
+    _spy_on_readers(monkeypatch, tmp_path / "readers.log", die_on=victim)
+    results = [r.to_dict() for r in ingest.ingest_paths(s, paths, run_id="x")]
+    assert str(victim) in (tmp_path / "readers.log").read_text()         # a reader did die on it
+    assert results == expected
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        assert con.execute("select count(*) from audit.loads where status = 'started'").fetchone()[0] == 0
+
+
+pytestmark = pytest.mark.timeout(600)
