@@ -10,16 +10,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from cakupan import publish as pub
 from cakupan.ingest import LoadResult, ingest_paths
-from cakupan.quality import GateResult, record_results, run_gate
 from cakupan.refdata import sync_config
 from cakupan.settings import Settings
-from cakupan.transform import dbt_vars, run_dbt
 from cakupan.warehouse import connect_work
+
+if TYPE_CHECKING:     # the gate (GX) and dbt are imported by the steps that use them, not by every load task
+    from cakupan.quality import GateResult
 
 log = logging.getLogger("cakupan.pipeline")
 
@@ -115,6 +117,8 @@ def prepare(settings: Settings) -> int:
 def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
           full_refresh: bool = False) -> None:
     """Run `dbt build` (models + tests) into the work warehouse."""
+    from cakupan.transform import dbt_vars, run_dbt
+
     args = ["build"] + (["--full-refresh"] if full_refresh else [])
     if settings.target == "postgres":
         # the PostgreSQL build keeps its own target folder: dbt_project/target holds the DuckDB manifest cosmos reads
@@ -148,6 +152,8 @@ def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
         from cakupan import pg
 
         return pg.gate_and_publish(settings, run_id)
+    from cakupan.quality import record_results, run_gate
+
     candidate = pub.export_candidate(settings, run_id)
     cand_sha = pub.sha256_file(candidate)
     previous = settings.published_db if settings.published_db.exists() else None
