@@ -53,6 +53,37 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
 
 
+def normalise_nik_arrow(arr):
+    """`normalise_nik_sql` on an Arrow string array (the same RE2 pattern)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = pc.replace_substring_regex(pc.fill_null(arr, ""), "^'|[\\s.\\-\u00a0]", "")
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+
+
+def pseudonyms_arrow(values, ipad: bytes, opad: bytes):
+    """`pseudonym_sql` on an Arrow string array: hex HMAC-SHA256 once per distinct value; NULL stays NULL."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    uniq = pc.unique(values)
+    inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
+    keys = []
+    for v in uniq.to_pylist():
+        if v is None:
+            keys.append(None)
+            continue
+        h = inner.copy()
+        h.update(v.encode("utf-8"))
+        o = outer.copy()
+        o.update(h.digest())
+        keys.append(o.hexdigest())
+    return pa.array(keys, pa.string()).take(pc.index_in(values, value_set=uniq, skip_nulls=False))
+
+
 def pseudonym_sql(value: str, ipad_param: str = "$ipad", opad_param: str = "$opad") -> str:
     """SQL: hex HMAC-SHA256 of a text value with the pads bound as BLOB parameters; NULL stays NULL."""
     return (f"case when {value} is null then null else "

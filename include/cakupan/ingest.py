@@ -12,6 +12,7 @@ import functools
 import logging
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -22,15 +23,25 @@ import pyarrow.compute as pc
 
 from cakupan import parsing
 from cakupan.config import Regency, alias_index, load_regencies
-from cakupan.contracts import SOURCES, Contract, load_contract, reason, reasons
+from cakupan.contracts import SOURCES, Contract, all_contracts, load_contract, reason, reasons
 from cakupan.files import sha256_file
-from cakupan.identity import hmac_pads, nik_problem_sql, normalise_nik_sql, pseudonym_sql, register_prefixes
+from cakupan.identity import (
+    hmac_pads,
+    nik_problem_sql,
+    normalise_nik_arrow,
+    normalise_nik_sql,
+    pseudonyms_arrow,
+    register_prefixes,
+)
 from cakupan.readers import (
     Block,
     FileRejected,
     ReadOptions,
     ReadResult,
+    check_container,
+    fast_csv_parts,
     kind_from_filename,
+    merge_parts,
     np_bools,
     pa_bools,
     read_file,
@@ -42,6 +53,8 @@ from cakupan.warehouse import connect_work, raw_columns
 
 log = logging.getLogger("cakupan.ingest")
 
+STREAM_MIN_BYTES = 16 << 20     # a CSV this big is loaded part by part (reading the next while writing one)
+STREAM_PART_LINES = 200_000
 STAGE_MAX_ROWS = 20_000     # files up to this many rows are checked into a temp table first (see _write)
 REQUIRED_CODES = {"nik": "NIK_MISSING", "occupation": "OCCUPATION_MISSING"}
 DATE_LIMITS = {"date": (1950, 2100), "birth_date": (1900, 2100)}
@@ -222,6 +235,21 @@ class Prepared:
     table: pa.Table
 
 
+@dataclass
+class Streamed:
+    """A big CSV being read part by part (`Preparer.prepare_stream`): its first part is read and the file-level
+    checks are done; the other parts are read as `parts` is advanced."""
+
+    contract: Contract
+    regency: str | None
+    file_period: dt.date | None
+    folder_regency: Regency | None
+    encoding: str
+    delimiter: str
+    first: Block
+    parts: Iterator[Block]
+
+
 class Preparer:
     """The part of loading that needs no database: read a file, check it, validate its rows (picklable work)."""
 
@@ -229,6 +257,7 @@ class Preparer:
         self.settings = settings
         self.regencies = load_regencies(settings.config_dir)
         self.aliases = alias_index(self.regencies)
+        self.ipad, self.opad = hmac_pads(settings.require_key())
 
     def prepare(self, path: Path) -> Prepared:
         """Read, check and validate one file; raises FileRejected for a file-level problem."""
@@ -255,6 +284,37 @@ class Preparer:
             raise FileRejected("PERIOD_UNKNOWN")
         table = self._validate(result.blocks, contract, regency, file_period, folder_regency)
         return Prepared(result, contract, regency, table)
+
+    def prepare_stream(self, path: Path) -> Streamed | None:
+        """For a big CSV the column-wise reader can read: the file-level checks of `prepare` and its first part;
+        None for any other file (`prepare` reads those whole)."""
+        try:
+            if path.stat().st_size < STREAM_MIN_BYTES or check_container(path) != "csv":
+                return None
+        except (OSError, FileRejected):
+            return None
+        folder_regency = self.regency_for_path(path)
+        options = ReadOptions(overrides=folder_regency.header_overrides if folder_regency else {},
+                              defaults={"register": {"funding_source"}}
+                              if folder_regency and folder_regency.default_funding_source else {})
+        got = fast_csv_parts(path.read_bytes(), all_contracts(), options, STREAM_PART_LINES)
+        if got is None:
+            return None
+        header, encoding, delimiter, parts = got
+        named = kind_from_filename(path)
+        if named and named != header.source:
+            raise FileRejected("WRONG_KIND", f"its columns are those of a {header.source} file",
+                               column=named, value=header.source)
+        contract = load_contract(header.source)
+        first = next(parts)
+        regency = folder_regency.code if folder_regency else regency_in_text(first.title_text, self.regencies)
+        if regency is None and "regency" not in first.mapping:
+            raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
+                               "and no regency is named in the title or a regency column")
+        file_period = _file_period(contract, [first], path)
+        if contract.source == "register" and "period" not in first.mapping and file_period is None:
+            raise FileRejected("PERIOD_UNKNOWN")
+        return Streamed(contract, regency, file_period, folder_regency, encoding, delimiter, first, parts)
 
     def regency_for_path(self, path: Path) -> Regency | None:
         """Return the configured regency whose inbox folder holds this file."""
@@ -343,6 +403,13 @@ class Preparer:
             unknown = pc.and_(pc.is_null(per), pc.is_null(cols["e_period"]))
             cols["e_period"] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), cols["e_period"])
         cols["period_value"] = per
+        # the pseudonym (keyed HMAC of the normalised NIK, once per distinct NIK) is computed here rather than in
+        # the insert's SQL: a reader process or thread does this work while the writer writes
+        nik = cols.get("x_nik")
+        cols["participant_key_v"] = (pseudonyms_arrow(normalise_nik_arrow(nik), self.ipad, self.opad)
+                                     if nik is not None and any(c.type == "nik" and c.name == "nik"
+                                                                for c in contract.columns)
+                                     else pa.nulls(n_rows, pa.string()))
         return pa.table(cols)
 
 
@@ -353,7 +420,6 @@ class Loader(Preparer):
         super().__init__(settings)
         self.con = con or connect_work(settings)
         self.run_id = run_id or dt.datetime.now(dt.UTC).strftime("cli__%Y%m%dT%H%M%S")
-        self.ipad, self.opad = hmac_pads(settings.require_key())
         self._session()
 
     def _session(self) -> None:
@@ -476,6 +542,10 @@ class Loader(Preparer):
                    prepared: Prepared | BaseException | None = None) -> LoadResult:
         if isinstance(prepared, BaseException):      # what a reader process met, raised here as if met here
             raise prepared
+        if prepared is None:
+            streamed = self.prepare_stream(path)
+            if streamed is not None:
+                return self._load_streamed(streamed, path, rel, sha, received, load_id)
         prep = prepared or self.prepare(path)
         result, contract, regency, table = prep.result, prep.contract, prep.regency, prep.table
         try:  # _write opens the transaction; everything up to the manifest update commits together
@@ -497,6 +567,56 @@ class Loader(Preparer):
         return LoadResult(load_id, rel, contract.source, regency, period.isoformat()[:7] if period else None,
                           "loaded", rows_in, counts["loaded"], counts["quarantined"], reasons=counts["reasons"])
 
+    def _load_streamed(self, st: Streamed, path: Path, rel: str, sha: str, received: dt.datetime,
+                       load_id: int) -> LoadResult:
+        """Load a big CSV part by part in one transaction: a second thread reads and validates the next part
+        while this one writes the current (DuckDB and Arrow release the GIL). The same rows, checks and
+        counts as loading it whole."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        contract = st.contract
+        numeric = [c.name for c in contract.columns if c.type in ("money", "count")]
+
+        def validated(block: Block | None) -> tuple[Block, pa.Table] | None:
+            if block is None:
+                return None
+            return block, self._validate([block], contract, st.regency, st.file_period, st.folder_regency)
+
+        blocks, sums, periods, loaded, any_quarantined = [], [], set(), 0, False
+        try:
+            self.con.execute("begin transaction")
+            with ThreadPoolExecutor(1) as pool:
+                current = validated(st.first)
+                while current is not None:
+                    ahead = pool.submit(lambda: validated(next(st.parts, None)))
+                    block, table = current
+                    n, q = self._insert(table, [block], contract, rel, sha, received, load_id)
+                    loaded, any_quarantined = loaded + n, any_quarantined or q
+                    blocks.append(block)
+                    sums.append(table.select(numeric))
+                    periods |= set(pc.unique(table["period_value"]).drop_null().to_pylist())
+                    current = ahead.result()
+            whole = merge_parts(blocks, cells=False)
+            result = ReadResult(path, contract.source, [whole], st.encoding, st.delimiter)
+            if result.rows_in == 0:
+                raise FileRejected("NO_DATA_ROWS")
+            counts = self._counts(contract, load_id, loaded, any_quarantined, periods)
+            if counts["loaded"] + counts["quarantined"] != result.rows_in:
+                raise LoadInvariantError(f"{rel}: rows in {result.rows_in} != loaded {counts['loaded']} + "
+                                         f"quarantined {counts['quarantined']}")
+            self._check_totals([whole], contract, pa.concat_tables(sums), load_id)
+            self._finish(result, contract, st.regency, counts["period"], counts, load_id)
+        except BaseException:
+            try:
+                self.con.execute("rollback")
+            except duckdb.TransactionException:
+                pass
+            raise
+        period = counts["period"]
+        return LoadResult(load_id, rel, contract.source, st.regency, period.isoformat()[:7] if period else None,
+                          "loaded", result.rows_in, counts["loaded"], counts["quarantined"],
+                          reasons=counts["reasons"])
+
     def _finish(self, result, contract: Contract, regency: str | None, period, counts: dict, load_id: int) -> None:
         rows_in = result.rows_in
         self.con.execute(
@@ -515,8 +635,16 @@ class Loader(Preparer):
         Everything is set-based SQL: NIK checks, pseudonyms, each row's list of problems and its quarantine
         message (file, sheet, row and every reason in words) are computed by DuckDB, not row by row in Python.
         """
+        self.con.execute("begin transaction")
+        loaded, any_quarantined = self._insert(table, blocks, contract, rel, sha, received, load_id)
+        return self._counts(contract, load_id, loaded, any_quarantined,
+                            set(pc.unique(table["period_value"]).drop_null().to_pylist()))
+
+    def _insert(self, table: pa.Table, blocks: list[Block], contract: Contract, rel: str, sha: str,
+                received: dt.datetime, load_id: int) -> tuple[int, bool]:
+        """Insert the table's valid rows into raw.<source> and the others into quarantine.rows (in the open
+        transaction); return (rows loaded, whether any row was quarantined)."""
         con = self.con
-        con.execute("begin transaction")
         con.register("incoming", table)
         nik_cols = [c.name for c in contract.columns if c.type == "nik"]
         problems = []       # (column label, SQL of its reason code or NULL, SQL of the value shown in the message)
@@ -535,7 +663,6 @@ class Loader(Preparer):
             problems.append(("coverage_end", ("case when coverage_end < coverage_start then "
                                               "'COVERAGE_END_BEFORE_START' end"), "x_coverage_end"))
         normalised = ", ".join(f"{normalise_nik_sql('x_' + n)} as n_{n}" for n in nik_cols) or "null as n_none"
-        key_expr = pseudonym_sql("n_nik") if "nik" in nik_cols else "null"
         # a row that did not split into cells has one problem, not one per empty column
         problems = [("(row)", "case when x__row is not null then 'ROW_NOT_SPLIT' end", "x__row")] + [
             (label, f"case when x__row is null then {sql} end", value) for label, sql, value in problems]
@@ -543,18 +670,16 @@ class Loader(Preparer):
         staged = f"""(
             with base as (select *, {normalised} from incoming),
             checked as (select *, {codes} from base)
-            select *, {key_expr} as participant_key_v,
-                   coalesce({', '.join(f'p{i}' for i in range(len(problems)))}) is not null as has_problem,
+            select *, coalesce({', '.join(f'p{i}' for i in range(len(problems)))}) is not null as has_problem,
                    {self._raw_cells_sql(blocks)} as raw_cells_v
             from checked
         )"""
-        pads = {"ipad": self.ipad, "opad": self.opad} if "nik" in nik_cols else {}
         # A big file is inserted straight from the checking query (materialising every column once more cost
         # more than all the checks); a small one is checked once into a temp table, because planning that query
         # twice (raw insert, quarantine insert) costs more than running it.
         if table.num_rows <= STAGE_MAX_ROWS:
-            con.execute(f"create or replace temp table staged as select * from {staged}", pads or None)
-            staged, pads = "staged", {}
+            con.execute(f"create or replace temp table staged as select * from {staged}")
+            staged = "staged"
         cols = raw_columns(contract)
         special = {"load_id": f"{load_id}", "source_file": "$rel", "file_sha256": "$sha", "received_at": "$received",
                    "period": "period_value", "participant_key": "participant_key_v", "raw_cells": "raw_cells_v",
@@ -563,20 +688,25 @@ class Loader(Preparer):
         # what was written, counted where it was written (the loader's invariant is checked on these)
         loaded = con.execute(f"insert into raw.{contract.source} ({', '.join(cols)}) select {', '.join(select)} "
                              f"from {staged} where not has_problem",
-                             {"rel": rel, "sha": sha, "received": received, **pads}).fetchone()[0]
-        reasons_count: dict[str, int] = {}
+                             {"rel": rel, "sha": sha, "received": received}).fetchone()[0]
         if loaded < table.num_rows:
-            self._quarantine(staged, pads, problems, contract, rel, sha, load_id)
-            reasons_count = dict(con.execute("select reason_code, count(*) from quarantine.rows where load_id = ? "
-                                             "group by reason_code", [load_id]).fetchall())
-        quarantined = sum(reasons_count.values())
-        period = con.execute(f"select max(period) from raw.{contract.source} where load_id = ?",
-                             [load_id]).fetchone()[0] if loaded else None
-        distinct_periods = pc.count_distinct(table["period_value"]).as_py()
-        return {"loaded": loaded, "quarantined": quarantined, "reasons": reasons_count,
-                "period": period if distinct_periods == 1 else None}
+            self._quarantine(staged, problems, contract, rel, sha, load_id)
+        return loaded, loaded < table.num_rows
 
-    def _quarantine(self, staged: str, pads: dict, problems: list[tuple[str, str, str]], contract: Contract,
+    def _counts(self, contract: Contract, load_id: int, loaded: int, any_quarantined: bool,
+                periods: set[dt.date]) -> dict:
+        """What a load wrote, counted where it was written (the loader's invariant is checked on these); the
+        file's period when all its rows have the same one."""
+        reasons_count: dict[str, int] = {}
+        if any_quarantined:
+            reasons_count = dict(self.con.execute("select reason_code, count(*) from quarantine.rows "
+                                                  "where load_id = ? group by reason_code", [load_id]).fetchall())
+        period = self.con.execute(f"select max(period) from raw.{contract.source} where load_id = ?",
+                                  [load_id]).fetchone()[0] if loaded else None
+        return {"loaded": loaded, "quarantined": sum(reasons_count.values()), "reasons": reasons_count,
+                "period": period if len(periods) == 1 else None}
+
+    def _quarantine(self, staged: str, problems: list[tuple[str, str, str]], contract: Contract,
                     rel: str, sha: str, load_id: int) -> None:
         """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
         is its reason), and a message naming the file, sheet, row and each reason in words."""
@@ -598,7 +728,7 @@ class Loader(Preparer):
                    to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
                    participant_key_v, raw_cells_v
             from q
-        """, {"source": contract.source, "rel": rel, "sha": sha, "name": Path(rel).name, **pads})
+        """, {"source": contract.source, "rel": rel, "sha": sha, "name": Path(rel).name})
 
     @staticmethod
     def _raw_cells_sql(blocks: list[Block]) -> str:

@@ -28,7 +28,7 @@ import select
 import signal
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -657,6 +657,20 @@ def _csv_head(raw: bytes) -> tuple[str, bool, str, str] | None:
     return text, True, encoding, delimiter
 
 
+@dataclass
+class _FastCsv:
+    """A large CSV split into lines below its header (what every part of `fast_csv_parts` reads from)."""
+
+    header: HeaderMatch
+    title: str
+    lines: pa.Array
+    quotes: pa.Array | None         # quote characters per line (None: the file has none)
+    first_line: int                 # the file's line number of lines[0]
+    encoding: str
+    delimiter: str
+    maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
+
+
 def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
                    options: ReadOptions) -> tuple[HeaderMatch, Block, str, str] | None:
     """Read a large CSV's data rows column by column (Arrow), or return None when the file needs the exact path.
@@ -667,6 +681,49 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
     `classify_row` one by one. Files with multi-line quoted cells, lone carriage returns, NUL characters or
     bytes that are not valid in their encoding take the exact path. Returns (header, block, encoding, delimiter).
     """
+    f = _fast_csv_lines(raw, contracts, options)
+    if f is None:
+        return None
+    return f.header, _fast_csv_part(f, 0, len(f.lines)), f.encoding, f.delimiter
+
+
+def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions,
+                   part_lines: int) -> tuple[HeaderMatch, str, str, Iterator[Block]] | None:
+    """`fast_csv_block` in parts of `part_lines` lines, read one after the other as the iterator is advanced
+    (so a writer can write one part while the next is read). Concatenated, the parts are `fast_csv_block`'s
+    block. Returns (header, encoding, delimiter, parts), or None when the file needs the exact path."""
+    f = _fast_csv_lines(raw, contracts, options)
+    if f is None:
+        return None
+    n = len(f.lines)
+    return f.header, f.encoding, f.delimiter, (_fast_csv_part(f, a, min(n, a + part_lines))
+                                               for a in range(0, max(n, 1), part_lines))
+
+
+def merge_parts(parts: list[Block], cells: bool = True) -> Block:
+    """One block from consecutive parts of the same sheet (`fast_csv_parts`): rows, totals and notes in order,
+    each total row's count of rows above it over the whole sheet. `cells=False` leaves the cells out."""
+    first = parts[0]
+    out = Block(first.source, first.sheet, first.header_row, dict(first.mapping), first.headers, first.title_text)
+    offset = 0
+    for b in parts:
+        out.total_rows += [(row, above + offset, total) for row, above, total in b.total_rows]
+        out.unsplit.update({i + offset: t for i, t in b.unsplit.items()})
+        out.notes_skipped += b.notes_skipped
+        offset += b.n_rows
+    out.source_rows = pa.concat_arrays([_as_array(b.source_rows, pa.int32()) for b in parts])
+    out.nik_numeric = pa.concat_arrays([_as_array(b.nik_numeric, pa.bool_()) for b in parts])
+    if cells:
+        out.cells = {c: pa.concat_arrays([_as_array(b.cells[c], pa.string()) for b in parts]) for c in first.cells}
+    return out
+
+
+def _as_array(values, typ: pa.DataType) -> pa.Array:
+    return values if isinstance(values, pa.Array) else pa.array(values, typ)
+
+
+def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions) -> _FastCsv | None:
+    """Decode and split a large CSV below its header, or None when it needs the exact path."""
     sniffed = _csv_head(raw)
     if sniffed is None:
         return None
@@ -713,6 +770,21 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
         return None
     if crs and sep == b"\n":
         lines = pc.utf8_rtrim(lines, characters="\r")
+    quotes = None
+    if b'"' in data:
+        quotes = pc.count_substring(lines, '"')
+        if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
+            return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
+    title = " ".join(t for r in head[: header.row - header.rows_used + 1] for t in _row_texts(r) if t)
+    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter,
+                    _maybe_odd_cells(data, delimiter))
+
+
+def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
+    """The data rows of lines [start, stop) below the header, as `block_from_rows` would give them (row numbers
+    are the file's; a total row's count of rows above is within this part)."""
+    header, delimiter, lines = f.header, f.delimiter, f.lines.slice(start, stop - start)
+    first_line = f.first_line + start
     n = len(lines)
     cols = list(header.mapping)
     idx = list(header.mapping.values())
@@ -720,18 +792,17 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
     header_width = sum(1 for h in header.headers if h)
     width = max(idx) + 1
     d = re.escape(delimiter)
-    has_quotes, maybe_odd = b'"' in data, _maybe_odd_cells(data, delimiter)
+    quotes = f.quotes.slice(start, stop - start) if f.quotes is not None else None
     note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
                      + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
 
-    def line_checks() -> tuple[pa.Array | None, np.ndarray | None, np.ndarray]:
-        """Whole-line scans: quotes, lines that might hold an odd cell (not printable ASCII, edge or double
-        spaces, a leading apostrophe), and total, note and number-only lines. They run in a second thread
-        while this one splits the cells (Arrow releases the GIL)."""
-        quotes = pc.count_substring(lines, '"') if has_quotes else None
+    def line_checks() -> tuple[np.ndarray | None, np.ndarray]:
+        """Whole-line scans: lines that might hold an odd cell (not printable ASCII, edge or double spaces, a
+        leading apostrophe), and total, note and number-only lines. They run in a second thread while this one
+        splits the cells (Arrow releases the GIL)."""
         odd = (np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
-               if maybe_odd else None)
-        return quotes, odd, np_bools(pc.match_substring_regex(lines, note_or_total))
+               if f.maybe_odd else None)
+        return odd, np_bools(pc.match_substring_regex(lines, note_or_total))
 
     with ThreadPoolExecutor(1) as pool:
         checks = pool.submit(line_checks)
@@ -756,13 +827,8 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
                 sel = np.flatnonzero(maybe_header[c])
                 maybe_header[c][sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
         del parts, flat, flat_bytes     # the split copy of the whole file is not needed any more
-        quotes, odd_line, marked = checks.result()
-    if quotes is not None:
-        if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
-            return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
-        candidate = np_bools(pc.greater(quotes, 0)) | marked
-    else:
-        candidate = marked
+        odd_line, marked = checks.result()
+    candidate = np_bools(pc.greater(quotes, 0)) | marked if quotes is not None else marked
     # lines with odd cells: when few they go the row-by-row way (as candidates); when many, their cells are
     # cleaned column-wise
     odd_mask = None
@@ -806,8 +872,7 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
             nik_numeric[k] = bool(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
     cand_data = np.zeros(n, dtype=bool)
     cand_data[cand_idx[[i for i, kd in enumerate(kinds) if kd in ("data", "unsplit")]]] = True
-    title = " ".join(t for r in head[: header.row - header.rows_used + 1] for t in _row_texts(r) if t)
-    block = Block(header.source, "", header.row + 1, dict(header.mapping), header.headers, title)
+    block = Block(header.source, "", header.row + 1, dict(header.mapping), header.headers, f.title)
     above = np.cumsum(data_rows) - data_rows
     block.unsplit = {int(above[k]): text for k, text in unsplit.items()}
     for k, kind in zip(cand_idx.tolist(), kinds, strict=True):
@@ -828,7 +893,7 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
             block.cells[c] = block.cells[c].combine_chunks()
     block.source_rows = pa_ints(keep + np.int32(first_line))
     block.nik_numeric = pa_bools(nik_numeric[keep])
-    return header, block, encoding, delimiter
+    return block
 
 
 def _maybe_odd_cells(data: bytes, delimiter: str) -> bool:

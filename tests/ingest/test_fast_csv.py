@@ -101,6 +101,18 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
     event("fast path" if used and used[0] else "exact path")
     assert fast == slow
     assert _blocks(path, True, odd_row_by_row=-1)[0] == slow
+    assert _merged_parts(path, part_lines=3) == _merged_parts(path, part_lines=10**6)
+
+
+def _merged_parts(path, part_lines: int):
+    """`fast_csv_parts` merged back into one block, in the form `_blocks` compares."""
+    got = readers.fast_csv_parts(path.read_bytes(), readers.all_contracts(), OPTIONS, part_lines)
+    if got is None:
+        return None
+    b = readers.merge_parts(list(got[3]))
+    return (b.source, b.header_row, b.mapping, b.headers, b.title_text, _plain(b.source_rows),
+            {c: _plain(v) for c, v in b.cells.items()}, _plain(b.nik_numeric), b.total_rows, b.notes_skipped,
+            b.unsplit)
 
 
 BIG_CELLS = ["Andi", "Sitti Aminah", "Ma'ruf", "Désa – Ujung", "  x  y ", "'7372014505800012", "Rp 16.800,00",
@@ -131,3 +143,6 @@ def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     fast, used = _blocks(path, True, odd_row_by_row)
     assert used == [True]
     assert fast == slow
+    whole = _merged_parts(path, part_lines=10**6)
+    assert whole[5] == slow[0][6] and whole[8] == slow[0][9]         # the same rows and totals as the exact path
+    assert _merged_parts(path, part_lines=997) == whole
