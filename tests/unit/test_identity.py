@@ -45,3 +45,33 @@ def test_pseudonym_is_rfc2104_hmac_sha256(nik, key):
 def test_pseudonym_differs_by_key_and_person():
     assert pseudonym("7372014505800123", b"a") != pseudonym("7372014505800123", b"b")
     assert pseudonym("7372014505800123", b"a") != pseudonym("7372014505800124", b"a")
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(st.one_of(st.none(), st.text(alphabet="0123456789 .-'\u00a0\t\nab", max_size=20)), max_size=30),
+       key=st.binary(min_size=1, max_size=80))
+def test_loader_pseudonyms_equal_the_sql_definition(cells, key):
+    """The loader normalises NIK cells and keys them in Arrow/Python (beside the reader); the result is what
+    the SQL definitions (`normalise_nik_sql`, `pseudonym_sql`) and RFC 2104 HMAC give."""
+    import duckdb
+    import pyarrow as pa
+    from cakupan.identity import (
+        hmac_pads,
+        normalise_nik_arrow,
+        normalise_nik_sql,
+        pseudonym_sql,
+        pseudonyms_arrow,
+    )
+
+    ipad, opad = hmac_pads(key)
+    arr = pa.array(cells, pa.string())
+    normal = normalise_nik_arrow(arr)
+    keys = pseudonyms_arrow(normal, ipad, opad).to_pylist()
+    con = duckdb.connect()
+    con.register("t", pa.table({"i": pa.array(range(len(cells)), pa.int64()), "v": arr}))
+    rows = con.execute(f"select n, {pseudonym_sql('n')} from (select i, {normalise_nik_sql('v')} as n from t) "
+                       "order by i", {"ipad": ipad, "opad": opad}).fetchall()
+    assert normal.to_pylist() == [r[0] for r in rows]
+    assert keys == [r[1] for r in rows]
+    assert keys == [None if n is None else hmac.new(key, n.encode(), hashlib.sha256).hexdigest()
+                    for n in normal.to_pylist()]
