@@ -20,7 +20,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help venv system-deps browser-deps postgres-deps manifest airflow-init demo docs test test-fast bench lint clean
+.PHONY: help venv lineage-venv system-deps browser-deps postgres-deps manifest airflow-init demo docs test test-fast bench lint clean
 
 help:
 	@echo "make demo   - synthetic data for Parepare, Palopo and Sidrap through Airflow -> published coverage table"
@@ -40,6 +40,18 @@ $(VENV)/.synced: requirements.lock pyproject.toml | $(BIN)/python
 	touch $@
 
 venv: $(VENV)/.synced
+
+# OpenLineage is an opt-in extra (README "OpenLineage"): with the provider installed, cosmos imports it on every
+# parse of the transform DAG. A second venv with it runs the lineage test, so `make test` checks it all the same.
+LINEAGE_VENV := $(ROOT)/.venv-lineage
+$(LINEAGE_VENV)/.synced: requirements.lock pyproject.toml | $(BIN)/python
+	$(PY) -m venv $(LINEAGE_VENV)
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(LINEAGE_VENV)/bin/python requirements.lock
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(LINEAGE_VENV)/bin/python -c requirements.lock \
+		-e '.[lineage]'
+	touch $@
+
+lineage-venv: $(LINEAGE_VENV)/.synced
 
 # System packages the tests need and a fresh machine may lack (Debian): Chromium for the report's browser test,
 # PostgreSQL server binaries for the throwaway cluster. Installs only what is missing.
@@ -86,7 +98,7 @@ docs: venv manifest
 	  --target-path $(DEMO_HOME)/dbt-docs
 	@echo "dbt docs: $(DEMO_HOME)/dbt-docs/index.html (serve with: cd $(DEMO_HOME)/dbt-docs && python3 -m http.server)"
 
-test: venv system-deps manifest
+test: venv lineage-venv system-deps manifest
 	$(BIN)/ruff check --quiet include dags tests bench
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --timeout 1200
 

@@ -39,9 +39,9 @@ def run_cli(home: Path, *args: str, check: bool = True, **extra: str) -> subproc
 
 
 def airflow_dags_test(airflow_home: Path, cakupan_home: Path, dag_id: str, conf: dict | None = None,
-                      **extra: str) -> subprocess.CompletedProcess:
+                      bin_dir: Path = BIN, **extra: str) -> subprocess.CompletedProcess:
     """Run a real `airflow dags test DAG_ID` against a Cakupan home; return the finished process."""
-    cmd = [str(BIN / "airflow"), "dags", "test", dag_id]
+    cmd = [str(bin_dir / "airflow"), "dags", "test", dag_id]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
     env = cakupan_env(cakupan_home, AIRFLOW_HOME=str(airflow_home), **extra)

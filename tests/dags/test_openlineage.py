@@ -1,8 +1,8 @@
 """OpenLineage (opt-in, README "OpenLineage"): a real `airflow dags test` run emits START/COMPLETE RunEvents.
 
-The provider is not in requirements.lock (importing it through cosmos costs every parse of the transform DAG
-about 0.2 s, see README), so this test runs only where it is installed:
-    .venv/bin/uv pip install --python .venv/bin/python -c requirements.lock -e '.[lineage]'
+The provider is not in the main venv (importing it through cosmos costs every parse of the transform DAG about
+0.2 s, see README). `make test` builds a second venv with the extra `lineage` (`make lineage-venv`:
+.venv-lineage), and this test runs Airflow from there.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from _support import airflow_dags_test, dag_run_succeeded
+from _support import ROOT, airflow_dags_test, dag_run_succeeded
 
-pytest.importorskip("airflow.providers.openlineage", reason="opt-in: apache-airflow-providers-openlineage "
-                    "is not installed (extra `lineage`, see README 'OpenLineage')")
+LINEAGE_BIN = ROOT / ".venv-lineage" / "bin"
+
+if not (LINEAGE_BIN / "airflow").exists():
+    pytest.skip("the lineage venv is missing: `make lineage-venv` (make test builds it)", allow_module_level=True)
 
 pytestmark = pytest.mark.integration
 
@@ -23,8 +25,8 @@ def test_airflow_runs_write_openlineage_events_to_the_file_transport(tmp_path, a
     synth_inbox(home, regencies=("73.72",), months=("2025-03",), workers=5, formats=("csv",))
     events_file = tmp_path / "openlineage.jsonl"
     transport = json.dumps({"type": "file", "log_file_path": str(events_file), "append": True})
-    proc = airflow_dags_test(airflow_home, home, "cakupan_ingest", AIRFLOW__OPENLINEAGE__TRANSPORT=transport,
-                             AIRFLOW__OPENLINEAGE__NAMESPACE="cakupan-test")
+    proc = airflow_dags_test(airflow_home, home, "cakupan_ingest", bin_dir=LINEAGE_BIN,
+                             AIRFLOW__OPENLINEAGE__TRANSPORT=transport, AIRFLOW__OPENLINEAGE__NAMESPACE="cakupan-test")
     assert dag_run_succeeded(proc), proc.stdout[-3000:] + proc.stderr[-3000:]
     assert events_file.exists(), "no OpenLineage event was written:\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
@@ -38,7 +40,7 @@ def test_airflow_runs_write_openlineage_events_to_the_file_transport(tmp_path, a
 
     # cosmos' part: a dbt model's task names the table it read and the table it built
     events_file.unlink()
-    proc = airflow_dags_test(airflow_home, home, "cakupan_transform_publish",
+    proc = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", bin_dir=LINEAGE_BIN,
                              AIRFLOW__OPENLINEAGE__TRANSPORT=transport, AIRFLOW__OPENLINEAGE__NAMESPACE="cakupan-test")
     assert dag_run_succeeded(proc), proc.stdout[-3000:] + proc.stderr[-3000:]
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
