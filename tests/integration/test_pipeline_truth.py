@@ -96,6 +96,26 @@ def test_failed_gate_leaves_published_file_byte_identical(settings_factory, synt
     assert status == "blocked" and checks > 20
 
 
+def test_a_mart_that_shrank_by_more_than_half_warns_with_its_row_count(settings_factory, synth_inbox):
+    """Marts checked only for their row count against the previous publish (read without their columns)."""
+    s = settings_factory()
+    synth_inbox(s.home, scenarios=ALL_SCENARIOS)
+    assert pipeline.run_all(s).published
+    with duckdb.connect(str(s.work_db)) as con:
+        before = con.execute("select count(*) from marts.mart_findings_evidence").fetchone()[0]
+        assert before >= 4
+        con.execute("delete from marts.mart_findings_evidence where rowid % 4 <> 0")     # keep about a quarter
+        after = con.execute("select count(*) from marts.mart_findings_evidence").fetchone()[0]
+    out = pipeline.gate_and_publish(s, "shrunk-run")
+    assert out.published                                              # a warning does not block
+    by_table = {r.table_name: r for r in out.gate.results
+                if r.expectation == f"row count within tolerance of previous {before}"}
+    shrunk = by_table["marts.mart_findings_evidence"]
+    assert not shrunk.success and shrunk.severity == "warn" and shrunk.observed_value == str(after)
+    assert any(r.success for r in out.gate.results if r.expectation.startswith("row count within tolerance")
+               and r.table_name != "marts.mart_findings_evidence")
+
+
 def test_reader_never_sees_a_half_published_state(settings_factory, synth_inbox):
     s = settings_factory()
     synth_inbox(s.home, months=("2025-03", "2025-04"))
