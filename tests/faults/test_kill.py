@@ -21,7 +21,7 @@ from faults_helpers import BIN, big_register_csv, cakupan, env_for, mart_rows, o
 
 pytestmark = pytest.mark.integration
 
-BIG_ROWS = 600_000   # loads in a few seconds: long enough to kill the loader mid-file
+BIG_ROWS = 1_500_000   # loads in a few seconds: long enough to kill the loader mid-file
 
 
 def _inbox(inbox: Path, synth_inbox) -> Path:
