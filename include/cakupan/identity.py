@@ -15,9 +15,13 @@ NIK_REASONS = ("NIK_MISSING", "NIK_PRECISION_LOST", "NIK_NOT_DIGITS", "NIK_15_DI
                "NIK_WRONG_LENGTH", "NIK_REGION_UNKNOWN", "NIK_BIRTH_DATE_INVALID")
 
 
+NIK_CLUTTER = "^'|[\\s.\\-\u00a0]"   # RE2: a leading apostrophe, spaces, dots, dashes and NBSPs in a NIK cell
+
+
 def normalise_nik_sql(col: str) -> str:
     """SQL: strip a leading apostrophe, spaces, dots, dashes and NBSPs from a NIK cell."""
-    return f"nullif(regexp_replace(coalesce({col}, ''), '^''|[\\s.\\-\u00a0]', '', 'g'), '')"
+    pattern = NIK_CLUTTER.replace("'", "''")
+    return f"nullif(regexp_replace(coalesce({col}, ''), '{pattern}', '', 'g'), '')"
 
 
 def nik_birth_date_sql(nik: str) -> str:
@@ -58,7 +62,7 @@ def normalise_nik_arrow(arr):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    out = pc.replace_substring_regex(pc.fill_null(arr, ""), "^'|[\\s.\\-\u00a0]", "")
+    out = pc.replace_substring_regex(pc.fill_null(arr, ""), NIK_CLUTTER, "")
     return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
 

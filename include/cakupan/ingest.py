@@ -38,6 +38,7 @@ from cakupan.readers import (
     FileRejected,
     ReadOptions,
     ReadResult,
+    as_arrow,
     check_container,
     fast_csv_parts,
     kind_from_filename,
@@ -201,6 +202,16 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _read_options(folder_regency: Regency | None) -> ReadOptions:
+    """How a regency's configuration shapes the reading of its files (header overrides, default columns,
+    sheets to skip)."""
+    if folder_regency is None:
+        return ReadOptions()
+    return ReadOptions(overrides=folder_regency.header_overrides,
+                       defaults={"register": {"funding_source"}} if folder_regency.default_funding_source else {},
+                       skip_sheets=folder_regency.skip_sheets)
+
+
 def regency_in_text(text: str, regs: dict[str, Regency]) -> str | None:
     """Find the one configured regency named in a title block, or None if none or several."""
     folded = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
@@ -262,26 +273,9 @@ class Preparer:
     def prepare(self, path: Path) -> Prepared:
         """Read, check and validate one file; raises FileRejected for a file-level problem."""
         folder_regency = self.regency_for_path(path)
-        overrides = folder_regency.header_overrides if folder_regency else {}
-        defaults = {"register": {"funding_source"}} if folder_regency and folder_regency.default_funding_source else {}
-        result = read_file(path, ReadOptions(overrides=overrides, defaults=defaults,
-                                             skip_sheets=folder_regency.skip_sheets if folder_regency else ()))
-        named = kind_from_filename(path)
-        if named and named != result.source:
-            raise FileRejected("WRONG_KIND", f"its columns are those of a {result.source} file",
-                               column=named, value=result.source)
-        contract = load_contract(result.source)
-        if result.rows_in == 0:
-            raise FileRejected("NO_DATA_ROWS")
-        title = " ".join(b.title_text for b in result.blocks)
-        regency = folder_regency.code if folder_regency else regency_in_text(title, self.regencies)
-        if regency is None and not all("regency" in b.mapping for b in result.blocks):
-            raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
-                               "and no regency is named in the title or a regency column")
-        file_period = _file_period(contract, result.blocks, path)
-        has_period_col = any("period" in b.mapping for b in result.blocks)
-        if contract.source == "register" and not has_period_col and file_period is None:
-            raise FileRejected("PERIOD_UNKNOWN")
+        result = read_file(path, _read_options(folder_regency))
+        contract, regency, file_period = self._file_checks(path, result.source, result.blocks, folder_regency,
+                                                           rows_in=result.rows_in)
         table = self._validate(result.blocks, contract, regency, file_period, folder_regency)
         return Prepared(result, contract, regency, table)
 
@@ -294,27 +288,33 @@ class Preparer:
         except (OSError, FileRejected):
             return None
         folder_regency = self.regency_for_path(path)
-        options = ReadOptions(overrides=folder_regency.header_overrides if folder_regency else {},
-                              defaults={"register": {"funding_source"}}
-                              if folder_regency and folder_regency.default_funding_source else {})
-        got = fast_csv_parts(path.read_bytes(), all_contracts(), options, STREAM_PART_LINES)
+        got = fast_csv_parts(path.read_bytes(), all_contracts(), _read_options(folder_regency), STREAM_PART_LINES)
         if got is None:
             return None
         header, encoding, delimiter, parts = got
-        named = kind_from_filename(path)
-        if named and named != header.source:
-            raise FileRejected("WRONG_KIND", f"its columns are those of a {header.source} file",
-                               column=named, value=header.source)
-        contract = load_contract(header.source)
         first = next(parts)
-        regency = folder_regency.code if folder_regency else regency_in_text(first.title_text, self.regencies)
-        if regency is None and "regency" not in first.mapping:
+        contract, regency, file_period = self._file_checks(path, header.source, [first], folder_regency)
+        return Streamed(contract, regency, file_period, folder_regency, encoding, delimiter, first, parts)
+
+    def _file_checks(self, path: Path, source: str, blocks: list[Block], folder_regency: Regency | None,
+                     rows_in: int | None = None) -> tuple[Contract, str | None, dt.date | None]:
+        """The file-level checks, in order (kind, data rows when known, regency, period); returns the contract,
+        the file's regency and its period."""
+        named = kind_from_filename(path)
+        if named and named != source:
+            raise FileRejected("WRONG_KIND", f"its columns are those of a {source} file", column=named, value=source)
+        contract = load_contract(source)
+        if rows_in == 0:
+            raise FileRejected("NO_DATA_ROWS")
+        title = " ".join(b.title_text for b in blocks)
+        regency = folder_regency.code if folder_regency else regency_in_text(title, self.regencies)
+        if regency is None and not all("regency" in b.mapping for b in blocks):
             raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
                                "and no regency is named in the title or a regency column")
-        file_period = _file_period(contract, [first], path)
-        if contract.source == "register" and "period" not in first.mapping and file_period is None:
+        file_period = _file_period(contract, blocks, path)
+        if contract.source == "register" and not any("period" in b.mapping for b in blocks) and file_period is None:
             raise FileRejected("PERIOD_UNKNOWN")
-        return Streamed(contract, regency, file_period, folder_regency, encoding, delimiter, first, parts)
+        return contract, regency, file_period
 
     def regency_for_path(self, path: Path) -> Regency | None:
         """Return the configured regency whose inbox folder holds this file."""
@@ -339,7 +339,7 @@ class Preparer:
             parts = []
             for b in blocks:
                 if c in b.cells:
-                    parts.append(_arrow(b.keys(c) if keys else b.cells[c], pa.string()))
+                    parts.append(as_arrow(b.keys(c) if keys else b.cells[c], pa.string()))
                 else:
                     parts.append(pa.nulls(b.n_rows, pa.string()))
             return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
@@ -353,8 +353,8 @@ class Preparer:
         cols: dict[str, pa.Array] = {
             "x__row": pa.concat_arrays(unsplit),
             "sheet": pa.concat_arrays([pa.array([b.sheet] * b.n_rows, pa.string()) for b in blocks]),
-            "source_row": pa.concat_arrays([_arrow(b.source_rows, pa.int32()) for b in blocks]),
-            "nik_numeric": pa.concat_arrays([_arrow(b.nik_numeric, pa.bool_()) for b in blocks]),
+            "source_row": pa.concat_arrays([as_arrow(b.source_rows, pa.int32()) for b in blocks]),
+            "nik_numeric": pa.concat_arrays([as_arrow(b.nik_numeric, pa.bool_()) for b in blocks]),
         }
         for c in contract.columns:
             text = column(c.name, keys=False)
@@ -550,22 +550,31 @@ class Loader(Preparer):
         result, contract, regency, table = prep.result, prep.contract, prep.regency, prep.table
         try:  # _write opens the transaction; everything up to the manifest update commits together
             counts = self._write(table, result.blocks, contract, rel, sha, received, load_id)
-            rows_in = result.rows_in
-            if counts["loaded"] + counts["quarantined"] != rows_in:
-                raise LoadInvariantError(f"{rel}: rows in {rows_in} != loaded {counts['loaded']} + quarantined "
-                                         f"{counts['quarantined']}")
-            period = counts["period"]
-            self._check_totals(result.blocks, contract, table, load_id)
-            self._sheet_findings(result, load_id)
-            self._finish(result, contract, regency, period, counts, load_id)
+            return self._complete(result, contract, regency, counts, table, rel, load_id)
         except BaseException:
-            try:
-                self.con.execute("rollback")
-            except duckdb.TransactionException:
-                pass  # the failure came before the transaction opened
+            self._rollback()
             raise
+
+    def _complete(self, result: ReadResult, contract: Contract, regency: str | None, counts: dict,
+                  totals_table: pa.Table, rel: str, load_id: int) -> LoadResult:
+        """After the rows are written: assert rows in = loaded + quarantined, record the total-row and sheet
+        findings, mark the load loaded and commit."""
+        rows_in = result.rows_in
+        if counts["loaded"] + counts["quarantined"] != rows_in:
+            raise LoadInvariantError(f"{rel}: rows in {rows_in} != loaded {counts['loaded']} + quarantined "
+                                     f"{counts['quarantined']}")
+        period = counts["period"]
+        self._check_totals(result.blocks, contract, totals_table, load_id)
+        self._sheet_findings(result, load_id)
+        self._finish(result, contract, regency, period, counts, load_id)
         return LoadResult(load_id, rel, contract.source, regency, period.isoformat()[:7] if period else None,
                           "loaded", rows_in, counts["loaded"], counts["quarantined"], reasons=counts["reasons"])
+
+    def _rollback(self) -> None:
+        try:
+            self.con.execute("rollback")
+        except duckdb.TransactionException:
+            pass  # the failure came before the transaction opened
 
     def _load_streamed(self, st: Streamed, path: Path, rel: str, sha: str, received: dt.datetime,
                        load_id: int) -> LoadResult:
@@ -601,21 +610,10 @@ class Loader(Preparer):
             if result.rows_in == 0:
                 raise FileRejected("NO_DATA_ROWS")
             counts = self._counts(contract, load_id, loaded, any_quarantined, periods)
-            if counts["loaded"] + counts["quarantined"] != result.rows_in:
-                raise LoadInvariantError(f"{rel}: rows in {result.rows_in} != loaded {counts['loaded']} + "
-                                         f"quarantined {counts['quarantined']}")
-            self._check_totals([whole], contract, pa.concat_tables(sums), load_id)
-            self._finish(result, contract, st.regency, counts["period"], counts, load_id)
+            return self._complete(result, contract, st.regency, counts, pa.concat_tables(sums), rel, load_id)
         except BaseException:
-            try:
-                self.con.execute("rollback")
-            except duckdb.TransactionException:
-                pass
+            self._rollback()
             raise
-        period = counts["period"]
-        return LoadResult(load_id, rel, contract.source, st.regency, period.isoformat()[:7] if period else None,
-                          "loaded", result.rows_in, counts["loaded"], counts["quarantined"],
-                          reasons=counts["reasons"])
 
     def _finish(self, result, contract: Contract, regency: str | None, period, counts: dict, load_id: int) -> None:
         rows_in = result.rows_in
@@ -795,13 +793,6 @@ class Loader(Preparer):
 def _templates_sql() -> str:
     """SQL: a MAP from every registered reason code to its message template."""
     return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.message)}" for code, r in reasons().items()) + "}"
-
-
-def _arrow(values, arrow_type: pa.DataType) -> pa.Array:
-    """A list or an Arrow array as an Arrow array of the given type."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    return values.cast(arrow_type) if isinstance(values, pa.Array) else pa.array(values, arrow_type)
 
 
 def _sql_str(text: str) -> str:

@@ -711,15 +711,18 @@ def merge_parts(parts: list[Block], cells: bool = True) -> Block:
         out.unsplit.update({i + offset: t for i, t in b.unsplit.items()})
         out.notes_skipped += b.notes_skipped
         offset += b.n_rows
-    out.source_rows = pa.concat_arrays([_as_array(b.source_rows, pa.int32()) for b in parts])
-    out.nik_numeric = pa.concat_arrays([_as_array(b.nik_numeric, pa.bool_()) for b in parts])
+    out.source_rows = pa.concat_arrays([as_arrow(b.source_rows, pa.int32()) for b in parts])
+    out.nik_numeric = pa.concat_arrays([as_arrow(b.nik_numeric, pa.bool_()) for b in parts])
     if cells:
-        out.cells = {c: pa.concat_arrays([_as_array(b.cells[c], pa.string()) for b in parts]) for c in first.cells}
+        out.cells = {c: pa.concat_arrays([as_arrow(b.cells[c], pa.string()) for b in parts]) for c in first.cells}
     return out
 
 
-def _as_array(values, typ: pa.DataType) -> pa.Array:
-    return values if isinstance(values, pa.Array) else pa.array(values, typ)
+def as_arrow(values, arrow_type: pa.DataType) -> pa.Array:
+    """A list or an Arrow array as an Arrow array of the given type."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(arrow_type) if isinstance(values, pa.Array) else pa.array(values, arrow_type)
 
 
 def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions) -> _FastCsv | None:
