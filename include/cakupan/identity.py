@@ -7,6 +7,8 @@ recompute a pseudonym; tests check it against Python's `hmac` module.
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 from cakupan.regions import nik_prefixes
@@ -64,6 +66,55 @@ def normalise_nik_arrow(arr):
 
     out = pc.replace_substring_regex(pc.fill_null(arr, ""), NIK_CLUTTER, "")
     return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+
+
+@functools.cache
+def _known_prefixes():
+    """A lookup table: index = a 4-digit prefix as a number, True where it is a region's (`register_prefixes`)."""
+    import numpy as np
+
+    known = np.zeros(10_000, dtype=bool)
+    known[[int(p) for p in nik_prefixes()]] = True
+    return known
+
+
+def nik_surely_valid(normalised, numeric=None):
+    """The rows whose normalised NIK `nik_problem_sql` certainly finds valid (a numpy mask), computed from the
+    bytes in bulk: 16 ASCII digits, a known region prefix, not flagged numeric, and a birth-date part that is a
+    real date whether its year is read in the 1900s or the 2000s (so the current year never matters). False
+    only means "not sure": such rows are left to the SQL, which gives their reason code."""
+    import numpy as np
+    import pyarrow as pa
+
+    if isinstance(normalised, pa.ChunkedArray):
+        normalised = normalised.combine_chunks()
+    n = len(normalised)
+    ok = np.zeros(n, dtype=bool)
+    if n == 0 or normalised.null_count == n:
+        return ok
+    valid_bits, offsets_buf, data_buf = normalised.buffers()
+    offsets = np.frombuffer(offsets_buf, np.int32)[normalised.offset: normalised.offset + n + 1]
+    rows = np.flatnonzero(np.diff(offsets) == 16)
+    if valid_bits is not None:
+        valid = np.unpackbits(np.frombuffer(valid_bits, np.uint8), bitorder="little")[
+            normalised.offset: normalised.offset + n].astype(bool)
+        rows = rows[valid[rows]]
+    if numeric is not None:
+        rows = rows[~np.asarray(numeric, dtype=bool)[rows]]
+    if len(rows) == 0:
+        return ok
+    d = np.frombuffer(data_buf, np.uint8)[offsets[rows][:, None] + np.arange(16)].astype(np.int16) - 48
+    digits = ((d >= 0) & (d <= 9)).all(axis=1)
+    d = np.where(digits[:, None], d, 0)
+    known = _known_prefixes()[d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]]
+    dd, month, yy = d[:, 6] * 10 + d[:, 7], d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11]
+    day = np.where(dd > 40, dd - 40, dd)
+    month_days = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
+    in_month = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days[np.clip(month, 0, 12)])
+    feb29_both = (yy % 4 == 0) & (yy != 0)        # 29 February exists in both 19yy and 20yy (not 1900)
+    date_ok = in_month & ~((month == 2) & (day == 29) & ~feb29_both)
+    ok[rows[digits & known & date_ok]] = True
+    return ok
 
 
 def pseudonyms_arrow(values, ipad: bytes, opad: bytes):

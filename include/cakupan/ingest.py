@@ -28,8 +28,8 @@ from cakupan.files import sha256_file
 from cakupan.identity import (
     hmac_pads,
     nik_problem_sql,
+    nik_surely_valid,
     normalise_nik_arrow,
-    normalise_nik_sql,
     pseudonyms_arrow,
     register_prefixes,
 )
@@ -54,8 +54,26 @@ from cakupan.warehouse import connect_work, raw_columns
 
 log = logging.getLogger("cakupan.ingest")
 
+
+def _arrow_memory_pool() -> None:
+    """Arrow allocates through jemalloc (as DuckDB does) unless ARROW_DEFAULT_MEMORY_POOL says otherwise.
+
+    With pyarrow's default, mimalloc, a big load that started after the machine sat idle spent 2.3 s of system
+    time zeroing pages the hypervisor had taken back (1 M-row CSV: 4.6 s against 3.5 s; BENCHMARKS.md).
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:     # a pyarrow built without jemalloc keeps its default
+        pass
+
+
+_arrow_memory_pool()
+
 STREAM_MIN_BYTES = 16 << 20     # a CSV this big is loaded part by part (reading the next while writing one)
 STREAM_PART_LINES = 200_000
+STREAM_FIRST_PART_LINES = 50_000    # a smaller first part: the writer starts sooner
 STAGE_MAX_ROWS = 20_000     # files up to this many rows are checked into a temp table first (see _write)
 REQUIRED_CODES = {"nik": "NIK_MISSING", "occupation": "OCCUPATION_MISSING"}
 DATE_LIMITS = {"date": (1950, 2100), "birth_date": (1900, 2100)}
@@ -288,7 +306,8 @@ class Preparer:
         except (OSError, FileRejected):
             return None
         folder_regency = self.regency_for_path(path)
-        got = fast_csv_parts(path.read_bytes(), all_contracts(), _read_options(folder_regency), STREAM_PART_LINES)
+        got = fast_csv_parts(path.read_bytes(), all_contracts(), _read_options(folder_regency), STREAM_PART_LINES,
+                             STREAM_FIRST_PART_LINES)
         if got is None:
             return None
         header, encoding, delimiter, parts = got
@@ -360,6 +379,10 @@ class Preparer:
             text = column(c.name, keys=False)
             cols[f"x_{c.name}"] = text
             if c.type == "nik":
+                # normalised here (the same RE2 pattern as `normalise_nik_sql`); the NIKs surely valid are found in
+                # bulk, so the insert's SQL checks only the others
+                cols[f"n_{c.name}"] = normalise_nik_arrow(text)
+                cols[f"ok_{c.name}"] = pa_bools(nik_surely_valid(cols[f"n_{c.name}"], np_bools(cols["nik_numeric"])))
                 continue
             if c.name == "funding_source" and c.name not in present and folder_regency is not None:
                 text = pa.array([folder_regency.default_funding_source] * n_rows, pa.string())
@@ -405,10 +428,8 @@ class Preparer:
         cols["period_value"] = per
         # the pseudonym (keyed HMAC of the normalised NIK, once per distinct NIK) is computed here rather than in
         # the insert's SQL: a reader process or thread does this work while the writer writes
-        nik = cols.get("x_nik")
-        cols["participant_key_v"] = (pseudonyms_arrow(normalise_nik_arrow(nik), self.ipad, self.opad)
-                                     if nik is not None and any(c.type == "nik" and c.name == "nik"
-                                                                for c in contract.columns)
+        nik = cols.get("n_nik")
+        cols["participant_key_v"] = (pseudonyms_arrow(nik, self.ipad, self.opad) if nik is not None
                                      else pa.nulls(n_rows, pa.string()))
         return pa.table(cols)
 
@@ -648,7 +669,7 @@ class Loader(Preparer):
         problems = []       # (column label, SQL of its reason code or NULL, SQL of the value shown in the message)
         for c in contract.columns:
             if c.type == "nik":
-                prob = nik_problem_sql("n_" + c.name, "nik_numeric")
+                prob = f"case when ok_{c.name} then null else {nik_problem_sql('n_' + c.name, 'nik_numeric')} end"
                 if not c.required:
                     prob = f"case when n_{c.name} is null then null else {prob} end"
                 problems.append((c.name, prob, "null"))          # a NIK is never repeated in a message
@@ -660,14 +681,12 @@ class Loader(Preparer):
         if contract.source == "register" and "coverage_end" in contract.names:
             problems.append(("coverage_end", ("case when coverage_end < coverage_start then "
                                               "'COVERAGE_END_BEFORE_START' end"), "x_coverage_end"))
-        normalised = ", ".join(f"{normalise_nik_sql('x_' + n)} as n_{n}" for n in nik_cols) or "null as n_none"
         # a row that did not split into cells has one problem, not one per empty column
         problems = [("(row)", "case when x__row is not null then 'ROW_NOT_SPLIT' end", "x__row")] + [
             (label, f"case when x__row is null then {sql} end", value) for label, sql, value in problems]
         codes = ", ".join(f"{sql} as p{i}" for i, (_, sql, _) in enumerate(problems))
         staged = f"""(
-            with base as (select *, {normalised} from incoming),
-            checked as (select *, {codes} from base)
+            with checked as (select *, {codes} from incoming)
             select *, coalesce({', '.join(f'p{i}' for i in range(len(problems)))}) is not null as has_problem,
                    {self._raw_cells_sql(blocks)} as raw_cells_v
             from checked

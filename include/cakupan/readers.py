@@ -637,7 +637,8 @@ def _csv_head(raw: bytes) -> tuple[str, bool, str, str] | None:
     text, encoding, delimiter). When the start alone cannot decide, the whole file is decoded as `decode_csv`
     does; None when that rejects it (the exact path then says why).
     """
-    if not raw.strip(b"\xef\xbb\xbf \r\n\t"):
+    blank = b"\xef\xbb\xbf \r\n\t"
+    if not raw[:4096].strip(blank) and not raw.strip(blank):     # (the first test spares a copy of a big file)
         return None
     encoding = detect_encoding(raw[:1 << 20])
     if len(raw) > _CSV_PREFIX_BYTES and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
@@ -664,7 +665,7 @@ class _FastCsv:
     header: HeaderMatch
     title: str
     lines: pa.Array
-    quotes: pa.Array | None         # quote characters per line (None: the file has none)
+    quotes: np.ndarray | None       # quote characters per line (None: the file has none)
     first_line: int                 # the file's line number of lines[0]
     encoding: str
     delimiter: str
@@ -687,17 +688,20 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
     return f.header, _fast_csv_part(f, 0, len(f.lines)), f.encoding, f.delimiter
 
 
-def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions,
-                   part_lines: int) -> tuple[HeaderMatch, str, str, Iterator[Block]] | None:
-    """`fast_csv_block` in parts of `part_lines` lines, read one after the other as the iterator is advanced
-    (so a writer can write one part while the next is read). Concatenated, the parts are `fast_csv_block`'s
-    block. Returns (header, encoding, delimiter, parts), or None when the file needs the exact path."""
+def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions, part_lines: int,
+                   first_lines: int | None = None) -> tuple[HeaderMatch, str, str, Iterator[Block]] | None:
+    """`fast_csv_block` in parts of `part_lines` lines (the first of `first_lines`, so that a writer can start
+    sooner), read one after the other as the iterator is advanced (so a writer can write one part while the next
+    is read). Concatenated, the parts are `fast_csv_block`'s block. Returns (header, encoding, delimiter, parts),
+    or None when the file needs the exact path."""
     f = _fast_csv_lines(raw, contracts, options)
     if f is None:
         return None
     n = len(f.lines)
-    return f.header, f.encoding, f.delimiter, (_fast_csv_part(f, a, min(n, a + part_lines))
-                                               for a in range(0, max(n, 1), part_lines))
+    first = min(n, first_lines or part_lines)
+    starts = [0, *range(first, n, part_lines)]
+    return f.header, f.encoding, f.delimiter, (_fast_csv_part(f, a, min(n, b))
+                                               for a, b in zip(starts, [*starts[1:], n], strict=True))
 
 
 def merge_parts(parts: list[Block], cells: bool = True) -> Block:
@@ -767,20 +771,37 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     if len(lines) and data.endswith(sep):
         lines = lines.slice(0, len(lines) - 1)
     lines = lines.slice(first_line - 1)
+    # where each line starts in `data` (the split dropped one separator per line)
+    line_starts = (np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
+                   + np.arange(lines.offset, lines.offset + len(lines), dtype=np.int64) * len(sep))
     try:
         lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
     except (pa.ArrowInvalid, pa.ArrowCapacityError):
         return None
     if crs and sep == b"\n":
         lines = pc.utf8_rtrim(lines, characters="\r")
-    quotes = None
-    if b'"' in data:
-        quotes = pc.count_substring(lines, '"')
-        if pc.any(pc.equal(pc.bit_wise_and(quotes, 1), 1)).as_py():
-            return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
+    quotes = _quotes_per_line(data, lines, bom + line_starts) if b'"' in data else None
+    if quotes is not None and (quotes & 1).any():
+        return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
     title = " ".join(t for r in head[: header.row - header.rows_used + 1] for t in _row_texts(r) if t)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter,
                     _maybe_odd_cells(data, delimiter))
+
+
+QUOTES_FOUND_ONE_BY_ONE = 100_000     # up to this many quote characters are found by a byte search
+
+
+def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
+    """The number of quote characters on each line (`starts`: each line's offset in `data`)."""
+    n = data.count(b'"')
+    if n > QUOTES_FOUND_ONE_BY_ONE:
+        return np.asarray(pc.count_substring(lines, '"').to_numpy(zero_copy_only=False), dtype=np.int64)
+    at, pos, find = np.empty(n, np.int64), -1, data.find
+    for k in range(n):
+        pos = at[k] = find(b'"', pos + 1)
+    line = np.searchsorted(starts, at, side="right") - 1
+    line = line[line >= 0]              # quotes above the first data line (the header, the title)
+    return np.bincount(line, minlength=len(lines)).astype(np.int64)
 
 
 def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
@@ -795,7 +816,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     header_width = sum(1 for h in header.headers if h)
     width = max(idx) + 1
     d = re.escape(delimiter)
-    quotes = f.quotes.slice(start, stop - start) if f.quotes is not None else None
+    quotes = f.quotes[start:stop] if f.quotes is not None else None
     note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
                      + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
 
@@ -831,7 +852,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
                 maybe_header[c][sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
         del parts, flat, flat_bytes     # the split copy of the whole file is not needed any more
         odd_line, marked = checks.result()
-    candidate = np_bools(pc.greater(quotes, 0)) | marked if quotes is not None else marked
+    candidate = (quotes > 0) | marked if quotes is not None else marked
     # lines with odd cells: when few they go the row-by-row way (as candidates); when many, their cells are
     # cleaned column-wise
     odd_mask = None

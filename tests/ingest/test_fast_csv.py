@@ -101,12 +101,14 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
     event("fast path" if used and used[0] else "exact path")
     assert fast == slow
     assert _blocks(path, True, odd_row_by_row=-1)[0] == slow
-    assert _merged_parts(path, part_lines=3) == _merged_parts(path, part_lines=10**6)
+    whole = _merged_parts(path, part_lines=10**6)
+    assert _merged_parts(path, part_lines=3) == whole
+    assert _merged_parts(path, part_lines=3, first_lines=1) == whole
 
 
-def _merged_parts(path, part_lines: int):
+def _merged_parts(path, part_lines: int, first_lines: int | None = None):
     """`fast_csv_parts` merged back into one block, in the form `_blocks` compares."""
-    got = readers.fast_csv_parts(path.read_bytes(), readers.all_contracts(), OPTIONS, part_lines)
+    got = readers.fast_csv_parts(path.read_bytes(), readers.all_contracts(), OPTIONS, part_lines, first_lines)
     if got is None:
         return None
     b = readers.merge_parts(list(got[3]))
@@ -146,3 +148,28 @@ def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     whole = _merged_parts(path, part_lines=10**6)
     assert whole[5] == slow[0][6] and whole[8] == slow[0][9]         # the same rows and totals as the exact path
     assert _merged_parts(path, part_lines=997) == whole
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None)
+@given(rows=st.lists(st.lists(st.text(alphabet='ab";, ', max_size=6), min_size=1, max_size=5), max_size=30),
+       crlf=st.booleans(), bom=st.booleans(), title=st.sampled_from(["", 'DAFTAR "PESERTA" 2025']))
+def test_quote_counts_per_line_both_ways(rows, crlf, bom, title):
+    """Quotes are counted per line by a byte search when few, by Arrow when many: both give each line's count
+    (the title's and header's quotes belong to no data line)."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n" if crlf else "\n")
+    if title:
+        w.writerow([title])
+    w.writerow(REGISTER_HEADER)
+    w.writerows([[r[0], "7372014505800012", *r[1:]] for r in rows])     # a line may start with a quote
+    data = ("\ufeff" if bom else "").encode() + out.getvalue().encode()
+    expected = [line.count('"') for line in out.getvalue().splitlines()[(2 if title else 1):]]
+    got = []
+    for threshold in (10**6, 0):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(readers, "QUOTES_FOUND_ONE_BY_ONE", threshold)
+            f = readers._fast_csv_lines(data, readers.all_contracts(), OPTIONS)
+        got.append(None if f is None else (f.quotes.tolist() if f.quotes is not None else [0] * len(f.lines)))
+    assert got[0] == got[1]
+    if got[0] is not None:
+        assert got[0] == expected

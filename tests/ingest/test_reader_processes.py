@@ -99,8 +99,8 @@ def test_a_reader_that_dies_does_not_lose_the_file(home_factory, monkeypatch, tm
 
 
 
-@pytest.mark.parametrize("part_lines", [1, 3, 1000])
-def test_big_csvs_loaded_in_parts_equal_loaded_whole(home_factory, monkeypatch, part_lines):
+@pytest.mark.parametrize(("part_lines", "first_lines"), [(1, 1), (3, 2), (1000, 7)])
+def test_big_csvs_loaded_in_parts_equal_loaded_whole(home_factory, monkeypatch, part_lines, first_lines):
     """Every CSV of the corpus loaded part by part (forced, parts of a few lines: totals, notes and bad rows
     fall on part edges) equals the same CSV loaded whole."""
     runs = {}
@@ -111,6 +111,7 @@ def test_big_csvs_loaded_in_parts_equal_loaded_whole(home_factory, monkeypatch, 
         monkeypatch.setattr(ingest, "READERS_MIN_FILES", 10**9)
         monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", min_bytes)
         monkeypatch.setattr(ingest, "STREAM_PART_LINES", part_lines)
+        monkeypatch.setattr(ingest, "STREAM_FIRST_PART_LINES", first_lines)
         streamed = []
 
         def spy(self, st, path, *a, _real=real, _log=streamed):
