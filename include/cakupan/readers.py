@@ -28,7 +28,7 @@ import select
 import signal
 import tempfile
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -689,19 +689,25 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
 
 
 def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions, part_lines: int,
-                   first_lines: int | None = None) -> tuple[HeaderMatch, str, str, Iterator[Block]] | None:
+                   first_lines: int | None = None) -> tuple[Block, str, str, list[Callable[[], Block]]] | None:
     """`fast_csv_block` in parts of `part_lines` lines (the first of `first_lines`, so that a writer can start
-    sooner), read one after the other as the iterator is advanced (so a writer can write one part while the next
-    is read). Concatenated, the parts are `fast_csv_block`'s block. Returns (header, encoding, delimiter, parts),
-    or None when the file needs the exact path."""
+    sooner): each part is read when its function is called, from any thread (so a writer can write one part while
+    the next ones are read). Concatenated, the parts are `fast_csv_block`'s block. Returns (the block without its
+    rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path."""
     f = _fast_csv_lines(raw, contracts, options)
     if f is None:
         return None
     n = len(f.lines)
     first = min(n, first_lines or part_lines)
     starts = [0, *range(first, n, part_lines)]
-    return f.header, f.encoding, f.delimiter, (_fast_csv_part(f, a, min(n, b))
-                                               for a, b in zip(starts, [*starts[1:], n], strict=True))
+    return _header_block(f), f.encoding, f.delimiter, [functools.partial(_fast_csv_part, f, a, min(n, b))
+                                                       for a, b in zip(starts, [*starts[1:], n], strict=True)]
+
+
+def _header_block(f: _FastCsv) -> Block:
+    """The block of a fast-read CSV before any data row is added (header, mapping, title)."""
+    h = f.header
+    return Block(h.source, "", h.row + 1, dict(h.mapping), h.headers, f.title)
 
 
 def merge_parts(parts: list[Block], cells: bool = True) -> Block:
@@ -820,13 +826,21 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     note_or_total = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:"
                      + _NOTE_LINE.format(d=d).removeprefix("(?i)") + rf")|(?:^[\s0-9(){d}\"]*$)")
 
+    odd_cell = rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"
+    few = max(ODD_LINES_ROW_BY_ROW, n // 50)
+
     def line_checks() -> tuple[np.ndarray | None, np.ndarray]:
         """Whole-line scans: lines that might hold an odd cell (not printable ASCII, edge or double spaces, a
         leading apostrophe), and total, note and number-only lines. They run in a second thread while this one
-        splits the cells (Arrow releases the GIL)."""
-        odd = (np_bools(pc.match_substring_regex(lines, rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"))
-               if f.maybe_odd else None)
-        return odd, np_bools(pc.match_substring_regex(lines, note_or_total))
+        splits the cells (Arrow releases the GIL). Both kinds are first found in one scan: when they are few,
+        every one of them goes row by row anyway, and the two kinds need not be told apart."""
+        if not f.maybe_odd:
+            return None, np_bools(pc.match_substring_regex(lines, note_or_total))
+        either = np_bools(pc.match_substring_regex(lines, f"(?:{odd_cell})|{note_or_total}"))
+        if either.sum() <= few:
+            return None, either
+        return (np_bools(pc.match_substring_regex(lines, odd_cell)),
+                np_bools(pc.match_substring_regex(lines, note_or_total)))
 
     with ThreadPoolExecutor(1) as pool:
         checks = pool.submit(line_checks)
@@ -857,7 +871,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     # cleaned column-wise
     odd_mask = None
     if odd_line is not None:
-        if odd_line.sum() <= max(ODD_LINES_ROW_BY_ROW, n // 50):
+        if odd_line.sum() <= few:
             candidate |= odd_line
         else:
             odd_mask = pa_bools(odd_line)
@@ -896,7 +910,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
             nik_numeric[k] = bool(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
     cand_data = np.zeros(n, dtype=bool)
     cand_data[cand_idx[[i for i, kd in enumerate(kinds) if kd in ("data", "unsplit")]]] = True
-    block = Block(header.source, "", header.row + 1, dict(header.mapping), header.headers, f.title)
+    block = _header_block(f)
     above = np.cumsum(data_rows) - data_rows
     block.unsplit = {int(above[k]): text for k, text in unsplit.items()}
     for k, kind in zip(cand_idx.tolist(), kinds, strict=True):

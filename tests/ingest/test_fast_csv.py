@@ -111,7 +111,7 @@ def _merged_parts(path, part_lines: int, first_lines: int | None = None):
     got = readers.fast_csv_parts(path.read_bytes(), readers.all_contracts(), OPTIONS, part_lines, first_lines)
     if got is None:
         return None
-    b = readers.merge_parts(list(got[3]))
+    b = readers.merge_parts([read() for read in got[3]])
     return (b.source, b.header_row, b.mapping, b.headers, b.title_text, _plain(b.source_rows),
             {c: _plain(v) for c, v in b.cells.items()}, _plain(b.nik_numeric), b.total_rows, b.notes_skipped,
             b.unsplit)
