@@ -12,7 +12,9 @@ import functools
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -255,6 +257,28 @@ def _file_period(contract: Contract, blocks: list[Block], path: Path) -> dt.date
     return None
 
 
+def _streamable(path: Path) -> bool:
+    """A CSV big enough to be loaded part by part."""
+    try:
+        return path.stat().st_size >= STREAM_MIN_BYTES and check_container(path) == "csv"
+    except (OSError, FileRejected):
+        return False
+
+
+def _early(fn, *args) -> Future:
+    """Run fn(*args) in a thread of its own; the Future holds its result (or what it raised)."""
+    future: Future = Future()
+
+    def run():
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller with the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="cakupan-early", daemon=True).start()
+    return future
+
+
 # ------------------------------------------------------------------------------------------ the loader -----
 @dataclass
 class Prepared:
@@ -301,10 +325,7 @@ class Preparer:
     def prepare_stream(self, path: Path) -> Streamed | None:
         """For a big CSV the column-wise reader can read: its header, the file-level checks of `prepare` and a
         reader for each part; None for any other file (`prepare` reads those whole)."""
-        try:
-            if path.stat().st_size < STREAM_MIN_BYTES or check_container(path) != "csv":
-                return None
-        except (OSError, FileRejected):
+        if not _streamable(path):
             return None
         folder_regency = self.regency_for_path(path)
         got = fast_csv_parts(path.read_bytes(), all_contracts(), _read_options(folder_regency), STREAM_PART_LINES,
@@ -506,6 +527,9 @@ class Loader(Preparer):
         path = Path(path)
         rel = self._rel(path)
         con = self.con
+        if prepared is None and _streamable(path):
+            # a big CSV's header and lines are found while its SHA-256 is computed and the manifest consulted
+            prepared = _early(self.prepare_stream, path)
         try:
             sha = sha256_file(path)
             stat = path.stat()
@@ -560,13 +584,17 @@ class Loader(Preparer):
             return LoadResult(load_id, rel, None, None, None, status, error_code=exc.code, error_message=msg)
 
     def _load_rows(self, path: Path, rel: str, sha: str, received: dt.datetime, load_id: int,
-                   prepared: Prepared | BaseException | None = None) -> LoadResult:
+                   prepared: Prepared | Future | BaseException | None = None) -> LoadResult:
+        streamed = None
+        if isinstance(prepared, Future):             # prepare_stream, started as the load began
+            pa.scalar("")     # meanwhile: pyarrow's first conversion of a Python value imports pandas (0.1 s)
+            streamed, prepared = prepared.result(), None
+        elif prepared is None:
+            streamed = self.prepare_stream(path)
         if isinstance(prepared, BaseException):      # what a reader process met, raised here as if met here
             raise prepared
-        if prepared is None:
-            streamed = self.prepare_stream(path)
-            if streamed is not None:
-                return self._load_streamed(streamed, path, rel, sha, received, load_id)
+        if streamed is not None:
+            return self._load_streamed(streamed, path, rel, sha, received, load_id)
         prep = prepared or self.prepare(path)
         result, contract, regency, table = prep.result, prep.contract, prep.regency, prep.table
         try:  # _write opens the transaction; everything up to the manifest update commits together
@@ -875,7 +903,7 @@ def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: st
 
 def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) -> list[LoadResult]:
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
     def small(path: Path) -> bool:
         try:

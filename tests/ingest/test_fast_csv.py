@@ -173,3 +173,29 @@ def test_quote_counts_per_line_both_ways(rows, crlf, bom, title):
     assert got[0] == got[1]
     if got[0] is not None:
         assert got[0] == expected
+
+
+@pytest.mark.parametrize("ending", ["crlf", "lf", "mixed", "lone_cr", "crlf_last_lf"])
+def test_line_endings_read_the_same_both_ways(tmp_path, ending):
+    """Pure CRLF and LF files split on their ending; a CRLF among LFs is trimmed; a lone carriage return sends
+    the file to the exact path (which decides what it means)."""
+    rows = [";".join(REGISTER_HEADER)] + [
+        f"{i};{nik(birth=dt.date(1980, 1, 1 + i % 28), female=False, serial=i + 1)};Nama {i};01/01/1980;L;nelayan"
+        for i in range(40)]
+    seps = {"crlf": ["\r\n"] * len(rows), "lf": ["\n"] * len(rows),
+            "mixed": ["\r\n" if i % 3 else "\n" for i in range(len(rows))],
+            "lone_cr": ["\r\n"] * 10 + ["\r"] + ["\r\n"] * (len(rows) - 11),
+            "crlf_last_lf": ["\r\n"] * (len(rows) - 1) + ["\n"]}[ending]
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_bytes("".join(r + s for r, s in zip(rows, seps, strict=True)).encode())
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert fast == slow
+    assert used == [ending != "lone_cr"]
+
+
+@given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.text(alphabet="NIKnamaİ\u212aß", max_size=6))))
+def test_lower_is_utf8_lower(texts):
+    arr = pa.array(texts, pa.string())
+    assert readers._lower(arr).to_pylist() == pa.compute.utf8_lower(arr).to_pylist()
