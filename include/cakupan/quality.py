@@ -17,6 +17,7 @@ import datetime as dt
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,6 +87,18 @@ def _gx():
     import great_expectations as gx
 
     return gx
+
+
+def import_gx_meanwhile() -> None:
+    """Start importing Great Expectations in a background thread (the gate's first `_gx()` then finds it
+    imported, or waits on Python's import lock for it to finish). A failed import is left for `_gx()` to raise."""
+    def run():
+        try:
+            _gx()
+        except Exception as exc:  # noqa: BLE001 - `_gx()` in the gate raises it again, where it is handled
+            log.debug("importing Great Expectations ahead of the gate failed: %s", exc)
+
+    threading.Thread(target=run, name="cakupan-import-gx", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------------------ suites ---------

@@ -49,8 +49,9 @@ def dbt_vars(period_from: str | None = None, period_to: str | None = None) -> di
     return {"period_from": norm(period_from), "period_to": norm(period_to)}
 
 
-def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, target_path: Path | None = None) -> None:
-    """Invoke dbt with the project's profile; raise DbtError naming failed nodes."""
+def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, target_path: Path | None = None):
+    """Invoke dbt with the project's profile; return dbt's result (run results); raise DbtError naming failed
+    nodes."""
     from dbt.cli.main import dbtRunner
 
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
@@ -71,6 +72,7 @@ def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, targe
                 failed.append(f"{r.node.name}: {(r.message or '').strip()[:300]}")
         detail = "; ".join(failed) or str(res.exception or "see the dbt log")
         raise DbtError(f"dbt {' '.join(args)} failed: {detail}")
+    return res.result
 
 
 def release_duckdb_handles() -> None:

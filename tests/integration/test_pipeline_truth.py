@@ -185,3 +185,19 @@ def test_no_nik_or_name_outside_the_raw_zone(settings_factory, synth_inbox):
         if p.is_file():
             content = p.read_text(errors="ignore")
             assert not any(n in content for n in niks), p
+
+
+def test_dbt_unit_tests_pass_on_the_built_warehouse(settings_factory, synth_inbox):
+    """Scheduled builds leave dbt's unit tests out (`pipeline.build`); they run here, every one of them."""
+    import yaml
+
+    defined = set()
+    for f in (Path(pipeline.__file__).parents[2] / "dbt_project" / "models").rglob("*.yml"):
+        defined |= {u["name"] for u in (yaml.safe_load(f.read_text()) or {}).get("unit_tests", [])}
+    assert len(defined) >= 7
+    s = settings_factory()
+    synth_inbox(s.home, months=("2025-03", "2025-04"))
+    assert pipeline.run_all(s).published
+    got = pipeline.unit_tests(s)
+    assert {name for name, _ in got} == defined
+    assert all(status == "pass" for _, status in got), got
