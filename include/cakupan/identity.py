@@ -85,6 +85,9 @@ def nik_surely_valid(normalised, numeric=None):
     only means "not sure": such rows are left to the SQL, which gives their reason code."""
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from cakupan.readers import np_bools
 
     if isinstance(normalised, pa.ChunkedArray):
         normalised = normalised.combine_chunks()
@@ -92,13 +95,11 @@ def nik_surely_valid(normalised, numeric=None):
     ok = np.zeros(n, dtype=bool)
     if n == 0 or normalised.null_count == n:
         return ok
-    valid_bits, offsets_buf, data_buf = normalised.buffers()
+    _, offsets_buf, data_buf = normalised.buffers()
     offsets = np.frombuffer(offsets_buf, np.int32)[normalised.offset: normalised.offset + n + 1]
     rows = np.flatnonzero(np.diff(offsets) == 16)
-    if valid_bits is not None:
-        valid = np.unpackbits(np.frombuffer(valid_bits, np.uint8), bitorder="little")[
-            normalised.offset: normalised.offset + n].astype(bool)
-        rows = rows[valid[rows]]
+    if normalised.null_count:
+        rows = rows[np_bools(pc.is_valid(normalised))[rows]]
     if numeric is not None:
         rows = rows[~np.asarray(numeric, dtype=bool)[rows]]
     if len(rows) == 0:

@@ -586,11 +586,9 @@ class Loader(Preparer):
     def _load_rows(self, path: Path, rel: str, sha: str, received: dt.datetime, load_id: int,
                    prepared: Prepared | Future | BaseException | None = None) -> LoadResult:
         streamed = None
-        if isinstance(prepared, Future):             # prepare_stream, started as the load began
+        if isinstance(prepared, Future):             # prepare_stream of a big CSV, started as the load began
             pa.scalar("")     # meanwhile: pyarrow's first conversion of a Python value imports pandas (0.1 s)
             streamed, prepared = prepared.result(), None
-        elif prepared is None:
-            streamed = self.prepare_stream(path)
         if isinstance(prepared, BaseException):      # what a reader process met, raised here as if met here
             raise prepared
         if streamed is not None:
