@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 from cakupan.contracts import SOURCES, all_contracts
+from cakupan.files import load_yaml
 from cakupan.regions import fold_name, regencies
 
 
@@ -33,7 +34,7 @@ class Regency:
 
 def _load_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from None
     if not isinstance(data, dict):

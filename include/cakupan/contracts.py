@@ -7,8 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-import yaml
-
+from cakupan.files import load_yaml
 from cakupan.settings import CONTRACTS_DIR
 
 SOURCES = ("register", "contributions", "claims", "city_report")
@@ -78,7 +77,7 @@ class ContractError(ValueError):
 def load_contract(source: str) -> Contract:
     """Load and check the contract of one source."""
     path = CONTRACTS_DIR / f"{source}.yml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     cols = []
     for i, c in enumerate(data.get("columns") or []):
         if c.get("type") not in COLUMN_TYPES:
@@ -114,7 +113,7 @@ class Reason:
 @cache
 def reasons() -> dict[str, Reason]:
     """Return the reason-code registry."""
-    data = yaml.safe_load((CONTRACTS_DIR / "reasons.yml").read_text(encoding="utf-8"))
+    data = load_yaml((CONTRACTS_DIR / "reasons.yml").read_text(encoding="utf-8"))
     return {code: Reason(code, v["level"], v["message"]) for code, v in data.items()}
 
 

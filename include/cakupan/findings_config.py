@@ -14,6 +14,7 @@ import duckdb
 import yaml
 
 from cakupan.config import ConfigError
+from cakupan.files import load_yaml
 
 FINDINGS_FILE = "findings.yml"
 SEVERITIES = ("error", "warning", "info")
@@ -54,7 +55,7 @@ def load_finding_rules(config_dir: Path) -> FindingRules:
     """Read and check config/findings.yml; errors name the file and the key."""
     path = Path(config_dir) / FINDINGS_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: missing (audit-finding tolerances and severities)") from None
     except yaml.YAMLError as exc:
@@ -98,5 +99,7 @@ def write_finding_rules(con: duckdb.DuckDBPyConnection, config_dir: Path) -> int
     rows = rules.rows()
     con.execute("create schema if not exists reference")
     con.execute(TABLE_DDL)
-    con.executemany("insert into reference.finding_rules values (?, ?, ?, ?, ?, ?)", rows)
+    from cakupan.warehouse import insert_rows
+
+    insert_rows(con, "reference.finding_rules", rows)
     return len(rows)

@@ -410,11 +410,11 @@ def published_marts(cur, schema: str = "marts") -> list[str]:
 
 def model_docs() -> dict[str, dict]:
     """Descriptions from the dbt YAML under models/: {model: {"description", "columns": {name: (type, desc)}}}."""
-    import yaml
+    from cakupan.files import load_yaml
 
     out: dict[str, dict] = {}
     for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = load_yaml(path.read_text(encoding="utf-8")) or {}
         for m in doc.get("models") or []:
             cols = {}
             for c in m.get("columns") or []:

@@ -18,7 +18,7 @@ from cakupan import publish as pub
 from cakupan.ingest import LoadResult, ingest_paths
 from cakupan.refdata import sync_config
 from cakupan.settings import Settings
-from cakupan.warehouse import connect_work
+from cakupan.warehouse import connect_work, insert_rows
 
 if TYPE_CHECKING:     # the gate (GX) and dbt are imported by the steps that use them, not by every load task
     from cakupan.quality import GateResult
@@ -90,11 +90,9 @@ def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int
     cols = ["fact_id", "source_file", "regency_code", "event_date", "event_kind", "fact_kind", "segment", "role",
             "value", "value_text", "unit", "effective_month", "sentence", "start", "end", "confidence", "status",
             "reviewed_by", "reviewed_at", "review_why"]
-    if rows:
-        con.executemany(
-            f"insert into raw.report_facts ({', '.join(chr(34) + c + chr(34) for c in cols)}, extracted_at) "
-            f"values ({', '.join('?' for _ in cols)}, now())",
-            [[r.get(c) for c in cols] for r in rows])
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    insert_rows(con, f"raw.report_facts ({', '.join(chr(34) + c + chr(34) for c in cols)}, extracted_at)",
+                [[r.get(c) for c in cols] + [now] for r in rows])
     return len(rows)
 
 

@@ -6,6 +6,7 @@ import duckdb
 
 from cakupan.config import load_rates, load_regencies, load_sectors
 from cakupan.settings import Settings
+from cakupan.warehouse import insert_rows
 
 
 def sync_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -13,23 +14,18 @@ def sync_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     sectors, default = load_sectors(settings.config_dir)
     con.execute("create or replace table reference.sectors (sector_code varchar, sector_name varchar, "
                 "priority integer, is_default boolean)")
-    con.executemany("insert into reference.sectors values (?, ?, ?, ?)",
-                    [(s.code, s.name, i, s.code == default) for i, s in enumerate(sectors)])
+    insert_rows(con, "reference.sectors", [(s.code, s.name, i, s.code == default) for i, s in enumerate(sectors)])
     con.execute("create or replace table reference.sector_keywords (sector_code varchar, keyword varchar, "
                 "priority integer)")
-    rows = [(s.code, k, i) for i, s in enumerate(sectors) for k in s.keywords]
-    if rows:
-        con.executemany("insert into reference.sector_keywords values (?, ?, ?)", rows)
+    insert_rows(con, "reference.sector_keywords", [(s.code, k, i) for i, s in enumerate(sectors) for k in s.keywords])
     con.execute("create or replace table reference.rates (program varchar, segment varchar, valid_from date, "
                 "valid_to date, monthly_amount decimal(18,2))")
-    con.executemany("insert into reference.rates values (?, ?, ?, ?, ?)",
-                    [(r.program, r.segment, r.valid_from, r.valid_to, r.monthly_amount)
-                     for r in load_rates(settings.config_dir)])
+    insert_rows(con, "reference.rates", [(r.program, r.segment, r.valid_from, r.valid_to, r.monthly_amount)
+                                         for r in load_rates(settings.config_dir)])
     con.execute("create or replace table reference.configured_regencies (regency_code varchar, regency_name "
                 "varchar, branch varchar, default_funding_source varchar)")
-    con.executemany("insert into reference.configured_regencies values (?, ?, ?, ?)",
-                    [(r.code, r.name, r.branch, r.default_funding_source)
-                     for r in load_regencies(settings.config_dir).values()])
+    insert_rows(con, "reference.configured_regencies", [(r.code, r.name, r.branch, r.default_funding_source)
+                                                        for r in load_regencies(settings.config_dir).values()])
     from cakupan.findings_config import write_finding_rules
 
     write_finding_rules(con, settings.config_dir)

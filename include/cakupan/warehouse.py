@@ -170,6 +170,26 @@ def load_reference(con: duckdb.DuckDBPyConnection, ref_dir: Path = REFERENCE_DIR
                         [str(ref_dir / f"{name}.csv")])
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows, chunk_values: int = 20_000) -> int:
+    """Insert rows (sequences of one width) into `table` with one `INSERT ... VALUES (...), (...)` per chunk.
+
+    DuckDB's `executemany` runs one statement per row (~0.2 ms each): the build's configuration copy (514 regencies,
+    sectors, rates, finding rules) and the narrative facts took 0.3 s that way; one statement takes a fifth of it.
+    Returns the number of rows inserted."""
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return 0
+    width = len(rows[0])
+    if any(len(r) != width for r in rows):
+        raise ValueError(f"insert into {table}: rows of different widths")
+    step = max(1, chunk_values // width)
+    one = "(" + ", ".join(["?"] * width) + ")"
+    for i in range(0, len(rows), step):
+        part = rows[i:i + step]
+        con.execute(f"insert into {table} values {', '.join([one] * len(part))}", [v for r in part for v in r])
+    return len(rows)
+
+
 def connect_work(settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the work warehouse (the pipeline's one writer), creating its zones on first use."""
     settings.ensure_dirs()

@@ -39,6 +39,7 @@ from pathlib import Path
 import yaml
 
 from cakupan import regions
+from cakupan.files import load_yaml
 from cakupan.parsing import parse_number
 from cakupan.reports.document import (
     BODY,
@@ -155,7 +156,7 @@ def _regency_files(config_dir: Path) -> list[Path]:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ReportConfigError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from cakupan.files import load_yaml
 from cakupan.reports.narrative import Fact
 
 ACCEPTED = "accepted"
@@ -169,7 +170,7 @@ def load_review(path: Path) -> ReviewConfig:
     if not path.exists():
         raise ReviewFileError(f"{path}: the review file does not exist")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise ReviewFileError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
