@@ -128,11 +128,14 @@ def build(home: HomeOpt = None,
 
 @app.command()
 def publish(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = None,
+            recheck_raw: Annotated[bool, typer.Option(
+                "--recheck-raw", help="Validate every raw row, not only the loads no published run has "
+                                      "validated under the current raw suite (DuckDB).")] = False,
             as_json: JsonOpt = False) -> None:
     """Export the candidate, run the quality gate, and publish atomically if no blocking check fails."""
     from cakupan import pipeline
 
-    out = pipeline.gate_and_publish(_settings(home), run_id or pipeline.new_run_id())
+    out = pipeline.gate_and_publish(_settings(home), run_id or pipeline.new_run_id(), recheck_raw=recheck_raw)
     _print_outcome(out, as_json)
     if not out.published:
         raise typer.Exit(2)

@@ -153,8 +153,11 @@ class PublishOutcome:
     published_sha256: str | None = None
 
 
-def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
+def gate_and_publish(settings: Settings, run_id: str, recheck_raw: bool = False) -> PublishOutcome:
     """Export the candidate, run the GX gate on it, and publish atomically only if no error check failed.
+
+    The raw suite checks the loads no published run has validated yet (`recheck_raw`: every raw row); a published
+    run records the loads it validated in audit.raw_validations.
 
     On the postgres target: build the published_next schemas, gate them with GX's SQL datasource, promote them into
     `published` in one transaction, and export the published schemas to the published DuckDB file (cakupan.pg).
@@ -163,14 +166,15 @@ def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
         from cakupan import pg
 
         return pg.gate_and_publish(settings, run_id)
-    from cakupan.quality import import_gx_meanwhile, record_results, run_gate
+    from cakupan.quality import import_gx_meanwhile, record_raw_validations, record_results, run_gate
 
     import_gx_meanwhile()       # Great Expectations imports (~2.5 s) while the candidate is exported and read
     candidate = pub.export_candidate(settings, run_id)
     cand_sha = pub.sha256_file(candidate)
     previous = settings.published_db if settings.published_db.exists() else None
     with connect_work(settings) as con:
-        gate = run_gate(candidate, con, run_id, previous=previous, docs_dir=settings.reports_dir / "gx")
+        gate = run_gate(candidate, con, run_id, previous=previous, docs_dir=settings.reports_dir / "gx",
+                        recheck_raw=recheck_raw)
         record_results(con, gate)
         loads = pub.input_loads(con)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -186,11 +190,12 @@ def gate_and_publish(settings: Settings, run_id: str) -> PublishOutcome:
         return PublishOutcome(run_id, False, gate, candidate, msg)
     row = (run_id, now, "published", cand_sha, None, loads, True, 0, len(gate.warnings),
            f"{len(gate.results)} checks, {len(gate.warnings)} warnings")
-    pub.append_gate_results(candidate, gate, row)
+    pub.append_gate_results(candidate, gate, row, raw_validated_at=now)
     sha = pub.swap_in(settings, candidate, run_id)
     with connect_work(settings) as con:
         con.execute("insert into audit.publishes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [row[0], row[1], row[2], row[3], sha, *row[5:]])
+        record_raw_validations(con, gate, now)     # a kill before this line only means they are checked again
     return PublishOutcome(run_id, True, gate, settings.published_db, row[-1], sha)
 
 

@@ -43,6 +43,7 @@ AUDIT_EXPORTS = {
     "publishes": "select * from work.audit.publishes",
     "runs": "select * from work.audit.runs",
     "task_failures": "select * from work.audit.task_failures",
+    "raw_validations": "select * from work.audit.raw_validations",
     "configured_regencies": "select * from work.reference.configured_regencies",
 }
 
@@ -152,10 +153,12 @@ def _fsync(path: Path) -> None:
         os.close(dfd)
 
 
-def append_gate_results(candidate: Path, gate, publish_row: tuple, settings: Settings | None = None) -> None:
-    """Add this run's check results and publish record to the candidate's audit tables (marts untouched)."""
+def append_gate_results(candidate: Path, gate, publish_row: tuple, settings: Settings | None = None,
+                        raw_validated_at: dt.datetime | None = None) -> None:
+    """Add this run's check results and publish record to the candidate's audit tables (marts untouched); with
+    `raw_validated_at` (a run that publishes), also the loads whose raw rows the gate validated."""
     try:
-        _append_gate_results(candidate, gate, publish_row)
+        _append_gate_results(candidate, gate, publish_row, raw_validated_at)
         _fsync(candidate)
     except (OSError, duckdb.Error) as exc:
         if settings is None:
@@ -165,9 +168,13 @@ def append_gate_results(candidate: Path, gate, publish_row: tuple, settings: Set
         raise _failure(f"write the candidate {candidate.name}", exc, settings) from exc
 
 
-def _append_gate_results(candidate: Path, gate, publish_row: tuple) -> None:
+def _append_gate_results(candidate: Path, gate, publish_row: tuple, raw_validated_at: dt.datetime | None) -> None:
     con = duckdb.connect(str(candidate))
     try:
+        if raw_validated_at is not None:
+            from cakupan.quality import record_raw_validations
+
+            record_raw_validations(con, gate, raw_validated_at)
         con.execute("delete from audit.checks where run_id = ?", [gate.run_id])
         rows = [(r.run_id, r.suite, r.expectation, r.expectation_type, r.table_name, r.column_name, r.severity,
                  r.success, r.observed_value, r.unexpected_count, r.unexpected_sample, r.details, r.checked_at)
