@@ -10,12 +10,13 @@ On DuckDB, GX validates pandas batches read from the candidate file (GX's SQL da
 on PostgreSQL it validates the same expectation objects with its SQL datasource (`run_gate_sql`).
 No NIK or name ever enters a GX batch: raw checks run on derived booleans and pseudonyms.
 
-Raw rows never change once their load committed (a load is one transaction; load ids come from a sequence), so on
-DuckDB the raw suite validates only the rows of loads that no published run has validated under the same suite
-version (`raw_suite_sha256`: the checks and the batch queries); audit.raw_validations records which run validated
-each load, and every raw check's details say how many rows and loads it covered. A changed suite, or
-`recheck_raw=True`, validates every raw row again. On PostgreSQL GX computes the raw metrics in the database over
-every row on each run.
+The raw suite validates each load once: on DuckDB a gate reads and checks only the raw rows of loads that no
+published run has validated with the same suite version (`raw_suite_sha256`: its checks and batch queries) and the
+same batch fingerprint (rows and a hash of exactly the columns the suite reads, computed per load in DuckDB in a
+fraction of a second). A new load, a load whose rows were changed behind the loader's back, and every load after a
+suite change are checked; audit.raw_validations records which run validated each load, and every raw check's
+details say how many rows and loads it covered. `recheck_raw=True` validates every raw row. On PostgreSQL GX
+computes the raw metrics in the database over every row on each run.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class GateResult:
     results: list[CheckResult]
     docs_index: Path | None = None
     raw_suite_sha256: str | None = None     # the raw suite's version, when the gate ran it on the work warehouse
-    raw_loads: list[int] = field(default_factory=list)   # the loads whose raw rows it validated
+    # the loads whose raw rows it validated: (load_id, source, batch rows, batch fingerprint)
+    raw_loads: list[tuple[int, str, int, str]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[CheckResult]:
@@ -270,14 +272,23 @@ def raw_query(source: str, raw_schema: str = "raw", dialect: str = "postgres") -
     return f"select load_id, source_row, {', '.join(cols)} from {table}"
 
 
-def raw_frame(con: duckdb.DuckDBPyConnection, source: str, skip_validated_by: str | None = None) -> pd.DataFrame:
+def raw_frame(con: duckdb.DuckDBPyConnection, source: str, loads: list[int] | None = None) -> pd.DataFrame:
     """Read a raw table for validation with the NIK replaced by a shape flag (no personal data in GX); with
-    `skip_validated_by` (a raw suite version), only the rows of loads not yet validated under that version."""
+    `loads`, only those loads' rows."""
     sql, params = raw_query(source, dialect="duckdb"), []
-    if skip_validated_by:
-        sql += " where load_id not in (select load_id from audit.raw_validations where raw_suite_sha256 = ?)"
-        params = [skip_validated_by]
+    if loads is not None:
+        sql += " where load_id in (select unnest(?::bigint[]))"
+        params = [loads]
     return _plain_types(con.execute(sql, params).df())
+
+
+def raw_fingerprints(con: duckdb.DuckDBPyConnection, source: str) -> dict[int, tuple[int, str]]:
+    """load_id -> (rows, fingerprint) of a source's raw batch: an order-free hash of exactly the columns the raw
+    suite reads, so any change the suite could see changes it (0.1 s for 1 M register rows)."""
+    sql = raw_query(source, dialect="duckdb")
+    cols = ", ".join(d[0] for d in con.execute(f"{sql} limit 0").description)
+    return {lid: (n, fp) for lid, n, fp in con.execute(
+        f"select load_id, count(*), cast(sum(hash({cols})) as varchar) from ({sql}) as b group by load_id").fetchall()}
 
 
 def raw_suite_sha256(checks: list[Check]) -> str:
@@ -301,8 +312,9 @@ def record_raw_validations(con: duckdb.DuckDBPyConnection, gate: GateResult, val
         return 0
     from cakupan.warehouse import insert_rows
 
-    return insert_rows(con, "audit.raw_validations",
-                       [(lid, gate.raw_suite_sha256, gate.run_id, validated_at) for lid in gate.raw_loads])
+    return insert_rows(con, "audit.raw_validations", [
+        (lid, source, gate.raw_suite_sha256, rows, fp, gate.run_id, validated_at)
+        for lid, source, rows, fp in gate.raw_loads])
 
 
 def _result_row(run_id: str, check: Check, r) -> CheckResult:
@@ -465,25 +477,28 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
         return validate(frames, checks, run_id, docs_dir)
     raw = raw_checks()
     suite = raw_suite_sha256(raw)
-    for source in all_contracts():
-        frames[f"raw.{source}"] = raw_frame(work_con, source, None if recheck_raw else suite)
-    earlier = 0 if recheck_raw else work_con.execute(
-        "select count(distinct load_id) from audit.raw_validations where raw_suite_sha256 = ?", [suite]).fetchone()[0]
-    gate = validate(frames, raw + checks, run_id, docs_dir)
-    loads: set[int] = set()
+    done: dict[int, tuple[int, str]] = {} if recheck_raw else {
+        lid: (n, fp) for lid, n, fp in work_con.execute(
+            "select load_id, arg_max(batch_rows, validated_at), arg_max(batch_fingerprint, validated_at) "
+            "from audit.raw_validations where raw_suite_sha256 = ? group by load_id", [suite]).fetchall()}
+    todo: list[tuple[int, str, int, str]] = []
     scope: dict[str, str] = {}
     for source in all_contracts():
-        ids = frames[f"raw.{source}"]["load_id"].unique()
-        loads.update(int(x) for x in ids)
-        n = len(frames[f"raw.{source}"])
+        prints = raw_fingerprints(work_con, source)
+        new = sorted(lid for lid, v in prints.items() if done.get(lid) != v)
+        frames[f"raw.{source}"] = raw_frame(work_con, source, None if len(new) == len(prints) else new)
+        todo += [(lid, source, *prints[lid]) for lid in new]
+        rows = sum(prints[lid][0] for lid in new)
         scope[f"raw.{source}"] = (
-            f"every raw row (recheck): {n} rows of {len(ids)} loads" if recheck_raw else
-            f"{n} rows of {len(ids)} loads not validated before under raw suite {suite[:12]}"
-            + (f"; {earlier} loads were validated by earlier published runs" if earlier else ""))
+            f"every raw row (recheck): {rows} rows of {len(new)} loads" if recheck_raw else
+            f"{rows} rows of {len(new)} loads new or changed since validated under raw suite {suite[:12]}"
+            + (f"; {len(prints) - len(new)} loads unchanged since validated by an earlier published run"
+               if len(new) < len(prints) else ""))
+    gate = validate(frames, raw + checks, run_id, docs_dir)
     for r in gate.results:
         if r.suite == "raw" and r.table_name in scope:
             r.details = f"{r.details}; {scope[r.table_name]}" if r.details else scope[r.table_name]
-    gate.raw_suite_sha256, gate.raw_loads = suite, sorted(loads)
+    gate.raw_suite_sha256, gate.raw_loads = suite, todo
     return gate
 
 

@@ -118,11 +118,16 @@ create table if not exists audit.publishes (
 create table if not exists audit.task_failures (
     run_id varchar, dag_id varchar, task_id varchar, failed_at timestamp, try_number integer, error varchar
 );
--- loads whose raw rows passed the raw suite of a published run (suite = raw_suite_sha256, a hash of the suite's
--- checks and batch queries): later gates validate only the raw rows of loads not listed here for the current suite
+-- loads whose raw rows passed the raw suite of a published run: the suite's version (a hash of its checks and batch
+-- queries) and the load's batch rows and fingerprint (a hash of exactly what the suite read). Later gates validate the
+-- loads that are new, changed (another fingerprint: rows edited behind the loader's back) or not validated under
+-- the current suite.
 create table if not exists audit.raw_validations (
     load_id bigint not null,
+    source varchar not null,
     raw_suite_sha256 varchar not null,
+    batch_rows bigint not null,
+    batch_fingerprint varchar not null,
     run_id varchar not null,
     validated_at timestamp
 );

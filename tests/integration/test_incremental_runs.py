@@ -1,7 +1,8 @@
 """What a run after new deliveries does less of, and that it still checks everything it must.
 
 - The raw suite validates each load once per suite version: later gates check only loads no published run has
-  validated, a load that fails is checked again on every run until it passes, and `recheck_raw` checks all rows.
+  validated as they stand, a load that fails is checked again on every run until it passes, a load whose rows were
+  changed behind the loader's back is checked again, and `recheck_raw` checks all rows.
 - A backfill window rebuilds its months with a delete by (regency, month) and leaves every other month alone.
 - The lineage pseudonym check reads each distinct key once and still catches one bad key.
 
@@ -48,7 +49,7 @@ def test_the_raw_suite_checks_each_load_once_until_it_changes(settings_factory, 
     # 3 regencies: two register months and one contributions file each
     assert len(first_loads) == 9 and {lid for lid, _ in recorded} == first_loads and len(recorded) == 9
     assert {run for _, run in recorded} == {"first"}
-    assert raw_details(first) == {(f"{n_register} rows of 6 loads not validated before under raw suite "
+    assert raw_details(first) == {(f"{n_register} rows of 6 loads new or changed since validated under raw suite "
                                   f"{first.gate.raw_suite_sha256[:12]}")}
 
     for f in held.iterdir():                            # the new month's files arrive
@@ -62,14 +63,14 @@ def test_the_raw_suite_checks_each_load_once_until_it_changes(settings_factory, 
                                "(select load_id from audit.loads where run_id = 'second')").fetchone()[0]
         by_run = dict(con.execute("select run_id, count(*) from audit.raw_validations group by 1").fetchall())
     assert len(new) == 3 and new_rows > 0
-    assert raw_details(second) == {(f"{new_rows} rows of 3 loads not validated before under raw suite "
-                                   f"{second.gate.raw_suite_sha256[:12]}; 9 loads were validated by earlier "
-                                   "published runs")}
-    assert second.gate.raw_loads == sorted(new) and by_run == {"first": 9, "second": 3}
+    suite = second.gate.raw_suite_sha256[:12]
+    assert raw_details(second) == {(f"{new_rows} rows of 3 loads new or changed since validated under raw suite "
+                                   f"{suite}; 6 loads unchanged since validated by an earlier published run")}
+    assert {lid for lid, *_ in second.gate.raw_loads} == new and by_run == {"first": 9, "second": 3}
     # the contributions were all validated by the first run: this gate checked none of their rows, and passed
     assert raw_details(second, "raw.contributions") == {
-        (f"0 rows of 0 loads not validated before under raw suite {second.gate.raw_suite_sha256[:12]}; 9 loads were "
-        "validated by earlier published runs")}
+        (f"0 rows of 0 loads new or changed since validated under raw suite {suite}; 3 loads unchanged since "
+        "validated by an earlier published run")}
     # the published file carries the record, for auditors
     with duckdb.connect(str(s.published_db), read_only=True) as con:
         assert dict(con.execute("select run_id, count(*) from audit.raw_validations group by 1").fetchall()) == by_run
@@ -87,11 +88,29 @@ def test_the_raw_suite_checks_each_load_once_until_it_changes(settings_factory, 
     with duckdb.connect(str(s.work_db)) as con:
         assert con.execute("select count(*) from audit.raw_validations where load_id = 999999").fetchone()[0] == 0
         con.execute("delete from raw.register where load_id = 999999")
+        # a row of a load validated by the first run, changed behind the loader's back: its load is checked again
+        lid, row, start = con.execute("select load_id, source_row, coverage_start from raw.register where load_id = "
+                                      "(select min(load_id) from audit.raw_validations where run_id = 'first' "
+                                      "and source = 'register') order by source_row limit 1").fetchone()
+        con.execute("update raw.register set coverage_start = date '1900-01-01' where load_id = ? and source_row = ?",
+                    [lid, row])
+        load_rows = con.execute("select count(*) from raw.register where load_id = ?", [lid]).fetchone()[0]
+    tampered = pipeline.gate_and_publish(s, "tampered")
+    assert not tampered.published
+    assert any(r.expectation == "coverage_start in range" for r in tampered.gate.errors)
+    assert raw_details(tampered) == {(f"{load_rows} rows of 1 loads new or changed since validated under raw suite "
+                                     f"{suite}; 8 loads unchanged since validated by an earlier published run")}
+    with duckdb.connect(str(s.work_db)) as con:        # put back as it was: validated as it stands, not again
+        con.execute("update raw.register set coverage_start = ? where load_id = ? and source_row = ?",
+                    [start, lid, row])
         total = con.execute("select count(*) from raw.register").fetchone()[0]
+    assert pipeline.gate_and_publish(s, "restored").published
     # a recheck validates every raw row, whatever was recorded
     full = pipeline.gate_and_publish(s, "recheck", recheck_raw=True)
     assert full.published
     assert raw_details(full) == {f"every raw row (recheck): {total} rows of 9 loads"}
+    with duckdb.connect(str(s.work_db), read_only=True) as con:   # a recheck records every load again
+        assert con.execute("select count(*) from audit.raw_validations where run_id = 'recheck'").fetchone()[0] == 12
 
 
 def test_a_backfill_window_deletes_and_rebuilds_only_its_months(settings_factory, synth_inbox, tmp_path):
