@@ -21,7 +21,7 @@ from faults_helpers import BIN, big_register_csv, cakupan, env_for, mart_rows, o
 
 pytestmark = pytest.mark.integration
 
-BIG_ROWS = 1_500_000   # loads in a few seconds: long enough to kill the loader mid-file
+BIG_ROWS = 1_500_000   # loads in about a second (0.5 s at least): long enough to kill the loader mid-file
 
 
 def _inbox(inbox: Path, synth_inbox) -> Path:
@@ -53,7 +53,6 @@ def _raw_counts(home: Path) -> dict:
 def test_kill_loader_mid_file_then_rerun_equals_undisturbed(tmp_path, synth_inbox):
     calm, hit = tmp_path / "calm", tmp_path / "hit"
     big = _inbox(calm / "inbox", synth_inbox)
-    shutil.copytree(calm / "inbox", hit / "inbox")       # same bytes, same mtimes
 
     # undisturbed run: learn when the big file's load starts and how long it takes
     t0 = time.time()
@@ -64,22 +63,27 @@ def test_kill_loader_mid_file_then_rerun_equals_undisturbed(tmp_path, synth_inbo
     # audit times are DuckDB now() cast to the session's local time: compare as local times
     start_offset = row[7].timestamp() - t0
     duration = (row[8] - row[7]).total_seconds()
-    assert duration > 1.0, f"the big file loads in {duration:.2f}s: too fast to kill mid-file"
+    assert duration > 0.5, f"the big file loads in {duration:.2f}s: too fast to kill mid-file"
 
-    # disturbed run: kill -9 half-way through the big file (the first file loaded: the oldest)
-    t1 = time.monotonic()
-    proc = subprocess.Popen([str(BIN / "cakupan"), "ingest", "--json"], env=env_for(hit), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    kill_at = t1 + max(0.0, start_offset) + duration * 0.5
-    assert not wait_for(lambda: proc.poll() is not None, max(0.0, kill_at - time.monotonic()), interval=0.01), \
-        "the loader finished before it could be killed"
-
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-
-    killed = [r for r in _loads(hit) if r[1] == rel]
-    assert [r[2] for r in killed] == ["started"], f"not killed mid-file: {killed}"
+    # disturbed run: kill -9 half-way through the big file (the first file loaded: the oldest). The loader's start
+    # varies by a few tenths of a second from run to run: a kill that lands before or after the big file is tried
+    # again on a fresh copy of the inbox (at most three times); the test needs one kill mid-file.
+    for _attempt in range(3):
+        shutil.rmtree(hit, ignore_errors=True)
+        shutil.copytree(calm / "inbox", hit / "inbox")       # same bytes, same mtimes (ingest leaves files in place)
+        t1 = time.monotonic()
+        proc = subprocess.Popen([str(BIN / "cakupan"), "ingest", "--json"], env=env_for(hit), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        kill_at = t1 + max(0.0, start_offset) + duration * 0.5
+        assert not wait_for(lambda p=proc: p.poll() is not None, max(0.0, kill_at - time.monotonic()), interval=0.01), \
+            "the loader finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert proc.returncode == -signal.SIGKILL
+        killed = [r for r in _loads(hit) if r[1] == rel]
+        if [r[2] for r in killed] == ["started"]:
+            break
+    assert [r[2] for r in killed] == ["started"], f"not killed mid-file in three tries: {killed}"
     assert _raw_counts(hit).get(("register", rel), 0) == 0, "rows of an uncommitted load are visible"
 
     # rerun: the interrupted load is recorded as such and the file is loaded again, once
