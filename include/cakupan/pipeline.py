@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,7 +77,11 @@ def narrative_files(settings: Settings) -> list[Path]:
     """Every narrative report (TXT/HTML) anywhere under the inbox."""
     if not settings.inbox.is_dir():
         return []
-    return sorted(p for p in settings.inbox.rglob("*") if p.is_file() and p.suffix.lower() in NARRATIVE_SUFFIXES)
+    # os.walk and the suffix first: Path.rglob + is_file stat every one of a national inbox's 7,700 files (0.1 s)
+    found = []
+    for folder, _, names in os.walk(settings.inbox):
+        found += [Path(folder, n) for n in names if os.path.splitext(n)[1].lower() in NARRATIVE_SUFFIXES]
+    return sorted(p for p in found if p.is_file())
 
 
 def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int:

@@ -74,3 +74,17 @@ def test_insert_rows_refuses_rows_of_different_widths_and_inserts_nothing():
     with pytest.raises(ValueError, match="different widths"):
         insert_rows(con, "t", [(1, 2), (3,)])
     assert con.execute("select count(*) from t").fetchone()[0] == 0
+
+
+def test_narrative_files_are_every_report_file_under_the_inbox(tmp_path):
+    from cakupan.pipeline import narrative_files
+    from cakupan.settings import Settings
+
+    s = Settings.from_env(home=tmp_path / "home", pseudonym_key="k" * 32)
+    want = [s.inbox / "73.72" / "berita.txt", s.inbox / "73.73" / "deep" / "Laporan.HTML", s.inbox / "siaran.htm"]
+    for p in want + [s.inbox / "73.72" / "register_2025-03.csv", s.inbox / "notes.txt.bak"]:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("x", encoding="utf-8")
+    (s.inbox / "folder.txt").mkdir()                    # a folder with a report's name is not a report
+    assert narrative_files(s) == sorted(want)
+    assert narrative_files(Settings.from_env(home=tmp_path / "none", pseudonym_key="k" * 32)) == []

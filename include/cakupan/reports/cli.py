@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from cakupan.reports.narrative import ExtractionConfig, ReportConfigError, Skipped, extract_paths
-from cakupan.reports.review import ReviewConfig, ReviewedFact, ReviewFileError, load_review, review_facts
+from cakupan.reports.review import ReviewConfig, ReviewFileError, load_review, review_facts
+from cakupan.reports.warehouse import facts_to_rows
 
 REVIEW_FILE = "report_facts.yml"
 
@@ -25,43 +26,6 @@ app = typer.Typer(
 @app.callback()
 def _reports() -> None:
     """Facts from narrative city reports (press releases, meeting reports)."""
-
-
-def _iso(value: date | datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def facts_to_rows(reviewed_facts: list[ReviewedFact]) -> list[dict]:
-    """Flatten reviewed facts into JSON-serialisable dicts, one per fact (the raw.report_facts rows)."""
-    rows = []
-    for r in reviewed_facts:
-        f = r.fact
-        numeric = not isinstance(r.value, str)
-        rows.append(
-            {
-                "fact_id": f.fact_id,
-                "source_file": f.source_file,
-                "regency_code": f.regency_code,
-                "event_date": _iso(f.event_date),
-                "event_kind": f.event_kind,
-                "fact_kind": f.fact_kind,
-                "segment": f.segment,
-                "role": f.role,
-                "value": float(r.value) if numeric else None,
-                "value_text": None if numeric else str(r.value),
-                "unit": f.unit,
-                "effective_month": _iso(r.effective_month),
-                "sentence": f.sentence,
-                "start": f.start,
-                "end": f.end,
-                "confidence": float(f.confidence),
-                "status": r.status,
-                "reviewed_by": r.reviewed_by,
-                "reviewed_at": _iso(r.reviewed_at),
-                "review_why": r.review_why,
-            }
-        )
-    return rows
 
 
 def skipped_to_row(s: Skipped) -> dict:
