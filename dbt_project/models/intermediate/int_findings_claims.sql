@@ -110,41 +110,33 @@ assessed as (
 )
 
 select
-    cast(code as varchar) as code,
-    cast(regency_code as varchar) as regency_code,
-    cast(event_month as date) as month_start,
-    cast(claim_id as varchar) as subject,
-    cast(null as varchar) as funding_source,
-    cast(null as varchar) as counterpart_code,
-    cast(person_key as varchar) as participant_key,
-    cast(event_month as date) as reference_month,
-    cast('benefit paid on the claim (Rp)' as varchar) as source_side,
-    cast(amount_paid as float8) as value_source,
-    cast(case
+{{ finding_columns(
+    code="code",
+    regency_code="regency_code",
+    month_start="event_month",
+    subject="claim_id",
+    participant_key="person_key",
+    reference_month="event_month",
+    source_side="'benefit paid on the claim (Rp)'",
+    value_source="amount_paid",
+    reference_side="case
         when code = 'CLAIM_UNKNOWN_PERSON' then 'register rows for the person (by NIK or KPJ)'
         when code = 'CLAIM_NOT_ENROLLED' then 'enrolled register rows for the person in the event month'
         else 'premium paid for the person''s funding sources in the event month (Rp)'
-    end as varchar) as reference_side,
-    cast(case when code in ('CLAIM_UNKNOWN_PERSON', 'CLAIM_NOT_ENROLLED') then 0 else premium_paid end as float8)
-        as value_reference,
-    cast(1 as bigint) as affected_workers,
-    cast(null as integer) as days_late,
-    cast(null as integer) as months_count,
-    cast('claim ' || claim_id || ' (' || program_code || ', event ' || cast(event_date as varchar) || '): ' || case
+    end",
+    value_reference="case when code in ('CLAIM_UNKNOWN_PERSON', 'CLAIM_NOT_ENROLLED') then 0 else premium_paid end",
+    affected_workers="1",
+    detail="'claim ' || claim_id || ' (' || program_code || ', event ' || cast(event_date as varchar) || '): ' || case
         when code = 'CLAIM_UNKNOWN_PERSON' then 'the claimant is in no register, by NIK or by KPJ'
         when code = 'CLAIM_NOT_ENROLLED' then 'the worker was not enrolled in that month'
         when code = 'CLAIM_PREMIUM_UNPAID' then 'the worker''s premium for that month was not paid'
         else 'the worker''s premium for that month was only partly paid'
-    end as varchar) as detail,
-    cast('claims' as varchar) as source_kind,
-    cast(load_id as bigint) as source_load_id,
-    cast(source_file as varchar) as source_file,
-    cast(sheet as varchar) as source_sheet,
-    cast(source_row as integer) as source_row,
-    cast(null as varchar) as other_kind,
-    cast(null as bigint) as other_load_id,
-    cast(null as varchar) as other_file,
-    cast(null as varchar) as other_sheet,
-    cast(null as integer) as other_row
+    end",
+    source_kind="'claims'",
+    source_load_id="load_id",
+    source_file="source_file",
+    source_sheet="sheet",
+    source_row="source_row"
+) }}
 from assessed
 where code is not null

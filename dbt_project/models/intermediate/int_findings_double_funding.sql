@@ -79,30 +79,18 @@ findings as (
 )
 
 select
-    cast(code as varchar) as code,
-    cast(regency_code as varchar) as regency_code,
-    cast(month_start as date) as month_start,
-    cast(subject as varchar) as subject,
-    cast(null as varchar) as funding_source,
-    cast(counterpart_code as varchar) as counterpart_code,
-    cast(null as varchar) as participant_key,
-    cast(month_start as date) as reference_month,
-    cast(source_side as varchar) as source_side,
-    cast(persons as float8) as value_source,
-    cast('workers expected to be funded twice' as varchar) as reference_side,
-    cast(0 as float8) as value_reference,
-    cast(persons as bigint) as affected_workers,
-    cast(null as integer) as days_late,
-    cast(null as integer) as months_count,
-    cast(detail as varchar) as detail,
-    cast(null as varchar) as source_kind,
-    cast(null as bigint) as source_load_id,
-    cast(null as varchar) as source_file,
-    cast(null as varchar) as source_sheet,
-    cast(null as integer) as source_row,
-    cast(null as varchar) as other_kind,
-    cast(null as bigint) as other_load_id,
-    cast(null as varchar) as other_file,
-    cast(null as varchar) as other_sheet,
-    cast(null as integer) as other_row
+{{ finding_columns(
+    code="code",
+    regency_code="regency_code",
+    month_start="month_start",
+    subject="subject",
+    counterpart_code="counterpart_code",
+    reference_month="month_start",
+    source_side="source_side",
+    value_source="persons",
+    reference_side="'workers expected to be funded twice'",
+    value_reference="0",
+    affected_workers="persons",
+    detail="detail"
+) }}
 from findings

@@ -170,38 +170,27 @@ findings as (
 )
 
 select
-    cast(code as varchar) as code,
-    cast(regency_code as varchar) as regency_code,
-    cast(month_start as date) as month_start,
-    cast(participant_key as varchar) as subject,
-    cast(null as varchar) as funding_source,
-    cast(counterpart_code as varchar) as counterpart_code,
-    cast(participant_key as varchar) as participant_key,
-    cast(month_start as date) as reference_month,
-    cast(case
+{{ finding_columns(
+    code="code",
+    regency_code="regency_code",
+    month_start="month_start",
+    subject="participant_key",
+    counterpart_code="counterpart_code",
+    participant_key="participant_key",
+    reference_month="month_start",
+    source_side="case
         when code = 'NIK_REGION_MISMATCH' then 'regency issuing the NIK'
         when code = 'NIK_BIRTHDATE_MISMATCH' then 'birth-date column'
         else 'age in completed years'
-    end as varchar) as source_side,
-    cast(value_source as float8) as value_source,
-    cast(case
+    end",
+    value_source="value_source",
+    reference_side="case
         when code = 'NIK_REGION_MISMATCH' then 'registering regency'
         when code = 'NIK_BIRTHDATE_MISMATCH' then 'birth date in the NIK'
         else 'age limit of the scheme'
-    end as varchar) as reference_side,
-    cast(value_reference as float8) as value_reference,
-    cast(1 as bigint) as affected_workers,
-    cast(null as integer) as days_late,
-    cast(null as integer) as months_count,
-    cast(detail as varchar) as detail,
-    cast(null as varchar) as source_kind,
-    cast(null as bigint) as source_load_id,
-    cast(null as varchar) as source_file,
-    cast(null as varchar) as source_sheet,
-    cast(null as integer) as source_row,
-    cast(null as varchar) as other_kind,
-    cast(null as bigint) as other_load_id,
-    cast(null as varchar) as other_file,
-    cast(null as varchar) as other_sheet,
-    cast(null as integer) as other_row
+    end",
+    value_reference="value_reference",
+    affected_workers="1",
+    detail="detail"
+) }}
 from findings

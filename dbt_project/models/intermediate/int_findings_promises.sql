@@ -154,31 +154,24 @@ findings as (
 )
 
 select
-    cast(code as varchar) as code,
-    cast(regency_code as varchar) as regency_code,
-    cast(month_start as date) as month_start,
-    cast(stable_id as varchar) as subject,
-    cast(null as varchar) as funding_source,
-    cast(null as varchar) as counterpart_code,
-    cast(null as varchar) as participant_key,
-    cast(month_start as date) as reference_month,
-    cast('workers promised' as varchar) as source_side,
-    cast(value_source as float8) as value_source,
-    cast(case when code = 'PROMISE_BEHIND' then 'protected workers (warehouse)'
-        else 'register deliveries for the regency' end as varchar) as reference_side,
-    cast(value_reference as float8) as value_reference,
-    cast(affected_workers as bigint) as affected_workers,
-    cast(null as integer) as days_late,
-    cast(months_count as integer) as months_count,
-    cast(detail as varchar) as detail,
-    cast(kind as varchar) as source_kind,
-    cast(load_id as bigint) as source_load_id,
-    cast(source_file as varchar) as source_file,
-    cast(sheet as varchar) as source_sheet,
-    cast(source_row as integer) as source_row,
-    cast(null as varchar) as other_kind,
-    cast(null as bigint) as other_load_id,
-    cast(null as varchar) as other_file,
-    cast(null as varchar) as other_sheet,
-    cast(null as integer) as other_row
+{{ finding_columns(
+    code="code",
+    regency_code="regency_code",
+    month_start="month_start",
+    subject="stable_id",
+    reference_month="month_start",
+    source_side="'workers promised'",
+    value_source="value_source",
+    reference_side="case when code = 'PROMISE_BEHIND' then 'protected workers (warehouse)'
+        else 'register deliveries for the regency' end",
+    value_reference="value_reference",
+    affected_workers="affected_workers",
+    months_count="months_count",
+    detail="detail",
+    source_kind="kind",
+    source_load_id="load_id",
+    source_file="source_file",
+    source_sheet="sheet",
+    source_row="source_row"
+) }}
 from findings
