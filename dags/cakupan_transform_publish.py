@@ -44,6 +44,9 @@ PROJECT, PROFILE, EXECUTION, RENDER = cosmos_configs()
                              description="First month to rebuild (YYYY-MM); empty = all."),
         "period_to": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}$",
                            description="Last month to rebuild (YYYY-MM); empty = all."),
+        "recheck_raw": Param(False, type="boolean",
+                             description="Validate every raw row, not only the loads no published run has validated "
+                                         "as they stand under the current raw suite."),
     },
     tags=["cakupan", "dbt", "quality", "publish"],
     doc_md=__doc__,
@@ -69,14 +72,15 @@ def cakupan_transform_publish():
     )
 
     @task(pool=WRITER_POOL, outlets=[Asset(PUBLISHED_ASSET_URI)])
-    def gate_and_publish(**context) -> dict:
+    def gate_and_publish(params=None, **context) -> dict:
         """Export the candidate, validate it with GX, publish atomically only if no error check failed."""
         from airflow.sdk.exceptions import AirflowFailException
         from cakupan import pipeline
         from cakupan.transform import release_duckdb_handles
 
         release_duckdb_handles()  # cosmos ran dbt in this process under `airflow dags test`
-        out = pipeline.gate_and_publish(task_settings(), context["dag_run"].run_id)
+        out = pipeline.gate_and_publish(task_settings(), context["dag_run"].run_id,
+                                        recheck_raw=bool((params or {}).get("recheck_raw")))
         if not out.published:  # a data problem: retrying cannot fix it, so fail without retries
             raise AirflowFailException(f"{out.message} — published file unchanged; candidate kept at {out.candidate}")
         return {"published": True, "sha256": out.published_sha256, "warnings": len(out.gate.warnings)}

@@ -451,8 +451,9 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
              previous: Path | None = None, docs_dir: Path | None = None, recheck_raw: bool = False) -> GateResult:
     """Validate the candidate file (marts) and the raw zone (contracts); return every check's result.
 
-    The raw suite runs on the rows of loads no published run has validated under the current suite version (all
-    raw rows with `recheck_raw`); the result names those loads (`raw_loads`) for `record_raw_validations`."""
+    The raw suite runs on the rows of loads no published run has validated, as they stand now, under the current
+    suite version (all raw rows with `recheck_raw`); the result names those loads (`raw_loads`) for
+    `record_raw_validations`."""
     previous_counts: dict[str, int] = {}
     if previous is not None and previous.exists():
         with duckdb.connect(str(previous), read_only=True) as p:
@@ -480,15 +481,15 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
         return validate(frames, checks, run_id, docs_dir)
     raw = raw_checks()
     suite = raw_suite_sha256(raw)
-    done: dict[int, tuple[int, str]] = {} if recheck_raw else {
-        lid: (n, fp) for lid, n, fp in work_con.execute(
-            "select load_id, arg_max(batch_rows, validated_at), arg_max(batch_fingerprint, validated_at) "
-            "from audit.raw_validations where raw_suite_sha256 = ? group by load_id", [suite]).fetchall()}
+    # every state of a load some published run validated under this suite (a load put back as it was is done)
+    done: set[tuple[int, int, str]] = set() if recheck_raw else set(work_con.execute(
+        "select distinct load_id, batch_rows, batch_fingerprint from audit.raw_validations "
+        "where raw_suite_sha256 = ?", [suite]).fetchall())
     todo: list[tuple[int, str, int, str]] = []
     scope: dict[str, str] = {}
     for source in all_contracts():
         prints = raw_fingerprints(work_con, source)
-        new = sorted(lid for lid, v in prints.items() if done.get(lid) != v)
+        new = sorted(lid for lid, v in prints.items() if (lid, *v) not in done)
         frames[f"raw.{source}"] = raw_frame(work_con, source, None if len(new) == len(prints) else new)
         todo += [(lid, source, *prints[lid]) for lid in new]
         rows = sum(prints[lid][0] for lid in new)

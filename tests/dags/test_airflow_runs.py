@@ -101,11 +101,18 @@ def test_backfill_of_one_month_gives_identical_marts(published_home, airflow_hom
     with duckdb.connect(str(pub), read_only=True) as con:
         before = con.execute(query).fetchall()
     rerun = airflow_dags_test(airflow_home, home, "cakupan_transform_publish",
-                              conf={"period_from": "2025-04", "period_to": "2025-04"},
+                              conf={"period_from": "2025-04", "period_to": "2025-04", "recheck_raw": True},
                               CAKUPAN_CONFIG=str(home / "config"))
     assert dag_run_succeeded(rerun), rerun.stdout[-3000:] + rerun.stderr[-3000:]
     with duckdb.connect(str(pub), read_only=True) as con:
         assert con.execute(query).fetchall() == before
+        # the param reached the gate: this run's raw suite validated every raw row again
+        details = con.execute("select details from audit.checks where table_name = 'raw.register' "
+                              "order by checked_at desc limit 1").fetchone()[0]
+        rows, loads = con.execute("select sum(rows_loaded), count(*) filter (where rows_loaded > 0) "
+                                  "from audit.loads_published "
+                                  "where source = 'register' and status = 'loaded'").fetchone()
+    assert details == f"every raw row (recheck): {rows} rows of {loads} loads"
 
 
 def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_home, airflow_home):

@@ -60,7 +60,7 @@ def test_house_rules(dagbag, dag_id):
 def test_transform_is_scheduled_on_the_raw_asset_and_takes_a_period_range(dagbag):
     dag = dagbag[0].dags["cakupan_transform_publish"]
     assert "cakupan://warehouse/raw" in repr(dag.timetable.asset_condition)
-    assert {"period_from", "period_to"} <= set(dag.params.keys())
+    assert {"period_from", "period_to", "recheck_raw"} <= set(dag.params.keys())
     dbt_tasks = [t for t in dag.tasks if t.task_id.startswith("dbt.")]
     assert len(dbt_tasks) > 10                        # rendered from the manifest by cosmos
     writers = [t for t in dag.tasks if t.pool == "cakupan_duckdb_writer"]
