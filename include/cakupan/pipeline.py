@@ -127,10 +127,7 @@ def build(settings: Settings, period_from: str | None = None, period_to: str | N
     from cakupan.transform import dbt_vars, run_dbt
 
     args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
-    if settings.target == "postgres":
-        # the PostgreSQL build keeps its own target folder: dbt_project/target holds the DuckDB manifest cosmos reads
-        run_dbt(settings, args, vars=dbt_vars(period_from, period_to), target_path=pg_target_path(settings))
-        return
+    # artifacts in the home's own target folder (transform.dbt_target_path), never in the manifest cosmos reads
     run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
 
 
@@ -141,11 +138,6 @@ def unit_tests(settings: Settings) -> list[tuple[str, str]]:
 
     result = run_dbt(settings, ["test", "--select", "resource_type:unit_test"])
     return [(r.node.name, str(r.status)) for r in result.results]
-
-
-def pg_target_path(settings: Settings) -> Path:
-    """dbt's target folder for PostgreSQL builds (manifest, compiled SQL, run results)."""
-    return settings.home / "dbt" / "target-postgres"
 
 
 @dataclass

@@ -49,15 +49,23 @@ def dbt_vars(period_from: str | None = None, period_to: str | None = None) -> di
     return {"period_from": norm(period_from), "period_to": norm(period_to)}
 
 
+def dbt_target_path(settings: Settings) -> Path:
+    """dbt's target folder for this home and warehouse target (manifest, compiled SQL, run results, partial parse).
+
+    Not dbt_project/target: that folder holds the manifest cosmos renders the DAG from (`make manifest`), which a
+    DAG parse may read while a build runs; dbt writes its artifacts in place, so a build writing there could hand
+    the parse half a file. One folder per home also keeps dbt's partial parsing valid from run to run."""
+    return settings.home / "dbt" / f"target-{settings.target}"
+
+
 def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, target_path: Path | None = None):
     """Invoke dbt with the project's profile; return dbt's result (run results); raise DbtError naming failed
-    nodes."""
+    nodes. Artifacts go to `target_path`, by default `dbt_target_path(settings)`."""
     from dbt.cli.main import dbtRunner
 
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
-    cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    if target_path is not None:
-        cli += ["--target-path", str(target_path)]
+    cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+           "--target-path", str(target_path or dbt_target_path(settings))]
     if vars:
         cli += ["--vars", json.dumps(vars)]
     with _environ(dbt_env(settings)):
