@@ -15,6 +15,7 @@ import yaml
 
 from cakupan.config import ConfigError
 from cakupan.files import load_yaml
+from cakupan.warehouse import insert_rows
 
 FINDINGS_FILE = "findings.yml"
 SEVERITIES = ("error", "warning", "info")
@@ -99,7 +100,5 @@ def write_finding_rules(con: duckdb.DuckDBPyConnection, config_dir: Path) -> int
     rows = rules.rows()
     con.execute("create schema if not exists reference")
     con.execute(TABLE_DDL)
-    from cakupan.warehouse import insert_rows
-
     insert_rows(con, "reference.finding_rules", rows)
     return len(rows)

@@ -171,16 +171,11 @@ def append_gate_results(candidate: Path, gate, publish_row: tuple, settings: Set
 def _append_gate_results(candidate: Path, gate, publish_row: tuple, raw_validated_at: dt.datetime | None) -> None:
     con = duckdb.connect(str(candidate))
     try:
-        if raw_validated_at is not None:
-            from cakupan.quality import record_raw_validations
+        from cakupan.quality import record_raw_validations, record_results
 
+        if raw_validated_at is not None:
             record_raw_validations(con, gate, raw_validated_at)
-        con.execute("delete from audit.checks where run_id = ?", [gate.run_id])
-        rows = [(r.run_id, r.suite, r.expectation, r.expectation_type, r.table_name, r.column_name, r.severity,
-                 r.success, r.observed_value, r.unexpected_count, r.unexpected_sample, r.details, r.checked_at)
-                for r in gate.results]
-        if rows:
-            con.executemany("insert into audit.checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        record_results(con, gate)
         con.execute("insert into audit.publishes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", list(publish_row))
         con.execute("checkpoint")
     finally:

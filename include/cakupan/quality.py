@@ -34,6 +34,7 @@ import duckdb
 import pandas as pd
 
 from cakupan.contracts import all_contracts
+from cakupan.warehouse import insert_rows
 
 log = logging.getLogger("cakupan.quality")
 
@@ -310,8 +311,6 @@ def record_raw_validations(con: duckdb.DuckDBPyConnection, gate: GateResult, val
     a published run); return the number of loads recorded."""
     if not gate.raw_suite_sha256 or not gate.raw_loads:
         return 0
-    from cakupan.warehouse import insert_rows
-
     return insert_rows(con, "audit.raw_validations", [
         (lid, source, gate.raw_suite_sha256, rows, fp, gate.run_id, validated_at)
         for lid, source, rows, fp in gate.raw_loads])
@@ -585,10 +584,9 @@ def run_gate_sql(connection_string: str, run_id: str, marts_schema: str, audit_s
 
 
 def record_results(con: duckdb.DuckDBPyConnection, gate: GateResult) -> None:
-    """Persist every check result of the run in audit.checks."""
+    """Persist every check result of the run in audit.checks (the work warehouse's, or a candidate file's)."""
     rows = [(r.run_id, r.suite, r.expectation, r.expectation_type, r.table_name, r.column_name, r.severity,
              r.success, r.observed_value, r.unexpected_count, r.unexpected_sample, r.details, r.checked_at)
             for r in gate.results]
     con.execute("delete from audit.checks where run_id = ?", [gate.run_id])
-    if rows:
-        con.executemany("insert into audit.checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "audit.checks", rows)
