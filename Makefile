@@ -32,11 +32,11 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv
 
-$(VENV)/.synced: requirements.lock pyproject.toml | $(BIN)/python
+$(VENV)/.synced: requirements.lock pyproject.toml dev/pyproject.toml | $(BIN)/python
 	# --compile-bytecode: uv does not write .pyc files by default (pip does), and with PYTHONDONTWRITEBYTECODE set
 	# every Airflow task process, DAG parse and ingest would compile pandas, Airflow and cosmos from source again.
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e dev
 	touch $@
 
 venv: $(VENV)/.synced
@@ -44,11 +44,11 @@ venv: $(VENV)/.synced
 # OpenLineage is an opt-in extra (README "OpenLineage"): with the provider installed, cosmos imports it on every
 # parse of the transform DAG. A second venv with it runs the lineage test, so `make test` checks it all the same.
 LINEAGE_VENV := $(ROOT)/.venv-lineage
-$(LINEAGE_VENV)/.synced: requirements.lock pyproject.toml | $(BIN)/python
+$(LINEAGE_VENV)/.synced: requirements.lock pyproject.toml dev/pyproject.toml | $(BIN)/python
 	$(PY) -m venv $(LINEAGE_VENV)
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(LINEAGE_VENV)/bin/python requirements.lock
 	$(BIN)/uv pip install --quiet --compile-bytecode --python $(LINEAGE_VENV)/bin/python -c requirements.lock \
-		-e '.[lineage]'
+		-e '.[lineage]' -e dev
 	touch $@
 
 lineage-venv: $(LINEAGE_VENV)/.synced

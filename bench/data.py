@@ -15,9 +15,9 @@ import re
 import shutil
 from pathlib import Path
 
-from cakupan.regions import regencies
-from cakupan.settings import PROJECT_ROOT
-from cakupan.synth import SynthSpec, generate, regency_slug
+from cakupan.core.regions import regencies
+from cakupan.core.settings import PROJECT_ROOT
+from cakupan_dev.synth import SynthSpec, generate, regency_slug
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 EXCEL_EPOCH = dt.date(1899, 12, 30)
@@ -50,7 +50,7 @@ def make_config(config_dir: Path, codes: list[str]) -> Path:
 
 def synth_inbox(inbox: Path, codes: list[str], months: list[str], workers: int, seed: int = 1,
                 formats: tuple[str, ...] = ("csv", "xlsx"), scenarios: tuple[str, ...] = ()) -> dict:
-    """Registers + contributions from cakupan.synth; returns the ground truth."""
+    """Registers + contributions from cakupan_dev.synth; returns the ground truth."""
     return generate(SynthSpec(regencies=codes, months=months, workers=workers, seed=seed, formats=formats,
                               scenarios=scenarios), inbox)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def _settings(a: dict):
-    from cakupan.settings import Settings
+    from cakupan.core.settings import Settings
 
     return Settings.from_env(home=a["home"], pseudonym_key=a.get("key", "bench-only-key"), config_dir=a["config"])
 
@@ -39,7 +39,7 @@ def duckdb_csv(a: dict) -> dict:
 
 def ingest_file(a: dict) -> dict:
     """Load one file with the project's loader into a fresh home (its folder names the regency)."""
-    from cakupan.ingest import Loader
+    from cakupan.ingest.loader import Loader
 
     s = _settings(a)
     loader = Loader(s, run_id="bench")

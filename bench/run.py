@@ -438,7 +438,7 @@ def write_markdown(r: dict, out: Path) -> None:
     add("")
     add("## Data")
     add("")
-    add(f"- National inbox from `cakupan.synth` (seed 1, scenarios late/partial payment, correction, duplicate "
+    add(f"- National inbox from `cakupan_dev.synth` (seed 1, scenarios late/partial payment, correction, duplicate "
         f"worker, bad rows) plus `bench/data.py` claims and structured city reports and the shared narrative "
         f"reports: **{d['regencies']} regencies × {d['months']}**, {d['files']:,} files ({d['inbox_mb']} MB): "
         + ", ".join(f"{n} {k}" for k, n in sorted(d["by_kind"].items())) + ".")

@@ -44,7 +44,7 @@ def cakupan_ingest():
     @task
     def discover() -> list[str]:
         """List the new files in every configured regency inbox."""
-        from cakupan.ingest import Loader
+        from cakupan.ingest.loader import Loader
 
         loader = Loader(task_settings())
         try:
@@ -58,7 +58,7 @@ def cakupan_ingest():
         """Load one file; a rejected file is a recorded outcome, not a task failure."""
         from pathlib import Path
 
-        from cakupan.ingest import Loader
+        from cakupan.ingest.loader import Loader
 
         loader = Loader(task_settings(), run_id=context["dag_run"].run_id)
         try:

@@ -89,7 +89,7 @@ def cakupan_transform_publish():
     def auditor_report(**context) -> str:
         """Close the run's audit record and write the auditor's HTML report (also after a failed gate)."""
         from cakupan import pipeline
-        from cakupan.report import write_report
+        from cakupan.auditor.report import write_report
 
         s = task_settings()
         pipeline.finish_run_from_audit(s, context["dag_run"].run_id)

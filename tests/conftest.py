@@ -18,7 +18,7 @@ def settings_factory(tmp_path, monkeypatch):
             monkeypatch.delenv(k)
 
     def make(name: str = "home", **overrides):
-        from cakupan.settings import Settings
+        from cakupan.core.settings import Settings
 
         return Settings.from_env(home=tmp_path / name, pseudonym_key=TEST_KEY, **overrides)
 
@@ -43,7 +43,7 @@ def airflow_home(tmp_path_factory) -> Path:
 @pytest.fixture
 def synth_inbox():
     """Return a function writing synthetic deliveries into <home>/inbox and returning the ground truth."""
-    from cakupan.synth import SynthSpec, generate
+    from cakupan_dev.synth import SynthSpec, generate
 
     def make(home: Path, regencies=("73.72", "73.73", "73.14"), months=("2025-03", "2025-04", "2025-05"),
              workers: int = 20, seed: int = 11, scenarios=(), formats=("xlsx", "csv")) -> dict:

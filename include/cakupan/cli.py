@@ -24,7 +24,7 @@ HomeOpt = Annotated[Path | None, typer.Option("--home", help="CAKUPAN_HOME (ware
 
 
 def _settings(home: Path | None = None):
-    from cakupan.settings import Settings
+    from cakupan.core.settings import Settings
 
     return Settings.from_env(home=home)
 
@@ -36,6 +36,17 @@ def _emit(obj, as_json: bool) -> None:
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+def _dev_tool(module: str):
+    """Import a development tool (`cakupan_dev`, installed by `make venv`, not in the runtime image)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"cakupan_dev.{module}")
+    except ImportError:
+        _fail("this command needs Cakupan's development tools (cakupan_dev): run `make venv`, or "
+              "`pip install -e dev` from the repository")
 
 
 try:  # narrative reports live in their own package (cakupan.reports) with their own sub-commands
@@ -63,9 +74,8 @@ def synth(out: Annotated[Path, typer.Argument(help="Folder to write the regency 
           all_regencies: Annotated[bool, typer.Option("--all-regencies", help="All 514 regencies.")] = False,
           as_json: JsonOpt = False) -> None:
     """Generate synthetic regency deliveries and their ground truth (deterministic by seed)."""
-    from cakupan.regions import regencies as all_regs
-    from cakupan.synth import synth_main
-
+    from cakupan.core.regions import regencies as all_regs
+    synth_main = _dev_tool("synth").synth_main
     codes = sorted(all_regs()) if all_regencies else [c.strip() for c in regencies.split(",") if c.strip()]
     first, _, last = months.partition(":")
     month_list = _month_range(first, last or first)
@@ -204,7 +214,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
               measure: Annotated[str, typer.Option(help="Which figure: enrolled, protected, premium_paid…")] = "enrolled",
               home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Print the source rows (file, sheet, row, pseudonym) behind a published figure (`trace finding ID`: a finding)."""
-    from cakupan.trace import TraceError, finding_table, trace, trace_finding
+    from cakupan.auditor.trace import TraceError, finding_table, trace, trace_finding
 
     try:
         if mart == "finding":  # an audit finding: its evidence rows on each side (mart_findings_evidence)
@@ -235,7 +245,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
 def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
            as_json: JsonOpt = False) -> None:
     """Write the auditor's static HTML report from the published file."""
-    from cakupan.report import write_report
+    from cakupan.auditor.report import write_report
 
     s = _settings(home)
     index = write_report(s, out)
@@ -251,7 +261,7 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
     """Print the published coverage table (and findings), and compare it with the generator's ground truth."""
     import duckdb
 
-    from cakupan.demo import compare_with_truth
+    compare_with_truth = _dev_tool("demo").compare_with_truth
 
     s = _settings(home)
     coverage(home=home, as_json=False)
@@ -278,7 +288,7 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
 def contracts_dbt_sources(check: Annotated[bool, typer.Option("--check", help="Fail if the committed file "
                                                                              "differs.")] = False) -> None:
     """Write (or check) the dbt sources YAML generated from the contracts."""
-    from cakupan.dbt_sources import SOURCES_FILE, render_sources, write_sources
+    from cakupan.core.dbt_sources import SOURCES_FILE, render_sources, write_sources
 
     if check:
         if SOURCES_FILE.read_text(encoding="utf-8") != render_sources():
@@ -347,9 +357,9 @@ def findings(home: HomeOpt = None,
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from cakupan.config import ConfigError
-    from cakupan.publish import PublishError
-    from cakupan.settings import SettingsError
+    from cakupan.core.config import ConfigError
+    from cakupan.core.settings import SettingsError
+    from cakupan.targets.duckdb import PublishError
     from cakupan.transform import DbtError
 
     try:

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from cakupan.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from cakupan.core.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
 
 OWNER = "cakupan-data-engineering"
 WRITER_POOL = os.environ.get("CAKUPAN_WRITER_POOL", "cakupan_duckdb_writer")   # 1 slot: one writer per DuckDB file

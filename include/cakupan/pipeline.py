@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from cakupan import publish as pub
-from cakupan.ingest import LoadResult, ingest_paths
-from cakupan.refdata import sync_config
-from cakupan.settings import Settings
-from cakupan.warehouse import connect_work, insert_rows
+from cakupan.core.settings import Settings
+from cakupan.ingest.loader import LoadResult, ingest_paths
+from cakupan.targets import duckdb as pub
+from cakupan.targets.refdata import sync_config
+from cakupan.targets.zones import connect_work, insert_rows
 
 if TYPE_CHECKING:     # the gate (GX) and dbt are imported by the steps that use them, not by every load task
     from cakupan.quality import GateResult
@@ -111,7 +111,7 @@ def prepare(settings: Settings) -> int:
         sync_config(con, settings)
         facts = load_report_facts(settings, con)
     if settings.target == "postgres":
-        from cakupan import pg
+        from cakupan.targets import postgres as pg
 
         pg.sync_work_to_pg(settings)
     return facts
@@ -157,10 +157,10 @@ def gate_and_publish(settings: Settings, run_id: str, recheck_raw: bool = False)
     run records the loads it validated in audit.raw_validations.
 
     On the postgres target: build the published_next schemas, gate them with GX's SQL datasource, promote them into
-    `published` in one transaction, and export the published schemas to the published DuckDB file (cakupan.pg).
+    `published` in one transaction, and export the published schemas to the published DuckDB file (cakupan.targets.postgres).
     """
     if settings.target == "postgres":
-        from cakupan import pg
+        from cakupan.targets import postgres as pg
 
         return pg.gate_and_publish(settings, run_id)
     from cakupan.quality import import_gx_meanwhile, record_raw_validations, record_results, run_gate
@@ -220,7 +220,7 @@ def _sync_audit(settings: Settings) -> None:
     if settings.target != "postgres":
         return
     try:
-        from cakupan import pg
+        from cakupan.targets import postgres as pg
 
         pg.sync_work_to_pg(settings, ("audit",))
     except Exception as exc:  # noqa: BLE001 - the run's outcome stands; the next sync catches up

@@ -33,8 +33,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from cakupan.contracts import all_contracts
-from cakupan.warehouse import insert_rows
+from cakupan.core.contracts import all_contracts
+from cakupan.targets.zones import insert_rows
 
 log = logging.getLogger("cakupan.quality")
 

@@ -7,7 +7,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
-from cakupan.settings import DBT_PROJECT_DIR, Settings
+from cakupan.core.settings import DBT_PROJECT_DIR, Settings
 
 
 class DbtError(RuntimeError):
@@ -19,7 +19,7 @@ def dbt_env(settings: Settings) -> dict[str, str]:
     env = {"CAKUPAN_TARGET": settings.target, "CAKUPAN_WORK_DB": str(settings.work_db),
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DBT_LOG_PATH": str(settings.logs_dir / "dbt")}
     if settings.target == "postgres":
-        from cakupan.pg import pg_env
+        from cakupan.targets.postgres import pg_env
 
         env.update(pg_env(settings))
     return env

@@ -20,7 +20,7 @@ def sha(p: Path) -> str:
 @pytest.fixture(scope="module")
 def published_home(tmp_path_factory, airflow_home):
     """A home where ingest and transform/publish ran through Airflow over good files and one corrupt file."""
-    from cakupan.synth import SynthSpec, generate
+    from cakupan_dev.synth import SynthSpec, generate
 
     home = tmp_path_factory.mktemp("cakupan-airflow")
     # a regency the repository does not configure (Kabupaten Pinrang) is added by one YAML file, no code

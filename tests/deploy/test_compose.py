@@ -454,7 +454,7 @@ def test_mount_targets_match_cakupan_settings(compose):
     assert env["CAKUPAN_INBOX"].startswith(env["CAKUPAN_HOME"] + "/")
     assert targets["/opt/airflow/dags"] == "./dags"
     assert targets["/opt/airflow/logs"].startswith("./var/")
-    # cakupan.settings finds dbt_project next to include/ (PROJECT_ROOT = include/..): keep them siblings.
+    # cakupan.core.settings finds dbt_project next to include/ (PROJECT_ROOT = include/..): keep them siblings.
     include = next(t for t, s in targets.items() if s == "./include")
     dbt = next(t for t, s in targets.items() if s == "./dbt_project")
     assert Path(include).parent == Path(dbt).parent

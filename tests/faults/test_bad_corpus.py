@@ -39,7 +39,7 @@ class _Records(logging.Handler):
 
 
 def _settings(home: Path):
-    from cakupan.settings import Settings
+    from cakupan.core.settings import Settings
 
     for k in [k for k in os.environ if k.startswith("CAKUPAN_")]:
         os.environ.pop(k)
@@ -49,7 +49,7 @@ def _settings(home: Path):
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     """Load every corpus file, in order, with the project's loader; keep each result, exception and log record."""
-    from cakupan.ingest import Loader
+    from cakupan.ingest.loader import Loader
 
     home = tmp_path_factory.mktemp("bad_corpus")
     settings = _settings(home)
@@ -120,7 +120,7 @@ def _matches(case, res, codes_seen: set[str]) -> bool:
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n]))
                                   if n in KNOWN_BUGS else n for n in CASES])
 def test_bad_file_gives_a_clear_outcome(corpus, name):
-    from cakupan.contracts import reasons
+    from cakupan.core.contracts import reasons
 
     o = corpus[name]
     case, res = o["case"], o["result"]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def published_home(tmp_path_factory) -> Path:
-    from cakupan.synth import SynthSpec, generate
+    from cakupan_dev.synth import SynthSpec, generate
 
     home = tmp_path_factory.mktemp("publish_faults")
     generate(SynthSpec(regencies=["73.72", "73.73", "73.14"], months=["2025-03", "2025-04"], workers=30, seed=41),

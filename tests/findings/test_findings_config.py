@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from cakupan.config import ConfigError
-from cakupan.findings_config import PARAMETERS, load_finding_rules, write_finding_rules
-from cakupan.synth import DUE_DAY
+from cakupan.core.config import ConfigError
+from cakupan.core.findings_config import PARAMETERS, load_finding_rules, write_finding_rules
+from cakupan_dev.synth import DUE_DAY
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 CODES = {"BILLED_COUNT_MISMATCH", "BILLED_AMOUNT_MISMATCH", "PAYMENT_UNPAID", "PAYMENT_SHORTFALL", "PAYMENT_LATE",

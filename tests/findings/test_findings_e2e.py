@@ -18,9 +18,9 @@ import duckdb
 import pytest
 from _support import TEST_KEY, run_cli
 from cakupan import pipeline
-from cakupan.findings_config import load_finding_rules, write_finding_rules
-from cakupan.settings import Settings
-from cakupan.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
+from cakupan.core.findings_config import load_finding_rules, write_finding_rules
+from cakupan.core.settings import Settings
+from cakupan_dev.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ EVIDENCE_BOTH_SIDES = {"BILLED_COUNT_MISMATCH", "BILLED_AMOUNT_MISMATCH", "PAYME
 
 def _finding_rules_wired(settings: Settings) -> bool:
     """Whether refdata.sync_config (the `prepare` step) already writes reference.finding_rules."""
-    from cakupan.refdata import sync_config
+    from cakupan.targets.refdata import sync_config
 
     with duckdb.connect() as con:
         con.execute("create schema reference")

@@ -10,8 +10,8 @@ import pytest
 @pytest.fixture(scope="module")
 def fuzz_loader(tmp_path_factory):
     """(settings, Loader) on a fresh warehouse with the default configuration (73.72, 73.73, 73.14)."""
-    from cakupan.ingest import Loader
-    from cakupan.settings import PROJECT_ROOT, Settings
+    from cakupan.core.settings import PROJECT_ROOT, Settings
+    from cakupan.ingest.loader import Loader
 
     home = tmp_path_factory.mktemp("fuzz")
     settings = Settings.from_env(home=home, inbox=home / "inbox", config_dir=PROJECT_ROOT / "config",

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-from cakupan.contracts import reasons
-from cakupan.messy import case_by_name
-from cakupan.readers import FileRejected, read_file
+from cakupan.core.contracts import reasons
+from cakupan.ingest.readers import FileRejected, read_file
+from cakupan_dev.messy import case_by_name
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 

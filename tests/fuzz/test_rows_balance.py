@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from cakupan import parsing
-from cakupan.contracts import reasons
-from cakupan.messy import REGISTER_HEADER, Sheet, csv_bytes, nik, xlsx_bytes
-from cakupan.readers import ReadOptions, read_file
+from cakupan.core.contracts import reasons
+from cakupan.ingest import parsing
+from cakupan.ingest.readers import ReadOptions, read_file
+from cakupan_dev.messy import REGISTER_HEADER, Sheet, csv_bytes, nik, xlsx_bytes
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 

@@ -10,8 +10,8 @@ import pytest
 @pytest.fixture(scope="session")
 def initialised_warehouse(tmp_path_factory):
     """A work.duckdb with every zone and the reference tables created once (copied into each test's home)."""
-    from cakupan.settings import Settings
-    from cakupan.warehouse import connect_work
+    from cakupan.core.settings import Settings
+    from cakupan.targets.zones import connect_work
 
     s = Settings.from_env(home=tmp_path_factory.mktemp("template"), pseudonym_key="unused")
     connect_work(s).close()
@@ -40,7 +40,7 @@ def home(home_factory):
 @pytest.fixture
 def loader(home):
     """A Loader on the home's work warehouse, closed after the test."""
-    from cakupan.ingest import Loader
+    from cakupan.ingest.loader import Loader
 
     ld = Loader(home)
     yield ld

@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from cakupan.config import ConfigError
-from cakupan.ingest import Loader, ingest_paths
-from cakupan.messy import Sheet, csv_bytes, nik, xlsx_bytes
-from cakupan.settings import PROJECT_ROOT
+from cakupan.core.config import ConfigError
+from cakupan.core.settings import PROJECT_ROOT
+from cakupan.ingest.loader import Loader, ingest_paths
+from cakupan_dev.messy import Sheet, csv_bytes, nik, xlsx_bytes
 
 PINRANG = """\
 # Kabupaten Pinrang: added by configuration only.

@@ -15,9 +15,9 @@ import os
 
 import pyarrow as pa
 import pytest
-from cakupan import readers
-from cakupan.messy import REGISTER_HEADER, cases, nik
-from cakupan.readers import ReadOptions, read_file
+from cakupan.ingest import readers
+from cakupan.ingest.readers import ReadOptions, read_file
+from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 

@@ -1,4 +1,4 @@
-"""Every messy delivery in cakupan.messy loads or is rejected with its reason, against a real DuckDB warehouse.
+"""Every messy delivery in cakupan_dev.messy loads or is rejected with its reason, against a real DuckDB warehouse.
 
 The expected outcome of each case is written in the case itself (which rows were made bad, which reason each
 must get); the test loads the files through `Loader.load` and reads back audit.loads, raw.<source>,
@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from cakupan.contracts import reason, reasons
-from cakupan.ingest import Loader, LoadResult
-from cakupan.messy import MessyCase, MessyFile, cases, write_case
+from cakupan.core.contracts import reason, reasons
+from cakupan.ingest.loader import Loader, LoadResult
+from cakupan_dev.messy import MessyCase, MessyFile, cases, write_case
 
 CASES = cases()
 RAW_SOURCES = ("register", "contributions", "claims", "city_report")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from cakupan.ingest import DATE_LIMITS, _parser_for, map_distinct, plain_dates
+from cakupan.ingest.loader import DATE_LIMITS, _parser_for, map_distinct, plain_dates
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from cakupan import ingest
-from cakupan.messy import cases
+from cakupan.ingest import loader as ingest
+from cakupan_dev.messy import cases
 
 RAW_SOURCES = ("register", "contributions", "claims", "city_report")
 

@@ -7,10 +7,9 @@ from decimal import Decimal
 
 import pyarrow as pa
 import pytest
-from cakupan import parsing
-from cakupan.ingest import _parser_for
-from cakupan.messy import REGISTER_HEADER, Sheet, register_row, workers, xlsx_bytes
-from cakupan.readers import (
+from cakupan.ingest import parsing
+from cakupan.ingest.loader import _parser_for
+from cakupan.ingest.readers import (
     TYPED_MARK,
     FileRejected,
     _text,
@@ -23,6 +22,7 @@ from cakupan.readers import (
     typed_value,
     vector_cell_text,
 )
+from cakupan_dev.messy import REGISTER_HEADER, Sheet, register_row, workers, xlsx_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -115,7 +115,7 @@ def test_title_touching_the_header_is_title_not_header(tmp_path):
 
 def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
     """A stray cell in XFD1048576 makes the native reader allocate the whole sheet and abort: only the child dies."""
-    from cakupan.messy import case_by_name
+    from cakupan_dev.messy import case_by_name
 
     path = tmp_path / "stray.xlsx"
     path.write_bytes(case_by_name("stray_cell_far_away").files[0].data)
@@ -132,8 +132,8 @@ def test_only_small_workbooks_with_near_cells_are_read_in_process(tmp_path):
     """The fork is skipped only for a small .xlsx whose every cell lies in a small area."""
     import zipfile
 
-    from cakupan.messy import case_by_name
-    from cakupan.readers import _small_plain_xlsx
+    from cakupan.ingest.readers import _small_plain_xlsx
+    from cakupan_dev.messy import case_by_name
 
     ok = tmp_path / "ok.xlsx"
     ok.write_bytes(xlsx_bytes([Sheet("A", [["x", 1.5], ["y", 2]])]))
@@ -168,8 +168,8 @@ def test_reader_shortcuts_equal_the_parsers(value):
 
 def test_the_encrypted_case_is_a_real_compound_file(tmp_path):
     """The spreadsheet library itself sees the crafted OLE file as a password-protected workbook."""
-    from cakupan.messy import case_by_name
-    from cakupan.readers import _sheets_in_process
+    from cakupan.ingest.readers import _sheets_in_process
+    from cakupan_dev.messy import case_by_name
 
     path = tmp_path / "geheim.xlsx"
     path.write_bytes(case_by_name("password_protected_xlsx").files[0].data)

@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cakupan.ingest import Loader, ingest_paths
+from cakupan.ingest.loader import Loader, ingest_paths
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8"))
@@ -177,7 +177,7 @@ def test_interrupted_load_is_redone_without_doubled_rows(loader, sample_paths):
 
 def test_unreadable_file_is_rejected_and_the_others_load(home, sample_paths, monkeypatch):
     """A file the loader cannot read (permissions on a shared drive) is recorded as FILE_UNREADABLE; the rest load."""
-    from cakupan import ingest
+    from cakupan.ingest import loader as ingest
 
     locked = next(p for p in sample_paths if p.name == "claims_sidrap_2025-06.csv")
     real = ingest.sha256_file

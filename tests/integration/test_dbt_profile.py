@@ -7,9 +7,9 @@ import hashlib
 
 import pytest
 from cakupan import pipeline
-from cakupan.settings import DBT_PROJECT_DIR
+from cakupan.core.settings import DBT_PROJECT_DIR
+from cakupan.targets.zones import connect_work
 from cakupan.transform import run_dbt
-from cakupan.warehouse import connect_work
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,7 @@
 run once on each target (DuckDB and PostgreSQL) from the same inbox, shared by the chain, BI role, parity, gate and
 concurrency tests.
 
-Reuse the cluster elsewhere: `from cakupan.testing.pgcluster import PgCluster`, or import the `pg_cluster` fixture
+Reuse the cluster elsewhere: `from cakupan_dev.pgcluster import PgCluster`, or import the `pg_cluster` fixture
 below into another conftest.py.
 """
 
@@ -12,7 +12,7 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from cakupan.testing.pgcluster import ClusterError, PgCluster
+from cakupan_dev.pgcluster import ClusterError, PgCluster
 from pg_support import Chains, cli, write_inbox
 
 

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from cakupan.testing.pgcluster import PgCluster
+from cakupan_dev.pgcluster import PgCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
@@ -42,7 +42,7 @@ def cli(home: Path, *args: str, target: str = "duckdb", pg: PgCluster | None = N
 def write_inbox(inbox: Path) -> dict:
     """Synthetic deliveries for Parepare and Sidrap (with rows to quarantine), plus (when present) the shared sample deliveries (claims,
     a structured city report, a correction) and the narrative city reports (promises), so every mart has rows."""
-    from cakupan.synth import SynthSpec, generate
+    from cakupan_dev.synth import SynthSpec, generate
 
     truth = generate(SynthSpec(regencies=["73.72", "73.14"], months=["2025-03", "2025-04", "2025-05"], workers=20,
                                seed=5, scenarios=("partial_payment", "correction", "bad_rows")), inbox)
@@ -68,7 +68,7 @@ class Chains:
     pg_home: Path
 
     def settings(self, home: Path | None = None, dbname: str | None = None):
-        from cakupan.settings import PROJECT_ROOT, Settings
+        from cakupan.core.settings import PROJECT_ROOT, Settings
 
         home = home or self.pg_home
         return Settings(home=home, inbox=home / "inbox", config_dir=PROJECT_ROOT / "config", target="postgres",

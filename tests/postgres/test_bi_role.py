@@ -6,8 +6,8 @@ from contextlib import closing
 
 import psycopg2
 import pytest
-from cakupan import pg
-from cakupan.publish import PUBLISHED_MARTS
+from cakupan.targets import postgres as pg
+from cakupan.targets.duckdb import PUBLISHED_MARTS
 from psycopg2 import errors
 
 pytestmark = pytest.mark.postgres

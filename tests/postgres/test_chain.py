@@ -8,8 +8,8 @@ from contextlib import closing
 
 import duckdb
 import pytest
-from cakupan import pg
-from cakupan.publish import AUDIT_EXPORTS, PUBLISHED_MARTS, sha256_file
+from cakupan.targets import postgres as pg
+from cakupan.targets.duckdb import AUDIT_EXPORTS, PUBLISHED_MARTS, sha256_file
 from pg_support import cli
 
 pytestmark = pytest.mark.postgres

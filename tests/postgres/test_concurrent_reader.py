@@ -18,7 +18,8 @@ import time
 from contextlib import closing
 
 import pytest
-from cakupan import pg, pipeline
+from cakupan import pipeline
+from cakupan.targets import postgres as pg
 
 pytestmark = pytest.mark.postgres
 

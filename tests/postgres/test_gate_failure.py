@@ -6,8 +6,9 @@ from contextlib import closing
 
 import duckdb
 import pytest
-from cakupan import pg, pipeline, quality
-from cakupan.publish import sha256_file
+from cakupan import pipeline, quality
+from cakupan.targets import postgres as pg
+from cakupan.targets.duckdb import sha256_file
 
 pytestmark = pytest.mark.postgres
 

@@ -9,7 +9,7 @@ from contextlib import closing
 
 import duckdb
 import pytest
-from cakupan import pg
+from cakupan.targets import postgres as pg
 
 pytestmark = pytest.mark.postgres
 

@@ -8,7 +8,7 @@ import time
 from contextlib import closing
 
 import pytest
-from cakupan import pg
+from cakupan.targets import postgres as pg
 
 pytestmark = pytest.mark.postgres
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from cakupan import pg
-from cakupan.settings import Settings
+from cakupan.core.settings import Settings
+from cakupan.targets import postgres as pg
 
 pytestmark = pytest.mark.postgres
 
@@ -75,9 +75,9 @@ def test_dbt_env_for_the_postgres_target(clean_env):
 
 def test_docs_list_every_published_mart_from_the_dbt_yaml():
     """docs/postgres.md's table section is generated from the dbt YAML: regenerate with
-    `python -m cakupan.pg docs --write` when a published model or its description changes."""
+    `python -m cakupan.targets.postgres docs --write` when a published model or its description changes."""
     text = pg.DOCS_FILE.read_text(encoding="utf-8")
-    assert pg.docs_with_tables(text) == text, "docs/postgres.md is stale: run `python -m cakupan.pg docs --write`"
+    assert pg.docs_with_tables(text) == text, "docs/postgres.md is stale: run `python -m cakupan.targets.postgres docs --write`"
     for m in pg.model_docs():
         if m.startswith("mart_"):
             assert f"`published.{m}`" in text

@@ -24,7 +24,7 @@ REGENCY = "73.14"
 
 def settings_for(home: Path):
     """Settings for a test home, independent of any CAKUPAN_* variable in the caller's environment."""
-    from cakupan.settings import PROJECT_ROOT, Settings
+    from cakupan.core.settings import PROJECT_ROOT, Settings
 
     return Settings(home=home.resolve(), inbox=(home / "inbox").resolve(), config_dir=PROJECT_ROOT / "config",
                     pseudonym_key=PSEUDONYM_KEY)
@@ -59,7 +59,7 @@ def build_published_home(home: Path) -> Path:
 
 def shared_site(tmp_path_factory) -> tuple[Path, Path]:
     """(home, index.html) of the session's published warehouse and its report; built once per session."""
-    from cakupan.report import write_report
+    from cakupan.auditor.report import write_report
 
     base = tmp_path_factory.getbasetemp()
     home = build_published_home(base / "cakupan-published-home")

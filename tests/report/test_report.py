@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from cakupan.report import write_report
+from cakupan.auditor.report import write_report
 from python_calamine import CalamineWorkbook
 from report_helpers import EXPECTED_JSON, REGENCY, SAMPLES, parse_html, settings_for
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
-from cakupan.files import load_yaml
-from cakupan.warehouse import insert_rows
+from cakupan.core.files import load_yaml
+from cakupan.targets.zones import insert_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,8 +77,8 @@ def test_insert_rows_refuses_rows_of_different_widths_and_inserts_nothing():
 
 
 def test_narrative_files_are_every_report_file_under_the_inbox(tmp_path):
+    from cakupan.core.settings import Settings
     from cakupan.pipeline import narrative_files
-    from cakupan.settings import Settings
 
     s = Settings.from_env(home=tmp_path / "home", pseudonym_key="k" * 32)
     want = [s.inbox / "73.72" / "berita.txt", s.inbox / "73.73" / "deep" / "Laporan.HTML", s.inbox / "siaran.htm"]

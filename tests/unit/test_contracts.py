@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cakupan.contracts import SOURCES, all_contracts, normalise_header, reasons
-from cakupan.dbt_sources import SOURCES_FILE, render_sources
-from cakupan.warehouse import raw_columns
+from cakupan.core.contracts import SOURCES, all_contracts, normalise_header, reasons
+from cakupan.core.dbt_sources import SOURCES_FILE, render_sources
+from cakupan.targets.zones import raw_columns
 
 SOURCES_MD = Path(__file__).resolve().parents[2].parent / "shared" / "sources.md"
 

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 
 import pytest
-from cakupan.identity import nik_problem, pseudonym
+from cakupan.ingest.identity import nik_problem, pseudonym
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -55,7 +55,7 @@ def test_loader_pseudonyms_equal_the_sql_definition(cells, key):
     the SQL definitions (`normalise_nik_sql`, `pseudonym_sql`) and RFC 2104 HMAC give."""
     import duckdb
     import pyarrow as pa
-    from cakupan.identity import (
+    from cakupan.ingest.identity import (
         hmac_pads,
         normalise_nik_arrow,
         normalise_nik_sql,

@@ -12,14 +12,14 @@ import calendar
 import duckdb
 import numpy as np
 import pyarrow as pa
-from cakupan.identity import (
+from cakupan.core.regions import nik_prefixes
+from cakupan.ingest.identity import (
     nik_problem_sql,
     nik_surely_valid,
     normalise_nik_arrow,
     normalise_nik_sql,
     register_prefixes,
 )
-from cakupan.regions import nik_prefixes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

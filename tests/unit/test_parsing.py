@@ -1,4 +1,4 @@
-"""Table-driven tests for cakupan.parsing: every expected value is written by hand from the spec."""
+"""Table-driven tests for cakupan.ingest.parsing: every expected value is written by hand from the spec."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pickle
 from decimal import Decimal
 
 import pytest
-from cakupan.parsing import (
+from cakupan.ingest.parsing import (
     CODES,
     ParseError,
     cell_text,

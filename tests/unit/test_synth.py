@@ -18,8 +18,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from cakupan import regions
-from cakupan.synth import (
+from cakupan.core import regions
+from cakupan_dev.synth import (
     ALL_SCENARIOS,
     DUE_DAY,
     EXTRA_SOURCES,
@@ -219,7 +219,7 @@ def test_same_seed_same_bytes(full, tmp_path):
 def test_same_seed_same_bytes_across_processes_and_hash_seeds(full, tmp_path):
     out, _ = full
     code = (
-        "import sys; from pathlib import Path; from cakupan.synth import *; "
+        "import sys; from pathlib import Path; from cakupan_dev.synth import *; "
         f"generate(SynthSpec(regencies={REGS!r}, months={MONTHS!r}, workers=30, seed=7, formats=('xlsx','csv'), "
         "scenarios=SCENARIOS, funding_sources=('APBD','APBDes','CSR')), Path(sys.argv[1]))"
     )
@@ -583,7 +583,7 @@ def test_synth_main_parses_cli_arguments(tmp_path):
 
 
 def test_streaming_xlsx_mode_reads_the_same(tmp_path, monkeypatch):
-    from cakupan import synth
+    from cakupan_dev import synth
 
     spec = _spec(regencies=["73.72"], months=MONTHS[:2], formats=("xlsx",))
     small = generate(spec, tmp_path / "mem")

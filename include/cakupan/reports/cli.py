@@ -112,7 +112,7 @@ def extract(
         err.print(f"[red]No such file or folder: {missing[0]}[/red]")
         raise typer.Exit(2)
     if config is None:
-        from cakupan.settings import Settings
+        from cakupan.core.settings import Settings
 
         config = Settings.from_env().config_dir
     try:

@@ -1,7 +1,7 @@
 """Finding numbers, dates and month names in Indonesian prose: small pure functions.
 
 These regexes find where a number or date is in running text; the value of a number is read by the shared
-``cakupan.parsing.parse_number`` so there is one definition of Indonesian number style.
+``cakupan.ingest.parsing.parse_number`` so there is one definition of Indonesian number style.
 """
 
 from __future__ import annotations

@@ -38,9 +38,9 @@ from pathlib import Path
 
 import yaml
 
-from cakupan import regions
-from cakupan.files import load_yaml
-from cakupan.parsing import parse_number
+from cakupan.core import regions
+from cakupan.core.files import load_yaml
+from cakupan.ingest.parsing import parse_number
 from cakupan.reports.document import (
     BODY,
     DATELINE,

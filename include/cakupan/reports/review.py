@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from cakupan.files import load_yaml
+from cakupan.core.files import load_yaml
 from cakupan.reports.narrative import Fact
 
 ACCEPTED = "accepted"

@@ -10,7 +10,7 @@ The expected outcome of each file is written from the case's own definition (whi
 never by running the loader. Files are built in memory (xlsxwriter, xlwt, csv) and are byte-for-byte
 deterministic, so "the same file sent twice" really is the same bytes.
 
-    from cakupan.messy import cases, write_case
+    from cakupan_dev.messy import cases, write_case
     for case in cases():
         paths = write_case(case, inbox)        # <inbox>/<folder>/<name>, in load order
 """
@@ -118,7 +118,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     """Write sheets to XLSX bytes (deterministic); numbers stay numbers, text stays text, dates are dates."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False})
-    wb.set_properties({"created": FIXED_TIME, "author": "cakupan.messy"})
+    wb.set_properties({"created": FIXED_TIME, "author": "cakupan_dev.messy"})
     fmt_date = wb.add_format({"num_format": "dd/mm/yyyy"})
     fmt_dt = wb.add_format({"num_format": "dd/mm/yyyy hh:mm"})
     for sh in sheets:

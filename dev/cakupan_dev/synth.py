@@ -42,7 +42,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cakupan import regions
+from cakupan.core import regions
 
 SCENARIOS = ("late_payment", "partial_payment", "unpaid_month", "correction", "duplicate_worker", "bad_rows")
 FINDING_SCENARIOS = ("billing_mismatch", "double_funding", "claims_unprotected", "identity_anomaly", "promise_gap",

@@ -44,9 +44,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from cakupan.settings import DBT_PROJECT_DIR, Settings, SettingsError
+from cakupan.core.settings import DBT_PROJECT_DIR, Settings, SettingsError
 
-log = logging.getLogger("cakupan.pg")
+log = logging.getLogger("cakupan.targets.postgres")
 
 REPLICATED_SCHEMAS = ("raw", "quarantine", "audit", "reference")
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
@@ -328,7 +328,7 @@ def sync_work_to_pg(settings: Settings, schemas: tuple[str, ...] = REPLICATED_SC
     differs (new, redone or removed) are replaced; other tables are replaced whole, except the vendored area tables
     (copied when their row count changes). A table whose columns changed is recreated (dependent dbt views are
     dropped with it; dbt recreates them). Idempotent: a second sync copies nothing new."""
-    from cakupan.warehouse import connect_work
+    from cakupan.targets.zones import connect_work
 
     t0 = time.monotonic()
     stats = SyncStats()
@@ -401,7 +401,7 @@ def _schema_exists(cur, schema: str) -> bool:
 
 def published_marts(cur, schema: str = "marts") -> list[str]:
     """The marts to publish (the same rule as the DuckDB path: the named published marts, then other mart_*)."""
-    from cakupan.publish import PUBLISHED_MARTS
+    from cakupan.targets.duckdb import PUBLISHED_MARTS
 
     have = set(_tables(cur, schema))
     extra = sorted(t for t in have if t.startswith("mart_") and t not in PUBLISHED_MARTS)
@@ -410,7 +410,7 @@ def published_marts(cur, schema: str = "marts") -> list[str]:
 
 def model_docs() -> dict[str, dict]:
     """Descriptions from the dbt YAML under models/: {model: {"description", "columns": {name: (type, desc)}}}."""
-    from cakupan.files import load_yaml
+    from cakupan.core.files import load_yaml
 
     out: dict[str, dict] = {}
     for path in sorted((DBT_PROJECT_DIR / "models").rglob("*.yml")):
@@ -432,7 +432,7 @@ def _comment(cur, kind: str, target: str, text: str) -> None:
 def build_next(con, marts_schema: str = "marts") -> list[str]:
     """Fill published_next (the published marts) and published_audit_next (audit exports) from the built marts and
     the audit replica, with the dbt descriptions as table/column comments (BI tools show them); commits."""
-    from cakupan.publish import AUDIT_EXPORTS
+    from cakupan.targets.duckdb import AUDIT_EXPORTS
 
     nxt, anxt = PUBLISHED + NEXT_SUFFIX, PUBLISHED_AUDIT + NEXT_SUFFIX
     docs = model_docs()
@@ -668,7 +668,7 @@ def export_published_to_duckdb(settings: Settings, path: Path, marts_schema: str
         con.rollback()
     finally:
         con.close()
-    from cakupan.publish import _fsync
+    from cakupan.targets.duckdb import _fsync
 
     _fsync(tmp)
     os.replace(tmp, path)
@@ -694,10 +694,10 @@ def gate_and_publish(settings: Settings, run_id: str):
     """The PostgreSQL publish: build published_next, run the GX gate on it (SQL datasource), promote it into
     published in one transaction only if no error check failed, then export the published schemas to published/cakupan.duckdb.
     Returns a cakupan.pipeline.PublishOutcome."""
-    from cakupan import publish as pub
     from cakupan.pipeline import PublishOutcome
     from cakupan.quality import record_results, run_gate_sql
-    from cakupan.warehouse import connect_work
+    from cakupan.targets import duckdb as pub
+    from cakupan.targets.zones import connect_work
 
     settings.ensure_dirs()
     params = pg_params(settings)
@@ -749,7 +749,7 @@ def gate_and_publish(settings: Settings, run_id: str):
 # ================================================================================= docs =====================
 def render_published_docs() -> str:
     """Markdown: every published mart with its grain (description) and columns, from the dbt YAML."""
-    from cakupan.publish import PUBLISHED_MARTS
+    from cakupan.targets.duckdb import PUBLISHED_MARTS
 
     docs = model_docs()
     names = [m for m in PUBLISHED_MARTS if m in docs] + sorted(
@@ -766,7 +766,7 @@ def render_published_docs() -> str:
 
 
 DOCS_FILE = DBT_PROJECT_DIR.parent / "docs" / "postgres.md"
-DOCS_BEGIN = "<!-- BEGIN GENERATED: published marts (python -m cakupan.pg docs --write) -->"
+DOCS_BEGIN = "<!-- BEGIN GENERATED: published marts (python -m cakupan.targets.postgres docs --write) -->"
 DOCS_END = "<!-- END GENERATED -->"
 
 
@@ -791,9 +791,6 @@ def _main(argv: list[str] | None = None) -> int:
             return 0 if new == text else 1
         print(render_published_docs())
         return 0
-    print("usage: python -m cakupan.pg docs [--write | --check]")
+    print("usage: python -m cakupan.targets.postgres docs [--write | --check]")
     return 2
 
-
-if __name__ == "__main__":
-    raise SystemExit(_main())

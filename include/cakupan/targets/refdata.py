@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import duckdb
 
-from cakupan.config import load_rates, load_regencies, load_sectors
-from cakupan.settings import Settings
-from cakupan.warehouse import insert_rows
+from cakupan.core.config import load_rates, load_regencies, load_sectors
+from cakupan.core.settings import Settings
+from cakupan.targets.zones import insert_rows
 
 
 def sync_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -26,6 +26,6 @@ def sync_config(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                 "varchar, branch varchar, default_funding_source varchar)")
     insert_rows(con, "reference.configured_regencies", [(r.code, r.name, r.branch, r.default_funding_source)
                                                         for r in load_regencies(settings.config_dir).values()])
-    from cakupan.findings_config import write_finding_rules
+    from cakupan.core.findings_config import write_finding_rules
 
     write_finding_rules(con, settings.config_dir)

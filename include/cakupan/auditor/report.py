@@ -3,7 +3,7 @@
 `write_report(settings, out)` writes `index.html` (publish header, quality-gate runs and their checks, task
 failures, per-file loads, quarantined rows, charts of protected vs promised, the promise-vs-delivery table, the
 coverage table and audit findings) and one trace page per coverage figure (`trace/<regency>_<YYYY-MM>_<measure>.html`,
-built with `cakupan.trace.trace`). Stdlib only: escaped string building, inline CSS, inline SVG, no JavaScript.
+built with `cakupan.auditor.trace.trace`). Stdlib only: escaped string building, inline CSS, inline SVG, no JavaScript.
 
 Personal data: the published file holds no NIK and no names; the report shows pseudonyms cut to 12 hex characters.
 Free text that could carry an identifier by accident (error messages, check samples) goes through `scrub()`, which
@@ -30,10 +30,10 @@ from urllib.parse import quote
 
 import duckdb
 
-from cakupan.files import sha256_file
-from cakupan.settings import Settings, safe_id
+from cakupan.core.files import sha256_file
+from cakupan.core.settings import Settings, safe_id
 
-log = logging.getLogger("cakupan.report")
+log = logging.getLogger("cakupan.auditor.report")
 
 MAX_RUNS = 100                 # runs shown on the index (newest first); older ones are counted
 MAX_QUARANTINE_ROWS = 5000     # quarantined rows listed on the index; the rest are counted
@@ -879,7 +879,7 @@ PROMISE_COLUMNS = ["regency_code", "promise_source", "promise_date", "effective_
 
 # ------------------------------------------------------------------------------------------ trace pages -----
 def _trace_page(published: Path, regency: str, name: str, month: dt.date, measure: str) -> str:
-    from cakupan.trace import TraceError, trace
+    from cakupan.auditor.trace import TraceError, trace
 
     title = f"Trace: {regency} {name} {month:%Y-%m} {measure}"
     back = '<p><a href="../index.html#coverage">← back to the coverage table</a></p>'
@@ -1039,7 +1039,7 @@ def write_report(settings: Settings, out: Path | None = None) -> Path:
         finally:
             con.close()
 
-        # trace pages (read the same snapshot through cakupan.trace)
+        # trace pages (read the same snapshot through cakupan.auditor.trace)
         traced: set[str] = set()
         if cov:
             trace_dir.mkdir(parents=True, exist_ok=True)

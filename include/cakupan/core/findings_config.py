@@ -13,9 +13,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from cakupan.config import ConfigError
-from cakupan.files import load_yaml
-from cakupan.warehouse import insert_rows
+from cakupan.core.config import ConfigError
+from cakupan.core.files import load_yaml
+from cakupan.targets.zones import insert_rows
 
 FINDINGS_FILE = "findings.yml"
 SEVERITIES = ("error", "warning", "info")

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import duckdb
 
-from cakupan.files import sha256_file
-from cakupan.settings import Settings
+from cakupan.core.files import sha256_file
+from cakupan.core.settings import Settings
 
-log = logging.getLogger("cakupan.publish")
+log = logging.getLogger("cakupan.targets.duckdb")
 
 PUBLISHED_MARTS = ("mart_coverage_monthly", "mart_promise_vs_delivery", "mart_claims_summary", "mart_load_quality",
                    "mart_lineage", "mart_audit_findings", "mart_findings_evidence")
@@ -215,7 +215,7 @@ def swap_in(settings: Settings, candidate: Path, run_id: str) -> str:
 
 def run_id_safe(run_id: str) -> str:
     """File-name-safe run id."""
-    from cakupan.settings import safe_id
+    from cakupan.core.settings import safe_id
 
     return safe_id(run_id)
 

@@ -23,11 +23,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cakupan import parsing
-from cakupan.config import Regency, alias_index, load_regencies
-from cakupan.contracts import SOURCES, Contract, all_contracts, load_contract, reason, reasons
-from cakupan.files import sha256_file
-from cakupan.identity import (
+from cakupan.core.config import Regency, alias_index, load_regencies
+from cakupan.core.contracts import SOURCES, Contract, all_contracts, load_contract, reason, reasons
+from cakupan.core.files import sha256_file
+from cakupan.core.regions import fold_name, resolve_regency
+from cakupan.core.settings import Settings
+from cakupan.ingest import parsing
+from cakupan.ingest.identity import (
     hmac_pads,
     nik_problem_sql,
     nik_surely_valid,
@@ -35,7 +37,7 @@ from cakupan.identity import (
     pseudonyms_arrow,
     register_prefixes,
 )
-from cakupan.readers import (
+from cakupan.ingest.readers import (
     Block,
     FileRejected,
     ReadOptions,
@@ -50,11 +52,9 @@ from cakupan.readers import (
     read_file,
     typed_value,
 )
-from cakupan.regions import fold_name, resolve_regency
-from cakupan.settings import Settings
-from cakupan.warehouse import connect_work, raw_columns
+from cakupan.targets.zones import connect_work, raw_columns
 
-log = logging.getLogger("cakupan.ingest")
+log = logging.getLogger("cakupan.ingest.loader")
 
 
 def _arrow_memory_pool() -> None:

@@ -38,8 +38,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from python_calamine import CalamineWorkbook
 
-from cakupan import parsing
-from cakupan.contracts import Contract, all_contracts, load_contract, normalise_header
+from cakupan.core.contracts import Contract, all_contracts, load_contract, normalise_header
+from cakupan.ingest import parsing
 
 HEADER_SCAN_ROWS = 15
 MAX_CELL_CHARS = 1000

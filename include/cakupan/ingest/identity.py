@@ -11,7 +11,7 @@ import functools
 
 import duckdb
 
-from cakupan.regions import nik_prefixes
+from cakupan.core.regions import nik_prefixes
 
 NIK_REASONS = ("NIK_MISSING", "NIK_PRECISION_LOST", "NIK_NOT_DIGITS", "NIK_15_DIGITS", "NIK_17_DIGITS",
                "NIK_WRONG_LENGTH", "NIK_REGION_UNKNOWN", "NIK_BIRTH_DATE_INVALID")
@@ -87,7 +87,7 @@ def nik_surely_valid(normalised, numeric=None):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cakupan.readers import np_bools
+    from cakupan.ingest.readers import np_bools
 
     if isinstance(normalised, pa.ChunkedArray):
         normalised = normalised.combine_chunks()

@@ -7,8 +7,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
-from cakupan.files import load_yaml
-from cakupan.settings import CONTRACTS_DIR
+from cakupan.core.files import load_yaml
+from cakupan.core.settings import CONTRACTS_DIR
 
 SOURCES = ("register", "contributions", "claims", "city_report")
 COLUMN_TYPES = {

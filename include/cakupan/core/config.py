@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from cakupan.contracts import SOURCES, all_contracts
-from cakupan.files import load_yaml
-from cakupan.regions import fold_name, regencies
+from cakupan.core.contracts import SOURCES, all_contracts
+from cakupan.core.files import load_yaml
+from cakupan.core.regions import fold_name, regencies
 
 
 class ConfigError(ValueError):
@@ -65,7 +65,7 @@ def load_regency(path: Path) -> Regency:
                 raise ConfigError(f"{path}: key 'header_overrides.{source}.{header}' names unknown column {canonical!r}")
     fs = data.get("default_funding_source")
     if fs is not None:
-        from cakupan.parsing import ParseError, parse_funding_source
+        from cakupan.ingest.parsing import ParseError, parse_funding_source
         try:
             fs = parse_funding_source(fs)
         except ParseError:

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = PACKAGE_DIR.parents[1]
 REFERENCE_DIR = PACKAGE_DIR / "reference" / "idn-area-data"
 CONTRACTS_DIR = PACKAGE_DIR / "contracts"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"

@@ -6,7 +6,7 @@ import csv
 import re
 from functools import cache
 
-from cakupan.settings import REFERENCE_DIR
+from cakupan.core.settings import REFERENCE_DIR
 
 _PREFIXES = r"^(kabupaten|kab\.?|kota|kotamadya|kodya|provinsi|prov\.?)\s+"
 

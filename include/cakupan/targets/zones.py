@@ -10,8 +10,8 @@ from pathlib import Path
 
 import duckdb
 
-from cakupan.contracts import Contract, all_contracts
-from cakupan.settings import REFERENCE_DIR, Settings
+from cakupan.core.contracts import Contract, all_contracts
+from cakupan.core.settings import REFERENCE_DIR, Settings
 
 SQL_TYPES = {
     "nik": "VARCHAR", "text": "VARCHAR", "birth_date": "DATE", "sex": "VARCHAR", "regency": "VARCHAR",
