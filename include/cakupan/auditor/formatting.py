@@ -1,0 +1,143 @@
+"""How the auditor site writes a value: Indonesian numbers, months, dates, short pseudonyms, and the scrub that keeps
+identifiers out of free text.
+
+Every function returns plain text; the templates escape it (autoescape), so nothing here builds HTML.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+from cakupan.core.settings import safe_id
+
+PSEUDONYM_CHARS = 12
+
+_LONG_DIGITS = re.compile(r"\d{15,}")
+_LONG_HEX = re.compile(r"\b[0-9a-fA-F]{32,}\b")
+
+
+def scrub_digits(text: str) -> str:
+    """Return text with every run of 15 or more digits (a NIK, a card number) removed."""
+    return _LONG_DIGITS.sub("[long number removed]", text)
+
+
+def scrub(text) -> str:
+    """Return text with digit runs of 15+ removed (NIK-like) and long hex strings (pseudonyms) shortened."""
+    if text is None:
+        return ""
+    return _LONG_HEX.sub(lambda m: m.group(0)[:PSEUDONYM_CHARS] + "…", scrub_digits(str(text)))
+
+
+def missing(v) -> bool:
+    """True for None, NaN and pandas' NA/NaT: a value the published file does not have."""
+    if v is None:
+        return True
+    if isinstance(v, float):
+        return math.isnan(v)
+    return type(v).__name__ in ("NAType", "NaTType")
+
+
+def fmt_int(v) -> str:
+    """Indonesian thousands separator: 1.234.567; missing values as an em dash."""
+    if missing(v):
+        return "—"
+    return f"{float(v):,.0f}".replace(",", ".")
+
+
+def fmt_money(v) -> str:
+    """Rupiah with the Indonesian thousands separator."""
+    return "—" if missing(v) else "Rp " + fmt_int(v)
+
+
+def fmt_pct(v, digits: int = 1) -> str:
+    """A ratio as a percentage with a decimal comma: 0.125 -> 12,5%."""
+    if missing(v):
+        return "—"
+    return f"{float(v) * 100:.{digits}f}%".replace(".", ",")
+
+
+def fmt_month(v) -> str:
+    """YYYY-MM."""
+    if missing(v):
+        return "—"
+    if isinstance(v, (dt.date, dt.datetime)):
+        return f"{v:%Y-%m}"
+    return str(v)[:7]
+
+
+def fmt_date(v) -> str:
+    """ISO date, or date and time to the second."""
+    if missing(v):
+        return "—"
+    if isinstance(v, dt.datetime):
+        return f"{v:%Y-%m-%d %H:%M:%S}"
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def is_number(v) -> bool:
+    """True for ints, floats and Decimals (not booleans): the cells written right-aligned."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) or type(v).__name__ == "Decimal"
+
+
+def fmt_any(v) -> str:
+    """Generic cell: numbers with separators, dates as ISO, text scrubbed."""
+    if missing(v):
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int) or type(v).__name__ in ("int64", "int32"):
+        return fmt_int(v)
+    if isinstance(v, float) or type(v).__name__ == "Decimal":
+        f = float(v)
+        return fmt_int(f) if f.is_integer() else f"{f:,.4g}".replace(",", "·").replace(".", ",").replace("·", ".")
+    if isinstance(v, (dt.date, dt.datetime)):
+        return fmt_date(v)
+    return scrub(v)
+
+
+def hex_chunks(h: str) -> list[str]:
+    """A full hash in pieces of 8 characters (the page puts a break opportunity between them)."""
+    return [h[i:i + 8] for i in range(0, len(h), 8)]
+
+
+def short_key(key) -> str:
+    """A pseudonym cut to its first 12 characters; empty when there is none."""
+    return str(key or "")[:PSEUDONYM_CHARS]
+
+
+def pseudonym(key) -> str:
+    """A pseudonym as the site shows it: its first 12 characters and an ellipsis."""
+    return "—" if not key else short_key(key) + "…"
+
+
+def badge_class(text) -> str:
+    """The CSS class of a status badge: the status in lower case, runs of other characters as one dash."""
+    return re.sub(r"[^a-z0-9]+", "-", (text or "").lower()).strip("-")
+
+
+def utc(ts) -> dt.datetime | None:
+    """A naive UTC datetime from a datetime, a date or an ISO string; None when it is none of these."""
+    if isinstance(ts, dt.datetime):
+        return ts.replace(tzinfo=None) if ts.tzinfo is None else ts.astimezone(dt.UTC).replace(tzinfo=None)
+    if isinstance(ts, dt.date):
+        return dt.datetime(ts.year, ts.month, ts.day)
+    if isinstance(ts, str) and ts:
+        try:
+            return utc(dt.datetime.fromisoformat(ts))
+        except ValueError:
+            return None
+    return None
+
+
+def fmt_utc(ts) -> str:
+    """A time as UTC when it can be read as one, else as it was recorded."""
+    return fmt_date(utc(ts) or ts)
+
+
+def trace_file_name(regency: str, month, measure: str) -> str:
+    """`trace/<regency>_<YYYY-MM>_<measure>.html` (relative to the site root)."""
+    return f"trace/{safe_id(str(regency))}_{fmt_month(month)}_{safe_id(measure)}.html"

@@ -1,0 +1,46 @@
+"""The Jinja environment of the auditor site: templates/ beside this module, autoescape on, the value formats of
+cakupan.auditor.formatting as filters."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from cakupan.auditor import formatting as f
+from cakupan.core.settings import safe_id
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+FILTERS = {
+    "scrub": f.scrub, "num": f.fmt_int, "money": f.fmt_money, "pct": f.fmt_pct, "month": f.fmt_month,
+    "date": f.fmt_date, "utc_date": f.fmt_utc, "cell": f.fmt_any, "pseudonym": f.pseudonym, "short_key": f.short_key,
+    "hex_chunks": f.hex_chunks, "badge_class": f.badge_class, "safe_id": safe_id,
+    "px": lambda v: f"{v:.1f}",   # SVG coordinates to a tenth of a pixel
+}
+
+
+def _blank_none(value):
+    """None prints as nothing (a missing text value), never as "None"."""
+    return "" if value is None else value
+
+
+@functools.cache
+def environment() -> Environment:
+    """The one environment of the site; a typo in a template variable raises instead of printing nothing."""
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      finalize=_blank_none, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(FILTERS)
+    env.tests["missing"] = f.missing
+    return env
+
+
+def render(template: str, **context) -> str:
+    """Render one page template."""
+    return environment().get_template(template).render(**context)
+
+
+def macros(template: str):
+    """The macros of a template, callable from Python (they return escaped markup)."""
+    return environment().get_template(template).module
