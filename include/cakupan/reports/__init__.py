@@ -12,7 +12,6 @@ from cakupan.reports.narrative import (
     extract_file,
     extract_paths,
     extract_text,
-    load_regency_aliases,
 )
 from cakupan.reports.review import ReviewedFact, ReviewFileError, apply_review
 
@@ -27,5 +26,4 @@ __all__ = [
     "extract_file",
     "extract_paths",
     "extract_text",
-    "load_regency_aliases",
 ]

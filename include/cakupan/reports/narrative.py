@@ -34,12 +34,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
-import yaml
-
 from cakupan.core import regions
-from cakupan.core.files import load_yaml
+from cakupan.core.config import alias_index, load_regencies, load_sectors
 from cakupan.ingest.parsing import parse_number
 from cakupan.reports.document import (
     BODY,
@@ -146,64 +145,6 @@ class Extraction:
 
 
 # --- configuration -------------------------------------------------------------------------------------------
-class ReportConfigError(ValueError):
-    """A config file the extractor reads is missing a key or has the wrong shape; the message names the file."""
-
-
-def _regency_files(config_dir: Path) -> list[Path]:
-    return sorted((Path(config_dir) / "regencies").glob("*.yml"))
-
-
-def _read_yaml(path: Path) -> dict:
-    try:
-        data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ReportConfigError(f"{path}: not valid YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ReportConfigError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-def load_regency_aliases(config_dir: Path) -> dict[str, str]:
-    """Return folded alias (and folded official name) → regency code from config/regencies/*.yml."""
-    out: dict[str, str] = {}
-    for path in _regency_files(config_dir):
-        data = _read_yaml(path)
-        code = str(data.get("code", "")).strip()
-        if code not in regions.regencies():
-            raise ReportConfigError(f"{path}: key 'code' is {code!r}, which is not a Kemendagri regency code")
-        names = [data.get("name") or "", *(data.get("aliases") or [])]
-        for alias in names:
-            folded = regions.fold_name(str(alias))
-            if folded:
-                out[folded] = code
-    return out
-
-
-def load_regency_branches(config_dir: Path) -> dict[str, str]:
-    """Return regency code → BPJS branch ("Kantor Cabang Makassar") from config/regencies/*.yml."""
-    out: dict[str, str] = {}
-    for path in _regency_files(config_dir):
-        data = _read_yaml(path)
-        if data.get("branch"):
-            out[str(data.get("code"))] = str(data["branch"]).strip()
-    return out
-
-
-def load_sector_keywords(config_dir: Path) -> list[tuple[str, list[str]]]:
-    """Return [(sector code, keywords)] from config/sectors.yml, in order (more specific first)."""
-    path = Path(config_dir) / "sectors.yml"
-    if not path.exists():
-        return []
-    data = _read_yaml(path)
-    out = []
-    for item in data.get("sectors") or []:
-        words = [str(k).lower() for k in item.get("keywords") or [] if len(str(k)) > 2]
-        if words:
-            out.append((str(item["code"]), words))
-    return out
-
-
 @dataclass(frozen=True)
 class ExtractionConfig:
     """Dictionaries the rules use: regency aliases, branches, sector keywords, provinces to look for."""
@@ -215,11 +156,19 @@ class ExtractionConfig:
 
     @classmethod
     def from_dir(cls, config_dir: Path) -> ExtractionConfig:
-        """Load the dictionaries from a config folder (regencies/*.yml, sectors.yml)."""
+        """Load the dictionaries from a config folder (regencies/*.yml and sectors.yml, each optional)."""
+        config_dir = Path(config_dir)
+        regs = load_regencies(config_dir) if (config_dir / "regencies").is_dir() else {}
+        sectors: list[tuple[str, list[str]]] = []
+        if (config_dir / "sectors.yml").exists():
+            for sector in load_sectors(config_dir)[0]:
+                words = [k for k in sector.keywords if len(k) > 2]  # "rt", "rw": too short to read in prose
+                if words:
+                    sectors.append((sector.code, words))
         return cls(
-            aliases=load_regency_aliases(config_dir),
-            branches=load_regency_branches(config_dir),
-            sectors=load_sector_keywords(config_dir),
+            aliases=alias_index(regs),
+            branches={code: str(r.branch).strip() for code, r in regs.items() if r.branch},
+            sectors=sectors,
         )
 
     def allowed_provinces(self) -> frozenset[str] | None:
@@ -228,6 +177,11 @@ class ExtractionConfig:
             return self.provinces
         codes = set(self.aliases.values()) | set(self.branches)
         return frozenset(c.split(".")[0] for c in codes) or None
+
+    @cached_property
+    def names(self) -> regions.RegencyNames:
+        """The regency name matcher for these aliases and provinces."""
+        return regions.RegencyNames(self.aliases, self.allowed_provinces())
 
 
 # --- vocabulary ----------------------------------------------------------------------------------------------
@@ -350,13 +304,9 @@ _AUDIENCE = re.compile(
 )
 _TARGET_EVENT = re.compile(r"\btargetkan\b|\bmenargetkan\b|\bditargetkan\b|\btarget\b", re.IGNORECASE)
 
-_CAPWORD = r"[A-Z][\w'’\-]*"
-_CAPSEQ = re.compile(rf"{_CAPWORD}(?:[ \t]+{_CAPWORD})*")
 _OFFICE_BEFORE = re.compile(
     r"(?:BPJS\s*(?:Ketenagakerjaan|TK|Naker)|BPJamsostek|Jamsostek|Cabang|KCP|Kacab)\s*$", re.IGNORECASE
 )
-_KAB_WORDS = re.compile(r"(?:Pemkab|Bupati|Kabupaten|Kab\.?)\s*$", re.IGNORECASE)
-_KOTA_WORDS = re.compile(r"(?:Pemkot|Wali\s*Kota|Walikota|Kota)\s*$", re.IGNORECASE)
 _BRANCH = re.compile(
     r"\b(?:Kantor\s+Cabang|Kepala\s+Cabang|Kacab|KC)\s+(?:(?:Utama\s+)?(?:BPJS\s+Ketenagakerjaan|BPJS\s+TK|"
     r"BPJamsostek)\s+)?(?:(?:Kota|Kabupaten|Kab\.)\s+)?(?P<name>[A-Z][\w\-]+(?:\s+[A-Z][\w\-]+)?)"
@@ -411,45 +361,13 @@ class _Candidate:
 
 
 # --- regencies -----------------------------------------------------------------------------------------------
-def _resolve_span(text: str, s: int, e: int, config: ExtractionConfig) -> str | None:
-    name = text[s:e]
-    code = regions.resolve_regency(name, config.aliases)
-    if code is None:
-        before = text[max(0, s - 30) : s]
-        if _KAB_WORDS.search(before):
-            code = regions.resolve_regency(f"Kabupaten {name}", config.aliases)
-        elif _KOTA_WORDS.search(before):
-            code = regions.resolve_regency(f"Kota {name}", config.aliases)
-    if code is None or re.fullmatch(r"[\d.\s]+", name):
-        return None
-    allowed = config.allowed_provinces()
-    if allowed is not None and code.split(".")[0] not in allowed:
-        return None
-    return code
-
-
 def find_regency_mentions(text: str, start: int, end: int, config: ExtractionConfig) -> list[Mention]:
     """Find regency names in text[start:end] ("Kota Palopo", "PAREPARE", "Sidrap"), marking BPJS-office ones."""
     out: list[Mention] = []
-    for seq in _CAPSEQ.finditer(text, start, end):
-        words = [(m.start() + seq.start(), m.end() + seq.start()) for m in re.finditer(r"\S+", seq.group())]
-        i = 0
-        while i < len(words):
-            hit = None
-            for j in range(min(len(words), i + 3), i, -1):
-                s, e = words[i][0], words[j - 1][1]
-                code = _resolve_span(text, s, e, config)
-                if code:
-                    hit = (j, s, e, code)
-                    break
-            if hit:
-                j, s, e, code = hit
-                line_start = text.rfind("\n", 0, s) + 1
-                office = bool(_OFFICE_BEFORE.search(text[max(line_start, s - 45) : s]))
-                out.append(Mention(s, e, code, office))
-                i = j
-            else:
-                i += 1
+    for m in config.names.mentions(text, start, end):
+        line_start = text.rfind("\n", 0, m.start) + 1
+        office = bool(_OFFICE_BEFORE.search(text[max(line_start, m.start - 45) : m.start]))
+        out.append(Mention(m.start, m.end, m.code, office))
     return out
 
 
@@ -966,7 +884,7 @@ def _branches(ctx: _Context, s: int, e: int) -> list[_Candidate]:
         words = m.group(g).split()
         for k in (len(words), 1):  # "Makassar Sujana" → "Makassar"
             name_end = m.start(g) + len(" ".join(words[:k]))
-            code = _resolve_span(text, m.start(g), name_end, ctx.config)
+            code = ctx.config.names.resolve(text[m.start(g) : name_end], text[: m.start(g)])
             if code:
                 break
         if code is None or ctx.primary is None:
@@ -1159,14 +1077,10 @@ __all__ = [
     "Extraction",
     "ExtractionConfig",
     "Fact",
-    "ReportConfigError",
     "Skipped",
     "extract_document",
     "extract_file",
     "extract_paths",
     "extract_text",
-    "load_regency_aliases",
-    "load_regency_branches",
-    "load_sector_keywords",
     "report_files",
 ]
