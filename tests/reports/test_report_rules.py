@@ -16,8 +16,9 @@ from cakupan.reports.document import (
     html_to_text,
     load_document,
 )
+from cakupan.reports.extract import extract_file, extract_text
 from cakupan.reports.lexicon import effective_start, find_dates, parse_number_words
-from cakupan.reports.narrative import ExtractionConfig, extract_file, extract_text
+from cakupan.reports.vocabulary import ExtractionConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config"

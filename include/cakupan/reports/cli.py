@@ -13,8 +13,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cakupan.core.config import ConfigError
-from cakupan.reports.narrative import ExtractionConfig, Skipped, extract_paths
+from cakupan.reports.extract import extract_paths
+from cakupan.reports.facts import Skipped
 from cakupan.reports.review import ReviewConfig, ReviewFileError, load_review, review_facts
+from cakupan.reports.vocabulary import ExtractionConfig
 from cakupan.reports.warehouse import facts_to_rows
 
 REVIEW_FILE = "report_facts.yml"
