@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import os
 import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -12,8 +10,8 @@ from cakupan_dev.synth.people import kpj_of
 from cakupan_dev.synth.regency import Regency
 from cakupan_dev.synth.scenarios import Plan
 from cakupan_dev.synth.spec import SynthSpec, add_months, first_day, last_day, ym_str
-from cakupan_dev.synth.text import fmt_date, rupiah
-from cakupan_dev.synth.truth import finding
+from cakupan_dev.synth.text import fmt_date, rupiah, write_csv
+from cakupan_dev.synth.truth import finding, record_delivery
 
 CLAIM_HEADERS = ["No Klaim", "NIK", "No KPJ", "Program", "Tgl Kejadian", "Tgl Bayar", "Manfaat (Rp)", "Kab/Kota"]
 
@@ -105,15 +103,7 @@ def write_claims(reg: Regency, spec: SynthSpec, plan: Plan, months: list[tuple[i
                                  "findings": [finding(c["expected"], reg.code, c["ym"])]})
         fname = f"klaim_{reg.slug}_{year}.csv"
         path = folder / fname
-        with open(path, "w", encoding="utf-8-sig", newline="") as f:
-            wr = csv.writer(f, delimiter=";", quoting=csv.QUOTE_MINIMAL)
-            wr.writerow(CLAIM_HEADERS)
-            wr.writerows(rows)
+        write_csv(path, [CLAIM_HEADERS, *rows], ";", bom=True)
         rec = datetime(*add_months(months[-1], 2), 2, 9, 0, 0)
-        os.utime(path, (rec.timestamp(), rec.timestamp()))
-        truth["files"].append({
-            "path": f"{reg.code}/{fname}", "source": "claims", "regency_code": reg.code, "period": None,
-            "format": "csv", "rows_in": len(rows), "loaded": len(rows), "quarantined": 0, "reasons": [],
-            "supersedes": None, "received_at": rec.isoformat(),
-        })
+        record_delivery(truth, path, f"{reg.code}/{fname}", "claims", reg.code, rec, rows_in=len(rows))
     truth["injected"].extend(injected)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import os
 from datetime import date, datetime
 from pathlib import Path
 
 from cakupan_dev.synth.regency import Regency
 from cakupan_dev.synth.scenarios import Plan, payment_code
 from cakupan_dev.synth.spec import DUE_DAY, SynthSpec, add_months, last_day, ym_str
-from cakupan_dev.synth.text import MONTHS_ID, fmt_date, id_date, rupiah
-from cakupan_dev.synth.truth import finding
+from cakupan_dev.synth.text import MONTHS_ID, fmt_date, id_date, rupiah, write_csv
+from cakupan_dev.synth.truth import finding, record_delivery
 
 
 def write_contributions(reg: Regency, spec: SynthSpec, plan: Plan, months: list[tuple[int, int]],
@@ -143,21 +141,13 @@ def write_contributions(reg: Regency, spec: SynthSpec, plan: Plan, months: list[
                 truth["injected"].append(inj)
         fname = f"contributions_{reg.slug}_{year}.csv"
         path = folder / fname
-        with open(path, "w", encoding="utf-8-sig", newline="") as f:
-            wr = csv.writer(f, delimiter=",", quoting=csv.QUOTE_MINIMAL)
-            wr.writerow(["Periode", "Kab/Kota", "Sumber Dana", "Jumlah Tenaga Kerja", "Tagihan (Rp)",
-                         "Pembayaran (Rp)", "Tanggal Pembayaran"])
-            wr.writerows(rows)
-            wr.writerow(["JUMLAH", "", "", str(tot_billed), rupiah(tot_amount, "rp"), rupiah(tot_paid, "rp"), ""])
+        header = ["Periode", "Kab/Kota", "Sumber Dana", "Jumlah Tenaga Kerja", "Tagihan (Rp)", "Pembayaran (Rp)",
+                  "Tanggal Pembayaran"]
+        total = ["JUMLAH", "", "", str(tot_billed), rupiah(tot_amount, "rp"), rupiah(tot_paid, "rp"), ""]
+        write_csv(path, [header, *rows, total], ",", bom=True)
         last_ym = months[idxs[-1]]
         rec = datetime(*add_months(last_ym, 3 if any(
             plan.payment.get((reg.code, i)) == "late_payment" for i in idxs) else 2), 1, 9, 0, 0)
-        ts = rec.timestamp()
-        os.utime(path, (ts, ts))
-        truth["files"].append({
-            "path": f"{reg.code}/{fname}", "source": "contributions", "regency_code": reg.code, "period": None,
-            "format": "csv", "rows_in": len(rows), "loaded": len(rows), "quarantined": 0, "reasons": [],
-            "supersedes": None, "received_at": rec.isoformat(),
-            "periods": [ym_str(months[i]) for i in idxs],
-        })
+        record_delivery(truth, path, f"{reg.code}/{fname}", "contributions", reg.code, rec, rows_in=len(rows),
+                        periods=[ym_str(months[i]) for i in idxs])
     return status

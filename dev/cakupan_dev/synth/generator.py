@@ -4,7 +4,6 @@ register deliveries, then its contributions, claims and reports; `generate` runs
 
 from __future__ import annotations
 
-import os
 import random
 from collections.abc import Iterable
 from dataclasses import asdict
@@ -32,7 +31,7 @@ from cakupan_dev.synth.spec import (
     parse_regencies,
     ym_str,
 )
-from cakupan_dev.synth.truth import GROUND_TRUTH_NAME, finding, write_ground_truth
+from cakupan_dev.synth.truth import GROUND_TRUTH_NAME, finding, record_delivery, write_ground_truth
 
 
 def _overlaps(w: Worker, first: date, last: date) -> bool:
@@ -187,15 +186,10 @@ def _generate_regency(reg: Regency, spec: SynthSpec, plan: Plan, cross_person: W
                 write_register_xlsx(path, reg, frows, ym, koreksi)
             else:
                 write_register_csv(path, reg, frows, ym)
-            ts = rec.timestamp()
-            os.utime(path, (ts, ts))
             reasons = [w.tag.split(":", 1)[1] for w in frows if w.tag.startswith("junk:")]
             rel = f"{reg.code}/{fname}"
-            truth["files"].append({
-                "path": rel, "source": "register", "regency_code": reg.code, "period": ym_s, "format": fmt,
-                "rows_in": len(frows), "loaded": len(frows) - len(reasons), "quarantined": len(reasons),
-                "reasons": reasons, "supersedes": prev_rel, "received_at": rec.isoformat(),
-            })
+            record_delivery(truth, path, rel, "register", reg.code, rec, period=ym_s, fmt=fmt, rows_in=len(frows),
+                            reasons=reasons, supersedes=prev_rel)
             prev_rel = rel
         # injected facts
         if correction:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 from cakupan_dev.synth.people import Worker
 from cakupan_dev.synth.regency import COL_AMOUNT, COL_END, Regency
 from cakupan_dev.synth.spec import last_day
-from cakupan_dev.synth.text import MONTHS_ID, excel_serial, fmt_date, id_date, rupiah
+from cakupan_dev.synth.text import MONTHS_ID, excel_serial, fmt_date, id_date, rupiah, write_csv
 
 XLSX_STREAM_ROWS = 2000  # registers longer than this are written in xlsxwriter constant_memory mode
 _FIXED_CREATED = datetime(2025, 1, 1, 0, 0, 0)
@@ -21,11 +21,8 @@ def _register_headers(reg: Regency) -> list[str]:
 
 
 def write_register_csv(path: Path, reg: Regency, rows: Sequence[Worker], period: tuple[int, int]) -> None:
-    st = reg.style
-    with open(path, "w", encoding="utf-8-sig" if st.csv_bom else "utf-8", newline="") as f:
-        wr = csv.writer(f, delimiter=st.csv_delimiter, quoting=csv.QUOTE_MINIMAL)
-        wr.writerow(_register_headers(reg))
-        wr.writerows(reg.csv_row(i, w, period) for i, w in enumerate(rows, start=1))
+    rendered = (reg.csv_row(i, w, period) for i, w in enumerate(rows, start=1))
+    write_csv(path, itertools.chain([_register_headers(reg)], rendered), reg.style.csv_delimiter, reg.style.csv_bom)
 
 
 def _title_lines(reg: Regency, period: tuple[int, int], koreksi: bool) -> list[str]:

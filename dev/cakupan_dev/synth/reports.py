@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import csv
-import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,8 +12,8 @@ from cakupan.core import regions
 from cakupan_dev.synth.regency import Regency, regency_slug, short_name
 from cakupan_dev.synth.scenarios import Plan
 from cakupan_dev.synth.spec import SynthSpec, add_months, parse_month, ym_str
-from cakupan_dev.synth.text import MONTHS_ID, WEEKDAYS_ID, dots
-from cakupan_dev.synth.truth import finding
+from cakupan_dev.synth.text import MONTHS_ID, WEEKDAYS_ID, dots, write_csv
+from cakupan_dev.synth.truth import finding, record_delivery
 
 NARRATIVE_DIR = "berita"  # narrative reports: outside the regency inboxes, read by the report extractor
 CITY_REPORT_HEADERS = ["Periode", "Kabupaten/Kota", "Jumlah Penduduk Bekerja", "Peserta Aktif",
@@ -67,17 +65,9 @@ def write_city_reports(reg: Regency, spec: SynthSpec, plan: Plan, months: list[t
     for year, rows in sorted(by_year.items()):
         fname = f"laporan_{reg.slug}_{year}.csv"
         path = folder / fname
-        with open(path, "w", encoding="utf-8", newline="") as f:
-            wr = csv.writer(f, delimiter=",", quoting=csv.QUOTE_MINIMAL)
-            wr.writerow(CITY_REPORT_HEADERS)
-            wr.writerows(rows)
+        write_csv(path, [CITY_REPORT_HEADERS, *rows], ",", bom=False)
         rec = datetime(*add_months(months[-1], 1), 20, 9, 0, 0)
-        os.utime(path, (rec.timestamp(), rec.timestamp()))
-        truth["files"].append({
-            "path": f"{reg.code}/{fname}", "source": "city_report", "regency_code": reg.code, "period": None,
-            "format": "csv", "rows_in": len(rows), "loaded": len(rows), "quarantined": 0, "reasons": [],
-            "supersedes": None, "received_at": rec.isoformat(),
-        })
+        record_delivery(truth, path, f"{reg.code}/{fname}", "city_report", reg.code, rec, rows_in=len(rows))
 
 
 def _press_release(code: str, when: date, paragraphs: list[str]) -> str:
@@ -150,9 +140,4 @@ def write_narratives(spec: SynthSpec, plan: Plan, out_dir: Path, truth: dict) ->
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         rec = datetime(*add_months(ym, 1), 1, 9, 0, 0)
-        os.utime(path, (rec.timestamp(), rec.timestamp()))
-        truth["files"].append({
-            "path": rel, "source": "narrative", "regency_code": code, "period": ym_str(ym), "format": "txt",
-            "rows_in": 0, "loaded": 0, "quarantined": 0, "reasons": [], "supersedes": None,
-            "received_at": rec.isoformat(),
-        })
+        record_delivery(truth, path, rel, "narrative", code, rec, period=ym_str(ym), fmt="txt")

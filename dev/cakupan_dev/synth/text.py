@@ -1,8 +1,11 @@
-"""Dates, months and money as Indonesian clerks write them."""
+"""Dates, months and money as Indonesian clerks write them, and the CSV files they save."""
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Iterable, Sequence
 from datetime import date
+from pathlib import Path
 
 MONTHS_ID = (
     "Januari", "Februari", "Maret", "April", "Mei", "Juni",
@@ -36,3 +39,9 @@ def excel_serial(d: date) -> int:
 
 def dots(n: int) -> str:
     return f"{n:,}".replace(",", ".")
+
+
+def write_csv(path: Path, rows: Iterable[Sequence], delimiter: str, bom: bool) -> None:
+    """Write rows (the header first) as a UTF-8 CSV file, with or without a byte-order mark."""
+    with open(path, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+        csv.writer(f, delimiter=delimiter, quoting=csv.QUOTE_MINIMAL).writerows(rows)
