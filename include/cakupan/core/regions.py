@@ -24,7 +24,7 @@ _KOTA_CUE = re.compile(r"(?:Pemkot|Wali\s*Kota|Walikota|Kota)\s*$", re.IGNORECAS
 _CUE_REACH = 30  # characters before a name searched for a cue word
 # names in running text are capitalised: a run of capitalised words, split on spaces and tabs
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’\-]*(?:[ \t]+[A-Z][\w'’\-]*)*")
-_LONGEST_PREFIX = len("kabupaten")
+_LONGEST_PREFIX = len("kabupaten")  # the longest prefix fold_name strips (a title window may carry one)
 
 
 def _read(name: str) -> list[dict[str, str]]:
