@@ -188,13 +188,3 @@ class PgCluster:
         finally:
             con.close()
         return name
-
-    def drop_database(self, name: str) -> None:
-        """Drop a database, disconnecting its sessions."""
-        con = self.connect(user="postgres", dbname="postgres")
-        try:
-            con.autocommit = True
-            with con.cursor() as cur:
-                cur.execute(f'drop database if exists "{name}" with (force)')
-        finally:
-            con.close()

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cakupan.reports.cli import app as reports_app
+
 app = typer.Typer(help="Cakupan: how many vulnerable workers are really protected, against what was promised.",
                   no_args_is_help=True, add_completion=False)
 contracts_app = typer.Typer(help="Source contracts and what is generated from them.", no_args_is_help=True)
@@ -29,7 +31,7 @@ def _settings(home: Path | None = None):
     return Settings.from_env(home=home)
 
 
-def _emit(obj, as_json: bool) -> None:
+def _emit(obj) -> None:
     print(json.dumps(obj, default=str, ensure_ascii=False))
 
 
@@ -49,12 +51,7 @@ def _dev_tool(module: str):
               "`pip install -e dev` from the repository")
 
 
-try:  # narrative reports live in their own package (cakupan.reports) with their own sub-commands
-    from cakupan.reports.cli import app as reports_app
-
-    app.add_typer(reports_app, name="reports", help="Narrative city reports: extract facts, review them.")
-except ImportError:  # pragma: no cover - only while the reports package is absent
-    pass
+app.add_typer(reports_app, name="reports", help="Narrative city reports: extract facts, review them.")
 
 
 @app.command()
@@ -85,7 +82,7 @@ def synth(out: Annotated[Path, typer.Argument(help="Folder to write the regency 
     summary = {"out": str(out), "files": len(truth["files"]), "regencies": len(codes), "months": month_list,
                "register_rows": sum(f["rows_in"] for f in truth["files"] if f["source"] == "register")}
     if as_json:
-        _emit(summary, True)
+        _emit(summary)
     else:
         console.print(f"wrote {summary['files']} files ({summary['register_rows']} register rows) to {out}")
 
@@ -111,7 +108,7 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or fol
     results = do_ingest(_settings(home), run_id or new_run_id(), list(paths) if paths else None)
     if as_json:
         for r in results:
-            _emit(r.to_dict(), True)
+            _emit(r.to_dict())
     else:
         t = Table("load", "file", "source", "regency", "period", "status", "in", "loaded", "quarantined", "reason")
         for r in results:
@@ -159,7 +156,7 @@ def _print_outcome(out, as_json: bool) -> None:
                        "observed": r.observed_value, "unexpected": r.unexpected_count}
                       for r in out.gate.results if not r.success]}
     if as_json:
-        _emit(obj, True)
+        _emit(obj)
         return
     colour = "green" if out.published else "red"
     console.print(f"[{colour}]{'published' if out.published else 'NOT published'}[/] run {out.run_id}: "
@@ -199,7 +196,7 @@ def coverage(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
             "premium_paid"]
     if as_json:
         for r in rows:
-            _emit(dict(zip(keys, r)), True)
+            _emit(dict(zip(keys, r)))
         return
     t = Table("regency", "name", "month", "enrolled", "protected", "promised", "billed (Rp)", "paid (Rp)",
               title="Published coverage (mart_coverage_monthly)")
@@ -226,7 +223,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
     except TraceError as exc:
         _fail(str(exc))
     if as_json:
-        _emit(t.to_dict(), True)
+        _emit(t.to_dict())
         return
     if mart == "finding":
         console.print(finding_table(t))
@@ -250,7 +247,7 @@ def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="
     s = _settings(home)
     index = write_report(s, out)
     if as_json:
-        _emit({"index": str(index)}, True)
+        _emit({"index": str(index)})
     else:
         console.print(f"auditor report: {index}")
 
@@ -337,7 +334,7 @@ def findings(home: HomeOpt = None,
         rows = [dict(zip(keys, r)) for r in cur.fetchall()]
     if as_json:
         for r in rows:
-            _emit(r, True)
+            _emit(r)
         return
     if list_all:
         t = Table("id", "code", "severity", "regency", "month", "detail", title="Audit findings (mart_audit_findings)")

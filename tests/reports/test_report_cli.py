@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from cakupan.reports.cli import app, facts_to_rows
-from cakupan.reports.narrative import ExtractionConfig, extract_file
+from cakupan.reports.extract import extract_file
 from cakupan.reports.review import ReviewConfig, review_facts
+from cakupan.reports.vocabulary import ExtractionConfig
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]

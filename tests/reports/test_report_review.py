@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cakupan.reports.narrative import Fact
+from cakupan.reports.facts import Fact
 from cakupan.reports.review import (
     ACCEPTED,
     PROPOSED,

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cakupan.core.config import ConfigError
 from cakupan.reports.document import (
     BODY,
     DATELINE,
@@ -15,15 +16,9 @@ from cakupan.reports.document import (
     html_to_text,
     load_document,
 )
+from cakupan.reports.extract import extract_file, extract_text
 from cakupan.reports.lexicon import effective_start, find_dates, parse_number_words
-from cakupan.reports.narrative import (
-    ExtractionConfig,
-    ReportConfigError,
-    extract_file,
-    extract_text,
-    load_regency_aliases,
-    load_regency_branches,
-)
+from cakupan.reports.vocabulary import ExtractionConfig
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config"
@@ -226,17 +221,17 @@ def test_weekday_day_month_takes_the_year_of_the_dateline(config):
 
 
 # --- configuration -------------------------------------------------------------------------------------------
-def test_load_regency_aliases():
-    aliases = load_regency_aliases(CONFIG)
-    assert aliases["sidrap"] == "73.14"
-    assert aliases["parepare"] == "73.72"
-    assert aliases["palopo"] == "73.73"
-    assert load_regency_branches(CONFIG)["73.72"] == "Kantor Cabang Makassar"
+def test_regency_aliases_and_branches_come_from_the_regency_config():
+    config = ExtractionConfig.from_dir(CONFIG)
+    assert config.aliases["sidrap"] == "73.14"
+    assert config.aliases["parepare"] == "73.72"
+    assert config.aliases["palopo"] == "73.73"
+    assert config.branches["73.72"] == "Kantor Cabang Makassar"
 
 
 def test_bad_regency_code_names_the_file(tmp_path):
     (tmp_path / "regencies").mkdir()
     bad = tmp_path / "regencies" / "99.99.yml"
     bad.write_text("code: '99.99'\nname: Nowhere\naliases: []\n", encoding="utf-8")
-    with pytest.raises(ReportConfigError, match=r"99\.99\.yml.*code"):
-        load_regency_aliases(tmp_path)
+    with pytest.raises(ConfigError, match=r"99\.99\.yml.*code"):
+        ExtractionConfig.from_dir(tmp_path)

@@ -583,11 +583,11 @@ def test_synth_main_parses_cli_arguments(tmp_path):
 
 
 def test_streaming_xlsx_mode_reads_the_same(tmp_path, monkeypatch):
-    from cakupan_dev import synth
+    from cakupan_dev.synth import registers
 
     spec = _spec(regencies=["73.72"], months=MONTHS[:2], formats=("xlsx",))
     small = generate(spec, tmp_path / "mem")
-    monkeypatch.setattr(synth, "XLSX_STREAM_ROWS", 5)  # force constant_memory for every workbook
+    monkeypatch.setattr(registers, "XLSX_STREAM_ROWS", 5)  # force constant_memory for every workbook
     streamed = generate(spec, tmp_path / "s1")
     assert generate(spec, tmp_path / "s2") == streamed == small
     assert _all_files(tmp_path / "s1") == _all_files(tmp_path / "s2")

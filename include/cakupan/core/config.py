@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -94,11 +93,12 @@ def load_regencies(config_dir: Path) -> dict[str, Regency]:
 
 
 def alias_index(regs: dict[str, Regency]) -> dict[str, str]:
-    """Map every folded configured alias and name to its regency code."""
+    """Map every folded configured alias and name to its regency code (the aliases of `regions.RegencyNames`)."""
     idx: dict[str, str] = {}
     for r in regs.values():
         for a in (r.name, *r.aliases):
-            idx[fold_name(a)] = r.code
+            if folded := fold_name(a):
+                idx[folded] = r.code
     return idx
 
 
@@ -156,13 +156,3 @@ def load_sectors(config_dir: Path) -> tuple[tuple[Sector, ...], str]:
     p = Path(config_dir) / "sectors.yml"
     return _load_sectors_cached(str(p), p.stat().st_mtime)
 
-
-def sector_of(occupation: str | None, sectors: tuple[Sector, ...], default: str) -> str:
-    """Map a free-text occupation to a sector: the first sector with a keyword as a whole word or phrase."""
-    if not occupation:
-        return default
-    text = " " + re.sub(r"[^a-z0-9]+", " ", occupation.lower()).strip() + " "
-    for s in sectors:
-        if any(f" {k} " in text for k in s.keywords):
-            return s.code
-    return default

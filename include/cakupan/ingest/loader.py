@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import logging
 import os
-import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -26,7 +25,7 @@ import pyarrow.compute as pc
 from cakupan.core.config import Regency, alias_index, load_regencies
 from cakupan.core.contracts import SOURCES, Contract, all_contracts, load_contract, reason, reasons
 from cakupan.core.files import sha256_file
-from cakupan.core.regions import fold_name, resolve_regency
+from cakupan.core.regions import RegencyNames, fold_name, resolve_regency
 from cakupan.core.settings import Settings
 from cakupan.ingest import parsing
 from cakupan.ingest.identity import (
@@ -234,18 +233,6 @@ def _read_options(folder_regency: Regency | None) -> ReadOptions:
                        skip_sheets=folder_regency.skip_sheets)
 
 
-def regency_in_text(text: str, regs: dict[str, Regency]) -> str | None:
-    """Find the one configured regency named in a title block, or None if none or several."""
-    folded = " " + re.sub(r"[^a-z0-9]+", " ", text.lower()) + " "
-    found = set()
-    for r in regs.values():
-        for name in (r.name, *r.aliases):
-            n = re.sub(r"^(kabupaten|kab|kota)\s+", "", re.sub(r"[^a-z0-9]+", " ", name.lower()).strip())
-            if n and f" {n} " in folded:
-                found.add(r.code)
-    return found.pop() if len(found) == 1 else None
-
-
 def _file_period(contract: Contract, blocks: list[Block], path: Path) -> dt.date | None:
     if "title" in contract.period_from:
         for b in blocks:
@@ -347,7 +334,8 @@ class Preparer:
         if rows_in == 0:
             raise FileRejected("NO_DATA_ROWS")
         title = " ".join(b.title_text for b in blocks)
-        regency = folder_regency.code if folder_regency else regency_in_text(title, self.regencies)
+        regency = (folder_regency.code if folder_regency
+                   else RegencyNames(self.aliases, official=False).named_in(title))
         if regency is None and not all("regency" in b.mapping for b in blocks):
             raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
                                "and no regency is named in the title or a regency column")

@@ -12,8 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cakupan.reports.narrative import ExtractionConfig, ReportConfigError, Skipped, extract_paths
+from cakupan.core.config import ConfigError
+from cakupan.reports.extract import extract_paths
+from cakupan.reports.facts import Skipped
 from cakupan.reports.review import ReviewConfig, ReviewFileError, load_review, review_facts
+from cakupan.reports.vocabulary import ExtractionConfig
 from cakupan.reports.warehouse import facts_to_rows
 
 REVIEW_FILE = "report_facts.yml"
@@ -120,7 +123,7 @@ def extract(
         review_path = config / REVIEW_FILE
         review = load_review(review_path) if review_path.exists() else ReviewConfig(None)
         reviewed = review_facts(extraction.facts, review)
-    except (ReviewFileError, ReportConfigError) as exc:
+    except (ReviewFileError, ConfigError) as exc:
         err.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
     rows = facts_to_rows(reviewed)

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from cakupan.core.files import load_yaml
-from cakupan.reports.narrative import Fact
+from cakupan.reports.facts import Fact
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -247,8 +247,3 @@ def apply_review(facts: list[Fact], review_path: Path) -> list[ReviewedFact]:
     """Apply the review file to the facts: accepted, rejected or proposed, with corrections and their trail."""
     return review_facts(facts, load_review(review_path))
 
-
-def unmatched_decisions(facts: list[Fact], config: ReviewConfig) -> list[Decision]:
-    """Return decisions whose fact id is not among these facts (a renamed file, an extractor change)."""
-    ids = {f.fact_id for f in facts}
-    return [d for d in config.decisions.values() if d.fact_id not in ids]

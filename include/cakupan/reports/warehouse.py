@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from cakupan.reports.narrative import ExtractionConfig, extract_paths
+from cakupan.reports.extract import extract_paths
 from cakupan.reports.review import ReviewedFact, apply_review
+from cakupan.reports.vocabulary import ExtractionConfig
 
 
 def facts_for_warehouse(paths: list[Path], config_dir: Path) -> list[dict]:

@@ -12,7 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cakupan.reports.narrative import ExtractionConfig, extract_file
+from cakupan.reports.extract import extract_file
+from cakupan.reports.vocabulary import ExtractionConfig
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_DIR = REPO.parent / "shared" / "city_reports"
