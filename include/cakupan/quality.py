@@ -91,10 +91,6 @@ class GateResult:
         return not self.errors
 
 
-class GateFailed(RuntimeError):
-    """At least one error-severity expectation failed: nothing was published."""
-
-
 def _gx():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     import great_expectations as gx
