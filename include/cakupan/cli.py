@@ -356,7 +356,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from cakupan.core.config import ConfigError
     from cakupan.core.settings import SettingsError
-    from cakupan.targets.duckdb import PublishError
+    from cakupan.targets.published_file import PublishError
     from cakupan.transform import DbtError
 
     try:

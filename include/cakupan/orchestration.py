@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from cakupan.core.settings import DBT_PROJECT_DIR, PROJECT_ROOT, Settings
+from cakupan.core.settings import DBT_PROJECT_DIR, Settings
 
 OWNER = "cakupan-data-engineering"
 WRITER_POOL = os.environ.get("CAKUPAN_WRITER_POOL", "cakupan_duckdb_writer")   # 1 slot: one writer per DuckDB file
@@ -92,5 +92,3 @@ def cosmos_configs():
 
 
 DBT_VARS = {"period_from": "{{ params.period_from or '' }}", "period_to": "{{ params.period_to or '' }}"}
-
-__all__ = ["PROJECT_ROOT"]

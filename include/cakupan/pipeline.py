@@ -7,24 +7,17 @@ Every step opens the work warehouse itself and closes it before returning: one w
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
 from cakupan.core.settings import Settings
 from cakupan.ingest.loader import LoadResult, ingest_paths
-from cakupan.targets import duckdb as pub
+from cakupan.targets import for_settings
+from cakupan.targets.base import PublishOutcome, publish_run
 from cakupan.targets.refdata import sync_config
 from cakupan.targets.zones import connect_work, insert_rows
-
-if TYPE_CHECKING:     # the gate (GX) and dbt are imported by the steps that use them, not by every load task
-    from cakupan.quality import GateResult
-
-log = logging.getLogger("cakupan.pipeline")
 
 NARRATIVE_SUFFIXES = {".txt", ".html", ".htm"}
 
@@ -102,18 +95,12 @@ def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int
 
 
 def prepare(settings: Settings) -> int:
-    """Copy configuration into reference.* and narrative facts into raw.report_facts; return the fact count.
-
-    On the postgres target, then copy the raw, quarantine, audit and reference zones from the work file into
-    PostgreSQL (incremental by load), so dbt — the CLI's or cosmos' in the DAG — builds from the same rows.
-    """
+    """Copy configuration into reference.* and narrative facts into raw.report_facts, then let the target prepare
+    for dbt (PostgreSQL copies the zones dbt reads); return the fact count."""
     with connect_work(settings) as con:
         sync_config(con, settings)
         facts = load_report_facts(settings, con)
-    if settings.target == "postgres":
-        from cakupan.targets import postgres as pg
-
-        pg.sync_work_to_pg(settings)
+    for_settings(settings).prepare()
     return facts
 
 
@@ -127,7 +114,7 @@ def build(settings: Settings, period_from: str | None = None, period_to: str | N
     from cakupan.transform import dbt_vars, run_dbt
 
     args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
-    # artifacts in the home's own target folder (transform.dbt_target_path), never in the manifest cosmos reads
+    # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
     run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
 
 
@@ -140,66 +127,19 @@ def unit_tests(settings: Settings) -> list[tuple[str, str]]:
     return [(r.node.name, str(r.status)) for r in result.results]
 
 
-@dataclass
-class PublishOutcome:
-    run_id: str
-    published: bool
-    gate: GateResult
-    candidate: Path
-    message: str
-    published_sha256: str | None = None
-
-
 def gate_and_publish(settings: Settings, run_id: str, recheck_raw: bool = False) -> PublishOutcome:
-    """Export the candidate, run the GX gate on it, and publish atomically only if no error check failed.
+    """Build the candidate, run the GX gate on it, and publish only if no error check failed (`targets.base`).
 
     The raw suite checks the loads no published run has validated yet (`recheck_raw`: every raw row); a published
-    run records the loads it validated in audit.raw_validations.
-
-    On the postgres target: build the published_next schemas, gate them with GX's SQL datasource, promote them into
-    `published` in one transaction, and export the published schemas to the published DuckDB file (cakupan.targets.postgres).
-    """
-    if settings.target == "postgres":
-        from cakupan.targets import postgres as pg
-
-        return pg.gate_and_publish(settings, run_id)
-    from cakupan.quality import import_gx_meanwhile, record_raw_validations, record_results, run_gate
-
-    import_gx_meanwhile()       # Great Expectations imports (~2.5 s) while the candidate is exported and read
-    candidate = pub.export_candidate(settings, run_id)
-    cand_sha = pub.sha256_file(candidate)
-    previous = settings.published_db if settings.published_db.exists() else None
-    with connect_work(settings) as con:
-        gate = run_gate(candidate, con, run_id, previous=previous, docs_dir=settings.reports_dir / "gx",
-                        recheck_raw=recheck_raw)
-        record_results(con, gate)
-        loads = pub.input_loads(con)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    if not gate.success:
-        msg = "gate failed: " + "; ".join(f"{r.table_name} {r.expectation}" for r in gate.errors[:10])
-        with connect_work(settings) as con:
-            con.execute("insert into audit.publishes values (?, ?, 'blocked', ?, null, ?, false, ?, ?, ?)",
-                        [run_id, now, cand_sha, loads, len(gate.errors), len(gate.warnings), msg])
-        # the kept candidate carries its own verdict, so the auditor report can show the blocked run at once
-        pub.append_gate_results(candidate, gate, (run_id, now, "blocked", cand_sha, None, loads, False,
-                                                  len(gate.errors), len(gate.warnings), msg))
-        log.error("%s; the published file is unchanged; candidate kept at %s", msg, candidate)
-        return PublishOutcome(run_id, False, gate, candidate, msg)
-    row = (run_id, now, "published", cand_sha, None, loads, True, 0, len(gate.warnings),
-           f"{len(gate.results)} checks, {len(gate.warnings)} warnings")
-    pub.append_gate_results(candidate, gate, row, raw_validated_at=now)
-    sha = pub.swap_in(settings, candidate, run_id)
-    with connect_work(settings) as con:
-        con.execute("insert into audit.publishes values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [row[0], row[1], row[2], row[3], sha, *row[5:]])
-        record_raw_validations(con, gate, now)     # a kill before this line only means they are checked again
-    return PublishOutcome(run_id, True, gate, settings.published_db, row[-1], sha)
+    run records the loads it validated in audit.raw_validations."""
+    return publish_run(for_settings(settings), run_id, recheck_raw)
 
 
 def run_all(settings: Settings, run_id: str | None = None, period_from: str | None = None,
             period_to: str | None = None) -> PublishOutcome:
     """Ingest, prepare, build, gate and publish in one process (the CLI's `cakupan run`)."""
     run_id = run_id or new_run_id()
+    target = for_settings(settings)
     start_run(settings, run_id, period_from, period_to)
     try:
         ingest(settings, run_id)
@@ -208,20 +148,8 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
         outcome = gate_and_publish(settings, run_id)
     except Exception as exc:
         finish_run(settings, run_id, "failed", str(exc)[:1000])
-        _sync_audit(settings)
+        target.after_run()
         raise
     finish_run(settings, run_id, "published" if outcome.published else "blocked", outcome.message)
-    _sync_audit(settings)
+    target.after_run()
     return outcome
-
-
-def _sync_audit(settings: Settings) -> None:
-    """On the postgres target, refresh the audit replica after the run's record changed (best effort)."""
-    if settings.target != "postgres":
-        return
-    try:
-        from cakupan.targets import postgres as pg
-
-        pg.sync_work_to_pg(settings, ("audit",))
-    except Exception as exc:  # noqa: BLE001 - the run's outcome stands; the next sync catches up
-        log.warning("could not refresh the PostgreSQL audit replica: %s", exc)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from cakupan.core.settings import DBT_PROJECT_DIR, Settings
+from cakupan.targets import for_settings
 
 
 class DbtError(RuntimeError):
@@ -15,14 +16,9 @@ class DbtError(RuntimeError):
 
 
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """Environment variables profiles.yml reads (target and the work warehouse path)."""
-    env = {"CAKUPAN_TARGET": settings.target, "CAKUPAN_WORK_DB": str(settings.work_db),
-           "DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DBT_LOG_PATH": str(settings.logs_dir / "dbt")}
-    if settings.target == "postgres":
-        from cakupan.targets.postgres import pg_env
-
-        env.update(pg_env(settings))
-    return env
+    """Environment variables for dbt: its own, and those profiles.yml reads for the target (`Target.dbt_env`)."""
+    return {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DBT_LOG_PATH": str(settings.logs_dir / "dbt"),
+            **for_settings(settings).dbt_env()}
 
 
 @contextmanager
@@ -49,23 +45,14 @@ def dbt_vars(period_from: str | None = None, period_to: str | None = None) -> di
     return {"period_from": norm(period_from), "period_to": norm(period_to)}
 
 
-def dbt_target_path(settings: Settings) -> Path:
-    """dbt's target folder for this home and warehouse target (manifest, compiled SQL, run results, partial parse).
-
-    Not dbt_project/target: that folder holds the manifest cosmos renders the DAG from (`make manifest`), which a
-    DAG parse may read while a build runs; dbt writes its artifacts in place, so a build writing there could hand
-    the parse half a file. One folder per home also keeps dbt's partial parsing valid from run to run."""
-    return settings.home / "dbt" / f"target-{settings.target}"
-
-
 def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, target_path: Path | None = None):
     """Invoke dbt with the project's profile; return dbt's result (run results); raise DbtError naming failed
-    nodes. Artifacts go to `target_path`, by default `dbt_target_path(settings)`."""
+    nodes. Artifacts go to `target_path`, by default the target's own folder (`Target.dbt_target_path`)."""
     from dbt.cli.main import dbtRunner
 
     settings.logs_dir.mkdir(parents=True, exist_ok=True)
     cli = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-           "--target-path", str(target_path or dbt_target_path(settings))]
+           "--target-path", str(target_path or for_settings(settings).dbt_target_path)]
     if vars:
         cli += ["--vars", json.dumps(vars)]
     with _environ(dbt_env(settings)):

@@ -6,8 +6,9 @@ from contextlib import closing
 
 import psycopg2
 import pytest
-from cakupan.targets import postgres as pg
-from cakupan.targets.duckdb import PUBLISHED_MARTS
+from cakupan.targets.postgres.params import connect
+from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE
+from pg_support import PUBLISHED_MARTS
 from psycopg2 import errors
 
 pytestmark = pytest.mark.postgres
@@ -22,7 +23,7 @@ FORBIDDEN = [
 
 @pytest.fixture
 def bi(chains):
-    con = chains.pg.connect(user=pg.DEFAULT_BI_ROLE, dbname=chains.dbname)
+    con = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=chains.dbname)
     con.autocommit = True
     yield con
     con.close()
@@ -35,7 +36,7 @@ def _fails(con, sql: str, *kinds) -> str:
 
 
 def test_bi_reads_every_published_mart(chains, bi):
-    with closing(pg.connect(chains.settings())) as owner, owner.cursor() as cur:
+    with closing(connect(chains.settings())) as owner, owner.cursor() as cur:
         expected = {}
         for t in PUBLISHED_MARTS:
             cur.execute(f"select count(*) from published.{t}")
@@ -108,17 +109,17 @@ def test_bi_sessions_are_read_only_by_default(bi):
 
 def test_bi_grants_survive_a_publish_and_nothing_more(chains):
     """Grants live on tables, and a model change brings new ones: they are given at every publish, on `published` only."""
-    with closing(pg.connect(chains.settings())) as con, con.cursor() as cur:
+    with closing(connect(chains.settings())) as con, con.cursor() as cur:
         cur.execute("select table_schema, privilege_type from information_schema.role_table_grants "
-                    "where grantee = %s", [pg.DEFAULT_BI_ROLE])
+                    "where grantee = %s", [DEFAULT_BI_ROLE])
         grants = set(cur.fetchall())
         cur.execute("select nspname from pg_namespace where has_schema_privilege(%s, oid, 'USAGE') and nspname not in "
                     "('pg_catalog', 'information_schema', 'public') and nspname not like 'pg_%%'",
-                    [pg.DEFAULT_BI_ROLE])
+                    [DEFAULT_BI_ROLE])
         usable = {s for (s,) in cur.fetchall()}
         cur.execute("select has_database_privilege(%s, current_database(), 'CREATE'), "
                     "has_database_privilege(%s, current_database(), 'TEMP'), "
-                    "has_schema_privilege(%s, 'public', 'CREATE')", [pg.DEFAULT_BI_ROLE] * 3)
+                    "has_schema_privilege(%s, 'public', 'CREATE')", [DEFAULT_BI_ROLE] * 3)
         create_db, temp, create_public = cur.fetchone()
     assert grants == {("published", "SELECT")}
     assert usable == {"published"}

@@ -8,9 +8,12 @@ from contextlib import closing
 
 import duckdb
 import pytest
-from cakupan.targets import postgres as pg
-from cakupan.targets.duckdb import AUDIT_EXPORTS, PUBLISHED_MARTS, sha256_file
-from pg_support import cli
+from cakupan.core.files import sha256_file
+from cakupan.targets.base import AUDIT_EXPORTS
+from cakupan.targets.postgres.params import connect
+from cakupan.targets.postgres.sync import STATIC_TABLES, duck_tables, sync_work_to_pg
+from cakupan.targets.postgres.zones import REPLICATED_SCHEMAS
+from pg_support import PUBLISHED_MARTS, cli
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +26,7 @@ def _pg_rows(con, sql, params=None):
 
 def test_zones_are_replicated_from_the_work_file(chains):
     s = chains.settings()
-    with closing(duckdb.connect(str(s.work_db), read_only=True)) as duck, closing(pg.connect(s)) as con:
+    with closing(duckdb.connect(str(s.work_db), read_only=True)) as duck, closing(connect(s)) as con:
         tables = duck.execute("select table_schema, table_name from information_schema.tables where table_type = "
                               "'BASE TABLE' and table_catalog = current_database() and table_schema in "
                               "('raw', 'quarantine', 'audit', 'reference')").fetchall()
@@ -46,19 +49,19 @@ def test_sync_is_idempotent(chains):
     """A second sync copies no raw or quarantine row (incremental by load) and skips the unchanged area tables; only
     the small audit, configuration and narrative tables are replaced whole."""
     s = chains.settings()
-    stats = pg.sync_work_to_pg(s)
+    stats = sync_work_to_pg(s)
     assert stats.rows_deleted == 0 and stats.skipped == 4  # provinces, regencies, districts, villages
     replaced = 0
     with closing(duckdb.connect(str(s.work_db), read_only=True)) as duck:
-        for schema, table, cols in pg._duck_tables(duck, pg.REPLICATED_SCHEMAS):
+        for schema, table, cols in duck_tables(duck, REPLICATED_SCHEMAS):
             by_load = schema in ("raw", "quarantine") and any(c == "load_id" for c, _ in cols)
-            if not by_load and (schema, table) not in pg.STATIC_TABLES:
+            if not by_load and (schema, table) not in STATIC_TABLES:
                 replaced += duck.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
     assert stats.rows_copied == replaced
 
 
 def test_dbt_built_every_model_in_postgres(chains):
-    with closing(pg.connect(chains.settings())) as con:
+    with closing(connect(chains.settings())) as con:
         marts = {t for (t,) in _pg_rows(con, "select table_name from information_schema.tables "
                                              "where table_schema = 'marts'")}
         views = {t for (t,) in _pg_rows(con, "select table_name from information_schema.views "
@@ -71,7 +74,7 @@ def test_dbt_built_every_model_in_postgres(chains):
 
 
 def test_published_schemas_hold_the_published_set(chains):
-    with closing(pg.connect(chains.settings())) as con:
+    with closing(connect(chains.settings())) as con:
         published = {t for (t,) in _pg_rows(con, "select table_name from information_schema.tables "
                                                  "where table_schema = 'published'")}
         audit = {t for (t,) in _pg_rows(con, "select table_name from information_schema.tables "

@@ -19,7 +19,10 @@ from contextlib import closing
 
 import pytest
 from cakupan import pipeline
-from cakupan.targets import postgres as pg
+from cakupan.targets.postgres.params import connect
+from cakupan.targets.postgres.publish import build_next, promote_next
+from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE
+from pg_support import PUBLISHED_MARTS
 
 pytestmark = pytest.mark.postgres
 
@@ -56,7 +59,7 @@ class Reader(threading.Thread):
 
     def run(self) -> None:
         try:
-            con = self.cluster.connect(user=pg.DEFAULT_BI_ROLE, dbname=self.db)
+            con = self.cluster.connect(user=DEFAULT_BI_ROLE, dbname=self.db)
         except Exception as exc:  # noqa: BLE001 - any failure is a finding
             self.errors.append(f"connect: {exc}")
             return
@@ -94,7 +97,7 @@ class Reader(threading.Thread):
 
 def test_reader_sees_old_or_new_never_a_mix(chains, tmp_path):
     settings, db = chains.clone(tmp_path, "concurrent")
-    con = pg.connect(settings)
+    con = connect(settings)
     with closing(con):
         with con.cursor() as cur:
             cur.execute("create schema keep")
@@ -102,12 +105,12 @@ def test_reader_sees_old_or_new_never_a_mix(chains, tmp_path):
                 cur.execute(f"create table keep.{t} as select * from marts.{t}")
         con.commit()
         _set_state(con, "B")
-        pg.build_next(con)
-        pg.promote_next(con)
+        build_next(con, PUBLISHED_MARTS)
+        promote_next(con)
         state_b = _counts(con)
         _set_state(con, "A")
-        pg.build_next(con)
-        pg.promote_next(con)
+        build_next(con, PUBLISHED_MARTS)
+        promote_next(con)
         state_a = _counts(con)
         assert state_a[0] > state_b[0] and state_a[1] > state_b[1]
         allowed = {state_a, state_b}
@@ -125,8 +128,8 @@ def test_reader_sees_old_or_new_never_a_mix(chains, tmp_path):
                     out = pipeline.gate_and_publish(settings, pipeline.new_run_id(f"concurrent{i}"))
                     assert out.published, out.message
                 else:
-                    pg.build_next(con)
-                    promoted = pg.promote_next(con)
+                    build_next(con, PUBLISHED_MARTS)
+                    promoted = promote_next(con)
                     # rows replaced under MVCC: the publisher never waited for a reader, nor retried
                     assert promoted["attempts"] == 1
                     assert set(promoted["tables"].values()) == {"rows replaced"}

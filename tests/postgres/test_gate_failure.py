@@ -7,15 +7,17 @@ from contextlib import closing
 import duckdb
 import pytest
 from cakupan import pipeline, quality
-from cakupan.targets import postgres as pg
-from cakupan.targets.duckdb import sha256_file
+from cakupan.core.files import sha256_file
+from cakupan.targets.postgres.params import connect
+from cakupan.targets.postgres.publish import fingerprint
+from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE, PUBLISHED, PUBLISHED_AUDIT
 
 pytestmark = pytest.mark.postgres
 
 
 def _state(settings):
-    with closing(pg.connect(settings)) as con:
-        fp = pg.fingerprint(con, (pg.PUBLISHED, pg.PUBLISHED_AUDIT))
+    with closing(connect(settings)) as con:
+        fp = fingerprint(con, (PUBLISHED, PUBLISHED_AUDIT))
         with con.cursor() as cur:
             cur.execute("select coalesce(sum(protected), 0) from published.mart_coverage_monthly")
             protected = cur.fetchone()[0]
@@ -31,7 +33,7 @@ def _blocked_record(settings, run_id):
 def test_corrupt_mart_blocks_the_publish(chains, tmp_path):
     settings, db = chains.clone(tmp_path, "gatefail")
     before = _state(settings)
-    with closing(pg.connect(settings)) as con, con.cursor() as cur:
+    with closing(connect(settings)) as con, con.cursor() as cur:
         # a data defect a model bug could cause: more protected workers than enrolled ones
         cur.execute("update marts.mart_coverage_monthly set protected = enrolled + 5 "
                     "where enrolled is not null and month_start = (select min(month_start) from "
@@ -47,7 +49,7 @@ def test_corrupt_mart_blocks_the_publish(chains, tmp_path):
     status, gate_success, errors, message = _blocked_record(settings, run_id)
     assert (status, gate_success) == ("blocked", False) and errors >= 1 and "protected <= enrolled" in message
     # the candidate stays for inspection: in PostgreSQL, and exported like a DuckDB candidate file
-    with closing(pg.connect(settings)) as con, con.cursor() as cur:
+    with closing(connect(settings)) as con, con.cursor() as cur:
         cur.execute("select count(*) from published_next.mart_coverage_monthly where protected > enrolled")
         assert cur.fetchone()[0] >= 1
         cur.execute("select status from audit.publishes where run_id = %s", [run_id])
@@ -57,7 +59,7 @@ def test_corrupt_mart_blocks_the_publish(chains, tmp_path):
         assert c.execute("select count(*) from audit.checks where run_id = ? and not success and severity = 'error'",
                          [run_id]).fetchone()[0] >= 1
     # BI still reads the old published state
-    bi = chains.pg.connect(user=pg.DEFAULT_BI_ROLE, dbname=db)
+    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db)
     with closing(bi), bi.cursor() as cur:
         cur.execute("select coalesce(sum(protected), 0) from published.mart_coverage_monthly")
         assert cur.fetchone()[0] == before[1]

@@ -9,7 +9,7 @@ from contextlib import closing
 
 import duckdb
 import pytest
-from cakupan.targets import postgres as pg
+from cakupan.targets.postgres.params import connect
 
 pytestmark = pytest.mark.postgres
 
@@ -74,7 +74,7 @@ def compare(duck_con, duck_schema: str, pg_con, pg_schema: str) -> dict[str, int
 def test_every_mart_is_equal_row_for_row(chains):
     """All dbt tables of the marts schema: dimensions, facts and the published marts."""
     with closing(duckdb.connect(str(chains.duck_home / "warehouse" / "work.duckdb"), read_only=True)) as d, \
-            closing(pg.connect(chains.settings())) as p:
+            closing(connect(chains.settings())) as p:
         counts = compare(d, "marts", p, "marts")
     # the inputs reach every mart: claims, city-report facts, promises, coverage, lineage, load quality
     for t in ("mart_coverage_monthly", "mart_lineage", "mart_load_quality", "mart_claims_summary",
@@ -85,7 +85,7 @@ def test_every_mart_is_equal_row_for_row(chains):
 def test_published_files_are_equal(chains):
     """The DuckDB path's published file and the PostgreSQL export hold the same marts."""
     with closing(duckdb.connect(str(chains.duck_home / "published" / "cakupan.duckdb"), read_only=True)) as d, \
-            closing(pg.connect(chains.settings())) as p:
+            closing(connect(chains.settings())) as p:
         compare(d, "marts", p, "published")
 
 
@@ -97,7 +97,7 @@ def test_column_types_agree(chains):
                 "timestamp without time zone": "timestamp", "numeric": "decimal"}.get(t, t)
 
     with closing(duckdb.connect(str(chains.duck_home / "published" / "cakupan.duckdb"), read_only=True)) as d, \
-            closing(pg.connect(chains.settings())) as p, p.cursor() as cur:
+            closing(connect(chains.settings())) as p, p.cursor() as cur:
         dt_ = {(t, c): norm(ty.split("(")[0]) for t, c, ty in d.execute(
             "select table_name, column_name, data_type from information_schema.columns "
             "where table_schema = 'marts'").fetchall()}

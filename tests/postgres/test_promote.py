@@ -8,27 +8,30 @@ import time
 from contextlib import closing
 
 import pytest
-from cakupan.targets import postgres as pg
+from cakupan.targets.postgres.params import connect
+from cakupan.targets.postgres.publish import build_next, promote_next
+from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE
+from pg_support import PUBLISHED_MARTS
 
 pytestmark = pytest.mark.postgres
 
 
 def test_changed_table_is_replaced_and_granted(chains, tmp_path):
     settings, db = chains.clone(tmp_path, "restructure")
-    with closing(pg.connect(settings)) as con:
-        pg.build_next(con)
+    with closing(connect(settings)) as con:
+        build_next(con, PUBLISHED_MARTS)
         with con.cursor() as cur:
             cur.execute("alter table published_next.mart_load_quality add column note varchar default 'v2'")
             cur.execute("create table published_next.mart_extra as select 1 as x")
             cur.execute("drop table published_next.mart_lineage")
         con.commit()
-        out = pg.promote_next(con)
+        out = promote_next(con)
     t = out["tables"]
     assert t["published.mart_load_quality"] == "table replaced"
     assert t["published.mart_extra"] == "table added"
     assert t["published.mart_lineage"] == "dropped"
     assert t["published.mart_coverage_monthly"] == "rows replaced"
-    bi = chains.pg.connect(user=pg.DEFAULT_BI_ROLE, dbname=db)
+    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db)
     with closing(bi), bi.cursor() as cur:
         cur.execute("select distinct note from published.mart_load_quality")
         assert cur.fetchall() == [("v2",)]
@@ -38,10 +41,10 @@ def test_changed_table_is_replaced_and_granted(chains, tmp_path):
 
 def test_restructure_waits_for_a_reader_that_never_errors(chains, tmp_path):
     settings, db = chains.clone(tmp_path, "restructure_wait")
-    bi = chains.pg.connect(user=pg.DEFAULT_BI_ROLE, dbname=db)
+    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db)
     bi.set_session(isolation_level="REPEATABLE READ", readonly=True)
-    with closing(pg.connect(settings)) as con, closing(bi):
-        pg.build_next(con)
+    with closing(connect(settings)) as con, closing(bi):
+        build_next(con, PUBLISHED_MARTS)
         with con.cursor() as cur:
             cur.execute("alter table published_next.mart_load_quality add column note varchar default 'v2'")
         con.commit()
@@ -49,7 +52,7 @@ def test_restructure_waits_for_a_reader_that_never_errors(chains, tmp_path):
             cur.execute("select count(*) from published.mart_load_quality")
             before = cur.fetchone()[0]
         result: dict = {}
-        publisher = threading.Thread(target=lambda: result.update(pg.promote_next(con, lock_timeout_ms=200)))
+        publisher = threading.Thread(target=lambda: result.update(promote_next(con, lock_timeout_ms=200)))
         publisher.start()
         time.sleep(1.5)
         assert publisher.is_alive(), "the publisher must wait for the reader's lock"

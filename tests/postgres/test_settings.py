@@ -6,7 +6,8 @@ import json
 
 import pytest
 from cakupan.core.settings import Settings
-from cakupan.targets import postgres as pg
+from cakupan.targets.postgres.docs import DOCS_FILE, docs_with_tables, model_docs
+from cakupan.targets.postgres.params import pg_env, pg_params
 
 pytestmark = pytest.mark.postgres
 
@@ -23,7 +24,7 @@ def clean_env(monkeypatch, tmp_path):
 
 
 def test_defaults(clean_env):
-    p = pg.pg_params(Settings.from_env())
+    p = pg_params(Settings.from_env())
     assert (p.host, p.port, p.user, p.dbname, p.password) == ("127.0.0.1", 5432, "cakupan", "cakupan", "")
 
 
@@ -31,7 +32,7 @@ def test_variables(clean_env):
     clean_env.setenv("CAKUPAN_PG_HOST", "db.example")
     clean_env.setenv("CAKUPAN_PG_PORT", "6543")
     clean_env.setenv("CAKUPAN_PG_PASSWORD", "s3cret")
-    p = pg.pg_params(Settings.from_env())
+    p = pg_params(Settings.from_env())
     assert (p.host, p.port, p.user, p.password, p.dbname) == ("db.example", 6543, "cakupan", "s3cret", "cakupan")
     assert "s3cret" not in repr(p)
 
@@ -42,10 +43,10 @@ def test_dsn_wins_over_variables(clean_env, dsn):
     clean_env.setenv("CAKUPAN_PG_HOST", "ignored")
     clean_env.setenv("CAKUPAN_PG_DSN", dsn)
     s = Settings.from_env(target="postgres")
-    p = pg.pg_params(s)
+    p = pg_params(s)
     assert (p.host, p.port, p.user, p.password, p.dbname, p.sslmode) == ("db.example", 6000, "etl", "p@ss", "wh",
                                                                          "require")
-    env = pg.pg_env(s)
+    env = pg_env(s)
     assert env == {"CAKUPAN_PG_HOST": "db.example", "CAKUPAN_PG_PORT": "6000", "CAKUPAN_PG_USER": "etl",
                    "CAKUPAN_PG_PASSWORD": "p@ss", "CAKUPAN_PG_DB": "wh", "CAKUPAN_PG_SSLMODE": "require"}
     assert p.sqlalchemy_url() == "postgresql+psycopg2://etl:p%40ss@db.example:6000/wh?sslmode=require"
@@ -58,7 +59,7 @@ def test_dsn_wins_over_variables(clean_env, dsn):
 ])
 def test_airflow_connection(clean_env, value):
     clean_env.setenv("AIRFLOW_CONN_CAKUPAN_POSTGRES", value)
-    p = pg.pg_params(Settings.from_env())
+    p = pg_params(Settings.from_env())
     assert (p.host, p.port, p.user, p.password, p.dbname) == ("af-db", 5433, "etl", "pw", "warehouse")
     assert "AIRFLOW_CONN_CAKUPAN_POSTGRES" in p.source
 
@@ -76,8 +77,8 @@ def test_dbt_env_for_the_postgres_target(clean_env):
 def test_docs_list_every_published_mart_from_the_dbt_yaml():
     """docs/postgres.md's table section is generated from the dbt YAML: regenerate with
     `python -m cakupan.targets.postgres docs --write` when a published model or its description changes."""
-    text = pg.DOCS_FILE.read_text(encoding="utf-8")
-    assert pg.docs_with_tables(text) == text, "docs/postgres.md is stale: run `python -m cakupan.targets.postgres docs --write`"
-    for m in pg.model_docs():
+    text = DOCS_FILE.read_text(encoding="utf-8")
+    assert docs_with_tables(text) == text, "docs/postgres.md is stale: run `python -m cakupan.targets.postgres docs --write`"
+    for m in model_docs():
         if m.startswith("mart_"):
             assert f"`published.{m}`" in text

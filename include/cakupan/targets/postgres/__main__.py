@@ -1,5 +1,5 @@
 """`python -m cakupan.targets.postgres docs [--write | --check]`: the published marts section of docs/postgres.md."""
 
-from cakupan.targets.postgres import _main
+from cakupan.targets.postgres.docs import main
 
-raise SystemExit(_main())
+raise SystemExit(main())

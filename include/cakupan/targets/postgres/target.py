@@ -1,0 +1,102 @@
+"""The PostgreSQL target: what the pipeline's steps and `targets.base.publish_run` ask of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from cakupan.targets.base import Candidate, PublishRecord, Target
+from cakupan.targets.postgres.export import export_published_to_duckdb
+from cakupan.targets.postgres.params import connect, pg_env, pg_params
+from cakupan.targets.postgres.publish import (
+    AUDIT_NEXT,
+    NEXT,
+    append_verdict,
+    build_next,
+    fingerprint,
+    promote_next,
+    publish_lock,
+)
+from cakupan.targets.postgres.sync import sync_work_to_pg
+from cakupan.targets.postgres.zones import PUBLISHED, ensure_bi_role, schema_exists
+from cakupan.targets.published_file import swap_in
+
+if TYPE_CHECKING:
+    from cakupan.quality import GateResult
+
+log = logging.getLogger("cakupan.targets.postgres")
+
+
+class PostgresTarget(Target):
+    name = "postgres"
+    _con = None     # the publishing connection, while `publishing()` holds the publish lock
+
+    def dbt_env(self) -> dict[str, str]:
+        return {**super().dbt_env(), **pg_env(self.settings)}
+
+    def prepare(self) -> None:
+        """Copy the raw, quarantine, audit and reference zones from the work file into PostgreSQL (incremental by
+        load), so dbt — the CLI's or cosmos' in the DAG — builds from the same rows."""
+        sync_work_to_pg(self.settings)
+
+    def after_run(self) -> None:
+        try:
+            sync_work_to_pg(self.settings, ("audit",))
+        except Exception as exc:  # noqa: BLE001 - the run's outcome stands; the next sync catches up
+            log.warning("could not refresh the PostgreSQL audit replica: %s", exc)
+
+    def sync_audit(self) -> None:
+        sync_work_to_pg(self.settings, ("audit",), con=self._con)
+
+    @contextmanager
+    def publishing(self):
+        self.settings.ensure_dirs()
+        with publish_lock(self.settings), closing(connect(self.settings)) as con:
+            self._con = con
+            try:
+                yield
+            finally:
+                self._con = None
+
+    def build_candidate(self, run_id: str, marts: Sequence[str]) -> Candidate:
+        con = self._con
+        self.sync_audit()  # the audit exports include this run's record
+        ensure_bi_role(con)
+        build_next(con, marts)
+        return Candidate(run_id, fingerprint(con, (NEXT, AUDIT_NEXT)))
+
+    def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
+        """GX with its SQL datasource on the candidate schemas and raw (every raw row: `recheck_raw` is moot)."""
+        from cakupan.quality import run_gate_sql
+
+        with self._con.cursor() as cur:
+            previous = PUBLISHED if schema_exists(cur, PUBLISHED) else None
+        self._con.commit()
+        return run_gate_sql(pg_params(self.settings).sqlalchemy_url(), candidate.run_id, marts_schema=NEXT,
+                            audit_schema=AUDIT_NEXT, previous_schema=previous, raw_schema="raw",
+                            docs_dir=self.settings.reports_dir / "gx")
+
+    def add_verdict(self, candidate: Candidate, gate: GateResult, record: PublishRecord,
+                    raw_validated_at: dt.datetime | None = None) -> None:
+        append_verdict(self._con, gate, record)
+
+    def keep_blocked(self, candidate: Candidate) -> tuple[Path, str]:
+        path = export_published_to_duckdb(self.settings, self.settings.candidate_db(candidate.run_id), NEXT,
+                                          AUDIT_NEXT)
+        return path, (f"the published schema is unchanged; {NEXT} and {AUDIT_NEXT} kept for inspection (and "
+                      f"exported to {path})")
+
+    def promote(self, candidate: Candidate) -> None:
+        promoted = promote_next(self._con)
+        log.info("published: %s (attempt %d)", ", ".join(f"{t} {h}" for t, h in promoted["tables"].items()),
+                 promoted["attempts"])
+
+    def export_published(self, candidate: Candidate) -> str:
+        path = export_published_to_duckdb(self.settings, self.settings.candidate_db(candidate.run_id))
+        return swap_in(self.settings, path, candidate.run_id)

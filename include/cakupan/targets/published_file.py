@@ -1,0 +1,100 @@
+"""The published file, whatever the target: `published/cakupan.duckdb`, which BI tools, the auditor report and
+`cakupan trace` open read-only.
+
+A publish never writes that file in place. The target writes a complete candidate file beside it (the DuckDB target
+exports the work warehouse's published set into it; the PostgreSQL target exports its published schemas), then
+`swap_in` keeps a link to the old file in `published/history/` (last N) and `os.replace()`s the candidate over the
+published path — one rename, so a reader sees the old file or the new one, never a mix.
+
+Fault tolerance: a process killed at any point leaves the published file as it was (the rename is the only step
+that touches it). A full disk, a file-size limit or a read-only published folder raises `PublishError` naming the
+problem, and the published file stays byte-for-byte unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.settings import Settings, safe_id
+
+log = logging.getLogger("cakupan.targets.published_file")
+
+
+class PublishError(RuntimeError):
+    """Publishing failed; the published file is unchanged."""
+
+
+_DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+_READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def why(exc: BaseException, folder: Path) -> str:
+    """Say in plain words why a write failed (DuckDB reports OS errors as text, Python as errno)."""
+    code = getattr(exc, "errno", None)
+    text = str(exc).lower()
+    if code in _DISK_FULL or any(k in text for k in ("no space left", "file too large", "disk quota")):
+        return "the disk is full (or a file size limit was reached)"
+    if code in _READ_ONLY or any(k in text for k in ("read-only file system", "permission denied",
+                                                     "operation not permitted")):
+        return f"the published folder {folder} is read-only or not writable"
+    return "the file could not be written"
+
+
+def failure(what: str, exc: BaseException, settings: Settings) -> PublishError:
+    """The PublishError for a failed step: what could not be done, why, and that the published file is unchanged."""
+    detail = " ".join(str(exc).split())[:300]
+    return PublishError(f"publish failed: could not {what}: {why(exc, settings.published_dir)} ({detail}); "
+                        f"the published file {settings.published_db} is unchanged")
+
+
+def remove_quietly(*paths: Path) -> None:
+    """Delete what a failed write left behind, ignoring what cannot be deleted."""
+    for p in paths:
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
+def swap_in(settings: Settings, candidate: Path, run_id: str) -> str:
+    """Keep the old published file in history, then rename the candidate over it (atomic); return its sha256."""
+    published = settings.published_db
+    keep = settings.history_dir / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{safe_id(run_id)}.duckdb"
+    try:
+        settings.history_dir.mkdir(parents=True, exist_ok=True)
+        if published.exists():
+            try:
+                os.link(published, keep)
+            except FileExistsError:
+                pass
+            except OSError:
+                try:
+                    shutil.copy2(published, keep)
+                except OSError:
+                    remove_quietly(keep)
+                    raise
+    except OSError as exc:
+        raise failure(f"keep the previous published file in {settings.history_dir}", exc, settings) from exc
+    try:
+        os.replace(candidate, published)   # the one step readers can see: atomic
+    except OSError as exc:
+        raise failure(f"rename the candidate {candidate.name} over the published file", exc, settings) from exc
+    try:
+        fsync_file(published)
+        prune_history(settings)
+    except OSError as exc:  # the new file is in place; a failed fsync/prune must not report the publish as failed
+        log.warning("published, but could not fsync or prune history: %s", exc)
+    return sha256_file(published)
+
+
+def prune_history(settings: Settings) -> None:
+    """Keep the newest N history files."""
+    files = sorted(settings.history_dir.glob("*.duckdb"))
+    for old in files[: max(0, len(files) - settings.history_keep)]:
+        old.unlink()
