@@ -255,10 +255,8 @@ class RegencyNames:
         folded, kind = fold_name(name), name_kind(name)
         if code is not None and kind is None and folded in province_index() and folded not in self.aliases:
             return None  # "Bengkulu" alone is the province as often as the city: a cue word must say "Kota"
-        if code is None and kind != "prov" and (short := short_names().get(folded)):
-            if kind is None or regency_kind(short) == kind:
-                code = short
-        return code
+        short = short_names().get(folded) if code is None and kind != "prov" else None
+        return short if short and (kind is None or regency_kind(short) == kind) else code
 
     def province_mentions(self, text: str, start: int = 0, end: int | None = None) -> list[NameMatch]:
         """Find province names in text[start:end] ("Sulawesi Selatan", "Provinsi Kaltim", "Sulsel"); code is the
