@@ -4,13 +4,15 @@ its event date and kind, and the segment its topic implies.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from cakupan.reports.document import BODY, DATELINE, TITLE, Document
+from cakupan.core.regions import NameMatch
+from cakupan.reports.document import BODY, DATELINE, TITLE, Document, split_sentences
 from cakupan.reports.facts import AUDIENCE_REPORT, MOU_SIGNED, OTHER_EVENT, PEKERJA_RENTAN, TARGET_ANNOUNCED
-from cakupan.reports.lexicon import find_dates, find_weekday_day_months, weekday_matches
+from cakupan.reports.lexicon import effective_start, find_dates, find_weekday_day_months, weekday_matches
 from cakupan.reports.vocabulary import (
     AUDIENCE,
     FALLBACK_SECTORS,
@@ -39,6 +41,7 @@ class Context:
     doc: Document
     config: ExtractionConfig
     mentions: list[Mention]
+    provinces: list[NameMatch]  # province names in the text ("Sulawesi Selatan", "Provinsi Kaltim", "Sulut")
     primary: str | None
     main: frozenset[str]
     event_date: date | None
@@ -46,6 +49,7 @@ class Context:
     event_kind: str
     default_segment: str | None
     sectors: list[tuple[str, list[str]]]
+    stated_start: date | None = None  # the one start the article states for its programme, if only one
 
 
 # --- regencies -----------------------------------------------------------------------------------------------
@@ -129,10 +133,29 @@ def _event_kind(doc: Document) -> str:
     return best if scores[best] else OTHER_EVENT
 
 
+_PROGRAMME = re.compile(
+    r"kerja ?sama|program|\bmou\b|\bpks\b|perjanjian|perlindungan|kepesertaan|iuran", re.IGNORECASE
+)
+
+
+def _stated_start(doc: Document, event_date: date | None) -> date | None:
+    """Return the start the article states for its programme ("terhitung mulai 1 Oktober 2025") if it states one."""
+    found = set()
+    for b in doc.of_kind(BODY):
+        for s, e in split_sentences(doc.text, b.start, b.end):
+            sentence = doc.text[s:e]
+            if _PROGRAMME.search(sentence):
+                month, _ = effective_start(sentence, event_date)
+                if month is not None:
+                    found.add(month)
+    return found.pop() if len(found) == 1 else None
+
+
 def article_context(doc: Document, config: ExtractionConfig) -> Context:
     """Read a document as an article: its regency mentions, primary regency, event date and kind, topic."""
     spans = [(b.start, b.end) for b in doc.of_kind(BODY, TITLE, DATELINE)]
     mentions = [m for s, e in spans for m in find_regency_mentions(doc.text, s, e, config)]
+    provinces = [p for s, e in spans for p in config.names.province_mentions(doc.text, s, e)]
     event_date, penalty = _event_date(doc)
     sectors = config.sectors or FALLBACK_SECTORS
     body = " ".join(doc.text[b.start : b.end] for b in doc.of_kind(BODY, TITLE))
@@ -142,6 +165,7 @@ def article_context(doc: Document, config: ExtractionConfig) -> Context:
         doc,
         config,
         mentions,
+        provinces,
         primary,
         main,
         event_date,
@@ -149,4 +173,5 @@ def article_context(doc: Document, config: ExtractionConfig) -> Context:
         _event_kind(doc),
         default_segment,
         sectors,
+        _stated_start(doc, event_date),
     )
