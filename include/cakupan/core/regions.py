@@ -29,8 +29,9 @@ _KINDS = {"kabupaten": "kab", "kab": "kab", "kab.": "kab", "kota": "kota", "kota
 _KAB_CUE = re.compile(r"(?:Pemkab|Bupati|Kabupaten|Kab\.?)\)?\s*$", re.IGNORECASE)
 _KOTA_CUE = re.compile(r"(?:Pemkot|Pemko|Wali\s*Kota|Walikota|Kota)\)?\s*$", re.IGNORECASE)
 _CUE_REACH = 30  # characters before a name searched for a cue word
-# names in running text are capitalised: a run of capitalised words, split on spaces and tabs
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’\-]*(?:[ \t]+[A-Z][\w'’\-]*)*")
+# names in running text are capitalised: a run of capitalised words, split on spaces, tabs or one line break
+# (a hard-wrapped press release)
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’\-]*(?:(?:[ \t]+|[ \t]*\n[ \t]*)[A-Z][\w'’\-]*)*")
 _LONGEST_PREFIX = len("kabupaten")  # the longest prefix fold_name strips (a title window may carry one)
 
 
