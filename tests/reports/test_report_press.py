@@ -184,9 +184,10 @@ BREBES = (
 
 def test_a_regency_that_is_not_configured_is_read_and_marked(config):
     result = extract_text(BREBES, "brebes.txt", config)
-    [fact] = result.facts
+    [fact] = [f for f in result.facts if f.fact_kind == "count"]
     assert (fact.regency_code, fact.role, fact.value) == ("33.29", "total", 3000)
-    assert fact.regency_configured is False
+    assert {f.value for f in result.facts if f.fact_kind == "branch"} == {"Kantor Cabang Tegal"}
+    assert all(f.regency_configured is False for f in result.facts)
     assert fact.event_date is None  # "Kamis (25/7)" has no year, and the related-news date is not the article's
     [note] = result.notes
     assert note.code == "REGENCY_NOT_CONFIGURED" and "config/regencies/33.29.yml" in note.reason

@@ -193,7 +193,7 @@ _PROVINCE_SHORT = {
     "sulsel": "73", "sultra": "74", "sulteng": "72", "sulut": "71", "sulbar": "76", "kaltim": "64", "kalsel": "63",
     "kalteng": "62", "kalbar": "61", "kaltara": "65", "jabar": "32", "jateng": "33", "jatim": "35", "sumut": "12",
     "sumbar": "13", "sumsel": "16", "ntb": "52", "ntt": "53", "diy": "34", "dki": "31", "dkijakarta": "31",
-    "babel": "19", "bangkabelitung": "19", "kepri": "21", "malut": "82", "jogja": "34", "papuabaratdaya": "96",
+    "babel": "19", "bangkabelitung": "19", "jakarta": "31", "kepri": "21", "malut": "82", "jogja": "34", "papuabaratdaya": "96",
 }
 
 

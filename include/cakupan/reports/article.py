@@ -83,7 +83,9 @@ def _primary_regency(doc: Document, mentions: list[Mention]) -> tuple[str | None
         elif m.start - block.start < 80 and doc.text[m.start : m.end].isupper():
             weight = 3  # "LINISULSEL.COM, PAREPARE –": the place line of a press release
         scores[m.code] += weight
-    ranked = scores.most_common()
+    lead = [b for b in doc.blocks if b.kind in (TITLE, DATELINE)] + doc.of_kind(BODY)[:1]
+    named_early = {m.code for m in mentions if not m.office and any(b.start <= m.start < b.end for b in lead)}
+    ranked = [(code, score) for code, score in scores.most_common() if code in named_early]
     if not ranked:
         return None, frozenset()
     main = frozenset(code for code, score in ranked if score * 2 >= ranked[0][1])
@@ -151,6 +153,19 @@ def _stated_start(doc: Document, event_date: date | None) -> date | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _topic_segment(doc: Document, sectors: list[tuple[str, list[str]]]) -> str | None:
+    """Return the workers the article is about: vulnerable workers if it says so, else the one sector (or the
+    several sectors, all vulnerable workers) its title and first paragraph name, else None."""
+    body = " ".join(doc.text[b.start : b.end] for b in doc.of_kind(BODY, TITLE))
+    if RENTAN.search(body):
+        return PEKERJA_RENTAN
+    lead = " ".join(doc.text[b.start : b.end] for b in (doc.of_kind(TITLE) + doc.of_kind(BODY)[:1]))
+    named = {code for code, words in sectors for w in words if re.search(rf"\b{re.escape(w)}\b", lead, re.IGNORECASE)}
+    if len(named) == 1:
+        return named.pop()
+    return PEKERJA_RENTAN if named else None
+
+
 def article_context(doc: Document, config: ExtractionConfig) -> Context:
     """Read a document as an article: its regency mentions, primary regency, event date and kind, topic."""
     spans = [(b.start, b.end) for b in doc.of_kind(BODY, TITLE, DATELINE)]
@@ -158,8 +173,7 @@ def article_context(doc: Document, config: ExtractionConfig) -> Context:
     provinces = [p for s, e in spans for p in config.names.province_mentions(doc.text, s, e)]
     event_date, penalty = _event_date(doc)
     sectors = config.sectors or FALLBACK_SECTORS
-    body = " ".join(doc.text[b.start : b.end] for b in doc.of_kind(BODY, TITLE))
-    default_segment = PEKERJA_RENTAN if RENTAN.search(body) else None
+    default_segment = _topic_segment(doc, sectors)
     primary, main = _primary_regency(doc, mentions)
     return Context(
         doc,

@@ -82,6 +82,18 @@ def _settle_totals(cands: list[Candidate], ctx: Context) -> tuple[list[Candidate
     return [c for c in cands if id(c) not in dropped], skipped
 
 
+def _settle_budget_segments(cands: list[Candidate]) -> None:
+    """Give a budget whose sentence names no workers the segment of the programme it pays for: the one segment
+    of the regency's totals and targets ("anggaran Rp254 juta" in an article about 1.500 nelayan is theirs)."""
+    for c in cands:
+        if c.fact_kind != "budget" or c.segment_named:
+            continue
+        promised = {p.segment for p in cands if p.fact_kind == "count" and p.role in ("total", "target")
+                    and p.regency_code == c.regency_code}
+        if len(promised) == 1:
+            c.segment = promised.pop()
+
+
 def extract_document(doc: Document, config: ExtractionConfig | None = None) -> Extraction:
     """Extract facts from a classified document."""
     config = config or ExtractionConfig()
@@ -115,6 +127,7 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
         unique.append(c)
     unique, conflicts = _settle_totals(unique, ctx)
     skipped.extend(conflicts)
+    _settle_budget_segments(unique)
     facts = []
     for i, c in enumerate(sorted(unique, key=lambda c: (c.start, c.end)), start=1):
         facts.append(

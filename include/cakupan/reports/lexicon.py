@@ -80,7 +80,8 @@ MONTH_YEAR = re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<y>(?:19|20)\d{{2}})\b
 # "periode November dan Desember 2025", "efektif per 1 Maret 2025"
 EFFECTIVE_START = re.compile(
     r"\b(?:di)?mulai(?:\s+(?:berlaku|berjalan|efektif|dilaksanakan|diberlakukan))?|\bterhitung(?:\s+mulai)?"
-    r"|\b(?:mulai\s+)?berlaku(?:\s+(?:efektif\s+)?mulai)?|\befektif(?:\s+mulai)?|\bper\b|\bperiode\b",
+    r"|\b(?:mulai\s+)?berlaku(?:\s+(?:efektif\s+)?mulai)?|\befektif(?:\s+mulai)?|\bper\b|\bperiode\b"
+    r"|\b(?:berjalan|berlaku|aktif|dimulai)\s+sejak",
     re.IGNORECASE,
 )
 _START_TAIL = re.compile(

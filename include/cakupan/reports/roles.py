@@ -85,6 +85,8 @@ def segment(
 ) -> tuple[str | None, bool, bool]:
     """Return (segment, union of several segments, guessed from the article's topic)."""
     after = groups(noun_phrase, ctx.sectors)
+    if len({g[2] for g in after}) >= 2 and re.search(r"\b(?:dan|serta)\b|,", noun_phrase, re.IGNORECASE):
+        return PEKERJA_RENTAN, True, False  # "7.000 nelayan dan petani": every vulnerable worker of the programme
     if after:
         return after[0][2], False, False
     cl = text[clause[0] : clause[1]]
@@ -110,7 +112,7 @@ def segment(
         return (sector[0] if sector else PEKERJA_RENTAN), False, False
     if found:
         return ALL_SEGMENTS, False, False
-    sent_groups = {g[2] for g in groups(text[sentence[0] : sentence[1]], ctx.sectors)}
+    sent_groups = {g[2] for g in groups(text[sentence[0] : sentence[1]], ctx.sectors)} - {ALL_SEGMENTS}
     if len(sent_groups) == 1:
         return next(iter(sent_groups)), False, False
     if sent_groups:
@@ -134,6 +136,18 @@ def is_increment(text: str, n_start: int, clause: tuple[int, int]) -> bool:
     return not BECOMES.search(before[m.end() :])
 
 
+def _previous(text: str, clause: tuple[int, int], n_start: int, n_end: int) -> bool:
+    """Return True if a word of the past governs this number: before it with no other number between
+    ("dari sebelumnya 4.250", "yang tahun lalu melindungi 2.500"), or just after it ("750 orang sebelumnya")."""
+    before = text[clause[0] : n_start]
+    last = None
+    for last in PREVIOUS.finditer(before):
+        pass
+    if last is not None and not re.search(r"\d", before[last.end() :]):
+        return True
+    return bool(PREVIOUS.match(re.sub(r"^\s*(?:orang|jiwa|pekerja(?: rentan)?)?\s*", "", text[n_end : clause[1]])))
+
+
 def role(
     ctx: Context, text: str, n_start: int, n_end: int, clause: tuple[int, int], sentence: tuple[int, int],
     union: bool,
@@ -147,7 +161,7 @@ def role(
         return "target", False
     event_year = ctx.event_date.year if ctx.event_date else None
     years = _years(text[clause[0] : n_start]) or _years(lead)
-    if PREVIOUS.search(cl) or (event_year and years and max(years) < event_year):
+    if _previous(text, clause, n_start, n_end) or (event_year and years and max(years) < event_year):
         return "previous", False
     if STATED_NOW.search(cl) and not BECOMES.search(text[clause[0] : n_start]):
         return "stated", False

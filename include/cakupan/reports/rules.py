@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from cakupan.core import regions
+from cakupan.core.regions import fold_name
 from cakupan.ingest.parsing import parse_number
 from cakupan.reports.article import Context
 from cakupan.reports.facts import ALL_SEGMENTS, PEKERJA_RENTAN, Skipped, skip_message
@@ -40,7 +40,7 @@ from cakupan.reports.lexicon import (
     find_month_years,
     parse_number_words,
 )
-from cakupan.reports.roles import effective_month, is_increment, noun_after, role, segment
+from cakupan.reports.roles import effective_month, groups, is_increment, noun_after, role, segment
 from cakupan.reports.vocabulary import (
     BENEFIT,
     BOUND_AFTER,
@@ -90,6 +90,7 @@ class Candidate:
     end: int
     confidence: float
     role_by_default: bool = False
+    segment_named: bool = True  # False: a budget's segment taken from the article (extract settles it)
 
     def key(self) -> tuple:
         return (self.regency_code, self.fact_kind, self.segment, self.role, self.value, self.effective_month)
@@ -133,6 +134,8 @@ class _Number:
     kind: str  # count | percent | money | ambiguous
 
 
+# "NABIRE, PAPUATENGAHNEWS.COM - ", "BREBES -": the place line of a press release, before its first sentence
+_PLACE_LINE = re.compile(r"\s*[A-Z][A-Z .'’\-]+(?:,\s*[\w.]+)?(?:\s*\([^)]*\))?\s*(?:-|–|—|--)\s+")
 _PAREN_WORDS = re.compile(r"\s*\(\s*([a-z\s]+?)\s*\)", re.IGNORECASE)
 
 
@@ -244,7 +247,9 @@ def _regency(
     return ctx.primary, 0.0, False, ""
 
 
-def _wider_scope(ctx: Context, text: str, n: _Number, clause: tuple[int, int], explicit: bool) -> str | None:
+def _wider_scope(
+    ctx: Context, text: str, n: _Number, clause: tuple[int, int], sentence: tuple[int, int], explicit: bool
+) -> str | None:
     """Return the words that make a figure national, provincial or about several regencies, else None."""
     before = text[max(clause[0], n.start - 60) : n.start]
     national = NATIONAL_BEFORE.search(before) or NATIONAL_AFTER.match(text[n.end : clause[1]])
@@ -256,6 +261,8 @@ def _wider_scope(ctx: Context, text: str, n: _Number, clause: tuple[int, int], e
     if cross:
         return cross.group()
     province = [p for p in ctx.provinces if clause[0] <= p.start < clause[1]]
+    if not province and not any(sentence[0] <= m.start < sentence[1] for m in ctx.mentions if not m.office):
+        province = [p for p in ctx.provinces if sentence[0] <= p.start < sentence[1]]
     return ctx.doc.text[province[0].start : province[0].end] if province else None
 
 
@@ -322,7 +329,8 @@ def sentence_facts(ctx: Context, s: int, e: int) -> tuple[list[Candidate], list[
     sentence = text[s:e].strip()
     cands: list[Candidate] = []
     skipped: list[Skipped] = _vague(ctx, s, e, sentence)
-    clauses = _clauses(text, s, e)
+    place = _PLACE_LINE.match(text, s, e)
+    clauses = _clauses(text, place.end() if place else s, e)
     numbers = [
         n
         for n in _numbers(text, s, e)
@@ -345,7 +353,7 @@ def sentence_facts(ctx: Context, s: int, e: int) -> tuple[list[Candidate], list[
             continue
         hedge = 0.05 if HEDGE.search(before) else 0.0
         code, reg_penalty, explicit, reg_skip = _regency(ctx, n, clause, (s, e))
-        scope = _wider_scope(ctx, text, n, clause, explicit)
+        scope = _wider_scope(ctx, text, n, clause, (s, e), explicit)
         if scope:
             skip_code = "PERCENT_NATIONAL" if n.kind == "percent" else "SEVERAL_REGENCIES"
             skipped.append(_skip(ctx, sentence, n.start, n.end, skip_code, scope))
@@ -375,16 +383,17 @@ def _percent(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | N
     if PERCENT_OTHER.search(cl) or not (PARTICIPATION.search(cl) or PARTICIPATION.search(site.sentence)):
         skipped.append(site.skip(ctx, "PERCENT_UNCLEAR"))
         return None
-    rentan = RENTAN.search(cl) or RENTAN.search(site.sentence)
-    conf = min(site.conf, 0.7) if rentan else site.conf  # a vulnerable-worker share is unusual: review it
-    segment_ = PEKERJA_RENTAN if rentan else ALL_SEGMENTS
+    if RENTAN.search(cl) or RENTAN.search(text[site.sent[0] : n.start]):
+        # the share of informal or vulnerable workers is not the participation rate (all segments)
+        skipped.append(site.skip(ctx, "PERCENT_UNCLEAR", "the share of one segment"))
+        return None
     lead = text[site.clause[0] : n.start]
     role_ = "stated"
     if TARGET_NEAR.search(lead) or TARGET.search(lead):
         role_ = "target"
-    elif PREVIOUS.search(cl) or _past_year(ctx, text[site.sent[0] : n.start]):
+    elif PREVIOUS.search(lead):
         role_ = "previous"
-    return site.candidate("participation_rate", segment_, role_, n.value, "percent", None, conf)
+    return site.candidate("participation_rate", ALL_SEGMENTS, role_, n.value, "percent", None, site.conf)
 
 
 def _past_year(ctx: Context, text: str) -> bool:
@@ -403,20 +412,29 @@ def _money(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | Non
     if PER_PERSON.match(after) or (PREMIUM.search(site.sentence) and n.value < 1_000_000):
         skipped.append(site.skip(ctx, "PER_PERSON_AMOUNT"))
         return None
-    if (BENEFIT.search(clause) or BENEFIT.search(site.sentence)) and not BUDGET.search(clause):
+    near = text[max(site.clause[0], n.start - 45) : n.start]
+    if BENEFIT.search(near) or ((BENEFIT.search(clause) or BENEFIT.search(site.sentence)) and not BUDGET.search(clause)):
         skipped.append(site.skip(ctx, "BENEFIT"))
         return None
     if not (BUDGET.search(clause) or BUDGET.search(site.sentence)):
         skipped.append(site.skip(ctx, "AMOUNT_UNCLEAR"))
         return None
-    named = bool(RENTAN.search(site.sentence))
-    segment_ = PEKERJA_RENTAN if named else ctx.default_segment
+    found = {g[2] for g in groups(site.sentence, ctx.sectors)} - {ALL_SEGMENTS}
+    named = len(found) == 1
+    segment_ = found.pop() if named else (PEKERJA_RENTAN if found else ctx.default_segment)
     if segment_ is None:
         skipped.append(site.skip(ctx, "SEGMENT_UNCLEAR"))
         return None
     conf = site.conf - (0.0 if named else 0.05)
-    role_ = "previous" if _past_year(ctx, text[site.sent[0] : n.start]) else "stated"
-    return site.candidate("budget", segment_, role_, n.value, "IDR", None, conf)
+    before = text[site.sent[0] : n.start]
+    role_ = "stated"
+    if TARGET.search(clause):
+        role_ = "target"
+    elif _past_year(ctx, before) or PREVIOUS.search(before):
+        role_ = "previous"
+    cand = site.candidate("budget", segment_, role_, n.value, "IDR", None, conf)
+    cand.segment_named = named
+    return cand
 
 
 def _count(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | None:
@@ -458,23 +476,27 @@ def _count(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | Non
     return site.candidate("count", segment_, role_, value, "workers", month, conf, by_default and not union)
 
 
+_BRANCH_TAIL = re.compile(r"\s+[A-Z][\w\-]+(?=\s*(?:[,.;:)\"”]|\s+[a-z]|$))")
+
+
 def branches(ctx: Context, s: int, e: int) -> list[Candidate]:
-    """Branch facts ("Kantor Cabang Makassar") for the article's regency."""
+    """Branch facts ("Kantor Cabang Makassar", "Kantor Cabang Bogor Kota") for the article's regency, named as the
+    text writes the branch: a branch may be named after a town that is no regency (Tenggarong, Batulicin)."""
     text = ctx.doc.text
     out = []
+    if ctx.primary is None:
+        return out
     for m in BRANCH.finditer(text, s, e):
         g = "name" if m.group("name") else "name2"
-        code = None
-        words = m.group(g).split()
-        for k in (len(words), 1):  # "Makassar Sujana" → "Makassar"
-            name_end = m.start(g) + len(" ".join(words[:k]))
-            code = ctx.config.names.resolve(text[m.start(g) : name_end], text[: m.start(g)])
-            if code:
-                break
-        if code is None or ctx.primary is None:
+        first = m.group(g).split()[0]
+        name_end = m.start(g) + len(first)
+        tail = _BRANCH_TAIL.match(text, name_end)
+        if tail and not ctx.config.names.resolve(first, text[: m.start(g)]):
+            name_end = tail.end()  # "Bogor Kota", "Tanjung Pandan": the first word alone names no regency
+        name = re.sub(r"\s+", " ", text[m.start(g) : name_end])
+        if fold_name(name) in _NOT_BRANCH_NAMES:
             continue
-        short = re.sub(r"^(?:Kabupaten|Kota)\s+", "", regions.regency_name(code))
-        value = f"Kantor Cabang {short}"
+        value = f"Kantor Cabang {name}"
         conf = 0.9 if ctx.config.branches.get(ctx.primary) == value else 0.7
         out.append(
             Candidate(
@@ -492,3 +514,6 @@ def branches(ctx: Context, s: int, e: int) -> list[Candidate]:
             )
         )
     return out
+
+
+_NOT_BRANCH_NAMES = {"utama", "bpjs", "ketenagakerjaan", "pembantu", "kepala", "kantor", "wilayah"}

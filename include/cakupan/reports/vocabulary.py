@@ -72,7 +72,8 @@ EVERY_SEGMENT = re.compile(
 # a workforce or the participants of other segments: wage earners, construction, the employed population
 WORKFORCE = re.compile(
     r"(?<!bukan )\bpenerima upah\b|\bPU\b|\bjasa konstruksi\b|\bjakon\b|\bangkatan kerja\b|\bpotensi\b|"
-    r"\bpenduduk (?:yang )?bekerja\b|\bpekerja formal\b|\btenaga kerja formal\b|\bpekerja migran\b",
+    r"\bpenduduk (?:yang )?bekerja\b|\bpekerja formal\b|\btenaga kerja formal\b|\bpekerja migran\b|"
+    r"\bnon-?ASN\b|\bASN\b|\bhonorer\b|\bPPPK\b|\bpegawai\b",
     re.IGNORECASE,
 )
 PERSON = re.compile(
@@ -120,36 +121,38 @@ RANGE_BETWEEN = re.compile(
 )
 CLAUSE_BREAK = re.compile(
     r"(?<!\d)[,;]|[,;](?!\d)|\s[—–]\s|\s--\s|[“”\"]|''"
-    r"|\s(?=(?:kemudian|lalu|namun|tetapi|tapi|sedangkan|sementara|dimana|di mana|yang mana|sehingga|"
+    r"|\s(?=(?:kemudian|namun|tetapi|tapi|sedangkan|sementara|dimana|di mana|yang mana|sehingga|"
     r"sisanya|selebihnya)\b)",
     re.IGNORECASE,
 )
 CROSS_REGENCY = re.compile(
     r"\b(?:dua|kedua|tiga|ketiga|empat|keempat|beberapa|seluruh|semua|sejumlah|\d+)\s+(?:kabupaten|kota|daerah|"
     r"wilayah|kabupaten/kota|pemda|pemerintah daerah|provinsi)\b|\bse-?(?:provinsi|wilayah|kabupaten/kota)\b|"
-    r"\bse-[A-Z]\w+|\bkabupaten/kota\b",
+    r"\bse-[A-Z]\w+|\bkabupaten/kota\b|\b(?:wilayah|se-?)\s*(?:Kalimantan|Sumatera|Sumatra|Sulawesi|Jawa|Papua|"
+    r"Maluku|Nusa Tenggara|Bali)\b(?!\s+(?:Barat|Timur|Utara|Selatan|Tengah|Tenggara))",
     re.IGNORECASE,
 )
 # a national figure: the cue sits just before or after the number ("target nasional 49 persen", "... secara nasional")
 NATIONAL_BEFORE = re.compile(
-    r"(?:nasional|se-?indonesia|seluruh indonesia|pusat|pemerintah pusat|presiden)\b[^.;]{0,25}$", re.IGNORECASE
+    r"(?:nasional|se-?indonesia|seluruh indonesia|pusat|pemerintah pusat|presiden|RPJPN|RPJMN)\b[^.;]{0,25}$",
+    re.IGNORECASE,
 )
 NATIONAL_AFTER = re.compile(r"^[^,.;]{0,45}\b(?:secara nasional|nasional|se-?indonesia)\b", re.IGNORECASE)
 
 PREVIOUS = re.compile(
-    r"\bsebelumnya\b|\bsebelum ini\b|\bselama ini\b|\btahun lalu\b|\btahun sebelumnya\b|\bsemula\b|"
+    r"\bsebelumnya\b|\bsebelum ini\b|\bselama ini\b|(?<!sejak )\btahun lalu\b|\btahun sebelumnya\b|\bsemula\b|"
     r"\bawalnya\b|\btahun kemarin\b|\bperiode sebelumnya\b|\bsempat\b",
     re.IGNORECASE,
 )
 PART = re.compile(
-    r"\bterdiri (?:atas|dari)\b|\bdi ?antaranya\b|\bmeliputi\b|\bmasing-masing\b|\bsebagian\b|\brinciannya\b|"
-    r"\bsisanya\b|\bselebihnya\b|\bdengan rincian\b",
+    r"\bterdiri (?:atas|dari)\b|\bdi ?antaranya\b|\bmeliputi\b|\bmasing-masing\b|\bsebagian\b(?!\s+besar)|"
+    r"\brinciannya\b|\bsisanya\b|\bselebihnya\b|\bdengan rincian\b|\btermasuk\b",
     re.IGNORECASE,
 )
 TOTAL = re.compile(r"\btotal\b|\bseluruhnya\b|\bkeseluruhan\b|\bsecara keseluruhan\b", re.IGNORECASE)
 TARGET = re.compile(
     r"\btarget\w*|\bditargetkan\b|\bmenargetkan\b|\bsasaran\b|\brencana\w*|\bdirencanakan\b|\bdiproyeksikan\b|"
-    r"\bdiharapkan\b|\bmenyasar\b|\bdisasar\b",
+    r"\bdiharapkan\b|\bmenyasar\b|\bdisasar\b|\bmengusulkan\b|\bdiusulkan\b|\busulan\b",
     re.IGNORECASE,
 )
 # the target word governs the number that follows it closely ("target awalnya 1.000", "ditargetkan mencapai 3.000")
@@ -191,7 +194,7 @@ PROTECTION = re.compile(
 # counts of claims, accidents or beneficiaries of benefits are not counts of covered workers
 NOT_COVERAGE = re.compile(
     r"\bklaim\b|\bmeninggal\b|\bkorban\b|\bahli waris\b|\bsantunan\b|\bbeasiswa\b|mengalami kecelakaan|"
-    r"\btewas\b|\bcedera\b|\bluka\b|\bpenerima manfaat\b",
+    r"\btewas\b|\bcedera\b|\bluka\b|\bpenerima manfaat\b|\bnon-?aktif\b|\btidak aktif\b",
     re.IGNORECASE,
 )
 PARTICIPATION = re.compile(
