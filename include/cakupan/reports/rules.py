@@ -380,7 +380,10 @@ def _percent(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | N
     if CHANGE.search(text[site.clause[0] : n.start]):
         skipped.append(site.skip(ctx, "PERCENT_CHANGE"))
         return None
-    if PERCENT_OTHER.search(cl) or not (PARTICIPATION.search(cl) or PARTICIPATION.search(site.sentence)):
+    context = text[max(0, site.sent[0] - 250) : site.sent[0]]  # "Angka itu ...": the sentence before says of what
+    if not PARTICIPATION.search(cl) and (
+        PERCENT_OTHER.search(cl) or not (PARTICIPATION.search(site.sentence) or PARTICIPATION.search(context))
+    ):
         skipped.append(site.skip(ctx, "PERCENT_UNCLEAR"))
         return None
     if RENTAN.search(cl) or RENTAN.search(text[site.sent[0] : n.start]):
@@ -388,11 +391,7 @@ def _percent(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | N
         skipped.append(site.skip(ctx, "PERCENT_UNCLEAR", "the share of one segment"))
         return None
     lead = text[site.clause[0] : n.start]
-    role_ = "stated"
-    if TARGET_NEAR.search(lead) or TARGET.search(lead):
-        role_ = "target"
-    elif PREVIOUS.search(lead):
-        role_ = "previous"
+    role_ = "target" if TARGET_NEAR.search(lead) or TARGET.search(lead) else "stated"  # a level, or the aim
     return site.candidate("participation_rate", ALL_SEGMENTS, role_, n.value, "percent", None, site.conf)
 
 

@@ -32,6 +32,7 @@ class ExtractionConfig:
         if (config_dir / "sectors.yml").exists():
             for sector in load_sectors(config_dir)[0]:
                 words = [k for k in sector.keywords if len(k) > 2]  # "rt", "rw": too short to read in prose
+                words += [w for w in REPORTED_SECTOR_WORDS.get(sector.code, []) if w not in words]
                 if words:
                     sectors.append((sector.code, words))
         return cls(
@@ -55,6 +56,13 @@ class ExtractionConfig:
 # --- cue words -----------------------------------------------------------------------------------------------
 # Learned from regional news about regency MoUs with BPJS Ketenagakerjaan (Java, Sumatra, Kalimantan, Bali/NTB/NTT,
 # Sulawesi, Maluku, Papua): the words reporters put around a figure to say what it counts and what role it plays.
+# words reporters use for the workers of a configured sector, besides the occupation keywords of sectors.yml
+REPORTED_SECTOR_WORDS: dict[str, list[str]] = {
+    "keagamaan": ["keagamaan", "rohaniwan", "pemangku pura", "marbut", "bilal", "garim", "penyuluh agama",
+                  "guru agama", "pengurus masjid"],
+    "transportasi": ["tukang ojek", "pengemudi ojek", "ojek online", "sopir angkot"],
+    "nelayan": ["nelayan tangkap", "nelayan kecil"],
+}
 FALLBACK_SECTORS = [
     ("nelayan", ["nelayan"]),
     ("buruh_tani", ["buruh tani"]),
@@ -134,7 +142,8 @@ CROSS_REGENCY = re.compile(
 )
 # a national figure: the cue sits just before or after the number ("target nasional 49 persen", "... secara nasional")
 NATIONAL_BEFORE = re.compile(
-    r"(?:nasional|se-?indonesia|seluruh indonesia|pusat|pemerintah pusat|presiden|RPJPN|RPJMN)\b[^.;]{0,25}$",
+    r"(?:nasional|se-?indonesia|seluruh indonesia|pusat|pemerintah pusat|presiden)\b[^.;]{0,25}$"
+    r"|\b(?:RPJPN|RPJMN)\b[^.;]{0,60}$",
     re.IGNORECASE,
 )
 NATIONAL_AFTER = re.compile(r"^[^,.;]{0,45}\b(?:secara nasional|nasional|se-?indonesia)\b", re.IGNORECASE)
@@ -175,7 +184,8 @@ STATED = re.compile(
 # a level reached so far, whatever other words say ("total 22.474 ... kini telah terdaftar")
 STATED_NOW = re.compile(
     r"\bsaat ini\b|\bhingga kini\b|\bsampai kini\b|\bkini\b|\btercatat\b|\b(?:telah|sudah) terdaftar\b|"
-    r"\b(?:telah|sudah) (?:men|di)daftarkan\b|\bsejauh ini\b",
+    r"\b(?:telah|sudah) (?:men|di)daftarkan\b|\bsejauh ini\b|\b(?:telah|sudah) (?:me|di)lindungi\b|"
+    r"\bkartu\b",
     re.IGNORECASE,
 )
 # verbs of the promise itself: the regency enrols, covers or pays for these workers
@@ -199,7 +209,7 @@ NOT_COVERAGE = re.compile(
 )
 PARTICIPATION = re.compile(
     r"kepesertaan|partisipasi|cakupan|coverage|terlindungi|peserta aktif|universal coverage|tercover|"
-    r"ter-cover|\bUCJ\b",
+    r"ter-cover|\bUCJ\b|\bcapaian\b",
     re.IGNORECASE,
 )
 # a percentage of a premium, a budget or a payment is not a participation rate
