@@ -39,6 +39,7 @@ from cakupan.reports.vocabulary import (
 if TYPE_CHECKING:
     from cakupan.reports.article import Context
 
+_SHARE_OF = re.compile(r"^\s*dari jumlah\s+(?:pekerja|peserta|tenaga kerja)\b[^.]*\b(?:itu|tersebut)\b", re.IGNORECASE)
 _LEAD_WORDS = {"sebanyak", "sejumlah", "berjumlah", "mencapai", "yakni", "yaitu", "sekitar", "ada"}
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _LEGAL_BEFORE = re.compile(
@@ -117,7 +118,17 @@ def segment(
         return next(iter(sent_groups)), False, False
     if sent_groups:
         return None, False, False
+    # "953 buruh tani terdaftar. ... target awalnya 1.000 orang": the workers the paragraph last named
+    paragraph = text[max(ctx_block_start(ctx, sentence[0]), sentence[0] - 300) : sentence[0]]
+    earlier = [g for g in groups(paragraph, ctx.sectors) if g[2] != ALL_SEGMENTS]
+    if earlier:
+        return earlier[-1][2], False, False
     return ctx.default_segment, False, True
+
+
+def ctx_block_start(ctx: Context, pos: int) -> int:
+    """Return the start of the document block holding pos."""
+    return next((b.start for b in ctx.doc.blocks if b.start <= pos < b.end), pos)
 
 
 def _years(text: str) -> list[int]:
@@ -165,6 +176,8 @@ def role(
         return "previous", False
     if STATED_NOW.search(cl) and not BECOMES.search(text[clause[0] : n_start]):
         return "stated", False
+    if _SHARE_OF.search(lead):
+        return "stated", False  # "Dari jumlah pekerja bukan penerima upah itu, 3.120 ...": a share of a workforce
     if TOTAL.search(cl):
         return "total", False
     if TARGET.search(cl):

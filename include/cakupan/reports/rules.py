@@ -136,6 +136,8 @@ class _Number:
 
 # "NABIRE, PAPUATENGAHNEWS.COM - ", "BREBES -": the place line of a press release, before its first sentence
 _PLACE_LINE = re.compile(r"\s*[A-Z][A-Z .'’\-]+(?:,\s*[\w.]+)?(?:\s*\([^)]*\))?\s*(?:-|–|—|--)\s+")
+# "Kalau ingin 100 persen, ...": a condition or a wish, not a figure
+_CONDITION = re.compile(r"[\s\"“”']*(?:kalau|jika|apabila|bila|seandainya|andaikan)\b", re.IGNORECASE)
 _PAREN_WORDS = re.compile(r"\s*\(\s*([a-z\s]+?)\s*\)", re.IGNORECASE)
 
 
@@ -350,6 +352,9 @@ def sentence_facts(ctx: Context, s: int, e: int) -> tuple[list[Candidate], list[
             continue
         if BOUND_BEFORE.search(before) or (n.kind == "count" and BOUND_AFTER.match(after)):
             skipped.append(_skip(ctx, sentence, n.start, n.end, "BOUND"))
+            continue
+        if _CONDITION.match(text, clause[0]):
+            skipped.append(_skip(ctx, sentence, n.start, n.end, "ROLE_UNCLEAR", "a condition, not a figure"))
             continue
         hedge = 0.05 if HEDGE.search(before) else 0.0
         code, reg_penalty, explicit, reg_skip = _regency(ctx, n, clause, (s, e))
