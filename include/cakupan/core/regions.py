@@ -205,6 +205,26 @@ def province_index() -> dict[str, str]:
     return idx
 
 
+def _longest_names(text: str, start: int, end: int, max_words: int, lookup) -> list[NameMatch]:
+    """Scan the capitalised runs of text[start:end]; at each word the longest window (up to max_words words) that
+    lookup(start, end) names wins."""
+    out: list[NameMatch] = []
+    for run in _CAPITALISED_RUN.finditer(text, start, end):
+        words = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\S+", run.group())]
+        i = 0
+        while i < len(words):
+            for j in range(min(len(words), i + max_words), i, -1):
+                s, e = words[i][0], words[j - 1][1]
+                code = lookup(s, e)
+                if code:
+                    out.append(NameMatch(s, e, code))
+                    i = j
+                    break
+            else:
+                i += 1
+    return out
+
+
 @dataclass(frozen=True)
 class NameMatch:
     """A regency name found in a text: its character span and code."""
@@ -265,23 +285,13 @@ class RegencyNames:
         or when no regency is read there."""
         end = len(text) if end is None else end
         taken = [(m.start, m.end) for m in self.mentions(text, start, end)]
-        out: list[NameMatch] = []
-        for run in _CAPITALISED_RUN.finditer(text, start, end):
-            words = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\S+", run.group())]
-            i = 0
-            while i < len(words):
-                for j in range(min(len(words), i + 4), i, -1):
-                    s, e = words[i][0], words[j - 1][1]
-                    if any(a < e and s < b for a, b in taken):
-                        continue
-                    code = province_index().get(fold_name(text[s:e]))
-                    if code:
-                        out.append(NameMatch(s, e, code))
-                        i = j
-                        break
-                else:
-                    i += 1
-        return out
+
+        def province(s: int, e: int) -> str | None:
+            if any(a < e and s < b for a, b in taken):
+                return None
+            return province_index().get(fold_name(text[s:e]))
+
+        return _longest_names(text, start, end, 4, province)
 
     def mentions(self, text: str, start: int = 0, end: int | None = None) -> list[NameMatch]:
         """Find the names written in text[start:end] ("Kota Palopo", "PAREPARE", "Pemkab Sidrap").
@@ -289,21 +299,8 @@ class RegencyNames:
         Names are capitalised runs of words; at each word the longest name (up to `max_words` words) wins.
         """
         end = len(text) if end is None else end
-        out: list[NameMatch] = []
-        for run in _CAPITALISED_RUN.finditer(text, start, end):
-            words = [(m.start() + run.start(), m.end() + run.start()) for m in re.finditer(r"\S+", run.group())]
-            i = 0
-            while i < len(words):
-                for j in range(min(len(words), i + self.max_words), i, -1):
-                    s, e = words[i][0], words[j - 1][1]
-                    code = self.resolve(text[s:e], text[max(0, s - _CUE_REACH) : s])
-                    if code:
-                        out.append(NameMatch(s, e, code))
-                        i = j
-                        break
-                else:
-                    i += 1
-        return out
+        return _longest_names(text, start, end, self.max_words,
+                              lambda s, e: self.resolve(text[s:e], text[max(0, s - _CUE_REACH) : s]))
 
     def named_in(self, text: str) -> str | None:
         """Return the one regency a text names anywhere, in any case (a title block), or None if none or several."""
