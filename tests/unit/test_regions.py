@@ -145,6 +145,8 @@ def test_a_prefix_must_agree_with_an_alias():
         ("Pemko Pematangsiantar", "12.72"),
         ("Wali Kota Bekasi", "32.75"),
         ("di Bengkulu", None),  # the province as often as the city
+        ("Puncak acara itu", None),  # an everyday word that is also a regency's name needs a cue
+        ("Bupati Puncak", "94.05"),
         ("Provinsi Jambi", None),
         ("Sulawesi Selatan", None),
     ],

@@ -197,6 +197,11 @@ _PROVINCE_SHORT = {
 }
 
 
+# regency names that are also everyday words at the start of a sentence ("Puncak acara", "Batang tubuh"): in prose
+# they name a regency only with a prefix or cue word ("Kabupaten Puncak", "Bupati Batang")
+_COMMON_WORDS = frozenset({"puncak", "batang", "lebak", "landak", "pati", "lingga", "buru"})
+
+
 @cache
 def province_index() -> dict[str, str]:
     """Return folded province name or short name ("sulawesiselatan", "sulsel") → province code."""
@@ -232,6 +237,12 @@ class NameMatch:
     start: int
     end: int
     code: str
+
+
+@cache
+def _needs_cue() -> frozenset[str]:
+    """Bare names that name a regency in prose only with a prefix or cue word: province names, everyday words."""
+    return _COMMON_WORDS | frozenset(province_index())
 
 
 class RegencyNames:
@@ -274,8 +285,8 @@ class RegencyNames:
             return alias_lookup(name, self.aliases)
         code = resolve_regency(name, self.aliases)
         folded, kind = fold_name(name), name_kind(name)
-        if code is not None and kind is None and folded in province_index() and folded not in self.aliases:
-            return None  # "Bengkulu" alone is the province as often as the city: a cue word must say "Kota"
+        if code is not None and kind is None and folded in _needs_cue() and folded not in self.aliases:
+            return None  # "Bengkulu" alone is the province as often as the city, "Puncak acara" is no regency
         short = short_names().get(folded) if code is None and kind != "prov" else None
         return short if short and (kind is None or regency_kind(short) == kind) else code
 
