@@ -141,3 +141,19 @@ def test_facts_to_rows_is_json_serialisable():
     assert (total["value"], total["value_text"], total["effective_month"]) == (1500.0, None, None)  # no start stated
     assert total["event_date"] == date(2025, 1, 14).isoformat()
     assert total["status"] == "accepted" and total["reviewed_by"] == "auto"
+
+
+def test_extract_json_notes_a_regency_that_is_not_configured(tmp_path):
+    report = tmp_path / "brebes.txt"
+    report.write_text(
+        "Pemkab Brebes Lindungi Pekerja Rentan\n\nBREBES - Pemerintah Kabupaten Brebes menandatangani MoU dengan "
+        "BPJS Ketenagakerjaan, Kamis (25/7/2024). Pemkab Brebes akan mengikutsertakan 3.000 pekerja rentan.\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["extract", str(report), "--json", "--config", str(CONFIG)])
+    assert result.exit_code == 0, result.output
+    objects = _lines(result.stdout)
+    [fact] = [o for o in objects if o["type"] == "fact"]
+    assert (fact["regency_code"], fact["value"]) == ("33.29", 3000.0)
+    [note] = [o for o in objects if o["type"] == "note"]
+    assert note["code"] == "REGENCY_NOT_CONFIGURED" and "config/regencies/33.29.yml" in note["reason"]
