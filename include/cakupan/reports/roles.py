@@ -40,6 +40,9 @@ if TYPE_CHECKING:
     from cakupan.reports.article import Context
 
 _SHARE_OF = re.compile(r"^\s*dari jumlah\s+(?:pekerja|peserta|tenaga kerja)\b[^.]*\b(?:itu|tersebut)\b", re.IGNORECASE)
+# "Dari 6.000 itu, 2.100 adalah nelayan": a share of a figure just given; "1.050 orang ..., sisanya 750": a piece
+_OF_THAT = re.compile(r"\bdari\s+(?:jumlah\s+)?(?:itu|tersebut|[\d.]+\s+(?:orang\s+)?(?:itu|tersebut))\b", re.IGNORECASE)
+_REST_LATER = re.compile(r"[^.]*?\b(?:sisanya|selebihnya)\b", re.IGNORECASE)
 _LEAD_WORDS = {"sebanyak", "sejumlah", "berjumlah", "mencapai", "yakni", "yaitu", "sekitar", "ada"}
 _YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 _LEGAL_BEFORE = re.compile(
@@ -77,7 +80,8 @@ def noun_after(text: str, pos: int, clause_end: int, sectors: list[tuple[str, li
         i += 1
     core = words[i : i + 3]
     explicit_unit = bool(words) and words[0].lower() in ("orang", "jiwa")
-    is_person = explicit_unit or (bool(core) and (bool(PERSON.match(core[0])) or bool(groups(core[0], sectors))))
+    # "800 mama-mama pedagang": a word before the workers' noun
+    is_person = explicit_unit or any(PERSON.match(w) or groups(w, sectors) for w in core[:2])
     return is_person, " ".join(core)
 
 
@@ -161,13 +165,17 @@ def _previous(text: str, clause: tuple[int, int], n_start: int, n_end: int) -> b
 
 def role(
     ctx: Context, text: str, n_start: int, n_end: int, clause: tuple[int, int], sentence: tuple[int, int],
-    union: bool,
+    union: bool, sector: bool = False,
 ) -> tuple[str | None, bool]:
-    """Return (role, decided by default) for a count, or (None, _) if no rule applies."""
+    """Return (role, decided by default) for a count of all vulnerable workers or (sector) of one sector, or
+    (None, _) if no rule applies."""
     cl = text[clause[0] : clause[1]]
     lead = text[sentence[0] : n_start]
     if PART.search(lead) or PART.search(text[n_end : min(n_end + 30, clause[1])]):
         return "part", False
+    rest = _REST_LATER.match(text, n_end, sentence[1])
+    if sector and (_OF_THAT.search(lead) or (rest and not re.search(r"\d", rest.group()))):
+        return "part", False  # a sector's share of a figure just given, or the first piece before "sisanya"
     if TARGET_NEAR.search(text[clause[0] : n_start]):
         return "target", False
     event_year = ctx.event_date.year if ctx.event_date else None

@@ -385,7 +385,7 @@ def _percent(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | N
     if CHANGE.search(text[site.clause[0] : n.start]):
         skipped.append(site.skip(ctx, "PERCENT_CHANGE"))
         return None
-    context = text[max(0, site.sent[0] - 250) : site.sent[0]]  # "Angka itu ...": the sentence before says of what
+    context = text[max(0, site.sent[0] - 400) : site.sent[0]]  # "Angka itu ...": the sentence before says of what
     if not PARTICIPATION.search(cl) and (
         PERCENT_OTHER.search(cl) or not (PARTICIPATION.search(site.sentence) or PARTICIPATION.search(context))
     ):
@@ -453,7 +453,7 @@ def _count(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | Non
     is_person, phrase = noun_after(text, n.end, clause[1], ctx.sectors)
     if not is_person:
         before = text[clause[0] : n.start]
-        if not (COUNT_LEAD.search(before) and PERSON_BEFORE.search(before)):
+        if not (COUNT_LEAD.search(before) and PERSON_BEFORE.search(text[sent[0] : n.start])):
             skipped.append(site.skip(ctx, "NOT_WORKERS"))
             return None
         phrase = ""  # "masyarakat rentan ... sebanyak 2.000"
@@ -468,7 +468,8 @@ def _count(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | Non
     if segment_ is None:
         skipped.append(site.skip(ctx, "SEGMENT_UNCLEAR"))
         return None
-    role_, by_default = role(ctx, text, n.start, n.end, clause, sent, union)
+    sector = segment_ not in (PEKERJA_RENTAN, ALL_SEGMENTS)
+    role_, by_default = role(ctx, text, n.start, n.end, clause, sent, union, sector)
     if role_ is None:
         skipped.append(site.skip(ctx, "ROLE_UNCLEAR"))
         return None
