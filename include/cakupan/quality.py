@@ -180,7 +180,8 @@ def mart_checks(previous_counts: dict[str, int]) -> list[Check]:
         Check("marts", "marts.mart_load_quality", E.ExpectColumnValuesToBeInSet(
             column="rows_balance_ok", value_set=[True]), "error", "rows in = loaded + quarantined"),
         Check("marts", "marts.mart_promise_vs_delivery", E.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["met", "behind", "no data"]), "error", "promise status closed list"),
+            column="status", value_set=["met", "behind", "no data", "promised, no deliveries"]), "error",
+            "promise status closed list"),
         # audit findings: their presence only warns (they are the product, not a defect of the build); a
         # missing findings mart means a finding rule failed to run, which blocks like any missing table
         Check("marts", "marts.mart_audit_findings", E.ExpectTableRowCountToBeBetween(min_value=0), "error",
