@@ -25,6 +25,31 @@ _LINEAGE_DOCS = {
 }
 
 
+# The tables dbt reads besides the raw zone (the ones it does not read are described where they are written).
+_AUDIT_DOCS = {
+    "loads": "One row per file load attempt (written by the loader): rows in, loaded and quarantined, status, "
+             "file-level error code and message. Grain: one row per load_id.",
+    "rows": "One row per rejected source row: load, file, sheet, row, its first reason code and column, every "
+            "reason of the row, the pseudonym; the raw cells stay here (raw zone). Grain: one row per rejected row.",
+}
+_REFERENCE_DOCS = {
+    "provinces": "Kemendagri provinces: code, name. Grain: one row per province.",
+    "regencies": "Kemendagri regencies (kabupaten/kota): code, province_code, name. Grain: one row per regency.",
+    "configured_regencies": "The regencies Cakupan is configured for (config/regencies/*.yml): code, name, BPJS "
+                            "branch, default funding source. Grain: one row per configured regency.",
+    "sectors": "Sectors from config/sectors.yml with their priority and the default sector. Grain: one row per "
+               "sector.",
+    "sector_keywords": "Keywords that put a free-text occupation into a sector (config/sectors.yml). Grain: one row "
+                       "per sector and keyword.",
+    "rates": "Monthly premium per program and segment with its validity period (config/rates.yml). Grain: one row "
+             "per program, segment and valid_from.",
+    "finding_rules": "Audit-finding configuration (config/findings.yml), written on every run by "
+                     "cakupan.core.findings_config.write_finding_rules: one row per parameter (kind = parameter: "
+                     "name, number_value) and per finding code (kind = code: name = code, text_value = severity, "
+                     "category, title).",
+}
+
+
 def render_sources() -> str:
     """Return the sources YAML text."""
     tables = []
@@ -54,13 +79,12 @@ def render_sources() -> str:
         {"name": "raw", "schema": "raw", "description": "The raw zone: every accepted row with its lineage.",
          "tables": tables},
         {"name": "audit", "schema": "audit", "description": "Load manifest and pipeline audit tables.",
-         "tables": [{"name": "loads"}, {"name": "load_findings"}]},
+         "tables": [{"name": "loads", "description": _AUDIT_DOCS["loads"]}]},
         {"name": "quarantine", "schema": "quarantine", "description": "Rejected rows with their reason codes.",
-         "tables": [{"name": "rows"}]},
+         "tables": [{"name": "rows", "description": _AUDIT_DOCS["rows"]}]},
         {"name": "reference", "schema": "reference",
          "description": "Kemendagri areas (idn-area-data 4.0.1, ODbL 1.0) and configuration tables.",
-         "tables": [{"name": n} for n in ("provinces", "regencies", "districts", "villages", "sectors",
-                                          "sector_keywords", "rates", "configured_regencies")]},
+         "tables": [{"name": n, "description": d} for n, d in _REFERENCE_DOCS.items()]},
     ]}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=120)
 
