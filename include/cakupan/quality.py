@@ -4,7 +4,9 @@ Suites come from two places, kept here and nowhere else:
 - the source contracts (raw suite: required fields present, NIK shape, dates in range), generated per contract;
 - business rules on the marts (counts non-negative, protected <= enrolled, paid <= billed within tolerance,
   every configured regency present for every loaded period, promised present where an accepted MoU exists,
-  row counts within a tolerance of the previous publish, freshness of the newest period).
+  row counts within a tolerance of the previous publish, freshness of the newest period). A rule dbt also tests
+  is defined once, as a dbt test with `meta.gate` in the published marts' YAML (`core.dbt_sources.gate_rules`): dbt checks it on
+  the work warehouse during the build, the gate on the candidate file it publishes.
 Each expectation carries a severity in its meta: `error` blocks the publish, `warn` is only reported.
 On DuckDB, GX validates pandas batches read from the candidate file (GX's SQL datasource is broken on DuckDB);
 on PostgreSQL it validates the same expectation objects with its SQL datasource (`run_gate_sql`).
@@ -34,6 +36,7 @@ import duckdb
 import pandas as pd
 
 from cakupan.core.contracts import all_contracts
+from cakupan.core.dbt_sources import gate_rules
 from cakupan.targets.zones import insert_rows
 
 log = logging.getLogger("cakupan.quality")
@@ -159,9 +162,10 @@ def mart_checks(previous_counts: dict[str, int]) -> list[Check]:
         checks.append(Check("marts", cov, E.ExpectColumnValuesToBeBetween(column=col, min_value=0), "error",
                             f"{col} non-negative"))
     checks += [
-        Check("marts", cov, E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="enrolled", column_B="protected", or_equal=True, ignore_row_if="either_value_is_missing"),
-            "error", "protected <= enrolled"),
+        Check("marts", table, E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=other, column_B=column, or_equal=True, ignore_row_if="either_value_is_missing"), severity, name)
+        for table, column, other, name, severity in gate_rules()]
+    checks += [
         Check("marts", cov, E.ExpectColumnPairValuesAToBeGreaterThanB(
             column_A="premium_billed_with_tolerance", column_B="premium_paid", or_equal=True,
             ignore_row_if="either_value_is_missing"), "warn", "paid <= billed within tolerance"),
