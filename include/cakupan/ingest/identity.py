@@ -87,7 +87,7 @@ def nik_surely_valid(normalised, numeric=None):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from cakupan.ingest.readers import np_bools
+    from cakupan.ingest.arrays import np_bools
 
     if isinstance(normalised, pa.ChunkedArray):
         normalised = normalised.combine_chunks()

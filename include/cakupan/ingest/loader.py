@@ -29,6 +29,7 @@ from cakupan.core.files import sha256_file
 from cakupan.core.regions import fold_name, resolve_regency
 from cakupan.core.settings import Settings
 from cakupan.ingest import parsing
+from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
 from cakupan.ingest.identity import (
     hmac_pads,
     nik_problem_sql,
@@ -42,13 +43,10 @@ from cakupan.ingest.readers import (
     FileRejected,
     ReadOptions,
     ReadResult,
-    as_arrow,
     check_container,
     fast_csv_parts,
     kind_from_filename,
     merge_parts,
-    np_bools,
-    pa_bools,
     read_file,
     typed_value,
 )

@@ -16,6 +16,7 @@ __all__ = [
     "CODES",
     "FUNDING_SOURCES",
     "PROGRAMS",
+    "SCIENTIFIC",
     "ParseError",
     "cell_text",
     "find_period_in_text",
@@ -526,7 +527,8 @@ def parse_funding_source(value: object) -> str | None:
 
 _ID_NOISE_RE = re.compile(r"[\s.\-]+")
 _DIGITS_RE = re.compile(r"[0-9]+", re.ASCII)
-_SCIENTIFIC_RE = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?\s*e\s*[+-]?[0-9]+", re.ASCII | re.IGNORECASE)
+SCIENTIFIC = r"[+-]?[0-9]+(?:[.,][0-9]+)?\s*e\s*[+-]?[0-9]+"   # a number in scientific notation (any case)
+_SCIENTIFIC_RE = re.compile(SCIENTIFIC, re.ASCII | re.IGNORECASE)
 
 
 def parse_kpj(value: object) -> str | None:
