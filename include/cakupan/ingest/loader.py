@@ -30,14 +30,7 @@ from cakupan.core.regions import fold_name, resolve_regency
 from cakupan.core.settings import Settings
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
-from cakupan.ingest.identity import (
-    hmac_pads,
-    nik_problem_sql,
-    nik_surely_valid,
-    normalise_nik_arrow,
-    pseudonyms_arrow,
-    register_prefixes,
-)
+from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonyms
 from cakupan.ingest.readers import (
     Block,
     FileRejected,
@@ -309,7 +302,7 @@ class Preparer:
         self.settings = settings
         self.regencies = load_regencies(settings.config_dir)
         self.aliases = alias_index(self.regencies)
-        self.ipad, self.opad = hmac_pads(settings.require_key())
+        self.key = settings.require_key()
 
     def prepare(self, path: Path) -> Prepared:
         """Read, check and validate one file; raises FileRejected for a file-level problem."""
@@ -398,10 +391,11 @@ class Preparer:
             text = column(c.name, keys=False)
             cols[f"x_{c.name}"] = text
             if c.type == "nik":
-                # normalised here (the same RE2 pattern as `normalise_nik_sql`); the NIKs surely valid are found in
-                # bulk, so the insert's SQL checks only the others
-                cols[f"n_{c.name}"] = normalise_nik_arrow(text)
-                cols[f"ok_{c.name}"] = pa_bools(nik_surely_valid(cols[f"n_{c.name}"], np_bools(cols["nik_numeric"])))
+                nik = cols[f"n_{c.name}"] = normalise_nik(text)
+                problems = nik_problems(nik, np_bools(cols["nik_numeric"]))
+                if not c.required:
+                    problems = pc.if_else(pc.is_null(nik), pa.scalar(None, pa.string()), problems)
+                cols[f"e_{c.name}"] = problems
                 continue
             if c.name == "funding_source" and c.name not in present and folder_regency is not None:
                 text = pa.array([folder_regency.default_funding_source] * n_rows, pa.string())
@@ -448,7 +442,7 @@ class Preparer:
         # the pseudonym (keyed HMAC of the normalised NIK, once per distinct NIK) is computed here rather than in
         # the insert's SQL: a reader process or thread does this work while the writer writes
         nik = cols.get("n_nik")
-        cols["participant_key_v"] = (pseudonyms_arrow(nik, self.ipad, self.opad) if nik is not None
+        cols["participant_key_v"] = (pseudonyms(nik, self.key) if nik is not None
                                      else pa.nulls(n_rows, pa.string()))
         return pa.table(cols)
 
@@ -464,7 +458,6 @@ class Loader(Preparer):
 
     def _session(self) -> None:
         """What every file's checks use, set up once per connection."""
-        register_prefixes(self.con)
         self.con.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
 
     def reconnect(self) -> None:
@@ -696,10 +689,7 @@ class Loader(Preparer):
         problems = []       # (column label, SQL of its reason code or NULL, SQL of the value shown in the message)
         for c in contract.columns:
             if c.type == "nik":
-                prob = f"case when ok_{c.name} then null else {nik_problem_sql('n_' + c.name, 'nik_numeric')} end"
-                if not c.required:
-                    prob = f"case when n_{c.name} is null then null else {prob} end"
-                problems.append((c.name, prob, "null"))          # a NIK is never repeated in a message
+                problems.append((c.name, f"e_{c.name}", "null"))          # a NIK is never repeated in a message
             else:
                 problems.append((c.name, f"e_{c.name}", f"x_{c.name}"))
         for group in contract.one_of:

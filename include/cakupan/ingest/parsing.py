@@ -23,7 +23,6 @@ __all__ = [
     "is_blank",
     "is_total_label",
     "nik_cell_is_numeric",
-    "normalise_nik_text",
     "parse_birth_date_cell",
     "parse_count",
     "parse_date",
@@ -547,14 +546,6 @@ def parse_kpj(value: object) -> str | None:
     if not _DIGITS_RE.fullmatch(digits):
         raise _fail("KPJ_INVALID", "a KPJ number (digits only)", value)
     return digits
-
-
-def normalise_nik_text(value: object) -> str | None:
-    """Strip a leading apostrophe, spaces, dots and dashes from a NIK cell (without validating it)."""
-    text = cell_text(value)
-    if text is None:
-        return None
-    return _ID_NOISE_RE.sub("", text) or None
 
 
 def nik_cell_is_numeric(value: object) -> bool:
