@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from cakupan.core.settings import Settings
-from cakupan.ingest.loader import LoadResult, ingest_paths
+from cakupan.ingest.loader import LoadResult
+from cakupan.ingest.run import ingest_paths
 from cakupan.targets import duckdb as pub
 from cakupan.targets.refdata import sync_config
 from cakupan.targets.zones import connect_work, insert_rows
