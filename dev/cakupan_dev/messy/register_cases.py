@@ -210,7 +210,7 @@ def register_value_cases() -> list[MessyCase]:
     data = [register_row(i + 1, w, TMT=d, Tgl_Lahir=f"Parepare, {w.birth:%d-%m-%Y}")
             for i, (w, d) in enumerate(zip(ws, dates, strict=False))]
     data.append(register_row(len(data) + 1, ws[-2], TMT="31/02/2025"))
-    data.append(register_row(len(data) + 1, ws[-1], TMT="13/03/1925"))
+    data.append(register_row(len(data) + 1, ws[-1], TMT="13/03/1899"))      # before 1900: out of range
     out.append(MessyCase(
         "register_date_formats", "register",
         "coverage start as 13/03/2025, 13-03-2025, 13 Maret 2025, 13 Mar 2025, 2025-03-13, an Excel serial, "

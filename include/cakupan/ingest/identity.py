@@ -1,7 +1,8 @@
 """The NIK rule and the keyed pseudonym, each defined once and applied to whole Arrow columns.
 
 - `normalise_nik`: what is removed from a NIK cell before it is checked (domain.md): a leading apostrophe, spaces,
-  dots, hyphens and NBSPs (the readers have already dropped zero-width characters and a BOM).
+  dots, hyphens and NBSPs (the readers have already dropped zero-width characters and a BOM); full-width and
+  Arabic-Indic digits are read as 0-9.
 - `nik_problems`: the reason code of every normalised NIK (null: valid); `nik_problem` is the same for one cell.
 - `pseudonyms`: the participant key, hex HMAC-SHA256 (stdlib `hmac`, RFC 2104) of the normalised NIK with the
   pseudonym secret. `pseudonym_sql` is the same in SQL, for anyone holding the key who wants to recompute one.
@@ -30,12 +31,20 @@ NIK_REASONS = ("NIK_MISSING", "NIK_PRECISION_LOST", "NIK_NOT_DIGITS", "NIK_15_DI
 NIK_CLUTTER = "^'|[\t\n\f\r .\\-\u00a0]"
 # What is left of a number in scientific notation once normalised ("7.37201E+15" → "737201E+15")
 _EXCEL_NUMBER = r"^[0-9]+(,[0-9]+)?[eE]\+?[0-9]+$"
+# full-width, Arabic-Indic and Extended Arabic-Indic (Persian) digits → 0-9
+_DIGITS = {first + i: ord("0") + i for first in (0xFF10, 0x0660, 0x06F0) for i in range(10)}
 _MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
 
 
 def normalise_nik(cells: pa.Array) -> pa.Array:
-    """Strip the clutter (`NIK_CLUTTER`) from every NIK cell text; an empty result is null."""
-    out = pc.replace_substring_regex(pc.fill_null(cells, ""), NIK_CLUTTER, "")
+    """Read full-width and Arabic-Indic digits as 0-9 and strip the clutter (`NIK_CLUTTER`) from every NIK cell
+    text; an empty result is null."""
+    cells = pc.fill_null(cells, "")
+    if pc.all(pc.string_is_ascii(cells)).as_py() is False:     # digits of other scripts: per distinct text
+        uniq = pc.unique(cells)
+        mapped = pa.array([v.translate(_DIGITS) for v in uniq.to_pylist()], pa.string())
+        cells = mapped.take(pc.index_in(cells, value_set=uniq))
+    out = pc.replace_substring_regex(cells, NIK_CLUTTER, "")
     return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
 
@@ -128,6 +137,15 @@ def pseudonyms(niks: pa.Array, key: bytes) -> pa.Array:
         h.update(v.encode("utf-8"))
         out.append(h.hexdigest())
     return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))
+
+
+KEY_FINGERPRINT_LABEL = b"cakupan pseudonym key fingerprint v1"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """What the warehouse stores to know its pseudonym key again: hex HMAC-SHA256 of a fixed label with the key
+    (never the key; no NIK is involved)."""
+    return hmac.new(key, KEY_FINGERPRINT_LABEL, "sha256").hexdigest()
 
 
 def pseudonym(nik: str, key: bytes) -> str:

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 __all__ = [
     "CODES",
     "FUNDING_SOURCES",
+    "MIN_YEAR",
+    "NUMBER_MAX",
     "PROGRAMS",
     "SCIENTIFIC",
     "ParseError",
@@ -22,6 +24,7 @@ __all__ = [
     "find_period_in_text",
     "is_blank",
     "is_total_label",
+    "last_year",
     "nik_cell_is_numeric",
     "parse_birth_date_cell",
     "parse_count",
@@ -37,10 +40,13 @@ __all__ = [
 ]
 
 CODES = frozenset({
-    "NUMBER_INVALID", "NUMBER_NEGATIVE", "COUNT_NOT_WHOLE", "DATE_INVALID", "DATE_OUT_OF_RANGE",
+    "NUMBER_INVALID", "NUMBER_NEGATIVE", "NUMBER_OUT_OF_RANGE", "COUNT_NOT_WHOLE", "DATE_INVALID", "DATE_OUT_OF_RANGE",
     "MONTH_INVALID", "PROGRAM_UNKNOWN", "SEX_INVALID", "FUNDING_SOURCE_UNKNOWN", "KPJ_INVALID",
 })
 PROGRAMS = ("JHT", "JKK", "JKM", "JKP", "JP")
+# the largest amount or count accepted (15 digits): raw.* stores money as DECIMAL(18,2) and counts as BIGINT, and a
+# 16- or 17-digit value is a NIK or an account number typed into the wrong column (reasons.yml NUMBER_OUT_OF_RANGE)
+NUMBER_MAX = 999_999_999_999_999
 FUNDING_SOURCES = ("APBD", "APBDES", "CSR", "BAZNAS", "MANDIRI")
 
 
@@ -206,11 +212,18 @@ def parse_number(value: object) -> Decimal | None:
     return _tidy(d)
 
 
+def _at_most_max(d: Decimal, value: object) -> None:
+    if d > NUMBER_MAX:
+        raise _fail("NUMBER_OUT_OF_RANGE", f"at most {NUMBER_MAX:,}".replace(",", "."), value)
+
+
 def parse_money(value: object) -> Decimal | None:
-    """Read a Rupiah amount; a negative amount is an error."""
+    """Read a Rupiah amount; a negative amount, or one above NUMBER_MAX, is an error."""
     d = parse_number(value)
     if d is not None and d < 0:
         raise _fail("NUMBER_NEGATIVE", "zero or more (it is negative)", value)
+    if d is not None:
+        _at_most_max(d, value)
     return d
 
 
@@ -223,6 +236,7 @@ def parse_count(value: object) -> int | None:
         raise _fail("COUNT_NOT_WHOLE", "a whole number", value)
     if d < 0:
         raise _fail("NUMBER_NEGATIVE", "zero or more (it is negative)", value)
+    _at_most_max(d, value)
     return int(d)
 
 
@@ -247,6 +261,14 @@ for _n, _names in enumerate((
         _MONTHS[_name] = _n
 _FULL_MONTHS = {k: v for k, v in _MONTHS.items() if len(k) > 4 or k in ("mei", "juni", "juli")}
 _MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+
+MIN_YEAR = 1900       # a delivered date is accepted from 1900 to next year (reasons.yml DATE_OUT_OF_RANGE)
+
+
+def last_year() -> int:
+    """The last year a delivered date may fall in: next year."""
+    return dt.date.today().year + 1
+
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _EXCEL_MAX_SERIAL = 2958465
@@ -316,8 +338,9 @@ def _clean_date_text(text: str) -> str:
     return _TIME_RE.sub("", s.rstrip(".,; ")).strip()
 
 
-def parse_date(value: object, *, min_year: int = 1900, max_year: int = 2100) -> dt.date | None:
-    """Read a date (day first), an Excel serial or a date/datetime cell; check its year is in range."""
+def parse_date(value: object, *, min_year: int = MIN_YEAR, max_year: int = 2100) -> dt.date | None:
+    """Read a date (day first), an Excel serial or a date/datetime cell; check its year is in range (a column's
+    rule narrows it: `cakupan.ingest.validate`, 1900 to next year)."""
     if isinstance(value, dt.datetime):
         return _in_range(value.date(), value, min_year, max_year)
     if isinstance(value, dt.date):
@@ -342,16 +365,16 @@ def parse_date(value: object, *, min_year: int = 1900, max_year: int = 2100) -> 
 _PLACE_DATE_RE = re.compile(r"(?P<place>[^0-9]*[^\W\d_][^0-9]*?)[\s,/;:]+(?P<date>[0-9].*)", re.DOTALL)
 
 
-def parse_birth_date_cell(value: object) -> dt.date | None:
+def parse_birth_date_cell(value: object, *, max_year: int = 2100) -> dt.date | None:
     """Read a birth date, also from a place-and-date cell ("Parepare, 12-05-1980")."""
     try:
-        return parse_date(value)
+        return parse_date(value, max_year=max_year)
     except ParseError as e:
         text = cell_text(value) if isinstance(value, str) else None
         m = _PLACE_DATE_RE.fullmatch(text) if text is not None and e.code == "DATE_INVALID" else None
         if m is None:
             raise
-        return parse_date(m["date"])
+        return parse_date(m["date"], max_year=max_year)
 
 
 # --------------------------------------------------------------------------------------------- months

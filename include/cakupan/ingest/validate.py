@@ -26,9 +26,9 @@ from cakupan.core.regions import resolve_regency
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
 from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonyms
-from cakupan.ingest.readers import Block, typed_value
+from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
-DATE_LIMITS = {"date": (1950, 2100), "birth_date": (1900, 2100)}
+DATE_TYPES = ("date", "birth_date")     # accepted from 1900 to next year (parsing.MIN_YEAR, parsing.last_year)
 REQUIRED_CODES = {"nik": "NIK_MISSING", "occupation": "OCCUPATION_MISSING"}
 MAX_TEXT_CHARS = 1000
 _ARROW_TYPES = {"date": pa.date32(), "birth_date": pa.date32(), "month": pa.date32(), "money": pa.float64(),
@@ -99,9 +99,9 @@ def _names(c: str) -> BatchColumn:
 
 # ------------------------------------------------------------------------------------------ value parsing --
 _PARSERS: dict[str, Callable[[object], object]] = {
-    "date": lambda v: parsing.parse_date(v, min_year=DATE_LIMITS["date"][0], max_year=DATE_LIMITS["date"][1]),
-    "birth_date": parsing.parse_birth_date_cell,
-    "month": parsing.parse_month,
+    "date": lambda v: parsing.parse_date(v, max_year=parsing.last_year()),
+    "birth_date": lambda v: parsing.parse_birth_date_cell(v, max_year=parsing.last_year()),
+    "month": lambda v: _month_until_next_year(v),
     "money": lambda v: None if (x := parsing.parse_money(v)) is None else float(x),
     "count": parsing.parse_count,
     "programs": lambda v: None if (x := parsing.parse_programs(v)) is None else ",".join(x),
@@ -110,6 +110,14 @@ _PARSERS: dict[str, Callable[[object], object]] = {
     "funding_source": parsing.parse_funding_source,
     "kpj": parsing.parse_kpj,
 }
+
+
+def _month_until_next_year(value: object) -> dt.date | None:
+    """A month (`parsing.parse_month`), from 1900 to next year like every delivered date."""
+    month = parsing.parse_month(value)
+    if month is not None and month.year > parsing.last_year():
+        raise parsing.ParseError("DATE_OUT_OF_RANGE", f"{month:%Y-%m} is after next year")
+    return month
 
 
 def parser_for(col_type: str, aliases: dict[str, str]) -> Callable[[str | None], tuple[object, str | None]]:
@@ -213,7 +221,15 @@ class Validator:
                      any(b.unsplit for b in blocks))
 
     def _column(self, rows: _Rows, c: Column, names: BatchColumn, facts: FileFacts) -> dict[str, pa.Array]:
-        """One contract column's text, value and reason code."""
+        """One contract column's text, value and reason code; a formula without a saved result is FORMULA_NO_VALUE
+        whatever the column (not "empty")."""
+        out = self._parsed_column(rows, c, names, facts)
+        formula = pc.fill_null(pc.equal(out[names.text], pa.scalar(FORMULA_NO_VALUE)), False)
+        if pc.any(formula).as_py():
+            out[names.error] = pc.if_else(formula, pa.scalar("FORMULA_NO_VALUE"), out[names.error])
+        return out
+
+    def _parsed_column(self, rows: _Rows, c: Column, names: BatchColumn, facts: FileFacts) -> dict[str, pa.Array]:
         text = rows.texts(c.name)
         if c.type == "nik":
             nik = normalise_nik(text)
@@ -233,7 +249,8 @@ class Validator:
             keyed = parsed_text if c.type == "regency" or c.name not in rows.present else rows.keys(c.name)
             values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
                                           _ARROW_TYPES.get(c.type, pa.string()),
-                                          plain_dates(*DATE_LIMITS[c.type]) if c.type in DATE_LIMITS else None)
+                                          plain_dates(parsing.MIN_YEAR, parsing.last_year())
+                                          if c.type in DATE_TYPES else None)
         if c.required and not (c.name in ("period", "regency") and c.name not in rows.present):
             missing = pc.is_null(parsed_text)
             errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)

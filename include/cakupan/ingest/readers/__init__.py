@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cakupan.core.contracts import Contract, all_contracts
 from cakupan.ingest.readers.blocks import (
+    FORMULA_NO_VALUE,
     TYPED_MARK,
     Block,
     FileRejected,
@@ -38,6 +39,7 @@ from cakupan.ingest.readers.sniff import check_container, kind_from_filename
 from cakupan.ingest.readers.workbook import read_workbook
 
 __all__ = [
+    "FORMULA_NO_VALUE",
     "TYPED_MARK",
     "Block",
     "FileRejected",
@@ -56,18 +58,18 @@ __all__ = [
 FAST_CSV_MIN_LINES = 2000     # smaller files take the row-by-row path (same result, simpler to follow)
 
 
-def read_file(path: Path, options: ReadOptions | None = None) -> ReadResult:
-    """Read any delivered file into blocks of data rows, or raise FileRejected."""
+def read_file(path: Path, options: ReadOptions | None = None, data: bytes | None = None) -> ReadResult:
+    """Read any delivered file into blocks of data rows, or raise FileRejected. `data`: the file's bytes, read once
+    by the caller (`cakupan.ingest.inbox.read_delivery`); then nothing else is read from the path."""
     options = options or ReadOptions()
     contracts = all_contracts()
-    if check_container(path) == "csv":
-        return _read_csv(path, contracts, options)
-    return _read_workbook(path, contracts, options)
+    if check_container(path, data) == "csv":
+        return _read_csv(path, contracts, options, path.read_bytes() if data is None else data)
+    return _read_workbook(path, contracts, options, data)
 
 
-def _read_csv(path: Path, contracts: dict[str, Contract], options: ReadOptions) -> ReadResult:
+def _read_csv(path: Path, contracts: dict[str, Contract], options: ReadOptions, raw: bytes) -> ReadResult:
     """A big CSV column-wise when it can be, any other row by row."""
-    raw = path.read_bytes()
     if raw.count(b"\n") >= FAST_CSV_MIN_LINES:
         fast = fast_csv_block(raw, contracts, options)
         if fast is not None:
@@ -76,12 +78,13 @@ def _read_csv(path: Path, contracts: dict[str, Contract], options: ReadOptions) 
     return read_csv(path, raw, contracts, options)
 
 
-def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOptions) -> ReadResult:
+def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOptions,
+                   data: bytes | None) -> ReadResult:
     """One block per sheet with a recognisable header; every such sheet must be of the same kind."""
     blocks: list[Block] = []
     unreadable: list[tuple[str, list[list]]] = []
     any_content = False
-    for name, rows in read_workbook(path, options.skip_sheets):
+    for name, rows in read_workbook(path, options.skip_sheets, data):
         if all(is_blank_row(r) for r in rows):
             continue
         any_content = True

@@ -104,6 +104,9 @@ class ReadResult:
 
 # --------------------------------------------------------------------------------------------- typed cells --
 TYPED_MARK = "\ue000"   # a private-use character: never part of a cell text the parsers are given
+# the text a workbook cell is read as when it holds a formula whose result was never saved (its row is quarantined
+# FORMULA_NO_VALUE: "empty" would mislead the clerk)
+FORMULA_NO_VALUE = TYPED_MARK + "(a formula without a saved result)"
 
 
 def typed_key(value: object) -> str | None:

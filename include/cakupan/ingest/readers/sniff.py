@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -41,17 +42,18 @@ def sniff_bytes(path: Path) -> bytes:
         return f.read(8192)
 
 
-def check_container(path: Path) -> str:
-    """Say whether the file is a 'spreadsheet' or 'csv', or reject it with a clear code."""
-    size = path.stat().st_size
+def check_container(path: Path, data: bytes | None = None) -> str:
+    """Say whether the file is a 'spreadsheet' or 'csv', or reject it with a clear code. `data`: the file's bytes,
+    when they were read already (they are then all that is looked at)."""
+    size = path.stat().st_size if data is None else len(data)
     if size == 0:
         raise FileRejected("FILE_EMPTY")
-    head = sniff_bytes(path)
+    head = sniff_bytes(path) if data is None else data[:8192]
     suffix = path.suffix.lower()
     if head.startswith(_OLE_MAGIC):
-        return _check_compound_file(path, size, suffix)
+        return _check_compound_file(path, size, suffix, data)
     if head.startswith(b"PK\x03\x04"):
-        return _check_zip(path, suffix)
+        return _check_zip(path, suffix, data)
     if suffix in SPREADSHEET_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", f"the file has a {suffix} name but is not a workbook")
     if suffix in CSV_SUFFIXES:
@@ -61,10 +63,13 @@ def check_container(path: Path) -> str:
     raise FileRejected("FILE_TYPE_UNSUPPORTED", f"files ending in {suffix or '(no extension)'} are not read")
 
 
-def _check_compound_file(path: Path, size: int, suffix: str) -> str:
+def _check_compound_file(path: Path, size: int, suffix: str, data: bytes | None) -> str:
     """An OLE compound file: an .xls workbook, or an encrypted .xlsx inside its envelope."""
-    with open(path, "rb") as f:
-        blob = f.read(min(size, 4 * 1024 * 1024))
+    if data is None:
+        with open(path, "rb") as f:
+            blob = f.read(min(size, 4 * 1024 * 1024))
+    else:
+        blob = data[: 4 * 1024 * 1024]
     if "EncryptedPackage".encode("utf-16-le") in blob or b"EncryptedPackage" in blob:
         raise FileRejected("FILE_ENCRYPTED")
     if suffix in CSV_SUFFIXES:
@@ -72,12 +77,12 @@ def _check_compound_file(path: Path, size: int, suffix: str) -> str:
     return "spreadsheet"
 
 
-def _check_zip(path: Path, suffix: str) -> str:
+def _check_zip(path: Path, suffix: str, data: bytes | None) -> str:
     """A zip file: an .xlsx workbook whose parts are intact, or not a workbook at all."""
     if suffix in CSV_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", "a zip/XLSX file saved with a .csv name")
     try:
-        with zipfile.ZipFile(path) as z:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as z:
             bad = z.testzip()
             names = set(z.namelist())
     except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, RuntimeError, ...

@@ -9,6 +9,7 @@ per file costs more than reading it.
 from __future__ import annotations
 
 import faulthandler
+import io
 import os
 import pickle
 import re
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
-from cakupan.ingest.readers.blocks import FileRejected
+from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
@@ -29,15 +30,24 @@ IN_PROCESS_MAX_BYTES = 4 << 20          # an .xlsx up to this size whose cells a
 IN_PROCESS_MAX_CELLS = 2_000_000        # ... is read in-process
 _XLSX_REFS = re.compile(rb"<(?:\w+:)?(row|c|dimension)\b([^>]*)>")
 _XLSX_REF_ATTR = re.compile(rb'\sr(?:ef)?="([A-Z]*)([0-9]*)(?::([A-Z]*)([0-9]*))?"')
+_XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
+_XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
+_XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_XLSX_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_XLSX_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_XLSX_REL = re.compile(rb"<Relationship\b[^>]*>")
+FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data is not marked (no huge area)
 
 Sheets = list[tuple[str, list[list]]]
 
 
-def read_workbook(path: Path, skip_sheets: Sequence[str] = ()) -> Sheets:
+def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | None = None) -> Sheets:
     """Read a workbook's visible sheets as rows of cell values, in a forked child process so that a damaged file
-    cannot take the loader down (in-process without fork(), and for a small .xlsx (`_small_plain_xlsx`))."""
-    if not hasattr(os, "fork") or _small_plain_xlsx(path):
-        return _sheets_in_process(path, skip_sheets)
+    cannot take the loader down (in-process without fork(), and for a small .xlsx (`_small_plain_xlsx`)).
+    `data`: the file's bytes, when the caller read them already (nothing else is read from the path then)."""
+    if not hasattr(os, "fork") or _small_plain_xlsx(path, data):
+        return _sheets_in_process(path, skip_sheets, data)
     fd, tmp = tempfile.mkstemp(prefix="cakupan-workbook-", suffix=".pickle")
     os.close(fd)
     err = tmp + ".stderr"
@@ -45,7 +55,7 @@ def read_workbook(path: Path, skip_sheets: Sequence[str] = ()) -> Sheets:
     try:
         pid = os.fork()
         if pid == 0:
-            _child(path, skip_sheets, tmp, err, done_r)
+            _child(path, skip_sheets, tmp, err, done_r, data)
         os.close(done_w)
         done_w = -1
         _wait_for_child(pid, done_r, err)
@@ -65,7 +75,7 @@ def read_workbook(path: Path, skip_sheets: Sequence[str] = ()) -> Sheets:
     return result[1]
 
 
-def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: int) -> None:
+def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: int, data: bytes | None) -> None:
     """The forked child: read the sheets, pickle what came of it to `out`, and exit (never returns)."""
     code = 0
     try:
@@ -75,7 +85,7 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
         os.dup2(fd_err, 2)                           # keep the native reader's last words for the detail
         _limit_memory()
         try:
-            result: tuple = ("ok", _sheets_in_process(path, skip_sheets))
+            result: tuple = ("ok", _sheets_in_process(path, skip_sheets, data))
         except FileRejected as exc:
             result = ("rejected", exc.code, exc.detail)
         except BaseException as exc:  # noqa: BLE001
@@ -104,11 +114,12 @@ def _wait_for_child(pid: int, done: int, err: str) -> None:
                            "right of the data?)")
 
 
-def _sheets_in_process(path: Path, skip_sheets: Sequence[str]) -> Sheets:
-    """Read every visible, not skipped sheet of a workbook as rows of cell values (python-calamine)."""
+def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | None = None) -> Sheets:
+    """Read every visible, not skipped sheet of a workbook as rows of cell values (python-calamine); a formula
+    cell whose result was never saved reads as `FORMULA_NO_VALUE` (an .xlsx's own XML says which)."""
     skip = {s.lower() for s in skip_sheets}
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        wb = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
     except BaseException as exc:  # calamine errors, and pyo3 PanicException (a BaseException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             raise
@@ -128,7 +139,73 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str]) -> Sheets:
                 raise
             raise FileRejected("FILE_CORRUPT", f"sheet {name!r}: {str(exc)[:200]}") from None
         out.append((name, rows))
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        blanks = formulas_without_value(path if data is None else io.BytesIO(data))
+        for name, rows in out:
+            _mark_formulas(rows, blanks.get(name, ()))
     return out
+
+
+def formulas_without_value(source) -> dict[str, list[tuple[int, int]]]:
+    """Per sheet name, the (row, column) (0-based) of every formula cell of an .xlsx that has no saved result
+    (written by a program that does not calculate: the spreadsheet library reads such a cell as empty)."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    try:
+        with zipfile.ZipFile(source) as zf:
+            sheets = {}
+            for part in zf.namelist():
+                if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+                    xml = zf.read(part)
+                    if _XLSX_FORMULA.search(xml):
+                        sheets[part] = xml
+            if not sheets:
+                return out
+            names = _sheet_parts(zf)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return out
+    for part, xml in sheets.items():
+        name = names.get(part)
+        if name is None:
+            continue
+        for attrs, body in _XLSX_CELL.findall(xml):
+            if not body or not _XLSX_FORMULA.search(body) or _XLSX_VALUE.search(body):
+                continue
+            ref = _XLSX_CELL_REF.search(attrs)
+            if ref:
+                out.setdefault(name, []).append((int(ref[2]) - 1, _column_number(ref[1]) - 1))
+    return out
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """The worksheet part (xl/worksheets/sheet1.xml) of each sheet name, from the workbook and its relationships."""
+    rels = {}
+    for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
+        a = dict(_XLSX_ATTR.findall(rel))
+        target = a.get(b"Target", b"").decode("utf-8", "replace")
+        rels[a.get(b"Id", b"").decode()] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    out = {}
+    for sheet in _XLSX_SHEET.findall(zf.read("xl/workbook.xml")):
+        a = {k.split(b":")[-1]: v for k, v in _XLSX_ATTR.findall(sheet)}
+        part = rels.get(a.get(b"id", b"").decode())
+        if part:
+            out[part] = a.get(b"name", b"").decode("utf-8", "replace").replace("&amp;", "&").replace(
+                "&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+    return out
+
+
+def _mark_formulas(rows: list[list], cells) -> None:
+    """Write FORMULA_NO_VALUE into each given cell that reads as empty (rows and columns are added as needed)."""
+    for r, c in cells:
+        if r >= len(rows) + FORMULA_MARK_MAX_ROWS_BEYOND or c >= 16384:
+            continue
+        width = max((len(x) for x in rows[:1]), default=0)
+        while len(rows) <= r:
+            rows.append([""] * width)
+        row = rows[r]
+        if len(row) <= c:
+            row.extend([""] * (c + 1 - len(row)))
+        if row[c] is None or row[c] == "":
+            row[c] = FORMULA_NO_VALUE
 
 
 def _limit_memory() -> None:
@@ -161,14 +238,15 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _small_plain_xlsx(path: Path) -> bool:
+def _small_plain_xlsx(path: Path, data: bytes | None = None) -> bool:
     """True when a workbook is a small .xlsx whose every row, cell and dimension reference lies within
     IN_PROCESS_MAX_CELLS (the spreadsheet library allocates the whole used range: a far-away cell aborts it).
     Anything else, or any doubt (an .xls, a cell without a reference, a damaged zip), says False."""
     try:
-        if path.suffix.lower() not in (".xlsx", ".xlsm") or path.stat().st_size > IN_PROCESS_MAX_BYTES:
+        size = path.stat().st_size if data is None else len(data)
+        if path.suffix.lower() not in (".xlsx", ".xlsm") or size > IN_PROCESS_MAX_BYTES:
             return False
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             sheets = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and
                       i.filename.endswith(".xml")]
             if not sheets or sum(i.file_size for i in sheets) > 16 * IN_PROCESS_MAX_BYTES:
