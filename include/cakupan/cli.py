@@ -121,6 +121,19 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or fol
 
 
 @app.command()
+def rekey(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute every pseudonym with the current CAKUPAN_PSEUDONYM_KEY (after the key was changed on purpose)."""
+    from cakupan.ingest.keys import rekey as do_rekey
+
+    counts = do_rekey(_settings(home))
+    if as_json:
+        _emit(counts)
+    else:
+        console.print("re-keyed " + ", ".join(f"{t}: {n} rows" for t, n in counts.items())
+                      + "; the next `cakupan run` (or build) rebuilds every model, then publish")
+
+
+@app.command()
 def build(home: HomeOpt = None,
           period_from: Annotated[str | None, typer.Option(help="First month to rebuild (YYYY-MM).")] = None,
           period_to: Annotated[str | None, typer.Option(help="Last month to rebuild (YYYY-MM).")] = None,

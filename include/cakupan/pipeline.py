@@ -13,6 +13,8 @@ from pathlib import Path
 import duckdb
 
 from cakupan.core.settings import Settings
+from cakupan.ingest.inbox import leads_out
+from cakupan.ingest.keys import check_key_of
 from cakupan.ingest.loader import LoadResult
 from cakupan.ingest.run import ingest_paths
 from cakupan.targets import for_settings
@@ -75,7 +77,7 @@ def narrative_files(settings: Settings) -> list[Path]:
     found = []
     for folder, _, names in os.walk(settings.inbox):
         found += [Path(folder, n) for n in names if os.path.splitext(n)[1].lower() in NARRATIVE_SUFFIXES]
-    return sorted(p for p in found if p.is_file())
+    return sorted(p for p in found if p.is_file() and not leads_out(p, settings.inbox))   # no link out of the inbox
 
 
 def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int:
@@ -141,6 +143,7 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
     """Ingest, prepare, build, gate and publish in one process (the CLI's `cakupan run`)."""
     run_id = run_id or new_run_id()
     target = for_settings(settings)
+    check_key_of(settings)          # another pseudonym key than the warehouse's: refused before anything is written
     start_run(settings, run_id, period_from, period_to)
     try:
         ingest(settings, run_id)

@@ -50,13 +50,13 @@ def _spy_on_readers(monkeypatch, log, die_on=None):
 
     writer, real = os.getpid(), prepare.Preparer.prepare
 
-    def spy(self, path):
+    def spy(self, path, data=None):
         if os.getpid() != writer:
             with open(log, "a") as f:
                 f.write(f"{os.getpid()} {path}\n")
             if die_on is not None and str(path) == str(die_on):
                 os._exit(9)
-        return real(self, path)
+        return real(self, path, data)
 
     monkeypatch.setattr(prepare.Preparer, "prepare", spy)
     return writer

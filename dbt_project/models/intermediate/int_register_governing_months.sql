@@ -1,5 +1,6 @@
--- One row per regency and month: the register delivery that governs it (domain.md): the most recently received
--- accepted delivery whose period is <= the month (received time, then load id). No row = no data (NULL).
+-- One row per regency and month: the register delivery that governs it (domain.md "Governing register"): among
+-- the accepted deliveries whose period is <= the month, the latest period; within that period the most recently
+-- received (received time = when Cakupan first saw the file, then load id). No row = no data (NULL).
 with
 
 regency_months as (
@@ -17,7 +18,8 @@ candidates as (
         d.load_id,
         d.delivery_period,
         row_number() over (
-            partition by rm.regency_code, rm.month_start order by d.received_at desc, d.load_id desc
+            partition by rm.regency_code, rm.month_start
+            order by d.delivery_period desc, d.received_at desc, d.load_id desc
         ) as pick
     from regency_months as rm
     inner join deliveries as d

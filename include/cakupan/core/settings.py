@@ -28,6 +28,7 @@ class Settings:
     pseudonym_key: str | None = field(default=None, repr=False)
     pg_dsn: str | None = field(default=None, repr=False)
     history_keep: int = 5
+    settle_seconds: float = 2.0     # an inbox file changed more recently than this waits for the next ingest
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -42,6 +43,7 @@ class Settings:
             "pseudonym_key": env.get("CAKUPAN_PSEUDONYM_KEY"),
             "pg_dsn": env.get("CAKUPAN_PG_DSN"),
             "history_keep": int(env.get("CAKUPAN_HISTORY_KEEP", "5")),
+            "settle_seconds": _seconds(env.get("CAKUPAN_SETTLE_SECONDS", "2")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("home", "inbox", "config_dir"):
@@ -98,6 +100,16 @@ class Settings:
         """Create the zone folders."""
         for p in (self.warehouse_dir, self.published_dir, self.history_dir, self.reports_dir, self.inbox):
             p.mkdir(parents=True, exist_ok=True)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 86400:
+        raise SettingsError(f"CAKUPAN_SETTLE_SECONDS must be a number of seconds (0 or more, under a day), not {text!r}")
+    return value
 
 
 def safe_id(run_id: str) -> str:

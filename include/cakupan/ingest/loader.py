@@ -2,8 +2,12 @@
 
 For every file: rows in = rows loaded + rows quarantined, asserted inside the load transaction. The `Loader` is the
 only writer of the work warehouse; it holds a `Preparer` (read, check, validate: no database) for the files no
-reader process prepared. A file is never modified or deleted; the same bytes are loaded once; an interrupted load
-is detected and redone. A whole file and a big CSV written part by part go through the same completion path.
+reader process prepared. A file is never modified or deleted; its bytes are read once (`inbox.read_delivery`) and
+the SHA-256 recorded is theirs; the same bytes are loaded once per regency folder (a copy in another regency's
+folder is judged by its content, not its hash); an interrupted load is detected and redone, a failed one is tried
+again by the next ingest. A file's received time is when Cakupan first saw it (`audit.inbox_files`), never the
+sender's modification time; an inbox file that changed less than the settle time ago waits for a later ingest.
+A whole file and a big CSV written part by part go through the same completion path.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import datetime as dt
 import functools
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -23,9 +28,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cakupan.core.contracts import SOURCES, Contract, reason, reasons
-from cakupan.core.files import sha256_file
 from cakupan.core.settings import Settings
 from cakupan.ingest import parsing
+from cakupan.ingest.inbox import (
+    Delivery,
+    FileChanging,
+    Found,
+    Meta,
+    folder_of,
+    manifest_path,
+    read_delivery,
+    sha256_of,
+    shown_name,
+    walk,
+)
+from cakupan.ingest.keys import check_key
 from cakupan.ingest.prepare import Prepared, Preparer, Streamed, streamable
 from cakupan.ingest.readers import Block, FileRejected, ReadResult
 from cakupan.ingest.validate import (
@@ -39,7 +56,7 @@ from cakupan.ingest.validate import (
     Batch,
     FileFacts,
 )
-from cakupan.targets.zones import connect_work, raw_columns
+from cakupan.targets.zones import connect_work, insert_rows, raw_columns
 
 log = logging.getLogger("cakupan.ingest.loader")
 
@@ -62,6 +79,9 @@ _arrow_memory_pool()
 
 STREAM_READERS = 1          # reader threads (parts of a big CSV read and validated ahead of the writer)
 STAGE_MAX_ROWS = 20_000     # batches up to this many rows are checked into a temp table first (see _insert)
+DONE = "status not in ('interrupted', 'started', 'failed')"     # a load of these bytes at this path is not redone
+# what a reader process gives the writer: the bytes' SHA-256 and stamp with what came of them (None: not read)
+ReaderWork = tuple[Meta | None, "Prepared | BaseException | None"]
 
 
 class LoadInvariantError(AssertionError):
@@ -112,21 +132,6 @@ class _Written:
     any_quarantined: bool = False
 
 
-def _sha_or_empty(path: Path) -> str:
-    """The file's SHA-256, or '' when it cannot be read (how the manifest records an unreadable file)."""
-    try:
-        return sha256_file(path)
-    except OSError:
-        return ""
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 class Loader:
     """Loads files into the work warehouse; one instance per writer connection."""
 
@@ -136,6 +141,8 @@ class Loader:
         self.con = con or connect_work(settings)
         self.run_id = run_id or dt.datetime.now(dt.UTC).strftime("cli__%Y%m%dT%H%M%S")
         self._session()
+        check_key(self.con, settings, self.run_id)      # another key than the warehouse's: refused, nothing written
+        self.waiting: list[LoadResult] = []             # inbox files the last discovery left for a later ingest
 
     def _session(self) -> None:
         """What every file's checks use, set up once per connection."""
@@ -147,65 +154,133 @@ class Loader:
 
     # ---- discovery
     def pending_files(self) -> list[Path]:
-        """List every file in the configured inboxes not yet processed (same path and bytes), oldest first."""
-        out = []
-        done = {(p, s) for p, s in self.con.execute(
-            "select source_file, file_sha256 from audit.loads where status <> 'interrupted' "
-            "and status <> 'started'").fetchall()}
-        for r in self.preparer.regencies.values():
-            folder = self.settings.inbox / r.inbox
-            if not folder.is_dir():
+        """Every entry of the configured regency folders not yet processed (same path and bytes), in the order they
+        were first seen (then modification time and path). A file changed less than the settle time ago is looked
+        at again once it is that old (one wait for all such files, at most the settle time): unchanged, it is
+        loaded; changed, it waits for a later ingest (`self.waiting`). Links out of the inbox and entries that are
+        not files are listed once, for `load` to record without opening them."""
+        con, settle = self.con, self.settings.settle_seconds
+        found = walk(self.settings.inbox, [r.inbox for r in self.preparer.regencies.values()])
+        done = set(con.execute(f"select source_file, file_sha256 from audit.loads where {DONE}").fetchall())
+        loaded_paths = {p for (p,) in con.execute("select distinct source_file from audit.loads").fetchall()}
+        looks = {(p, n, t): (sha, seen) for p, n, t, sha, seen in con.execute(
+            "select source_file, file_size, mtime_ns, max(file_sha256), min(first_seen_at) from audit.inbox_files "
+            "group by all").fetchall()}
+        now = dt.datetime.now()
+        pending, young, new_looks = [], [], []
+        for f in found:
+            if f.refusal is not None:
+                if (f.rel, "") not in done:
+                    pending.append((now, 0, f.rel, f.path))
                 continue
-            for p in folder.rglob("*"):
-                if p.is_file() and not p.name.startswith((".", "~$")) and (self._rel(p), _sha_or_empty(p)) not in done:
-                    out.append(p)
-        return sorted(out, key=lambda p: (int(_mtime(p)), p.name))
+            key = (f.rel, f.stamp.size, f.stamp.mtime_ns)
+            sha, seen = looks.get(key, (None, None))
+            if seen is None:
+                seen = now
+                new_looks.append((*key, None, now))
+            if sha is None and f.rel in loaded_paths:      # this path was loaded before: are these its bytes?
+                try:
+                    sha = sha256_of(f.path)
+                except OSError:
+                    sha = ""
+            if sha is not None and (f.rel, sha) in done:
+                continue
+            if _unsettled(f.stamp.mtime_ns, seen, now, settle):
+                young.append((f, seen))
+            else:
+                pending.append((seen, f.stamp.mtime_ns, f.rel, f.path))
+        self.waiting = self._settle(young, new_looks, pending)
+        if new_looks:
+            insert_rows(con, "audit.inbox_files", new_looks)
+        return [path for *_, path in sorted(pending)]
+
+    def _settle(self, young: list[tuple[Found, dt.datetime]], new_looks: list[tuple],
+                pending: list[tuple]) -> list[LoadResult]:
+        """Look again at the files that changed less than the settle time ago, once they are that old: the
+        unchanged ones join `pending`; the others wait (their new size and time are a look of their own)."""
+        if not young:
+            return []
+        settle = self.settings.settle_seconds
+        wall = time.time()
+        time.sleep(min(settle, max(settle - (wall - f.stamp.mtime_ns / 1e9) for f, _ in young)))
+        now, waiting = dt.datetime.now(), []
+        for f, seen in young:
+            try:
+                st = os.stat(f.path)
+            except OSError:
+                continue                        # gone: nothing to load
+            if (st.st_size, st.st_mtime_ns) == (f.stamp.size, f.stamp.mtime_ns):
+                pending.append((seen, f.stamp.mtime_ns, f.rel, f.path))
+                continue
+            new_looks.append((f.rel, st.st_size, st.st_mtime_ns, None, now))
+            waiting.append(self._waiting(f.path, f.rel, f"it changed again within {settle:g} s"))
+            log.info("%s", waiting[-1].error_message)
+        return waiting
 
     def _rel(self, path: Path) -> str:
-        try:
-            return str(path.resolve().relative_to(self.settings.inbox))
-        except ValueError:
-            return str(path.resolve())
+        return manifest_path(path, self.settings.inbox)
 
     # ---- one file: the manifest
-    def load(self, path: Path, prepared: Prepared | BaseException | None = None) -> LoadResult:
+    def load(self, path: Path, prepared: ReaderWork | None = None) -> LoadResult:
         """Load one file: raw + quarantine + manifest in one transaction; file problems are recorded.
 
-        `prepared` is what `Preparer.prepare(path)` gave (or raised) in a reader process, if it ran there.
+        `prepared` is what a reader process gave for the file (`run`): the SHA-256 and stamp of the bytes it read
+        with what `Preparer.prepare` made of them (or raised), or (None, why it read nothing).
         """
         path = Path(path)
-        ahead = None
-        if prepared is None and streamable(path):
+        rel = self._rel(path)
+        if prepared is not None and prepared[0] is not None:
+            return self._load(path, rel, prepared[0], prepared[1])
+        if prepared is not None and isinstance(prepared[1], FileRejected | FileChanging):
+            return self._not_read(path, rel, prepared[1])
+        try:
+            delivery = read_delivery(path, self.settings.inbox)
+        except (FileRejected, FileChanging) as exc:
+            return self._not_read(path, rel, exc)
+        ahead, work = None, delivery
+        if streamable(path, delivery.data):
             # a big CSV's header and lines are found while its SHA-256 is computed and the manifest consulted
             ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-ahead")
-            prepared = ahead.submit(self.preparer.prepare_stream, path)
+            work = ahead.submit(self.preparer.prepare_stream, path, delivery.data)
         try:
-            return self._load(path, self._rel(path), prepared)
+            return self._load(path, rel, delivery.meta, work)
         finally:
             if ahead is not None:
                 ahead.shutdown(wait=False)
 
-    def _load(self, path: Path, rel: str, prepared: Prepared | Future | BaseException | None) -> LoadResult:
-        try:
-            sha = sha256_file(path)
-            stat = path.stat()
-        except OSError as exc:           # gone, or not readable (permissions, a broken link on a shared drive)
-            return self._unreadable(path, rel, exc)
-        received = dt.datetime.fromtimestamp(int(stat.st_mtime))
-        started = self._start(path, rel, sha, stat.st_size, received)
+    def _load(self, path: Path, rel: str, meta: Meta, work) -> LoadResult:
+        received = self._received(rel, meta)
+        started = self._start(path, rel, meta.sha256, meta.stamp.size, received)
         if isinstance(started, LoadResult):
             return started
-        load = _Load(path, rel, sha, received, started)
+        load = _Load(path, rel, meta.sha256, received, started)
         try:
-            return self._load_rows(load, prepared)
+            return self._load_rows(load, work)
         except (LoadInvariantError, KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file's failure (even a native panic) never stops the others
             return self._reject(load, exc)
 
+    def _received(self, rel: str, meta: Meta) -> dt.datetime:
+        """When Cakupan first saw these bytes at this path (a look at the same size and time counts); a file never
+        looked at before is seen now. The look learns the bytes' SHA-256."""
+        con, st = self.con, meta.stamp
+        seen = con.execute("select min(first_seen_at) from audit.inbox_files where source_file = $rel and "
+                           "(file_sha256 = $sha or (file_size = $size and mtime_ns = $mtime))",
+                           {"rel": rel, "sha": meta.sha256, "size": st.size, "mtime": st.mtime_ns}).fetchone()[0]
+        if seen is None:
+            seen = dt.datetime.now()
+            con.execute("insert into audit.inbox_files values (?, ?, ?, ?, ?)",
+                        [rel, st.size, st.mtime_ns, meta.sha256, seen])
+        else:
+            con.execute("update audit.inbox_files set file_sha256 = ? where source_file = ? and file_size = ? and "
+                        "mtime_ns = ? and file_sha256 is null", [meta.sha256, rel, st.size, st.mtime_ns])
+        return seen
+
     def _start(self, path: Path, rel: str, sha: str, size: int, received: dt.datetime) -> LoadResult | int:
         """Record the start of a load (outside the load's transaction: a killed load stays 'started'); or say the
-        file was processed already (same path and bytes) or is a duplicate of a loaded file (same bytes)."""
+        file was processed already (same path and bytes, not failed) or is a duplicate of a file loaded from the
+        same regency folder (same bytes)."""
         con = self.con
         prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
                             "and status not in ('interrupted') order by load_id", [sha]).fetchall()
@@ -214,8 +289,8 @@ class Loader:
                 self._remove_rows(load_id)
                 con.execute("update audit.loads set status = 'interrupted', finished_at = now(), error_code = "
                             "'LOAD_INTERRUPTED', error_message = ? where load_id = ?",
-                            [f"{Path(src).name}: " + reason("LOAD_INTERRUPTED").message, load_id])
-        prior = [p for p in prior if p[1] != "started"]
+                            [f"{shown_name(Path(src).name)}: " + reason("LOAD_INTERRUPTED").message, load_id])
+        prior = [p for p in prior if p[1] not in ("started", "failed")]
         same_path = [p for p in prior if p[2] == rel]
         if same_path:
             return LoadResult(same_path[0][0], rel, None, None, None, "already_processed")
@@ -223,12 +298,13 @@ class Loader:
         con.execute(
             "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, file_size, received_at, "
             "started_at, status) values (?, ?, ?, ?, ?, ?, ?, now(), 'started')",
-            [load_id, self.run_id, rel, path.name, sha, size, received])
-        loaded_prior = [p for p in prior if p[1] == "loaded"]
+            [load_id, self.run_id, rel, shown_name(path.name), sha, size, received])
+        loaded_prior = [p for p in prior if p[1] == "loaded" and folder_of(p[2]) == folder_of(rel)]
         if not loaded_prior:
             return load_id
         dup = loaded_prior[0][0]
-        msg = f"{path.name}: " + reason("DUPLICATE_FILE").message + f" (first loaded as load {dup}, {loaded_prior[0][2]})"
+        msg = (f"{shown_name(path.name)}: " + reason("DUPLICATE_FILE").message
+               + f" (first loaded as load {dup}, {loaded_prior[0][2]})")
         con.execute("update audit.loads set status = 'duplicate', finished_at = now(), rows_in = 0, "
                     "rows_loaded = 0, rows_quarantined = 0, error_code = 'DUPLICATE_FILE', error_message = ?, "
                     "duplicate_of = ? where load_id = ?", [msg, dup, load_id])
@@ -243,7 +319,7 @@ class Loader:
             log.exception("internal error loading %s", load.rel)
             status = "failed"
             exc = FileRejected("INTERNAL_ERROR", f"{type(exc).__name__}: {str(exc)[:300]}")
-        msg = f"{load.path.name}: {reason(exc.code).render(exc.column, exc.value)}" + (
+        msg = f"{shown_name(load.path.name)}: {reason(exc.code).render(exc.column, exc.value)}" + (
             f" — {exc.detail}" if exc.detail else "")
         self.con.execute("update audit.loads set status = ?, finished_at = now(), rows_in = 0, rows_loaded = 0, "
                          "rows_quarantined = 0, error_code = ?, error_message = ? where load_id = ?",
@@ -251,21 +327,30 @@ class Loader:
         log.warning("%s %s", status, msg)
         return LoadResult(load.load_id, load.rel, None, None, None, status, error_code=exc.code, error_message=msg)
 
-    def _unreadable(self, path: Path, rel: str, exc: OSError) -> LoadResult:
-        """Record a file that cannot be read at all (no bytes, so no SHA-256: the manifest keeps an empty one)."""
+    def _not_read(self, path: Path, rel: str, exc: FileRejected | FileChanging) -> LoadResult:
+        """A file whose bytes were not read: it changed while being read (it waits, nothing is recorded), or it
+        is refused unopened — a link out of the inbox, not a regular file, not readable: recorded once, with an
+        empty SHA-256."""
+        if isinstance(exc, FileChanging):
+            return self._waiting(path, rel, str(exc))
         prior = self.con.execute("select load_id from audit.loads where source_file = ? and file_sha256 = '' "
-                                 "and error_code = 'FILE_UNREADABLE'", [rel]).fetchone()
+                                 "and error_code = ?", [rel, exc.code]).fetchone()
         if prior:
             return LoadResult(prior[0], rel, None, None, None, "already_processed")
-        msg = f"{path.name}: {reason('FILE_UNREADABLE').message} — {type(exc).__name__}: {exc.strerror or exc}"
+        msg = f"{shown_name(path.name)}: {reason(exc.code).message}" + (f" — {exc.detail}" if exc.detail else "")
         load_id = self.con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
         self.con.execute(
             "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, started_at, finished_at, "
             "status, rows_in, rows_loaded, rows_quarantined, error_code, error_message) "
-            "values (?, ?, ?, ?, '', now(), now(), 'rejected', 0, 0, 0, 'FILE_UNREADABLE', ?)",
-            [load_id, self.run_id, rel, path.name, msg])
+            "values (?, ?, ?, ?, '', now(), now(), 'rejected', 0, 0, 0, ?, ?)",
+            [load_id, self.run_id, rel, shown_name(path.name), exc.code, msg])
         log.warning("rejected %s", msg)
-        return LoadResult(load_id, rel, None, None, None, "rejected", error_code="FILE_UNREADABLE", error_message=msg)
+        return LoadResult(load_id, rel, None, None, None, "rejected", error_code=exc.code, error_message=msg)
+
+    def _waiting(self, path: Path, rel: str, why: str) -> LoadResult:
+        """A file left for a later ingest because it is (or was just) changing: not a load, not recorded."""
+        msg = f"{shown_name(path.name)}: {reason('FILE_CHANGING').message} ({why})"
+        return LoadResult(None, rel, None, None, None, "waiting", error_code="FILE_CHANGING", error_message=msg)
 
     def _remove_rows(self, load_id: int) -> None:
         """Delete whatever rows a load left in raw, quarantine and findings."""
@@ -275,16 +360,21 @@ class Loader:
         self.con.execute("delete from audit.load_findings where load_id = ?", [load_id])
 
     # ---- one file: the rows, in one transaction
-    def _load_rows(self, load: _Load, prepared: Prepared | Future | BaseException | None) -> LoadResult:
-        """Write the file whole (as prepared here or by a reader process), or a big CSV part by part."""
-        if isinstance(prepared, Future):             # prepare_stream of a big CSV, started as the load began
+    def _load_rows(self, load: _Load, work: Delivery | Prepared | Future | BaseException | None) -> LoadResult:
+        """Write the file whole (its bytes prepared here, or prepared by a reader process), or a big CSV part by
+        part."""
+        if isinstance(work, Future):             # prepare_stream of a big CSV, started as the load began
             pa.scalar("")     # meanwhile: pyarrow's first conversion of a Python value imports pandas (0.1 s)
-            streamed, prepared = prepared.result(), None
+            streamed, work = work.result(), None
             if streamed is not None:
                 return self._write_streamed(streamed, load)
-        if isinstance(prepared, BaseException):      # what a reader process met, raised here as if met here
-            raise prepared
-        prep = prepared or self.preparer.prepare(load.path)
+        if isinstance(work, BaseException):      # what a reader process met, raised here as if met here
+            raise work
+        if isinstance(work, Prepared):
+            prep = work
+        else:
+            data = work.data if isinstance(work, Delivery) else read_delivery(load.path, self.settings.inbox).data
+            prep = self.preparer.prepare(load.path, data)
         return self._write(load, prep.facts, [(prep.result.blocks, prep.batch)], lambda _: prep.result)
 
     def _write_streamed(self, st: Streamed, load: _Load) -> LoadResult:
@@ -297,7 +387,9 @@ class Loader:
         """Each part of a big CSV, read and validated ahead of the writer (the next one while one is written)."""
         def validated(read: Callable[[], Block]) -> tuple[list[Block], Batch]:
             block = read()
-            return [block], self.preparer.validate([block], st.facts)
+            batch = self.preparer.validate([block], st.facts)
+            self.preparer.check_nik_regions(batch, st.facts)
+            return [block], batch
 
         with ThreadPoolExecutor(STREAM_READERS) as pool:
             ahead = [pool.submit(validated, read) for read in st.parts[:STREAM_READERS + 1]]
@@ -403,6 +495,8 @@ class Loader:
         shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
         render = f"replace(replace(getvariable('cakupan_reason_templates')[p.code], '{{column}}', p.column), " \
                  f"'{{value}}', {shown})"
+        # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
+        nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
         self.con.execute(f"""
             insert into quarantine.rows
             with q as (
@@ -414,9 +508,9 @@ class Loader:
                    $name || ', sheet ' || coalesce(nullif({_q(SHEET)}, ''), '-') || ', row ' || {_q(SOURCE_ROW)}
                        || ': ' || array_to_string(list_transform(problem_list, lambda p: {render}), '; '),
                    to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
-                   {_q(PARTICIPANT_KEY)}, raw_cells
+                   {_q(PARTICIPANT_KEY)}, raw_cells, {nik}
             from q
-        """, {"source": contract.source, "rel": load.rel, "sha": load.sha, "name": Path(load.rel).name})
+        """, {"source": contract.source, "rel": load.rel, "sha": load.sha, "name": shown_name(Path(load.rel).name)})
 
     def _check_totals(self, blocks: list[Block], numbers: pa.Table, load_id: int) -> None:
         """Compare each total row's numbers with the sum of the rows above it; a mismatch is a finding.
@@ -452,6 +546,11 @@ class Loader:
             self.con.execute(
                 "insert into audit.load_findings values (?, 'SHEET_NO_HEADER', null, null, null, ?)",
                 [load_id, f"sheet {name}: {reason('SHEET_NO_HEADER').message}"])
+
+
+def _unsettled(mtime_ns: int, seen: dt.datetime, now: dt.datetime, settle: float) -> bool:
+    """A file changed less than `settle` seconds ago, and not seen with this size and time that long ago."""
+    return time.time() - mtime_ns / 1e9 < settle and (now - seen).total_seconds() < settle
 
 
 def _stated_number(cell: object):

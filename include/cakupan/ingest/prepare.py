@@ -1,7 +1,12 @@
 """The part of loading that needs no database: read a file, check it as a whole, validate its rows.
 
 A `Preparer` is what a reader process holds (`run`), and what the writer (`loader.Loader`) holds to read the
-files no reader read. The file-level checks come first and in this order: kind, data rows, regency, period.
+files no reader read. The file-level checks come first and in this order: kind, data rows, regency, period; after
+validation, the NIKs' regions (a register most of whose NIKs were issued in another regency than its folder's is
+that regency's file: FILE_REGENCY_MISMATCH, as when its title names another regency).
+
+The regency of a file is its folder's: the first level under the inbox only (`inbox/73.72/2025/73.73/x.xlsx` is
+73.72's; a deeper folder is the clerk's own filing). A file named from outside the inbox takes its own folder's.
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.compute as pc
+
 from cakupan.core.config import Regency, alias_index, load_regencies
 from cakupan.core.contracts import all_contracts, load_contract
-from cakupan.core.regions import RegencyNames
+from cakupan.core.regions import RegencyNames, regency_name
 from cakupan.core.settings import Settings
 from cakupan.ingest import parsing
+from cakupan.ingest.inbox import in_inbox, manifest_path, read_delivery
 from cakupan.ingest.readers import (
     Block,
     FileRejected,
@@ -33,6 +41,7 @@ STREAM_MIN_BYTES = 16 << 20     # a CSV this big is loaded part by part (reading
 STREAM_PART_LINES = 122_880      # one DuckDB row group (other sizes left part-filled row groups that the
                                  # checkpoint rewrote)
 STREAM_FIRST_PART_LINES = 30_720    # a smaller first part: the writer starts sooner
+NIK_REGION_MIN = 5      # NIKs a file needs before their regions can say it is another regency's file
 
 
 @dataclass
@@ -63,10 +72,10 @@ class Streamed:
         return ReadResult(self.path, self.facts.contract.source, [whole], self.encoding, self.delimiter)
 
 
-def streamable(path: Path) -> bool:
-    """A CSV big enough to be loaded part by part."""
+def streamable(path: Path, data: bytes) -> bool:
+    """A CSV big enough to be loaded part by part (`data`: its bytes)."""
     try:
-        return path.stat().st_size >= STREAM_MIN_BYTES and check_container(path) == "csv"
+        return len(data) >= STREAM_MIN_BYTES and check_container(path, data) == "csv"
     except (OSError, FileRejected):
         return False
 
@@ -78,22 +87,28 @@ class Preparer:
         self.settings = settings
         self.regencies = load_regencies(settings.config_dir)
         self.aliases = alias_index(self.regencies)
+        self.names = RegencyNames(self.aliases, official=False)     # the configured regencies' names only
         self.validate = Validator(self.aliases, settings.require_key())
 
-    def prepare(self, path: Path) -> Prepared:
-        """Read, check and validate one file; raises FileRejected for a file-level problem."""
+    def prepare(self, path: Path, data: bytes | None = None) -> Prepared:
+        """Read, check and validate one file (`data`: its bytes, read once by the caller; else they are read
+        here); raises FileRejected for a file-level problem."""
+        if data is None:
+            data = read_delivery(path, self.settings.inbox).data
         folder_regency = self.regency_for_path(path)
-        result = read_file(path, read_options(folder_regency))
+        result = read_file(path, read_options(folder_regency), data)
         facts = self.file_checks(path, result.source, result.blocks, folder_regency, rows_in=result.rows_in)
-        return Prepared(result, facts, self.validate(result.blocks, facts))
+        batch = self.validate(result.blocks, facts)
+        self.check_nik_regions(batch, facts)
+        return Prepared(result, facts, batch)
 
-    def prepare_stream(self, path: Path) -> Streamed | None:
+    def prepare_stream(self, path: Path, data: bytes) -> Streamed | None:
         """For a big CSV the column-wise reader can read: its header, the file-level checks of `prepare` and a
         reader for each part; None for any other file (`prepare` reads those whole)."""
-        if not streamable(path):
+        if not streamable(path, data):
             return None
         folder_regency = self.regency_for_path(path)
-        got = fast_csv_parts(path.read_bytes(), all_contracts(), read_options(folder_regency), STREAM_PART_LINES,
+        got = fast_csv_parts(data, all_contracts(), read_options(folder_regency), STREAM_PART_LINES,
                              STREAM_FIRST_PART_LINES)
         if got is None:
             return None
@@ -111,8 +126,11 @@ class Preparer:
         if rows_in == 0:
             raise FileRejected("NO_DATA_ROWS")
         title = " ".join(b.title_text for b in blocks)
-        regency = (folder_regency.code if folder_regency
-                   else RegencyNames(self.aliases, official=False).named_in(title))
+        named = self.names.named_in(title) if title.strip() else None
+        if folder_regency is not None and named is not None and named != folder_regency.code:
+            raise FileRejected("FILE_REGENCY_MISMATCH", f"its title names {regency_name(named)}",
+                               column=_folder_words(folder_regency), value=regency_name(named))
+        regency = folder_regency.code if folder_regency else named
         if regency is None and not all("regency" in b.mapping for b in blocks):
             raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
                                "and no regency is named in the title or a regency column")
@@ -121,13 +139,43 @@ class Preparer:
             raise FileRejected("PERIOD_UNKNOWN")
         return FileFacts(contract, regency, file_period, folder_regency)
 
+    def check_nik_regions(self, batch: Batch, facts: FileFacts) -> None:
+        """Reject the file when most of its valid NIKs (at least NIK_REGION_MIN) were issued in one other regency
+        than its folder's: a copy of another regency's register (one worker from elsewhere is only a finding)."""
+        folder = facts.folder_regency
+        if folder is None or "nik" not in batch.columns:
+            return
+        nik = batch.columns["nik"]
+        valid = batch.table[nik.value].filter(pc.is_null(batch.table[nik.error]))
+        if len(valid) < NIK_REGION_MIN:
+            return
+        counts = pc.value_counts(pc.utf8_slice_codeunits(valid, 0, 4)).to_pylist()
+        top = max(counts, key=lambda c: (c["counts"], c["values"]))
+        prefix, n = top["values"], top["counts"]
+        if prefix == folder.code.replace(".", "") or n * 2 <= len(valid):
+            return
+        named = regency_name(f"{prefix[:2]}.{prefix[2:]}")
+        raise FileRejected("FILE_REGENCY_MISMATCH", f"{n} of its {len(valid)} valid NIKs were issued in {named} "
+                           f"(their first four digits are {prefix})", column=_folder_words(folder), value=named)
+
     def regency_for_path(self, path: Path) -> Regency | None:
-        """Return the configured regency whose inbox folder holds this file."""
-        for parent in path.resolve().parents:
-            for r in self.regencies.values():
-                if parent.name == r.inbox or parent.name == r.code:
-                    return r
+        """Return the configured regency whose folder holds this file: the first folder under the inbox (a file
+        named from outside the inbox: its own folder)."""
+        rel = manifest_path(path, self.settings.inbox)
+        if in_inbox(rel):
+            first, sep, _ = rel.partition("/")
+            folder = first if sep else None
+        else:
+            folder = Path(rel).parent.name
+        for r in self.regencies.values():
+            if folder is not None and folder in (r.inbox, r.code):
+                return r
         return None
+
+
+def _folder_words(r: Regency) -> str:
+    """A regency folder as a clerk reads it: "Kota Parepare (folder 73.72)"."""
+    return f"{r.name} (folder {r.inbox})"
 
 
 def read_options(folder_regency: Regency | None) -> ReadOptions:

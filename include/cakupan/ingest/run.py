@@ -10,8 +10,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from cakupan.core.settings import Settings
-from cakupan.ingest.loader import Loader, LoadResult
-from cakupan.ingest.prepare import Prepared, Preparer
+from cakupan.ingest.inbox import FileChanging, in_inbox, leads_out, manifest_path, read_delivery, walk_folder
+from cakupan.ingest.loader import Loader, LoadResult, ReaderWork
+from cakupan.ingest.prepare import Preparer
 from cakupan.ingest.readers import FileRejected
 
 READER_PROCESSES = 2            # reader processes beside the writer (reading and validating is most of a load)
@@ -23,18 +24,22 @@ _reader: Preparer | None = None     # in a reader process: its Preparer (set by 
 
 
 def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: str | None = None) -> list[LoadResult]:
-    """Load the given files (or every pending inbox file); one file's failure never stops the others."""
+    """Load the given files and folders (or every pending inbox file); one file's failure never stops the others.
+    Files left for a later ingest (still changing) come last, with status 'waiting'."""
     loader = Loader(settings, run_id=run_id)
     try:
         files = []
         for p in paths or []:
             p = Path(p)
-            files.extend(sorted(x for x in p.rglob("*") if x.is_file()) if p.is_dir() else [p])
+            within = not in_inbox(manifest_path(p, settings.inbox)) or not leads_out(p, settings.inbox)
+            files.extend([f.path for f in walk_folder(p, settings.inbox)] if p.is_dir() and within else [p])
         if paths is None:
             files = loader.pending_files()
         if len(files) < READERS_MIN_FILES or READER_PROCESSES < 1 or not hasattr(os, "fork"):
-            return [loader.load(f) for f in files]
-        return _load_with_readers(loader, settings, files)
+            results = [loader.load(f) for f in files]
+        else:
+            results = _load_with_readers(loader, settings, files)
+        return results + loader.waiting
     finally:
         loader.con.close()
 
@@ -44,14 +49,22 @@ def _start_reader(settings: Settings) -> None:
     _reader = Preparer(settings)
 
 
-def _prepare_in_reader(path: str) -> Prepared | FileRejected | None:
-    """Read, check and validate a file in a reader process. A file-level rejection is handed to the writer,
-    which records it as its own; any other error gives None: the writer then reads the file itself and meets
-    (and logs) the error where it always does."""
+def _prepare_in_reader(path: str) -> ReaderWork | None:
+    """Read a file's bytes once, check and validate them in a reader process: the bytes' SHA-256 and stamp with
+    the result, or (None, why nothing was read). A file-level rejection is handed to the writer, which records it
+    as its own; any other error gives None: the writer then reads the file itself and meets (and logs) the error
+    where it always does."""
     try:
-        return _reader.prepare(Path(path))
+        delivery = read_delivery(Path(path), _reader.settings.inbox)
+    except (FileRejected, FileChanging) as exc:
+        return None, exc
+    except Exception:  # noqa: BLE001
+        return None
+    meta = delivery.meta
+    try:
+        return meta, _reader.prepare(Path(path), delivery.data)
     except FileRejected as exc:
-        return exc
+        return meta, exc
     except Exception:  # noqa: BLE001
         return None
 

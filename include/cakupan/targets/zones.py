@@ -44,7 +44,7 @@ create table if not exists audit.loads (
     received_at timestamp,
     started_at timestamp,
     finished_at timestamp,
-    status varchar not null,          -- started | loaded | rejected | duplicate | interrupted
+    status varchar not null,          -- started | loaded | rejected | duplicate | interrupted | failed
     rows_in bigint,
     rows_loaded bigint,
     rows_quarantined bigint,
@@ -77,7 +77,25 @@ create table if not exists quarantine.rows (
     message varchar not null,
     reasons json,                     -- every problem of the row: [{column, code}]
     participant_key varchar,          -- pseudonym of whatever NIK digits the row had (never the NIK)
-    raw_cells json                    -- the row as delivered (raw zone: personal data stays here)
+    raw_cells json,                   -- the row as delivered (raw zone: personal data stays here)
+    nik varchar                       -- the row's NIK as normalised (raw zone; a re-key recomputes the pseudonym)
+);
+-- every look at an inbox file: when Cakupan first saw this path with this size and modification time (and, once
+-- read, these bytes). A load's received time is the first look at its bytes; a file changed less than the settle
+-- time ago is loaded once a later look finds it unchanged.
+create table if not exists audit.inbox_files (
+    source_file varchar not null,     -- relative to the inbox (a link's own path, never its target)
+    file_size bigint not null,
+    mtime_ns bigint not null,
+    file_sha256 varchar,              -- null until the bytes are read
+    first_seen_at timestamp not null
+);
+-- the fingerprint of the pseudonym key the warehouse's pseudonyms were made with (HMAC of a fixed label with the
+-- key, never the key): a run with another key is refused before it writes anything
+create table if not exists audit.pseudonym_key (
+    fingerprint varchar not null,
+    first_used_at timestamp not null,
+    run_id varchar
 );
 create table if not exists audit.runs (
     run_id varchar primary key,
@@ -164,9 +182,15 @@ create table if not exists raw.report_facts (
 """
 
 
+# columns added after a warehouse may have been created: (table, column, type)
+ADDED_COLUMNS = [("quarantine.rows", "nik", "varchar")]
+
+
 def init_work(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every zone's schema and tables (idempotent)."""
+    """Create every zone's schema and tables (idempotent; a column added since is added to an older warehouse)."""
     con.execute(AUDIT_DDL)
+    for table, column, typ in ADDED_COLUMNS:
+        con.execute(f"alter table {table} add column if not exists {column} {typ}")
     for contract in all_contracts().values():
         con.execute(raw_table_ddl(contract))
     con.execute(REPORT_FACTS_DDL)
