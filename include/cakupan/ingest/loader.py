@@ -16,7 +16,6 @@ import datetime as dt
 import functools
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
@@ -29,18 +28,15 @@ import pyarrow.compute as pc
 
 from cakupan.core.contracts import SOURCES, Contract, reason, reasons
 from cakupan.core.settings import Settings
-from cakupan.ingest import parsing
+from cakupan.ingest import discover, parsing
 from cakupan.ingest.inbox import (
     Delivery,
     FileChanging,
-    Found,
     Meta,
     folder_of,
     manifest_path,
     read_delivery,
-    sha256_of,
     shown_name,
-    walk,
 )
 from cakupan.ingest.keys import check_key
 from cakupan.ingest.prepare import Prepared, Preparer, Streamed, streamable
@@ -56,7 +52,7 @@ from cakupan.ingest.validate import (
     Batch,
     FileFacts,
 )
-from cakupan.targets.zones import connect_work, insert_rows, raw_columns
+from cakupan.targets.zones import connect_work, raw_columns
 
 log = logging.getLogger("cakupan.ingest.loader")
 
@@ -79,7 +75,6 @@ _arrow_memory_pool()
 
 STREAM_READERS = 1          # reader threads (parts of a big CSV read and validated ahead of the writer)
 STAGE_MAX_ROWS = 20_000     # batches up to this many rows are checked into a temp table first (see _insert)
-DONE = "status not in ('interrupted', 'started', 'failed')"     # a load of these bytes at this path is not redone
 # what a reader process gives the writer: the bytes' SHA-256 and stamp with what came of them (None: not read)
 ReaderWork = tuple[Meta | None, "Prepared | BaseException | None"]
 
@@ -154,68 +149,14 @@ class Loader:
 
     # ---- discovery
     def pending_files(self) -> list[Path]:
-        """Every entry of the configured regency folders not yet processed (same path and bytes), in the order they
-        were first seen (then modification time and path). A file changed less than the settle time ago is looked
-        at again once it is that old (one wait for all such files, at most the settle time): unchanged, it is
-        loaded; changed, it waits for a later ingest (`self.waiting`). Links out of the inbox and entries that are
-        not files are listed once, for `load` to record without opening them."""
-        con, settle = self.con, self.settings.settle_seconds
-        found = walk(self.settings.inbox, [r.inbox for r in self.preparer.regencies.values()])
-        done = set(con.execute(f"select source_file, file_sha256 from audit.loads where {DONE}").fetchall())
-        loaded_paths = {p for (p,) in con.execute("select distinct source_file from audit.loads").fetchall()}
-        looks = {(p, n, t): (sha, seen) for p, n, t, sha, seen in con.execute(
-            "select source_file, file_size, mtime_ns, max(file_sha256), min(first_seen_at) from audit.inbox_files "
-            "group by all").fetchall()}
-        now = dt.datetime.now()
-        pending, young, new_looks = [], [], []
-        for f in found:
-            if f.refusal is not None:
-                if (f.rel, "") not in done:
-                    pending.append((now, 0, f.rel, f.path))
-                continue
-            key = (f.rel, f.stamp.size, f.stamp.mtime_ns)
-            sha, seen = looks.get(key, (None, None))
-            if seen is None:
-                seen = now
-                new_looks.append((*key, None, now))
-            if sha is None and f.rel in loaded_paths:      # this path was loaded before: are these its bytes?
-                try:
-                    sha = sha256_of(f.path)
-                except OSError:
-                    sha = ""
-            if sha is not None and (f.rel, sha) in done:
-                continue
-            if _unsettled(f.stamp.mtime_ns, seen, now, settle):
-                young.append((f, seen))
-            else:
-                pending.append((seen, f.stamp.mtime_ns, f.rel, f.path))
-        self.waiting = self._settle(young, new_looks, pending)
-        if new_looks:
-            insert_rows(con, "audit.inbox_files", new_looks)
-        return [path for *_, path in sorted(pending)]
-
-    def _settle(self, young: list[tuple[Found, dt.datetime]], new_looks: list[tuple],
-                pending: list[tuple]) -> list[LoadResult]:
-        """Look again at the files that changed less than the settle time ago, once they are that old: the
-        unchanged ones join `pending`; the others wait (their new size and time are a look of their own)."""
-        if not young:
-            return []
-        settle = self.settings.settle_seconds
-        wall = time.time()
-        time.sleep(min(settle, max(settle - (wall - f.stamp.mtime_ns / 1e9) for f, _ in young)))
-        now, waiting = dt.datetime.now(), []
-        for f, seen in young:
-            try:
-                st = os.stat(f.path)
-            except OSError:
-                continue                        # gone: nothing to load
-            if (st.st_size, st.st_mtime_ns) == (f.stamp.size, f.stamp.mtime_ns):
-                pending.append((seen, f.stamp.mtime_ns, f.rel, f.path))
-                continue
-            new_looks.append((f.rel, st.st_size, st.st_mtime_ns, None, now))
-            waiting.append(self._waiting(f.path, f.rel, f"it changed again within {settle:g} s"))
-            log.info("%s", waiting[-1].error_message)
-        return waiting
+        """Every entry of the configured regency folders not yet processed, in the order they were first seen
+        (`discover.pending`); the files still changing are left in `self.waiting` for a later ingest."""
+        pending, waiting = discover.pending(self.con, self.settings,
+                                            [r.inbox for r in self.preparer.regencies.values()])
+        self.waiting = [self._waiting(path, rel, why) for path, rel, why in waiting]
+        for w in self.waiting:
+            log.info("%s", w.error_message)
+        return pending
 
     def _rel(self, path: Path) -> str:
         return manifest_path(path, self.settings.inbox)
@@ -249,7 +190,7 @@ class Loader:
                 ahead.shutdown(wait=False)
 
     def _load(self, path: Path, rel: str, meta: Meta, work) -> LoadResult:
-        received = self._received(rel, meta)
+        received = discover.received_at(self.con, rel, meta)
         started = self._start(path, rel, meta.sha256, meta.stamp.size, received)
         if isinstance(started, LoadResult):
             return started
@@ -260,22 +201,6 @@ class Loader:
             raise
         except BaseException as exc:  # noqa: BLE001 - one file's failure (even a native panic) never stops the others
             return self._reject(load, exc)
-
-    def _received(self, rel: str, meta: Meta) -> dt.datetime:
-        """When Cakupan first saw these bytes at this path (a look at the same size and time counts); a file never
-        looked at before is seen now. The look learns the bytes' SHA-256."""
-        con, st = self.con, meta.stamp
-        seen = con.execute("select min(first_seen_at) from audit.inbox_files where source_file = $rel and "
-                           "(file_sha256 = $sha or (file_size = $size and mtime_ns = $mtime))",
-                           {"rel": rel, "sha": meta.sha256, "size": st.size, "mtime": st.mtime_ns}).fetchone()[0]
-        if seen is None:
-            seen = dt.datetime.now()
-            con.execute("insert into audit.inbox_files values (?, ?, ?, ?, ?)",
-                        [rel, st.size, st.mtime_ns, meta.sha256, seen])
-        else:
-            con.execute("update audit.inbox_files set file_sha256 = ? where source_file = ? and file_size = ? and "
-                        "mtime_ns = ? and file_sha256 is null", [meta.sha256, rel, st.size, st.mtime_ns])
-        return seen
 
     def _start(self, path: Path, rel: str, sha: str, size: int, received: dt.datetime) -> LoadResult | int:
         """Record the start of a load (outside the load's transaction: a killed load stays 'started'); or say the
@@ -546,11 +471,6 @@ class Loader:
             self.con.execute(
                 "insert into audit.load_findings values (?, 'SHEET_NO_HEADER', null, null, null, ?)",
                 [load_id, f"sheet {name}: {reason('SHEET_NO_HEADER').message}"])
-
-
-def _unsettled(mtime_ns: int, seen: dt.datetime, now: dt.datetime, settle: float) -> bool:
-    """A file changed less than `settle` seconds ago, and not seen with this size and time that long ago."""
-    return time.time() - mtime_ns / 1e9 < settle and (now - seen).total_seconds() < settle
 
 
 def _stated_number(cell: object):
