@@ -184,19 +184,19 @@ class Loader:
             ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-ahead")
             work = ahead.submit(self.preparer.prepare_stream, path, delivery.data)
         try:
-            return self._load(path, rel, delivery.meta, work)
+            return self._load(path, rel, delivery.meta, work, delivery)
         finally:
             if ahead is not None:
                 ahead.shutdown(wait=False)
 
-    def _load(self, path: Path, rel: str, meta: Meta, work) -> LoadResult:
+    def _load(self, path: Path, rel: str, meta: Meta, work, delivery: Delivery | None = None) -> LoadResult:
         received = discover.received_at(self.con, rel, meta)
         started = self._start(path, rel, meta.sha256, meta.stamp.size, received)
         if isinstance(started, LoadResult):
             return started
         load = _Load(path, rel, meta.sha256, received, started)
         try:
-            return self._load_rows(load, work)
+            return self._load_rows(load, work, delivery)
         except (LoadInvariantError, KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file's failure (even a native panic) never stops the others
@@ -285,21 +285,18 @@ class Loader:
         self.con.execute("delete from audit.load_findings where load_id = ?", [load_id])
 
     # ---- one file: the rows, in one transaction
-    def _load_rows(self, load: _Load, work: Delivery | Prepared | Future | BaseException | None) -> LoadResult:
-        """Write the file whole (its bytes prepared here, or prepared by a reader process), or a big CSV part by
+    def _load_rows(self, load: _Load, work: Delivery | Prepared | Future | BaseException,
+                   delivery: Delivery | None) -> LoadResult:
+        """Write the file whole (its bytes as read, prepared here or by a reader process), or a big CSV part by
         part."""
         if isinstance(work, Future):             # prepare_stream of a big CSV, started as the load began
             pa.scalar("")     # meanwhile: pyarrow's first conversion of a Python value imports pandas (0.1 s)
-            streamed, work = work.result(), None
+            streamed, work = work.result(), delivery
             if streamed is not None:
                 return self._write_streamed(streamed, load)
         if isinstance(work, BaseException):      # what a reader process met, raised here as if met here
             raise work
-        if isinstance(work, Prepared):
-            prep = work
-        else:
-            data = work.data if isinstance(work, Delivery) else read_delivery(load.path, self.settings.inbox).data
-            prep = self.preparer.prepare(load.path, data)
+        prep = work if isinstance(work, Prepared) else self.preparer.prepare(load.path, work.data)
         return self._write(load, prep.facts, [(prep.result.blocks, prep.batch)], lambda _: prep.result)
 
     def _write_streamed(self, st: Streamed, load: _Load) -> LoadResult:
