@@ -235,7 +235,9 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
         tb.add_row(r["measure"], r["funding_source"] or "", (r["participant_key"] or "")[:16], str(r["load_id"]),
                    r["source_file"], r["sheet"] or "", str(r["source_row"]))
     console.print(tb)
-    console.print(" ".join(f"{k}={v}" for k, v in t.counts.items()))
+    console.print(" ".join(f"{k}={'—' if v is None else v}" for k, v in t.counts.items()))
+    if t.note:
+        console.print(t.note)
 
 
 @app.command()

@@ -1,5 +1,8 @@
--- One row per regency and month: the register delivery that governs it (domain.md): the most recently received
--- accepted delivery whose period is <= the month (received time, then load id). No row = no data (NULL).
+-- One row per regency and month: the register delivery that governs it (domain.md, "Governing register"): among the
+-- accepted deliveries whose period is <= the month, the one with the latest period; among several for that period,
+-- the most recently received (received time, then load id). A correction for an old period received later thus
+-- replaces only that period and the months it already governed, never a register of a later period.
+-- No row = no data (NULL).
 with
 
 regency_months as (
@@ -17,7 +20,8 @@ candidates as (
         d.load_id,
         d.delivery_period,
         row_number() over (
-            partition by rm.regency_code, rm.month_start order by d.received_at desc, d.load_id desc
+            partition by rm.regency_code, rm.month_start
+            order by d.delivery_period desc, d.received_at desc, d.load_id desc
         ) as pick
     from regency_months as rm
     inner join deliveries as d

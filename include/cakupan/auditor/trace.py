@@ -23,19 +23,33 @@ class Trace:
     figure: object
     rows: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    note: str | None = None        # what a reader must know to read the figure (e.g. no register governs it)
 
     def to_dict(self) -> dict:
         return {"mart": self.mart, "key": self.key, "measure": self.measure, "figure": _plain(self.figure),
-                "counts": self.counts, "rows": [{k: _plain(v) for k, v in r.items()} for r in self.rows]}
+                "counts": self.counts, "note": self.note,
+                "rows": [{k: _plain(v) for k, v in r.items()} for r in self.rows]}
 
 
 def _plain(v):
+    if _null(v):
+        return None
     if isinstance(v, dt.date):
         return v.isoformat()
     if hasattr(v, "is_integer") or type(v).__name__ == "Decimal":
         f = float(v)
         return int(f) if f.is_integer() else f
     return v
+
+
+def _null(v) -> bool:
+    """None, NaN or pandas' NA: a figure the published row does not have."""
+    if v is None:
+        return True
+    try:
+        return bool(v != v)   # NaN and NA are not equal to themselves
+    except TypeError:         # pandas' NA: its comparison is NA, whose truth value is ambiguous
+        return True
 
 
 def _month(text: str) -> dt.date:
@@ -70,14 +84,19 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
             "select * from marts.mart_lineage where mart = ? and regency_code = ? and month_start = ? and measure = "
             "'payment' order by source_file, sheet, source_row", [mart, regency, month]).df()
         cols = ["measure", "funding_source", "participant_key", "load_id", "source_file", "sheet", "source_row"]
+        governed = not _null(row.iloc[0]["enrolled"])
         if measure in ("enrolled", "protected"):
             t.rows += enrolled[cols].to_dict("records")
-            t.counts["enrolled"] = int(enrolled["participant_key"].nunique())
+            # no governing register: the month has no enrolled figure (NULL, domain.md), not 0 workers
+            t.counts["enrolled"] = int(enrolled["participant_key"].nunique()) if governed else None
         if measure in ("protected", "premium_paid", "premium_billed", "participants_billed"):
             t.rows += payments[cols].to_dict("records")
             t.counts["payment_rows"] = len(payments)
         if measure == "protected":
-            t.counts["protected"] = None if row.iloc[0]["protected"] is None else _plain(row.iloc[0]["protected"])
+            t.counts["protected"] = _plain(row.iloc[0]["protected"])
+        if not governed and measure in ("enrolled", "protected"):
+            t.note = (f"no register delivery governs {month:%Y-%m} for {regency}: enrolled"
+                      + (" and protected are" if measure == "protected" else " is") + " unknown (no data), not 0")
     return t
 
 
