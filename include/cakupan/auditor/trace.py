@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
+from cakupan.auditor.formatting import missing
+from cakupan.auditor.published import open_published
 
 TRACEABLE = {"mart_coverage_monthly": ("enrolled", "protected", "premium_paid", "premium_billed", "participants_billed")}
 
@@ -32,7 +33,7 @@ class Trace:
 
 
 def _plain(v):
-    if _null(v):
+    if missing(v):
         return None
     if isinstance(v, dt.date):
         return v.isoformat()
@@ -40,16 +41,6 @@ def _plain(v):
         f = float(v)
         return int(f) if f.is_integer() else f
     return v
-
-
-def _null(v) -> bool:
-    """None, NaN or pandas' NA: a figure the published row does not have."""
-    if v is None:
-        return True
-    try:
-        return bool(v != v)   # NaN and NA are not equal to themselves
-    except TypeError:         # pandas' NA: its comparison is NA, whose truth value is ambiguous
-        return True
 
 
 def _month(text: str) -> dt.date:
@@ -70,7 +61,7 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
     regency, month = keys[0], _month(keys[1])
     if not published.exists():
         raise TraceError(f"no published warehouse at {published}: run the pipeline first")
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(published) as con:
         row = con.execute(f"select * from marts.{mart} where regency_code = ? and month_start = ?",
                           [regency, month]).df()
         if row.empty:
@@ -84,7 +75,7 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
             "select * from marts.mart_lineage where mart = ? and regency_code = ? and month_start = ? and measure = "
             "'payment' order by source_file, sheet, source_row", [mart, regency, month]).df()
         cols = ["measure", "funding_source", "participant_key", "load_id", "source_file", "sheet", "source_row"]
-        governed = not _null(row.iloc[0]["enrolled"])
+        governed = not missing(row.iloc[0]["enrolled"])
         if measure in ("enrolled", "protected"):
             t.rows += enrolled[cols].to_dict("records")
             # no governing register: the month has no enrolled figure (NULL, domain.md), not 0 workers
@@ -115,7 +106,7 @@ def trace_finding(published: Path, finding_id: str) -> Trace:
         raise TraceError("give a finding id (at least its first 6 characters), e.g. `cakupan trace finding 1a2b3c`")
     if not published.exists():
         raise TraceError(f"no published warehouse at {published}: run the pipeline first")
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(published) as con:
         tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
                                             "where table_schema = 'marts'").fetchall()}
         if not {"mart_audit_findings", "mart_findings_evidence"} <= tables:
