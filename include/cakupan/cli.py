@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -180,7 +181,9 @@ def run(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = No
     """Run the whole chain in this process: ingest, build, gate, publish (Airflow runs the same steps)."""
     from cakupan import pipeline
 
-    out = pipeline.run_all(_settings(home), run_id, period_from, period_to)
+    # with --json, stdout carries the JSON only: dbt's progress lines go to stderr
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        out = pipeline.run_all(_settings(home), run_id, period_from, period_to)
     _print_outcome(out, as_json)
     if not out.published:
         raise typer.Exit(EXIT_BLOCKED)

@@ -7,9 +7,11 @@ report are deduplicated, settled into totals and parts, and numbered (``facts``)
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cakupan.core import regions
+from cakupan.core.personal import mask_personal
 from cakupan.reports.article import Context, article_context
 from cakupan.reports.document import (
     BODY,
@@ -143,14 +145,16 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
                 value=c.value,
                 unit=c.unit,
                 effective_month=c.effective_month,
-                sentence=c.sentence,
+                sentence=mask_personal(c.sentence),   # a NIK or a phone number quoted in a release: masked
                 start=c.start,
                 end=c.end,
                 confidence=round(max(0.0, min(1.0, c.confidence)), 2),
                 regency_configured=ctx.config.is_configured(c.regency_code),
             )
         )
-    return Extraction(facts, sorted(skipped, key=lambda k: (k.start, k.end)), _not_configured_notes(doc, facts))
+    skipped = [dataclasses.replace(k, sentence=mask_personal(k.sentence), reason=mask_personal(k.reason))
+               for k in sorted(skipped, key=lambda k: (k.start, k.end))]
+    return Extraction(facts, skipped, _not_configured_notes(doc, facts))
 
 
 def _not_configured_notes(doc: Document, facts: list[Fact]) -> list[Skipped]:

@@ -77,8 +77,11 @@ create table if not exists quarantine.rows (
     message varchar not null,
     reasons json,                     -- every problem of the row: [{column, code}]
     participant_key varchar,          -- pseudonym of whatever NIK digits the row had (never the NIK)
-    raw_cells json                    -- the row as delivered (raw zone: personal data stays here)
+    raw_cells json,                   -- the row as delivered (raw zone: personal data stays here)
+    public_message varchar            -- the message without personal data: the form published and reported
 );
+-- warehouses made before public_message: the column is added (rows quarantined before it have none)
+alter table quarantine.rows add column if not exists public_message varchar;
 create table if not exists audit.runs (
     run_id varchar primary key,
     started_at timestamp,
