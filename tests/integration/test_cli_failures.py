@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from _support import run_cli
+from _support import immutable, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -106,19 +106,12 @@ def test_two_commands_writing_one_warehouse_at_once_say_it_is_in_use(home):
 def test_a_read_only_home_says_so_in_one_line(tmp_path):
     home = tmp_path / "read-only home"
     home.mkdir()
-    if shutil.which("chattr") is None:
-        pytest.skip("chattr is not installed: no way to make a folder read-only for root")
-    made = subprocess.run(["chattr", "+i", str(home)], capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"chattr +i is not permitted here ({made.stderr.strip()})")
-    try:
+    with immutable(home):
         for args in (("ingest",), ("run",), ("report",)):
             proc = run_cli(home, *args, check=False)
             assert proc.returncode == 1, args
             line = one_line_error(proc)
             assert f"cannot write {home}" in line and "must be a folder this user may write" in line, line
-    finally:
-        subprocess.run(["chattr", "-i", str(home)], check=True)
 
 
 def test_a_wrong_command_line_exits_64_and_a_blocked_gate_exits_2(home):
