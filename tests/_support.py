@@ -7,6 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,3 +62,20 @@ def copy_samples(inbox: Path) -> None:
     for p in (SHARED / "samples").iterdir():
         if p.suffix in (".xlsx", ".xls", ".csv"):
             shutil.copy2(p, dest / p.name)
+
+
+@contextmanager
+def immutable(folder: Path) -> Iterator[None]:
+    """The folder made read-only even for root (chattr +i) for the block; the test is skipped where that is not
+    possible (no chattr, or not permitted in this container)."""
+    import pytest
+
+    if shutil.which("chattr") is None:
+        pytest.skip(f"chattr is not installed: no way to make {folder.name} read-only for root")
+    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"chattr +i is not permitted here ({made.stderr.strip()})")
+    try:
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import logging
+import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cakupan.reports.cli import app as reports_app
@@ -19,7 +24,10 @@ app = typer.Typer(help="Cakupan: how many vulnerable workers are really protecte
 contracts_app = typer.Typer(help="Source contracts and what is generated from them.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)   # an error is one line, however narrow the terminal
+
+# Exit codes (README "The command line"): scripts and schedulers tell these apart.
+EXIT_OK, EXIT_FAILED, EXIT_BLOCKED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 64, 130
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON only (one object, or JSON lines).")]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="CAKUPAN_HOME (warehouse, published files, reports).")]
@@ -36,7 +44,7 @@ def _emit(obj) -> None:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
 
 
@@ -117,7 +125,7 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or fol
                       r.error_message or ", ".join(f"{k}×{v}" for k, v in r.reasons.items()))
         console.print(t)
     if any(r.status == "failed" for r in results):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command()
@@ -158,7 +166,7 @@ def publish(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] 
     out = pipeline.gate_and_publish(_settings(home), run_id or pipeline.new_run_id(), recheck_raw=recheck_raw)
     _print_outcome(out, as_json)
     if not out.published:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BLOCKED)
 
 
 def _print_outcome(out, as_json: bool) -> None:
@@ -186,21 +194,21 @@ def run(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = No
     """Run the whole chain in this process: ingest, build, gate, publish (Airflow runs the same steps)."""
     from cakupan import pipeline
 
-    out = pipeline.run_all(_settings(home), run_id, period_from, period_to)
+    # with --json, stdout carries the JSON only: dbt's progress lines go to stderr
+    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+        out = pipeline.run_all(_settings(home), run_id, period_from, period_to)
     _print_outcome(out, as_json)
     if not out.published:
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_BLOCKED)
 
 
 @app.command()
 def coverage(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Print the published coverage table per regency and month (read-only on the published file)."""
-    import duckdb
+    from cakupan.auditor.published import open_published
 
     s = _settings(home)
-    if not s.published_db.exists():
-        _fail(f"nothing published yet at {s.published_db}")
-    with duckdb.connect(str(s.published_db), read_only=True) as con:
+    with open_published(s.published_db) as con:
         rows = con.execute(
             "select regency_code, regency_name, strftime(month_start, '%Y-%m') as month, enrolled, protected, "
             "promised, premium_billed, premium_paid from marts.mart_coverage_monthly "
@@ -248,7 +256,9 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
         tb.add_row(r["measure"], r["funding_source"] or "", (r["participant_key"] or "")[:16], str(r["load_id"]),
                    r["source_file"], r["sheet"] or "", str(r["source_row"]))
     console.print(tb)
-    console.print(" ".join(f"{k}={v}" for k, v in t.counts.items()))
+    console.print(" ".join(f"{k}={'—' if v is None else v}" for k, v in t.counts.items()))
+    if t.note:
+        console.print(t.note)
 
 
 @app.command()
@@ -258,7 +268,7 @@ def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="
     from cakupan.auditor.report import write_report
 
     s = _settings(home)
-    index = write_report(s, out)
+    index = write_report(s, out, strict=True)
     if as_json:
         _emit({"index": str(index)})
     else:
@@ -269,13 +279,13 @@ def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="
 def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.json written by `cakupan synth`.")]
                  = None, home: HomeOpt = None) -> None:
     """Print the published coverage table (and findings), and compare it with the generator's ground truth."""
-    import duckdb
+    from cakupan.auditor.published import open_published
 
     compare_with_truth = _dev_tool("demo").compare_with_truth
 
     s = _settings(home)
     coverage(home=home, as_json=False)
-    with duckdb.connect(str(s.published_db), read_only=True) as con:
+    with open_published(s.published_db) as con:
         tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
                                             "where table_schema = 'marts'").fetchall()}
         if "mart_audit_findings" in tables:
@@ -290,7 +300,7 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
         if problems:
             for p in problems:
                 err.print(f"[red]mismatch[/] {p}")
-            raise typer.Exit(1)
+            raise typer.Exit(EXIT_FAILED)
         console.print("[green]published marts equal the generator's ground truth[/] (enrolled, protected, billed, paid)")
 
 
@@ -315,11 +325,9 @@ def findings(home: HomeOpt = None,
                                                                     "instead of the summary.")] = False,
              as_json: JsonOpt = False) -> None:
     """Print the published audit findings per regency and severity (read-only on the published file)."""
-    import duckdb
+    from cakupan.auditor.published import open_published
 
     s = _settings(home)
-    if not s.published_db.exists():
-        _fail(f"nothing published yet at {s.published_db}")
     where, params = ["1 = 1"], []
     if severity:
         where.append("severity = ?")
@@ -328,7 +336,7 @@ def findings(home: HomeOpt = None,
         where.append("regency_code = ?")
         params.append(regency)
     cond = " and ".join(where)
-    with duckdb.connect(str(s.published_db), read_only=True) as con:
+    with open_published(s.published_db) as con:
         if con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
                        "and table_name = 'mart_audit_findings'").fetchone()[0] == 0:
             _fail("the published file has no audit findings (mart_audit_findings): publish again")
@@ -364,16 +372,65 @@ def findings(home: HomeOpt = None,
         console.print("trace one with `cakupan trace finding <id>`")
 
 
+_LOCKED = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"(?:[^(]*\(PID (?P<pid>\d+)\))?')
+_DENIED = ("permission denied", "read-only file system", "operation not permitted")
+
+
+def explain(exc: BaseException) -> str:
+    """One line saying what went wrong and what to do, for any failure a command can meet (never a traceback)."""
+    text = " ".join(str(exc).split())
+    locked = _LOCKED.search(str(exc))
+    if locked:
+        who = f" (process {locked['pid']})" if locked["pid"] else ""
+        return (f"{locked['path']} is in use by another Cakupan command{who}: one command at a time may write the "
+                "warehouse; wait until it has finished, then run this again")
+    if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) or \
+            isinstance(exc, duckdb_error()) and any(d in text.lower() for d in _DENIED):
+        where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', text)), "a file")
+        return (f"cannot write {where}: {getattr(exc, 'strerror', None) or text}; CAKUPAN_HOME (or --home) must be a "
+                "folder this user may write")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full: {getattr(exc, 'filename', None) or ''} {exc.strerror}".replace("  ", " ")
+    return f"{type(exc).__name__}: {text[:500]} (set CAKUPAN_DEBUG=1 to see where it happened)"
+
+
+def duckdb_error() -> type:
+    """duckdb.Error, imported only when a failure needs explaining (the CLI starts without DuckDB)."""
+    import duckdb
+
+    return duckdb.Error
+
+
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point: every failure is one line on stderr and an exit code, never a traceback."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from cakupan.auditor.published import PublishedFileError
     from cakupan.core.config import ConfigError
     from cakupan.core.settings import SettingsError
     from cakupan.targets.published_file import PublishError
     from cakupan.transform import DbtError
 
     try:
-        app()
-    except (SettingsError, ConfigError, PublishError, DbtError) as exc:  # expected failures: one clear line
-        err.print(f"[bold red]error:[/] {exc}")
-        sys.exit(1)
+        code = app(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
+    except KeyboardInterrupt:
+        code = _interrupted()
+    except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError) as exc:  # expected failures
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        code = EXIT_FAILED
+    except Exception as exc:  # the promise: one clear line, never a traceback
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):   # Click's own: a wrong option, a missing file…
+            exc.show()
+            code = EXIT_USAGE if exc.exit_code == 2 else EXIT_FAILED   # 2: Click's usage error
+        elif type(exc).__name__ == "Abort":                       # Click's form of Ctrl-C
+            code = _interrupted()
+        elif os.environ.get("CAKUPAN_DEBUG"):
+            raise
+        else:
+            err.print(f"[bold red]error:[/] {escape(explain(exc))}", highlight=False)
+            code = EXIT_FAILED
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _interrupted() -> int:
+    err.print("[bold red]error:[/] interrupted; what was not committed was rolled back")
+    return EXIT_INTERRUPTED

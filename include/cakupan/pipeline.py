@@ -86,7 +86,7 @@ def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int
         from cakupan.reports.warehouse import facts_for_warehouse
     except ImportError:  # the narrative extractor is not installed in this build
         return 0
-    rows = facts_for_warehouse(narrative_files(settings), settings.config_dir)
+    rows = facts_for_warehouse(narrative_files(settings), settings.config_dir, root=settings.inbox)
     con.execute("delete from raw.report_facts")
     cols = ["fact_id", "source_file", "regency_code", "event_date", "event_kind", "fact_kind", "segment", "role",
             "value", "value_text", "unit", "effective_month", "sentence", "start", "end", "confidence", "status",

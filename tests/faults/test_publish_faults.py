@@ -4,12 +4,12 @@ byte-for-byte as it was, the process fails, and the error says what happened."""
 from __future__ import annotations
 
 import resource
-import shutil
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
+from _support import immutable
 from faults_helpers import BIN, cakupan, env_for, open_ro, sha256
 
 pytestmark = pytest.mark.integration
@@ -62,12 +62,7 @@ def test_read_only_published_folder(published_home):
     home = published_home
     folder = home / "published"
     published = folder / "cakupan.duckdb"
-    if shutil.which("chattr") is None:
-        pytest.skip("chattr is not installed: no way to make the published folder read-only for root")
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, text=True, check=False)
-    if made.returncode != 0:
-        pytest.skip(f"chattr +i is not permitted here ({made.stderr.strip()}): read-only target not testable")
-    try:
+    with immutable(folder):
         before, rows = sha256(published), _readable(published)
         proc = cakupan(home, "publish", "--run-id", "read_only", "--json", check=False)
         out = proc.stdout + proc.stderr
@@ -75,7 +70,5 @@ def test_read_only_published_folder(published_home):
         assert sha256(published) == before
         assert _readable(published) == rows
         assert "read-only" in out and "unchanged" in out, out[-3000:]
-    finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
     cakupan(home, "publish", "--run-id", "after_read_only", "--json")
     assert _readable(published) == rows

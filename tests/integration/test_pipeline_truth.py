@@ -6,7 +6,6 @@ Expected values are computed here from the generator's ground truth (what it gen
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 import time
 from pathlib import Path
@@ -158,33 +157,6 @@ def test_reader_never_sees_a_half_published_state(settings_factory, synth_inbox)
             assert (n, m) == (rows_a, 2)
         else:
             assert run.startswith("state-b") and (n, m) == (rows_a + 3, 3)   # 3 regencies x 1 new month
-
-
-def test_no_nik_or_name_outside_the_raw_zone(settings_factory, synth_inbox):
-    s = settings_factory()
-    synth_inbox(s.home, scenarios=("bad_rows", "duplicate_worker"))
-    assert pipeline.run_all(s).published
-    with duckdb.connect(str(s.work_db), read_only=True) as con:
-        niks = {r[0] for r in con.execute("select nik from raw.register union select nik from raw.claims "
-                                          "where nik is not null").fetchall()}
-        names = {r[0] for r in con.execute("select full_name from raw.register").fetchall() if r[0]}
-    assert len(niks) > 50 and len(names) > 10
-    # every value of every table in the published file
-    text = []
-    with duckdb.connect(str(s.published_db), read_only=True) as con:
-        for schema, table in con.execute("select table_schema, table_name from information_schema.tables").fetchall():
-            for row in con.execute(f'select * from "{schema}"."{table}"').fetchall():
-                text.extend(str(v) for v in row if v is not None)
-    blob = "\n".join(text)
-    hit = re.search(r"(?<![0-9A-Za-z.])\d{16}(?![0-9A-Za-z.])", blob)   # a standalone 16-digit token
-    assert not hit, f"a 16-digit number is in the published file: …{blob[max(0, hit.start() - 80):hit.end() + 40]}…"
-    for name in names:
-        assert not re.search(rf"\b{re.escape(name)}\b", blob), f"a name from the raw zone is published: {name[:3]}…"
-    # logs and the GX Data Docs too
-    for p in list(s.reports_dir.rglob("*")) + list(s.logs_dir.rglob("*")):
-        if p.is_file():
-            content = p.read_text(errors="ignore")
-            assert not any(n in content for n in niks), p
 
 
 def test_dbt_unit_tests_pass_on_the_built_warehouse(settings_factory, synth_inbox):

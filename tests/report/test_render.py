@@ -24,6 +24,16 @@ def test_none_prints_nothing_and_unknown_names_fail():
         environment().from_string("{{ not_passed }}").render()
 
 
+def test_delivered_text_a_spreadsheet_would_run_as_a_formula_gets_an_apostrophe():
+    """Excel opens an HTML table as a sheet: a file named =HYPERLINK(…) must arrive there as text."""
+    cell = environment().from_string("<td>{{ x }}</td>")
+    for name in ('=HYPERLINK("http://x","klik").csv', "+cmd|' /C calc'!A0.xlsx", "-2+3.csv", "@SUM(1).xls",
+                 "\tregister.csv"):
+        assert parse_html(cell.render(x=name)).find("td").text() == "'" + name
+    for text in ("register_parepare_2025-03.csv", "-200", "+5", "-1.234,5%", "-", "—"):
+        assert parse_html(cell.render(x=text)).find("td").text() == text
+
+
 def test_hashes_break_every_eight_characters():
     assert str(macros("macros.html").hex("a" * 16)) == "aaaaaaaa<wbr>aaaaaaaa"
     assert str(macros("macros.html").hex(None)) == "—"

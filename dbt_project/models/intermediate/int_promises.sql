@@ -37,7 +37,8 @@ structured as (
         source_file,
         cast(null as varchar) as sentence
     from {{ ref('stg_city_report__reports') }}
-    where vulnerable_target is not null
+    -- a template's target of 0 or an empty cell means "no target set" (domain.md): not a promise of 0
+    where vulnerable_target > 0
 )
 
 select * from narrative

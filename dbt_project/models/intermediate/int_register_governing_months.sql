@@ -1,6 +1,8 @@
--- One row per regency and month: the register delivery that governs it (domain.md "Governing register"): among
--- the accepted deliveries whose period is <= the month, the latest period; within that period the most recently
--- received (received time = when Cakupan first saw the file, then load id). No row = no data (NULL).
+-- One row per regency and month: the register delivery that governs it (domain.md, "Governing register"): among the
+-- accepted deliveries whose period is <= the month, the one with the latest period; among several for that period,
+-- the most recently received (received time = when Cakupan first saw the file, then load id). A correction for an
+-- old period received later thus replaces only that period and the months it already governed, never a register of
+-- a later period. No row = no data (NULL).
 with
 
 regency_months as (

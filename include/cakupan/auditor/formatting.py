@@ -10,24 +10,37 @@ import datetime as dt
 import math
 import re
 
+from cakupan.core.personal import mask_personal
 from cakupan.core.settings import safe_id
 
 PSEUDONYM_CHARS = 12
 
-_LONG_DIGITS = re.compile(r"\d{15,}")
 _LONG_HEX = re.compile(r"\b[0-9a-fA-F]{32,}\b")
 
 
 def scrub_digits(text: str) -> str:
-    """Return text with every run of 15 or more digits (a NIK, a card number) removed."""
-    return _LONG_DIGITS.sub("[long number removed]", text)
+    """Return text with every NIK-like number (in any form) and phone number removed (`core.personal`); digit runs
+    inside a hex pseudonym are part of it and stay."""
+    return mask_personal(text, "[long number removed]")
 
 
 def scrub(text) -> str:
-    """Return text with digit runs of 15+ removed (NIK-like) and long hex strings (pseudonyms) shortened."""
+    """Return text with long hex strings (pseudonyms) shortened and NIK-like numbers and phone numbers removed."""
     if text is None:
         return ""
-    return _LONG_HEX.sub(lambda m: m.group(0)[:PSEUDONYM_CHARS] + "…", scrub_digits(str(text)))
+    return scrub_digits(_LONG_HEX.sub(lambda m: m.group(0)[:PSEUDONYM_CHARS] + "…", str(text)))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[-+]?[0-9][0-9.,]*%?")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Text a spreadsheet would take for a formula (it starts with =, +, -, @, a tab or a carriage return, and is
+    not a plain number such as -200) with a leading apostrophe, the spreadsheet's own mark for "this is text"."""
+    if len(text) > 1 and text.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def missing(v) -> bool:

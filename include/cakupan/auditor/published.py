@@ -1,8 +1,47 @@
-"""Read-only access to one snapshot of the published file, for the auditor site."""
+"""Read-only access to the published file: `open_published` for every read command (coverage, findings, trace, the
+auditor site), and `PublishedDb`, one snapshot of it for the auditor site.
+
+A published file that is missing, truncated or overwritten with something else is said in one sentence naming the
+file and what to do (`PublishedFileError`), never as a database error: DuckDB may open a truncated file and fail only
+when a query reaches a missing block, so the whole read is guarded, not only the opening.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import duckdb
+
+
+class PublishedFileError(RuntimeError):
+    """The published file is missing or cannot be read; the message names it and says what to do."""
+
+
+def damaged(path: Path, exc: BaseException) -> str:
+    """The sentence for a published file that cannot be read."""
+    detail = " ".join(str(exc).split())[:200]
+    return (f"the published file {path} cannot be read: it is damaged, truncated or not a Cakupan published file "
+            f"({detail}); run `cakupan publish` (or `cakupan run`) to replace it")
+
+
+@contextmanager
+def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published file; any failure to open or read it is a PublishedFileError."""
+    path = Path(path)
+    if not path.exists():
+        raise PublishedFileError(f"nothing published yet at {path}: run `cakupan run` first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise PublishedFileError(damaged(path, exc)) from None
+    try:
+        yield con
+    except duckdb.Error as exc:
+        raise PublishedFileError(damaged(path, exc)) from None
+    finally:
+        con.close()
 
 
 class Row(dict):

@@ -21,16 +21,22 @@ FILTERS = {
 }
 
 
-def _blank_none(value):
-    """None prints as nothing (a missing text value), never as "None"."""
-    return "" if value is None else value
+def _finalize(value):
+    """How every {{ value }} prints: None as nothing (a missing text value), never as "None"; and text from a
+    delivery (a file or sheet name, a message) that a spreadsheet would run as a formula gets a leading apostrophe
+    (`formatting.spreadsheet_safe`): Excel opens an HTML table as a sheet."""
+    if value is None:
+        return ""
+    if type(value) is str:   # not Markup: a macro's output is built here, not delivered
+        return f.spreadsheet_safe(value)
+    return value
 
 
 @functools.cache
 def environment() -> Environment:
     """The one environment of the site; a typo in a template variable raises instead of printing nothing."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      finalize=_blank_none, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      finalize=_finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(FILTERS)
     env.tests["missing"] = f.missing
     return env

@@ -22,13 +22,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import duckdb
-
 from cakupan.auditor import sections
 from cakupan.auditor.chart import SERIES, chart
 from cakupan.auditor.formatting import missing, trace_file_name
 from cakupan.auditor.gx_docs import copy_gx_docs
-from cakupan.auditor.published import PublishedDb, Row
+from cakupan.auditor.published import PublishedDb, PublishedFileError, Row, open_published
 from cakupan.auditor.render import render
 from cakupan.auditor.runs import Run, collect_runs
 from cakupan.auditor.trace import TraceError, trace
@@ -36,8 +34,11 @@ from cakupan.core.files import sha256_file
 from cakupan.core.settings import Settings
 
 
-def write_report(settings: Settings, out: Path | None = None) -> Path:
-    """Write the static auditor site from the published file; return the path of its index.html."""
+def write_report(settings: Settings, out: Path | None = None, strict: bool = False) -> Path:
+    """Write the static auditor site from the published file; return the path of its index.html.
+
+    A published file that cannot be read (damaged, truncated) gives an index saying so; with `strict` (the CLI),
+    PublishedFileError is raised after that index is written."""
     out = Path(out) if out is not None else settings.reports_dir / "site"
     out.mkdir(parents=True, exist_ok=True)
     if (out / "trace").exists():
@@ -56,21 +57,21 @@ def write_report(settings: Settings, out: Path | None = None) -> Path:
         snapshot = Path(tmp) / "published.duckdb"
         shutil.copyfile(settings.published_db, snapshot)  # one consistent set of bytes even if a publish swaps it now
         page["sha"] = sha256_file(snapshot)
-        try:
-            con = duckdb.connect(str(snapshot), read_only=True)
-        except duckdb.Error as exc:
+        try:  # a truncated file may open and fail only when a query reaches a missing block: guard every read
+            with open_published(snapshot) as con:
+                db = PublishedDb(con)
+                runs = collect_runs(settings, db)
+                content = _read_index(db, runs)
+            cov = content.pop("coverage_rows")
+            traced = write_trace_pages(snapshot, cov, out)
+        except PublishedFileError as exc:
+            problem = str(exc).replace(str(snapshot), str(settings.published_db))   # name the file, not the copy
             runs = collect_runs(settings, None)
-            _write(index, "index_unreadable.html", **page, error=exc,
+            _write(index, "index_unreadable.html", **page, error=problem,
                    checks=sections.checks_section(runs, copy_gx_docs(runs, out)))
+            if strict:
+                raise PublishedFileError(f"{problem}; the report at {index} says so") from None
             return index
-        try:
-            db = PublishedDb(con)
-            runs = collect_runs(settings, db)
-            content = _read_index(db, runs)
-        finally:
-            con.close()
-        cov = content.pop("coverage_rows")
-        traced = write_trace_pages(snapshot, cov, out)
 
     gx = copy_gx_docs(runs, out)
     _write(index, "index.html", **(page | content | _coverage(cov, traced)), newest=sections.newest_run(runs),

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
+from cakupan.auditor.formatting import missing
+from cakupan.auditor.published import open_published
 
 TRACEABLE = {"mart_coverage_monthly": ("enrolled", "protected", "premium_paid", "premium_billed", "participants_billed")}
 
@@ -23,13 +24,17 @@ class Trace:
     figure: object
     rows: list[dict] = field(default_factory=list)
     counts: dict = field(default_factory=dict)
+    note: str | None = None        # what a reader must know to read the figure (e.g. no register governs it)
 
     def to_dict(self) -> dict:
         return {"mart": self.mart, "key": self.key, "measure": self.measure, "figure": _plain(self.figure),
-                "counts": self.counts, "rows": [{k: _plain(v) for k, v in r.items()} for r in self.rows]}
+                "counts": self.counts, "note": self.note,
+                "rows": [{k: _plain(v) for k, v in r.items()} for r in self.rows]}
 
 
 def _plain(v):
+    if missing(v):
+        return None
     if isinstance(v, dt.date):
         return v.isoformat()
     if hasattr(v, "is_integer") or type(v).__name__ == "Decimal":
@@ -56,7 +61,7 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
     regency, month = keys[0], _month(keys[1])
     if not published.exists():
         raise TraceError(f"no published warehouse at {published}: run the pipeline first")
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(published) as con:
         row = con.execute(f"select * from marts.{mart} where regency_code = ? and month_start = ?",
                           [regency, month]).df()
         if row.empty:
@@ -70,14 +75,19 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
             "select * from marts.mart_lineage where mart = ? and regency_code = ? and month_start = ? and measure = "
             "'payment' order by source_file, sheet, source_row", [mart, regency, month]).df()
         cols = ["measure", "funding_source", "participant_key", "load_id", "source_file", "sheet", "source_row"]
+        governed = not missing(row.iloc[0]["enrolled"])
         if measure in ("enrolled", "protected"):
             t.rows += enrolled[cols].to_dict("records")
-            t.counts["enrolled"] = int(enrolled["participant_key"].nunique())
+            # no governing register: the month has no enrolled figure (NULL, domain.md), not 0 workers
+            t.counts["enrolled"] = int(enrolled["participant_key"].nunique()) if governed else None
         if measure in ("protected", "premium_paid", "premium_billed", "participants_billed"):
             t.rows += payments[cols].to_dict("records")
             t.counts["payment_rows"] = len(payments)
         if measure == "protected":
-            t.counts["protected"] = None if row.iloc[0]["protected"] is None else _plain(row.iloc[0]["protected"])
+            t.counts["protected"] = _plain(row.iloc[0]["protected"])
+        if not governed and measure in ("enrolled", "protected"):
+            t.note = (f"no register delivery governs {month:%Y-%m} for {regency}: enrolled"
+                      + (" and protected are" if measure == "protected" else " is") + " unknown (no data), not 0")
     return t
 
 
@@ -96,7 +106,7 @@ def trace_finding(published: Path, finding_id: str) -> Trace:
         raise TraceError("give a finding id (at least its first 6 characters), e.g. `cakupan trace finding 1a2b3c`")
     if not published.exists():
         raise TraceError(f"no published warehouse at {published}: run the pipeline first")
-    with duckdb.connect(str(published), read_only=True) as con:
+    with open_published(published) as con:
         tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
                                             "where table_schema = 'marts'").fetchall()}
         if not {"mart_audit_findings", "mart_findings_evidence"} <= tables:

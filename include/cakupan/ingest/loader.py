@@ -411,26 +411,38 @@ class Loader:
 
     def _quarantine(self, staged: str, batch: Batch, contract: Contract, load: _Load) -> None:
         """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
-        is its reason), and a message naming the file, sheet, row and each reason in words."""
+        is its reason), and a message naming the file, sheet, row and each reason in words.
+
+        Two messages: `message` quotes the cells as delivered (the regency's own, it stays in the raw zone);
+        `public_message`, the one published and reported, quotes no personal column (a NIK, a name, a birth date, a
+        KPJ, or a whole unsplit row of a source holding them) and no long digit run, whichever column holds it."""
+        personal = _personal_labels(contract)
         items = ", ".join(f"{{'column': {_sql_str(c.label)}, 'code': {_q(c.error)}, "
-                          f"'value': {_q(c.shown) if c.shown else 'null'}::varchar}}" for c in batch.checks)
+                          f"'value': {_q(c.shown) if c.shown else 'null'}::varchar, "
+                          f"'personal': {'true' if c.label in personal else 'false'}}}" for c in batch.checks)
         shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
-        render = f"replace(replace(getvariable('cakupan_reason_templates')[p.code], '{{column}}', p.column), " \
-                 f"'{{value}}', {shown})"
         # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
         nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
+        public = (f"case when p.personal then '{PERSONAL_NOT_SHOWN}' else regexp_replace({shown}, "
+                  f"'{LONG_DIGITS_RE2}', '[long number]', 'g') end")
+        template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
+        where = f"', sheet ' || coalesce(nullif({_q(SHEET)}, ''), '-') || ', row ' || {_q(SOURCE_ROW)} || ': '"
         self.con.execute(f"""
-            insert into quarantine.rows
+            insert into quarantine.rows (load_id, source, source_file, file_sha256, sheet, source_row, regency_code,
+                                         reason_code, column_name, message, reasons, participant_key, raw_cells,
+                                         nik, public_message)
             with q as (
                 select *, list_filter([{items}], lambda x: x.code is not null) as problem_list
                 from {staged} where {_q(HAS_PROBLEM)}
             )
             select {load.load_id}, $source, $rel, $sha, {_q(SHEET)}, {_q(SOURCE_ROW)}, {_q(REGENCY)},
                    problem_list[1].code, problem_list[1].column,
-                   $name || ', sheet ' || coalesce(nullif({_q(SHEET)}, ''), '-') || ', row ' || {_q(SOURCE_ROW)}
-                       || ': ' || array_to_string(list_transform(problem_list, lambda p: {render}), '; '),
+                   $name || {where} || array_to_string(list_transform(problem_list,
+                       lambda p: replace({template}, '{{value}}', {shown})), '; '),
                    to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
-                   {_q(PARTICIPANT_KEY)}, raw_cells, {nik}
+                   {_q(PARTICIPANT_KEY)}, raw_cells, {nik},
+                   $rel || {where} || array_to_string(list_transform(problem_list,
+                       lambda p: replace({template}, '{{value}}', {public})), '; ')
             from q
         """, {"source": contract.source, "rel": load.rel, "sha": load.sha, "name": shown_name(Path(load.rel).name)})
 
@@ -492,6 +504,19 @@ def _raw_cells_sql(batch: Batch) -> str:
     if not batch.any_unsplit:
         return cells
     return f"case when {_q(UNSPLIT)} is not null then json_object('(row as delivered)', {_q(UNSPLIT)}) else {cells} end"
+
+
+PERSONAL_NOT_SHOWN = "[personal data, not shown]"
+# a run of 12 or more digits, single spaces, dots or hyphens between them allowed (a NIK, a KPJ, a phone number
+# typed into another column): RE2, for DuckDB's regexp_replace
+LONG_DIGITS_RE2 = "[0-9](?:[ .-]?[0-9]){11,}"
+
+
+def _personal_labels(contract: Contract) -> set[str]:
+    """The check labels whose quoted value is personal data: the contract's personal columns, and the whole row
+    as delivered ("(row)") of a source that holds any."""
+    labels = {c.name for c in contract.columns if c.personal}
+    return labels | {"(row)"} if labels else labels
 
 
 @functools.cache

@@ -116,12 +116,15 @@ def extract(
     if missing:
         err.print(f"[red]No such file or folder: {missing[0]}[/red]")
         raise typer.Exit(2)
-    if config is None:
-        from cakupan.core.settings import Settings
+    from cakupan.core.settings import Settings
 
-        config = Settings.from_env().config_dir
+    settings = Settings.from_env()
+    inbox = settings.inbox
+    if config is None:
+        config = settings.config_dir
     try:
-        extraction = extract_paths(paths, ExtractionConfig.from_dir(config))
+        # named relative to the inbox where they lie in it: the same fact ids as the pipeline's, for the review file
+        extraction = extract_paths(paths, ExtractionConfig.from_dir(config), roots=[inbox])
         review_path = config / REVIEW_FILE
         review = load_review(review_path) if review_path.exists() else ReviewConfig(None)
         reviewed = review_facts(extraction.facts, review)

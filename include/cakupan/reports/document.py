@@ -420,8 +420,17 @@ def html_to_text(html: str) -> str:
 
 
 # --- loading -------------------------------------------------------------------------------------------------
-def decode(data: bytes) -> str:
-    """Decode file bytes as UTF-8 (BOM kept as a character, so offsets stay true), else Windows-1252."""
+def decode(data: bytes) -> str | None:
+    """Decode file bytes as UTF-8 (BOM kept as a character, so offsets stay true), UTF-16 with its BOM (as Notepad
+    saves "Unicode"), else Windows-1252; None when the bytes are not text (NUL bytes: a binary file, a PDF or a
+    picture saved as .txt)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            return None
+    if b"\x00" in data:
+        return None
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -454,6 +463,8 @@ def load_document(path: Path) -> Document:
     """Read a TXT or HTML report into a classified document (raises ValueError for other formats)."""
     path = Path(path)
     text = decode(path.read_bytes())
+    if text is None:
+        raise ValueError(f"{path.name}: not a text or HTML file")
     fmt = detect_format(path, text)
     if fmt not in ("txt", "html"):
         raise ValueError(f"{path.name}: '.{fmt}' reports are not read (send TXT or HTML)")

@@ -7,9 +7,11 @@ report are deduplicated, settled into totals and parts, and numbered (``facts``)
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from cakupan.core import regions
+from cakupan.core.personal import mask_personal
 from cakupan.reports.article import Context, article_context
 from cakupan.reports.document import (
     BODY,
@@ -132,7 +134,7 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
     for i, c in enumerate(sorted(unique, key=lambda c: (c.start, c.end)), start=1):
         facts.append(
             Fact(
-                fact_id=fact_id(doc.stem, i),
+                fact_id=fact_id(doc.source_file, i),
                 source_file=doc.source_file,
                 regency_code=c.regency_code,
                 event_date=ctx.event_date,
@@ -143,14 +145,16 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
                 value=c.value,
                 unit=c.unit,
                 effective_month=c.effective_month,
-                sentence=c.sentence,
+                sentence=mask_personal(c.sentence),   # a NIK or a phone number quoted in a release: masked
                 start=c.start,
                 end=c.end,
                 confidence=round(max(0.0, min(1.0, c.confidence)), 2),
                 regency_configured=ctx.config.is_configured(c.regency_code),
             )
         )
-    return Extraction(facts, sorted(skipped, key=lambda k: (k.start, k.end)), _not_configured_notes(doc, facts))
+    skipped = [dataclasses.replace(k, sentence=mask_personal(k.sentence), reason=mask_personal(k.reason))
+               for k in sorted(skipped, key=lambda k: (k.start, k.end))]
+    return Extraction(facts, skipped, _not_configured_notes(doc, facts))
 
 
 def _not_configured_notes(doc: Document, facts: list[Fact]) -> list[Skipped]:
@@ -171,26 +175,43 @@ def extract_text(
     return extract_document(document_from_text(text, source_file, fmt), config)
 
 
-def extract_file(path: Path, config: ExtractionConfig | None = None) -> Extraction:
-    """Extract facts from one TXT or HTML report; other formats give one FORMAT_UNSUPPORTED skipped record."""
+def extract_file(path: Path, config: ExtractionConfig | None = None, name: str | None = None) -> Extraction:
+    """Extract facts from one TXT or HTML report; other formats, and a file that cannot be read or is not text,
+    give one skipped record saying why (never an exception: one report must not stop the others).
+
+    `name` is the report's source name (its path relative to the inbox, `source_name`): facts are numbered by
+    it, so two `laporan.txt` in two folders have different fact ids."""
     path = Path(path)
-    text = decode(path.read_bytes())
+    name = name or path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        return _unread(name, skip_message("FILE_UNREADABLE", name, why), "FILE_UNREADABLE")
+    text = decode(data)
+    if text is None:
+        return _unread(name, skip_message("REPORT_NOT_TEXT", name), "REPORT_NOT_TEXT")
     fmt = detect_format(path, text)
     if fmt not in ("txt", "html"):
-        return Extraction(
-            [],
-            [
-                Skipped(
-                    path.name,
-                    "",
-                    0,
-                    0,
-                    skip_message("FORMAT_UNSUPPORTED", path.name),
-                    "FORMAT_UNSUPPORTED",
-                )
-            ],
-        )
-    return extract_document(document_from_text(text, path.name, fmt), config)
+        return _unread(name, skip_message("FORMAT_UNSUPPORTED", name), "FORMAT_UNSUPPORTED")
+    return extract_document(document_from_text(text, name, fmt), config)
+
+
+def _unread(name: str, words: str, code: str) -> Extraction:
+    """A report that gave nothing: one skipped record for the whole file."""
+    return Extraction([], [Skipped(name, "", 0, 0, words, code)])
+
+
+def source_name(path: Path, roots: list[Path]) -> str:
+    """A report's stable name: its path relative to the first root holding it (the inbox, or a folder given on the
+    command line), with / as separator; a report under no root is its file name."""
+    path = Path(path).absolute()
+    for root in roots:
+        try:
+            return path.relative_to(Path(root).absolute()).as_posix()
+        except ValueError:
+            continue
+    return path.name
 
 
 def report_files(paths: list[Path]) -> list[Path]:
@@ -204,9 +225,13 @@ def report_files(paths: list[Path]) -> list[Path]:
     return out
 
 
-def extract_paths(paths: list[Path], config: ExtractionConfig | None = None) -> Extraction:
-    """Extract facts from files and folders of reports."""
+def extract_paths(paths: list[Path], config: ExtractionConfig | None = None,
+                  roots: list[Path] | None = None) -> Extraction:
+    """Extract facts from files and folders of reports; each is named relative to the first of `roots` holding it
+    (default: the folders given)."""
+    paths = [Path(p) for p in paths]
+    roots = list(roots or []) + [p for p in paths if p.is_dir()]
     result = Extraction()
     for path in report_files(paths):
-        result.extend(extract_file(path, config))
+        result.extend(extract_file(path, config, source_name(path, roots)))
     return result

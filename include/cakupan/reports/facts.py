@@ -8,8 +8,10 @@ missing one. Page furniture (menus, related-article lists, footers) is never rea
 Offsets (``start``/``end``) are character offsets into the original file text for TXT, and into the extracted
 body text (``document.html_to_text``) for HTML.
 
-A fact's id is the report's file stem and its rank by offset ("000_ad4fca7776d9b668#3"): review decisions
-(config/report_facts.yml) refer to facts by it.
+A fact's id is the report's source name (its path relative to the inbox, so two `laporan.txt` in two folders
+differ) and its rank by offset ("reports/000_ad4fca7776d9b668.txt#3"): review decisions (config/report_facts.yml)
+refer to facts by it. A decision written with an older id (the file stem and the rank, "000_ad4fca7776d9b668#3")
+still applies while exactly one fact has that old id (`legacy_fact_id`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import PurePosixPath
 
 from cakupan.core.contracts import reason, reasons
 
@@ -92,6 +95,12 @@ class Extraction:
         self.notes.extend(other.notes)
 
 
-def fact_id(stem: str, rank: int) -> str:
-    """Return the id of the rank-th fact (1-based, by offset) of the report with this file stem."""
-    return f"{stem}#{rank}"
+def fact_id(source: str, rank: int) -> str:
+    """Return the id of the rank-th fact (1-based, by offset) of the report with this source name."""
+    return f"{source}#{rank}"
+
+
+def legacy_fact_id(fact: Fact) -> str:
+    """The id the fact had before ids named the report's path: its file stem and rank ("000_ad4f#3")."""
+    source, _, rank = fact.fact_id.rpartition("#")
+    return f"{PurePosixPath(source).stem}#{rank}"

@@ -7,6 +7,7 @@ keeps who decided, when and why, so an auditor can see where a figure came from.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from cakupan.core.files import load_yaml
-from cakupan.reports.facts import Fact
+from cakupan.reports.facts import Fact, legacy_fact_id
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -222,10 +223,16 @@ def _corrected_value(fact: Fact, d: Decision, source: str) -> int | Decimal | st
 
 
 def review_facts(facts: list[Fact], config: ReviewConfig) -> list[ReviewedFact]:
-    """Give each fact its status from the decisions and the auto-accept threshold."""
+    """Give each fact its status from the decisions and the auto-accept threshold.
+
+    A decision is found by the fact's id, else by its older id (file stem and rank) when exactly one fact has it:
+    decisions written before ids named the report's path still apply, and never to two facts."""
     out: list[ReviewedFact] = []
+    legacy = Counter(legacy_fact_id(f) for f in facts)
     for f in facts:
         d = config.decisions.get(f.fact_id)
+        if d is None and legacy[old := legacy_fact_id(f)] == 1:
+            d = config.decisions.get(old)
         if d is not None:
             status = REJECTED if d.decision == "reject" else ACCEPTED
             value = _corrected_value(f, d, config.source) if d.decision == "correct" else f.value

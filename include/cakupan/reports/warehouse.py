@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from pathlib import Path
 
@@ -9,12 +10,23 @@ from cakupan.reports.extract import extract_paths
 from cakupan.reports.review import ReviewedFact, apply_review
 from cakupan.reports.vocabulary import ExtractionConfig
 
+log = logging.getLogger("cakupan.reports")
 
-def facts_for_warehouse(paths: list[Path], config_dir: Path) -> list[dict]:
-    """Return the reviewed facts of these narrative reports as rows (status accepted / proposed / rejected)."""
+# skip codes that stand for a whole report read to no avail (the others are single numbers in a sentence)
+WHOLE_FILE = ("FILE_UNREADABLE", "REPORT_NOT_TEXT", "FORMAT_UNSUPPORTED")
+
+
+def facts_for_warehouse(paths: list[Path], config_dir: Path, root: Path | None = None) -> list[dict]:
+    """Return the reviewed facts of these narrative reports as rows (status accepted / proposed / rejected); each
+    report is named by its path relative to `root` (the inbox). A report that cannot be read gives no facts and a
+    warning naming it and why; it never stops the others."""
     if not paths:
         return []
-    extraction = extract_paths(list(paths), ExtractionConfig.from_dir(Path(config_dir)))
+    extraction = extract_paths(list(paths), ExtractionConfig.from_dir(Path(config_dir)),
+                               roots=[root] if root is not None else None)
+    for s in extraction.skipped:
+        if s.code in WHOLE_FILE:
+            log.warning("report %s skipped: %s", s.source_file, s.reason)
     reviewed = apply_review(extraction.facts, Path(config_dir) / "report_facts.yml")
     return facts_to_rows(reviewed)
 

@@ -42,8 +42,12 @@ AUDIT_EXPORTS = {
     "loads_published": "select load_id, run_id, source, regency_code, period as period_month, file_name, "
                        "source_file, file_sha256, received_at, finished_at, status, rows_in, rows_loaded, "
                        "rows_quarantined, notes_skipped, error_code, error_message, duplicate_of from audit.loads",
+    # the message without personal data (the regency's own, quoting every cell, stays in the raw zone); a row
+    # quarantined before public messages existed is named by file, sheet, row and reason code only
     "quarantine_rows": "select load_id, source, source_file, sheet, source_row, regency_code, reason_code, "
-                       "column_name, message, participant_key from quarantine.rows",
+                       "column_name, coalesce(public_message, source_file || coalesce(', sheet ' || "
+                       "nullif(sheet, ''), '') || ', row ' || cast(source_row as varchar) || ': ' || reason_code) "
+                       "as message, participant_key from quarantine.rows",
     "load_findings": "select * from audit.load_findings",
     "checks": "select * from audit.checks",
     "publishes": "select * from audit.publishes",

@@ -34,12 +34,17 @@ class DuckDBTarget(Target):
         return Candidate(run_id, sha256_file(path), path)
 
     def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
-        from cakupan.quality import run_gate
+        from cakupan.quality import CheckResult, run_gate
 
         s = self.settings
-        previous = s.published_db if s.published_db.exists() else None
-        return run_gate(candidate.path, work_con, candidate.run_id, previous=previous, docs_dir=s.reports_dir / "gx",
+        previous, problem = readable_previous(s.published_db)
+        gate = run_gate(candidate.path, work_con, candidate.run_id, previous=previous, docs_dir=s.reports_dir / "gx",
                         recheck_raw=recheck_raw)
+        if problem:   # a warning, not a block: the damaged file is what this publish is there to replace
+            gate.results.append(CheckResult(candidate.run_id, "marts", "previous published file readable",
+                                            "PreviousPublishedFileReadable", "previous published file", None, "warn",
+                                            False, None, None, None, problem))
+        return gate
 
     def add_verdict(self, candidate: Candidate, gate: GateResult, record: PublishRecord,
                     raw_validated_at: dt.datetime | None = None) -> None:
@@ -53,6 +58,26 @@ class DuckDBTarget(Target):
 
     def export_published(self, candidate: Candidate) -> str:
         return candidate.published_sha256     # the promoted candidate is the published file
+
+
+def readable_previous(published: Path) -> tuple[Path | None, str | None]:
+    """(the previous published file, None) when every one of its marts can be counted, as the gate's row-count
+    checks do; (None, why) when it cannot be read (truncated, overwritten): it is then no previous publish."""
+    if not published.exists():
+        return None, None
+    try:
+        con = duckdb.connect(str(published), read_only=True)
+        try:
+            for (t,) in con.execute("select table_name from information_schema.tables "
+                                    "where table_schema = 'marts'").fetchall():
+                con.execute(f'select count(*) from marts."{t}"').fetchone()
+        finally:
+            con.close()
+    except duckdb.Error as exc:
+        detail = " ".join(str(exc).split())[:200]
+        return None, (f"the previous published file {published} cannot be read ({detail}): it is treated as no "
+                      "previous publish (no row counts to compare with) and this publish replaces it")
+    return published, None
 
 
 def export_candidate(settings: Settings, run_id: str, marts: Sequence[str], work_path: Path | None = None) -> Path:
@@ -79,7 +104,7 @@ def export_candidate(settings: Settings, run_id: str, marts: Sequence[str], work
 def _write_candidate(candidate: Path, work_db: Path, marts: Sequence[str]) -> None:
     con = duckdb.connect(str(work_db))
     try:
-        con.execute(f"attach '{candidate}' as cand")
+        con.execute("attach ? as cand", [str(candidate)])   # a parameter: a home path may hold a quote
         con.execute("create schema cand.marts; create schema cand.audit")
         built = {t for (t,) in con.execute(
             "select table_name from information_schema.tables where table_catalog = current_database() "

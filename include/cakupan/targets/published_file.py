@@ -40,6 +40,8 @@ def why(exc: BaseException, folder: Path) -> str:
     text = str(exc).lower()
     if code in _DISK_FULL or any(k in text for k in ("no space left", "file too large", "disk quota")):
         return "the disk is full (or a file size limit was reached)"
+    if "could not set lock" in text:
+        return "another Cakupan command is using the work warehouse; wait until it has finished, then publish again"
     if code in _READ_ONLY or any(k in text for k in ("read-only file system", "permission denied",
                                                      "operation not permitted")):
         return f"the published folder {folder} is read-only or not writable"

@@ -78,7 +78,8 @@ create table if not exists quarantine.rows (
     reasons json,                     -- every problem of the row: [{column, code}]
     participant_key varchar,          -- pseudonym of whatever NIK digits the row had (never the NIK)
     raw_cells json,                   -- the row as delivered (raw zone: personal data stays here)
-    nik varchar                       -- the row's NIK as normalised (raw zone; a re-key recomputes the pseudonym)
+    nik varchar,                      -- the row's NIK as normalised (raw zone; a re-key recomputes the pseudonym)
+    public_message varchar            -- the message without personal data: the form published and reported
 );
 -- every look at an inbox file: when Cakupan first saw this path with this size and modification time (and, once
 -- read, these bytes). A load's received time is the first look at its bytes; a file changed less than the settle
@@ -97,6 +98,9 @@ create table if not exists audit.pseudonym_key (
     first_used_at timestamp not null,
     run_id varchar
 );
+-- warehouses made before nik / public_message: the columns are added (rows quarantined before have none)
+alter table quarantine.rows add column if not exists nik varchar;
+alter table quarantine.rows add column if not exists public_message varchar;
 create table if not exists audit.runs (
     run_id varchar primary key,
     started_at timestamp,

@@ -1,8 +1,14 @@
 -- One row per regency x month x funding source that has enrolled workers or a contributions row: enrolled (distinct
 -- people), the current payment row, and protected = min(enrolled, floor(paid / unit premium)) (domain.md). This is
 -- the one definition of "protected"; the coverage mart and the payment findings both read it. NULL protected = no
--- contributions row for the cell (no data), not 0. A table: both readers would otherwise compute it again.
+-- contributions row for the cell (no data), not 0. A month no register delivery governs has NULL enrolled and NULL
+-- protected, whatever was paid (domain.md: every figure derived from "no data" is no data). A table: both readers
+-- would otherwise compute it again.
 with
+
+governing as (
+    select * from {{ ref('int_register_governing_months') }}
+),
 
 enrolled_rows as (
     select * from {{ ref('int_enrollments_by_month') }}
@@ -22,9 +28,9 @@ select
     coalesce(p.regency_code, e.regency_code) as regency_code,
     coalesce(p.month_start, e.month_start) as month_start,
     coalesce(p.funding_source, e.funding_source) as funding_source,
-    coalesce(e.enrolled, 0) as enrolled,
+    case when g.governing_load_id is not null then coalesce(e.enrolled, 0) end as enrolled,
     case
-        when p.paid_workers is null then null
+        when g.governing_load_id is null or p.paid_workers is null then null
         when p.paid_workers < coalesce(e.enrolled, 0) then p.paid_workers
         else coalesce(e.enrolled, 0)
     end as protected,
@@ -42,3 +48,6 @@ full outer join enrolled as e
     on e.regency_code = p.regency_code
     and e.month_start = p.month_start
     and e.funding_source = p.funding_source
+left join governing as g
+    on g.regency_code = coalesce(p.regency_code, e.regency_code)
+    and g.month_start = coalesce(p.month_start, e.month_start)

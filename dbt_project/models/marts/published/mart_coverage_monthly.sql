@@ -1,6 +1,7 @@
 -- One row per regency and month: enrolled, protected (all funding sources and APBD only), promised, premiums.
--- Definitions: ../shared/domain.md "Coverage, defined once". A month before any register delivery has NULL
--- enrolled (no data), not 0.
+-- Definitions: ../shared/domain.md "Coverage, defined once". A month no register delivery governs has NULL
+-- enrolled (no data), not 0, and so has every figure derived from it (protected, shortfall, gap), whatever was paid:
+-- fct_coverage_by_funding_source gives such a month NULL protected.
 with
 
 regency_months as (
@@ -85,18 +86,14 @@ final as (
         case when g.governing_load_id is not null then coalesce(et.enrolled, 0) end as enrolled,
         case when g.governing_load_id is not null then coalesce(pt.enrolled_apbd, 0) end as enrolled_apbd,
         -- a person enrolled under two funding sources is one worker: protected never exceeds distinct enrolled
-        case when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0) else pt.protected end
-            as protected,
-        pt.protected_apbd,
-        case when g.governing_load_id is not null and pt.protected is not null
-            then coalesce(et.enrolled, 0)
-                - case when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0) else pt.protected end
-        end as shortfall,
+        case
+            when g.governing_load_id is null then null
+            when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0)
+            else pt.protected
+        end as protected,
+        case when g.governing_load_id is not null then pt.protected_apbd end as protected_apbd,
         pp.promised_count as promised,
         pp.promise_id,
-        pp.promised_count
-            - case when pt.protected > coalesce(et.enrolled, 0) then coalesce(et.enrolled, 0) else pt.protected end
-            as gap_to_promise,
         pt.participants_billed,
         cast(pt.amount_billed as decimal(18, 2)) as premium_billed,
         cast(pt.amount_paid as decimal(18, 2)) as premium_paid,
@@ -120,9 +117,10 @@ select
     cast(enrolled_apbd as bigint) as enrolled_apbd,
     cast(protected as bigint) as protected,
     cast(protected_apbd as bigint) as protected_apbd,
-    cast(shortfall as bigint) as shortfall,
+    -- NULL when either side is NULL (no register, no payment row, no promise)
+    cast(enrolled - protected as bigint) as shortfall,
     cast(promised as bigint) as promised,
-    cast(gap_to_promise as bigint) as gap_to_promise,
+    cast(promised - protected as bigint) as gap_to_promise,
     cast(participants_billed as bigint) as participants_billed,
     premium_billed,
     premium_paid,

@@ -71,8 +71,8 @@ def _copy_rows(duck, cur, schema: str, table: str, cols: list[tuple[str, str]], 
     with tempfile.NamedTemporaryFile(suffix=".csv", dir=tmpdir, delete=False) as f:
         path = f.name
     try:
-        duck.execute(f"copy (select {select} from {qt(schema, table)} {where}) to '{path}' "
-                     "(format csv, header false)", params or [])
+        duck.execute(f"copy (select {select} from {qt(schema, table)} {where}) to ? (format csv, header false)",
+                     [*(params or []), path])   # the path as a parameter: a temporary folder may hold a quote
         if os.path.getsize(path) == 0:
             return 0
         with open(path, "rb") as fh:
