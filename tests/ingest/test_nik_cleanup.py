@@ -83,8 +83,6 @@ def test_spaces_dots_hyphens_apostrophe_zero_width_and_bom_are_removed(home):
     assert [keys[row] for row in range(2, len(CLEANED) + 2)] == [key_of(nik(i)) for i in range(1, len(CLEANED) + 1)]
 
 
-@pytest.mark.xfail(strict=True, reason="full-width and Arabic-Indic digits are not mapped yet: the ingest half of "
-                                       "issue 25 (point 10, misleading NIK messages) maps them in ingest.identity")
 def test_full_width_and_arabic_indic_digits_are_mapped_to_0_9(home):
     keys, reasons = load(home, DIGITS_MAPPED)
     assert not reasons
