@@ -43,10 +43,9 @@ regency_latest as (
     group by regency_code
 ),
 
+-- distinct workers per regency and month, as published (counted once, in the coverage mart)
 enrolled_months as (
-    select regency_code, month_start, count(distinct participant_key) as enrolled
-    from {{ ref('int_enrollments_by_month') }}
-    group by regency_code, month_start
+    select regency_code, month_start, enrolled from {{ ref('mart_coverage_monthly') }}
 ),
 
 unbilled as (

@@ -38,12 +38,6 @@ governing as (
     select * from {{ ref('int_register_governing_months') }}
 ),
 
-first_starts as (
-    select participant_key, min(coverage_start) as first_start
-    from {{ ref('fct_enrollment_spells') }}
-    where not is_superseded and participant_key is not null
-    group by participant_key
-),
 
 known_keys as (
     select distinct participant_key from register_rows where participant_key is not null
@@ -69,6 +63,15 @@ resolved as (
         on cr.load_id = c.load_id and coalesce(cr.sheet, '') = coalesce(c.sheet, '') and cr.source_row = c.source_row
     left join known_keys as kn on kn.participant_key = c.participant_key
     left join kpj_keys as kk on kk.kpj = cr.kpj
+),
+
+-- each claimant's first coverage start on any current register row (claimants only: spells are many)
+first_starts as (
+    select s.participant_key, min(s.coverage_start) as first_start
+    from {{ ref('fct_enrollment_spells') }} as s
+    inner join (select distinct person_key from resolved) as c on c.person_key = s.participant_key
+    where not s.is_superseded
+    group by s.participant_key
 ),
 
 person_cells as (

@@ -68,8 +68,7 @@ findings as (
             || coalesce(' (' || here.regency_name || ')', '') || ' and in ' || c.counterpart_code
             || coalesce(' (' || there.regency_name || ')', '') || ' in the same month; the same '
             || case when c.persons = 1 then 'worker is' else 'workers are' end || ' listed under '
-            || c.counterpart_code || ' too (one finding per regency, not '
-            || case when c.persons = 1 then 'two people' else 'twice as many' end || ')' as detail
+            || c.counterpart_code || ' too (one finding on each side)' as detail
     from cross_regency as c
     left join regions as here on here.regency_code = c.regency_code
     left join regions as there on there.regency_code = c.counterpart_code
