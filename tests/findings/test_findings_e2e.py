@@ -12,13 +12,14 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import duckdb
 import pytest
 from _support import TEST_KEY, run_cli
 from cakupan import pipeline
-from cakupan.core.findings_config import load_finding_rules, write_finding_rules
+from cakupan.core.findings_config import load_finding_rules
 from cakupan.core.settings import Settings
 from cakupan_dev.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
 
@@ -39,17 +40,6 @@ NO_DIFFERENCE = {"CLAIM_UNKNOWN_PERSON", "CLAIM_NOT_ENROLLED", "CLAIM_BEFORE_STA
                  "CLAIM_PREMIUM_PARTIAL", "PROMISE_NO_DATA", "NIK_REGION_MISMATCH"}
 
 
-def _finding_rules_wired(settings: Settings) -> bool:
-    """Whether refdata.sync_config (the `prepare` step) already writes reference.finding_rules."""
-    from cakupan.targets.refdata import sync_config
-
-    with duckdb.connect() as con:
-        con.execute("create schema reference")
-        sync_config(con, settings)
-        return con.execute("select count(*) from information_schema.tables where table_schema = 'reference' "
-                           "and table_name = 'finding_rules'").fetchone()[0] == 1
-
-
 def _run(home: Path, spec: SynthSpec) -> tuple[Settings, dict]:
     """Generate the deliveries into <home>/inbox and run the whole chain in this process (`cakupan run`)."""
     settings = Settings.from_env(home=home, pseudonym_key=TEST_KEY)
@@ -57,14 +47,6 @@ def _run(home: Path, spec: SynthSpec) -> tuple[Settings, dict]:
     with pytest.MonkeyPatch.context() as mp:
         for k in [k for k in os.environ if k.startswith("CAKUPAN_")]:
             mp.delenv(k)
-        if not _finding_rules_wired(settings):  # until refdata.sync_config calls write_finding_rules itself
-            original = pipeline.sync_config
-
-            def sync_with_findings(con, s):
-                original(con, s)
-                write_finding_rules(con, s.config_dir)
-
-            mp.setattr(pipeline, "sync_config", sync_with_findings)
         outcome = pipeline.run_all(settings)
     assert outcome.published, outcome.message
     return settings, truth
@@ -77,9 +59,13 @@ def injected_run(tmp_path_factory) -> tuple[Settings, dict]:
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory) -> tuple[Settings, dict]:
+def clean_run(tmp_path_factory) -> tuple[Settings, dict, subprocess.CompletedProcess]:
+    """The clean set, run as an operator runs it: `cakupan run --json` in its own process."""
     spec = SynthSpec(regencies=REGENCIES, months=MONTHS, workers=30, seed=5, scenarios=(), sources=EXTRA_SOURCES)
-    return _run(tmp_path_factory.mktemp("findings_clean"), spec)
+    home = tmp_path_factory.mktemp("findings_clean")
+    settings = Settings.from_env(home=home, pseudonym_key=TEST_KEY)
+    truth = generate(spec, settings.inbox)
+    return settings, truth, run_cli(home, "run", "--json")
 
 
 def _findings(settings: Settings) -> list[dict]:
@@ -112,7 +98,7 @@ def test_every_finding_code_is_injected(injected_run):
 
 
 def test_clean_scenario_raises_no_finding(clean_run):
-    settings, truth = clean_run
+    settings, truth, _ = clean_run
     assert truth["injected"] == []
     assert _findings(settings) == []
     # ... and the clean set did exercise every rule's inputs: claims (some by KPJ only), reports, press releases
@@ -326,9 +312,8 @@ def test_cli_findings_summary_and_trace(injected_run):
 
 
 def test_cli_run_json_prints_only_json_on_stdout(clean_run):
-    """`cakupan run --json` (dbt build included) prints one JSON object on stdout; dbt's log lines go elsewhere."""
-    settings, _ = clean_run
-    proc = run_cli(settings.home, "run", "--json")
+    """`cakupan run --json` (dbt build included) prints one JSON object on stdout; dbt's log lines go to stderr."""
+    _, _, proc = clean_run
     out = json.loads(proc.stdout)
     assert out["published"] is True and proc.stdout.strip().count("\n") == 0
-    assert "dbt" in proc.stderr.lower()  # the log lines were written, to stderr
+    assert "dbt" in proc.stderr.lower() and "PASS=" in proc.stderr   # the log lines were written, elsewhere
