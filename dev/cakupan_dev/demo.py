@@ -38,6 +38,9 @@ def compare_with_truth(published: Path, truth_path: Path) -> list[str]:
             problems.append(f"{key}: in the ground truth but not in the mart: {e}")
         else:
             for k, v in e.items():
-                if g[k] is None or abs(float(g[k]) - float(v)) > 0.005:
+                if v is None or g[k] is None:  # no data (a month with no bill: protected NULL, not 0)
+                    if (v is None) != (g[k] is None):
+                        problems.append(f"{key} {k}: mart {g[k]} != ground truth {v}")
+                elif abs(float(g[k]) - float(v)) > 0.005:
                     problems.append(f"{key} {k}: mart {g[k]} != ground truth {v}")
     return problems

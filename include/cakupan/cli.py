@@ -43,6 +43,25 @@ def _emit(obj) -> None:
     print(json.dumps(obj, default=str, ensure_ascii=False))
 
 
+@contextlib.contextmanager
+def _json_only_stdout(as_json: bool):
+    """With --json, everything else a step prints (dbt's log lines, GX's, a library's native writes) goes to
+    stderr, so stdout carries only the JSON printed after the step."""
+    if not as_json:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        with contextlib.redirect_stdout(sys.stderr):
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _fail(message: str, code: int = 1) -> None:
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
@@ -163,7 +182,8 @@ def publish(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] 
     """Export the candidate, run the quality gate, and publish atomically if no blocking check fails."""
     from cakupan import pipeline
 
-    out = pipeline.gate_and_publish(_settings(home), run_id or pipeline.new_run_id(), recheck_raw=recheck_raw)
+    with _json_only_stdout(as_json):
+        out = pipeline.gate_and_publish(_settings(home), run_id or pipeline.new_run_id(), recheck_raw=recheck_raw)
     _print_outcome(out, as_json)
     if not out.published:
         raise typer.Exit(EXIT_BLOCKED)
@@ -194,8 +214,7 @@ def run(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = No
     """Run the whole chain in this process: ingest, build, gate, publish (Airflow runs the same steps)."""
     from cakupan import pipeline
 
-    # with --json, stdout carries the JSON only: dbt's progress lines go to stderr
-    with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
+    with _json_only_stdout(as_json):
         out = pipeline.run_all(_settings(home), run_id, period_from, period_to)
     _print_outcome(out, as_json)
     if not out.published:
@@ -348,7 +367,10 @@ def findings(home: HomeOpt = None,
         else:
             cur = con.execute(
                 "select regency_code, any_value(regency_name) as regency_name, severity, count(*) as findings, "
-                "string_agg(distinct code, ', ' order by code) as codes, sum(affected_workers) as affected_workers "
+                "string_agg(distinct code, ', ' order by code) as codes, "
+                # people, not findings: one claimant with two claims is one person. Findings about a whole
+                # month or funding source name nobody, and their counts of different things are never added.
+                "count(distinct participant_key) as people_named "
                 f"from marts.mart_audit_findings where {cond} group by regency_code, severity "
                 "order by regency_code, case severity when 'error' then 1 when 'warning' then 2 else 3 end", params)
         keys = [d[0] for d in cur.description]
@@ -362,11 +384,11 @@ def findings(home: HomeOpt = None,
         for r in rows:
             t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"], r["detail"])
     else:
-        t = Table("regency", "name", "severity", "findings", "workers affected", "codes",
+        t = Table("regency", "name", "severity", "findings", "people named", "codes",
                   title="Audit findings per regency and severity (mart_audit_findings)")
         for r in rows:
             t.add_row(r["regency_code"], r["regency_name"] or "", r["severity"], str(r["findings"]),
-                      "" if r["affected_workers"] is None else str(int(r["affected_workers"])), r["codes"])
+                      str(r["people_named"]), r["codes"])
     console.print(t)
     if list_all:
         console.print("trace one with `cakupan trace finding <id>`")

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -19,7 +20,7 @@ import pii
 import pytest
 from _support import TEST_KEY, run_cli
 from cakupan import pipeline
-from cakupan.core.findings_config import load_finding_rules, write_finding_rules
+from cakupan.core.findings_config import load_finding_rules
 from cakupan.core.settings import Settings
 from cakupan_dev.synth import ALL_SCENARIOS, EXTRA_SOURCES, SynthSpec, generate, month_range
 
@@ -30,19 +31,13 @@ REGENCIES = ["73.72", "73.73", "73.14"]
 MONTHS = month_range("2025-03", 6)
 EVIDENCE_BOTH_SIDES = {"BILLED_COUNT_MISMATCH", "BILLED_AMOUNT_MISMATCH", "PAYMENT_UNPAID", "PAYMENT_SHORTFALL",
                        "PAYMENT_LATE", "DOUBLE_FUNDED_CROSS_REGENCY", "DOUBLE_FUNDED_TWO_SOURCES",
-                       "CLAIM_NOT_ENROLLED", "CLAIM_PREMIUM_UNPAID", "CLAIM_PREMIUM_PARTIAL", "PROMISE_BEHIND",
-                       "REPORT_COVERED_MISMATCH", "REPORT_COUNT_MISMATCH", "REPORT_RATE_MISMATCH"}
-
-
-def _finding_rules_wired(settings: Settings) -> bool:
-    """Whether refdata.sync_config (the `prepare` step) already writes reference.finding_rules."""
-    from cakupan.targets.refdata import sync_config
-
-    with duckdb.connect() as con:
-        con.execute("create schema reference")
-        sync_config(con, settings)
-        return con.execute("select count(*) from information_schema.tables where table_schema = 'reference' "
-                           "and table_name = 'finding_rules'").fetchone()[0] == 1
+                       "CLAIM_NOT_ENROLLED", "CLAIM_BEFORE_START", "CLAIM_PREMIUM_UNPAID", "CLAIM_PREMIUM_PARTIAL",
+                       "PROMISE_BEHIND", "REPORT_COVERED_MISMATCH", "REPORT_COUNT_MISMATCH", "REPORT_RATE_MISMATCH"}
+# a NIK-length digit run standing alone: not digits inside a hex pseudonym (64 characters of 0-9a-f)
+# the sides of these codes are different measures (a benefit against rows, days or a premium; promised workers
+# against deliveries; two regencies): subtracting one from the other means nothing
+NO_DIFFERENCE = {"CLAIM_UNKNOWN_PERSON", "CLAIM_NOT_ENROLLED", "CLAIM_BEFORE_START", "CLAIM_PREMIUM_UNPAID",
+                 "CLAIM_PREMIUM_PARTIAL", "PROMISE_NO_DATA", "NIK_REGION_MISMATCH"}
 
 
 def _run(home: Path, spec: SynthSpec) -> tuple[Settings, dict]:
@@ -52,14 +47,6 @@ def _run(home: Path, spec: SynthSpec) -> tuple[Settings, dict]:
     with pytest.MonkeyPatch.context() as mp:
         for k in [k for k in os.environ if k.startswith("CAKUPAN_")]:
             mp.delenv(k)
-        if not _finding_rules_wired(settings):  # until refdata.sync_config calls write_finding_rules itself
-            original = pipeline.sync_config
-
-            def sync_with_findings(con, s):
-                original(con, s)
-                write_finding_rules(con, s.config_dir)
-
-            mp.setattr(pipeline, "sync_config", sync_with_findings)
         outcome = pipeline.run_all(settings)
     assert outcome.published, outcome.message
     return settings, truth
@@ -72,9 +59,13 @@ def injected_run(tmp_path_factory) -> tuple[Settings, dict]:
 
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory) -> tuple[Settings, dict]:
+def clean_run(tmp_path_factory) -> tuple[Settings, dict, subprocess.CompletedProcess]:
+    """The clean set, run as an operator runs it: `cakupan run --json` in its own process."""
     spec = SynthSpec(regencies=REGENCIES, months=MONTHS, workers=30, seed=5, scenarios=(), sources=EXTRA_SOURCES)
-    return _run(tmp_path_factory.mktemp("findings_clean"), spec)
+    home = tmp_path_factory.mktemp("findings_clean")
+    settings = Settings.from_env(home=home, pseudonym_key=TEST_KEY)
+    truth = generate(spec, settings.inbox)
+    return settings, truth, run_cli(home, "run", "--json")
 
 
 def _findings(settings: Settings) -> list[dict]:
@@ -107,7 +98,7 @@ def test_every_finding_code_is_injected(injected_run):
 
 
 def test_clean_scenario_raises_no_finding(clean_run):
-    settings, truth = clean_run
+    settings, truth, _ = clean_run
     assert truth["injected"] == []
     assert _findings(settings) == []
     # ... and the clean set did exercise every rule's inputs: claims (some by KPJ only), reports, press releases
@@ -154,6 +145,10 @@ def test_measured_values_follow_the_definitions(injected_run):
             assert (f["value_source"], f["value_reference"]) == (c["participants_billed"], c["enrolled"])
         elif f["code"] == "BILLED_AMOUNT_MISMATCH":
             assert (f["value_source"], f["value_reference"]) == (c["amount_billed"], c["enrolled"] * premium)
+        elif f["code"] == "BILLING_MISSING":
+            (e,) = [e for e in truth["injected"] if e.get("kind") == "missing"]
+            assert (f["value_source"], f["value_reference"], f["affected_workers"]) == (0, e["enrolled"], e["enrolled"])
+            assert rm[(f["regency_code"], f["month"])]["protected"] is None  # no bill: no data, not 0
         elif f["code"] == "AGE_OUT_OF_RANGE":
             assert (f["value_source"], f["value_reference"]) == (70, 65)
         elif f["code"] == "REPORT_COVERED_MISMATCH":
@@ -213,6 +208,75 @@ def test_no_nik_name_or_birth_date_in_the_findings(injected_run):
     assert not any(re.search(rf"\b{re.escape(n)}\b", blob) for n in names)
 
 
+# --- how a finding reads ----------------------------------------------------------------------------------------
+def test_difference_only_where_both_sides_are_one_measure(injected_run):
+    settings, _ = injected_run
+    findings = _findings(settings)
+    assert {f["code"] for f in findings} >= NO_DIFFERENCE
+    for f in findings:
+        if f["code"] in NO_DIFFERENCE:
+            assert f["difference"] is None, f
+        else:
+            # value_source - value_reference, rounded to the cent / hundredth a reader sees (no 2.1000000000000014)
+            assert f["difference"] == round(f["value_source"] - f["value_reference"], 2), f
+            assert f["difference"] == float(f"{f['difference']:.2f}")
+
+
+def test_every_side_shows_its_value(injected_run):
+    """Both sides, as the README promises: a value for each side label, or (two regencies) the side names it."""
+    settings, _ = injected_run
+    for f in _findings(settings):
+        assert f["source_side"] and f["reference_side"], f
+        if f["code"] == "NIK_REGION_MISMATCH":
+            assert f["value_source"] is None and f["value_reference"] is None
+            assert f["source_side"].startswith(f"regency issuing the NIK: {f['counterpart_code']} ")
+            assert f["reference_side"].startswith(f"registering regency: {f['regency_code']} ")
+            assert f["counterpart_code"] != f["regency_code"] and f["regency_name"] in f["reference_side"]
+        else:
+            assert f["value_source"] is not None and f["value_reference"] is not None, f
+
+
+def test_birth_date_findings_compare_the_ages_each_date_gives(injected_run):
+    """NIK_BIRTHDATE_MISMATCH: the age by the birth-date column and the age by the NIK's digits 7-12 (day + 40 for
+    women), recomputed here from the raw register rows; a birth date after the month is impossible, not under age."""
+    import datetime as dt
+
+    settings, truth = injected_run
+    (e,) = [e for e in truth["injected"] if e["scenario"] == "identity_anomaly"]
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        rows = {k: (n, b) for k, n, b in con.execute(
+            "select participant_key, nik, birth_date from raw.register where nik in (?, ?) and regency_code = ?",
+            [e["niks"]["birth_date"], e["niks"]["impossible"], e["regency_code"]]).fetchall()}
+    findings = _findings(settings)
+
+    def age(born: dt.date, on: dt.date) -> int:
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    for key, (nik, column) in rows.items():
+        (f,) = [f for f in findings if f["code"] == "NIK_BIRTHDATE_MISMATCH" and f["participant_key"] == key]
+        on = f["month_start"]
+        yy = int(nik[10:12])
+        in_nik = dt.date((2000 if 2000 + yy <= on.year else 1900) + yy, int(nik[8:10]), int(nik[6:8]) % 40)
+        assert (f["value_source"], f["value_reference"]) == (age(column, on), age(in_nik, on))
+        assert f"{abs((column - in_nik).days)} days apart" in f["detail"]
+    impossible = [f for f in findings if f["participant_key"] in rows and f["code"] in (
+        "AGE_OUT_OF_RANGE", "BIRTH_DATE_IMPOSSIBLE")]
+    assert [(f["code"], f["value_source"], f["value_reference"]) for f in impossible] == [
+        ("BIRTH_DATE_IMPOSSIBLE", -3, 0)]
+
+
+def test_details_read_as_sentences(injected_run):
+    settings, _ = injected_run
+    findings = _findings(settings)
+    details = [f["detail"] for f in findings]
+    assert not [d for d in details if re.search(r"\b1 (days|workers|register rows|months)\b", d)]
+    assert not [d for d in details if "(s)" in d]
+    pairs = [f for f in findings if f["code"] == "DOUBLE_FUNDED_CROSS_REGENCY"]
+    assert len(pairs) == 2 and {f["counterpart_code"] for f in pairs} == {f["regency_code"] for f in pairs}
+    for f in pairs:  # one pair, listed under each regency: each names the other and says so
+        assert f"listed under {f['counterpart_code']} too" in f["detail"], f["detail"]
+
+
 # --- the command line reads the published file ------------------------------------------------------------------
 def test_cli_findings_summary_and_trace(injected_run):
     settings, _ = injected_run
@@ -220,6 +284,17 @@ def test_cli_findings_summary_and_trace(injected_run):
     lines = [json.loads(x) for x in run_cli(settings.home, "findings", "--json").stdout.splitlines()]
     assert sum(x["findings"] for x in lines) == len(findings)
     assert {(x["regency_code"], x["severity"]) for x in lines} == {(f["regency_code"], f["severity"]) for f in findings}
+    # people, not findings: a worker named by two findings of one severity (a birth date both impossible and unlike
+    # the NIK's) is one person; counts of different things (workers billed, Rupiah, promised) are never added
+    named: dict[tuple, list] = {}
+    for f in findings:
+        if f["participant_key"]:
+            named.setdefault((f["regency_code"], f["severity"]), []).append(f["participant_key"])
+    assert any(len(keys) > len(set(keys)) for keys in named.values())
+    assert {(x["regency_code"], x["severity"]): x["people_named"] for x in lines} == {
+        (x["regency_code"], x["severity"]): len(set(named.get((x["regency_code"], x["severity"]), [])))
+        for x in lines}
+    assert all("affected_workers" not in x for x in lines)
     errors = [json.loads(x) for x in run_cli(settings.home, "findings", "--list", "--severity", "error", "--json")
               .stdout.splitlines()]
     assert errors and all(x["severity"] == "error" for x in errors)
@@ -232,3 +307,11 @@ def test_cli_findings_summary_and_trace(injected_run):
     assert "CLAIM_NOT_ENROLLED" in human and "klaim_" in human
     bad = run_cli(settings.home, "trace", "finding", "ffffffffff", check=False)
     assert bad.returncode != 0 and "no audit finding" in bad.stderr
+
+
+def test_cli_run_json_prints_only_json_on_stdout(clean_run):
+    """`cakupan run --json` (dbt build included) prints one JSON object on stdout; dbt's log lines go to stderr."""
+    _, _, proc = clean_run
+    out = json.loads(proc.stdout)
+    assert out["published"] is True and proc.stdout.strip().count("\n") == 0
+    assert "dbt" in proc.stderr.lower() and "PASS=" in proc.stderr   # the log lines were written, elsewhere

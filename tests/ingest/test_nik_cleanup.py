@@ -12,7 +12,6 @@ import hashlib
 import hmac
 
 import duckdb
-import pytest
 from _support import TEST_KEY
 
 PREFIX = "737201"     # Kota Parepare, district 01

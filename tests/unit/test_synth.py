@@ -388,7 +388,8 @@ def test_truth_matches_files(which, request):
     for c in truth["coverage"]:
         assert c["participants_billed"] == c["enrolled"] > 0
         assert c["amount_billed"] == c["participants_billed"] * premium
-        assert c["amount_paid"] == c["paid_workers"] * premium
+        # whole premiums, and half a premium more in a partial payment: paid / unit premium is not a whole number
+        assert c["amount_paid"] == c["paid_workers"] * premium + (premium // 2 if c["payment_status"] == "partial" else 0)
         assert c["protected"] == min(c["enrolled"], c["amount_paid"] // premium) <= c["enrolled"]
         assert (c["paid_date"] is None) == (c["amount_paid"] == 0)
     for rm in truth["coverage_by_regency_month"]:
@@ -479,6 +480,10 @@ def test_scenario_partial_payment(full):
     assert all(0 < c["amount_paid"] < c["amount_billed"] for c in covs if c["enrolled"] >= 2)
     assert sum(c["protected"] for c in covs) < sum(c["enrolled"] for c in covs)
     assert all(c["payment_status"] == "partial" for c in covs if c["amount_paid"])
+    # not a multiple of the unit premium: protected = floor(paid / unit) (domain.md); rounding up gives one more
+    unit = truth["unit_premium"]
+    assert covs and all(c["amount_paid"] % unit and c["protected"] == c["amount_paid"] // unit
+                        and -(-c["amount_paid"] // unit) == c["protected"] + 1 for c in covs)
 
 
 def test_scenario_unpaid_month(full):
@@ -665,17 +670,32 @@ def test_default_run_writes_no_extra_source(full):
 def test_billing_mismatch_in_contributions_file(findings_set):
     out, truth = findings_set
     premium = truth["unit_premium"]
+    kinds = set()
     for e in _injected(truth, "billing_mismatch"):
+        kinds.add(e["kind"])
+        rows, _ = read_contributions(out / e["regency_code"] / f"contributions_{regency_slug(e['regency_code'])}_2025.csv")
+        if e["kind"] == "missing":  # workers enrolled, not one contributions row for the month
+            assert e["enrolled"] > 0 and not [r for r in rows if parse_period(r[0]) == e["month"]]
+            rm = next(r for r in truth["coverage_by_regency_month"]
+                      if (r["regency_code"], r["month"]) == (e["regency_code"], e["month"]))
+            assert rm["protected"] is None and rm["amount_billed"] is None  # no data, not 0
+            assert [f["code"] for f in e["findings"]] == ["BILLING_MISSING"]
+            continue
         (c,) = [c for c in truth["coverage"] if (c["regency_code"], c["month"], c["funding_source"])
                 == (e["regency_code"], e["month"], e["funding_source"])]
-        rows, _ = read_contributions(out / e["regency_code"] / f"contributions_{regency_slug(e['regency_code'])}_2025.csv")
         (row,) = [r for r in rows if parse_period(r[0]) == e["month"] and r[2] == e["funding_source"]]
         assert int(row[3]) == c["participants_billed"] and _money(row[4]) == c["amount_billed"]
         if e["kind"] == "count":
             assert c["participants_billed"] == c["enrolled"] + 2 and c["amount_billed"] == c["participants_billed"] * premium
+        elif e["kind"] == "extra_source":  # billed for people nobody enrolled under that funding source
+            assert c["enrolled"] == 0 < c["participants_billed"] and c["amount_billed"] == c["participants_billed"] * premium
         else:
             assert c["participants_billed"] == c["enrolled"] and c["amount_billed"] != c["enrolled"] * premium
         assert c["protected"] == c["enrolled"]  # paid in full: the mismatch protects nobody less
+        # the amount differs from enrolled x premium in every kind, whatever the count explains
+        assert c["amount_billed"] != c["enrolled"] * premium
+        assert "BILLED_AMOUNT_MISMATCH" in {f["code"] for f in e["findings"]}
+    assert kinds == {"count", "amount", "extra_source", "missing"}
 
 
 def test_double_funding_lists_one_worker_under_two_sources(findings_set):
@@ -708,6 +728,9 @@ def test_identity_anomalies_in_register(findings_set):
     assert b == nik_date(nik_of(age))
     first, _ = month_bounds(ym)
     assert first.year - b.year - ((first.month, first.day) < (b.month, b.day)) == 70
+    impossible = rows[e["niks"]["impossible"]]  # a birth-date column after the month: age -3, not under age
+    assert _parse_date(impossible["birth_date"]) == first.replace(year=first.year + 3)
+    assert nik_date(nik_of(impossible)) < first
 
 
 def test_claims_file_and_kpj_column(findings_set, clean_sources):
@@ -745,6 +768,10 @@ def test_city_reports_agree_with_truth_unless_injected(findings_set, clean_sourc
                 continue
             for r in _csv(out / f["path"]):
                 key = (f["regency_code"], parse_period(r["Periode"]))
+                if prot[key] is None:  # a month nothing was billed for: no protected figure to report
+                    assert r["Pekerja Rentan Terlindungi"] == r["Target Pekerja Rentan"] == ""
+                    n += 1
+                    continue
                 stated, target = int(r["Pekerja Rentan Terlindungi"]), int(r["Target Pekerja Rentan"])
                 assert (stated != prot[key]) == (key in covered)
                 if key[0] in gaps and key[1] >= gaps[key[0]]:

@@ -58,7 +58,8 @@ select
     d.value_source,
     d.reference_side,
     d.value_reference,
-    d.value_source - d.value_reference as difference,
+    -- only where both sides are the same measure (the rule says so); rounded like a figure a person reads
+    cast(round(cast(d.difference as numeric), 2) as float8) as difference,
     d.affected_workers,
     d.days_late,
     d.months_count,

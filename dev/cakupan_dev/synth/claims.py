@@ -28,8 +28,9 @@ def _event_day(rng: random.Random, start: date, end: date | None, ym: tuple[int,
 def write_claims(reg: Regency, spec: SynthSpec, plan: Plan, months: list[tuple[int, int]], ctx: dict,
                   status: dict[int, dict[str, str]], folder: Path, truth: dict) -> None:
     """Claims paid: a few per month by workers enrolled and paid for in full in the event month (clean), plus the
-    claims_unprotected cases: a claim the month before a joiner's start, a NIK and a KPJ in no register, and claims
-    in the partial / unpaid payment cells. One file per calendar year; some claims carry only a KPJ."""
+    claims_unprotected cases: a claim before a joiner's coverage start, a leaver's claim after the coverage ended, a
+    NIK and a KPJ in no register, and claims in the partial / unpaid payment cells. One file per calendar year; some
+    claims carry only a KPJ."""
     rng = reg.crng
     claims: list[dict] = []  # {ym, nik, kpj, expected}
 
@@ -50,14 +51,30 @@ def write_claims(reg: Regency, spec: SynthSpec, plan: Plan, months: list[tuple[i
                     None)
     injected: list[dict] = []
     if plan.claim_not_enrolled is not None and plan.claim_not_enrolled[0] == reg.code:
-        # a joiner's claim dated the month before the joiner's coverage starts (not enrolled anywhere then)
         start_mi = plan.claim_not_enrolled[1]
+        # a joiner's claim dated before the joiner's coverage starts (the only start on any register): in the
+        # start month before a mid-month start when there is one, else in the month before
         order = [i for i in range(start_mi, len(months)) if i >= 1] + [i for i in range(1, start_mi)]
+        late = [(mi, j) for mi in order for j in ctx["joiners"].get(mi, []) if j[1] > first_day(months[mi])]
+        if late:
+            mi, (nik, start) = late[0]
+            add(months[mi], nik, None, _event_day(rng, first_day(months[mi]), start - timedelta(days=1), months[mi]),
+                "CLAIM_BEFORE_START")
+        else:
+            for mi in order:
+                joiners = [j for j in ctx["joiners"].get(mi, []) if j[1] >= first_day(months[mi])]
+                if joiners:
+                    nik, _start = rng.choice(joiners)
+                    ym = months[mi - 1]
+                    add(ym, nik, None, _event_day(rng, first_day(ym), None, ym), "CLAIM_BEFORE_START")
+                    break
+        # a leaver's claim in a month after the coverage ended (registered, not enrolled then)
+        order = list(range(start_mi, len(months) - 1)) + list(range(start_mi))
         for mi in order:
-            joiners = [j for j in ctx["joiners"].get(mi, []) if j[1] >= first_day(months[mi])]
-            if joiners:
-                nik, _start = rng.choice(joiners)
-                ym = months[mi - 1]
+            leavers = [x for x in ctx["leavers"].get(mi, []) if x[0] != ctx.get("cross_nik")]
+            if leavers and mi + 1 < len(months):
+                nik, _end = rng.choice(leavers)
+                ym = months[mi + 1]
                 add(ym, nik, None, _event_day(rng, first_day(ym), None, ym), "CLAIM_NOT_ENROLLED")
                 break
     if plan.claim_unknown_nik is not None and plan.claim_unknown_nik[0] == reg.code:

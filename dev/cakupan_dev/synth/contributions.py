@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from cakupan_dev.synth.regency import Regency
-from cakupan_dev.synth.scenarios import Plan, payment_code
+from cakupan_dev.synth.scenarios import EXTRA_BILLED, Plan, payment_code
 from cakupan_dev.synth.spec import DUE_DAY, SynthSpec, add_months, last_day, ym_str
 from cakupan_dev.synth.text import MONTHS_ID, fmt_date, id_date, rupiah, write_csv
 from cakupan_dev.synth.truth import finding, record_delivery
@@ -45,12 +45,18 @@ def write_contributions(reg: Regency, spec: SynthSpec, plan: Plan, months: list[
             rm = {"regency_code": reg.code, "month": ym_s, "enrolled": persons_by_month[mi], "protected": 0,
                   "participants_billed": 0, "amount_billed": 0, "amount_paid": 0}
             status[mi] = {}
+            if plan.billing_missing == (reg.code, mi):
+                _missing_bill(reg, ym, billing[mi], rm, truth)
+                continue
             overridden = False
-            for fs, enrolled in billing[mi].items():
-                if enrolled == 0:
-                    continue
+            cells = [(fs, enrolled, False) for fs, enrolled in billing[mi].items() if enrolled > 0]
+            if plan.billing_extra == (reg.code, mi):
+                cells.append((plan.extra_fs, 0, True))  # EXTRA_BILLED people billed under a source nobody is in
+            for fs, enrolled, extra in cells:
                 billed, unit, mismatch = enrolled, premium, None
-                if not overridden and plan.billing_count == (reg.code, mi):
+                if extra:
+                    billed, mismatch = EXTRA_BILLED, "extra_source"
+                elif not overridden and plan.billing_count == (reg.code, mi):
                     billed, mismatch = enrolled + 2, "count"  # two workers billed who are not in the register
                 elif not overridden and plan.billing_amount == (reg.code, mi):
                     unit, mismatch = premium + 2000, "amount"  # billed at a premium not in force
@@ -66,6 +72,10 @@ def write_contributions(reg: Regency, spec: SynthSpec, plan: Plan, months: list[
                     paid_workers = min(paid_workers, billed - 1)  # the second source does not pay for the twin
                 amount_billed = billed * unit
                 amount_paid = paid_workers * unit
+                if scen == "partial_payment":
+                    # half a premium more than whole premiums: floor(paid / unit premium) protects paid_workers,
+                    # rounding up would protect one more (domain.md: floor)
+                    amount_paid += unit // 2
                 # protected = min(enrolled, floor(paid / unit premium)), unit = billed amount / participants billed
                 protected = min(enrolled, amount_paid * billed // amount_billed)
                 row_paid_date = paid_date if amount_paid > 0 else None
@@ -85,12 +95,13 @@ def write_contributions(reg: Regency, spec: SynthSpec, plan: Plan, months: list[
                 for key in ("protected", "participants_billed", "amount_billed", "amount_paid"):
                     rm[key] += cov[key]
                 if mismatch is not None:
+                    # the amount billed differs from enrolled x premium in every kind; the count in two
+                    codes = (["BILLED_COUNT_MISMATCH"] if billed != enrolled else []) + ["BILLED_AMOUNT_MISMATCH"]
                     truth["injected"].append({
                         "scenario": "billing_mismatch", "kind": mismatch, "regency_code": reg.code, "month": ym_s,
                         "funding_source": fs, "enrolled": enrolled, "participants_billed": billed,
                         "amount_billed": amount_billed, "enrolled_x_premium": enrolled * premium,
-                        "findings": [finding("BILLED_COUNT_MISMATCH" if mismatch == "count"
-                                              else "BILLED_AMOUNT_MISMATCH", reg.code, ym)]
+                        "findings": [finding(code, reg.code, ym) for code in codes]
                         + ([finding(c, reg.code, ym)] if (c := payment_code(amount_paid, amount_billed)) else []),
                     })
                 if doubled:
@@ -151,3 +162,25 @@ def write_contributions(reg: Regency, spec: SynthSpec, plan: Plan, months: list[
         record_delivery(truth, path, f"{reg.code}/{fname}", "contributions", reg.code, rec, rows_in=len(rows),
                         periods=[ym_str(months[i]) for i in idxs])
     return status
+
+
+def _missing_bill(reg: Regency, ym: tuple[int, int], enrolled_by_fs: dict[str, int], rm: dict, truth: dict) -> None:
+    """billing_mismatch, kind "missing": workers enrolled and no contributions row for the month at all. Nothing is
+    billed or paid, so protected is no data (NULL), not 0 (domain.md), per funding source and for the month."""
+    ym_s = ym_str(ym)
+    for fs, enrolled in enrolled_by_fs.items():
+        if enrolled == 0:
+            continue
+        truth["coverage"].append({
+            "regency_code": reg.code, "month": ym_s, "funding_source": fs, "enrolled": enrolled,
+            "participants_billed": None, "amount_billed": None, "amount_paid": None, "paid_workers": None,
+            "protected": None, "paid_date": None, "days_late": None, "days_after_month_end": None,
+            "payment_status": None,
+        })
+    rm.update(protected=None, participants_billed=None, amount_billed=None, amount_paid=None)
+    truth["coverage_by_regency_month"].append(rm)
+    truth["injected"].append({
+        "scenario": "billing_mismatch", "kind": "missing", "regency_code": reg.code, "month": ym_s,
+        "funding_source": None, "enrolled": rm["enrolled"], "participants_billed": 0, "amount_billed": 0,
+        "findings": [finding("BILLING_MISSING", reg.code, ym)],
+    })

@@ -57,7 +57,8 @@ def _generate_regency(reg: Regency, spec: SynthSpec, plan: Plan, cross_person: W
     billing: dict[int, dict[str, int]] = {}  # month idx → funding source → enrolled
     persons_by_month: dict[int, int] = {}
     # what later writers (claims, city reports, the press release) need: month idx → enrolled people and joiners
-    ctx: dict[str, Any] = {"enrolled": {}, "joiners": {}, "double": None}
+    ctx: dict[str, Any] = {"enrolled": {}, "joiners": {}, "leavers": {}, "double": None,
+                           "cross_nik": cross_person.nik if cross_person is not None else None}
     for mi, ym in enumerate(months):
         first, last = first_day(ym), last_day(ym)
         joiners: list[Worker] = []
@@ -121,7 +122,8 @@ def _generate_regency(reg: Regency, spec: SynthSpec, plan: Plan, cross_person: W
                 "scenario": "identity_anomaly", "regency_code": reg.code, "month": ym_str(ym),
                 "niks": {k: w.nik for k, w in ident.items()},
                 "findings": [finding(c, reg.code, ym) for c in
-                             ("NIK_REGION_MISMATCH", "NIK_BIRTHDATE_MISMATCH", "AGE_OUT_OF_RANGE")],
+                             ("NIK_REGION_MISMATCH", "NIK_BIRTHDATE_MISMATCH", "AGE_OUT_OF_RANGE",
+                              "BIRTH_DATE_IMPOSSIBLE")],
             })
         # pre-registration: someone listed already, starting next month (loaded but not enrolled this month)
         if mi < len(months) - 1 and rng.random() < 0.3:
@@ -166,6 +168,7 @@ def _generate_regency(reg: Regency, spec: SynthSpec, plan: Plan, cross_person: W
         ctx["enrolled"][mi] = [(w.nik, w.funding, w.start, w.end, w.tag) for w in rows
                                if w.tag in ("", "identity") and _overlaps(w, first, last)]
         ctx["joiners"][mi] = [(w.nik, w.start) for w in joiners]
+        ctx["leavers"][mi] = [(w.nik, w.end) for w in rows if w.tag == "" and w.end is not None]
         # write the deliveries (first delivery, then the correction)
         ym_s = ym_str(ym)
         base = f"register_{reg.slug}_{ym_s}"

@@ -42,7 +42,8 @@ def write_city_reports(reg: Regency, spec: SynthSpec, plan: Plan, months: list[t
         employed += rng.randint(0, 300)
         active = round(employed * (rate + rng.uniform(-0.005, 0.005)))
         protected = c["protected"]
-        target = _round_down(protected)
+        # a month with no bill (billing_mismatch "missing") has no protected figure: the clerk leaves both empty
+        target = None if protected is None else _round_down(protected)
         covered = protected
         if gap_from is not None and mi >= gap_from:
             target = 2 * max(cov[ym_str(m)]["enrolled"] for m in months[gap_from:]) + 10
@@ -54,8 +55,9 @@ def write_city_reports(reg: Regency, spec: SynthSpec, plan: Plan, months: list[t
                 "findings": [finding("REPORT_COVERED_MISMATCH", reg.code, ym)]})
         stats[ym_s] = {"rate_percent": 100.0 * active / employed, "target": target}
         period_txt = f"{MONTHS_ID[ym[1] - 1]} {ym[0]}" if mi % 2 else ym_s
-        by_year.setdefault(ym[0], []).append([period_txt, reg.name, str(employed), str(active), str(target),
-                                              str(covered)])
+        by_year.setdefault(ym[0], []).append([period_txt, reg.name, str(employed), str(active),
+                                              "" if target is None else str(target),
+                                              "" if covered is None else str(covered)])
     if gap_from is not None:
         ym = months[gap_from]
         truth["injected"].append({
@@ -98,7 +100,7 @@ def write_narratives(spec: SynthSpec, plan: Plan, out_dir: Path, truth: dict) ->
         head = ("Wali Kota" if name.startswith("Kota") else "Bupati") + " " + short_name(code)
         paragraphs = [(f"{head} mengatakan pemerintah daerah menanggung iuran jaminan kecelakaan kerja dan "
                        f"jaminan kematian bagi pekerja rentan.")]
-        total = _round_down(min(cov[ym_str(m)]["protected"] for m in months[mi:]))
+        total = _round_down(min(p for m in months[mi:] if (p := cov[ym_str(m)]["protected"]) is not None))
         month_name = MONTHS_ID[ym[1] - 1]
         found = []
         if mi >= 1:

@@ -14,6 +14,7 @@ from cakupan_dev.synth.people import SERIAL_MAX, Worker, make_nik
 from cakupan_dev.synth.regency import Regency
 from cakupan_dev.synth.spec import FUNDING_SOURCES, SynthSpec, first_day, parse_month
 
+EXTRA_BILLED = 5  # billing_mismatch: people billed on an extra row under a funding source nobody is enrolled under
 # Reason codes (contracts/reasons.yml) for the rows the bad_rows scenario injects.
 BAD_ROW_REASONS = ("NIK_17_DIGITS", "NIK_15_DIGITS", "OCCUPATION_MISSING", "DATE_INVALID")
 XLSX_ONLY_REASON = "NIK_PRECISION_LOST"
@@ -30,6 +31,9 @@ class Plan:
     # finding scenarios: (code, month idx) cells
     billing_count: tuple[str, int] | None = None  # participants billed = enrolled + 2
     billing_amount: tuple[str, int] | None = None  # amount billed at premium + 2,000 per worker
+    billing_extra: tuple[str, int] | None = None  # an extra row billing EXTRA_BILLED people under `extra_fs`: nobody
+    extra_fs: str = ""
+    billing_missing: tuple[str, int] | None = None  # workers enrolled, no contributions row for the month at all
     double_sources: tuple[str, int] | None = None  # one worker listed again under `double_fs`
     double_fs: str = ""
     identity: tuple[str, int] | None = None  # three joiners: foreign NIK, wrong birth date, age 70
@@ -114,6 +118,14 @@ def _plan_findings(spec: SynthSpec, plan: Plan, rng: random.Random, cells: list[
         plan.no_data_regency = "73.15" if "73.15" in others else (others[0] if others else None)
     if "report_mismatch" in scen:
         plan.report_covered = rng.choice(cells)
+    if "billing_mismatch" in scen:
+        # drawn last, so the cells above stay where they were. The month with no bill stays out of the promise-gap
+        # regency (a month with no payment data breaks a run of months below the promise) and the overstated report
+        plan.extra_fs = next((f for f in FUNDING_SOURCES if f not in spec.funding_sources and f != plan.double_fs),
+                             "")
+        plan.billing_extra = pick(cells) if plan.extra_fs else None
+        plan.billing_missing = pick([c for c in cells if c != plan.report_covered and not (
+            plan.promise_gap and c[0] == plan.promise_gap[0])])
 
 
 def junk_rows(reg: Regency, period: tuple[int, int], xlsx: bool) -> list[Worker]:
@@ -136,8 +148,9 @@ def junk_rows(reg: Regency, period: tuple[int, int], xlsx: bool) -> list[Worker]
 
 
 def identity_people(reg: Regency, ym: tuple[int, int]) -> dict[str, Worker]:
-    """Three joiners with identity anomalies: a NIK from another regency, a birth-date column that disagrees with
-    the NIK, and a worker aged 70 (scheme limits: config/findings.yml). They stay on like anyone else."""
+    """Four joiners with identity anomalies: a NIK from another regency, a birth-date column that disagrees with
+    the NIK, a worker aged 70 (scheme limits: config/findings.yml), and a birth-date column three years after the
+    month (age -3: an impossible date, which also disagrees with the NIK). They stay on like anyone else."""
     rng = reg.frng
     first = first_day(ym)
     out = {}
@@ -154,6 +167,9 @@ def identity_people(reg: Regency, ym: tuple[int, int]) -> dict[str, Worker]:
     w.birth = date(ym[0] - 70, ym[1], 1) - timedelta(days=10)  # 70 on the first day of the month
     w.nik = make_nik(f"{w.nik[:2]}.{w.nik[2:4]}.{w.nik[4:6]}", w.birth, w.female, int(w.nik[12:]))
     out["age"] = w
+    w = reg.new_person(first, tag="identity", rng=rng)
+    w.birth = date(ym[0] + 3, ym[1], 1)  # the NIK keeps the true date; the column is in the future
+    out["impossible"] = w
     return out
 
 

@@ -197,7 +197,10 @@ class Loader:
         load = _Load(path, rel, meta.sha256, received, started)
         try:
             return self._load_rows(load, work, delivery)
-        except (LoadInvariantError, KeyboardInterrupt, SystemExit, GeneratorExit):
+        except LoadInvariantError as exc:   # rolled back: the manifest says why, and the error stops the run
+            self._invariant_broken(load, exc)
+            raise
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file's failure (even a native panic) never stops the others
             return self._reject(load, exc)
@@ -251,6 +254,14 @@ class Loader:
                          [status, exc.code, msg, load.load_id])
         log.warning("%s %s", status, msg)
         return LoadResult(load.load_id, load.rel, None, None, None, status, error_code=exc.code, error_message=msg)
+
+    def _invariant_broken(self, load: _Load, exc: LoadInvariantError) -> None:
+        """Record on the manifest row that rows in != loaded + quarantined (a bug: nothing of the file was kept)."""
+        msg = f"{load.path.name}: {reason('LOAD_INVARIANT').message} ({exc})"
+        self.con.execute("update audit.loads set status = 'failed', finished_at = now(), rows_in = 0, rows_loaded = 0, "
+                         "rows_quarantined = 0, error_code = 'LOAD_INVARIANT', error_message = ? where load_id = ?",
+                         [msg, load.load_id])
+        log.error("%s", msg)
 
     def _not_read(self, path: Path, rel: str, exc: FileRejected | FileChanging) -> LoadResult:
         """A file whose bytes were not read: it changed while being read (it waits, nothing is recorded), or it

@@ -1,10 +1,14 @@
 -- Billing-vs-register and payment findings: one row per finding, per regency x month x funding source.
 -- Billing is compared with the register only where both have data for the regency and month (a contributions row
--- for the month and a governing register delivery): a month with one source missing is "no data", not a finding.
+-- for the month and a governing register delivery); a funding source with no row in a billed month was billed 0
+-- workers and Rp 0. A month with workers enrolled and no contributions row at all is BILLING_MISSING once the
+-- regency has delivered a file after the month's due date (+ grace); before then it is "no data", not a finding.
 -- Payment findings need only the contributions row (affected workers need the register too).
 --   BILLED_COUNT_MISMATCH   participants billed <> workers enrolled (beyond billing.count_tolerance)
---   BILLED_AMOUNT_MISMATCH  amount billed <> enrolled x the premium in force (config/rates.yml), unless the whole
---                           difference is the count difference x that premium (already BILLED_COUNT_MISMATCH)
+--   BILLED_AMOUNT_MISMATCH  amount billed <> enrolled x the premium in force (config/rates.yml), beyond
+--                           billing.amount_tolerance, whatever the count billed (a count mismatch does not explain
+--                           an amount away: both are reported)
+--   BILLING_MISSING         workers enrolled, nothing billed for the month under any funding source
 --   PAYMENT_UNPAID          billed, nothing paid, and the delivery arrived after the due date
 --   PAYMENT_SHORTFALL       0 < paid < billed, delivery after the due date; affected = enrolled - protected
 --   PAYMENT_LATE            paid after the due date (day payment.due_day_of_next_month of M+1) + grace days
@@ -29,6 +33,37 @@ rules as (
 
 billed_months as (
     select distinct regency_code, month_start from {{ ref('fct_contributions') }}
+),
+
+-- the latest file each regency delivered (any source): a due date before it has passed for that regency
+regency_latest as (
+    select regency_code, max(received_at) as latest_received_at
+    from {{ ref('stg_audit__loads') }}
+    where status = 'loaded' and regency_code is not null
+    group by regency_code
+),
+
+-- distinct workers per regency and month, as published (counted once, in the coverage mart)
+enrolled_months as (
+    select regency_code, month_start, enrolled from {{ ref('mart_coverage_monthly') }}
+),
+
+unbilled as (
+    select
+        e.regency_code,
+        e.month_start,
+        e.enrolled,
+        cast({{ dbt.dateadd('day', 'r.payment_due_day - 1', dbt.dateadd('month', 1, 'e.month_start')) }} as date)
+            as due_date,
+        r.payment_grace_days,
+        l.latest_received_at
+    from enrolled_months as e
+    cross join rules as r
+    inner join governing as g on g.regency_code = e.regency_code and g.month_start = e.month_start
+    inner join regency_latest as l on l.regency_code = e.regency_code
+    left join billed_months as b on b.regency_code = e.regency_code and b.month_start = e.month_start
+    where b.regency_code is null
+        and e.enrolled > 0
 ),
 
 cells as (
@@ -62,6 +97,7 @@ measured as (
     select
         *,
         coalesce(participants_billed, 0) as billed,
+        coalesce(amount_billed, 0) as billed_amount,
         coalesce(protected_or_null, 0) as protected,
         case when paid_date is not null then {{ dbt.datediff('due_date', 'paid_date', 'day') }} end as days_late,
         received_at is not null
@@ -78,9 +114,10 @@ findings as (
         cast(billed as float8) as value_source,
         'workers enrolled in the register' as reference_side,
         cast(enrolled as float8) as value_reference,
+        cast(billed - enrolled as float8) as difference,
         cast(abs(billed - enrolled) as bigint) as affected_workers,
         cast(null as integer) as finding_days_late,
-        cast(billed as varchar) || ' billed, ' || cast(enrolled as varchar) || ' enrolled ('
+        {{ counted('billed', 'worker') }} || ' billed, ' || cast(enrolled as varchar) || ' enrolled ('
             || funding_source || ')' as detail
     from measured as m
     where has_register
@@ -92,20 +129,19 @@ findings as (
         'BILLED_AMOUNT_MISMATCH',
         m.*,
         'amount billed (Rp)',
-        cast(amount_billed as float8),
+        cast(billed_amount as float8),
         'workers enrolled x premium in force (Rp)',
         cast(enrolled * premium_in_force as float8),
+        cast(billed_amount - enrolled * premium_in_force as float8),
         cast(null as bigint),
         cast(null as integer),
-        'billed Rp ' || cast(cast(amount_billed as bigint) as varchar) || ' for ' || cast(billed as varchar)
-            || ' workers; ' || cast(enrolled as varchar) || ' enrolled x Rp '
+        'billed Rp ' || cast(cast(billed_amount as bigint) as varchar) || ' for ' || {{ counted('billed', 'worker') }}
+            || '; ' || cast(enrolled as varchar) || ' enrolled x Rp '
             || cast(cast(premium_in_force as bigint) as varchar) || ' = Rp '
             || cast(cast(enrolled * premium_in_force as bigint) as varchar) || ' (' || funding_source || ')'
     from measured as m
     where has_register
-        and amount_billed is not null
-        and abs(amount_billed - enrolled * premium_in_force) > billing_amount_tolerance
-        and abs(amount_billed - billed * premium_in_force) > billing_amount_tolerance
+        and abs(billed_amount - enrolled * premium_in_force) > billing_amount_tolerance
 
     union all
 
@@ -116,12 +152,13 @@ findings as (
         cast(coalesce(amount_paid, 0) as float8),
         'premium billed (Rp)',
         cast(amount_billed as float8),
+        cast(coalesce(amount_paid, 0) - amount_billed as float8),
         cast(case when has_register then enrolled - protected end as bigint),
         cast(null as integer),
         'paid Rp ' || cast(cast(coalesce(amount_paid, 0) as bigint) as varchar) || ' of Rp '
             || cast(cast(amount_billed as bigint) as varchar) || ': ' || case
-                when has_register then cast(enrolled - protected as varchar) || ' of ' || cast(enrolled as varchar)
-                    || ' enrolled workers unprotected'
+                when has_register then cast(enrolled - protected as varchar) || ' of '
+                    || {{ counted('enrolled', 'enrolled worker') }} || ' unprotected'
                 else 'no register data for the month'
             end || ' (' || funding_source || ')'
     from measured as m
@@ -138,13 +175,46 @@ findings as (
         cast(days_late as float8),
         'grace days allowed',
         cast(payment_grace_days as float8),
+        cast(days_late - payment_grace_days as float8),
         cast(null as bigint),
         cast(days_late as integer),
         'paid ' || cast(paid_date as varchar) || ', due ' || cast(due_date as varchar) || ': '
-            || cast(days_late as varchar) || ' days late (' || funding_source || ')'
+            || {{ counted('days_late', 'day') }} || ' late (' || funding_source || ')'
     from measured as m
     where coalesce(amount_paid, 0) > 0
         and days_late > payment_grace_days
+),
+
+all_findings as (
+    select
+        code, regency_code, month_start, funding_source, source_side, value_source, reference_side,
+        value_reference, difference, affected_workers, finding_days_late, detail, load_id, source_file, sheet,
+        source_row
+    from findings
+
+    union all
+
+    select
+        'BILLING_MISSING',
+        regency_code,
+        month_start,
+        cast(null as varchar),
+        'participants billed (no contributions row for the month)',
+        cast(0 as float8),
+        'workers enrolled in the register',
+        cast(enrolled as float8),
+        cast(-enrolled as float8),
+        cast(enrolled as bigint),
+        cast(null as integer),
+        'nothing billed for ' || substr(cast(month_start as varchar), 1, 7) || ' under any funding source; '
+            || {{ counted('enrolled', 'worker') }} || ' enrolled; due ' || cast(due_date as varchar)
+            || ', and the regency''s latest file arrived ' || substr(cast(latest_received_at as varchar), 1, 10),
+        cast(null as bigint),
+        cast(null as varchar),
+        cast(null as varchar),
+        cast(null as integer)
+    from unbilled
+    where cast(latest_received_at as date) > cast({{ dbt.dateadd('day', 'payment_grace_days', 'due_date') }} as date)
 )
 
 select
@@ -152,13 +222,14 @@ select
     code="code",
     regency_code="regency_code",
     month_start="month_start",
-    subject="funding_source",
+    subject="coalesce(funding_source, '')",
     funding_source="funding_source",
     reference_month="month_start",
     source_side="source_side",
     value_source="value_source",
     reference_side="reference_side",
     value_reference="value_reference",
+    difference="difference",
     affected_workers="affected_workers",
     days_late="finding_days_late",
     detail="detail",
@@ -168,4 +239,4 @@ select
     source_sheet="sheet",
     source_row="source_row"
 ) }}
-from findings
+from all_findings

@@ -1,12 +1,17 @@
 -- Claims without protection: one row per finding, per current claim (fct_claims).
 -- The claimant is matched by pseudonym (claims with a NIK) to any register row, else by KPJ to register rows' KPJ.
 --   CLAIM_UNKNOWN_PERSON   neither the pseudonym nor the KPJ is in any register
+--   CLAIM_BEFORE_START     known person, and the event date is before the coverage start of every current (not
+--                          superseded) register row of the person, in any regency: never covered on that day,
+--                          whether or not the month has register data and even within the first enrolled month
 --   CLAIM_NOT_ENROLLED     known person, not enrolled in any governing register in the event month (assessed only
 --                          when the claim's regency has register data for that month)
 --   CLAIM_PREMIUM_UNPAID   enrolled, but no funding source the person is enrolled under paid that month (billed
 --                          unpaid, or not billed while the regency-month has contributions data)
 --   CLAIM_PREMIUM_PARTIAL  enrolled, the best such payment was partial: protection is counted per regency, month
 --                          and funding source, never per person (domain.md), so the person may be unprotected
+-- value_source is the benefit paid (Rp); the reference side is another measure (register rows, days, premium paid),
+-- so a claim finding has no difference.
 with
 
 claims as (
@@ -33,6 +38,7 @@ governing as (
     select * from {{ ref('int_register_governing_months') }}
 ),
 
+
 known_keys as (
     select distinct participant_key from register_rows where participant_key is not null
 ),
@@ -57,6 +63,15 @@ resolved as (
         on cr.load_id = c.load_id and coalesce(cr.sheet, '') = coalesce(c.sheet, '') and cr.source_row = c.source_row
     left join known_keys as kn on kn.participant_key = c.participant_key
     left join kpj_keys as kk on kk.kpj = cr.kpj
+),
+
+-- each claimant's first coverage start on any current register row (claimants only: spells are many)
+first_starts as (
+    select s.participant_key, min(s.coverage_start) as first_start
+    from {{ ref('fct_enrollment_spells') }} as s
+    inner join (select distinct person_key from resolved) as c on c.person_key = s.participant_key
+    where not s.is_superseded
+    group by s.participant_key
 ),
 
 person_cells as (
@@ -97,9 +112,12 @@ assessed as (
         r.*,
         s.best_payment,
         s.premium_paid,
+        fs.first_start,
+        {{ dbt.datediff('r.event_date', 'fs.first_start', 'day') }} as days_before_start,
         g.regency_code is not null as has_register_data,
         case
             when r.person_key is null then 'CLAIM_UNKNOWN_PERSON'
+            when r.event_date < fs.first_start then 'CLAIM_BEFORE_START'
             when s.claim_id is null and g.regency_code is not null then 'CLAIM_NOT_ENROLLED'
             when s.best_payment = 2 then 'CLAIM_PREMIUM_PARTIAL'
             when s.best_payment = 1 then 'CLAIM_PREMIUM_UNPAID'
@@ -107,6 +125,7 @@ assessed as (
     from resolved as r
     left join cell_status as s on s.claim_regency_code = r.regency_code and s.claim_id = r.claim_id
     left join governing as g on g.regency_code = r.regency_code and g.month_start = r.event_month
+    left join first_starts as fs on fs.participant_key = r.person_key
 )
 
 select
@@ -121,13 +140,20 @@ select
     value_source="amount_paid",
     reference_side="case
         when code = 'CLAIM_UNKNOWN_PERSON' then 'register rows for the person (by NIK or KPJ)'
+        when code = 'CLAIM_BEFORE_START' then 'days from the event to the worker''s first coverage start'
         when code = 'CLAIM_NOT_ENROLLED' then 'enrolled register rows for the person in the event month'
         else 'premium paid for the person''s funding sources in the event month (Rp)'
     end",
-    value_reference="case when code in ('CLAIM_UNKNOWN_PERSON', 'CLAIM_NOT_ENROLLED') then 0 else premium_paid end",
+    value_reference="case
+        when code in ('CLAIM_UNKNOWN_PERSON', 'CLAIM_NOT_ENROLLED') then 0
+        when code = 'CLAIM_BEFORE_START' then days_before_start
+        else premium_paid
+    end",
     affected_workers="1",
     detail="'claim ' || claim_id || ' (' || program_code || ', event ' || cast(event_date as varchar) || '): ' || case
         when code = 'CLAIM_UNKNOWN_PERSON' then 'the claimant is in no register, by NIK or by KPJ'
+        when code = 'CLAIM_BEFORE_START' then 'the event is ' || " ~ counted('days_before_start', 'day') ~ "
+            || ' before the worker''s first coverage start (' || cast(first_start as varchar) || ') on any register'
         when code = 'CLAIM_NOT_ENROLLED' then 'the worker was not enrolled in that month'
         when code = 'CLAIM_PREMIUM_UNPAID' then 'the worker''s premium for that month was not paid'
         else 'the worker''s premium for that month was only partly paid'

@@ -1,11 +1,16 @@
 -- Double funding: one row per finding.
 --   DOUBLE_FUNDED_CROSS_REGENCY  per regency x month x other regency: people (pseudonyms) enrolled that month in the
---                                governing registers of both regencies (one finding on each side)
+--                                governing registers of both regencies. One finding on each side, each naming the
+--                                other: the same people, listed once under each regency (not twice as many)
 --   DOUBLE_FUNDED_TWO_SOURCES    per regency x month: people enrolled by the regency under two or more funding sources
 with
 
 enrolled_rows as (
     select * from {{ ref('int_enrollments_by_month') }}
+),
+
+regions as (
+    select regency_code, regency_name from {{ ref('dim_region') }}
 ),
 
 person_regency_months as (
@@ -53,15 +58,20 @@ two_sources as (
 findings as (
     select
         'DOUBLE_FUNDED_CROSS_REGENCY' as code,
-        regency_code,
-        month_start,
-        counterpart_code as subject,
-        counterpart_code,
-        persons,
-        'workers enrolled here and in ' || counterpart_code || ' in the same month' as source_side,
-        cast(persons as varchar) || ' worker(s) enrolled in ' || regency_code || ' and in ' || counterpart_code
-            || ' in the same month' as detail
-    from cross_regency
+        c.regency_code,
+        c.month_start,
+        c.counterpart_code as subject,
+        c.counterpart_code,
+        c.persons,
+        'workers enrolled here and in ' || c.counterpart_code || ' in the same month' as source_side,
+        {{ counted('c.persons', 'worker') }} || ' enrolled in ' || c.regency_code
+            || coalesce(' (' || here.regency_name || ')', '') || ' and in ' || c.counterpart_code
+            || coalesce(' (' || there.regency_name || ')', '') || ' in the same month; the same '
+            || case when c.persons = 1 then 'worker is' else 'workers are' end || ' listed under '
+            || c.counterpart_code || ' too (one finding on each side)' as detail
+    from cross_regency as c
+    left join regions as here on here.regency_code = c.regency_code
+    left join regions as there on there.regency_code = c.counterpart_code
 
     union all
 
@@ -73,7 +83,7 @@ findings as (
         cast(null as varchar),
         persons,
         'workers enrolled under two or more funding sources',
-        cast(persons as varchar) || ' worker(s) enrolled under two or more funding sources (' || first_source
+        {{ counted('persons', 'worker') }} || ' enrolled under two or more funding sources (' || first_source
             || case when last_source <> first_source then ' ... ' || last_source else '' end || ')'
     from two_sources
 )
@@ -90,6 +100,7 @@ select
     value_source="persons",
     reference_side="'workers expected to be funded twice'",
     value_reference="0",
+    difference="persons",
     affected_workers="persons",
     detail="detail"
 ) }}

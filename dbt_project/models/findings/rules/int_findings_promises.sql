@@ -120,11 +120,12 @@ findings as (
         stable_id,
         cast(promised as float8) as value_source,
         cast(protected as float8) as value_reference,
+        cast(promised - protected as float8) as difference,
         cast(promised - protected as bigint) as affected_workers,
         cast(months as integer) as months_count,
         cast(protected as varchar) || ' protected against ' || cast(promised as varchar) || ' promised in '
-            || substr(cast(month_start as varchar), 1, 7) || '; below the promise ' || cast(months as varchar)
-            || ' months in a row' as detail,
+            || substr(cast(month_start as varchar), 1, 7) || '; below the promise ' || {{ counted('months', 'month') }}
+            || ' in a row' as detail,
         kind,
         load_id,
         source_file,
@@ -141,6 +142,7 @@ findings as (
         stable_id,
         cast(promised_count as float8),
         cast(0 as float8),
+        cast(null as float8),
         cast(null as bigint),
         cast(null as integer),
         cast(promised_count as varchar) || ' workers promised (' || role || ', from '
@@ -165,6 +167,7 @@ select
     reference_side="case when code = 'PROMISE_BEHIND' then 'protected workers (warehouse)'
         else 'register deliveries for the regency' end",
     value_reference="value_reference",
+    difference="difference",
     affected_workers="affected_workers",
     months_count="months_count",
     detail="detail",

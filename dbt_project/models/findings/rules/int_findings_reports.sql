@@ -144,6 +144,7 @@ findings as (
         cast(c.vulnerable_covered as float8) as value_source,
         c.reference_side,
         cast(c.computed as float8) as value_reference,
+        cast(c.vulnerable_covered - c.computed as float8) as difference,
         cast(null as bigint) as affected_workers,
         'report states ' || cast(c.vulnerable_covered as varchar) || ' covered; the warehouse has '
             || cast(c.computed as varchar) as detail,
@@ -174,6 +175,7 @@ findings as (
         cast(c.value as float8),
         'workers enrolled in the register (warehouse)',
         cast(c.computed as float8),
+        cast(c.value - c.computed as float8),
         cast(null as bigint),
         'report states ' || cast(cast(c.value as bigint) as varchar) || ' (' || c.role || '); '
             || cast(c.computed as varchar) || ' enrolled in ' || substr(cast(c.reference_month as varchar), 1, 7),
@@ -201,9 +203,10 @@ findings as (
         p.subject,
         p.other_month,
         'participation rate stated (%)',
-        p.stated_rate,
+        cast(round(cast(p.stated_rate as numeric), 2) as float8),
         'participation rate in another report (%)',
-        p.other_rate,
+        cast(round(cast(p.other_rate as numeric), 2) as float8),
+        cast(round(cast(p.stated_rate - p.other_rate as numeric), 2) as float8),
         cast(null as bigint),
         'report states ' || cast(round(cast(p.stated_rate as numeric), 1) as varchar) || '%; ' || p.other_file || ' states '
             || cast(round(cast(p.other_rate as numeric), 1) as varchar) || '% for ' || substr(cast(p.other_month as varchar), 1, 7),
@@ -231,6 +234,7 @@ select
     value_source="value_source",
     reference_side="reference_side",
     value_reference="value_reference",
+    difference="difference",
     affected_workers="affected_workers",
     detail="detail",
     source_kind="source_kind",

@@ -82,6 +82,27 @@ register_cells as (
 
     union all
 
+    -- a funding source billed for nobody: the month's register, which lists no one under it
+    select f.finding_id, 'reference', e.*, 'the month''s register: nobody enrolled under ' || f.funding_source
+    from findings as f
+    inner join enrolled_rows as e on e.regency_code = f.regency_code and e.month_start = f.month_start
+    where f.code in ('BILLED_COUNT_MISMATCH', 'BILLED_AMOUNT_MISMATCH')
+        and not exists (
+            select 1 from enrolled_rows as x
+            where x.regency_code = f.regency_code and x.month_start = f.month_start
+                and x.funding_source = f.funding_source
+        )
+
+    union all
+
+    -- a month nobody billed: the workers enrolled in it (the listing no bill covers)
+    select f.finding_id, 'source', e.*, cast(null as varchar)
+    from findings as f
+    inner join enrolled_rows as e on e.regency_code = f.regency_code and e.month_start = f.month_start
+    where f.code = 'BILLING_MISSING'
+
+    union all
+
     -- the same people enrolled here (source) and in the other regency (reference)
     select
         f.finding_id,
@@ -150,11 +171,12 @@ register_spells as (
         cast(null as varchar) as note
     from findings as f
     inner join spells as s on s.regency_code = f.regency_code and s.participant_key = f.participant_key
-    where f.code in ('NIK_REGION_MISMATCH', 'NIK_BIRTHDATE_MISMATCH', 'AGE_OUT_OF_RANGE')
+    where f.code in ('NIK_REGION_MISMATCH', 'NIK_BIRTHDATE_MISMATCH', 'AGE_OUT_OF_RANGE', 'BIRTH_DATE_IMPOSSIBLE')
 
     union all
 
-    -- a claim for a worker not enrolled that month: where the person is registered (any month, any regency)
+    -- a claim for a worker not enrolled that month, or before the coverage start: where the person is registered
+    -- (any month, any regency)
     select
         f.finding_id,
         'reference',
@@ -166,10 +188,11 @@ register_spells as (
         s.source_file,
         s.sheet,
         s.source_row,
-        'registered, but not enrolled in the event month'
+        case when f.code = 'CLAIM_BEFORE_START' then 'registered, coverage starting after the event'
+            else 'registered, but not enrolled in the event month' end
     from findings as f
     inner join spells as s on s.participant_key = f.participant_key
-    where f.code = 'CLAIM_NOT_ENROLLED'
+    where f.code in ('CLAIM_NOT_ENROLLED', 'CLAIM_BEFORE_START')
 ),
 
 payment_rows as (
