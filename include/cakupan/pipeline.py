@@ -104,18 +104,42 @@ def prepare(settings: Settings) -> int:
     return facts
 
 
+def start_build(settings: Settings, build_id: str, period_from: str | None = None,
+                period_to: str | None = None) -> None:
+    """Record in audit.builds that a dbt build started: until it is recorded as succeeded, the gate blocks any
+    publish (a build that failed or was stopped leaves marts half built)."""
+    with connect_work(settings) as con:
+        con.execute("delete from audit.builds where build_id = ?", [build_id])
+        con.execute("insert into audit.builds values (?, now(), null, 'running', ?, ?, null)",
+                    [build_id, _month(period_from), _month(period_to)])
+
+
+def finish_build(settings: Settings, build_id: str, status: str, message: str | None = None) -> None:
+    """Record a dbt build's outcome (succeeded | failed) in audit.builds."""
+    with connect_work(settings) as con:
+        con.execute("update audit.builds set finished_at = now(), status = ?, message = ? where build_id = ?",
+                    [status, message, build_id])
+
+
 def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
-          full_refresh: bool = False) -> None:
-    """Run `dbt build` (models + data tests) into the work warehouse.
+          full_refresh: bool = False, build_id: str | None = None) -> None:
+    """Run `dbt build` (models + data tests) into the work warehouse, recording it in audit.builds.
 
     dbt's unit tests check the models' logic on fixed inputs, not the data: as dbt advises, they run in
     development and CI (`unit_tests`, run by `make test`), not in every scheduled build (0.8 s of each).
     """
     from cakupan.transform import dbt_vars, run_dbt
 
+    build_id = build_id or new_run_id("build")
+    start_build(settings, build_id, period_from, period_to)
     args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
-    # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
-    run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
+    try:
+        # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
+        run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
+    except Exception as exc:
+        finish_build(settings, build_id, "failed", str(exc)[:2000])
+        raise
+    finish_build(settings, build_id, "succeeded")
 
 
 def unit_tests(settings: Settings) -> list[tuple[str, str]]:
@@ -144,7 +168,7 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
     try:
         ingest(settings, run_id)
         prepare(settings)
-        build(settings, period_from, period_to)
+        build(settings, period_from, period_to, build_id=run_id)
         outcome = gate_and_publish(settings, run_id)
     except Exception as exc:
         finish_run(settings, run_id, "failed", str(exc)[:1000])

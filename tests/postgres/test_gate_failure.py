@@ -69,15 +69,17 @@ def test_impossible_expectation_blocks_the_publish(chains, tmp_path, monkeypatch
     """Any error-severity check blocks: add one no data can pass (GX and PostgreSQL stay real)."""
     settings, _ = chains.clone(tmp_path, "impossible")
     before = _state(settings)
-    real = quality.mart_checks
+    from cakupan.quality import gate
 
-    def with_impossible(previous_counts):
+    real = gate.mart_checks
+
+    def with_impossible(previous_counts, rules=None):
         E = quality._gx().expectations
-        return real(previous_counts) + [quality.Check(
+        return real(previous_counts, rules) + [quality.Check(
             "marts", "marts.mart_coverage_monthly", E.ExpectTableRowCountToBeBetween(min_value=10**9), "error",
             "impossible row count")]
 
-    monkeypatch.setattr(quality, "mart_checks", with_impossible)
+    monkeypatch.setattr(gate, "mart_checks", with_impossible)
     run_id = pipeline.new_run_id("impossible")
     out = pipeline.gate_and_publish(settings, run_id)
     assert not out.published

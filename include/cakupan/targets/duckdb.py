@@ -34,12 +34,12 @@ class DuckDBTarget(Target):
         return Candidate(run_id, sha256_file(path), path)
 
     def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
-        from cakupan.quality import run_gate
+        from cakupan.quality import load_gate_config, run_gate
 
         s = self.settings
         previous = s.published_db if s.published_db.exists() else None
         return run_gate(candidate.path, work_con, candidate.run_id, previous=previous, docs_dir=s.reports_dir / "gx",
-                        recheck_raw=recheck_raw)
+                        recheck_raw=recheck_raw, cfg=load_gate_config(s.config_dir), manifest=self.manifest())
 
     def add_verdict(self, candidate: Candidate, gate: GateResult, record: PublishRecord,
                     raw_validated_at: dt.datetime | None = None) -> None:
