@@ -431,3 +431,89 @@ def test_damage_is_blocked_or_warned(case, home, base):
     for w in words:
         assert w in sample, f"{w!r} not in the sample: {sample}"
     assert NIK not in json.dumps([r.__dict__ for r in out.gate.results], default=str)
+
+
+# ------------------------------------------------------------------------------------------ with dbt ---------
+def test_publish_after_a_failed_build_is_refused(home):
+    """`cakupan publish` after a dbt build that failed: exit 2, nothing published, the failed build named."""
+    from _support import run_cli
+    from cakupan.transform import DbtError
+
+    s = settings(home)
+    before = sha(s.published_db)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CAKUPAN_DUCKDB_MEMORY_LIMIT", "lots")       # dbt-duckdb cannot open the warehouse with it
+        with pytest.raises(DbtError):
+            pipeline.build(s, build_id="broken-build")
+    proc = run_cli(home, "publish", "--run-id", "after-broken-build", "--json", check=False,
+                   CAKUPAN_CONFIG=str(s.config_dir))
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    (failure,) = [f for f in out["failed"] if f["check"] == BUILD]
+    assert failure["severity"] == "error" and not out["published"]
+    assert sha(s.published_db) == before and s.candidate_db("after-broken-build").exists()
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        sample = con.execute("select unexpected_sample from audit.checks where run_id = 'after-broken-build' and "
+                             "expectation = ?", [BUILD]).fetchone()[0]
+    assert "broken-build" in sample and "failed" in sample
+    # the next build succeeds: publishing works again
+    pipeline.build(s, build_id="fixed-build")
+    assert pipeline.gate_and_publish(s, "after-fixed-build").published
+
+
+def test_a_month_without_a_register_delivery_warns_with_regency_and_month(home, base):
+    """Parepare's May register never arrived: its April register governs May (domain.md), published with a
+    warning naming the regency, the month and the register carried forward."""
+    s = settings(home)
+    with duckdb.connect(str(s.work_db)) as con:
+        may, april, april_file = (*_register_row(con, "73.72", "2025-05")[:1],
+                                  *_register_row(con, "73.72", "2025-04")[::2])
+        for sql in ("delete from raw.register where load_id = ?", "delete from quarantine.rows where load_id = ?",
+                    "delete from audit.loads where load_id = ?"):
+            con.execute(sql, [may])
+    pipeline.build(s, build_id="without-may")
+    out = pipeline.gate_and_publish(s, "without-may")
+    assert out.published, out.message
+    (hit,) = [r for r in out.gate.warnings if r.expectation == DELIVERED]
+    assert ("check.delivered_months", DELIVERED) not in base[1]
+    assert json.loads(hit.unexpected_sample) == [
+        f"Kota Parepare (73.72) 2025-05: no register delivered for this month: enrolled carried forward from the "
+        f"register of 2025-04 (load {april}, {april_file})"]
+
+
+# ------------------------------------------------------------------------------------------ personal data ----
+def _text_of(db: Path) -> str:
+    """Every value of every table of a DuckDB file, as text."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        return "\n".join(str(con.execute(f'select * from "{s_}"."{t}"').fetchall()) for s_, t in tables)
+
+
+def test_a_blocked_nik_is_stored_nowhere_and_not_published_later(home):
+    s = settings(home)
+    with duckdb.connect(str(s.work_db)) as con:
+        lid, row = _one(con, "select load_id, source_row from quarantine.rows order by all limit 1")
+        key = _one(con, "select participant_key from quarantine.rows where load_id = ? and source_row = ?",
+                   [lid, row])[0]
+        con.execute("update quarantine.rows set participant_key = ? where load_id = ? and source_row = ?",
+                    [NIK, lid, row])
+        # a check result an older version stored with the value in its sample
+        con.execute("insert into audit.checks select * replace ('older-run' as run_id, ? as unexpected_sample) "
+                    "from audit.checks limit 1", [json.dumps([NIK])])
+    out = pipeline.gate_and_publish(s, "nik-blocked")
+    assert not out.published and any(r.expectation == PSEUDONYMS for r in out.gate.errors)
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        stored = con.execute("select * from audit.checks where run_id = 'nik-blocked'").fetchall()
+    assert stored and NIK not in str(stored)
+    docs = list((s.reports_dir / "gx" / "nik-blocked").rglob("*"))
+    assert any(p.suffix == ".html" for p in docs)
+    assert not [p for p in docs if p.is_file() and NIK in p.read_text(encoding="utf-8", errors="replace")]
+    with duckdb.connect(str(out.candidate), read_only=True) as con:
+        assert NIK not in str(con.execute("select * from audit.checks").fetchall())
+    # the row is put right: the next publish is clean, and exports no trace of the NIK, whoever stored it
+    with duckdb.connect(str(s.work_db)) as con:
+        con.execute("update quarantine.rows set participant_key = ? where load_id = ? and source_row = ?",
+                    [key, lid, row])
+    assert pipeline.gate_and_publish(s, "nik-put-right").published
+    published = _text_of(s.published_db)
+    assert NIK not in published and "[16-digit number removed]" in published
