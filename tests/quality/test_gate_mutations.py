@@ -146,13 +146,17 @@ def lineage_rows_missing(con):
 
 
 def figure_plus_five(con):
+    (n,) = _one(con, "select enrolled from marts.mart_coverage_monthly where regency_code = '73.72' and "
+                     "month_start = '2025-04-01'")
     con.execute("update marts.mart_coverage_monthly set enrolled = enrolled + 5, shortfall = shortfall + 5 "
                 "where regency_code = '73.72' and month_start = '2025-04-01'")
-    return ["Kota Parepare (73.72) 2025-04", "enrolled is 26"]
+    return [f"Kota Parepare (73.72) 2025-04: enrolled is {n + 5} but the lineage holds {n} enrolled workers"]
 
 
 def drop_ninety_percent(con):
     """Palopo's May shrinks to 2 workers, consistently across the coverage mart and its lineage."""
+    (april,) = _one(con, "select enrolled from marts.mart_coverage_monthly where regency_code = '73.73' and "
+                         "month_start = '2025-04-01'")
     con.execute("""delete from marts.mart_lineage where regency_code = '73.73' and month_start = '2025-05-01'
                    and measure = 'enrolled' and participant_key not in (select participant_key from marts.mart_lineage
                    where regency_code = '73.73' and month_start = '2025-05-01' and measure = 'enrolled'
@@ -160,7 +164,7 @@ def drop_ninety_percent(con):
     con.execute("update marts.mart_coverage_monthly set enrolled = 2, enrolled_apbd = 2, protected = 2, "
                 "protected_apbd = 2, shortfall = 0, gap_to_promise = promised - 2 "
                 "where regency_code = '73.73' and month_start = '2025-05-01'")
-    return ["Kota Palopo (73.73) 2025-05", "enrolled fell from 22 in 2025-04 to 2"]
+    return ["Kota Palopo (73.73) 2025-05", f"enrolled fell from {april} in 2025-04 to 2"]
 
 
 def raw_row_deleted(con):
@@ -247,7 +251,7 @@ def nik_in_lineage(con):
 def nik_in_finding_text(con):
     con.execute("update marts.mart_audit_findings set detail = detail || ' NIK ' || ? where code = 'PAYMENT_LATE'",
                 [NIK])
-    return ["marts.mart_audit_findings.detail", "1 values"]
+    return ["marts.mart_audit_findings.detail: one value holds a 16-digit number"]
 
 
 def new_error_finding(con):
@@ -517,3 +521,21 @@ def test_a_blocked_nik_is_stored_nowhere_and_not_published_later(home):
     assert pipeline.gate_and_publish(s, "nik-put-right").published
     published = _text_of(s.published_db)
     assert NIK not in published and "[16-digit number removed]" in published
+
+
+def test_the_auditor_report_names_where_a_check_failed(home):
+    """The checks page of the auditor report shows a failed check's rows in words: regency, month, file, row."""
+    import html
+
+    from cakupan.auditor.report import write_report
+
+    s = settings(home)
+    with duckdb.connect(str(s.work_db)) as con:
+        (words,) = figure_plus_five(con)
+        lid, row, file = _register_row(con, "73.73", "2025-03")
+        con.execute("update raw.register set coverage_end = coverage_start - interval 1 day where load_id = ? and "
+                    "source_row = ?", [lid, row])
+    assert not pipeline.gate_and_publish(s, "report-words").published
+    page = html.unescape(write_report(s).read_text(encoding="utf-8"))
+    assert words in page
+    assert f"row {row}, of register {file} (load {lid}; Kota Palopo (73.73), 2025-03)" in page

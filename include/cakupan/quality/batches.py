@@ -333,26 +333,25 @@ def published_text_columns(p: Place, columns: list[tuple[str, str, str, bool]]) 
         src = f"{p.marts if schema == 'marts' else p.audit}.{table}"
         every, cols = [c for c, _ in typed], [c for c, text in typed if text]
         for col in (c for c in cols if c.endswith("participant_key")):
-            # one passing row per column, and one failing row (with where it is) per value that is not a pseudonym
+            # one passing row per column, and one failing row (with where it is) per row whose value is not a
+            # pseudonym; the pattern is tested once per distinct value, the rows are found by those values
+            bad = f"select k from (select distinct {col} as k from {src}) as d where not {p.matches('k', PSEUDONYM)}"
             keys.append(f"select '{schema}.{table}.{col}' as published_table, cast(null as varchar) as location, "
                         "true as ok")
             keys.append(f"select '{schema}.{table}.{col}', {_location(p, every)}, false from {src} "
-                        f"where {col} is not null and not {p.matches(col, PSEUDONYM)}")
-        scan = [c for c in cols if not c.endswith("participant_key")]
-        if scan:  # one pass over the table, then one row per column
-            counts = ", ".join(f"count(case when {p.matches(c, NIK_SHAPED)} then 1 end) as c{i}"
-                               for i, c in enumerate(scan))
-            pick = " ".join(f"when {i} then x.c{i}" for i in range(len(scan)))
-            names = ", ".join(f"({i}, '{schema}.{table}.{c}')" for i, c in enumerate(scan))
-            texts.append(f"select v.published_column, case v.i {pick} end as found from (select {counts} from {src}) "
-                         f"as x cross join (values {names}) as v(i, published_column)")
+                        f"where {col} in ({bad})")
+        # every other text column: how many distinct values hold a stand-alone 16-digit number
+        texts += [f"select '{schema}.{table}.{c}' as published_column, count(*) as found from (select distinct {c} "
+                  f"as v from {src}) as d where {p.matches('v', NIK_SHAPED)}"
+                  for c in cols if not c.endswith("participant_key")]
     out = {}
     if keys:
         out["check.pseudonyms"] = " union all ".join(keys)
     if texts:
         out["check.nik_shaped_text"] = (
-            "select published_column, case when found > 0 then " + _text("found")
-            + " || ' values hold a 16-digit number standing alone (a NIK?)' end as problem from ("
+            "select published_column, case when found = 1 then 'one value holds' when found > 1 then "
+            + _text("found") + " || ' distinct values hold' end || ' a 16-digit number standing alone (a NIK?)' "
+            "as problem from ("
             + " union all ".join(texts) + ") as s")
     return out
 
