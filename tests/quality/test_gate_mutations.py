@@ -480,9 +480,9 @@ def test_a_month_without_a_register_delivery_warns_with_regency_and_month(home, 
     assert out.published, out.message
     (hit,) = [r for r in out.gate.warnings if r.expectation == DELIVERED]
     assert ("check.delivered_months", DELIVERED) not in base[1]
-    assert json.loads(hit.unexpected_sample) == [
-        f"Kota Parepare (73.72) 2025-05: no register delivered for this month: enrolled carried forward from the "
-        f"register of 2025-04 (load {april}, {april_file})"]
+    want = (f"Kota Parepare (73.72) 2025-05: no register delivered for this month: enrolled carried forward from "
+            f"the register of 2025-04 (load {april}, {april_file})")
+    assert json.loads(hit.unexpected_sample) == [want]
 
 
 # ------------------------------------------------------------------------------------------ personal data ----

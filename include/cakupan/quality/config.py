@@ -32,8 +32,14 @@ class GateConfig:
 
 
 def _number(path: Path, data: dict, section: str, key: str, kind, low: float, high: float | None = None):
-    value = (data.get(section) or {}).get(key)
-    if value is None or isinstance(value, bool) or not isinstance(value, int | float) or \
+    """The value of `section.key`, checked; a key left out keeps the default."""
+    part = data.get(section) or {}
+    if not isinstance(part, dict):
+        raise ConfigError(f"{path}: key '{section}' must be a mapping of settings (found {part!r})")
+    value = part.get(key)
+    if value is None:
+        return getattr(GateConfig(), _FIELDS.get(f"{section}.{key}", key))
+    if isinstance(value, bool) or not isinstance(value, int | float) or \
             (kind is int and not float(value).is_integer()) or value < low or (high is not None and value > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ConfigError(f"{path}: key '{section}.{key}' must be a {'whole ' if kind is int else ''}number "
@@ -41,8 +47,11 @@ def _number(path: Path, data: dict, section: str, key: str, kind, low: float, hi
     return kind(value)
 
 
+_FIELDS = {"drop.max_ratio": "drop_max_ratio", "drop.min_workers": "drop_min_workers"}
+
+
 def load_gate_config(config_dir: Path) -> GateConfig:
-    """Read config/gate.yml; without the file, the defaults above."""
+    """Read config/gate.yml; without the file or a key, the defaults above."""
     path = Path(config_dir) / GATE_FILE
     if not path.is_file():
         return GateConfig()
