@@ -27,19 +27,28 @@ def new_run_id(prefix: str = "cli") -> str:
     return f"{prefix}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
 
 
+def _open(settings: Settings, table: str, key: str, id_: str, period_from: str | None, period_to: str | None) -> None:
+    """Insert a 'running' record into audit.runs or audit.builds (the same columns), replacing one of the same id."""
+    with connect_work(settings) as con:
+        con.execute(f"delete from audit.{table} where {key} = ?", [id_])
+        con.execute(f"insert into audit.{table} values (?, now(), null, 'running', ?, ?, null)",
+                    [id_, _month(period_from), _month(period_to)])
+
+
+def _close(settings: Settings, table: str, key: str, id_: str, status: str, message: str | None) -> None:
+    with connect_work(settings) as con:
+        con.execute(f"update audit.{table} set finished_at = now(), status = ?, message = ? where {key} = ?",
+                    [status, message, id_])
+
+
 def start_run(settings: Settings, run_id: str, period_from: str | None = None, period_to: str | None = None) -> None:
     """Record the run in audit.runs."""
-    with connect_work(settings) as con:
-        con.execute("delete from audit.runs where run_id = ?", [run_id])
-        con.execute("insert into audit.runs values (?, now(), null, 'running', ?, ?, null)",
-                    [run_id, _month(period_from), _month(period_to)])
+    _open(settings, "runs", "run_id", run_id, period_from, period_to)
 
 
 def finish_run(settings: Settings, run_id: str, status: str, message: str | None = None) -> None:
     """Close the run's audit.runs row."""
-    with connect_work(settings) as con:
-        con.execute("update audit.runs set finished_at = now(), status = ?, message = ? where run_id = ?",
-                    [status, message, run_id])
+    _close(settings, "runs", "run_id", run_id, status, message)
 
 
 def finish_run_from_audit(settings: Settings, run_id: str) -> str:
@@ -108,17 +117,12 @@ def start_build(settings: Settings, build_id: str, period_from: str | None = Non
                 period_to: str | None = None) -> None:
     """Record in audit.builds that a dbt build started: until it is recorded as succeeded, the gate blocks any
     publish (a build that failed or was stopped leaves marts half built)."""
-    with connect_work(settings) as con:
-        con.execute("delete from audit.builds where build_id = ?", [build_id])
-        con.execute("insert into audit.builds values (?, now(), null, 'running', ?, ?, null)",
-                    [build_id, _month(period_from), _month(period_to)])
+    _open(settings, "builds", "build_id", build_id, period_from, period_to)
 
 
 def finish_build(settings: Settings, build_id: str, status: str, message: str | None = None) -> None:
     """Record a dbt build's outcome (succeeded | failed) in audit.builds."""
-    with connect_work(settings) as con:
-        con.execute("update audit.builds set finished_at = now(), status = ?, message = ? where build_id = ?",
-                    [status, message, build_id])
+    _close(settings, "builds", "build_id", build_id, status, message)
 
 
 def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,

@@ -98,6 +98,15 @@ def home(base, tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------ damages --------
+def damage(*statements: str, words: tuple[str, ...] = ()) -> Callable[[duckdb.DuckDBPyConnection], list[str]]:
+    """A damage made of SQL statements alone, and the words its sample must hold."""
+    def run(con):
+        for sql in statements:
+            con.execute(sql)
+        return list(words)
+    return run
+
+
 def _one(con, sql: str, params=None):
     row = con.execute(sql, params or []).fetchone()
     assert row is not None, sql
@@ -118,18 +127,17 @@ def future_delivery(con):
     return [f"load {lid}", "2031-01"]
 
 
-def invented_future_months(con):
-    con.execute("""insert into marts.mart_coverage_monthly select * replace (cast(m.month_start as date) as month_start)
-                   from marts.mart_coverage_monthly c, (select unnest(generate_series(date '2025-06-01',
-                   date '2030-12-01', interval 1 month)) as month_start) m
-                   where c.regency_code = '73.72' and c.month_start = '2025-05-01'""")
-    return ["Kota Parepare (73.72) 20", "from register 73.72/register_parepare_2025-05"]
+invented_future_months = damage(
+    """insert into marts.mart_coverage_monthly select * replace (cast(m.month_start as date) as month_start)
+       from marts.mart_coverage_monthly c, (select unnest(generate_series(date '2025-06-01', date '2030-12-01',
+       interval 1 month)) as month_start) m where c.regency_code = '73.72' and c.month_start = '2025-05-01'""",
+    words=("Kota Parepare (73.72) 20", "from register 73.72/register_parepare_2025-05"))
 
 
-def absurd_promise(con):
-    con.execute("update marts.mart_coverage_monthly set promised = 10000000, gap_to_promise = 10000000 - protected "
-                "where regency_code = '73.72' and month_start = '2025-05-01'")
-    return ["Kota Parepare (73.72) 2025-05", "10000000 workers"]
+absurd_promise = damage(
+    "update marts.mart_coverage_monthly set promised = 10000000, gap_to_promise = 10000000 - protected "
+    "where regency_code = '73.72' and month_start = '2025-05-01'",
+    words=("Kota Parepare (73.72) 2025-05", "10000000 workers"))
 
 
 def promise_above_employed(con):
@@ -139,10 +147,9 @@ def promise_above_employed(con):
     return ["Kota Palopo (73.73) 2025-04", f"{employed} people employed"]
 
 
-def lineage_rows_missing(con):
-    con.execute("delete from marts.mart_lineage where regency_code = '73.73' and month_start = '2025-04-01' and "
-                "measure = 'enrolled' and source_row % 3 = 0")
-    return ["Kota Palopo (73.73) 2025-04", "but the lineage holds"]
+lineage_rows_missing = damage(
+    "delete from marts.mart_lineage where regency_code = '73.73' and month_start = '2025-04-01' and "
+    "measure = 'enrolled' and source_row % 3 = 0", words=("Kota Palopo (73.73) 2025-04", "but the lineage holds"))
 
 
 def figure_plus_five(con):
@@ -179,24 +186,19 @@ def quarantine_row_deleted(con):
     return [f"load {lid}", "the quarantine holds"]
 
 
-def enrolled_null(con):
-    con.execute("update marts.mart_coverage_monthly set enrolled = null where regency_code = '73.72' "
-                "and month_start = '2025-04-01'")
-    return ["Kota Parepare (73.72) 2025-04"]
+enrolled_null = damage("update marts.mart_coverage_monthly set enrolled = null where regency_code = '73.72' "
+                       "and month_start = '2025-04-01'", words=("Kota Parepare (73.72) 2025-04",))
+# shortfall left over a figure that is now NULL: dbt's own rule `shortfall is null or shortfall = enrolled -
+# protected` passes it (NULL is not false); the gate's copy of the rule does not
+enrolled_and_protected_null = damage(
+    "update marts.mart_coverage_monthly set enrolled = null, protected = null, protected_apbd = null "
+    "where regency_code = '73.73' and month_start = '2025-04-01'", words=("Kota Palopo (73.73) 2025-04",))
 
 
-def enrolled_and_protected_null(con):
-    """Shortfall left over a figure that is now NULL: dbt's own rule `shortfall is null or shortfall = enrolled -
-    protected` passes it (NULL is not false); the gate's copy of the rule does not."""
-    con.execute("update marts.mart_coverage_monthly set enrolled = null, protected = null, protected_apbd = null "
-                "where regency_code = '73.73' and month_start = '2025-04-01'")
-    return ["Kota Palopo (73.73) 2025-04"]
-
-
-def gap_wrong(con):
-    con.execute("update marts.mart_coverage_monthly set gap_to_promise = gap_to_promise + 3 "
-                "where regency_code = '73.72' and month_start = '2025-03-01'")
-    return ["Kota Parepare (73.72) 2025-03"]
+shortfall_wrong = damage("update marts.mart_coverage_monthly set shortfall = shortfall + 3 where regency_code = "
+                         "'73.73' and month_start = '2025-05-01'", words=("Kota Palopo (73.73) 2025-05",))
+gap_wrong = damage("update marts.mart_coverage_monthly set gap_to_promise = gap_to_promise + 3 "
+                   "where regency_code = '73.72' and month_start = '2025-03-01'", words=("Kota Parepare (73.72) 2025-03",))
 
 
 def coverage_end_before_start(con):
@@ -248,72 +250,56 @@ def nik_in_lineage(con):
     return ["marts.mart_lineage.participant_key", "73.73"]
 
 
-def nik_in_finding_text(con):
-    con.execute("update marts.mart_audit_findings set detail = detail || ' NIK ' || ? where code = 'PAYMENT_LATE'",
-                [NIK])
-    return ["marts.mart_audit_findings.detail: one value holds a 16-digit number"]
+nik_in_finding_text = damage(
+    f"update marts.mart_audit_findings set detail = detail || ' NIK {NIK}' where code = 'PAYMENT_LATE'",
+    words=("marts.mart_audit_findings.detail: one value holds a 16-digit number",))
 
 
-def new_error_finding(con):
-    con.execute("insert into marts.mart_audit_findings select * replace ('ffff' || substr(finding_id, 5) as "
-                "finding_id, 'error' as severity) from marts.mart_audit_findings where code = 'PAYMENT_LATE'")
-    return ["finding ffff", "Kota Parepare (73.72) 2025-04"]
+new_error_finding = damage(
+    "insert into marts.mart_audit_findings select * replace ('ffff' || substr(finding_id, 5) as finding_id, "
+    "'error' as severity) from marts.mart_audit_findings where code = 'PAYMENT_LATE'",
+    words=("finding ffff", "Kota Parepare (73.72) 2025-04"))
 
 
-def unknown_severity(con):
-    con.execute("update marts.mart_audit_findings set severity = 'critical' where code = 'PAYMENT_LATE'")
-    return ["PAYMENT_LATE", "severity critical"]
+unknown_severity = damage("update marts.mart_audit_findings set severity = 'critical' where code = 'PAYMENT_LATE'",
+                          words=("PAYMENT_LATE", "severity critical"))
 
 
 # the damages the gate already blocked before the reconciliations existed
-def protected_above_enrolled(con):
-    con.execute("update marts.mart_coverage_monthly set protected = enrolled + 7 where month_start = '2025-04-01'")
-    return ["2025-04", "protected"]
+protected_above_enrolled = damage(
+    "update marts.mart_coverage_monthly set protected = enrolled + 7 where month_start = '2025-04-01'",
+    words=("2025-04", "protected"))
 
 
-def negative_enrolled(con):
-    con.execute("update marts.mart_coverage_monthly set enrolled = -1 where regency_code = '73.73' and "
-                "month_start = '2025-03-01'")
-    return ["Kota Palopo (73.73) 2025-03"]
+negative_enrolled = damage("update marts.mart_coverage_monthly set enrolled = -1 where regency_code = '73.73' and "
+                           "month_start = '2025-03-01'", words=("Kota Palopo (73.73) 2025-03",))
 
 
-def duplicate_row(con):
-    con.execute("insert into marts.mart_coverage_monthly select * from marts.mart_coverage_monthly "
-                "where regency_code = '73.72' and month_start = '2025-03-01'")
-    return []
+duplicate_row = damage("insert into marts.mart_coverage_monthly select * from marts.mart_coverage_monthly "
+                       "where regency_code = '73.72' and month_start = '2025-03-01'")
 
 
-def null_regency(con):
-    con.execute("update marts.mart_coverage_monthly set regency_code = null where regency_code = '73.73' and "
-                "month_start = '2025-05-01'")
-    return []
+null_regency = damage("update marts.mart_coverage_monthly set regency_code = null where regency_code = '73.73' "
+                      "and month_start = '2025-05-01'")
 
 
-def coverage_emptied(con):
-    con.execute("delete from marts.mart_coverage_monthly")
-    return []
+coverage_emptied = damage("delete from marts.mart_coverage_monthly")
 
 
-def rows_unbalanced(con):
-    con.execute("update marts.mart_load_quality set rows_loaded = rows_loaded - 1 where load_id = (select min("
-                "load_id) from marts.mart_load_quality where status = 'loaded')")
-    return ["load "]
+rows_unbalanced = damage("update marts.mart_load_quality set rows_loaded = rows_loaded - 1 where load_id = (select "
+                         "min(load_id) from marts.mart_load_quality where status = 'loaded')", words=("load ",))
 
 
-def promise_status_unknown(con):
-    con.execute("update marts.mart_promise_vs_delivery set status = 'excellent' where regency_code = '73.72'")
-    return ["promise "]
+promise_status_unknown = damage("update marts.mart_promise_vs_delivery set status = 'excellent' where "
+                                "regency_code = '73.72'", words=("promise ",))
 
 
-def findings_mart_missing(con):
-    con.execute("drop table marts.mart_audit_findings")
-    return []
+findings_mart_missing = damage("drop table marts.mart_audit_findings")
 
 
-def promised_missing(con):
-    con.execute("update marts.mart_coverage_monthly set promised = null, gap_to_promise = null "
-                "where regency_code = '73.73' and month_start = '2025-05-01'")
-    return ["Kota Palopo (73.73) 2025-05"]
+promised_missing = damage("update marts.mart_coverage_monthly set promised = null, gap_to_promise = null "
+                          "where regency_code = '73.73' and month_start = '2025-05-01'",
+                          words=("Kota Palopo (73.73) 2025-05",))
 
 
 def raw_nik_bad_shape(con):
@@ -341,15 +327,12 @@ def raw_negative_payment(con):
     return [f"row {row}", file]
 
 
-def paid_far_above_billed(con):
-    con.execute("update marts.mart_coverage_monthly set premium_paid = premium_billed * 1.5 "
-                "where regency_code = '73.72' and month_start = '2025-05-01'")
-    return ["Kota Parepare (73.72) 2025-05"]
+paid_far_above_billed = damage("update marts.mart_coverage_monthly set premium_paid = premium_billed * 1.5 "
+                               "where regency_code = '73.72' and month_start = '2025-05-01'",
+                               words=("Kota Parepare (73.72) 2025-05",))
 
 
-def load_quality_shrunk(con):
-    con.execute("delete from marts.mart_load_quality where load_id % 4 <> 0")
-    return []
+load_quality_shrunk = damage("delete from marts.mart_load_quality where load_id % 4 <> 0")
 
 
 COV = "marts.mart_coverage_monthly"
@@ -366,6 +349,7 @@ CASES = [
     Case("quarantine-row-deleted", quarantine_row_deleted, "blocked", "check.raw_manifest", MANIFEST),
     Case("enrolled-null", enrolled_null, "blocked", COV, NULL_PROTECTED),
     Case("shortfall-over-null", enrolled_and_protected_null, "blocked", COV, NULL_SHORTFALL),
+    Case("shortfall-wrong", shortfall_wrong, "blocked", COV, DBT_SHORTFALL),      # dbt's rule, run by the gate
     Case("gap-wrong", gap_wrong, "blocked", COV, NULL_GAP),
     Case("coverage-end-before-start", coverage_end_before_start, "blocked", "raw.register",
          "coverage end on or after start"),
