@@ -52,10 +52,14 @@ def finish_run(settings: Settings, run_id: str, status: str, message: str | None
 
 
 def finish_run_from_audit(settings: Settings, run_id: str) -> str:
-    """Close the run with the outcome its publish record shows (published, blocked, or failed before publish)."""
+    """Close the run with the outcome its publish record shows (published, blocked, or failed before publish); a
+    build of the run still recorded as running (a dbt task failed or was stopped) is closed as failed."""
     with connect_work(settings) as con:
         row = con.execute("select status, message from audit.publishes where run_id = ? order by published_at desc "
                           "limit 1", [run_id]).fetchone()
+        con.execute("update audit.builds set finished_at = now(), status = 'failed', message = 'the run ended before "
+                    "its dbt build succeeded (a dbt task failed or was stopped); see audit.task_failures' "
+                    "where build_id = ? and status = 'running'", [run_id])
     status, message = row if row else ("failed", "the run stopped before the quality gate; see audit.task_failures")
     finish_run(settings, run_id, status, message)
     return status

@@ -314,6 +314,8 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
                 'has not finished (still running, or stopped)' else status end
                 || coalesce(': ' || substr(message, 1, 300), '') end as problem
             from audit.builds order by started_at desc, build_id desc limit 1""")
+    else:  # the candidate alone: no manifest or build record to compare with
+        out["check.raw_manifest"] = out["check.last_build"] = ((), None)
     prev = f"or exists (select 1 from {p.previous}.mart_audit_findings o where o.finding_id = f.finding_id)" \
         if p.previous and p.has("previous.mart_audit_findings") else ""
     out["check.new_error_findings"] = (("marts.mart_audit_findings",), f"""

@@ -99,8 +99,8 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
             tables.add("work.builds")
         place = Place("duckdb", "cand.marts", "cand.audit", "prev.marts" if "prev" in attached else None,
                       work_con is not None, frozenset(tables))
-        previous_counts = {f"marts.{t.split('.', 1)[1]}": con.execute(f"select count(*) from prev.marts.{t.split('.', 1)[1]}")
-                           .fetchone()[0] for t in tables if t.startswith("previous.")}
+        previous_counts = {f"marts.{t}": con.execute(f"select count(*) from prev.marts.{t}").fetchone()[0]
+                           for t in (x.split(".", 1)[1] for x in tables if x.startswith("previous."))}
         text_columns = con.execute(
             "select table_schema, table_name, column_name, data_type = 'VARCHAR' from information_schema.columns "
             "where table_catalog = 'cand' and table_schema in ('marts', 'audit') "
