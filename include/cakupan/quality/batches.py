@@ -51,26 +51,33 @@ def _text(expr: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ raw -----------
-def raw_rules(source: str, cfg: GateConfig) -> list[tuple[str, str, str]]:
-    """Cross-column rules of a raw source: (flag column, check name, SQL on raw row `r` and its load `l`)."""
+def raw_rules(source: str, cfg: GateConfig) -> list[tuple[str, str, str, str]]:
+    """Cross-column rules of a raw source: (flag column, check name, SQL on raw row `r` and its load `l`, severity).
+
+    A rule the loader enforces (a row breaking it is quarantined) is an error here: a raw row that breaks it was
+    changed behind the loader's back. A rule the loader does not enforce yet warns, naming the file, sheet and row:
+    as an error, one clerk's row would stop every regency's publish."""
     months = int(cfg.paid_months_before_period)
     rules = [("regency_of_load", "regency is the load's regency",
-              "coalesce(r.regency_code = l.regency_code, l.regency_code is null and r.regency_code is not null)")]
+              "coalesce(r.regency_code = l.regency_code, l.regency_code is null and r.regency_code is not null)",
+              "error")]
     if source == "register":
         rules.append(("coverage_end_after_start", "coverage end on or after start",
-                      "r.coverage_end is null or r.coverage_start is null or r.coverage_end >= r.coverage_start"))
+                      "r.coverage_end is null or r.coverage_start is null or r.coverage_end >= r.coverage_start",
+                      "error"))
     elif source == "contributions":
         rules += [("paid_near_period", f"paid at most {months} months before the billing month",
-                   f"r.paid_date is null or r.period is null or r.paid_date >= r.period - interval '{months} months'"),
+                   f"r.paid_date is null or r.period is null or r.paid_date >= r.period - interval '{months} months'",
+                   "warn"),
                   ("billed_has_participants", "participants billed > 0 where an amount is billed",
-                   "r.amount_billed is null or r.amount_billed <= 0 or r.participants_billed > 0")]
+                   "r.amount_billed is null or r.amount_billed <= 0 or r.participants_billed > 0", "warn")]
     elif source == "claims":
         rules.append(("paid_after_event", "claim paid on or after its event",
-                      "r.paid_date is null or r.event_date is null or r.paid_date >= r.event_date"))
+                      "r.paid_date is null or r.event_date is null or r.paid_date >= r.event_date", "warn"))
     elif source == "city_report":
         rules.append(("participants_within_employed", "active participants at most the employed population",
                       ("r.active_participants_total is null or r.employed_population is null "
-                      "or r.active_participants_total <= r.employed_population")))
+                       "or r.active_participants_total <= r.employed_population"), "warn"))
     return rules
 
 
@@ -97,7 +104,7 @@ def raw_query(source: str, raw_schema: str = "raw", dialect: str = "postgres", c
             cols.append(f"cast({col} as {'double' if duck else 'float8'}) as {c.name}")
         else:
             cols.append(f"{col} as {c.name}")
-    cols += [f"coalesce({sql}, false) as {flag}" for flag, _, sql in raw_rules(source, cfg or GateConfig())]
+    cols += [f"coalesce({sql}, false) as {flag}" for flag, _, sql, _ in raw_rules(source, cfg or GateConfig())]
     table = f"{raw_schema}.{source}" if duck else f'"{raw_schema}".{source}'
     return (f"select r.load_id, r.source_row, {', '.join(cols)} from {table} as r "
             "left join audit.loads as l on l.load_id = r.load_id")

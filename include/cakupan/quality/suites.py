@@ -47,8 +47,8 @@ def raw_checks(cfg: GateConfig | None = None) -> list[Check]:
             if c.type in ("money", "count"):
                 out.append(Check("raw", t, E.ExpectColumnValuesToBeBetween(column=c.name, min_value=0), "error",
                                  f"{c.name} non-negative"))
-        for flag, name, _ in raw_rules(contract.source, cfg or GateConfig()):
-            out.append(Check("raw", t, E.ExpectColumnValuesToBeInSet(column=flag, value_set=[True]), "error", name))
+        for flag, name, _, severity in raw_rules(contract.source, cfg or GateConfig()):
+            out.append(Check("raw", t, E.ExpectColumnValuesToBeInSet(column=flag, value_set=[True]), severity, name))
         out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column="source_row"), "error", "lineage row"))
         out.append(Check("raw", t, E.ExpectColumnValuesToNotBeNull(column="load_id"), "error", "lineage load"))
     return out
