@@ -20,12 +20,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help venv lineage-venv system-deps browser-deps postgres-deps manifest airflow-init demo docs test test-fast bench lint clean
+.PHONY: help venv lineage-venv system-deps browser-deps postgres-deps manifest airflow-init demo docs test test-fast bench eval lint clean
 
 help:
 	@echo "make demo   - synthetic data for Parepare, Palopo and Sidrap through Airflow -> published coverage table"
 	@echo "make test   - the whole test suite (real DuckDB, dbt, GX, Airflow, PostgreSQL, Chromium)"
 	@echo "make bench  - national-scale benchmark, results in BENCHMARKS.md"
+	@echo "make eval   - precision and recall of the press-release extractor on tests/fixtures/press"
 	@echo "make docs   - dbt docs catalogue of the demo warehouse (after make demo)"
 
 $(BIN)/python:
@@ -107,6 +108,10 @@ test-fast: venv
 
 bench: venv manifest
 	$(BIN)/python -m bench.run --out BENCHMARKS.md
+
+# precision and recall of the narrative extractor on the labelled press corpus (tests/fixtures/press)
+eval: venv
+	$(BIN)/python -m bench.eval_reports
 
 lint: venv
 	$(BIN)/ruff check include dags tests

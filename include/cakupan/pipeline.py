@@ -13,7 +13,8 @@ from pathlib import Path
 import duckdb
 
 from cakupan.core.settings import Settings
-from cakupan.ingest.loader import LoadResult, ingest_paths
+from cakupan.ingest.loader import LoadResult
+from cakupan.ingest.run import ingest_paths
 from cakupan.targets import for_settings
 from cakupan.targets.base import PublishOutcome, publish_run
 from cakupan.targets.refdata import sync_config

@@ -18,7 +18,7 @@ CODES = {"BILLED_COUNT_MISMATCH", "BILLED_AMOUNT_MISMATCH", "PAYMENT_UNPAID", "P
          "CLAIM_PREMIUM_UNPAID", "CLAIM_PREMIUM_PARTIAL", "NIK_REGION_MISMATCH", "NIK_BIRTHDATE_MISMATCH",
          "AGE_OUT_OF_RANGE", "PROMISE_BEHIND", "PROMISE_NO_DATA", "REPORT_COVERED_MISMATCH", "REPORT_COUNT_MISMATCH",
          "REPORT_RATE_MISMATCH"}
-MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "intermediate"
+MODELS = Path(__file__).resolve().parents[2] / "dbt_project" / "models" / "findings"
 
 
 def test_committed_config_loads():
@@ -34,7 +34,7 @@ def test_due_day_agrees_with_the_generator():
 
 
 def test_every_code_is_raised_by_a_model():
-    sql = "\n".join(p.read_text(encoding="utf-8") for p in MODELS.glob("int_findings_*.sql"))
+    sql = "\n".join(p.read_text(encoding="utf-8") for p in MODELS.rglob("int_findings_*.sql"))
     assert all(f"'{code}'" in sql for code in CODES)
 
 

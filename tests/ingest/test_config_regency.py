@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from cakupan.core.config import ConfigError
 from cakupan.core.settings import PROJECT_ROOT
-from cakupan.ingest.loader import Loader, ingest_paths
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.run import ingest_paths
 from cakupan_dev.messy import Sheet, csv_bytes, nik, xlsx_bytes
 
 PINRANG = """\

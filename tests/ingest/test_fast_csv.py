@@ -1,6 +1,6 @@
 """The column-wise CSV reader (big files) gives exactly what the row-by-row reader gives.
 
-`readers.fast_csv_block` splits and cleans a large CSV in Arrow and sends only lines that could be anything but a
+`fastcsv.fast_csv_block` splits and cleans a large CSV in Arrow and sends only lines that could be anything but a
 plain data row through `classify_row`. These tests read the same bytes both ways and compare every block field:
 on every messy CSV case and on random registers with quotes, delimiters inside cells, odd whitespace,
 apostrophes, notes, totals and repeated headers.
@@ -15,8 +15,9 @@ import os
 
 import pyarrow as pa
 import pytest
+from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
-from cakupan.ingest.readers import ReadOptions, read_file
+from cakupan.ingest.readers import ReadOptions, fastcsv, read_file
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -31,7 +32,7 @@ def _plain(x):
 ORIGINAL_FAST = readers.fast_csv_block
 
 
-def _blocks(path, fast: bool, odd_row_by_row: int = readers.ODD_LINES_ROW_BY_ROW) -> tuple[list[tuple], list[bool]]:
+def _blocks(path, fast: bool, odd_row_by_row: int = fastcsv.ODD_LINES_ROW_BY_ROW) -> tuple[list[tuple], list[bool]]:
     """Read path with the column-wise reader forced on (fast) or off; return the blocks and whether it was used.
 
     `odd_row_by_row=-1` makes the column-wise reader clean odd cells column-wise instead of row by row.
@@ -46,7 +47,7 @@ def _blocks(path, fast: bool, odd_row_by_row: int = readers.ODD_LINES_ROW_BY_ROW
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(readers, "FAST_CSV_MIN_LINES", 0 if fast else 10**9)
         mp.setattr(readers, "fast_csv_block", spy)
-        mp.setattr(readers, "ODD_LINES_ROW_BY_ROW", odd_row_by_row)
+        mp.setattr(fastcsv, "ODD_LINES_ROW_BY_ROW", odd_row_by_row)
         try:
             result = read_file(path, OPTIONS)
         except readers.FileRejected as exc:
@@ -108,10 +109,10 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
 
 def _merged_parts(path, part_lines: int, first_lines: int | None = None):
     """`fast_csv_parts` merged back into one block, in the form `_blocks` compares."""
-    got = readers.fast_csv_parts(path.read_bytes(), readers.all_contracts(), OPTIONS, part_lines, first_lines)
+    got = fastcsv.fast_csv_parts(path.read_bytes(), all_contracts(), OPTIONS, part_lines, first_lines)
     if got is None:
         return None
-    b = readers.merge_parts([read() for read in got[3]])
+    b = fastcsv.merge_parts([read() for read in got[3]])
     return (b.source, b.header_row, b.mapping, b.headers, b.title_text, _plain(b.source_rows),
             {c: _plain(v) for c, v in b.cells.items()}, _plain(b.nik_numeric), b.total_rows, b.notes_skipped,
             b.unsplit)
@@ -122,7 +123,7 @@ BIG_CELLS = ["Andi", "Sitti Aminah", "Ma'ruf", "Désa – Ujung", "  x  y ", "'7
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
-@pytest.mark.parametrize("odd_row_by_row", [readers.ODD_LINES_ROW_BY_ROW, -1])
+@pytest.mark.parametrize("odd_row_by_row", [fastcsv.ODD_LINES_ROW_BY_ROW, -1])
 def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     """Past 256 KiB the column-wise reader decodes only the start to find the header; the result is unchanged."""
     import random
@@ -167,8 +168,8 @@ def test_quote_counts_per_line_both_ways(rows, crlf, bom, title):
     got = []
     for threshold in (10**6, 0):
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(readers, "QUOTES_FOUND_ONE_BY_ONE", threshold)
-            f = readers._fast_csv_lines(data, readers.all_contracts(), OPTIONS)
+            mp.setattr(fastcsv, "QUOTES_FOUND_ONE_BY_ONE", threshold)
+            f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS)
         got.append(None if f is None else (f.quotes.tolist() if f.quotes is not None else [0] * len(f.lines)))
     assert got[0] == got[1]
     if got[0] is not None:
@@ -198,4 +199,4 @@ def test_line_endings_read_the_same_both_ways(tmp_path, ending):
 @given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.text(alphabet="NIKnamaİ\u212aß", max_size=6))))
 def test_lower_is_utf8_lower(texts):
     arr = pa.array(texts, pa.string())
-    assert readers._lower(arr).to_pylist() == pa.compute.utf8_lower(arr).to_pylist()
+    assert fastcsv._lower(arr).to_pylist() == pa.compute.utf8_lower(arr).to_pylist()

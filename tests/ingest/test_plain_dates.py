@@ -1,9 +1,9 @@
-"""The bulk date path (`ingest.plain_dates`) gives exactly what `parsing.parse_date` gives, value by value."""
+"""The bulk date path (`validate.plain_dates`) gives exactly what `parsing.parse_date` gives, value by value."""
 
 from __future__ import annotations
 
 import pyarrow as pa
-from cakupan.ingest.loader import DATE_LIMITS, _parser_for, map_distinct, plain_dates
+from cakupan.ingest.validate import DATE_LIMITS, map_distinct, parser_for, plain_dates
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +19,7 @@ VALUES = st.lists(st.one_of(PLAIN, DATE_LIKE, st.none(), st.sampled_from(["13 Ma
 
 def _both(values: list[str | None], col_type: str):
     arr = pa.array(values, pa.string())
-    fn = _parser_for(col_type, {})
+    fn = parser_for(col_type, {})
     slow = map_distinct(arr, fn, pa.date32())
     fast = map_distinct(arr, fn, pa.date32(), plain_dates(*DATE_LIMITS[col_type]))
     return [x.to_pylist() for x in slow], [x.to_pylist() for x in fast]

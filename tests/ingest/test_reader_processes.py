@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from cakupan.ingest import loader as ingest
+from cakupan.ingest import loader, prepare, run
 from cakupan_dev.messy import cases
 
 RAW_SOURCES = ("register", "contributions", "claims", "city_report")
@@ -48,9 +48,9 @@ def _spy_on_readers(monkeypatch, log, die_on=None):
     (never the writer) exits on `die_on`, as a native abort would end it."""
     import os
 
-    writer, real = os.getpid(), ingest.Preparer.prepare
+    writer, real = os.getpid(), prepare.Preparer.prepare
 
-    def prepare(self, path):
+    def spy(self, path):
         if os.getpid() != writer:
             with open(log, "a") as f:
                 f.write(f"{os.getpid()} {path}\n")
@@ -58,7 +58,7 @@ def _spy_on_readers(monkeypatch, log, die_on=None):
                 os._exit(9)
         return real(self, path)
 
-    monkeypatch.setattr(ingest.Preparer, "prepare", prepare)
+    monkeypatch.setattr(prepare.Preparer, "prepare", spy)
     return writer
 
 
@@ -68,9 +68,9 @@ def test_reader_processes_load_exactly_what_the_writer_alone_loads(home_factory,
     for name, min_files in (("alone", 10**9), ("readers", 1)):
         s = home_factory(name)
         paths = _write_corpus(s.inbox)
-        monkeypatch.setattr(ingest, "READERS_MIN_FILES", min_files)
+        monkeypatch.setattr(run, "READERS_MIN_FILES", min_files)
         writer = _spy_on_readers(monkeypatch, log)
-        results = ingest.ingest_paths(s, paths, run_id="same")
+        results = run.ingest_paths(s, paths, run_id="same")
         runs[name] = ([r.to_dict() for r in results], _tables(s))
         read_by = {int(line.split()[0]) for line in log.read_text().splitlines()} if log.exists() else set()
         assert bool(read_by) == (name == "readers") and writer not in read_by
@@ -85,13 +85,13 @@ def test_reader_processes_load_exactly_what_the_writer_alone_loads(home_factory,
 def test_a_reader_that_dies_does_not_lose_the_file(home_factory, monkeypatch, tmp_path):
     """If a reader process dies (a native crash), the writer reads that file and the rest itself."""
     alone = home_factory("alone")
-    expected = [r.to_dict() for r in ingest.ingest_paths(alone, _write_corpus(alone.inbox), run_id="x")]
+    expected = [r.to_dict() for r in run.ingest_paths(alone, _write_corpus(alone.inbox), run_id="x")]
     s = home_factory("crash")
     paths = _write_corpus(s.inbox)
     victim = next(p for p in paths if p.name.endswith(".csv"))
-    monkeypatch.setattr(ingest, "READERS_MIN_FILES", 1)
+    monkeypatch.setattr(run, "READERS_MIN_FILES", 1)
     _spy_on_readers(monkeypatch, tmp_path / "readers.log", die_on=victim)
-    results = [r.to_dict() for r in ingest.ingest_paths(s, paths, run_id="x")]
+    results = [r.to_dict() for r in run.ingest_paths(s, paths, run_id="x")]
     assert str(victim) in (tmp_path / "readers.log").read_text()         # a reader did die on it
     assert results == expected
     with duckdb.connect(str(s.work_db), read_only=True) as con:
@@ -104,22 +104,22 @@ def test_big_csvs_loaded_in_parts_equal_loaded_whole(home_factory, monkeypatch, 
     """Every CSV of the corpus loaded part by part (forced, parts of a few lines: totals, notes and bad rows
     fall on part edges) equals the same CSV loaded whole."""
     runs = {}
-    real = ingest.Loader._load_streamed
+    real = loader.Loader._write_streamed
     for name, min_bytes in (("whole", 1 << 62), ("parts", 0)):
         s = home_factory(name)
         paths = _write_corpus(s.inbox)
-        monkeypatch.setattr(ingest, "READERS_MIN_FILES", 10**9)
-        monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", min_bytes)
-        monkeypatch.setattr(ingest, "STREAM_PART_LINES", part_lines)
-        monkeypatch.setattr(ingest, "STREAM_FIRST_PART_LINES", first_lines)
+        monkeypatch.setattr(run, "READERS_MIN_FILES", 10**9)
+        monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", min_bytes)
+        monkeypatch.setattr(prepare, "STREAM_PART_LINES", part_lines)
+        monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", first_lines)
         streamed = []
 
-        def spy(self, st, path, *a, _real=real, _log=streamed):
-            _log.append(path.name)
-            return _real(self, st, path, *a)
+        def spy(self, st, load, _real=real, _log=streamed):
+            _log.append(load.path.name)
+            return _real(self, st, load)
 
-        monkeypatch.setattr(ingest.Loader, "_load_streamed", spy)
-        results = ingest.ingest_paths(s, paths, run_id="same")
+        monkeypatch.setattr(loader.Loader, "_write_streamed", spy)
+        results = run.ingest_paths(s, paths, run_id="same")
         runs[name] = ([r.to_dict() for r in results], _tables(s), streamed)
     whole, parts = runs["whole"], runs["parts"]
     assert not whole[2] and len(parts[2]) >= 8           # the corpus's readable CSVs did go part by part

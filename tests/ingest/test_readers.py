@@ -8,20 +8,10 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 from cakupan.ingest import parsing
-from cakupan.ingest.loader import _parser_for
-from cakupan.ingest.readers import (
-    TYPED_MARK,
-    FileRejected,
-    _text,
-    _total_label,
-    classify_row,
-    is_note_text,
-    read_file,
-    read_workbook,
-    typed_key,
-    typed_value,
-    vector_cell_text,
-)
+from cakupan.ingest.readers import TYPED_MARK, FileRejected, read_file, read_workbook, typed_key, typed_value
+from cakupan.ingest.readers.fastcsv import vector_cell_text
+from cakupan.ingest.readers.layout import cell_text, classify_row, is_note_text, total_label
+from cakupan.ingest.validate import parser_for
 from cakupan_dev.messy import REGISTER_HEADER, Sheet, register_row, workers, xlsx_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -45,12 +35,12 @@ def test_text_passes_through_and_text_with_the_marker_stays_text():
 
 def test_a_non_integral_money_cell_is_not_a_thousands_group():
     """The known bug: a number cell 123.456 rendered as text reads as 123456; the typed cell reads right."""
-    money = _parser_for("money", {})
+    money = parser_for("money", {})
     assert parsing.parse_money(parsing.cell_text(123.456)) == 123456            # what text alone gives
     assert money(typed_key(123.456)) == (123.456, None)
     assert money(typed_key(16800.5)) == (16800.5, None)
     assert money("16.800") == (16800.0, None)
-    date = _parser_for("date", {})
+    date = parser_for("date", {})
     assert date(typed_key(45729.5)) == (D(2025, 3, 13), None)                   # a serial with a time of day
     assert date(typed_key(dt.datetime(2025, 3, 13, 10, 30))) == (D(2025, 3, 13), None)
 
@@ -132,7 +122,7 @@ def test_only_small_workbooks_with_near_cells_are_read_in_process(tmp_path):
     """The fork is skipped only for a small .xlsx whose every cell lies in a small area."""
     import zipfile
 
-    from cakupan.ingest.readers import _small_plain_xlsx
+    from cakupan.ingest.readers.workbook import _small_plain_xlsx
     from cakupan_dev.messy import case_by_name
 
     ok = tmp_path / "ok.xlsx"
@@ -160,15 +150,15 @@ def test_only_small_workbooks_with_near_cells_are_read_in_process(tmp_path):
 @given(st.one_of(st.text(), st.text(alphabet=" 'abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
 def test_reader_shortcuts_equal_the_parsers(value):
     """The readers' fast paths for clean cells and total labels give what `parsing` gives."""
-    assert _text(value) == parsing.cell_text(value)
-    assert _total_label(_text(value)) == parsing.is_total_label(value)
+    assert cell_text(value) == parsing.cell_text(value)
+    assert total_label(cell_text(value)) == parsing.is_total_label(value)
     clean = pa.array([value])
     assert vector_cell_text(clean).to_pylist() == [parsing.cell_text(value)]
 
 
 def test_the_encrypted_case_is_a_real_compound_file(tmp_path):
     """The spreadsheet library itself sees the crafted OLE file as a password-protected workbook."""
-    from cakupan.ingest.readers import _sheets_in_process
+    from cakupan.ingest.readers.workbook import _sheets_in_process
     from cakupan_dev.messy import case_by_name
 
     path = tmp_path / "geheim.xlsx"

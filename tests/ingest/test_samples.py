@@ -16,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cakupan.ingest.loader import Loader, ingest_paths
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.run import ingest_paths
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 EXPECTED = json.loads((SAMPLES / "EXPECTED.json").read_text(encoding="utf-8"))

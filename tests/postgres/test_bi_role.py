@@ -15,7 +15,7 @@ pytestmark = pytest.mark.postgres
 
 FORBIDDEN = [
     "raw.register", "raw.contributions", "raw.report_facts", "quarantine.rows", "audit.loads", "audit.checks",
-    "audit.runs", "reference.configured_regencies", "staging.stg_register__enrollments", "marts.dim_participant",
+    "audit.runs", "reference.configured_regencies", "staging.stg_register__enrollments", "marts.fct_enrollment_spells",
     "marts.mart_coverage_monthly", "intermediate.int_enrollments_by_month", "published_audit.quarantine_rows",
     "published_audit.loads_published",
 ]

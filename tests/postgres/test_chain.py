@@ -67,8 +67,9 @@ def test_dbt_built_every_model_in_postgres(chains):
         views = {t for (t,) in _pg_rows(con, "select table_name from information_schema.views "
                                              "where table_schema = 'staging'")}
     assert set(PUBLISHED_MARTS) <= marts
-    assert {"dim_participant", "fct_participant_months", "fct_contributions", "fct_claims"} <= marts
-    assert {"stg_register__enrollments", "stg_contributions__payments", "stg_audit__loads"} <= views
+    assert {"dim_month", "fct_coverage_by_funding_source", "fct_contributions", "fct_claims"} <= marts
+    assert {"stg_register__enrollments", "stg_contributions__payments", "stg_audit__loads",
+            "stg_reference__regencies"} <= views
     results = json.loads((chains.pg_home / "dbt" / "target-postgres" / "run_results.json").read_text())
     assert results["results"] and all(r["status"] in ("success", "pass") for r in results["results"])
 

@@ -67,9 +67,9 @@ def test_extract_json_on_seed_folder():
     assert got == {
         ("000", "73.72", "previous", "pekerja_rentan", 750.0, None),
         ("000", "73.72", "total", "pekerja_rentan", 1000.0, "2025-04-01"),
-        ("002", "73.73", "total", "pekerja_rentan", 4000.0, "2025-03-01"),
-        ("002", "73.73", "part", "pekerja_rentan", 2000.0, "2025-03-01"),
-        ("002", "73.73", "part", "nelayan", 2000.0, "2025-03-01"),
+        ("002", "73.73", "total", "pekerja_rentan", 4000.0, None),  # no start stated: the ledger uses March
+        ("002", "73.73", "part", "pekerja_rentan", 2000.0, None),
+        ("002", "73.73", "part", "nelayan", 2000.0, None),
     }
     rate = [f for f in facts if f["fact_kind"] == "participation_rate"]
     assert [(r["regency_code"], r["value"], r["unit"], r["event_date"]) for r in rate] == [
@@ -138,6 +138,22 @@ def test_facts_to_rows_is_json_serialisable():
     branch = by_kind["branch"][0]
     assert (branch["value"], branch["value_text"], branch["unit"]) == (None, "Kantor Cabang Parepare", "text")
     total = next(r for r in by_kind["count"] if r["role"] == "total")
-    assert (total["value"], total["value_text"], total["effective_month"]) == (1500.0, None, "2025-01-01")
+    assert (total["value"], total["value_text"], total["effective_month"]) == (1500.0, None, None)  # no start stated
     assert total["event_date"] == date(2025, 1, 14).isoformat()
     assert total["status"] == "accepted" and total["reviewed_by"] == "auto"
+
+
+def test_extract_json_notes_a_regency_that_is_not_configured(tmp_path):
+    report = tmp_path / "brebes.txt"
+    report.write_text(
+        "Pemkab Brebes Lindungi Pekerja Rentan\n\nBREBES - Pemerintah Kabupaten Brebes menandatangani MoU dengan "
+        "BPJS Ketenagakerjaan, Kamis (25/7/2024). Pemkab Brebes akan mengikutsertakan 3.000 pekerja rentan.\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["extract", str(report), "--json", "--config", str(CONFIG)])
+    assert result.exit_code == 0, result.output
+    objects = _lines(result.stdout)
+    [fact] = [o for o in objects if o["type"] == "fact"]
+    assert (fact["regency_code"], fact["value"]) == ("33.29", 3000.0)
+    [note] = [o for o in objects if o["type"] == "note"]
+    assert note["code"] == "REGENCY_NOT_CONFIGURED" and "config/regencies/33.29.yml" in note["reason"]

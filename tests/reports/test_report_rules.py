@@ -185,8 +185,8 @@ def test_two_totals_that_do_not_add_up_are_skipped(config):
 def test_part_after_the_number(config):
     facts, _ = _facts("Pemkot menanggung iuran 1.000 pekerja rentan, 600 di antaranya nelayan.", config)
     assert facts == {
-        ("73.72", "count", "total", "pekerja_rentan", 1000, date(2025, 4, 1)),
-        ("73.72", "count", "part", "nelayan", 600, date(2025, 4, 1)),
+        ("73.72", "count", "total", "pekerja_rentan", 1000, None),
+        ("73.72", "count", "part", "nelayan", 600, None),
     }
 
 

@@ -15,7 +15,6 @@ from cakupan.ingest.parsing import (
     is_blank,
     is_total_label,
     nik_cell_is_numeric,
-    normalise_nik_text,
     parse_birth_date_cell,
     parse_count,
     parse_date,
@@ -75,7 +74,7 @@ def test_error_message_names_the_value():
 
 ALL_PARSERS = [
     parse_number, parse_money, parse_count, parse_date, parse_month, parse_programs, parse_program, parse_sex,
-    parse_funding_source, parse_kpj, parse_birth_date_cell, normalise_nik_text, cell_text,
+    parse_funding_source, parse_kpj, parse_birth_date_cell, cell_text,
     find_period_in_text,
 ]
 
@@ -726,31 +725,6 @@ def test_is_total_label_false(value):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("7372014505800123", "7372014505800123"),
-        ("'7372014505800123", "7372014505800123"),
-        (" 7372 0145 0580 0123 ", "7372014505800123"),
-        ("7372.0145.0580.0123", "7372014505800123"),
-        ("7372-0145-0580-0123", "7372014505800123"),
-        (f"7372{NBSP}014505800123", "7372014505800123"),
-        ("737201450580012", "737201450580012"),  # not validated: 15 digits stay 15
-        ("73720145058001234", "73720145058001234"),
-        ("73720A4505800123", "73720A4505800123"),
-        ("7372014505800120", "7372014505800120"),
-        (7372014505800120, "7372014505800120"),
-        (7.37201450580012e15, "7372014505800120"),
-        ("'", None),
-        ("-", None),
-        (" . ", None),
-    ],
-    ids=repr,
-)
-def test_normalise_nik_text(value, expected):
-    assert normalise_nik_text(value) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
         (7372014505800120, True),
         (7.37201450580012e15, True),
         (Decimal(7372014505800120), True),
@@ -844,7 +818,7 @@ RAISING_PARSERS = [
     parse_funding_source, parse_kpj, parse_birth_date_cell,
 ]
 TOTAL_FUNCTIONS = [
-    cell_text, is_blank, find_period_in_text, is_total_label, normalise_nik_text, nik_cell_is_numeric,
+    cell_text, is_blank, find_period_in_text, is_total_label, nik_cell_is_numeric,
 ]
 
 

@@ -83,3 +83,81 @@ def test_mentions_within_a_span():
 )
 def test_named_in_finds_the_one_configured_regency_of_a_title(title, code):
     assert RegencyNames(ALIASES, official=False).named_in(title) == code
+
+
+# --- a Kabupaten and a Kota of the same name, both configured (Bogor: 32.01 and 32.71) ----------------------
+def _bogor_config(tmp_path):
+    from cakupan.core.config import alias_index, load_regencies
+
+    (tmp_path / "regencies").mkdir()
+    (tmp_path / "regencies" / "32.01.yml").write_text("code: '32.01'\nname: Kabupaten Bogor\naliases: []\n")
+    (tmp_path / "regencies" / "32.71.yml").write_text("code: '32.71'\nname: Kota Bogor\naliases: []\n")
+    return alias_index(load_regencies(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Kabupaten Bogor", "32.01"),
+        ("Kab. Bogor", "32.01"),
+        ("KAB BOGOR", "32.01"),
+        ("Kota Bogor", "32.71"),
+        ("KOTA BOGOR", "32.71"),
+        ("Bogor", None),  # both are configured: the name alone does not say which
+    ],
+)
+def test_a_configured_kabupaten_and_kota_of_one_name_stay_apart(tmp_path, text, code):
+    aliases = _bogor_config(tmp_path)
+    assert resolve_regency(text, aliases) == code  # the loader's regency column
+    assert RegencyNames(aliases, official=False).named_in(f"DAFTAR PESERTA {text} BULAN APRIL 2025") == code
+    assert RegencyNames(aliases).resolve(text) == code
+
+
+def test_a_bare_alias_is_the_regency_own_word_for_itself(tmp_path):
+    from cakupan.core.regions import build_alias_index
+
+    aliases = build_alias_index([("Kota Bogor", "32.71"), ("Bogor", "32.71"), ("Kabupaten Bogor", "32.01")])
+    assert resolve_regency("Bogor", aliases) == "32.71"
+    assert resolve_regency("Kabupaten Bogor", aliases) == "32.01"
+    assert resolve_regency("Kota Bogor", aliases) == "32.71"
+
+
+def test_a_prefix_must_agree_with_an_alias():
+    assert resolve_regency("Kota Sidrap", ALIASES) is None  # Sidrap is a Kabupaten
+    assert resolve_regency("Provinsi Bengkulu") is None  # a province is not Kota Bengkulu
+    assert resolve_regency("Kota Administrasi Jakarta Selatan") == "31.74"
+    assert resolve_regency("Jakarta Selatan") == "31.74"
+
+
+# --- prose: every regency, reporters' short names, provinces ----------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Pemkab Muba menanggung iuran", "16.06"),
+        ("Bupati PPU menandatangani", "64.09"),
+        ("Pemkab Pangkep dan", "73.10"),
+        ("warga Kukar yang", "64.02"),
+        ("Pemkab Brebes", "33.29"),
+        ("Pemkot Binjai", "12.75"),
+        ("Pemda Pulau Morotai", "82.07"),
+        ("Kabupaten Bolaang Mongondow Selatan", "71.11"),
+        ("Pemerintah Kota (Pemkot) Bengkulu", "17.71"),
+        ("Pemko Pematangsiantar", "12.72"),
+        ("Wali Kota Bekasi", "32.75"),
+        ("di Bengkulu", None),  # the province as often as the city
+        ("Puncak acara itu", None),  # an everyday word that is also a regency's name needs a cue
+        ("Bupati Puncak", "94.05"),
+        ("Provinsi Jambi", None),
+        ("Sulawesi Selatan", None),
+    ],
+)
+def test_mentions_read_every_regency_as_reporters_write_it(text, code):
+    found = RegencyNames().mentions(text)
+    assert [m.code for m in found] == ([code] if code else [])
+
+
+def test_province_mentions_leave_regencies_alone():
+    names = RegencyNames()
+    text = "Kabupaten Aceh Besar, Provinsi Aceh, dan warga Sulsel serta Kalimantan Timur"
+    got = [(text[m.start : m.end], m.code) for m in names.province_mentions(text)]
+    assert got == [("Provinsi Aceh", "11"), ("Sulsel", "73"), ("Kalimantan Timur", "64")]

@@ -1,12 +1,20 @@
 -- One row per distinct occupation text: the first sector (by priority) with a keyword as a whole word.
 with
 
-occupations as (
-    select distinct occupation from {{ ref('stg_register__enrollments') }} where occupation is not null
+register as (
+    select * from {{ ref('stg_register__enrollments') }}
 ),
 
 keywords as (
-    select * from {{ source('reference', 'sector_keywords') }}
+    select * from {{ ref('stg_reference__sector_keywords') }}
+),
+
+sectors as (
+    select * from {{ ref('stg_reference__sectors') }}
+),
+
+occupations as (
+    select distinct occupation from register where occupation is not null
 ),
 
 matches as (
@@ -21,7 +29,6 @@ matches as (
 
 select
     o.occupation,
-    coalesce(m.sector_code, (select sector_code from {{ source('reference', 'sectors') }} where is_default))
-        as sector_code
+    coalesce(m.sector_code, (select sector_code from sectors where is_default)) as sector_code
 from occupations as o
 left join matches as m on m.occupation = o.occupation and m.pick = 1

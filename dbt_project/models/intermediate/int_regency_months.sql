@@ -2,13 +2,21 @@
 with
 
 months as (
-    select * from {{ ref('dim_month') }}
+    select * from {{ ref('int_months') }}
+),
+
+register as (
+    select * from {{ ref('stg_register__enrollments') }}
+),
+
+payments as (
+    select * from {{ ref('stg_contributions__payments') }}
 ),
 
 firsts as (
-    select regency_code, min(delivery_period) as first_month from {{ ref('stg_register__enrollments') }} group by 1
+    select regency_code, min(delivery_period) as first_month from register group by 1
     union all
-    select regency_code, min(period_month) from {{ ref('stg_contributions__payments') }} group by 1
+    select regency_code, min(period_month) from payments group by 1
 ),
 
 regency_first as (
@@ -17,9 +25,9 @@ regency_first as (
 
 last_month as (
     select max(m) as last_month from (
-        select max(delivery_period) as m from {{ ref('stg_register__enrollments') }}
+        select max(delivery_period) as m from register
         union all
-        select max(period_month) from {{ ref('stg_contributions__payments') }}
+        select max(period_month) from payments
     ) as x
 )
 

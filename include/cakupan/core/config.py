@@ -11,7 +11,7 @@ import yaml
 
 from cakupan.core.contracts import SOURCES, all_contracts
 from cakupan.core.files import load_yaml
-from cakupan.core.regions import fold_name, regencies
+from cakupan.core.regions import build_alias_index, regencies
 
 
 class ConfigError(ValueError):
@@ -93,13 +93,9 @@ def load_regencies(config_dir: Path) -> dict[str, Regency]:
 
 
 def alias_index(regs: dict[str, Regency]) -> dict[str, str]:
-    """Map every folded configured alias and name to its regency code (the aliases of `regions.RegencyNames`)."""
-    idx: dict[str, str] = {}
-    for r in regs.values():
-        for a in (r.name, *r.aliases):
-            if folded := fold_name(a):
-                idx[folded] = r.code
-    return idx
+    """Map every configured alias and name to its regency code (the aliases of `regions.RegencyNames`); a name a
+    configured Kabupaten and Kota share keeps its prefix (`regions.build_alias_index`)."""
+    return build_alias_index((a, r.code) for r in regs.values() for a in (r.name, *r.aliases))
 
 
 @dataclass(frozen=True)

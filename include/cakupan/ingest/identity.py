@@ -1,56 +1,142 @@
-"""NIK validation and keyed pseudonyms, in vectorised SQL (DuckDB) so a million rows check in one query.
+"""The NIK rule and the keyed pseudonym, each defined once and applied to whole Arrow columns.
 
-The rules are written once, as SQL expressions; `nik_problem()` and `pseudonym()` run the same SQL on one value
-for unit tests and small callers. The HMAC is standard HMAC-SHA256 (RFC 2104), so any tool holding the key can
-recompute a pseudonym; tests check it against Python's `hmac` module.
+- `normalise_nik`: what is removed from a NIK cell before it is checked (domain.md): a leading apostrophe, spaces,
+  dots, hyphens and NBSPs (the readers have already dropped zero-width characters and a BOM).
+- `nik_problems`: the reason code of every normalised NIK (null: valid); `nik_problem` is the same for one cell.
+- `pseudonyms`: the participant key, hex HMAC-SHA256 (stdlib `hmac`, RFC 2104) of the normalised NIK with the
+  pseudonym secret. `pseudonym_sql` is the same in SQL, for anyone holding the key who wants to recompute one.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import hmac
 
-import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cakupan.core.regions import nik_prefixes
+from cakupan.ingest.arrays import np_bools, pa_ints
 
 NIK_REASONS = ("NIK_MISSING", "NIK_PRECISION_LOST", "NIK_NOT_DIGITS", "NIK_15_DIGITS", "NIK_17_DIGITS",
                "NIK_WRONG_LENGTH", "NIK_REGION_UNKNOWN", "NIK_BIRTH_DATE_INVALID")
+(_VALID, _MISSING, _PRECISION_LOST, _NOT_DIGITS, _DIGITS_15, _DIGITS_17, _WRONG_LENGTH, _REGION_UNKNOWN,
+ _BIRTH_DATE_INVALID) = range(len(NIK_REASONS) + 1)
+
+# A leading apostrophe, spaces, dots, dashes and NBSPs. The class is spelled out (not \s) so that the pattern
+# means the same in RE2 (Arrow, DuckDB) and in Python's re.
+NIK_CLUTTER = "^'|[\t\n\f\r .\\-\u00a0]"
+# What is left of a number in scientific notation once normalised ("7.37201E+15" → "737201E+15")
+_EXCEL_NUMBER = r"^[0-9]+(,[0-9]+)?[eE]\+?[0-9]+$"
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
 
 
-NIK_CLUTTER = "^'|[\\s.\\-\u00a0]"   # RE2: a leading apostrophe, spaces, dots, dashes and NBSPs in a NIK cell
+def normalise_nik(cells: pa.Array) -> pa.Array:
+    """Strip the clutter (`NIK_CLUTTER`) from every NIK cell text; an empty result is null."""
+    out = pc.replace_substring_regex(pc.fill_null(cells, ""), NIK_CLUTTER, "")
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
 
-def normalise_nik_sql(col: str) -> str:
-    """SQL: strip a leading apostrophe, spaces, dots, dashes and NBSPs from a NIK cell."""
-    pattern = NIK_CLUTTER.replace("'", "''")
-    return f"nullif(regexp_replace(coalesce({col}, ''), '{pattern}', '', 'g'), '')"
+def nik_problems(niks: pa.Array, numeric: np.ndarray | None = None, today: dt.date | None = None) -> pa.Array:
+    """The reason code of every normalised NIK, null where it is valid (domain.md), in this order: missing; came
+    through an Excel number (`numeric`, or scientific notation); not digits; 15, 17 or another wrong number of
+    digits; a first four digits that are no region's; digits 7-12 not a real birth date (day + 40 for women; a
+    two-digit year after this year's is in the 1900s)."""
+    if isinstance(niks, pa.ChunkedArray):
+        niks = niks.combine_chunks()
+    n = len(niks)
+    numeric = np.zeros(n, dtype=bool) if numeric is None else np.asarray(numeric, dtype=bool)
+    code = np.full(n, _MISSING, dtype=np.int8)
+    if n and niks.null_count < n:
+        _, offsets_buf, data_buf = niks.buffers()
+        offsets = np.frombuffer(offsets_buf, np.int32)[niks.offset: niks.offset + n + 1]
+        lengths = np.diff(offsets)
+        present = np_bools(pc.is_valid(niks))
+        data = np.frombuffer(data_buf, np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+        digits = _sixteen_digits(data, offsets, np.flatnonzero(present & (lengths == 16)))
+        plain = np.zeros(n, dtype=bool)
+        plain[digits.rows] = True
+        other = np.flatnonzero(present & ~plain)
+        code[other] = _odd_nik_codes(niks.take(pa_ints(other.astype(np.int64))), lengths[other], numeric[other])
+        code[digits.rows] = _sixteen_digit_codes(digits.values, numeric[digits.rows],
+                                                 (today or dt.date.today()).year % 100)
+    return pa.array(NIK_REASONS, pa.string()).take(pa_ints(np.maximum(code - 1, 0).astype(np.int32), code > 0))
 
 
-def nik_birth_date_sql(nik: str) -> str:
-    """SQL: the birth date encoded in digits 7-12 (day + 40 for women), or NULL if impossible."""
-    day = f"(try_cast(substr({nik}, 7, 2) as integer) - case when try_cast(substr({nik}, 7, 2) as integer) > 40 then 40 else 0 end)"
-    # two-digit years: a birth year after this year's two digits is in the 1900s
-    return (f"try_strptime(lpad(cast({day} as varchar), 2, '0') || substr({nik}, 9, 2) || "
-            f"case when try_cast(substr({nik}, 11, 2) as integer) > year(current_date) % 100 "
-            f"then '19' else '20' end || substr({nik}, 11, 2), '%d%m%Y')::date")
+class _Digits:
+    """The rows whose NIK is 16 ASCII digits, and those digits (one row of 16 numbers 0-9 per NIK)."""
+
+    def __init__(self, rows: np.ndarray, values: np.ndarray):
+        self.rows, self.values = rows, values
 
 
-def nik_problem_sql(nik: str, numeric_flag: str, prefixes_table: str = "nik_prefixes") -> str:
-    """SQL: the reason code of an invalid NIK (already normalised), or NULL when the NIK is valid."""
-    return f"""case
-        when {nik} is null then 'NIK_MISSING'
-        when {numeric_flag} or regexp_matches({nik}, '^[0-9]+(,[0-9]+)?[eE]\\+?[0-9]+$') then 'NIK_PRECISION_LOST'
-        when not regexp_matches({nik}, '^[0-9]+$') then 'NIK_NOT_DIGITS'
-        when length({nik}) = 15 then 'NIK_15_DIGITS'
-        when length({nik}) = 17 then 'NIK_17_DIGITS'
-        when length({nik}) <> 16 then 'NIK_WRONG_LENGTH'
-        when substr({nik}, 1, 4) not in (select prefix from {prefixes_table}) then 'NIK_REGION_UNKNOWN'
-        when {nik_birth_date_sql(nik)} is null then 'NIK_BIRTH_DATE_INVALID'
-    end"""
+def _sixteen_digits(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> _Digits:
+    d = data[offsets[rows][:, None] + np.arange(16)].astype(np.int16) - 48
+    ok = ((d >= 0) & (d <= 9)).all(axis=1)
+    return _Digits(rows[ok], d[ok])
+
+
+def _odd_nik_codes(niks: pa.Array, lengths: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+    """The codes of NIKs that are not 16 ASCII digits (few, usually)."""
+    excel = numeric | np_bools(pc.match_substring_regex(niks, _EXCEL_NUMBER))
+    not_digits = ~np_bools(pc.match_substring_regex(niks, "^[0-9]+$"))
+    return np.select([excel, not_digits, lengths == 15, lengths == 17],
+                     [_PRECISION_LOST, _NOT_DIGITS, _DIGITS_15, _DIGITS_17], _WRONG_LENGTH).astype(np.int8)
+
+
+def _sixteen_digit_codes(d: np.ndarray, numeric: np.ndarray, pivot: int) -> np.ndarray:
+    """The codes of NIKs of 16 digits: numeric, region prefix, birth date."""
+    known = _known_prefixes()[d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]]
+    dd, month, yy = d[:, 6] * 10 + d[:, 7], d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11]
+    day = np.where(dd > 40, dd - 40, dd)
+    year = np.where(yy > pivot, 1900, 2000) + yy
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    in_year = (month >= 1) & (month <= 12)
+    last_day = _MONTH_DAYS[np.where(in_year, month, 0)] + ((month == 2) & leap)
+    real_date = in_year & (day >= 1) & (day <= last_day)
+    return np.select([numeric, ~known, ~real_date], [_PRECISION_LOST, _REGION_UNKNOWN, _BIRTH_DATE_INVALID],
+                     _VALID).astype(np.int8)
+
+
+@functools.cache
+def _known_prefixes() -> np.ndarray:
+    """A lookup table: index = a 4-digit prefix as a number, True where it is a region's."""
+    known = np.zeros(10_000, dtype=bool)
+    known[[int(p) for p in nik_prefixes()]] = True
+    return known
+
+
+def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None = None) -> str | None:
+    """Return the reason code for one NIK cell text (normalised here), or None when it is valid."""
+    nik = normalise_nik(pa.array([text], pa.string()))
+    return nik_problems(nik, np.array([numeric]), today)[0].as_py()
+
+
+# --------------------------------------------------------------------------------------------- pseudonyms ---
+def pseudonyms(niks: pa.Array, key: bytes) -> pa.Array:
+    """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null."""
+    uniq = pc.unique(niks)
+    keyed = hmac.new(key, digestmod="sha256")
+    out = []
+    for v in uniq.to_pylist():
+        if v is None:
+            out.append(None)
+            continue
+        h = keyed.copy()
+        h.update(v.encode("utf-8"))
+        out.append(h.hexdigest())
+    return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))
+
+
+def pseudonym(nik: str, key: bytes) -> str:
+    """Return the pseudonym of one normalised NIK."""
+    return pseudonyms(pa.array([nik], pa.string()), key)[0].as_py()
 
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
-    """Return the HMAC-SHA256 inner and outer padded keys."""
+    """The HMAC-SHA256 inner and outer padded keys (RFC 2104), which `pseudonym_sql` takes as parameters."""
     import hashlib
 
     if len(key) > 64:
@@ -59,109 +145,7 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in k), bytes(b ^ 0x5C for b in k)
 
 
-def normalise_nik_arrow(arr):
-    """`normalise_nik_sql` on an Arrow string array (the same RE2 pattern)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    out = pc.replace_substring_regex(pc.fill_null(arr, ""), NIK_CLUTTER, "")
-    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
-
-
-@functools.cache
-def _known_prefixes():
-    """A lookup table: index = a 4-digit prefix as a number, True where it is a region's (`register_prefixes`)."""
-    import numpy as np
-
-    known = np.zeros(10_000, dtype=bool)
-    known[[int(p) for p in nik_prefixes()]] = True
-    return known
-
-
-def nik_surely_valid(normalised, numeric=None):
-    """The rows whose normalised NIK `nik_problem_sql` certainly finds valid (a numpy mask), computed from the
-    bytes in bulk: 16 ASCII digits, a known region prefix, not flagged numeric, and a birth-date part that is a
-    real date whether its year is read in the 1900s or the 2000s (so the current year never matters). False
-    only means "not sure": such rows are left to the SQL, which gives their reason code."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from cakupan.ingest.readers import np_bools
-
-    if isinstance(normalised, pa.ChunkedArray):
-        normalised = normalised.combine_chunks()
-    n = len(normalised)
-    ok = np.zeros(n, dtype=bool)
-    if n == 0 or normalised.null_count == n:
-        return ok
-    _, offsets_buf, data_buf = normalised.buffers()
-    offsets = np.frombuffer(offsets_buf, np.int32)[normalised.offset: normalised.offset + n + 1]
-    rows = np.flatnonzero(np.diff(offsets) == 16)
-    if normalised.null_count:
-        rows = rows[np_bools(pc.is_valid(normalised))[rows]]
-    if numeric is not None:
-        rows = rows[~np.asarray(numeric, dtype=bool)[rows]]
-    if len(rows) == 0:
-        return ok
-    d = np.frombuffer(data_buf, np.uint8)[offsets[rows][:, None] + np.arange(16)].astype(np.int16) - 48
-    digits = ((d >= 0) & (d <= 9)).all(axis=1)
-    d = np.where(digits[:, None], d, 0)
-    known = _known_prefixes()[d[:, 0] * 1000 + d[:, 1] * 100 + d[:, 2] * 10 + d[:, 3]]
-    dd, month, yy = d[:, 6] * 10 + d[:, 7], d[:, 8] * 10 + d[:, 9], d[:, 10] * 10 + d[:, 11]
-    day = np.where(dd > 40, dd - 40, dd)
-    month_days = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
-    in_month = (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days[np.clip(month, 0, 12)])
-    feb29_both = (yy % 4 == 0) & (yy != 0)        # 29 February exists in both 19yy and 20yy (not 1900)
-    date_ok = in_month & ~((month == 2) & (day == 29) & ~feb29_both)
-    ok[rows[digits & known & date_ok]] = True
-    return ok
-
-
-def pseudonyms_arrow(values, ipad: bytes, opad: bytes):
-    """`pseudonym_sql` on an Arrow string array: hex HMAC-SHA256 once per distinct value; NULL stays NULL."""
-    import hashlib
-
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    uniq = pc.unique(values)
-    inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
-    keys = []
-    for v in uniq.to_pylist():
-        if v is None:
-            keys.append(None)
-            continue
-        h = inner.copy()
-        h.update(v.encode("utf-8"))
-        o = outer.copy()
-        o.update(h.digest())
-        keys.append(o.hexdigest())
-    return pa.array(keys, pa.string()).take(pc.index_in(values, value_set=uniq, skip_nulls=False))
-
-
 def pseudonym_sql(value: str, ipad_param: str = "$ipad", opad_param: str = "$opad") -> str:
-    """SQL: hex HMAC-SHA256 of a text value with the pads bound as BLOB parameters; NULL stays NULL."""
+    """SQL (DuckDB): `pseudonyms` of a text value, with the pads (`hmac_pads`) bound as BLOB parameters."""
     return (f"case when {value} is null then null else "
             f"sha256({opad_param}::BLOB || unhex(sha256({ipad_param}::BLOB || encode({value})))) end")
-
-
-def register_prefixes(con: duckdb.DuckDBPyConnection, name: str = "nik_prefixes") -> None:
-    """Create a temp table of the valid 4-digit NIK prefixes on the connection."""
-    con.execute(f"create or replace temp table {name} as select unnest($prefixes::varchar[]) as prefix",
-                {"prefixes": sorted(nik_prefixes())})
-
-
-def nik_problem(text: str | None, numeric: bool = False) -> str | None:
-    """Return the reason code for one NIK cell text, or None when it is valid."""
-    con = duckdb.connect()
-    register_prefixes(con)
-    return con.execute(f"select {nik_problem_sql(normalise_nik_sql('$text::varchar'), '$numeric::boolean')}",
-                       {"text": text, "numeric": numeric}).fetchone()[0]
-
-
-def pseudonym(nik: str, key: bytes) -> str:
-    """Return the pseudonym of one normalised NIK (same SQL as the bulk path)."""
-    ipad, opad = hmac_pads(key)
-    con = duckdb.connect()
-    return con.execute(f"select {pseudonym_sql('$v')}", {"v": nik, "ipad": ipad, "opad": opad}).fetchone()[0]

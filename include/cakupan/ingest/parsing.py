@@ -16,13 +16,13 @@ __all__ = [
     "CODES",
     "FUNDING_SOURCES",
     "PROGRAMS",
+    "SCIENTIFIC",
     "ParseError",
     "cell_text",
     "find_period_in_text",
     "is_blank",
     "is_total_label",
     "nik_cell_is_numeric",
-    "normalise_nik_text",
     "parse_birth_date_cell",
     "parse_count",
     "parse_date",
@@ -526,7 +526,8 @@ def parse_funding_source(value: object) -> str | None:
 
 _ID_NOISE_RE = re.compile(r"[\s.\-]+")
 _DIGITS_RE = re.compile(r"[0-9]+", re.ASCII)
-_SCIENTIFIC_RE = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?\s*e\s*[+-]?[0-9]+", re.ASCII | re.IGNORECASE)
+SCIENTIFIC = r"[+-]?[0-9]+(?:[.,][0-9]+)?\s*e\s*[+-]?[0-9]+"   # a number in scientific notation (any case)
+_SCIENTIFIC_RE = re.compile(SCIENTIFIC, re.ASCII | re.IGNORECASE)
 
 
 def parse_kpj(value: object) -> str | None:
@@ -545,14 +546,6 @@ def parse_kpj(value: object) -> str | None:
     if not _DIGITS_RE.fullmatch(digits):
         raise _fail("KPJ_INVALID", "a KPJ number (digits only)", value)
     return digits
-
-
-def normalise_nik_text(value: object) -> str | None:
-    """Strip a leading apostrophe, spaces, dots and dashes from a NIK cell (without validating it)."""
-    text = cell_text(value)
-    if text is None:
-        return None
-    return _ID_NOISE_RE.sub("", text) or None
 
 
 def nik_cell_is_numeric(value: object) -> bool:

@@ -1,6 +1,8 @@
 """The gate's suites, defined here in code: the raw suite (from the source contracts, plus cross-column rules), the
 business rules on the published marts, and the dbt expression rules of the published marts read from dbt's
-manifest. Each check has a severity: `error` blocks the publish, `warn` is only reported."""
+manifest. A rule dbt also tests is defined once, as a dbt test with `meta.gate` in the published marts' YAML
+(`core.dbt_sources.gate_rules`): dbt checks it on the work warehouse during the build, the gate on the candidate.
+Each check has a severity: `error` blocks the publish, `warn` is only reported."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cakupan.core.contracts import all_contracts
+from cakupan.core.dbt_sources import gate_rules
 from cakupan.quality.batches import raw_rules
 from cakupan.quality.config import GateConfig
 from cakupan.quality.engine import Check, _gx
@@ -76,10 +79,12 @@ def mart_checks(previous_counts: dict[str, int], rules: list[DbtRule] | None = N
     def no_problem(table: str, severity: str, name: str) -> Check:
         return Check("marts", table, E.ExpectColumnValuesToBeNull(column="problem"), severity, name)
 
+    # a rule dbt also tests is defined once, as a dbt test with `meta.gate` in the published YAML
     checks += [
-        Check("marts", cov, E.ExpectColumnPairValuesAToBeGreaterThanB(
-            column_A="enrolled", column_B="protected", or_equal=True, ignore_row_if="either_value_is_missing"),
-            "error", "protected <= enrolled"),
+        Check("marts", table, E.ExpectColumnPairValuesAToBeGreaterThanB(
+            column_A=other, column_B=column, or_equal=True, ignore_row_if="either_value_is_missing"), severity, name)
+        for table, column, other, name, severity in gate_rules()]
+    checks += [
         flag(cov, "protected_has_enrolled", "error", "protected is NULL where enrolled is NULL"),
         flag(cov, "shortfall_null_safe", "error", "shortfall = enrolled - protected, NULL when either is NULL"),
         flag(cov, "gap_null_safe", "error", "gap to promise = promised - protected, NULL when either is NULL"),
@@ -103,7 +108,8 @@ def mart_checks(previous_counts: dict[str, int], rules: list[DbtRule] | None = N
         no_problem("check.nik_shaped_text", "error", "no NIK-shaped number in any published text column"),
         flag("marts.mart_load_quality", "rows_balance_ok", "error", "rows in = loaded + quarantined"),
         Check("marts", "marts.mart_promise_vs_delivery", E.ExpectColumnValuesToBeInSet(
-            column="status", value_set=["met", "behind", "no data"]), "error", "promise status closed list"),
+            column="status", value_set=["met", "behind", "no data", "promised, no deliveries"]), "error",
+            "promise status closed list"),
         # audit findings are the product, not a defect of the build: their presence does not block. A missing
         # findings mart means a finding rule failed to run, and a severity nobody defined cannot be read: both block;
         # an error finding no earlier publish showed warns, once
@@ -168,6 +174,8 @@ def _gate_severity(node: dict) -> str | None:
         return None
     if gate is False:
         return "skip"
+    if isinstance(gate, dict):      # {check: ..., severity: ...} (an at_most rule: `core.dbt_sources.gate_rules`)
+        gate = gate.get("severity", "error")
     text = str(gate).lower()
     return "warn" if text in ("warn", "warning") else "error"
 

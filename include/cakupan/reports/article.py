@@ -4,13 +4,15 @@ its event date and kind, and the segment its topic implies.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from cakupan.reports.document import BODY, DATELINE, TITLE, Document
+from cakupan.core.regions import NameMatch
+from cakupan.reports.document import BODY, DATELINE, TITLE, Document, split_sentences
 from cakupan.reports.facts import AUDIENCE_REPORT, MOU_SIGNED, OTHER_EVENT, PEKERJA_RENTAN, TARGET_ANNOUNCED
-from cakupan.reports.lexicon import find_dates, find_weekday_day_months, weekday_matches
+from cakupan.reports.lexicon import effective_start, find_dates, find_weekday_day_months, weekday_matches
 from cakupan.reports.vocabulary import (
     AUDIENCE,
     FALLBACK_SECTORS,
@@ -39,6 +41,7 @@ class Context:
     doc: Document
     config: ExtractionConfig
     mentions: list[Mention]
+    provinces: list[NameMatch]  # province names in the text ("Sulawesi Selatan", "Provinsi Kaltim", "Sulut")
     primary: str | None
     main: frozenset[str]
     event_date: date | None
@@ -46,6 +49,7 @@ class Context:
     event_kind: str
     default_segment: str | None
     sectors: list[tuple[str, list[str]]]
+    stated_start: date | None = None  # the one start the article states for its programme, if only one
 
 
 # --- regencies -----------------------------------------------------------------------------------------------
@@ -79,7 +83,9 @@ def _primary_regency(doc: Document, mentions: list[Mention]) -> tuple[str | None
         elif m.start - block.start < 80 and doc.text[m.start : m.end].isupper():
             weight = 3  # "LINISULSEL.COM, PAREPARE –": the place line of a press release
         scores[m.code] += weight
-    ranked = scores.most_common()
+    lead = [b for b in doc.blocks if b.kind in (TITLE, DATELINE)] + doc.of_kind(BODY)[:1]
+    named_early = {m.code for m in mentions if not m.office and any(b.start <= m.start < b.end for b in lead)}
+    ranked = [(code, score) for code, score in scores.most_common() if code in named_early]
     if not ranked:
         return None, frozenset()
     main = frozenset(code for code, score in ranked if score * 2 >= ranked[0][1])
@@ -129,19 +135,51 @@ def _event_kind(doc: Document) -> str:
     return best if scores[best] else OTHER_EVENT
 
 
+_PROGRAMME = re.compile(
+    r"kerja ?sama|program|\bmou\b|\bpks\b|perjanjian|perlindungan|kepesertaan|iuran", re.IGNORECASE
+)
+
+
+def _stated_start(doc: Document, event_date: date | None) -> date | None:
+    """Return the start the article states for its programme ("terhitung mulai 1 Oktober 2025") if it states one."""
+    found = set()
+    for b in doc.of_kind(BODY):
+        for s, e in split_sentences(doc.text, b.start, b.end):
+            sentence = doc.text[s:e]
+            if _PROGRAMME.search(sentence):
+                month, _ = effective_start(sentence, event_date)
+                if month is not None:
+                    found.add(month)
+    return found.pop() if len(found) == 1 else None
+
+
+def _topic_segment(doc: Document, sectors: list[tuple[str, list[str]]]) -> str | None:
+    """Return the workers the article is about: vulnerable workers if it says so, else the one sector (or the
+    several sectors, all vulnerable workers) its title and first paragraph name, else None."""
+    body = " ".join(doc.text[b.start : b.end] for b in doc.of_kind(BODY, TITLE))
+    if RENTAN.search(body):
+        return PEKERJA_RENTAN
+    lead = " ".join(doc.text[b.start : b.end] for b in (doc.of_kind(TITLE) + doc.of_kind(BODY)[:1]))
+    named = {code for code, words in sectors for w in words if re.search(rf"\b{re.escape(w)}\b", lead, re.IGNORECASE)}
+    if len(named) == 1:
+        return named.pop()
+    return PEKERJA_RENTAN if named else None
+
+
 def article_context(doc: Document, config: ExtractionConfig) -> Context:
     """Read a document as an article: its regency mentions, primary regency, event date and kind, topic."""
     spans = [(b.start, b.end) for b in doc.of_kind(BODY, TITLE, DATELINE)]
     mentions = [m for s, e in spans for m in find_regency_mentions(doc.text, s, e, config)]
+    provinces = [p for s, e in spans for p in config.names.province_mentions(doc.text, s, e)]
     event_date, penalty = _event_date(doc)
     sectors = config.sectors or FALLBACK_SECTORS
-    body = " ".join(doc.text[b.start : b.end] for b in doc.of_kind(BODY, TITLE))
-    default_segment = PEKERJA_RENTAN if RENTAN.search(body) else None
+    default_segment = _topic_segment(doc, sectors)
     primary, main = _primary_regency(doc, mentions)
     return Context(
         doc,
         config,
         mentions,
+        provinces,
         primary,
         main,
         event_date,
@@ -149,4 +187,5 @@ def article_context(doc: Document, config: ExtractionConfig) -> Context:
         _event_kind(doc),
         default_segment,
         sectors,
+        _stated_start(doc, event_date),
     )

@@ -86,7 +86,7 @@ def _print_tables(rows: list[dict], skipped: list[Skipped], console: Console) ->
         )
     console.print(table)
     if skipped:
-        sk = Table(title=f"Skipped ({len(skipped)})")
+        sk = Table(title=f"Skipped and notes ({len(skipped)})")
         for col in ("file", "code", "reason"):
             sk.add_column(col, overflow="fold")
         for s in skipped:
@@ -97,7 +97,9 @@ def _print_tables(rows: list[dict], skipped: list[Skipped], console: Console) ->
 @app.command()
 def extract(
     paths: Annotated[list[Path], typer.Argument(help="Report files (TXT, HTML) or folders of them.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines (type: fact | skipped).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON lines (type: fact | skipped | note).")
+    ] = False,
     config: Annotated[
         Path | None,
         typer.Option(
@@ -132,8 +134,10 @@ def extract(
             typer.echo(json.dumps({"type": "fact", **row}, ensure_ascii=False, default=_json_default))
         for s in extraction.skipped:
             typer.echo(json.dumps({"type": "skipped", **skipped_to_row(s)}, ensure_ascii=False))
+        for s in extraction.notes:
+            typer.echo(json.dumps({"type": "note", **skipped_to_row(s)}, ensure_ascii=False))
         return
-    _print_tables(rows, extraction.skipped, Console())
+    _print_tables(rows, extraction.skipped + extraction.notes, Console())
 
 
 __all__ = ["app", "facts_to_rows", "skipped_to_row"]

@@ -7,6 +7,7 @@ first reduced to its visible body text (``html_to_text``) and offsets point into
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -100,20 +101,63 @@ def _is_datetime_line(line: str) -> bool:
     return len(_WORDS.findall(rest)) <= 3
 
 
+WRAP_MIN = 45  # a hard-wrapped line is at least this long; the last line of a paragraph may be shorter
+_LIST_ITEM = re.compile(r"^\s*(?:[-•*▪►]|\d+[.)]\s|baca juga|baca lainnya|berita terkait)", re.IGNORECASE)
+
+
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """Return the (start, end) of every non-blank line, stripped."""
+    spans, pos = [], 0
+    for raw in text.split("\n"):
+        start = pos
+        pos += len(raw) + 1
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            spans.append((start + lead, start + lead + len(stripped)))
+    return spans
+
+
+def _is_hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
+    """Return True for a text reflowed into short lines: several long lines run on into a line starting lowercase."""
+    runs_on = 0
+    for (s, e), (s2, _) in itertools.pairwise(lines):
+        adjacent = "\n\n" not in text[e:s2] and text[e:s2].count("\n") == 1
+        if adjacent and e - s >= WRAP_MIN and text[s2].islower() and not _SENTENCE_END.search(text[s:e]):
+            runs_on += 1
+    return runs_on >= 2
+
+
+def logical_lines(text: str) -> list[tuple[int, int]]:
+    """Return the spans of the text's paragraphs: its lines, or in a hard-wrapped text (a press release reflowed
+    to ~70 characters) the runs of wrapped lines joined back into one paragraph, offsets still into ``text``."""
+    lines = _line_spans(text)
+    if not _is_hard_wrapped(text, lines):
+        return lines
+    out: list[tuple[int, int]] = []
+    for s, e in lines:
+        if out:
+            ps, pe = out[-1]
+            gap = text[pe:s]
+            if (gap.count("\n") == 1 and pe - _last_line_start(text, pe) >= WRAP_MIN
+                    and not _LIST_ITEM.match(text[s:e]) and not _FURNITURE_LINE.match(text[ps:pe])):
+                out[-1] = (ps, e)
+                continue
+        out.append((s, e))
+    return out
+
+
+def _last_line_start(text: str, end: int) -> int:
+    return text.rfind("\n", 0, end) + 1
+
+
 def classify_lines(text: str) -> list[Block]:
-    """Split text into lines and label each as body, title, dateline, heading or furniture."""
+    """Split text into paragraphs (``logical_lines``) and label each as body, title, dateline, heading or furniture."""
     blocks: list[Block] = []
     body_started = False
     in_related = False
-    pos = 0
-    for raw in text.split("\n"):
-        start, end = pos, pos + len(raw)
-        pos = end + 1
-        stripped = raw.strip()
-        if not stripped:
-            continue
-        lead = len(raw) - len(raw.lstrip())
-        s, e = start + lead, start + lead + len(stripped)
+    for s, e in logical_lines(text):
+        stripped = re.sub(r"\s*\n\s*", " ", text[s:e])
         words = len(_WORDS.findall(stripped))
         punctuated = bool(_SENTENCE_END.search(stripped))
         paragraph = (punctuated and words >= 4) or words >= PARAGRAPH_WORDS

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cakupan.core import regions
 from cakupan.reports.article import Context, article_context
 from cakupan.reports.document import (
     BODY,
@@ -21,11 +22,11 @@ from cakupan.reports.document import (
 from cakupan.reports.facts import (
     ALL_SEGMENTS,
     PEKERJA_RENTAN,
-    SKIP_REASONS,
     Extraction,
     Fact,
     Skipped,
     fact_id,
+    skip_message,
 )
 from cakupan.reports.rules import Candidate, branches, sentence_facts
 from cakupan.reports.vocabulary import ExtractionConfig
@@ -75,19 +76,22 @@ def _settle_totals(cands: list[Candidate], ctx: Context) -> tuple[list[Candidate
             conflicted = list(members)
         drop.extend(c for c in conflicted if c not in drop)
     for c in drop:
-        words = SKIP_REASONS["CONFLICTING_TOTALS"]
-        skipped.append(
-            Skipped(
-                ctx.doc.source_file,
-                c.sentence,
-                c.start,
-                c.end,
-                f"'{ctx.doc.text[c.start : c.end]}': {words}",
-                "CONFLICTING_TOTALS",
-            )
-        )
+        words = skip_message("CONFLICTING_TOTALS", ctx.doc.text[c.start : c.end])
+        skipped.append(Skipped(ctx.doc.source_file, c.sentence, c.start, c.end, words, "CONFLICTING_TOTALS"))
     dropped = {id(c) for c in drop}
     return [c for c in cands if id(c) not in dropped], skipped
+
+
+def _settle_budget_segments(cands: list[Candidate]) -> None:
+    """Give a budget whose sentence names no workers the segment of the programme it pays for: the one segment
+    of the regency's totals and targets ("anggaran Rp254 juta" in an article about 1.500 nelayan is theirs)."""
+    for c in cands:
+        if c.fact_kind != "budget" or c.segment_named:
+            continue
+        promised = {p.segment for p in cands if p.fact_kind == "count" and p.role in ("total", "target")
+                    and p.regency_code == c.regency_code}
+        if len(promised) == 1:
+            c.segment = promised.pop()
 
 
 def extract_document(doc: Document, config: ExtractionConfig | None = None) -> Extraction:
@@ -114,7 +118,7 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
                     c.sentence,
                     c.start,
                     c.end,
-                    f"'{doc.text[c.start : c.end]}': {SKIP_REASONS['DUPLICATE']} (at offset {first.start})",
+                    skip_message("DUPLICATE", doc.text[c.start : c.end], f"at offset {first.start}"),
                     "DUPLICATE",
                 )
             )
@@ -123,6 +127,7 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
         unique.append(c)
     unique, conflicts = _settle_totals(unique, ctx)
     skipped.extend(conflicts)
+    _settle_budget_segments(unique)
     facts = []
     for i, c in enumerate(sorted(unique, key=lambda c: (c.start, c.end)), start=1):
         facts.append(
@@ -142,9 +147,21 @@ def extract_document(doc: Document, config: ExtractionConfig | None = None) -> E
                 start=c.start,
                 end=c.end,
                 confidence=round(max(0.0, min(1.0, c.confidence)), 2),
+                regency_configured=ctx.config.is_configured(c.regency_code),
             )
         )
-    return Extraction(facts, sorted(skipped, key=lambda k: (k.start, k.end)))
+    return Extraction(facts, sorted(skipped, key=lambda k: (k.start, k.end)), _not_configured_notes(doc, facts))
+
+
+def _not_configured_notes(doc: Document, facts: list[Fact]) -> list[Skipped]:
+    """One REGENCY_NOT_CONFIGURED note per regency of the report that has facts but no config/regencies file."""
+    notes = []
+    for code in sorted({f.regency_code for f in facts if not f.regency_configured}):
+        first = next(f for f in facts if f.regency_code == code)
+        words = skip_message("REGENCY_NOT_CONFIGURED", f"{regions.regency_name(code)} ({code})", column=code)
+        notes.append(Skipped(doc.source_file, first.sentence, first.start, first.end, words,
+                             "REGENCY_NOT_CONFIGURED"))
+    return notes
 
 
 def extract_text(
@@ -168,7 +185,7 @@ def extract_file(path: Path, config: ExtractionConfig | None = None) -> Extracti
                     "",
                     0,
                     0,
-                    f"{path.name}: {SKIP_REASONS['FORMAT_UNSUPPORTED']}",
+                    skip_message("FORMAT_UNSUPPORTED", path.name),
                     "FORMAT_UNSUPPORTED",
                 )
             ],

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from cakupan.core.contracts import reason, reasons
+
 # event kinds
 MOU_SIGNED = "mou_signed"
 TARGET_ANNOUNCED = "target_announced"
@@ -28,25 +30,15 @@ OTHER_EVENT = "other"
 PEKERJA_RENTAN = "pekerja_rentan"
 ALL_SEGMENTS = "all_segments"
 
-# skip reason codes (stable) → words for a data clerk
-SKIP_REASONS: dict[str, str] = {
-    "RANGE": "a range or alternatives, not one figure",
-    "AMBIGUOUS_NUMBER": "the comma could be a decimal mark or a thousands mark",
-    "BOUND": "a lower or upper bound ('lebih dari', 'hampir'), not an exact figure",
-    "NOT_WORKERS": "does not count workers or participants",
-    "ROLE_UNCLEAR": "cannot tell whether this is a previous figure, a total, a part or a target",
-    "SEGMENT_UNCLEAR": "cannot tell which workers this counts",
-    "REGENCY_UNCLEAR": "cannot tell which regency this figure is about",
-    "SEVERAL_REGENCIES": "the figure covers several regencies or the province",
-    "CONFLICTING_TOTALS": "several different totals for the same regency and month that do not add up",
-    "DUPLICATE": "repeats a figure already extracted",
-    "PERCENT_UNCLEAR": "a percentage of something other than BPJS participation",
-    "NOT_COVERAGE": "counts claims, accidents or benefit recipients, not covered workers",
-    "PERCENT_CHANGE": "a change, not a level",
-    "PER_PERSON_AMOUNT": "an amount per person or per month (a premium), not a budget",
-    "AMOUNT_UNCLEAR": "an amount of money whose purpose is not stated",
-    "FORMAT_UNSUPPORTED": "this kind of file is not read (send TXT or HTML)",
-}
+# skip reason codes (stable): their words are in the reason registry (contracts/reasons.yml, level "report"), so
+# one catalogue holds every message a clerk reads
+def skip_message(code: str, value: object, detail: str = "", column: str | None = None) -> str:
+    """Return the plain-words message of a report skip reason for this number (or name) as written."""
+    words = reason(code).render(column, str(value).replace("\n", " "))
+    return words[:-1] + f" ({detail})." if detail and words.endswith(".") else words
+
+
+SKIP_REASONS: dict[str, str] = {code: r.message for code, r in reasons().items() if r.level == "report"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +62,7 @@ class Fact:
     start: int
     end: int
     confidence: float
+    regency_configured: bool = True  # False: a Kemendagri regency with no config/regencies/<code>.yml
 
 
 @dataclass(frozen=True)
@@ -90,11 +83,13 @@ class Extraction:
 
     facts: list[Fact] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    notes: list[Skipped] = field(default_factory=list)  # REGENCY_NOT_CONFIGURED, once per report and regency
 
     def extend(self, other: Extraction) -> None:
-        """Append another extraction's facts and skipped records."""
+        """Append another extraction's facts, skipped records and notes."""
         self.facts.extend(other.facts)
         self.skipped.extend(other.skipped)
+        self.notes.extend(other.notes)
 
 
 def fact_id(stem: str, rank: int) -> str:

@@ -75,14 +75,21 @@ DATE_TEXT = re.compile(
 # "April 2025", "bulan Juli 2025" (a month, no day)
 MONTH_YEAR = re.compile(rf"\b(?P<mon>{_MONTH_RE})\.?\s+(?P<y>(?:19|20)\d{{2}})\b", re.IGNORECASE)
 
-# A stated start: "dimulai bulan April ini", "mulai Juli 2025", "terhitung mulai 1 Juni 2025", "mulai tahun 2026"
+# A stated start: "dimulai bulan April ini", "mulai Juli 2025", "terhitung mulai 1 Juni 2025", "mulai tahun 2026",
+# "berlaku mulai Februari 2025", "mulai berlaku Januari 2026", "mulai berjalan pada bulan Oktober-Desember 2023",
+# "periode November dan Desember 2025", "efektif per 1 Maret 2025"
 EFFECTIVE_START = re.compile(
-    r"\b(?:di)?mulai|\bterhitung(?:\s+mulai)?|\bberlaku(?:\s+mulai)?|\bper\b", re.IGNORECASE
+    r"\b(?:di)?mulai(?:\s+(?:berlaku|berjalan|efektif|dilaksanakan|diberlakukan))?|\bterhitung(?:\s+mulai)?"
+    r"|\b(?:mulai\s+)?berlaku(?:\s+(?:efektif\s+)?mulai)?|\befektif(?:\s+mulai)?|\bper\b|\bperiode\b"
+    r"|\b(?:berjalan|berlaku|aktif|dimulai)\s+sejak",
+    re.IGNORECASE,
 )
 _START_TAIL = re.compile(
-    rf"\s+(?:(?:pada|dari)\s+)?(?:(?:tanggal\s+)?\d{{1,2}}\s+)?(?:bulan\s+)?(?P<mon>{_MONTH_RE})\b\.?"
+    rf"\s+(?:(?:pada|dari|sejak)\s+)?(?:(?:tanggal\s+)?\d{{1,2}}\s+)?(?:bulan\s+)?(?P<mon>{_MONTH_RE})\b\.?"
+    rf"(?:\s*(?:-|–|s\.?d\.?|sampai(?:\s+dengan)?|hingga|dan)\s*(?:(?:tanggal\s+)?\d{{1,2}}\s+)?"
+    rf"(?:bulan\s+)?(?:{_MONTH_RE})\b\.?)?"
     rf"(?:\s+(?:tahun\s+)?(?P<y>(?:19|20)\d{{2}})|\s+(?P<this>ini|depan))?"
-    rf"|\s+(?:(?:pada|dari)\s+)?tahun\s+(?P<yonly>(?:19|20)\d{{2}}|depan)",
+    rf"|\s+(?:(?:pada|dari)\s+)?tahun\s+(?:anggaran\s+)?(?P<yonly>(?:19|20)\d{{2}}|depan)",
     re.IGNORECASE,
 )
 
@@ -196,15 +203,19 @@ def find_month_years(text: str) -> list[tuple[int, int]]:
 
 
 _TARGET_YEAR = re.compile(
-    r"\b(?:pada\s+)?tahun\s+(?P<y>(?:19|20)\d{2})\b|\bpada\s+(?P<y2>(?:19|20)\d{2})\b", re.IGNORECASE
+    r"\b(?:pada\s+)?tahun\s+(?:anggaran\s+)?(?P<y>(?:19|20)\d{2})\b|\b(?:pada|APBD(?:\s+murni)?|TA\.?)\s+"
+    r"(?P<y2>(?:19|20)\d{2})\b",
+    re.IGNORECASE,
 )
 
 
 def target_year(clause: str, event_date: date | None) -> date | None:
-    """Return January of a later year a target is set for ("tahun 2026", "pada 2026"), else None."""
+    """Return January of a later year a figure is set for ("tahun 2026", "pada 2026", "Tahun Anggaran 2026")."""
+    if event_date is None:
+        return None  # without the article's own date a year may be this one: nothing says it is later
     for m in _TARGET_YEAR.finditer(clause):
         year = int(m.group("y") or m.group("y2"))
-        if event_date is None or year > event_date.year:
+        if year > event_date.year:
             return date(year, 1, 1)
     return None
 

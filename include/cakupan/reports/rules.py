@@ -1,11 +1,13 @@
 """One sentence's numbers into fact candidates or skipped records.
 
 The rules, in order, for a number in an article sentence (titles, datelines and furniture are never read):
-dates, years, times, ordinals and legal references are ignored; ranges ("3.000 hingga 3.500") and bounds
-("lebih dari 600") are skipped; the regency comes from the number's clause, else its sentence, else the
-article (dateline and title weigh more); a figure for several regencies or the province is skipped; the kind
-follows the unit (persen → participation rate, Rp → budget, people → count); the segment follows the noun
-after the number, a list of segments, the word before it, the clause, the sentence, else the topic; counts
+dates, years, times, ordinals and legal references are ignored; a number repeated in words ("2.000 (dua ribu)")
+is one number, two that disagree are skipped; vague amounts ("ratusan pekerja") are skipped; ranges ("3.000 hingga
+3.500") and bounds ("lebih dari 600") are skipped; the regency comes from the number's clause, else its sentence,
+else the article (dateline and title weigh more); a figure for several regencies, a province or the whole
+country ("target nasional 49 persen") is skipped; the kind follows the unit (persen → participation rate, Rp →
+budget, people → count); families, households and workforce totals (wage earners, construction, the employed
+population) are not vulnerable workers; the segment and role follow the sentence model in ``roles``; counts
 equal to the sum of others become parts of that total; a repeated fact is skipped as a duplicate.
 
 Confidence starts at 0.90 for a number whose role a cue word states ("sebelumnya", "total", "ditargetkan",
@@ -26,29 +28,21 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from cakupan.core import regions
+from cakupan.core.regions import fold_name
 from cakupan.ingest.parsing import parse_number
 from cakupan.reports.article import Context
-from cakupan.reports.facts import (
-    ALL_SEGMENTS,
-    MOU_SIGNED,
-    PEKERJA_RENTAN,
-    SKIP_REASONS,
-    TARGET_ANNOUNCED,
-    Skipped,
-)
+from cakupan.reports.facts import ALL_SEGMENTS, PEKERJA_RENTAN, Skipped, skip_message
 from cakupan.reports.lexicon import (
     MONEY,
     NUMBER,
     NUMBER_WORDS,
-    effective_start,
     find_dates,
     find_month_years,
     parse_number_words,
-    target_year,
 )
+from cakupan.reports.roles import effective_month, groups, is_increment, noun_after, role, segment
 from cakupan.reports.vocabulary import (
-    BECOMES,
+    BENEFIT,
     BOUND_AFTER,
     BOUND_BEFORE,
     BRANCH,
@@ -57,11 +51,11 @@ from cakupan.reports.vocabulary import (
     CLAUSE_BREAK,
     COUNT_LEAD,
     CROSS_REGENCY,
-    EVERY_SEGMENT,
-    FILLERS,
     HEDGE,
+    NATIONAL_AFTER,
+    NATIONAL_BEFORE,
     NOT_COVERAGE,
-    PART,
+    NOT_PEOPLE_AFTER,
     PARTICIPATION,
     PER_PERSON,
     PERCENT_AFTER,
@@ -70,13 +64,13 @@ from cakupan.reports.vocabulary import (
     PERSON_BEFORE,
     PREMIUM,
     PREVIOUS,
-    PROTECTION,
     RANGE_BETWEEN,
     RENTAN,
     SILENT_LEAD,
-    STATED,
     TARGET,
-    TOTAL,
+    TARGET_NEAR,
+    VAGUE,
+    WORKFORCE,
 )
 
 
@@ -96,6 +90,7 @@ class Candidate:
     end: int
     confidence: float
     role_by_default: bool = False
+    segment_named: bool = True  # False: a budget's segment taken from the article (extract settles it)
 
     def key(self) -> tuple:
         return (self.regency_code, self.fact_kind, self.segment, self.role, self.value, self.effective_month)
@@ -139,6 +134,13 @@ class _Number:
     kind: str  # count | percent | money | ambiguous
 
 
+# "NABIRE, PAPUATENGAHNEWS.COM - ", "BREBES -": the place line of a press release, before its first sentence
+_PLACE_LINE = re.compile(r"\s*[A-Z][A-Z .'’\-]+(?:,\s*[\w.]+)?(?:\s*\([^)]*\))?\s*(?:-|–|—|--)\s+")
+# "Kalau ingin 100 persen, ...": a condition or a wish, not a figure
+_CONDITION = re.compile(r"[\s\"“”']*(?:kalau|jika|apabila|bila|seandainya|andaikan)\b", re.IGNORECASE)
+_PAREN_WORDS = re.compile(r"\s*\(\s*([a-z\s]+?)\s*\)", re.IGNORECASE)
+
+
 def _masked(text: str, s: int, e: int) -> list[tuple[int, int]]:
     chunk = text[s:e]
     spans = [(d.start, d.end) for d in find_dates(chunk, s)]
@@ -147,6 +149,17 @@ def _masked(text: str, s: int, e: int) -> list[tuple[int, int]]:
         (m.start() + s, m.end() + s) for m in re.finditer(r"\b\d{1,2}[:.]\d{2}\s*(?:WITA|WIB|WIT)\b", chunk)
     ]
     return spans
+
+
+def _repeat_in_words(text: str, end: int, e: int, value: Decimal) -> tuple[int, bool | None]:
+    """Read "(dua ribu)" after a number: (its end, True if it repeats the value, False if it differs, None)."""
+    m = _PAREN_WORDS.match(text, end, e)
+    if not m:
+        return end, None
+    words = parse_number_words(m.group(1))
+    if words is None:
+        return end, None
+    return m.end(), Decimal(words) == value
 
 
 def _numbers(text: str, s: int, e: int) -> list[_Number]:
@@ -178,6 +191,10 @@ def _numbers(text: str, s: int, e: int) -> list[_Number]:
         value = parse_number(text[m.start() : end])
         if pct:
             end += pct.end()
+        elif kind == "count":
+            end, same = _repeat_in_words(text, end, e, value)  # "2.000 (dua ribu)": one number, said twice
+            if same is False:
+                kind = "ambiguous"
         out.append(_Number(m.start(), end, value, kind))
         taken.append((m.start(), end))
     for m in NUMBER_WORDS.finditer(text, s, e):
@@ -204,117 +221,7 @@ def _is_year(text: str, n: _Number, s: int, e: int) -> bool:
     return not PERSON.match(text[n.end : e].lstrip())
 
 
-# --- segment words -------------------------------------------------------------------------------------------
-def _groups(text: str, sectors: list[tuple[str, list[str]]]) -> list[tuple[int, int, str]]:
-    """Return (start, end, segment) for segment words in text: sectors, 'rentan', 'kepesertaan'."""
-    found: list[tuple[int, int, str]] = []
-    for code, words in sectors:
-        for w in words:
-            for m in re.finditer(rf"\b{re.escape(w)}\b", text, re.IGNORECASE):
-                found.append((m.start(), m.end(), code))
-    for m in RENTAN.finditer(text):
-        found.append((m.start(), m.end(), PEKERJA_RENTAN))
-    for m in EVERY_SEGMENT.finditer(text):
-        found.append((m.start(), m.end(), ALL_SEGMENTS))
-    found.sort(key=lambda g: (g[0], -(g[1] - g[0])))
-    kept: list[tuple[int, int, str]] = []
-    for g in found:  # longest match wins where keywords overlap ("buruh tani" over "buruh")
-        if kept and g[0] < kept[-1][1]:
-            continue
-        kept.append(g)
-    return kept
-
-
-# --- the rules -----------------------------------------------------------------------------------------------
-def _noun_after(
-    text: str, pos: int, clause_end: int, sectors: list[tuple[str, list[str]]]
-) -> tuple[bool, str]:
-    """Return (counts people, the noun phrase) after a number: "750 orang", "2.000 data nelayan"."""
-    words = re.findall(r"[\w\-]+", text[pos:clause_end])[:6]
-    i = 0
-    while i < len(words) and words[i].lower() in FILLERS:
-        i += 1
-    core = words[i : i + 3]
-    explicit_unit = bool(words) and words[0].lower() in ("orang", "jiwa")
-    is_person = explicit_unit or (
-        bool(core) and (bool(PERSON.match(core[0])) or bool(_groups(core[0], sectors)))
-    )
-    return is_person, " ".join(core)
-
-
-def _segment(
-    ctx: Context, text: str, n: _Number, clause: tuple[int, int], sentence: tuple[int, int], noun_phrase: str
-) -> tuple[str | None, bool, bool]:
-    """Return (segment, union of several segments, guessed from the article's topic)."""
-    after = _groups(noun_phrase, ctx.sectors)
-    if after:
-        return after[0][2], False, False
-    cl = text[clause[0] : clause[1]]
-    groups = _groups(cl, ctx.sectors)
-    if re.match(r"(?:orang\s+)?peserta\b", noun_phrase, re.IGNORECASE) and not {g[2] for g in groups} - {
-        ALL_SEGMENTS
-    }:
-        return ALL_SEGMENTS, False, False  # "25.000 peserta" with no vulnerable group named: all participants
-    distinct = {g[2] for g in groups} - {ALL_SEGMENTS}
-    if len(distinct) >= 2:
-        between = cl[groups[0][1] : groups[-1][0]]
-        if re.search(r"\b(?:dan|serta|maupun|juga)\b|,", between, re.IGNORECASE):
-            return PEKERJA_RENTAN, True, False
-    before_words = re.findall(r"[\w\-]+", text[clause[0] : n.start])
-    while before_words and before_words[-1].lower() in {
-        "sebanyak",
-        "sejumlah",
-        "berjumlah",
-        "mencapai",
-        "yakni",
-        "yaitu",
-        "sekitar",
-        "ada",
-    }:
-        before_words.pop()
-    if before_words:
-        tail = _groups(" ".join(before_words[-2:]), ctx.sectors)
-        if tail:
-            return tail[-1][2], False, False
-    if distinct:
-        sector = [g[2] for g in groups if g[2] != PEKERJA_RENTAN and g[2] != ALL_SEGMENTS]
-        return (sector[0] if sector else PEKERJA_RENTAN), False, False
-    if groups:
-        return ALL_SEGMENTS, False, False
-    sent_groups = {g[2] for g in _groups(text[sentence[0] : sentence[1]], ctx.sectors)}
-    if len(sent_groups) == 1:
-        return next(iter(sent_groups)), False, False
-    if sent_groups:
-        return None, False, False
-    return ctx.default_segment, False, True
-
-
-def _role(
-    ctx: Context, text: str, n: _Number, clause: tuple[int, int], sentence: tuple[int, int], union: bool
-) -> tuple[str | None, bool]:
-    """Return (role, decided by default) for a count, or (None, _) if no rule applies."""
-    cl = text[clause[0] : clause[1]]
-    if PREVIOUS.search(cl):
-        return "previous", False
-    if PART.search(text[sentence[0] : n.start]) or PART.search(text[n.end : min(n.end + 30, clause[1])]):
-        return "part", False
-    if TOTAL.search(cl):
-        return "total", False
-    if TARGET.search(cl):
-        return "target", False
-    if BECOMES.search(text[clause[0] : n.start]):
-        return "total", False
-    if STATED.search(cl):
-        return "stated", False
-    if union:
-        return "total", True
-    if ctx.event_kind in (MOU_SIGNED, TARGET_ANNOUNCED) and PROTECTION.search(
-        text[sentence[0] : sentence[1]]
-    ):
-        return "total", True
-    return None, False
-
-
+# --- where a number belongs ----------------------------------------------------------------------------------
 def _regency(
     ctx: Context, n: _Number, clause: tuple[int, int], sentence: tuple[int, int]
 ) -> tuple[str | None, float, bool, str]:
@@ -342,23 +249,28 @@ def _regency(
     return ctx.primary, 0.0, False, ""
 
 
+def _wider_scope(
+    ctx: Context, text: str, n: _Number, clause: tuple[int, int], sentence: tuple[int, int], explicit: bool
+) -> str | None:
+    """Return the words that make a figure national, provincial or about several regencies, else None."""
+    before = text[max(clause[0], n.start - 60) : n.start]
+    national = NATIONAL_BEFORE.search(before) or NATIONAL_AFTER.match(text[n.end : clause[1]])
+    if national:
+        return national.group().strip()
+    if explicit:
+        return None
+    cross = CROSS_REGENCY.search(text[clause[0] : clause[1]])
+    if cross:
+        return cross.group()
+    province = [p for p in ctx.provinces if clause[0] <= p.start < clause[1]]
+    if not province and not any(sentence[0] <= m.start < sentence[1] for m in ctx.mentions if not m.office):
+        province = [p for p in ctx.provinces if sentence[0] <= p.start < sentence[1]]
+    return ctx.doc.text[province[0].start : province[0].end] if province else None
+
+
 def _skip(ctx: Context, sentence: str, start: int, end: int, code: str, detail: str = "") -> Skipped:
-    words = SKIP_REASONS[code] + (f" ({detail})" if detail else "")
-    return Skipped(ctx.doc.source_file, sentence, start, end, f"'{ctx.doc.text[start:end]}': {words}", code)
-
-
-def _effective(
-    ctx: Context, text: str, clause: tuple[int, int], sentence: tuple[int, int], role: str
-) -> date | None:
-    """Return the stated start ("mulai Juli 2025"; a target's later year), else the event month."""
-    month, _ = effective_start(text[clause[0] : clause[1]], ctx.event_date)
-    if month is None:
-        month, _ = effective_start(text[sentence[0] : sentence[1]], ctx.event_date)
-    if month is None and role == "target":
-        month = target_year(text[sentence[0] : sentence[1]], ctx.event_date)
-    if month is None and ctx.event_date is not None:
-        month = ctx.event_date.replace(day=1)
-    return month
+    return Skipped(ctx.doc.source_file, sentence, start, end, skip_message(code, ctx.doc.text[start:end], detail),
+                   code)
 
 
 @dataclass(frozen=True)
@@ -402,13 +314,25 @@ class _Site:
         )
 
 
+def _vague(ctx: Context, s: int, e: int, sentence: str) -> list[Skipped]:
+    """Skip "ratusan pekerja", "ribuan nelayan": amounts of people without a figure."""
+    text = ctx.doc.text
+    out = []
+    for m in VAGUE.finditer(text, s, e):
+        is_person, _ = noun_after(text, m.end(), e, ctx.sectors)
+        if is_person:
+            out.append(_skip(ctx, sentence, m.start(), m.end(), "VAGUE_NUMBER"))
+    return out
+
+
 def sentence_facts(ctx: Context, s: int, e: int) -> tuple[list[Candidate], list[Skipped]]:
     """Turn the numbers of one sentence into fact candidates or skipped records."""
     text = ctx.doc.text
     sentence = text[s:e].strip()
     cands: list[Candidate] = []
-    skipped: list[Skipped] = []
-    clauses = _clauses(text, s, e)
+    skipped: list[Skipped] = _vague(ctx, s, e, sentence)
+    place = _PLACE_LINE.match(text, s, e)
+    clauses = _clauses(text, place.end() if place else s, e)
     numbers = [
         n
         for n in _numbers(text, s, e)
@@ -429,11 +353,15 @@ def sentence_facts(ctx: Context, s: int, e: int) -> tuple[list[Candidate], list[
         if BOUND_BEFORE.search(before) or (n.kind == "count" and BOUND_AFTER.match(after)):
             skipped.append(_skip(ctx, sentence, n.start, n.end, "BOUND"))
             continue
+        if _CONDITION.match(text, clause[0]):
+            skipped.append(_skip(ctx, sentence, n.start, n.end, "ROLE_UNCLEAR", "a condition, not a figure"))
+            continue
         hedge = 0.05 if HEDGE.search(before) else 0.0
         code, reg_penalty, explicit, reg_skip = _regency(ctx, n, clause, (s, e))
-        cross = CROSS_REGENCY.search(text[clause[0] : clause[1]]) or CROSS_REGENCY.search(sentence)
-        if cross and not explicit:
-            skipped.append(_skip(ctx, sentence, n.start, n.end, "SEVERAL_REGENCIES", cross.group()))
+        scope = _wider_scope(ctx, text, n, clause, (s, e), explicit)
+        if scope:
+            skip_code = "PERCENT_NATIONAL" if n.kind == "percent" else "SEVERAL_REGENCIES"
+            skipped.append(_skip(ctx, sentence, n.start, n.end, skip_code, scope))
             continue
         site = _Site(n, clause, (s, e), sentence, code, base - hedge - reg_penalty)
         if n.kind == "ambiguous":
@@ -457,32 +385,60 @@ def _percent(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | N
     if CHANGE.search(text[site.clause[0] : n.start]):
         skipped.append(site.skip(ctx, "PERCENT_CHANGE"))
         return None
-    if PERCENT_OTHER.search(cl) or not (PARTICIPATION.search(cl) or PARTICIPATION.search(site.sentence)):
+    context = text[max(0, site.sent[0] - 400) : site.sent[0]]  # "Angka itu ...": the sentence before says of what
+    if not PARTICIPATION.search(cl) and (
+        PERCENT_OTHER.search(cl) or not (PARTICIPATION.search(site.sentence) or PARTICIPATION.search(context))
+    ):
         skipped.append(site.skip(ctx, "PERCENT_UNCLEAR"))
         return None
-    rentan = RENTAN.search(cl) or RENTAN.search(site.sentence)
-    conf = min(site.conf, 0.7) if rentan else site.conf  # a vulnerable-worker share is unusual: review it
-    segment = PEKERJA_RENTAN if rentan else ALL_SEGMENTS
-    return site.candidate("participation_rate", segment, "stated", n.value, "percent", None, conf)
+    if RENTAN.search(cl) or RENTAN.search(text[site.sent[0] : n.start]):
+        # the share of informal or vulnerable workers is not the participation rate (all segments)
+        skipped.append(site.skip(ctx, "PERCENT_UNCLEAR", "the share of one segment"))
+        return None
+    lead = text[site.clause[0] : n.start]
+    role_ = "target" if TARGET_NEAR.search(lead) or TARGET.search(lead) else "stated"  # a level, or the aim
+    return site.candidate("participation_rate", ALL_SEGMENTS, role_, n.value, "percent", None, site.conf)
+
+
+def _past_year(ctx: Context, text: str) -> bool:
+    """Return True if text names a month or year before the article's year ("posisi Desember 2024")."""
+    if ctx.event_date is None:
+        return False
+    years = [int(y) for y in re.findall(r"\b(?:19|20)\d{2}\b", text)]
+    return bool(years) and max(years) < ctx.event_date.year
 
 
 def _money(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | None:
-    """A budget ("menganggarkan Rp1,2 miliar"), or a skipped record (premiums per person, unclear amounts)."""
+    """A budget ("menganggarkan Rp1,2 miliar"), or a skipped record (premiums, benefits, unclear amounts)."""
     text, n = ctx.doc.text, site.n
     after = text[n.end : site.sent[1]]
+    clause = text[site.clause[0] : site.clause[1]]
     if PER_PERSON.match(after) or (PREMIUM.search(site.sentence) and n.value < 1_000_000):
         skipped.append(site.skip(ctx, "PER_PERSON_AMOUNT"))
         return None
-    if not (BUDGET.search(text[site.clause[0] : site.clause[1]]) or BUDGET.search(site.sentence)):
+    near = text[max(site.clause[0], n.start - 45) : n.start]
+    if BENEFIT.search(near) or ((BENEFIT.search(clause) or BENEFIT.search(site.sentence)) and not BUDGET.search(clause)):
+        skipped.append(site.skip(ctx, "BENEFIT"))
+        return None
+    if not (BUDGET.search(clause) or BUDGET.search(site.sentence)):
         skipped.append(site.skip(ctx, "AMOUNT_UNCLEAR"))
         return None
-    named = bool(RENTAN.search(site.sentence))
-    segment = PEKERJA_RENTAN if named else ctx.default_segment
-    if segment is None:
+    found = {g[2] for g in groups(site.sentence, ctx.sectors)} - {ALL_SEGMENTS}
+    named = len(found) == 1
+    segment_ = found.pop() if named else (PEKERJA_RENTAN if found else ctx.default_segment)
+    if segment_ is None:
         skipped.append(site.skip(ctx, "SEGMENT_UNCLEAR"))
         return None
     conf = site.conf - (0.0 if named else 0.05)
-    return site.candidate("budget", segment, "stated", n.value, "IDR", None, conf)
+    before = text[site.sent[0] : n.start]
+    role_ = "stated"
+    if TARGET.search(clause):
+        role_ = "target"
+    elif _past_year(ctx, before) or PREVIOUS.search(before):
+        role_ = "previous"
+    cand = site.candidate("budget", segment_, role_, n.value, "IDR", None, conf)
+    cand.segment_named = named
+    return cand
 
 
 def _count(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | None:
@@ -491,45 +447,61 @@ def _count(ctx: Context, site: _Site, skipped: list[Skipped]) -> Candidate | Non
     if NOT_COVERAGE.search(text[clause[0] : clause[1]]):
         skipped.append(site.skip(ctx, "NOT_COVERAGE"))
         return None
-    is_person, phrase = _noun_after(text, n.end, clause[1], ctx.sectors)
+    if NOT_PEOPLE_AFTER.match(text[n.end : clause[1]]):
+        skipped.append(site.skip(ctx, "NOT_WORKERS"))
+        return None
+    is_person, phrase = noun_after(text, n.end, clause[1], ctx.sectors)
     if not is_person:
         before = text[clause[0] : n.start]
-        if not (COUNT_LEAD.search(before) and PERSON_BEFORE.search(before)):
+        if not (COUNT_LEAD.search(before) and PERSON_BEFORE.search(text[sent[0] : n.start])):
             skipped.append(site.skip(ctx, "NOT_WORKERS"))
             return None
         phrase = ""  # "masyarakat rentan ... sebanyak 2.000"
-    segment, union, guessed = _segment(ctx, text, n, clause, sent, phrase)
-    if segment is None:
+    if WORKFORCE.search(phrase) or (WORKFORCE.search(site.sentence) and not RENTAN.search(phrase)
+                                   and not RENTAN.search(text[clause[0] : n.start])):
+        skipped.append(site.skip(ctx, "NOT_VULNERABLE"))
+        return None
+    if is_increment(text, n.start, clause):
+        skipped.append(site.skip(ctx, "INCREMENT"))
+        return None
+    segment_, union, guessed = segment(ctx, text, n.start, clause, sent, phrase)
+    if segment_ is None:
         skipped.append(site.skip(ctx, "SEGMENT_UNCLEAR"))
         return None
-    role, by_default = _role(ctx, text, n, clause, sent, union)
-    if role is None:
+    sector = segment_ not in (PEKERJA_RENTAN, ALL_SEGMENTS)
+    role_, by_default = role(ctx, text, n.start, n.end, clause, sent, union, sector)
+    if role_ is None:
         skipped.append(site.skip(ctx, "ROLE_UNCLEAR"))
         return None
-    if segment == ALL_SEGMENTS and role in ("total", "part"):
-        role = "stated"  # all BPJS participants: a level reported, never the vulnerable-worker promise
+    if segment_ == ALL_SEGMENTS and role_ in ("total", "part"):
+        role_ = "stated"  # all BPJS participants: a level reported, never the vulnerable-worker promise
     conf = site.conf - (0.05 if by_default else 0.0) - (0.05 if guessed else 0.0)
-    month = _effective(ctx, text, clause, sent, role) if role in ("total", "target", "part") else None
+    month = effective_month(ctx, text, clause, sent, role_) if role_ in ("total", "target", "part") else None
     value: int | Decimal = int(n.value) if n.value == n.value.to_integral_value() else n.value
-    return site.candidate("count", segment, role, value, "workers", month, conf, by_default and not union)
+    return site.candidate("count", segment_, role_, value, "workers", month, conf, by_default and not union)
+
+
+_BRANCH_TAIL = re.compile(r"\s+[A-Z][\w\-]+(?=\s*(?:[,.;:)\"”]|\s+[a-z]|$))")
 
 
 def branches(ctx: Context, s: int, e: int) -> list[Candidate]:
+    """Branch facts ("Kantor Cabang Makassar", "Kantor Cabang Bogor Kota") for the article's regency, named as the
+    text writes the branch: a branch may be named after a town that is no regency (Tenggarong, Batulicin)."""
     text = ctx.doc.text
     out = []
+    if ctx.primary is None:
+        return out
     for m in BRANCH.finditer(text, s, e):
         g = "name" if m.group("name") else "name2"
-        code = None
-        words = m.group(g).split()
-        for k in (len(words), 1):  # "Makassar Sujana" → "Makassar"
-            name_end = m.start(g) + len(" ".join(words[:k]))
-            code = ctx.config.names.resolve(text[m.start(g) : name_end], text[: m.start(g)])
-            if code:
-                break
-        if code is None or ctx.primary is None:
+        first = m.group(g).split()[0]
+        name_end = m.start(g) + len(first)
+        tail = _BRANCH_TAIL.match(text, name_end)
+        if tail and not ctx.config.names.resolve(first, text[: m.start(g)]):
+            name_end = tail.end()  # "Bogor Kota", "Tanjung Pandan": the first word alone names no regency
+        name = re.sub(r"\s+", " ", text[m.start(g) : name_end])
+        if fold_name(name) in _NOT_BRANCH_NAMES:
             continue
-        short = re.sub(r"^(?:Kabupaten|Kota)\s+", "", regions.regency_name(code))
-        value = f"Kantor Cabang {short}"
+        value = f"Kantor Cabang {name}"
         conf = 0.9 if ctx.config.branches.get(ctx.primary) == value else 0.7
         out.append(
             Candidate(
@@ -547,3 +519,6 @@ def branches(ctx: Context, s: int, e: int) -> list[Candidate]:
             )
         )
     return out
+
+
+_NOT_BRANCH_NAMES = {"utama", "bpjs", "ketenagakerjaan", "pembantu", "kepala", "kantor", "wilayah"}

@@ -2,24 +2,24 @@
 with
 
 regencies as (
-    select * from {{ source('reference', 'regencies') }}
+    select * from {{ ref('stg_reference__regencies') }}
 ),
 
 provinces as (
-    select * from {{ source('reference', 'provinces') }}
+    select * from {{ ref('stg_reference__provinces') }}
 ),
 
 configured as (
-    select * from {{ source('reference', 'configured_regencies') }}
+    select * from {{ ref('stg_reference__configured_regencies') }}
 )
 
 select
-    r.code as regency_code,
-    r.name as regency_name,
+    r.regency_code,
+    r.regency_name,
     r.province_code,
-    p.name as province_name,
+    p.province_name,
     c.regency_code is not null as is_configured,
-    c.branch as bpjs_branch
+    c.bpjs_branch
 from regencies as r
-inner join provinces as p on p.code = r.province_code
-left join configured as c on c.regency_code = r.code
+inner join provinces as p on p.province_code = r.province_code
+left join configured as c on c.regency_code = r.regency_code

@@ -6,8 +6,8 @@ payments as (
     select * from {{ ref('int_contributions_ranked') }} where is_current
 ),
 
-rates as (
-    select * from {{ ref('int_unit_premiums') }}
+months as (
+    select * from {{ ref('dim_month') }}
 )
 
 select
@@ -18,8 +18,8 @@ select
     p.amount_billed,
     p.amount_paid,
     p.paid_date,
-    coalesce(p.amount_billed / nullif(p.participants_billed, 0), r.unit_premium) as unit_premium,
-    cast(floor(p.amount_paid / coalesce(p.amount_billed / nullif(p.participants_billed, 0), r.unit_premium))
+    coalesce(p.amount_billed / nullif(p.participants_billed, 0), m.unit_premium) as unit_premium,
+    cast(floor(p.amount_paid / coalesce(p.amount_billed / nullif(p.participants_billed, 0), m.unit_premium))
         as bigint) as paid_workers,
     case
         when p.amount_paid >= p.amount_billed then 'paid'
@@ -36,4 +36,4 @@ select
     p.sheet,
     p.source_row
 from payments as p
-left join rates as r on r.month_start = p.period_month
+left join months as m on m.month_start = p.period_month

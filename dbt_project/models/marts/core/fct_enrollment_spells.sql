@@ -1,4 +1,5 @@
--- One row per register row of a current (not superseded) delivery: a coverage spell with its lineage.
+-- One row per register row (a coverage spell) with its lineage and whether a later delivery for the same regency
+-- and period superseded its delivery (is_superseded): superseded rows stay, for audit; readers filter them.
 with
 
 rows_ as (

@@ -34,7 +34,7 @@ enrolled_total as (
 ),
 
 protected_by_source as (
-    select * from {{ ref('int_coverage_by_funding_source') }}
+    select * from {{ ref('fct_coverage_by_funding_source') }}
 ),
 
 protected_total as (

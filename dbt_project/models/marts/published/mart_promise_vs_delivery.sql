@@ -1,8 +1,14 @@
 -- One row per promise (MoU or target): promised count vs protected workers at the promise month and +1/+3/+6.
+-- A promise for a regency that is not configured (no config/regencies/<code>.yml, so no deliveries are read) is
+-- kept as 'promised, no deliveries' rather than dropped: the press reported it, the warehouse cannot check it.
 with
 
 promises as (
     select * from {{ ref('int_promises') }} where role in ('total', 'target', 'part')
+),
+
+regions as (
+    select regency_code, is_configured from {{ ref('dim_region') }}
 ),
 
 coverage as (
@@ -65,6 +71,7 @@ select
     cast(v.delivered_m3 as bigint) as delivered_m3,
     cast(v.delivered_m6 as bigint) as delivered_m6,
     case
+        when not coalesce(r.is_configured, false) then 'promised, no deliveries'
         when coalesce(v.delivered_m6, v.delivered_m3, v.delivered_m1, v.delivered_m0) is null then 'no data'
         when coalesce(v.delivered_m6, v.delivered_m3, v.delivered_m1, v.delivered_m0) >= p.promised_count
             then 'met'
@@ -74,3 +81,4 @@ select
     p.sentence
 from promises as p
 left join pivoted as v on v.promise_id = p.promise_id
+left join regions as r on r.regency_code = p.regency_code

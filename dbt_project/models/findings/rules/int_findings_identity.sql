@@ -1,6 +1,6 @@
 -- Identity anomalies: one row per finding, per regency x person (pseudonym), over the rows of current (not
--- superseded) register deliveries. Reads the raw zone for the NIK and the birth-date column, and lets only derived
--- values out (region code, flags, an age in years): never the NIK, the name or a birth date.
+-- superseded) register deliveries. Reads the NIK's parts and the birth-date column from the restricted
+-- stg_register__identity, and lets only derived values out (region code, flags, an age in years): never a birth date.
 --   NIK_REGION_MISMATCH     the NIK's issuing regency (digits 1-4) is not the registering regency (info: people move)
 --   NIK_BIRTHDATE_MISMATCH  the birth-date column disagrees with the NIK's birth date (digits 7-12, day + 40 for
 --                           women; compared as day, month and two-digit year)
@@ -8,17 +8,8 @@
 -- Period = the first delivery period (or enrolled month, for age) showing the anomaly.
 with
 
-register as (
-    select
-        load_id,
-        sheet,
-        source_row,
-        regency_code,
-        participant_key,
-        cast(period as date) as delivery_period,
-        nik,
-        cast(birth_date as date) as birth_date
-    from {{ source('raw', 'register') }}
+identities as (
+    select * from {{ ref('stg_register__identity') }}
 ),
 
 deliveries as (
@@ -35,24 +26,23 @@ rules as (
 
 derived as (
     select
-        r.load_id,
-        r.sheet,
-        r.source_row,
-        r.regency_code,
-        r.participant_key,
-        r.delivery_period,
-        substr(r.nik, 1, 2) || '.' || substr(r.nik, 3, 2) as nik_regency_code,
-        mod(cast(substr(r.nik, 7, 2) as integer), 40) as nik_day,
-        cast(substr(r.nik, 9, 2) as integer) as nik_month,
-        cast(substr(r.nik, 11, 2) as integer) as nik_year2,
-        r.birth_date
-    from register as r
+        i.load_id,
+        i.sheet,
+        i.source_row,
+        i.regency_code,
+        i.participant_key,
+        i.delivery_period,
+        i.nik_regency_code,
+        i.nik_day,
+        i.nik_month,
+        i.nik_year2,
+        i.birth_date
+    from identities as i
     inner join deliveries as d
-        on d.load_id = r.load_id
-        and d.regency_code = r.regency_code
-        and d.delivery_period = r.delivery_period
+        on d.load_id = i.load_id
+        and d.regency_code = i.regency_code
+        and d.delivery_period = i.delivery_period
     where not d.is_superseded
-        and r.nik is not null
 ),
 
 checked as (

@@ -1,9 +1,9 @@
 -- One row: the audit-finding parameters of config/findings.yml, copied into reference.finding_rules by
--- cakupan.findings_config.write_finding_rules (kind = 'parameter'). Every finding rule reads its tolerances here.
+-- cakupan.core.findings_config.write_finding_rules (kind = 'parameter'). Every finding rule reads its tolerances here.
 with
 
 rules as (
-    select * from {{ source('findings_config', 'finding_rules') }} where kind = 'parameter'
+    select * from {{ ref('stg_reference__finding_rules') }} where kind = 'parameter'
 )
 
 select

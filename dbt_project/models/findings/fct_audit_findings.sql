@@ -20,7 +20,7 @@ findings as (
 
 codes as (
     select name as code, text_value as severity, category, title
-    from {{ source('findings_config', 'finding_rules') }}
+    from {{ ref('stg_reference__finding_rules') }}
     where kind = 'code'
 ),
 

@@ -1,7 +1,7 @@
 -- One row per regency x month x funding source that has enrolled workers or a contributions row: enrolled (distinct
 -- people), the current payment row, and protected = min(enrolled, floor(paid / unit premium)) (domain.md). This is
 -- the one definition of "protected"; the coverage mart and the payment findings both read it. NULL protected = no
--- contributions row for the cell (no data), not 0.
+-- contributions row for the cell (no data), not 0. A table: both readers would otherwise compute it again.
 with
 
 enrolled_rows as (

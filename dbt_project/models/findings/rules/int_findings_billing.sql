@@ -8,7 +8,7 @@
 --   PAYMENT_UNPAID          billed, nothing paid, and the delivery arrived after the due date
 --   PAYMENT_SHORTFALL       0 < paid < billed, delivery after the due date; affected = enrolled - protected
 --   PAYMENT_LATE            paid after the due date (day payment.due_day_of_next_month of M+1) + grace days
--- protected = min(enrolled, floor(paid / unit premium)), from int_coverage_by_funding_source (the one definition).
+-- protected = min(enrolled, floor(paid / unit premium)), from fct_coverage_by_funding_source (the one definition).
 with
 
 deliveries as (
@@ -19,8 +19,8 @@ governing as (
     select * from {{ ref('int_register_governing_months') }}
 ),
 
-premiums as (
-    select * from {{ ref('int_unit_premiums') }}
+months as (
+    select * from {{ ref('dim_month') }}
 ),
 
 rules as (
@@ -35,7 +35,7 @@ cells as (
     select
         regency_code, month_start, funding_source, enrolled, protected as protected_or_null, participants_billed,
         amount_billed, amount_paid, paid_date, paid_workers, load_id, source_file, sheet, source_row
-    from {{ ref('int_coverage_by_funding_source') }}
+    from {{ ref('fct_coverage_by_funding_source') }}
 ),
 
 compared as (
@@ -53,7 +53,7 @@ compared as (
     cross join rules as r
     inner join billed_months as b on b.regency_code = c.regency_code and b.month_start = c.month_start
     left join governing as g on g.regency_code = c.regency_code and g.month_start = c.month_start
-    left join premiums as u on u.month_start = c.month_start
+    left join months as u on u.month_start = c.month_start
     left join deliveries as d
         on d.load_id = c.load_id and coalesce(d.sheet, '') = coalesce(c.sheet, '') and d.source_row = c.source_row
 ),

@@ -1,0 +1,38 @@
+"""Arrow ↔ numpy helpers shared by the readers, the validation and the NIK rule (no pandas import anywhere)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+def np_bools(arr: pa.Array) -> np.ndarray:
+    """A boolean Arrow array (null as False) as numpy, from its bitmap (pyarrow's own path imports pandas)."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if arr.null_count:
+        arr = pc.fill_null(arr, False)
+    bits = np.unpackbits(np.frombuffer(arr.buffers()[1], np.uint8), bitorder="little")
+    return bits[arr.offset: arr.offset + len(arr)].astype(bool)
+
+
+def pa_bools(mask: np.ndarray) -> pa.Array:
+    """A numpy boolean mask as an Arrow boolean array (no pandas import)."""
+    return pa.Array.from_buffers(pa.bool_(), len(mask), [None, pa.py_buffer(np.packbits(mask, bitorder="little"))])
+
+
+def pa_ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
+    """A numpy int32/int64 array as an Arrow array, null where `valid` is False."""
+    values = np.ascontiguousarray(values)
+    typ = pa.int64() if values.dtype == np.int64 else pa.int32()
+    bitmap = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)])
+
+
+def as_arrow(values, arrow_type: pa.DataType) -> pa.Array:
+    """A list or an Arrow array as an Arrow array of the given type."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    return values.cast(arrow_type) if isinstance(values, pa.Array) else pa.array(values, arrow_type)
+

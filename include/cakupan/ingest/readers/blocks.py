@@ -1,0 +1,139 @@
+"""What a reader gives: blocks of data rows as cell text (with each number/date cell's own value), or a rejection.
+
+A reader never decides whether a row is valid; it decides only which rows are data, and keeps each data row's sheet
+and source row number and every mapped cell's text — and, for number and date cells, the value the workbook stored
+(`Block.typed`), so a number cell 123.456 is never read back as the text "123.456" (= 123456).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+class FileRejected(Exception):
+    """The whole file cannot be read; `code` is a registered reason code."""
+
+    def __init__(self, code: str, detail: str = "", *, column: str | None = None, value: object = None):
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+        self.column = column
+        self.value = value
+
+    def __reduce__(self):       # pickled with its fields (a reader process hands it to the writer)
+        return (_file_rejected, (self.code, self.detail, self.column, self.value))
+
+
+def _file_rejected(code: str, detail: str, column: str | None, value: object) -> FileRejected:
+    return FileRejected(code, detail, column=column, value=value)
+
+
+@dataclass
+class ReadOptions:
+    """How a regency's configuration shapes the reading of its files."""
+
+    overrides: dict[str, dict[str, str]] = field(default_factory=dict)   # source -> {header: canonical}
+    defaults: dict[str, set[str]] = field(default_factory=dict)          # source -> columns a config default fills
+    skip_sheets: tuple[str, ...] = ()
+
+
+@dataclass
+class Block:
+    """The data rows of one sheet (or one CSV), mapped to a source contract, column by column."""
+
+    source: str
+    sheet: str
+    header_row: int                               # 1-based index of the (last) header row
+    mapping: dict[str, int]                       # canonical column -> 0-based column index
+    headers: list[str]                            # header texts as written
+    title_text: str                               # text above the header (title block)
+    source_rows: list[int] = field(default_factory=list)             # 1-based source row (or CSV line) per data row
+    cells: dict[str, list[str | None] | pa.Array] = field(default_factory=dict)  # column -> cell text per data row
+    typed: dict[str, dict[int, object]] = field(default_factory=dict)  # column -> {data row: number/date cell}
+    nik_numeric: list[bool] = field(default_factory=list)   # per row: the NIK cell was a number in Excel
+    total_rows: list[tuple[int, int, dict[str, object]]] = field(default_factory=list)  # (row, rows above, cells)
+    notes_skipped: int = 0
+    unsplit: dict[int, str] = field(default_factory=dict)   # data row -> its text, when it did not split into cells
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.mapping)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.source_rows)
+
+    def keys(self, column: str) -> list[str | None] | pa.Array:
+        """The column's cells for the parsers: text, or the typed marker of a number/date cell (`typed_key`)."""
+        texts = self.cells[column]
+        typed = self.typed.get(column)
+        if isinstance(texts, pa.Array):
+            marked = pc.fill_null(pc.starts_with(texts, TYPED_MARK), False)
+            if not typed and not pc.any(marked).as_py():
+                return texts
+            texts = texts.to_pylist()
+        elif not typed and not any(t is not None and t.startswith(TYPED_MARK) for t in texts):
+            return texts
+        out = [TYPED_MARK + "s" + t if t is not None and t.startswith(TYPED_MARK) else t for t in texts]
+        for i, v in (typed or {}).items():
+            k = typed_key(v)
+            if k is not None:
+                out[i] = k
+        return out
+
+
+@dataclass
+class ReadResult:
+    path: Path
+    source: str
+    blocks: list[Block]
+    encoding: str | None = None
+    delimiter: str | None = None
+    sheets_without_header: list[str] = field(default_factory=list)   # sheets with content but no known header
+
+    @property
+    def rows_in(self) -> int:
+        return sum(b.n_rows for b in self.blocks)
+
+
+# --------------------------------------------------------------------------------------------- typed cells --
+TYPED_MARK = "\ue000"   # a private-use character: never part of a cell text the parsers are given
+
+
+def typed_key(value: object) -> str | None:
+    """Encode a number or date cell as text that `typed_value` turns back into the same value, or None."""
+    if isinstance(value, bool):
+        return f"{TYPED_MARK}b{int(value)}"
+    if isinstance(value, float):
+        return None if math.isnan(value) else f"{TYPED_MARK}f{value!r}"
+    if isinstance(value, int):
+        return f"{TYPED_MARK}i{value}"
+    if isinstance(value, dt.datetime):
+        return f"{TYPED_MARK}t{value.isoformat()}"
+    if isinstance(value, dt.date):
+        return f"{TYPED_MARK}d{value.isoformat()}"
+    return None
+
+
+def typed_value(key: str | None) -> object:
+    """Decode a cell key made by `Block.keys`: the original number/date, or the text itself."""
+    if key is None or not key.startswith(TYPED_MARK) or len(key) < 2:
+        return key
+    tag, body = key[1], key[2:]
+    if tag == "f":
+        return float(body)
+    if tag == "i":
+        return int(body)
+    if tag == "b":
+        return body == "1"
+    if tag == "t":
+        return dt.datetime.fromisoformat(body)
+    if tag == "d":
+        return dt.date.fromisoformat(body)
+    return body

@@ -1,0 +1,435 @@
+"""A big CSV read column by column in Arrow, with exactly the result of the row-by-row path (`csvtext`).
+
+The bytes are split into lines and cells in bulk and cleaned per distinct odd value; only lines that could be
+anything but a plain data row (quoted, a total or note word, fewer than two filled cells, a repeated header,
+column numbers) go through `layout.classify_row` one by one. Files with multi-line quoted cells, lone carriage
+returns, NUL characters or bytes that are not valid in their encoding take the exact path
+(tests/ingest/test_fast_csv.py reads every case both ways).
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cakupan.core.contracts import Contract
+from cakupan.ingest import parsing
+from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
+from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
+from cakupan.ingest.readers.csvtext import (
+    DELIMITER_SAMPLE_CHARS,
+    decode_csv,
+    is_blank_bytes,
+    looks_binary,
+    split_csv,
+    split_line,
+)
+from cakupan.ingest.readers.layout import (
+    HEADER_SCAN_ROWS,
+    NOTE_WORDS,
+    HeaderMatch,
+    cell_text,
+    classify_row,
+    find_header,
+    header_keys,
+    header_width,
+    is_blank_row,
+    title_text,
+)
+from cakupan.ingest.readers.sniff import ENCODING_SAMPLE_BYTES, detect_delimiter, detect_encoding
+
+ODD_LINES_ROW_BY_ROW = 1000   # up to this many lines with odd cells (or 2 %) are classified row by row
+QUOTES_FOUND_ONE_BY_ONE = 100_000     # up to this many quote characters are found by a byte search
+_CSV_PREFIX_BYTES = DELIMITER_SAMPLE_CHARS * 4     # enough bytes for the characters the delimiter is detected on
+_CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
+_NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN]+") for w in NOTE_WORDS)
+              + r")(?:[^\pL\pN]|$)|(?:^|{d})[^\pL\pN]*\(|[\s_.\-=*]{{3}}|[A-Za-z],\s*[0-9]{{1,2}}\s+[A-Za-z]+\s+[0-9]{{4}}")
+_TOTAL_LINE = r"(?i)total|jumlah|jml"
+_SCIENTIFIC = rf"(?i)^{parsing.SCIENTIFIC}$"
+_PRINTABLE = bytes(range(0x20, 0x7F))
+
+
+def vector_cell_text(arr: pa.Array) -> pa.Array:
+    """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value."""
+    clean = pc.and_(pc.match_substring_regex(arr, _CLEAN_CELL), pc.invert(pc.match_substring(arr, "  ")))
+    clean = pc.fill_null(clean, False)
+    odd = pc.filter(arr, pc.and_(pc.invert(clean), pc.fill_null(pc.not_equal(arr, ""), False)))
+    if len(odd) == 0:
+        return pc.if_else(clean, arr, pa.nulls(len(arr), pa.string()))
+    uniq = pc.unique(odd)
+    texts = pa.array([parsing.cell_text(v) for v in uniq.to_pylist()], pa.string())
+    mapped = texts.take(pc.index_in(arr, value_set=uniq))
+    return pc.if_else(clean, arr, mapped)
+
+
+# --------------------------------------------------------------------------------------------- the file -----
+@dataclass
+class _FastCsv:
+    """A large CSV split into lines below its header (what every part of `fast_csv_parts` reads from)."""
+
+    header: HeaderMatch
+    title: str
+    lines: pa.Array
+    quotes: np.ndarray | None       # quote characters per line (None: the file has none)
+    first_line: int                 # the file's line number of lines[0]
+    encoding: str
+    delimiter: str
+    maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
+
+    def header_block(self) -> Block:
+        """The block of this CSV before any data row is added (header, mapping, title)."""
+        return self.header.block("", self.title)
+
+
+def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
+                   options: ReadOptions) -> tuple[HeaderMatch, Block, str, str] | None:
+    """Read a large CSV's data rows column by column, or return None when the file needs the exact path.
+
+    The result is the same as `decode_csv` + `block_from_rows` give. Returns (header, block, encoding, delimiter).
+    """
+    f = _fast_csv_lines(raw, contracts, options)
+    if f is None:
+        return None
+    return f.header, _fast_csv_part(f, 0, len(f.lines)), f.encoding, f.delimiter
+
+
+def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions, part_lines: int,
+                   first_lines: int | None = None) -> tuple[Block, str, str, list[Callable[[], Block]]] | None:
+    """`fast_csv_block` in parts of `part_lines` lines (the first of `first_lines`, so that a writer can start
+    sooner): each part is read when its function is called, from any thread (so a writer can write one part while
+    the next ones are read). Concatenated, the parts are `fast_csv_block`'s block. Returns (the block without its
+    rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path."""
+    f = _fast_csv_lines(raw, contracts, options)
+    if f is None:
+        return None
+    n = len(f.lines)
+    first = min(n, first_lines or part_lines)
+    starts = [0, *range(first, n, part_lines)]
+    return f.header_block(), f.encoding, f.delimiter, [functools.partial(_fast_csv_part, f, a, min(n, b))
+                                                       for a, b in zip(starts, [*starts[1:], n], strict=True)]
+
+
+def merge_parts(parts: list[Block], cells: bool = True) -> Block:
+    """One block from consecutive parts of the same sheet (`fast_csv_parts`): rows, totals and notes in order,
+    each total row's count of rows above it over the whole sheet. `cells=False` leaves the cells out."""
+    first = parts[0]
+    out = Block(first.source, first.sheet, first.header_row, dict(first.mapping), first.headers, first.title_text)
+    offset = 0
+    for b in parts:
+        out.total_rows += [(row, above + offset, total) for row, above, total in b.total_rows]
+        out.unsplit.update({i + offset: t for i, t in b.unsplit.items()})
+        out.notes_skipped += b.notes_skipped
+        offset += b.n_rows
+    out.source_rows = pa.concat_arrays([as_arrow(b.source_rows, pa.int32()) for b in parts])
+    out.nik_numeric = pa.concat_arrays([as_arrow(b.nik_numeric, pa.bool_()) for b in parts])
+    if cells:
+        out.cells = {c: pa.concat_arrays([as_arrow(b.cells[c], pa.string()) for b in parts]) for c in first.cells}
+    return out
+
+
+def _csv_head(raw: bytes) -> tuple[str, bool, str, str] | None:
+    """Decode the start of a CSV exactly as `decode_csv` decodes the whole: (head text, whether it is the whole
+    text, encoding, delimiter). When the start alone cannot decide, the whole file is decoded as `decode_csv`
+    does; None when that rejects it (the exact path then says why).
+    """
+    if is_blank_bytes(raw[:4096]) and is_blank_bytes(raw):     # (the first test spares a copy of a big file)
+        return None
+    encoding = detect_encoding(raw[:ENCODING_SAMPLE_BYTES])
+    if len(raw) > _CSV_PREFIX_BYTES and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+        try:
+            head = raw[: raw.rfind(b"\n", 0, _CSV_PREFIX_BYTES) + 1].decode(encoding)
+        except UnicodeDecodeError:
+            head = ""
+        if len(head) >= DELIMITER_SAMPLE_CHARS:
+            if looks_binary(head):
+                return None
+            return head, False, encoding, detect_delimiter(head[:DELIMITER_SAMPLE_CHARS].splitlines())
+    try:
+        text, encoding, delimiter = decode_csv(Path(), raw)
+    except FileRejected:
+        return None
+    return text, True, encoding, delimiter
+
+
+def _utf8_data(raw: bytes, head_text: str, whole: bool, encoding: str) -> bytes | None:
+    """The file's bytes as UTF-8 (the bytes themselves when they are), or None when they do not decode."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return raw
+    if whole:
+        return head_text.encode("utf-8")
+    try:
+        return raw.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict[str, Contract],
+                    options: ReadOptions) -> tuple[HeaderMatch, str, int] | None:
+    """The header found in the first records: (header, title, the line number of the first line below it)."""
+    limit = HEADER_SCAN_ROWS + 2
+    head, head_lines = split_csv(head_text, delimiter, limit=limit + 1)
+    if len(head) <= limit and not whole:     # the last record read may continue past the decoded start
+        return None
+    head, head_lines = head[:limit], head_lines[:limit]
+    if all(is_blank_row(r) for r in head):
+        return None
+    header = find_header(head, contracts, options.overrides, options.defaults)
+    if header is None or header.row + 1 >= len(head):
+        return None
+    return header, title_text(head, header), head_lines[header.row + 1]
+
+
+def _split_lines(data: bytes, first_line: int) -> tuple[pa.Array, np.ndarray] | None:
+    """The lines from `first_line` on, and where each starts in `data`; None for a lone carriage return or text
+    that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed)."""
+    crs = data.count(b"\r") if b"\r" in data else 0
+    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    whole_buffer = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([bom, len(data)], np.int64)),
+                                                               pa.py_buffer(data)])     # no copy of the bytes
+    sep = b"\n"
+    if crs:
+        lines = pc.split_pattern(whole_buffer, b"\r\n").values
+        if len(lines) - 1 != crs:
+            return None
+        if data.count(b"\n") == crs:
+            sep = b"\r\n"
+    if sep == b"\n":
+        lines = pc.split_pattern(whole_buffer, sep).values
+    del whole_buffer
+    if len(lines) and data.endswith(sep):
+        lines = lines.slice(0, len(lines) - 1)
+    lines = lines.slice(first_line - 1)
+    # where each line starts in `data` (the split dropped one separator per line)
+    line_starts = (np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
+                   + np.arange(lines.offset, lines.offset + len(lines), dtype=np.int64) * len(sep))
+    try:
+        lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
+    except (pa.ArrowInvalid, pa.ArrowCapacityError):
+        return None
+    if crs and sep == b"\n":
+        lines = pc.utf8_rtrim(lines, characters="\r")
+    return lines, bom + line_starts
+
+
+def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions) -> _FastCsv | None:
+    """Decode and split a large CSV below its header, or None when it needs the exact path."""
+    sniffed = _csv_head(raw)
+    if sniffed is None:
+        return None
+    head_text, whole, encoding, delimiter = sniffed
+    data = _utf8_data(raw, head_text, whole, encoding)
+    if data is None or b"\x00" in data:
+        return None
+    found = _header_in_head(head_text, whole, delimiter, contracts, options)
+    if found is None:
+        return None
+    header, title, first_line = found
+    split = _split_lines(data, first_line)
+    if split is None:
+        return None
+    lines, starts = split
+    quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
+    if quotes is not None and (quotes & 1).any():
+        return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
+    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, _maybe_odd_cells(data, delimiter))
+
+
+def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
+    """The number of quote characters on each line (`starts`: each line's offset in `data`)."""
+    found, find = [], data.find
+    pos = find(b'"')
+    while pos >= 0:
+        if len(found) == QUOTES_FOUND_ONE_BY_ONE:
+            return np.asarray(pc.count_substring(lines, '"').to_numpy(zero_copy_only=False), dtype=np.int64)
+        found.append(pos)
+        pos = find(b'"', pos + 1)
+    at = np.array(found, dtype=np.int64)
+    line = np.searchsorted(starts, at, side="right") - 1
+    line = line[line >= 0]              # quotes above the first data line (the header, the title)
+    return np.bincount(line, minlength=len(lines)).astype(np.int64)
+
+
+def _maybe_odd_cells(data: bytes, delimiter: str) -> bool:
+    """False when no cell of the file can need cleaning: all printable ASCII, no edge or double spaces, no
+    apostrophes (cheap whole-buffer checks; a True sends every line through one regex)."""
+    d = delimiter.encode()
+    if not data.isascii() or data.translate(None, _PRINTABLE + d + b"\r\n"):
+        return True
+    return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"'"))
+            or data.startswith(b" ") or data.endswith(b" "))
+
+
+# --------------------------------------------------------------------------------------------- one part -----
+@dataclass
+class _Cells:
+    """The mapped cells of a part's lines, split in bulk."""
+
+    texts: dict[str, pa.Array]
+    present: dict[str, np.ndarray]          # the cell is there and not empty
+    maybe_header: dict[str, np.ndarray]     # the cell could repeat its header (same length and first letter)
+
+
+@dataclass
+class _Classified:
+    """The candidate lines classified one by one (`classify_row`), in line order."""
+
+    lines: np.ndarray                       # the candidate lines (indices within the part)
+    kinds: list[str]
+    data: list[int] = field(default_factory=list)           # the candidate lines that are data rows
+    nik_numeric: list[bool] = field(default_factory=list)   # ... and whether their NIK cell was a number
+    cells: dict[str, list[str | None]] = field(default_factory=dict)   # ... and their cells
+    totals: dict[int, dict[str, object]] = field(default_factory=dict)
+    unsplit: dict[int, str] = field(default_factory=dict)
+
+
+def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
+    """The data rows of lines [start, stop) below the header, as `block_from_rows` would give them (row numbers
+    are the file's; a total row's count of rows above is within this part)."""
+    lines = f.lines.slice(start, stop - start)
+    few = max(ODD_LINES_ROW_BY_ROW, len(lines) // 50)
+    with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
+        checks = pool.submit(_line_checks, lines, f.delimiter, f.maybe_odd, few)
+        cells = _split_cells(lines, f.header, f.delimiter)
+        odd_line, marked = checks.result()
+    candidate = marked if f.quotes is None else marked | (f.quotes[start:stop] > 0)
+    if odd_line is not None:
+        if odd_line.sum() <= few:
+            candidate |= odd_line
+        else:
+            _clean_odd_cells(cells, pa_bools(odd_line))
+    candidate |= _repeated_headers(cells, f.header, len(lines))
+    candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
+    nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
+                   else np.zeros(len(lines), dtype=bool))
+    classified = _classify(lines, np.flatnonzero(candidate), f.header, f.delimiter)
+    return _assemble(f, f.first_line + start, candidate, cells.texts, nik_numeric, classified)
+
+
+def _note_or_total_pattern(d: str) -> str:
+    """A line that may be a total, a note or signature, or numbers only (column numbers)."""
+    return (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:" + _NOTE_LINE.format(d=d).removeprefix("(?i)")
+            + rf")|(?:^[\s0-9(){d}\"]*$)")
+
+
+def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> tuple[np.ndarray | None, np.ndarray]:
+    """Whole-line scans: lines that might hold an odd cell (not printable ASCII, edge or double spaces, a leading
+    apostrophe), and total, note and number-only lines. Both kinds are first found in one scan: when they are few,
+    every one of them goes row by row anyway, and the two kinds need not be told apart."""
+    d = re.escape(delimiter)
+    note_or_total = _note_or_total_pattern(d)
+    if not maybe_odd:
+        return None, np_bools(pc.match_substring_regex(lines, note_or_total))
+    odd_cell = rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"
+    either = np_bools(pc.match_substring_regex(lines, f"(?:{odd_cell})|{note_or_total}"))
+    if either.sum() <= few:
+        return None, either
+    return (np_bools(pc.match_substring_regex(lines, odd_cell)),
+            np_bools(pc.match_substring_regex(lines, note_or_total)))
+
+
+def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str) -> _Cells:
+    """Split every line at the delimiter and take each mapped column's cell (null where a line is short)."""
+    parts = pc.split_pattern(lines, delimiter, max_splits=max(header.mapping.values()) + 1)
+    offsets = np.frombuffer(parts.buffers()[1], np.int32)[parts.offset: parts.offset + len(parts) + 1]
+    n_parts, starts = np.diff(offsets), offsets[:-1]
+    flat = parts.values
+    flat_offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset: flat.offset + len(flat) + 1]
+    flat_bytes = np.frombuffer(flat.buffers()[2], np.uint8)
+    cell_len = np.diff(flat_offsets)
+    cells = _Cells({}, {}, {})
+    for c, i, key in zip(header.mapping, header.mapping.values(), header_keys(header), strict=True):
+        at = np.where(n_parts > i, starts + i, 0)
+        present = cells.present[c] = (n_parts > i) & (cell_len[at] > 0)
+        cells.texts[c] = flat.take(pa_ints(at, present))
+        # a repeated header cell has the header's length and first letter (any case): compare only those
+        maybe = cells.maybe_header[c] = present & (cell_len[at] == len(key.encode("utf-8")))
+        if key and key[0].isascii() and key[0].isalpha():
+            sel = np.flatnonzero(maybe)
+            maybe[sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
+    return cells
+
+
+def _clean_odd_cells(cells: _Cells, odd: pa.Array) -> None:
+    """Clean the cells of the lines marked odd column-wise (`vector_cell_text`): when there are many of them."""
+    for c, col in cells.texts.items():
+        col = cells.texts[c] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
+        cells.present[c] = cells.maybe_header[c] = np_bools(pc.is_valid(col))
+
+
+def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int) -> np.ndarray:
+    """Lines where some mapped cell repeats its header text (any case): candidates for a repeated header row."""
+    hit = np.zeros(n, dtype=bool)
+    for c, key in zip(header.mapping, header_keys(header), strict=True):
+        maybe = cells.maybe_header[c]
+        if key and maybe.any():
+            hit[np.flatnonzero(maybe)] |= np_bools(
+                pc.equal(_lower(cells.texts[c].filter(pa_bools(maybe))), pa.scalar(key, pa.string())))
+    return hit
+
+
+def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, delimiter: str) -> _Classified:
+    """Split and classify the candidate lines one by one, as the row-by-row path does."""
+    cols, idx = list(header.mapping), list(header.mapping.values())
+    keys, width, nik_i = header_keys(header), header_width(header), header.mapping.get("nik")
+    out = _Classified(candidates, [], cells={c: [] for c in cols})
+    for k in candidates.tolist():
+        row = split_line(lines[k].as_py(), delimiter)
+        kind, texts = classify_row(row, idx, keys, width)
+        out.kinds.append(kind)
+        if kind == "total":
+            out.totals[k] = dict(zip(cols, texts, strict=True))
+        elif kind in ("data", "unsplit"):
+            if kind == "unsplit":
+                out.unsplit[k] = next(t for t in map(cell_text, row) if t is not None)
+            out.data.append(k)
+            out.nik_numeric.append(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
+            for c, t in zip(cols, texts, strict=True):
+                out.cells[c].append(t)
+    return out
+
+
+def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, texts: dict[str, pa.Array],
+              nik_numeric: np.ndarray, classified: _Classified) -> Block:
+    """The part's block: the bulk cells of the plain data lines and the classified cells of the candidate lines
+    that are data, in line order; the totals and notes among the candidates."""
+    n = len(candidate)
+    data_rows = ~candidate
+    data_rows[classified.data] = True
+    nik_numeric[classified.data] = classified.nik_numeric
+    block = f.header_block()
+    above = np.cumsum(data_rows) - data_rows
+    block.unsplit = {int(above[k]): text for k, text in classified.unsplit.items()}
+    for k, kind in zip(classified.lines.tolist(), classified.kinds, strict=True):
+        if kind == "total":
+            block.total_rows.append((first_line + k, int(above[k]), classified.totals[k]))
+        elif kind in ("note", "header"):
+            block.notes_skipped += 1
+    # one take per column: a data line's bulk cells, or (after them) the cells classify_row gave a candidate line
+    keep = np.flatnonzero(data_rows).astype(np.int32)
+    source = keep.copy()
+    from_candidates = np.zeros(n, dtype=bool)
+    from_candidates[classified.data] = True
+    source[from_candidates[keep]] = n + np.arange(len(classified.data), dtype=np.int32)
+    for c, col in texts.items():
+        if classified.data:
+            col = pa.chunked_array([col, pa.array(classified.cells[c], pa.string())])
+        taken = col.take(pa_ints(source))
+        block.cells[c] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+    block.source_rows = pa_ints(keep + np.int32(first_line))
+    block.nik_numeric = pa_bools(nik_numeric[keep])
+    return block
+
+
+def _lower(arr: pa.Array) -> pa.Array:
+    """`utf8_lower`, by `ascii_lower` when every text is ASCII (the same result): Arrow's first `utf8_lower` in a
+    process builds its Unicode tables, 0.1 s on a big file's first part."""
+    return pc.ascii_lower(arr) if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pc.utf8_lower(arr)

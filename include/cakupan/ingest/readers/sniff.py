@@ -1,0 +1,137 @@
+"""What a delivered file is, before it is read: its kind (from its name), its container, its text encoding and
+its CSV delimiter. Standard library only, so any part of Cakupan that reads delivered text can use the one
+encoding detector (`detect_encoding`, `decode_text`)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import zipfile
+from pathlib import Path
+
+from cakupan.ingest.readers.blocks import FileRejected
+
+SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+CSV_SUFFIXES = {".csv", ".tsv"}
+ENCODING_SAMPLE_BYTES = 1 << 20
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FILENAME_KINDS = {
+    "register": "register", "peserta": "register", "daftar": "register",
+    "contributions": "contributions", "iuran": "contributions", "tagihan": "contributions",
+    "claims": "claims", "klaim": "claims",
+    "city_report": "city_report", "cityreport": "city_report", "laporan": "city_report",
+}
+
+
+def kind_from_filename(path: Path) -> str | None:
+    """Guess the source from the file name's first word (register_, klaim_, ...), or None."""
+    stem = path.stem.lower()
+    for word in re.split(r"[_\-\s.]+", stem):
+        if word in _FILENAME_KINDS:
+            return _FILENAME_KINDS[word]
+    if stem.startswith("city_report"):
+        return "city_report"
+    return None
+
+
+def sniff_bytes(path: Path) -> bytes:
+    """Read the first 8 KiB of the file."""
+    with open(path, "rb") as f:
+        return f.read(8192)
+
+
+def check_container(path: Path) -> str:
+    """Say whether the file is a 'spreadsheet' or 'csv', or reject it with a clear code."""
+    size = path.stat().st_size
+    if size == 0:
+        raise FileRejected("FILE_EMPTY")
+    head = sniff_bytes(path)
+    suffix = path.suffix.lower()
+    if head.startswith(_OLE_MAGIC):
+        return _check_compound_file(path, size, suffix)
+    if head.startswith(b"PK\x03\x04"):
+        return _check_zip(path, suffix)
+    if suffix in SPREADSHEET_SUFFIXES:
+        raise FileRejected("FILE_CORRUPT", f"the file has a {suffix} name but is not a workbook")
+    if suffix in CSV_SUFFIXES:
+        if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise FileRejected("FILE_CORRUPT", "binary data, not text")
+        return "csv"
+    raise FileRejected("FILE_TYPE_UNSUPPORTED", f"files ending in {suffix or '(no extension)'} are not read")
+
+
+def _check_compound_file(path: Path, size: int, suffix: str) -> str:
+    """An OLE compound file: an .xls workbook, or an encrypted .xlsx inside its envelope."""
+    with open(path, "rb") as f:
+        blob = f.read(min(size, 4 * 1024 * 1024))
+    if "EncryptedPackage".encode("utf-16-le") in blob or b"EncryptedPackage" in blob:
+        raise FileRejected("FILE_ENCRYPTED")
+    if suffix in CSV_SUFFIXES:
+        raise FileRejected("FILE_CORRUPT", "an Excel workbook saved with a .csv name")
+    return "spreadsheet"
+
+
+def _check_zip(path: Path, suffix: str) -> str:
+    """A zip file: an .xlsx workbook whose parts are intact, or not a workbook at all."""
+    if suffix in CSV_SUFFIXES:
+        raise FileRejected("FILE_CORRUPT", "a zip/XLSX file saved with a .csv name")
+    try:
+        with zipfile.ZipFile(path) as z:
+            bad = z.testzip()
+            names = set(z.namelist())
+    except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, RuntimeError, ...
+        if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
+            raise FileRejected("FILE_ENCRYPTED", "a zip member is password-protected") from None
+        raise FileRejected("FILE_CORRUPT", f"the workbook's zip container is damaged ({exc})") from None
+    if bad is not None:
+        raise FileRejected("FILE_CORRUPT", f"damaged part {bad!r} inside the workbook")
+    if "[Content_Types].xml" not in names:
+        raise FileRejected("FILE_TYPE_UNSUPPORTED", "a zip archive, not a workbook")
+    return "spreadsheet"
+
+
+def detect_encoding(data: bytes) -> str:
+    """Detect UTF-8 (with or without BOM), UTF-16 (BOM) or Windows-1252 from a sample of the bytes."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # a multi-byte sequence cut at the end of the sample is still UTF-8
+        if exc.start >= len(data) - 3 and exc.reason.startswith("unexpected end"):
+            return "utf-8"
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode delivered bytes as text in their detected encoding; returns (text, encoding). Bytes that do not
+    decode after all (the sample looked like UTF-8, a later part is not) are read as Windows-1252."""
+    encoding = detect_encoding(raw[:ENCODING_SAMPLE_BYTES])
+    try:
+        return raw.decode(encoding), encoding
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def detect_delimiter(lines: list[str]) -> str:
+    """Pick the delimiter (; , tab |) that splits the first lines most consistently."""
+    best, best_score = ",", -1.0
+    sample = [ln for ln in lines if ln.strip()][:30]
+    for d in (";", ",", "\t", "|"):
+        counts = [len(next(csv.reader([ln], delimiter=d))) for ln in sample] or [1]
+        wide = [c for c in counts if c > 1]
+        if not wide:
+            continue
+        mode = max(set(wide), key=wide.count)
+        score = wide.count(mode) * mode
+        if score > best_score:
+            best, best_score = d, score
+    return best

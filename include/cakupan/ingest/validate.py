@@ -1,0 +1,355 @@
+"""Validation: a file's blocks of cell text → one typed batch, with every row rule applied here.
+
+The batch is an Arrow table and a schema (`Batch`) that names each column's role: for every contract column the
+cell text as delivered, the parsed value raw.<source> stores and its reason code; the lineage of each row; and
+every check in the order a quarantine message names them (the first failing is the row's reason). The writer
+(`loader`) only inserts what the batch says.
+
+Each column is parsed once per distinct cell value (number and date cells as the values Excel stored); nothing
+here loops over rows in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cakupan.core.config import Regency
+from cakupan.core.contracts import Column, Contract
+from cakupan.core.regions import resolve_regency
+from cakupan.ingest import parsing
+from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
+from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonyms
+from cakupan.ingest.readers import Block, typed_value
+
+DATE_LIMITS = {"date": (1950, 2100), "birth_date": (1900, 2100)}
+REQUIRED_CODES = {"nik": "NIK_MISSING", "occupation": "OCCUPATION_MISSING"}
+MAX_TEXT_CHARS = 1000
+_ARROW_TYPES = {"date": pa.date32(), "birth_date": pa.date32(), "month": pa.date32(), "money": pa.float64(),
+                "count": pa.int64()}
+_NULL_TEXT = pa.scalar(None, pa.string())
+
+# the batch's columns that are not a contract column's (one value per row)
+SHEET, SOURCE_ROW, UNSPLIT, REGENCY, PERIOD, PARTICIPANT_KEY, HAS_PROBLEM, NIK_NUMERIC = (
+    "sheet", "source_row", "unsplit", "regency_code", "period", "participant_key", "has_problem", "nik_numeric")
+
+
+# ------------------------------------------------------------------------------------------ the batch ------
+@dataclass(frozen=True)
+class BatchColumn:
+    """Where one contract column is in a batch."""
+
+    name: str
+    text: str       # the cell text as delivered (null: blank)
+    value: str      # the parsed value raw.<source> stores
+    error: str      # the column's reason code (null: fine)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule's outcome per row, as a quarantine message names it."""
+
+    label: str              # what the message names: a column, "nik/kpj", "(row)"
+    error: str              # the batch column of the reason code (null: the row passed)
+    shown: str | None       # the batch column of the text the message quotes (None: never quoted, e.g. a NIK)
+
+
+@dataclass
+class Batch:
+    """A file's (or a part's) rows, validated: an Arrow table and what each of its columns is."""
+
+    table: pa.Table
+    columns: dict[str, BatchColumn]             # contract column -> its columns in the table
+    checks: list[Check]                         # every rule, in message order
+    cell_labels: dict[str, list[tuple[str, str]]]   # sheet -> (header as written, text column): raw_cells
+    any_unsplit: bool                           # some row did not split into cells (raw_cells keeps its text)
+
+    @property
+    def num_rows(self) -> int:
+        return self.table.num_rows
+
+    def periods(self) -> set[dt.date]:
+        """The distinct periods of the rows."""
+        return set(pc.unique(self.table[PERIOD]).drop_null().to_pylist())
+
+    def values(self, names: list[str]) -> pa.Table:
+        """The parsed values of these contract columns, named as in the contract."""
+        return pa.table({c: self.table[self.columns[c].value] for c in names})
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the file-level checks established, which the row rules use."""
+
+    contract: Contract
+    regency: str | None                 # the file's regency (its folder's, or named in its title)
+    period: dt.date | None              # the file's period (from its title or name)
+    folder_regency: Regency | None      # the configured regency whose inbox holds the file
+
+
+def _names(c: str) -> BatchColumn:
+    return BatchColumn(c, f"text:{c}", f"value:{c}", f"error:{c}")
+
+
+# ------------------------------------------------------------------------------------------ value parsing --
+_PARSERS: dict[str, Callable[[object], object]] = {
+    "date": lambda v: parsing.parse_date(v, min_year=DATE_LIMITS["date"][0], max_year=DATE_LIMITS["date"][1]),
+    "birth_date": parsing.parse_birth_date_cell,
+    "month": parsing.parse_month,
+    "money": lambda v: None if (x := parsing.parse_money(v)) is None else float(x),
+    "count": parsing.parse_count,
+    "programs": lambda v: None if (x := parsing.parse_programs(v)) is None else ",".join(x),
+    "program": parsing.parse_program,
+    "sex": parsing.parse_sex,
+    "funding_source": parsing.parse_funding_source,
+    "kpj": parsing.parse_kpj,
+}
+
+
+def parser_for(col_type: str, aliases: dict[str, str]) -> Callable[[str | None], tuple[object, str | None]]:
+    """Return fn(cell key) -> (value, reason code) for a contract column type (a cell key is the text or the
+    typed marker of a number/date cell, `Block.keys`)."""
+    if col_type == "regency":
+        def regency(v: str | None) -> tuple[object, str | None]:
+            if v is None:
+                return None, None
+            code = resolve_regency(v, aliases)
+            return (code, None) if code else (None, "REGENCY_UNKNOWN")
+        return regency
+    parse = _PARSERS.get(col_type)
+    if parse is None:
+        return lambda v: (v, "VALUE_TOO_LONG" if v is not None and len(v) > MAX_TEXT_CHARS else None)
+
+    def run(v: str | None) -> tuple[object, str | None]:
+        if v is None:
+            return None, None
+        try:
+            return parse(typed_value(v)), None
+        except parsing.ParseError as exc:
+            return None, exc.code
+    return run
+
+
+def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType, fast=None) -> tuple[pa.Array, pa.Array]:
+    """Apply fn once per distinct value of arr; return (parsed values, error codes) aligned with arr.
+
+    `fast(distinct values)` may return (values, mask): the values fn gives for the masked ones, computed in bulk
+    (fn runs for the others only).
+    """
+    uniq = pc.unique(arr)
+    idx = pc.index_in(arr, value_set=uniq, skip_nulls=False)
+    done = fast(uniq) if fast is not None else None
+    if done is None or not done[1].any():
+        results = [fn(v) for v in uniq.to_pylist()]
+        values = pa.array([r[0] for r in results], type=arrow_type)
+        errors = pa.array([r[1] for r in results], type=pa.string())
+        return values.take(idx), errors.take(idx)
+    fast_values, mask = done
+    slow = [fn(v) for v in uniq.filter(pa_bools(~mask)).to_pylist()]
+    values = pc.replace_with_mask(pa.nulls(len(uniq), arrow_type), pa_bools(mask), fast_values)
+    values = pc.replace_with_mask(values, pa_bools(~mask), pa.array([r[0] for r in slow], type=arrow_type))
+    errors = pc.replace_with_mask(pa.nulls(len(uniq), pa.string()), pa_bools(~mask),
+                                  pa.array([r[1] for r in slow], type=pa.string()))
+    return values.take(idx), errors.take(idx)
+
+
+_PLAIN_DMY = r"^[0-9]{2}(?:/[0-9]{2}/|-[0-9]{2}-|\.[0-9]{2}\.)[0-9]{4}$"
+
+
+def plain_dates(min_year: int, max_year: int):
+    """A `map_distinct` fast path: texts dd/mm/yyyy (or with - or .) that are real dates within the years.
+
+    Exactly what `parsing.parse_date` gives for them; every other text (and an impossible or out-of-range date,
+    which needs its error code) is left to the parser.
+    """
+    def fast(uniq: pa.Array):
+        hit = np_bools(pc.match_substring_regex(uniq, _PLAIN_DMY))
+        if not hit.any():
+            return None
+        sub = pc.replace_substring_regex(uniq.filter(pa_bools(hit)), r"[-.]", "/")
+        days = pc.cast(pc.strptime(sub, format="%d/%m/%Y", unit="s", error_is_null=True), pa.date32())
+        years = pc.year(days)
+        # strptime rolls 29/02/2023 over to 1 March: the day and month must be the ones written
+        day = pc.cast(pc.utf8_slice_codeunits(sub, 0, 2), pa.int64())
+        month = pc.cast(pc.utf8_slice_codeunits(sub, 3, 5), pa.int64())
+        ok = np_bools(pc.and_(pc.and_(pc.greater_equal(years, min_year), pc.less_equal(years, max_year)),
+                              pc.and_(pc.equal(pc.day(days), day), pc.equal(pc.month(days), month))))
+        rows = np.flatnonzero(hit)
+        hit[rows[~ok]] = False
+        return days.filter(pa_bools(ok)), hit
+    return fast
+
+
+# ------------------------------------------------------------------------------------------ the rules ------
+class Validator:
+    """Validates blocks into a batch with what every file is checked with: regency aliases and the pseudonym key."""
+
+    def __init__(self, aliases: dict[str, str], key: bytes):
+        self.aliases = aliases
+        self.key = key
+
+    def __call__(self, blocks: list[Block], facts: FileFacts) -> Batch:
+        """Parse and check every data row of the blocks (one file, or one part of a big CSV)."""
+        rows = _Rows(blocks)
+        contract = facts.contract
+        columns = {c.name: _names(c.name) for c in contract.columns}
+        for c in contract.columns:
+            rows.cols.update(self._column(rows, c, columns[c.name], facts))
+        rows.cols[REGENCY] = _row_regency(rows, columns.get("regency"), facts)
+        rows.cols[PERIOD] = _row_period(rows, columns, facts)
+        nik = columns.get("nik")
+        # the pseudonym is computed here, not in the insert: a reader process or thread does this work while
+        # the writer writes
+        rows.cols[PARTICIPANT_KEY] = (pseudonyms(rows.cols[nik.value], self.key) if nik is not None
+                                      else pa.nulls(rows.n, pa.string()))
+        checks = _checks(rows, contract, columns)
+        return Batch(pa.table(rows.cols), columns, checks, _cell_labels(blocks, columns),
+                     any(b.unsplit for b in blocks))
+
+    def _column(self, rows: _Rows, c: Column, names: BatchColumn, facts: FileFacts) -> dict[str, pa.Array]:
+        """One contract column's text, value and reason code."""
+        text = rows.texts(c.name)
+        if c.type == "nik":
+            nik = normalise_nik(text)
+            errors = nik_problems(nik, np_bools(rows.cols[NIK_NUMERIC]))
+            if not c.required:
+                errors = pc.if_else(pc.is_null(nik), _NULL_TEXT, errors)
+            return {names.text: text, names.value: nik, names.error: errors}
+        parsed_text = text
+        if c.name == "funding_source" and c.name not in rows.present and facts.folder_regency is not None:
+            parsed_text = pa.array([facts.folder_regency.default_funding_source] * rows.n, pa.string())
+        if c.type == "text":
+            values = parsed_text
+            errors = pc.if_else(pc.greater(pc.utf8_length(parsed_text), MAX_TEXT_CHARS), pa.scalar("VALUE_TOO_LONG"),
+                                pa.nulls(rows.n, pa.string()))
+        else:
+            # a regency is matched by its name; every other type sees number and date cells as such
+            keyed = parsed_text if c.type == "regency" or c.name not in rows.present else rows.keys(c.name)
+            values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
+                                          _ARROW_TYPES.get(c.type, pa.string()),
+                                          plain_dates(*DATE_LIMITS[c.type]) if c.type in DATE_LIMITS else None)
+        if c.required and not (c.name in ("period", "regency") and c.name not in rows.present):
+            missing = pc.is_null(parsed_text)
+            errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)
+        return {names.text: text, names.value: values, names.error: errors}
+
+
+class _Rows:
+    """The blocks' rows as whole columns: lineage, and each mapped column's texts and cell keys."""
+
+    def __init__(self, blocks: list[Block]):
+        self.blocks = blocks
+        self.n = sum(b.n_rows for b in blocks)
+        self.present = {c for b in blocks for c in b.columns}
+        unsplit = []
+        for b in blocks:
+            texts = [None] * b.n_rows if b.unsplit else None
+            for i, t in b.unsplit.items():
+                texts[i] = t
+            unsplit.append(pa.array(texts, pa.string()) if texts else pa.nulls(b.n_rows, pa.string()))
+        self.cols: dict[str, pa.Array] = {
+            UNSPLIT: pa.concat_arrays(unsplit),
+            SHEET: pa.concat_arrays([pa.array([b.sheet] * b.n_rows, pa.string()) for b in blocks]),
+            SOURCE_ROW: pa.concat_arrays([as_arrow(b.source_rows, pa.int32()) for b in blocks]),
+            NIK_NUMERIC: pa.concat_arrays([as_arrow(b.nik_numeric, pa.bool_()) for b in blocks]),
+        }
+
+    def texts(self, column: str) -> pa.Array:
+        """The column's cell texts over all blocks (null where a block lacks the column)."""
+        return self._gather(column, lambda b: b.cells[column])
+
+    def keys(self, column: str) -> pa.Array:
+        """The column's cell keys (text, or a number/date cell's typed marker) over all blocks."""
+        return self._gather(column, lambda b: b.keys(column))
+
+    def _gather(self, column: str, cells) -> pa.Array:
+        parts = [as_arrow(cells(b), pa.string()) if column in b.cells else pa.nulls(b.n_rows, pa.string())
+                 for b in self.blocks]
+        return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+
+def _row_regency(rows: _Rows, regency: BatchColumn | None, facts: FileFacts) -> pa.Array:
+    """The regency of each row: the row's own (checked against the folder's), else the file's. Marks the rows
+    whose regency disagrees with the folder's or is unknown."""
+    file_regency = pa.array([facts.regency] * rows.n, pa.string())
+    if regency is None:
+        return file_regency
+    own, errors = rows.cols[regency.value], rows.cols[regency.error]
+    out = file_regency
+    if "regency" in rows.present:
+        if facts.regency is not None and facts.folder_regency is not None:
+            mismatch = pc.and_(pc.is_valid(own), pc.not_equal(own, pa.scalar(facts.regency)))
+            errors = pc.if_else(pc.fill_null(mismatch, False), pa.scalar("REGENCY_MISMATCH"), errors)
+        out = pc.coalesce(own, file_regency)
+    unresolved = pc.and_(pc.is_null(out), pc.is_null(errors))
+    rows.cols[regency.error] = pc.if_else(unresolved, pa.scalar("REGENCY_MISSING"), errors)
+    return out
+
+
+def _row_period(rows: _Rows, columns: dict[str, BatchColumn], facts: FileFacts) -> pa.Array:
+    """The period of each row: a claim's event month, else the row's period, else the file's. Marks the rows
+    with no period at all."""
+    if facts.contract.source == "claims":
+        return pc.floor_temporal(rows.cols[columns["event_date"].value], unit="month")
+    period = columns.get("period")
+    if "period" in rows.present:
+        out = rows.cols[period.value]
+        if facts.period is not None:
+            out = pc.coalesce(out, pa.scalar(facts.period, pa.date32()))
+    else:
+        out = pa.array([facts.period] * rows.n, pa.date32())
+    if period is not None:
+        unknown = pc.and_(pc.is_null(out), pc.is_null(rows.cols[period.error]))
+        rows.cols[period.error] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), rows.cols[period.error])
+    return out
+
+
+def _checks(rows: _Rows, contract: Contract, columns: dict[str, BatchColumn]) -> list[Check]:
+    """Every rule of a row, in the order its quarantine message names them, and whether any failed: a row that
+    did not split into cells has that one problem, not one per empty column."""
+    cols = rows.cols
+    checks = [Check("(row)", "error:(row)", UNSPLIT)]
+    cols["error:(row)"] = pc.if_else(pc.is_valid(cols[UNSPLIT]), pa.scalar("ROW_NOT_SPLIT"), _NULL_TEXT)
+    for c in contract.columns:
+        names = columns[c.name]
+        checks.append(Check(c.name, names.error, None if c.type == "nik" else names.text))  # a NIK is never shown
+    for group in contract.one_of:
+        label = "/".join(group)
+        no_id = functools.reduce(pc.and_, [pc.is_null(cols[columns[g].text]) for g in group])
+        cols[f"error:{label}"] = pc.if_else(no_id, pa.scalar("NO_PARTICIPANT_ID"), _NULL_TEXT)
+        checks.append(Check(label, f"error:{label}", None))
+    if contract.source == "register" and "coverage_end" in contract.names:
+        end, start = cols[columns["coverage_end"].value], cols[columns["coverage_start"].value]
+        cols["error:coverage_end<start"] = pc.if_else(pc.fill_null(pc.less(end, start), False),
+                                                      pa.scalar("COVERAGE_END_BEFORE_START"), _NULL_TEXT)
+        checks.append(Check("coverage_end", "error:coverage_end<start", columns["coverage_end"].text))
+    if rows.cols[UNSPLIT].null_count < rows.n:      # the other rules do not apply to an unsplit row
+        split = pc.is_null(cols[UNSPLIT])
+        for check in checks[1:]:
+            cols[check.error] = pc.if_else(split, cols[check.error], _NULL_TEXT)
+    failed = np.zeros(rows.n, dtype=bool)
+    for check in checks:
+        if cols[check.error].null_count < rows.n:
+            failed |= np_bools(pc.is_valid(cols[check.error]))
+    cols[HAS_PROBLEM] = pa_bools(failed)
+    return checks
+
+
+def _cell_labels(blocks: list[Block], columns: dict[str, BatchColumn]) -> dict[str, list[tuple[str, str]]]:
+    """Per sheet, each mapped cell's key in raw_cells (its header as written, made unique) and its text column."""
+    out = {}
+    for block in blocks:
+        seen, labels = set(), []
+        for c in block.columns:
+            k = block.headers[block.mapping[c]] or c
+            k = f"{k} [{c}]" if k in seen else k
+            seen.add(k)
+            labels.append((k, columns[c].text))
+        out[block.sheet] = labels
+    return out
