@@ -58,7 +58,11 @@ def cakupan_transform_publish():
         from cakupan import pipeline
 
         s = task_settings()
-        pipeline.start_run(s, context["dag_run"].run_id, params.get("period_from"), params.get("period_to"))
+        run_id = context["dag_run"].run_id
+        pipeline.start_run(s, run_id, params.get("period_from"), params.get("period_to"))
+        # cosmos runs dbt next: recorded as running until the gate task, which runs only after every dbt task
+        # succeeded, records it as succeeded; a failed build blocks a later `cakupan publish`
+        pipeline.start_build(s, run_id, params.get("period_from"), params.get("period_to"))
         return pipeline.prepare(s)
 
     dbt = DbtTaskGroup(
@@ -79,8 +83,9 @@ def cakupan_transform_publish():
         from cakupan.transform import release_duckdb_handles
 
         release_duckdb_handles()  # cosmos ran dbt in this process under `airflow dags test`
-        out = pipeline.gate_and_publish(task_settings(), context["dag_run"].run_id,
-                                        recheck_raw=bool((params or {}).get("recheck_raw")))
+        s, run_id = task_settings(), context["dag_run"].run_id
+        pipeline.finish_build(s, run_id, "succeeded")  # this task runs only when every dbt task succeeded
+        out = pipeline.gate_and_publish(s, run_id, recheck_raw=bool((params or {}).get("recheck_raw")))
         if not out.published:  # a data problem: retrying cannot fix it, so fail without retries
             raise AirflowFailException(f"{out.message} — published file unchanged; candidate kept at {out.candidate}")
         return {"published": True, "sha256": out.published_sha256, "warnings": len(out.gate.warnings)}

@@ -30,26 +30,39 @@ def new_run_id(prefix: str = "cli") -> str:
     return f"{prefix}__{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%f}"
 
 
+def _open(settings: Settings, table: str, key: str, id_: str, period_from: str | None, period_to: str | None) -> None:
+    """Insert a 'running' record into audit.runs or audit.builds (the same columns), replacing one of the same id."""
+    with connect_work(settings) as con:
+        con.execute(f"delete from audit.{table} where {key} = ?", [id_])
+        con.execute(f"insert into audit.{table} values (?, now(), null, 'running', ?, ?, null)",
+                    [id_, _month(period_from), _month(period_to)])
+
+
+def _close(settings: Settings, table: str, key: str, id_: str, status: str, message: str | None) -> None:
+    with connect_work(settings) as con:
+        con.execute(f"update audit.{table} set finished_at = now(), status = ?, message = ? where {key} = ?",
+                    [status, message, id_])
+
+
 def start_run(settings: Settings, run_id: str, period_from: str | None = None, period_to: str | None = None) -> None:
     """Record the run in audit.runs."""
-    with connect_work(settings) as con:
-        con.execute("delete from audit.runs where run_id = ?", [run_id])
-        con.execute("insert into audit.runs values (?, now(), null, 'running', ?, ?, null)",
-                    [run_id, _month(period_from), _month(period_to)])
+    _open(settings, "runs", "run_id", run_id, period_from, period_to)
 
 
 def finish_run(settings: Settings, run_id: str, status: str, message: str | None = None) -> None:
     """Close the run's audit.runs row."""
-    with connect_work(settings) as con:
-        con.execute("update audit.runs set finished_at = now(), status = ?, message = ? where run_id = ?",
-                    [status, message, run_id])
+    _close(settings, "runs", "run_id", run_id, status, message)
 
 
 def finish_run_from_audit(settings: Settings, run_id: str) -> str:
-    """Close the run with the outcome its publish record shows (published, blocked, or failed before publish)."""
+    """Close the run with the outcome its publish record shows (published, blocked, or failed before publish); a
+    build of the run still recorded as running (a dbt task failed or was stopped) is closed as failed."""
     with connect_work(settings) as con:
         row = con.execute("select status, message from audit.publishes where run_id = ? order by published_at desc "
                           "limit 1", [run_id]).fetchone()
+        con.execute("update audit.builds set finished_at = now(), status = 'failed', message = 'the run ended before "
+                    "its dbt build succeeded (a dbt task failed or was stopped); see audit.task_failures' "
+                    "where build_id = ? and status = 'running'", [run_id])
     status, message = row if row else ("failed", "the run stopped before the quality gate; see audit.task_failures")
     finish_run(settings, run_id, status, message)
     return status
@@ -107,18 +120,37 @@ def prepare(settings: Settings) -> int:
     return facts
 
 
+def start_build(settings: Settings, build_id: str, period_from: str | None = None,
+                period_to: str | None = None) -> None:
+    """Record in audit.builds that a dbt build started: until it is recorded as succeeded, the gate blocks any
+    publish (a build that failed or was stopped leaves marts half built)."""
+    _open(settings, "builds", "build_id", build_id, period_from, period_to)
+
+
+def finish_build(settings: Settings, build_id: str, status: str, message: str | None = None) -> None:
+    """Record a dbt build's outcome (succeeded | failed) in audit.builds."""
+    _close(settings, "builds", "build_id", build_id, status, message)
+
+
 def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
-          full_refresh: bool = False) -> None:
-    """Run `dbt build` (models + data tests) into the work warehouse.
+          full_refresh: bool = False, build_id: str | None = None) -> None:
+    """Run `dbt build` (models + data tests) into the work warehouse, recording it in audit.builds.
 
     dbt's unit tests check the models' logic on fixed inputs, not the data: as dbt advises, they run in
     development and CI (`unit_tests`, run by `make test`), not in every scheduled build (0.8 s of each).
     """
     from cakupan.transform import dbt_vars, run_dbt
 
+    build_id = build_id or new_run_id("build")
+    start_build(settings, build_id, period_from, period_to)
     args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
-    # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
-    run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
+    try:
+        # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
+        run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
+    except Exception as exc:
+        finish_build(settings, build_id, "failed", str(exc)[:2000])
+        raise
+    finish_build(settings, build_id, "succeeded")
 
 
 def unit_tests(settings: Settings) -> list[tuple[str, str]]:
@@ -148,7 +180,7 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
     try:
         ingest(settings, run_id)
         prepare(settings)
-        build(settings, period_from, period_to)
+        build(settings, period_from, period_to, build_id=run_id)
         outcome = gate_and_publish(settings, run_id)
     except Exception as exc:
         finish_run(settings, run_id, "failed", str(exc)[:1000])

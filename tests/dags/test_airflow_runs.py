@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -132,3 +133,27 @@ def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_ho
         bad = con.execute("select count(*) from audit.checks where not success and severity = 'error' and "
                           "expectation = 'coverage_start in range'").fetchone()[0]
     assert status == "blocked" and bad >= 1
+
+
+def test_a_run_whose_dbt_build_fails_blocks_a_later_publish(published_home, airflow_home, tmp_path):
+    """A phantom regency 73.99 in the raw zone fails dbt's relationship test inside the Airflow run, which stops
+    before the gate; the run's build is recorded as failed, and a `cakupan publish` afterwards refuses (exit 2)."""
+    from _support import run_cli
+
+    home = tmp_path / "home"
+    shutil.copytree(published_home[0], home)
+    pub = home / "published" / "cakupan.duckdb"
+    before = sha(pub)
+    with duckdb.connect(str(home / "warehouse" / "work.duckdb")) as con:
+        con.execute("update raw.register set regency_code = '73.99' where load_id = (select min(load_id) from "
+                    "audit.loads where source = 'register' and status = 'loaded')")
+    run = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", CAKUPAN_CONFIG=str(home / "config"))
+    assert not dag_run_succeeded(run)
+    with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
+        build_id, status = con.execute("select build_id, status from audit.builds order by started_at desc "
+                                       "limit 1").fetchone()
+    assert build_id.startswith("manual__") and status == "failed"
+    proc = run_cli(home, "publish", "--json", check=False, CAKUPAN_CONFIG=str(home / "config"))
+    assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert any(f["check"] == "the last dbt build succeeded" for f in json.loads(proc.stdout)["failed"])
+    assert sha(pub) == before

@@ -69,18 +69,50 @@ def test_impossible_expectation_blocks_the_publish(chains, tmp_path, monkeypatch
     """Any error-severity check blocks: add one no data can pass (GX and PostgreSQL stay real)."""
     settings, _ = chains.clone(tmp_path, "impossible")
     before = _state(settings)
-    real = quality.mart_checks
+    from cakupan.quality import gate
 
-    def with_impossible(previous_counts):
+    real = gate.mart_checks
+
+    def with_impossible(previous_counts, rules=None):
         E = quality._gx().expectations
-        return real(previous_counts) + [quality.Check(
+        return real(previous_counts, rules) + [quality.Check(
             "marts", "marts.mart_coverage_monthly", E.ExpectTableRowCountToBeBetween(min_value=10**9), "error",
             "impossible row count")]
 
-    monkeypatch.setattr(quality, "mart_checks", with_impossible)
+    monkeypatch.setattr(gate, "mart_checks", with_impossible)
     run_id = pipeline.new_run_id("impossible")
     out = pipeline.gate_and_publish(settings, run_id)
     assert not out.published
     assert [r.expectation for r in out.gate.errors] == ["impossible row count"]
     assert _state(settings) == before
     assert _blocked_record(settings, run_id)[0] == "blocked"
+
+
+def test_the_reconciliations_run_on_postgres(chains, tmp_path):
+    """The gate's reconciliations are the same SQL on PostgreSQL (GX's SQL datasource): on the clean chain each one
+    runs and passes; a figure off its lineage, a raw row gone from the manifest and a NIK in the quarantine export
+    each block, named by regency, month or file, and no NIK reaches a check result."""
+    settings, _ = chains.clone(tmp_path, "recon")
+    out = pipeline.gate_and_publish(settings, pipeline.new_run_id("recon"))
+    assert out.published, out.message
+    by_table = {r.table_name: r for r in out.gate.results}
+    for table in ("check.lineage_figures", "check.raw_manifest", "check.last_build", "check.pseudonyms",
+                  "check.nik_shaped_text", "check.periods_in_horizon", "check.promise_ceiling",
+                  "check.month_over_month", "check.delivered_months", "check.new_error_findings"):
+        assert table in by_table and by_table[table].details is None, (table, by_table.get(table))
+    nik = "7372014501900001"
+    with closing(connect(settings)) as con, con.cursor() as cur:
+        cur.execute("update marts.mart_coverage_monthly set enrolled = enrolled + 5, shortfall = shortfall + 5 "
+                    "where regency_code = '73.72' and month_start = '2025-04-01'")
+        cur.execute("delete from raw.register where (load_id, source_row) = (select load_id, min(source_row) "
+                    "from raw.register group by load_id order by load_id limit 1)")
+        cur.execute("update quarantine.rows set participant_key = %s where (load_id, source_row) = (select "
+                    "load_id, source_row from quarantine.rows order by 1, 2 limit 1)", [nik])
+        con.commit()
+    out = pipeline.gate_and_publish(settings, pipeline.new_run_id("recon-damaged"))
+    assert not out.published
+    errors = {r.table_name: r for r in out.gate.errors}
+    assert "Kota Parepare (73.72) 2025-04: enrolled is" in errors["check.lineage_figures"].unexpected_sample
+    assert "raw zone holds" in errors["check.raw_manifest"].unexpected_sample
+    assert "audit.quarantine_rows.participant_key" in errors["check.pseudonyms"].unexpected_sample
+    assert nik not in str([r.__dict__ for r in out.gate.results])

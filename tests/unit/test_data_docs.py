@@ -7,6 +7,7 @@ import re
 
 import pandas as pd
 from cakupan import quality
+from cakupan.quality import engine
 
 VOLATILE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{8}T\d{6}\.\d{6}Z|"
                       r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?")
@@ -32,13 +33,13 @@ def test_one_shared_view_renders_the_same_pages(tmp_path, monkeypatch):
                       "flag set"),
     ]
     seen = []
-    write = quality.write_data_docs
+    write = engine.write_data_docs
 
     def keep(results, docs_dir, run_id):
         seen.extend(results)
         return write(results, docs_dir, run_id)
 
-    monkeypatch.setattr(quality, "write_data_docs", keep)
+    monkeypatch.setattr(engine, "write_data_docs", keep)
     gate = quality.validate(frames, checks, "docs-run", docs_dir=tmp_path)
     assert [r.success for r in gate.results].count(False) == 3
     assert [t for t, _ in seen] == ["marts.a", "marts.b", "raw.c"]

@@ -5,6 +5,7 @@ ordering, grouping and CSS classes decided; templates/sections/*.html write it o
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -76,10 +77,20 @@ def check_counts(checks: list[Row]) -> list[CheckCount]:
     return [out[k] for k in sorted(out)]
 
 
+def _sample(text: str) -> str:
+    """A check's sample as the gate stores it (a JSON list: one sentence per failing row naming regency, month,
+    file, sheet and row), written as sentences separated by semicolons."""
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return scrub(text)
+    return "; ".join(scrub(str(x)) for x in items) if isinstance(items, list) else scrub(text)
+
+
 def _check_row(c: Row) -> CheckRow:
     ok, sev = bool(c.get("success")), str(c.get("severity") or "")
     extra = " ".join(x for x in (
-        f"sample: {scrub(c['unexpected_sample'])}" if c.get("unexpected_sample") not in (None, "[]") else "",
+        f"sample: {_sample(c['unexpected_sample'])}" if c.get("unexpected_sample") not in (None, "[]") else "",
         scrub(c.get("details")) if c.get("details") else "") if x)
     return CheckRow(c, sev, ok, "check pass" if ok else f"check fail fail-{sev}", extra)
 

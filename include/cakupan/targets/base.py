@@ -27,6 +27,7 @@ import duckdb
 
 from cakupan.core.settings import Settings
 from cakupan.orchestration import MANIFEST_PATH
+from cakupan.quality.redaction import redacted_sql
 from cakupan.targets.published_file import PublishError
 from cakupan.targets.zones import connect_work
 
@@ -37,19 +38,27 @@ log = logging.getLogger("cakupan.targets.base")
 
 PUBLISHED_TAG = "published"
 
-# audit tables published beside the marts: none of them holds a NIK, a name or raw cells
+
+
+# audit tables published beside the marts: none of them holds a NIK, a name or raw cells, and free text that quotes
+# a delivered value (a message, a check sample written by an older version) has any 16-digit number removed
 AUDIT_EXPORTS = {
     "loads_published": "select load_id, run_id, source, regency_code, period as period_month, file_name, "
                        "source_file, file_sha256, received_at, finished_at, status, rows_in, rows_loaded, "
-                       "rows_quarantined, notes_skipped, error_code, error_message, duplicate_of from audit.loads",
+                       "rows_quarantined, notes_skipped, error_code, " + redacted_sql("error_message")
+                       + ", duplicate_of from audit.loads",
     # the message without personal data (the regency's own, quoting every cell, stays in the raw zone); a row
     # quarantined before public messages existed is named by file, sheet, row and reason code only
     "quarantine_rows": "select load_id, source, source_file, sheet, source_row, regency_code, reason_code, "
-                       "column_name, coalesce(public_message, source_file || coalesce(', sheet ' || "
-                       "nullif(sheet, ''), '') || ', row ' || cast(source_row as varchar) || ': ' || reason_code) "
-                       "as message, participant_key from quarantine.rows",
+                       "column_name, " + redacted_sql("message") + ", participant_key from (select load_id, source, "
+                       "source_file, sheet, source_row, regency_code, reason_code, column_name, "
+                       "coalesce(public_message, source_file || coalesce(', sheet ' || nullif(sheet, ''), '') || "
+                       "', row ' || cast(source_row as varchar) || ': ' || reason_code) as message, participant_key "
+                       "from quarantine.rows) as q",
     "load_findings": "select * from audit.load_findings",
-    "checks": "select * from audit.checks",
+    "checks": "select run_id, suite, expectation, expectation_type, table_name, column_name, severity, success, "
+              + redacted_sql("observed_value") + ", unexpected_count, " + redacted_sql("unexpected_sample") + ", "
+              + redacted_sql("details") + ", checked_at from audit.checks",
     "publishes": "select * from audit.publishes",
     "runs": "select * from audit.runs",
     "task_failures": "select * from audit.task_failures",

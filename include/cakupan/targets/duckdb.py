@@ -34,12 +34,12 @@ class DuckDBTarget(Target):
         return Candidate(run_id, sha256_file(path), path)
 
     def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
-        from cakupan.quality import CheckResult, run_gate
+        from cakupan.quality import CheckResult, load_gate_config, run_gate
 
         s = self.settings
         previous, problem = readable_previous(s.published_db)
         gate = run_gate(candidate.path, work_con, candidate.run_id, previous=previous, docs_dir=s.reports_dir / "gx",
-                        recheck_raw=recheck_raw)
+                        recheck_raw=recheck_raw, cfg=load_gate_config(s.config_dir), manifest=self.manifest())
         if problem:   # a warning, not a block: the damaged file is what this publish is there to replace
             gate.results.append(CheckResult(candidate.run_id, "marts", "previous published file readable",
                                             "PreviousPublishedFileReadable", "previous published file", None, "warn",

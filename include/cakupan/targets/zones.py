@@ -137,6 +137,17 @@ create table if not exists audit.publishes (
     warnings bigint,
     message varchar
 );
+-- dbt builds (`cakupan build`, `cakupan run`, the Airflow DAG): a publish after a build that failed or never finished
+-- is blocked by the gate (check "the last dbt build succeeded")
+create table if not exists audit.builds (
+    build_id varchar not null,
+    started_at timestamp,
+    finished_at timestamp,
+    status varchar not null,          -- running | succeeded | failed
+    period_from date,
+    period_to date,
+    message varchar
+);
 create table if not exists audit.task_failures (
     run_id varchar, dag_id varchar, task_id varchar, failed_at timestamp, try_number integer, error varchar
 );

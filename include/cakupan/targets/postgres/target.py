@@ -73,14 +73,15 @@ class PostgresTarget(Target):
 
     def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
         """GX with its SQL datasource on the candidate schemas and raw (every raw row: `recheck_raw` is moot)."""
-        from cakupan.quality import run_gate_sql
+        from cakupan.quality import load_gate_config, run_gate_sql
 
         with self._con.cursor() as cur:
             previous = PUBLISHED if schema_exists(cur, PUBLISHED) else None
         self._con.commit()
         return run_gate_sql(pg_params(self.settings).sqlalchemy_url(), candidate.run_id, marts_schema=NEXT,
                             audit_schema=AUDIT_NEXT, previous_schema=previous, raw_schema="raw",
-                            docs_dir=self.settings.reports_dir / "gx")
+                            docs_dir=self.settings.reports_dir / "gx", cfg=load_gate_config(self.settings.config_dir),
+                            manifest=self.manifest())
 
     def add_verdict(self, candidate: Candidate, gate: GateResult, record: PublishRecord,
                     raw_validated_at: dt.datetime | None = None) -> None:
