@@ -351,16 +351,45 @@ def findings(home: HomeOpt = None,
         console.print("trace one with `cakupan trace finding <id>`")
 
 
+ENV_PATHS = ("CAKUPAN_HOME", "CAKUPAN_INBOX", "CAKUPAN_CONFIG", "CAKUPAN_DBT_MANIFEST")
+
+
+def read_env_file() -> Path | None:
+    """Read the repository's `.env` (or the file CAKUPAN_ENV_FILE names) into the environment, under variables
+    already set; a relative path in it (CAKUPAN_HOME=./var) is relative to the file's folder, the repository, not
+    to the current directory. Returns the file read, if any."""
+    import os
+
+    from cakupan.core.settings import PROJECT_ROOT
+
+    path = Path(os.environ.get("CAKUPAN_ENV_FILE") or PROJECT_ROOT / ".env")
+    if not path.is_file():
+        return None
+    from dotenv import dotenv_values
+
+    for key, value in dotenv_values(path).items():
+        if key in os.environ or value is None:
+            continue
+        if key in ENV_PATHS and value and not Path(value).expanduser().is_absolute():
+            value = str((path.parent / value).resolve())
+        os.environ[key] = value
+    return path
+
+
 def main() -> None:
     """Console-script entry point."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from cakupan.core.config import ConfigError
     from cakupan.core.settings import SettingsError
+    from cakupan.targets.postgres.params import PgError
     from cakupan.targets.published_file import PublishError
     from cakupan.transform import DbtError
 
+    read_env_file()
     try:
         app()
-    except (SettingsError, ConfigError, PublishError, DbtError) as exc:  # expected failures: one clear line
-        err.print(f"[bold red]error:[/] {exc}")
+    except (SettingsError, ConfigError, PublishError, DbtError, PgError) as exc:  # expected failures: one clear line
+        from rich.markup import escape
+
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         sys.exit(1)

@@ -39,7 +39,9 @@ from cakupan.ingest.validate import (
     Batch,
     FileFacts,
 )
-from cakupan.targets.zones import connect_work, raw_columns
+from cakupan.targets import for_settings
+from cakupan.targets.base import RawWriter
+from cakupan.targets.zones import raw_columns
 
 log = logging.getLogger("cakupan.ingest.loader")
 
@@ -128,22 +130,27 @@ def _mtime(path: Path) -> float:
 
 
 class Loader:
-    """Loads files into the work warehouse; one instance per writer connection."""
+    """Loads files into the target's raw zone through its writer (`targets.base.RawWriter`: the DuckDB work file,
+    or PostgreSQL); one instance per writer connection. `con` runs the manifest SQL in the target, `stage` the
+    vectorised SQL that shapes the rows."""
 
     def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None, run_id: str | None = None):
         self.settings = settings
         self.preparer = Preparer(settings)
-        self.con = con or connect_work(settings)
+        self._writer(RawWriter(con) if con is not None else None)
         self.run_id = run_id or dt.datetime.now(dt.UTC).strftime("cli__%Y%m%dT%H%M%S")
+
+    def _writer(self, writer: RawWriter | None = None) -> None:
+        self.writer = writer or for_settings(self.settings).raw_writer()
+        self.con, self.stage = self.writer.con, self.writer.stage
         self._session()
 
     def _session(self) -> None:
         """What every file's checks use, set up once per connection."""
-        self.con.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
+        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
 
     def reconnect(self) -> None:
-        self.con = connect_work(self.settings)
-        self._session()
+        self._writer()
 
     # ---- discovery
     def pending_files(self) -> list[Path]:
@@ -159,7 +166,9 @@ class Loader:
             for p in folder.rglob("*"):
                 if p.is_file() and not p.name.startswith((".", "~$")) and (self._rel(p), _sha_or_empty(p)) not in done:
                     out.append(p)
-        return sorted(out, key=lambda p: (int(_mtime(p)), p.name))
+        out.sort(key=lambda p: (int(_mtime(p)), p.name))
+        self.writer.reserve([self._rel(p) for p in out])     # load ids in this order, however they are loaded
+        return out
 
     def _rel(self, path: Path) -> str:
         try:
@@ -182,6 +191,7 @@ class Loader:
         try:
             return self._load(path, self._rel(path), prepared)
         finally:
+            self.writer.release()
             if ahead is not None:
                 ahead.shutdown(wait=False)
 
@@ -207,6 +217,7 @@ class Loader:
         """Record the start of a load (outside the load's transaction: a killed load stays 'started'); or say the
         file was processed already (same path and bytes) or is a duplicate of a loaded file (same bytes)."""
         con = self.con
+        self.writer.claim(sha)    # concurrent writers: one load of these bytes at a time, until `load` returns
         prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
                             "and status not in ('interrupted') order by load_id", [sha]).fetchall()
         for load_id, status, src in prior:
@@ -219,7 +230,7 @@ class Loader:
         same_path = [p for p in prior if p[2] == rel]
         if same_path:
             return LoadResult(same_path[0][0], rel, None, None, None, "already_processed")
-        load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+        load_id = self.writer.load_id(rel)
         con.execute(
             "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, file_size, received_at, "
             "started_at, status) values (?, ?, ?, ?, ?, ?, ?, now(), 'started')",
@@ -371,8 +382,8 @@ class Loader:
     def _insert(self, batch: Batch, contract: Contract, load: _Load) -> int:
         """Insert the batch's valid rows into raw.<source> and the others into quarantine.rows (in the open
         transaction); return the rows loaded. Each row's problems and its quarantine message (file, sheet, row and
-        every reason in words) are computed by DuckDB, not row by row in Python."""
-        con = self.con
+        every reason in words) are computed by DuckDB (the writer's stage), not row by row in Python."""
+        con = self.stage
         con.register("incoming", batch.table)
         staged = f"(select *, {_raw_cells_sql(batch)} as raw_cells from incoming)"
         # A big batch is inserted straight from this query (materialising every column once more cost more than
@@ -393,7 +404,7 @@ class Loader:
                              {"rel": load.rel, "sha": load.sha, "received": load.received}).fetchone()[0]
         if loaded < batch.num_rows:
             self._quarantine(staged, batch, contract, load)
-        return loaded
+        return self.writer.flush(contract.source, load.load_id, loaded)
 
     def _quarantine(self, staged: str, batch: Batch, contract: Contract, load: _Load) -> None:
         """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
@@ -403,7 +414,7 @@ class Loader:
         shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
         render = f"replace(replace(getvariable('cakupan_reason_templates')[p.code], '{{column}}', p.column), " \
                  f"'{{value}}', {shown})"
-        self.con.execute(f"""
+        self.stage.execute(f"""
             insert into quarantine.rows
             with q as (
                 select *, list_filter([{items}], lambda x: x.code is not null) as problem_list
