@@ -165,8 +165,8 @@ class PgCluster:
         """Open a psycopg2 connection."""
         import psycopg2
 
-        return psycopg2.connect(host=self.host, port=self.port, user=user, dbname=dbname,
-                                application_name="cakupan-tests", **kw)
+        kw.setdefault("application_name", "cakupan-tests")
+        return psycopg2.connect(host=self.host, port=self.port, user=user, dbname=dbname, **kw)
 
     def env(self, dbname: str = DATABASE, user: str = PIPELINE_ROLE) -> dict[str, str]:
         """CAKUPAN_PG_* variables pointing the pipeline (and profiles.yml) at this cluster."""
