@@ -36,7 +36,7 @@ def _emit(obj) -> None:
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)     # one line, however long
     raise typer.Exit(code)
 
 
