@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -96,19 +97,20 @@ def celery_ingest(chains, tmp_path_factory):
     for d in (af_home, logs):
         d.mkdir()
     shutil.copytree(chains.duck_home / "inbox", home / "inbox")    # copy2: the same mtimes, so received_at
-    pg, meta_db, wh_db = chains.pg, "celery_airflow", "celery_warehouse"
-    pg.create_database(meta_db)
+    pg, wh_db = chains.pg, "celery_warehouse"
     pg.create_database(wh_db)
     (base / "cakupan_celery_names.py").write_text(
         "import os\n\n\ndef hostname():\n    return os.environ['CAKUPAN_TEST_WORKER']\n")
     redis_port, api_port = free_port(), free_port()
-    meta = f"postgresql+psycopg2://cakupan@127.0.0.1:{pg.port}/{meta_db}"
+    # Airflow's own metadata in SQLite, as `airflow standalone` keeps it (a PostgreSQL one needs asyncpg, which is
+    # not in the lock); the Celery results in Redis beside the broker
+    meta = f"sqlite:///{af_home / 'airflow.db'}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CAKUPAN_"))}
     env.update({
         "AIRFLOW_HOME": str(af_home), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": meta,
         "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://cakupan@127.0.0.1:{pg.port}/{meta_db}",
+        "AIRFLOW__CELERY__RESULT_BACKEND": f"redis://127.0.0.1:{redis_port}/1",
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{api_port}/execution/",
         "AIRFLOW__API_AUTH__JWT_SECRET": "celery-test-only-secret", "AIRFLOW__API__SECRET_KEY": "celery-test-only",
@@ -136,25 +138,22 @@ def celery_ingest(chains, tmp_path_factory):
             procs.start(w, [str(AIRFLOW), "celery", "worker", "--celery-hostname", f"{w}@%h", "--concurrency", "2",
                             "--skip-serve-logs", "--without-mingle", "--without-gossip"],
                         {**env, "CAKUPAN_TEST_WORKER": w})
-        con = pg.connect(dbname=meta_db)
-        con.autocommit = True
-        with closing(con):
-            def rows(sql, params=None):
-                with con.cursor() as cur:
-                    cur.execute(sql, params)
-                    return cur.fetchall()
 
-            _wait("the DAG processor to serialize cakupan_ingest",
-                  lambda: rows("select 1 from serialized_dag where dag_id = %s", [INGEST]), 300, procs)
-            unpause = subprocess.run([str(AIRFLOW), "dags", "unpause", INGEST], env=env, capture_output=True,
-                                     text=True, timeout=300, check=False)
-            assert unpause.returncode == 0, unpause.stdout[-2000:] + unpause.stderr[-2000:]
-            # unpaused, the hourly DAG gets its latest run at once (catchup off): one run, no trigger needed
-            state = _wait("the ingest run to finish", lambda: [s for (s,) in rows(
-                "select state from dag_run where dag_id = %s", [INGEST]) if s in ("success", "failed")],
-                600, procs)
-            tis = rows("select task_id, map_index, state, hostname, pool from task_instance where dag_id = %s",
-                       [INGEST])
+        def rows(sql, params=()):
+            with closing(sqlite3.connect(af_home / "airflow.db", timeout=30)) as con:
+                return con.execute(sql, params).fetchall()
+
+        _wait("the DAG processor to serialize cakupan_ingest",
+              lambda: rows("select 1 from serialized_dag where dag_id = ?", [INGEST]), 300, procs)
+        unpause = subprocess.run([str(AIRFLOW), "dags", "unpause", INGEST], env=env, capture_output=True,
+                                 text=True, timeout=300, check=False)
+        assert unpause.returncode == 0, unpause.stdout[-2000:] + unpause.stderr[-2000:]
+        # unpaused, the hourly DAG gets its latest run at once (catchup off): one run, no trigger needed
+        state = _wait("the ingest run to finish", lambda: [s for (s,) in rows(
+            "select state from dag_run where dag_id = ?", [INGEST]) if s in ("success", "failed")],
+            600, procs)
+        tis = rows("select task_id, map_index, state, hostname, pool from task_instance where dag_id = ?",
+                   [INGEST])
     finally:
         procs.stop()
     return {"home": home, "db": wh_db, "state": state, "tis": tis, "logs": logs}

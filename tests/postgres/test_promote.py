@@ -47,6 +47,14 @@ def _state(cur) -> dict:
     return out
 
 
+def _with_reader(chains, tmp_path, name: str, **kw):
+    """A private copy of the published warehouse and a REPEATABLE READ BI connection to it: (settings, bi)."""
+    settings, db = chains.clone(tmp_path, name)
+    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db, **kw)
+    bi.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    return settings, bi
+
+
 def test_changed_table_is_replaced_and_granted(chains, tmp_path):
     settings, db = chains.clone(tmp_path, "restructure")
     with closing(connect(settings)) as con:
@@ -78,9 +86,7 @@ def test_a_reader_held_open_across_a_model_change_sees_one_state(chains, tmp_pat
     before and after the publisher is ready, whether it had read a published table or only taken its snapshot.
     (Before issue 24 the second kind saw the moved-in tables empty beside the others: a mix.)"""
     monkeypatch.setattr(publish, "PROGRESS_EVERY_S", 0.5)
-    settings, db = chains.clone(tmp_path, "reader_across")
-    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db)
-    bi.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    settings, bi = _with_reader(chains, tmp_path, "reader_across")
     with closing(connect(settings)) as con, closing(bi):
         with bi.cursor() as cur:
             old = _state(cur)
@@ -111,9 +117,7 @@ def test_a_reader_held_open_across_a_model_change_sees_one_state(chains, tmp_pat
 
 
 def test_the_wait_is_bounded_and_names_the_reader(chains, tmp_path):
-    settings, db = chains.clone(tmp_path, "reader_bounded")
-    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db, application_name="Metabase")
-    bi.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    settings, bi = _with_reader(chains, tmp_path, "reader_bounded", application_name="Metabase")
     with closing(connect(settings)) as con, closing(bi):
         with bi.cursor() as cur:
             before = _state(cur)
@@ -163,9 +167,7 @@ def test_a_held_publish_lock_gives_one_clear_line(chains, tmp_path):
 
 def test_readers_of_an_ordinary_publish_never_wait(chains, tmp_path):
     """No model change: rows are replaced under MVCC, the publisher does not wait for an open reader."""
-    settings, db = chains.clone(tmp_path, "rows_publish")
-    bi = chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=db)
-    bi.set_session(isolation_level="REPEATABLE READ", readonly=True)
+    settings, bi = _with_reader(chains, tmp_path, "rows_publish")
     with closing(connect(settings)) as con, closing(bi):
         with bi.cursor() as cur:
             before = _state(cur)

@@ -68,6 +68,24 @@ def publish_wait() -> float:
         raise PgError(f"CAKUPAN_PG_PUBLISH_WAIT must be a number of seconds, not {raw!r}") from None
 
 
+class Wait:
+    """A bounded wait that says what it waits for: `tick` raises PgError(failure) once `wait_s` seconds have passed,
+    and logs `progress` every PROGRESS_EVERY_S seconds until then."""
+
+    def __init__(self, wait_s: float):
+        self.wait_s = wait_s
+        self.deadline = self.said = time.monotonic()
+        self.deadline += wait_s
+
+    def tick(self, failure: str, progress: str) -> None:
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise PgError(failure)
+        if now - self.said >= PROGRESS_EVERY_S:
+            self.said = now
+            log.warning("%s", progress)
+
+
 def holders(cur, tables_: Sequence[str]) -> list[str]:
     """Who holds (or waits for) a lock on these tables, other than this session: 'pid 123 role cakupan_bi
     (Metabase) on published.mart_x, in a transaction since 10:00:01, idle'."""
@@ -103,7 +121,7 @@ def publish_lock(settings: Settings, wait_s: float | None = None):
         con.autocommit = True
         ensure_zones(con)
         con.autocommit = False
-        deadline, said = time.monotonic() + wait_s, time.monotonic()
+        wait = Wait(wait_s)
         with con.cursor() as cur:
             cur.execute("set idle_in_transaction_session_timeout = 0")  # the lock is held while others work
             while True:
@@ -113,17 +131,11 @@ def publish_lock(settings: Settings, wait_s: float | None = None):
                     break
                 except errors.LockNotAvailable:
                     con.rollback()
-                    who = holders(cur, [PUBLISH_LOCK_TABLE])
+                    who = "; ".join(holders(cur, [PUBLISH_LOCK_TABLE])) or "a session that has just ended"
                     con.rollback()
-                    if time.monotonic() >= deadline:
-                        raise PgError(f"publish not started: another publish holds the publish lock "
-                                      f"({PUBLISH_LOCK_TABLE}) after {wait_s:.0f}s of waiting: "
-                                      f"{'; '.join(who) or 'a session that has just ended'}; published is unchanged"
-                                      ) from None
-                    if time.monotonic() - said >= PROGRESS_EVERY_S:
-                        said = time.monotonic()
-                        log.warning("publish waiting for the publish lock (%s): %s", PUBLISH_LOCK_TABLE,
-                                    "; ".join(who) or "held by a session that has just ended")
+                    wait.tick(f"publish not started: another publish holds the publish lock ({PUBLISH_LOCK_TABLE}) "
+                              f"after {wait_s:.0f}s of waiting: {who}; published is unchanged",
+                              f"publish waiting for the publish lock ({PUBLISH_LOCK_TABLE}): {who}")
         yield
     finally:
         try:
@@ -265,8 +277,7 @@ def old_readers(cur) -> dict[str, str]:
     return {vxid: _session(*who) for vxid, *who in cur.fetchall()}
 
 
-def _wait_for_old_readers(con, old: dict[str, str], deadline: float, wait_s: float) -> None:
-    said = time.monotonic()
+def _wait_for_old_readers(con, old: dict[str, str], wait: Wait) -> None:
     while old:
         with con.cursor() as cur:
             cur.execute("select virtualxid from pg_locks where locktype = 'virtualxid' and virtualxid = any(%s)",
@@ -276,15 +287,13 @@ def _wait_for_old_readers(con, old: dict[str, str], deadline: float, wait_s: flo
         old = {v: who for v, who in old.items() if v in still}
         if not old:
             return
-        if time.monotonic() >= deadline:
-            raise PgError(f"publish gave up after {wait_s:.0f}s: a model change switches the published tables, and "
-                          f"these reader transactions began before the new tables' rows existed, so they would "
-                          f"see the new tables empty: {'; '.join(old.values())}. published is unchanged; end those "
-                          "transactions (or `select pg_terminate_backend(pid)`) and publish again")
-        if time.monotonic() - said >= PROGRESS_EVERY_S:
-            said = time.monotonic()
-            log.warning("publish (model change) waiting for %d reader transaction(s) older than the new tables to "
-                        "end: %s", len(old), "; ".join(old.values()))
+        who = "; ".join(old.values())
+        wait.tick(f"publish gave up after {wait.wait_s:.0f}s: a model change switches the published tables, and "
+                  f"these reader transactions began before the new tables' rows existed, so they would see the new "
+                  f"tables empty: {who}. published is unchanged; end those transactions (or `select "
+                  "pg_terminate_backend(pid)`) and publish again",
+                  f"publish (model change) waiting for {len(old)} reader transaction(s) older than the new tables "
+                  f"to end: {who}")
         time.sleep(0.2)
 
 
@@ -304,7 +313,7 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
     wait_s = publish_wait() if deadline_s is None else deadline_s
     pairs = [(PUBLISHED, NEXT), (PUBLISHED_AUDIT, AUDIT_NEXT)]
     con.commit()    # every row of the next schemas is committed before the readers are sampled
-    deadline, said = time.monotonic() + wait_s, time.monotonic()
+    wait = Wait(wait_s)
     attempt, pause, waited_for_readers = 0, 0.05, False
     while True:
         attempt += 1
@@ -322,7 +331,7 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
                 if swap and not waited_for_readers:
                     old = old_readers(cur)
                     con.rollback()
-                    _wait_for_old_readers(con, old, deadline, wait_s)
+                    _wait_for_old_readers(con, old, wait)
                     waited_for_readers = True
                     attempt -= 1
                     continue
@@ -340,17 +349,12 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
         except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
             con.rollback()
             with con.cursor() as cur:
-                who = holders(cur, held) if held else []
+                who = "; ".join(holders(cur, held) if held else []) or "sessions that have just ended"
             con.rollback()
-            if time.monotonic() >= deadline:
-                raise PgError(f"publish gave up after {wait_s:.0f}s waiting for locks on the published tables whose "
-                              f"structure changes ({', '.join(sorted(held)) or str(exc).strip()}): held by "
-                              f"{'; '.join(who) or 'sessions that have just ended'}; published is unchanged"
-                              ) from None
-            if time.monotonic() - said >= PROGRESS_EVERY_S:
-                said = time.monotonic()
-                log.warning("publish (model change) waiting for readers to release %s: %s", ", ".join(sorted(held)),
-                            "; ".join(who) or "sessions that have just ended")
+            tables_ = ", ".join(sorted(held)) or " ".join(str(exc).split())
+            wait.tick(f"publish gave up after {wait_s:.0f}s waiting for locks on the published tables whose "
+                      f"structure changes ({tables_}): held by {who}; published is unchanged",
+                      f"publish (model change) waiting for readers to release {tables_}: {who}")
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
         except psycopg2.Error:
