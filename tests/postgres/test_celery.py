@@ -16,6 +16,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import closing
 from pathlib import Path
 
@@ -86,6 +87,15 @@ def _wait(what: str, check, timeout: float, procs: Processes, step: float = 2.0)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}\n{logs}")
 
 
+def _answers(url: str) -> bool:
+    """The server answers (the workers' first calls to the execution API then need no cold start)."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status == 200
+    except (OSError, ValueError):
+        return False
+
+
 @pytest.fixture(scope="module")
 def celery_ingest(chains, tmp_path_factory):
     """The chains' inbox ingested by the ingest DAG on two Celery workers into a fresh warehouse database."""
@@ -143,6 +153,7 @@ def celery_ingest(chains, tmp_path_factory):
             with closing(sqlite3.connect(af_home / "airflow.db", timeout=30)) as con:
                 return con.execute(sql, params).fetchall()
 
+        _wait("the api-server", lambda: _answers(f"http://127.0.0.1:{api_port}/api/v2/monitor/health"), 300, procs)
         _wait("the DAG processor to serialize cakupan_ingest",
               lambda: rows("select 1 from serialized_dag where dag_id = ?", [INGEST]), 300, procs)
         unpause = subprocess.run([str(AIRFLOW), "dags", "unpause", INGEST], env=env, capture_output=True,
