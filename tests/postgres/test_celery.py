@@ -1,6 +1,7 @@
 """Several workers at once: with the raw zone in PostgreSQL, the ingest DAG's files load concurrently on two real
-Celery workers (CeleryExecutor, a throwaway Redis broker, the metadata database on the throwaway PostgreSQL
-cluster), and the marts built from what they loaded equal the DuckDB run of the same inbox, row for row.
+Celery workers (CeleryExecutor, a throwaway Redis broker and result backend, Airflow's metadata in SQLite, the
+warehouse on the throwaway PostgreSQL cluster), and the marts built from what they loaded equal the DuckDB run of
+the same inbox, row for row.
 
 Everything runs for real and is started here: redis-server on a free loopback port, `airflow api-server`,
 `scheduler`, `dag-processor` and two `airflow celery worker` processes, each in its own process group, all ended
