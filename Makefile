@@ -20,7 +20,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 export GX_ANALYTICS_ENABLED := False
 export NO_COLOR := 1
 
-.PHONY: help venv lineage-venv system-deps browser-deps postgres-deps manifest airflow-init demo docs test test-fast bench eval lint clean
+.PHONY: help venv lineage-venv system-deps browser-deps postgres-deps redis-deps manifest airflow-init demo docs test test-fast bench eval lint clean
 
 help:
 	@echo "make demo   - synthetic data for Parepare, Palopo and Sidrap through Airflow -> published coverage table"
@@ -55,8 +55,9 @@ $(LINEAGE_VENV)/.synced: requirements.lock pyproject.toml dev/pyproject.toml | $
 lineage-venv: $(LINEAGE_VENV)/.synced
 
 # System packages the tests need and a fresh machine may lack (Debian): Chromium for the report's browser test,
-# PostgreSQL server binaries for the throwaway cluster. Installs only what is missing.
-system-deps: browser-deps postgres-deps
+# PostgreSQL server binaries for the throwaway cluster, Redis for the CeleryExecutor test's broker. Installs only
+# what is missing.
+system-deps: browser-deps postgres-deps redis-deps
 
 browser-deps:
 	@if ! command -v chromium >/dev/null || [ ! -x /usr/bin/chromedriver ]; then \
@@ -67,6 +68,11 @@ postgres-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 	  echo "installing postgresql (apt-get)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi
+
+redis-deps:
+	@if ! command -v redis-server >/dev/null; then \
+	  echo "installing redis-server (apt-get)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; fi
 
 # dbt manifest built ahead: cosmos renders the DAG from it (no dbt call at DAG parse time)
 dbt_project/target/manifest.json: venv $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml

@@ -6,7 +6,8 @@ loads each new file in its own mapped task — raw rows, quarantined rows and on
 then emits an Asset event per source that received data plus one on the raw zone, which schedules
 `cakupan_transform_publish`. A bad file is recorded in the manifest with its reason and never stops the others.
 Reruns are idempotent: a file already processed (same path and bytes) is skipped; the same bytes under another
-name are recorded as a duplicate. Writers share the 1-slot pool `cakupan_duckdb_writer` (one writer per DuckDB file).
+name are recorded as a duplicate. The pool comes from the target: on DuckDB the writers share the 1-slot pool
+`cakupan_duckdb_writer` (one writer per DuckDB file); on PostgreSQL files load concurrently on every worker.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from cakupan.orchestration import (
     DEFAULT_ARGS,
     RAW_ASSET_URI,
     SOURCE_ASSET_URIS,
-    WRITER_POOL,
     record_failure,
     task_settings,
 )
+from cakupan.targets import writer_pool
+
+WRITER_POOL = writer_pool()      # DuckDB: one writer at a time; PostgreSQL: None (its own locking)
 
 RAW_ASSET = Asset(RAW_ASSET_URI)
 SOURCE_ASSETS = {s: Asset(uri) for s, uri in SOURCE_ASSET_URIS.items()}
@@ -52,7 +55,7 @@ def cakupan_ingest():
         finally:
             loader.con.close()
 
-    @task(pool=WRITER_POOL, max_active_tis_per_dag=1, map_index_template="{{ task.op_kwargs['path'].split('/')[-1] }}",
+    @task(pool=WRITER_POOL, max_active_tis_per_dag=1 if WRITER_POOL else None, map_index_template="{{ task.op_kwargs['path'].split('/')[-1] }}",
           on_failure_callback=record_failure)
     def load_file(path: str, **context) -> dict:
         """Load one file; a rejected file is a recorded outcome, not a task failure."""

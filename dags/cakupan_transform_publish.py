@@ -20,12 +20,14 @@ from cakupan.orchestration import (
     DEFAULT_ARGS,
     PUBLISHED_ASSET_URI,
     RAW_ASSET_URI,
-    WRITER_POOL,
     cosmos_configs,
     record_failure,
     task_settings,
 )
+from cakupan.targets import writer_pool
 from cosmos import DbtTaskGroup
+
+WRITER_POOL = writer_pool()      # DuckDB: one writer at a time; PostgreSQL: None (its own locking)
 
 PROJECT, PROFILE, EXECUTION, RENDER = cosmos_configs()
 

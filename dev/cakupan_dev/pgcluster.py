@@ -71,8 +71,9 @@ class PgCluster:
 
     # ------------------------------------------------------------------------------------------------ lifecycle
     @classmethod
-    def start(cls, bindir: Path | None = None, attempts: int = 3) -> PgCluster:
-        """Create a cluster in a new temporary folder and start it on a free loopback port."""
+    def start(cls, bindir: Path | None = None, attempts: int = 3, bootstrap: bool = True) -> PgCluster:
+        """Create a cluster in a new temporary folder and start it on a free loopback port; `bootstrap`: create the
+        pipeline role and its database (without it, only the `postgres` superuser exists: a DBA's starting point)."""
         bindir = Path(bindir) if bindir else find_bindir()
         run_as = "postgres" if os.geteuid() == 0 else None
         root = Path(tempfile.mkdtemp(prefix="cakupan-pg-"))
@@ -96,7 +97,8 @@ class PgCluster:
             else:
                 raise last or ClusterError("could not start the cluster")
             atexit.register(cluster.stop)
-            cluster._bootstrap()
+            if bootstrap:
+                cluster._bootstrap()
         except BaseException:
             cluster.stop()
             raise
@@ -165,13 +167,29 @@ class PgCluster:
         """Open a psycopg2 connection."""
         import psycopg2
 
-        return psycopg2.connect(host=self.host, port=self.port, user=user, dbname=dbname,
-                                application_name="cakupan-tests", **kw)
+        kw.setdefault("application_name", "cakupan-tests")
+        return psycopg2.connect(host=self.host, port=self.port, user=user, dbname=dbname, **kw)
 
     def env(self, dbname: str = DATABASE, user: str = PIPELINE_ROLE) -> dict[str, str]:
         """CAKUPAN_PG_* variables pointing the pipeline (and profiles.yml) at this cluster."""
         return {"CAKUPAN_PG_HOST": self.host, "CAKUPAN_PG_PORT": str(self.port), "CAKUPAN_PG_USER": user,
                 "CAKUPAN_PG_PASSWORD": "", "CAKUPAN_PG_DB": dbname}
+
+    def require_password(self, role: str) -> None:
+        """Make `role` authenticate with its password over TCP (scram-sha-256); every other role stays trusted."""
+        hba = self.root / "data" / "pg_hba.conf"
+        line = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+        text = hba.read_text()
+        if line not in text:
+            hba.write_text(line + text)
+        con = self.connect(user="postgres", dbname="postgres")
+        try:
+            con.autocommit = True
+            with con.cursor() as cur:
+                cur.execute("select pg_reload_conf()")
+        finally:
+            con.close()
+        time.sleep(0.2)
 
     def create_database(self, name: str, template: str | None = None) -> str:
         """Create a database owned by the pipeline role (optionally a copy of `template`); return its name."""

@@ -63,7 +63,7 @@ def _json_only_stdout(as_json: bool):
 
 
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)     # one line
     raise typer.Exit(code)
 
 
@@ -423,21 +423,48 @@ def duckdb_error() -> type:
     return duckdb.Error
 
 
+ENV_PATHS = ("CAKUPAN_HOME", "CAKUPAN_INBOX", "CAKUPAN_CONFIG", "CAKUPAN_DBT_MANIFEST")
+
+
+def read_env_file() -> Path | None:
+    """Read the repository's `.env` (or the file CAKUPAN_ENV_FILE names) into the environment, under variables
+    already set; a relative path in it (CAKUPAN_HOME=./var) is relative to the file's folder, the repository, not
+    to the current directory. Returns the file read, if any."""
+    import os
+
+    from cakupan.core.settings import PROJECT_ROOT
+
+    path = Path(os.environ.get("CAKUPAN_ENV_FILE") or PROJECT_ROOT / ".env")
+    if not path.is_file():
+        return None
+    from dotenv import dotenv_values
+
+    for key, value in dotenv_values(path).items():
+        if key in os.environ or value is None:
+            continue
+        if key in ENV_PATHS and value and not Path(value).expanduser().is_absolute():
+            value = str((path.parent / value).resolve())
+        os.environ[key] = value
+    return path
+
+
 def main() -> None:
     """Console-script entry point: every failure is one line on stderr and an exit code, never a traceback."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from cakupan.auditor.published import PublishedFileError
     from cakupan.core.config import ConfigError
     from cakupan.core.settings import SettingsError
+    from cakupan.targets.postgres.params import PgError
     from cakupan.targets.published_file import PublishError
     from cakupan.transform import DbtError
 
+    read_env_file()
     try:
         code = app(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
     except KeyboardInterrupt:
         code = _interrupted()
-    except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError) as exc:  # expected failures
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+    except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError) as exc:  # expected
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         code = EXIT_FAILED
     except Exception as exc:  # the promise: one clear line, never a traceback
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):   # Click's own: a wrong option, a missing file…
@@ -448,7 +475,7 @@ def main() -> None:
         elif os.environ.get("CAKUPAN_DEBUG"):
             raise
         else:
-            err.print(f"[bold red]error:[/] {escape(explain(exc))}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(explain(exc))}", soft_wrap=True, highlight=False)
             code = EXIT_FAILED
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

@@ -1,7 +1,8 @@
 """The pipeline's steps, each importable without Airflow: the CLI and the DAG tasks call these and nothing else.
 
 ingest → prepare (config + narrative facts into the warehouse) → build (dbt) → gate + publish → report.
-Every step opens the work warehouse itself and closes it before returning: one writer at a time.
+Every step opens the target's system of record itself (`Target.records()`: the DuckDB work file, or PostgreSQL)
+and closes it before returning.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cakupan.ingest.run import ingest_paths
 from cakupan.targets import for_settings
 from cakupan.targets.base import PublishOutcome, publish_run
 from cakupan.targets.refdata import sync_config
-from cakupan.targets.zones import connect_work, insert_rows
+from cakupan.targets.zones import insert_rows
 
 NARRATIVE_SUFFIXES = {".txt", ".html", ".htm"}
 
@@ -32,14 +33,14 @@ def new_run_id(prefix: str = "cli") -> str:
 
 def _open(settings: Settings, table: str, key: str, id_: str, period_from: str | None, period_to: str | None) -> None:
     """Insert a 'running' record into audit.runs or audit.builds (the same columns), replacing one of the same id."""
-    with connect_work(settings) as con:
+    with for_settings(settings).records() as con:
         con.execute(f"delete from audit.{table} where {key} = ?", [id_])
         con.execute(f"insert into audit.{table} values (?, now(), null, 'running', ?, ?, null)",
                     [id_, _month(period_from), _month(period_to)])
 
 
 def _close(settings: Settings, table: str, key: str, id_: str, status: str, message: str | None) -> None:
-    with connect_work(settings) as con:
+    with for_settings(settings).records() as con:
         con.execute(f"update audit.{table} set finished_at = now(), status = ?, message = ? where {key} = ?",
                     [status, message, id_])
 
@@ -57,7 +58,7 @@ def finish_run(settings: Settings, run_id: str, status: str, message: str | None
 def finish_run_from_audit(settings: Settings, run_id: str) -> str:
     """Close the run with the outcome its publish record shows (published, blocked, or failed before publish); a
     build of the run still recorded as running (a dbt task failed or was stopped) is closed as failed."""
-    with connect_work(settings) as con:
+    with for_settings(settings).records() as con:
         row = con.execute("select status, message from audit.publishes where run_id = ? order by published_at desc "
                           "limit 1", [run_id]).fetchone()
         con.execute("update audit.builds set finished_at = now(), status = 'failed', message = 'the run ended before "
@@ -111,12 +112,13 @@ def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int
 
 
 def prepare(settings: Settings) -> int:
-    """Copy configuration into reference.* and narrative facts into raw.report_facts, then let the target prepare
-    for dbt (PostgreSQL copies the zones dbt reads); return the fact count."""
-    with connect_work(settings) as con:
+    """Copy configuration into reference.* and narrative facts into raw.report_facts (in the target), then let the
+    target prepare for dbt; return the fact count."""
+    target = for_settings(settings)
+    with target.derived_tables() as con:
         sync_config(con, settings)
         facts = load_report_facts(settings, con)
-    for_settings(settings).prepare()
+    target.prepare()
     return facts
 
 
@@ -174,7 +176,6 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
             period_to: str | None = None) -> PublishOutcome:
     """Ingest, prepare, build, gate and publish in one process (the CLI's `cakupan run`)."""
     run_id = run_id or new_run_id()
-    target = for_settings(settings)
     check_key_of(settings)          # another pseudonym key than the warehouse's: refused before anything is written
     start_run(settings, run_id, period_from, period_to)
     try:
@@ -184,8 +185,6 @@ def run_all(settings: Settings, run_id: str | None = None, period_from: str | No
         outcome = gate_and_publish(settings, run_id)
     except Exception as exc:
         finish_run(settings, run_id, "failed", str(exc)[:1000])
-        target.after_run()
         raise
     finish_run(settings, run_id, "published" if outcome.published else "blocked", outcome.message)
-    target.after_run()
     return outcome

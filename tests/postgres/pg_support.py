@@ -24,7 +24,9 @@ PUBLISHED_MARTS = ("mart_audit_findings", "mart_claims_summary", "mart_coverage_
 def child_env(home: Path, target: str, pg: PgCluster | None = None, dbname: str = "cakupan") -> dict[str, str]:
     """Environment of a `cakupan` subprocess: only this test's CAKUPAN_* variables."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKUPAN_", "AIRFLOW_CONN_"))}
+    # no .env of the repository: each test says what it sets
     env.update(CAKUPAN_HOME=str(home), CAKUPAN_PSEUDONYM_KEY=KEY, CAKUPAN_TARGET=target, NO_COLOR="1",
+               CAKUPAN_ENV_FILE=os.devnull,
                DBT_SEND_ANONYMOUS_USAGE_STATS="False", GX_ANALYTICS_ENABLED="False")
     if pg is not None:
         env.update(pg.env(dbname=dbname))
@@ -32,10 +34,10 @@ def child_env(home: Path, target: str, pg: PgCluster | None = None, dbname: str 
 
 
 def cli(home: Path, *args: str, target: str = "duckdb", pg: PgCluster | None = None, dbname: str = "cakupan",
-        check: bool = True) -> subprocess.CompletedProcess:
-    """Run the real `cakupan` CLI in a subprocess."""
-    proc = subprocess.run([str(CAKUPAN), *args], env=child_env(home, target, pg, dbname), capture_output=True,
-                          text=True, timeout=600, check=False)
+        check: bool = True, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real `cakupan` CLI in a subprocess (`env`: more variables)."""
+    proc = subprocess.run([str(CAKUPAN), *args], env={**child_env(home, target, pg, dbname), **(env or {})},
+                          capture_output=True, text=True, timeout=600, check=False, cwd=cwd)
     if check and proc.returncode != 0:
         raise AssertionError(f"cakupan {' '.join(args)} ({target}) failed ({proc.returncode}):\n"
                              f"{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")

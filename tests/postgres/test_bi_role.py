@@ -1,13 +1,17 @@
-"""The read-only BI role (cakupan_bi): reads the published marts, and nothing else; writes nothing anywhere."""
+"""The read-only BI role (cakupan_bi): reads the published marts, and nothing else; writes nothing anywhere, even in
+a read-write transaction; no large objects, no other database — with the DBA's one-time SQL of docs/postgres.md."""
 
 from __future__ import annotations
 
+import re
 from contextlib import closing
 
 import psycopg2
 import pytest
+from cakupan.targets.postgres.docs import DOCS_FILE
 from cakupan.targets.postgres.params import connect
-from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE
+from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE, bi_role_gaps, ensure_bi_role, ensure_zones
+from cakupan_dev.pgcluster import PgCluster
 from pg_support import PUBLISHED_MARTS
 from psycopg2 import errors
 
@@ -124,3 +128,96 @@ def test_bi_grants_survive_a_publish_and_nothing_more(chains):
     assert grants == {("published", "SELECT")}
     assert usable == {"published"}
     assert not create_db and not temp and not create_public
+
+
+WRITES_THAT_MATTER = [
+    "insert into published.mart_claims_summary (regency_code) values ('99.99')",
+    "create temporary table bi_scratch (x int)",
+    "create table public.bi_scratch (x int)",
+    "select lo_from_bytea(0, 'written by BI')",
+    "select lo_creat(-1)",
+    "select lo_create(0)",
+]
+
+
+def _dba_blocks() -> tuple[str, str]:
+    """The two SQL blocks of docs/postgres.md 'Setting up the server (once, as a DBA)', passwords filled in."""
+    text = DOCS_FILE.read_text(encoding="utf-8")
+    section = text[text.index("## Setting up the server"):text.index("## The BI role")]
+    blocks = re.findall(r"```sql\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) == 2, "the DBA section has one block for the server and one for the warehouse database"
+    return tuple(b.replace("'change-me'", "'pw'").replace("'change-me-too'", "'pw'") for b in blocks)
+
+
+def _run_as_dba(con, block: str) -> None:
+    """Run a block as psql would: statement by statement (CREATE DATABASE refuses a transaction block)."""
+    sql = re.sub(r"--[^\n]*", "", block)
+    with con.cursor() as cur:
+        for statement in filter(None, (x.strip() for x in sql.split(";"))):
+            cur.execute(statement)
+
+
+def test_only_what_a_dba_must_do_is_reported_on_a_server_without_the_dba_steps(chains):
+    """The shared test server skipped the DBA's SQL: the pipeline (not a superuser) did all it may, and reports
+    exactly the two gaps only a DBA can close."""
+    with closing(connect(chains.settings())) as con:
+        gaps = bi_role_gaps(con)
+    assert len(gaps) == 2, gaps
+    assert gaps[0].startswith("it may create large objects") and "lo_from_bytea" in gaps[0]
+    assert gaps[1] == "it may connect to other databases (postgres, template1: CONNECT granted to PUBLIC)"
+
+
+def test_the_dba_steps_of_the_docs_leave_a_bi_role_that_writes_nothing_anywhere(tmp_path):
+    """A fresh server where the DBA ran docs/postgres.md's SQL and the pipeline role is neither superuser nor
+    createrole: after the pipeline's own steps, no gap is left, and BI writes nothing even after switching its
+    sessions to read-write, and reaches no other database."""
+    server, database = _dba_blocks()
+    with PgCluster.start(bootstrap=False) as pg:
+        su = pg.connect(user="postgres", dbname="postgres")
+        su.autocommit = True
+        with closing(su):
+            _run_as_dba(su, server)
+        su = pg.connect(user="postgres", dbname="cakupan")
+        su.autocommit = True
+        with closing(su):
+            _run_as_dba(su, database)
+        owner = pg.connect()
+        with closing(owner):
+            owner.autocommit = True
+            ensure_zones(owner)
+            owner.autocommit = False
+            ensure_bi_role(owner)
+            assert bi_role_gaps(owner) == []
+            with owner.cursor() as cur:
+                cur.execute("create schema if not exists published; create table published.mart_claims_summary "
+                            "(regency_code varchar); grant usage on schema published to cakupan_bi; "
+                            "grant select on published.mart_claims_summary to cakupan_bi")
+            owner.commit()
+        with pytest.raises(psycopg2.OperationalError, match="permission denied for database"):
+            pg.connect(user=DEFAULT_BI_ROLE, dbname="postgres").close()
+        bi = pg.connect(user=DEFAULT_BI_ROLE, dbname="cakupan")
+        with closing(bi):
+            bi.autocommit = True
+            with bi.cursor() as cur:
+                cur.execute("show default_transaction_read_only")
+                assert cur.fetchone() == ("on",)
+                cur.execute("set default_transaction_read_only = off")
+                cur.execute("select count(*) from published.mart_claims_summary")
+            for sql in WRITES_THAT_MATTER:
+                msg = _fails(bi, sql)
+                assert "permission denied" in msg, (sql, msg)
+            with bi.cursor() as cur:
+                cur.execute("select count(*) from pg_largeobject_metadata")
+                assert cur.fetchone() == (0,)
+
+
+@pytest.mark.parametrize("sql", WRITES_THAT_MATTER[:3])
+def test_bi_cannot_write_after_switching_read_only_off(bi, sql):
+    """`default_transaction_read_only` is only a default any session may switch off: privileges do the work."""
+    with bi.cursor() as cur:
+        cur.execute("set default_transaction_read_only = off")
+    try:
+        assert "permission denied" in _fails(bi, sql)
+    finally:
+        with bi.cursor() as cur:
+            cur.execute("reset default_transaction_read_only")

@@ -1,5 +1,6 @@
-"""The full chain on a real PostgreSQL server: raw + quarantine + manifest into PostgreSQL, dbt-postgres from the same
-models, the GX gate with a SQL datasource, the one-transaction publish, the DuckDB export the report and trace read."""
+"""The full chain on a real PostgreSQL server: raw + quarantine + manifest written in PostgreSQL only, dbt-postgres
+from the same models, the GX gate with a SQL datasource, the one-transaction publish, the DuckDB export the report
+and trace read."""
 
 from __future__ import annotations
 
@@ -10,9 +11,8 @@ import duckdb
 import pytest
 from cakupan.core.files import sha256_file
 from cakupan.targets.base import AUDIT_EXPORTS
+from cakupan.targets.postgres.derived import duck_tables
 from cakupan.targets.postgres.params import connect
-from cakupan.targets.postgres.sync import STATIC_TABLES, duck_tables, sync_work_to_pg
-from cakupan.targets.postgres.zones import REPLICATED_SCHEMAS
 from pg_support import PUBLISHED_MARTS, cli
 
 pytestmark = pytest.mark.postgres
@@ -24,40 +24,38 @@ def _pg_rows(con, sql, params=None):
         return cur.fetchall()
 
 
-def test_zones_are_replicated_from_the_work_file(chains):
+def _typed(cols: list[tuple[str, str]]) -> str:
+    """The columns as text where the two engines' Python values differ in kind (JSON: str vs parsed object)."""
+    return ", ".join(f'cast("{c}" as varchar)' if ty.upper() == "JSON" else f'"{c}"' for c, ty in cols)
+
+
+def test_zones_live_in_postgresql_only_and_hold_what_duckdb_holds(chains):
+    """One raw truth per target: the PostgreSQL run wrote raw, quarantine and the manifest in the server and no
+    work file at all; the same inbox gives, row for row, the DuckDB run's raw zone, quarantine and manifest (each
+    file read and validated in-process exactly as on DuckDB)."""
     s = chains.settings()
-    with closing(duckdb.connect(str(s.work_db), read_only=True)) as duck, closing(connect(s)) as con:
-        tables = duck.execute("select table_schema, table_name from information_schema.tables where table_type = "
-                              "'BASE TABLE' and table_catalog = current_database() and table_schema in "
-                              "('raw', 'quarantine', 'audit', 'reference')").fetchall()
-        assert {"raw", "quarantine", "audit", "reference"} == {t[0] for t in tables}
-        for schema, table in tables:
-            n_duck = duck.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
-            (n_pg,), = _pg_rows(con, f'select count(*) from {schema}."{table}"')
-            assert n_pg == n_duck, f"{schema}.{table}: {n_pg} rows in PostgreSQL, {n_duck} in work.duckdb"
+    assert not s.work_db.exists(), "a PostgreSQL run must keep no second copy of the raw zone"
+    with closing(duckdb.connect(str(chains.duck_home / "warehouse" / "work.duckdb"), read_only=True)) as duck, \
+            closing(connect(s)) as con:
+        tables = [(sch, t, cols) for sch, t, cols in duck_tables(duck, ("raw", "quarantine", "audit"))
+                  if (sch, t) not in (("audit", "runs"), ("audit", "checks"), ("audit", "publishes"),
+                                      ("audit", "raw_validations"))]
+        assert {t for _, t, _ in tables} >= {"register", "contributions", "claims", "city_report", "rows", "loads"}
+        volatile = {"run_id", "started_at", "finished_at", "extracted_at"}  # when each run did it
+        for schema, table, cols in tables:
+            cols = [(c, ty) for c, ty in cols if c not in volatile]
+            sql = f'select {_typed(cols)} from {schema}."{table}"'
+            want = sorted(map(repr, duck.execute(sql).fetchall()))
+            got = sorted(map(repr, _pg_rows(con, sql)))
+            assert got == want, f"{schema}.{table}: PostgreSQL differs from the DuckDB run"
         # the data really flowed: accepted rows, quarantined rows and the manifest
         assert _pg_rows(con, "select count(*) from raw.register")[0][0] > 0
         assert _pg_rows(con, "select count(*) from quarantine.rows")[0][0] > 0
         statuses = dict(_pg_rows(con, "select status, count(*) from audit.loads group by status"))
         assert statuses.get("loaded", 0) >= 9
-        # the run's record reached the replica after the run closed
+        # the run record is PostgreSQL's too, closed by each run
         runs = _pg_rows(con, "select status from audit.runs order by started_at")
         assert [r[0] for r in runs] == ["published", "published"]
-
-
-def test_sync_is_idempotent(chains):
-    """A second sync copies no raw or quarantine row (incremental by load) and skips the unchanged area tables; only
-    the small audit, configuration and narrative tables are replaced whole."""
-    s = chains.settings()
-    stats = sync_work_to_pg(s)
-    assert stats.rows_deleted == 0 and stats.skipped == 4  # provinces, regencies, districts, villages
-    replaced = 0
-    with closing(duckdb.connect(str(s.work_db), read_only=True)) as duck:
-        for schema, table, cols in duck_tables(duck, REPLICATED_SCHEMAS):
-            by_load = schema in ("raw", "quarantine") and any(c == "load_id" for c, _ in cols)
-            if not by_load and (schema, table) not in STATIC_TABLES:
-                replaced += duck.execute(f'select count(*) from {schema}."{table}"').fetchone()[0]
-    assert stats.rows_copied == replaced
 
 
 def test_dbt_built_every_model_in_postgres(chains):
@@ -99,10 +97,16 @@ def test_published_schemas_hold_the_published_set(chains):
 def test_gate_ran_with_the_sql_datasource_and_matches_duckdb(chains):
     """The same checks (names, tables, outcomes) ran on both targets; GX computed them in PostgreSQL."""
     def checks(home, run=0):
-        with closing(duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True)) as c:
-            run_id = c.execute("select run_id from audit.runs order by started_at").fetchall()[run][0]
-            rows = c.execute("select suite, expectation, table_name, severity, success, unexpected_count "
-                             "from audit.checks where run_id = ?", [run_id]).fetchall()
+        if home == chains.duck_home:
+            with closing(duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True)) as c:
+                run_id = c.execute("select run_id from audit.runs order by started_at").fetchall()[run][0]
+                rows = c.execute("select suite, expectation, table_name, severity, success, unexpected_count "
+                                 "from audit.checks where run_id = ?", [run_id]).fetchall()
+        else:   # PostgreSQL's system of record
+            with closing(connect(chains.settings())) as c:
+                run_id = _pg_rows(c, "select run_id from audit.runs order by started_at")[run][0]
+                rows = _pg_rows(c, "select suite, expectation, table_name, severity, success, unexpected_count "
+                                   "from audit.checks where run_id = %s", [run_id])
         # GX reports no unexpected count for an empty SQL batch where pandas says 0: compare them as 0
         return run_id, {(r[0], r[1], r[2], r[3]): (r[4], r[5] or 0) for r in rows}
 
@@ -117,9 +121,9 @@ def test_gate_ran_with_the_sql_datasource_and_matches_duckdb(chains):
 
 def test_publish_is_recorded_and_exported_to_the_published_file(chains):
     s = chains.settings()
-    with closing(duckdb.connect(str(s.work_db), read_only=True)) as c:
-        pubs = c.execute("select status, candidate_sha256, published_sha256, gate_success from audit.publishes "
-                         "order by published_at").fetchall()
+    with closing(connect(s)) as c:
+        pubs = _pg_rows(c, "select status, candidate_sha256, published_sha256, gate_success from audit.publishes "
+                           "order by published_at")
     assert [p[0] for p in pubs] == ["published", "published"]
     assert pubs[-1][2] == sha256_file(s.published_db)
     assert all(len(p[1]) == 64 for p in pubs)  # content fingerprint of published_next + published_audit_next

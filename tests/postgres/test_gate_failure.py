@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import closing
 
 import duckdb
@@ -11,6 +12,7 @@ from cakupan.core.files import sha256_file
 from cakupan.targets.postgres.params import connect
 from cakupan.targets.postgres.publish import fingerprint
 from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE, PUBLISHED, PUBLISHED_AUDIT
+from pg_support import cli
 
 pytestmark = pytest.mark.postgres
 
@@ -25,9 +27,9 @@ def _state(settings):
 
 
 def _blocked_record(settings, run_id):
-    with closing(duckdb.connect(str(settings.work_db), read_only=True)) as c:
-        return c.execute("select status, gate_success, errors, message from audit.publishes where run_id = ?",
-                         [run_id]).fetchone()
+    with closing(connect(settings)) as con, con.cursor() as cur:
+        cur.execute("select status, gate_success, errors, message from audit.publishes where run_id = %s", [run_id])
+        return cur.fetchone()
 
 
 def test_corrupt_mart_blocks_the_publish(chains, tmp_path):
@@ -53,7 +55,7 @@ def test_corrupt_mart_blocks_the_publish(chains, tmp_path):
         cur.execute("select count(*) from published_next.mart_coverage_monthly where protected > enrolled")
         assert cur.fetchone()[0] >= 1
         cur.execute("select status from audit.publishes where run_id = %s", [run_id])
-        assert cur.fetchone() == ("blocked",)  # the audit replica knows too
+        assert cur.fetchone() == ("blocked",)  # recorded in PostgreSQL, the one system of record
     assert out.candidate == settings.candidate_db(run_id) and out.candidate.exists()
     with closing(duckdb.connect(str(out.candidate), read_only=True)) as c:
         assert c.execute("select count(*) from audit.checks where run_id = ? and not success and severity = 'error'",
@@ -116,3 +118,28 @@ def test_the_reconciliations_run_on_postgres(chains, tmp_path):
     assert "raw zone holds" in errors["check.raw_manifest"].unexpected_sample
     assert "audit.quarantine_rows.participant_key" in errors["check.pseudonyms"].unexpected_sample
     assert nik not in str([r.__dict__ for r in out.gate.results])
+
+
+def test_a_corrupted_raw_row_blocks_the_publish_as_on_duckdb(chains, tmp_path):
+    """The drift case of issue 24: a raw row corrupted behind the loader's back blocked DuckDB's publish but not
+    PostgreSQL's, whose gate read a replica kept in step by row counts. Now the raw zone lives in PostgreSQL only
+    (no work file to drift from), and the same corruption there (tests/dags/test_airflow_runs.py makes it in
+    DuckDB's) blocks `cakupan publish` with exit 2, `published` and the published file unchanged."""
+    settings, db = chains.clone(tmp_path, "drift")
+    assert not settings.work_db.exists()
+    before = _state(settings)
+    with closing(connect(settings)) as con, con.cursor() as cur:
+        cur.execute("update raw.register set coverage_start = date '1900-01-01' where source_row = "
+                    "(select min(source_row) from raw.register)")
+        assert cur.rowcount >= 1
+        con.commit()
+    out = cli(settings.home, "publish", "--json", target="postgres", pg=chains.pg, dbname=db, check=False)
+    assert out.returncode == 2, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
+    failed = {(f["table"], f["check"]) for f in json.loads(out.stdout)["failed"] if f["severity"] == "error"}
+    assert ("raw.register", "coverage_start in range") in failed
+    assert _state(settings) == before
+    with closing(connect(settings)) as con, con.cursor() as cur:
+        cur.execute("select count(*) from audit.checks where not success and severity = 'error' and "
+                    "expectation = 'coverage_start in range'")
+        assert cur.fetchone()[0] >= 1

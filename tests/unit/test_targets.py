@@ -128,9 +128,6 @@ class StandIn(Target):
             raise OSError("disk full")
         return "p" * 64
 
-    def sync_audit(self):
-        self.steps.append(("sync",))
-
 
 @pytest.fixture(scope="module")
 def work_template(tmp_path_factory) -> Path:
@@ -171,7 +168,7 @@ def test_a_blocked_run_is_recorded_and_kept(settings):
     assert not out.published and out.candidate == settings.candidate_db("r")
     assert out.message == "gate failed: marts.m protected <= enrolled"
     assert target.steps == [("build", ("mart_a", "mart_b")), ("gate", True), ("verdict", "blocked", False),
-                            ("keep",), ("sync",)]
+                            ("keep",)]
     assert _records(settings) == [("r", "blocked", None, 1, 1, "gate failed: marts.m protected <= enrolled")]
     with connect_work(settings) as con:
         assert con.execute("select count(*) from audit.checks where run_id = 'r'").fetchone()[0] == 2
@@ -181,7 +178,7 @@ def test_a_passing_run_is_promoted_then_recorded(settings):
     target = StandIn(settings, _gate("r", error=False))
     out = publish_run(target, "r")
     assert out.published and out.published_sha256 == "p" * 64 and out.message == "2 checks, 1 warnings"
-    assert [s[0] for s in target.steps] == ["build", "gate", "verdict", "promote", "export", "sync"]
+    assert [s[0] for s in target.steps] == ["build", "gate", "verdict", "promote", "export"]
     assert ("verdict", "published", True) in target.steps
     assert _records(settings) == [("r", "published", "p" * 64, 0, 1, "2 checks, 1 warnings")]
 
@@ -199,4 +196,4 @@ def test_a_promoted_run_whose_file_export_failed_is_still_recorded(settings):
         publish_run(target, "r")
     failed = "2 checks, 1 warnings; the DuckDB export of the published schema failed"
     assert _records(settings) == [("r", "published", None, 0, 1, failed)]
-    assert target.steps[-1] == ("sync",)
+    assert target.steps[-1] == ("export",)

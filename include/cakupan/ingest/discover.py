@@ -92,9 +92,9 @@ def received_at(con: duckdb.DuckDBPyConnection, rel: str, meta: Meta) -> dt.date
     """When Cakupan first saw these bytes at this path (a look at the same size and time counts); a file never
     looked at before (named on the command line) is seen now. The look learns the bytes' SHA-256."""
     st = meta.stamp
-    seen = con.execute("select min(first_seen_at) from audit.inbox_files where source_file = $rel and "
-                       "(file_sha256 = $sha or (file_size = $size and mtime_ns = $mtime))",
-                       {"rel": rel, "sha": meta.sha256, "size": st.size, "mtime": st.mtime_ns}).fetchone()[0]
+    seen = con.execute("select min(first_seen_at) from audit.inbox_files where source_file = ? and "
+                       "(file_sha256 = ? or (file_size = ? and mtime_ns = ?))",
+                       [rel, meta.sha256, st.size, st.mtime_ns]).fetchone()[0]
     if seen is None:
         seen = dt.datetime.now()
         con.execute("insert into audit.inbox_files values (?, ?, ?, ?, ?)",

@@ -52,12 +52,11 @@ def check_key(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | 
 
 
 def check_key_of(settings: Settings) -> None:
-    """`check_key` on the work warehouse, before a run writes anything else."""
-    con = connect_work(settings)
-    try:
+    """`check_key` on the target's system of record, before a run writes anything else."""
+    from cakupan.targets import for_settings
+
+    with for_settings(settings).records() as con:
         check_key(con, settings)
-    finally:
-        con.close()
 
 
 def rekey(settings: Settings) -> dict[str, int]:
@@ -65,6 +64,9 @@ def rekey(settings: Settings) -> dict[str, int]:
     built (the next build is a full one), and store the key's fingerprint; one transaction. Returns the rows
     re-keyed per table. A quarantined row loaded before the NIK was kept beside it loses its pseudonym (null,
     never an old one)."""
+    if settings.target != "duckdb":
+        raise SettingsError("cakupan rekey works on the embedded DuckDB warehouse only: on PostgreSQL, set the old "
+                            "key back (re-keying PostgreSQL's raw zone is not built yet; README, \"The pseudonym key\")")
     key = settings.require_key()
     ipad, opad = hmac_pads(key)
     counts: dict[str, int] = {}

@@ -52,7 +52,9 @@ from cakupan.ingest.validate import (
     Batch,
     FileFacts,
 )
-from cakupan.targets.zones import connect_work, raw_columns
+from cakupan.targets import for_settings
+from cakupan.targets.base import RawWriter
+from cakupan.targets.zones import raw_columns
 
 log = logging.getLogger("cakupan.ingest.loader")
 
@@ -128,24 +130,29 @@ class _Written:
 
 
 class Loader:
-    """Loads files into the work warehouse; one instance per writer connection."""
+    """Loads files into the target's raw zone through its writer (`targets.base.RawWriter`: the DuckDB work file,
+    or PostgreSQL); one instance per writer connection. `con` runs the manifest SQL in the target, `stage` the
+    vectorised SQL that shapes the rows."""
 
     def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None, run_id: str | None = None):
         self.settings = settings
         self.preparer = Preparer(settings)
-        self.con = con or connect_work(settings)
+        self._writer(RawWriter(con) if con is not None else None)
         self.run_id = run_id or dt.datetime.now(dt.UTC).strftime("cli__%Y%m%dT%H%M%S")
-        self._session()
         check_key(self.con, settings, self.run_id)      # another key than the warehouse's: refused, nothing written
         self.waiting: list[LoadResult] = []             # inbox files the last discovery left for a later ingest
 
+    def _writer(self, writer: RawWriter | None = None) -> None:
+        self.writer = writer or for_settings(self.settings).raw_writer()
+        self.con, self.stage = self.writer.con, self.writer.stage
+        self._session()
+
     def _session(self) -> None:
         """What every file's checks use, set up once per connection."""
-        self.con.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
+        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
 
     def reconnect(self) -> None:
-        self.con = connect_work(self.settings)
-        self._session()
+        self._writer()
 
     # ---- discovery
     def pending_files(self) -> list[Path]:
@@ -156,6 +163,7 @@ class Loader:
         self.waiting = [self._waiting(path, rel, why) for path, rel, why in waiting]
         for w in self.waiting:
             log.info("%s", w.error_message)
+        self.writer.reserve([self._rel(p) for p in pending])   # load ids in this order, however they load
         return pending
 
     def _rel(self, path: Path) -> str:
@@ -186,6 +194,7 @@ class Loader:
         try:
             return self._load(path, rel, delivery.meta, work, delivery)
         finally:
+            self.writer.release()
             if ahead is not None:
                 ahead.shutdown(wait=False)
 
@@ -210,6 +219,7 @@ class Loader:
         file was processed already (same path and bytes, not failed) or is a duplicate of a file loaded from the
         same regency folder (same bytes)."""
         con = self.con
+        self.writer.claim(sha)    # concurrent writers: one load of these bytes at a time, until `load` returns
         prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
                             "and status not in ('interrupted') order by load_id", [sha]).fetchall()
         for load_id, status, src in prior:
@@ -222,7 +232,7 @@ class Loader:
         same_path = [p for p in prior if p[2] == rel]
         if same_path:
             return LoadResult(same_path[0][0], rel, None, None, None, "already_processed")
-        load_id = con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+        load_id = self.writer.load_id(rel)
         con.execute(
             "insert into audit.loads (load_id, run_id, source_file, file_name, file_sha256, file_size, received_at, "
             "started_at, status) values (?, ?, ?, ?, ?, ?, ?, now(), 'started')",
@@ -396,8 +406,8 @@ class Loader:
     def _insert(self, batch: Batch, contract: Contract, load: _Load) -> int:
         """Insert the batch's valid rows into raw.<source> and the others into quarantine.rows (in the open
         transaction); return the rows loaded. Each row's problems and its quarantine message (file, sheet, row and
-        every reason in words) are computed by DuckDB, not row by row in Python."""
-        con = self.con
+        every reason in words) are computed by DuckDB (the writer's stage), not row by row in Python."""
+        con = self.stage
         con.register("incoming", batch.table)
         staged = f"(select *, {_raw_cells_sql(batch)} as raw_cells from incoming)"
         # A big batch is inserted straight from this query (materialising every column once more cost more than
@@ -418,7 +428,7 @@ class Loader:
                              {"rel": load.rel, "sha": load.sha, "received": load.received}).fetchone()[0]
         if loaded < batch.num_rows:
             self._quarantine(staged, batch, contract, load)
-        return loaded
+        return self.writer.flush(contract.source, load.load_id, loaded)
 
     def _quarantine(self, staged: str, batch: Batch, contract: Contract, load: _Load) -> None:
         """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
@@ -438,7 +448,7 @@ class Loader:
                   f"'{LONG_DIGITS_RE2}', '[long number]', 'g') end")
         template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
         where = f"', sheet ' || coalesce(nullif({_q(SHEET)}, ''), '-') || ', row ' || {_q(SOURCE_ROW)} || ': '"
-        self.con.execute(f"""
+        self.stage.execute(f"""
             insert into quarantine.rows (load_id, source, source_file, file_sha256, sheet, source_row, regency_code,
                                          reason_code, column_name, message, reasons, participant_key, raw_cells,
                                          nik, public_message)

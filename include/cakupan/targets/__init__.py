@@ -3,8 +3,9 @@
 
 - base.py: the protocol, the published set, the publish record, `publish_run` (gate → record → promote or keep)
 - duckdb.py: the default target (candidate file, one rename); published_file.py: the published file both end with
-- postgres/: the PostgreSQL target (replicated zones, published_next schemas, promote transaction, export)
-- zones.py, refdata.py: the work warehouse (raw, quarantine, audit, reference) both targets start from
+- postgres/: the PostgreSQL target (its own raw zone, quarantine and audit; published_next schemas, promote
+  transaction, export)
+- zones.py, refdata.py: the zones' DDL (raw, quarantine, audit, reference), the work file DuckDB keeps them in
 """
 
 from __future__ import annotations
@@ -14,6 +15,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from cakupan.core.settings import Settings
     from cakupan.targets.base import Target
+
+
+def writer_pool(target: str | None = None) -> str | None:
+    """The Airflow pool the target's writing tasks share (`target`: default CAKUPAN_TARGET), cheap enough for a
+    DAG parse (no engine is imported): DuckDB's 1-slot `cakupan_duckdb_writer` (one writer per DuckDB file); none
+    for PostgreSQL, whose own locking keeps one manifest row per file and one publisher at a time, so its files
+    load concurrently on every worker."""
+    import os
+
+    from cakupan.orchestration import WRITER_POOL
+
+    return None if (target or os.environ.get("CAKUPAN_TARGET", "duckdb")) == "postgres" else WRITER_POOL
 
 
 def for_settings(settings: Settings) -> Target:

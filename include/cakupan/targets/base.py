@@ -7,7 +7,8 @@ asks the target (`targets.for_settings`) to prepare the warehouse for dbt, for d
 Publishing is the same on both: build a candidate of the published set, gate it, record the verdict in
 `audit.publishes`, then promote the candidate (a pass) or keep it for inspection (a block). Each target supplies
 only its engine's steps: a candidate file and one rename on DuckDB; published_next schemas, a promote transaction
-and an export of the published file on PostgreSQL.
+and an export of the published file on PostgreSQL. Each target is also where the raw zone, quarantine and audit
+live (`records`, `raw_writer`): one system of record per target, no copy to keep in step.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import datetime as dt
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -102,9 +103,9 @@ def insert_publish_record(con, record: PublishRecord, table: str = "audit.publis
                 [getattr(record, c) for c in cols])
 
 
-def input_loads(work_con: duckdb.DuckDBPyConnection) -> str:
-    """Return the load ids that fed this build, as text for the publish record."""
-    ids = [str(i) for (i,) in work_con.execute(
+def input_loads(con) -> str:
+    """Return the load ids that fed this build, as text for the publish record (`con`: `Target.records()`)."""
+    ids = [str(i) for (i,) in con.execute(
         "select load_id from audit.loads where status = 'loaded' order by load_id").fetchall()]
     return ",".join(ids)
 
@@ -129,11 +130,49 @@ class PublishOutcome:
     published_sha256: str | None = None
 
 
-class Target(ABC):
-    """A warehouse target: what the pipeline asks of the engine dbt builds in.
+class RawWriter:
+    """Where the loader (`ingest.loader.Loader`) writes a file: one system of record per target.
 
-    A raw-zone writer per target (PostgreSQL holding raw itself) and publish history or rollback fit here as more
-    steps; the pipeline would still only ask the target."""
+    `con` runs the manifest and the invariant's SQL in the target (DuckDB's API: `execute(sql, params)` with `?`
+    placeholders, `fetchone`/`fetchall`, explicit `begin transaction` / `commit` / `rollback`); `stage` is the
+    DuckDB connection in which the loader's vectorised SQL shapes a part's raw and quarantine rows; `flush` moves
+    them into the target inside the load's open transaction and returns the raw rows the target now holds for
+    the part. This class is the DuckDB writer: the stage is the work file itself, so flushing moves nothing.
+    PostgreSQL's (`targets.postgres.writer`) stages in an in-memory DuckDB and COPYs into the server."""
+
+    def __init__(self, con, stage=None):
+        self.con = con
+        self.stage = stage if stage is not None else con
+
+    def claim(self, sha: str) -> None:
+        """Held from the manifest check of a file with these bytes until `release`: with concurrent writers, one
+        load of the same bytes at a time (then the other sees it loaded, or a truly interrupted load)."""
+
+    def release(self) -> None:
+        """Release what `claim` took (when the load is over, committed or not)."""
+
+    def reserve(self, rels: Sequence[str]) -> None:
+        """Files about to be loaded, in delivery order: where files load concurrently, their load ids (the domain's
+        tie-break after the received time) are taken now, in this order, whichever worker loads first."""
+
+    def load_id(self, rel: str) -> int:
+        """A new load id for this file (from the sequence, or the one `reserve` took for it)."""
+        return self.con.execute("select nextval('audit.load_id_seq')").fetchone()[0]
+
+    def flush(self, source: str, load_id: int, staged: int) -> int:
+        """Move the staged rows of this load into the target (in the open load transaction); return the raw rows
+        the target holds for them. `staged`: the raw rows the stage inserted."""
+        return staged
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class Target(ABC):
+    """A warehouse target: what the pipeline asks of the engine dbt builds in. Each target is one system of
+    record: raw, quarantine and audit live in it and nowhere else (DuckDB: the work file; PostgreSQL: the server).
+
+    Publish history or rollback fit here as more steps; the pipeline would still only ask the target."""
 
     name: ClassVar[str]
 
@@ -160,15 +199,28 @@ class Target(ABC):
         """The variables profiles.yml reads for this target."""
         return {"CAKUPAN_TARGET": self.name, "CAKUPAN_WORK_DB": str(self.settings.work_db)}
 
+    # ------------------------------------------------------------------------------------------- the zones ------
+    def records(self) -> AbstractContextManager:
+        """The system of record (raw, quarantine, audit: runs, checks, publishes, loads), opened for the block and
+        closed after it: a connection with DuckDB's `execute(sql, params)` (`?` placeholders), each statement
+        committed unless a transaction is begun explicitly."""
+        return connect_work(self.settings)
+
+    def raw_writer(self) -> RawWriter:
+        """The loader's writer for this target (see `RawWriter`); the caller closes it (`writer.con.close()`)."""
+        return RawWriter(connect_work(self.settings))
+
+    @contextmanager
+    def derived_tables(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A DuckDB connection for the tables derived whole from config/ and the narrative reports at every run
+        (reference.sectors, rates, configured_regencies, finding_rules…, raw.report_facts); they are in the
+        target when the block ends."""
+        with connect_work(self.settings) as con:
+            yield con
+
     # ------------------------------------------------------------------------------------------- the run --------
     def prepare(self) -> None:
-        """Whatever must happen after the work warehouse changed and before dbt builds."""
-
-    def after_run(self) -> None:
-        """The run's record changed after its publish: bring any copy of it up to date (best effort)."""
-
-    def sync_audit(self) -> None:
-        """The work warehouse's audit tables changed during the publish: bring any copy of them up to date."""
+        """Whatever must happen after the zones changed and before dbt builds."""
 
     # ------------------------------------------------------------------------------------------- publish --------
     def publishing(self) -> AbstractContextManager:
@@ -180,8 +232,8 @@ class Target(ABC):
         """Copy the published set (these marts, where built, and AUDIT_EXPORTS) into a candidate."""
 
     @abstractmethod
-    def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
-        """Run the quality gate on the candidate and the raw zone."""
+    def gate(self, candidate: Candidate, work_con, recheck_raw: bool) -> GateResult:
+        """Run the quality gate on the candidate and the raw zone (`work_con`: `records()`)."""
 
     @abstractmethod
     def add_verdict(self, candidate: Candidate, gate: GateResult, record: PublishRecord,
@@ -221,7 +273,7 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
     marts = published_marts(target.manifest())
     with target.publishing():
         candidate = target.build_candidate(run_id, marts)
-        with connect_work(settings) as con:
+        with target.records() as con:
             gate = target.gate(candidate, con, recheck_raw)
             record_results(con, gate)
             loads = input_loads(con)
@@ -229,12 +281,11 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
         if not gate.success:
             record = PublishRecord(run_id, now, "blocked", candidate.sha256, None, loads, False, len(gate.errors),
                                    len(gate.warnings), gate_failed_message(gate))
-            with connect_work(settings) as con:
+            with target.records() as con:
                 insert_publish_record(con, record)
             # the kept candidate carries its own verdict, so the auditor report can show the blocked run at once
             target.add_verdict(candidate, gate, record)
             kept, what = target.keep_blocked(candidate)
-            target.sync_audit()
             log.error("%s; %s", record.message, what)
             return PublishOutcome(run_id, False, gate, kept, record.message)
         record = PublishRecord(run_id, now, "published", candidate.sha256, None, loads, True, 0, len(gate.warnings),
@@ -247,9 +298,8 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
         finally:  # promoted: record the publish even when the published file could not be written
             done = dataclasses.replace(record, published_sha256=sha, message=record.message if sha else
                                        f"{record.message}; the DuckDB export of the published schema failed")
-            with connect_work(settings) as con:
+            with target.records() as con:
                 insert_publish_record(con, done)
                 if sha:   # a kill before this line only means they are checked again
                     record_raw_validations(con, gate, now)
-            target.sync_audit()
         return PublishOutcome(run_id, True, gate, settings.published_db, record.message, sha)

@@ -131,15 +131,37 @@ def pg_env(settings: Settings) -> dict[str, str]:
 
 
 def connect(settings: Settings | None = None, **kw):
-    """Open a psycopg2 connection to the warehouse database (the pipeline role)."""
+    """Open a psycopg2 connection to the warehouse database (the pipeline role); a failure is a PgError of one
+    line saying what is wrong and what to check (the password, the server, the database)."""
     import psycopg2
 
     p = pg_params(settings)
+    kw.setdefault("connect_timeout", 15)
     try:
         return psycopg2.connect(**p.connect_kwargs(), application_name=kw.pop("application_name", "cakupan"), **kw)
     except psycopg2.OperationalError as exc:
-        raise PgError(f"cannot connect to PostgreSQL at {p.host}:{p.port} database {p.dbname} as {p.user} "
-                      f"(settings from {p.source}): {str(exc).strip()}") from exc
+        raise PgError(connect_error(p, exc)) from None
+
+
+def connect_error(p: PgParams, exc: Exception) -> str:
+    """One line: where, as whom, what went wrong, what to check."""
+    detail = " ".join(str(exc).split())
+    low = detail.lower()
+    where = f"PostgreSQL at {p.host}:{p.port}, database {p.dbname}, role {p.user} (settings from {p.source})"
+    if "password authentication failed" in low or "no password supplied" in low:
+        why = (f"the password of role {p.user} was refused: check CAKUPAN_PG_PASSWORD or the password in "
+               "CAKUPAN_PG_DSN")
+    elif f'database "{p.dbname.lower()}" does not exist' in low:
+        why = (f"database {p.dbname} does not exist on that server: check CAKUPAN_PG_DB (or the DSN), or create it "
+               "(docs/postgres.md, 'Setting up the server')")
+    elif "role" in low and "does not exist" in low:
+        why = f"role {p.user} does not exist on that server: check CAKUPAN_PG_USER (or the DSN)"
+    elif any(w in low for w in ("connection refused", "could not translate host name", "timeout expired",
+                                "no route to host", "network is unreachable", "could not connect")):
+        why = "the server cannot be reached: is PostgreSQL running there, and are CAKUPAN_PG_HOST and _PORT right?"
+    else:
+        why = "the server refused the connection"
+    return f"cannot connect to {where}: {why} ({detail[:300]})"
 
 
 def q(name: str) -> str:

@@ -1,21 +1,32 @@
 """The PostgreSQL publish steps: build the candidate schemas (published_next, published_audit_next), fingerprint
 them, add the gate's verdict, and promote them into `published` / `published_audit` in one transaction.
 
-Readers during a publish: why rows, not a schema rename. `ALTER SCHEMA ... RENAME` takes no lock on the tables, and
-name lookup is not MVCC: a REPEATABLE READ reader that read the old coverage table would read the new lineage table
-in its next statement — a mix. Locking every old table first (ACCESS EXCLUSIVE) fixes that, but BI transactions
-that read two tables in different orders then deadlock with the publisher again and again, and under a steady read
-load the publish starves (tests/postgres/test_concurrent_reader.py showed it). Replacing the rows inside one
-transaction lets MVCC isolate readers: each transaction or statement sees the old state or the new one in every
-table, never waits, never errors, and the publisher never waits for readers. Only a table whose columns changed
-(a model change) is moved in with DDL, after locking the published tables, under a short lock_timeout the
-publisher retries.
+Readers during a publish see the old state or the new one, never a mix:
+- Every publish but a model change replaces the rows of each published table inside one transaction (DELETE +
+  INSERT from the validated table): MVCC isolates readers. Each transaction or statement sees the old state or the
+  new one in every table, never waits, never errors; the publisher never waits for readers.
+- A model change (a published table added, dropped or with other columns) cannot be done with rows. Name lookup is
+  not MVCC: a REPEATABLE READ reader whose snapshot is older than the new tables' rows would find the new tables
+  and see them empty (tests/postgres/test_promote.py shows the mix this gave). So the whole schema is switched, every
+  table moved in from published_next (its rows committed before the switch), and only when that is safe: (1) no
+  reader transaction whose snapshot is older than those rows is open (the publisher waits for them: it cannot
+  make them see the new rows), then (2) every published table is locked ACCESS EXCLUSIVE in one fixed order,
+  each lock under a lock_timeout shorter than deadlock_timeout (the publisher gives way; readers never get an
+  error), retried; then the tables are swapped in the same transaction. Any reader that starts after (1) sees
+  either the old tables (it holds them: the locks wait for it) or the new ones with all their rows.
+Both waits are bounded (CAKUPAN_PG_PUBLISH_WAIT seconds, default 300): progress lines say what the publish waits
+for, then one error names the tables and the sessions holding them; `published` is unchanged.
+
+Publishers are serialised by a lock on audit.publish_lock, a table only the pipeline role can lock (no other role
+has a privilege on it or USAGE on schema audit): a BI session cannot take it, so it cannot lock the publisher out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
+import os
 import time
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -31,6 +42,7 @@ from cakupan.targets.postgres.zones import (
     PUBLISHED_AUDIT,
     bi_role,
     columns,
+    ensure_zones,
     schema_exists,
     tables,
 )
@@ -38,21 +50,99 @@ from cakupan.targets.postgres.zones import (
 if TYPE_CHECKING:
     from cakupan.quality import GateResult
 
-PUBLISH_LOCK_KEY = 0x43414B55  # pg_advisory_lock key serialising publishers ("CAKU")
+log = logging.getLogger("cakupan.targets.postgres.publish")
+
 NEXT, AUDIT_NEXT = PUBLISHED + NEXT_SUFFIX, PUBLISHED_AUDIT + NEXT_SUFFIX
+PUBLISH_LOCK_TABLE = "audit.publish_lock"
+LOCK_TIMEOUT_MS = 500          # < deadlock_timeout (1 s): the publisher gives way before a reader could be aborted
+PROGRESS_EVERY_S = 5.0
+
+
+def publish_wait() -> float:
+    """How long a publish waits for the publish lock, for old readers and for table locks (CAKUPAN_PG_PUBLISH_WAIT
+    seconds, default 300)."""
+    raw = os.environ.get("CAKUPAN_PG_PUBLISH_WAIT", "300")
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        raise PgError(f"CAKUPAN_PG_PUBLISH_WAIT must be a number of seconds, not {raw!r}") from None
+
+
+class Wait:
+    """A bounded wait that says what it waits for: `tick` raises PgError(failure) once `wait_s` seconds have passed,
+    and logs `progress` every PROGRESS_EVERY_S seconds until then."""
+
+    def __init__(self, wait_s: float):
+        self.wait_s = wait_s
+        self.deadline = self.said = time.monotonic()
+        self.deadline += wait_s
+
+    def tick(self, failure: str, progress: str) -> None:
+        now = time.monotonic()
+        if now >= self.deadline:
+            raise PgError(failure)
+        if now - self.said >= PROGRESS_EVERY_S:
+            self.said = now
+            log.warning("%s", progress)
+
+
+def holders(cur, tables_: Sequence[str]) -> list[str]:
+    """Who holds (or waits for) a lock on these tables, other than this session: 'pid 123 role cakupan_bi
+    (Metabase) on published.mart_x, in a transaction since 10:00:01, idle'."""
+    cur.execute(
+        "select a.pid, a.usename, a.application_name, a.state, a.xact_start, "
+        "string_agg(distinct l.relation::regclass::text, ', ') "
+        "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+        "where l.locktype = 'relation' and l.relation = any(%s::regclass[]) and a.pid <> pg_backend_pid() "
+        "group by 1, 2, 3, 4, 5 order by a.xact_start nulls last", [list(tables_)])
+    return [_session(*r) for r in cur.fetchall()]
+
+
+def _session(pid, role, app, state, since, what=None) -> str:
+    out = f"pid {pid} role {role}" + (f" ({app})" if app else "")
+    if what:
+        out += f" on {what}"
+    if since is not None:
+        out += f", in a transaction since {since:%Y-%m-%d %H:%M:%S}"
+    return out + (f", {state}" if state else "")
 
 
 @contextmanager
-def publish_lock(settings: Settings):
-    """One publisher at a time per database (session advisory lock)."""
+def publish_lock(settings: Settings, wait_s: float | None = None):
+    """One publisher at a time per database: the EXCLUSIVE lock on audit.publish_lock, held in a transaction of a
+    connection of its own for the whole publish. Waits at most `wait_s` (progress lines, then a PgError naming the
+    holder)."""
+    import psycopg2
+    from psycopg2 import errors
+
+    wait_s = publish_wait() if wait_s is None else wait_s
     con = connect(settings, application_name="cakupan-publish-lock")
-    con.autocommit = True
     try:
+        con.autocommit = True
+        ensure_zones(con)
+        con.autocommit = False
+        wait = Wait(wait_s)
         with con.cursor() as cur:
-            cur.execute("select pg_advisory_lock(%s)", [PUBLISH_LOCK_KEY])
+            cur.execute("set idle_in_transaction_session_timeout = 0")  # the lock is held while others work
+            while True:
+                try:
+                    cur.execute(f"set local lock_timeout = {LOCK_TIMEOUT_MS * 2}")
+                    cur.execute(f"lock table {PUBLISH_LOCK_TABLE} in exclusive mode")
+                    break
+                except errors.LockNotAvailable:
+                    con.rollback()
+                    who = "; ".join(holders(cur, [PUBLISH_LOCK_TABLE])) or "a session that has just ended"
+                    con.rollback()
+                    wait.tick(f"publish not started: another publish holds the publish lock ({PUBLISH_LOCK_TABLE}) "
+                              f"after {wait_s:.0f}s of waiting: {who}; published is unchanged",
+                              f"publish waiting for the publish lock ({PUBLISH_LOCK_TABLE}): {who}")
         yield
     finally:
-        con.close()  # closing the session releases the advisory lock
+        try:
+            con.rollback()
+        except psycopg2.Error:
+            pass
+        con.close()
 
 
 def _comment(cur, kind: str, target: str, text: str) -> None:
@@ -173,26 +263,61 @@ def _promote_pair(cur, live: str, nxt: str, plan: dict[str, str]) -> dict[str, s
     return how
 
 
-def promote_next(con, role: str | None = None, lock_timeout_ms: int = 500, deadline_s: float = 300.0) -> dict:
+def old_readers(cur) -> dict[str, str]:
+    """Transactions of other roles that may read `published` and hold a snapshot now: {virtual transaction id:
+    who}. Sampled after the next tables' rows are committed, they are the only readers whose snapshot may be older
+    than those rows (after a schema switch they would find the new tables but not their rows). Read from pg_locks
+    and the columns of pg_stat_activity every role may see (no pg_read_all_stats needed)."""
+    cur.execute(
+        "select l.virtualxid, a.pid, a.usename, a.application_name, a.state, a.xact_start "
+        "from pg_stat_activity a join pg_locks l on l.pid = a.pid and l.locktype = 'virtualxid' and l.granted "
+        "where a.pid <> pg_backend_pid() and a.backend_xmin is not null and a.usesysid is not null "
+        "and a.usename <> current_user and has_schema_privilege(a.usesysid, %s, 'USAGE') order by a.pid",
+        [PUBLISHED])
+    return {vxid: _session(*who) for vxid, *who in cur.fetchall()}
+
+
+def _wait_for_old_readers(con, old: dict[str, str], wait: Wait) -> None:
+    while old:
+        with con.cursor() as cur:
+            cur.execute("select virtualxid from pg_locks where locktype = 'virtualxid' and virtualxid = any(%s)",
+                        [list(old)])
+            still = {v for (v,) in cur.fetchall()}
+        con.rollback()
+        old = {v: who for v, who in old.items() if v in still}
+        if not old:
+            return
+        who = "; ".join(old.values())
+        wait.tick(f"publish gave up after {wait.wait_s:.0f}s: a model change switches the published tables, and "
+                  f"these reader transactions began before the new tables' rows existed, so they would see the new "
+                  f"tables empty: {who}. published is unchanged; end those transactions (or `select "
+                  "pg_terminate_backend(pid)`) and publish again",
+                  f"publish (model change) waiting for {len(old)} reader transaction(s) older than the new tables "
+                  f"to end: {who}")
+        time.sleep(0.2)
+
+
+def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEOUT_MS,
+                 deadline_s: float | None = None) -> dict:
     """Publish published_next into published (and published_audit_next into published_audit) in ONE transaction.
 
-    Tables whose columns are unchanged (every publish but a model change) get their rows replaced — DELETE + INSERT
-    in the publishing transaction — so PostgreSQL's MVCC does the isolation: a reader's transaction (or statement)
-    sees the snapshot it started with, old or new, in every table at once; readers never wait and the publisher
-    never waits for them. New, restructured or dropped tables need DDL, which is not MVCC-safe: for that rare case
-    (a model change) the transaction first locks every published table (ACCESS EXCLUSIVE, so reader transactions
-    holding one finish first), with a short lock_timeout, retried with backoff (the publisher gives way; readers
-    never get an error) until `deadline_s`. The BI role is granted USAGE + SELECT on `published` in
-    the same transaction. Returns {"attempts": n, "tables": {schema.table: how}}."""
+    Without a model change: the rows of every table are replaced (MVCC; no wait, no lock on readers). With one in
+    a pair (a table added, dropped or with other columns): the pair's live tables are all swapped for the next
+    ones, after no older reader is left and every live table is locked (see the module). The BI role is granted
+    USAGE + SELECT on `published` in the same transaction. Waits at most `deadline_s` (CAKUPAN_PG_PUBLISH_WAIT):
+    progress lines, then a PgError naming the tables and holders. Returns {"attempts": n, "tables": {table: how}}."""
     import psycopg2
     from psycopg2 import errors
 
     role = role or bi_role()
+    wait_s = publish_wait() if deadline_s is None else deadline_s
     pairs = [(PUBLISHED, NEXT), (PUBLISHED_AUDIT, AUDIT_NEXT)]
-    deadline = time.monotonic() + deadline_s
-    attempt, pause = 0, 0.05
+    con.commit()    # every row of the next schemas is committed before the readers are sampled
+    wait = Wait(wait_s)
+    attempt, pause, waited_for_readers = 0, 0.05, False
     while True:
         attempt += 1
+        held: list[str] = []
         try:
             with con.cursor() as cur:
                 cur.execute(f"set local lock_timeout = {int(lock_timeout_ms)}")
@@ -201,27 +326,37 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = 500, deadl
                     if not schema_exists(cur, nxt):
                         raise PgError(f"schema {nxt} is missing: nothing to publish")
                     plans[live] = _plan(cur, live, nxt)
-                ddl = any(step in ("replace", "add", "drop") for plan in plans.values() for step in plan.values())
-                if ddl:
-                    # DDL is not MVCC-safe: first wait until no reader transaction holds any published table, so
-                    # none can read one table before the change and another after it
-                    held = [(live, t) for live in plans if schema_exists(cur, live) for t in tables(cur, live)]
-                    cur.execute("lock table " + ", ".join(qt(s_, t) for s_, t in sorted(held))
-                                + " in access exclusive mode")
+                swap = [live for live, plan in plans.items() if plan != {"*": "rename"}
+                        and any(step != "rows" for step in plan.values())]
+                if swap and not waited_for_readers:
+                    old = old_readers(cur)
+                    con.rollback()
+                    _wait_for_old_readers(con, old, wait)
+                    waited_for_readers = True
+                    attempt -= 1
+                    continue
+                held = [qt(live, t) for live in sorted(swap) for t in tables(cur, live)]
+                if held:   # one fixed order: the publisher never holds one while waiting for an earlier one
+                    cur.execute(f"lock table {', '.join(sorted(held))} in access exclusive mode")
                 done: dict[str, str] = {}
                 for live, nxt in pairs:
-                    done.update({f"{live}.{t}": h for t, h in _promote_pair(cur, live, nxt, plans[live]).items()})
+                    plan = _swap_plan(cur, live, nxt) if live in swap else plans[live]
+                    done.update({f"{live}.{t}": h for t, h in _promote_pair(cur, live, nxt, plan).items()})
                 cur.execute(f"grant usage on schema {q(PUBLISHED)} to {q(role)}")
                 cur.execute(f"grant select on all tables in schema {q(PUBLISHED)} to {q(role)}")
             con.commit()
             break
         except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:
             con.rollback()
-            if time.monotonic() > deadline:
-                raise PgError(f"could not publish within {deadline_s:.0f}s: readers kept their locks on tables "
-                              f"whose structure changed ({str(exc).strip()}); published is unchanged") from exc
+            with con.cursor() as cur:
+                who = "; ".join(holders(cur, held) if held else []) or "sessions that have just ended"
+            con.rollback()
+            tables_ = ", ".join(sorted(held)) or " ".join(str(exc).split())
+            wait.tick(f"publish gave up after {wait_s:.0f}s waiting for locks on the published tables whose "
+                      f"structure changes ({tables_}): held by {who}; published is unchanged",
+                      f"publish (model change) waiting for readers to release {tables_}: {who}")
             time.sleep(pause)
-            pause = min(pause * 2, 2.0)
+            pause = min(pause * 2, 1.0)
         except psycopg2.Error:
             con.rollback()
             raise
@@ -234,3 +369,10 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = 500, deadl
     con.commit()
     return {"attempts": attempt, "tables": done}
 
+
+def _swap_plan(cur, live: str, nxt: str) -> dict[str, str]:
+    """Every table of `live` replaced by `nxt`'s (a model change: the whole schema switches, see the module)."""
+    new, old = tables(cur, nxt), set(tables(cur, live))
+    plan = {t: ("replace" if t in old else "add") for t in new}
+    plan.update({t: "drop" for t in sorted(old - set(new))})
+    return plan

@@ -1,4 +1,6 @@
-"""The PostgreSQL target: what the pipeline's steps and `targets.base.publish_run` ask of it."""
+"""The PostgreSQL target: what the pipeline's steps and `targets.base.publish_run` ask of it. The server is the one
+system of record: raw, quarantine and audit are written there (`writer`, `records`), dbt builds there, the gate
+reads there what BI will read."""
 
 from __future__ import annotations
 
@@ -9,9 +11,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import duckdb
-
-from cakupan.targets.base import Candidate, PublishRecord, Target
+from cakupan.targets.base import Candidate, PublishRecord, RawWriter, Target
+from cakupan.targets.postgres.derived import derived_tables
 from cakupan.targets.postgres.export import export_published_to_duckdb
 from cakupan.targets.postgres.params import connect, pg_env, pg_params
 from cakupan.targets.postgres.publish import (
@@ -23,8 +24,14 @@ from cakupan.targets.postgres.publish import (
     promote_next,
     publish_lock,
 )
-from cakupan.targets.postgres.sync import sync_work_to_pg
-from cakupan.targets.postgres.zones import PUBLISHED, ensure_bi_role, schema_exists
+from cakupan.targets.postgres.records import open_records
+from cakupan.targets.postgres.zones import (
+    PUBLISHED,
+    ensure_areas,
+    ensure_bi_role,
+    ensure_zones,
+    schema_exists,
+)
 from cakupan.targets.published_file import swap_in
 
 if TYPE_CHECKING:
@@ -40,24 +47,29 @@ class PostgresTarget(Target):
     def dbt_env(self) -> dict[str, str]:
         return {**super().dbt_env(), **pg_env(self.settings)}
 
+    def records(self):
+        return open_records(self.settings)
+
+    def raw_writer(self) -> RawWriter:
+        from cakupan.targets.postgres.writer import PgRawWriter
+
+        return PgRawWriter(self.settings)
+
+    def derived_tables(self):
+        return derived_tables(self.settings)
+
     def prepare(self) -> None:
-        """Copy the raw, quarantine, audit and reference zones from the work file into PostgreSQL (incremental by
-        load), so dbt — the CLI's or cosmos' in the DAG — builds from the same rows."""
-        sync_work_to_pg(self.settings)
-
-    def after_run(self) -> None:
-        try:
-            sync_work_to_pg(self.settings, ("audit",))
-        except Exception as exc:  # noqa: BLE001 - the run's outcome stands; the next sync catches up
-            log.warning("could not refresh the PostgreSQL audit replica: %s", exc)
-
-    def sync_audit(self) -> None:
-        sync_work_to_pg(self.settings, ("audit",), con=self._con)
+        """The zones and the vendored areas exist before dbt builds (cosmos' dbt in the DAG, or the CLI's)."""
+        with closing(connect(self.settings, application_name="cakupan-prepare")) as con:
+            con.autocommit = True
+            ensure_zones(con)
+            con.autocommit = False
+            ensure_areas(con)
 
     @contextmanager
     def publishing(self):
         self.settings.ensure_dirs()
-        with publish_lock(self.settings), closing(connect(self.settings)) as con:
+        with publish_lock(self.settings), closing(connect(self.settings, application_name="cakupan-publish")) as con:
             self._con = con
             try:
                 yield
@@ -66,12 +78,11 @@ class PostgresTarget(Target):
 
     def build_candidate(self, run_id: str, marts: Sequence[str]) -> Candidate:
         con = self._con
-        self.sync_audit()  # the audit exports include this run's record
         ensure_bi_role(con)
         build_next(con, marts)
         return Candidate(run_id, fingerprint(con, (NEXT, AUDIT_NEXT)))
 
-    def gate(self, candidate: Candidate, work_con: duckdb.DuckDBPyConnection, recheck_raw: bool) -> GateResult:
+    def gate(self, candidate: Candidate, work_con, recheck_raw: bool) -> GateResult:
         """GX with its SQL datasource on the candidate schemas and raw (every raw row: `recheck_raw` is moot)."""
         from cakupan.quality import load_gate_config, run_gate_sql
 
