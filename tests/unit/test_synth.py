@@ -728,8 +728,8 @@ def test_identity_anomalies_in_register(findings_set):
     assert b == nik_date(nik_of(age))
     first, _ = month_bounds(ym)
     assert first.year - b.year - ((first.month, first.day) < (b.month, b.day)) == 70
-    impossible = rows[e["niks"]["impossible"]]  # a birth-date column after the month: age -3, not under age
-    assert _parse_date(impossible["birth_date"]) == first.replace(year=first.year + 3)
+    impossible = rows[e["niks"]["impossible"]]  # a birth-date column after the month: age -1, not under age
+    assert _parse_date(impossible["birth_date"]) == first.replace(year=first.year + 1)
     assert nik_date(nik_of(impossible)) < first
 
 

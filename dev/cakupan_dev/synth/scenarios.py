@@ -149,8 +149,9 @@ def junk_rows(reg: Regency, period: tuple[int, int], xlsx: bool) -> list[Worker]
 
 def identity_people(reg: Regency, ym: tuple[int, int]) -> dict[str, Worker]:
     """Four joiners with identity anomalies: a NIK from another regency, a birth-date column that disagrees with
-    the NIK, a worker aged 70 (scheme limits: config/findings.yml), and a birth-date column three years after the
-    month (age -3: an impossible date, which also disagrees with the NIK). They stay on like anyone else."""
+    the NIK, a worker aged 70 (scheme limits: config/findings.yml), and a birth-date column a year after the month
+    (age -1: an impossible date, which also disagrees with the NIK; still within the row rule's 1900-to-next-year
+    range, so it loads and is a finding, not a quarantined row). They stay on like anyone else."""
     rng = reg.frng
     first = first_day(ym)
     out = {}
@@ -168,7 +169,7 @@ def identity_people(reg: Regency, ym: tuple[int, int]) -> dict[str, Worker]:
     w.nik = make_nik(f"{w.nik[:2]}.{w.nik[2:4]}.{w.nik[4:6]}", w.birth, w.female, int(w.nik[12:]))
     out["age"] = w
     w = reg.new_person(first, tag="identity", rng=rng)
-    w.birth = date(ym[0] + 3, ym[1], 1)  # the NIK keeps the true date; the column is in the future
+    w.birth = date(ym[0] + 1, ym[1], 1)  # the NIK keeps the true date; the column is in the future
     out["impossible"] = w
     return out
 
