@@ -268,6 +268,38 @@ def _number(v):
     return int(v) if v == int(v) else float(v)
 
 
+# ------------------------------------------------------------------------------------------------ restatements ----
+def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str, published_at: dt.datetime,
+                   loads: str, caused_by: str | None = None) -> int:
+    """Store the published coverage figures that differ from the last stored ones (changed rows only) in the work
+    warehouse's audit.published_figures, with what caused them: the loads this publish read that the previous one
+    did not (per regency), or `caused_by` (a rollback). mart_restatements reads it. Returns the rows stored."""
+    ids = sorted({int(x) for x in loads.split(",") if x.strip()})
+    prev = con.execute("select input_loads from audit.publishes where published_sha256 is not null and run_id <> ? "
+                       "order by published_at desc limit 1", [run_id]).fetchone()
+    new = sorted(set(ids) - {int(x) for x in (prev[0] if prev and prev[0] else "").split(",") if x.strip()})
+    unpivot = " union all ".join(f"select regency_code, month_start, '{m}' as measure, cast({m} as decimal(18,2)) "
+                                 "as value from pub.marts.mart_coverage_monthly" for m in MEASURES)
+    before = con.execute("select count(*) from audit.published_figures").fetchone()[0]
+    con.execute(f"attach '{published}' as pub (read_only)")
+    try:
+        con.execute(
+            f"insert into audit.published_figures with now_figures as ({unpivot}), "
+            "last as (select * from audit.published_figures qualify row_number() over (partition by regency_code, "
+            "month_start, measure order by published_at desc) = 1), "
+            "new_loads as (select regency_code, string_agg('load ' || load_id || ' ' || file_name, ', ' "
+            "order by load_id) as caused_by from audit.loads where list_contains(?, load_id) group by regency_code) "
+            "select ?, ?, n.regency_code, n.month_start, n.measure, n.value, coalesce(?, nl.caused_by), ? "
+            "from now_figures n left join last l on l.regency_code = n.regency_code "
+            "and l.month_start = n.month_start and l.measure = n.measure "
+            "left join new_loads nl on nl.regency_code = n.regency_code "
+            "where l.regency_code is null or l.value is distinct from n.value",
+            [new, run_id, published_at, caused_by, max(ids) if ids else None])
+    finally:
+        con.execute("detach pub")
+    return con.execute("select count(*) from audit.published_figures").fetchone()[0] - before
+
+
 # ------------------------------------------------------------------------------------------------ rollback --------
 def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
     """Republish the state `run_id` published, after checking its sha256; one rename, as a publish.
@@ -312,5 +344,7 @@ def _audit_rollback(settings: Settings, done: Entry, restored: Entry) -> None:
     try:
         with connect_work(settings) as con:
             insert_publish_record(con, rec)
+            record_figures(con, settings.published_db, done.run_id, done.published_at, rec.input_loads,
+                           caused_by=f"rollback to {restored.run_id}: {done.reason}")
     except duckdb.Error as exc:   # the rollback is done and in history; say the audit row is missing
         log.error("rolled back, but could not record it in audit.publishes: %s", exc)
