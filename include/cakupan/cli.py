@@ -432,7 +432,7 @@ def rollback(run: Annotated[str, typer.Argument(help="The run whose published st
              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Publish an earlier state again, atomically, after verifying its sha256; recorded with the reason."""
     from cakupan.targets.history import HistoryError
-    from cakupan.targets.history import rollback as do_rollback
+    from cakupan.targets.rollback import rollback as do_rollback
 
     s = _settings(home)
     if s.target != "duckdb":

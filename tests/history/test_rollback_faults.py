@@ -39,7 +39,7 @@ print(json.dumps({"seen": seen, "errors": errors}))
 
 ROLLER = """
 from cakupan.core.settings import Settings
-from cakupan.targets.history import rollback
+from cakupan.targets.rollback import rollback
 s = Settings.from_env()
 print("ready", flush=True)
 for i in range(int(__import__("sys").argv[1])):

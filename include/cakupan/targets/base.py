@@ -239,6 +239,9 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
                 insert_publish_record(con, done)
                 if sha:   # a kill before this line only means they are checked again
                     record_raw_validations(con, gate, now)
-                    record_figures(con, settings.published_db, run_id, now, loads)   # the restatements' input
+                    try:   # the restatements' input; published already, so a failure here is only logged
+                        record_figures(con, settings.published_db, run_id, now, loads)
+                    except duckdb.Error as exc:
+                        log.error("published, but the published figures were not recorded: %s", exc)
             target.sync_audit()
         return PublishOutcome(run_id, True, gate, settings.published_db, record.message, sha)

@@ -78,7 +78,7 @@ class Entry:
                 "file": str(self.path) if self.kept else None}
 
 
-def _now() -> dt.datetime:
+def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
@@ -119,7 +119,7 @@ def describe(path: Path) -> tuple[dict, dict]:
 def record(settings: Settings, run_id: str, sha256: str, kind: str = "publish", restores: str | None = None,
            reason: str | None = None, now: dt.datetime | None = None) -> Entry:
     """Keep the published file (just renamed in place) as the state `run_id` published, then apply retention."""
-    when = now or _now()
+    when = now or utc_now()
     folder = settings.history_dir
     folder.mkdir(parents=True, exist_ok=True)
     entry = Entry(name=f"{when:%Y%m%dT%H%M%S%f}-{safe_id(run_id)}", run_id=run_id, published_at=when,
@@ -148,7 +148,7 @@ def adopt_current(settings: Settings) -> Entry | None:
         except duckdb.Error:
             got = None
     run_id, when = got if got else ("unknown", dt.datetime.fromtimestamp(published.stat().st_mtime, dt.UTC))
-    when = when.replace(tzinfo=None) if when else _now()
+    when = when.replace(tzinfo=None) if when else utc_now()
     return record(settings, run_id, sha256_file(published), now=when)
 
 
@@ -187,7 +187,7 @@ def prune(settings: Settings) -> list[Entry]:
     for e in live:
         if e.name not in keep:
             e.path.unlink(missing_ok=True)
-            e.pruned_at = _now()
+            e.pruned_at = utc_now()
             _write_record(e)
             gone.append(e)
     return gone
@@ -274,6 +274,8 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
     """Store the published coverage figures that differ from the last stored ones (changed rows only) in the work
     warehouse's audit.published_figures, with what caused them: the loads this publish read that the previous one
     did not (per regency), or `caused_by` (a rollback). mart_restatements reads it. Returns the rows stored."""
+    if not published.exists():
+        return 0
     ids = sorted({int(x) for x in loads.split(",") if x.strip()})
     prev = con.execute("select input_loads from audit.publishes where published_sha256 is not null and run_id <> ? "
                        "order by published_at desc limit 1", [run_id]).fetchone()
@@ -283,6 +285,9 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
     before = con.execute("select count(*) from audit.published_figures").fetchone()[0]
     con.execute(f"attach '{published}' as pub (read_only)")
     try:
+        if not con.execute("select count(*) from pub.information_schema.tables where table_schema = 'marts' "
+                           "and table_name = 'mart_coverage_monthly'").fetchone()[0]:
+            return 0
         con.execute(
             f"insert into audit.published_figures with now_figures as ({unpivot}), "
             "last as (select * from audit.published_figures qualify row_number() over (partition by regency_code, "
@@ -298,53 +303,3 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
     finally:
         con.execute("detach pub")
     return con.execute("select count(*) from audit.published_figures").fetchone()[0] - before
-
-
-# ------------------------------------------------------------------------------------------------ rollback --------
-def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
-    """Republish the state `run_id` published, after checking its sha256; one rename, as a publish.
-
-    The restored file is byte-identical to the stored one (its sha256 is verified before and after the copy); the
-    rollback is recorded in history (kind rollback, the run it restores, the reason) and in the work warehouse's
-    audit.publishes, which the next publish carries into the published file."""
-    if not reason or not reason.strip():
-        raise HistoryError("a rollback needs a reason: --reason \"why the published state goes back\"")
-    entry = find(settings, run_id)
-    got = sha256_file(entry.path)
-    if got != entry.sha256:
-        raise HistoryError(f"the stored state of {run_id} is damaged (sha256 {got[:12]}…, recorded "
-                           f"{entry.sha256[:12]}…); nothing was changed")
-    rb_id = f"rollback__{_now():%Y%m%dT%H%M%S%f}"
-    candidate = settings.candidate_db(rb_id)
-    try:
-        shutil.copyfile(entry.path, candidate)
-        fsync_file(candidate)
-        if sha256_file(candidate) != entry.sha256:
-            raise HistoryError(f"the copy of {run_id}'s state does not match its sha256; nothing was changed")
-        os.replace(candidate, settings.published_db)     # the one step readers can see: atomic
-        fsync_file(settings.published_db)
-    finally:
-        candidate.unlink(missing_ok=True)
-    done = record(settings, rb_id, entry.sha256, kind="rollback", restores=run_id, reason=reason.strip())
-    _audit_rollback(settings, done, entry)
-    return done
-
-
-def _audit_rollback(settings: Settings, done: Entry, restored: Entry) -> None:
-    from cakupan.targets.base import PublishRecord, insert_publish_record
-    from cakupan.targets.zones import connect_work
-
-    with duckdb.connect(str(restored.path), read_only=True) as con:
-        got = con.execute("select input_loads from audit.publishes where run_id = ? and status = 'published' "
-                          "order by published_at desc limit 1", [restored.run_id]).fetchone()
-    rec = PublishRecord(done.run_id, done.published_at, "rolled_back", done.sha256, done.sha256,
-                        got[0] if got else "", True, 0, 0,
-                        f"rollback to the state published by {restored.run_id} "
-                        f"({restored.published_at:%Y-%m-%d %H:%M:%S} UTC): {done.reason}")
-    try:
-        with connect_work(settings) as con:
-            insert_publish_record(con, rec)
-            record_figures(con, settings.published_db, done.run_id, done.published_at, rec.input_loads,
-                           caused_by=f"rollback to {restored.run_id}: {done.reason}")
-    except duckdb.Error as exc:   # the rollback is done and in history; say the audit row is missing
-        log.error("rolled back, but could not record it in audit.publishes: %s", exc)
