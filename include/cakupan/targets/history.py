@@ -282,6 +282,7 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
     new = sorted(set(ids) - {int(x) for x in (prev[0] if prev and prev[0] else "").split(",") if x.strip()})
     unpivot = " union all ".join(f"select regency_code, month_start, '{m}' as measure, cast({m} as decimal(18,2)) "
                                  "as value from pub.marts.mart_coverage_monthly" for m in MEASURES)
+    con.execute("delete from audit.published_figures where run_id = ?", [run_id])   # a retried publish: again
     before = con.execute("select count(*) from audit.published_figures").fetchone()[0]
     con.execute(f"attach '{published}' as pub (read_only)")
     try:
