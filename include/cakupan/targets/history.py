@@ -241,16 +241,19 @@ def as_of(settings: Settings, when: str) -> Entry:
 
 
 # ------------------------------------------------------------------------------------------------ diff ------------
+def figures_sql(catalog: str) -> str:
+    """The coverage figures of an attached published file, one row per regency, month and measure."""
+    return " union all ".join(f"select regency_code, month_start, '{m}' as measure, cast({m} as decimal(18,2)) "
+                              f"as value from {catalog}.marts.mart_coverage_monthly" for m in MEASURES)
+
+
 def diff(a: Path, b: Path) -> list[dict]:
     """The coverage figures that differ between two published files, by regency, month and measure (old = a)."""
-    unpivot = " union all ".join(
-        f"select regency_code, month_start, '{m}' as measure, cast({m} as decimal(18,2)) as value "
-        f"from {{db}}.marts.mart_coverage_monthly" for m in MEASURES)
     with duckdb.connect() as con:
         con.execute(f"attach '{a}' as a (read_only)")
         con.execute(f"attach '{b}' as b (read_only)")
         cur = con.execute(
-            f"with a as ({unpivot.format(db='a')}), b as ({unpivot.format(db='b')}) "
+            f"with a as ({figures_sql('a')}), b as ({figures_sql('b')}) "
             "select coalesce(a.regency_code, b.regency_code) as regency_code, "
             "strftime(coalesce(a.month_start, b.month_start), '%Y-%m') as month, "
             "coalesce(a.measure, b.measure) as measure, a.value as old_value, b.value as new_value "
@@ -280,8 +283,6 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
     prev = con.execute("select input_loads from audit.publishes where published_sha256 is not null and run_id <> ? "
                        "order by published_at desc limit 1", [run_id]).fetchone()
     new = sorted(set(ids) - {int(x) for x in (prev[0] if prev and prev[0] else "").split(",") if x.strip()})
-    unpivot = " union all ".join(f"select regency_code, month_start, '{m}' as measure, cast({m} as decimal(18,2)) "
-                                 "as value from pub.marts.mart_coverage_monthly" for m in MEASURES)
     con.execute("delete from audit.published_figures where run_id = ?", [run_id])   # a retried publish: again
     before = con.execute("select count(*) from audit.published_figures").fetchone()[0]
     con.execute(f"attach '{published}' as pub (read_only)")
@@ -290,7 +291,7 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
                            "and table_name = 'mart_coverage_monthly'").fetchone()[0]:
             return 0
         con.execute(
-            f"insert into audit.published_figures with now_figures as ({unpivot}), "
+            f"insert into audit.published_figures with now_figures as ({figures_sql('pub')}), "
             "last as (select * from audit.published_figures qualify row_number() over (partition by regency_code, "
             "month_start, measure order by published_at desc) = 1), "
             "new_loads as (select regency_code, string_agg('load ' || load_id || ' ' || file_name, ', ' "
