@@ -161,8 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     chain = time.perf_counter() - t
     res = measure(files, a.workdir / "storage")
     last = files[-1].stat().st_size
-    lines = [(f"### Publish history storage ({dt.date.today()}, `python -m bench.history_storage --regencies "
-             f"{a.regencies} --monthly {a.monthly} --daily {a.daily}`)"), "",
+    lines = ["## Publish history storage", "",
+             (f"Written by `python -m bench.history_storage --regencies {a.regencies} --monthly {a.monthly} "
+              f"--daily {a.daily}` on {dt.date.today()} (not by `make bench`; the choice is argued in the README, "
+              "Publish history)."), "",
              (f"{len(files)} real publishes ({a.monthly} monthly, {a.daily} daily corrections) of {a.regencies} "
              f"regencies in {chain:.0f} s; the last published file is {last / 1e6:.1f} MB. Read = the coverage "
              "table of the middle state (best of 3)."), "",
