@@ -56,6 +56,13 @@ def test_a_late_correction_is_a_restatement_and_as_of_still_shows_the_first_figu
     then = {(r["regency_code"], r["month"]): r["enrolled"] for r in map(json.loads, out.splitlines())}
     assert then == {k: v for k, v in first.items()}
     assert one.path.read_bytes() == first_copy.read_bytes()
+    # and its trace: the first publish's figure comes from the first delivery, today's from the correction
+    traced = {}
+    for when in (one.published_at.isoformat(), "2999-01-01"):
+        t = json.loads(run_cli(s.home, "trace", "mart_coverage_monthly", *key, "--as-of", when, "--json").stdout)
+        traced[when] = (t["figure"], {r["source_file"] for r in t["rows"] if r["measure"] == "enrolled"})
+    assert traced[one.published_at.isoformat()] == (fix["enrolled_first_delivery"], {fix["supersedes"]})
+    assert traced["2999-01-01"] == (fix["enrolled_corrected"], {fix["file"]})
     diff = run_cli(s.home, "diff", "first", "second", "--json").stdout.splitlines()
     assert {(d["regency_code"], d["month"]) for d in map(json.loads, diff) if d["measure"] == "enrolled"} == {key}
     # a third publish with nothing new restates nothing more, and keeps the earlier restatement with its run ids
