@@ -155,9 +155,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--daily", type=int, default=30)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-history")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "history_storage.md")
+    ap.add_argument("--measure-only", action="store_true", help="measure the states already in --workdir")
     a = ap.parse_args(argv)
     t = time.perf_counter()
-    files = publishes(a.workdir, a.regencies, a.monthly, a.daily)
+    if a.measure_only:   # the states an earlier (maybe interrupted) run published
+        from cakupan.core.settings import Settings
+        from cakupan.targets import history
+
+        files = [e.path for e in history.entries(Settings.from_env(home=a.workdir / "home")) if e.kept]
+    else:
+        files = publishes(a.workdir, a.regencies, a.monthly, a.daily)
     chain = time.perf_counter() - t
     res = measure(files, a.workdir / "storage")
     last = files[-1].stat().st_size
@@ -165,8 +172,8 @@ def main(argv: list[str] | None = None) -> int:
              (f"Written by `python -m bench.history_storage --regencies {a.regencies} --monthly {a.monthly} "
               f"--daily {a.daily}` on {dt.date.today()} (not by `make bench`; the choice is argued in the README, "
               "Publish history)."), "",
-             (f"{len(files)} real publishes ({a.monthly} monthly, {a.daily} daily corrections) of {a.regencies} "
-             f"regencies in {chain:.0f} s; the last published file is {last / 1e6:.1f} MB. Read = the coverage "
+             (f"{len(files)} real publishes (monthly deliveries, then daily corrections) of {a.regencies} "
+             f"regencies{'' if a.measure_only else f' in {chain:.0f} s'}; the last published file is {last / 1e6:.1f} MB. Read = the coverage "
              "table of the middle state (best of 3)."), "",
              "| option | bytes on disk | × one published file | read one past coverage table | build |",
              "|---|---|---|---|---|"]
