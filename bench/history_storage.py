@@ -90,14 +90,14 @@ def measure(files: list[Path], scratch: Path) -> list[dict]:
     t = time.perf_counter()
     for i, f in enumerate(files):
         with duckdb.connect(str(f), read_only=True) as con:
-            for (table,) in con.execute("select table_name from information_schema.tables "
-                                        "where table_schema = 'marts'").fetchall():
-                out = pq / f"{i:03d}" / f"{table}.parquet"
+            for schema, table in con.execute("select table_schema, table_name from information_schema.tables "
+                                             "where table_schema in ('marts', 'audit')").fetchall():
+                out = pq / f"{i:03d}" / f"{schema}.{table}.parquet"
                 out.parent.mkdir(parents=True, exist_ok=True)
-                con.execute(f"copy marts.{table} to '{out}' (format parquet, compression zstd)")
+                con.execute(f"copy {schema}.{table} to '{out}' (format parquet, compression zstd)")
     write_pq = time.perf_counter() - t
-    results.append({"option": "Parquet per mart per publish (zstd), marts only", "bytes": _du(pq.rglob("*.parquet")),
-                    "read_s": _best(lambda: _read_parquet(pq / f"{mid:03d}" / "mart_coverage_monthly.parquet")),
+    results.append({"option": "Parquet per table per publish (zstd): marts and audit tables", "bytes": _du(pq.rglob("*.parquet")),
+                    "read_s": _best(lambda: _read_parquet(pq / f"{mid:03d}" / "marts.mart_coverage_monthly.parquet")),
                     "write_s": write_pq})
     # 3. changed rows only: each mart's rows that are new in a publish, and the rows it dropped (by row hash)
     ch = scratch / "changes.duckdb"
@@ -108,24 +108,26 @@ def measure(files: list[Path], scratch: Path) -> list[dict]:
             con.execute(f"attach '{f}' as cur (read_only)")
             if i:
                 con.execute(f"attach '{files[i - 1]}' as prev (read_only)")
-            for (table,) in con.execute("select table_name from cur.information_schema.tables "
-                                        "where table_schema = 'marts'").fetchall():
+            for schema, table in con.execute("select table_schema, table_name from information_schema.tables "
+                                             "where table_catalog = 'cur' and table_schema in ('marts', 'audit')"
+                                             ).fetchall():
+                name, src = f"c_{schema}_{table}", f"{schema}.{table}"
                 have = con.execute("select count(*) from information_schema.tables where table_catalog = 'changes' "
-                                   "and table_name = ?", [f"c_{table}"]).fetchone()[0]
+                                   "and table_name = ?", [name]).fetchone()[0]
                 if not have:
-                    con.execute(f"create table c_{table} as select {i} as publish, true as added, hash(t) as h, t.* "
-                                f"from cur.marts.{table} t")
+                    con.execute(f"create table {name} as select {i} as publish, true as added, hash(t) as h, t.* "
+                                f"from cur.{src} t")
                     continue
-                con.execute(f"insert into c_{table} select {i}, true, hash(t), t.* from cur.marts.{table} t "
-                            f"where hash(t) not in (select hash(p) from prev.marts.{table} p)")
-                con.execute(f"insert into c_{table} select {i}, false, hash(p), p.* from prev.marts.{table} p "
-                            f"where hash(p) not in (select hash(t) from cur.marts.{table} t)")
+                con.execute(f"insert into {name} select {i}, true, hash(t), t.* from cur.{src} t "
+                            f"where hash(t) not in (select hash(p) from prev.{src} p)")
+                con.execute(f"insert into {name} select {i}, false, hash(p), p.* from prev.{src} p "
+                            f"where hash(p) not in (select hash(t) from cur.{src} t)")
             con.execute("detach cur")
             if i:
                 con.execute("detach prev")
         con.execute("checkpoint")
     write_ch = time.perf_counter() - t
-    results.append({"option": "changed rows only (one DuckDB file: rows added/dropped per publish), marts only",
+    results.append({"option": "changed rows only (one DuckDB file: rows added and dropped per publish, marts and audit tables)",
                     "bytes": ch.stat().st_size, "read_s": _best(lambda: _read_changes(ch, mid)),
                     "write_s": write_ch})
     return results
@@ -144,7 +146,7 @@ def _read_parquet(path: Path) -> None:
 def _read_changes(path: Path, k: int) -> None:
     with duckdb.connect(str(path), read_only=True) as con:
         con.execute(f"select * exclude (publish, added, h) from (select *, row_number() over (partition by h "
-                    f"order by publish desc) as rn from c_mart_coverage_monthly where publish <= {k}) "
+                    f"order by publish desc) as rn from c_marts_mart_coverage_monthly where publish <= {k}) "
                     "where rn = 1 and added order by regency_code, month_start").fetchall()
 
 
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
              "|---|---|---|---|---|"]
     for r in res:
         build = "0 at publish (a hard link)" if "write_s" not in r else f"{r['write_s']:.1f} s for all states"
-        lines.append(f"| {r['option']} | {r['bytes'] / 1e6:,.1f} MB | {r['bytes'] / last:.1f} | "
+        lines.append(f"| {r['option']} | {r['bytes'] / 1e3:,.0f} kB | {r['bytes'] / last:.2f} | "
                      f"{r['read_s'] * 1000:.0f} ms | {build} |")
     a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
