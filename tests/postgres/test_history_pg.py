@@ -1,5 +1,5 @@
 """The publish history on the PostgreSQL target: each publish's published file kept (as on DuckDB), and its coverage
-and restatements in `published_history`, keyed by run id, readable by the BI role (issue 21)."""
+and restatements in `publish_history`, keyed by run id, readable by the BI role (issue 21)."""
 
 from __future__ import annotations
 
@@ -23,17 +23,17 @@ def test_each_publish_is_kept_by_run_id_and_equals_its_published_file(chains):
     kept = history.entries(s)
     assert len(kept) == 2 and all(e.kept and e.kind == "publish" for e in kept)   # the chain published twice
     with closing(connect(s)) as con, con.cursor() as cur:
-        cur.execute("select run_id, published_sha256 from published_history.publishes order by published_at")
+        cur.execute("select run_id, published_sha256 from publish_history.publishes order by published_at")
         assert cur.fetchall() == [(e.run_id, e.sha256) for e in kept]
         for e in kept:
-            cur.execute(f"select {COLS} from published_history.mart_coverage_monthly where run_id = %s "
+            cur.execute(f"select {COLS} from publish_history.mart_coverage_monthly where run_id = %s "
                         "order by 1, 2", [e.run_id])
             in_pg = cur.fetchall()
             with closing(duckdb.connect(str(e.path), read_only=True)) as d:
                 in_file = d.execute(f"select {COLS} from marts.mart_coverage_monthly order by 1, 2").fetchall()
             assert in_pg == in_file and len(in_pg) > 10
     with closing(chains.pg.connect(user=DEFAULT_BI_ROLE, dbname=chains.dbname)) as bi, bi.cursor() as cur:
-        cur.execute("select count(distinct run_id) from published_history.mart_coverage_monthly")
+        cur.execute("select count(distinct run_id) from publish_history.mart_coverage_monthly")
         assert cur.fetchone()[0] == 2
 
 

@@ -287,8 +287,8 @@ def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str,
     before = con.execute("select count(*) from audit.published_figures").fetchone()[0]
     con.execute(f"attach '{published}' as pub (read_only)")
     try:
-        if not con.execute("select count(*) from pub.information_schema.tables where table_schema = 'marts' "
-                           "and table_name = 'mart_coverage_monthly'").fetchone()[0]:
+        if not con.execute("select count(*) from information_schema.tables where table_catalog = 'pub' "
+                           "and table_schema = 'marts' and table_name = 'mart_coverage_monthly'").fetchone()[0]:
             return 0
         con.execute(
             f"insert into audit.published_figures with now_figures as ({figures_sql('pub')}), "

@@ -1,7 +1,7 @@
-"""The publish history in PostgreSQL, for BI tools that read the server: schema `published_history`, keyed by run id.
+"""The publish history in PostgreSQL, for BI tools that read the server: schema `publish_history`, keyed by run id.
 
 After each publish, `keep_published_state` appends the published coverage and restatements (the figures auditors
-ask about) to `published_history.<mart>` with the run id, and one row to `published_history.publishes` (run id,
+ask about) to `publish_history.<mart>` with the run id, and one row to `publish_history.publishes` (run id,
 time, sha256 of the exported published file), in one transaction; the BI role may read it. Whole past states (every
 mart, the audit tables) are the published files `targets.history` keeps, which `cakupan coverage --as-of`,
 `trace --as-of` and `diff` read on both targets. No retention here: coverage is one row per regency and month.
@@ -14,7 +14,7 @@ import datetime as dt
 from cakupan.targets.postgres.params import q, qt
 from cakupan.targets.postgres.zones import PUBLISHED, best_effort, bi_role, columns
 
-HISTORY = "published_history"
+HISTORY = "publish_history"
 KEPT_MARTS = ("mart_coverage_monthly", "mart_restatements")
 
 

@@ -105,5 +105,5 @@ class PostgresTarget(Target):
             keep_published_state(self._con, candidate.run_id, sha)
         except Exception as exc:  # noqa: BLE001 - psycopg2 errors and a lost connection alike
             self._con.rollback()
-            log.error("published, but published_history could not be written: %s", exc)
+            log.error("published, but publish_history could not be written: %s", exc)
         return sha
