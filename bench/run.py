@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 HISTORY = BENCH / "history.jsonl"
 FINDINGS = BENCH / "findings.md"
+HISTORY_STORAGE = BENCH / "history_storage.md"
 KEY = "bench-only-pseudonym-key"
 
 
@@ -541,6 +542,9 @@ def write_markdown(r: dict, out: Path) -> None:
     add("")
     if FINDINGS.exists():
         add(FINDINGS.read_text(encoding="utf-8").strip())
+        add("")
+    if HISTORY_STORAGE.exists():   # written by `python -m bench.history_storage` (issue 21), not by this run
+        add(HISTORY_STORAGE.read_text(encoding="utf-8").strip())
         add("")
     hist = _history()
     if hist:

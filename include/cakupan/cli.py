@@ -221,13 +221,34 @@ def run(home: HomeOpt = None, run_id: Annotated[str | None, typer.Option()] = No
         raise typer.Exit(EXIT_BLOCKED)
 
 
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="What was published at that moment: a date (end of that day, UTC) or YYYY-MM-DDTHH:MM (UTC).")]
+
+
+def _published_file(s, as_of: str | None) -> tuple[Path, str]:
+    """The published file, or the state that was published at `as_of` (from the publish history); and a title."""
+    if as_of is None:
+        if not s.published_db.exists():
+            _fail(f"nothing published yet at {s.published_db}")
+        return s.published_db, "Published coverage"
+    from cakupan.targets.history import HistoryError
+    from cakupan.targets.history import as_of as state_at
+
+    try:
+        e = state_at(s, as_of)
+    except HistoryError as exc:
+        _fail(str(exc))
+    return e.path, f"Coverage as published at {as_of} (run {e.run_id}, {e.published_at:%Y-%m-%d %H:%M} UTC)"
+
+
 @app.command()
-def coverage(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+def coverage(home: HomeOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     """Print the published coverage table per regency and month (read-only on the published file)."""
     from cakupan.auditor.published import open_published
 
     s = _settings(home)
-    with open_published(s.published_db) as con:
+    path, title = _published_file(s, as_of)
+    with open_published(path) as con:
         rows = con.execute(
             "select regency_code, regency_name, strftime(month_start, '%Y-%m') as month, enrolled, protected, "
             "promised, premium_billed, premium_paid from marts.mart_coverage_monthly "
@@ -239,7 +260,7 @@ def coverage(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
             _emit(dict(zip(keys, r)))
         return
     t = Table("regency", "name", "month", "enrolled", "protected", "promised", "billed (Rp)", "paid (Rp)",
-              title="Published coverage (mart_coverage_monthly)")
+              title=f"{title} (mart_coverage_monthly)")
     for r in rows:
         t.add_row(r[0], r[1], r[2], *("—" if v is None else f"{v:,.0f}".replace(",", ".") for v in r[3:]))
     console.print(t)
@@ -249,17 +270,19 @@ def coverage(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
 def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_coverage_monthly.")],
               keys: Annotated[list[str], typer.Argument(help="The row's key, e.g. 73.72 2025-04.")],
               measure: Annotated[str, typer.Option(help="Which figure: enrolled, protected, premium_paid…")] = "enrolled",
-              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+              home: HomeOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     """Print the source rows (file, sheet, row, pseudonym) behind a published figure (`trace finding ID`: a finding)."""
     from cakupan.auditor.trace import TraceError, finding_table, trace, trace_finding
 
+    s = _settings(home)
+    published = _published_file(s, as_of)[0] if as_of else s.published_db
     try:
         if mart == "finding":  # an audit finding: its evidence rows on each side (mart_findings_evidence)
             if len(keys) != 1:
                 raise TraceError("usage: cakupan trace finding FINDING_ID")
-            t = trace_finding(_settings(home).published_db, keys[0])
+            t = trace_finding(published, keys[0])
         else:
-            t = trace(_settings(home).published_db, mart, keys, measure)
+            t = trace(published, mart, keys, measure)
     except TraceError as exc:
         _fail(str(exc))
     if as_json:
@@ -448,12 +471,89 @@ def read_env_file() -> Path | None:
     return path
 
 
+history_app = typer.Typer(help="What was published when: the publish history auditors read.", no_args_is_help=True)
+app.add_typer(history_app, name="history")
+
+
+@history_app.command("list")
+def history_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Every publish (and rollback): run id, time, gate verdict, sha256, row counts, and whether its file is kept."""
+    from cakupan.targets.history import entries
+
+    hist = entries(_settings(home))
+    if as_json:
+        for e in hist:
+            _emit(e.to_dict())
+        return
+    if not hist:
+        console.print("no publish recorded yet")
+        return
+    t = Table("run", "published (UTC)", "kind", "gate", "sha256", "coverage rows", "tables", "file",
+              title="Publish history (oldest first)")
+    for e in hist:
+        g = e.gate
+        verdict = "—" if not g else f"{'passed' if g.get('success') else 'FAILED'} ({g.get('warnings', 0)} warnings)"
+        kind = e.kind if e.kind == "publish" else f"rollback to {e.restores}: {e.reason}"
+        t.add_row(e.run_id, f"{e.published_at:%Y-%m-%d %H:%M:%S}", kind, verdict, e.sha256[:12],
+                  str(e.rows.get("marts.mart_coverage_monthly", "—")), str(len(e.rows)),
+                  "kept" if e.kept else f"pruned {e.pruned_at:%Y-%m-%d}" if e.pruned_at else "missing")
+    console.print(t)
+
+
+@app.command()
+def diff(run_a: Annotated[str, typer.Argument(help="The earlier run id (see `cakupan history list`).")],
+         run_b: Annotated[str, typer.Argument(help="The later run id.")],
+         home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """The coverage figures that changed between two publishes, by regency, month and measure."""
+    from cakupan.targets.history import HistoryError, find
+    from cakupan.targets.history import diff as figures_diff
+
+    s = _settings(home)
+    try:
+        a, b = find(s, run_a), find(s, run_b)
+        rows = figures_diff(a.path, b.path)
+    except HistoryError as exc:
+        _fail(str(exc))
+    if as_json:
+        for r in rows:
+            _emit(r)
+        return
+    t = Table("regency", "month", "measure", run_a, run_b, title=f"Figures changed from {run_a} to {run_b}")
+    for r in rows:
+        t.add_row(r["regency_code"], r["month"], r["measure"],
+                  *("—" if v is None else f"{v:,.0f}".replace(",", ".") for v in (r["old_value"], r["new_value"])))
+    console.print(t if rows else f"no figure changed between {run_a} and {run_b}")
+
+
+@app.command()
+def rollback(run: Annotated[str, typer.Argument(help="The run whose published state to publish again.")],
+             reason: Annotated[str, typer.Option(help="Why (recorded in the audit trail).")] = "",
+             home: HomeOpt = None, as_json: JsonOpt = False) -> None:
+    """Publish an earlier state again, atomically, after verifying its sha256; recorded with the reason."""
+    from cakupan.targets.history import HistoryError
+    from cakupan.targets.rollback import rollback as do_rollback
+
+    s = _settings(home)
+    if s.target != "duckdb":
+        _fail("rollback is implemented for the DuckDB target only: the PostgreSQL published schemas would not follow")
+    try:
+        done = do_rollback(s, run, reason)
+    except HistoryError as exc:
+        _fail(str(exc))
+    if as_json:
+        _emit(done.to_dict())
+    else:
+        console.print(f"[green]rolled back[/] to the state published by {run} (sha256 {done.sha256[:12]}…), "
+                      f"recorded as {done.run_id}")
+
+
 def main() -> None:
     """Console-script entry point: every failure is one line on stderr and an exit code, never a traceback."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from cakupan.auditor.published import PublishedFileError
     from cakupan.core.config import ConfigError
     from cakupan.core.settings import SettingsError
+    from cakupan.targets.history import HistoryError
     from cakupan.targets.postgres.params import PgError
     from cakupan.targets.published_file import PublishError
     from cakupan.transform import DbtError
@@ -463,7 +563,8 @@ def main() -> None:
         code = app(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
     except KeyboardInterrupt:
         code = _interrupted()
-    except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError) as exc:  # expected
+    except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError,
+            HistoryError) as exc:  # expected
         err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
         code = EXIT_FAILED
     except Exception as exc:  # the promise: one clear line, never a traceback

@@ -127,7 +127,7 @@ def test_publish_is_recorded_and_exported_to_the_published_file(chains):
     assert [p[0] for p in pubs] == ["published", "published"]
     assert pubs[-1][2] == sha256_file(s.published_db)
     assert all(len(p[1]) == 64 for p in pubs)  # content fingerprint of published_next + published_audit_next
-    assert len(list(s.history_dir.glob("*.duckdb"))) == 1  # the first published file, kept by the second publish
+    assert len(list(s.history_dir.glob("*.duckdb"))) == 2  # both published states, kept in the publish history
     assert not list(s.published_dir.glob("next-*.duckdb")) and not list(s.published_dir.glob(".*tmp*"))
     duck_pub = chains.duck_home / "published" / "cakupan.duckdb"
     layout = ("select table_schema, table_name, column_name, data_type from information_schema.columns "

@@ -2,9 +2,10 @@
 
 `write_report(settings, out)` writes `index.html` (publish header, quality-gate runs and their checks, task
 failures, per-file loads, quarantined rows, charts of protected vs promised, the promise-vs-delivery table, the
-coverage table and audit findings) and one trace page per coverage figure (`trace/<regency>_<YYYY-MM>_<measure>.html`,
-built with `cakupan.auditor.trace.trace`). The pages are Jinja templates (templates/, autoescape on) filled from
-plain data: `runs` and `sections` read, `render` writes. Inline CSS, inline SVG, no JavaScript.
+coverage table, restatements (mart_restatements) and audit findings) and one trace page per coverage figure
+(`trace/<regency>_<YYYY-MM>_<measure>.html`, built with `cakupan.auditor.trace.trace`). The pages are Jinja
+templates (templates/, autoescape on) filled from plain data: `runs` and `sections` read, `render` writes. Inline
+CSS, inline SVG, no JavaScript.
 
 Personal data: the published file holds no NIK and no names; the report shows pseudonyms cut to 12 hex characters.
 Free text that could carry an identifier by accident (error messages, check samples) goes through `scrub()`, which
@@ -95,7 +96,9 @@ def _read_index(db: PublishedDb, runs: list[Run]) -> dict:
             "promises": sections.promises_table(
                 db.table("marts.mart_promise_vs_delivery", "order by regency_code, effective_month, promise_id")),
             "findings": sections.findings_section(db), "loads": sections.loads_section(db),
-            "quarantine": sections.quarantine_section(db), "summary": sections.summary(db, runs, cov)}
+            "quarantine": sections.quarantine_section(db), "summary": sections.summary(db, runs, cov),
+            "restatements": db.table("marts.mart_restatements",
+                                     "order by regency_code, month_start, measure, previously_published_at")}
 
 
 def _coverage(cov: list[Row] | None, traced: set[str]) -> dict:

@@ -33,6 +33,10 @@ _LINEAGE_DOCS = {
 _AUDIT_DOCS = {
     "loads": "One row per file load attempt (written by the loader): rows in, loaded and quarantined, status, "
              "file-level error code and message. Grain: one row per load_id.",
+    "published_figures": "Every published coverage figure that changed, stored when it changed (written after each "
+                         "publish and rollback by cakupan.targets.history.record_figures): run, time, regency, month, "
+                         "measure, value, the loads new in that publish, the highest load id it read. Grain: one "
+                         "row per run, regency, month and measure.",
     "rows": "One row per rejected source row: load, file, sheet, row, its first reason code and column, every "
             "reason of the row, the pseudonym; the raw cells stay here (raw zone). Grain: one row per rejected row.",
 }
@@ -83,7 +87,8 @@ def render_sources() -> str:
         {"name": "raw", "schema": "raw", "description": "The raw zone: every accepted row with its lineage.",
          "tables": tables},
         {"name": "audit", "schema": "audit", "description": "Load manifest and pipeline audit tables.",
-         "tables": [{"name": "loads", "description": _AUDIT_DOCS["loads"]}]},
+         "tables": [{"name": "loads", "description": _AUDIT_DOCS["loads"]},
+                    {"name": "published_figures", "description": _AUDIT_DOCS["published_figures"]}]},
         {"name": "quarantine", "schema": "quarantine", "description": "Rejected rows with their reason codes.",
          "tables": [{"name": "rows", "description": _AUDIT_DOCS["rows"]}]},
         {"name": "reference", "schema": "reference",

@@ -27,7 +27,9 @@ class Settings:
     target: str = "duckdb"
     pseudonym_key: str | None = field(default=None, repr=False)
     pg_dsn: str | None = field(default=None, repr=False)
-    history_keep: int = 5
+    history_keep: int = 5             # the newest N publishes are kept whatever their age (targets.history)
+    history_days: int = 90            # every publish of the last N days
+    history_monthly: int | None = None  # then the last publish of each month for N months (None: for ever)
     settle_seconds: float = 2.0     # an inbox file changed more recently than this waits for the next ingest
 
     @classmethod
@@ -42,7 +44,10 @@ class Settings:
             "target": env.get("CAKUPAN_TARGET", "duckdb"),
             "pseudonym_key": env.get("CAKUPAN_PSEUDONYM_KEY"),
             "pg_dsn": env.get("CAKUPAN_PG_DSN"),
-            "history_keep": int(env.get("CAKUPAN_HISTORY_KEEP", "5")),
+            "history_keep": _int(env, "CAKUPAN_HISTORY_KEEP", "5"),
+            "history_days": _int(env, "CAKUPAN_HISTORY_DAYS", "90"),
+            "history_monthly": (None if env.get("CAKUPAN_HISTORY_MONTHLY", "all").strip().lower() in ("all", "")
+                                else _int(env, "CAKUPAN_HISTORY_MONTHLY", "all")),
             "settle_seconds": _seconds(env.get("CAKUPAN_SETTLE_SECONDS", "2")),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -109,6 +114,17 @@ def _seconds(text: str) -> float:
         value = -1.0
     if not 0 <= value < 86400:
         raise SettingsError(f"CAKUPAN_SETTLE_SECONDS must be a number of seconds (0 or more, under a day), not {text!r}")
+    return value
+
+
+def _int(env, name: str, default: str) -> int:
+    text = env.get(name, default)
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+    if value < 0:
+        raise SettingsError(f"{name} must not be negative, not {text!r}")
     return value
 
 

@@ -267,6 +267,7 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
     The raw suite checks the loads no published run has validated yet (`recheck_raw`: every raw row, where the
     target validates loads once); a published run records the loads it validated in audit.raw_validations."""
     from cakupan.quality import import_gx_meanwhile, record_raw_validations, record_results
+    from cakupan.targets.history import record_figures
 
     settings = target.settings
     import_gx_meanwhile()       # Great Expectations imports (~2.5 s) while the candidate is built
@@ -302,4 +303,9 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
                 insert_publish_record(con, done)
                 if sha:   # a kill before this line only means they are checked again
                     record_raw_validations(con, gate, now)
+                    if settings.target == "duckdb":   # the restatements' input (DuckDB's work file only, so far)
+                        try:   # published already, so a failure here is only logged
+                            record_figures(con, settings.published_db, run_id, now, loads)
+                        except duckdb.Error as exc:
+                            log.error("published, but the published figures were not recorded: %s", exc)
         return PublishOutcome(run_id, True, gate, settings.published_db, record.message, sha)

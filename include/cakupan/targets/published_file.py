@@ -3,8 +3,8 @@
 
 A publish never writes that file in place. The target writes a complete candidate file beside it (the DuckDB target
 exports the work warehouse's published set into it; the PostgreSQL target exports its published schemas), then
-`swap_in` keeps a link to the old file in `published/history/` (last N) and `os.replace()`s the candidate over the
-published path — one rename, so a reader sees the old file or the new one, never a mix.
+`swap_in` `os.replace()`s the candidate over the published path — one rename, so a reader sees the old file or the
+new one, never a mix — and keeps a link to it in `published/history/` (`targets.history`: what was published when).
 
 Fault tolerance: a process killed at any point leaves the published file as it was (the rename is the only step
 that touches it). A full disk, a file-size limit or a read-only published folder raises `PublishError` naming the
@@ -13,15 +13,15 @@ problem, and the published file stays byte-for-byte unchanged.
 
 from __future__ import annotations
 
-import datetime as dt
 import errno
 import logging
 import os
-import shutil
 from pathlib import Path
 
+import duckdb
+
 from cakupan.core.files import fsync_file, sha256_file
-from cakupan.core.settings import Settings, safe_id
+from cakupan.core.settings import Settings
 
 log = logging.getLogger("cakupan.targets.published_file")
 
@@ -65,38 +65,24 @@ def remove_quietly(*paths: Path) -> None:
 
 
 def swap_in(settings: Settings, candidate: Path, run_id: str) -> str:
-    """Keep the old published file in history, then rename the candidate over it (atomic); return its sha256."""
+    """Rename the candidate over the published file (atomic), keep it in the publish history (`targets.history`:
+    a hard link and a record, then retention); return its sha256."""
+    from cakupan.targets import history
+
     published = settings.published_db
-    keep = settings.history_dir / f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{safe_id(run_id)}.duckdb"
     try:
         settings.history_dir.mkdir(parents=True, exist_ok=True)
-        if published.exists():
-            try:
-                os.link(published, keep)
-            except FileExistsError:
-                pass
-            except OSError:
-                try:
-                    shutil.copy2(published, keep)
-                except OSError:
-                    remove_quietly(keep)
-                    raise
-    except OSError as exc:
+        history.adopt_current(settings)      # a published file from before publish records were kept
+    except (OSError, duckdb.Error) as exc:
         raise failure(f"keep the previous published file in {settings.history_dir}", exc, settings) from exc
     try:
         os.replace(candidate, published)   # the one step readers can see: atomic
     except OSError as exc:
         raise failure(f"rename the candidate {candidate.name} over the published file", exc, settings) from exc
+    sha = sha256_file(published)
     try:
         fsync_file(published)
-        prune_history(settings)
-    except OSError as exc:  # the new file is in place; a failed fsync/prune must not report the publish as failed
-        log.warning("published, but could not fsync or prune history: %s", exc)
-    return sha256_file(published)
-
-
-def prune_history(settings: Settings) -> None:
-    """Keep the newest N history files."""
-    files = sorted(settings.history_dir.glob("*.duckdb"))
-    for old in files[: max(0, len(files) - settings.history_keep)]:
-        old.unlink()
+        history.record(settings, run_id, sha)
+    except (OSError, duckdb.Error) as exc:  # the new file is in place: a failed fsync/history must not fail the publish
+        log.warning("published, but could not fsync it or keep it in the publish history: %s", exc)
+    return sha

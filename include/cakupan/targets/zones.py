@@ -151,6 +151,17 @@ create table if not exists audit.builds (
 create table if not exists audit.task_failures (
     run_id varchar, dag_id varchar, task_id varchar, failed_at timestamp, try_number integer, error varchar
 );
+-- every published coverage figure, stored when it changed (targets.history.record_figures): the restatements' input
+create table if not exists audit.published_figures (
+    run_id varchar not null,
+    published_at timestamp not null,
+    regency_code varchar not null,
+    month_start date not null,
+    measure varchar not null,
+    value decimal(18,2),
+    caused_by varchar,                -- the loads new in this publish for the regency, or the rollback and its reason
+    max_load_id bigint                -- the highest load id this publish read
+);
 -- loads whose raw rows passed the raw suite of a published run: the suite's version (a hash of its checks and batch
 -- queries) and the load's batch rows and fingerprint (a hash of exactly what the suite read). Later gates validate the
 -- loads that are new, changed (another fingerprint: rows edited behind the loader's back) or not validated under

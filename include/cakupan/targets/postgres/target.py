@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from cakupan.targets.base import Candidate, PublishRecord, RawWriter, Target
 from cakupan.targets.postgres.derived import derived_tables
 from cakupan.targets.postgres.export import export_published_to_duckdb
+from cakupan.targets.postgres.history import keep_published_state
 from cakupan.targets.postgres.params import connect, pg_env, pg_params
 from cakupan.targets.postgres.publish import (
     AUDIT_NEXT,
@@ -111,4 +112,10 @@ class PostgresTarget(Target):
 
     def export_published(self, candidate: Candidate) -> str:
         path = export_published_to_duckdb(self.settings, self.settings.candidate_db(candidate.run_id))
-        return swap_in(self.settings, path, candidate.run_id)
+        sha = swap_in(self.settings, path, candidate.run_id)
+        try:   # published already: a history that could not be written is logged, not a failed publish
+            keep_published_state(self._con, candidate.run_id, sha)
+        except Exception as exc:  # noqa: BLE001 - psycopg2 errors and a lost connection alike
+            self._con.rollback()
+            log.error("published, but publish_history could not be written: %s", exc)
+        return sha

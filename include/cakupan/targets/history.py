@@ -1,0 +1,307 @@
+"""Publish history: every published state, kept as the very file readers saw, under a policy auditors can rely on.
+
+Each publish (and each rollback) links the file it made the published file into `published/history/` as
+`<published_at>-<run_id>.duckdb` (a hard link: no byte is copied, the file is never written again) beside a record
+`<same name>.json`: run id, the moment it became visible, sha256, gate verdict, row counts per table, and for a
+rollback the run it restored and the reason. The records are kept for ever; retention deletes only state files:
+
+- every publish of the last `history_days` days (CAKUPAN_HISTORY_DAYS, 90);
+- then the last publish of each calendar month (UTC), for the last `history_monthly` months
+  (CAKUPAN_HISTORY_MONTHLY: a number of months, or `all`, the default: for ever);
+- and, whatever their age, the newest `history_keep` publishes (CAKUPAN_HISTORY_KEEP, 5: the old setting, now a
+  floor) — the current published state is always one of them.
+
+"Now" is the newest publish time, so the policy depends only on the stored publish times, never on the clock of
+the machine that prunes: a warehouse left alone for a year keeps what it had.
+
+Why whole files: BENCHMARKS.md "Publish history" measures whole DuckDB files against Parquet per mart and changed
+rows only; a hard-linked file costs nothing at publish time, reads with every tool that reads the published file
+(`trace`, the auditor report, BI tools), and is verifiable by one sha256, which a rollback needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.settings import Settings, safe_id
+
+log = logging.getLogger("cakupan.targets.history")
+
+# the figures `diff` and the restatements compare: mart_coverage_monthly's measures (shortfall and the gap are
+# derived from these)
+MEASURES = ("enrolled", "enrolled_apbd", "protected", "protected_apbd", "promised", "participants_billed",
+            "premium_billed", "premium_paid")
+
+
+class HistoryError(ValueError):
+    """A history request cannot be answered (unknown run, date before the first publish, pruned, damaged)."""
+
+
+@dataclass
+class Entry:
+    """One published state: its record, and its file while retention keeps it."""
+
+    name: str                       # the file stem: <published_at>-<run_id>
+    run_id: str
+    published_at: dt.datetime       # UTC, naive: the moment the rename made it visible
+    sha256: str
+    kind: str = "publish"           # publish | rollback
+    restores: str | None = None     # a rollback: the run whose state it republished
+    reason: str | None = None
+    gate: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)
+    pruned_at: dt.datetime | None = None
+    folder: Path = Path(".")
+
+    @property
+    def path(self) -> Path:
+        return self.folder / f"{self.name}.duckdb"
+
+    @property
+    def kept(self) -> bool:
+        return self.pruned_at is None and self.path.exists()
+
+    def to_dict(self) -> dict:
+        return {"run_id": self.run_id, "published_at": self.published_at.isoformat(timespec="microseconds"),
+                "sha256": self.sha256, "kind": self.kind, "restores": self.restores, "reason": self.reason,
+                "gate": self.gate, "rows": self.rows,
+                "pruned_at": self.pruned_at.isoformat(timespec="seconds") if self.pruned_at else None,
+                "file": str(self.path) if self.kept else None}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _write_record(entry: Entry) -> None:
+    """Write the entry's record atomically (a temporary file renamed over it)."""
+    rec = entry.to_dict()
+    rec.pop("file")
+    target = entry.folder / f"{entry.name}.json"
+    tmp = target.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(rec, indent=1, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, target)
+
+
+def _read_record(path: Path) -> Entry:
+    rec = json.loads(path.read_text(encoding="utf-8"))
+    return Entry(name=path.stem, run_id=rec["run_id"], published_at=dt.datetime.fromisoformat(rec["published_at"]),
+                 sha256=rec["sha256"], kind=rec.get("kind", "publish"), restores=rec.get("restores"),
+                 reason=rec.get("reason"), gate=rec.get("gate") or {}, rows=rec.get("rows") or {},
+                 pruned_at=dt.datetime.fromisoformat(rec["pruned_at"]) if rec.get("pruned_at") else None,
+                 folder=path.parent)
+
+
+def describe(path: Path) -> tuple[dict, dict]:
+    """The gate verdict (the file's own publish record) and the row count of every table in a published file."""
+    with duckdb.connect(str(path), read_only=True) as con:
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_catalog = current_database() order by 1, 2").fetchall()
+        rows = {f"{s}.{t}": con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0] for s, t in tables}
+        gate = {}
+        if ("audit", "publishes") in tables:
+            got = con.execute("select gate_success, errors, warnings, message from audit.publishes "
+                              "where status = 'published' order by published_at desc limit 1").fetchone()
+            if got:
+                gate = {"success": got[0], "errors": got[1], "warnings": got[2], "message": got[3]}
+    return gate, rows
+
+
+def record(settings: Settings, run_id: str, sha256: str, kind: str = "publish", restores: str | None = None,
+           reason: str | None = None, now: dt.datetime | None = None) -> Entry:
+    """Keep the published file (just renamed in place) as the state `run_id` published, then apply retention."""
+    when = now or utc_now()
+    folder = settings.history_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    entry = Entry(name=f"{when:%Y%m%dT%H%M%S%f}-{safe_id(run_id)}", run_id=run_id, published_at=when,
+                  sha256=sha256, kind=kind, restores=restores, reason=reason, folder=folder)
+    try:
+        os.link(settings.published_db, entry.path)
+    except OSError:      # a file system without hard links: a copy
+        shutil.copy2(settings.published_db, entry.path)
+    entry.gate, entry.rows = describe(entry.path)
+    _write_record(entry)
+    fsync_file(entry.path)
+    prune(settings)
+    return entry
+
+
+def adopt_current(settings: Settings) -> Entry | None:
+    """A published file with no history record (published before records were kept): record it under the run id
+    and time of its own publish record, so the next publish does not lose it."""
+    published = settings.published_db
+    if not published.exists() or any(settings.history_dir.glob("*.json")):
+        return None
+    with duckdb.connect(str(published), read_only=True) as con:
+        try:
+            got = con.execute("select run_id, published_at from audit.publishes where status = 'published' "
+                              "order by published_at desc limit 1").fetchone()
+        except duckdb.Error:
+            got = None
+    run_id, when = got if got else ("unknown", dt.datetime.fromtimestamp(published.stat().st_mtime, dt.UTC))
+    when = when.replace(tzinfo=None) if when else utc_now()
+    return record(settings, run_id, sha256_file(published), now=when)
+
+
+def entries(settings: Settings) -> list[Entry]:
+    """Every recorded publish, oldest first (files kept before history records existed are not listed)."""
+    if not settings.history_dir.is_dir():
+        return []
+    return sorted((_read_record(p) for p in settings.history_dir.glob("*.json")), key=lambda e: e.published_at)
+
+
+# ------------------------------------------------------------------------------------------------ retention -------
+def keep_set(published: list[tuple[str, dt.datetime]], days: int, monthly: int | None, floor: int) -> set[str]:
+    """Which of these (name, published_at) states the policy keeps (module docstring); "now" is the newest time."""
+    if not published:
+        return set()
+    ordered = sorted(published, key=lambda p: p[1])
+    now = ordered[-1][1]
+    keep = {name for name, _ in ordered[-max(floor, 1):]}
+    keep |= {name for name, at in ordered if at >= now - dt.timedelta(days=days)}
+    last_of_month: dict[tuple[int, int], str] = {}
+    for name, at in ordered:
+        last_of_month[(at.year, at.month)] = name      # ordered: the last one wins
+    months = sorted(last_of_month)
+    if monthly is not None:
+        months = months[-monthly:] if monthly > 0 else []
+    keep |= {last_of_month[m] for m in months}
+    return keep
+
+
+def prune(settings: Settings) -> list[Entry]:
+    """Delete the state files the policy no longer keeps (their records stay, marked pruned); return them."""
+    live = [e for e in entries(settings) if e.pruned_at is None]
+    keep = keep_set([(e.name, e.published_at) for e in live], settings.history_days, settings.history_monthly,
+                    settings.history_keep)
+    gone = []
+    for e in live:
+        if e.name not in keep:
+            e.path.unlink(missing_ok=True)
+            e.pruned_at = utc_now()
+            _write_record(e)
+            gone.append(e)
+    return gone
+
+
+# ------------------------------------------------------------------------------------------------ lookups ---------
+def find(settings: Settings, run_id: str, need_file: bool = True) -> Entry:
+    """The state a run published (its last, if a run was published twice)."""
+    hist = entries(settings)
+    got = [e for e in hist if e.run_id == run_id]
+    if not got:
+        known = ", ".join(e.run_id for e in hist[-3:]) or "none yet"
+        raise HistoryError(f"no publish with run id {run_id!r} in {settings.history_dir} (latest: {known}); "
+                           "see `cakupan history list`")
+    entry = got[-1]
+    if need_file and not entry.kept:
+        raise HistoryError(f"the state published by {run_id} ({entry.published_at:%Y-%m-%d %H:%M} UTC) was pruned by "
+                           f"the retention policy on {entry.pruned_at:%Y-%m-%d}; see `cakupan history list`")
+    return entry
+
+
+def parse_moment(text: str) -> dt.datetime:
+    """A date (the end of that day, UTC) or a date and time (UTC) given on the command line."""
+    try:
+        if len(text.strip()) == 10:
+            return dt.datetime.combine(dt.date.fromisoformat(text.strip()), dt.time.max)
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise HistoryError(f"{text!r} is not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def as_of(settings: Settings, when: str) -> Entry:
+    """The state that was published at that moment (the last publish at or before it), with its file."""
+    moment = parse_moment(when)
+    hist = entries(settings)
+    if not hist:
+        raise HistoryError(f"no publish history in {settings.history_dir}: nothing has been published yet")
+    before = [e for e in hist if e.published_at <= moment]
+    if not before:
+        raise HistoryError(f"nothing was published by {when}: the first publish kept is {hist[0].run_id} at "
+                           f"{hist[0].published_at:%Y-%m-%d %H:%M:%S} UTC")
+    entry = before[-1]
+    if not entry.kept:
+        kept = [e for e in hist if e.kept]
+        near = [e for e in kept if e.published_at <= moment][-1:] + [e for e in kept if e.published_at > moment][:1]
+        raise HistoryError(f"the state published at {when} ({entry.run_id}, {entry.published_at:%Y-%m-%d %H:%M} UTC) "
+                           f"was pruned by the retention policy; nearest kept: "
+                           f"{', '.join(f'{e.run_id} ({e.published_at:%Y-%m-%d})' for e in near) or 'none'}")
+    return entry
+
+
+# ------------------------------------------------------------------------------------------------ diff ------------
+def figures_sql(catalog: str) -> str:
+    """The coverage figures of an attached published file, one row per regency, month and measure."""
+    return " union all ".join(f"select regency_code, month_start, '{m}' as measure, cast({m} as decimal(18,2)) "
+                              f"as value from {catalog}.marts.mart_coverage_monthly" for m in MEASURES)
+
+
+def diff(a: Path, b: Path) -> list[dict]:
+    """The coverage figures that differ between two published files, by regency, month and measure (old = a)."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        cur = con.execute(
+            f"with a as ({figures_sql('a')}), b as ({figures_sql('b')}) "
+            "select coalesce(a.regency_code, b.regency_code) as regency_code, "
+            "strftime(coalesce(a.month_start, b.month_start), '%Y-%m') as month, "
+            "coalesce(a.measure, b.measure) as measure, a.value as old_value, b.value as new_value "
+            "from a full join b on a.regency_code = b.regency_code and a.month_start = b.month_start "
+            "and a.measure = b.measure where a.value is distinct from b.value "
+            "or a.regency_code is null or b.regency_code is null order by 1, 2, 3")
+        keys = [d[0] for d in cur.description]
+        return [{k: _number(v) if k.endswith("_value") else v for k, v in zip(keys, r)} for r in cur.fetchall()]
+
+
+def _number(v):
+    """A figure as a plain number: whole numbers as int (counts, whole Rupiah), else float."""
+    if v is None:
+        return None
+    return int(v) if v == int(v) else float(v)
+
+
+# ------------------------------------------------------------------------------------------------ restatements ----
+def record_figures(con: duckdb.DuckDBPyConnection, published: Path, run_id: str, published_at: dt.datetime,
+                   loads: str, caused_by: str | None = None) -> int:
+    """Store the published coverage figures that differ from the last stored ones (changed rows only) in the work
+    warehouse's audit.published_figures, with what caused them: the loads this publish read that the previous one
+    did not (per regency), or `caused_by` (a rollback). mart_restatements reads it. Returns the rows stored."""
+    if not published.exists():
+        return 0
+    ids = sorted({int(x) for x in loads.split(",") if x.strip()})
+    prev = con.execute("select input_loads from audit.publishes where published_sha256 is not null and run_id <> ? "
+                       "order by published_at desc limit 1", [run_id]).fetchone()
+    new = sorted(set(ids) - {int(x) for x in (prev[0] if prev and prev[0] else "").split(",") if x.strip()})
+    con.execute("delete from audit.published_figures where run_id = ?", [run_id])   # a retried publish: again
+    before = con.execute("select count(*) from audit.published_figures").fetchone()[0]
+    con.execute(f"attach '{published}' as pub (read_only)")
+    try:
+        if not con.execute("select count(*) from information_schema.tables where table_catalog = 'pub' "
+                           "and table_schema = 'marts' and table_name = 'mart_coverage_monthly'").fetchone()[0]:
+            return 0
+        con.execute(
+            f"insert into audit.published_figures with now_figures as ({figures_sql('pub')}), "
+            "last as (select * from audit.published_figures qualify row_number() over (partition by regency_code, "
+            "month_start, measure order by published_at desc) = 1), "
+            "new_loads as (select regency_code, string_agg('load ' || load_id || ' ' || file_name, ', ' "
+            "order by load_id) as caused_by from audit.loads where list_contains(?, load_id) group by regency_code) "
+            "select ?, ?, n.regency_code, n.month_start, n.measure, n.value, coalesce(?, nl.caused_by), ? "
+            "from now_figures n left join last l on l.regency_code = n.regency_code "
+            "and l.month_start = n.month_start and l.measure = n.measure "
+            "left join new_loads nl on nl.regency_code = n.regency_code "
+            "where l.regency_code is null or l.value is distinct from n.value",
+            [new, run_id, published_at, caused_by, max(ids) if ids else None])
+    finally:
+        con.execute("detach pub")
+    return con.execute("select count(*) from audit.published_figures").fetchone()[0] - before
