@@ -33,6 +33,9 @@ _LINEAGE_DOCS = {
 _AUDIT_DOCS = {
     "loads": "One row per file load attempt (written by the loader): rows in, loaded and quarantined, status, "
              "file-level error code and message. Grain: one row per load_id.",
+    "load_fixes": "A rejection workbook sent back (cakupan.outbox.fixes): each of its rows, the rejected row it "
+                  "replaces and the original delivery it joins (delivery_load_id). Grain: one row per row sent back "
+                  "and row it fixes.",
     "rows": "One row per rejected source row: load, file, sheet, row, its first reason code and column, every "
             "reason of the row, the pseudonym; the raw cells stay here (raw zone). Grain: one row per rejected row.",
 }
@@ -83,7 +86,7 @@ def render_sources() -> str:
         {"name": "raw", "schema": "raw", "description": "The raw zone: every accepted row with its lineage.",
          "tables": tables},
         {"name": "audit", "schema": "audit", "description": "Load manifest and pipeline audit tables.",
-         "tables": [{"name": "loads", "description": _AUDIT_DOCS["loads"]}]},
+         "tables": [{"name": n, "description": _AUDIT_DOCS[n]} for n in ("loads", "load_fixes")]},
         {"name": "quarantine", "schema": "quarantine", "description": "Rejected rows with their reason codes.",
          "tables": [{"name": "rows", "description": _AUDIT_DOCS["rows"]}]},
         {"name": "reference", "schema": "reference",
