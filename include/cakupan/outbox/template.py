@@ -77,6 +77,8 @@ def render_template(source: str, regency: Regency) -> bytes:
                 "count": "count"}.get(col.type, "text")
         ws.set_column(i, i, max(14, len(label) + 4), fmt[kind])
         first, last = header_row + 1, header_row + TEMPLATE_ROWS
+        for r in range(first, last + 1):          # the cells themselves carry the format (not only the column)
+            ws.write_blank(r, i, None, fmt[kind])
         if col.type in lists:
             ws.data_validation(first, i, last, i, {"validate": "list", "source": lists[col.type],
                                                    "error_message": t["list_error"]})
