@@ -86,7 +86,19 @@ def cakupan_ingest():
             return n
         return announce
 
+    @task(pool=WRITER_POOL)
+    def export_rejections(results: list[dict]) -> dict:
+        """Link rejection workbooks sent back to the delivery they fix, then write each delivery's rejected rows
+        into its regency's outbox (personal data: only counts are logged, never a path or a row)."""
+        from cakupan.outbox.fixes import record_fixes
+        from cakupan.outbox.workbook import export_rejections as export
+
+        settings = task_settings()
+        linked = record_fixes(settings)
+        return {"fixed_rows_linked": linked, "workbooks": len(export(settings))}
+
     results = load_file.expand(path=discover())
+    export_rejections(results)
     announce_raw(results)
     for source in SOURCE_ASSETS:
         announcer(source)(results)

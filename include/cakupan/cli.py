@@ -17,12 +17,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
 app = typer.Typer(help="Cakupan: how many vulnerable workers are really protected, against what was promised.",
                   no_args_is_help=True, add_completion=False)
 contracts_app = typer.Typer(help="Source contracts and what is generated from them.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(rejections_app, name="rejections")
+app.add_typer(template_app, name="template")
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)   # an error is one line, however narrow the terminal
 

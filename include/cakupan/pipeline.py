@@ -114,6 +114,9 @@ def load_report_facts(settings: Settings, con: duckdb.DuckDBPyConnection) -> int
 def prepare(settings: Settings) -> int:
     """Copy configuration into reference.* and narrative facts into raw.report_facts (in the target), then let the
     target prepare for dbt; return the fact count."""
+    from cakupan.outbox.fixes import record_fixes
+
+    record_fixes(settings)          # a rejection workbook sent back joins the delivery it fixes, before dbt reads it
     target = for_settings(settings)
     with target.derived_tables() as con:
         sync_config(con, settings)

@@ -10,12 +10,15 @@ latest as (
     select
         regency_code,
         period_month,
-        load_id,
+        delivery_load_id,
+        -- a rejection workbook sent back is part of the delivery it fixes, received when that was
         row_number() over (
-            partition by regency_code, period_month order by max(received_at) desc, load_id desc
+            partition by regency_code, period_month
+            order by coalesce(max(case when load_id = delivery_load_id then received_at end), min(received_at)) desc,
+                delivery_load_id desc
         ) as pick
     from payments
-    group by regency_code, period_month, load_id
+    group by regency_code, period_month, delivery_load_id
 )
 
 select
@@ -25,4 +28,4 @@ from payments as p
 inner join latest as l
     on l.regency_code = p.regency_code
     and l.period_month = p.period_month
-    and l.load_id = p.load_id
+    and l.delivery_load_id = p.delivery_load_id

@@ -31,7 +31,7 @@ select
     r.source_row
 from governing as g
 inner join rows_ as r
-    on r.load_id = g.governing_load_id
+    on r.delivery_load_id = g.governing_load_id
     and r.regency_code = g.regency_code
 where r.coverage_start <= {{ dbt.last_day('g.month_start', 'month') }}
     and (r.coverage_end is null or r.coverage_end >= g.month_start)

@@ -6,16 +6,18 @@ rows_ as (
     select * from {{ ref('stg_register__enrollments') }}
 ),
 
+-- a delivery is its own load plus any rejection workbook sent back for it (delivery_load_id): received when the
+-- original was, so the fixed rows never move it ahead of a later delivery of the same period
 deliveries as (
     select
-        load_id,
+        delivery_load_id as load_id,
         regency_code,
         delivery_period,
-        max(source_file) as source_file,
-        max(received_at) as received_at,
+        coalesce(max(case when load_id = delivery_load_id then source_file end), max(source_file)) as source_file,
+        coalesce(max(case when load_id = delivery_load_id then received_at end), min(received_at)) as received_at,
         count(*) as rows_loaded
     from rows_
-    group by load_id, regency_code, delivery_period
+    group by delivery_load_id, regency_code, delivery_period
 ),
 
 ranked as (

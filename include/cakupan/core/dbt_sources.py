@@ -37,6 +37,9 @@ _AUDIT_DOCS = {
                          "publish and rollback by cakupan.targets.history.record_figures): run, time, regency, month, "
                          "measure, value, the loads new in that publish, the highest load id it read. Grain: one "
                          "row per run, regency, month and measure.",
+    "load_fixes": "A rejection workbook sent back (cakupan.outbox.fixes): each of its rows, the rejected row it "
+                  "replaces and the original delivery it joins (delivery_load_id). Grain: one row per row sent back "
+                  "and row it fixes.",
     "rows": "One row per rejected source row: load, file, sheet, row, its first reason code and column, every "
             "reason of the row, the pseudonym; the raw cells stay here (raw zone). Grain: one row per rejected row.",
 }
@@ -87,8 +90,7 @@ def render_sources() -> str:
         {"name": "raw", "schema": "raw", "description": "The raw zone: every accepted row with its lineage.",
          "tables": tables},
         {"name": "audit", "schema": "audit", "description": "Load manifest and pipeline audit tables.",
-         "tables": [{"name": "loads", "description": _AUDIT_DOCS["loads"]},
-                    {"name": "published_figures", "description": _AUDIT_DOCS["published_figures"]}]},
+         "tables": [{"name": n, "description": _AUDIT_DOCS[n]} for n in ("loads", "published_figures", "load_fixes")]},
         {"name": "quarantine", "schema": "quarantine", "description": "Rejected rows with their reason codes.",
          "tables": [{"name": "rows", "description": _AUDIT_DOCS["rows"]}]},
         {"name": "reference", "schema": "reference",

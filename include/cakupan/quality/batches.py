@@ -203,9 +203,12 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
                    count(distinct case when measure = 'enrolled' then participant_key end) as workers,
                    count(case when measure = 'enrolled' then 1 end) as enrolled_rows,
                    count(case when measure = 'payment' then 1 end) as payment_rows,
-                   min(case when measure = 'enrolled' then load_id end) as first_load,
-                   max(case when measure = 'enrolled' then load_id end) as last_load
-            from {lin} where mart = 'mart_coverage_monthly' group by regency_code, month_start),
+                   min(case when measure = 'enrolled' then coalesce(fx.delivery_load_id, m.load_id) end) as first_load,
+                   max(case when measure = 'enrolled' then coalesce(fx.delivery_load_id, m.load_id) end) as last_load
+            -- a rejection workbook sent back belongs to the delivery it fixes (audit.load_fixes)
+            from {lin} as m left join (select load_id, min(delivery_load_id) as delivery_load_id
+                                       from audit.load_fixes group by load_id) as fx on fx.load_id = m.load_id
+            where mart = 'mart_coverage_monthly' group by regency_code, month_start),
         cov as (select regency_code, month_start, enrolled, protected, participants_billed, premium_paid,
                        governing_load_id from {cov}),
         both_ as (

@@ -51,11 +51,17 @@ AUDIT_EXPORTS = {
     # the message without personal data (the regency's own, quoting every cell, stays in the raw zone); a row
     # quarantined before public messages existed is named by file, sheet, row and reason code only
     "quarantine_rows": "select load_id, source, source_file, sheet, source_row, regency_code, reason_code, "
-                       "column_name, " + redacted_sql("message") + ", participant_key from (select load_id, source, "
-                       "source_file, sheet, source_row, regency_code, reason_code, column_name, "
+                       "column_name, " + redacted_sql("message") + ", participant_key, fixed_by_load_id from (select load_id, "
+                       "source, source_file, sheet, source_row, regency_code, reason_code, column_name, "
                        "coalesce(public_message, source_file || coalesce(', sheet ' || nullif(sheet, ''), '') || "
-                       "', row ' || cast(source_row as varchar) || ': ' || reason_code) as message, participant_key "
+                       "', row ' || cast(source_row as varchar) || ': ' || reason_code) as message, participant_key, "
+                       # "fixed by load N": the first load of a rejection workbook sent back whose row loaded
+                       "(select min(f.load_id) from audit.load_fixes f where f.fixed and f.fixes_load_id = "
+                       "quarantine.rows.load_id and coalesce(f.fixes_sheet, '') = coalesce(quarantine.rows.sheet, '') "
+                       "and f.fixes_source_row = quarantine.rows.source_row) as fixed_by_load_id "
                        "from quarantine.rows) as q",
+    # which load a rejection workbook sent back fixed, row by row (load ids and row numbers only)
+    "load_fixes": "select * from audit.load_fixes",
     "load_findings": "select * from audit.load_findings",
     "checks": "select run_id, suite, expectation, expectation_type, table_name, column_name, severity, success, "
               + redacted_sql("observed_value") + ", unexpected_count, " + redacted_sql("unexpected_sample") + ", "

@@ -101,6 +101,19 @@ create table if not exists audit.pseudonym_key (
 -- warehouses made before nik / public_message: the columns are added (rows quarantined before have none)
 alter table quarantine.rows add column if not exists nik varchar;
 alter table quarantine.rows add column if not exists public_message varchar;
+-- a rejection workbook sent back (cakupan.outbox.fixes): each of its rows, the rejected row it replaces, and the
+-- original delivery it joins (a fix of a fix: the first); `fixed` = the row loaded
+create table if not exists audit.load_fixes (
+    load_id bigint not null,
+    sheet varchar,
+    source_row integer not null,
+    fixes_load_id bigint not null,
+    fixes_sheet varchar,
+    fixes_source_row integer,
+    delivery_load_id bigint not null,
+    fixed boolean not null
+);
+create table if not exists audit.fix_scans (load_id bigint not null, fixes_load_id bigint);
 create table if not exists audit.runs (
     run_id varchar primary key,
     started_at timestamp,

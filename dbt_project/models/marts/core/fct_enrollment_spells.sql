@@ -25,6 +25,6 @@ select
     d.is_superseded
 from rows_ as r
 inner join deliveries as d
-    on d.load_id = r.load_id
+    on d.load_id = r.delivery_load_id
     and d.regency_code = r.regency_code
     and d.delivery_period = r.delivery_period
