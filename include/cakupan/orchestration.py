@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 
 from cakupan.core.settings import DBT_PROJECT_DIR, Settings
@@ -89,7 +90,7 @@ def record_failure(context) -> None:
         run_id = getattr(context.get("dag_run"), "run_id", None) or context.get("run_id")
         exc = context.get("exception")
         path = failures_file(settings)
-        if exc is None and run_id and _task_failure_recorded(path, run_id):
+        if exc is None and run_id and _task_failure_recorded(path, run_id, wait=10):
             return
         rec = {
             "run_id": run_id,
@@ -107,19 +108,23 @@ def record_failure(context) -> None:
         pass
 
 
-def _task_failure_recorded(path: Path, run_id: str) -> bool:
-    """Whether a task of this run already wrote its own error to the failures file."""
-    if not path.exists():
-        return False
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if rec.get("run_id") == run_id and rec.get("task_id") and not str(rec.get("error", "")).startswith(
-                "the run failed ("):
-            return True
-    return False
+def _task_failure_recorded(path: Path, run_id: str, wait: float = 0) -> bool:
+    """Whether a task of this run wrote its own error to the failures file, waiting up to `wait` seconds: a task
+    reports its state before its callback runs, so the run's callback can start a moment before that line."""
+    deadline = time.monotonic() + wait
+    while True:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec.get("run_id") == run_id and rec.get("task_id") and not str(rec.get("error", "")).startswith(
+                    "the run failed ("):
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
 
 
 DEFAULT_ARGS = {
