@@ -19,6 +19,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -28,6 +29,14 @@ from cakupan_dev.pgcluster import PgCluster, free_port
 
 COMPONENTS = ("scheduler", "dag-processor", "triggerer", "api-server")
 DAGS_FOLDER = Path(__file__).resolve().parents[2] / "dags"
+
+
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM exit through the interpreter (finalizers, atexit) so the components are stopped too; only
+    where nobody installed a handler, and only from the main thread."""
+    with contextlib.suppress(ValueError):
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 class StackError(RuntimeError):
@@ -82,6 +91,7 @@ class AirflowStack:
     def start(self) -> AirflowStack:
         """Migrate the metadata database, create the writer pool, start the four components, wait for the API."""
         atexit.register(self.stop)
+        _exit_on_sigterm()
         self.airflow("db", "migrate")
         self.airflow("pools", "set", "cakupan_duckdb_writer", "1", "one writer per DuckDB file")
         for name in COMPONENTS:
