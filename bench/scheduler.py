@@ -105,8 +105,8 @@ def markdown(r: dict | None) -> str:
     parts = [(f"{SECTION}\n\nThe four Airflow components (LocalExecutor, PostgreSQL metadata; "
              "cakupan_dev.airflow_stack) started beforehand; the time runs from unpausing the ingest to the end of "
              "the transform/publish run its Asset event started, as the metadata database records them. "
-             "`make bench` measures a national month; the national year takes too long for it and was measured "
-             "once (`python -m bench.scheduler --months 12 --record-year`).\n")]
+             "`make bench` measures a national month; the national year takes too long for it and is measured "
+             "once by hand (`python -m bench.scheduler --months 12 --record-year`).\n")]
     if r and r["months"] != 12:
         parts.append("### This run\n\n" + _table(r))
     year = json.loads(YEAR_FILE.read_text()) if YEAR_FILE.exists() else None
