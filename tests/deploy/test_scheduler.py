@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 INGEST, TRANSFORM = "cakupan_ingest", "cakupan_transform_publish"
 BATCH_FILES = 5                                     # small batches, so a few of them run here
 # an error-level line in a component's console log or a task log (structlog console and JSON renderings)
-ERROR_LINE = re.compile(r"\[error\s*\]|\"level\":\s*\"(error|critical)\"|\bERROR\b|\[critical\s*\]")
+ERROR_LINE = re.compile(r"\[(error|critical)\s*\]|\"level\":\s*\"(error|critical)\"|\bERROR\b(?!=)")
 
 
 def sha(p: Path) -> str:
