@@ -140,6 +140,25 @@ class AirflowStack:
         except OSError:
             return False
 
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        """Call the api-server's REST API (`/api/v2/...`) with a JWT from `/auth/token` (SimpleAuthManager with
+        every user an admin, as this throwaway deployment runs it)."""
+        import json
+        import urllib.request
+
+        def call(m: str, p: str, data: dict | None, token: str | None = None) -> dict:
+            req = urllib.request.Request(f"http://127.0.0.1:{self.port}{p}", method=m,
+                                         data=None if data is None else json.dumps(data).encode(),
+                                         headers={"Content-Type": "application/json",
+                                                  **({"Authorization": f"Bearer {token}"} if token else {})})
+            try:
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    return json.loads(r.read() or b"{}")
+            except urllib.error.HTTPError as exc:
+                raise StackError(f"{m} {p}: HTTP {exc.code} {exc.read()[:1000]!r}") from None
+
+        return call(method, path, body, call("GET", "/auth/token", None)["access_token"])
+
     def query(self, sql: str, params=()) -> list[tuple]:
         """Rows of a query on the metadata database."""
         con = self.pg.connect(dbname="airflow")

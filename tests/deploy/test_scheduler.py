@@ -3,7 +3,7 @@
 api-server — started as processes with the LocalExecutor, synthetic deliveries dropped in the inbox and the DAGs
 unpaused. Nothing is triggered by hand: the hourly ingest runs at once on unpausing, its raw-zone Asset event makes
 the scheduler start transform/publish, and the gate publishes. Then the raw zone is corrupted and an operator
-re-runs the gate (`airflow tasks clear`): it fails, the published file keeps its bytes, and the gate's own message
+re-runs the gate (REST API clearTaskInstances): it fails, the published file keeps its bytes, and the gate's own message
 is what the failure log and the auditor report show. (Re-running the gate rather than a whole new run keeps the
 test to one dbt build: each of the ~45 dbt tasks pays a task start-up.)
 
@@ -130,8 +130,11 @@ def test_a_failed_gate_keeps_the_published_bytes_and_records_the_gates_own_reaso
     with duckdb.connect(str(dep.home / "warehouse" / "work.duckdb")) as con:
         con.execute("update raw.register set coverage_start = date '1900-01-01' where source_row = "
                     "(select min(source_row) from raw.register)")
-    # an operator re-runs the gate of the published run (its dbt tasks need not run again for this)
-    dep.airflow("tasks", "clear", TRANSFORM, "-t", "^gate_and_publish$", "--downstream", "--yes")
+    # an operator re-runs the gate of the published run (its dbt tasks need not run again for this) through the
+    # REST API: `airflow tasks clear` selects runs by logical date, which an Asset-triggered run does not have
+    dep.api("POST", f"/api/v2/dags/{TRANSFORM}/clearTaskInstances",
+            {"dag_run_id": run_id, "task_ids": ["gate_and_publish"], "include_downstream": True,
+             "only_failed": False, "dry_run": False})
     dep.wait(lambda: dep.runs(TRANSFORM)[0][2] == "failed", 600, "the re-run gate to fail the run")
     states = dep.task_states(run_id)
     assert states["gate_and_publish"] == "failed" and states["auditor_report"] == "success", states
