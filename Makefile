@@ -114,6 +114,8 @@ test-fast: venv
 
 bench: venv manifest
 	$(BIN)/python -m bench.run --out BENCHMARKS.md
+	# a national month through the real scheduler vs `cakupan run` (issue 20; the year: bench/scheduler_year.json)
+	$(BIN)/python -m bench.scheduler --months 1 --out BENCHMARKS.md
 
 # precision and recall of the narrative extractor on the labelled press corpus (tests/fixtures/press)
 eval: venv

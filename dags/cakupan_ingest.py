@@ -2,9 +2,11 @@
 ### cakupan_ingest — regency inboxes → raw zone (Airflow 3)
 
 Scans every configured regency's inbox (`config/regencies/*.yml`, so a new regency is configuration, not code),
-loads each new file in its own mapped task — raw rows, quarantined rows and one manifest row, atomically — and
-then emits an Asset event per source that received data plus one on the raw zone, which schedules
-`cakupan_transform_publish`. A bad file is recorded in the manifest with its reason and never stops the others.
+cuts the new files into batches (oldest first; at most `CAKUPAN_BATCH_FILES` files, about `CAKUPAN_BATCH_MB` MB)
+and loads each batch in one mapped task, so a task's start-up is paid per batch, not per file. Every file still
+gets its own load — raw rows, quarantined rows and one manifest row, atomically — and its own reason codes: a bad
+file is recorded in the manifest with its reason and never fails its batch or stops the others. Then an Asset
+event per source that received data plus one on the raw zone, which schedules `cakupan_transform_publish`.
 Reruns are idempotent: a file already processed (same path and bytes) is skipped; the same bytes under another
 name are recorded as a duplicate. The pool comes from the target: on DuckDB the writers share the 1-slot pool
 `cakupan_duckdb_writer` (one writer per DuckDB file); on PostgreSQL files load concurrently on every worker.
@@ -20,6 +22,8 @@ from cakupan.orchestration import (
     DEFAULT_ARGS,
     RAW_ASSET_URI,
     SOURCE_ASSET_URIS,
+    combine_batches,
+    plan_batches,
     record_failure,
     task_settings,
 )
@@ -45,49 +49,52 @@ SOURCE_ASSETS = {s: Asset(uri) for s, uri in SOURCE_ASSET_URIS.items()}
 )
 def cakupan_ingest():
     @task
-    def discover() -> list[str]:
-        """List the new files in every configured regency inbox."""
+    def discover() -> list[list[str]]:
+        """List the new files in every configured regency inbox, cut into batches."""
         from cakupan.ingest.loader import Loader
 
         loader = Loader(task_settings())
         try:
-            return [str(p) for p in loader.pending_files()]
+            return plan_batches([str(p) for p in loader.pending_files()])
         finally:
             loader.con.close()
 
-    @task(pool=WRITER_POOL, max_active_tis_per_dag=1 if WRITER_POOL else None, map_index_template="{{ task.op_kwargs['path'].split('/')[-1] }}",
-          on_failure_callback=record_failure)
-    def load_file(path: str, **context) -> dict:
-        """Load one file; a rejected file is a recorded outcome, not a task failure."""
-        from pathlib import Path
+    @task(pool=WRITER_POOL, max_active_tis_per_dag=1 if WRITER_POOL else None, multiple_outputs=False,
+          map_index_template="{{ task.op_kwargs['paths'] | length }} files from "
+                             "{{ task.op_kwargs['paths'][0].split('/')[-1] }}")
+    def load_batch(paths: list[str], **context) -> dict:
+        """Load a batch of files, each in its own transaction; a rejected file is a recorded outcome, not a failure."""
+        from cakupan.ingest.run import load_batch as load
 
-        from cakupan.ingest.loader import Loader
+        return load(task_settings(), paths, run_id=context["dag_run"].run_id)
 
-        loader = Loader(task_settings(), run_id=context["dag_run"].run_id)
-        try:
-            return loader.load(Path(path)).to_dict()
-        finally:
-            loader.con.close()
+    @task(multiple_outputs=False, trigger_rule="all_done")
+    def summarise(batches) -> dict:
+        """Add up the batches (one read of the mapped results: no lookups past their end). Runs even when a batch
+        failed, so the files the other batches loaded are announced and published all the same."""
+        done = [b for b in batches[:] if b]
+        if not done:
+            raise AirflowSkipException("no batch to load")
+        return combine_batches(done)
 
-    @task(outlets=[RAW_ASSET])
-    def announce_raw(results: list[dict]) -> dict:
+    @task(outlets=[RAW_ASSET], multiple_outputs=False)
+    def announce_raw(summary: dict) -> dict:
         """Emit the raw-zone Asset event when any file loaded rows."""
-        loaded = [r for r in results if r["status"] == "loaded"]
-        if not loaded:
+        if not summary["status"].get("loaded"):
             raise AirflowSkipException("no file loaded rows: nothing to transform")
-        return {"loaded_files": len(loaded), "rows": sum(r["rows_loaded"] for r in loaded)}
+        return {"loaded_files": summary["status"]["loaded"], "rows": sum(summary["rows_loaded"].values())}
 
     def announcer(source: str):
         @task(task_id=f"announce_{source}", outlets=[SOURCE_ASSETS[source]])
-        def announce(results: list[dict]) -> int:
-            n = sum(r["rows_loaded"] for r in results if r["status"] == "loaded" and r["source"] == source)
+        def announce(summary: dict) -> int:
+            n = summary["rows_loaded"].get(source, 0)
             if n == 0:
                 raise AirflowSkipException(f"no {source} rows loaded in this run")
             return n
         return announce
 
-    @task(pool=WRITER_POOL)
-    def export_rejections(results: list[dict]) -> dict:
+    @task(pool=WRITER_POOL, max_active_tis_per_dag=1 if WRITER_POOL else None, multiple_outputs=False)
+    def export_rejections(summary: dict) -> dict:
         """Link rejection workbooks sent back to the delivery they fix, then write each delivery's rejected rows
         into its regency's outbox (personal data: only counts are logged, never a path or a row)."""
         from cakupan.outbox.fixes import record_fixes
@@ -97,11 +104,11 @@ def cakupan_ingest():
         linked = record_fixes(settings)
         return {"fixed_rows_linked": linked, "workbooks": len(export(settings))}
 
-    results = load_file.expand(path=discover())
-    export_rejections(results)
-    announce_raw(results)
+    summary = summarise(load_batch.expand(paths=discover()))
+    export_rejections(summary)
+    announce_raw(summary)
     for source in SOURCE_ASSETS:
-        announcer(source)(results)
+        announcer(source)(summary)
 
 
 cakupan_ingest()

@@ -77,7 +77,7 @@ def cakupan_transform_publish():
         default_args=DEFAULT_ARGS,
     )
 
-    @task(pool=WRITER_POOL, outlets=[Asset(PUBLISHED_ASSET_URI)])
+    @task(pool=WRITER_POOL, outlets=[Asset(PUBLISHED_ASSET_URI)], multiple_outputs=False)
     def gate_and_publish(params=None, **context) -> dict:
         """Export the candidate, validate it with GX, publish atomically only if no error check failed."""
         from airflow.sdk.exceptions import AirflowFailException
@@ -102,7 +102,7 @@ def cakupan_transform_publish():
         pipeline.finish_run_from_audit(s, context["dag_run"].run_id)
         return str(write_report(s))
 
-    @task
+    @task(multiple_outputs=False)
     def verdict(published: dict) -> dict:
         """Fail the run unless the publish succeeded (the report task always runs)."""
         return published

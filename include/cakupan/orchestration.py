@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 
 from cakupan.core.settings import DBT_PROJECT_DIR, Settings
@@ -18,16 +19,10 @@ MANIFEST_PATH = Path(os.environ.get("CAKUPAN_DBT_MANIFEST", DBT_PROJECT_DIR / "t
 RAW_ASSET_URI = "cakupan://warehouse/raw"
 SOURCE_ASSET_URIS = {s: f"cakupan://warehouse/raw/{s}" for s in ("register", "contributions", "claims", "city_report")}
 PUBLISHED_ASSET_URI = "cakupan://published/marts"
-
-DEFAULT_ARGS = {
-    "owner": OWNER,
-    "retries": 2,
-    "retry_delay": dt.timedelta(seconds=30),
-    "retry_exponential_backoff": True,
-    "max_retry_delay": dt.timedelta(minutes=10),
-    "execution_timeout": dt.timedelta(minutes=60),
-}
-
+# The ingest DAG loads files in batches (one mapped task each): a task's start-up (~2-3 s under a real scheduler) is
+# paid per batch, not per file. A batch closes at whichever limit comes first.
+BATCH_MAX_FILES = int(os.environ.get("CAKUPAN_BATCH_FILES", "500"))
+BATCH_MAX_BYTES = int(float(os.environ.get("CAKUPAN_BATCH_MB", "512")) * 2**20)
 
 def task_settings() -> Settings:
     """Settings inside a task: environment first, the pseudonym key from an Airflow Variable if not in env."""
@@ -44,30 +39,104 @@ def task_settings() -> Settings:
     return s
 
 
+def plan_batches(paths: list[str], max_files: int = BATCH_MAX_FILES, max_bytes: int = BATCH_MAX_BYTES,
+                 ) -> list[list[str]]:
+    """Cut the pending files, kept in load order (oldest first: which copy of the same bytes is the duplicate
+    depends on it), into consecutive batches of at most `max_files` files and about `max_bytes` bytes (a file
+    bigger than that is a batch of its own)."""
+    batches: list[list[str]] = []
+    size = 0
+    for p in paths:
+        try:
+            n = Path(p).stat().st_size
+        except OSError:
+            n = 0                       # gone or unreadable: its load records that
+        if not batches or len(batches[-1]) >= max(1, max_files) or (batches[-1] and size + n > max_bytes):
+            batches.append([])
+            size = 0
+        batches[-1].append(p)
+        size += n
+    return batches
+
+
+def combine_batches(summaries: list[dict]) -> dict:
+    """Add up the batch summaries of `cakupan.ingest.run.load_batch` into one summary of the run."""
+    out: dict = {"batches": len(summaries), "files": 0, "status": {}, "rows_loaded": {}, "rows_quarantined": 0,
+                 "not_loaded": []}
+    for s in summaries:
+        out["files"] += s["files"]
+        out["rows_quarantined"] += s["rows_quarantined"]
+        out["not_loaded"] += s["not_loaded"]
+        for key in ("status", "rows_loaded"):
+            for k, v in s[key].items():
+                out[key][k] = out[key].get(k, 0) + v
+    return out
+
+
 def failures_file(settings: Settings) -> Path:
     """Where failed task attempts are recorded (JSON lines), read into audit.task_failures and the report."""
     return settings.logs_dir / "task_failures.jsonl"
 
 
 def record_failure(context) -> None:
-    """on_failure_callback: append the failure (dag, task, run, try, error) where the auditor report shows it."""
+    """on_failure_callback: append the failure (dag, task, run, try, error) where the auditor report shows it.
+
+    Under a real scheduler a task-level callback runs in the task's own process and gets the task's exception (the
+    gate's message, dbt's error); the DAG-level callback runs later in the dag-processor with only a `reason`
+    (e.g. "task_failure"), so it writes a line only when no task of that run recorded its own error."""
     try:
         settings = Settings.from_env()
         ti = context.get("ti") or context.get("task_instance")
+        run_id = getattr(context.get("dag_run"), "run_id", None) or context.get("run_id")
+        exc = context.get("exception")
+        path = failures_file(settings)
+        if exc is None and run_id and _task_failure_recorded(path, run_id, wait=10):
+            return
         rec = {
-            "run_id": getattr(context.get("dag_run"), "run_id", None) or context.get("run_id"),
-            "dag_id": getattr(ti, "dag_id", None),
+            "run_id": run_id,
+            "dag_id": getattr(ti, "dag_id", None) or getattr(context.get("dag"), "dag_id", None),
             "task_id": getattr(ti, "task_id", None),
             "failed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
             "try_number": getattr(ti, "try_number", None),
-            "error": str(context.get("exception") or context.get("reason") or "")[:2000],
+            "error": str(exc if exc is not None else f"the run failed ({context.get('reason') or 'no reason given'})"
+                         )[:2000],
         }
-        path = failures_file(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "a", encoding="utf-8") as f:
             f.write(json.dumps(rec, default=str) + "\n")
     except Exception:  # noqa: BLE001, S110 - a failure callback must never raise
         pass
+
+
+def _task_failure_recorded(path: Path, run_id: str, wait: float = 0) -> bool:
+    """Whether a task of this run wrote its own error to the failures file, waiting up to `wait` seconds: a task
+    reports its state before its callback runs, so the run's callback can start a moment before that line."""
+    deadline = time.monotonic() + wait
+    while True:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines() if path.exists() else []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if rec.get("run_id") == run_id and rec.get("task_id") and not str(rec.get("error", "")).startswith(
+                    "the run failed ("):
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.5)
+
+
+DEFAULT_ARGS = {
+    "owner": OWNER,
+    "retries": 2,
+    "retry_delay": dt.timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": dt.timedelta(minutes=10),
+    "execution_timeout": dt.timedelta(minutes=60),
+    # every task records its own error (the gate's message, dbt's error, a batch's crash) in its own process
+    "on_failure_callback": record_failure,
+}
 
 
 def cosmos_configs():

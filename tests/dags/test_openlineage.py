@@ -31,7 +31,7 @@ def test_airflow_runs_write_openlineage_events_to_the_file_transport(tmp_path, a
     assert events_file.exists(), "no OpenLineage event was written:\n" + proc.stdout[-3000:] + proc.stderr[-3000:]
     events = [json.loads(line) for line in events_file.read_text().splitlines() if line.strip()]
     seen = {(e["job"]["name"], e["eventType"]) for e in events if "run" in e and "job" in e}
-    for task_id in ("discover", "load_file"):
+    for task_id in ("discover", "load_batch"):
         job = f"cakupan_ingest.{task_id}"
         assert {(job, "START"), (job, "COMPLETE")} <= seen, sorted(seen)
     assert {e["job"]["namespace"] for e in events} == {"cakupan-test"}

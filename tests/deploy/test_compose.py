@@ -530,6 +530,28 @@ def test_airflow_environment(airflow_services):
         ), name
 
 
+def test_every_component_gets_the_deployment_facts_of_the_native_recipe(services, airflow_services):
+    """README "Running Airflow natively": the same environment in every component (the dag-processor imports
+    cakupan.orchestration too), the execution API at the api-server's own port, the writer pool airflow-init
+    creates and the DAGs use, the manifest airflow-init builds, and a parallelism for a small machine."""
+    api_port = services["airflow-apiserver"]["ports"][0].rsplit(":", 1)[-1]
+    init_cmd = json.dumps(services["airflow-init"].get("command", "")) + json.dumps(
+        services["airflow-init"].get("entrypoint", ""))
+    assert {"airflow-scheduler", "airflow-dag-processor", "airflow-triggerer", "airflow-apiserver"} <= set(
+        airflow_services)
+    for name, s in airflow_services.items():
+        env = {k: interpolate(v, {"CAKUPAN_PSEUDONYM_KEY": "k"}) for k, v in s["environment"].items()}
+        assert urlsplit(env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"]).port == int(api_port), name
+        assert env["CAKUPAN_WRITER_POOL"] == "cakupan_duckdb_writer", name
+        assert f"pools set {env['CAKUPAN_WRITER_POOL']} 1" in init_cmd
+        manifest = Path(env["CAKUPAN_DBT_MANIFEST"])
+        assert manifest.parts[:4] == ("/", "opt", "cakupan", "dbt_project") and manifest.name == "manifest.json"
+        assert "--target-path target" in init_cmd and "dbt parse" in init_cmd
+        assert 1 <= int(env["AIRFLOW__CORE__PARALLELISM"]) < 32, name
+        assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) > 5, name
+        assert int(env["CAKUPAN_BATCH_FILES"]) > 1 and float(env["CAKUPAN_BATCH_MB"]) > 0, name
+
+
 def test_executor_local_by_default_celery_in_profile(airflow_services):
     for name, s in airflow_services.items():
         raw = s["environment"]["AIRFLOW__CORE__EXECUTOR"]

@@ -102,3 +102,19 @@ def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) ->
                     prepared = None
             results.append(loader.load(path, prepared))
     return results
+
+
+def load_batch(settings: Settings, paths: list[str], run_id: str | None = None) -> dict:
+    """Load one batch of files (the Airflow ingest DAG maps over batches): each file still gets its own manifest
+    row, reason codes and isolation, so one bad file never fails its batch. Returns a small summary (an XCom):
+    files per status, rows loaded per source, and the files not loaded with their reason code."""
+    results = ingest_paths(settings, [Path(p) for p in paths], run_id=run_id)
+    summary: dict = {"files": len(results), "status": {}, "rows_loaded": {}, "rows_quarantined": 0, "not_loaded": []}
+    for r in results:
+        summary["status"][r.status] = summary["status"].get(r.status, 0) + 1
+        summary["rows_quarantined"] += r.rows_quarantined or 0
+        if r.status == "loaded" and r.source:
+            summary["rows_loaded"][r.source] = summary["rows_loaded"].get(r.source, 0) + (r.rows_loaded or 0)
+        elif r.status not in ("loaded", "already_processed"):
+            summary["not_loaded"].append([Path(r.file).name, r.status, r.error_code])
+    return summary

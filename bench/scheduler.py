@@ -1,0 +1,146 @@
+"""The chain through a real Airflow deployment against `cakupan run`, on the same national inbox.
+
+    python -m bench.scheduler [--months 1] [--regencies N] [--workers 160] [--workdir var/bench-scheduler]
+                              [--out BENCHMARKS.md]
+
+Both sides get a copy of the same inbox (same bytes, same mtimes). `cakupan run` is timed as a process; the
+Airflow side is the four components (cakupan_dev.airflow_stack: LocalExecutor, PostgreSQL metadata) started
+beforehand and not timed, then the time from the ingest run's start (unpausing it) to the end of the
+transform/publish run its Asset event started, as the metadata database records them. The goal (issue 20) is
+Airflow ≤ 2× `cakupan run`. `make bench` measures a national month; the national year is measured by hand
+(`--months 12`) and recorded in BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+KEY = "bench-only-pseudonym-key"
+INGEST, TRANSFORM = "cakupan_ingest", "cakupan_transform_publish"
+SECTION = "## Through a real Airflow scheduler"
+YEAR_FILE = Path(__file__).resolve().parent / "scheduler_year.json"   # the national year, measured once by hand
+
+
+def run(workdir: Path, months: int, regencies: int | None, workers: int) -> dict:
+    from cakupan_dev.airflow_stack import AirflowStack
+    from cakupan_dev.pgcluster import PgCluster
+
+    from bench import data
+
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    codes = data.all_regency_codes()[:regencies] if regencies else data.all_regency_codes()
+    month_list = [f"2025-{m:02d}" for m in range(1, months + 1)]
+    cfg = data.make_config(workdir / "config", codes)
+    cli_home, af_home = workdir / "cli", workdir / "airflow-home"
+    data.synth_inbox(cli_home / "inbox", codes, month_list, workers, seed=1, formats=("csv", "xlsx"),
+                     scenarios=("late_payment", "partial_payment", "correction", "bad_rows"))
+    shutil.copytree(cli_home / "inbox", af_home / "inbox")          # copy2: same mtimes, same received_at
+    files = sum(1 for p in (cli_home / "inbox").rglob("*") if p.is_file())
+    out: dict = {"regencies": len(codes), "months": months, "files": files,
+                 "inbox_mb": round(sum(p.stat().st_size for p in (cli_home / "inbox").rglob("*") if p.is_file())
+                                   / 2**20, 1)}
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CAKUPAN_", "AIRFLOW"))}
+    env.update(CAKUPAN_HOME=str(cli_home), CAKUPAN_CONFIG=str(cfg), CAKUPAN_PSEUDONYM_KEY=KEY,
+               DBT_SEND_ANONYMOUS_USAGE_STATS="False", GX_ANALYTICS_ENABLED="False", NO_COLOR="1")
+    t = time.perf_counter()
+    proc = subprocess.run([str(BIN / "cakupan"), "run"], env=env, capture_output=True, text=True, check=False)
+    out["cakupan_run_seconds"] = round(time.perf_counter() - t, 1)
+    if proc.returncode != 0:
+        raise RuntimeError(f"cakupan run failed: {proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+
+    with PgCluster.start() as pg:
+        pg.create_database("airflow")
+        with AirflowStack(workdir / "stack", pg, af_home, BIN, CAKUPAN_CONFIG=str(cfg),
+                          CAKUPAN_PSEUDONYM_KEY=KEY) as stack:
+            stack.wait_serialized([INGEST, TRANSFORM])
+            stack.airflow("dags", "unpause", TRANSFORM)
+            stack.airflow("dags", "unpause", INGEST)
+            ingest = stack.wait_run_finished(INGEST, 0, 6 * 3600, every=5)
+            stack.airflow("dags", "pause", INGEST)
+            transform = stack.wait_run_finished(TRANSFORM, 0, 6 * 3600, every=5)
+            if ingest[2] != "success" or transform[2] != "success":
+                raise RuntimeError(f"Airflow runs did not succeed: {ingest}, {transform}")
+            (i_start, i_end), = stack.query("select start_date, end_date from dag_run where run_id = %s", [ingest[0]])
+            (t_start, t_end), = stack.query("select start_date, end_date from dag_run where run_id = %s",
+                                            [transform[0]])
+            tasks = stack.query("select dag_id, count(*) from task_instance group by dag_id order by dag_id")
+            batches = stack.query("select count(*) from task_instance where task_id = 'load_batch'")[0][0]
+    out.update(airflow_seconds=round((t_end - i_start).total_seconds(), 1),
+               airflow_ingest_seconds=round((i_end - i_start).total_seconds(), 1),
+               airflow_transform_seconds=round((t_end - t_start).total_seconds(), 1),
+               airflow_tasks=dict(tasks), ingest_batches=batches)
+    out["ratio"] = round(out["airflow_seconds"] / out["cakupan_run_seconds"], 2)
+    return out
+
+
+def _table(r: dict) -> str:
+    scope = "national year" if r["months"] == 12 else f"national {r['months']}-month inbox" if r["months"] > 1 \
+        else "national month"
+    return (f"`python -m bench.scheduler --months {r['months']}` ({scope}: {r['regencies']} regencies, {r['files']} "
+            f"files, {r['inbox_mb']} MB), measured {r.get('measured', '')}; ingest in {r['ingest_batches']} batch "
+            f"task(s).\n\n"
+            "| | seconds |\n|---|---|\n"
+            f"| `cakupan run` (one process) | {r['cakupan_run_seconds']} |\n"
+            f"| Airflow: ingest run | {r['airflow_ingest_seconds']} |\n"
+            f"| Airflow: transform/publish run | {r['airflow_transform_seconds']} |\n"
+            f"| Airflow: unpause → published | {r['airflow_seconds']} |\n"
+            f"| **ratio Airflow / `cakupan run`** (goal ≤ 2) | **{r['ratio']}** |\n")
+
+
+def markdown(r: dict | None) -> str:
+    """This benchmark's section: the run just measured and the national year measured once (YEAR_FILE)."""
+    parts = [(f"{SECTION}\n\nThe four Airflow components (LocalExecutor, PostgreSQL metadata; "
+             "cakupan_dev.airflow_stack) started beforehand; the time runs from unpausing the ingest to the end of "
+             "the transform/publish run its Asset event started, as the metadata database records them. "
+             "`make bench` measures a national month; the national year takes too long for it and is measured "
+             "once by hand (`python -m bench.scheduler --months 12 --record-year`).\n")]
+    if r and r["months"] != 12:
+        parts.append("### This run\n\n" + _table(r))
+    year = json.loads(YEAR_FILE.read_text()) if YEAR_FILE.exists() else None
+    parts.append("### National year (measured once)\n\n" + (_table(year) if year else "Not measured yet.\n"))
+    return "\n".join(parts)
+
+
+def write_section(text: str, out: Path) -> None:
+    """Replace (or append) this benchmark's section of BENCHMARKS.md."""
+    old = out.read_text() if out.exists() else ""
+    pattern = re.compile(rf"^{re.escape(SECTION)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
+    new = pattern.sub(lambda _: text + "\n", old) if pattern.search(old) else old.rstrip("\n") + "\n\n" + text
+    out.write_text(new)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--months", type=int, default=1)
+    ap.add_argument("--regencies", type=int, default=None, help="first N regencies (default: all 514)")
+    ap.add_argument("--workers", type=int, default=160, help="workers per regency (make bench's full scale: 160)")
+    ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-scheduler")
+    ap.add_argument("--out", type=Path, default=None, help="write the section into this file (BENCHMARKS.md)")
+    ap.add_argument("--record-year", action="store_true", help=f"keep this (12-month) result in {YEAR_FILE.name}")
+    a = ap.parse_args(argv)
+    r = run(a.workdir.resolve(), a.months, a.regencies, a.workers)
+    r["measured"] = time.strftime("%Y-%m-%d")
+    (a.workdir / "scheduler.json").write_text(json.dumps(r, indent=1, default=str))
+    if a.record_year and a.months == 12:
+        YEAR_FILE.write_text(json.dumps(r, indent=1, default=str) + "\n")
+    print(markdown(r))
+    if a.out:
+        write_section(markdown(r), a.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
