@@ -23,6 +23,16 @@ app = typer.Typer(help="Cakupan: how many vulnerable workers are really protecte
                   no_args_is_help=True, add_completion=False)
 contracts_app = typer.Typer(help="Source contracts and what is generated from them.", no_args_is_help=True)
 app.add_typer(contracts_app, name="contracts")
+
+
+@app.callback()
+def _language(lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of messages and the report: id (Bahasa Indonesia, the default) or en (English); "
+                       "the same as CAKUPAN_LANG.")] = None) -> None:
+    """Cakupan: how many vulnerable workers are really protected, against what was promised."""
+    from cakupan.core.messages import set_language
+
+    set_language(lang)
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)   # an error is one line, however narrow the terminal
 

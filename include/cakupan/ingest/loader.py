@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cakupan.core.contracts import SOURCES, Contract, reason, reasons
+from cakupan.core.messages import language, text
 from cakupan.core.settings import Settings
 from cakupan.ingest import discover, parsing
 from cakupan.ingest.inbox import (
@@ -149,7 +150,7 @@ class Loader:
 
     def _session(self) -> None:
         """What every file's checks use, set up once per connection."""
-        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
+        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql(language())}")  # once, not per file
 
     def reconnect(self) -> None:
         self._writer()
@@ -447,7 +448,8 @@ class Loader:
         public = (f"case when p.personal then '{PERSONAL_NOT_SHOWN}' else regexp_replace({shown}, "
                   f"'{LONG_DIGITS_RE2}', '[long number]', 'g') end")
         template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
-        where = f"', sheet ' || coalesce(nullif({_q(SHEET)}, ''), '-') || ', row ' || {_q(SOURCE_ROW)} || ': '"
+        sheet, row = (_sql_str(f", {text(k)} ") for k in ("word.sheet", "word.row"))
+        where = f"{sheet} || coalesce(nullif({_q(SHEET)}, ''), '-') || {row} || {_q(SOURCE_ROW)} || ': '"
         self.stage.execute(f"""
             insert into quarantine.rows (load_id, source, source_file, file_sha256, sheet, source_row, regency_code,
                                          reason_code, column_name, message, reasons, participant_key, raw_cells,
@@ -460,7 +462,8 @@ class Loader:
                    problem_list[1].code, problem_list[1].column,
                    $name || {where} || array_to_string(list_transform(problem_list,
                        lambda p: replace({template}, '{{value}}', {shown})), '; '),
-                   to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
+                   to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code,
+                                                                    'value': {public}}})),
                    {_q(PARTICIPANT_KEY)}, raw_cells, {nik},
                    $rel || {where} || array_to_string(list_transform(problem_list,
                        lambda p: replace({template}, '{{value}}', {public})), '; ')
@@ -541,9 +544,9 @@ def _personal_labels(contract: Contract) -> set[str]:
 
 
 @functools.cache
-def _templates_sql() -> str:
-    """SQL: a MAP from every registered reason code to its message template."""
-    return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.message)}" for code, r in reasons().items()) + "}"
+def _templates_sql(lang: str) -> str:
+    """SQL: a MAP from every registered reason code to its message template in the language."""
+    return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.template(lang))}" for code, r in reasons().items()) + "}"
 
 
 def _sql_str(text: str) -> str:
