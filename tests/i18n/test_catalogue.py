@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from cakupan.core import messages
 from cakupan.core.files import load_yaml
 from cakupan.core.settings import PACKAGE_DIR, SettingsError
@@ -85,8 +84,8 @@ def test_keys_built_at_render_time_are_in_the_catalogue():
 
 
 def _template_words(source: str) -> set[str]:
-    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.S)
-    text = re.sub(r"<style>.*?</style>", " ", text, flags=re.S)    # base.html includes the CSS
+    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.DOTALL)
+    text = re.sub(r"<style>.*?</style>", " ", text, flags=re.DOTALL)    # base.html includes the CSS
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"&[a-z]+;", " ", text)
     return set(re.findall(r"[A-Za-z][A-Za-z0-9]*", text))
