@@ -15,7 +15,7 @@ from cakupan.core.settings import PACKAGE_DIR, SettingsError
 
 TEMPLATES = PACKAGE_DIR / "auditor" / "templates"
 # texts that read the same in both languages: codes, table names, m+N, "DAG", "Status"
-SAME_IN_BOTH = {"report.col.dag", "report.col.status", "report.col.delivered_m1", "report.col.delivered_m3",
+SAME_IN_BOTH = {"report.col.dag", "report.col.status", "cli.col.status", "report.col.delivered_m1", "report.col.delivered_m3",
                 "report.col.delivered_m6"}
 # what a template may hold outside {{ }}, {% %} and tags: the product's name, hashes, units, punctuation
 TEMPLATE_WORDS_ALLOWED = {"Cakupan", "sha256", "UTC"}
@@ -134,3 +134,17 @@ def test_a_reason_renders_in_either_language():
 def test_catalogue_files_ship_with_the_package():
     data = Path(PACKAGE_DIR.parents[1] / "pyproject.toml").read_text("utf-8")
     assert '"*.yml"' in data and '"contracts/*.yml"' in data   # messages.yml and reasons.yml are package data
+
+
+def test_every_check_the_gate_runs_has_a_name_in_both_languages():
+    """Check names are stable English identifiers in audit.checks; each reads in Indonesian through the catalogue
+    (a new check without an entry would be shown in English only, and fails here)."""
+    from cakupan.quality.suites import mart_checks, raw_checks
+
+    names = {c.name for c in raw_checks()} | {c.name for c in mart_checks({"marts.mart_coverage_monthly": 10})}
+    assert len(names) > 30
+    untranslated = sorted(n for n in names if messages.check_name(n, "id") == n)
+    assert not untranslated, untranslated
+    assert messages.check_name("nik shape", "id") == "bentuk nik benar"
+    assert messages.check_name("row count within tolerance of previous 12", "en") == \
+        "row count within tolerance of previous 12"

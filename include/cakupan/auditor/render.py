@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from cakupan.auditor import formatting as f
 from cakupan.core.contracts import reason, reasons
-from cakupan.core.messages import language, text
+from cakupan.core.messages import check_name, language, text
 from cakupan.core.settings import safe_id
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -42,6 +42,7 @@ def environment() -> Environment:
                       finalize=_finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(FILTERS)
     env.filters["quarantine_message"] = f.quarantine_message
+    env.filters["check_name"] = check_name
     env.globals.update(t=text, reason_text=lambda code: reason(code).render() if code in reasons() else code)
     env.tests["missing"] = f.missing
     return env

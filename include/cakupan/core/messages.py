@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import re
 import string
 from pathlib import Path
 
@@ -124,3 +125,25 @@ def using(lang: str | None):
             os.environ.pop(LANG_VARIABLE, None)
         else:
             os.environ[LANG_VARIABLE] = saved
+
+
+@functools.cache
+def _check_patterns() -> list[tuple[re.Pattern, str]]:
+    """(regex of the English check name, its key) for every `check.*` entry, longest first: a check name is the
+    stable English identifier stored in audit.checks; people read it through the catalogue."""
+    out = []
+    for key, entry in catalogue().items():
+        if key.startswith("check."):
+            parts = re.split(r"\{(\w+)\}", entry["en"])
+            rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            out.append((re.compile(rx + "$"), key))
+    return sorted(out, key=lambda p: -len(p[0].pattern))
+
+
+def check_name(name: str, lang: str | None = None) -> str:
+    """A quality-gate check's name in the language (its stored English name when the catalogue has no entry)."""
+    for rx, key in _check_patterns():
+        m = rx.match(name or "")
+        if m:
+            return text(key, lang, **m.groupdict())
+    return name
