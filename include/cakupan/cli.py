@@ -18,7 +18,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from cakupan.core.messages import check_name, text
-
 from cakupan.reports.cli import app as reports_app
 
 app = typer.Typer(help="Cakupan: how many vulnerable workers are really protected, against what was promised.",
