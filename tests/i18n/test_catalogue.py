@@ -148,3 +148,23 @@ def test_every_check_the_gate_runs_has_a_name_in_both_languages():
     assert messages.check_name("nik shape", "id") == "bentuk nik benar"
     assert messages.check_name("row count within tolerance of previous 12", "en") == \
         "row count within tolerance of previous 12"
+
+
+def test_every_finding_code_has_a_title_in_both_languages():
+    codes = load_yaml((PACKAGE_DIR.parents[1] / "config" / "findings.yml").read_text("utf-8"))["codes"]
+    known = _entries()
+    for code, entry in codes.items():
+        assert f"finding.{code}" in known, code
+        assert known[f"finding.{code}"]["en"] == entry["title"], f"{code}: config/findings.yml says otherwise"
+
+
+@pytest.mark.parametrize("model", ["mart_audit_findings", "mart_promise_vs_delivery"])
+def test_every_column_the_report_shows_of_a_mart_has_a_header(model):
+    """The findings and promise tables show every column of their mart (dbt_project's published YAML, the
+    definition): each has a header in both languages."""
+    docs = PACKAGE_DIR.parents[1] / "dbt_project" / "models" / "marts" / "published"
+    models = [m for f in docs.glob("*.yml") for m in load_yaml(f.read_text("utf-8")).get("models") or ()]
+    columns = next(m["columns"] for m in models if m["name"] == model)
+    known = _entries()
+    assert len(columns) > 10
+    assert [c["name"] for c in columns if f"report.col.{c['name']}" not in known] == []

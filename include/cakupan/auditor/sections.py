@@ -394,4 +394,9 @@ def findings_section(db: PublishedDb) -> Findings | None:
     groups = [FindingsGroup(regency, sev, "fail-error" if sev == "error" else "fail-warn" if sev in ("warning", "warn")
                             else "", sum(per.values()), [per.get(m) for m in months])
               for (regency, sev), per in sorted(counts.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 3)))]
+    known = catalogue()
+    for r in findings:   # a finding's title in the report's language, by its code (the mart keeps config's English)
+        code = r.get("finding_code") or r.get("code")
+        if r.get("title") is not None and f"finding.{code}" in known:
+            r["title"] = text(f"finding.{code}")
     return Findings(mart_table(findings, db.columns("marts.mart_audit_findings"), "finding"), months, groups)
