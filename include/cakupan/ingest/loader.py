@@ -489,12 +489,11 @@ class Loader:
                     whole = pc.sum(values.slice(offset, above)).as_py() or 0
                     part = pc.sum(values.slice(offset + previous, above - previous)).as_py() or 0
                     if min(abs(float(stated) - float(whole)), abs(float(stated) - float(part))) > 0.005:
-                        where = f"sheet {b.sheet}, row {row_no}" if b.sheet else f"row {row_no}"
+                        where = (f"{text('word.sheet')} {b.sheet}, " if b.sheet else "") + f"{text('word.row')} {row_no}"
                         self.con.execute(
                             "insert into audit.load_findings values (?, 'TOTAL_MISMATCH', ?, ?, ?, ?)",
                             [load_id, col, float(stated), float(whole),
-                             (f"{where}: the total row says {stated} for '{col}' but the rows above add up to "
-                              f"{_plain(whole)}.")])
+                             text("load.total_mismatch", where=where, stated=stated, column=col, sum=_plain(whole))])
                 previous = above
             offset += b.n_rows
 
@@ -503,7 +502,7 @@ class Loader:
         for name in result.sheets_without_header:
             self.con.execute(
                 "insert into audit.load_findings values (?, 'SHEET_NO_HEADER', null, null, null, ?)",
-                [load_id, f"sheet {name}: {reason('SHEET_NO_HEADER').message}"])
+                [load_id, f"{text('word.sheet')} {name}: {reason('SHEET_NO_HEADER').message}"])
 
 
 def _stated_number(cell: object):
