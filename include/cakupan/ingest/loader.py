@@ -445,8 +445,8 @@ class Loader:
         shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
         # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
         nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
-        public = (f"case when p.personal then '{PERSONAL_NOT_SHOWN}' else regexp_replace({shown}, "
-                  f"'{LONG_DIGITS_RE2}', '[long number]', 'g') end")
+        public = (f"case when p.personal then {_sql_str(text('word.personal_not_shown'))} else regexp_replace("
+                  f"{shown}, '{LONG_DIGITS_RE2}', {_sql_str(text('word.long_number'))}, 'g') end")
         template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
         sheet, row = (_sql_str(f", {text(k)} ") for k in ("word.sheet", "word.row"))
         where = f"{sheet} || coalesce(nullif({_q(SHEET)}, ''), '-') || {row} || {_q(SOURCE_ROW)} || ': '"
@@ -529,7 +529,6 @@ def _raw_cells_sql(batch: Batch) -> str:
     return f"case when {_q(UNSPLIT)} is not null then json_object('(row as delivered)', {_q(UNSPLIT)}) else {cells} end"
 
 
-PERSONAL_NOT_SHOWN = "[personal data, not shown]"
 # a run of 12 or more digits, single spaces, dots or hyphens between them allowed (a NIK, a KPJ, a phone number
 # typed into another column): RE2, for DuckDB's regexp_replace
 LONG_DIGITS_RE2 = "[0-9](?:[ .-]?[0-9]){11,}"
