@@ -96,7 +96,7 @@ def test_png_reader_on_a_known_image():
 # the wording, not read from the catalogue
 WORDS = {
     "id": {"title": "laporan auditor", "nav": "Karantina", "back": "← kembali ke tabel cakupan", "june": "Juni 2025",
-           "precision": "ketik NIK sebagai teks", "where": ", lembar ", "months": "Januari Februari Maret April Mei "
+           "precision": "Ketik NIK sebagai teks", "where": ", lembar ", "months": "Januari Februari Maret April Mei "
            "Juni Juli Agustus September Oktober November Desember", "result": "lolos"},
     "en": {"title": "auditor report", "nav": "Quarantine", "back": "← back to the coverage table", "june": "June 2025",
            "precision": "Type the NIK as text", "where": ", sheet ", "months": "January February March April May "

@@ -301,7 +301,8 @@ def test_blocked_run_recorded_in_the_published_file(report_site, tmp_path):
     run = doc.by_id("checks").find_all("details", cls="run")[0]
     assert run.attrs["data-run-id"] == "manual__blocked-run" and run.attrs["data-status"] == "blocked"
     failed = run.find_all("tr", cls="fail-error")
-    assert len(failed) == 1 and "protected <= enrolled" in failed[0].text()
+    assert len(failed) == 1 and "terlindungi <= terdaftar" in failed[0].text()   # the check's name, in Indonesian
+    assert failed[0].find("td", data_check="protected <= enrolled") is not None    # its stable identifier kept
     assert run.find("span", cls="count", data_severity="error").attrs["data-failed"] == "1"
     # the figures are still those of the last good publish
     assert doc.by_id("coverage").find_all("a", cls="trace-link")
@@ -375,8 +376,11 @@ def test_audit_findings_are_rendered_when_published(report_site, tmp_path):
     header = [th.text() for th in table.find_all("th")]
     rows = table.find_all("tr", cls="finding")
     assert len(rows) == len(published)
-    code_at = header.index("Code")
+    code_at, title_at = header.index("Kode"), header.index("Judul")   # headers in Bahasa Indonesia, the default
     assert sorted(r.find_all("td")[code_at].text() for r in rows) == sorted(c for c, _ in published)
+    # a finding's title in the report's language, by its code (the mart keeps config/findings.yml's English)
+    unpaid = [r.find_all("td")[title_at].text() for r in rows if r.find_all("td")[code_at].text() == "PAYMENT_UNPAID"]
+    assert unpaid and all(t.startswith("Iuran ditagih tetapi tidak dibayar") for t in unpaid), unpaid
     errors = sum(1 for _, sev in published if sev == "error")
     assert all("fail-error" in r.classes for r in rows[:errors])             # errors first
     assert not any("fail-error" in r.classes for r in rows[errors:])
