@@ -86,8 +86,8 @@ def test_a_17_digit_iuran_is_one_quarantined_row_with_the_limit_in_words_and_the
         count_msg = con.execute("select message from quarantine.rows where source_file = ?",
                                 [f"{PAREPARE}/{contrib.name}"]).fetchone()[0]
     # the file, the row, the column and the limit, in words
-    assert msg.startswith(f"{path.name}, sheet -, row 6: '12345678901234567' in column 'monthly_contribution' is "
-                          "too large: Cakupan accepts numbers up to 999.999.999.999.999"), msg
+    assert msg.startswith(f"{path.name}, lembar -, baris 6: '12345678901234567' pada kolom 'monthly_contribution' "
+                          "terlalu besar: Cakupan menerima angka sampai 999.999.999.999.999"), msg
     assert "'participants_billed'" in count_msg and "999.999.999.999.999" in count_msg
 
 
@@ -368,9 +368,9 @@ def test_a_nik_formula_without_a_saved_result_is_not_called_empty(home):
     assert (r.status, r.rows_loaded, r.reasons) == ("loaded", 2, {"FORMULA_NO_VALUE": 1})
     with _db(home) as con:
         [(msg,)] = con.execute("select message from quarantine.rows").fetchall()
-    assert msg.startswith("klaim_parepare_2025-05.xlsx, sheet Peserta, row 3: The cell in column 'nik' holds a "
-                          "formula whose result was not saved"), msg
-    assert "empty" not in msg
+    assert msg.startswith("klaim_parepare_2025-05.xlsx, lembar Peserta, baris 3: Sel pada kolom 'nik' berisi "
+                          "rumus yang hasilnya tidak tersimpan"), msg
+    assert "kosong" not in msg
 
 
 def test_full_width_and_arabic_indic_nik_digits_are_read_as_digits(home):
