@@ -398,7 +398,7 @@ def test_dates_are_accepted_from_1900_to_next_year_in_every_date_column(home):
     assert (r.rows_loaded, r.reasons) == (4, {"DATE_OUT_OF_RANGE": 2})
     with _db(home) as con:
         msgs = [m for (m,) in con.execute("select message from quarantine.rows order by source_row").fetchall()]
-    assert all("outside the plausible range (1900 to next year)" in m for m in msgs)
+    assert all("di luar rentang yang wajar (tahun 1900 sampai tahun depan)" in m for m in msgs)
 
 
 def test_a_file_name_a_spreadsheet_reads_as_a_formula_is_recorded_with_an_apostrophe(home):
