@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from _support import BIN, TEST_KEY, cakupan_env
 
+# every test sees the default language (Bahasa Indonesia) unless it sets CAKUPAN_LANG itself: a developer's own
+# CAKUPAN_LANG=en must not change what the tests expect
+os.environ.pop("CAKUPAN_LANG", None)
+
 
 @pytest.fixture
 def settings_factory(tmp_path, monkeypatch):

@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cakupan.core.messages import check_name, text
 from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
@@ -26,6 +27,16 @@ contracts_app = typer.Typer(help="Source contracts and what is generated from th
 app.add_typer(contracts_app, name="contracts")
 app.add_typer(rejections_app, name="rejections")
 app.add_typer(template_app, name="template")
+
+
+@app.callback()
+def _language(lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language of messages and the report: id (Bahasa Indonesia, the default) or en (English); "
+                       "the same as CAKUPAN_LANG.")] = None) -> None:
+    """Cakupan: how many vulnerable workers are really protected, against what was promised."""
+    from cakupan.core.messages import set_language
+
+    set_language(lang)
 console = Console(stderr=False, width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, soft_wrap=True)   # an error is one line, however narrow the terminal
 
@@ -77,8 +88,7 @@ def _dev_tool(module: str):
     try:
         return importlib.import_module(f"cakupan_dev.{module}")
     except ImportError:
-        _fail("this command needs Cakupan's development tools (cakupan_dev): run `make venv`, or "
-              "`pip install -e dev` from the repository")
+        _fail(text("cli.dev_tools"))
 
 
 app.add_typer(reports_app, name="reports", help="Narrative city reports: extract facts, review them.")
@@ -114,7 +124,7 @@ def synth(out: Annotated[Path, typer.Argument(help="Folder to write the regency 
     if as_json:
         _emit(summary)
     else:
-        console.print(f"wrote {summary['files']} files ({summary['register_rows']} register rows) to {out}")
+        console.print(text("cli.synth_wrote", files=summary["files"], rows=summary["register_rows"], out=out))
 
 
 def _month_range(first: str, last: str) -> list[str]:
@@ -140,7 +150,8 @@ def ingest(paths: Annotated[list[Path] | None, typer.Argument(help="Files or fol
         for r in results:
             _emit(r.to_dict())
     else:
-        t = Table("load", "file", "source", "regency", "period", "status", "in", "loaded", "quarantined", "reason")
+        t = Table(*(text(f"cli.col.{c}") for c in ("load", "file", "source", "regency", "period", "status", "rows_in",
+                                                   "loaded", "quarantined", "reason")))
         for r in results:
             t.add_row(str(r.load_id), r.file, r.source or "", r.regency_code or "", r.period or "", r.status,
                       str(r.rows_in), str(r.rows_loaded), str(r.rows_quarantined),
@@ -159,8 +170,8 @@ def rekey(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         _emit(counts)
     else:
-        console.print("re-keyed " + ", ".join(f"{t}: {n} rows" for t, n in counts.items())
-                      + "; the next `cakupan run` (or build) rebuilds every model, then publish")
+        console.print(text("cli.rekeyed", counts=", ".join(text("cli.table_rows", table=t, count=n)
+                                                            for t, n in counts.items())))
 
 
 @app.command()
@@ -203,11 +214,13 @@ def _print_outcome(out, as_json: bool) -> None:
         _emit(obj)
         return
     colour = "green" if out.published else "red"
-    console.print(f"[{colour}]{'published' if out.published else 'NOT published'}[/] run {out.run_id}: "
-                  f"{obj['checks']} checks, {obj['errors']} errors, {obj['warnings']} warnings")
+    console.print(f"[{colour}]{text('cli.published' if out.published else 'cli.not_published')}[/] "
+                  + escape(text("cli.outcome", run=out.run_id, checks=obj["checks"], errors=obj["errors"],
+                                warnings=obj["warnings"])))
     for f in obj["failed"]:
-        console.print(f"  [{'red' if f['severity'] == 'error' else 'yellow'}]{f['severity']}[/] {f['table']}: "
-                      f"{f['check']} (observed {f['observed']}, unexpected {f['unexpected']})")
+        console.print(f"  [{'red' if f['severity'] == 'error' else 'yellow'}]{f['severity']}[/] "
+                      + escape(text("cli.failed_check", table=f["table"], check=check_name(f["check"]),
+                                    observed=f["observed"], unexpected=f["unexpected"])))
 
 
 @app.command()
@@ -262,8 +275,8 @@ def coverage(home: HomeOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = Fal
         for r in rows:
             _emit(dict(zip(keys, r)))
         return
-    t = Table("regency", "name", "month", "enrolled", "protected", "promised", "billed (Rp)", "paid (Rp)",
-              title=f"{title} (mart_coverage_monthly)")
+    t = Table(*(text(f"cli.col.{c}") for c in ("regency", "name", "month", "enrolled", "protected", "promised",
+                                               "billed", "paid")), title=f"{title} (mart_coverage_monthly)" if as_of else text("cli.coverage_title"))
     for r in rows:
         t.add_row(r[0], r[1], r[2], *("—" if v is None else f"{v:,.0f}".replace(",", ".") for v in r[3:]))
     console.print(t)
@@ -295,7 +308,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
         console.print(finding_table(t))
         console.print(" ".join(f"{k}={v}" for k, v in t.counts.items()))
         return
-    tb = Table("measure", "funding", "pseudonym", "load", "file", "sheet", "row",
+    tb = Table(*(text(f"cli.col.{c}") for c in ("measure", "funding", "pseudonym", "load", "file", "sheet", "row")),
                title=f"{mart} {' '.join(keys)} {measure} = {t.to_dict()['figure']}")
     for r in t.rows:
         tb.add_row(r["measure"], r["funding_source"] or "", (r["participant_key"] or "")[:16], str(r["load_id"]),
@@ -317,7 +330,7 @@ def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="
     if as_json:
         _emit({"index": str(index)})
     else:
-        console.print(f"auditor report: {index}")
+        console.print(text("cli.report_written", path=index))
 
 
 @app.command("demo-summary")
@@ -417,7 +430,7 @@ def findings(home: HomeOpt = None,
                       str(r["people_named"]), r["codes"])
     console.print(t)
     if list_all:
-        console.print("trace one with `cakupan trace finding <id>`")
+        console.print(text("cli.trace_hint"))
 
 
 _LOCKED = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"(?:[^(]*\(PID (?P<pid>\d+)\))?')
@@ -585,5 +598,5 @@ def main() -> None:
 
 
 def _interrupted() -> int:
-    err.print("[bold red]error:[/] interrupted; what was not committed was rolled back")
+    err.print("[bold red]error:[/] " + escape(text("cli.interrupted")))
     return EXIT_INTERRUPTED

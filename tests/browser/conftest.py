@@ -29,10 +29,11 @@ def chromium() -> str:
     return binary
 
 
-@pytest.fixture(scope="session")
-def report_site(chromium, tmp_path_factory):
-    """Checks the browser first, so a missing Chromium fails fast, before the warehouse is built."""
-    return shared_site(tmp_path_factory)
+@pytest.fixture(scope="session", params=["id", "en"])
+def report_site(request, chromium, tmp_path_factory):
+    """The report in each language (Bahasa Indonesia, the default, and English) from the same published file.
+    Checks the browser first, so a missing Chromium fails fast, before the warehouse is built."""
+    return (*shared_site(tmp_path_factory, request.param), request.param)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -43,7 +44,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="session")
 def site_url(report_site):
     """Serve the report folder on a free port of 127.0.0.1 for the session; yield its base URL."""
-    _, index = report_site
+    index = report_site[1]
     handler = functools.partial(_Quiet, directory=str(index.parent))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="report-http", daemon=True)

@@ -3,6 +3,7 @@ page is not blank (screenshot decoded with a small stdlib PNG reader)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 import zlib
@@ -91,14 +92,34 @@ def test_png_reader_on_a_known_image():
 
 
 # ------------------------------------------------------------------------------------------ browser ---------
+# what a reader sees in each language (issue 23: Bahasa Indonesia first, English on a switch), written here from
+# the issue's wording, not read from the catalogue
+WORDS = {
+    "id": {"title": "laporan auditor", "nav": "Karantina", "back": "← kembali ke tabel cakupan", "june": "Juni 2025",
+           "precision": "Ketik NIK sebagai teks", "where": ", lembar ", "months": "Januari Februari Maret April Mei "
+           "Juni Juli Agustus September Oktober November Desember", "result": "lolos"},
+    "en": {"title": "auditor report", "nav": "Quarantine", "back": "← back to the coverage table", "june": "June 2025",
+           "precision": "Type the NIK as text", "where": ", sheet ", "months": "January February March April May "
+           "June July August September October November December", "result": "pass"},
+}
+
+
 def test_report_in_chromium(chrome, site_url, report_site, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
+    lang = report_site[2]
+    words = WORDS[lang]
     driver = chrome
     driver.get(site_url + "index.html")
-    assert "auditor report" in driver.title
+    assert words["title"] in driver.title
+    assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang
+    assert words["nav"] in [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
+    # dates as "30 April 2025 07:08:09 UTC", the month by its name in the page's language
+    published = driver.find_element(By.ID, "published-at").text
+    months = words["months"].replace(" ", "|")
+    assert re.fullmatch(rf"\d{{1,2}} ({months}) \d{{4}} \d\d:\d\d:\d\d UTC", published), published
 
     # the quality gate: the newest run is open and its checks table has visible rows
     checks = driver.find_element(By.ID, "checks")
@@ -116,6 +137,12 @@ def test_report_in_chromium(chrome, site_url, report_site, tmp_path):
     assert sorted(r.get_attribute("data-reason") for r in q_rows) == [
         "NIK_17_DIGITS", "NIK_PRECISION_LOST", "NO_PARTICIPANT_ID", "OCCUPATION_MISSING"]
     assert all(r.is_displayed() for r in q_rows)
+    # the clerk's message in the page's language, naming the file, sheet and row
+    precision = next(r for r in q_rows if r.get_attribute("data-reason") == "NIK_PRECISION_LOST")
+    message = precision.find_elements(By.TAG_NAME, "td")[5].text
+    assert words["precision"] in message and words["where"] in message, message
+    assert precision.get_attribute("data-file") in message
+    assert words["result"] in {td.text for td in newest.find_elements(By.CSS_SELECTOR, "td.result")}
 
     # one chart per regency, each an inline SVG with points and a rendered size
     regencies = {r.get_attribute("data-regency") for r in driver.find_elements(By.CSS_SELECTOR, "tr.coverage-row")}
@@ -128,6 +155,12 @@ def test_report_in_chromium(chrome, site_url, report_site, tmp_path):
         assert svg.find_elements(By.CSS_SELECTOR, "circle.point-protected")
 
     assert driver.find_element(By.ID, "promises").find_elements(By.CSS_SELECTOR, "tr.promise")
+
+    # months by name, Rupiah with a dot between thousands ("Rp 16.800"), in either language
+    june = driver.find_element(By.CSS_SELECTOR, 'tr.coverage-row[data-regency="73.14"][data-month="2025-06"]')
+    assert june.find_element(By.CSS_SELECTOR, "td.month").text == words["june"]
+    paid = june.find_element(By.CSS_SELECTOR, "td.premium_paid").text
+    assert re.fullmatch(r"Rp \d{1,3}(\.\d{3})*", paid), paid
 
     # screenshots: the top of the page and the charts
     top = tmp_path / "report_top.png"
@@ -156,6 +189,6 @@ def test_report_in_chromium(chrome, site_url, report_site, tmp_path):
     assert_not_blank(trace_png)
 
     # and back to the coverage table
-    driver.find_element(By.LINK_TEXT, "← back to the coverage table").click()
+    driver.find_element(By.LINK_TEXT, words["back"]).click()
     WebDriverWait(driver, 10).until(EC.url_contains("index.html"))
     assert driver.find_element(By.ID, "coverage").is_displayed()

@@ -86,8 +86,8 @@ def test_a_17_digit_iuran_is_one_quarantined_row_with_the_limit_in_words_and_the
         count_msg = con.execute("select message from quarantine.rows where source_file = ?",
                                 [f"{PAREPARE}/{contrib.name}"]).fetchone()[0]
     # the file, the row, the column and the limit, in words
-    assert msg.startswith(f"{path.name}, sheet -, row 6: '12345678901234567' in column 'monthly_contribution' is "
-                          "too large: Cakupan accepts numbers up to 999.999.999.999.999"), msg
+    assert msg.startswith(f"{path.name}, lembar -, baris 6: '12345678901234567' pada kolom 'monthly_contribution' "
+                          "terlalu besar: Cakupan menerima angka sampai 999.999.999.999.999"), msg
     assert "'participants_billed'" in count_msg and "999.999.999.999.999" in count_msg
 
 
@@ -140,8 +140,8 @@ def test_a_copy_of_palopos_register_in_parepares_folder_is_rejected_and_palopos_
     assert (copy.status, copy.error_code, copy.rows_loaded) == ("rejected", "FILE_REGENCY_MISMATCH", 0)
     # which regency the file says, which folder it is in, and what to do
     assert copy.error_message.startswith(
-        "register_palopo_2025-03.xlsx: This file is for Kota Palopo, but it is in the folder of Kota Parepare "
-        "(folder 73.72); nothing from it was loaded. If it is Kota Palopo's file, put it in Kota Palopo's folder"), \
+        "register_palopo_2025-03.xlsx: Berkas ini untuk Kota Palopo, tetapi berada di folder Kota Parepare "
+        "(folder 73.72); tidak ada data yang dimuat. Jika ini berkas Kota Palopo, pindahkan ke folder Kota Palopo"), \
         copy.error_message
     assert "title names Kota Palopo" in copy.error_message
     assert (own.status, own.regency_code, own.rows_loaded) == ("loaded", PALOPO, 10)
@@ -153,7 +153,7 @@ def test_a_register_most_of_whose_niks_are_another_regencys_is_rejected_without_
     path = write(home.inbox / PAREPARE / "register_2025-03.xlsx", palopo_register(title=False), OLD_MTIME)
     [r] = _ingest(home).values()
     assert (r.status, r.error_code) == ("rejected", "FILE_REGENCY_MISMATCH"), r.error_message
-    assert r.error_message.startswith(f"{path.name}: This file is for Kota Palopo, but it is in the folder of "
+    assert r.error_message.startswith(f"{path.name}: Berkas ini untuk Kota Palopo, tetapi berada di folder "
                                       "Kota Parepare (folder 73.72)")
     assert "10 of its 10 valid NIKs were issued in Kota Palopo (their first four digits are 7373)" in r.error_message
 
@@ -205,7 +205,7 @@ def test_a_file_still_being_copied_waits_and_then_loads_whole(home_factory):  # 
     try:
         [r] = _ingest(s).values()
         assert (r.status, r.error_code, r.load_id) == ("waiting", "FILE_CHANGING", None), r
-        assert r.error_message.startswith("register_parepare_2025-04.csv: The file was still changing")
+        assert r.error_message.startswith("register_parepare_2025-04.csv: Berkas ini masih berubah")
         with _db(s) as con:
             assert con.execute("select count(*) from audit.loads").fetchone()[0] == 0
     finally:
@@ -296,7 +296,7 @@ def test_a_link_out_of_the_inbox_is_not_followed_and_its_target_is_never_recorde
         f"{PAREPARE}/share": ("rejected", "LINK_OUTSIDE_INBOX"),
         PALOPO: ("rejected", "LINK_OUTSIDE_INBOX")}
     assert got[f"{PAREPARE}/register_parepare_2025-04.csv"].error_message.startswith(
-        "register_parepare_2025-04.csv: This is a link (shortcut) to a file or folder outside the inbox")
+        "register_parepare_2025-04.csv: Ini tautan (shortcut) ke berkas atau folder di luar folder kiriman")
     explicit = _ingest(home, [home.inbox / PAREPARE / "register_parepare_2025-04.csv"])   # named on purpose
     assert [r.status for r in explicit.values()] == ["already_processed"]
     assert _ingest(home) == {}                                                          # recorded once
@@ -330,7 +330,7 @@ def test_a_named_pipe_is_recorded_and_never_opened_even_when_named_explicitly(tm
         pytest.fail("`cakupan ingest FIFO` hung")
     [r] = [json.loads(x) for x in explicit.stdout.splitlines()]
     assert (r["status"], r["error_code"]) == ("rejected", "NOT_A_REGULAR_FILE"), explicit.stderr
-    assert r["error_message"].startswith("register_parepare_2025-04.csv: This is not an ordinary file")
+    assert r["error_message"].startswith("register_parepare_2025-04.csv: Ini bukan berkas biasa")
     assert run_cli(home, "ingest", "--json").stdout.strip() == ""             # found by the scan: recorded already
 
 
@@ -368,9 +368,9 @@ def test_a_nik_formula_without_a_saved_result_is_not_called_empty(home):
     assert (r.status, r.rows_loaded, r.reasons) == ("loaded", 2, {"FORMULA_NO_VALUE": 1})
     with _db(home) as con:
         [(msg,)] = con.execute("select message from quarantine.rows").fetchall()
-    assert msg.startswith("klaim_parepare_2025-05.xlsx, sheet Peserta, row 3: The cell in column 'nik' holds a "
-                          "formula whose result was not saved"), msg
-    assert "empty" not in msg
+    assert msg.startswith("klaim_parepare_2025-05.xlsx, lembar Peserta, baris 3: Sel pada kolom 'nik' berisi "
+                          "rumus yang hasilnya tidak tersimpan"), msg
+    assert "kosong" not in msg
 
 
 def test_full_width_and_arabic_indic_nik_digits_are_read_as_digits(home):
@@ -398,7 +398,7 @@ def test_dates_are_accepted_from_1900_to_next_year_in_every_date_column(home):
     assert (r.rows_loaded, r.reasons) == (4, {"DATE_OUT_OF_RANGE": 2})
     with _db(home) as con:
         msgs = [m for (m,) in con.execute("select message from quarantine.rows order by source_row").fetchall()]
-    assert all("outside the plausible range (1900 to next year)" in m for m in msgs)
+    assert all("di luar rentang yang wajar (tahun 1900 sampai tahun depan)" in m for m in msgs)
 
 
 def test_a_file_name_a_spreadsheet_reads_as_a_formula_is_recorded_with_an_apostrophe(home):

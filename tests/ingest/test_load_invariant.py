@@ -41,7 +41,7 @@ def test_rows_lost_on_the_way_to_quarantine_stop_the_load_and_roll_it_back(home)
         loader.con.close()
     assert (status, code, counts) == ("failed", "LOAD_INVARIANT", [0, 0, 0])   # nothing of the file kept
     name = f["path"].rsplit("/", 1)[-1]
-    assert message.startswith(f"{name}: Cakupan counted a different number of rows")
+    assert message.startswith(f"{name}: Jumlah baris yang dihitung Cakupan")
     assert f"rows in {f['rows_in']} != loaded {f['loaded']} + quarantined 0" in message
     # the same file through a correct loader, in a fresh warehouse: the counts the truth gives
     with duckdb.connect(str(home.work_db)) as con:

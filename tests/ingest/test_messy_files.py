@@ -76,7 +76,7 @@ def _check_loaded(con, case: MessyCase, f: MessyFile, r: LoadResult, path: Path)
         assert {(s or "", n, c) for s, n, c, *_ in q} == set(e.quarantine_at)
     for sheet, src_row, code, message, problems in q:
         assert code in reasons() and reasons()[code].level == "row"
-        assert message.startswith(f"{f.name}, sheet {sheet or '-'}, row {src_row}: "), message
+        assert message.startswith(f"{f.name}, lembar {sheet or '-'}, baris {src_row}: "), message   # Bahasa Indonesia
         assert all(frag in message for frag in _fragments(code)), message
         assert json.loads(problems)[0]["code"] == code
     findings = con.execute("select code, message from audit.load_findings where load_id = ?", [r.load_id]).fetchall()

@@ -113,7 +113,7 @@ def test_raw_rows_keep_lineage_and_parsed_values(loader, sample_paths):
     q = loader.con.execute("select sheet, source_row, reason_code, message, raw_cells, file_sha256 "
                            "from quarantine.rows where load_id = ? order by source_row", [r.load_id]).fetchall()
     assert [(s, n, c) for s, n, c, *_ in q] == [("Peserta", 15, "NIK_17_DIGITS"), ("Peserta", 21, "OCCUPATION_MISSING")]
-    assert q[0][3].startswith("register_sidrap_2025-05.xlsx, sheet Peserta, row 15: The NIK has 17 digits")
+    assert q[0][3].startswith("register_sidrap_2025-05.xlsx, lembar Peserta, baris 15: NIK 17 digit")
     assert json.loads(q[1][4])["Profesi"] is None and q[1][5] == sha
 
 

@@ -125,7 +125,7 @@ def test_a_wrong_command_line_exits_64_and_a_blocked_gate_exits_2(home):
     try:
         before = (home / "published" / "cakupan.duckdb").read_bytes()
         proc = run_cli(home, "publish", "--run-id", "blocked", check=False)
-        assert proc.returncode == 2 and "NOT published" in proc.stdout and "Traceback" not in proc.stderr
+        assert proc.returncode == 2 and "TIDAK diterbitkan" in proc.stdout and "Traceback" not in proc.stderr
         assert (home / "published" / "cakupan.duckdb").read_bytes() == before
     finally:
         with duckdb.connect(str(work)) as con:

@@ -129,9 +129,9 @@ def test_quarantine_messages_are_published_without_personal_columns(home):
                                "where source_file = '73.72/register_parepare_2025-05.csv'").fetchall())
     assert sorted(published) == sorted(own) == [3, 4, 5, 6]
     for row in (3, 4, 5, 6):   # the file, sheet and row, the column and the reason, no personal value
-        assert published[row].startswith(f"73.72/register_parepare_2025-05.csv, sheet -, row {row}: ")
-        assert "[personal data, not shown]" in published[row]
-    assert "birth_date" in published[3] and "not a date" in published[3]
+        assert published[row].startswith(f"73.72/register_parepare_2025-05.csv, lembar -, baris {row}: ")
+        assert "[data pribadi, tidak ditampilkan]" in published[row]   # Bahasa Indonesia, the default
+    assert "birth_date" in published[3] and "bukan tanggal" in published[3]
     # the regency's own message, in the raw zone, still quotes the cells to fix
     assert "31-02-1979" in own[3] and "12-05-1850" in own[4] and "12AB5678901" in own[5]
     assert HOSTILE["unsplit"][1] in own[6]

@@ -57,16 +57,19 @@ def build_published_home(home: Path) -> Path:
     return home
 
 
-def shared_site(tmp_path_factory) -> tuple[Path, Path]:
-    """(home, index.html) of the session's published warehouse and its report; built once per session."""
+def shared_site(tmp_path_factory, lang: str = "id") -> tuple[Path, Path]:
+    """(home, index.html) of the session's published warehouse and its report in `lang` (Bahasa Indonesia, the
+    default, or English); the warehouse is built once per session, each language's report once."""
     from cakupan.auditor.report import write_report
+    from cakupan.core.messages import using
 
     base = tmp_path_factory.getbasetemp()
     home = build_published_home(base / "cakupan-published-home")
-    site = base / "cakupan-report-site"
+    site = base / ("cakupan-report-site" if lang == "id" else f"cakupan-report-site-{lang}")
     index = site / "index.html"
     if not index.exists():
-        write_report(settings_for(home), site)
+        with using(lang):
+            write_report(settings_for(home), site)
     return home, index
 
 

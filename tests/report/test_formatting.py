@@ -14,6 +14,7 @@ from cakupan.auditor.formatting import (
     fmt_money,
     fmt_month,
     fmt_pct,
+    iso_month,
     pseudonym,
     scrub,
     trace_file_name,
@@ -32,23 +33,29 @@ def test_numbers_use_the_indonesian_separators():
     assert [f(v) for f in (fmt_int, fmt_money, fmt_pct, fmt_month, fmt_date) for v in (None, float("nan"))] == ["—"] * 10
 
 
-def test_months_dates_and_times():
-    assert fmt_month(dt.date(2025, 6, 1)) == "2025-06"
-    assert fmt_month("2025-06-15") == "2025-06"
-    assert fmt_date(dt.datetime(2025, 6, 1, 7, 8, 9)) == "2025-06-01 07:08:09"
-    assert fmt_date(dt.date(2025, 6, 1)) == "2025-06-01"
+def test_months_dates_and_times(monkeypatch):
+    monkeypatch.delenv("CAKUPAN_LANG", raising=False)        # Bahasa Indonesia, the default
+    assert fmt_month(dt.date(2025, 6, 1)) == "Juni 2025"
+    assert fmt_month("2025-06-15") == "Juni 2025"
+    assert iso_month("2025-06-15") == "2025-06"
+    assert fmt_date(dt.datetime(2025, 6, 1, 7, 8, 9)) == "1 Juni 2025 07:08:09"
+    assert fmt_date(dt.date(2025, 4, 30)) == "30 April 2025"
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
+    assert fmt_month(dt.date(2025, 6, 1)) == "June 2025"
+    assert fmt_date(dt.date(2025, 8, 17)) == "17 August 2025"
     assert utc("2030-01-01T07:00:00+07:00") == dt.datetime(2030, 1, 1)
     assert utc("not a time") is None
     assert trace_file_name("73.14", dt.date(2025, 6, 1), "enrolled") == "trace/73.14_2025-06_enrolled.html"
 
 
-def test_scrub_removes_nik_like_numbers_and_shortens_pseudonyms():
+def test_scrub_removes_nik_like_numbers_and_shortens_pseudonyms(monkeypatch):
+    monkeypatch.delenv("CAKUPAN_LANG", raising=False)
     assert scrub("row 4: NIK 7314022108760001") == "row 4: NIK [long number removed]"
     assert scrub("14 digits 12345678901234 stay") == "14 digits 12345678901234 stay"
     assert scrub(f"key {HEX64} seen") == f"key {HEX64[:12]}… seen"
     assert scrub(None) == ""
     assert fmt_any("bad NIK 7314022108760001") == "bad NIK [long number removed]"
-    assert fmt_any(True) == "yes"
+    assert fmt_any(True) == "ya"
 
 
 def test_pseudonyms_are_cut_to_twelve_characters():

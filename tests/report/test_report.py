@@ -24,6 +24,9 @@ from report_helpers import EXPECTED_JSON, REGENCY, SAMPLES, parse_html, settings
 
 pytestmark = pytest.mark.integration
 
+ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+             "November", "Desember")
+
 
 
 # ------------------------------------------------------------------------------------------ oracles ---------
@@ -178,7 +181,8 @@ def test_sections_and_header(report_site):
         n_promises = con.execute("select count(*) from marts.mart_promise_vs_delivery").fetchone()[0]
         regencies = [r for (r,) in con.execute("select distinct regency_code from marts.mart_coverage_monthly")
                      .fetchall()]
-    assert f"{published_at:%Y-%m-%d %H:%M:%S}" in doc.by_id("published-at").text()
+    month = ID_MONTHS[published_at.month - 1]   # the report is in Bahasa Indonesia unless told otherwise
+    assert f"{published_at.day} {month} {published_at.year} {published_at:%H:%M:%S}" in doc.by_id("published-at").text()
     # the newest run is the one that published, open, with every check and the right counts
     runs = doc.by_id("checks").find_all("details", cls="run")
     assert runs and runs[0].attrs["data-run-id"] == run_id and runs[0].attrs["data-status"] == "published"
@@ -251,7 +255,7 @@ def test_missing_published_file_says_nothing_is_published(tmp_path):
     index = write_report(settings_for(tmp_path / "empty-home"))
     assert index == tmp_path / "empty-home" / "reports" / "site" / "index.html"
     doc = parse_html(index.read_text(encoding="utf-8"))
-    assert "Nothing has been published yet" in doc.by_id("nothing-published").text()
+    assert "Belum ada yang diterbitkan" in doc.by_id("nothing-published").text()
 
 
 def test_unreadable_published_file(tmp_path):
@@ -293,17 +297,19 @@ def test_blocked_run_recorded_in_the_published_file(report_site, tmp_path):
     _add_blocked_run(s.published_db, "manual__blocked-run")
     doc = parse_html(write_report(s, tmp_path / "site").read_text(encoding="utf-8"))
     banner = doc.by_id("latest-run-status")
-    assert "blocked" in banner.text() and "published file was left unchanged" in banner.text()
+    assert "dihentikan oleh gerbang mutu" in banner.text() and "berkas terbitan tidak diubah" in banner.text()
     run = doc.by_id("checks").find_all("details", cls="run")[0]
     assert run.attrs["data-run-id"] == "manual__blocked-run" and run.attrs["data-status"] == "blocked"
     failed = run.find_all("tr", cls="fail-error")
-    assert len(failed) == 1 and "protected <= enrolled" in failed[0].text()
+    assert len(failed) == 1 and "terlindungi <= terdaftar" in failed[0].text()   # the check's name, in Indonesian
+    assert failed[0].find("td", data_check="protected <= enrolled") is not None    # its stable identifier kept
     assert run.find("span", cls="count", data_severity="error").attrs["data-failed"] == "1"
     # the figures are still those of the last good publish
     assert doc.by_id("coverage").find_all("a", cls="trace-link")
 
 
-def test_blocked_run_with_a_kept_candidate(report_site, tmp_path):
+def test_blocked_run_with_a_kept_candidate(report_site, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
     home = _copy_home(report_site[0], tmp_path / "home")
     s = settings_for(home)
     # a candidate the gate refused, with its own records in it, and one with no records of its own at all
@@ -370,8 +376,11 @@ def test_audit_findings_are_rendered_when_published(report_site, tmp_path):
     header = [th.text() for th in table.find_all("th")]
     rows = table.find_all("tr", cls="finding")
     assert len(rows) == len(published)
-    code_at = header.index("Code")
+    code_at, title_at = header.index("Kode"), header.index("Judul")   # headers in Bahasa Indonesia, the default
     assert sorted(r.find_all("td")[code_at].text() for r in rows) == sorted(c for c, _ in published)
+    # a finding's title in the report's language, by its code (the mart keeps config/findings.yml's English)
+    unpaid = [r.find_all("td")[title_at].text() for r in rows if r.find_all("td")[code_at].text() == "PAYMENT_UNPAID"]
+    assert unpaid and all(t.startswith("Iuran ditagih tetapi tidak dibayar") for t in unpaid), unpaid
     errors = sum(1 for _, sev in published if sev == "error")
     assert all("fail-error" in r.classes for r in rows[:errors])             # errors first
     assert not any("fail-error" in r.classes for r in rows[errors:])
@@ -396,7 +405,8 @@ def test_no_findings_section_without_the_mart(report_site, tmp_path):
     assert doc.by_id("findings") is None
 
 
-def test_first_run_blocked_nothing_published(report_site, tmp_path):
+def test_first_run_blocked_nothing_published(report_site, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
     src = report_site[0]
     s = settings_for(tmp_path / "home")
     s.published_dir.mkdir(parents=True)

@@ -10,6 +10,7 @@ import datetime as dt
 import math
 import re
 
+from cakupan.core import messages
 from cakupan.core.personal import mask_personal
 from cakupan.core.settings import safe_id
 
@@ -60,8 +61,8 @@ def fmt_int(v) -> str:
 
 
 def fmt_money(v) -> str:
-    """Rupiah with the Indonesian thousands separator."""
-    return "—" if missing(v) else "Rp " + fmt_int(v)
+    """Rupiah as written in Indonesia, in either language: Rp 16.800."""
+    return "—" if missing(v) else messages.fmt_rupiah(v)
 
 
 def fmt_pct(v, digits: int = 1) -> str:
@@ -71,8 +72,8 @@ def fmt_pct(v, digits: int = 1) -> str:
     return f"{float(v) * 100:.{digits}f}%".replace(".", ",")
 
 
-def fmt_month(v) -> str:
-    """YYYY-MM."""
+def iso_month(v) -> str:
+    """YYYY-MM (file names, data attributes)."""
     if missing(v):
         return "—"
     if isinstance(v, (dt.date, dt.datetime)):
@@ -80,15 +81,46 @@ def fmt_month(v) -> str:
     return str(v)[:7]
 
 
+def fmt_month(v) -> str:
+    """A month as the report's language writes it: April 2025."""
+    if missing(v):
+        return "—"
+    return messages.fmt_month(v) if isinstance(v, (dt.date, dt.datetime)) or _ISO_MONTH.match(str(v)) else str(v)
+
+
 def fmt_date(v) -> str:
-    """ISO date, or date and time to the second."""
+    """A date as the report's language writes it (30 April 2025), a time with its hour to the second."""
     if missing(v):
         return "—"
     if isinstance(v, dt.datetime):
-        return f"{v:%Y-%m-%d %H:%M:%S}"
+        return f"{messages.fmt_date(v)} {v:%H:%M:%S}"
     if isinstance(v, dt.date):
-        return v.isoformat()
+        return messages.fmt_date(v)
     return str(v)
+
+
+_ISO_MONTH = re.compile(r"\d{4}-\d{2}(-\d{2})?$")
+
+
+def quarantine_message(row) -> str:
+    """A quarantined row's message in the report's language, rendered now from what was stored: the file, sheet and
+    row, and each problem's reason code, column and (non-personal) value. A row stored before its values were kept
+    shows the message written at load time."""
+    import json
+
+    try:
+        problems = json.loads(row.get("reasons") or "null")
+    except (TypeError, ValueError, AttributeError):
+        problems = None
+    if not problems or any("value" not in p for p in problems):
+        return row.get("message") or ""
+    from cakupan.core.contracts import reason
+
+    sheet = row.get("sheet") or "-"
+    where = (f"{row.get('source_file')}, {messages.text('word.sheet')} {sheet}, "
+             f"{messages.text('word.row')} {row.get('source_row')}: ")
+    return where + "; ".join(reason(p["code"]).template().replace("{column}", p.get("column") or "")
+                             .replace("{value}", p.get("value") or "") for p in problems)
 
 
 def is_number(v) -> bool:
@@ -101,7 +133,7 @@ def fmt_any(v) -> str:
     if missing(v):
         return "—"
     if isinstance(v, bool):
-        return "yes" if v else "no"
+        return messages.text("report.yes" if v else "report.no")
     if isinstance(v, int) or type(v).__name__ in ("int64", "int32"):
         return fmt_int(v)
     if isinstance(v, float) or type(v).__name__ == "Decimal":
@@ -153,4 +185,4 @@ def fmt_utc(ts) -> str:
 
 def trace_file_name(regency: str, month, measure: str) -> str:
     """`trace/<regency>_<YYYY-MM>_<measure>.html` (relative to the site root)."""
-    return f"trace/{safe_id(str(regency))}_{fmt_month(month)}_{safe_id(measure)}.html"
+    return f"trace/{safe_id(str(regency))}_{iso_month(month)}_{safe_id(measure)}.html"

@@ -1,5 +1,6 @@
 """The Jinja environment of the auditor site: templates/ beside this module, autoescape on, the value formats of
-cakupan.auditor.formatting as filters."""
+cakupan.auditor.formatting as filters, and `t(key, **params)`: every text of the site from the message catalogue
+(cakupan.core.messages) in the language of the render (CAKUPAN_LANG / --lang)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from cakupan.auditor import formatting as f
+from cakupan.core.contracts import reason, reasons
+from cakupan.core.messages import check_name, language, text
 from cakupan.core.settings import safe_id
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -38,13 +41,16 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       finalize=_finalize, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(FILTERS)
+    env.filters["quarantine_message"] = f.quarantine_message
+    env.filters["check_name"] = check_name
+    env.globals.update(t=text, reason_text=lambda code: reason(code).render() if code in reasons() else code)
     env.tests["missing"] = f.missing
     return env
 
 
 def render(template: str, **context) -> str:
     """Render one page template."""
-    return environment().get_template(template).render(**context)
+    return environment().get_template(template).render(lang=language(), **context)
 
 
 def macros(template: str):

@@ -25,13 +25,14 @@ from pathlib import Path
 
 from cakupan.auditor import sections
 from cakupan.auditor.chart import SERIES, chart
-from cakupan.auditor.formatting import missing, trace_file_name
+from cakupan.auditor.formatting import fmt_month, missing, trace_file_name
 from cakupan.auditor.gx_docs import copy_gx_docs
 from cakupan.auditor.published import PublishedDb, PublishedFileError, Row, open_published
 from cakupan.auditor.render import render
 from cakupan.auditor.runs import Run, collect_runs
 from cakupan.auditor.trace import TraceError, trace
 from cakupan.core.files import sha256_file
+from cakupan.core.messages import text
 from cakupan.core.settings import Settings
 
 
@@ -106,7 +107,7 @@ def _coverage(cov: list[Row] | None, traced: set[str]) -> dict:
     regencies = sections.by_regency(cov) if cov else []
     tables = None if cov is None else [(reg, sections.coverage_rows(reg, traced)) for reg in regencies]
     return {"chart_series": SERIES, "charts": [(reg, chart(reg.code, reg.name, reg.rows)) for reg in regencies],
-            "coverage": tables, "coverage_headers": sections.COVERAGE_HEADERS}
+            "coverage": tables, "coverage_headers": sections.coverage_headers()}
 
 
 # ------------------------------------------------------------------------------------------ trace pages -----
@@ -129,7 +130,8 @@ def write_trace_pages(snapshot: Path, cov: list[Row] | None, out: Path) -> set[s
 
 def trace_page(published: Path, regency: str, name: str, month: dt.date, measure: str) -> str:
     """The trace page of one figure (read through cakupan.auditor.trace from the same snapshot)."""
-    title = f"Trace: {regency} {name} {month:%Y-%m} {measure}"
+    title = text("report.trace.title", regency=f"{regency} {name}", month=fmt_month(month),
+                 measure=text(f"report.col.{measure}"))
     try:
         t = trace(published, "mart_coverage_monthly", [regency, f"{month:%Y-%m}"], measure)
     except TraceError as exc:

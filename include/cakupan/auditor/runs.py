@@ -14,6 +14,7 @@ import duckdb
 
 from cakupan.auditor.formatting import utc
 from cakupan.auditor.published import PublishedDb, Row
+from cakupan.core.messages import text
 from cakupan.core.settings import Settings, safe_id
 
 log = logging.getLogger("cakupan.auditor.report")
@@ -139,13 +140,11 @@ def _from_candidate(cand: Path, runs: _Runs) -> None:
         own.checks = checks
     if own.status is None:
         own.status = "not published"
-        own.notes.append("The candidate file was kept and never renamed over the published file: the "
-                         "quality gate blocked it, or the run stopped (or is still running) before publishing.")
+        own.notes.append(text("report.note.candidate_kept"))
     if not readable:
-        own.notes.append(f"The candidate {cand.name} could not be read (in use by a running publish, or damaged).")
+        own.notes.append(text("report.note.candidate_unreadable", name=cand.name))
     elif not own.checks:
-        own.notes.append("The check results of this run are not recorded in its candidate file; see its "
-                         "GX Data Docs, if any.")
+        own.notes.append(text("report.note.no_checks"))
 
 
 def _failure_records(log_file: Path) -> tuple[list[dict], int]:
@@ -190,4 +189,4 @@ def _from_gx_docs(gx_root: Path, runs: _Runs) -> None:
         run.gx_dir = d
         if run.status is None:
             run.status = "unknown"
-            run.notes.append("Only the GX Data Docs of this run exist; the published file has no record of it.")
+            run.notes.append(text("report.note.gx_only"))

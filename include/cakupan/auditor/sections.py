@@ -18,6 +18,7 @@ from cakupan.auditor.formatting import (
     fmt_month,
     fmt_pct,
     is_number,
+    iso_month,
     missing,
     pseudonym,
     scrub,
@@ -25,6 +26,7 @@ from cakupan.auditor.formatting import (
 )
 from cakupan.auditor.published import PublishedDb, Row
 from cakupan.auditor.runs import NO_RUN_ID, Run
+from cakupan.core.messages import catalogue, text
 
 MAX_RUNS = 100                 # runs shown on the index (newest first); older ones are counted
 MAX_QUARANTINE_ROWS = 5000     # quarantined rows listed on the index; the rest are counted
@@ -215,7 +217,13 @@ COVERAGE_COLUMNS: tuple[tuple[str, str, Callable, str | None], ...] = (  # (colu
     ("premium_billed", "Premium billed", fmt_money, None), ("premium_paid", "Premium paid", fmt_money, None),
     ("payment_ratio", "Paid / billed", fmt_pct, None), ("participation_rate", "Participation rate", fmt_pct, None),
 )
-COVERAGE_HEADERS = [("Month", "")] + [(label, "num") for _, label, _, _ in COVERAGE_COLUMNS]
+
+
+def coverage_headers() -> list[tuple[str, str]]:
+    """The coverage table's headers in the report's language."""
+    return [(text("report.col.month"), "")] + [(text(f"report.col.{c}"), "num") for c, _, _, _ in COVERAGE_COLUMNS]
+
+
 TRACE_MEASURES = ("enrolled", "protected")
 
 
@@ -235,7 +243,8 @@ class CoverageCell:
 
 @dataclass
 class CoverageRow:
-    month: str
+    month: str        # YYYY-MM
+    label: str        # the month in the report's language
     cells: list[CoverageCell]
 
 
@@ -264,7 +273,7 @@ def coverage_rows(reg: Regency, traced: set[str]) -> list[CoverageRow]:
             target = trace_file_name(reg.code, r["month_start"], measure) if measure else None
             link = TraceLink(quote(target), measure, int(v)) if target in traced and not missing(v) else None
             cells.append(CoverageCell(col, f(v), link))
-        out.append(CoverageRow(fmt_month(r["month_start"]), cells))
+        out.append(CoverageRow(iso_month(r["month_start"]), fmt_month(r["month_start"]), cells))
     return out
 
 
@@ -277,6 +286,13 @@ PROMISE_COLUMNS = ["regency_code", "promise_source", "promise_date", "effective_
                    "promised_count", "delivered_m0", "delivered_m1", "delivered_m3", "delivered_m6", "status",
                    "source_file", "sentence"]
 MONTH_COLUMNS = ("month_start", "effective_month", "period", "period_month", "month")
+
+
+def label(column: str) -> str:
+    """A published column's header in the report's language (the catalogue's `report.col.<column>`); a column the
+    catalogue does not know (a mart grew one) is shown by its name."""
+    key = f"report.col.{column}"
+    return text(key) if key in catalogue() else LABELS.get(column, column.replace("_", " ").capitalize())
 
 
 @dataclass
@@ -318,7 +334,7 @@ def _severity_class(sev: str) -> str:
 
 def mart_table(rows: list[Row] | None, columns: list[str], row_class: str) -> MartTable:
     """A published mart as a table: badges for status and severity, months as YYYY-MM, pseudonyms cut short."""
-    headers = [(LABELS.get(c, c.replace("_", " ").capitalize()), "") for c in columns]
+    headers = [(label(c), "") for c in columns]
     if rows is None:
         return MartTable(headers, None)
     body = []
@@ -357,7 +373,8 @@ class Findings:
 
     @property
     def summary_headers(self) -> list[tuple[str, str]]:
-        return [("Regency", ""), ("Severity", ""), ("Findings", "")] + [(fmt_month(m), "") for m in self.months]
+        return [(text("report.col.regency"), ""), (text("report.col.severity"), ""), (text("report.col.findings"), "")
+                ] + [(fmt_month(m), "") for m in self.months]
 
 
 def findings_section(db: PublishedDb) -> Findings | None:
@@ -377,4 +394,9 @@ def findings_section(db: PublishedDb) -> Findings | None:
     groups = [FindingsGroup(regency, sev, "fail-error" if sev == "error" else "fail-warn" if sev in ("warning", "warn")
                             else "", sum(per.values()), [per.get(m) for m in months])
               for (regency, sev), per in sorted(counts.items(), key=lambda kv: (kv[0][0], order.get(kv[0][1], 3)))]
+    known = catalogue()
+    for r in findings:   # a finding's title in the report's language, by its code (the mart keeps config's English)
+        code = r.get("finding_code") or r.get("code")
+        if r.get("title") is not None and f"finding.{code}" in known:
+            r["title"] = text(f"finding.{code}")
     return Findings(mart_table(findings, db.columns("marts.mart_audit_findings"), "finding"), months, groups)

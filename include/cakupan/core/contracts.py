@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from cakupan.core.files import load_yaml
+from cakupan.core.messages import LANGUAGES, language
 from cakupan.core.settings import CONTRACTS_DIR
 
 SOURCES = ("register", "contributions", "claims", "city_report")
@@ -100,21 +101,31 @@ def all_contracts() -> dict[str, Contract]:
 class Reason:
     code: str
     level: str
-    message: str
+    texts: tuple[tuple[str, str], ...]   # (language, template): Bahasa Indonesia and English
 
-    def render(self, column: str | None = None, value: object = None) -> str:
-        """Fill the plain-words message."""
+    def template(self, lang: str | None = None) -> str:
+        """The message template in the language (CAKUPAN_LANG when not given, Indonesian by default)."""
+        return dict(self.texts)[language(lang)]
+
+    @property
+    def message(self) -> str:
+        """The message template in the current language."""
+        return self.template()
+
+    def render(self, column: str | None = None, value: object = None, lang: str | None = None) -> str:
+        """Fill the plain-words message in the language."""
         shown = "" if value is None else str(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        return self.message.format(column=column or "", value=shown)
+        return self.template(lang).format(column=column or "", value=shown)
 
 
 @cache
 def reasons() -> dict[str, Reason]:
     """Return the reason-code registry."""
     data = load_yaml((CONTRACTS_DIR / "reasons.yml").read_text(encoding="utf-8"))
-    return {code: Reason(code, v["level"], v["message"]) for code, v in data.items()}
+    return {code: Reason(code, v["level"], tuple((lang, v[lang]) for lang in LANGUAGES if lang in v))
+            for code, v in data.items()}
 
 
 def reason(code: str) -> Reason:

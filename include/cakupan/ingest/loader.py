@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cakupan.core.contracts import SOURCES, Contract, reason, reasons
+from cakupan.core.messages import language, text
 from cakupan.core.settings import Settings
 from cakupan.ingest import discover, parsing
 from cakupan.ingest.inbox import (
@@ -149,7 +150,7 @@ class Loader:
 
     def _session(self) -> None:
         """What every file's checks use, set up once per connection."""
-        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql()}")  # bound once, not per file
+        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql(language())}")  # once, not per file
 
     def reconnect(self) -> None:
         self._writer()
@@ -444,10 +445,11 @@ class Loader:
         shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
         # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
         nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
-        public = (f"case when p.personal then '{PERSONAL_NOT_SHOWN}' else regexp_replace({shown}, "
-                  f"'{LONG_DIGITS_RE2}', '[long number]', 'g') end")
+        public = (f"case when p.personal then {_sql_str(text('word.personal_not_shown'))} else regexp_replace("
+                  f"{shown}, '{LONG_DIGITS_RE2}', {_sql_str(text('word.long_number'))}, 'g') end")
         template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
-        where = f"', sheet ' || coalesce(nullif({_q(SHEET)}, ''), '-') || ', row ' || {_q(SOURCE_ROW)} || ': '"
+        sheet, row = (_sql_str(f", {text(k)} ") for k in ("word.sheet", "word.row"))
+        where = f"{sheet} || coalesce(nullif({_q(SHEET)}, ''), '-') || {row} || {_q(SOURCE_ROW)} || ': '"
         self.stage.execute(f"""
             insert into quarantine.rows (load_id, source, source_file, file_sha256, sheet, source_row, regency_code,
                                          reason_code, column_name, message, reasons, participant_key, raw_cells,
@@ -460,7 +462,8 @@ class Loader:
                    problem_list[1].code, problem_list[1].column,
                    $name || {where} || array_to_string(list_transform(problem_list,
                        lambda p: replace({template}, '{{value}}', {shown})), '; '),
-                   to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code}})),
+                   to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code,
+                                                                    'value': {public}}})),
                    {_q(PARTICIPANT_KEY)}, raw_cells, {nik},
                    $rel || {where} || array_to_string(list_transform(problem_list,
                        lambda p: replace({template}, '{{value}}', {public})), '; ')
@@ -486,12 +489,11 @@ class Loader:
                     whole = pc.sum(values.slice(offset, above)).as_py() or 0
                     part = pc.sum(values.slice(offset + previous, above - previous)).as_py() or 0
                     if min(abs(float(stated) - float(whole)), abs(float(stated) - float(part))) > 0.005:
-                        where = f"sheet {b.sheet}, row {row_no}" if b.sheet else f"row {row_no}"
+                        where = (f"{text('word.sheet')} {b.sheet}, " if b.sheet else "") + f"{text('word.row')} {row_no}"
                         self.con.execute(
                             "insert into audit.load_findings values (?, 'TOTAL_MISMATCH', ?, ?, ?, ?)",
                             [load_id, col, float(stated), float(whole),
-                             (f"{where}: the total row says {stated} for '{col}' but the rows above add up to "
-                              f"{_plain(whole)}.")])
+                             text("load.total_mismatch", where=where, stated=stated, column=col, sum=_plain(whole))])
                 previous = above
             offset += b.n_rows
 
@@ -500,7 +502,7 @@ class Loader:
         for name in result.sheets_without_header:
             self.con.execute(
                 "insert into audit.load_findings values (?, 'SHEET_NO_HEADER', null, null, null, ?)",
-                [load_id, f"sheet {name}: {reason('SHEET_NO_HEADER').message}"])
+                [load_id, f"{text('word.sheet')} {name}: {reason('SHEET_NO_HEADER').message}"])
 
 
 def _stated_number(cell: object):
@@ -527,7 +529,6 @@ def _raw_cells_sql(batch: Batch) -> str:
     return f"case when {_q(UNSPLIT)} is not null then json_object('(row as delivered)', {_q(UNSPLIT)}) else {cells} end"
 
 
-PERSONAL_NOT_SHOWN = "[personal data, not shown]"
 # a run of 12 or more digits, single spaces, dots or hyphens between them allowed (a NIK, a KPJ, a phone number
 # typed into another column): RE2, for DuckDB's regexp_replace
 LONG_DIGITS_RE2 = "[0-9](?:[ .-]?[0-9]){11,}"
@@ -541,9 +542,9 @@ def _personal_labels(contract: Contract) -> set[str]:
 
 
 @functools.cache
-def _templates_sql() -> str:
-    """SQL: a MAP from every registered reason code to its message template."""
-    return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.message)}" for code, r in reasons().items()) + "}"
+def _templates_sql(lang: str) -> str:
+    """SQL: a MAP from every registered reason code to its message template in the language."""
+    return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.template(lang))}" for code, r in reasons().items()) + "}"
 
 
 def _sql_str(text: str) -> str:

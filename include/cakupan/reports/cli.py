@@ -10,9 +10,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cakupan.core.config import ConfigError
+from cakupan.core.messages import text
 from cakupan.reports.extract import extract_paths
 from cakupan.reports.facts import Skipped
 from cakupan.reports.review import ReviewConfig, ReviewFileError, load_review, review_facts
@@ -114,7 +116,7 @@ def extract(
     err = Console(stderr=True)
     missing = [p for p in paths if not p.exists()]
     if missing:
-        err.print(f"[red]No such file or folder: {missing[0]}[/red]")
+        err.print(f"[red]{escape(text('cli.no_such_path', path=missing[0]))}[/red]")
         raise typer.Exit(2)
     from cakupan.core.settings import Settings
 

@@ -41,7 +41,8 @@ def skip_message(code: str, value: object, detail: str = "", column: str | None 
     return words[:-1] + f" ({detail})." if detail and words.endswith(".") else words
 
 
-SKIP_REASONS: dict[str, str] = {code: r.message for code, r in reasons().items() if r.level == "report"}
+# English, read at import (the language is chosen later, by --lang / CAKUPAN_LANG); skip_message renders per language
+SKIP_REASONS: dict[str, str] = {code: r.template("en") for code, r in reasons().items() if r.level == "report"}
 
 
 @dataclass(frozen=True)

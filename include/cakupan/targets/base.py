@@ -49,10 +49,13 @@ AUDIT_EXPORTS = {
                        "rows_quarantined, notes_skipped, error_code, " + redacted_sql("error_message")
                        + ", duplicate_of from audit.loads",
     # the message without personal data (the regency's own, quoting every cell, stays in the raw zone); a row
-    # quarantined before public messages existed is named by file, sheet, row and reason code only
+    # quarantined before public messages existed is named by file, sheet, row and reason code only; `reasons` is
+    # every problem's code, column and non-personal value (JSON), from which the report renders the message anew in
+    # its own language
     "quarantine_rows": "select load_id, source, source_file, sheet, source_row, regency_code, reason_code, "
-                       "column_name, " + redacted_sql("message") + ", participant_key, fixed_by_load_id from (select load_id, "
-                       "source, source_file, sheet, source_row, regency_code, reason_code, column_name, "
+                       "column_name, " + redacted_sql("message") + ", participant_key, " + redacted_sql("reasons")
+                       + ", fixed_by_load_id from (select load_id, source, source_file, sheet, source_row, "
+                       "regency_code, reason_code, column_name, cast(reasons as varchar) as reasons, "
                        "coalesce(public_message, source_file || coalesce(', sheet ' || nullif(sheet, ''), '') || "
                        "', row ' || cast(source_row as varchar) || ': ' || reason_code) as message, participant_key, "
                        # "fixed by load N": the first load of a rejection workbook sent back whose row loaded

@@ -1,0 +1,149 @@
+"""The one message catalogue: every text shown to people, in Bahasa Indonesia (`id`, the default) and English (`en`).
+
+Two YAML files, one catalogue: `contracts/reasons.yml` (every reason code: quarantine reasons, file-level errors,
+load findings, press-release skips; the registry of stable codes, each with `id` and `en`) and `messages.yml`
+(everything else: CLI lines, the auditor report's headings and text, finding titles, check names; key -> `id`/`en`).
+A reason's text is looked up as `reason.<CODE>`. The language is `CAKUPAN_LANG` (`id` or `en`), which `--lang` sets
+for the process; `text(key, lang, **params)` fills `{placeholders}`, the same set in both languages
+(tests/i18n/test_catalogue.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import functools
+import os
+import re
+import string
+from pathlib import Path
+
+from cakupan.core.files import load_yaml
+from cakupan.core.settings import CONTRACTS_DIR, PACKAGE_DIR, SettingsError
+
+LANGUAGES = ("id", "en")
+DEFAULT_LANGUAGE = "id"
+LANG_VARIABLE = "CAKUPAN_LANG"
+MESSAGES_FILE = PACKAGE_DIR / "messages.yml"
+REASONS_FILE = CONTRACTS_DIR / "reasons.yml"
+
+MONTHS = {
+    "id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+           "November", "Desember"),
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"),
+}
+
+
+def language(lang: str | None = None) -> str:
+    """The language to render in: `lang` if given, else CAKUPAN_LANG, else Indonesian; anything else is refused in
+    one line naming the variable."""
+    chosen = (lang or os.environ.get(LANG_VARIABLE) or DEFAULT_LANGUAGE).strip().lower()
+    if chosen not in LANGUAGES:
+        raise SettingsError(f"{LANG_VARIABLE} / --lang must be 'id' (Bahasa Indonesia) or 'en' (English), "
+                            f"not {chosen!r}")
+    return chosen
+
+
+def set_language(lang: str | None) -> str:
+    """Make `lang` the language of this process and of the processes it starts (through CAKUPAN_LANG)."""
+    chosen = language(lang)
+    os.environ[LANG_VARIABLE] = chosen
+    return chosen
+
+
+def _load(path: Path) -> dict[str, dict]:
+    return load_yaml(path.read_text(encoding="utf-8")) or {}
+
+
+@functools.cache
+def catalogue() -> dict[str, dict[str, str]]:
+    """Every key -> {language: template}: `reason.<CODE>` from reasons.yml, the rest from messages.yml."""
+    out = {f"reason.{code}": {k: v for k, v in entry.items() if k in LANGUAGES}
+           for code, entry in _load(REASONS_FILE).items()}
+    out.update(_load(MESSAGES_FILE))
+    return out
+
+
+def template(key: str, lang: str | None = None) -> str:
+    """The raw template of one key; an unknown key is a programming error (the i18n test finds them first)."""
+    try:
+        entry = catalogue()[key]
+    except KeyError:
+        raise KeyError(f"message {key!r} is not in the catalogue (messages.yml / contracts/reasons.yml)") from None
+    return entry[language(lang)]
+
+
+def text(key: str, lang: str | None = None, /, **params) -> str:
+    """One message in the language, its placeholders filled."""
+    tpl = template(key, lang)
+    return tpl.format(**params) if params or "{" in tpl else tpl
+
+
+def placeholders(tpl: str) -> set[str]:
+    """The names of a template's {placeholders}."""
+    return {name for _, name, _, _ in string.Formatter().parse(tpl) if name}
+
+
+def fmt_date(value, lang: str | None = None) -> str:
+    """A date the way the language writes it: 30 April 2025 (both languages, month names their own)."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return f"{value.day} {MONTHS[language(lang)][value.month - 1]} {value.year}"
+
+
+def fmt_month(value, lang: str | None = None) -> str:
+    """A month: April 2025."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:7] + "-01")
+        except ValueError:
+            return value
+    return f"{MONTHS[language(lang)][value.month - 1]} {value.year}"
+
+
+def fmt_rupiah(value) -> str:
+    """Rupiah as written in Indonesia, in either language: Rp 16.800 (a dot between thousands, no decimals)."""
+    return "Rp " + f"{float(value):,.0f}".replace(",", ".")
+
+
+@contextlib.contextmanager
+def using(lang: str | None):
+    """Render in `lang` inside the block (a report written in English from a process whose default is Indonesian);
+    None keeps the current language."""
+    if lang is None:
+        yield language()
+        return
+    saved = os.environ.get(LANG_VARIABLE)
+    try:
+        yield set_language(lang)
+    finally:
+        if saved is None:
+            os.environ.pop(LANG_VARIABLE, None)
+        else:
+            os.environ[LANG_VARIABLE] = saved
+
+
+@functools.cache
+def _check_patterns() -> list[tuple[re.Pattern, str]]:
+    """(regex of the English check name, its key) for every `check.*` entry, longest first: a check name is the
+    stable English identifier stored in audit.checks; people read it through the catalogue."""
+    out = []
+    for key, entry in catalogue().items():
+        if key.startswith("check."):
+            parts = re.split(r"\{(\w+)\}", entry["en"])
+            rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            out.append((re.compile(rx + "$"), key))
+    return sorted(out, key=lambda p: -len(p[0].pattern))
+
+
+def check_name(name: str, lang: str | None = None) -> str:
+    """A quality-gate check's name in the language (its stored English name when the catalogue has no entry)."""
+    for rx, key in _check_patterns():
+        m = rx.match(name or "")
+        if m:
+            return text(key, lang, **m.groupdict())
+    return name
