@@ -462,31 +462,6 @@ def duckdb_error() -> type:
     return duckdb.Error
 
 
-ENV_PATHS = ("CAKUPAN_HOME", "CAKUPAN_INBOX", "CAKUPAN_CONFIG", "CAKUPAN_DBT_MANIFEST")
-
-
-def read_env_file() -> Path | None:
-    """Read the repository's `.env` (or the file CAKUPAN_ENV_FILE names) into the environment, under variables
-    already set; a relative path in it (CAKUPAN_HOME=./var) is relative to the file's folder, the repository, not
-    to the current directory. Returns the file read, if any."""
-    import os
-
-    from cakupan.core.settings import PROJECT_ROOT
-
-    path = Path(os.environ.get("CAKUPAN_ENV_FILE") or PROJECT_ROOT / ".env")
-    if not path.is_file():
-        return None
-    from dotenv import dotenv_values
-
-    for key, value in dotenv_values(path).items():
-        if key in os.environ or value is None:
-            continue
-        if key in ENV_PATHS and value and not Path(value).expanduser().is_absolute():
-            value = str((path.parent / value).resolve())
-        os.environ[key] = value
-    return path
-
-
 history_app = typer.Typer(help="What was published when: the publish history auditors read.", no_args_is_help=True)
 app.add_typer(history_app, name="history")
 
@@ -568,6 +543,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     from cakupan.auditor.published import PublishedFileError
     from cakupan.core.config import ConfigError
+    from cakupan.core.envfile import read_env_file
     from cakupan.core.settings import SettingsError
     from cakupan.targets.history import HistoryError
     from cakupan.targets.postgres.params import PgError

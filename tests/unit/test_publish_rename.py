@@ -39,7 +39,9 @@ def test_promote_renames_the_candidate_over_the_published_file(settings_factory)
         assert _sha256(s.published_db) == cand_sha == c.published_sha256
         assert not candidate.exists()
         assert hashlib.sha256(reader.read()).hexdigest() == old_sha   # the old file, whole, for its reader
-    (kept,) = s.history_dir.glob("*.duckdb")
-    assert os.stat(kept).st_ino == old_inode and _sha256(kept) == old_sha   # history links the old file
+    # the publish history links both states by inode (targets.history): the file published before (adopted, it had
+    # no publish record) and the one just published; neither is a copy
+    kept = {os.stat(p).st_ino: _sha256(p) for p in s.history_dir.glob("*.duckdb")}
+    assert kept == {old_inode: old_sha, cand_inode: cand_sha}
     with duckdb.connect(str(s.published_db), read_only=True) as con:
         assert con.execute("select regency_code from marts.mart_coverage_monthly").fetchall() == [("73.73",)]
