@@ -90,7 +90,7 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
         any_content = True
         header = find_header(rows, contracts, options.overrides, options.defaults)
         if header is None:
-            unreadable.append((name, rows[:HEADER_SCAN_ROWS]))
+            unreadable.append((name, rows[:HEADER_SCAN_ROWS + 2]))
             continue
         blocks.append(block_from_rows(rows, name, header))
     if not any_content:
@@ -98,7 +98,7 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
     if not blocks:
         names = ", ".join(repr(n) for n, _ in unreadable)
         for _, head in unreadable:
-            raise_no_header(head, contracts, f"sheet(s) {names}: ")
+            raise_no_header(head, contracts, f"sheet(s) {names}: ", options.overrides)
         raise FileRejected("HEADER_NOT_FOUND", f"no sheet has a recognisable header ({names})")
     sources = {b.source for b in blocks}
     if len(sources) > 1:
