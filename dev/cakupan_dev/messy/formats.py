@@ -159,8 +159,8 @@ _ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
 def ods_bytes(sheets: Sequence[Sheet]) -> bytes:
     """Write sheets to an OpenDocument spreadsheet (.ods, as LibreOffice saves one): the zip with its `mimetype`
     first and stored, a manifest and content.xml; merged ranges as spanned cells over covered cells."""
-    from xml.sax.saxutils import escape, quoteattr
     import zipfile
+    from xml.sax.saxutils import escape, quoteattr
 
     body = []
     for sh in sheets:
