@@ -202,5 +202,64 @@ LAYOUTS = (
 )
 
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+
+
+def _recap(fmt: str, name: str, covers: str, paid_march: object = 2_000_000) -> MessyCase:
+    """A contributions recap: a column per month, rows Jumlah Peserta / Tagihan / Dibayar, three months filled."""
+    from cakupan_dev.messy.people import D
+
+    people, billed = (100, 110, 120), (1_680_000, 1_848_000, 2_016_000)
+    paid = (1_680_000, 1_848_000, paid_march)
+    blank = [None] * 9
+    rows = [["PEMERINTAH KOTA PAREPARE"], ["REKAPITULASI IURAN BPJS KETENAGAKERJAAN PEKERJA RENTAN TAHUN 2025"],
+            ["Sumber Dana : APBD"], [],
+            ["NO", "URAIAN", *MONTHS, "JUMLAH"],
+            [1, "Jumlah Peserta", *people, *blank, None],
+            [2, "Tagihan (Rp)", *billed, *blank, sum(billed)],
+            [3, "Dibayar (Rp)", *paid, *blank, None]]
+    sheet = Sheet("Iuran 2025", rows)
+    data = {"xlsx": xlsx_bytes, "ods": ods_bytes, "xls": xls_bytes}[fmt]([sheet])
+    bad = () if isinstance(paid_march, int) else ("NUMBER_INVALID",)
+    ok = 3 - len(bad)
+    expect = loaded(3, bad, regency=PAREPARE, sheets=("Iuran 2025",),
+                    values={"period": tuple(D(2025, m, 1) for m in (1, 2, 3))[:ok],
+                            "participants_billed": people[:ok], "amount_billed": billed[:ok],
+                            "amount_paid": paid[:ok], "regency_code": (PAREPARE,) * ok})
+    return MessyCase(f"layout_{name}", "contributions", covers,
+                     (messy_file(f"iuran_parepare_rekap_2025.{fmt}", data, expect),))
+
+
+def sheet_cases() -> list[MessyCase]:
+    """Wide recaps, sheets per district, a hidden sheet, stacked tables under two-row headers."""
+    out = [_recap("xlsx", "recap_wide_xlsx", "contributions recap: a column per month Jan ... Des, rows Jumlah "
+                  "Peserta / Tagihan / Dibayar, three months filled: one row per month"),
+           _recap("ods", "recap_wide_ods", "the same recap saved as OpenDocument"),
+           _recap("xls", "recap_wide_bad_cell", "a recap whose March payment is typed as text 'belum'",
+                  paid_march="belum")]
+    ws = workers(6, seed=23)
+    sheets, loaded_rows = [], []
+    for k, district in enumerate(("Bacukiki", "Soreang", "Ujung")):
+        lay = Layout("s", "", header_rows=2, n=2)
+        head, merges = _header(list(REGISTER_HEADER), lay)
+        title = letterhead(4)
+        rows = title + head + [register_row(i + 1, w, Kecamatan=district) for i, w in enumerate(ws[2 * k:2 * k + 2])]
+        sheets.append(Sheet(f"Kec. {district}", rows, [(a + 4, b, c + 4, d, v) for a, b, c, d, v in merges]))
+        loaded_rows += [(f"Kec. {district}", 7), (f"Kec. {district}", 8)]
+    out.append(MessyCase("layout_sheet_per_district", "register", "one sheet per district, each with its "
+                         "letterhead and two-row merged header",
+                         (messy_file("register_parepare_per_kecamatan.xlsx", xlsx_bytes(sheets),
+                                     loaded(6, regency=PAREPARE, period="2025-04",
+                                            sheets=tuple(s.name for s in sheets),
+                                            loaded_rows=tuple(loaded_rows))),)))
+    hidden = Sheet("Lama", letterhead(4, "MARET 2025") + [REGISTER_HEADER]
+                   + [register_row(1, w) for w in workers(5, seed=29)], hidden=True)
+    shown = Sheet("Baru", letterhead(4) + [REGISTER_HEADER] + [register_row(i + 1, w) for i, w in enumerate(ws[:3])])
+    out.append(MessyCase("layout_hidden_sheet", "register", "a hidden sheet with last month's list: not read",
+                         (messy_file("register_parepare_hidden.xlsx", xlsx_bytes([shown, hidden]),
+                                     loaded(3, regency=PAREPARE, period="2025-04", sheets=("Baru",))),)))
+    return out
+
+
 def layout_cases() -> list[MessyCase]:
-    return [register_layout(lay) for lay in LAYOUTS]
+    return [register_layout(lay) for lay in LAYOUTS] + sheet_cases()

@@ -240,10 +240,11 @@ class Loader:
         loaded_prior = [p for p in prior if p[1] == "loaded" and folder_of(p[2]) == folder_of(rel)]
         if not loaded_prior:
             # the same bytes already rejected from this folder: a duplicate delivery, not a new one (they would
-            # only be rejected again); a file rejected for a passing reason (still changing, unreadable) is not
+            # only be rejected again); a file rejected for a passing reason (still changing, unreadable) is not,
+            # nor an empty file (every empty file has the same bytes, and "empty" says more than "duplicate")
             rejected_prior = con.execute(
                 "select load_id, source_file, error_code from audit.loads where file_sha256 = ? and status = "
-                "'rejected' and error_code not in ('FILE_CHANGING', 'FILE_UNREADABLE') order by load_id",
+                "'rejected' and error_code not in ('FILE_CHANGING', 'FILE_UNREADABLE', 'FILE_EMPTY') order by load_id",
                 [sha]).fetchall()
             rejected_prior = [p for p in rejected_prior if folder_of(p[1]) == folder_of(rel)]
             if not rejected_prior:
