@@ -92,6 +92,8 @@ def _score(contract: Contract, mapping: dict[str, int], defaults: set[str]) -> f
 def _column_labels(block: list[list[str]]) -> list[list[str]]:
     """Per column, the texts to try as its label, best first, from a block of 1-3 header rows."""
     h = len(block)
+    if h == 1:
+        return [[t] if t else [] for t in block[0]]
     width = max(len(r) for r in block)
     grid = [r + [""] * (width - len(r)) for r in block]
     filled = [list(r) for r in grid]
@@ -161,7 +163,8 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
     best: HeaderMatch | None = None
     for source, contract in contracts.items():
         labels = _labels(source, overrides)
-        exact = [len(_match_block([t], labels, False)[0]) if not numbers[i] else 0 for i, t in enumerate(scan)]
+        exact = [0 if numbers[i] else len({m for t in row if t and (m := labels.match_exact(t).column)})
+                 for i, row in enumerate(scan)]
         near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
         sizes: dict[tuple[int, int], int] = {}
         for h in range(1, MAX_HEADER_ROWS + 1):       # smaller blocks first: a taller one must add a column

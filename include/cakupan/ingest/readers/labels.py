@@ -36,6 +36,7 @@ ABBREVIATIONS = {
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def expand(text: str) -> str:
     """The label with abbreviations spelt out, folded ("Tgl. Lahir" -> "tanggallahir")."""
     folded = normalise_header(text)
@@ -49,11 +50,21 @@ def _ascii_lower(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _forms(text: str) -> tuple[str, str]:
+    """A label folded, and folded with its abbreviations spelt out (once per text, for every contract)."""
+    folded = normalise_header(text)
+    return folded, (expand(text) if folded and not folded.isdigit() else folded)
+
+
 @dataclass(frozen=True)
 class LabelMatch:
     column: str | None           # the canonical column, or None
     how: str                     # exact | abbreviation | fuzzy | ambiguous | none
     candidates: tuple[str, ...] = ()   # the columns an ambiguous label could be
+
+
+_NO_MATCH = LabelMatch(None, "none")
 
 
 class Labels:
@@ -72,18 +83,14 @@ class Labels:
             self.expanded[expand(header)] = canonical
         self._choices = list(self.expanded)
 
-    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one Labels per (source, overrides), kept for the process
     def match_exact(self, text: str) -> LabelMatch:
         """Match one header cell's text by its aliases and spelt-out abbreviations only (no typos)."""
-        folded = normalise_header(text)
-        if not folded:
-            return LabelMatch(None, "none")
+        folded, spelt = _forms(text)
         if folded in self.exact:
             return LabelMatch(self.exact[folded], "exact")
-        spelt = expand(text)
         if spelt in self.expanded:
             return LabelMatch(self.expanded[spelt], "abbreviation")
-        return LabelMatch(None, "none")
+        return _NO_MATCH
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019
     def match(self, text: str) -> LabelMatch:
