@@ -11,13 +11,14 @@ from cakupan_dev.messy.delivery_cases import (
     old_template_cases,
     rejected_file_cases,
 )
+from cakupan_dev.messy.layout_cases import layout_cases
 from cakupan_dev.messy.outcomes import MessyCase
 from cakupan_dev.messy.register_cases import register_layout_cases, register_value_cases
 from cakupan_dev.messy.source_cases import other_source_cases
 
 _BUILDERS: tuple[Callable[[], list[MessyCase]], ...] = (
     register_layout_cases, register_value_cases, csv_cases, old_template_cases, delivery_cases,
-    rejected_file_cases, other_source_cases)
+    rejected_file_cases, other_source_cases, layout_cases)
 
 
 def cases() -> list[MessyCase]:

@@ -146,3 +146,78 @@ def cfb_bytes(streams: dict[str, bytes]) -> bytes:
               + struct.pack("<109I", 0, *([free] * 108)))
     assert len(header) == sector
     return header + fat_sector + directory + b"".join(blobs)
+
+
+_ODS_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+           'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+           'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+           'xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" '
+           'xmlns:fo="urn:oasis:names:tc:xsl-fo:xmlns:xsl-fo-compatible:1.0" '
+           'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"')
+
+
+def ods_bytes(sheets: Sequence[Sheet]) -> bytes:
+    """Write sheets to an OpenDocument spreadsheet (.ods, as LibreOffice saves one): the zip with its `mimetype`
+    first and stored, a manifest and content.xml; merged ranges as spanned cells over covered cells."""
+    import zipfile
+    from xml.sax.saxutils import escape, quoteattr
+
+    body = []
+    for sh in sheets:
+        spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1, v) for r1, c1, r2, c2, v in sh.merges}
+        covered = {(r, c) for r1, c1, r2, c2, _ in sh.merges for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+                   if (r, c) != (r1, c1)}
+        n_rows = max([len(sh.rows)] + [r2 + 1 for _, _, r2, _, _ in sh.merges])
+        width = max([len(r) for r in sh.rows] + [c2 + 1 for _, _, _, c2, _ in sh.merges] + [1])
+        style = ' table:style-name="hid"' if sh.hidden else ""
+        body.append(f"<table:table table:name={quoteattr(sh.name)}{style}>"
+                    f'<table:table-column table:number-columns-repeated="{width}"/>')
+        for r in range(n_rows):
+            row = sh.rows[r] if r < len(sh.rows) else []
+            cells = []
+            for c in range(width):
+                if (r, c) in covered:
+                    cells.append("<table:covered-table-cell/>")
+                    continue
+                v = row[c] if c < len(row) else None
+                attrs = ""
+                if (r, c) in spans:
+                    nr, nc, v = spans[(r, c)]
+                    attrs = f' table:number-rows-spanned="{nr}" table:number-columns-spanned="{nc}"'
+                cells.append(_ods_cell(v, attrs, escape))
+            body.append("<table:table-row>" + "".join(cells) + "</table:table-row>")
+        body.append("</table:table>")
+    content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} office:version="1.2">'
+               '<office:automatic-styles><style:style style:name="hid" style:family="table">'
+               '<style:table-properties table:display="false"/></style:style></office:automatic-styles>'
+               "<office:body><office:spreadsheet>" + "".join(body)
+               + "</office:spreadsheet></office:body></office:document-content>")
+    manifest = (f'<?xml version="1.0" encoding="UTF-8"?><manifest:manifest {_ODS_NS} manifest:version="1.2">'
+                '<manifest:file-entry manifest:full-path="/" manifest:version="1.2" '
+                'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+                '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+                "</manifest:manifest>")
+    buf = io.BytesIO()
+    stamp = (2025, 1, 1, 0, 0, 0)
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(zipfile.ZipInfo("mimetype", stamp), "application/vnd.oasis.opendocument.spreadsheet",
+                   compress_type=zipfile.ZIP_STORED)
+        for name, text in (("META-INF/manifest.xml", manifest), ("content.xml", content)):
+            z.writestr(zipfile.ZipInfo(name, stamp), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+def _ods_cell(v: object, attrs: str, escape) -> str:
+    if v is None or v == "":
+        return f"<table:table-cell{attrs}/>"
+    if isinstance(v, bool):
+        return (f'<table:table-cell{attrs} office:value-type="boolean" office:boolean-value="{str(v).lower()}">'
+                f"<text:p>{str(v).upper()}</text:p></table:table-cell>")
+    if isinstance(v, int | float | Decimal):
+        return (f'<table:table-cell{attrs} office:value-type="float" office:value="{v}">'
+                f"<text:p>{v}</text:p></table:table-cell>")
+    if isinstance(v, dt.date):
+        iso = v.isoformat() if isinstance(v, dt.datetime) else f"{v.isoformat()}"
+        return (f'<table:table-cell{attrs} office:value-type="date" office:date-value="{iso}">'
+                f"<text:p>{v.strftime('%d/%m/%Y')}</text:p></table:table-cell>")
+    return f'<table:table-cell{attrs} office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'

@@ -55,9 +55,15 @@ def register_layout_cases() -> list[MessyCase]:
             loaded(3, regency=PAREPARE, period="2025-04",
                    loaded_rows=tuple(("Sheet1", 16 + i) for i in range(3)))),)))
     out.append(MessyCase(
-        "register_header_on_row_18", "register", "the header is far below row 15: no header is searched there",
+        "register_header_on_row_18", "register", "the header on row 18, below a long preamble: still found",
         (messy_file("register_parepare_2025-04_terlalu_panjang.xlsx",
             xlsx_bytes([Sheet("Sheet1", pre + [["Lampiran"], [], ["Daftar:"]] + [REGISTER_HEADER] + data)]),
+            loaded(3, regency=PAREPARE, period="2025-04",
+                   loaded_rows=tuple(("Sheet1", 19 + i) for i in range(3)))),)))
+    out.append(MessyCase(
+        "register_header_on_row_45", "register", "the header far below row 40: no header is searched there",
+        (messy_file("register_parepare_2025-04_sangat_panjang.xlsx",
+            xlsx_bytes([Sheet("Sheet1", pre + [[f"Lampiran {i}"] for i in range(30)] + [REGISTER_HEADER] + data)]),
             rejected("HEADER_NOT_FOUND")),)))
 
     # --- the title directly above the header (no blank row): a title is not the top row of a two-row header

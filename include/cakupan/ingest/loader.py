@@ -240,10 +240,28 @@ class Loader:
             [load_id, self.run_id, rel, shown_name(path.name), sha, size, received])
         loaded_prior = [p for p in prior if p[1] == "loaded" and folder_of(p[2]) == folder_of(rel)]
         if not loaded_prior:
-            return load_id
+            # the same bytes already rejected from this folder: a duplicate delivery, not a new one (they would
+            # only be rejected again); a file rejected for a passing reason (still changing, unreadable) is not,
+            # nor an empty file (every empty file has the same bytes, and "empty" says more than "duplicate")
+            rejected_prior = con.execute(
+                "select load_id, source_file, error_code from audit.loads where file_sha256 = ? and status = "
+                "'rejected' and error_code not in ('FILE_CHANGING', 'FILE_UNREADABLE', 'FILE_EMPTY') order by load_id",
+                [sha]).fetchall()
+            rejected_prior = [p for p in rejected_prior if folder_of(p[1]) == folder_of(rel)]
+            if not rejected_prior:
+                return load_id
+            dup, first, code = rejected_prior[0]
+            msg = (f"{shown_name(path.name)}: " + reason("DUPLICATE_FILE").message
+                   + f" It is the file rejected as load {dup} ({first}, {code}): correct it as that rejection says"
+                   " and send the corrected file.")
+            return self._mark_duplicate(load_id, rel, dup, msg)
         dup = loaded_prior[0][0]
         msg = (f"{shown_name(path.name)}: " + reason("DUPLICATE_FILE").message
                + f" (first loaded as load {dup}, {loaded_prior[0][2]})")
+        return self._mark_duplicate(load_id, rel, dup, msg)
+
+    def _mark_duplicate(self, load_id: int, rel: str, dup: int, msg: str) -> LoadResult:
+        con = self.con
         con.execute("update audit.loads set status = 'duplicate', finished_at = now(), rows_in = 0, "
                     "rows_loaded = 0, rows_quarantined = 0, error_code = 'DUPLICATE_FILE', error_message = ?, "
                     "duplicate_of = ? where load_id = ?", [msg, dup, load_id])

@@ -4,7 +4,10 @@
     workbook   a workbook's sheets as rows of cells (python-calamine, in a forked child when it could crash)
     csvtext    a CSV decoded and split row by row (the exact path)
     fastcsv    a big CSV read column-wise in Arrow (the same result as the exact path)
-    layout     rows → one block per sheet: header search, data / total / note / repeated-header rows
+    layout     rows → one block per sheet: data / total / note / repeated-header rows below the header
+    header     where the header is (1-3 rows, merges, anywhere in the first 40 rows) and which contract it fits
+    labels     header labels as clerks write them (abbreviations, typos) matched to contract columns
+    recap      contributions in the wide recap layout (a column per month) as a row per month
     blocks     what a reader gives (Block, ReadResult) or raises (FileRejected)
 
 A reader never decides whether a row is valid (that is `cakupan.ingest.validate`). Problems with the whole file
@@ -35,6 +38,7 @@ from cakupan.ingest.readers.layout import (
     is_blank_row,
     raise_no_header,
 )
+from cakupan.ingest.readers.recap import recap_rows
 from cakupan.ingest.readers.sniff import check_container, kind_from_filename
 from cakupan.ingest.readers.workbook import read_workbook
 
@@ -78,6 +82,18 @@ def _read_csv(path: Path, contracts: dict[str, Contract], options: ReadOptions, 
     return read_csv(path, raw, contracts, options)
 
 
+def _recap_block(rows: list[list], sheet: str, contracts: dict[str, Contract], options: ReadOptions) -> Block | None:
+    """A contributions recap (one column per month) as one block of a row per month, or None."""
+    recap = recap_rows(rows) if "contributions" in contracts else None
+    if recap is None:
+        return None
+    grid, where = recap
+    header = find_header(grid, {"contributions": contracts["contributions"]}, options.overrides, options.defaults)
+    if header is None:
+        return None
+    return block_from_rows(grid, sheet, header, source_row_of=lambda i: where[i] + 1)
+
+
 def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOptions,
                    data: bytes | None) -> ReadResult:
     """One block per sheet with a recognisable header; every such sheet must be of the same kind."""
@@ -90,7 +106,11 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
         any_content = True
         header = find_header(rows, contracts, options.overrides, options.defaults)
         if header is None:
-            unreadable.append((name, rows[:HEADER_SCAN_ROWS]))
+            recap = _recap_block(rows, name, contracts, options)
+            if recap is None:
+                unreadable.append((name, rows[:HEADER_SCAN_ROWS + 2]))
+            else:
+                blocks.append(recap)
             continue
         blocks.append(block_from_rows(rows, name, header))
     if not any_content:
@@ -98,7 +118,7 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
     if not blocks:
         names = ", ".join(repr(n) for n, _ in unreadable)
         for _, head in unreadable:
-            raise_no_header(head, contracts, f"sheet(s) {names}: ")
+            raise_no_header(head, contracts, f"sheet(s) {names}: ", options.overrides)
         raise FileRejected("HEADER_NOT_FOUND", f"no sheet has a recognisable header ({names})")
     sources = {b.source for b in blocks}
     if len(sources) > 1:

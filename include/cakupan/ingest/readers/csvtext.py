@@ -80,7 +80,7 @@ def read_csv(path: Path, raw: bytes, contracts: dict[str, Contract], options: Re
         raise FileRejected("FILE_EMPTY")
     header = find_header(rows, contracts, options.overrides, options.defaults)
     if header is None:
-        raise_no_header(rows, contracts)
+        raise_no_header(rows, contracts, overrides=options.overrides)
         raise FileRejected("HEADER_NOT_FOUND")
     block = block_from_rows(rows, "", header, source_row_of=lambda i: lines[i])
     return ReadResult(path, header.source, [block], encoding, delimiter)

@@ -7,166 +7,23 @@ compares them with the rows above); notes are only counted.
 
 from __future__ import annotations
 
-import functools
 import re
-from dataclasses import dataclass
 
-from cakupan.core.contracts import Contract, load_contract, normalise_header
 from cakupan.ingest import parsing
-from cakupan.ingest.readers.blocks import Block, FileRejected
+from cakupan.ingest.readers.blocks import Block
+from cakupan.ingest.readers.cells import cell_text, is_blank_row, row_texts
+from cakupan.ingest.readers.header import (
+    HEADER_SCAN_ROWS,
+    HeaderMatch,
+    best_partial_header,
+    find_header,
+    is_column_numbers,
+    raise_no_header,
+    title_text,
+)
 
-HEADER_SCAN_ROWS = 15
-
-
-# --------------------------------------------------------------------------------------------- cells --------
-def cell_text(v: object) -> str | None:
-    """`parsing.cell_text`, with a shortcut for the common clean cell (printable ASCII, nothing to trim)."""
-    if type(v) is str and v.isascii() and v.isprintable() and (not v or (v[0] not in " '" and v[-1] != " "
-                                                                           and "  " not in v)):
-        return v or None
-    return parsing.cell_text(v)
-
-
-def row_texts(row: list) -> list[str]:
-    """Every cell of a row as text ('' for a blank cell)."""
-    return [cell_text(v) or "" for v in row]
-
-
-def is_blank_row(row: list) -> bool:
-    return all(cell_text(v) is None for v in row)
-
-
-def title_text(rows: list[list], header: HeaderMatch) -> str:
-    """The text above the header (the title block), in reading order."""
-    return " ".join(t for r in rows[: header.row - header.rows_used + 1] for t in row_texts(r) if t)
-
-
-# --------------------------------------------------------------------------------------------- header -------
-@dataclass
-class HeaderMatch:
-    source: str
-    row: int                 # 0-based index of the (last) header row
-    rows_used: int           # 1 or 2
-    mapping: dict[str, int]
-    headers: list[str]
-    score: float
-
-    def block(self, sheet: str, title: str) -> Block:
-        """An empty block for this header (the rows are added by the reader)."""
-        return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title)
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _norm(text: str) -> str:
-    """`normalise_header`, remembered: header candidates repeat across rows, sheets and files."""
-    return normalise_header(text)
-
-
-@functools.lru_cache(maxsize=256)
-def _alias_map(source: str, overrides: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    """The contract's alias map with a regency's header overrides, built once per (source, overrides)."""
-    return load_contract(source).alias_map(dict(overrides))
-
-
-def _match_row(texts: list[str], amap: dict[str, str]) -> dict[str, int]:
-    mapping: dict[str, int] = {}
-    for i, t in enumerate(texts):
-        canon = amap.get(_norm(t)) if t else None
-        if canon and canon not in mapping:
-            mapping[canon] = i
-    return mapping
-
-
-def _two_row_texts(top: list[str], bottom: list[str]) -> tuple[list[str], list[str], list[str]]:
-    """Combine a two-row header: merged top cells are forward-filled over the columns below them."""
-    width = max(len(top), len(bottom))
-    top = top + [""] * (width - len(top))
-    bottom = bottom + [""] * (width - len(bottom))
-    filled, last = [], ""
-    for i in range(width):
-        if top[i]:
-            last = top[i]
-        elif not bottom[i]:
-            last = ""
-        filled.append(top[i] or (last if bottom[i] else ""))
-    return [f"{filled[i]} {bottom[i]}".strip() if filled[i] and bottom[i] else (bottom[i] or filled[i])
-            for i in range(width)], bottom, filled
-
-
-def _two_row_candidate(top: list[str], bottom: list[str], amap: dict[str, str]) -> list[str]:
-    """The texts of a two-row header: per column, the combined text, the lower cell or the merged parent,
-    whichever the contract knows (a header cell of the second row may match alone, the parent alone, or both)."""
-    combined, lower, filled = _two_row_texts(top, bottom)
-    texts = []
-    for j in range(len(combined)):
-        texts.append(next((t for t in (combined[j], lower[j], filled[j]) if t and _norm(t) in amap), ""))
-    return texts
-
-
-def _score(contract: Contract, mapping: dict[str, int], defaults: set[str]) -> float:
-    required = [c for c in contract.required if c not in defaults and c not in _column_optional_via(contract)]
-    if not required:
-        return 0.0
-    have = sum(1 for c in required if c in mapping)
-    one_of_ok = all(any(c in mapping for c in group) for group in contract.one_of)
-    if have < len(required) or not one_of_ok:
-        return have / len(required) - 1.0   # negative: incomplete
-    return 1.0 + len(mapping) / len(contract.columns)
-
-
-def _column_optional_via(contract: Contract) -> set[str]:
-    """Required columns that a title block or configuration can stand in for."""
-    out = set()
-    if "title" in contract.period_from or "filename" in contract.period_from:
-        out.add("period")
-    if "title" in contract.regency_from or "config" in contract.regency_from:
-        out.add("regency")
-    return out
-
-
-def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dict[str, dict[str, str]],
-                defaults: dict[str, set[str]]) -> HeaderMatch | None:
-    """Find the best header among the first rows, for the contract it matches best (1- or 2-row headers)."""
-    best: HeaderMatch | None = None
-    scan = [row_texts(r) for r in rows[:HEADER_SCAN_ROWS + 1]]
-    for source, contract in contracts.items():
-        amap = _alias_map(source, tuple(sorted((overrides.get(source) or {}).items())))
-        for i in range(min(HEADER_SCAN_ROWS, len(scan))):
-            candidates = [(i, 1, scan[i])]
-            if i + 1 < len(scan):
-                candidates.append((i + 1, 2, _two_row_candidate(scan[i], scan[i + 1], amap)))
-            for row_idx, used, texts in candidates:
-                mapping = _match_row(texts, amap)
-                score = _score(contract, mapping, defaults.get(source, set()))
-                if used == 2 and len(mapping) <= max(len(_match_row(scan[i], amap)),
-                                                     len(_match_row(scan[i + 1], amap))):
-                    continue   # one of the two rows is the whole header (the other is a title or data)
-                if best is None or score > best.score + 1e-9:
-                    headers = [scan[i][k] if used == 1 else texts[k] for k in range(len(texts))]
-                    best = HeaderMatch(source, row_idx, used, mapping, headers, score)
-    return best if best is not None and best.score >= 1.0 else None
-
-
-def best_partial_header(rows: list[list], contracts: dict[str, Contract]) -> tuple[str, list[str]] | None:
-    """Name the contract a header nearly matches and the required columns it lacks (for a clear error)."""
-    best = None
-    scan = [row_texts(r) for r in rows[:HEADER_SCAN_ROWS]]
-    for source, contract in contracts.items():
-        amap = _alias_map(source, ())
-        for texts in scan:
-            mapping = _match_row(texts, amap)
-            if len(mapping) >= 2 and (best is None or len(mapping) > best[0]):
-                missing = [c for c in contract.required if c not in mapping and c not in _column_optional_via(contract)]
-                best = (len(mapping), source, missing)
-    return (best[1], best[2]) if best else None
-
-
-def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: str = "") -> None:
-    """Reject a file without a recognisable header, naming the columns a near match lacks."""
-    partial = best_partial_header(rows, contracts)
-    if partial and partial[1]:
-        raise FileRejected("HEADER_NOT_FOUND", f"{where}looks like a {partial[0]} file but lacks required columns: "
-                           + ", ".join(partial[1]))
+__all__ = ["HEADER_SCAN_ROWS", "HeaderMatch", "best_partial_header", "cell_text", "find_header", "is_blank_row",
+           "raise_no_header", "row_texts", "title_text"]
 
 
 # --------------------------------------------------------------------------------------------- rows ---------
@@ -194,17 +51,6 @@ def is_note_text(text: str) -> bool:
     f = _folded(text)
     return bool(_NOTE_RE.match(f) or _PLACE_DATE_RE.fullmatch(f) or _RULE_RE.fullmatch(text)
                 or (text.startswith("(") and text.endswith(")")))
-
-
-def _is_column_numbers(texts: list[str]) -> bool:
-    """Return True for the "(1) (2) (3) ..." row many templates print under the header."""
-    nums = []
-    for t in texts:
-        m = re.fullmatch(r"\(?([0-9]{1,2})\)?", t)
-        if not m:
-            return False
-        nums.append(int(m[1]))
-    return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums))) and nums[0] in (0, 1)
 
 
 def total_label(t: str | None) -> bool:
@@ -247,7 +93,7 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     same = sum(1 for t, h in zip(texts, header_keys, strict=True) if t is not None and h and t.lower() == h)
     if same >= 2 and same * 2 >= len(filled):
         return "header", texts
-    if _is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
+    if is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
         return "note", texts
     return "data", texts
 

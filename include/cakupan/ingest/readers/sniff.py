@@ -91,9 +91,20 @@ def _check_zip(path: Path, suffix: str, data: bytes | None) -> str:
         raise FileRejected("FILE_CORRUPT", f"the workbook's zip container is damaged ({exc})") from None
     if bad is not None:
         raise FileRejected("FILE_CORRUPT", f"damaged part {bad!r} inside the workbook")
-    if "[Content_Types].xml" not in names:
+    if "[Content_Types].xml" not in names and not _is_ods(path, data, names):
         raise FileRejected("FILE_TYPE_UNSUPPORTED", "a zip archive, not a workbook")
     return "spreadsheet"
+
+
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+
+
+def _is_ods(path: Path, data: bytes | None, names: set[str]) -> bool:
+    """An OpenDocument spreadsheet (.ods, LibreOffice): its `mimetype` part says so, and it has its content."""
+    if "mimetype" not in names or "content.xml" not in names:
+        return False
+    with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as z:
+        return z.read("mimetype").strip() == ODS_MIMETYPE
 
 
 def detect_encoding(data: bytes) -> str:

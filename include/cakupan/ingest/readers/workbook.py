@@ -133,17 +133,38 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         if name.lower() in skip or str(getattr(meta, "visible", "Visible")).lower().endswith("hidden"):
             continue
         try:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheet = wb.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            merges = sheet.merged_cell_ranges or ()
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             raise FileRejected("FILE_CORRUPT", f"sheet {name!r}: {str(exc)[:200]}") from None
+        fill_merged(rows, merges)
         out.append((name, rows))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         blanks = formulas_without_value(path if data is None else io.BytesIO(data))
         for name, rows in out:
             _mark_formulas(rows, blanks.get(name, ()))
     return out
+
+
+def fill_merged(rows: list[list], merges) -> None:
+    """Copy each merged range's value (held by its top-left cell only) into every cell of the range that lies in
+    the sheet's used area: a header label merged over two rows or a group label over three columns, and a district
+    merged down its block of data rows, then read as if written out in every cell."""
+    n_rows = len(rows)
+    for (r1, c1), (r2, c2) in merges:
+        if r1 >= n_rows or c1 >= len(rows[r1]):
+            continue
+        value = rows[r1][c1]
+        if value is None or value == "":
+            continue
+        for r in range(r1, min(r2, n_rows - 1) + 1):
+            row = rows[r]
+            for c in range(c1, min(c2, len(row) - 1) + 1):
+                if row[c] is None or row[c] == "":
+                    row[c] = value
 
 
 def formulas_without_value(source) -> dict[str, list[tuple[int, int]]]:

@@ -1,0 +1,230 @@
+"""Where a sheet's header is and which contract it matches, inferred from the grid once per sheet (never per row).
+
+The header is one to three rows anywhere in the first HEADER_SCAN_ROWS rows (below a letterhead of any height),
+chosen by how many of a contract's columns it explains. In a header of several rows each column's label is read
+from top to bottom: a group label above sub-labels ("IDENTITAS" over NIK / Nama / JK) is tried joined with the
+sub-label and then the sub-label alone; a label standing alone in the top row (a vertical merge, "Pekerjaan") is
+the column's label; a group label written once over several columns (a horizontal merge, or simply not repeated)
+is carried to the right over the columns that have a sub-label. The workbook reader copies a merged cell's value
+into every cell of its range, so merges read the same as labels written out. A printed column-number row
+"(1) (2) (3) ..." is never part of the header (the rows below skip it as a note). Labels are matched by
+`cakupan.ingest.readers.labels` (aliases, abbreviations, small typos).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cakupan.core.contracts import Contract
+from cakupan.ingest.readers.blocks import Block, FileRejected
+from cakupan.ingest.readers.cells import row_texts
+from cakupan.ingest.readers.labels import Labels, labels_for
+
+HEADER_SCAN_ROWS = 40       # the header's last row is at most this far down
+MAX_HEADER_ROWS = 3
+
+
+@dataclass
+class HeaderMatch:
+    source: str
+    row: int                 # 0-based index of the (last) header row
+    rows_used: int           # 1 to 3
+    mapping: dict[str, int]
+    headers: list[str]
+    score: float
+    ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)   # (label, columns it could be)
+    fuzzy: list[tuple[str, str]] = field(default_factory=list)                  # (label, column) matched by typo
+
+    def block(self, sheet: str, title: str) -> Block:
+        """An empty block for this header (the rows are added by the reader)."""
+        return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title)
+
+
+def title_text(rows: list[list], header: HeaderMatch) -> str:
+    """The text above the header (the title block), in reading order (a merged title's copies once)."""
+    out: list[str] = []
+    for r in rows[: header.row - header.rows_used + 1]:
+        for t in row_texts(r):
+            if t and (not out or out[-1] != t):
+                out.append(t)
+    return " ".join(out)
+
+
+def is_column_numbers(texts: list[str]) -> bool:
+    """Return True for the "(1) (2) (3) ..." row many templates print under the header (blank cells ignored)."""
+    nums = []
+    for t in texts:
+        if not t:
+            continue
+        m = re.fullmatch(r"\(?([0-9]{1,2})\)?\.?", t.strip())
+        if not m:
+            return False
+        nums.append(int(m[1]))
+    return len(nums) >= 3 and nums == list(range(nums[0], nums[0] + len(nums))) and nums[0] in (0, 1)
+
+
+def _labels(source: str, overrides: dict[str, dict[str, str]]) -> Labels:
+    return labels_for(source, tuple(sorted((overrides.get(source) or {}).items())))
+
+
+def _column_optional_via(contract: Contract) -> set[str]:
+    """Required columns that a title block or configuration can stand in for."""
+    out = set()
+    if "title" in contract.period_from or "filename" in contract.period_from:
+        out.add("period")
+    if "title" in contract.regency_from or "config" in contract.regency_from:
+        out.add("regency")
+    return out
+
+
+def _score(contract: Contract, mapping: dict[str, int], defaults: set[str]) -> float:
+    required = [c for c in contract.required if c not in defaults and c not in _column_optional_via(contract)]
+    if not required:
+        return 0.0
+    have = sum(1 for c in required if c in mapping)
+    one_of_ok = all(any(c in mapping for c in group) for group in contract.one_of)
+    if have < len(required) or not one_of_ok:
+        return have / len(required) - 1.0   # negative: incomplete
+    return 1.0 + len(mapping) / len(contract.columns)
+
+
+def _column_labels(block: list[list[str]]) -> list[list[str]]:
+    """Per column, the texts to try as its label, best first, from a block of 1-3 header rows."""
+    h = len(block)
+    if h == 1:
+        return [[t] if t else [] for t in block[0]]
+    width = max(len(r) for r in block)
+    grid = [r + [""] * (width - len(r)) for r in block]
+    filled = [list(r) for r in grid]
+    for k in range(h - 1):               # group labels carried right over the columns that have a sub-label
+        last = ""
+        for j in range(width):
+            if grid[k][j]:
+                last = grid[k][j]
+            elif any(grid[m][j] for m in range(k + 1, h)):
+                filled[k][j] = last
+            else:
+                last = ""
+    out = []
+    for j in range(width):
+        parts: list[str] = []
+        for k in range(h):
+            t = filled[k][j]
+            if t and t not in parts:
+                parts.append(t)
+        tries = [" ".join(parts)] if parts else []
+        if len(parts) > 2:
+            tries.append(" ".join(parts[-2:]))
+        tries.extend(reversed(parts))
+        out.append(list(dict.fromkeys(tries)))
+    return out
+
+
+def _match_block(block: list[list[str]], labels: Labels, fuzzy: bool
+                 ) -> tuple[dict[str, int], list[str], list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
+    """Map a header block's columns: (mapping, the label used per column, ambiguous labels, fuzzy matches)."""
+    mapping: dict[str, int] = {}
+    used: list[str] = []
+    ambiguous: list[tuple[str, tuple[str, ...]]] = []
+    typos: list[tuple[str, str]] = []
+    for j, tries in enumerate(_column_labels(block)):
+        chosen = tries[0] if tries else ""
+        amb = None
+        for t in tries:
+            m = labels.match(t) if fuzzy else labels.match_exact(t)
+            if m.column is not None:
+                chosen = t
+                if m.column not in mapping:
+                    mapping[m.column] = j
+                    if m.how == "fuzzy":
+                        typos.append((t, m.column))
+                amb = None
+                break
+            if m.how == "ambiguous" and amb is None:
+                amb = (t, m.candidates)
+        if amb:
+            ambiguous.append(amb)
+        used.append(chosen)
+    return mapping, used, ambiguous, typos
+
+
+def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dict[str, dict[str, str]],
+                defaults: dict[str, set[str]]) -> HeaderMatch | None:
+    """Find the best header (1-3 rows) among the first HEADER_SCAN_ROWS rows, for the contract it explains best."""
+    best = _best(rows, contracts, overrides, defaults)
+    return best if best is not None and best.score >= 1.0 else None
+
+
+def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str, dict[str, str]],
+          defaults: dict[str, set[str]]) -> HeaderMatch | None:
+    scan = [row_texts(r) for r in rows[:HEADER_SCAN_ROWS + MAX_HEADER_ROWS - 1]]
+    numbers = [is_column_numbers(t) for t in scan]
+    best: HeaderMatch | None = None
+    for source, contract in contracts.items():
+        labels = _labels(source, overrides)
+        exact = [0 if numbers[i] else len({m for t in row if t and (m := labels.match_exact(t).column)})
+                 for i, row in enumerate(scan)]
+        near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
+        sizes: dict[tuple[int, int], int] = {}
+        for h in range(1, MAX_HEADER_ROWS + 1):       # smaller blocks first: a taller one must add a column
+            for i in range(min(HEADER_SCAN_ROWS, len(scan))):
+                if numbers[i] or (i not in near and exact[i] == 0) or i + h > len(scan) or any(
+                        numbers[i + k] or not any(scan[i + k]) for k in range(1, h)):
+                    continue
+                mapping, used, amb, typos = _match_block(scan[i:i + h], labels, i in near)
+                sizes[(i, h)] = len(mapping)
+                if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
+                    continue   # the extra row adds nothing: it is a title or data, not part of the header
+                score = _score(contract, mapping, defaults.get(source, set()))
+                if best is None or score > best.score + 1e-9:
+                    best = HeaderMatch(source, i + h - 1, h, mapping, used, score, amb, typos)
+    return best
+
+
+def best_partial_header(rows: list[list], contracts: dict[str, Contract],
+                        overrides: dict[str, dict[str, str]] | None = None) -> tuple[str, list[str]] | None:
+    """Name the contract a header nearly matches and the required columns it lacks (for a clear error)."""
+    near = _near_miss(rows, contracts, overrides or {})
+    return (near[0], near[2]) if near else None
+
+
+def _near_miss(rows: list[list], contracts: dict[str, Contract], overrides: dict[str, dict[str, str]]):
+    """(source, required columns found, required columns missing, header match) of the best partial header."""
+    best = None
+    for source, contract in contracts.items():
+        m = _best(rows, {source: contract}, overrides, {})
+        if m is None or len(m.mapping) < 2:
+            continue
+        optional = _column_optional_via(contract)
+        required = [c for c in contract.required if c not in optional]
+        found = [c for c in required if c in m.mapping]
+        if best is None or (len(found), len(m.mapping)) > (len(best[1]), len(best[3].mapping)):
+            best = (source, found, [c for c in required if c not in m.mapping], m)
+    return best
+
+
+def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: str = "",
+                    overrides: dict[str, dict[str, str]] | None = None) -> None:
+    """Reject a file without a recognisable header: the required columns a near match found, those it lacks, the
+    closest labels seen for each missing one, and any label that was ambiguous."""
+    near = _near_miss(rows, contracts, overrides or {})
+    if not near or not near[2]:
+        return
+    source, found, missing, m = near
+    labels = _labels(source, overrides or {})
+    unmatched = [t for j, t in enumerate(m.headers) if t and j not in m.mapping.values()]
+    closest = []
+    for col in missing:
+        scored = [(c[1], t) for t in unmatched if (c := labels.closest(t)) and c[0] == col]
+        if scored:
+            closest.append(f"{col} ~ '{max(scored)[1]}'")
+    detail = (f"{where}looks like a {source} file (header on row {m.row + 1}) but lacks required columns: "
+              + ", ".join(missing) + "; found: " + (", ".join(found) or "none"))
+    if closest:
+        detail += "; closest labels seen: " + ", ".join(closest)
+    elif unmatched:
+        detail += "; labels not recognised: " + ", ".join(f"'{t}'" for t in unmatched[:8])
+    if m.ambiguous:
+        detail += "; ambiguous: " + ", ".join(f"'{t}' could be {' or '.join(c)}" for t, c in m.ambiguous)
+    raise FileRejected("HEADER_NOT_FOUND", detail)

@@ -1,0 +1,131 @@
+"""Header labels as clerks write them, matched to a contract's columns.
+
+A label matches a column when, folded (case, spaces, dots, slashes and accents ignored: "N.I.K.", "L / P",
+"Desa / Kelurahan", "T.M.T"), it equals one of the column's aliases, also after the common abbreviations are
+spelt out ("Tgl" = tanggal, "Jns" = jenis, "Kec" = kecamatan, "Kel" = kelurahan, "No." = nomor, ...). A label
+that matches nothing that way may still match by a small typo ("Pekerjan", "Sumber Dnaa"): a fuzzy match
+(rapidfuzz, ratio of the folded texts) at or above FUZZY_THRESHOLD, unless two different columns score about as
+well (AMBIGUITY_MARGIN): such a label is ambiguous and matches nothing (the reason is kept for the message).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from cakupan.core.contracts import load_contract, normalise_header
+
+FUZZY_THRESHOLD = 88.0      # rapidfuzz ratio (0-100) of the folded texts
+AMBIGUITY_MARGIN = 4.0      # two columns scoring within this of each other: ambiguous
+FUZZY_MIN_LENGTH = 5        # folded labels shorter than this never match fuzzily ("jk" vs "kk")
+FUZZY_MAX_LENGTH = 40
+
+# abbreviations clerks use in headers, spelt out word by word before folding (lower case, without dots)
+ABBREVIATIONS = {
+    "tgl": "tanggal", "tg": "tanggal", "tang": "tanggal", "jns": "jenis", "jen": "jenis", "kec": "kecamatan",
+    "kel": "kelurahan", "kelr": "kelurahan", "no": "nomor", "nmr": "nomor", "nom": "nomor", "jml": "jumlah",
+    "jmlh": "jumlah", "bln": "bulan", "thn": "tahun", "th": "tahun", "kab": "kabupaten", "kb": "kabupaten",
+    "pst": "peserta", "psrt": "peserta", "kpsrtn": "kepesertaan", "tmpt": "tempat", "tmp": "tempat",
+    "lhr": "lahir", "pek": "pekerjaan", "pkrjn": "pekerjaan", "iur": "iuran", "sbr": "sumber", "smbr": "sumber",
+    "prog": "program", "prgm": "program", "byr": "bayar", "pembyrn": "pembayaran",
+}
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def expand(text: str) -> str:
+    """The label with abbreviations spelt out, folded ("Tgl. Lahir" -> "tanggallahir")."""
+    folded = normalise_header(text)
+    if not folded:
+        return ""
+    words = _WORD.findall(re.sub(r"[^a-z0-9]+", " ", _ascii_lower(text)))
+    return "".join(ABBREVIATIONS.get(w, w) for w in words)
+
+
+def _ascii_lower(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _forms(text: str) -> tuple[str, str]:
+    """A label folded, and folded with its abbreviations spelt out (once per text, for every contract)."""
+    folded = normalise_header(text)
+    return folded, (expand(text) if folded and not folded.isdigit() else folded)
+
+
+@dataclass(frozen=True)
+class LabelMatch:
+    column: str | None           # the canonical column, or None
+    how: str                     # exact | abbreviation | fuzzy | ambiguous | none
+    candidates: tuple[str, ...] = ()   # the columns an ambiguous label could be
+
+
+_NO_MATCH = LabelMatch(None, "none")
+
+
+class Labels:
+    """One contract's labels (its aliases and a regency's header overrides), ready to match header cells."""
+
+    def __init__(self, source: str, overrides: tuple[tuple[str, str], ...] = ()):
+        self.source = source
+        self.exact = load_contract(source).alias_map(dict(overrides))
+        self.expanded: dict[str, str] = {}
+        for label, column in self.exact.items():
+            self.expanded.setdefault(label, column)
+        for c in load_contract(source).columns:
+            for a in (c.name.replace("_", " "), *c.aliases):
+                self.expanded.setdefault(expand(a), c.name)
+        for header, canonical in overrides:
+            self.expanded[expand(header)] = canonical
+        self._choices = list(self.expanded)
+
+    def match_exact(self, text: str) -> LabelMatch:
+        """Match one header cell's text by its aliases and spelt-out abbreviations only (no typos)."""
+        folded, spelt = _forms(text)
+        if folded in self.exact:
+            return LabelMatch(self.exact[folded], "exact")
+        if spelt in self.expanded:
+            return LabelMatch(self.expanded[spelt], "abbreviation")
+        return _NO_MATCH
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def match(self, text: str) -> LabelMatch:
+        """Match one header cell's text: aliases, abbreviations, then a small typo."""
+        first = self.match_exact(text)
+        if first.column is not None or not text:
+            return first
+        spelt = expand(text)
+        if not (FUZZY_MIN_LENGTH <= len(spelt) <= FUZZY_MAX_LENGTH) or sum(ch.isdigit() for ch in spelt) * 3 > len(spelt):
+            return LabelMatch(None, "none")
+        best: dict[str, float] = {}
+        for choice, score, _ in process.extract(spelt, self._choices, scorer=fuzz.ratio, limit=8,
+                                                score_cutoff=FUZZY_THRESHOLD - AMBIGUITY_MARGIN):
+            col = self.expanded[choice]
+            best[col] = max(best.get(col, 0.0), score)
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        if not ranked or ranked[0][1] < FUZZY_THRESHOLD:
+            return LabelMatch(None, "none")
+        if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < AMBIGUITY_MARGIN:
+            return LabelMatch(None, "ambiguous", tuple(c for c, _ in ranked[:2]))
+        return LabelMatch(ranked[0][0], "fuzzy")
+
+    def knows(self, text: str) -> bool:
+        return self.match(text).column is not None
+
+    def closest(self, text: str) -> tuple[str, float] | None:
+        """The column a label comes closest to, with its score (for a message), or None."""
+        spelt = expand(text)
+        if not spelt:
+            return None
+        hit = process.extractOne(spelt, self._choices, scorer=fuzz.ratio)
+        return (self.expanded[hit[0]], hit[1]) if hit else None
+
+
+@functools.lru_cache(maxsize=256)
+def labels_for(source: str, overrides: tuple[tuple[str, str], ...] = ()) -> Labels:
+    """The labels of a source with a regency's header overrides, built once per (source, overrides)."""
+    return Labels(source, overrides)

@@ -1,0 +1,112 @@
+"""Header inference (issue 19): labels as clerks write them, the not-found message, ODS, and a re-sent rejected
+file recognised as a duplicate delivery. Expected values come from the layouts' definitions."""
+
+from __future__ import annotations
+
+import pytest
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.readers import FileRejected, read_file
+from cakupan.ingest.readers.labels import Labels, labels_for
+from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
+from cakupan_dev.messy.layout_cases import Layout, register_layout
+from cakupan_dev.messy.people import REGISTER_HEADER, register_row, workers
+
+
+@pytest.mark.parametrize(("label", "column"), [
+    ("N.I.K.", "nik"), ("L / P", "sex"), ("Desa / Kelurahan", "village"), ("T.M.T", "coverage_start"),
+    ("Tgl. Lahir", "birth_date"), ("Jns Kelamin", "sex"), ("Kec.", "district"), ("Kel.", "village"),
+    ("No. KPJ", "kpj"), ("Pekerjan", "occupation"), ("Sumber Dnaa", "funding_source"),
+    ("Nama Lengkp", "full_name"), ("Keterangan", None), ("NO", None), ("No HP", None), ("JKK", None),
+])
+def test_labels_as_clerks_write_them(label, column):
+    assert labels_for("register").match(label).column == column
+
+
+def test_a_label_two_columns_fit_equally_is_ambiguous_and_matches_neither():
+    labels = Labels("register", (("Kode Unit A", "district"), ("Kode Unit B", "village")))
+    m = labels.match("Kode Unit C")          # one letter from both overrides
+    assert (m.column, m.how, set(m.candidates)) == (None, "ambiguous", {"district", "village"})
+    assert labels.match("Kode Unit A").column == "district"
+
+
+def _rejected(tmp_path, data: bytes, name: str = "register.xlsx") -> FileRejected:
+    p = tmp_path / name
+    p.write_bytes(data)
+    with pytest.raises(FileRejected) as info:
+        read_file(p)
+    return info.value
+
+
+def test_not_found_names_found_missing_and_closest_labels(tmp_path):
+    case = register_layout(Layout("m", "", header_rows=3, labels={"Pekerjaan": "Pkrjaan Pokok"}))
+    err = _rejected(tmp_path, case.files[0].data)
+    assert err.code == "HEADER_NOT_FOUND"
+    assert "lacks required columns: occupation;" in err.detail
+    assert "found: nik, full_name, programs, coverage_start, monthly_contribution, funding_source" in err.detail
+    assert "closest labels seen: occupation ~ 'Pkrjaan Pokok'" in err.detail
+
+
+def test_header_inference_reads_the_issue_layout_and_ods(tmp_path):
+    """The issue's three-row header under a 14-row letterhead, as XLSX (merged) and ODS (labels once)."""
+    for fmt in ("xlsx", "ods"):
+        lay = Layout("issue", "", fmt=fmt, title_height=14, header_rows=3, numbers_row=True, n=3)
+        p = tmp_path / f"register.{fmt}"
+        p.write_bytes(register_layout(lay).files[0].data)
+        [block] = read_file(p).blocks
+        assert block.header_row == 17                      # rows 15-17 are the header, 18 the numbers
+        assert {c: i for c, i in block.mapping.items()} == {
+            "nik": 1, "full_name": 2, "birth_date": 3, "sex": 4, "occupation": 5, "village": 6, "district": 7,
+            "programs": 8, "coverage_start": 9, "monthly_contribution": 10, "funding_source": 11}
+        assert block.source_rows == [19, 20, 21] and "APRIL 2025" in block.title_text
+
+
+def test_a_hidden_sheet_is_not_read_and_a_zip_that_is_no_workbook_is_rejected(tmp_path):
+    ws = workers(2)
+    rows = [REGISTER_HEADER, register_row(1, ws[0]), register_row(2, ws[1])]
+    p = tmp_path / "register.ods"
+    p.write_bytes(ods_bytes([Sheet("Lama", rows, hidden=True), Sheet("Baru", rows)]))
+    assert [b.sheet for b in read_file(p).blocks] == ["Baru"]
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/zip")
+        z.writestr("content.xml", "<x/>")
+    assert _rejected(tmp_path, buf.getvalue(), "register.ods").code == "FILE_TYPE_UNSUPPORTED"
+
+
+def test_a_rejected_file_sent_again_is_a_duplicate_delivery(home):
+    """The same bytes rejected once, delivered again under another name, are not read again."""
+    data = register_layout(Layout("dup", "", header_rows=2, drop=("Pekerjaan",))).files[0].data
+    folder = home.inbox / "73.72"
+    folder.mkdir(parents=True)
+    (folder / "register_2025-04.xlsx").write_bytes(data)
+    (folder / "register_2025-04_kirim_ulang.xlsx").write_bytes(data)
+    loader = Loader(home)
+    try:
+        first = loader.load(folder / "register_2025-04.xlsx")
+        again = loader.load(folder / "register_2025-04_kirim_ulang.xlsx")
+        assert (first.status, first.error_code) == ("rejected", "HEADER_NOT_FOUND")
+        assert (again.status, again.error_code, again.duplicate_of) == ("duplicate", "DUPLICATE_FILE", first.load_id)
+        assert f"rejected as load {first.load_id}" in again.error_message
+        other = home.inbox / "73.73"
+        other.mkdir()
+        (other / "register_2025-04.xlsx").write_bytes(data)     # another regency's folder: its own delivery
+        assert loader.load(other / "register_2025-04.xlsx").status == "rejected"
+    finally:
+        loader.con.close()
+
+
+def test_a_merged_district_is_filled_down(tmp_path):
+    lay = Layout("d", "", district_merged=True, n=3)
+    p = tmp_path / "register.xlsx"
+    p.write_bytes(register_layout(lay).files[0].data)
+    [block] = read_file(p).blocks
+    assert block.cells["district"] == ["Bacukiki"] * 3
+
+
+def test_xlsm_workbook_reads(tmp_path):
+    ws = workers(1)
+    p = tmp_path / "register.xlsm"
+    p.write_bytes(xlsx_bytes([Sheet("S", [REGISTER_HEADER, register_row(1, ws[0])])]))
+    assert read_file(p).blocks[0].n_rows == 1
