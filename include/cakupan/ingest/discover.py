@@ -35,7 +35,7 @@ def pending(con: duckdb.DuckDBPyConnection, settings: Settings,
     loaded_paths = {p for (p,) in con.execute("select distinct source_file from audit.loads").fetchall()}
     looks = {(p, n, t): (sha, seen) for p, n, t, sha, seen in con.execute(
         "select source_file, file_size, mtime_ns, max(file_sha256), min(first_seen_at) from audit.inbox_files "
-        "group by all").fetchall()}
+        "group by source_file, file_size, mtime_ns").fetchall()}
     now = dt.datetime.now()
     out, young, new_looks = [], [], []
     for f in found:
