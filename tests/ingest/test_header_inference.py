@@ -9,7 +9,7 @@ from cakupan.ingest.readers import FileRejected, read_file
 from cakupan.ingest.readers.labels import Labels, labels_for
 from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.layout_cases import Layout, register_layout
-from cakupan_dev.messy.people import REGISTER_HEADER, register_row, workers
+from cakupan_dev.messy.people import REGISTER_HEADER, register_row, title_rows, workers
 
 
 @pytest.mark.parametrize(("label", "column"), [
@@ -110,3 +110,23 @@ def test_xlsm_workbook_reads(tmp_path):
     p = tmp_path / "register.xlsm"
     p.write_bytes(xlsx_bytes([Sheet("S", [REGISTER_HEADER, register_row(1, ws[0])])]))
     assert read_file(p).blocks[0].n_rows == 1
+
+
+def test_an_instruction_sheet_naming_one_column_is_no_second_kind_but_a_real_one_is(tmp_path):
+    """Offices add a "Keterangan" sheet explaining the columns. One known word in it ("Periode", a city report's
+    column) is no header: the workbook is a register with one sheet without a header. A second sheet with a real
+    contributions header (several columns) still makes the workbook two kinds."""
+    ws = workers(2)
+    data = [*title_rows(), REGISTER_HEADER, register_row(1, ws[0]), register_row(2, ws[1])]
+    notes = [["Keterangan pengisian"], [], ["Kolom", "Penjelasan"], ["NIK", "16 digit sesuai KTP"],
+             ["Periode", "bulan laporan, mis. April 2025"], ["TMT", "tanggal mulai kepesertaan"]]
+    p = tmp_path / "register.xlsx"
+    p.write_bytes(xlsx_bytes([Sheet("Data", data), Sheet("Keterangan", notes)]))
+    got = read_file(p)
+    assert (got.source, [b.sheet for b in got.blocks], got.sheets_without_header) == ("register", ["Data"],
+                                                                                     ["Keterangan"])
+    assert got.blocks[0].source_rows == [len(title_rows()) + 2, len(title_rows()) + 3]
+    bill = [["Bulan", "Kab/Kota", "Sumber Dana", "Jumlah Peserta", "Jumlah Tagihan", "Jumlah Dibayar"],
+            ["April 2025", "Kota Parepare", "APBD", 2, 33600, 33600]]
+    p.write_bytes(xlsx_bytes([Sheet("Data", data), Sheet("Tagihan", bill)]))
+    assert _rejected(tmp_path, p.read_bytes()).code == "WRONG_KIND"

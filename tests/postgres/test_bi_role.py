@@ -71,7 +71,8 @@ def test_bi_sees_no_other_schema(bi):
     with bi.cursor() as cur:
         cur.execute("select table_schema, table_name from information_schema.tables "
                     "where table_schema not in ('pg_catalog', 'information_schema')")
-        assert {s for s, _ in cur.fetchall()} == {"published"}
+        # published marts, and what was published at each past run (issue 21): nothing else
+        assert {s for s, _ in cur.fetchall()} == {"published", "publish_history"}
 
 
 @pytest.mark.parametrize("sql", [
@@ -112,7 +113,7 @@ def test_bi_sessions_are_read_only_by_default(bi):
 
 
 def test_bi_grants_survive_a_publish_and_nothing_more(chains):
-    """Grants live on tables, and a model change brings new ones: they are given at every publish, on `published` only."""
+    """Grants live on tables, and a model change brings new ones: they are given at every publish, on `published` and `publish_history` only."""
     with closing(connect(chains.settings())) as con, con.cursor() as cur:
         cur.execute("select table_schema, privilege_type from information_schema.role_table_grants "
                     "where grantee = %s", [DEFAULT_BI_ROLE])
@@ -125,8 +126,8 @@ def test_bi_grants_survive_a_publish_and_nothing_more(chains):
                     "has_database_privilege(%s, current_database(), 'TEMP'), "
                     "has_schema_privilege(%s, 'public', 'CREATE')", [DEFAULT_BI_ROLE] * 3)
         create_db, temp, create_public = cur.fetchone()
-    assert grants == {("published", "SELECT")}
-    assert usable == {"published"}
+    assert grants == {("published", "SELECT"), ("publish_history", "SELECT")}
+    assert usable == {"published", "publish_history"}
     assert not create_db and not temp and not create_public
 
 

@@ -121,6 +121,13 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
             raise_no_header(head, contracts, f"sheet(s) {names}: ", options.overrides)
         raise FileRejected("HEADER_NOT_FOUND", f"no sheet has a recognisable header ({names})")
     sources = {b.source for b in blocks}
+    if len(sources) > 1 and any(len(b.mapping) >= 2 for b in blocks):
+        # a sheet whose "header" is one known word (an instruction sheet listing "Periode" under "Kolom", a note
+        # sheet) beside real data sheets is not a second kind of data: it is a sheet without a header
+        weak = [b for b in blocks if len(b.mapping) < 2]
+        blocks = [b for b in blocks if len(b.mapping) >= 2]
+        unreadable += [(b.sheet, []) for b in weak]
+        sources = {b.source for b in blocks}
     if len(sources) > 1:
         raise FileRejected("WRONG_KIND", f"sheets of different kinds in one workbook: {sorted(sources)}",
                            column=min(sources), value=max(sources))

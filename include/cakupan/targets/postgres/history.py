@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 from cakupan.targets.postgres.params import q, qt
+from cakupan.targets.postgres.zones import PUBLISH_HISTORY as HISTORY
 from cakupan.targets.postgres.zones import PUBLISHED, best_effort, bi_role, columns
 
-HISTORY = "publish_history"
 KEPT_MARTS = ("mart_coverage_monthly", "mart_restatements")
 
 

@@ -1,6 +1,6 @@
 """The PostgreSQL zones: the system of record (raw, quarantine, audit, reference: the same tables as DuckDB's work
-file, from the same DDL), the published schemas, and the read-only BI role that reads `published` and nothing
-else; small catalogue queries the other modules share."""
+file, from the same DDL), the published schemas, and the read-only BI role that reads `published` and `publish_history`
+and nothing else; small catalogue queries the other modules share."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ create table if not exists audit.publish_lock (held_by varchar);
 """
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 PUBLISHED = "published"              # the BI schema: published marts only
+PUBLISH_HISTORY = "publish_history"  # what was published at each past run (coverage, restatements): BI may read it
+BI_READABLE = (PUBLISHED, PUBLISH_HISTORY)
 PUBLISHED_AUDIT = "published_audit"  # pseudonymised audit exports (auditor report); not granted to BI
 NEXT_SUFFIX = "_next"                # published_next, published_audit_next: the candidate of a publish
 DEFAULT_BI_ROLE = "cakupan_bi"
@@ -180,7 +182,8 @@ def ensure_bi_role(con, role: str | None = None, password: str | None = None) ->
 
 def bi_role_gaps(con, role: str | None = None) -> list[str]:
     """What keeps the BI role from being exactly as documented: read-only by default, no write privilege anywhere
-    (no TEMP, no CREATE, no large objects, no table privilege but SELECT on `published`), no other database, no
+    (no TEMP, no CREATE, no large objects, no table privilege but SELECT on `published` and `publish_history`), no other
+    database, no
     role attribute or membership that gives more. Empty when it is."""
     role = role or bi_role()
     gaps = []
@@ -216,10 +219,10 @@ def bi_role_gaps(con, role: str | None = None) -> list[str]:
             gaps.append(f"it may create objects in schema {schemas}")
         cur.execute("select string_agg(distinct table_schema || '.' || table_name || ' ' || privilege_type, ', ') "
                     "from information_schema.role_table_grants where grantee = %s and "
-                    "(privilege_type <> 'SELECT' or table_schema <> %s)", [role, PUBLISHED])
+                    "(privilege_type <> 'SELECT' or table_schema <> all(%s))", [role, list(BI_READABLE)])
         tables_ = cur.fetchone()[0]
         if tables_:
-            gaps.append(f"it holds table privileges beyond SELECT on {PUBLISHED}: {tables_}")
+            gaps.append(f"it holds table privileges beyond SELECT on {' and '.join(BI_READABLE)}: {tables_}")
         lo = []
         for f in LARGE_OBJECT_FUNCTIONS:
             cur.execute("select has_function_privilege(%s, %s, 'EXECUTE')", [role, f])
