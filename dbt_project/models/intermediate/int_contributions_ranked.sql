@@ -3,7 +3,7 @@
 with
 
 payments as (
-    select * from {{ ref('stg_contributions__payments') }}
+    select * from {{ ref('int_contribution_rows') }}
 ),
 
 latest as (

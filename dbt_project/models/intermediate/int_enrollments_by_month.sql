@@ -15,7 +15,7 @@ governing as (
 ),
 
 rows_ as (
-    select * from {{ ref('stg_register__enrollments') }}
+    select * from {{ ref('int_register_rows') }}
 )
 
 select

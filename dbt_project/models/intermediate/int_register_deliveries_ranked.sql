@@ -3,7 +3,7 @@
 with
 
 rows_ as (
-    select * from {{ ref('stg_register__enrollments') }}
+    select * from {{ ref('int_register_rows') }}
 ),
 
 -- a delivery is its own load plus any rejection workbook sent back for it (delivery_load_id): received when the

@@ -5,18 +5,10 @@ source as (
     select * from {{ source('raw', 'contributions') }}
 ),
 
--- a rejection workbook sent back joins the delivery it fixes (see stg_register__enrollments)
-fixes as (
-    select load_id, min(delivery_load_id) as delivery_load_id
-    from {{ source('audit', 'load_fixes') }}
-    group by load_id
-),
-
 renamed as (
     select
         -- ids
-        source.load_id,
-        coalesce(fixes.delivery_load_id, source.load_id) as delivery_load_id,
+        load_id,
         regency_code,
         funding_source,
 
@@ -36,7 +28,6 @@ renamed as (
         cast(amount_paid as decimal(18, 2)) as amount_paid
 
     from source
-    left join fixes on fixes.load_id = source.load_id
 )
 
 select * from renamed

@@ -6,19 +6,10 @@ source as (
     select * from {{ source('raw', 'register') }}
 ),
 
--- a rejection workbook sent back joins the delivery it fixes (cakupan.outbox.fixes): its rows belong to that
--- delivery, so a workbook of only the fixed rows never supersedes the workers of the original
-fixes as (
-    select load_id, min(delivery_load_id) as delivery_load_id
-    from {{ source('audit', 'load_fixes') }}
-    group by load_id
-),
-
 renamed as (
     select
         -- ids
-        source.load_id,
-        coalesce(fixes.delivery_load_id, source.load_id) as delivery_load_id,
+        load_id,
         participant_key,
         regency_code,
         substr(nik, 1, 2) || '.' || substr(nik, 3, 2) as nik_regency_code,
@@ -47,7 +38,6 @@ renamed as (
         cast(monthly_contribution as decimal(18, 2)) as monthly_contribution
 
     from source
-    left join fixes on fixes.load_id = source.load_id
 )
 
 select * from renamed

@@ -3,7 +3,7 @@
 with
 
 rows_ as (
-    select * from {{ ref('stg_register__enrollments') }}
+    select * from {{ ref('int_register_rows') }}
 ),
 
 deliveries as (
