@@ -152,3 +152,68 @@ def load_sectors(config_dir: Path) -> tuple[tuple[Sector, ...], str]:
     p = Path(config_dir) / "sectors.yml"
     return _load_sectors_cached(str(p), p.stat().st_mtime)
 
+
+
+@dataclass(frozen=True)
+class ExpectedDelivery:
+    """One source a regency (None: the default for every regency without an entry) sends for every month, due by
+    day `due_day` of the next month, from `first_month` (None: the first month it delivered)."""
+    regency_code: str | None
+    source: str
+    due_day: int
+    first_month: dt.date | None
+
+
+CALENDAR_SOURCES = ("register", "contributions", "claims")
+
+
+def _calendar(where: str, data, base: dict[str, int] | None = None) -> tuple[dict[str, int], dt.date | None]:
+    """Read one `deliveries` mapping into ({source: due day}, first month); keys absent keep `base`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping (due_day, sources, from)")
+    unknown = set(data) - {"due_day", "sources", "from"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (due_day, sources, from)")
+
+    def day(key: str, v) -> int:
+        if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 31:
+            raise ConfigError(f"{where}: key '{key}' = {v!r} must be a day of the month (1 to 31)")
+        return v
+
+    base = dict(base or {})
+    every = day("due_day", data["due_day"]) if "due_day" in data else next(iter(base.values()), 10)
+    out = {s: every for s in base} if "due_day" in data else base
+    if "sources" in data:
+        sources = data["sources"]
+        if isinstance(sources, list):
+            sources = dict.fromkeys(sources)
+        if not isinstance(sources, dict) or not sources:
+            raise ConfigError(f"{where}: key 'sources' must be a list of sources or a mapping {{source: due day}}")
+        for s in sources:
+            if s not in CALENDAR_SOURCES:
+                raise ConfigError(f"{where}: key 'sources' names {s!r}, not a monthly source "
+                                  f"({', '.join(CALENDAR_SOURCES)})")
+        out = {s: every if v is None else day(f"sources.{s}", v) for s, v in sources.items()}
+    first = data.get("from")
+    if first is not None:
+        try:
+            first = dt.date.fromisoformat(f"{str(first).strip()[:7]}-01")
+        except ValueError:
+            raise ConfigError(f"{where}: key 'from' = {first!r} must be a month (YYYY-MM)") from None
+    return out, first
+
+
+def load_delivery_calendar(config_dir: Path) -> list[ExpectedDelivery]:
+    """The default expected deliveries (config/deliveries.yml) and each configured regency's, its overrides applied."""
+    path = Path(config_dir) / "deliveries.yml"
+    data = _load_yaml(path) if path.exists() else {}
+    default, first = _calendar(f"{path}: key 'default'", data.get("default") or {},
+                               {"register": 10, "contributions": 10})
+    if first is not None:
+        raise ConfigError(f"{path}: key 'default.from' is per regency (config/regencies/<code>.yml)")
+    out = [ExpectedDelivery(None, s, d, None) for s, d in default.items()]
+    for reg in load_regencies(config_dir).values():
+        raw = _load_yaml(reg.path).get("deliveries") if reg.path else None
+        own, first = _calendar(f"{reg.path}: key 'deliveries'", raw or {}, default)
+        out += [ExpectedDelivery(reg.code, s, d, first) for s, d in own.items()]
+    return out

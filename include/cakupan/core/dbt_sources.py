@@ -48,6 +48,10 @@ _REFERENCE_DOCS = {
     "regencies": "Kemendagri regencies (kabupaten/kota): code, province_code, name. Grain: one row per regency.",
     "configured_regencies": "The regencies Cakupan is configured for (config/regencies/*.yml): code, name, BPJS "
                             "branch, default funding source. Grain: one row per configured regency.",
+    "expected_deliveries": "The expected monthly deliveries (config/deliveries.yml, overridden per regency under "
+                           "`deliveries:` in config/regencies/*.yml): regency (NULL: the default for every regency "
+                           "without a file), source, due day of the next month, first month expected (NULL: the "
+                           "first month delivered). Grain: one row per regency (or the default) and source.",
     "sectors": "Sectors from config/sectors.yml with their priority and the default sector. Grain: one row per "
                "sector.",
     "sector_keywords": "Keywords that put a free-text occupation into a sector (config/sectors.yml). Grain: one row "

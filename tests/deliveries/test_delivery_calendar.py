@@ -1,0 +1,116 @@
+"""Missing and late deliveries (issue 23): real files in a real inbox, the real loader, dbt on DuckDB, the gate and
+the publish. Each file's arrival is set where Cakupan records it (audit.inbox_files, its first look at the file),
+so the calendar is judged against known dates. Expected statuses come from the definition (config/deliveries.yml:
+month M due by day D of M+1; a month never received and due before the latest file received is missing), not
+from the mart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from hostile_deliveries import CONTRIB_HEADER, PALOPO, PAREPARE, SIDRAP, csv_bytes, register_row, write
+from ingest.conftest import home_factory, initialised_warehouse  # noqa: F401 - the ingest tests' fixtures
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _arrived(settings, path: Path, when: str) -> None:
+    """Record Cakupan's first look at the file at `when` (as the scheduler's look that day would have)."""
+    st = os.stat(path)
+    rel = path.relative_to(settings.inbox).as_posix()
+    with duckdb.connect(str(settings.work_db)) as con:
+        con.execute("insert into audit.inbox_files values (?, ?, ?, null, ?)",
+                    [rel, st.st_size, st.st_mtime_ns, dt.datetime.fromisoformat(when)])
+
+
+def _register(settings, regency: str, month: str, when: str) -> None:
+    """A register of as many workers as the month's number (no two files have the same bytes)."""
+    rows = [register_row(regency, i, start="01-01-2025") for i in range(int(month[-2:]))]
+    path = write(settings.inbox / regency / f"register_{regency}_{month}.csv", csv_bytes(rows))
+    _arrived(settings, path, when)
+
+
+@pytest.fixture(scope="module")
+def calendar(tmp_path_factory, initialised_warehouse):  # noqa: F811
+    from cakupan import pipeline
+    from cakupan.core.settings import Settings
+    from _support import TEST_KEY
+
+    home = tmp_path_factory.mktemp("calendar")
+    config = home / "config"
+    shutil.copytree(ROOT / "config", config)
+    # Palopo: an override (due on the 5th, only the register); Sidrap: expected from May though it never sent
+    with open(config / "regencies" / "73.73.yml", "a", encoding="utf-8") as f:
+        f.write("deliveries: {due_day: 5, sources: [register]}\n")
+    with open(config / "regencies" / "73.14.yml", "a", encoding="utf-8") as f:
+        f.write("deliveries: {from: 2025-05}\n")
+    saved = {k: os.environ.pop(k) for k in [k for k in os.environ if k.startswith("CAKUPAN_")]}
+    try:
+        s = Settings.from_env(home=home / "home", pseudonym_key=TEST_KEY, config_dir=config)
+        s.ensure_dirs()
+        shutil.copyfile(initialised_warehouse, s.work_db)
+        # Parepare (the default: register and contributions, due on the 10th)
+        _register(s, PAREPARE, "2025-03", "2025-04-05 09:00")       # on time
+        _register(s, PAREPARE, "2025-04", "2025-05-13 08:00")       # due 10 May: received on day D+3
+        _register(s, PAREPARE, "2025-06", "2025-07-02 10:00")       # May's register never arrives
+        contrib = write(s.inbox / PAREPARE / "iuran_parepare_2025-03.csv", csv_bytes(
+            [["Maret 2025", "Parepare", "APBD", "3", "Rp 50.400", "Rp 50.400", "01/04/2025"]], CONTRIB_HEADER))
+        _arrived(s, contrib, "2025-04-08 11:00")
+        # Palopo: April's register on 7 May (on time for the default's 10th, late for its own 5th)
+        _register(s, PALOPO, "2025-04", "2025-05-07 09:00")
+        outcome = pipeline.run_all(s)
+        assert outcome.published, outcome.message
+        with duckdb.connect(str(s.published_db), read_only=True) as con:
+            rows = con.execute("select regency_code, source, strftime(month_start, '%Y-%m'), delivery_status, "
+                               "days_late, due_date, load_id from marts.mart_delivery_calendar").fetchall()
+        yield s, {(r[0], r[1], r[2]): r[3:] for r in rows}
+    finally:
+        os.environ.update(saved)
+
+
+def _status(cal: dict) -> dict:
+    return {k: (v[0], v[1]) for k, v in cal.items()}
+
+
+def test_each_regency_month_and_source_is_delivered_late_missing_or_not_due_by_the_definition(calendar):
+    _, cal = calendar
+    # latest file received: 2 July 2025 → a month due before then and never received is missing
+    assert _status(cal) == {
+        (PAREPARE, "register", "2025-03"): ("delivered", None),
+        (PAREPARE, "register", "2025-04"): ("late", 3),
+        (PAREPARE, "register", "2025-05"): ("missing", None),
+        (PAREPARE, "register", "2025-06"): ("delivered", None),
+        (PAREPARE, "contributions", "2025-03"): ("delivered", None),
+        (PAREPARE, "contributions", "2025-04"): ("missing", None),
+        (PAREPARE, "contributions", "2025-05"): ("missing", None),
+        (PAREPARE, "contributions", "2025-06"): ("not_due", None),      # due 10 July
+        (PALOPO, "register", "2025-04"): ("late", 2),                   # its own due day: 5 May
+        (PALOPO, "register", "2025-05"): ("missing", None),
+        (PALOPO, "register", "2025-06"): ("not_due", None),             # due 5 July
+        (SIDRAP, "register", "2025-05"): ("missing", None),
+        (SIDRAP, "register", "2025-06"): ("not_due", None),
+        (SIDRAP, "contributions", "2025-05"): ("missing", None),
+        (SIDRAP, "contributions", "2025-06"): ("not_due", None),
+    }
+
+
+def test_due_dates_follow_the_default_and_the_override(calendar):
+    _, cal = calendar
+    assert cal[(PAREPARE, "register", "2025-04")][2] == dt.date(2025, 5, 10)
+    assert cal[(PALOPO, "register", "2025-04")][2] == dt.date(2025, 5, 5)
+
+
+def test_a_delivered_month_names_the_load_that_brought_it(calendar):
+    s, cal = calendar
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        load = con.execute("select load_id from audit.loads where file_name = ?",
+                           [f"register_{PAREPARE}_2025-04.csv"]).fetchone()[0]
+    assert cal[(PAREPARE, "register", "2025-04")][3] == load
+    assert cal[(PAREPARE, "register", "2025-05")][3] is None
