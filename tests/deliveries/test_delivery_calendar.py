@@ -7,18 +7,43 @@ from the mart."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
+from browser.conftest import chrome, chromium  # noqa: F401 - the browser tests' headless Chromium
 from hostile_deliveries import CONTRIB_HEADER, PALOPO, PAREPARE, SIDRAP, csv_bytes, register_row, write
 from ingest.conftest import home_factory, initialised_warehouse  # noqa: F401 - the ingest tests' fixtures
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+# from the definition: due by day D of M+1 (Parepare: the default 10th; Palopo: its own 5th, register only; Sidrap:
+# expected from May, never sent); the latest file arrived 2 July 2025, so a month due before then and never
+# received is missing, a later one not yet due. (status, days late)
+EXPECTED = {
+    (PAREPARE, "register", "2025-03"): ("delivered", None),
+    (PAREPARE, "register", "2025-04"): ("late", 3),
+    (PAREPARE, "register", "2025-05"): ("missing", None),
+    (PAREPARE, "register", "2025-06"): ("delivered", None),
+    (PAREPARE, "contributions", "2025-03"): ("delivered", None),
+    (PAREPARE, "contributions", "2025-04"): ("missing", None),
+    (PAREPARE, "contributions", "2025-05"): ("missing", None),
+    (PAREPARE, "contributions", "2025-06"): ("not_due", None),      # due 10 July
+    (PALOPO, "register", "2025-04"): ("late", 2),                   # its own due day: 5 May
+    (PALOPO, "register", "2025-05"): ("missing", None),
+    (PALOPO, "register", "2025-06"): ("not_due", None),             # due 5 July
+    (SIDRAP, "register", "2025-05"): ("missing", None),
+    (SIDRAP, "register", "2025-06"): ("not_due", None),
+    (SIDRAP, "contributions", "2025-05"): ("missing", None),
+    (SIDRAP, "contributions", "2025-06"): ("not_due", None),
+}
 
 
 def _arrived(settings, path: Path, when: str) -> None:
@@ -39,9 +64,9 @@ def _register(settings, regency: str, month: str, when: str) -> None:
 
 @pytest.fixture(scope="module")
 def calendar(tmp_path_factory, initialised_warehouse):  # noqa: F811
+    from _support import TEST_KEY
     from cakupan import pipeline
     from cakupan.core.settings import Settings
-    from _support import TEST_KEY
 
     home = tmp_path_factory.mktemp("calendar")
     config = home / "config"
@@ -82,23 +107,7 @@ def _status(cal: dict) -> dict:
 def test_each_regency_month_and_source_is_delivered_late_missing_or_not_due_by_the_definition(calendar):
     _, cal = calendar
     # latest file received: 2 July 2025 → a month due before then and never received is missing
-    assert _status(cal) == {
-        (PAREPARE, "register", "2025-03"): ("delivered", None),
-        (PAREPARE, "register", "2025-04"): ("late", 3),
-        (PAREPARE, "register", "2025-05"): ("missing", None),
-        (PAREPARE, "register", "2025-06"): ("delivered", None),
-        (PAREPARE, "contributions", "2025-03"): ("delivered", None),
-        (PAREPARE, "contributions", "2025-04"): ("missing", None),
-        (PAREPARE, "contributions", "2025-05"): ("missing", None),
-        (PAREPARE, "contributions", "2025-06"): ("not_due", None),      # due 10 July
-        (PALOPO, "register", "2025-04"): ("late", 2),                   # its own due day: 5 May
-        (PALOPO, "register", "2025-05"): ("missing", None),
-        (PALOPO, "register", "2025-06"): ("not_due", None),             # due 5 July
-        (SIDRAP, "register", "2025-05"): ("missing", None),
-        (SIDRAP, "register", "2025-06"): ("not_due", None),
-        (SIDRAP, "contributions", "2025-05"): ("missing", None),
-        (SIDRAP, "contributions", "2025-06"): ("not_due", None),
-    }
+    assert _status(cal) == EXPECTED
 
 
 def test_due_dates_follow_the_default_and_the_override(calendar):
@@ -114,3 +123,84 @@ def test_a_delivered_month_names_the_load_that_brought_it(calendar):
                            [f"register_{PAREPARE}_2025-04.csv"]).fetchone()[0]
     assert cal[(PAREPARE, "register", "2025-04")][3] == load
     assert cal[(PAREPARE, "register", "2025-05")][3] is None
+
+
+def test_missing_and_late_deliveries_are_findings_of_their_regency_month_and_source(calendar):
+    s, cal = calendar
+    with duckdb.connect(str(s.published_db), read_only=True) as con:
+        found = con.execute("select code, regency_code, strftime(month_start, '%Y-%m'), subject, days_late, severity "
+                            "from marts.mart_audit_findings where code like 'DELIVERY%'").fetchall()
+    expected = {("DELIVERY_MISSING", r, m, src, None) for (r, src, m), v in cal.items() if v[0] == "missing"}
+    expected |= {("DELIVERY_LATE", PAREPARE, "2025-04", "register", 3), ("DELIVERY_LATE", PALOPO, "2025-04", "register", 2)}
+    assert {f[:5] for f in found} == expected
+    assert {f[5] for f in found if f[0] == "DELIVERY_MISSING"} == {"warning"}
+
+
+def test_the_gate_warns_on_missing_deliveries_and_still_publishes(calendar):
+    s, cal = calendar
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        (severity, success, count, sample), = con.execute(
+            "select severity, success, unexpected_count, unexpected_sample from audit.checks "
+            "where table_name = 'check.deliveries'").fetchall()
+    missing = [k for k, v in cal.items() if v[0] == "missing"]
+    assert (severity, success, count) == ("warn", False, len(missing))
+    sentences = json.loads(sample)
+    assert sentences
+    for sentence in sentences:       # each names a regency, month and source the calendar counts missing
+        m = re.fullmatch(r".+ \((\d\d\.\d\d)\) (\d{4}-\d\d): (\w+) never received; due (\S+)", sentence)
+        assert m, sentence
+        code, month, source, due = m.groups()
+        assert cal[(code, source, month)][0] == "missing" and cal[(code, source, month)][2].isoformat() == due
+    assert s.published_db.exists()           # the run published (the fixture asserts outcome.published)
+
+
+def test_a_late_delivery_finding_points_at_the_file_that_came_late(calendar):
+    s, _ = calendar
+    with duckdb.connect(str(s.published_db), read_only=True) as con:
+        files = con.execute("select e.source_file from marts.mart_findings_evidence e join marts.mart_audit_findings f "
+                            "using (finding_id) where f.code = 'DELIVERY_LATE' order by 1").fetchall()
+    assert files == [(f"{PAREPARE}/register_{PAREPARE}_2025-04.csv",), (f"{PALOPO}/register_{PALOPO}_2025-04.csv",)]
+
+
+# ------------------------------------------------------------------------------------------ the report ------
+GRID_WORDS = {
+    "id": {"months": ["Maret 2025", "April 2025", "Mei 2025", "Juni 2025"], "late": "terlambat 2 hari",
+           "due": "jatuh tempo 5 Mei 2025", "nav": "Kiriman", "letters": {"register": "R", "contributions": "I"}},
+    "en": {"months": ["March 2025", "April 2025", "May 2025", "June 2025"], "late": "2 days late",
+           "due": "due 5 May 2025", "nav": "Deliveries", "letters": {"register": "R", "contributions": "C"}},
+}
+SYMBOL = {"delivered": "✓", "late": "!", "missing": "✗", "not_due": "·"}
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_the_calendar_grid_reads_at_a_glance_in_chromium(calendar, chrome, lang, tmp_path):  # noqa: F811
+    from cakupan.auditor.report import write_report
+    from cakupan.core.messages import using
+    from selenium.webdriver.common.by import By
+
+    s, _ = calendar
+    words = GRID_WORDS[lang]
+    with using(lang):
+        write_report(s, tmp_path / "site")
+    chrome.get((tmp_path / "site" / "index.html").as_uri())
+    assert words["nav"] in [a.text for a in chrome.find_elements(By.CSS_SELECTOR, "nav a")]
+    grid = chrome.find_element(By.ID, "delivery-calendar")
+    chrome.execute_script("arguments[0].scrollIntoView()", grid)
+    assert [th.text for th in grid.find_elements(By.CSS_SELECTOR, "thead th")][1:] == words["months"]
+    seen = {}
+    for row in grid.find_elements(By.CSS_SELECTOR, "tbody tr"):
+        regency = row.get_attribute("data-regency")
+        for month, td in zip(["2025-03", "2025-04", "2025-05", "2025-06"], row.find_elements(By.TAG_NAME, "td"),
+                             strict=True):
+            for mark in td.find_elements(By.CSS_SELECTOR, "span.dl"):
+                source, status = mark.get_attribute("data-source"), mark.get_attribute("data-status")
+                assert mark.is_displayed() and mark.text == words["letters"][source] + SYMBOL[status]
+                seen[(regency, source, month)] = status
+                if (regency, source, month) == (PALOPO, "register", "2025-04"):
+                    assert words["late"] in mark.get_attribute("title") and words["due"] in mark.get_attribute("title")
+    assert seen == {k: v[0] for k, v in EXPECTED.items()}
+    # a month with a missing delivery is red, whatever else arrived that month
+    cell = grid.find_element(By.CSS_SELECTOR, f'tr[data-regency="{PAREPARE}"] td[data-status="missing"]')
+    assert cell.value_of_css_property("background-color") == "rgba(254, 228, 226, 1)"
+    assert chrome.save_screenshot(str(tmp_path / "calendar.png"))

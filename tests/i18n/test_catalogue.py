@@ -16,7 +16,7 @@ from cakupan.core.settings import PACKAGE_DIR, SettingsError
 TEMPLATES = PACKAGE_DIR / "auditor" / "templates"
 # texts that read the same in both languages: codes, table names, m+N, "DAG", "Status"
 SAME_IN_BOTH = {"report.col.dag", "report.col.status", "cli.col.status", "report.col.delivered_m1", "report.col.delivered_m3",
-                "report.col.delivered_m6"}
+                "report.col.delivered_m6", "report.deliveries.letter.register"}
 # what a template may hold outside {{ }}, {% %} and tags: the product's name, hashes, units, punctuation
 TEMPLATE_WORDS_ALLOWED = {"Cakupan", "sha256", "UTC"}
 
@@ -81,6 +81,11 @@ def test_keys_built_at_render_time_are_in_the_catalogue():
     known = _entries()
     for name in [c for c, _, _, _ in COVERAGE_COLUMNS] + [s for s, _, _ in SERIES] + list(TRACE_MEASURES):
         assert f"report.col.{name}" in known, name
+    from cakupan.auditor.deliveries import SOURCES, STATUSES
+
+    for key in ([f"report.deliveries.status.{s}" for s in STATUSES] + [f"report.deliveries.source.{s}" for s in SOURCES]
+                + [f"report.deliveries.letter.{s}" for s in SOURCES]):
+        assert key in known, key
 
 
 def _template_words(source: str) -> set[str]:

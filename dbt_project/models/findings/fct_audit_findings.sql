@@ -16,6 +16,8 @@ findings as (
     select * from {{ ref('int_findings_promises') }}
     union all
     select * from {{ ref('int_findings_reports') }}
+    union all
+    select * from {{ ref('int_findings_deliveries') }}
 ),
 
 codes as (

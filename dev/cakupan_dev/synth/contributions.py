@@ -182,5 +182,6 @@ def _missing_bill(reg: Regency, ym: tuple[int, int], enrolled_by_fs: dict[str, i
     truth["injected"].append({
         "scenario": "billing_mismatch", "kind": "missing", "regency_code": reg.code, "month": ym_s,
         "funding_source": None, "enrolled": rm["enrolled"], "participants_billed": 0, "amount_billed": 0,
-        "findings": [finding("BILLING_MISSING", reg.code, ym)],
+        # no contributions row about the month: the calendar (config/deliveries.yml) counts its delivery missing
+        "findings": [finding("BILLING_MISSING", reg.code, ym), finding("DELIVERY_MISSING", reg.code, ym)],
     })

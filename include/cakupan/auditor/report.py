@@ -25,6 +25,7 @@ from pathlib import Path
 
 from cakupan.auditor import sections
 from cakupan.auditor.chart import SERIES, chart
+from cakupan.auditor.deliveries import calendar_section
 from cakupan.auditor.formatting import fmt_month, missing, trace_file_name
 from cakupan.auditor.gx_docs import copy_gx_docs
 from cakupan.auditor.published import PublishedDb, PublishedFileError, Row, open_published
@@ -97,6 +98,9 @@ def _read_index(db: PublishedDb, runs: list[Run]) -> dict:
             "promises": sections.promises_table(
                 db.table("marts.mart_promise_vs_delivery", "order by regency_code, effective_month, promise_id")),
             "findings": sections.findings_section(db), "loads": sections.loads_section(db),
+            "deliveries": calendar_section(db, {**{r["regency_code"]: r.get("regency_name") for r in
+                                                   db.table("audit.configured_regencies") or []},
+                                                **{r["regency_code"]: r.get("regency_name") for r in cov or []}}),
             "quarantine": sections.quarantine_section(db), "summary": sections.summary(db, runs, cov),
             "restatements": db.table("marts.mart_restatements",
                                      "order by regency_code, month_start, measure, previously_published_at")}

@@ -140,6 +140,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "check.lineage_figures": ("regency_code", "month_start", "problem"),
     "check.delivered_months": ("regency_code", "month_start", "problem"),
     "check.month_over_month": ("regency_code", "month_start", "problem"),
+    "check.deliveries": ("regency_code", "month_start", "problem"),
     "check.promise_ceiling": ("regency_code", "month_start", "promise_id", "problem"),
     "check.periods_in_horizon": ("load_id", "problem"),
     "check.raw_manifest": ("load_id", "problem"),
@@ -245,6 +246,11 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
                  || coalesce({p.month('g.period_month')}, '?') || ' (load ' || {t('c.governing_load_id')} || ', '
                  || coalesce(g.source_file, '?') || ')' end as problem
         from {cov} c left join {a}.loads_published g on g.load_id = c.governing_load_id""")
+    # a regency owes a monthly delivery it never sent (config/deliveries.yml): worth a look, never a reason to block
+    out["check.deliveries"] = (("marts.mart_delivery_calendar",), f"""
+        select regency_code, month_start, case when delivery_status = 'missing'
+            then source || ' never received; due ' || {t('due_date')} end as problem
+        from {m}.mart_delivery_calendar""")
     ratio, floor_ = float(cfg.drop_max_ratio), int(cfg.drop_min_workers)
     pct = "cast(round(100.0 * ({p} - {c}) / {p}) as integer)"
     out["check.month_over_month"] = (("marts.mart_coverage_monthly",), f"""

@@ -99,6 +99,7 @@ def mart_checks(previous_counts: dict[str, int], rules: list[DbtRule] | None = N
         no_problem("check.lineage_figures", "error", "figures agree with their lineage"),
         no_problem("check.delivered_months", "warn", "every month with figures has its own register delivery"),
         no_problem("check.month_over_month", "warn", "no large month-over-month drop (config/gate.yml)"),
+        no_problem("check.deliveries", "warn", "every expected monthly delivery arrived (config/deliveries.yml)"),
         no_problem("check.promise_ceiling", "error",
                    "promises within the regency's employed population and the ceiling (config/gate.yml)"),
         no_problem("check.periods_in_horizon", "error", "no delivery for a month after the horizon (config/gate.yml)"),
