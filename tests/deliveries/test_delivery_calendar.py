@@ -186,7 +186,7 @@ def test_the_calendar_grid_reads_at_a_glance_in_chromium(calendar, chrome, lang,
     chrome.get((tmp_path / "site" / "index.html").as_uri())
     assert words["nav"] in [a.text for a in chrome.find_elements(By.CSS_SELECTOR, "nav a")]
     grid = chrome.find_element(By.ID, "delivery-calendar")
-    chrome.execute_script("arguments[0].scrollIntoView()", grid)
+    chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", grid)
     assert [th.text for th in grid.find_elements(By.CSS_SELECTOR, "thead th")][1:] == words["months"]
     seen = {}
     for row in grid.find_elements(By.CSS_SELECTOR, "tbody tr"):
@@ -204,3 +204,42 @@ def test_the_calendar_grid_reads_at_a_glance_in_chromium(calendar, chrome, lang,
     cell = grid.find_element(By.CSS_SELECTOR, f'tr[data-regency="{PAREPARE}"] td[data-status="missing"]')
     assert cell.value_of_css_property("background-color") == "rgba(254, 228, 226, 1)"
     assert chrome.save_screenshot(str(tmp_path / "calendar.png"))
+
+
+# ------------------------------------------------------------------------------------------ the config ------
+def _config(tmp_path, default: str | None = None, sidrap: str | None = None) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    if default is not None:
+        (config / "deliveries.yml").write_text(default, encoding="utf-8")
+    if sidrap is not None:
+        with open(config / "regencies" / "73.14.yml", "a", encoding="utf-8") as f:
+            f.write(sidrap)
+    return config
+
+
+def test_a_regency_without_an_entry_gets_the_default_and_an_entry_overrides_only_what_it_names(tmp_path):
+    from cakupan.core.config import load_delivery_calendar
+
+    config = _config(tmp_path, "default: {due_day: 12, sources: [register, contributions]}\n",
+                     "deliveries: {sources: {register: 3, claims: null}, from: 2025-02}\n")
+    got = {(e.regency_code, e.source): (e.due_day, e.first_month) for e in load_delivery_calendar(config)}
+    assert got[(None, "register")] == got[(PAREPARE, "register")] == (12, None)
+    assert got[(PAREPARE, "contributions")] == (12, None)
+    assert got[(SIDRAP, "register")] == (3, dt.date(2025, 2, 1))
+    assert got[(SIDRAP, "claims")] == (12, dt.date(2025, 2, 1))          # the default's due day
+    assert (SIDRAP, "contributions") not in got                          # its own list replaces the default's
+
+
+@pytest.mark.parametrize(("sidrap", "words"), [
+    ("deliveries: {due_day: 32}\n", "key 'due_day' = 32 must be a day of the month"),
+    ("deliveries: {sources: [register, city_report]}\n", "key 'sources' names 'city_report', not a monthly source"),
+    ("deliveries: {from: May}\n", "key 'from' = 'May' must be a month (YYYY-MM)"),
+    ("deliveries: {due: 5}\n", "unknown key(s) due"),
+])
+def test_a_wrong_calendar_entry_names_the_file_and_the_key(tmp_path, sidrap, words):
+    from cakupan.core.config import ConfigError, load_delivery_calendar
+
+    with pytest.raises(ConfigError) as err:
+        load_delivery_calendar(_config(tmp_path, sidrap=sidrap))
+    assert "73.14.yml" in str(err.value) and "deliveries" in str(err.value) and words in str(err.value)
