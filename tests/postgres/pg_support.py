@@ -18,7 +18,8 @@ CAKUPAN = Path(sys.executable).parent / "cakupan"
 KEY = "postgres-test-pseudonym-key"
 # what BI must find in `published`: the marts dbt tags `published`, written out so that a lost tag fails a test
 PUBLISHED_MARTS = ("mart_audit_findings", "mart_claims_summary", "mart_coverage_monthly", "mart_findings_evidence",
-                   "mart_lineage", "mart_load_quality", "mart_promise_vs_delivery", "mart_restatements")
+                   "mart_lineage", "mart_load_quality", "mart_promise_vs_delivery", "mart_restatements",
+                   "mart_delivery_calendar")
 
 
 def child_env(home: Path, target: str, pg: PgCluster | None = None, dbname: str = "cakupan") -> dict[str, str]:
