@@ -87,9 +87,7 @@ airflow-init: venv
 
 demo: venv manifest airflow-init
 	rm -rf $(DEMO_HOME)/warehouse $(DEMO_HOME)/published $(DEMO_HOME)/inbox $(DEMO_HOME)/reports $(DEMO_HOME)/logs
-	$(BIN)/python -m cakupan synth $(DEMO_HOME)/inbox --regencies 73.72,73.73,73.14 --months 2025-03:2025-08 \
-	  --workers 40 --seed 7 --sources claims \
-	  --scenarios late_payment,partial_payment,correction,duplicate_worker,bad_rows
+	$(BIN)/python -m cakupan_dev.demo $(DEMO_HOME)/inbox   # the seed reports' scale: cakupan_dev/demo.py
 	mkdir -p $(DEMO_HOME)/inbox/reports && cp $(SHARED)/city_reports/*.txt $(DEMO_HOME)/inbox/reports/ 2>/dev/null || true
 	CAKUPAN_HOME=$(DEMO_HOME) CAKUPAN_PSEUDONYM_KEY=$${CAKUPAN_PSEUDONYM_KEY:-demo-only-not-a-secret} \
 	  $(BIN)/airflow dags test cakupan_ingest >$(DEMO_HOME)/airflow_ingest.log 2>&1 \

@@ -63,7 +63,7 @@ def _generate_regency(reg: Regency, spec: SynthSpec, plan: Plan, cross_person: W
         first, last = first_day(ym), last_day(ym)
         joiners: list[Worker] = []
         if mi == 0:
-            for _ in range(spec.workers):
+            for _ in range(spec.workers_by_regency.get(reg.code, spec.workers)):
                 w = reg.new_person(reg.initial_start(ym))
                 roster[w.nik] = w
         else:
@@ -80,6 +80,11 @@ def _generate_regency(reg: Regency, spec: SynthSpec, plan: Plan, cross_person: W
             for w in rng.sample(eligible, k_leave):
                 w.end = date(ym[0], ym[1], rng.randint(1, last.day))  # rendered per row, caches stay valid
             for _ in range(rng.randint(0, max(2, round(n * 0.05)))):
+                w = reg.new_person(reg.start_in(ym))
+                roster[w.nik] = w
+                joiners.append(w)
+            grow = spec.grow_to.get(reg.code)
+            while grow is not None and ym_str(ym) == grow[0] and len(roster) < grow[1]:   # demo: a promise met
                 w = reg.new_person(reg.start_in(ym))
                 roster[w.nik] = w
                 joiners.append(w)

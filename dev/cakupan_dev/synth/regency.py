@@ -168,10 +168,18 @@ class Regency:
         village = rng.choice(self.villages[home])
         funding = rng.choices(self.spec.funding_sources, weights=self.fs_weights)[0]
         return Worker(
-            nik=nik, name=name, birth=birth, female=female, occupation=rng.choice(OCCUPATIONS), village=village,
+            nik=nik, name=name, birth=birth, female=female, occupation=self.occupation(rng), village=village,
             district=self.district_names[home], start=start, funding=funding,
             excel_dates=rng.random() < 0.5, spaced=rng.random() < self.style.nik_spaced_share, tag=tag,
         )
+
+    def occupation(self, rng: random.Random) -> str:
+        """A free-text occupation: from the whole list, or (a demo's `fisher_share`) a fisher that often."""
+        share = self.spec.fisher_share.get(self.code)
+        if share is None:
+            return rng.choice(OCCUPATIONS)
+        fishers = [o for o in OCCUPATIONS if "nelayan" in o.lower()]
+        return rng.choice(fishers if rng.random() < share else [o for o in OCCUPATIONS if o not in fishers])
 
     def start_in(self, ym: tuple[int, int], rng: random.Random | None = None) -> date:
         """A coverage start in month ym: usually the 1st, sometimes a mid-month day."""

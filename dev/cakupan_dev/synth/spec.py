@@ -8,7 +8,7 @@ import calendar
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from cakupan.core import regions
@@ -38,6 +38,11 @@ class SynthSpec:
     funding_sources: tuple[str, ...] = ("APBD",)
     unit_premium: int = 16800
     sources: tuple[str, ...] = ()  # extra sources to write: claims, city_report, narrative (see EXTRA_SOURCES)
+    # demo-only scale (cakupan_dev.demo): a regency's own first-month workers, a month its roster grows to a size,
+    # and the share of fishers among its new people. Empty: every regency has `workers` and the default mix
+    workers_by_regency: dict[str, int] = field(default_factory=dict)
+    grow_to: dict[str, tuple[str, int]] = field(default_factory=dict)
+    fisher_share: dict[str, float] = field(default_factory=dict)
 
     def extra_sources(self) -> tuple[str, ...]:
         """Return the extra sources written: those asked for plus those the scenarios need, in EXTRA_SOURCES order."""
@@ -62,7 +67,8 @@ class SynthSpec:
                 raise ValueError(f"months must be consecutive: {self.months}")
         if self.workers < 1:
             raise ValueError("workers must be at least 1")
-        if self.workers > 4000:
+        if self.workers > 4000 or any(not 1 <= n <= 4000 for n in self.workers_by_regency.values()) or any(
+                n > 6000 for _, n in self.grow_to.values()):
             raise ValueError("workers must be at most 4000 per regency (4-digit NIK serials)")
         if not self.formats or any(f not in FORMATS for f in self.formats):
             raise ValueError(f"formats must be drawn from {FORMATS}, not {self.formats}")
