@@ -46,6 +46,8 @@ def airflow_dags_test(airflow_home: Path, cakupan_home: Path, dag_id: str, conf:
     cmd = [str(bin_dir / "airflow"), "dags", "test", dag_id]
     if conf:
         cmd += ["--conf", json.dumps(conf)]
+    # no retries: `dags test` would sleep through each retry delay (30 s, then 60 s) of a task meant to fail
+    extra = {"CAKUPAN_TASK_RETRIES": "0", **extra}
     env = cakupan_env(cakupan_home, AIRFLOW_HOME=str(airflow_home), **extra)
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
 

@@ -129,7 +129,9 @@ def _task_failure_recorded(path: Path, run_id: str, wait: float = 0) -> bool:
 
 DEFAULT_ARGS = {
     "owner": OWNER,
-    "retries": 2,
+    # a task that fails for a passing reason (a lock, a network drive) is tried again; CAKUPAN_TASK_RETRIES sets
+    # how often (default 2). Data problems fail without retries (AirflowFailException) whatever this says.
+    "retries": int(os.environ.get("CAKUPAN_TASK_RETRIES", "2")),
     "retry_delay": dt.timedelta(seconds=30),
     "retry_exponential_backoff": True,
     "max_retry_delay": dt.timedelta(minutes=10),

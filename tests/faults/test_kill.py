@@ -17,17 +17,19 @@ import time
 from pathlib import Path
 
 import pytest
-from faults_helpers import BIN, big_register_csv, cakupan, env_for, mart_rows, open_ro, sha256, wait_for
+from faults_helpers import BIN, big_register_xlsx, cakupan, env_for, mart_rows, open_ro, sha256, wait_for
 
 pytestmark = pytest.mark.integration
 
-BIG_ROWS = 1_500_000   # loads in about a second (0.5 s at least): long enough to kill the loader mid-file
+# a workbook that loads in a few seconds (0.5 s at least: long enough to kill the loader mid-file) while the
+# warehouse built from it stays small (a 1.5M-row CSV took as long to load but made each build and publish heavy)
+BIG_ROWS = 12_000
 
 
 def _inbox(inbox: Path, synth_inbox) -> Path:
-    """Small synthetic deliveries for three regencies plus one 300k-row register, oldest first (loaded first)."""
+    """Small synthetic deliveries for three regencies plus one big register workbook, oldest first (loaded first)."""
     synth_inbox(inbox.parent, months=("2025-03", "2025-04"), workers=15, seed=21)
-    big = big_register_csv(inbox / "73.72" / "register_parepare_2025-06.csv", BIG_ROWS)
+    big = big_register_xlsx(inbox / "73.72" / "register_parepare_2025-06.xlsx", BIG_ROWS)
     old = dt.datetime(2025, 1, 2).timestamp()
     os.utime(big, (old, old))
     return big
