@@ -300,6 +300,8 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
         checks = pool.submit(_line_checks, lines, f.delimiter, f.maybe_odd, few)
         cells = _split_cells(lines, f.header, f.delimiter)
         odd_line, marked = checks.result()
+    if marked.sum() > few:
+        marked[_surely_data(lines, np.flatnonzero(marked), cells, f.delimiter)] = False
     candidate = marked if f.quotes is None else marked | (f.quotes[start:stop] > 0)
     if odd_line is not None:
         if odd_line.sum() <= few:
@@ -334,6 +336,26 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
         return None, either
     return (np_bools(pc.match_substring_regex(lines, odd_cell)),
             np_bools(pc.match_substring_regex(lines, note_or_total)))
+
+
+def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
+    """Of the lines `rows` that the whole-line scans marked, those that can only be data rows: the note pattern
+    matched them (a date "Selasa, 3 Agustus 2004" looks like a signature's place and date), but a mapped cell of
+    digits only is never note text (`layout.is_note_text`), so `classify_row` says data unless the line is a
+    total, numbers only (column numbers), or has an odd cell, which these lines are checked for again. (Fewer than
+    two cells and a repeated header are checked after this.)"""
+    d = re.escape(delimiter)
+    other = (rf"(?i)(?:{_TOTAL_LINE.removeprefix('(?i)')})|(?:^[\s0-9().{d}\"]*$)"
+             rf"|[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'")
+    at = pa.array(rows)
+    digits = np.zeros(len(rows), dtype=bool)
+    for col in cells.texts.values():
+        digits |= np_bools(pc.fill_null(pc.match_substring_regex(col.take(at), r"^[0-9]+$"), False))
+    if not digits.any():
+        return rows[:0]
+    sub = np.flatnonzero(digits)
+    still = np_bools(pc.match_substring_regex(lines.take(pa.array(rows[sub])), other))
+    return rows[sub[~still]]
 
 
 def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str) -> _Cells:
