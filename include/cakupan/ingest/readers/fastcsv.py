@@ -240,7 +240,9 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
     if quotes is not None and (quotes & 1).any():
         return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
-    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, _maybe_odd_cells(data, delimiter))
+    # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
+    odd = _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
+    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -296,13 +298,16 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     are the file's; a total row's count of rows above is within this part)."""
     lines = f.lines.slice(start, stop - start)
     few = max(ODD_LINES_ROW_BY_ROW, len(lines) // 50)
+    quoted = None if f.quotes is None else f.quotes[start:stop] > 0
+    if quoted is not None and quoted.any():
+        lines, quoted = _unquote_plain(lines, quoted, f.delimiter)
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
         checks = pool.submit(_line_checks, lines, f.delimiter, f.maybe_odd, few)
         cells = _split_cells(lines, f.header, f.delimiter)
         odd_line, marked = checks.result()
     if marked.sum() > few:
         marked[_surely_data(lines, np.flatnonzero(marked), cells, f.delimiter)] = False
-    candidate = marked if f.quotes is None else marked | (f.quotes[start:stop] > 0)
+    candidate = marked if quoted is None else marked | quoted
     if odd_line is not None:
         if odd_line.sum() <= few:
             candidate |= odd_line
@@ -336,6 +341,27 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
         return None, either
     return (np_bools(pc.match_substring_regex(lines, odd_cell)),
             np_bools(pc.match_substring_regex(lines, note_or_total)))
+
+
+def _unquote_plain(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Array, np.ndarray]:
+    """Drop the quotes of the quoted lines whose every cell is either quoted without a quote or the delimiter
+    inside ("a","b",c), or unquoted without a quote: their cells are then what `split_line` gives them, and they
+    need not go row by row. Returns the lines and which ones still hold quotes."""
+    d = re.escape(delimiter)
+    cell = rf'(?:"[^"{d}]*"|[^"{d}]*)'
+    rows = np.flatnonzero(quoted)
+    sub = lines.take(pa.array(rows))
+    plain = np_bools(pc.match_substring_regex(sub, rf"^{cell}(?:{d}{cell})*$"))
+    stripped = pc.replace_substring(sub.filter(pa_bools(plain)), '"', "")
+    empty = np_bools(pc.equal(stripped, ""))           # ("" alone is one empty cell, not an empty line)
+    if empty.any():
+        plain[np.flatnonzero(plain)[empty]] = False
+        stripped = stripped.filter(pa_bools(~empty))
+    if not plain.any():
+        return lines, quoted
+    done = np.zeros(len(lines), dtype=bool)
+    done[rows[plain]] = True
+    return pc.replace_with_mask(lines, pa_bools(done), stripped), quoted & ~done
 
 
 def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
