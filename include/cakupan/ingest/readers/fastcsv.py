@@ -56,6 +56,7 @@ _NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN
 _TOTAL_LINE = r"(?i)total|jumlah|jml"
 _SCIENTIFIC = rf"(?i)^{parsing.SCIENTIFIC}$"
 _PRINTABLE = bytes(range(0x20, 0x7F))
+UNIT = "\x1f"      # the delimiter quoted lines are rewritten with (`_unquote`): a control character no cell holds
 
 
 def vector_cell_text(arr: pa.Array) -> pa.Array:
@@ -84,6 +85,7 @@ class _FastCsv:
     encoding: str
     delimiter: str
     maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
+    unit_free: bool = False         # no UNIT character in the file (quoted lines can be read with it, `_unquote`)
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -242,7 +244,8 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
         return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
     odd = _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
-    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd)
+    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
+                    quotes is not None and UNIT.encode() not in data)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -298,15 +301,17 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     are the file's; a total row's count of rows above is within this part)."""
     lines = f.lines.slice(start, stop - start)
     few = max(ODD_LINES_ROW_BY_ROW, len(lines) // 50)
+    original, d = lines, f.delimiter
     quoted = None if f.quotes is None else f.quotes[start:stop] > 0
-    if quoted is not None and quoted.any():
-        lines, quoted = _unquote_plain(lines, quoted, f.delimiter)
+    if quoted is not None and quoted.any() and f.unit_free:
+        lines, quoted = _unquote(lines, quoted, f.delimiter)
+        d = UNIT
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
-        checks = pool.submit(_line_checks, lines, f.delimiter, f.maybe_odd, few)
-        cells = _split_cells(lines, f.header, f.delimiter)
+        checks = pool.submit(_line_checks, lines, d, f.maybe_odd, few)
+        cells = _split_cells(lines, f.header, d)
         odd_line, marked = checks.result()
     if marked.sum() > few:
-        marked[_surely_data(lines, np.flatnonzero(marked), cells, f.delimiter)] = False
+        marked[_surely_data(lines, np.flatnonzero(marked), cells, d)] = False
     candidate = marked if quoted is None else marked | quoted
     if odd_line is not None:
         if odd_line.sum() <= few:
@@ -317,7 +322,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
     nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
                    else np.zeros(len(lines), dtype=bool))
-    classified = _classify(lines, np.flatnonzero(candidate), f.header, f.delimiter)
+    classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter)
     return _assemble(f, f.first_line + start, candidate, cells.texts, nik_numeric, classified)
 
 
@@ -343,25 +348,33 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
             np_bools(pc.match_substring_regex(lines, note_or_total)))
 
 
-def _unquote_plain(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Array, np.ndarray]:
-    """Drop the quotes of the quoted lines whose every cell is either quoted without a quote or the delimiter
-    inside ("a","b",c), or unquoted without a quote: their cells are then what `split_line` gives them, and they
-    need not go row by row. Returns the lines and which ones still hold quotes."""
+def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Array, np.ndarray]:
+    """The lines with UNIT as their delimiter and no quotes, where that gives exactly the cells `split_line` gives:
+    every line without quotes, and every quoted line whose cells are each either quoted without a quote inside
+    (the delimiter may be) or unquoted without a quote ("a","b, c",d). Returns the lines and which ones still
+    hold quotes (they go row by row, from the original lines). The file must hold no UNIT character."""
     d = re.escape(delimiter)
-    cell = rf'(?:"[^"{d}]*"|[^"{d}]*)'
+    cell = rf'(?:"[^"]*"|[^"{d}]*)'
     rows = np.flatnonzero(quoted)
     sub = lines.take(pa.array(rows))
     plain = np_bools(pc.match_substring_regex(sub, rf"^{cell}(?:{d}{cell})*$"))
-    stripped = pc.replace_substring(sub.filter(pa_bools(plain)), '"', "")
-    empty = np_bools(pc.equal(stripped, ""))           # ("" alone is one empty cell, not an empty line)
+    # with a delimiter after every cell, each quoted cell is matched whole from its opening quote (it is followed
+    # by a delimiter) before the scan could reach a delimiter inside it
+    units = pc.replace_substring_regex(pc.binary_join_element_wise(sub.filter(pa_bools(plain)), delimiter, ""),
+                                       rf'("[^"]*")?{d}', "\\1" + UNIT)
+    units = pc.utf8_slice_codeunits(pc.replace_substring(units, '"', ""), 0, -1)
+    empty = np_bools(pc.equal(units, ""))           # ("" alone is one empty cell, not an empty line)
     if empty.any():
         plain[np.flatnonzero(plain)[empty]] = False
-        stripped = stripped.filter(pa_bools(~empty))
-    if not plain.any():
-        return lines, quoted
+        units = units.filter(pa_bools(~empty))
+    out = pc.replace_substring(lines, delimiter, UNIT)       # the lines without quotes
     done = np.zeros(len(lines), dtype=bool)
     done[rows[plain]] = True
-    return pc.replace_with_mask(lines, pa_bools(done), stripped), quoted & ~done
+    out = pc.replace_with_mask(out, pa_bools(done), units)
+    still = quoted & ~done
+    if still.any():     # left as they are (their cells come from `_classify`)
+        out = pc.replace_with_mask(out, pa_bools(still), lines.filter(pa_bools(still)))
+    return out, still
 
 
 def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
