@@ -358,23 +358,29 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Ar
     rows = np.flatnonzero(quoted)
     sub = lines.take(pa.array(rows))
     plain = np_bools(pc.match_substring_regex(sub, rf"^{cell}(?:{d}{cell})*$"))
-    # with a delimiter after every cell, each quoted cell is matched whole from its opening quote (it is followed
-    # by a delimiter) before the scan could reach a delimiter inside it
-    units = pc.replace_substring_regex(pc.binary_join_element_wise(sub.filter(pa_bools(plain)), delimiter, ""),
-                                       rf'("[^"]*")?{d}', "\\1" + UNIT)
-    units = pc.utf8_slice_codeunits(pc.replace_substring(units, '"', ""), 0, -1)
-    empty = np_bools(pc.equal(units, ""))           # ("" alone is one empty cell, not an empty line)
-    if empty.any():
-        plain[np.flatnonzero(plain)[empty]] = False
-        units = units.filter(pa_bools(~empty))
-    out = pc.replace_substring(lines, delimiter, UNIT)       # the lines without quotes
+    every = plain & np_bools(pc.match_substring_regex(sub, rf'^"[^"]*"(?:{d}"[^"]*")*$'))     # every cell quoted
+    units = pa.nulls(len(rows), pa.string())
+    if every.any():       # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
+        units = pc.replace_with_mask(units, pa_bools(every), pc.replace_substring(
+            pc.utf8_slice_codeunits(sub.filter(pa_bools(every)), 1, -1), f'"{delimiter}"', UNIT))
+    some = plain & ~every
+    if some.any():
+        # with a delimiter after every cell, each quoted cell is matched whole from its opening quote (it is
+        # followed by a delimiter) before the scan could reach a delimiter inside it
+        part = pc.replace_substring_regex(pc.binary_join_element_wise(sub.filter(pa_bools(some)), delimiter, ""),
+                                          rf'("[^"]*")?{d}', "\\1" + UNIT)
+        units = pc.replace_with_mask(units, pa_bools(some),
+                                     pc.utf8_slice_codeunits(pc.replace_substring(part, '"', ""), 0, -1))
+    plain &= np_bools(pc.fill_null(pc.not_equal(units, ""), False))   # ("" alone is one empty cell)
     done = np.zeros(len(lines), dtype=bool)
     done[rows[plain]] = True
-    out = pc.replace_with_mask(out, pa_bools(done), units)
-    still = quoted & ~done
-    if still.any():     # left as they are (their cells come from `_classify`)
-        out = pc.replace_with_mask(out, pa_bools(still), lines.filter(pa_bools(still)))
-    return out, still
+    out = lines
+    if (~quoted).any():
+        out = pc.replace_with_mask(out, pa_bools(~quoted),
+                                   pc.replace_substring(lines.filter(pa_bools(~quoted)), delimiter, UNIT))
+    if plain.any():
+        out = pc.replace_with_mask(out, pa_bools(done), units.filter(pa_bools(plain)))
+    return out, quoted & ~done
 
 
 def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
