@@ -22,7 +22,9 @@ MONTH_WORDS = st.sampled_from(["Januari", "jan", "FEB", "Maret", "April", "mei",
 D_NAME_Y = st.builds(lambda d, s1, name, s2, y: f"{d}{s1}{name}{s2}{y}", st.integers(0, 39).map(str),
                      st.sampled_from([" ", "-", "/", ".", ",", "  ", ", "]), MONTH_WORDS,
                      st.sampled_from([" ", "-", "/", ".", ",", ". "]), st.integers(1850, 2200).map(str))
-VALUES = st.lists(st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, st.none(), st.sampled_from(["13 Maret 2025", "", "29/02/2024",
+NAME_D_Y = st.builds(lambda name, dot, d, comma, y: f"{name}{dot} {d}{comma} {y}", MONTH_WORDS, st.sampled_from(["", "."]),
+                     st.integers(0, 39).map(str), st.sampled_from(["", ","]), st.integers(1850, 2200).map(str))
+VALUES = st.lists(st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y, st.none(), st.sampled_from(["13 Maret 2025", "", "29/02/2024",
                                                                           "29/02/2023", "31/12/1899", "01/01/1900"])),
                   max_size=60)
 
@@ -58,7 +60,8 @@ def test_bulk_dates_known_values():
     import datetime as dt
 
     # the three bulk styles are read in bulk (not left to the parser)
-    assert dates(MIN_YEAR, last_year())(pa.array(["13-03-2025", "2024-2-29", "13 April 2025", "13-Agt-2025"]))[1].all()
+    assert dates(MIN_YEAR, last_year())(pa.array(["13-03-2025", "2024-2-29", "13 April 2025", "13-Agt-2025",
+                                                  "2/7/71", "April 13, 2025"]))[1].all()
 
     next_year = dt.date.today().year + 1
     for col_type in DATE_TYPES:

@@ -14,19 +14,20 @@ import pyarrow.compute as pc
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import np_bools, pa_bools
 
-# day-month-year and year-month-day with one separator (- / .), and day, month name, year: what
-# `parsing._date_parts` reads from them (a two-digit year, a weekday, a time of day, spaces and serials are left
-# to the parser)
-_DMY = r"^(?P<d>[0-9]{1,2})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<y>[0-9]{4})$"
+# day-month-year (a two-digit year too) and year-month-day with one separator (- / .), day, month name, year and
+# month name, day, year: what `parsing._date_parts` reads from them (a weekday, a time of day, other spacing and
+# serials are left to the parser)
+_DMY = r"^(?P<d>[0-9]{1,2})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<y>[0-9]{4}|[0-9]{2})$"
 _YMD = r"^(?P<y>[0-9]{4})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<d>[0-9]{1,2})$"
 _D_NAME_Y = r"^(?P<d>[0-9]{1,2})(?:[-/.,]| )(?P<name>[A-Za-z]+)(?:[-/.,]| )(?P<y>[0-9]{4})$"
+_NAME_D_Y = r"^(?P<name>[A-Za-z]+)\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{4})$"      # "April 13, 2025"
 _MONTH_NAMES = pa.array(list(parsing._MONTHS), pa.string())
 _MONTH_NUMBERS = np.array(list(parsing._MONTHS.values()), dtype=np.int64)
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
 def _ints(arr) -> np.ndarray:
-    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False)
+    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False).copy()
 
 
 def dates(min_year: int, max_year: int):
@@ -35,12 +36,12 @@ def dates(min_year: int, max_year: int):
         n = len(uniq)
         y, m, d = (np.zeros(n, dtype=np.int64) for _ in range(3))
         hit = np.zeros(n, dtype=bool)
-        for pattern in (_DMY, _YMD, _D_NAME_Y):
+        for pattern in (_DMY, _YMD, _D_NAME_Y, _NAME_D_Y):
             rows = np.flatnonzero(np_bools(pc.match_substring_regex(uniq, pattern)) & ~hit)
             if not len(rows):
                 continue
             parts = pc.extract_regex(uniq.take(pa.array(rows)), pattern)
-            if pattern == _D_NAME_Y:
+            if pattern in (_D_NAME_Y, _NAME_D_Y):
                 at = pc.index_in(pc.ascii_lower(parts.field("name")), value_set=_MONTH_NAMES)
                 known = np_bools(pc.is_valid(at))
                 month = np.zeros(len(rows), dtype=np.int64)
@@ -50,8 +51,11 @@ def dates(min_year: int, max_year: int):
                 month = _ints(parts.field("m"))
                 same_sep = np_bools(pc.equal(parts.field("s1"), parts.field("s2")))
             rows = rows[same_sep]
-            y[rows], m[rows], d[rows] = (_ints(parts.field("y"))[same_sep], month[same_sep],
-                                         _ints(parts.field("d"))[same_sep])
+            year = _ints(parts.field("y"))
+            if pattern == _DMY:     # a two-digit year: 00-69 are the 2000s, 70-99 the 1900s (`parsing._year`)
+                short = np_bools(pc.less(pc.utf8_length(parts.field("y")), 4))
+                year[short] += np.where(year[short] < 70, 2000, 1900)
+            y[rows], m[rows], d[rows] = year[same_sep], month[same_sep], _ints(parts.field("d"))[same_sep]
             hit[rows] = True
         leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
         month_ok = (m >= 1) & (m <= 12)
