@@ -31,8 +31,10 @@ LABELS = {"duckdb": "DuckDB `read_csv`, all varchar", "polars": "polars + valida
 GOAL_RATIO, GOAL_RSS_MB_PER_M = 0.6, 600
 
 
-def run_shapes(b: Bench, source: Path, config: Path, workdir: Path, runs: int = 3, profile: bool = True) -> dict:
-    """Write the shapes from source, then time every loader on each; return {shape: {...}}."""
+def run_shapes(b: Bench, source: Path, config: Path, workdir: Path, runs: int = 3, profile: bool = True,
+               peer_runs: int | None = None, peer_timeout: float = 600.0) -> dict:
+    """Write the shapes from source, then time every loader on each (`runs` times; polars and dlt `peer_runs`
+    times when given); return {shape: {...}}."""
     workdir.mkdir(parents=True, exist_ok=True)
     out: dict = {}
     peers_ok = BENCH_PYTHON.exists()
@@ -53,7 +55,9 @@ def run_shapes(b: Bench, source: Path, config: Path, workdir: Path, runs: int = 
         for loader in LOADERS:
             if loader in ("polars", "dlt") and not peers_ok:
                 continue
-            res["loaders"][loader] = [_one(b, loader, shape, path, dialect, config, workdir, k) for k in range(runs)]
+            n = peer_runs if peer_runs is not None and loader in ("polars", "dlt") else runs
+            res["loaders"][loader] = [_one(b, loader, shape, path, dialect, config, workdir, k, peer_timeout)
+                                      for k in range(n)]
         if profile:
             res["profile"] = _profile(b, shape, path, config, workdir)
         out[shape] = res
@@ -61,7 +65,8 @@ def run_shapes(b: Bench, source: Path, config: Path, workdir: Path, runs: int = 
     return out
 
 
-def _one(b: Bench, loader: str, shape: str, path: Path, dialect: dict, config: Path, workdir: Path, k: int) -> dict:
+def _one(b: Bench, loader: str, shape: str, path: Path, dialect: dict, config: Path, workdir: Path, k: int,
+         timeout: float) -> dict:
     label = f"shape_{shape}_{loader}_{k + 1}"
     db = workdir / "db" / f"{loader}.duckdb"
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +76,7 @@ def _one(b: Bench, loader: str, shape: str, path: Path, dialect: dict, config: P
                                      "path": str(home / "inbox" / REGENCY / path.name)}, label)
     else:
         ph = b.phase(loader, {"path": str(path), "db": str(db), **dialect}, label, module="bench.peers",
-                     python=sys.executable if loader == "duckdb" else str(BENCH_PYTHON))
+                     python=sys.executable if loader == "duckdb" else str(BENCH_PYTHON), timeout=timeout)
     return {"ok": ph.ok, "wall": ph.wall, "rss_mb": ph.rss_mb, "error": ph.error, **ph.result}
 
 
@@ -123,7 +128,7 @@ def markdown(res: dict) -> list[str]:
          ("Issue 22. The same generated participants in four register CSV shapes (`bench/shapes.py`); each loader "
          "writes into a fresh DuckDB file and checkpoints it, in its own process, 3 runs; median whole-process "
          "wall time (interpreter and imports included), that run's CPU time (user + system), the highest peak "
-         "RSS of the runs. Peers: `bench/peers.py` from `.venv-bench` (`bench/requirements-peers.txt`). "
+         "RSS of the runs (a loader's runs are listed; a peer may have fewer). Peers: `bench/peers.py` from `.venv-bench` (`bench/requirements-peers.txt`). "
          "polars validates NIK (16 digits), dates in five numeric styles and month names, money, required "
          "cells, and keeps the rest apart; bare DuckDB and dlt check nothing. Goals: ≥ 0.6 of bare DuckDB, "
          "peak RSS < 600 MB per 1 M rows."), ""]
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", type=Path, help="a config folder with regency 11.01 (default: one is written)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench" / "shapes")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--peer-runs", type=int, help="runs of polars and dlt (default: --runs)")
+    ap.add_argument("--peer-timeout", type=float, default=600.0)
     ap.add_argument("--shapes", default=",".join(shapes.SHAPES))
     ap.add_argument("--loaders", default="duckdb,polars,dlt,cakupan")
     ap.add_argument("--no-profile", action="store_true")
@@ -181,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
         from bench import data
 
         a.config = data.make_config(a.workdir / "config", [REGENCY])
-    res = run_shapes(b, a.source, a.config, a.workdir, a.runs, profile=not a.no_profile)
+    res = run_shapes(b, a.source, a.config, a.workdir, a.runs, profile=not a.no_profile, peer_runs=a.peer_runs,
+                     peer_timeout=a.peer_timeout)
     print("\n".join(markdown(res)))
     return 0
 
