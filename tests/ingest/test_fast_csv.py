@@ -220,3 +220,23 @@ def test_quoted_odd_cell_in_a_clean_file_reads_the_same_both_ways(tmp_path, odd)
     fast, used = _blocks(path, True)
     assert used == [True]
     assert fast == slow
+
+
+def test_cp1252_after_an_ascii_start_reads_the_same_both_ways(tmp_path):
+    """The encoding is guessed from the start; a cp1252 byte far below it (past the sample) makes the whole file
+    decide, as the exact path does, and the file is still read column-wise."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=",", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow(REGISTER_HEADER)
+    for i in range(5000):
+        row = [str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i % 9999 + 1)]
+        name = "Désa – Ujung" if i == 4990 else f"Andi {i}"
+        w.writerow(row + [name] + [f"cell{k}" for k in range(len(REGISTER_HEADER) - 3)])
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_bytes(out.getvalue().encode("cp1252"))
+    assert path.read_bytes()[: 4 * 65536].isascii()
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [True]
+    assert fast == slow

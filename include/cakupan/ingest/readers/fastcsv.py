@@ -236,6 +236,16 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
         return None
     header, title, first_line = found
     split = _split_lines(data, first_line)
+    if split is None and data is raw and not whole:
+        # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
+        try:
+            text, encoding, whole_delimiter = decode_csv(Path(), raw)
+        except FileRejected:
+            return None
+        if encoding in ("utf-8", "utf-8-sig") or whole_delimiter != delimiter:
+            return None
+        data = text.encode("utf-8")
+        split = _split_lines(data, first_line)
     if split is None:
         return None
     lines, starts = split
