@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
-from cakupan.ingest.readers import ReadOptions, fastcsv, read_file
+from cakupan.ingest.readers import ReadOptions, fastcsv, read_file, sniff
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -228,14 +228,14 @@ def test_cp1252_after_an_ascii_start_reads_the_same_both_ways(tmp_path):
     out = io.StringIO()
     w = csv.writer(out, delimiter=",", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     w.writerow(REGISTER_HEADER)
-    for i in range(5000):
+    for i in range(12000):
         row = [str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i % 9999 + 1)]
-        name = "Désa – Ujung" if i == 4990 else f"Andi {i}"
+        name = "Désa – Ujung" if i == 11990 else f"Andi {i}"
         w.writerow(row + [name] + [f"cell{k}" for k in range(len(REGISTER_HEADER) - 3)])
     path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
     path.parent.mkdir()
     path.write_bytes(out.getvalue().encode("cp1252"))
-    assert path.read_bytes()[: 4 * 65536].isascii()
+    assert path.read_bytes()[: sniff.ENCODING_SAMPLE_BYTES].isascii()
     slow, _ = _blocks(path, False)
     fast, used = _blocks(path, True)
     assert used == [True]
