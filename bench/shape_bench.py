@@ -127,7 +127,8 @@ def markdown(res: dict) -> list[str]:
     L = ["## Ingest by file shape, beside its peers", "",
          ("Issue 22. The same generated participants in four register CSV shapes (`bench/shapes.py`); each loader "
          "writes into a fresh DuckDB file and checkpoints it, in its own process, 3 runs; median whole-process "
-         "wall time (interpreter and imports included), that run's CPU time (user + system), the highest peak "
+         "wall time (interpreter and imports included), that run's CPU time (user + system; the ratio by CPU "
+         "time in brackets), the highest peak "
          "RSS of the runs (a loader's runs are listed; a peer may have fewer). Peers: `bench/peers.py` from `.venv-bench` (`bench/requirements-peers.txt`). "
          "polars validates NIK (16 digits), dates in five numeric styles and month names, money, required "
          "cells, and keeps the rest apart; bare DuckDB and dlt check nothing. Goals: ≥ 0.6 of bare DuckDB, "
@@ -143,9 +144,11 @@ def markdown(res: dict) -> list[str]:
             if s is None:
                 if loader in r["loaders"]:
                     err = next((x.get("error") for x in r["loaders"][loader] if not x["ok"]), "") or ""
-                    L.append(f"| {LABELS[loader]} | failed: {err.splitlines()[-1][:120] if err else '?'} | | | | |")
+                    why = ("did not finish within its timeout (killed)" if err.startswith("exit -9")
+                           else f"failed: {err.splitlines()[-1][:120] if err else '?'}")
+                    L.append(f"| {LABELS[loader]} | {why} | | | | |")
                 continue
-            ratio = f"{base['wall'] / s['wall']:.2f}" if base else "—"
+            ratio = f"{base['wall'] / s['wall']:.2f} ({base['cpu'] / s['cpu']:.2f})" if base else "—"
             kept = f"{s['rows']:,}" if isinstance(s.get("rows"), int) else "?"
             apart = f" / {s['rejected']:,}" if isinstance(s.get("rejected"), int) else ""
             L.append(f"| {LABELS[loader]} | {s['wall']:.2f} ({', '.join(map(str, s['runs']))}) | "
