@@ -197,7 +197,8 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
     # --- the register CSV shapes of issue 22, each beside bare DuckDB, polars and dlt (3 runs each) --------------
     from bench import shape_bench
 
-    report["shapes"] = shape_bench.run_shapes(b, big_csv, cfg, workdir / "shapes", runs=3, profile=profile)
+    report["shapes"] = shape_bench.run_shapes(b, big_csv, cfg, workdir / "shapes", runs=3, profile=profile,
+                                              peer_timeout=300)
 
     # --- the whole chain, each step in its own process (as Airflow runs them) ----------------------------------
     base = {"home": str(home), "config": str(cfg), "key": KEY}
