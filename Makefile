@@ -110,7 +110,14 @@ test: venv lineage-venv system-deps manifest
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration and not postgres and not browser"
 
-bench: venv manifest
+# the peers of issue 22 (polars, dlt) in their own venv, pinned in bench/requirements-peers.txt (not the runtime lock)
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.synced: bench/requirements-peers.txt | $(BIN)/python
+	$(BIN)/uv venv --quiet --allow-existing --python $(BIN)/python $(BENCH_VENV)
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BENCH_VENV)/bin/python bench/requirements-peers.txt
+	touch $@
+
+bench: venv manifest $(BENCH_VENV)/.synced
 	$(BIN)/python -m bench.run --out BENCHMARKS.md
 	# a national month through the real scheduler vs `cakupan run` (issue 20; the year: bench/scheduler_year.json)
 	$(BIN)/python -m bench.scheduler --months 1 --out BENCHMARKS.md

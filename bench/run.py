@@ -89,15 +89,17 @@ class Bench:
         env.update(extra)
         return env
 
-    def phase(self, name: str, args: dict, label: str | None = None, timeout: float = 1800) -> Phase:
-        """Run one phase in a child process; return its JSON result, wall time and peak RSS."""
+    def phase(self, name: str, args: dict, label: str | None = None, timeout: float = 1800,
+              python: str | None = None, module: str = "bench.phases") -> Phase:
+        """Run one phase in a child process (`python -m module name args`: bench/phases.py in this venv unless
+        told otherwise); return its JSON result, wall time and peak RSS."""
         self.n += 1
         self.logs.mkdir(parents=True, exist_ok=True)
         log = self.logs / f"{self.n:02d}-{label or name}.log"
         load_before = _loadavg()
         with open(log, "w") as out:
             t = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "bench.phases", name, json.dumps(args)], cwd=ROOT,
+            proc = subprocess.Popen([python or sys.executable, "-m", module, name, json.dumps(args)], cwd=ROOT,
                                     stdout=out, stderr=subprocess.STDOUT, env=self.env())
             deadline = t + timeout
             while True:
@@ -192,6 +194,11 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
                  "ingest_big_xlsx"))
     keep(b.phase("xlsx_read", {"path": str(big_xlsx), "engine": "calamine"}, "xlsx_calamine"))
     keep(b.phase("xlsx_read", {"path": str(big_xlsx), "engine": "openpyxl"}, "xlsx_openpyxl"))
+    # --- the register CSV shapes of issue 22, each beside bare DuckDB, polars and dlt (3 runs each) --------------
+    from bench import shape_bench
+
+    report["shapes"] = shape_bench.run_shapes(b, big_csv, cfg, workdir / "shapes", runs=3, profile=profile,
+                                              peer_timeout=300)
 
     # --- the whole chain, each step in its own process (as Airflow runs them) ----------------------------------
     base = {"home": str(home), "config": str(cfg), "key": KEY}
@@ -526,6 +533,10 @@ def write_markdown(r: dict, out: Path) -> None:
             add(f"- `{k}`: {str(v.get('error'))[:600]}")
         add("")
     prof = r.get("profiles") or {}
+    if r.get("shapes"):
+        from bench import shape_bench
+
+        L += shape_bench.markdown(r["shapes"])
     if prof:
         add("## Profiles (pyinstrument, separate runs)")
         add("")

@@ -1,10 +1,11 @@
-"""The bulk date path (`validate.plain_dates`) gives exactly what `parsing.parse_date` gives, value by value."""
+"""The bulk parsers (`bulk.dates`, `bulk.kpjs`) give exactly what `parsing` gives, value by value."""
 
 from __future__ import annotations
 
 import pyarrow as pa
+from cakupan.ingest.bulk import dates, kpjs
 from cakupan.ingest.parsing import MIN_YEAR, last_year
-from cakupan.ingest.validate import DATE_TYPES, map_distinct, parser_for, plain_dates
+from cakupan.ingest.validate import DATE_TYPES, map_distinct, parser_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,17 @@ DATE_LIKE = st.builds(lambda d, s1, m, s2, y: f"{d}{s1}{m}{s2}{y}", DIGITS, st.s
                       st.sampled_from("/-. "), DIGITS)
 PLAIN = st.builds(lambda d, m, y, sep: f"{d:02d}{sep}{m:02d}{sep}{y:04d}", st.integers(0, 39), st.integers(0, 14),
                   st.integers(0, 9999), st.sampled_from("/-."))
-VALUES = st.lists(st.one_of(PLAIN, DATE_LIKE, st.none(), st.sampled_from(["13 Maret 2025", "", "29/02/2024",
+YMD = st.builds(lambda y, s1, m, s2, d: f"{y}{s1}{m}{s2}{d}", st.integers(0, 9999).map(lambda y: f"{y:04d}"),
+                st.sampled_from("/-."), st.integers(0, 14).map(str) | st.integers(0, 14).map(lambda m: f"{m:02d}"),
+                st.sampled_from("/-."), st.integers(0, 39).map(str) | st.integers(0, 39).map(lambda d: f"{d:02d}"))
+MONTH_WORDS = st.sampled_from(["Januari", "jan", "FEB", "Maret", "April", "mei", "May", "Juni", "juli", "Agustus",
+                               "Agt", "Sept", "Oktober", "Nop", "Desember", "Dec", "Bulan", "x", "Mar"])
+D_NAME_Y = st.builds(lambda d, s1, name, s2, y: f"{d}{s1}{name}{s2}{y}", st.integers(0, 39).map(str),
+                     st.sampled_from([" ", "-", "/", ".", ",", "  ", ", "]), MONTH_WORDS,
+                     st.sampled_from([" ", "-", "/", ".", ",", ". "]), st.integers(1850, 2200).map(str))
+NAME_D_Y = st.builds(lambda name, dot, d, comma, y: f"{name}{dot} {d}{comma} {y}", MONTH_WORDS, st.sampled_from(["", "."]),
+                     st.integers(0, 39).map(str), st.sampled_from(["", ","]), st.integers(1850, 2200).map(str))
+VALUES = st.lists(st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y, st.none(), st.sampled_from(["13 Maret 2025", "", "29/02/2024",
                                                                           "29/02/2023", "31/12/1899", "01/01/1900"])),
                   max_size=60)
 
@@ -22,7 +33,7 @@ def _both(values: list[str | None], col_type: str):
     arr = pa.array(values, pa.string())
     fn = parser_for(col_type, {})
     slow = map_distinct(arr, fn, pa.date32())
-    fast = map_distinct(arr, fn, pa.date32(), plain_dates(MIN_YEAR, last_year()))
+    fast = map_distinct(arr, fn, pa.date32(), dates(MIN_YEAR, last_year()))
     return [x.to_pylist() for x in slow], [x.to_pylist() for x in fast]
 
 
@@ -33,14 +44,32 @@ def test_bulk_dates_equal_the_parser(values, col_type):
     assert fast == slow
 
 
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.one_of(st.none(), st.text("0123456789", min_size=1, max_size=14),
+                                 st.text("0123456789 .-xX", max_size=14)), max_size=40))
+def test_bulk_kpjs_equal_the_parser(values):
+    arr = pa.array(values, pa.string())
+    fn = parser_for("kpj", {})
+    slow = map_distinct(arr, fn, pa.string())
+    fast = map_distinct(arr, fn, pa.string(), kpjs)
+    assert [x.to_pylist() for x in fast] == [x.to_pylist() for x in slow]
+
+
 def test_bulk_dates_known_values():
     """Dates from 1900 to next year, as reasons.yml promises (DATE_OUT_OF_RANGE), for every date column."""
     import datetime as dt
 
+    # the three bulk styles are read in bulk (not left to the parser)
+    assert dates(MIN_YEAR, last_year())(pa.array(["13-03-2025", "2024-2-29", "13 April 2025", "13-Agt-2025",
+                                                  "2/7/71", "April 13, 2025"]))[1].all()
+
     next_year = dt.date.today().year + 1
     for col_type in DATE_TYPES:
         _, (values, errors) = _both(["13/03/2025", "29/02/2023", "31/12/1899", "01/01/1900", f"31.12.{next_year}",
-                                     f"01.01.{next_year + 1}", "13-03-2025"], col_type)
+                                     f"01.01.{next_year + 1}", "13-03-2025", "2024-2-29", "13 April 2025",
+                                     "13-Agt-2025", "31 Juni 2025", "1 Bulan 2025"], col_type)
         assert values == [dt.date(2025, 3, 13), None, None, dt.date(1900, 1, 1), dt.date(next_year, 12, 31), None,
-                          dt.date(2025, 3, 13)]
-        assert errors == [None, "DATE_INVALID", "DATE_OUT_OF_RANGE", None, None, "DATE_OUT_OF_RANGE", None]
+                          dt.date(2025, 3, 13), dt.date(2024, 2, 29), dt.date(2025, 4, 13), dt.date(2025, 8, 13),
+                          None, None]
+        assert errors == [None, "DATE_INVALID", "DATE_OUT_OF_RANGE", None, None, "DATE_OUT_OF_RANGE", None, None,
+                          None, None, "DATE_INVALID", "DATE_INVALID"]

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from cakupan.core.config import Regency
 from cakupan.core.contracts import Column, Contract
 from cakupan.core.regions import resolve_regency
-from cakupan.ingest import parsing
+from cakupan.ingest import bulk, parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
 from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonyms
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
@@ -167,31 +167,11 @@ def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType, fast=None) -> tuple
     return values.take(idx), errors.take(idx)
 
 
-_PLAIN_DMY = r"^[0-9]{2}(?:/[0-9]{2}/|-[0-9]{2}-|\.[0-9]{2}\.)[0-9]{4}$"
-
-
-def plain_dates(min_year: int, max_year: int):
-    """A `map_distinct` fast path: texts dd/mm/yyyy (or with - or .) that are real dates within the years.
-
-    Exactly what `parsing.parse_date` gives for them; every other text (and an impossible or out-of-range date,
-    which needs its error code) is left to the parser.
-    """
-    def fast(uniq: pa.Array):
-        hit = np_bools(pc.match_substring_regex(uniq, _PLAIN_DMY))
-        if not hit.any():
-            return None
-        sub = pc.replace_substring_regex(uniq.filter(pa_bools(hit)), r"[-.]", "/")
-        days = pc.cast(pc.strptime(sub, format="%d/%m/%Y", unit="s", error_is_null=True), pa.date32())
-        years = pc.year(days)
-        # strptime rolls 29/02/2023 over to 1 March: the day and month must be the ones written
-        day = pc.cast(pc.utf8_slice_codeunits(sub, 0, 2), pa.int64())
-        month = pc.cast(pc.utf8_slice_codeunits(sub, 3, 5), pa.int64())
-        ok = np_bools(pc.and_(pc.and_(pc.greater_equal(years, min_year), pc.less_equal(years, max_year)),
-                              pc.and_(pc.equal(pc.day(days), day), pc.equal(pc.month(days), month))))
-        rows = np.flatnonzero(hit)
-        hit[rows[~ok]] = False
-        return days.filter(pa_bools(ok)), hit
-    return fast
+def _bulk_parser(col_type: str):
+    """The `map_distinct` fast path of a column type (`bulk`), or None."""
+    if col_type in DATE_TYPES:
+        return bulk.dates(parsing.MIN_YEAR, parsing.last_year())
+    return bulk.kpjs if col_type == "kpj" else None
 
 
 # ------------------------------------------------------------------------------------------ the rules ------
@@ -248,9 +228,7 @@ class Validator:
             # a regency is matched by its name; every other type sees number and date cells as such
             keyed = parsed_text if c.type == "regency" or c.name not in rows.present else rows.keys(c.name)
             values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
-                                          _ARROW_TYPES.get(c.type, pa.string()),
-                                          plain_dates(parsing.MIN_YEAR, parsing.last_year())
-                                          if c.type in DATE_TYPES else None)
+                                          _ARROW_TYPES.get(c.type, pa.string()), _bulk_parser(c.type))
         if c.required and not (c.name in ("period", "regency") and c.name not in rows.present):
             missing = pc.is_null(parsed_text)
             errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)

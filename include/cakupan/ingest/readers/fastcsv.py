@@ -56,6 +56,7 @@ _NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN
 _TOTAL_LINE = r"(?i)total|jumlah|jml"
 _SCIENTIFIC = rf"(?i)^{parsing.SCIENTIFIC}$"
 _PRINTABLE = bytes(range(0x20, 0x7F))
+UNIT = "\x1f"      # the delimiter quoted lines are rewritten with (`_unquote`): a control character no cell holds
 
 
 def vector_cell_text(arr: pa.Array) -> pa.Array:
@@ -84,6 +85,7 @@ class _FastCsv:
     encoding: str
     delimiter: str
     maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
+    unit_free: bool = False         # no UNIT character in the file (quoted lines can be read with it, `_unquote`)
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -234,13 +236,26 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
         return None
     header, title, first_line = found
     split = _split_lines(data, first_line)
+    if split is None and data is raw and not whole:
+        # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
+        try:
+            text, encoding, whole_delimiter = decode_csv(Path(), raw)
+        except FileRejected:
+            return None
+        if encoding in ("utf-8", "utf-8-sig") or whole_delimiter != delimiter:
+            return None
+        data = text.encode("utf-8")
+        split = _split_lines(data, first_line)
     if split is None:
         return None
     lines, starts = split
     quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
     if quotes is not None and (quotes & 1).any():
         return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
-    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, _maybe_odd_cells(data, delimiter))
+    # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
+    odd = _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
+    return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
+                    quotes is not None and UNIT.encode() not in data)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -296,11 +311,18 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     are the file's; a total row's count of rows above is within this part)."""
     lines = f.lines.slice(start, stop - start)
     few = max(ODD_LINES_ROW_BY_ROW, len(lines) // 50)
+    original, d = lines, f.delimiter
+    quoted = None if f.quotes is None else f.quotes[start:stop] > 0
+    if quoted is not None and quoted.any() and f.unit_free:
+        lines, quoted = _unquote(lines, quoted, f.delimiter)
+        d = UNIT
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
-        checks = pool.submit(_line_checks, lines, f.delimiter, f.maybe_odd, few)
-        cells = _split_cells(lines, f.header, f.delimiter)
+        checks = pool.submit(_line_checks, lines, d, f.maybe_odd, few)
+        cells = _split_cells(lines, f.header, d)
         odd_line, marked = checks.result()
-    candidate = marked if f.quotes is None else marked | (f.quotes[start:stop] > 0)
+    if marked.sum() > few:
+        marked[_surely_data(lines, np.flatnonzero(marked), cells, d)] = False
+    candidate = marked if quoted is None else marked | quoted
     if odd_line is not None:
         if odd_line.sum() <= few:
             candidate |= odd_line
@@ -310,7 +332,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
     candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
     nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
                    else np.zeros(len(lines), dtype=bool))
-    classified = _classify(lines, np.flatnonzero(candidate), f.header, f.delimiter)
+    classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter)
     return _assemble(f, f.first_line + start, candidate, cells.texts, nik_numeric, classified)
 
 
@@ -334,6 +356,61 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
         return None, either
     return (np_bools(pc.match_substring_regex(lines, odd_cell)),
             np_bools(pc.match_substring_regex(lines, note_or_total)))
+
+
+def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Array, np.ndarray]:
+    """The lines with UNIT as their delimiter and no quotes, where that gives exactly the cells `split_line` gives:
+    every line without quotes, and every quoted line whose cells are each either quoted without a quote inside
+    (the delimiter may be) or unquoted without a quote ("a","b, c",d). Returns the lines and which ones still
+    hold quotes (they go row by row, from the original lines). The file must hold no UNIT character."""
+    d = re.escape(delimiter)
+    cell = rf'(?:"[^"]*"|[^"{d}]*)'
+    rows = np.flatnonzero(quoted)
+    sub = lines.take(pa.array(rows))
+    plain = np_bools(pc.match_substring_regex(sub, rf"^{cell}(?:{d}{cell})*$"))
+    every = plain & np_bools(pc.match_substring_regex(sub, rf'^"[^"]*"(?:{d}"[^"]*")*$'))     # every cell quoted
+    units = pa.nulls(len(rows), pa.string())
+    if every.any():       # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
+        units = pc.replace_with_mask(units, pa_bools(every), pc.replace_substring(
+            pc.utf8_slice_codeunits(sub.filter(pa_bools(every)), 1, -1), f'"{delimiter}"', UNIT))
+    some = plain & ~every
+    if some.any():
+        # with a delimiter after every cell, each quoted cell is matched whole from its opening quote (it is
+        # followed by a delimiter) before the scan could reach a delimiter inside it
+        part = pc.replace_substring_regex(pc.binary_join_element_wise(sub.filter(pa_bools(some)), delimiter, ""),
+                                          rf'("[^"]*")?{d}', "\\1" + UNIT)
+        units = pc.replace_with_mask(units, pa_bools(some),
+                                     pc.utf8_slice_codeunits(pc.replace_substring(part, '"', ""), 0, -1))
+    plain &= np_bools(pc.fill_null(pc.not_equal(units, ""), False))   # ("" alone is one empty cell)
+    done = np.zeros(len(lines), dtype=bool)
+    done[rows[plain]] = True
+    out = lines
+    if (~quoted).any():
+        out = pc.replace_with_mask(out, pa_bools(~quoted),
+                                   pc.replace_substring(lines.filter(pa_bools(~quoted)), delimiter, UNIT))
+    if plain.any():
+        out = pc.replace_with_mask(out, pa_bools(done), units.filter(pa_bools(plain)))
+    return out, quoted & ~done
+
+
+def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
+    """Of the lines `rows` that the whole-line scans marked, those that can only be data rows: the note pattern
+    matched them (a date "Selasa, 3 Agustus 2004" looks like a signature's place and date), but a mapped cell of
+    digits only is never note text (`layout.is_note_text`), so `classify_row` says data unless the line is a
+    total, numbers only (column numbers), or has an odd cell, which these lines are checked for again. (Fewer than
+    two cells and a repeated header are checked after this.)"""
+    d = re.escape(delimiter)
+    other = (rf"(?i)(?:{_TOTAL_LINE.removeprefix('(?i)')})|(?:^[\s0-9().{d}\"]*$)"
+             rf"|[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'")
+    at = pa.array(rows)
+    digits = np.zeros(len(rows), dtype=bool)
+    for col in cells.texts.values():
+        digits |= np_bools(pc.fill_null(pc.match_substring_regex(col.take(at), r"^[0-9]+$"), False))
+    if not digits.any():
+        return rows[:0]
+    sub = np.flatnonzero(digits)
+    still = np_bools(pc.match_substring_regex(lines.take(pa.array(rows[sub])), other))
+    return rows[sub[~still]]
 
 
 def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str) -> _Cells:

@@ -1,0 +1,153 @@
+"""The loaders Cakupan's ingest is compared with, one per process, run from the bench-only venv (.venv-bench,
+bench/requirements-peers.txt; none of them is in the runtime lock):
+
+    .venv-bench/bin/python -m bench.peers NAME JSON-ARGS      (prints one JSON line, as bench/phases.py does)
+
+- `duckdb`: bare DuckDB `read_csv`, dialect detected, every column as text, into a table of a fresh file;
+- `polars`: polars reads every column as text, checks what a register needs (NIK: 16 digits; dates and money in
+  the styles it is given formats for; required cells), keeps the valid rows and counts the others, into DuckDB;
+- `dlt`: dlt's filesystem source with `read_csv_duckdb` (its Arrow path) into a DuckDB destination.
+
+Every peer writes into a DuckDB file and checkpoints it, as the Cakupan phase does. This module imports nothing
+of Cakupan (the bench venv does not have its dependencies).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+
+def _fresh(db: Path) -> None:
+    for p in (db, db.with_suffix(".duckdb.wal")):
+        if p.exists():
+            p.unlink()
+
+
+def _utf8(path: Path, encoding: str, work: Path) -> Path:
+    """The file as UTF-8, written beside `work` when it is not (timed with the load: a user of DuckDB or dlt
+    re-encodes a cp1252 file first; DuckDB's own Latin-1 reader rejects cp1252's 0x80-0x9F characters and its
+    encodings extension is a download)."""
+    if encoding == "utf-8":
+        return path
+    out = work.parent / "utf8" / path.name
+    out.parent.mkdir(exist_ok=True)
+    out.write_bytes(path.read_bytes().decode(encoding).encode("utf-8"))
+    return out
+
+
+def duckdb(a: dict) -> dict:
+    import duckdb as ddb
+
+    db = Path(a["db"])
+    _fresh(db)
+    t = time.perf_counter()
+    path = _utf8(Path(a["path"]), a["encoding"], db)
+    con = ddb.connect(str(db))
+    con.execute("create table t as select * from read_csv(?, all_varchar = true)", [str(path)])
+    con.execute("checkpoint")
+    rows = con.execute("select count(*) from t").fetchone()[0]
+    con.close()
+    return {"seconds": time.perf_counter() - t, "rows": rows}
+
+
+# the date and money styles the polars peer is given formats for (a user writes the ones their files use)
+POLARS_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d %m %Y")
+MONTH_NAMES = dict(sorted(((name, f"{i:02d}") for i, names in enumerate(
+    ("januari jan", "februari feb", "maret mar", "april apr", "mei may", "juni jun", "juli jul", "agustus aug agu",
+     "september sep", "oktober oct okt", "november nov", "desember dec des"), start=1)
+    for name in names.split()), key=lambda kv: -len(kv[0])))     # longest first (replace_many, leftmost)
+
+
+def polars(a: dict) -> dict:
+    import duckdb as ddb
+    import polars as pl
+
+    db = Path(a["db"])
+    _fresh(db)
+    t = time.perf_counter()
+    raw = Path(a["path"]).read_bytes()
+    if a["encoding"] != "utf-8":
+        raw = raw.decode(a["encoding"]).encode("utf-8")
+    df = pl.read_csv(raw, separator=a["delimiter"], infer_schema=False, quote_char='"')
+    cols = df.columns
+    nik, birth, start, money = (cols[1], cols[3], cols[9], cols[11]) if len(cols) == 13 else \
+        (cols[1], cols[4], cols[10], cols[12])
+
+    def date(c: str) -> pl.Expr:
+        s = pl.col(c).str.strip_chars().str.to_lowercase().str.replace_many(MONTH_NAMES, leftmost=True)
+        return pl.coalesce([s.str.to_date(f, strict=False) for f in POLARS_DATE_FORMATS])
+
+    money_digits = pl.col(money).str.replace(r"(?i)^\s*(rp|idr)\.?\s*", "").str.replace(r"[,.]00$|,-$", "") \
+        .str.replace_all(r"[.,]", "")
+    out = df.with_columns(
+        nik_ok=pl.col(nik).str.contains(r"^[0-9]{16}$").fill_null(False),
+        birth_value=date(birth), start_value=date(start),
+        money_value=money_digits.cast(pl.Int64, strict=False),
+    ).with_columns(
+        valid=pl.col("nik_ok") & pl.col("start_value").is_not_null() & pl.col("money_value").is_not_null()
+        & (pl.col(birth).is_null() | pl.col("birth_value").is_not_null()))
+    good = out.filter(pl.col("valid")).drop("valid", "nik_ok")
+    bad = out.filter(~pl.col("valid")).select(cols)
+    con = ddb.connect(str(db))
+    con.register("good", good.to_arrow())
+    con.register("bad", bad.to_arrow())
+    con.execute("create table t as select * from good")
+    con.execute("create table q as select * from bad")
+    con.execute("checkpoint")
+    rows = con.execute("select count(*) from t").fetchone()[0]
+    rejected = con.execute("select count(*) from q").fetchone()[0]
+    con.close()
+    return {"seconds": time.perf_counter() - t, "rows": rows, "rejected": rejected}
+
+
+def dlt(a: dict) -> dict:
+    import dlt as dlt_
+    from dlt.sources.filesystem import filesystem, read_csv_duckdb
+
+    db = Path(a["db"])
+    _fresh(db)
+    work = db.parent / "dlt_pipelines"
+    shutil.rmtree(work, ignore_errors=True)
+    path = Path(a["path"]).resolve()
+    t = time.perf_counter()
+    path = _utf8(path, a["encoding"], db)      # (dlt's read_csv_duckdb copies UTF-8 only)
+    files = filesystem(bucket_url=path.parent.as_uri(), file_glob=path.name)
+    reader = files | read_csv_duckdb(chunk_size=500_000, all_varchar=True, sep=a["delimiter"])
+    pipeline = dlt_.pipeline(pipeline_name="bench_peer", destination=dlt_.destinations.duckdb(str(db)),
+                             dataset_name="raw", pipelines_dir=str(work))
+    pipeline.run(reader.with_name("register"))
+    secs = time.perf_counter() - t
+    import duckdb as ddb
+
+    with ddb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select count(*) from raw.register").fetchone()[0]
+    return {"seconds": secs, "rows": rows}
+
+
+PEERS = {"duckdb": duckdb, "polars": polars, "dlt": dlt}
+
+
+def main() -> None:
+    name, args = sys.argv[1], json.loads(sys.argv[2])
+    import os
+
+    os.environ.setdefault("RUNTIME__LOG_LEVEL", "ERROR")
+    os.environ.setdefault("DLT_TELEMETRY_DISABLED", "1")
+    os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    result = PEERS[name](args)
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                result["vmhwm_mb"] = int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    sys.stdout.flush()
+    print("\n" + json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""The register CSV shapes of issue 22: the same generated participants written the ways regencies write them.
+
+    python -m bench.shapes SOURCE_CSV OUT_DIR [--shapes issue,cp1252,styles]
+
+`current` is the benchmark's own big CSV (`data.big_register_csv`: `;`, UTF-8 with BOM, dates dd/mm/yyyy or
+yyyy-mm-dd by regency, "Rp 16.800,00"). The others re-write each of its rows (values from the synthetic
+generator; dates and money read back with the project's parsers, once per distinct text):
+
+- `issue`: `;`, UTF-8 without BOM, birth dates dd-mm-yyyy, TMT "13 April 2025", "Rp 16.800", an 11-digit KPJ
+  column (the shape issue 22 was filed with);
+- `cp1252`: `,` as delimiter, every field quoted, cp1252 bytes;
+- `styles`: dates and money rotating, row by row, through every style the parsers accept (`DATE_STYLES`,
+  `MONEY_STYLES`; tests/ingest/test_speed_shapes.py reads each one back to the value it was made from).
+
+Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import functools
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+SHAPES = ("current", "issue", "cp1252", "styles")
+
+ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+             "November", "Desember")
+EN_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+ID_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def _two_digit_year(d: dt.date) -> str | None:
+    """d/m/yy: only for years a two-digit year reads back to (1970-2069)."""
+    return f"{d.day}/{d.month}/{d.year % 100:02d}" if 1970 <= d.year <= 2069 else None
+
+
+# every date style `parsing.parse_date` reads (day first); None: the style cannot write that date
+DATE_STYLES: dict[str, Callable[[dt.date], str | None]] = {
+    "dd/mm/yyyy": lambda d: f"{d:%d/%m/%Y}",
+    "dd-mm-yyyy": lambda d: f"{d:%d-%m-%Y}",
+    "dd.mm.yyyy": lambda d: f"{d:%d.%m.%Y}",
+    "d/m/yyyy": lambda d: f"{d.day}/{d.month}/{d.year}",
+    "d/m/yy": _two_digit_year,
+    "yyyy-mm-dd": lambda d: f"{d:%Y-%m-%d}",
+    "yyyy/mm/dd": lambda d: f"{d:%Y/%m/%d}",
+    "d Bulan yyyy": lambda d: f"{d.day} {ID_MONTHS[d.month - 1]} {d.year}",
+    "dd Mon yyyy": lambda d: f"{d:%d} {EN_MONTHS_SHORT[d.month - 1]} {d.year}",
+    "dd-Mon-yyyy": lambda d: f"{d:%d}-{EN_MONTHS_SHORT[d.month - 1]}-{d.year}",
+    "Month d, yyyy": lambda d: f"{d:%B} {d.day}, {d.year}",
+    "Hari, d Bulan yyyy": lambda d: f"{ID_DAYS[d.weekday()]}, {d.day} {ID_MONTHS[d.month - 1]} {d.year}",
+    "yyyy-mm-dd hh:mm:ss": lambda d: f"{d:%Y-%m-%d} 00:00:00",
+    "dd/mm/yyyy hh.mm WIB": lambda d: f"{d:%d/%m/%Y} 08.00 WIB",
+    "Excel serial": lambda d: str((d - EXCEL_EPOCH).days),
+}
+
+
+def _grouped(n: int, sep: str) -> str:
+    return f"{n:,}".replace(",", sep)
+
+
+# every money style `parsing.parse_money` reads, for a whole Rupiah amount
+MONEY_STYLES: dict[str, Callable[[int], str | None]] = {
+    "Rp 16.800": lambda n: f"Rp {_grouped(n, '.')}",
+    "Rp16.800,00": lambda n: f"Rp{_grouped(n, '.')},00",
+    "Rp. 16.800,-": lambda n: f"Rp. {_grouped(n, '.')},-",
+    "IDR 16,800.00": lambda n: f"IDR {_grouped(n, ',')}.00",
+    "16800": str,
+    "16.800": lambda n: _grouped(n, "."),
+    "16,800": lambda n: _grouped(n, ","),
+    "16800.00": lambda n: f"{n}.00",
+    "16,8 ribu": lambda n: (f"{n // 1000},{n % 1000 // 100} ribu" if n % 100 == 0 and n >= 1000 else None),
+    "Rp 16.800/bulan": lambda n: f"Rp {_grouped(n, '.')}/bulan",
+}
+
+ISSUE_HEADER = ["No", "NIK", "No KPJ", "Nama", "Tanggal Lahir", "JK", "Pekerjaan", "Desa", "Kecamatan", "Program",
+                "TMT", "Tgl Berakhir", "Iuran", "Sumber Dana"]
+
+# the source (data.big_register_csv) columns, by position
+NO, NIK, NAME, BIRTH, SEX, JOB, VILLAGE, DISTRICT, PROGRAM, START, END, MONEY, FUNDING = range(13)
+
+
+@functools.cache
+def _date(text: str) -> dt.date | None:
+    from cakupan.ingest import parsing
+
+    try:
+        return parsing.parse_date(text) if text else None
+    except parsing.ParseError:
+        return None
+
+
+@functools.cache
+def _money(text: str) -> int | None:
+    from cakupan.ingest import parsing
+
+    try:
+        d = parsing.parse_money(text) if text else None
+    except parsing.ParseError:
+        return None
+    return int(d) if d is not None and d == d.to_integral_value() else None
+
+
+def styled_date(text: str, style: str) -> str:
+    """The source cell's date in `style` (the cell itself when it is not a date or the style cannot write it)."""
+    d = _date(text)
+    out = DATE_STYLES[style](d) if d is not None else None
+    return text if out is None else out
+
+
+def styled_money(text: str, style: str) -> str:
+    n = _money(text)
+    out = MONEY_STYLES[style](n) if n is not None else None
+    return text if out is None else out
+
+
+def kpj(row_number: int) -> str:
+    """A synthetic 11-digit KPJ number (deterministic per row)."""
+    return f"{(row_number * 7919 + 12_345_678_901) % 90_000_000_000 + 10_000_000_000:011d}"
+
+
+def _issue_row(rec: list[str], i: int) -> list[str]:
+    d_birth = _date(rec[BIRTH])
+    d_start, d_end = _date(rec[START]), _date(rec[END])
+    n = _money(rec[MONEY])
+    return [rec[NO], rec[NIK], kpj(i), rec[NAME], f"{d_birth:%d-%m-%Y}" if d_birth else rec[BIRTH], rec[SEX],
+            rec[JOB], rec[VILLAGE], rec[DISTRICT], rec[PROGRAM],
+            f"{d_start.day} {ID_MONTHS[d_start.month - 1]} {d_start.year}" if d_start else rec[START],
+            f"{d_end.day} {ID_MONTHS[d_end.month - 1]} {d_end.year}" if d_end else rec[END],
+            f"Rp {_grouped(n, '.')}" if n is not None else rec[MONEY], rec[FUNDING]]
+
+
+def _styles_row(rec: list[str], i: int) -> list[str]:
+    dates, money = list(DATE_STYLES), list(MONEY_STYLES)
+    out = list(rec)
+    out[BIRTH] = styled_date(rec[BIRTH], dates[i % len(dates)])
+    out[START] = styled_date(rec[START], dates[(i // 3) % len(dates)])
+    out[END] = styled_date(rec[END], dates[(i // 7) % len(dates)])
+    out[MONEY] = styled_money(rec[MONEY], money[i % len(money)])
+    return out
+
+
+def write_shape(source: Path, shape: str, out: Path) -> int:
+    """Write `shape` of the source register CSV to out; return its data rows."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = source.read_text(encoding="utf-8-sig")
+    recs = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    header = next(recs)
+    buf = io.StringIO()
+    if shape == "issue":
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        w.writerow(ISSUE_HEADER)
+        rows = (_issue_row(r, i) for i, r in enumerate(recs, start=1))
+        encoding = "utf-8"
+    elif shape == "cp1252":
+        w = csv.writer(buf, delimiter=",", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        w.writerow(header)
+        rows = recs
+        encoding = "cp1252"
+    elif shape == "styles":
+        w = csv.writer(buf, delimiter=";", lineterminator="\n")
+        w.writerow(header)
+        rows = (_styles_row(r, i) for i, r in enumerate(recs, start=1))
+        encoding = "utf-8"
+    else:
+        raise ValueError(f"unknown shape {shape!r}")
+    n = 0
+    for row in rows:
+        w.writerow(row)
+        n += 1
+    out.write_bytes(buf.getvalue().encode(encoding, errors="replace"))
+    return n
+
+
+def csv_dialect(shape: str) -> dict:
+    """What a peer is told about the file (bare DuckDB and dlt detect the rest): delimiter and encoding."""
+    return {"delimiter": "," if shape == "cp1252" else ";", "encoding": "cp1252" if shape == "cp1252" else "utf-8"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("source", type=Path)
+    ap.add_argument("out_dir", type=Path)
+    ap.add_argument("--shapes", default="issue,cp1252,styles")
+    a = ap.parse_args(argv)
+    for shape in a.shapes.split(","):
+        n = write_shape(a.source, shape, a.out_dir / f"register_{shape}_2025-06.csv")
+        print(f"{shape}: {n} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

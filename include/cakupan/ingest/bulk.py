@@ -1,0 +1,78 @@
+"""Bulk parsers: `validate.map_distinct` fast paths that read the common styles of a column in Arrow and numpy.
+
+Each returns (values, mask) for an array of distinct texts: the value `parsing` gives for every masked text,
+exactly; the texts left unmasked (other styles, and every text that is an error, which needs its reason code) go
+through the parser one by one. tests/ingest/test_plain_dates.py compares both ways value by value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cakupan.ingest import parsing
+from cakupan.ingest.arrays import np_bools, pa_bools
+
+# day-month-year (a two-digit year too) and year-month-day with one separator (- / .), day, month name, year and
+# month name, day, year: what `parsing._date_parts` reads from them (a weekday, a time of day, other spacing and
+# serials are left to the parser)
+_DMY = r"^(?P<d>[0-9]{1,2})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<y>[0-9]{4}|[0-9]{2})$"
+_YMD = r"^(?P<y>[0-9]{4})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<d>[0-9]{1,2})$"
+_D_NAME_Y = r"^(?P<d>[0-9]{1,2})(?:[-/.,]| )(?P<name>[A-Za-z]+)(?:[-/.,]| )(?P<y>[0-9]{4})$"
+_NAME_D_Y = r"^(?P<name>[A-Za-z]+)\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{4})$"      # "April 13, 2025"
+_MONTH_NAMES = pa.array(list(parsing._MONTHS), pa.string())
+_MONTH_NUMBERS = np.array(list(parsing._MONTHS.values()), dtype=np.int64)
+_DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _ints(arr) -> np.ndarray:
+    return pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False).copy()
+
+
+def dates(min_year: int, max_year: int):
+    """A `map_distinct` fast path for dates: the three common styles, real dates within [min_year, max_year]."""
+    def fast(uniq: pa.Array):
+        n = len(uniq)
+        y, m, d = (np.zeros(n, dtype=np.int64) for _ in range(3))
+        hit = np.zeros(n, dtype=bool)
+        for pattern in (_DMY, _YMD, _D_NAME_Y, _NAME_D_Y):
+            rows = np.flatnonzero(np_bools(pc.match_substring_regex(uniq, pattern)) & ~hit)
+            if not len(rows):
+                continue
+            parts = pc.extract_regex(uniq.take(pa.array(rows)), pattern)
+            if pattern in (_D_NAME_Y, _NAME_D_Y):
+                at = pc.index_in(pc.ascii_lower(parts.field("name")), value_set=_MONTH_NAMES)
+                known = np_bools(pc.is_valid(at))
+                month = np.zeros(len(rows), dtype=np.int64)
+                month[known] = _MONTH_NUMBERS[pc.filter(at, pa_bools(known)).to_numpy()]
+                same_sep = known                   # an unknown name is DATE_INVALID: the parser says so
+            else:
+                month = _ints(parts.field("m"))
+                same_sep = np_bools(pc.equal(parts.field("s1"), parts.field("s2")))
+            rows = rows[same_sep]
+            year = _ints(parts.field("y"))
+            if pattern == _DMY:     # a two-digit year: 00-69 are the 2000s, 70-99 the 1900s (`parsing._year`)
+                short = np_bools(pc.less(pc.utf8_length(parts.field("y")), 4))
+                year[short] += np.where(year[short] < 70, 2000, 1900)
+            y[rows], m[rows], d[rows] = year[same_sep], month[same_sep], _ints(parts.field("d"))[same_sep]
+            hit[rows] = True
+        leap = (y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0))
+        month_ok = (m >= 1) & (m <= 12)
+        last_day = _DAYS_IN_MONTH[np.clip(m, 1, 12) - 1] + ((m == 2) & leap)
+        hit &= month_ok & (d >= 1) & (d <= last_day) & (y >= min_year) & (y <= max_year)
+        if not hit.any():
+            return None
+        sel = np.flatnonzero(hit)
+        months = (y[sel] - 1970) * 12 + (m[sel] - 1)
+        days = months.astype("datetime64[M]").astype("datetime64[D]") + (d[sel] - 1)
+        return pa.array(days.astype(np.int64).astype(np.int32), pa.date32()), hit
+    return fast
+
+
+def kpjs(uniq: pa.Array):
+    """A `map_distinct` fast path for KPJ numbers: a text of digits only is its own KPJ (`parsing.parse_kpj`)."""
+    hit = np_bools(pc.match_substring_regex(uniq, r"^[0-9]+$"))
+    if not hit.any():
+        return None
+    return uniq.filter(pa_bools(hit)), hit

@@ -1,0 +1,124 @@
+"""Every register CSV shape of the benchmark (bench/shapes.py) loads the same whichever way the loader reads it.
+
+The loader has three ways through a CSV: row by row (small files), column-wise in Arrow (`fastcsv`, big files)
+and column-wise in parts, the next part read while one is written (files past `STREAM_MIN_BYTES`). On each shape
+(the generator's own, issue 22's `;`/dd-mm-yyyy/"13 April 2025"/"Rp 16.800"/KPJ shape, cp1252 with `,` and every
+field quoted, and dates and money in every style the parsers accept) the three give the same raw rows, the same
+quarantined rows with the same reasons and messages, and the rows set apart are exactly the ones planted bad.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+
+import duckdb
+import pytest
+from cakupan.ingest import parsing, prepare, readers
+from cakupan.ingest.loader import Loader
+from cakupan_dev.synth import SynthSpec, generate
+
+from bench import shapes
+
+# data row (1-based) -> (column position in the source, bad cell, the reason it must be quarantined with)
+PLANTED = {
+    5: (shapes.NIK, "73720312", "NIK_WRONG_LENGTH"),
+    9: (shapes.BIRTH, "31/02/1990", "DATE_INVALID"),
+    13: (shapes.MONEY, "enam belas ribu", "NUMBER_INVALID"),
+    17: (shapes.START, "", "REQUIRED_MISSING"),
+    21: (shapes.JOB, "", "OCCUPATION_MISSING"),
+}
+WAYS = ("row_by_row", "column_wise", "parts")
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory):
+    """A register CSV of regency 73.72 from the synthetic generator, with the PLANTED cells written in."""
+    tmp = tmp_path_factory.mktemp("shapes")
+    generate(SynthSpec(regencies=["73.72"], months=["2025-06"], workers=300, seed=3, formats=("csv",)), tmp / "gen")
+    text = (tmp / "gen" / "73.72" / "register_parepare_2025-06.csv").read_text(encoding="utf-8-sig")
+    delim = ";" if text.split("\n", 1)[0].count(";") > 3 else ","
+    recs = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
+    for row, (col, cell, _) in PLANTED.items():
+        recs[row][col] = cell
+    out = io.StringIO()
+    csv.writer(out, delimiter=";").writerows(recs)
+    path = tmp / "source.csv"
+    path.write_text(out.getvalue(), encoding="utf-8-sig")
+    return path, len(recs) - 1
+
+
+def _load(settings, path, way: str, monkeypatch) -> dict:
+    dest = settings.inbox / "73.72" / path.name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(path.read_bytes())
+    used = []
+
+    def spy(real):
+        def call(*a, **k):
+            out = real(*a, **k)
+            used.append(out is not None)
+            return out
+        return call
+
+    with monkeypatch.context() as mp:
+        mp.setattr(readers, "FAST_CSV_MIN_LINES", 10**9 if way == "row_by_row" else 0)
+        mp.setattr(readers, "fast_csv_block", spy(readers.fast_csv_block))
+        mp.setattr(prepare, "fast_csv_parts", spy(prepare.fast_csv_parts))
+        if way == "parts":
+            mp.setattr(prepare, "STREAM_MIN_BYTES", 0)
+            mp.setattr(prepare, "STREAM_PART_LINES", 97)
+            mp.setattr(prepare, "STREAM_FIRST_PART_LINES", 31)
+        ld = Loader(settings)
+        try:
+            r = ld.load(dest)
+        finally:
+            ld.con.close()
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        raw = con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
+        quarantine = con.execute("select * from quarantine.rows order by source_row").fetchall()
+        reasons = dict(con.execute("select source_row, reason_code from quarantine.rows").fetchall())
+    return {"column_wise": used == [True], "status": r.status, "counts": (r.rows_in, r.rows_loaded, r.rows_quarantined), "raw": raw,
+            "quarantine": quarantine, "reasons": reasons}
+
+
+@pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s != "current"] + ["current"])
+def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkeypatch, tmp_path):
+    src, n = source
+    path = tmp_path / f"register_{shape}_2025-06.csv"
+    if shape == "current":
+        path.write_bytes(src.read_bytes())
+    else:
+        assert shapes.write_shape(src, shape, path) == n
+    got = {way: _load(home_factory(f"{shape}_{way}"), path, way, monkeypatch) for way in WAYS}
+    plain = got["row_by_row"]
+    assert plain["status"] == "loaded"
+    # rows in = loaded + quarantined; the rows set apart are the planted ones, for the planted reasons
+    assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
+    assert plain["reasons"] == {row + 1: reason for row, (_, _, reason) in PLANTED.items()}
+    assert not plain["column_wise"]
+    for way in WAYS[1:]:
+        assert got[way]["column_wise"], f"{way}: the file went row by row"
+        assert got[way]["counts"] == plain["counts"], way
+        assert got[way]["raw"] == plain["raw"], way
+        assert got[way]["quarantine"] == plain["quarantine"], way
+
+
+@pytest.mark.parametrize("style", list(shapes.DATE_STYLES))
+def test_every_date_style_reads_back_to_its_date(style):
+    days = [dt.date(1950, 1, 1) + dt.timedelta(days=k) for k in range(0, 30000, 997)]
+    days += [dt.date(2025, 4, 13), dt.date(2024, 2, 29), dt.date(1970, 12, 31), dt.date(2069, 1, 1)]
+    for d in days:
+        text = shapes.DATE_STYLES[style](d)
+        if text is not None:
+            assert parsing.parse_date(text) == d, text
+
+
+@pytest.mark.parametrize("style", list(shapes.MONEY_STYLES))
+def test_every_money_style_reads_back_to_its_amount(style):
+    for n in (0, 800, 16_800, 36_800, 100_000, 1_234_500, 16_800_000):
+        text = shapes.MONEY_STYLES[style](n)
+        if text is not None:
+            assert parsing.parse_money(text) == Decimal(n), text
