@@ -5,7 +5,8 @@ Scans every configured regency's inbox (`config/regencies/*.yml`, so a new regen
 cuts the new files into batches (oldest first; at most `CAKUPAN_BATCH_FILES` files, about `CAKUPAN_BATCH_MB` MB)
 and loads each batch in one mapped task, so a task's start-up is paid per batch, not per file. Every file still
 gets its own load — raw rows, quarantined rows and one manifest row, atomically — and its own reason codes: a bad
-file is recorded in the manifest with its reason and never fails its batch or stops the others. Then an Asset
+file is recorded in the manifest with its reason and never fails its batch or stops the others. A crashed
+discovery or batch (not a bad file: a broken config, a full disk) fails the run, after the others were announced. Then an Asset
 event per source that received data plus one on the raw zone, which schedules `cakupan_transform_publish`.
 Reruns are idempotent: a file already processed (same path and bytes) is skipped; the same bytes under another
 name are recorded as a duplicate. The pool comes from the target: on DuckDB the writers share the 1-slot pool
@@ -104,7 +105,16 @@ def cakupan_ingest():
         linked = record_fixes(settings)
         return {"fixed_rows_linked": linked, "workbooks": len(export(settings))}
 
-    summary = summarise(load_batch.expand(paths=discover()))
+    @task(multiple_outputs=False)
+    def every_batch_ran(batches) -> int:
+        """The run's verdict: runs only when discovery and every batch succeeded, so a crashed discovery or batch
+        fails the run (Airflow judges a run by its last tasks; summarise and the announcements still ran for the
+        batches that loaded). No pending file: skipped with the batches, and the run succeeds."""
+        return len(batches[:])
+
+    batches = load_batch.expand(paths=discover())
+    summary = summarise(batches)
+    every_batch_ran(batches)
     export_rejections(summary)
     announce_raw(summary)
     for source in SOURCE_ASSETS:

@@ -52,6 +52,14 @@ def airflow_dags_test(airflow_home: Path, cakupan_home: Path, dag_id: str, conf:
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
 
+def airflow_tasks_test(airflow_home: Path, cakupan_home: Path, dag_id: str, task_id: str, bin_dir: Path = BIN,
+                       **extra: str) -> subprocess.CompletedProcess:
+    """Run one task with a real `airflow tasks test DAG_ID TASK_ID` against a Cakupan home."""
+    env = cakupan_env(cakupan_home, AIRFLOW_HOME=str(airflow_home), CAKUPAN_TASK_RETRIES="0", **extra)
+    return subprocess.run([str(bin_dir / "airflow"), "tasks", "test", dag_id, task_id], env=env, capture_output=True,
+                          text=True, timeout=900, check=False)
+
+
 def dag_run_succeeded(proc: subprocess.CompletedProcess) -> bool:
     """Whether `airflow dags test` finished the run in state success."""
     return proc.returncode == 0 and "state=success" in (proc.stdout + proc.stderr)

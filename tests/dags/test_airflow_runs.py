@@ -157,3 +157,16 @@ def test_a_run_whose_dbt_build_fails_blocks_a_later_publish(published_home, airf
     assert proc.returncode == 2, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert any(f["check"] == "the last dbt build succeeded" for f in json.loads(proc.stdout)["failed"])
     assert sha(pub) == before
+
+
+def test_an_ingest_run_whose_discovery_crashes_fails(airflow_home, tmp_path):
+    """A broken regency file stops discovery: the run must end failed (not 'success' with every later task
+    skipped), so the failure shows in Airflow and its alerts."""
+    home = tmp_path / "home"
+    config = home / "config"
+    shutil.copytree(ROOT / "config", config)
+    (config / "regencies" / "73.15.yml").write_text("code: [this is not a code\n")
+    (home / "inbox" / "73.72").mkdir(parents=True)
+    run = airflow_dags_test(airflow_home, home, "cakupan_ingest", CAKUPAN_CONFIG=str(config))
+    out = run.stdout + run.stderr
+    assert not dag_run_succeeded(run) and "state=failed" in out, out[-3000:]
