@@ -11,8 +11,8 @@ import duckdb
 import openpyxl
 import pytest
 from cakupan import pipeline
+from cakupan.core.contracts import reason
 from cakupan.outbox.fixes import fixes_load_of, record_fixes
-from cakupan.outbox.texts import REASONS_ID
 from cakupan.outbox.workbook import HIGHLIGHT, export_rejections, outbox_root
 from python_calamine import CalamineWorkbook
 
@@ -82,7 +82,7 @@ def test_export_fix_resend_round_trip(settings_factory, tmp_path):
     data = grid[h + 1:]
     assert [r[mapped.index("NIK")] for r in data] == ["737201010190001", "7372010202900002"]
     assert [r[-1] for r in data] == [5, 6]                              # their rows in the delivered sheet
-    assert data[0][len(mapped)].startswith(REASONS_ID["NIK_15_DIGITS"][:30])
+    assert data[0][len(mapped)].startswith(reason("NIK_15_DIGITS").template("id")[:30])
     assert "'X'" in data[1][len(mapped)] and "jenis kelamin" in data[1][len(mapped)]
     summary = {r[0]: r[1] for r in cal.get_sheet_by_name("Ringkasan").to_python() if r and r[0]}
     assert summary["Berkas asal"] == "peserta-2025-04.xlsx"

@@ -80,6 +80,12 @@ def text(key: str, lang: str | None = None, /, **params) -> str:
     return tpl.format(**params) if params or "{" in tpl else tpl
 
 
+def section(prefix: str, lang: str | None = None) -> dict[str, str]:
+    """Every entry under `prefix.` in the language, keyed without the prefix (texts a module writes by name)."""
+    lang = language(lang)
+    return {k[len(prefix) + 1:]: v[lang] for k, v in catalogue().items() if k.startswith(prefix + ".")}
+
+
 def placeholders(tpl: str) -> set[str]:
     """The names of a template's {placeholders}."""
     return {name for _, name, _, _ in string.Formatter().parse(tpl) if name}

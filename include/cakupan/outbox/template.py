@@ -13,39 +13,14 @@ import xlsxwriter
 
 from cakupan.core.config import Regency
 from cakupan.core.contracts import load_contract
+from cakupan.core.messages import section
 
 TEMPLATE_ROWS = 1000          # rows prepared with formats and drop-down lists
 FUNDING = ["APBD", "APBDes", "CSR", "BAZNAS", "Mandiri"]
 PROGRAMS = ["JKK, JKM", "JKK", "JKM", "JKK, JKM, JHT"]
 SEXES = ["L", "P"]
 
-TEMPLATE_TEXTS_ID = {
-    "title_register": "DAFTAR PESERTA PEKERJA RENTAN BPJS KETENAGAKERJAAN",
-    "title_contributions": "TAGIHAN DAN PEMBAYARAN IURAN PEKERJA RENTAN",
-    "title_claims": "KLAIM PESERTA PEKERJA RENTAN",
-    "regency_line": "{name} (kode wilayah {code})",
-    "instructions_sheet": "Petunjuk",
-    "instructions_intro": ("Isi satu baris per {unit} mulai di bawah judul kolom pada lembar pertama. Jangan ubah "
-                           "judul kolom, jangan sisipkan baris jumlah di tengah, dan kirim berkas ke folder kiriman "
-                           "{name}."),
-    "unit_register": "peserta", "unit_contributions": "bulan dan sumber dana", "unit_claims": "klaim",
-    "col_header": "Kolom", "col_required": "Wajib", "col_how": "Cara mengisi", "yes": "ya", "no": "tidak",
-    "how_nik": "16 digit NIK sesuai KTP. Sel sudah berformat teks: ketik angkanya saja, jangan diubah ke angka.",
-    "how_kpj": "Nomor kartu peserta BPJS Ketenagakerjaan (angka saja), jika ada. Sel berformat teks.",
-    "how_text": "Teks bebas.",
-    "how_birth_date": "Tanggal lahir, mis. 17/08/1985.",
-    "how_date": "Tanggal, mis. 30/04/2025.",
-    "how_sex": "Pilih dari daftar: L (laki-laki) atau P (perempuan).",
-    "how_programs": "Pilih dari daftar; pekerja rentan biasanya JKK, JKM.",
-    "how_program": "Pilih dari daftar: JKK, JKM, JHT, JP atau JKP.",
-    "how_funding_source": "Pilih dari daftar: APBD, APBDes, CSR, BAZNAS atau Mandiri.",
-    "how_money": "Jumlah rupiah tanpa titik atau 'Rp', mis. 16800.",
-    "how_count": "Bilangan bulat, mis. 750.",
-    "how_month": "Bulan dan tahun, mis. April 2025.",
-    "how_regency": "Nama kabupaten/kota, mis. {name}.",
-    "personal": "Berkas ini berisi data pribadi (UU 27/2022): kirim hanya melalui folder kiriman resmi.",
-    "list_error": "Pilih salah satu nilai dari daftar.",
-}
+TEMPLATE_TEXTS_ID = section("template", "id")   # the catalogue's `template.*` texts: a clerk's workbook is in `id`
 
 
 def template_name(source: str, regency: Regency) -> str:
