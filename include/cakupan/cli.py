@@ -245,8 +245,8 @@ def _published_file(s, as_of: str | None) -> tuple[Path, str]:
     """The published file, or the state that was published at `as_of` (from the publish history); and a title."""
     if as_of is None:
         if not s.published_db.exists():
-            _fail(f"nothing published yet at {s.published_db}")
-        return s.published_db, "Published coverage"
+            _fail(text("cli.nothing_published", path=s.published_db))
+        return s.published_db, text("cli.coverage_published")
     from cakupan.targets.history import HistoryError
     from cakupan.targets.history import as_of as state_at
 
@@ -254,7 +254,7 @@ def _published_file(s, as_of: str | None) -> tuple[Path, str]:
         e = state_at(s, as_of)
     except HistoryError as exc:
         _fail(str(exc))
-    return e.path, f"Coverage as published at {as_of} (run {e.run_id}, {e.published_at:%Y-%m-%d %H:%M} UTC)"
+    return e.path, text("cli.coverage_as_of", as_of=as_of, run=e.run_id, at=f"{e.published_at:%Y-%m-%d %H:%M}")
 
 
 @app.command()
@@ -370,7 +370,7 @@ def contracts_dbt_sources(check: Annotated[bool, typer.Option("--check", help="F
 
     if check:
         if SOURCES_FILE.read_text(encoding="utf-8") != render_sources():
-            _fail(f"{SOURCES_FILE} is out of date: run `cakupan contracts dbt-sources`")
+            _fail(text("cli.sources_out_of_date", path=SOURCES_FILE))
         return
     write_sources()
 
@@ -397,7 +397,7 @@ def findings(home: HomeOpt = None,
     with open_published(s.published_db) as con:
         if con.execute("select count(*) from information_schema.tables where table_schema = 'marts' "
                        "and table_name = 'mart_audit_findings'").fetchone()[0] == 0:
-            _fail("the published file has no audit findings (mart_audit_findings): publish again")
+            _fail(text("cli.no_findings_table"))
         if list_all:
             cur = con.execute(
                 "select finding_id, code, severity, regency_code, strftime(month_start, '%Y-%m') as month, subject, "
@@ -526,7 +526,7 @@ def rollback(run: Annotated[str, typer.Argument(help="The run whose published st
 
     s = _settings(home)
     if s.target != "duckdb":
-        _fail("rollback is implemented for the DuckDB target only: the PostgreSQL published schemas would not follow")
+        _fail(text("cli.rollback_duckdb_only"))
     try:
         done = do_rollback(s, run, reason)
     except HistoryError as exc:

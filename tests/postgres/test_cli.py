@@ -78,10 +78,10 @@ def test_the_cli_reads_dotenv_with_paths_relative_to_its_folder(pg_cluster, tmp_
                               text=True, timeout=300, check=False)
 
     out = run("coverage")
-    assert out.returncode == 1 and f"nothing published yet at {project / 'home' / 'published'}" in out.stderr, \
+    assert out.returncode == 1 and f"belum ada yang diterbitkan di {project / 'home' / 'published'}" in out.stderr, \
         out.stderr
     assert not (elsewhere / "home").exists()
     line = _one_line(run("ingest"))
     assert "database dotenv_missing_db does not exist" in line and "CAKUPAN_PG_DSN" in line, line
     out = run("coverage", CAKUPAN_HOME=str(tmp_path / "from-env"))
-    assert f"nothing published yet at {tmp_path / 'from-env' / 'published'}" in out.stderr, out.stderr
+    assert f"belum ada yang diterbitkan di {tmp_path / 'from-env' / 'published'}" in out.stderr, out.stderr
