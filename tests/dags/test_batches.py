@@ -48,10 +48,8 @@ def test_combine_adds_up_the_batches():
         "rows_quarantined": 1, "not_loaded": [["x.xlsx", "rejected", "FILE_CORRUPT"]]}
 
 
-def test_a_bad_file_never_fails_its_batch_and_every_file_gets_its_own_load(settings_factory, synth_inbox):
-    s = settings_factory()
-    truth = synth_inbox(s.home, regencies=("73.72", "73.73"), months=("2025-03", "2025-04"), workers=8, seed=5,
-                        scenarios=("bad_rows",))
+def _inbox_with_a_corrupt_file_and_a_copy(s, synth_inbox, **spec) -> tuple[dict, Path, Path, list[str]]:
+    truth = synth_inbox(s.home, scenarios=("bad_rows",), **spec)
     inbox = s.home / "inbox"
     corrupt = inbox / "73.72" / "register_parepare_2025-06.xlsx"
     corrupt.write_bytes(b"PK\x03\x04 this is not a workbook")
@@ -65,10 +63,11 @@ def test_a_bad_file_never_fails_its_batch_and_every_file_gets_its_own_load(setti
     finally:
         loader.con.close()
     assert len(pending) == len(truth["files"]) + 2
-    batches = plan_batches(pending, max_files=4, max_bytes=10**9)
-    summaries = [load_batch(s, b, run_id="manual__batches") for b in batches]
-    total = combine_batches(summaries)
+    return truth, corrupt, copy, pending
 
+
+def _assert_every_file_has_its_own_load(s, truth, corrupt, copy, pending, batches, summaries) -> None:
+    total = combine_batches(summaries)
     with duckdb.connect(str(s.work_db), read_only=True) as con:
         loads = {r[0]: r[1:] for r in con.execute(
             "select file_name, status, error_code, rows_in, rows_loaded, rows_quarantined from audit.loads"
@@ -86,6 +85,32 @@ def test_a_bad_file_never_fails_its_batch_and_every_file_gets_its_own_load(setti
     assert total["rows_quarantined"] == sum(f["quarantined"] for f in truth["files"])
     assert sorted(x[0] for x in total["not_loaded"]) == sorted([corrupt.name, copy.name])
 
+
+def test_a_bad_file_never_fails_its_batch_and_every_file_gets_its_own_load(settings_factory, synth_inbox):
+    s = settings_factory()
+    truth, corrupt, copy, pending = _inbox_with_a_corrupt_file_and_a_copy(
+        s, synth_inbox, regencies=("73.72", "73.73"), months=("2025-03", "2025-04"), workers=8, seed=5)
+    batches = plan_batches(pending, max_files=4, max_bytes=10**9)
+    summaries = [load_batch(s, b, run_id="manual__batches") for b in batches]
+    _assert_every_file_has_its_own_load(s, truth, corrupt, copy, pending, batches, summaries)
+
     # a retried batch task (Airflow retries) loads nothing twice
     again = load_batch(s, batches[0], run_id="manual__batches")
     assert again["status"] == {"already_processed": len(batches[0])} and again["rows_loaded"] == {}
+
+
+def test_a_batch_of_forty_files_or_more_keeps_each_file_apart_in_its_reader_processes(settings_factory,
+                                                                                       synth_inbox):
+    """From READERS_MIN_FILES files on, a batch is read and validated by reader processes while one writer
+    writes (the path a national batch of 500 takes): the same per-file outcome, the corrupt file and the copy
+    included, and a retried batch still loads nothing twice."""
+    from cakupan.ingest.run import READERS_MIN_FILES
+
+    s = settings_factory()
+    truth, corrupt, copy, pending = _inbox_with_a_corrupt_file_and_a_copy(
+        s, synth_inbox, months=tuple(f"2025-{m:02d}" for m in range(1, 13)), workers=4, seed=8)
+    assert len(pending) >= max(READERS_MIN_FILES, 40)
+    _assert_every_file_has_its_own_load(s, truth, corrupt, copy, pending, [pending],
+                                        [load_batch(s, pending, run_id="manual__big_batch")])
+    again = load_batch(s, pending, run_id="manual__big_batch")
+    assert again["status"] == {"already_processed": len(pending)} and again["rows_loaded"] == {}
