@@ -522,11 +522,12 @@ def rollback(run: Annotated[str, typer.Argument(help="The run whose published st
              home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Publish an earlier state again, atomically, after verifying its sha256; recorded with the reason."""
     from cakupan.targets.history import HistoryError
-    from cakupan.targets.rollback import rollback as do_rollback
 
     s = _settings(home)
-    if s.target != "duckdb":
-        _fail(text("cli.rollback_duckdb_only"))
+    if s.target == "postgres":   # published schemas restored in one transaction, then the published file
+        from cakupan.targets.postgres.rollback import rollback as do_rollback
+    else:
+        from cakupan.targets.rollback import rollback as do_rollback
     try:
         done = do_rollback(s, run, reason)
     except HistoryError as exc:

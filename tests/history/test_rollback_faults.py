@@ -12,7 +12,7 @@ import time
 
 import duckdb
 import pytest
-from _support import cakupan_env
+from _support import cakupan_env, run_cli
 from cakupan.core.files import sha256_file
 from cakupan.targets.history import entries
 from history_states import publish
@@ -91,5 +91,9 @@ def test_kill_9_during_rollback_leaves_one_whole_state(two_states):
         sha = sha256_file(s.published_db)
         assert sha in (one.sha256, two.sha256)
         assert state_of(s.published_db) in WHOLE
+        # and the history agrees: the newest listed record is the published state, no half entry listed or left
+        hist = [json.loads(x) for x in run_cli(s.home, "history", "list", "--json").stdout.splitlines()]
+        assert hist[-1]["sha256"] == sha and {e["state"] for e in hist} == {"complete"}
+        assert "intended" not in {json.loads(p.read_text())["state"] for p in s.history_dir.glob("*.json")}
         outcomes.add(sha)
     assert outcomes == {one.sha256, two.sha256}, "the kills landed both before and after a rename"

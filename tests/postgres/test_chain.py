@@ -40,7 +40,7 @@ def test_zones_live_in_postgresql_only_and_hold_what_duckdb_holds(chains):
         tables = [(sch, t, cols) for sch, t, cols in duck_tables(duck, ("raw", "quarantine", "audit"))
                   if (sch, t) not in (("audit", "runs"), ("audit", "checks"), ("audit", "publishes"),
                                       ("audit", "raw_validations"), ("audit", "builds"),
-                                      # per run or per look: a build per run, figures per publish (DuckDB only),
+                                      # per run or per look: a build per run, figures per publish (stamped with its time),
                                       # the key's first use, when each inbox file was first seen
                                       ("audit", "published_figures"), ("audit", "pseudonym_key"),
                                       ("audit", "inbox_files"))]

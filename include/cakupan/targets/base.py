@@ -263,6 +263,13 @@ class Target(ABC):
     def export_published(self, candidate: Candidate) -> str:
         """Make sure the published file holds the promoted state; return its sha256."""
 
+    def record_figures(self, con, run_id: str, when: dt.datetime, loads: str, caused_by: str | None = None) -> int:
+        """Store the published file's coverage figures that changed since the last stored ones (the restatements'
+        input, `targets.history.record_figures`) in the target's audit zone (`con`: `records()`)."""
+        from cakupan.targets.history import record_figures
+
+        return record_figures(con, self.settings.published_db, run_id, when, loads, caused_by)
+
 
 def gate_failed_message(gate: GateResult) -> str:
     """The blocked run's message: the first failed error checks."""
@@ -276,7 +283,6 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
     The raw suite checks the loads no published run has validated yet (`recheck_raw`: every raw row, where the
     target validates loads once); a published run records the loads it validated in audit.raw_validations."""
     from cakupan.quality import import_gx_meanwhile, record_raw_validations, record_results
-    from cakupan.targets.history import record_figures
 
     settings = target.settings
     import_gx_meanwhile()       # Great Expectations imports (~2.5 s) while the candidate is built
@@ -312,9 +318,8 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
                 insert_publish_record(con, done)
                 if sha:   # a kill before this line only means they are checked again
                     record_raw_validations(con, gate, now)
-                    if settings.target == "duckdb":   # the restatements' input (DuckDB's work file only, so far)
-                        try:   # published already, so a failure here is only logged
-                            record_figures(con, settings.published_db, run_id, now, loads)
-                        except duckdb.Error as exc:
-                            log.error("published, but the published figures were not recorded: %s", exc)
+                    try:   # the restatements' input; published already, so a failure here is only logged
+                        target.record_figures(con, run_id, now, loads)
+                    except Exception as exc:  # noqa: BLE001 - DuckDB's and psycopg2's errors alike
+                        log.error("published, but the published figures were not recorded: %s", exc)
         return PublishOutcome(run_id, True, gate, settings.published_db, record.message, sha)

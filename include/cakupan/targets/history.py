@@ -14,6 +14,14 @@ rollback the run it restored and the reason. The records are kept for ever; rete
 "Now" is the newest publish time, so the policy depends only on the stored publish times, never on the clock of
 the machine that prunes: a warehouse left alone for a year keeps what it had.
 
+Record, then rename: a publish or rollback writes (and fsyncs) an *intended* record naming the sha256 it is about to
+make the published file, renames, then completes the record (the hard link, the row counts). A process killed
+between the steps leaves an intended record; the next publisher (or any reader that can take the history lock)
+settles it: complete when the published file has its sha256 and the newest complete record has another (the rename
+happened), abandoned otherwise (it did not). Lists show complete records only, so the published file always has
+its record and no half entry is ever listed. One history writer at a time: an exclusive `flock` on
+`history/.lock`, held from the intended record to the completed one (the kernel releases it when a process dies).
+
 Why whole files: BENCHMARKS.md "Publish history" measures whole DuckDB files against Parquet per mart and changed
 rows only; a hard-linked file costs nothing at publish time, reads with every tool that reads the published file
 (`trace`, the auditor report, BI tools), and is verifiable by one sha256, which a rollback needs.
@@ -22,10 +30,13 @@ rows only; a hard-linked file costs nothing at publish time, reads with every to
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +72,7 @@ class Entry:
     rows: dict = field(default_factory=dict)
     pruned_at: dt.datetime | None = None
     folder: Path = Path(".")
+    state: str = "complete"         # intended (written before the rename) | complete | abandoned (never renamed)
 
     @property
     def path(self) -> Path:
@@ -75,7 +87,7 @@ class Entry:
                 "sha256": self.sha256, "kind": self.kind, "restores": self.restores, "reason": self.reason,
                 "gate": self.gate, "rows": self.rows,
                 "pruned_at": self.pruned_at.isoformat(timespec="seconds") if self.pruned_at else None,
-                "file": str(self.path) if self.kept else None}
+                "state": self.state, "file": str(self.path) if self.kept else None}
 
 
 def utc_now() -> dt.datetime:
@@ -89,7 +101,9 @@ def _write_record(entry: Entry) -> None:
     target = entry.folder / f"{entry.name}.json"
     tmp = target.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(rec, indent=1, ensure_ascii=False), encoding="utf-8")
+    fsync_file(tmp)
     os.replace(tmp, target)
+    fsync_file(target)     # the record (intended, completed) is on disk before the next step
 
 
 def _read_record(path: Path) -> Entry:
@@ -98,7 +112,7 @@ def _read_record(path: Path) -> Entry:
                  sha256=rec["sha256"], kind=rec.get("kind", "publish"), restores=rec.get("restores"),
                  reason=rec.get("reason"), gate=rec.get("gate") or {}, rows=rec.get("rows") or {},
                  pruned_at=dt.datetime.fromisoformat(rec["pruned_at"]) if rec.get("pruned_at") else None,
-                 folder=path.parent)
+                 folder=path.parent, state=rec.get("state", "complete"))
 
 
 def describe(path: Path) -> tuple[dict, dict]:
@@ -116,28 +130,93 @@ def describe(path: Path) -> tuple[dict, dict]:
     return gate, rows
 
 
-def record(settings: Settings, run_id: str, sha256: str, kind: str = "publish", restores: str | None = None,
-           reason: str | None = None, now: dt.datetime | None = None) -> Entry:
-    """Keep the published file (just renamed in place) as the state `run_id` published, then apply retention."""
+@contextmanager
+def writing(settings: Settings, wait: bool = True) -> Iterator[bool]:
+    """Hold the history lock (`flock` on history/.lock; released by the kernel if the process dies) and settle
+    what a killed writer left (`recover`). Yields False when `wait` is False and another writer holds it."""
+    folder = settings.history_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        recover(settings)
+        yield True
+    finally:
+        os.close(fd)
+
+
+def begin(settings: Settings, run_id: str, sha256: str, kind: str = "publish", restores: str | None = None,
+          reason: str | None = None, now: dt.datetime | None = None) -> Entry:
+    """Write the intended record of a publish about to rename a file with this sha256 over the published file
+    (fsynced: it exists before the rename does). Call inside `writing`; `complete` it after the rename."""
     when = now or utc_now()
     folder = settings.history_dir
     folder.mkdir(parents=True, exist_ok=True)
     entry = Entry(name=f"{when:%Y%m%dT%H%M%S%f}-{safe_id(run_id)}", run_id=run_id, published_at=when,
-                  sha256=sha256, kind=kind, restores=restores, reason=reason, folder=folder)
+                  sha256=sha256, kind=kind, restores=restores, reason=reason, folder=folder, state="intended")
+    _write_record(entry)
+    return entry
+
+
+def complete(settings: Settings, entry: Entry) -> Entry:
+    """The rename is done: keep the published file (a hard link) as the entry's state, complete its record, then
+    apply retention."""
+    entry.path.unlink(missing_ok=True)       # a link a killed completion left
     try:
         os.link(settings.published_db, entry.path)
     except OSError:      # a file system without hard links: a copy
         shutil.copy2(settings.published_db, entry.path)
-    entry.gate, entry.rows = describe(entry.path)
-    _write_record(entry)
     fsync_file(entry.path)
+    entry.gate, entry.rows = describe(entry.path)
+    entry.state = "complete"
+    _write_record(entry)
     prune(settings)
     return entry
 
 
+def abandon(entry: Entry) -> None:
+    """The rename never happened (it failed, or the process died before it): the record says so, and is not listed."""
+    entry.state = "abandoned"
+    entry.path.unlink(missing_ok=True)
+    _write_record(entry)
+
+
+def recover(settings: Settings) -> list[Entry]:
+    """Settle the intended records a killed writer left (call holding the lock): complete when the published file
+    has the intended sha256 and the newest complete record has another, abandoned otherwise. Returns them."""
+    every = _records(settings)
+    pending = [e for e in every if e.state == "intended"]
+    if not pending:
+        return []
+    published = settings.published_db
+    sha = sha256_file(published) if published.exists() else None
+    done = [e for e in every if e.state == "complete"]
+    for e in pending:      # oldest first: a later intended record wins over an earlier one with the same bytes
+        if sha == e.sha256 and (not done or done[-1].sha256 != sha):
+            log.warning("completing the history record of %s: the process publishing it stopped after its rename",
+                        e.run_id)
+            done.append(complete(settings, e))
+        else:
+            log.warning("the publish of %s never renamed its file over the published one: its history record is "
+                        "marked abandoned", e.run_id)
+            abandon(e)
+    return pending
+
+
+def record(settings: Settings, run_id: str, sha256: str, kind: str = "publish", restores: str | None = None,
+           reason: str | None = None, now: dt.datetime | None = None) -> Entry:
+    """Record the published file (already in place) as the state `run_id` published: intended, then complete."""
+    with writing(settings):
+        return complete(settings, begin(settings, run_id, sha256, kind, restores, reason, now))
+
+
 def adopt_current(settings: Settings) -> Entry | None:
     """A published file with no history record (published before records were kept): record it under the run id
-    and time of its own publish record, so the next publish does not lose it."""
+    and time of its own publish record, so the next publish does not lose it. Call inside `writing`."""
     published = settings.published_db
     if not published.exists() or any(settings.history_dir.glob("*.json")):
         return None
@@ -149,14 +228,28 @@ def adopt_current(settings: Settings) -> Entry | None:
             got = None
     run_id, when = got if got else ("unknown", dt.datetime.fromtimestamp(published.stat().st_mtime, dt.UTC))
     when = when.replace(tzinfo=None) if when else utc_now()
-    return record(settings, run_id, sha256_file(published), now=when)
+    return complete(settings, begin(settings, run_id, sha256_file(published), now=when))
 
 
-def entries(settings: Settings) -> list[Entry]:
-    """Every recorded publish, oldest first (files kept before history records existed are not listed)."""
+def _records(settings: Settings) -> list[Entry]:
+    """Every record, whatever its state, oldest first."""
     if not settings.history_dir.is_dir():
         return []
     return sorted((_read_record(p) for p in settings.history_dir.glob("*.json")), key=lambda e: e.published_at)
+
+
+def entries(settings: Settings) -> list[Entry]:
+    """Every completed publish, oldest first (files kept before history records existed are not listed). An
+    intended record a killed writer left is settled first when no writer is at work (else it is in progress)."""
+    got = _records(settings)
+    if any(e.state == "intended" for e in got):
+        try:
+            with writing(settings, wait=False) as mine:
+                if mine:
+                    got = _records(settings)
+        except OSError as exc:     # a read-only history folder: list what is complete
+            log.warning("could not settle the publish history in %s: %s", settings.history_dir, exc)
+    return [e for e in got if e.state == "complete"]
 
 
 # ------------------------------------------------------------------------------------------------ retention -------
@@ -180,7 +273,7 @@ def keep_set(published: list[tuple[str, dt.datetime]], days: int, monthly: int |
 
 def prune(settings: Settings) -> list[Entry]:
     """Delete the state files the policy no longer keeps (their records stay, marked pruned); return them."""
-    live = [e for e in entries(settings) if e.pruned_at is None]
+    live = [e for e in _records(settings) if e.pruned_at is None and e.state == "complete"]
     keep = keep_set([(e.name, e.published_at) for e in live], settings.history_days, settings.history_monthly,
                     settings.history_keep)
     gone = []

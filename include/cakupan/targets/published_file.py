@@ -16,12 +16,17 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
 from cakupan.core.settings import Settings
+
+if TYPE_CHECKING:
+    from cakupan.targets import history
 
 log = logging.getLogger("cakupan.targets.published_file")
 
@@ -65,24 +70,37 @@ def remove_quietly(*paths: Path) -> None:
 
 
 def swap_in(settings: Settings, candidate: Path, run_id: str) -> str:
-    """Rename the candidate over the published file (atomic), keep it in the publish history (`targets.history`:
-    a hard link and a record, then retention); return its sha256."""
+    """Rename the candidate over the published file (atomic), keep it in the publish history; return its sha256."""
+    return swap_and_record(settings, candidate, run_id).sha256
+
+
+def swap_and_record(settings: Settings, candidate: Path, run_id: str, **kind) -> history.Entry:
+    """Rename the candidate over the published file (atomic) and keep it in the publish history, record first:
+    an intended record (fsynced), the rename, then the completed record (`targets.history`: a hard link, row
+    counts, retention). `kind`: a rollback's kind, restores and reason. Returns the history entry."""
     from cakupan.targets import history
 
     published = settings.published_db
-    try:
-        settings.history_dir.mkdir(parents=True, exist_ok=True)
-        history.adopt_current(settings)      # a published file from before publish records were kept
-    except (OSError, duckdb.Error) as exc:
-        raise failure(f"keep the previous published file in {settings.history_dir}", exc, settings) from exc
-    try:
-        os.replace(candidate, published)   # the one step readers can see: atomic
-    except OSError as exc:
-        raise failure(f"rename the candidate {candidate.name} over the published file", exc, settings) from exc
-    sha = sha256_file(published)
-    try:
-        fsync_file(published)
-        history.record(settings, run_id, sha)
-    except (OSError, duckdb.Error) as exc:  # the new file is in place: a failed fsync/history must not fail the publish
-        log.warning("published, but could not fsync it or keep it in the publish history: %s", exc)
-    return sha
+    sha = sha256_file(candidate)
+    with ExitStack() as held:
+        try:
+            held.enter_context(history.writing(settings))   # one history writer; settles a killed one's record
+            history.adopt_current(settings)      # a published file from before publish records were kept
+            pending = history.begin(settings, run_id, sha, **kind)
+        except (OSError, duckdb.Error) as exc:
+            raise failure(f"keep the previous published file in {settings.history_dir}", exc, settings) from exc
+        try:
+            os.replace(candidate, published)   # the one step readers can see: atomic
+        except OSError as exc:
+            try:
+                history.abandon(pending)
+            except OSError:     # the next history writer marks it abandoned
+                pass
+            raise failure(f"rename the candidate {candidate.name} over the published file", exc, settings) from exc
+        try:
+            fsync_file(published)
+            history.complete(settings, pending)
+        except (OSError, duckdb.Error) as exc:  # the new file is in place: a failed fsync/history must not fail it
+            log.warning("published, but could not fsync it or complete its publish history record (the next "
+                        "publish does): %s", exc)
+    return pending

@@ -2,23 +2,66 @@
 
 The restored file is the stored one byte for byte, so readers see the old published file or the restored one,
 never a mix, and a process killed at any point leaves one of the two (the rename is the only step readers see).
+The history record is written before the rename and completed after it (`targets.history`), so the published file
+always has its record. The PostgreSQL target restores its published schemas from the same file first
+(`targets.postgres.rollback`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-import os
 import shutil
+from pathlib import Path
 
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
 from cakupan.core.settings import Settings
 from cakupan.targets.base import PublishRecord, insert_publish_record
-from cakupan.targets.history import Entry, HistoryError, find, record, record_figures, utc_now
+from cakupan.targets.history import Entry, HistoryError, find, record_figures, utc_now
+from cakupan.targets.published_file import remove_quietly, swap_and_record
 from cakupan.targets.zones import connect_work
 
 log = logging.getLogger("cakupan.targets.rollback")
+
+
+def restorable(settings: Settings, run_id: str, reason: str) -> Entry:
+    """The kept state of `run_id`, its sha256 verified; a missing reason, an unknown, pruned or damaged state is a
+    HistoryError."""
+    if not reason or not reason.strip():
+        raise HistoryError("a rollback needs a reason: --reason \"why the published state goes back\"")
+    entry = find(settings, run_id)
+    got = sha256_file(entry.path)
+    if got != entry.sha256:
+        raise HistoryError(f"the stored state of {run_id} is damaged (sha256 {got[:12]}…, recorded "
+                           f"{entry.sha256[:12]}…); nothing was changed")
+    return entry
+
+
+def verified_copy(settings: Settings, entry: Entry) -> tuple[str, Path]:
+    """A new rollback id and a candidate file copied from the kept state, fsynced, its sha256 checked again."""
+    rb_id = f"rollback__{utc_now():%Y%m%dT%H%M%S%f}"
+    candidate = settings.candidate_db(rb_id)
+    try:
+        shutil.copyfile(entry.path, candidate)
+        fsync_file(candidate)
+        if sha256_file(candidate) != entry.sha256:
+            raise HistoryError(f"the copy of {entry.run_id}'s state does not match its sha256; nothing was changed")
+    except BaseException:
+        remove_quietly(candidate)
+        raise
+    return rb_id, candidate
+
+
+def rollback_record(rb_id: str, when: dt.datetime, restored: Entry, reason: str) -> PublishRecord:
+    """The audit.publishes row of a rollback: the restored state's sha256 and input loads, and the reason."""
+    with duckdb.connect(str(restored.path), read_only=True) as con:
+        got = con.execute("select input_loads from audit.publishes where run_id = ? and status = 'published' "
+                          "order by published_at desc limit 1", [restored.run_id]).fetchone()
+    return PublishRecord(rb_id, when, "rolled_back", restored.sha256, restored.sha256, got[0] if got else "", True,
+                         0, 0, f"rollback to the state published by {restored.run_id} "
+                         f"({restored.published_at:%Y-%m-%d %H:%M:%S} UTC): {reason}")
 
 
 def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
@@ -27,41 +70,18 @@ def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
     The restored file is byte-identical to the stored one (its sha256 is verified before and after the copy); the
     rollback is recorded in history (kind rollback, the run it restores, the reason) and in the work warehouse's
     audit.publishes, which the next publish carries into the published file."""
-    if not reason or not reason.strip():
-        raise HistoryError("a rollback needs a reason: --reason \"why the published state goes back\"")
-    entry = find(settings, run_id)
-    got = sha256_file(entry.path)
-    if got != entry.sha256:
-        raise HistoryError(f"the stored state of {run_id} is damaged (sha256 {got[:12]}…, recorded "
-                           f"{entry.sha256[:12]}…); nothing was changed")
-    rb_id = f"rollback__{utc_now():%Y%m%dT%H%M%S%f}"
-    candidate = settings.candidate_db(rb_id)
+    entry = restorable(settings, run_id, reason)
+    rb_id, candidate = verified_copy(settings, entry)
     try:
-        shutil.copyfile(entry.path, candidate)
-        fsync_file(candidate)
-        if sha256_file(candidate) != entry.sha256:
-            raise HistoryError(f"the copy of {run_id}'s state does not match its sha256; nothing was changed")
-        os.replace(candidate, settings.published_db)     # the one step readers can see: atomic
-        fsync_file(settings.published_db)
+        done = swap_and_record(settings, candidate, rb_id, kind="rollback", restores=run_id, reason=reason.strip())
     finally:
-        candidate.unlink(missing_ok=True)
-    done = record(settings, rb_id, entry.sha256, kind="rollback", restores=run_id, reason=reason.strip())
-    _audit_rollback(settings, done, entry)
-    return done
-
-
-def _audit_rollback(settings: Settings, done: Entry, restored: Entry) -> None:
-    with duckdb.connect(str(restored.path), read_only=True) as con:
-        got = con.execute("select input_loads from audit.publishes where run_id = ? and status = 'published' "
-                          "order by published_at desc limit 1", [restored.run_id]).fetchone()
-    rec = PublishRecord(done.run_id, done.published_at, "rolled_back", done.sha256, done.sha256,
-                        got[0] if got else "", True, 0, 0,
-                        f"rollback to the state published by {restored.run_id} "
-                        f"({restored.published_at:%Y-%m-%d %H:%M:%S} UTC): {done.reason}")
+        remove_quietly(candidate)
+    rec = rollback_record(done.run_id, done.published_at, entry, done.reason)
     try:
         with connect_work(settings) as con:
             insert_publish_record(con, rec)
             record_figures(con, settings.published_db, done.run_id, done.published_at, rec.input_loads,
-                           caused_by=f"rollback to {restored.run_id}: {done.reason}")
+                           caused_by=f"rollback to {entry.run_id}: {done.reason}")
     except duckdb.Error as exc:   # the rollback is done and in history; say the audit row is missing
         log.error("rolled back, but could not record it in audit.publishes: %s", exc)
+    return done

@@ -28,7 +28,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -150,6 +150,18 @@ def _comment(cur, kind: str, target: str, text: str) -> None:
         cur.execute(f"comment on {kind} {target} is %s", [text])
 
 
+def apply_docs(cur, schema: str, table: str, doc: dict | None) -> None:
+    """The dbt descriptions of a mart (`docs.model_docs()[table]`) as its table and column comments."""
+    if not doc:
+        return
+    _comment(cur, "table", qt(schema, table), doc["description"])
+    for c, (_, desc) in doc["columns"].items():
+        cur.execute("select 1 from information_schema.columns where table_schema = %s and "
+                    "table_name = %s and column_name = %s", [schema, table, c])
+        if cur.fetchone():
+            _comment(cur, "column", f"{qt(schema, table)}.{q(c)}", desc)
+
+
 def build_next(con, marts: Sequence[str], marts_schema: str = "marts") -> list[str]:
     """Fill published_next (the given marts, where built) and published_audit_next (audit exports) from the built
     marts and the audit replica, with the dbt descriptions as table/column comments (BI tools show them); commits.
@@ -166,14 +178,7 @@ def build_next(con, marts: Sequence[str], marts_schema: str = "marts") -> list[s
             raise PgError(f"no marts in schema {marts_schema}: run the dbt build first")
         for t in marts:
             cur.execute(f"create table {qt(NEXT, t)} as select * from {qt(marts_schema, t)}")
-            d = docs.get(t)
-            if d:
-                _comment(cur, "table", qt(NEXT, t), d["description"])
-                for c, (_, desc) in d["columns"].items():
-                    cur.execute("select 1 from information_schema.columns where table_schema = %s and "
-                                "table_name = %s and column_name = %s", [NEXT, t, c])
-                    if cur.fetchone():
-                        _comment(cur, "column", f"{qt(NEXT, t)}.{q(c)}", desc)
+            apply_docs(cur, NEXT, t, docs.get(t))
         for name, sql in AUDIT_EXPORTS.items():
             cur.execute(f"create table {qt(AUDIT_NEXT, name)} as {sql}")
     con.commit()
@@ -298,14 +303,15 @@ def _wait_for_old_readers(con, old: dict[str, str], wait: Wait) -> None:
 
 
 def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEOUT_MS,
-                 deadline_s: float | None = None) -> dict:
+                 deadline_s: float | None = None, also: Callable[[object], None] | None = None) -> dict:
     """Publish published_next into published (and published_audit_next into published_audit) in ONE transaction.
 
     Without a model change: the rows of every table are replaced (MVCC; no wait, no lock on readers). With one in
     a pair (a table added, dropped or with other columns): the pair's live tables are all swapped for the next
     ones, after no older reader is left and every live table is locked (see the module). The BI role is granted
     USAGE + SELECT on `published` in the same transaction. Waits at most `deadline_s` (CAKUPAN_PG_PUBLISH_WAIT):
-    progress lines, then a PgError naming the tables and holders. Returns {"attempts": n, "tables": {table: how}}."""
+    progress lines, then a PgError naming the tables and holders. `also(cursor)` runs last in the same transaction
+    (a rollback's audit and history rows). Returns {"attempts": n, "tables": {table: how}}."""
     import psycopg2
     from psycopg2 import errors
 
@@ -344,6 +350,8 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
                     done.update({f"{live}.{t}": h for t, h in _promote_pair(cur, live, nxt, plan).items()})
                 cur.execute(f"grant usage on schema {q(PUBLISHED)} to {q(role)}")
                 cur.execute(f"grant select on all tables in schema {q(PUBLISHED)} to {q(role)}")
+                if also is not None:
+                    also(cur)
             con.commit()
             break
         except (errors.LockNotAvailable, errors.DeadlockDetected) as exc:

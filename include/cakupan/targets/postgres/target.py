@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from cakupan.targets.base import Candidate, PublishRecord, RawWriter, Target
 from cakupan.targets.postgres.derived import derived_tables
 from cakupan.targets.postgres.export import export_published_to_duckdb
-from cakupan.targets.postgres.history import keep_published_state
+from cakupan.targets.postgres.history import keep_published_state, record_figures
 from cakupan.targets.postgres.params import connect, pg_env, pg_params
 from cakupan.targets.postgres.publish import (
     AUDIT_NEXT,
@@ -119,3 +119,6 @@ class PostgresTarget(Target):
             self._con.rollback()
             log.error("published, but publish_history could not be written: %s", exc)
         return sha
+
+    def record_figures(self, con, run_id: str, when: dt.datetime, loads: str, caused_by: str | None = None) -> int:
+        return record_figures(con, self.settings.published_db, run_id, when, loads, caused_by)
