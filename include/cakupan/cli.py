@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cakupan.core.messages import check_name, text
+from cakupan.core.messages import Msg, check_name, text
 from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
@@ -295,7 +295,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
     try:
         if mart == "finding":  # an audit finding: its evidence rows on each side (mart_findings_evidence)
             if len(keys) != 1:
-                raise TraceError("usage: cakupan trace finding FINDING_ID")
+                raise TraceError(Msg("error.trace.usage"))
             t = trace_finding(published, keys[0])
         else:
             t = trace(published, mart, keys, measure)
@@ -439,20 +439,18 @@ _DENIED = ("permission denied", "read-only file system", "operation not permitte
 
 def explain(exc: BaseException) -> str:
     """One line saying what went wrong and what to do, for any failure a command can meet (never a traceback)."""
-    text = " ".join(str(exc).split())
+    said = " ".join(str(exc).split())
     locked = _LOCKED.search(str(exc))
     if locked:
-        who = f" (process {locked['pid']})" if locked["pid"] else ""
-        return (f"{locked['path']} is in use by another Cakupan command{who}: one command at a time may write the "
-                "warehouse; wait until it has finished, then run this again")
+        who = text("cli.explain.process", pid=locked["pid"]) if locked["pid"] else ""
+        return text("cli.explain.locked", path=locked["path"], who=who)
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) or \
-            isinstance(exc, duckdb_error()) and any(d in text.lower() for d in _DENIED):
-        where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', text)), "a file")
-        return (f"cannot write {where}: {getattr(exc, 'strerror', None) or text}; CAKUPAN_HOME (or --home) must be a "
-                "folder this user may write")
+            isinstance(exc, duckdb_error()) and any(d in said.lower() for d in _DENIED):
+        where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', said)), "-")
+        return text("cli.explain.cannot_write", where=where, why=getattr(exc, "strerror", None) or said)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {getattr(exc, 'filename', None) or ''} {exc.strerror}".replace("  ", " ")
-    return f"{type(exc).__name__}: {text[:500]} (set CAKUPAN_DEBUG=1 to see where it happened)"
+        return text("cli.explain.disk_full", where=getattr(exc, "filename", None) or "", why=exc.strerror)
+    return text("cli.explain.other", kind=type(exc).__name__, error=said[:500])
 
 
 def duckdb_error() -> type:

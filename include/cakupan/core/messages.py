@@ -19,7 +19,9 @@ import string
 from pathlib import Path
 
 from cakupan.core.files import load_yaml
-from cakupan.core.settings import CONTRACTS_DIR, PACKAGE_DIR, SettingsError
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+CONTRACTS_DIR = PACKAGE_DIR / "contracts"
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -35,11 +37,55 @@ MONTHS = {
 }
 
 
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable (re-exported by core.settings, which raises it
+    with catalogue messages: defined here so that the catalogue depends on nothing but the YAML reader)."""
+
+
+class Msg:
+    """A message not yet rendered: a catalogue key and its parameters. An error raised deep in a module carries one
+    (`raise ConfigError(Msg("error.config.not_yaml", path=p, error=exc))`); `str()` renders it in the current
+    language, so the CLI's one failure line reads in the language of `--lang` / CAKUPAN_LANG, and a test or a log
+    reads it in its own. A parameter may itself be a Msg (a detail inside a sentence). Picklable (a reader process
+    hands a FileRejected with its detail to the writer)."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, /, **params):
+        self.key = key
+        self.params = params
+
+    def render(self, lang: str | None = None) -> str:
+        return text(self.key, lang, **{k: v.render(lang) if isinstance(v, Msg) else v for k, v in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.render(), spec)
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.params!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Msg) and (self.key, self.params) == (other.key, other.params)
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return (_msg, (self.key, self.params))
+
+
+def _msg(key: str, params: dict) -> Msg:
+    return Msg(key, **params)
+
+
 def language(lang: str | None = None) -> str:
     """The language to render in: `lang` if given, else CAKUPAN_LANG, else Indonesian; anything else is refused in
     one line naming the variable."""
     chosen = (lang or os.environ.get(LANG_VARIABLE) or DEFAULT_LANGUAGE).strip().lower()
     if chosen not in LANGUAGES:
+        # English only: the language itself is what is wrong, so there is none to render the catalogue in
         raise SettingsError(f"{LANG_VARIABLE} / --lang must be 'id' (Bahasa Indonesia) or 'en' (English), "
                             f"not {chosen!r}")
     return chosen

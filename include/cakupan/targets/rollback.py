@@ -13,6 +13,7 @@ import shutil
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.targets.base import PublishRecord, insert_publish_record
 from cakupan.targets.history import Entry, HistoryError, find, record, record_figures, utc_now
@@ -28,19 +29,18 @@ def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
     rollback is recorded in history (kind rollback, the run it restores, the reason) and in the work warehouse's
     audit.publishes, which the next publish carries into the published file."""
     if not reason or not reason.strip():
-        raise HistoryError("a rollback needs a reason: --reason \"why the published state goes back\"")
+        raise HistoryError(Msg("error.history.no_reason"))
     entry = find(settings, run_id)
     got = sha256_file(entry.path)
     if got != entry.sha256:
-        raise HistoryError(f"the stored state of {run_id} is damaged (sha256 {got[:12]}…, recorded "
-                           f"{entry.sha256[:12]}…); nothing was changed")
+        raise HistoryError(Msg("error.history.damaged", run=run_id, got=got[:12], recorded=entry.sha256[:12]))
     rb_id = f"rollback__{utc_now():%Y%m%dT%H%M%S%f}"
     candidate = settings.candidate_db(rb_id)
     try:
         shutil.copyfile(entry.path, candidate)
         fsync_file(candidate)
         if sha256_file(candidate) != entry.sha256:
-            raise HistoryError(f"the copy of {run_id}'s state does not match its sha256; nothing was changed")
+            raise HistoryError(Msg("error.history.copy_mismatch", run=run_id))
         os.replace(candidate, settings.published_db)     # the one step readers can see: atomic
         fsync_file(settings.published_db)
     finally:
