@@ -550,7 +550,11 @@ def main() -> None:
 
     read_env_file()
     try:
-        code = app(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
+        from cakupan.helptext import lang_from_argv, localise
+
+        command = typer.main.get_command(app)
+        localise(command, lang_from_argv(sys.argv[1:]))   # --help in the language (catalogue help.*)
+        code = command(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
     except KeyboardInterrupt:
         code = _interrupted()
     except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError,
