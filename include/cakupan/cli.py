@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cakupan.core.messages import Msg, check_name, text
+from cakupan.core.messages import Msg, check_name, finding_detail, text
 from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
@@ -421,7 +421,8 @@ def findings(home: HomeOpt = None,
     if list_all:
         t = Table("id", "code", "severity", "regency", "month", "detail", title="Audit findings (mart_audit_findings)")
         for r in rows:
-            t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"], r["detail"])
+            t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"],
+                      finding_detail(r["detail"]))
     else:
         t = Table("regency", "name", "severity", "findings", "people named", "codes",
                   title="Audit findings per regency and severity (mart_audit_findings)")

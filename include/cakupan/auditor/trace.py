@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cakupan.auditor.formatting import missing
 from cakupan.auditor.published import open_published
-from cakupan.core.messages import Msg
+from cakupan.core.messages import Msg, finding_detail
 
 TRACEABLE = {"mart_coverage_monthly": ("enrolled", "protected", "premium_paid", "premium_billed", "participants_billed")}
 
@@ -123,7 +123,7 @@ def trace_finding(published: Path, finding_id: str) -> Trace:
             f"select {', '.join(FINDING_COLUMNS)} from marts.mart_findings_evidence where finding_id = ? "
             "order by side desc, source, source_file, sheet, source_row", [f["finding_id"]]))
     key = {k: _plain(f[k]) for k in ("finding_id", "code", "severity", "regency_code", "month_start", "subject")}
-    t = Trace("mart_audit_findings", key, f["code"], f["detail"], rows=rows)
+    t = Trace("mart_audit_findings", key, f["code"], finding_detail(f["detail"]), rows=rows)
     t.counts = {"source_rows": sum(r["side"] == "source" for r in rows),
                 "reference_rows": sum(r["side"] == "reference" for r in rows),
                 "value_source": None if f["value_source"] is None else _plain(f["value_source"]),

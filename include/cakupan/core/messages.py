@@ -199,3 +199,48 @@ def check_name(name: str, lang: str | None = None) -> str:
         if m:
             return text(key, lang, **m.groupdict())
     return name
+
+
+@functools.cache
+def _detail_patterns() -> list[tuple[re.Pattern, str]]:
+    """(regex of the English sentence, its key) for every `detail.*` entry, longest first."""
+    out = []
+    for key, entry in catalogue().items():
+        if key.startswith("detail."):
+            parts = re.split(r"\{(\w+)\}", entry["en"])
+            rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
+            out.append((re.compile(rx + "$"), key))
+    return sorted(out, key=lambda p: -len(p[0].pattern))
+
+
+_COUNTED = re.compile(r"^(-?[\d.,]+) (.+?)$")
+
+
+def _detail_value(value: str, lang: str) -> str:
+    """A part of a finding's detail in the language: a count and its noun ('5 days' -> '5 hari', from
+    `word.unit.<noun>`), a list of date parts ('day, month'), a word the rules write (`word.detail.<word>`)."""
+    known = catalogue()
+    m = _COUNTED.match(value)
+    if m:
+        for noun in (m[2], m[2][:-1] if m[2].endswith("s") else None):
+            if noun and f"word.unit.{noun.replace(' ', '_')}" in known:
+                return f"{m[1]} {text('word.unit.' + noun.replace(' ', '_'), lang)}"
+    words = value.split(", ")
+    if all(f"word.detail.{w.replace(' ', '_').replace('-', '_')}" in known for w in words):
+        return ", ".join(text(f"word.detail.{w.replace(' ', '_').replace('-', '_')}", lang) for w in words)
+    return value
+
+
+def finding_detail(detail: str | None, lang: str | None = None) -> str | None:
+    """An audit finding's detail sentence in the language. The published `detail` is written by the dbt finding
+    rules in English, the stable text of the column (like a check's name in audit.checks); people read it through
+    the `detail.*` entries, whose English side is the sentence's shape ({parts} are its values). A sentence no entry
+    matches is shown as stored (tests/findings/test_findings_e2e.py fails on one the rules write)."""
+    lang = language(lang)
+    if not detail or lang == "en":
+        return detail
+    for rx, key in _detail_patterns():
+        m = rx.match(detail)
+        if m:
+            return text(key, lang, **{k: _detail_value(v, lang) for k, v in m.groupdict().items()})
+    return detail
