@@ -314,7 +314,7 @@ def test_cli_findings_summary_and_trace(injected_run):
     human = run_cli(settings.home, "trace", "finding", claim["finding_id"]).stdout
     assert "CLAIM_NOT_ENROLLED" in human and "klaim_" in human
     bad = run_cli(settings.home, "trace", "finding", "ffffffffff", check=False)
-    assert bad.returncode != 0 and "no audit finding" in bad.stderr
+    assert bad.returncode != 0 and "tidak ada temuan audit 'ffffffffff'" in bad.stderr, bad.stderr
 
 
 def test_cli_run_json_prints_only_json_on_stdout(clean_run):

@@ -180,12 +180,13 @@ def using(lang: str | None):
 
 
 @functools.cache
-def _check_patterns() -> list[tuple[re.Pattern, str]]:
-    """(regex of the English check name, its key) for every `check.*` entry, longest first: a check name is the
-    stable English identifier stored in audit.checks; people read it through the catalogue."""
+def _english_patterns(prefix: str) -> list[tuple[re.Pattern, str]]:
+    """(regex of the English text, its key) for every `<prefix>.*` entry, longest first: the English side of a
+    check name (the stable identifier stored in audit.checks) or of a finding detail is the shape of what is
+    stored; people read it through the catalogue, its {parts} taken from the stored text."""
     out = []
     for key, entry in catalogue().items():
-        if key.startswith("check."):
+        if key.startswith(prefix + "."):
             parts = re.split(r"\{(\w+)\}", entry["en"])
             rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
             out.append((re.compile(rx + "$"), key))
@@ -194,23 +195,11 @@ def _check_patterns() -> list[tuple[re.Pattern, str]]:
 
 def check_name(name: str, lang: str | None = None) -> str:
     """A quality-gate check's name in the language (its stored English name when the catalogue has no entry)."""
-    for rx, key in _check_patterns():
+    for rx, key in _english_patterns("check"):
         m = rx.match(name or "")
         if m:
             return text(key, lang, **m.groupdict())
     return name
-
-
-@functools.cache
-def _detail_patterns() -> list[tuple[re.Pattern, str]]:
-    """(regex of the English sentence, its key) for every `detail.*` entry, longest first."""
-    out = []
-    for key, entry in catalogue().items():
-        if key.startswith("detail."):
-            parts = re.split(r"\{(\w+)\}", entry["en"])
-            rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-            out.append((re.compile(rx + "$"), key))
-    return sorted(out, key=lambda p: -len(p[0].pattern))
 
 
 _COUNTED = re.compile(r"^(-?[\d.,]+) (.+?)$")
@@ -239,7 +228,7 @@ def finding_detail(detail: str | None, lang: str | None = None) -> str | None:
     lang = language(lang)
     if not detail or lang == "en":
         return detail
-    for rx, key in _detail_patterns():
+    for rx, key in _english_patterns("detail"):
         m = rx.match(detail)
         if m:
             return text(key, lang, **{k: _detail_value(v, lang) for k, v in m.groupdict().items()})
