@@ -349,7 +349,8 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
         if "mart_audit_findings" in tables:
             rows = con.execute("select regency_code, severity, count(*) from marts.mart_audit_findings "
                                "group by all order by 1, 2").fetchall()
-            t = Table("regency", "severity", "findings", title="Audit findings (mart_audit_findings)")
+            t = Table(*(text(f"cli.col.{c}") for c in ("regency", "severity", "findings")),
+                      title=text("cli.findings_title"))
             for r in rows:
                 t.add_row(r[0] or "—", r[1], str(r[2]))
             console.print(t)
@@ -359,7 +360,7 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
             for p in problems:
                 err.print(f"[red]mismatch[/] {p}")
             raise typer.Exit(EXIT_FAILED)
-        console.print("[green]published marts equal the generator's ground truth[/] (enrolled, protected, billed, paid)")
+        console.print(f"[green]{escape(text('cli.demo_truth_equal'))}[/]")
 
 
 @contracts_app.command("dbt-sources")
@@ -419,13 +420,14 @@ def findings(home: HomeOpt = None,
             _emit(r)
         return
     if list_all:
-        t = Table("id", "code", "severity", "regency", "month", "detail", title="Audit findings (mart_audit_findings)")
+        t = Table("id", *(text(f"cli.col.{c}") for c in ("code", "severity", "regency", "month", "detail")),
+                  title=text("cli.findings_title"))
         for r in rows:
             t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"],
                       finding_detail(r["detail"]))
     else:
-        t = Table("regency", "name", "severity", "findings", "people named", "codes",
-                  title="Audit findings per regency and severity (mart_audit_findings)")
+        t = Table(*(text(f"cli.col.{c}") for c in ("regency", "name", "severity", "findings", "people_named", "codes")),
+                  title=text("cli.findings_summary_title"))
         for r in rows:
             t.add_row(r["regency_code"], r["regency_name"] or "", r["severity"], str(r["findings"]),
                       str(r["people_named"]), r["codes"])
@@ -476,17 +478,20 @@ def history_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
             _emit(e.to_dict())
         return
     if not hist:
-        console.print("no publish recorded yet")
+        console.print(text("cli.history_empty"))
         return
-    t = Table("run", "published (UTC)", "kind", "gate", "sha256", "coverage rows", "tables", "file",
-              title="Publish history (oldest first)")
+    t = Table(*(text(f"cli.col.{c}") for c in ("run", "published_utc", "kind", "gate")), "sha256",
+              *(text(f"cli.col.{c}") for c in ("coverage_rows", "tables", "file")), title=text("cli.history_title"))
     for e in hist:
         g = e.gate
-        verdict = "—" if not g else f"{'passed' if g.get('success') else 'FAILED'} ({g.get('warnings', 0)} warnings)"
-        kind = e.kind if e.kind == "publish" else f"rollback to {e.restores}: {e.reason}"
+        verdict = "—" if not g else text("cli.history.passed" if g.get("success") else "cli.history.failed",
+                                         warnings=g.get("warnings", 0))
+        kind = text("cli.history.publish") if e.kind == "publish" else text("cli.history.rollback", run=e.restores,
+                                                                            reason=e.reason)
         t.add_row(e.run_id, f"{e.published_at:%Y-%m-%d %H:%M:%S}", kind, verdict, e.sha256[:12],
                   str(e.rows.get("marts.mart_coverage_monthly", "—")), str(len(e.rows)),
-                  "kept" if e.kept else f"pruned {e.pruned_at:%Y-%m-%d}" if e.pruned_at else "missing")
+                  text("cli.history.kept") if e.kept else text("cli.history.pruned", at=f"{e.pruned_at:%Y-%m-%d}")
+                  if e.pruned_at else text("cli.history.missing"))
     console.print(t)
 
 
@@ -508,11 +513,12 @@ def diff(run_a: Annotated[str, typer.Argument(help="The earlier run id (see `cak
         for r in rows:
             _emit(r)
         return
-    t = Table("regency", "month", "measure", run_a, run_b, title=f"Figures changed from {run_a} to {run_b}")
+    t = Table(*(text(f"cli.col.{c}") for c in ("regency", "month", "measure")), run_a, run_b,
+              title=text("cli.diff_title", a=run_a, b=run_b))
     for r in rows:
         t.add_row(r["regency_code"], r["month"], r["measure"],
                   *("—" if v is None else f"{v:,.0f}".replace(",", ".") for v in (r["old_value"], r["new_value"])))
-    console.print(t if rows else f"no figure changed between {run_a} and {run_b}")
+    console.print(t if rows else text("cli.diff_none", a=run_a, b=run_b))
 
 
 @app.command()
@@ -533,8 +539,7 @@ def rollback(run: Annotated[str, typer.Argument(help="The run whose published st
     if as_json:
         _emit(done.to_dict())
     else:
-        console.print(f"[green]rolled back[/] to the state published by {run} (sha256 {done.sha256[:12]}…), "
-                      f"recorded as {done.run_id}")
+        console.print(escape(text("cli.rolled_back", run=run, sha=done.sha256[:12], recorded=done.run_id)))
 
 
 def main() -> None:

@@ -106,7 +106,7 @@ def test_diff_lists_the_changed_figures_and_nothing_with_itself(two_publishes):
 def test_rollback_republishes_the_verified_state_and_records_why(two_publishes):
     s, one, two, first_bytes = two_publishes
     out = run_cli(s.home, "rollback", "run-one", "--reason", "April register withdrawn by the regency")
-    assert "rolled back" in out.stdout
+    assert "dikembalikan ke keadaan yang diterbitkan oleh run-one" in out.stdout      # Bahasa Indonesia by default
     assert s.published_db.read_bytes() == first_bytes
     assert {k: r["enrolled"] for k, r in coverage_json(s.home).items()} == FIRST
     last = history.entries(s)[-1]
