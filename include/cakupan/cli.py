@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cakupan.core.messages import check_name, text
+from cakupan.core.messages import Msg, check_name, finding_detail, text
 from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
@@ -295,7 +295,7 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
     try:
         if mart == "finding":  # an audit finding: its evidence rows on each side (mart_findings_evidence)
             if len(keys) != 1:
-                raise TraceError("usage: cakupan trace finding FINDING_ID")
+                raise TraceError(Msg("error.trace.usage"))
             t = trace_finding(published, keys[0])
         else:
             t = trace(published, mart, keys, measure)
@@ -349,7 +349,8 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
         if "mart_audit_findings" in tables:
             rows = con.execute("select regency_code, severity, count(*) from marts.mart_audit_findings "
                                "group by all order by 1, 2").fetchall()
-            t = Table("regency", "severity", "findings", title="Audit findings (mart_audit_findings)")
+            t = Table(*(text(f"cli.col.{c}") for c in ("regency", "severity", "findings")),
+                      title=text("cli.findings_title"))
             for r in rows:
                 t.add_row(r[0] or "—", r[1], str(r[2]))
             console.print(t)
@@ -359,7 +360,7 @@ def demo_summary(truth: Annotated[Path | None, typer.Option(help="ground_truth.j
             for p in problems:
                 err.print(f"[red]mismatch[/] {p}")
             raise typer.Exit(EXIT_FAILED)
-        console.print("[green]published marts equal the generator's ground truth[/] (enrolled, protected, billed, paid)")
+        console.print(f"[green]{escape(text('cli.demo_truth_equal'))}[/]")
 
 
 @contracts_app.command("dbt-sources")
@@ -419,12 +420,14 @@ def findings(home: HomeOpt = None,
             _emit(r)
         return
     if list_all:
-        t = Table("id", "code", "severity", "regency", "month", "detail", title="Audit findings (mart_audit_findings)")
+        t = Table("id", *(text(f"cli.col.{c}") for c in ("code", "severity", "regency", "month", "detail")),
+                  title=text("cli.findings_title"))
         for r in rows:
-            t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"], r["detail"])
+            t.add_row(r["finding_id"][:12], r["code"], r["severity"], r["regency_code"], r["month"],
+                      finding_detail(r["detail"]))
     else:
-        t = Table("regency", "name", "severity", "findings", "people named", "codes",
-                  title="Audit findings per regency and severity (mart_audit_findings)")
+        t = Table(*(text(f"cli.col.{c}") for c in ("regency", "name", "severity", "findings", "people_named", "codes")),
+                  title=text("cli.findings_summary_title"))
         for r in rows:
             t.add_row(r["regency_code"], r["regency_name"] or "", r["severity"], str(r["findings"]),
                       str(r["people_named"]), r["codes"])
@@ -439,20 +442,18 @@ _DENIED = ("permission denied", "read-only file system", "operation not permitte
 
 def explain(exc: BaseException) -> str:
     """One line saying what went wrong and what to do, for any failure a command can meet (never a traceback)."""
-    text = " ".join(str(exc).split())
+    said = " ".join(str(exc).split())
     locked = _LOCKED.search(str(exc))
     if locked:
-        who = f" (process {locked['pid']})" if locked["pid"] else ""
-        return (f"{locked['path']} is in use by another Cakupan command{who}: one command at a time may write the "
-                "warehouse; wait until it has finished, then run this again")
+        who = text("cli.explain.process", pid=locked["pid"]) if locked["pid"] else ""
+        return text("cli.explain.locked", path=locked["path"], who=who)
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) or \
-            isinstance(exc, duckdb_error()) and any(d in text.lower() for d in _DENIED):
-        where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', text)), "a file")
-        return (f"cannot write {where}: {getattr(exc, 'strerror', None) or text}; CAKUPAN_HOME (or --home) must be a "
-                "folder this user may write")
+            isinstance(exc, duckdb_error()) and any(d in said.lower() for d in _DENIED):
+        where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', said)), "-")
+        return text("cli.explain.cannot_write", where=where, why=getattr(exc, "strerror", None) or said)
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {getattr(exc, 'filename', None) or ''} {exc.strerror}".replace("  ", " ")
-    return f"{type(exc).__name__}: {text[:500]} (set CAKUPAN_DEBUG=1 to see where it happened)"
+        return text("cli.explain.disk_full", where=getattr(exc, "filename", None) or "", why=exc.strerror)
+    return text("cli.explain.other", kind=type(exc).__name__, error=said[:500])
 
 
 def duckdb_error() -> type:
@@ -477,17 +478,20 @@ def history_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
             _emit(e.to_dict())
         return
     if not hist:
-        console.print("no publish recorded yet")
+        console.print(text("cli.history_empty"))
         return
-    t = Table("run", "published (UTC)", "kind", "gate", "sha256", "coverage rows", "tables", "file",
-              title="Publish history (oldest first)")
+    t = Table(*(text(f"cli.col.{c}") for c in ("run", "published_utc", "kind", "gate")), "sha256",
+              *(text(f"cli.col.{c}") for c in ("coverage_rows", "tables", "file")), title=text("cli.history_title"))
     for e in hist:
         g = e.gate
-        verdict = "—" if not g else f"{'passed' if g.get('success') else 'FAILED'} ({g.get('warnings', 0)} warnings)"
-        kind = e.kind if e.kind == "publish" else f"rollback to {e.restores}: {e.reason}"
+        verdict = "—" if not g else text("cli.history.passed" if g.get("success") else "cli.history.failed",
+                                         warnings=g.get("warnings", 0))
+        kind = text("cli.history.publish") if e.kind == "publish" else text("cli.history.rollback", run=e.restores,
+                                                                            reason=e.reason)
         t.add_row(e.run_id, f"{e.published_at:%Y-%m-%d %H:%M:%S}", kind, verdict, e.sha256[:12],
                   str(e.rows.get("marts.mart_coverage_monthly", "—")), str(len(e.rows)),
-                  "kept" if e.kept else f"pruned {e.pruned_at:%Y-%m-%d}" if e.pruned_at else "missing")
+                  text("cli.history.kept") if e.kept else text("cli.history.pruned", at=f"{e.pruned_at:%Y-%m-%d}")
+                  if e.pruned_at else text("cli.history.missing"))
     console.print(t)
 
 
@@ -509,11 +513,12 @@ def diff(run_a: Annotated[str, typer.Argument(help="The earlier run id (see `cak
         for r in rows:
             _emit(r)
         return
-    t = Table("regency", "month", "measure", run_a, run_b, title=f"Figures changed from {run_a} to {run_b}")
+    t = Table(*(text(f"cli.col.{c}") for c in ("regency", "month", "measure")), run_a, run_b,
+              title=text("cli.diff_title", a=run_a, b=run_b))
     for r in rows:
         t.add_row(r["regency_code"], r["month"], r["measure"],
                   *("—" if v is None else f"{v:,.0f}".replace(",", ".") for v in (r["old_value"], r["new_value"])))
-    console.print(t if rows else f"no figure changed between {run_a} and {run_b}")
+    console.print(t if rows else text("cli.diff_none", a=run_a, b=run_b))
 
 
 @app.command()
@@ -535,8 +540,7 @@ def rollback(run: Annotated[str, typer.Argument(help="The run whose published st
     if as_json:
         _emit(done.to_dict())
     else:
-        console.print(f"[green]rolled back[/] to the state published by {run} (sha256 {done.sha256[:12]}…), "
-                      f"recorded as {done.run_id}")
+        console.print(escape(text("cli.rolled_back", run=run, sha=done.sha256[:12], recorded=done.run_id)))
 
 
 def main() -> None:
@@ -553,7 +557,11 @@ def main() -> None:
 
     read_env_file()
     try:
-        code = app(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
+        from cakupan.helptext import lang_from_argv, localise
+
+        command = typer.main.get_command(app)
+        localise(command, lang_from_argv(sys.argv[1:]))   # --help in the language (catalogue help.*)
+        code = command(standalone_mode=False)   # not standalone: a usage error gets its own exit code, not 2
     except KeyboardInterrupt:
         code = _interrupted()
     except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError,

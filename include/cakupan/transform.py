@@ -7,6 +7,7 @@ import os
 from contextlib import contextmanager
 from pathlib import Path
 
+from cakupan.core.messages import Msg
 from cakupan.core.settings import DBT_PROJECT_DIR, Settings
 from cakupan.targets import for_settings
 
@@ -66,7 +67,7 @@ def run_dbt(settings: Settings, args: list[str], vars: dict | None = None, targe
             if str(getattr(r, "status", "")).lower() in ("error", "fail"):
                 failed.append(f"{r.node.name}: {(r.message or '').strip()[:300]}")
         detail = "; ".join(failed) or str(res.exception or "see the dbt log")
-        raise DbtError(f"dbt {' '.join(args)} failed: {detail}")
+        raise DbtError(Msg("error.dbt.failed", args=" ".join(args), detail=detail))
     return res.result
 
 

@@ -143,7 +143,7 @@ def test_a_copy_of_palopos_register_in_parepares_folder_is_rejected_and_palopos_
         "register_palopo_2025-03.xlsx: Berkas ini untuk Kota Palopo, tetapi berada di folder Kota Parepare "
         "(folder 73.72); tidak ada data yang dimuat. Jika ini berkas Kota Palopo, pindahkan ke folder Kota Palopo"), \
         copy.error_message
-    assert "title names Kota Palopo" in copy.error_message
+    assert "judulnya menyebut Kota Palopo" in copy.error_message
     assert (own.status, own.regency_code, own.rows_loaded) == ("loaded", PALOPO, 10)
     with _db(home) as con:
         assert con.execute("select distinct regency_code from raw.register").fetchall() == [(PALOPO,)]
@@ -155,7 +155,7 @@ def test_a_register_most_of_whose_niks_are_another_regencys_is_rejected_without_
     assert (r.status, r.error_code) == ("rejected", "FILE_REGENCY_MISMATCH"), r.error_message
     assert r.error_message.startswith(f"{path.name}: Berkas ini untuk Kota Palopo, tetapi berada di folder "
                                       "Kota Parepare (folder 73.72)")
-    assert "10 of its 10 valid NIKs were issued in Kota Palopo (their first four digits are 7373)" in r.error_message
+    assert "10 dari 10 NIK sahnya diterbitkan di Kota Palopo (empat digit pertamanya 7373)" in r.error_message
 
 
 def test_one_worker_from_another_regency_does_not_reject_the_register(home):
@@ -246,7 +246,7 @@ def test_a_run_with_another_key_is_refused_before_writing_anything(tmp_path):
     before = state()
     for verb in (["ingest"], ["run"]):
         proc = run_cli(home, *verb, check=False, CAKUPAN_PSEUDONYM_KEY="a-new-administrators-key",
-                       COLUMNS="400")     # (the CLI's console wraps at the terminal's width)
+                       COLUMNS="400", CAKUPAN_LANG="en")     # (the CLI's console wraps at the terminal's width)
         assert proc.returncode == 1, proc.stdout + proc.stderr
         lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
         assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr

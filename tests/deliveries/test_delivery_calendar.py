@@ -19,6 +19,13 @@ from browser.conftest import chrome, chromium  # noqa: F401 - the browser tests'
 from hostile_deliveries import CONTRIB_HEADER, PALOPO, PAREPARE, SIDRAP, csv_bytes, register_row, write
 from ingest.conftest import home_factory, initialised_warehouse  # noqa: F401 - the ingest tests' fixtures
 
+
+@pytest.fixture(autouse=True)
+def _english(settings_factory, monkeypatch):
+    """These tests read the English text of the catalogue's error messages (tests/i18n reads both languages);
+    after settings_factory, which cleans every CAKUPAN_ variable."""
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -51,7 +51,7 @@ def test_disk_full_while_writing_the_candidate(published_home):
     assert proc.returncode != 0
     assert sha256(published) == before, "the published file changed"
     assert _readable(published) == rows
-    assert "disk is full" in out and "unchanged" in out, out[-3000:]
+    assert "disk penuh" in out and "tidak berubah" in out, out[-3000:]     # the line in Bahasa Indonesia (default)
     assert not (home / "published" / "next-disk_full.duckdb").exists(), "the partial candidate was left behind"
     # space back: the next publish works
     cakupan(home, "publish", "--run-id", "after_disk_full", "--json")
@@ -69,6 +69,6 @@ def test_read_only_published_folder(published_home):
         assert proc.returncode != 0
         assert sha256(published) == before
         assert _readable(published) == rows
-        assert "read-only" in out and "unchanged" in out, out[-3000:]
+        assert "hanya-baca" in out and "tidak berubah" in out, out[-3000:]
     cakupan(home, "publish", "--run-id", "after_read_only", "--json")
     assert _readable(published) == rows

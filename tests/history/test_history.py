@@ -14,6 +14,13 @@ from cakupan.core.settings import SettingsError
 from cakupan.targets import history
 from history_states import publish, publish_at
 
+
+@pytest.fixture(autouse=True)
+def _english(settings_factory, monkeypatch):
+    """These tests read the English text of the catalogue's error messages (tests/i18n reads both languages);
+    after settings_factory, which cleans every CAKUPAN_ variable."""
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
+
 FIRST = {("73.72", "2025-03"): 40, ("73.72", "2025-04"): 42, ("73.73", "2025-04"): 7}
 # the second publish: 73.72 April corrected 42 -> 45, 73.73 April unchanged, a new month for 73.73
 SECOND = {("73.72", "2025-03"): 40, ("73.72", "2025-04"): 45, ("73.73", "2025-04"): 7, ("73.73", "2025-05"): 9}
@@ -99,7 +106,7 @@ def test_diff_lists_the_changed_figures_and_nothing_with_itself(two_publishes):
 def test_rollback_republishes_the_verified_state_and_records_why(two_publishes):
     s, one, two, first_bytes = two_publishes
     out = run_cli(s.home, "rollback", "run-one", "--reason", "April register withdrawn by the regency")
-    assert "rolled back" in out.stdout
+    assert "dikembalikan ke keadaan yang diterbitkan oleh run-one" in out.stdout      # Bahasa Indonesia by default
     assert s.published_db.read_bytes() == first_bytes
     assert {k: r["enrolled"] for k, r in coverage_json(s.home).items()} == FIRST
     last = history.entries(s)[-1]
@@ -124,7 +131,7 @@ def test_rollback_republishes_the_verified_state_and_records_why(two_publishes):
 def test_history_failures_are_one_clear_line(two_publishes, args, says):
     s, *_ = two_publishes
     before = sha256_file(s.published_db)
-    proc = run_cli(s.home, *args, check=False)
+    proc = run_cli(s.home, *args, check=False, CAKUPAN_LANG="en")
     assert proc.returncode == 1
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and says in lines[0] and "Traceback" not in proc.stderr, proc.stderr
@@ -136,7 +143,7 @@ def test_rollback_refuses_a_damaged_state(two_publishes):
     before = sha256_file(s.published_db)
     with open(one.path, "ab") as f:     # a stored state changed behind the history's back
         f.write(b"\0")
-    proc = run_cli(s.home, "rollback", "run-one", "--reason", "x", check=False)
+    proc = run_cli(s.home, "rollback", "run-one", "--reason", "x", check=False, CAKUPAN_LANG="en")
     assert proc.returncode == 1 and "is damaged" in proc.stderr and "nothing was changed" in proc.stderr
     assert sha256_file(s.published_db) == before
     assert not list(s.published_dir.glob("next-*"))

@@ -54,7 +54,7 @@ def test_the_placeholder_check_catches_a_mismatch():
     assert messages.placeholders("Kolom '{column}' kosong.") != messages.placeholders("'{value}' is empty.")
 
 
-_KEY_CALL = re.compile(r"""\b(?:t|text)\(\s*["']((?:reason|word|cli|report|load|check|finding|outbox|template)\.[A-Za-z0-9_.]*[A-Za-z0-9_])["']""")
+_KEY_CALL = re.compile(r"""\b(?:t|text|Msg)\(\s*["']((?:reason|word|cli|report|load|check|finding|outbox|template|error)\.[A-Za-z0-9_.]*[A-Za-z0-9_])["']""")
 
 
 def _used_keys() -> dict[str, str]:

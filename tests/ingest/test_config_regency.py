@@ -14,6 +14,13 @@ from cakupan.ingest.loader import Loader
 from cakupan.ingest.run import ingest_paths
 from cakupan_dev.messy import Sheet, csv_bytes, nik, xlsx_bytes
 
+
+@pytest.fixture(autouse=True)
+def _english(settings_factory, monkeypatch):
+    """These tests read the English text of the catalogue's error messages (tests/i18n reads both languages);
+    after settings_factory, which cleans every CAKUPAN_ variable."""
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
+
 PINRANG = """\
 # Kabupaten Pinrang: added by configuration only.
 code: "73.15"

@@ -65,7 +65,7 @@ def test_every_read_command_says_in_one_line_that_the_published_file_is_damaged(
     data = published.read_bytes()
     published.write_bytes(data[:4096] if damage == "truncated" else os.urandom(len(data)))
     for args in READ_COMMANDS:
-        proc = run_cli(home, *args, check=False)
+        proc = run_cli(home, *args, check=False, CAKUPAN_LANG="en")
         assert proc.returncode == 1, (args, proc.stdout[-500:], proc.stderr[-500:])
         line = one_line_error(proc)
         assert f"the published file {published} cannot be read" in line and "cakupan publish" in line, (args, line)
@@ -92,11 +92,11 @@ def test_two_commands_writing_one_warehouse_at_once_say_it_is_in_use(home):
     try:
         assert holder.stdout.readline().strip() == "held"
         for args in (("ingest",), ("build",), ("run",)):
-            proc = run_cli(home, *args, check=False)
+            proc = run_cli(home, *args, check=False, CAKUPAN_LANG="en")
             assert proc.returncode == 1, args
             line = one_line_error(proc)
             assert f"{work} is in use by another Cakupan command (process {holder.pid})" in line, line
-        proc = run_cli(home, "publish", check=False)
+        proc = run_cli(home, "publish", check=False, CAKUPAN_LANG="en")
         assert proc.returncode == 1 and "another Cakupan command is using the work warehouse" in one_line_error(proc)
     finally:
         holder.kill()
@@ -108,7 +108,7 @@ def test_a_read_only_home_says_so_in_one_line(tmp_path):
     home.mkdir()
     with immutable(home):
         for args in (("ingest",), ("run",), ("report",)):
-            proc = run_cli(home, *args, check=False)
+            proc = run_cli(home, *args, check=False, CAKUPAN_LANG="en")
             assert proc.returncode == 1, args
             line = one_line_error(proc)
             assert f"cannot write {home}" in line and "must be a folder this user may write" in line, line

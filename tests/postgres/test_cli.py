@@ -9,11 +9,17 @@ import subprocess
 
 import pytest
 from cakupan_dev.pgcluster import free_port
-from pg_support import CAKUPAN, KEY, cli
+from pg_support import CAKUPAN, KEY
+from pg_support import cli as pg_cli
 
 pytestmark = pytest.mark.postgres
 
 PW_ROLE = "cakupan_pwcheck"
+
+
+def cli(*args, env: dict[str, str] | None = None, **kw):
+    """The CLI with its lines in English (what these tests read; the Indonesian line is checked once below)."""
+    return pg_cli(*args, env={"CAKUPAN_LANG": "en", **(env or {})}, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +57,10 @@ def test_an_unreachable_server_is_one_line(pg_cluster, tmp_path):
     line = _one_line(cli(tmp_path, "publish", target="postgres", pg=pg_cluster, check=False,
                          env={"CAKUPAN_PG_PORT": str(port)}))
     assert f"127.0.0.1:{port}" in line and "the server cannot be reached" in line, line
+    out = pg_cli(tmp_path, "publish", target="postgres", pg=pg_cluster, check=False, env={"CAKUPAN_PG_PORT": str(port)})
+    assert out.returncode == 1 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert f"tidak dapat terhubung ke PostgreSQL di 127.0.0.1:{port}" in out.stderr, out.stderr   # by default
+    assert "server tidak dapat dihubungi" in out.stderr, out.stderr
 
 
 def test_a_missing_database_is_one_line(pg_cluster, tmp_path):
@@ -81,7 +91,7 @@ def test_the_cli_reads_dotenv_with_paths_relative_to_its_folder(pg_cluster, tmp_
     assert out.returncode == 1 and f"belum ada yang diterbitkan di {project / 'home' / 'published'}" in out.stderr, \
         out.stderr
     assert not (elsewhere / "home").exists()
-    line = _one_line(run("ingest"))
+    line = _one_line(run("ingest", CAKUPAN_LANG="en"))
     assert "database dotenv_missing_db does not exist" in line and "CAKUPAN_PG_DSN" in line, line
     out = run("coverage", CAKUPAN_HOME=str(tmp_path / "from-env"))
     assert f"belum ada yang diterbitkan di {tmp_path / 'from-env' / 'published'}" in out.stderr, out.stderr

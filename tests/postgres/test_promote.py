@@ -149,13 +149,14 @@ def test_the_bi_role_cannot_take_or_block_the_publish_lock(chains, tmp_path):
             assert time.monotonic() - started < 5
 
 
-def test_a_held_publish_lock_gives_one_clear_line(chains, tmp_path):
+def test_a_held_publish_lock_gives_one_clear_line(chains, tmp_path, monkeypatch):
     """Another publisher holds the lock: `cakupan publish` waits CAKUPAN_PG_PUBLISH_WAIT seconds, then says who
-    holds it, in one line, exit 1, no traceback; nothing changed."""
+    holds it, in one line, exit 1, no traceback; nothing changed. (Read in English.)"""
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
     settings, db = chains.clone(tmp_path, "publish_lock_cli")
     with publish_lock(settings, wait_s=5):
         out = cli(settings.home, "publish", target="postgres", pg=chains.pg, dbname=db, check=False,
-                  env={"CAKUPAN_PG_PUBLISH_WAIT": "2"})
+                  env={"CAKUPAN_PG_PUBLISH_WAIT": "2", "CAKUPAN_LANG": "en"})
         with pytest.raises(PgError, match="another publish holds the publish lock"), publish_lock(settings, wait_s=1):
             pass
     assert out.returncode == 1, out.stdout + out.stderr

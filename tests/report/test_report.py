@@ -381,6 +381,10 @@ def test_audit_findings_are_rendered_when_published(report_site, tmp_path):
     # a finding's title in the report's language, by its code (the mart keeps config/findings.yml's English)
     unpaid = [r.find_all("td")[title_at].text() for r in rows if r.find_all("td")[code_at].text() == "PAYMENT_UNPAID"]
     assert unpaid and all(t.startswith("Iuran ditagih tetapi tidak dibayar") for t in unpaid), unpaid
+    # its detail too: the rules' English sentence ("paid Rp 0 of Rp …") read through the catalogue's detail.* shape
+    detail_at = header.index("Rincian")
+    unpaid = [r.find_all("td")[detail_at].text() for r in rows if r.find_all("td")[code_at].text() == "PAYMENT_UNPAID"]
+    assert all(t.startswith("dibayar Rp 0 dari Rp ") for t in unpaid), unpaid
     errors = sum(1 for _, sev in published if sev == "error")
     assert all("fail-error" in r.classes for r in rows[:errors])             # errors first
     assert not any("fail-error" in r.classes for r in rows[errors:])

@@ -18,6 +18,13 @@ from cakupan.reports.review import (
     load_review,
 )
 
+
+@pytest.fixture(autouse=True)
+def _english(settings_factory, monkeypatch):
+    """These tests read the English text of the catalogue's error messages (tests/i18n reads both languages);
+    after settings_factory, which cleans every CAKUPAN_ variable."""
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
+
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -28,6 +28,13 @@ from cakupan.targets.postgres.target import PostgresTarget
 from cakupan.targets.published_file import PublishError
 from cakupan.targets.zones import AUDIT_DDL, connect_work
 
+
+@pytest.fixture(autouse=True)
+def _english(settings_factory, monkeypatch):
+    """These tests read the English text of the catalogue's error messages (tests/i18n reads both languages);
+    after settings_factory, which cleans every CAKUPAN_ variable."""
+    monkeypatch.setenv("CAKUPAN_LANG", "en")
+
 # the marts BI reads, written out: a model losing (or gaining) the `published` tag must fail here
 PUBLISHED = ["mart_audit_findings", "mart_claims_summary", "mart_coverage_monthly", "mart_delivery_calendar",
              "mart_findings_evidence", "mart_lineage", "mart_load_quality", "mart_promise_vs_delivery",

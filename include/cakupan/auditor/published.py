@@ -14,16 +14,16 @@ from pathlib import Path
 
 import duckdb
 
+from cakupan.core.messages import Msg
+
 
 class PublishedFileError(RuntimeError):
     """The published file is missing or cannot be read; the message names it and says what to do."""
 
 
-def damaged(path: Path, exc: BaseException) -> str:
+def damaged(path: Path, exc: BaseException) -> Msg:
     """The sentence for a published file that cannot be read."""
-    detail = " ".join(str(exc).split())[:200]
-    return (f"the published file {path} cannot be read: it is damaged, truncated or not a Cakupan published file "
-            f"({detail}); run `cakupan publish` (or `cakupan run`) to replace it")
+    return Msg("error.published.damaged", path=path, detail=" ".join(str(exc).split())[:200])
 
 
 @contextmanager
@@ -31,7 +31,7 @@ def open_published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the published file; any failure to open or read it is a PublishedFileError."""
     path = Path(path)
     if not path.exists():
-        raise PublishedFileError(f"nothing published yet at {path}: run `cakupan run` first")
+        raise PublishedFileError(Msg("error.published.nothing", path=path))
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:

@@ -33,7 +33,7 @@ from cakupan.auditor.render import render
 from cakupan.auditor.runs import Run, collect_runs
 from cakupan.auditor.trace import TraceError, trace
 from cakupan.core.files import sha256_file
-from cakupan.core.messages import text
+from cakupan.core.messages import Msg, text
 from cakupan.core.settings import Settings
 
 
@@ -73,7 +73,7 @@ def write_report(settings: Settings, out: Path | None = None, strict: bool = Fal
             _write(index, "index_unreadable.html", **page, error=problem,
                    checks=sections.checks_section(runs, copy_gx_docs(runs, out)))
             if strict:
-                raise PublishedFileError(f"{problem}; the report at {index} says so") from None
+                raise PublishedFileError(Msg("error.published.report_says", problem=problem, index=index)) from None
             return index
 
     gx = copy_gx_docs(runs, out)

@@ -26,7 +26,7 @@ from cakupan.auditor.formatting import (
 )
 from cakupan.auditor.published import PublishedDb, Row
 from cakupan.auditor.runs import NO_RUN_ID, Run
-from cakupan.core.messages import catalogue, text
+from cakupan.core.messages import catalogue, finding_detail, text
 
 MAX_RUNS = 100                 # runs shown on the index (newest first); older ones are counted
 MAX_QUARANTINE_ROWS = 5000     # quarantined rows listed on the index; the rest are counted
@@ -382,6 +382,8 @@ def findings_section(db: PublishedDb) -> Findings | None:
     if not db.has("marts.mart_audit_findings"):
         return None
     findings = db.table("marts.mart_audit_findings") or []
+    for r in findings:      # the rules' English sentence, read in the report's language (catalogue detail.*)
+        r["detail"] = finding_detail(r.get("detail"))
     sev_rank = {"error": 0, "critical": 0, "high": 0, "warn": 1, "warning": 1, "medium": 1}
     findings.sort(key=lambda r: (sev_rank.get(str(r.get("severity") or "").lower(), 2), str(r.get("regency_code")),
                                  str(r.get("month_start") or r.get("period") or r.get("month") or "")))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from cakupan.auditor.formatting import missing
 from cakupan.auditor.published import open_published
+from cakupan.core.messages import Msg, finding_detail
 
 TRACEABLE = {"mart_coverage_monthly": ("enrolled", "protected", "premium_paid", "premium_billed", "participants_billed")}
 
@@ -47,25 +48,25 @@ def _month(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text[:7] + "-01")
     except ValueError:
-        raise TraceError(f"{text!r} is not a month (YYYY-MM)") from None
+        raise TraceError(Msg("error.trace.not_month", value=repr(text))) from None
 
 
 def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled") -> Trace:
     """Return the source rows behind one figure of a published mart, and the counts they add up to."""
     if mart not in TRACEABLE:
-        raise TraceError(f"{mart} cannot be traced; traceable marts: {', '.join(TRACEABLE)}")
+        raise TraceError(Msg("error.trace.mart", mart=mart, marts=", ".join(TRACEABLE)))
     if measure not in TRACEABLE[mart]:
-        raise TraceError(f"measure {measure!r} is not traceable; choose one of {', '.join(TRACEABLE[mart])}")
+        raise TraceError(Msg("error.trace.measure", measure=repr(measure), measures=", ".join(TRACEABLE[mart])))
     if len(keys) != 2:
-        raise TraceError(f"{mart} is keyed by regency code and month, e.g. `73.72 2025-04`")
+        raise TraceError(Msg("error.trace.keys", mart=mart))
     regency, month = keys[0], _month(keys[1])
     if not published.exists():
-        raise TraceError(f"no published warehouse at {published}: run the pipeline first")
+        raise TraceError(Msg("error.trace.no_published", path=published))
     with open_published(published) as con:
         row = con.execute(f"select * from marts.{mart} where regency_code = ? and month_start = ?",
                           [regency, month]).df()
         if row.empty:
-            raise TraceError(f"{mart} has no row for regency {regency} and month {month:%Y-%m}")
+            raise TraceError(Msg("error.trace.no_row", mart=mart, regency=regency, month=f"{month:%Y-%m}"))
         figure = row.iloc[0][measure]
         t = Trace(mart, {"regency_code": regency, "month_start": month.isoformat()}, measure, figure)
         enrolled = con.execute(
@@ -103,27 +104,26 @@ def trace_finding(published: Path, finding_id: str) -> Trace:
     """
     fid = (finding_id or "").strip().lower()
     if len(fid) < 6:
-        raise TraceError("give a finding id (at least its first 6 characters), e.g. `cakupan trace finding 1a2b3c`")
+        raise TraceError(Msg("error.trace.finding_id"))
     if not published.exists():
-        raise TraceError(f"no published warehouse at {published}: run the pipeline first")
+        raise TraceError(Msg("error.trace.no_published", path=published))
     with open_published(published) as con:
         tables = {t for (t,) in con.execute("select table_name from information_schema.tables "
                                             "where table_schema = 'marts'").fetchall()}
         if not {"mart_audit_findings", "mart_findings_evidence"} <= tables:
-            raise TraceError("the published file has no audit findings (mart_audit_findings): publish again")
+            raise TraceError(Msg("cli.no_findings_table"))
         found = _records(con.execute("select * from marts.mart_audit_findings where finding_id like ? "
                                      "order by finding_id", [fid + "%"]))
         if not found:
-            raise TraceError(f"no audit finding {finding_id!r} in the published file; list them with "
-                             "`cakupan findings --list`")
+            raise TraceError(Msg("error.trace.no_finding", id=repr(finding_id)))
         if len(found) > 1:
-            raise TraceError(f"{finding_id!r} matches {len(found)} findings; give more characters")
+            raise TraceError(Msg("error.trace.ambiguous", id=repr(finding_id), n=len(found)))
         f = found[0]
         rows = _records(con.execute(
             f"select {', '.join(FINDING_COLUMNS)} from marts.mart_findings_evidence where finding_id = ? "
             "order by side desc, source, source_file, sheet, source_row", [f["finding_id"]]))
     key = {k: _plain(f[k]) for k in ("finding_id", "code", "severity", "regency_code", "month_start", "subject")}
-    t = Trace("mart_audit_findings", key, f["code"], f["detail"], rows=rows)
+    t = Trace("mart_audit_findings", key, f["code"], finding_detail(f["detail"]), rows=rows)
     t.counts = {"source_rows": sum(r["side"] == "source" for r in rows),
                 "reference_rows": sum(r["side"] == "reference" for r in rows),
                 "value_source": None if f["value_source"] is None else _plain(f["value_source"]),

@@ -11,6 +11,7 @@ import yaml
 
 from cakupan.core.contracts import SOURCES, all_contracts
 from cakupan.core.files import load_yaml
+from cakupan.core.messages import Msg
 from cakupan.core.regions import build_alias_index, regencies
 
 
@@ -35,9 +36,9 @@ def _load_yaml(path: Path) -> dict:
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(Msg("error.config.not_yaml", path=path, error=exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+        raise ConfigError(Msg("error.config.not_mapping", path=path))
     return data
 
 
@@ -46,29 +47,29 @@ def load_regency(path: Path) -> Regency:
     data = _load_yaml(path)
     code = str(data.get("code", "")).strip()
     if not code:
-        raise ConfigError(f"{path}: key 'code' is missing (a Kemendagri regency code like \"73.72\")")
+        raise ConfigError(Msg("error.config.code_missing", path=path))
     if code not in regencies():
-        raise ConfigError(f"{path}: key 'code' = {code!r} is not a Kemendagri regency code")
+        raise ConfigError(Msg("error.config.code_unknown", path=path, code=repr(code)))
     aliases = data.get("aliases") or []
     if not isinstance(aliases, list):
-        raise ConfigError(f"{path}: key 'aliases' must be a list of names")
+        raise ConfigError(Msg("error.config.aliases", path=path))
     overrides = data.get("header_overrides") or {}
     if not isinstance(overrides, dict):
-        raise ConfigError(f"{path}: key 'header_overrides' must map a source to {{header: column}}")
+        raise ConfigError(Msg("error.config.overrides", path=path))
     contracts = all_contracts()
     for source, mapping in overrides.items():
         if source not in SOURCES:
-            raise ConfigError(f"{path}: key 'header_overrides.{source}' is not a source ({', '.join(SOURCES)})")
+            raise ConfigError(Msg("error.config.override_source", path=path, source=source, sources=", ".join(SOURCES)))
         for header, canonical in (mapping or {}).items():
             if canonical not in contracts[source].names:
-                raise ConfigError(f"{path}: key 'header_overrides.{source}.{header}' names unknown column {canonical!r}")
+                raise ConfigError(Msg("error.config.override_column", path=path, source=source, header=header, column=repr(canonical)))
     fs = data.get("default_funding_source")
     if fs is not None:
         from cakupan.ingest.parsing import ParseError, parse_funding_source
         try:
             fs = parse_funding_source(fs)
         except ParseError:
-            raise ConfigError(f"{path}: key 'default_funding_source' = {fs!r} is not a funding source") from None
+            raise ConfigError(Msg("error.config.funding_source", path=path, value=repr(fs))) from None
     sheet_rules = data.get("sheet_rules") or {}
     return Regency(
         code=code, name=str(data.get("name") or regencies()[code][1]), aliases=tuple(str(a) for a in aliases),
@@ -82,12 +83,12 @@ def load_regencies(config_dir: Path) -> dict[str, Regency]:
     """Load every config/regencies/*.yml, keyed by code."""
     folder = Path(config_dir) / "regencies"
     if not folder.is_dir():
-        raise ConfigError(f"{folder}: the folder of regency files does not exist (CAKUPAN_CONFIG={config_dir})")
+        raise ConfigError(Msg("error.config.no_regency_folder", folder=folder, config_dir=config_dir))
     out: dict[str, Regency] = {}
     for path in sorted(folder.glob("*.y*ml")):
         r = load_regency(path)
         if r.code in out:
-            raise ConfigError(f"{path}: key 'code' = {r.code!r} is already configured in {out[r.code].path}")
+            raise ConfigError(Msg("error.config.code_twice", path=path, code=repr(r.code), other=out[r.code].path))
         out[r.code] = r
     return out
 
@@ -117,7 +118,7 @@ def load_rates(config_dir: Path) -> list[Rate]:
             out.append(Rate(str(r["program"]), str(r["segment"]), _date(r["valid_from"]),
                             _date(r["valid_to"]) if r.get("valid_to") else None, int(r["monthly_amount"])))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError(f"{path}: key 'rates[{i}]' is incomplete or wrong ({exc})") from None
+            raise ConfigError(Msg("error.config.rate", path=path, i=i, error=exc)) from None
     return out
 
 
@@ -139,11 +140,11 @@ def _load_sectors_cached(path: str, mtime: float) -> tuple[tuple[Sector, ...], s
     sectors = []
     for i, s in enumerate(data.get("sectors") or []):
         if "code" not in s:
-            raise ConfigError(f"{p}: key 'sectors[{i}].code' is missing")
+            raise ConfigError(Msg("error.config.sector_code", path=p, i=i))
         sectors.append(Sector(s["code"], s.get("name", s["code"]), tuple(k.lower() for k in s.get("keywords") or ())))
     default = data.get("default", "lainnya")
     if default not in {s.code for s in sectors}:
-        raise ConfigError(f"{p}: key 'default' = {default!r} is not one of the sectors")
+        raise ConfigError(Msg("error.config.sector_default", path=p, value=repr(default)))
     return tuple(sectors), default
 
 
@@ -170,14 +171,14 @@ CALENDAR_SOURCES = ("register", "contributions", "claims")
 def _calendar(where: str, data, base: dict[str, int] | None = None) -> tuple[dict[str, int], dt.date | None]:
     """Read one `deliveries` mapping into ({source: due day}, first month); keys absent keep `base`."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping (due_day, sources, from)")
+        raise ConfigError(Msg("error.config.calendar_mapping", where=where))
     unknown = set(data) - {"due_day", "sources", "from"}
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (due_day, sources, from)")
+        raise ConfigError(Msg("error.config.calendar_unknown", where=where, keys=", ".join(sorted(unknown))))
 
     def day(key: str, v) -> int:
         if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 31:
-            raise ConfigError(f"{where}: key '{key}' = {v!r} must be a day of the month (1 to 31)")
+            raise ConfigError(Msg("error.config.calendar_day", where=where, key=key, value=repr(v)))
         return v
 
     base = dict(base or {})
@@ -188,18 +189,18 @@ def _calendar(where: str, data, base: dict[str, int] | None = None) -> tuple[dic
         if isinstance(sources, list):
             sources = dict.fromkeys(sources)
         if not isinstance(sources, dict) or not sources:
-            raise ConfigError(f"{where}: key 'sources' must be a list of sources or a mapping {{source: due day}}")
+            raise ConfigError(Msg("error.config.calendar_sources", where=where))
         for s in sources:
             if s not in CALENDAR_SOURCES:
-                raise ConfigError(f"{where}: key 'sources' names {s!r}, not a monthly source "
-                                  f"({', '.join(CALENDAR_SOURCES)})")
+                raise ConfigError(Msg("error.config.calendar_source", where=where, value=repr(s),
+                                      sources=", ".join(CALENDAR_SOURCES)))
         out = {s: every if v is None else day(f"sources.{s}", v) for s, v in sources.items()}
     first = data.get("from")
     if first is not None:
         try:
             first = dt.date.fromisoformat(f"{str(first).strip()[:7]}-01")
         except ValueError:
-            raise ConfigError(f"{where}: key 'from' = {first!r} must be a month (YYYY-MM)") from None
+            raise ConfigError(Msg("error.config.calendar_from", where=where, value=repr(first))) from None
     return out, first
 
 
@@ -210,7 +211,7 @@ def load_delivery_calendar(config_dir: Path) -> list[ExpectedDelivery]:
     default, first = _calendar(f"{path}: key 'default'", data.get("default") or {},
                                {"register": 10, "contributions": 10})
     if first is not None:
-        raise ConfigError(f"{path}: key 'default.from' is per regency (config/regencies/<code>.yml)")
+        raise ConfigError(Msg("error.config.calendar_default_from", path=path))
     out = [ExpectedDelivery(None, s, d, None) for s, d in default.items()]
     for reg in load_regencies(config_dir).values():
         raw = _load_yaml(reg.path).get("deliveries") if reg.path else None

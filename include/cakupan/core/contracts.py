@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from cakupan.core.files import load_yaml
-from cakupan.core.messages import LANGUAGES, language
+from cakupan.core.messages import LANGUAGES, Msg, language
 from cakupan.core.settings import CONTRACTS_DIR
 
 SOURCES = ("register", "contributions", "claims", "city_report")
@@ -82,7 +82,8 @@ def load_contract(source: str) -> Contract:
     cols = []
     for i, c in enumerate(data.get("columns") or []):
         if c.get("type") not in COLUMN_TYPES:
-            raise ContractError(f"{path}: columns[{i}].type {c.get('type')!r} is not one of {sorted(COLUMN_TYPES)}")
+            raise ContractError(Msg("error.config.column_type", path=path, i=i, value=repr(c.get("type")),
+                                      types=", ".join(sorted(COLUMN_TYPES))))
         cols.append(Column(c["name"], c["type"], bool(c.get("required")), tuple(c.get("aliases") or ()),
                            bool(c.get("personal"))))
     return Contract(

@@ -15,6 +15,7 @@ import yaml
 
 from cakupan.core.config import ConfigError
 from cakupan.core.files import load_yaml
+from cakupan.core.messages import Msg
 from cakupan.targets.zones import insert_rows
 
 FINDINGS_FILE = "findings.yml"
@@ -58,39 +59,39 @@ def load_finding_rules(config_dir: Path) -> FindingRules:
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: missing (audit-finding tolerances and severities)") from None
+        raise ConfigError(Msg("error.config.findings_missing", path=path)) from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(Msg("error.config.not_yaml", path=path, error=exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+        raise ConfigError(Msg("error.config.not_mapping", path=path))
     params: dict[str, float] = {}
     for name in PARAMETERS:
         section, key = name.split(".")
         value = (data.get(section) or {}).get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{path}: key '{name}' must be a number, not {value!r}")
+            raise ConfigError(Msg("error.config.not_number", path=path, key=name, value=repr(value)))
         if value < 0:
-            raise ConfigError(f"{path}: key '{name}' must not be negative")
+            raise ConfigError(Msg("error.config.negative", path=path, key=name))
         params[name] = float(value)
     if not 1 <= params["payment.due_day_of_next_month"] <= 28:
-        raise ConfigError(f"{path}: key 'payment.due_day_of_next_month' must be a day 1-28")
+        raise ConfigError(Msg("error.config.due_day", path=path))
     if params["age.min"] >= params["age.max"]:
-        raise ConfigError(f"{path}: key 'age.min' must be below 'age.max'")
+        raise ConfigError(Msg("error.config.age", path=path))
     if params["promise.consecutive_months"] < 1:
-        raise ConfigError(f"{path}: key 'promise.consecutive_months' must be at least 1")
+        raise ConfigError(Msg("error.config.consecutive", path=path))
     codes: dict[str, FindingCode] = {}
     for code, spec in (data.get("codes") or {}).items():
         if not isinstance(spec, dict):
-            raise ConfigError(f"{path}: key 'codes.{code}' must be a mapping (severity, category, title)")
+            raise ConfigError(Msg("error.config.code_mapping", path=path, code=code))
         sev = spec.get("severity")
         if sev not in SEVERITIES:
-            raise ConfigError(f"{path}: key 'codes.{code}.severity' must be one of {', '.join(SEVERITIES)}")
+            raise ConfigError(Msg("error.config.severity", path=path, code=code, severities=", ".join(SEVERITIES)))
         for k in ("category", "title"):
             if not spec.get(k):
-                raise ConfigError(f"{path}: key 'codes.{code}.{k}' is missing")
+                raise ConfigError(Msg("error.config.key_missing", path=path, key=f"codes.{code}.{k}"))
         codes[str(code)] = FindingCode(str(code), sev, str(spec["category"]), str(spec["title"]))
     if not codes:
-        raise ConfigError(f"{path}: key 'codes' lists no finding codes")
+        raise ConfigError(Msg("error.config.no_codes", path=path))
     return FindingRules(params, codes)
 
 

@@ -19,7 +19,9 @@ import string
 from pathlib import Path
 
 from cakupan.core.files import load_yaml
-from cakupan.core.settings import CONTRACTS_DIR, PACKAGE_DIR, SettingsError
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+CONTRACTS_DIR = PACKAGE_DIR / "contracts"
 
 LANGUAGES = ("id", "en")
 DEFAULT_LANGUAGE = "id"
@@ -35,11 +37,55 @@ MONTHS = {
 }
 
 
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable (re-exported by core.settings, which raises it
+    with catalogue messages: defined here so that the catalogue depends on nothing but the YAML reader)."""
+
+
+class Msg:
+    """A message not yet rendered: a catalogue key and its parameters. An error raised deep in a module carries one
+    (`raise ConfigError(Msg("error.config.not_yaml", path=p, error=exc))`); `str()` renders it in the current
+    language, so the CLI's one failure line reads in the language of `--lang` / CAKUPAN_LANG, and a test or a log
+    reads it in its own. A parameter may itself be a Msg (a detail inside a sentence). Picklable (a reader process
+    hands a FileRejected with its detail to the writer)."""
+
+    __slots__ = ("key", "params")
+
+    def __init__(self, key: str, /, **params):
+        self.key = key
+        self.params = params
+
+    def render(self, lang: str | None = None) -> str:
+        return text(self.key, lang, **{k: v.render(lang) if isinstance(v, Msg) else v for k, v in self.params.items()})
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __format__(self, spec: str) -> str:
+        return format(self.render(), spec)
+
+    def __repr__(self) -> str:
+        return f"Msg({self.key!r}, {self.params!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Msg) and (self.key, self.params) == (other.key, other.params)
+
+    __hash__ = None
+
+    def __reduce__(self):
+        return (_msg, (self.key, self.params))
+
+
+def _msg(key: str, params: dict) -> Msg:
+    return Msg(key, **params)
+
+
 def language(lang: str | None = None) -> str:
     """The language to render in: `lang` if given, else CAKUPAN_LANG, else Indonesian; anything else is refused in
     one line naming the variable."""
     chosen = (lang or os.environ.get(LANG_VARIABLE) or DEFAULT_LANGUAGE).strip().lower()
     if chosen not in LANGUAGES:
+        # English only: the language itself is what is wrong, so there is none to render the catalogue in
         raise SettingsError(f"{LANG_VARIABLE} / --lang must be 'id' (Bahasa Indonesia) or 'en' (English), "
                             f"not {chosen!r}")
     return chosen
@@ -134,12 +180,13 @@ def using(lang: str | None):
 
 
 @functools.cache
-def _check_patterns() -> list[tuple[re.Pattern, str]]:
-    """(regex of the English check name, its key) for every `check.*` entry, longest first: a check name is the
-    stable English identifier stored in audit.checks; people read it through the catalogue."""
+def _english_patterns(prefix: str) -> list[tuple[re.Pattern, str]]:
+    """(regex of the English text, its key) for every `<prefix>.*` entry, longest first: the English side of a
+    check name (the stable identifier stored in audit.checks) or of a finding detail is the shape of what is
+    stored; people read it through the catalogue, its {parts} taken from the stored text."""
     out = []
     for key, entry in catalogue().items():
-        if key.startswith("check."):
+        if key.startswith(prefix + "."):
             parts = re.split(r"\{(\w+)\}", entry["en"])
             rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
             out.append((re.compile(rx + "$"), key))
@@ -148,8 +195,41 @@ def _check_patterns() -> list[tuple[re.Pattern, str]]:
 
 def check_name(name: str, lang: str | None = None) -> str:
     """A quality-gate check's name in the language (its stored English name when the catalogue has no entry)."""
-    for rx, key in _check_patterns():
+    for rx, key in _english_patterns("check"):
         m = rx.match(name or "")
         if m:
             return text(key, lang, **m.groupdict())
     return name
+
+
+_COUNTED = re.compile(r"^(-?[\d.,]+) (.+?)$")
+
+
+def _detail_value(value: str, lang: str) -> str:
+    """A part of a finding's detail in the language: a count and its noun ('5 days' -> '5 hari', from
+    `word.unit.<noun>`), a list of date parts ('day, month'), a word the rules write (`word.detail.<word>`)."""
+    known = catalogue()
+    m = _COUNTED.match(value)
+    if m:
+        for noun in (m[2], m[2][:-1] if m[2].endswith("s") else None):
+            if noun and f"word.unit.{noun.replace(' ', '_')}" in known:
+                return f"{m[1]} {text('word.unit.' + noun.replace(' ', '_'), lang)}"
+    words = value.split(", ")
+    if all(f"word.detail.{w.replace(' ', '_').replace('-', '_')}" in known for w in words):
+        return ", ".join(text(f"word.detail.{w.replace(' ', '_').replace('-', '_')}", lang) for w in words)
+    return value
+
+
+def finding_detail(detail: str | None, lang: str | None = None) -> str | None:
+    """An audit finding's detail sentence in the language. The published `detail` is written by the dbt finding
+    rules in English, the stable text of the column (like a check's name in audit.checks); people read it through
+    the `detail.*` entries, whose English side is the sentence's shape ({parts} are its values). A sentence no entry
+    matches is shown as stored (tests/findings/test_findings_e2e.py fails on one the rules write)."""
+    lang = language(lang)
+    if not detail or lang == "en":
+        return detail
+    for rx, key in _english_patterns("detail"):
+        m = rx.match(detail)
+        if m:
+            return text(key, lang, **{k: _detail_value(v, lang) for k, v in m.groupdict().items()})
+    return detail

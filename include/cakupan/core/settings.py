@@ -6,15 +6,13 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cakupan.core.messages import Msg, SettingsError  # SettingsError is defined with the catalogue
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PROJECT_ROOT = PACKAGE_DIR.parents[1]
 REFERENCE_DIR = PACKAGE_DIR / "reference" / "idn-area-data"
 CONTRACTS_DIR = PACKAGE_DIR / "contracts"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
-
-
-class SettingsError(RuntimeError):
-    """A setting is missing or wrong; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -55,16 +53,13 @@ class Settings:
             values[key] = Path(values[key]).resolve()
         s = cls(**values)
         if s.target not in ("duckdb", "postgres"):
-            raise SettingsError(f"CAKUPAN_TARGET must be 'duckdb' or 'postgres', not {s.target!r}")
+            raise SettingsError(Msg("error.settings.target", value=repr(s.target)))
         return s
 
     def require_key(self) -> bytes:
         """Return the pseudonym secret, or fail with a clear message."""
         if not self.pseudonym_key:
-            raise SettingsError(
-                "CAKUPAN_PSEUDONYM_KEY is not set: the secret used to pseudonymise NIKs must come from the "
-                "environment (or the Airflow variable cakupan_pseudonym_key); see .env.example"
-            )
+            raise SettingsError(Msg("error.settings.no_key"))
         return self.pseudonym_key.encode("utf-8")
 
     # --- the zones -------------------------------------------------------------------------------------------
@@ -113,7 +108,7 @@ def _seconds(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value < 86400:
-        raise SettingsError(f"CAKUPAN_SETTLE_SECONDS must be a number of seconds (0 or more, under a day), not {text!r}")
+        raise SettingsError(Msg("error.settings.settle_seconds", value=repr(text)))
     return value
 
 
@@ -122,9 +117,9 @@ def _int(env, name: str, default: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+        raise SettingsError(Msg("error.settings.not_whole", name=name, value=repr(text))) from None
     if value < 0:
-        raise SettingsError(f"{name} must not be negative, not {text!r}")
+        raise SettingsError(Msg("error.settings.negative", name=name, value=repr(text)))
     return value
 
 

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cakupan.core.messages import Msg
 from cakupan.ingest.readers import FileRejected
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")     # what a spreadsheet reads as the start of a formula
@@ -122,7 +123,7 @@ def refusal(path: Path, inbox: Path) -> FileRejected | None:
     try:
         st = os.stat(path)
     except OSError as exc:
-        return FileRejected("FILE_UNREADABLE", f"{type(exc).__name__}: {exc.strerror or exc}")
+        return FileRejected("FILE_UNREADABLE", Msg("error.ingest.library", kind=type(exc).__name__, error=exc.strerror or exc))
     if not stat.S_ISREG(st.st_mode):
         return FileRejected("NOT_A_REGULAR_FILE", _kind(st.st_mode))
     return None
@@ -150,10 +151,10 @@ def read_delivery(path: Path, inbox: Path) -> Delivery:
     try:
         after = os.stat(path)
     except OSError:
-        raise FileChanging("the file disappeared while it was read") from None
+        raise FileChanging(Msg("error.ingest.disappeared")) from None
     if ((before.st_size, before.st_mtime_ns, before.st_ino, before.st_dev)
             != (after.st_size, after.st_mtime_ns, after.st_ino, after.st_dev)) or len(data) != after.st_size:
-        raise FileChanging(f"its size or time changed while it was read ({before.st_size} → {after.st_size} bytes)")
+        raise FileChanging(Msg("error.ingest.changed", before=before.st_size, after=after.st_size))
     return Delivery(data, Stamp(after.st_size, after.st_mtime_ns))
 
 
@@ -225,10 +226,9 @@ def _walk_folder(folder: Path, rel: str, inbox: Path, out: list[Found]) -> None:
             out.append(Found(path, erel, None, "FILE_UNREADABLE"))
 
 
-def _kind(mode: int) -> str:
-    for test, what in ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISDIR, "a folder")):
+def _kind(mode: int) -> Msg:
+    for test, what in ((stat.S_ISFIFO, "fifo"), (stat.S_ISSOCK, "socket"), (stat.S_ISCHR, "char_device"),
+                       (stat.S_ISBLK, "block_device"), (stat.S_ISDIR, "folder")):
         if test(mode):
-            return what
-    return "not a regular file"
+            return Msg(f"error.ingest.kind.{what}")
+    return Msg("error.ingest.kind.other")

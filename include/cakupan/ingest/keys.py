@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from cakupan.core.contracts import all_contracts
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings, SettingsError
 from cakupan.ingest.identity import hmac_pads, key_fingerprint, pseudonym, pseudonym_sql
 from cakupan.targets.zones import connect_work
@@ -25,10 +26,7 @@ class KeyChanged(SettingsError):
 
 
 def _changed(stored: str, given: str) -> KeyChanged:
-    return KeyChanged(
-        f"CAKUPAN_PSEUDONYM_KEY is not the key this warehouse's pseudonyms were made with (key fingerprint "
-        f"{stored[:12]}…, this key's {given[:12]}…); nothing was written. Set the old key back, or re-key every "
-        "pseudonym with the new one: `cakupan rekey` (README, \"The pseudonym key\").")
+    return KeyChanged(Msg("error.settings.key_changed", stored=stored[:12], given=given[:12]))
 
 
 def check_key(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str | None = None) -> str:
@@ -65,8 +63,7 @@ def rekey(settings: Settings) -> dict[str, int]:
     re-keyed per table. A quarantined row loaded before the NIK was kept beside it loses its pseudonym (null,
     never an old one)."""
     if settings.target != "duckdb":
-        raise SettingsError("cakupan rekey works on the embedded DuckDB warehouse only: on PostgreSQL, set the old "
-                            "key back (re-keying PostgreSQL's raw zone is not built yet; README, \"The pseudonym key\")")
+        raise SettingsError(Msg("error.settings.rekey_duckdb_only"))
     key = settings.require_key()
     ipad, opad = hmac_pads(key)
     counts: dict[str, int] = {}

@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cakupan.core.contracts import SOURCES, Contract, reason, reasons
-from cakupan.core.messages import language, text
+from cakupan.core.messages import Msg, language, text
 from cakupan.core.settings import Settings
 from cakupan.ingest import discover, parsing
 from cakupan.ingest.inbox import (
@@ -251,13 +251,12 @@ class Loader:
             if not rejected_prior:
                 return load_id
             dup, first, code = rejected_prior[0]
-            msg = (f"{shown_name(path.name)}: " + reason("DUPLICATE_FILE").message
-                   + f" It is the file rejected as load {dup} ({first}, {code}): correct it as that rejection says"
-                   " and send the corrected file.")
+            msg = f"{shown_name(path.name)}: {reason('DUPLICATE_FILE').message} " + text(
+                "error.ingest.duplicate_rejected", load=dup, first=first, code=code)
             return self._mark_duplicate(load_id, rel, dup, msg)
         dup = loaded_prior[0][0]
-        msg = (f"{shown_name(path.name)}: " + reason("DUPLICATE_FILE").message
-               + f" (first loaded as load {dup}, {loaded_prior[0][2]})")
+        msg = f"{shown_name(path.name)}: {reason('DUPLICATE_FILE').message} " + text(
+            "error.ingest.duplicate_loaded", load=dup, first=loaded_prior[0][2])
         return self._mark_duplicate(load_id, rel, dup, msg)
 
     def _mark_duplicate(self, load_id: int, rel: str, dup: int, msg: str) -> LoadResult:
@@ -275,7 +274,7 @@ class Loader:
         if not isinstance(exc, FileRejected):
             log.exception("internal error loading %s", load.rel)
             status = "failed"
-            exc = FileRejected("INTERNAL_ERROR", f"{type(exc).__name__}: {str(exc)[:300]}")
+            exc = FileRejected("INTERNAL_ERROR", Msg("error.ingest.library", kind=type(exc).__name__, error=str(exc)[:300]))
         msg = f"{shown_name(load.path.name)}: {reason(exc.code).render(exc.column, exc.value)}" + (
             f" — {exc.detail}" if exc.detail else "")
         self.con.execute("update audit.loads set status = ?, finished_at = now(), rows_in = 0, rows_loaded = 0, "

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from cakupan.core.config import Regency, alias_index, load_regencies
 from cakupan.core.contracts import all_contracts, load_contract
+from cakupan.core.messages import Msg
 from cakupan.core.regions import RegencyNames, regency_name
 from cakupan.core.settings import Settings
 from cakupan.ingest import parsing
@@ -121,19 +122,18 @@ class Preparer:
         """The file-level checks, in order (kind, data rows when known, regency, period)."""
         named = kind_from_filename(path)
         if named and named != source:
-            raise FileRejected("WRONG_KIND", f"its columns are those of a {source} file", column=named, value=source)
+            raise FileRejected("WRONG_KIND", Msg("error.ingest.columns_of", source=source), column=named, value=source)
         contract = load_contract(source)
         if rows_in == 0:
             raise FileRejected("NO_DATA_ROWS")
         title = " ".join(b.title_text for b in blocks)
         named = self.names.named_in(title) if title.strip() else None
         if folder_regency is not None and named is not None and named != folder_regency.code:
-            raise FileRejected("FILE_REGENCY_MISMATCH", f"its title names {regency_name(named)}",
+            raise FileRejected("FILE_REGENCY_MISMATCH", Msg("error.ingest.title_names", name=regency_name(named)),
                                column=_folder_words(folder_regency), value=regency_name(named))
         regency = folder_regency.code if folder_regency else named
         if regency is None and not all("regency" in b.mapping for b in blocks):
-            raise FileRejected("REGENCY_UNRESOLVED", f"folder {path.parent.name!r} is not a configured regency "
-                               "and no regency is named in the title or a regency column")
+            raise FileRejected("REGENCY_UNRESOLVED", Msg("error.ingest.folder_unknown", folder=repr(path.parent.name)))
         file_period = _file_period(contract.period_from, blocks, path)
         if contract.source == "register" and not any("period" in b.mapping for b in blocks) and file_period is None:
             raise FileRejected("PERIOD_UNKNOWN")
@@ -155,8 +155,8 @@ class Preparer:
         if prefix == folder.code.replace(".", "") or n * 2 <= len(valid):
             return
         named = regency_name(f"{prefix[:2]}.{prefix[2:]}")
-        raise FileRejected("FILE_REGENCY_MISMATCH", f"{n} of its {len(valid)} valid NIKs were issued in {named} "
-                           f"(their first four digits are {prefix})", column=_folder_words(folder), value=named)
+        raise FileRejected("FILE_REGENCY_MISMATCH", Msg("error.ingest.nik_elsewhere", n=n, valid=len(valid), name=named,
+                                                        prefix=prefix), column=_folder_words(folder), value=named)
 
     def regency_for_path(self, path: Path) -> Regency | None:
         """Return the configured regency whose folder holds this file: the first folder under the inbox (a file

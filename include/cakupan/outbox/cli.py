@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from cakupan.core.config import ConfigError, load_regencies
+from cakupan.core.messages import Msg
 
 rejections_app = typer.Typer(help="Rejected rows back to the regency that sent them.", no_args_is_help=True)
 template_app = typer.Typer(help="The recommended workbook for a regency's deliveries.", no_args_is_help=True)
@@ -51,7 +52,7 @@ def _template(source: str, regency: str, out: Path | None) -> None:
     reg = regs.get(regency) or next((r for r in regs.values() if regency.lower() in
                                      [a.lower() for a in (r.name, *r.aliases)]), None)
     if reg is None:
-        raise ConfigError(f"no configured regency '{regency}' (config/regencies/*.yml: {', '.join(sorted(regs))})")
+        raise ConfigError(Msg("error.config.no_regency", regency=regency, codes=", ".join(sorted(regs))))
     print(write_template(source, reg, out or Path.cwd()))
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from cakupan.core.config import ConfigError
 from cakupan.core.files import load_yaml
+from cakupan.core.messages import Msg
 
 GATE_FILE = "gate.yml"
 
@@ -35,15 +36,16 @@ def _number(path: Path, data: dict, section: str, key: str, kind, low: float, hi
     """The value of `section.key`, checked; a key left out keeps the default."""
     part = data.get(section) or {}
     if not isinstance(part, dict):
-        raise ConfigError(f"{path}: key '{section}' must be a mapping of settings (found {part!r})")
+        raise ConfigError(Msg("error.config.section_mapping", path=path, key=section, value=repr(part)))
     value = part.get(key)
     if value is None:
         return getattr(GateConfig(), _FIELDS.get(f"{section}.{key}", key))
     if isinstance(value, bool) or not isinstance(value, int | float) or \
             (kind is int and not float(value).is_integer()) or value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ConfigError(f"{path}: key '{section}.{key}' must be a {'whole ' if kind is int else ''}number "
-                          f"{bound} (found {value!r})")
+        bound = Msg("error.config.between", low=low, high=high) if high is not None else Msg("error.config.at_least",
+                                                                                               low=low)
+        raise ConfigError(Msg("error.config.whole_number" if kind is int else "error.config.number", path=path,
+                              key=f"{section}.{key}", bound=bound, value=repr(value)))
     return kind(value)
 
 
@@ -58,14 +60,13 @@ def load_gate_config(config_dir: Path) -> GateConfig:
     try:
         data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from None
+        raise ConfigError(Msg("error.config.not_yaml", path=path, error=exc)) from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping at the top level")
+        raise ConfigError(Msg("error.config.not_mapping", path=path))
     by_regency = (data.get("promise") or {}).get("ceiling_by_regency") or {}
     if not isinstance(by_regency, dict) or any(
             isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in by_regency.values()):
-        raise ConfigError(f"{path}: key 'promise.ceiling_by_regency' must map regency codes to whole numbers of "
-                          "workers, e.g. {\"73.72\": 60000}")
+        raise ConfigError(Msg("error.config.ceiling", path=path))
     return GateConfig(
         months_ahead=_number(path, data, "horizon", "months_ahead", int, 0, 120),
         ceiling_workers=_number(path, data, "promise", "ceiling_workers", int, 1),

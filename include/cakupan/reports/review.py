@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from cakupan.core.files import load_yaml
+from cakupan.core.messages import Msg
 from cakupan.reports.facts import Fact, legacy_fact_id
 
 ACCEPTED = "accepted"
@@ -94,7 +95,7 @@ def _month(raw: object, path: Path, index: int) -> date:
             return datetime.strptime(text, fmt).date().replace(day=1)
         except ValueError:
             continue
-    raise ReviewFileError(f"{where} is {raw!r}; write a month as YYYY-MM (for example 2025-04)")
+    raise ReviewFileError(Msg("error.review.month", where=where, value=repr(raw)))
 
 
 def _when(raw: object, path: Path, index: int) -> date | datetime:
@@ -105,13 +106,13 @@ def _when(raw: object, path: Path, index: int) -> date | datetime:
         text = str(raw).strip()
         return datetime.fromisoformat(text) if "T" in text or " " in text else date.fromisoformat(text)
     except ValueError:
-        raise ReviewFileError(f"{where} is {raw!r}; write the decision date as YYYY-MM-DD") from None
+        raise ReviewFileError(Msg("error.review.date", where=where, value=repr(raw))) from None
 
 
 def _value(raw: object, path: Path, index: int) -> int | Decimal | str:
     where = _where(path, index, "value")
     if isinstance(raw, bool):
-        raise ReviewFileError(f"{where} is {raw!r}; give a number (or the text for a branch fact)")
+        raise ReviewFileError(Msg("error.review.value", where=where, value=repr(raw)))
     if isinstance(raw, int):
         return raw
     if isinstance(raw, float):
@@ -121,39 +122,30 @@ def _value(raw: object, path: Path, index: int) -> int | Decimal | str:
             return Decimal(raw.strip())
         except InvalidOperation:
             return raw.strip()  # a text value (branch name); numeric facts check this in apply
-    raise ReviewFileError(f"{where} is {raw!r}; give a number (or the text for a branch fact)")
+    raise ReviewFileError(Msg("error.review.value", where=where, value=repr(raw)))
 
 
 def _decision(item: object, path: Path, index: int) -> Decision:
     if not isinstance(item, dict):
-        raise ReviewFileError(
-            f"{path}: decisions[{index}] must be a mapping with fact_id, decision, by, at, why"
-        )
+        raise ReviewFileError(Msg("error.review.decision_mapping", path=path, index=index))
     unknown = set(item) - _DECISION_KEYS
     if unknown:
-        raise ReviewFileError(
-            f"{_where(path, index, min(unknown))} is not a known key "
-            f"(expected {', '.join(sorted(_DECISION_KEYS))})"
-        )
+        raise ReviewFileError(Msg("error.review.unknown_key", where=_where(path, index, min(unknown)),
+                                  keys=", ".join(sorted(_DECISION_KEYS))))
     for key in ("fact_id", "decision", "by", "at", "why"):
         if item.get(key) in (None, ""):
-            raise ReviewFileError(
-                f"{_where(path, index, key)} is missing; every decision says who, when and why"
-            )
+            raise ReviewFileError(Msg("error.review.missing", where=_where(path, index, key)))
     kind = str(item["decision"]).strip().lower()
     if kind not in DECISIONS:
-        raise ReviewFileError(
-            f"{_where(path, index, 'decision')} is {item['decision']!r}; use one of {', '.join(DECISIONS)}"
-        )
+        raise ReviewFileError(Msg("error.review.decision", where=_where(path, index, "decision"),
+                                  value=repr(item["decision"]), decisions=", ".join(DECISIONS)))
     value = _value(item["value"], path, index) if item.get("value") is not None else None
     month = _month(item["effective_month"], path, index) if item.get("effective_month") is not None else None
     if kind == "correct" and value is None and month is None:
-        raise ReviewFileError(
-            f"{_where(path, index, 'value')} is missing; a correction gives a value or an effective_month"
-        )
+        raise ReviewFileError(Msg("error.review.correction", where=_where(path, index, "value")))
     if kind != "correct" and (value is not None or month is not None):
         key = "value" if value is not None else "effective_month"
-        raise ReviewFileError(f"{_where(path, index, key)} is only allowed with decision: correct")
+        raise ReviewFileError(Msg("error.review.only_correct", where=_where(path, index, key)))
     return Decision(
         str(item["fact_id"]).strip(),
         kind,
@@ -169,35 +161,32 @@ def load_review(path: Path) -> ReviewConfig:
     """Read and check a review file (config/report_facts.yml); raise ReviewFileError naming file and key."""
     path = Path(path)
     if not path.exists():
-        raise ReviewFileError(f"{path}: the review file does not exist")
+        raise ReviewFileError(Msg("error.review.no_file", path=path))
     try:
         data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ReviewFileError(f"{path}: not valid YAML ({exc})") from exc
+        raise ReviewFileError(Msg("error.config.not_yaml", path=path, error=exc)) from exc
     if not isinstance(data, dict):
-        raise ReviewFileError(f"{path}: expected keys auto_accept_confidence and decisions at the top level")
+        raise ReviewFileError(Msg("error.review.top", path=path))
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise ReviewFileError(
-            f"{path}: {min(unknown)} is not a known key (expected {', '.join(sorted(_TOP_KEYS))})"
-        )
+        raise ReviewFileError(Msg("error.review.unknown_key", where=f"{path}: {min(unknown)}",
+                                  keys=", ".join(sorted(_TOP_KEYS))))
     if "auto_accept_confidence" not in data:
-        raise ReviewFileError(f"{path}: auto_accept_confidence is missing (a number from 0 to 1, e.g. 0.8)")
+        raise ReviewFileError(Msg("error.review.no_threshold", path=path))
     threshold = data["auto_accept_confidence"]
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise ReviewFileError(f"{path}: auto_accept_confidence is {threshold!r}; give a number from 0 to 1")
+        raise ReviewFileError(Msg("error.review.threshold", path=path, value=repr(threshold)))
     items = data.get("decisions")
     if items is None:
         items = []
     if not isinstance(items, list):
-        raise ReviewFileError(f"{path}: decisions must be a list (or [] when there are none)")
+        raise ReviewFileError(Msg("error.review.decisions_list", path=path))
     decisions: dict[str, Decision] = {}
     for i, item in enumerate(items):
         d = _decision(item, path, i)
         if d.fact_id in decisions:
-            raise ReviewFileError(
-                f"{_where(path, i, 'fact_id')} {d.fact_id!r} is decided twice; keep one decision"
-            )
+            raise ReviewFileError(Msg("error.review.twice", where=_where(path, i, "fact_id"), fact=repr(d.fact_id)))
         decisions[d.fact_id] = d
     return ReviewConfig(float(threshold), decisions, str(path))
 
@@ -208,16 +197,13 @@ def _corrected_value(fact: Fact, d: Decision, source: str) -> int | Decimal | st
         return fact.value
     numeric = fact.unit != "text"
     if numeric and isinstance(d.value, str):
-        raise ReviewFileError(
-            f"{source}: value {d.value!r} for {d.fact_id} must be a number ({fact.fact_kind})"
-        )
+        raise ReviewFileError(Msg("error.review.not_number", source=source, value=repr(d.value), fact=d.fact_id,
+                                  kind=fact.fact_kind))
     if not numeric:
         return str(d.value)
     if fact.unit == "workers":
         if Decimal(d.value) != Decimal(d.value).to_integral_value():
-            raise ReviewFileError(
-                f"{source}: value {d.value} for {d.fact_id} must be a whole number of workers"
-            )
+            raise ReviewFileError(Msg("error.review.not_whole", source=source, value=d.value, fact=d.fact_id))
         return int(d.value)
     return Decimal(d.value)
 

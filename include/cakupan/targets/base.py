@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import duckdb
 
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.orchestration import MANIFEST_PATH
 from cakupan.quality.redaction import redacted_sql
@@ -83,8 +84,7 @@ def published_marts(manifest: Path) -> list[str]:
     try:
         nodes = json.loads(manifest.read_bytes())["nodes"]
     except FileNotFoundError:
-        raise PublishError(f"publish failed: no dbt manifest at {manifest}, so the published marts are unknown: "
-                           "run the dbt build first (`cakupan build`, or `make manifest` for Airflow)") from None
+        raise PublishError(Msg("error.publish.no_manifest", path=manifest)) from None
     return sorted(n.get("alias") or n["name"] for n in nodes.values()
                   if n.get("resource_type") == "model" and PUBLISHED_TAG in (n.get("tags") or ()))
 

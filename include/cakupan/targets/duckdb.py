@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.targets.base import AUDIT_EXPORTS, Candidate, PublishRecord, Target, insert_publish_record
 from cakupan.targets.published_file import PublishError, failure, remove_quietly, swap_in, why
@@ -97,7 +98,7 @@ def export_candidate(settings: Settings, run_id: str, marts: Sequence[str], work
         fsync_file(candidate)
     except (OSError, duckdb.Error) as exc:
         remove_quietly(candidate, wal)
-        raise failure(f"write the candidate {candidate.name}", exc, settings) from exc
+        raise failure(Msg("error.publish.write_candidate", name=candidate.name), exc, settings) from exc
     return candidate
 
 
@@ -137,6 +138,5 @@ def append_gate_results(candidate: Path, gate: GateResult, record: PublishRecord
             con.close()
         fsync_file(candidate)
     except (OSError, duckdb.Error) as exc:
-        raise PublishError(f"publish failed: could not write the candidate {candidate.name}: "
-                           f"{why(exc, candidate.parent)} ({str(exc)[:300]}); the published file is "
-                           "unchanged") from exc
+        raise PublishError(Msg("error.publish.candidate", name=candidate.name, why=why(exc, candidate.parent),
+                               detail=str(exc)[:300])) from exc

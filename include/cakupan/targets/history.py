@@ -43,6 +43,7 @@ from pathlib import Path
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings, safe_id
 
 log = logging.getLogger("cakupan.targets.history")
@@ -292,13 +293,12 @@ def find(settings: Settings, run_id: str, need_file: bool = True) -> Entry:
     hist = entries(settings)
     got = [e for e in hist if e.run_id == run_id]
     if not got:
-        known = ", ".join(e.run_id for e in hist[-3:]) or "none yet"
-        raise HistoryError(f"no publish with run id {run_id!r} in {settings.history_dir} (latest: {known}); "
-                           "see `cakupan history list`")
+        known = ", ".join(e.run_id for e in hist[-3:]) or Msg("error.history.none_yet")
+        raise HistoryError(Msg("error.history.no_run", run=repr(run_id), folder=settings.history_dir, latest=known))
     entry = got[-1]
     if need_file and not entry.kept:
-        raise HistoryError(f"the state published by {run_id} ({entry.published_at:%Y-%m-%d %H:%M} UTC) was pruned by "
-                           f"the retention policy on {entry.pruned_at:%Y-%m-%d}; see `cakupan history list`")
+        raise HistoryError(Msg("error.history.pruned", run=run_id, at=f"{entry.published_at:%Y-%m-%d %H:%M}",
+                               pruned=f"{entry.pruned_at:%Y-%m-%d}"))
     return entry
 
 
@@ -309,7 +309,7 @@ def parse_moment(text: str) -> dt.datetime:
             return dt.datetime.combine(dt.date.fromisoformat(text.strip()), dt.time.max)
         moment = dt.datetime.fromisoformat(text.strip())
     except ValueError:
-        raise HistoryError(f"{text!r} is not a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM, UTC)") from None
+        raise HistoryError(Msg("error.history.not_a_moment", value=repr(text))) from None
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
@@ -318,18 +318,19 @@ def as_of(settings: Settings, when: str) -> Entry:
     moment = parse_moment(when)
     hist = entries(settings)
     if not hist:
-        raise HistoryError(f"no publish history in {settings.history_dir}: nothing has been published yet")
+        raise HistoryError(Msg("error.history.empty", folder=settings.history_dir))
     before = [e for e in hist if e.published_at <= moment]
     if not before:
-        raise HistoryError(f"nothing was published by {when}: the first publish kept is {hist[0].run_id} at "
-                           f"{hist[0].published_at:%Y-%m-%d %H:%M:%S} UTC")
+        raise HistoryError(Msg("error.history.before_first", when=when, run=hist[0].run_id,
+                               at=f"{hist[0].published_at:%Y-%m-%d %H:%M:%S}"))
     entry = before[-1]
     if not entry.kept:
         kept = [e for e in hist if e.kept]
         near = [e for e in kept if e.published_at <= moment][-1:] + [e for e in kept if e.published_at > moment][:1]
-        raise HistoryError(f"the state published at {when} ({entry.run_id}, {entry.published_at:%Y-%m-%d %H:%M} UTC) "
-                           f"was pruned by the retention policy; nearest kept: "
-                           f"{', '.join(f'{e.run_id} ({e.published_at:%Y-%m-%d})' for e in near) or 'none'}")
+        raise HistoryError(Msg("error.history.pruned_at", when=when, run=entry.run_id,
+                               at=f"{entry.published_at:%Y-%m-%d %H:%M}",
+                               near=", ".join(f"{e.run_id} ({e.published_at:%Y-%m-%d})" for e in near)
+                               or Msg("error.history.none")))
     return entry
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -39,25 +40,25 @@ _DISK_FULL = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 _READ_ONLY = (errno.EROFS, errno.EACCES, errno.EPERM)
 
 
-def why(exc: BaseException, folder: Path) -> str:
+def why(exc: BaseException, folder: Path) -> Msg:
     """Say in plain words why a write failed (DuckDB reports OS errors as text, Python as errno)."""
     code = getattr(exc, "errno", None)
     text = str(exc).lower()
     if code in _DISK_FULL or any(k in text for k in ("no space left", "file too large", "disk quota")):
-        return "the disk is full (or a file size limit was reached)"
+        return Msg("error.publish.disk_full")
     if "could not set lock" in text:
-        return "another Cakupan command is using the work warehouse; wait until it has finished, then publish again"
+        return Msg("error.publish.locked")
     if code in _READ_ONLY or any(k in text for k in ("read-only file system", "permission denied",
                                                      "operation not permitted")):
-        return f"the published folder {folder} is read-only or not writable"
-    return "the file could not be written"
+        return Msg("error.publish.read_only", folder=folder)
+    return Msg("error.publish.not_written")
 
 
-def failure(what: str, exc: BaseException, settings: Settings) -> PublishError:
+def failure(what: Msg, exc: BaseException, settings: Settings) -> PublishError:
     """The PublishError for a failed step: what could not be done, why, and that the published file is unchanged."""
     detail = " ".join(str(exc).split())[:300]
-    return PublishError(f"publish failed: could not {what}: {why(exc, settings.published_dir)} ({detail}); "
-                        f"the published file {settings.published_db} is unchanged")
+    return PublishError(Msg("error.publish.failed", what=what, why=why(exc, settings.published_dir), detail=detail,
+                            path=settings.published_db))
 
 
 def remove_quietly(*paths: Path) -> None:
@@ -88,7 +89,7 @@ def swap_and_record(settings: Settings, candidate: Path, run_id: str, **kind) ->
             history.adopt_current(settings)      # a published file from before publish records were kept
             pending = history.begin(settings, run_id, sha, **kind)
         except (OSError, duckdb.Error) as exc:
-            raise failure(f"keep the previous published file in {settings.history_dir}", exc, settings) from exc
+            raise failure(Msg("error.publish.keep_previous", folder=settings.history_dir), exc, settings) from exc
         try:
             os.replace(candidate, published)   # the one step readers can see: atomic
         except OSError as exc:
@@ -96,7 +97,7 @@ def swap_and_record(settings: Settings, candidate: Path, run_id: str, **kind) ->
                 history.abandon(pending)
             except OSError:     # the next history writer marks it abandoned
                 pass
-            raise failure(f"rename the candidate {candidate.name} over the published file", exc, settings) from exc
+            raise failure(Msg("error.publish.rename", name=candidate.name), exc, settings) from exc
         try:
             fsync_file(published)
             history.complete(settings, pending)

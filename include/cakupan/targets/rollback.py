@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.targets.base import PublishRecord, insert_publish_record
 from cakupan.targets.history import Entry, HistoryError, find, record_figures, utc_now
@@ -30,12 +31,11 @@ def restorable(settings: Settings, run_id: str, reason: str) -> Entry:
     """The kept state of `run_id`, its sha256 verified; a missing reason, an unknown, pruned or damaged state is a
     HistoryError."""
     if not reason or not reason.strip():
-        raise HistoryError("a rollback needs a reason: --reason \"why the published state goes back\"")
+        raise HistoryError(Msg("error.history.no_reason"))
     entry = find(settings, run_id)
     got = sha256_file(entry.path)
     if got != entry.sha256:
-        raise HistoryError(f"the stored state of {run_id} is damaged (sha256 {got[:12]}…, recorded "
-                           f"{entry.sha256[:12]}…); nothing was changed")
+        raise HistoryError(Msg("error.history.damaged", run=run_id, got=got[:12], recorded=entry.sha256[:12]))
     return entry
 
 
@@ -47,7 +47,7 @@ def verified_copy(settings: Settings, entry: Entry) -> tuple[str, Path]:
         shutil.copyfile(entry.path, candidate)
         fsync_file(candidate)
         if sha256_file(candidate) != entry.sha256:
-            raise HistoryError(f"the copy of {entry.run_id}'s state does not match its sha256; nothing was changed")
+            raise HistoryError(Msg("error.history.copy_mismatch", run=entry.run_id))
     except BaseException:
         remove_quietly(candidate)
         raise

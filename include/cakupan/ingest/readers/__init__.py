@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cakupan.core.contracts import Contract, all_contracts
+from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import (
     FORMULA_NO_VALUE,
     TYPED_MARK,
@@ -118,8 +119,8 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
     if not blocks:
         names = ", ".join(repr(n) for n, _ in unreadable)
         for _, head in unreadable:
-            raise_no_header(head, contracts, f"sheet(s) {names}: ", options.overrides)
-        raise FileRejected("HEADER_NOT_FOUND", f"no sheet has a recognisable header ({names})")
+            raise_no_header(head, contracts, Msg("error.ingest.in_sheets", names=names), options.overrides)
+        raise FileRejected("HEADER_NOT_FOUND", Msg("error.ingest.no_sheet_header", names=names))
     sources = {b.source for b in blocks}
     if len(sources) > 1 and any(len(b.mapping) >= 2 for b in blocks):
         # a sheet whose "header" is one known word (an instruction sheet listing "Periode" under "Kolom", a note
@@ -129,6 +130,6 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
         unreadable += [(b.sheet, []) for b in weak]
         sources = {b.source for b in blocks}
     if len(sources) > 1:
-        raise FileRejected("WRONG_KIND", f"sheets of different kinds in one workbook: {sorted(sources)}",
+        raise FileRejected("WRONG_KIND", Msg("error.ingest.mixed_kinds", kinds=", ".join(sorted(sources))),
                            column=min(sources), value=max(sources))
     return ReadResult(path, blocks[0].source, blocks, sheets_without_header=[n for n, _ in unreadable])

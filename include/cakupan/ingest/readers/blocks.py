@@ -19,12 +19,15 @@ import pyarrow.compute as pc
 class FileRejected(Exception):
     """The whole file cannot be read; `code` is a registered reason code."""
 
-    def __init__(self, code: str, detail: str = "", *, column: str | None = None, value: object = None):
+    def __init__(self, code: str, detail: object = "", *, column: str | None = None, value: object = None):
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
         self.detail = detail
         self.column = column
         self.value = value
+
+    def __str__(self) -> str:   # a detail is a catalogue message (core.messages.Msg): rendered when shown
+        return f"{self.code}: {self.detail}" if self.detail else self.code
 
     def __reduce__(self):       # pickled with its fields (a reader process hands it to the writer)
         return (_file_rejected, (self.code, self.detail, self.column, self.value))

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from cakupan.core.contracts import Contract
+from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FileRejected, ReadOptions, ReadResult
 from cakupan.ingest.readers.layout import block_from_rows, find_header, is_blank_row, raise_no_header
 from cakupan.ingest.readers.sniff import decode_text, detect_delimiter
@@ -34,7 +35,7 @@ def decode_csv(path: Path, raw: bytes | None = None) -> tuple[str, str, str]:
         raise FileRejected("FILE_EMPTY")
     text, encoding = decode_text(raw)
     if looks_binary(text):
-        raise FileRejected("FILE_CORRUPT", "binary data, not text")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.binary"))
     delimiter = detect_delimiter(text[:DELIMITER_SAMPLE_CHARS].splitlines())
     return text, encoding, delimiter
 
@@ -53,7 +54,7 @@ def split_csv(text: str, delimiter: str, limit: int | None = None) -> tuple[list
             if limit is not None and len(rows) >= limit:
                 break
     except csv.Error as exc:
-        raise FileRejected("FILE_CORRUPT", f"the CSV cannot be split into fields near line {reader.line_num} ({exc})")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.csv_split_line", line=reader.line_num, error=exc))
     finally:
         csv.field_size_limit(limit_before)
     return rows, lines
@@ -67,7 +68,7 @@ def split_line(line: str, delimiter: str) -> list[str]:
     try:
         return next(csv.reader([line], delimiter=delimiter), [])
     except csv.Error as exc:
-        raise FileRejected("FILE_CORRUPT", f"the CSV cannot be split into fields ({exc})") from None
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.csv_split", error=exc)) from None
     finally:
         csv.field_size_limit(limit_before)
 

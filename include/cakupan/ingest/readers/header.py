@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from cakupan.core.contracts import Contract
+from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import Block, FileRejected
 from cakupan.ingest.readers.cells import row_texts
 from cakupan.ingest.readers.labels import Labels, labels_for
@@ -204,7 +205,7 @@ def _near_miss(rows: list[list], contracts: dict[str, Contract], overrides: dict
     return best
 
 
-def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: str = "",
+def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: Msg | str = "",
                     overrides: dict[str, dict[str, str]] | None = None) -> None:
     """Reject a file without a recognisable header: the required columns a near match found, those it lacks, the
     closest labels seen for each missing one, and any label that was ambiguous."""
@@ -219,12 +220,11 @@ def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: str
         scored = [(c[1], t) for t in unmatched if (c := labels.closest(t)) and c[0] == col]
         if scored:
             closest.append(f"{col} ~ '{max(scored)[1]}'")
-    detail = (f"{where}looks like a {source} file (header on row {m.row + 1}) but lacks required columns: "
-              + ", ".join(missing) + "; found: " + (", ".join(found) or "none"))
-    if closest:
-        detail += "; closest labels seen: " + ", ".join(closest)
-    elif unmatched:
-        detail += "; labels not recognised: " + ", ".join(f"'{t}'" for t in unmatched[:8])
-    if m.ambiguous:
-        detail += "; ambiguous: " + ", ".join(f"'{t}' could be {' or '.join(c)}" for t, c in m.ambiguous)
-    raise FileRejected("HEADER_NOT_FOUND", detail)
+    labels_seen = (Msg("error.ingest.closest", labels=", ".join(closest)) if closest else
+                   Msg("error.ingest.unrecognised", labels=", ".join(f"'{t}'" for t in unmatched[:8])) if unmatched
+                   else "")
+    ambiguous = Msg("error.ingest.ambiguous", labels=", ".join(f"'{t}' → {' / '.join(c)}" for t, c in m.ambiguous)) \
+        if m.ambiguous else ""
+    raise FileRejected("HEADER_NOT_FOUND", Msg(
+        "error.ingest.header_near", where=where, source=source, row=m.row + 1, missing=", ".join(missing),
+        found=", ".join(found) or Msg("error.history.none"), labels=labels_seen, ambiguous=ambiguous))

@@ -11,6 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FileRejected
 
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
@@ -55,12 +56,12 @@ def check_container(path: Path, data: bytes | None = None) -> str:
     if head.startswith(b"PK\x03\x04"):
         return _check_zip(path, suffix, data)
     if suffix in SPREADSHEET_SUFFIXES:
-        raise FileRejected("FILE_CORRUPT", f"the file has a {suffix} name but is not a workbook")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.not_a_workbook", suffix=suffix))
     if suffix in CSV_SUFFIXES:
         if b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            raise FileRejected("FILE_CORRUPT", "binary data, not text")
+            raise FileRejected("FILE_CORRUPT", Msg("error.ingest.binary"))
         return "csv"
-    raise FileRejected("FILE_TYPE_UNSUPPORTED", f"files ending in {suffix or '(no extension)'} are not read")
+    raise FileRejected("FILE_TYPE_UNSUPPORTED", Msg("error.ingest.suffix", suffix=suffix or Msg("error.ingest.no_suffix")))
 
 
 def _check_compound_file(path: Path, size: int, suffix: str, data: bytes | None) -> str:
@@ -73,26 +74,26 @@ def _check_compound_file(path: Path, size: int, suffix: str, data: bytes | None)
     if "EncryptedPackage".encode("utf-16-le") in blob or b"EncryptedPackage" in blob:
         raise FileRejected("FILE_ENCRYPTED")
     if suffix in CSV_SUFFIXES:
-        raise FileRejected("FILE_CORRUPT", "an Excel workbook saved with a .csv name")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.xls_as_csv"))
     return "spreadsheet"
 
 
 def _check_zip(path: Path, suffix: str, data: bytes | None) -> str:
     """A zip file: an .xlsx workbook whose parts are intact, or not a workbook at all."""
     if suffix in CSV_SUFFIXES:
-        raise FileRejected("FILE_CORRUPT", "a zip/XLSX file saved with a .csv name")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.zip_as_csv"))
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as z:
             bad = z.testzip()
             names = set(z.namelist())
     except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, RuntimeError, ...
         if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
-            raise FileRejected("FILE_ENCRYPTED", "a zip member is password-protected") from None
-        raise FileRejected("FILE_CORRUPT", f"the workbook's zip container is damaged ({exc})") from None
+            raise FileRejected("FILE_ENCRYPTED", Msg("error.ingest.zip_password")) from None
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.zip_damaged", error=exc)) from None
     if bad is not None:
-        raise FileRejected("FILE_CORRUPT", f"damaged part {bad!r} inside the workbook")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.zip_part", part=repr(bad)))
     if "[Content_Types].xml" not in names and not _is_ods(path, data, names):
-        raise FileRejected("FILE_TYPE_UNSUPPORTED", "a zip archive, not a workbook")
+        raise FileRejected("FILE_TYPE_UNSUPPORTED", Msg("error.ingest.zip_archive"))
     return "spreadsheet"
 
 

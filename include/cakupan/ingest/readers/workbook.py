@@ -22,6 +22,7 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
 
 WORKBOOK_TIMEOUT_S = 600
@@ -89,7 +90,7 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
         except FileRejected as exc:
             result = ("rejected", exc.code, exc.detail)
         except BaseException as exc:  # noqa: BLE001
-            result = ("rejected", "FILE_CORRUPT", f"{type(exc).__name__}: {str(exc)[:200]}")
+            result = ("rejected", "FILE_CORRUPT", Msg("error.ingest.library", kind=type(exc).__name__, error=str(exc)[:200]))
         with open(out, "wb") as f:
             pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:  # noqa: BLE001
@@ -104,14 +105,12 @@ def _wait_for_child(pid: int, done: int, err: str) -> None:
     if not ready:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        raise FileRejected("FILE_CORRUPT", f"reading the workbook took longer than {WORKBOOK_TIMEOUT_S} s")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.timeout", seconds=WORKBOOK_TIMEOUT_S))
     _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
         why = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}")
         last = _last_line(err)
-        raise FileRejected("FILE_CORRUPT", f"the workbook reader stopped ({why}{': ' + last if last else ''}); "
-                           "the file is damaged or its used range is far too large (a stray cell far below or "
-                           "right of the data?)")
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.reader_stopped", why=why + (": " + last if last else "")))
 
 
 def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | None = None) -> Sheets:
@@ -139,7 +138,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
-            raise FileRejected("FILE_CORRUPT", f"sheet {name!r}: {str(exc)[:200]}") from None
+            raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name), error=str(exc)[:200])) from None
         fill_merged(rows, merges)
         out.append((name, rows))
     if path.suffix.lower() in (".xlsx", ".xlsm"):

@@ -9,6 +9,7 @@ from contextlib import closing
 from pathlib import Path
 
 from cakupan.core.files import fsync_file
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.targets.postgres.params import PgError, connect, q, qt
 from cakupan.targets.postgres.zones import PUBLISHED, PUBLISHED_AUDIT, schema_exists, tables
@@ -48,7 +49,7 @@ def export_published_to_duckdb(settings: Settings, path: Path, marts_schema: str
                 tempfile.TemporaryDirectory(prefix="cakupan-export-") as tdir:
             for pg_schema, duck_schema in ((marts_schema, "marts"), (audit_schema, "audit")):
                 if not schema_exists(cur, pg_schema):
-                    raise PgError(f"schema {pg_schema} does not exist: nothing published yet")
+                    raise PgError(Msg("error.pg.no_schema", schema=pg_schema))
                 duck.execute(f"create schema {duck_schema}")
                 for t in tables(cur, pg_schema):
                     cur.execute("select column_name, data_type, numeric_precision, numeric_scale "

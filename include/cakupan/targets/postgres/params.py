@@ -9,6 +9,7 @@ import os
 from dataclasses import dataclass
 from urllib.parse import unquote, urlparse
 
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings, SettingsError
 
 DEFAULT_CONN_ID = "cakupan_postgres"
@@ -51,7 +52,7 @@ class PgParams:
 def _from_uri(uri: str, source: str) -> PgParams:
     u = urlparse(uri)
     if u.scheme not in ("postgres", "postgresql", "postgresql+psycopg2"):
-        raise SettingsError(f"{source}: not a PostgreSQL URI (scheme {u.scheme!r})")
+        raise SettingsError(Msg("error.pg.not_uri", source=source, scheme=repr(u.scheme)))
     q = dict(p.split("=", 1) for p in u.query.split("&") if "=" in p)
     return PgParams(host=u.hostname or "127.0.0.1", port=u.port or 5432, user=unquote(u.username or "cakupan"),
                     password=unquote(u.password or ""), dbname=unquote(u.path.lstrip("/")) or "cakupan",
@@ -111,7 +112,7 @@ def pg_params(settings: Settings | None = None) -> PgParams:
         try:
             port = int(env.get("CAKUPAN_PG_PORT") or 5432)
         except ValueError:
-            raise SettingsError(f"CAKUPAN_PG_PORT must be a number, not {env.get('CAKUPAN_PG_PORT')!r}") from None
+            raise SettingsError(Msg("error.pg.port", value=repr(env.get("CAKUPAN_PG_PORT")))) from None
         return PgParams(host=env.get("CAKUPAN_PG_HOST") or "127.0.0.1", port=port,
                         user=env.get("CAKUPAN_PG_USER") or "cakupan", password=env.get("CAKUPAN_PG_PASSWORD") or "",
                         dbname=env.get("CAKUPAN_PG_DB") or "cakupan", sslmode=env.get("CAKUPAN_PG_SSLMODE") or None,
@@ -143,25 +144,23 @@ def connect(settings: Settings | None = None, **kw):
         raise PgError(connect_error(p, exc)) from None
 
 
-def connect_error(p: PgParams, exc: Exception) -> str:
+def connect_error(p: PgParams, exc: Exception) -> Msg:
     """One line: where, as whom, what went wrong, what to check."""
     detail = " ".join(str(exc).split())
     low = detail.lower()
-    where = f"PostgreSQL at {p.host}:{p.port}, database {p.dbname}, role {p.user} (settings from {p.source})"
     if "password authentication failed" in low or "no password supplied" in low:
-        why = (f"the password of role {p.user} was refused: check CAKUPAN_PG_PASSWORD or the password in "
-               "CAKUPAN_PG_DSN")
+        why = Msg("error.pg.password", user=p.user)
     elif f'database "{p.dbname.lower()}" does not exist' in low:
-        why = (f"database {p.dbname} does not exist on that server: check CAKUPAN_PG_DB (or the DSN), or create it "
-               "(docs/postgres.md, 'Setting up the server')")
+        why = Msg("error.pg.no_database", db=p.dbname)
     elif "role" in low and "does not exist" in low:
-        why = f"role {p.user} does not exist on that server: check CAKUPAN_PG_USER (or the DSN)"
+        why = Msg("error.pg.no_role", user=p.user)
     elif any(w in low for w in ("connection refused", "could not translate host name", "timeout expired",
                                 "no route to host", "network is unreachable", "could not connect")):
-        why = "the server cannot be reached: is PostgreSQL running there, and are CAKUPAN_PG_HOST and _PORT right?"
+        why = Msg("error.pg.unreachable")
     else:
-        why = "the server refused the connection"
-    return f"cannot connect to {where}: {why} ({detail[:300]})"
+        why = Msg("error.pg.refused")
+    return Msg("error.pg.connect", host=p.host, port=p.port, db=p.dbname, user=p.user, source=p.source, why=why,
+               detail=detail[:300])
 
 
 def q(name: str) -> str:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.targets.base import AUDIT_EXPORTS, PublishRecord, insert_publish_record
 from cakupan.targets.postgres.docs import model_docs
@@ -65,7 +66,7 @@ def publish_wait() -> float:
     try:
         return max(0.0, float(raw))
     except ValueError:
-        raise PgError(f"CAKUPAN_PG_PUBLISH_WAIT must be a number of seconds, not {raw!r}") from None
+        raise PgError(Msg("error.pg.publish_wait", value=repr(raw))) from None
 
 
 class Wait:
@@ -77,7 +78,7 @@ class Wait:
         self.deadline = self.said = time.monotonic()
         self.deadline += wait_s
 
-    def tick(self, failure: str, progress: str) -> None:
+    def tick(self, failure: Msg, progress: str) -> None:
         now = time.monotonic()
         if now >= self.deadline:
             raise PgError(failure)
@@ -133,8 +134,7 @@ def publish_lock(settings: Settings, wait_s: float | None = None):
                     con.rollback()
                     who = "; ".join(holders(cur, [PUBLISH_LOCK_TABLE])) or "a session that has just ended"
                     con.rollback()
-                    wait.tick(f"publish not started: another publish holds the publish lock ({PUBLISH_LOCK_TABLE}) "
-                              f"after {wait_s:.0f}s of waiting: {who}; published is unchanged",
+                    wait.tick(Msg("error.pg.publish_lock", table=PUBLISH_LOCK_TABLE, seconds=f"{wait_s:.0f}", who=who),
                               f"publish waiting for the publish lock ({PUBLISH_LOCK_TABLE}): {who}")
         yield
     finally:
@@ -175,7 +175,7 @@ def build_next(con, marts: Sequence[str], marts_schema: str = "marts") -> list[s
         built = set(tables(cur, marts_schema))
         marts = [t for t in marts if t in built]
         if not marts:
-            raise PgError(f"no marts in schema {marts_schema}: run the dbt build first")
+            raise PgError(Msg("error.pg.no_marts", schema=marts_schema))
         for t in marts:
             cur.execute(f"create table {qt(NEXT, t)} as select * from {qt(marts_schema, t)}")
             apply_docs(cur, NEXT, t, docs.get(t))
@@ -293,10 +293,7 @@ def _wait_for_old_readers(con, old: dict[str, str], wait: Wait) -> None:
         if not old:
             return
         who = "; ".join(old.values())
-        wait.tick(f"publish gave up after {wait.wait_s:.0f}s: a model change switches the published tables, and "
-                  f"these reader transactions began before the new tables' rows existed, so they would see the new "
-                  f"tables empty: {who}. published is unchanged; end those transactions (or `select "
-                  "pg_terminate_backend(pid)`) and publish again",
+        wait.tick(Msg("error.pg.old_readers", seconds=f"{wait.wait_s:.0f}", who=who),
                   f"publish (model change) waiting for {len(old)} reader transaction(s) older than the new tables "
                   f"to end: {who}")
         time.sleep(0.2)
@@ -330,7 +327,7 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
                 plans = {}
                 for live, nxt in pairs:
                     if not schema_exists(cur, nxt):
-                        raise PgError(f"schema {nxt} is missing: nothing to publish")
+                        raise PgError(Msg("error.pg.no_next", schema=nxt))
                     plans[live] = _plan(cur, live, nxt)
                 swap = [live for live, plan in plans.items() if plan != {"*": "rename"}
                         and any(step != "rows" for step in plan.values())]
@@ -360,8 +357,7 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
                 who = "; ".join(holders(cur, held) if held else []) or "sessions that have just ended"
             con.rollback()
             tables_ = ", ".join(sorted(held)) or " ".join(str(exc).split())
-            wait.tick(f"publish gave up after {wait_s:.0f}s waiting for locks on the published tables whose "
-                      f"structure changes ({tables_}): held by {who}; published is unchanged",
+            wait.tick(Msg("error.pg.table_locks", seconds=f"{wait_s:.0f}", tables=tables_, who=who),
                       f"publish (model change) waiting for readers to release {tables_}: {who}")
             time.sleep(pause)
             pause = min(pause * 2, 1.0)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.targets.base import insert_publish_record
 from cakupan.targets.history import Entry, utc_now
@@ -76,7 +77,7 @@ def restore_next(con, state: Path) -> dict[str, int]:
                 "select table_name from information_schema.tables where table_catalog = current_database() "
                 "and table_schema = ? order by 1", [src]).fetchall()]
             if not names:
-                raise PgError(f"the kept state {state.name} has no {src} tables: nothing to restore")
+                raise PgError(Msg("error.pg.rollback_no_tables", state=state.name, schema=src))
             for t in names:
                 cols = [(c, SAME.get(ty, ty)) for c, ty in duck.execute(
                     "select column_name, data_type from information_schema.columns where table_catalog = "
@@ -98,8 +99,8 @@ def restore_next(con, state: Path) -> dict[str, int]:
                 cur.execute(f"select count(*) from {qt(nxt, t)}")
                 rows[f"{src}.{t}"] = got = cur.fetchone()[0]
                 if got != want:
-                    raise PgError(f"restoring {src}.{t} from {state.name} gave {got} rows, the file has {want}; "
-                                  "published is unchanged")
+                    raise PgError(Msg("error.pg.rollback_rows", table=f"{src}.{t}", state=state.name, got=got,
+                                      want=want))
     con.commit()
     return rows
 

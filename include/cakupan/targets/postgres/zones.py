@@ -10,6 +10,7 @@ import os
 import re
 
 from cakupan.core.contracts import all_contracts
+from cakupan.core.messages import Msg
 from cakupan.core.settings import REFERENCE_DIR
 from cakupan.targets.postgres.params import PgError, q, qt
 from cakupan.targets.zones import AUDIT_DDL, REPORT_FACTS_DDL, raw_table_ddl
@@ -152,8 +153,7 @@ def ensure_bi_role(con, role: str | None = None, password: str | None = None) ->
         db, exists = cur.fetchone()
     con.commit()
     if not exists and not best_effort(con, f"create role {q(role)} login noinherit"):
-        raise PgError(f"the BI role {role} does not exist and the pipeline role cannot create it: ask the DBA to "
-                      f"run `create role {role} login` (docs/postgres.md)")
+        raise PgError(Msg("error.pg.bi_role", role=role))
     if password:
         best_effort(con, f"alter role {q(role)} password %s", [password])
     best_effort(con, f"alter role {q(role)} set default_transaction_read_only = on")
