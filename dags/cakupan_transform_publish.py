@@ -3,7 +3,8 @@
 
 Scheduled on the raw-zone Asset that every successful `cakupan_ingest` load updates, and runnable by hand with a
 period range (`period_from` / `period_to`, YYYY-MM) for backfills and reruns. dbt runs through astronomer-cosmos,
-rendered from a manifest built ahead (`make manifest`; no dbt call at parse time), with tests after each model.
+rendered from a manifest built ahead (`make manifest`; no dbt call at parse time), with tests after each model —
+or, with `CAKUPAN_DBT_TASKS=build`, as one `dbt build` task (each Airflow task pays a start-up; README says when).
 The gate validates the candidate file; only a passing gate renames it over `published/cakupan.duckdb`. A failed
 gate or any failed task leaves the published file byte-for-byte as it was; the auditor report is written either way.
 The GX gate is a task calling `cakupan.quality` rather than the GX provider's operator: see README ("Why not the
@@ -21,15 +22,14 @@ from cakupan.orchestration import (
     PUBLISHED_ASSET_URI,
     RAW_ASSET_URI,
     cosmos_configs,
+    dbt_task_mode,
     record_failure,
     task_settings,
 )
 from cakupan.targets import writer_pool
-from cosmos import DbtTaskGroup
 
 WRITER_POOL = writer_pool()      # DuckDB: one writer at a time; PostgreSQL: None (its own locking)
-
-PROJECT, PROFILE, EXECUTION, RENDER = cosmos_configs()
+DBT_TASKS = dbt_task_mode()      # "model": a cosmos task per model (default); "build": one dbt build task
 
 
 @dag(
@@ -67,15 +67,29 @@ def cakupan_transform_publish():
         pipeline.start_build(s, run_id, params.get("period_from"), params.get("period_to"))
         return pipeline.prepare(s)
 
-    dbt = DbtTaskGroup(
-        group_id="dbt",
-        project_config=PROJECT,
-        profile_config=PROFILE,
-        execution_config=EXECUTION,
-        render_config=RENDER,
-        operator_args={"vars": DBT_VARS, "install_deps": False, "pool": WRITER_POOL},
-        default_args=DEFAULT_ARGS,
-    )
+    if DBT_TASKS == "build":
+        @task(task_id="dbt_build", pool=WRITER_POOL)
+        def dbt_build(params=None) -> None:
+            """Every model and data test in one `dbt build` (what `cakupan run` does); a failure fails this task."""
+            from cakupan.transform import dbt_vars, run_dbt
+
+            run_dbt(task_settings(), ["build", "--exclude-resource-type", "unit_test"],
+                    vars=dbt_vars(params.get("period_from"), params.get("period_to")))
+
+        dbt = dbt_build()
+    else:
+        from cosmos import DbtTaskGroup
+
+        project, profile, execution, render = cosmos_configs()
+        dbt = DbtTaskGroup(
+            group_id="dbt",
+            project_config=project,
+            profile_config=profile,
+            execution_config=execution,
+            render_config=render,
+            operator_args={"vars": DBT_VARS, "install_deps": False, "pool": WRITER_POOL},
+            default_args=DEFAULT_ARGS,
+        )
 
     @task(pool=WRITER_POOL, outlets=[Asset(PUBLISHED_ASSET_URI)], multiple_outputs=False)
     def gate_and_publish(params=None, **context) -> dict:

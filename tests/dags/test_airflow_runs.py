@@ -116,6 +116,27 @@ def test_backfill_of_one_month_gives_identical_marts(published_home, airflow_hom
     assert details == f"every raw row (recheck): {rows} rows of {loads} loads"
 
 
+def _marts(path: Path) -> dict[str, list]:
+    with duckdb.connect(str(path), read_only=True) as con:
+        names = [r[0] for r in con.execute("select table_name from information_schema.tables where table_schema = "
+                                           "'marts' order by 1").fetchall()]
+        return {n: sorted(con.execute(f'select * from marts."{n}"').fetchall(), key=repr) for n in names}
+
+
+def test_one_dbt_build_task_publishes_the_same_marts_as_a_task_per_model(published_home, airflow_home, tmp_path):
+    """CAKUPAN_DBT_TASKS=build: the DAG runs one `dbt build` task instead of a cosmos task per model; over the
+    same warehouse it publishes exactly the marts the task-per-model run published."""
+    home = tmp_path / "home"
+    shutil.copytree(published_home[0], home)
+    before = _marts(home / "published" / "cakupan.duckdb")
+    run = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", CAKUPAN_CONFIG=str(home / "config"),
+                            CAKUPAN_DBT_TASKS="build")
+    assert dag_run_succeeded(run), run.stdout[-3000:] + run.stderr[-3000:]
+    out = run.stdout + run.stderr
+    assert "dbt_build" in out and "dbt.stg_" not in out            # one build task, no cosmos task ran
+    assert _marts(home / "published" / "cakupan.duckdb") == before
+
+
 def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_home, airflow_home):
     home, _, _, _ = published_home
     pub = home / "published" / "cakupan.duckdb"
@@ -140,7 +161,9 @@ def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_ho
 
 def test_a_run_whose_dbt_build_fails_blocks_a_later_publish(published_home, airflow_home, tmp_path):
     """A phantom regency 73.99 in the raw zone fails dbt's relationship test inside the Airflow run, which stops
-    before the gate; the run's build is recorded as failed, and a `cakupan publish` afterwards refuses (exit 2)."""
+    before the gate; the run's build is recorded as failed, and a `cakupan publish` afterwards refuses (exit 2).
+    The run uses the one-task build (CAKUPAN_DBT_TASKS=build): a failed cosmos model task stops the gate the same
+    way (any failed task upstream of it), and one task keeps this test to one dbt invocation."""
     from _support import run_cli
 
     home = tmp_path / "home"
@@ -150,8 +173,10 @@ def test_a_run_whose_dbt_build_fails_blocks_a_later_publish(published_home, airf
     with duckdb.connect(str(home / "warehouse" / "work.duckdb")) as con:
         con.execute("update raw.register set regency_code = '73.99' where load_id = (select min(load_id) from "
                     "audit.loads where source = 'register' and status = 'loaded')")
-    run = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", CAKUPAN_CONFIG=str(home / "config"))
+    run = airflow_dags_test(airflow_home, home, "cakupan_transform_publish", CAKUPAN_CONFIG=str(home / "config"),
+                            CAKUPAN_DBT_TASKS="build")
     assert not dag_run_succeeded(run)
+    assert "relationships" in run.stdout + run.stderr               # dbt's own failing test is in the task log
     with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
         build_id, status = con.execute("select build_id, status from audit.builds order by started_at desc "
                                        "limit 1").fetchone()

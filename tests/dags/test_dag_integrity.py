@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -105,3 +106,28 @@ def test_parsing_the_transform_dag_loads_no_airflow_plugin(tmp_path):
                          check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "collector 0" in out.stdout and "loaded []" in out.stdout, out.stdout[-2000:]
+
+
+@pytest.mark.parametrize("mode", ["build", "everything"])
+def test_one_build_task_by_configuration_and_a_wrong_value_is_an_import_error(tmp_path, mode):
+    """CAKUPAN_DBT_TASKS=build renders one dbt_build task between prepare and the gate instead of the cosmos group;
+    a value that is neither model nor build stops the DAG file's import with a message naming the variable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN", "AIRFLOW_VAR", "CAKUPAN_"))}
+    env.update({"AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "CAKUPAN_LANG": "en",
+                "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "CAKUPAN_DBT_TASKS": mode})
+    code = ("import json\nfrom airflow.models import DagBag\n"
+            f"b = DagBag(dag_folder={str(ROOT / 'dags')!r})\n"
+            "d = b.dags.get('cakupan_transform_publish')\n"
+            "print(json.dumps({'errors': list(b.import_errors.values()),\n"
+            "  'tasks': sorted(d.task_ids) if d else [],\n"
+            "  'gate_upstream': sorted(d.get_task('gate_and_publish').upstream_task_ids) if d else []}))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    if mode == "build":
+        assert got["errors"] == []
+        assert got["tasks"] == ["auditor_report", "dbt_build", "gate_and_publish", "prepare", "verdict"]
+        assert got["gate_upstream"] == ["dbt_build"]
+    else:
+        assert got["tasks"] == [] and len(got["errors"]) == 1
+        assert "CAKUPAN_DBT_TASKS='everything'" in got["errors"][0] and "model" in got["errors"][0]

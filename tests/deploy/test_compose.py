@@ -550,6 +550,7 @@ def test_every_component_gets_the_deployment_facts_of_the_native_recipe(services
         assert 1 <= int(env["AIRFLOW__CORE__PARALLELISM"]) < 32, name
         assert float(env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"]) > 5, name
         assert int(env["CAKUPAN_BATCH_FILES"]) > 1 and float(env["CAKUPAN_BATCH_MB"]) > 0, name
+        assert env["CAKUPAN_DBT_TASKS"] in ("model", "build"), name
 
 
 def test_executor_local_by_default_celery_in_profile(airflow_services):
