@@ -47,7 +47,7 @@ class Layout:
     numbers_row: bool = False        # "(1) (2) (3) ..." under the header
     labels: dict[str, str] = field(default_factory=dict)    # REGISTER_HEADER label -> as written
     order: tuple[str, ...] = ()      # column order (default REGISTER_HEADER's)
-    extras: tuple[str, ...] = ()     # extra columns (appended after the column named first in `order`)
+    extras: tuple[str, ...] = ()     # extra columns (after the second column; "" a blank column, `extra_cell`)
     n: int = 4
     bad: dict[int, tuple[dict, str]] = field(default_factory=dict)  # row index -> (changes, reason)
     district_merged: bool = False    # the district written once and merged down its block
@@ -92,8 +92,19 @@ def _header(cols: list[str], lay: Layout) -> tuple[list[list], list[tuple[int, i
             j = end + 1
     for j in range(len(cols)):               # each label: in the row under its lowest group, down to the last row
         top = max([k + 1 for k, names in enumerate(levels) if names[j] is not None], default=0)
-        put(top, j, h - 1, j, shown[j])
+        if shown[j]:                         # a blank column has no label
+            put(top, j, h - 1, j, shown[j])
     return rows, merges
+
+
+def extra_cell(label: str, i: int, seed: int) -> str | None:
+    """What data row i holds in an extra column: nothing under a blank header, a synthetic mobile number under a
+    phone column ("No. HP ..."), else a note."""
+    if not label:
+        return None
+    if "hp" in label.lower().replace(".", " ").split():
+        return f"0812{(i * 7919 + seed * 104729) % 10**8:08d}"
+    return f"catatan {i}"
 
 
 def register_layout(lay: Layout) -> MessyCase:
@@ -117,11 +128,11 @@ def register_layout(lay: Layout) -> MessyCase:
         rows.append([f"({k + 1})" for k in range(len(cols))])
     first = len(rows)
     for i, rec in enumerate(full):
-        row = [rec.get(c, f"catatan {i}" if c in lay.extras else None) for c in cols]
+        row = [rec.get(c, extra_cell(c, i, lay.seed) if c in lay.extras else None) for c in cols]
         if lay.district_merged and i > 0 and "Kecamatan" in cols:
             row[cols.index("Kecamatan")] = None
         rows.append(row)
-    if lay.district_merged and lay.fmt not in ("csv", "ods"):
+    if lay.district_merged and lay.fmt != "csv":
         k = cols.index("Kecamatan")
         merges.append((first, k, first + lay.n - 1, k, full[0]["Kecamatan"]))
         rows[first][k] = None
@@ -144,7 +155,8 @@ def register_layout(lay: Layout) -> MessyCase:
                        if i not in lay.bad)
     bad = [reason for _, reason in (lay.bad[i] for i in sorted(lay.bad))]
     expect = loaded(lay.n, bad, regency=PAREPARE, period="2025-04", loaded_rows=sheet_rows,
-                    values={"nik": tuple(w.nik for i, w in enumerate(ws) if i not in lay.bad)})
+                    values={"nik": tuple(w.nik for i, w in enumerate(ws) if i not in lay.bad)},
+                    findings=("EXTRA_COLUMNS",) if any(lay.extras) else ())
     return MessyCase(f"layout_{lay.name}", "register", lay.covers, (messy_file(name, data, expect),))
 
 
@@ -175,6 +187,9 @@ LAYOUTS = (
     Layout("abbreviated_labels", "abbreviations: Tgl. Lhr, Jns. Kelamin, Kec., Kel.", labels=ABBREV),
     Layout("typo_labels", "small typos: Pekerjan, Sumber Dnaa, Nama Lengkp", labels=TYPOS),
     Layout("extra_columns", "extra columns between the known ones", extras=("Keterangan", "Status Verifikasi")),
+    Layout("extra_columns_phone", "extra columns under a two-row header: a note, the RT head's mobile number "
+           "(personal: raw zone only) and a blank column", header_rows=2, extras=("Keterangan", "No. HP Ketua RT", ""),
+           bad={2: NIK_MISSING}),
     Layout("reordered", "columns in another order", order=REORDERED),
     Layout("reordered_two_row", "reordered columns under a two-row header", order=REORDERED, header_rows=2),
     Layout("district_merged_down", "the district merged down its block of rows", district_merged=True),
@@ -185,7 +200,7 @@ LAYOUTS = (
     Layout("lead_column", "the table starts in column C", lead_cols=2, header_rows=2),
     Layout("bad_rows_two_row", "two-row header with a row that lacks its NIK", header_rows=2, bad={1: NIK_MISSING}),
     Layout("ods_flat", "OpenDocument spreadsheet, one header row", fmt="ods"),
-    Layout("ods_two_row", "OpenDocument, two-row header (its merges are not exposed: labels once)", fmt="ods",
+    Layout("ods_two_row", "OpenDocument, two-row header with merged group labels (read from content.xml)", fmt="ods",
            header_rows=2),
     Layout("ods_letterhead_three_row", "OpenDocument, letterhead and three-row header", fmt="ods",
            title_height=14, header_rows=3, numbers_row=True),

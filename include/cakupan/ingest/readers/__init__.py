@@ -112,7 +112,7 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
             else:
                 blocks.append(recap)
             continue
-        blocks.append(block_from_rows(rows, name, header))
+        blocks.append(block_from_rows(rows, name, header, unlabelled=True))
     if not any_content:
         raise FileRejected("FILE_EMPTY")
     if not blocks:

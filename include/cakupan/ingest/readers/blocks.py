@@ -15,6 +15,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cakupan.core.contracts import normalise_header
+from cakupan.core.messages import text
+
 
 class FileRejected(Exception):
     """The whole file cannot be read; `code` is a registered reason code."""
@@ -43,6 +46,19 @@ class ReadOptions:
     skip_sheets: tuple[str, ...] = ()
 
 
+ROW_NUMBER_LABELS = {"no", "nomor", "nourut", "nomorurut", "urut", "nmr"}   # folded (`normalise_header`)
+
+
+def column_letter(j: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0 -> A, 27 -> AB)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 @dataclass
 class Block:
     """The data rows of one sheet (or one CSV), mapped to a source contract, column by column."""
@@ -60,10 +76,20 @@ class Block:
     total_rows: list[tuple[int, int, dict[str, object]]] = field(default_factory=list)  # (row, rows above, cells)
     notes_skipped: int = 0
     unsplit: dict[int, str] = field(default_factory=dict)   # data row -> its text, when it did not split into cells
+    # columns the contract does not know: label (as written, made unique) -> 0-based column index, and their cell
+    # text per data row (kept in raw_cells, listed once per file as an EXTRA_COLUMNS finding, never parsed)
+    extras: dict[str, int] = field(default_factory=dict)
+    extra_cells: dict[str, list[str | None] | pa.Array] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
         return list(self.mapping)
+
+    @property
+    def listed_extras(self) -> list[str]:
+        """The extra columns a finding lists: all but the row-number column ("No", "No. Urut"), which every
+        template has (it is kept in raw_cells like the others)."""
+        return [k for k in self.extras if normalise_header(k) not in ROW_NUMBER_LABELS]
 
     @property
     def n_rows(self) -> int:
@@ -100,6 +126,22 @@ class ReadResult:
     @property
     def rows_in(self) -> int:
         return sum(b.n_rows for b in self.blocks)
+
+    def extra_columns_note(self, file_name: str) -> str | None:
+        """The one finding that lists the columns the contract does not know (kept in raw_cells, not read), per
+        group of sheets with the same ones; None when there are none (`Block.listed_extras`)."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for b in self.blocks:
+            if labels := tuple(b.listed_extras):
+                groups.setdefault(labels, []).append(b.sheet)
+        if not groups:
+            return None
+        parts = []
+        for labels, sheets in groups.items():
+            where = file_name + (f", {text('word.sheet')} " + ", ".join(sheets) if any(sheets) else "")
+            parts.append(text("load.extra_columns", where=where,
+                              labels=", ".join(f"'{k if len(k) <= 60 else k[:57] + '...'}'" for k in labels)))
+        return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------- typed cells --

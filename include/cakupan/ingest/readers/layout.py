@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cakupan.ingest import parsing
-from cakupan.ingest.readers.blocks import Block
+from cakupan.ingest.readers.blocks import Block, column_letter
 from cakupan.ingest.readers.cells import cell_text, is_blank_row, row_texts
 from cakupan.ingest.readers.header import (
     HEADER_SCAN_ROWS,
@@ -108,11 +108,15 @@ def header_width(header: HeaderMatch) -> int:
     return sum(1 for h in header.headers if h)
 
 
-def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_row_of=None) -> Block:
+def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_row_of=None,
+                    unlabelled: bool = False) -> Block:
     """Turn a sheet's rows (below its header) into data rows, excluding blanks, totals, notes and signatures.
 
     Number and date cells keep their own value next to their text (`Block.typed`), so the parsers read the cell
     Excel stored, not a rendering of it (a money cell 123.456 is one hundred and twenty-three, not 123456).
+    The cells of the columns the contract does not know are kept as text (`Block.extra_cells`); with `unlabelled`
+    (a worksheet), so are the cells of a column without any header label that holds something in a data row, as
+    "(column H)".
     """
     idx = list(header.mapping.values())
     cols = list(header.mapping)
@@ -121,6 +125,10 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     block = header.block(sheet, title_text(rows, header))
     for c in cols:
         block.cells[c] = []
+    extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
+    known = set(idx) | set(block.extras.values())
+    loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
+    loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     for r_i in range(header.row + 1, len(rows)):
         row = rows[r_i]
         src_row = source_row_of(r_i) if source_row_of else r_i + 1
@@ -145,4 +153,17 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
                 block.typed.setdefault(c, {})[n] = row[i]
         block.nik_numeric.append(bool(nik_i is not None and nik_i < len(row)
                                       and parsing.nik_cell_is_numeric(row[nik_i])))
+        for texts_, j in extra:
+            texts_.append(cell_text(row[j]) if j < len(row) else None)
+        if unlabelled:
+            at = loose_at.get(len(row))
+            if at is None:
+                at = loose_at[len(row)] = [j for j in range(len(row)) if j not in known]
+            for j in at:
+                if row[j] is not None and row[j] != "" and (t := cell_text(row[j])) is not None:
+                    loose.setdefault(j, {})[n] = t
+    for j in sorted(loose):
+        k = f"(column {column_letter(j)})"     # a fixed key, like "(row as delivered)"
+        block.extras[k] = j
+        block.extra_cells[k] = [loose[j].get(i) for i in range(block.n_rows)]
     return block
