@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -92,6 +92,7 @@ class FileFacts:
     regency: str | None                 # the file's regency (its folder's, or named in its title)
     period: dt.date | None              # the file's period (from its title or name)
     folder_regency: Regency | None      # the configured regency whose inbox holds the file
+    sheet_periods: dict[str, dt.date] = field(default_factory=dict)   # a sheet per month: each sheet's period
 
 
 def _names(c: str) -> BatchColumn:
@@ -302,12 +303,17 @@ def _row_period(rows: _Rows, columns: dict[str, BatchColumn], facts: FileFacts) 
     if facts.contract.source == "claims":
         return pc.floor_temporal(rows.cols[columns["event_date"].value], unit="month")
     period = columns.get("period")
+    if facts.sheet_periods:          # a sheet per month: each sheet's own
+        of_file = pa.concat_arrays([pa.array([facts.sheet_periods.get(b.sheet, facts.period)] * b.n_rows,
+                                             pa.date32()) for b in rows.blocks])
+    else:
+        of_file = pa.array([facts.period] * rows.n, pa.date32())
     if "period" in rows.present:
         out = rows.cols[period.value]
-        if facts.period is not None:
-            out = pc.coalesce(out, pa.scalar(facts.period, pa.date32()))
+        if facts.period is not None or facts.sheet_periods:
+            out = pc.coalesce(out, of_file)
     else:
-        out = pa.array([facts.period] * rows.n, pa.date32())
+        out = of_file
     if period is not None:
         unknown = pc.and_(pc.is_null(out), pc.is_null(rows.cols[period.error]))
         rows.cols[period.error] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), rows.cols[period.error])

@@ -44,6 +44,7 @@ from cakupan.ingest.readers.layout import (
     header_width,
     is_blank_row,
     title_text,
+    upper_header_keys,
 )
 from cakupan.ingest.readers.sniff import ENCODING_SAMPLE_BYTES, detect_delimiter, detect_encoding
 
@@ -86,6 +87,7 @@ class _FastCsv:
     delimiter: str
     maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
     unit_free: bool = False         # no UNIT character in the file (quoted lines can be read with it, `_unquote`)
+    upper: tuple[list[str], ...] = ()   # the texts of the header's rows above its last (`upper_header_keys`)
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -183,8 +185,9 @@ def _utf8_data(raw: bytes, head_text: str, whole: bool, encoding: str) -> bytes 
 
 
 def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict[str, Contract],
-                    options: ReadOptions) -> tuple[HeaderMatch, str, int] | None:
-    """The header found in the first records: (header, title, the line number of the first line below it)."""
+                    options: ReadOptions) -> tuple[HeaderMatch, str, int, tuple[list[str], ...]] | None:
+    """The header found in the first records: (header, title, the line number of the first line below it, the
+    texts of its upper rows (`upper_header_keys`))."""
     limit = HEADER_SCAN_ROWS + 2
     head, head_lines = split_csv(head_text, delimiter, limit=limit + 1)
     if len(head) <= limit and not whole:     # the last record read may continue past the decoded start
@@ -195,7 +198,7 @@ def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict
     header = find_header(head, contracts, options.overrides, options.defaults)
     if header is None or header.row + 1 >= len(head):
         return None
-    return header, title_text(head, header), head_lines[header.row + 1]
+    return header, title_text(head, header), head_lines[header.row + 1], upper_header_keys(head, header)
 
 
 def _split_lines(data: bytes, first_line: int) -> tuple[pa.Array, np.ndarray] | None:
@@ -242,7 +245,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     found = _header_in_head(head_text, whole, delimiter, contracts, options)
     if found is None:
         return None
-    header, title, first_line = found
+    header, title, first_line, upper = found
     split = _split_lines(data, first_line)
     if split is None and data is raw and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
@@ -263,7 +266,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
     odd = _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
-                    quotes is not None and UNIT.encode() not in data)
+                    quotes is not None and UNIT.encode() not in data, upper)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -338,11 +341,11 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
             candidate |= odd_line
         else:
             _clean_odd_cells(cells, pa_bools(odd_line))
-    candidate |= _repeated_headers(cells, f.header, len(lines))
+    candidate |= _repeated_headers(cells, f.header, len(lines), f.upper)
     candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
     nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
                    else np.zeros(len(lines), dtype=bool))
-    classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter, f.extras)
+    classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter, f.extras, f.upper)
     return _assemble(f, f.first_line + start, candidate, cells, nik_numeric, classified)
 
 
@@ -458,26 +461,31 @@ def _clean_odd_cells(cells: _Cells, odd: pa.Array) -> None:
         cells.extra[k] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
 
 
-def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int) -> np.ndarray:
-    """Lines where some mapped cell repeats its header text (any case): candidates for a repeated header row."""
+def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int, upper: tuple[list[str], ...] = ()) -> np.ndarray:
+    """Lines where some mapped cell repeats its header text (any case), or the text of a header row above the
+    last (`upper`, compared in full): candidates for a repeated header row."""
     hit = np.zeros(n, dtype=bool)
     for c, key in zip(header.mapping, header_keys(header), strict=True):
         maybe = cells.maybe_header[c]
         if key and maybe.any():
             hit[np.flatnonzero(maybe)] |= np_bools(
                 pc.equal(_lower(cells.texts[c].filter(pa_bools(maybe))), pa.scalar(key, pa.string())))
+    for keys in upper:
+        for c, key in zip(header.mapping, keys, strict=True):
+            if key:
+                hit |= np_bools(pc.fill_null(pc.equal(_lower(cells.texts[c]), pa.scalar(key, pa.string())), False))
     return hit
 
 
 def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, delimiter: str,
-              extras: dict[str, int]) -> _Classified:
+              extras: dict[str, int], upper: tuple[list[str], ...]) -> _Classified:
     """Split and classify the candidate lines one by one, as the row-by-row path does."""
     cols, idx = list(header.mapping), list(header.mapping.values())
     keys, width, nik_i = header_keys(header), header_width(header), header.mapping.get("nik")
     out = _Classified(candidates, [], cells={c: [] for c in cols}, extra={k: [] for k in extras})
     for k in candidates.tolist():
         row = split_line(lines[k].as_py(), delimiter)
-        kind, texts = classify_row(row, idx, keys, width)
+        kind, texts = classify_row(row, idx, keys, width, upper)
         out.kinds.append(kind)
         if kind == "total":
             out.totals[k] = dict(zip(cols, texts, strict=True))
