@@ -8,6 +8,7 @@ and source row number and every mapped cell's text — and, for number and date 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,14 @@ class ReadOptions:
 ROW_NUMBER_LABELS = {"no", "nomor", "nourut", "nomorurut", "urut", "nmr"}   # folded (`normalise_header`)
 
 
+@functools.cache
+def _not_listed() -> frozenset[str]:
+    """Folded labels of columns every file may have beyond the contract's (`Block.listed_extras`)."""
+    outbox = {text(f"outbox.{k}", lang) for k in ("reason_header", "origin_sheet_header", "origin_row_header")
+              for lang in ("id", "en")}
+    return frozenset(ROW_NUMBER_LABELS | {normalise_header(t) for t in outbox})
+
+
 def column_letter(j: int) -> str:
     """The spreadsheet letter of a 0-based column index (0 -> A, 27 -> AB)."""
     out = ""
@@ -88,8 +97,9 @@ class Block:
     @property
     def listed_extras(self) -> list[str]:
         """The extra columns a finding lists: all but the row-number column ("No", "No. Urut"), which every
-        template has (it is kept in raw_cells like the others)."""
-        return [k for k in self.extras if normalise_header(k) not in ROW_NUMBER_LABELS]
+        template has, and the reason / origin columns of a rejection workbook sent back (`cakupan.outbox`); they
+        are kept in raw_cells like the others."""
+        return [k for k in self.extras if normalise_header(k) not in _not_listed()]
 
     @property
     def n_rows(self) -> int:
