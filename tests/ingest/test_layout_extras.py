@@ -55,11 +55,11 @@ def test_extra_columns_are_kept_in_raw_cells_and_listed_once_per_file(home):
         assert [n for n, _ in rows] == list(range(first, first + lay.n))
         for i, (_, cells) in enumerate(rows):
             cells = json.loads(cells)
-            assert list(cells)[:4] == ["NO", "NIK", "Keterangan", "No. HP Ketua RT"]
+            assert list(cells)[:3] == ["NIK", "Keterangan", "No. HP Ketua RT"]
             assert cells["Keterangan"] == extra_cell("Keterangan", i, lay.seed)
             assert cells["No. HP Ketua RT"] == extra_cell("No. HP Ketua RT", i, lay.seed)
-            assert cells["NO"] == str(i + 1) and "" not in cells
-        assert list(json.loads(rows[0][1]))[4:] == [lay.labels.get(c, c) for c in REGISTER_HEADER[2:]]
+            assert "NO" not in cells and "(column A)" not in cells and "" not in cells   # the row number: no
+        assert list(json.loads(rows[0][1]))[3:] == [lay.labels.get(c, c) for c in REGISTER_HEADER[2:]]
     finally:
         loader.con.close()
 
@@ -99,10 +99,9 @@ def test_extra_columns_read_alike_row_by_row_and_column_wise(tmp_path):
     fast = fast_csv_block(raw, all_contracts(), ReadOptions())
     assert fast is not None
     got = fast[1].extra_cells
-    assert list(exact.extras) == list(fast[1].extras) == ["NO", "Keterangan"]
+    assert list(exact.extras) == list(fast[1].extras) == ["Keterangan"]      # the row number "NO" is not one
     assert exact.extra_cells["Keterangan"] == notes
     assert got["Keterangan"].to_pylist() == notes
-    assert got["NO"].to_pylist() == exact.extra_cells["NO"] == [str(i + 1) for i in range(2500)]
 
 
 # ------------------------------------------------------------------------------------------ ODS merges -----

@@ -86,8 +86,7 @@ def test_samples_give_expected_json(home, sample_paths):
 
 
 def test_raw_rows_keep_lineage_and_parsed_values(loader, sample_paths):
-    """Raw keeps load id, file path, sha256, sheet, source row, every cell as delivered (the row number "No." the
-    contract does not know too) and the values."""
+    """Raw keeps load id, file path, sha256, sheet, source row, every mapped cell as delivered and the values."""
     path = next(p for p in sample_paths if p.name == "register_sidrap_2025-05.xlsx")
     r = loader.load(path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -99,7 +98,7 @@ def test_raw_rows_keep_lineage_and_parsed_values(loader, sample_paths):
     first, second = rows[0], rows[1]
     assert first[:5] == (r.load_id, "73.14/register_sidrap_2025-05.xlsx", sha, "Peserta", 10)
     cells = json.loads(first[5])
-    assert cells == {"No.": "1", "No. KTP": "7314022108760001", "Nama Tenaga Kerja": "Andi Muh. Yusuf", "L/P": "Laki-laki",
+    assert cells == {"No. KTP": "7314022108760001", "Nama Tenaga Kerja": "Andi Muh. Yusuf", "L/P": "Laki-laki",
                      "Profesi": "nelayan tangkap", "Desa": "Amparita", "Kec": "Tellu Limpoe", "Program": "JKK, JKM",
                      "Mulai Kepesertaan": "2025-05-01", "Iuran": "16.800", "Sumber Dana": "APBD"}
     assert first[6:] == ("7314022108760001", first[7], "Andi Muh. Yusuf", "L", "nelayan tangkap", "JKK,JKM",

@@ -72,13 +72,12 @@ def test_export_fix_resend_round_trip(settings_factory, tmp_path):
     assert stat.S_IMODE(book.stat().st_mode) == 0o600
     assert fixes_load_of(book) == first.load_id
 
-    # calamine: the rejected rows exactly as delivered, every label of the file in its order (the row number "No"
-    # too, kept with the row though no contract column), NIK as text
+    # calamine: the rejected rows exactly as delivered, the file's labels in its order, NIK as text
     cal = CalamineWorkbook.from_path(str(book))
     assert cal.sheet_names == ["Baris ditolak", "Ringkasan"]
     grid = cal.get_sheet_by_name("Baris ditolak").to_python(skip_empty_area=False)
     h = next(i for i, r in enumerate(grid) if "Baris asal" in r)
-    mapped = header                                    # the delivered columns, in the delivered order
+    mapped = [c for c in header if c != "No"]          # the kept columns, in the delivered order
     assert grid[h][:len(mapped)] == mapped
     data = grid[h + 1:]
     assert [r[mapped.index("NIK")] for r in data] == ["737201010190001", "7372010202900002"]
@@ -148,7 +147,7 @@ def test_partial_fix_leaves_the_rest_owed(settings_factory):
     (book,) = export_rejections(settings)
     wb = openpyxl.load_workbook(book)
     ws = wb["Baris ditolak"]
-    ws.cell(5, 2).value = "7372010101900001"          # the 15-digit NIK (after "No") fixed; the sex left as X
+    ws.cell(5, 1).value = "7372010101900001"          # the 15-digit NIK fixed; the sex left as X
     back = settings.inbox / "73.72" / book.name
     wb.save(back)
     (second,) = pipeline.ingest(settings, "t2")

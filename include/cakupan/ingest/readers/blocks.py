@@ -47,15 +47,15 @@ class ReadOptions:
     skip_sheets: tuple[str, ...] = ()
 
 
-ROW_NUMBER_LABELS = {"no", "nomor", "nourut", "nomorurut", "urut", "nmr"}   # folded (`normalise_header`)
+# the row-number column's labels, folded (`normalise_header`): not an extra column (`HeaderMatch.extra_columns`)
+ROW_NUMBER_LABELS = frozenset({"no", "nomor", "nourut", "nomorurut", "urut", "nmr"})
 
 
 @functools.cache
 def _not_listed() -> frozenset[str]:
-    """Folded labels of columns every file may have beyond the contract's (`Block.listed_extras`)."""
-    outbox = {text(f"outbox.{k}", lang) for k in ("reason_header", "origin_sheet_header", "origin_row_header")
-              for lang in ("id", "en")}
-    return frozenset(ROW_NUMBER_LABELS | {normalise_header(t) for t in outbox})
+    """Folded labels of the columns a rejection workbook adds (`Block.listed_extras`)."""
+    return frozenset(normalise_header(text(f"outbox.{k}", lang)) for lang in ("id", "en")
+                     for k in ("reason_header", "origin_sheet_header", "origin_row_header"))
 
 
 def column_letter(j: int) -> str:
@@ -96,9 +96,8 @@ class Block:
 
     @property
     def listed_extras(self) -> list[str]:
-        """The extra columns a finding lists: all but the row-number column ("No", "No. Urut"), which every
-        template has, and the reason / origin columns of a rejection workbook sent back (`cakupan.outbox`); they
-        are kept in raw_cells like the others."""
+        """The extra columns a finding lists: all but the reason / origin columns of a rejection workbook sent
+        back (`cakupan.outbox`), which are kept in raw_cells like the others."""
         return [k for k in self.extras if normalise_header(k) not in _not_listed()]
 
     @property

@@ -145,7 +145,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     for c in cols:
         block.cells[c] = []
     extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
-    known = set(idx) | set(block.extras.values())
+    known = set(idx) | {j for j, h in enumerate(header.headers) if h}     # labelled: mapped, extra or row number
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     for r_i in range(header.row + 1, len(rows)):
