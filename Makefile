@@ -120,7 +120,7 @@ $(BENCH_VENV)/.synced: bench/requirements-peers.txt | $(BIN)/python
 bench: venv manifest $(BENCH_VENV)/.synced
 	$(BIN)/python -m bench.run --out BENCHMARKS.md
 	# a national month through the real scheduler vs `cakupan run` (issue 20; the year: bench/scheduler_year.json)
-	$(BIN)/python -m bench.scheduler --months 1 --out BENCHMARKS.md
+	$(BIN)/python -m bench.scheduler --months 1 --dbt-tasks build --out BENCHMARKS.md
 
 # precision and recall of the narrative extractor on the labelled press corpus (tests/fixtures/press)
 eval: venv

@@ -31,7 +31,7 @@ SECTION = "## Through a real Airflow scheduler"
 YEAR_FILE = Path(__file__).resolve().parent / "scheduler_year.json"   # the national year, measured once by hand
 
 
-def run(workdir: Path, months: int, regencies: int | None, workers: int) -> dict:
+def run(workdir: Path, months: int, regencies: int | None, workers: int, dbt_tasks: str = "model") -> dict:
     from cakupan_dev.airflow_stack import AirflowStack
     from cakupan_dev.pgcluster import PgCluster
 
@@ -48,7 +48,7 @@ def run(workdir: Path, months: int, regencies: int | None, workers: int) -> dict
                      scenarios=("late_payment", "partial_payment", "correction", "bad_rows"))
     shutil.copytree(cli_home / "inbox", af_home / "inbox")          # copy2: same mtimes, same received_at
     files = sum(1 for p in (cli_home / "inbox").rglob("*") if p.is_file())
-    out: dict = {"regencies": len(codes), "months": months, "files": files,
+    out: dict = {"regencies": len(codes), "months": months, "files": files, "dbt_tasks": dbt_tasks,
                  "inbox_mb": round(sum(p.stat().st_size for p in (cli_home / "inbox").rglob("*") if p.is_file())
                                    / 2**20, 1)}
 
@@ -64,7 +64,7 @@ def run(workdir: Path, months: int, regencies: int | None, workers: int) -> dict
     with PgCluster.start() as pg:
         pg.create_database("airflow")
         with AirflowStack(workdir / "stack", pg, af_home, BIN, CAKUPAN_CONFIG=str(cfg),
-                          CAKUPAN_PSEUDONYM_KEY=KEY) as stack:
+                          CAKUPAN_PSEUDONYM_KEY=KEY, CAKUPAN_DBT_TASKS=dbt_tasks) as stack:
             stack.wait_serialized([INGEST, TRANSFORM])
             stack.airflow("dags", "unpause", TRANSFORM)
             stack.airflow("dags", "unpause", INGEST)
@@ -86,12 +86,16 @@ def run(workdir: Path, months: int, regencies: int | None, workers: int) -> dict
     return out
 
 
+DBT_TASKS_TEXT = {"model": "a cosmos task per model", "build": "one dbt build task"}
+
+
 def _table(r: dict) -> str:
     scope = "national year" if r["months"] == 12 else f"national {r['months']}-month inbox" if r["months"] > 1 \
         else "national month"
     return (f"`python -m bench.scheduler --months {r['months']}` ({scope}: {r['regencies']} regencies, {r['files']} "
             f"files, {r['inbox_mb']} MB), measured {r.get('measured', '')}; ingest in {r['ingest_batches']} batch "
-            f"task(s).\n\n"
+            f"task(s); dbt as {DBT_TASKS_TEXT[r.get('dbt_tasks', 'model')]} (`CAKUPAN_DBT_TASKS="
+            f"{r.get('dbt_tasks', 'model')}`).\n\n"
             "| | seconds |\n|---|---|\n"
             f"| `cakupan run` (one process) | {r['cakupan_run_seconds']} |\n"
             f"| Airflow: ingest run | {r['airflow_ingest_seconds']} |\n"
@@ -129,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=160, help="workers per regency (make bench's full scale: 160)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-scheduler")
     ap.add_argument("--out", type=Path, default=None, help="write the section into this file (BENCHMARKS.md)")
+    ap.add_argument("--dbt-tasks", choices=sorted(DBT_TASKS_TEXT), default="model",
+                    help="the transform DAG's dbt tasks (CAKUPAN_DBT_TASKS)")
     ap.add_argument("--record-year", action="store_true", help=f"keep this (12-month) result in {YEAR_FILE.name}")
     a = ap.parse_args(argv)
-    r = run(a.workdir.resolve(), a.months, a.regencies, a.workers)
+    r = run(a.workdir.resolve(), a.months, a.regencies, a.workers, a.dbt_tasks)
     r["measured"] = time.strftime("%Y-%m-%d")
     (a.workdir / "scheduler.json").write_text(json.dumps(r, indent=1, default=str))
     if a.record_year and a.months == 12:

@@ -135,10 +135,11 @@ def test_cases_cover_the_issue():
                          "NIK_REGION_UNKNOWN", "NIK_BIRTH_DATE_INVALID", "REGENCY_UNKNOWN", "REGENCY_MISMATCH",
                          "NO_PARTICIPANT_ID", "DATE_INVALID", "DATE_OUT_OF_RANGE", "MONTH_INVALID", "NUMBER_INVALID",
                          "NUMBER_NEGATIVE", "PROGRAM_UNKNOWN", "SEX_INVALID", "OCCUPATION_MISSING"}
-    assert {"TOTAL_MISMATCH", "SHEET_NO_HEADER"} <= {x for c in CASES for f in c.files for x in f.expect.findings}
+    assert {"TOTAL_MISMATCH", "SHEET_NO_HEADER", "EXTRA_COLUMNS"} <= {
+        x for c in CASES for f in c.files for x in f.expect.findings}
     assert {c.source for c in CASES} >= {"register", "contributions", "claims", "city_report"}
     names = {f.name.rsplit(".", 1)[-1] for c in CASES for f in c.files}
-    assert {"xlsx", "xls", "csv"} <= names
+    assert {"xlsx", "xls", "csv", "ods", "xlsm"} <= names
 
 
 def test_messy_files_are_deterministic():

@@ -4,7 +4,8 @@ One home, run as an operator would with the real CLI: the synthetic generator's 
 numbers, claims, a press release, bad rows, identity anomalies), plus what real offices send that quotes people:
 
 - a register whose rows are quarantined for a personal cell: an impossible birth date, one out of range, a KPJ with
-  letters, and a whole row typed into one cell (name, NIK and birth date together);
+  letters, and a whole row typed into one cell (name, NIK and birth date together); every row of it carries a
+  column the contract does not know, the RT head's mobile number (kept in raw_cells, in the raw zone only);
 - a press release quoting a worker's NIK (with spaces) and phone number in the sentence that states the promise;
 - two press releases both called laporan.txt, in two regency folders, and a binary file saved as a .txt.
 
@@ -40,6 +41,7 @@ HOSTILE = {   # synthetic people, in none of the generator's name lists
     "unsplit": (make_nik("73.72.01", BORN, True, 8105), "Rahmawati Lestari Pallawa", "12-03-1985", ""),
 }
 RELEASE_NIK, RELEASE_PHONE = "7372 0145 0580 0123", "0812-3456-7890"
+RT_PHONES = {key: f"08529{i:07d}" for i, key in enumerate(HOSTILE, start=4711)}   # "No. HP Ketua RT", per row
 RELEASE = f"""PAREPARE — Pemerintah Kota Parepare menandatangani nota kesepahaman dengan BPJS Ketenagakerjaan,
 Senin (12/5/2025).
 
@@ -60,15 +62,15 @@ def hostile_people() -> pii.PersonalData:
             found.literals.add(kpj)
     found.birth_dates.add(BORN)
     found.niks.add(RELEASE_NIK.replace(" ", ""))
-    found.literals |= {RELEASE_PHONE, RELEASE_PHONE.replace("-", "")}
+    found.literals |= {RELEASE_PHONE, RELEASE_PHONE.replace("-", "")} | set(RT_PHONES.values())
     return found
 
 
 def write_hostile(inbox: Path) -> None:
-    rows = ["NIK;Nama;Tgl Lahir;Pekerjaan;Program;TMT;Iuran;Sumber Dana;No KPJ"]
+    rows = ["NIK;Nama;Tgl Lahir;Pekerjaan;Program;TMT;Iuran;Sumber Dana;No KPJ;No. HP Ketua RT"]
     for key, (nik, name, born, kpj) in HOSTILE.items():
-        line = f"{nik};{name};{born};nelayan;JKK, JKM;01-05-2025;16.800;APBD;{kpj}"
-        rows.append(line.replace(";", ",") + ";;;;;;;;" if key == "unsplit" else line)
+        line = f"{nik};{name};{born};nelayan;JKK, JKM;01-05-2025;16.800;APBD;{kpj};{RT_PHONES[key]}"
+        rows.append(line.replace(";", ",") + ";" * rows[0].count(";") if key == "unsplit" else line)
     (inbox / "73.72" / "register_parepare_2025-05.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     (inbox / "berita").mkdir(exist_ok=True)
     (inbox / "berita" / "siaran_pers_parepare_2025-05.txt").write_text(RELEASE, encoding="utf-8")
@@ -135,6 +137,24 @@ def test_quarantine_messages_are_published_without_personal_columns(home):
     # the regency's own message, in the raw zone, still quotes the cells to fix
     assert "31-02-1979" in own[3] and "12-05-1850" in own[4] and "12AB5678901" in own[5]
     assert HOSTILE["unsplit"][1] in own[6]
+
+
+def test_an_extra_phone_column_stays_in_the_raw_zone(home):
+    """The column the contract does not know is kept with every row in the raw zone, and the published file
+    names it (once, a finding) without any of its numbers (the scan above looks for them everywhere)."""
+    h, _ = home
+    rel = "73.72/register_parepare_2025-05.csv"
+    with duckdb.connect(str(h / "warehouse" / "work.duckdb"), read_only=True) as con:
+        cells = [json.loads(c) for (c,) in con.execute(
+            "select raw_cells from raw.register where source_file = ? union all select raw_cells "
+            "from quarantine.rows where source_file = ?", [rel, rel]).fetchall()]
+    kept = {c["No. HP Ketua RT"] for c in cells if "No. HP Ketua RT" in c}
+    assert kept == {p for k, p in RT_PHONES.items() if k != "unsplit"}   # the unsplit row keeps its whole text
+    assert len(cells) == len(HOSTILE)
+    with duckdb.connect(str(h / "published" / "cakupan.duckdb"), read_only=True) as con:
+        notes = con.execute("select f.message from audit.load_findings f join audit.loads_published l using (load_id) "
+                            "where l.source_file = ? and f.code = 'EXTRA_COLUMNS'", [rel]).fetchall()
+    assert len(notes) == 1 and "'No. HP Ketua RT'" in notes[0][0]
 
 
 def test_a_nik_quoted_in_a_press_release_is_masked_in_the_promise_ledger(home):

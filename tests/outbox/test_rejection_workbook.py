@@ -77,7 +77,7 @@ def test_export_fix_resend_round_trip(settings_factory, tmp_path):
     assert cal.sheet_names == ["Baris ditolak", "Ringkasan"]
     grid = cal.get_sheet_by_name("Baris ditolak").to_python(skip_empty_area=False)
     h = next(i for i, r in enumerate(grid) if "Baris asal" in r)
-    mapped = [c for c in header if c != "No"]          # the mapped columns, in the delivered order
+    mapped = [c for c in header if c != "No"]          # the kept columns, in the delivered order
     assert grid[h][:len(mapped)] == mapped
     data = grid[h + 1:]
     assert [r[mapped.index("NIK")] for r in data] == ["737201010190001", "7372010202900002"]
@@ -106,6 +106,9 @@ def test_export_fix_resend_round_trip(settings_factory, tmp_path):
     assert fixes_load_of(back) == first.load_id                   # Excel/openpyxl keep the custom property
     (second,) = pipeline.ingest(settings, "t2")
     assert (second.rows_in, second.rows_loaded, second.rows_quarantined) == (2, 2, 0)
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:   # the workbook's own columns: no finding
+        assert con.execute("select count(*) from audit.load_findings where load_id = ? and code = 'EXTRA_COLUMNS'",
+                           [second.load_id]).fetchone()[0] == 0
     assert record_fixes(settings) == 2
     _build(settings)
     assert _enrolled(settings) == 5                               # the 3 of the delivery + the 2 fixed, none lost

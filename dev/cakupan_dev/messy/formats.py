@@ -172,6 +172,7 @@ def ods_bytes(sheets: Sequence[Sheet]) -> bytes:
         style = ' table:style-name="hid"' if sh.hidden else ""
         body.append(f"<table:table table:name={quoteattr(sh.name)}{style}>"
                     f'<table:table-column table:number-columns-repeated="{width}"/>')
+        rows_xml = []
         for r in range(n_rows):
             row = sh.rows[r] if r < len(sh.rows) else []
             cells = []
@@ -185,7 +186,9 @@ def ods_bytes(sheets: Sequence[Sheet]) -> bytes:
                     nr, nc, v = spans[(r, c)]
                     attrs = f' table:number-rows-spanned="{nr}" table:number-columns-spanned="{nc}"'
                 cells.append(_ods_cell(v, attrs, escape))
-            body.append("<table:table-row>" + "".join(cells) + "</table:table-row>")
+            rows_xml.append("<table:table-row>" + "".join(_ods_runs(cells, "table:number-columns-repeated"))
+                            + "</table:table-row>")
+        body.extend(_ods_runs(rows_xml, "table:number-rows-repeated"))
         body.append("</table:table>")
     content = (f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {_ODS_NS} office:version="1.2">'
                '<office:automatic-styles><style:style style:name="hid" style:family="table">'
@@ -205,6 +208,24 @@ def ods_bytes(sheets: Sequence[Sheet]) -> bytes:
         for name, text in (("META-INF/manifest.xml", manifest), ("content.xml", content)):
             z.writestr(zipfile.ZipInfo(name, stamp), text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
     return buf.getvalue()
+
+
+def _ods_runs(elements: list[str], attr: str) -> list[str]:
+    """Equal neighbours written once with a repeat count, as LibreOffice writes blank stretches and covered cells
+    (`<table:table-cell table:number-columns-repeated="5"/>`, a run of equal rows with number-rows-repeated)."""
+    out: list[str] = []
+    i = 0
+    while i < len(elements):
+        j = i
+        while j + 1 < len(elements) and elements[j + 1] == elements[i]:
+            j += 1
+        e = elements[i]
+        if j > i:
+            tag_end = len(e.split(">", 1)[0]) - (1 if e.split(">", 1)[0].endswith("/") else 0)
+            e = f'{e[:tag_end]} {attr}="{j - i + 1}"{e[tag_end:]}'
+        out.append(e)
+        i = j + 1
+    return out
 
 
 def _ods_cell(v: object, attrs: str, escape) -> str:

@@ -47,7 +47,7 @@ class Layout:
     numbers_row: bool = False        # "(1) (2) (3) ..." under the header
     labels: dict[str, str] = field(default_factory=dict)    # REGISTER_HEADER label -> as written
     order: tuple[str, ...] = ()      # column order (default REGISTER_HEADER's)
-    extras: tuple[str, ...] = ()     # extra columns (appended after the column named first in `order`)
+    extras: tuple[str, ...] = ()     # extra columns (after the second column; "" a blank column, `extra_cell`)
     n: int = 4
     bad: dict[int, tuple[dict, str]] = field(default_factory=dict)  # row index -> (changes, reason)
     district_merged: bool = False    # the district written once and merged down its block
@@ -92,8 +92,19 @@ def _header(cols: list[str], lay: Layout) -> tuple[list[list], list[tuple[int, i
             j = end + 1
     for j in range(len(cols)):               # each label: in the row under its lowest group, down to the last row
         top = max([k + 1 for k, names in enumerate(levels) if names[j] is not None], default=0)
-        put(top, j, h - 1, j, shown[j])
+        if shown[j]:                         # a blank column has no label
+            put(top, j, h - 1, j, shown[j])
     return rows, merges
+
+
+def extra_cell(label: str, i: int, seed: int) -> str | None:
+    """What data row i holds in an extra column: nothing under a blank header, a synthetic mobile number under a
+    phone column ("No. HP ..."), else a note."""
+    if not label:
+        return None
+    if "hp" in label.lower().replace(".", " ").split():
+        return f"0812{(i * 7919 + seed * 104729) % 10**8:08d}"
+    return f"catatan {i}"
 
 
 def register_layout(lay: Layout) -> MessyCase:
@@ -117,11 +128,11 @@ def register_layout(lay: Layout) -> MessyCase:
         rows.append([f"({k + 1})" for k in range(len(cols))])
     first = len(rows)
     for i, rec in enumerate(full):
-        row = [rec.get(c, f"catatan {i}" if c in lay.extras else None) for c in cols]
+        row = [rec.get(c, extra_cell(c, i, lay.seed) if c in lay.extras else None) for c in cols]
         if lay.district_merged and i > 0 and "Kecamatan" in cols:
             row[cols.index("Kecamatan")] = None
         rows.append(row)
-    if lay.district_merged and lay.fmt not in ("csv", "ods"):
+    if lay.district_merged and lay.fmt != "csv":
         k = cols.index("Kecamatan")
         merges.append((first, k, first + lay.n - 1, k, full[0]["Kecamatan"]))
         rows[first][k] = None
@@ -144,7 +155,8 @@ def register_layout(lay: Layout) -> MessyCase:
                        if i not in lay.bad)
     bad = [reason for _, reason in (lay.bad[i] for i in sorted(lay.bad))]
     expect = loaded(lay.n, bad, regency=PAREPARE, period="2025-04", loaded_rows=sheet_rows,
-                    values={"nik": tuple(w.nik for i, w in enumerate(ws) if i not in lay.bad)})
+                    values={"nik": tuple(w.nik for i, w in enumerate(ws) if i not in lay.bad)},
+                    findings=("EXTRA_COLUMNS",) if any(lay.extras) else ())
     return MessyCase(f"layout_{lay.name}", "register", lay.covers, (messy_file(name, data, expect),))
 
 
@@ -175,6 +187,9 @@ LAYOUTS = (
     Layout("abbreviated_labels", "abbreviations: Tgl. Lhr, Jns. Kelamin, Kec., Kel.", labels=ABBREV),
     Layout("typo_labels", "small typos: Pekerjan, Sumber Dnaa, Nama Lengkp", labels=TYPOS),
     Layout("extra_columns", "extra columns between the known ones", extras=("Keterangan", "Status Verifikasi")),
+    Layout("extra_columns_phone", "extra columns under a two-row header: a note, the RT head's mobile number "
+           "(personal: raw zone only) and a blank column", header_rows=2, extras=("Keterangan", "No. HP Ketua RT", ""),
+           bad={2: NIK_MISSING}),
     Layout("reordered", "columns in another order", order=REORDERED),
     Layout("reordered_two_row", "reordered columns under a two-row header", order=REORDERED, header_rows=2),
     Layout("district_merged_down", "the district merged down its block of rows", district_merged=True),
@@ -185,7 +200,7 @@ LAYOUTS = (
     Layout("lead_column", "the table starts in column C", lead_cols=2, header_rows=2),
     Layout("bad_rows_two_row", "two-row header with a row that lacks its NIK", header_rows=2, bad={1: NIK_MISSING}),
     Layout("ods_flat", "OpenDocument spreadsheet, one header row", fmt="ods"),
-    Layout("ods_two_row", "OpenDocument, two-row header (its merges are not exposed: labels once)", fmt="ods",
+    Layout("ods_two_row", "OpenDocument, two-row header with merged group labels (read from content.xml)", fmt="ods",
            header_rows=2),
     Layout("ods_letterhead_three_row", "OpenDocument, letterhead and three-row header", fmt="ods",
            title_height=14, header_rows=3, numbers_row=True),
@@ -261,5 +276,96 @@ def sheet_cases() -> list[MessyCase]:
     return out
 
 
+MONTH_NAMES = ("JANUARI", "FEBRUARI", "MARET")
+
+
+def _month_sheets(fmt: str, names: tuple[str, ...], month_in_title: bool) -> tuple[list[Sheet], tuple, tuple]:
+    """Three sheets, one per month (January to March 2025), each under the same two-row merged header: the same
+    three workers every month, a fourth from February, and in March that fourth without a NIK. Returns the sheets,
+    the (sheet, row) of every loaded row and each loaded row's (period, NIK)."""
+    from cakupan_dev.messy.people import D
+
+    ws = workers(4, seed=31)
+    head, merges = _header(list(REGISTER_HEADER), Layout("m", "", header_rows=2))
+    sheets, where, values = [], [], []
+    for m, name in enumerate(names):
+        title = [["PEMERINTAH KOTA PAREPARE"],
+                 [f"DAFTAR PESERTA PEKERJA RENTAN KOTA PAREPARE BULAN {MONTH_NAMES[m]} 2025" if month_in_title
+                  else "DAFTAR PESERTA PEKERJA RENTAN KOTA PAREPARE TAHUN 2025"], []]
+        people = ws[:3] if m == 0 else ws
+        rows = [register_row(i + 1, w, TMT="01/01/2025", **({"NIK": ""} if (m, i) == (2, 3) else {}))
+                for i, w in enumerate(people)]
+        top = len(title)
+        sheets.append(Sheet(name, title + head + rows, [(a + top, b, c + top, d, v) for a, b, c, d, v in merges]))
+        for i, w in enumerate(people):
+            if (m, i) != (2, 3):
+                where.append((name, top + len(head) + i + 1))
+                values.append((D(2025, m + 1, 1), w.nik))
+    return sheets, tuple(where), tuple(values)
+
+
+def _stacked(header_rows: int, stated_b: int | None, bad_b: bool) -> tuple[list[list], list, tuple, tuple, int]:
+    """Two tables on one sheet under a letterhead, each under its own merged header of `header_rows` rows and
+    closed by its own JUMLAH row (the monthly contributions added up): A, workers whose contribution the
+    regency's budget pays (APBD Kota), B, those the province's budget pays (APBD Provinsi), as Penajam Paser
+    Utara reported in 2025 (Rp16.800 a month for JKK + JKM, the province paying for part of the workers).
+    `stated_b`: the total B's JUMLAH row states (None: the true sum); `bad_b`: B's first row lacks its NIK.
+    Returns rows, merges, the (sheet, row) of each loaded row, each loaded row's (NIK, funding source cell) and
+    the rows in."""
+    title = letterhead(4)
+    head, merges = _header(list(REGISTER_HEADER), Layout("s", "", header_rows=header_rows))
+    rows, out_merges, where, values = list(title), [], [], []
+    iuran = REGISTER_HEADER.index("Iuran")
+    ws = workers(5, seed=37)
+    n_in = 0
+    for label, people, fund, stated in (("A. IURAN DITANGGUNG APBD KOTA", ws[:3], "APBD Kota", None),
+                                        ("B. IURAN DITANGGUNG APBD PROVINSI", ws[3:], "APBD Provinsi", stated_b)):
+        rows.append([label])
+        top = len(rows)
+        out_merges += [(a + top, b, c + top, d, v) for a, b, c, d, v in merges]
+        rows += [list(r) for r in head]
+        for i, w in enumerate(people):
+            blank_nik = bad_b and fund == "APBD Provinsi" and i == 0
+            rows.append(register_row(i + 1, w, Sumber_Dana=fund, **({"NIK": ""} if blank_nik else {})))
+            n_in += 1
+            if not blank_nik:
+                where.append(("Peserta", len(rows)))
+                values.append((w.nik, "APBD"))
+        total = [None] * len(REGISTER_HEADER)
+        total[0], total[iuran] = "JUMLAH", 16_800 * len(people) if stated is None else stated
+        rows += [total, []]
+    return rows + SIGNATURE, out_merges, tuple(where), tuple(values), n_in
+
+
+def table_cases() -> list[MessyCase]:
+    """Sheets per month and stacked tables under merged headers of two and three rows (issue 19)."""
+    out = []
+    for fmt, names, in_title, covers in (
+            ("xlsx", ("Jan", "Feb", "Mar"), False, ("a sheet per month named Jan, Feb, Mar under one title 'TAHUN "
+             "2025', the same two-row merged header on each: each sheet's rows are that month's")),
+            ("ods", ("Data 1", "Data 2", "Data 3"), True, ("an OpenDocument workbook, a sheet per month whose title "
+             "names the month, two-row merged headers (merges read from content.xml)"))):
+        sheets, where, values = _month_sheets(fmt, names, in_title)
+        data = xlsx_bytes(sheets) if fmt == "xlsx" else ods_bytes(sheets)
+        expect = loaded(11, ("NIK_MISSING",), regency=PAREPARE, sheets=names, loaded_rows=where,
+                        quarantine_at=((names[2], 9, "NIK_MISSING"),),
+                        values={"period": tuple(p for p, _ in values), "nik": tuple(n for _, n in values)})
+        out.append(MessyCase(f"layout_sheet_per_month_{fmt}", "register", covers,
+                             (messy_file(f"register_parepare_2025_per_bulan.{fmt}", data, expect),)))
+    for name, header_rows, stated_b, bad_b, covers in (
+            ("stacked_three_row", 3, None, False, ("two tables on one sheet (workers paid by the city's budget, then "
+             "by the province's), each under its own three-row merged header and closed by its own JUMLAH row")),
+            ("stacked_two_row_wrong_total", 2, 16_800 * 3, True, ("two stacked tables under two-row merged headers: "
+             "the second's JUMLAH row is wrong (a finding) and its first row has no NIK"))):
+        rows, merges, where, values, n_in = _stacked(header_rows, stated_b, bad_b)
+        expect = loaded(n_in, ("NIK_MISSING",) if bad_b else (), regency=PAREPARE, period="2025-04",
+                        sheets=("Peserta",), loaded_rows=where,
+                        findings=("TOTAL_MISMATCH",) if stated_b is not None else (),
+                        values={"nik": tuple(n for n, _ in values), "funding_source": tuple(f for _, f in values)})
+        out.append(MessyCase(f"layout_{name}", "register", covers, (messy_file(
+            f"register_parepare_{name}.xlsx", xlsx_bytes([Sheet("Peserta", rows, merges)]), expect),)))
+    return out
+
+
 def layout_cases() -> list[MessyCase]:
-    return [register_layout(lay) for lay in LAYOUTS] + sheet_cases()
+    return [register_layout(lay) for lay in LAYOUTS] + sheet_cases() + table_cases()

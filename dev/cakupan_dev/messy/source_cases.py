@@ -76,6 +76,7 @@ def other_source_cases() -> list[MessyCase]:
         (messy_file("klaim_parepare_2025-06.csv", csv_bytes(rows, ";", "cp1252"),
             loaded(5, ("NO_PARTICIPANT_ID", "PROGRAM_UNKNOWN"), regency=PAREPARE, period="2025-06",
                    quarantine_at=(("", 5, "NO_PARTICIPANT_ID"), ("", 6, "PROGRAM_UNKNOWN")),
+                   findings=("EXTRA_COLUMNS",),       # "Keterangan": not a claims column
                    values={"kpj": (None, "1111111111", "22222222222"), "program": ("JKM", "JKK", "JKM"),
                            "amount_paid": (42_000_000, 3_250_000, 42_000_000),
                            "event_date": (D(2025, 6, 3), D(2025, 6, 12), D(2025, 6, 14))})),)))

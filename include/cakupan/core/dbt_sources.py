@@ -25,7 +25,8 @@ _LINEAGE_DOCS = {
     "regency_code": "Kemendagri regency code of the row (column, title block or inbox folder).",
     "period": "First day of the month the row is about.",
     "participant_key": "Keyed pseudonym: HMAC-SHA256 of the normalised NIK.",
-    "raw_cells": "Every mapped cell as delivered (header as written -> text). Personal data: raw zone only.",
+    "raw_cells": "Every cell of the row as delivered (header as written -> text), also of columns the contract "
+                 "does not know. Personal data: raw zone only.",
 }
 
 

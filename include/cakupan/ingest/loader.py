@@ -515,7 +515,11 @@ class Loader:
             offset += b.n_rows
 
     def _sheet_findings(self, result: ReadResult, load_id: int) -> None:
-        """Record every sheet that has content but no recognisable header (it was not read)."""
+        """Record every sheet that has content but no recognisable header (it was not read), and, once per file,
+        the columns the contract does not know (kept in raw_cells only)."""
+        if note := result.extra_columns_note(shown_name(result.path.name)):
+            self.con.execute("insert into audit.load_findings values (?, 'EXTRA_COLUMNS', null, null, null, ?)",
+                             [load_id, note])
         for name in result.sheets_without_header:
             self.con.execute(
                 "insert into audit.load_findings values (?, 'SHEET_NO_HEADER', null, null, null, ?)",

@@ -12,6 +12,7 @@ The regency of a file is its folder's: the first level under the inbox only (`in
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,9 +136,11 @@ class Preparer:
         if regency is None and not all("regency" in b.mapping for b in blocks):
             raise FileRejected("REGENCY_UNRESOLVED", Msg("error.ingest.folder_unknown", folder=repr(path.parent.name)))
         file_period = _file_period(contract.period_from, blocks, path)
-        if contract.source == "register" and not any("period" in b.mapping for b in blocks) and file_period is None:
+        sheets = _sheet_periods(contract.period_from, blocks, path) if len(blocks) > 1 else {}
+        if (contract.source == "register" and not any("period" in b.mapping for b in blocks) and file_period is None
+                and not sheets):
             raise FileRejected("PERIOD_UNKNOWN")
-        return FileFacts(contract, regency, file_period, folder_regency)
+        return FileFacts(contract, regency, file_period, folder_regency, sheets)
 
     def check_nik_regions(self, batch: Batch, facts: FileFacts) -> None:
         """Reject the file when most of its valid NIKs (at least NIK_REGION_MIN) were issued in one other regency
@@ -186,6 +189,25 @@ def read_options(folder_regency: Regency | None) -> ReadOptions:
     return ReadOptions(overrides=folder_regency.header_overrides,
                        defaults={"register": {"funding_source"}} if folder_regency.default_funding_source else {},
                        skip_sheets=folder_regency.skip_sheets)
+
+
+def _sheet_periods(period_from: tuple[str, ...], blocks: list[Block], path: Path) -> dict[str, dt.date]:
+    """Per sheet of a workbook with a sheet per month, the month its own title names, else its name ("Jan",
+    "Februari") in the year its title or the file's name gives; sheets with neither are left out."""
+    if "title" not in period_from:
+        return {}
+    out = {}
+    for b in blocks:
+        p = parsing.find_period_in_text(b.title_text)
+        if p is None and b.sheet:
+            years = set(_YEAR.findall(b.title_text)) or set(_YEAR.findall(path.name))
+            p = parsing.find_period_in_text(f"{b.sheet} {years.pop()}") if len(years) == 1 else None
+        if p is not None:
+            out[b.sheet] = p
+    return out if len(set(out.values())) > 1 else {}
+
+
+_YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 
 
 def _file_period(period_from: tuple[str, ...], blocks: list[Block], path: Path) -> dt.date | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -38,6 +38,7 @@ _NULL_TEXT = pa.scalar(None, pa.string())
 # the batch's columns that are not a contract column's (one value per row)
 SHEET, SOURCE_ROW, UNSPLIT, REGENCY, PERIOD, PARTICIPANT_KEY, HAS_PROBLEM, NIK_NUMERIC = (
     "sheet", "source_row", "unsplit", "regency_code", "period", "participant_key", "has_problem", "nik_numeric")
+EXTRA = "extra:"      # + label: a column the contract does not know (its cells go to raw_cells only)
 
 
 # ------------------------------------------------------------------------------------------ the batch ------
@@ -91,6 +92,7 @@ class FileFacts:
     regency: str | None                 # the file's regency (its folder's, or named in its title)
     period: dt.date | None              # the file's period (from its title or name)
     folder_regency: Regency | None      # the configured regency whose inbox holds the file
+    sheet_periods: dict[str, dt.date] = field(default_factory=dict)   # a sheet per month: each sheet's period
 
 
 def _names(c: str) -> BatchColumn:
@@ -197,6 +199,7 @@ class Validator:
         rows.cols[PARTICIPANT_KEY] = (pseudonyms(rows.cols[nik.value], self.key) if nik is not None
                                       else pa.nulls(rows.n, pa.string()))
         checks = _checks(rows, contract, columns)
+        rows.add_extras()
         return Batch(pa.table(rows.cols), columns, checks, _cell_labels(blocks, columns),
                      any(b.unsplit for b in blocks))
 
@@ -255,6 +258,13 @@ class _Rows:
             NIK_NUMERIC: pa.concat_arrays([as_arrow(b.nik_numeric, pa.bool_()) for b in blocks]),
         }
 
+    def add_extras(self) -> None:
+        """The cells of the columns the contract does not know, as `EXTRA` + label columns (null in a block
+        without that column): kept in raw_cells, never parsed."""
+        for k in dict.fromkeys(k for b in self.blocks for k in b.extras):
+            self.cols[EXTRA + k] = pa.concat_arrays([as_arrow(b.extra_cells[k], pa.string()) if k in b.extra_cells
+                                                     else pa.nulls(b.n_rows, pa.string()) for b in self.blocks])
+
     def texts(self, column: str) -> pa.Array:
         """The column's cell texts over all blocks (null where a block lacks the column)."""
         return self._gather(column, lambda b: b.cells[column])
@@ -293,12 +303,17 @@ def _row_period(rows: _Rows, columns: dict[str, BatchColumn], facts: FileFacts) 
     if facts.contract.source == "claims":
         return pc.floor_temporal(rows.cols[columns["event_date"].value], unit="month")
     period = columns.get("period")
+    if facts.sheet_periods:          # a sheet per month: each sheet's own
+        of_file = pa.concat_arrays([pa.array([facts.sheet_periods.get(b.sheet, facts.period)] * b.n_rows,
+                                             pa.date32()) for b in rows.blocks])
+    else:
+        of_file = pa.array([facts.period] * rows.n, pa.date32())
     if "period" in rows.present:
         out = rows.cols[period.value]
-        if facts.period is not None:
-            out = pc.coalesce(out, pa.scalar(facts.period, pa.date32()))
+        if facts.period is not None or facts.sheet_periods:
+            out = pc.coalesce(out, of_file)
     else:
-        out = pa.array([facts.period] * rows.n, pa.date32())
+        out = of_file
     if period is not None:
         unknown = pc.and_(pc.is_null(out), pc.is_null(rows.cols[period.error]))
         rows.cols[period.error] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), rows.cols[period.error])
@@ -337,7 +352,8 @@ def _checks(rows: _Rows, contract: Contract, columns: dict[str, BatchColumn]) ->
 
 
 def _cell_labels(blocks: list[Block], columns: dict[str, BatchColumn]) -> dict[str, list[tuple[str, str]]]:
-    """Per sheet, each mapped cell's key in raw_cells (its header as written, made unique) and its text column."""
+    """Per sheet, each cell's key in raw_cells (its header as written, made unique) and its text column, in the
+    file's column order: the mapped cells and those of the columns the contract does not know."""
     out = {}
     for block in blocks:
         seen, labels = set(), []
@@ -345,6 +361,7 @@ def _cell_labels(blocks: list[Block], columns: dict[str, BatchColumn]) -> dict[s
             k = block.headers[block.mapping[c]] or c
             k = f"{k} [{c}]" if k in seen else k
             seen.add(k)
-            labels.append((k, columns[c].text))
-        out[block.sheet] = labels
+            labels.append((block.mapping[c], k, columns[c].text))
+        labels += [(j, k if k not in seen else f"{k} [{j}]", EXTRA + k) for k, j in block.extras.items()]
+        out[block.sheet] = [(k, col) for _, k, col in sorted(labels, key=lambda x: x[0])]
     return out

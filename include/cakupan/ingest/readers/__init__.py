@@ -2,13 +2,14 @@
 
     sniff      what the file is: kind from its name, container, text encoding, CSV delimiter
     workbook   a workbook's sheets as rows of cells (python-calamine, in a forked child when it could crash)
+    odsmerge   an ODS file's merged ranges, read from its content.xml (python-calamine gives none for ODS)
     csvtext    a CSV decoded and split row by row (the exact path)
     fastcsv    a big CSV read column-wise in Arrow (the same result as the exact path)
     layout     rows → one block per sheet: data / total / note / repeated-header rows below the header
     header     where the header is (1-3 rows, merges, anywhere in the first 40 rows) and which contract it fits
     labels     header labels as clerks write them (abbreviations, typos) matched to contract columns
     recap      contributions in the wide recap layout (a column per month) as a row per month
-    blocks     what a reader gives (Block, ReadResult) or raises (FileRejected)
+    blocks     what a reader gives (Block, ReadResult: with the columns the contract does not know) or raises
 
 A reader never decides whether a row is valid (that is `cakupan.ingest.validate`). Problems with the whole file
 raise `FileRejected` with a registered reason code.
@@ -113,7 +114,7 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
             else:
                 blocks.append(recap)
             continue
-        blocks.append(block_from_rows(rows, name, header))
+        blocks.append(block_from_rows(rows, name, header, unlabelled=True))
     if not any_content:
         raise FileRejected("FILE_EMPTY")
     if not blocks:

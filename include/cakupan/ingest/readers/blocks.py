@@ -8,12 +8,16 @@ and source row number and every mapped cell's text — and, for number and date 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from cakupan.core.contracts import normalise_header
+from cakupan.core.messages import text
 
 
 class FileRejected(Exception):
@@ -46,6 +50,27 @@ class ReadOptions:
     skip_sheets: tuple[str, ...] = ()
 
 
+# the row-number column's labels, folded (`normalise_header`): not an extra column (`HeaderMatch.extra_columns`)
+ROW_NUMBER_LABELS = frozenset({"no", "nomor", "nourut", "nomorurut", "urut", "nmr"})
+
+
+@functools.cache
+def _not_listed() -> frozenset[str]:
+    """Folded labels of the columns a rejection workbook adds (`Block.listed_extras`)."""
+    return frozenset(normalise_header(text(f"outbox.{k}", lang)) for lang in ("id", "en")
+                     for k in ("reason_header", "origin_sheet_header", "origin_row_header"))
+
+
+def column_letter(j: int) -> str:
+    """The spreadsheet letter of a 0-based column index (0 -> A, 27 -> AB)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
 @dataclass
 class Block:
     """The data rows of one sheet (or one CSV), mapped to a source contract, column by column."""
@@ -63,10 +88,20 @@ class Block:
     total_rows: list[tuple[int, int, dict[str, object]]] = field(default_factory=list)  # (row, rows above, cells)
     notes_skipped: int = 0
     unsplit: dict[int, str] = field(default_factory=dict)   # data row -> its text, when it did not split into cells
+    # columns the contract does not know: label (as written, made unique) -> 0-based column index, and their cell
+    # text per data row (kept in raw_cells, listed once per file as an EXTRA_COLUMNS finding, never parsed)
+    extras: dict[str, int] = field(default_factory=dict)
+    extra_cells: dict[str, list[str | None] | pa.Array] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
         return list(self.mapping)
+
+    @property
+    def listed_extras(self) -> list[str]:
+        """The extra columns a finding lists: all but the reason / origin columns of a rejection workbook sent
+        back (`cakupan.outbox`), which are kept in raw_cells like the others."""
+        return [k for k in self.extras if normalise_header(k) not in _not_listed()]
 
     @property
     def n_rows(self) -> int:
@@ -103,6 +138,22 @@ class ReadResult:
     @property
     def rows_in(self) -> int:
         return sum(b.n_rows for b in self.blocks)
+
+    def extra_columns_note(self, file_name: str) -> str | None:
+        """The one finding that lists the columns the contract does not know (kept in raw_cells, not read), per
+        group of sheets with the same ones; None when there are none (`Block.listed_extras`)."""
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for b in self.blocks:
+            if labels := tuple(b.listed_extras):
+                groups.setdefault(labels, []).append(b.sheet)
+        if not groups:
+            return None
+        parts = []
+        for labels, sheets in groups.items():
+            where = file_name + (f", {text('word.sheet')} " + ", ".join(sheets) if any(sheets) else "")
+            parts.append(text("load.extra_columns", where=where,
+                              labels=", ".join(f"'{k if len(k) <= 60 else k[:57] + '...'}'" for k in labels)))
+        return " ".join(parts)
 
 
 # --------------------------------------------------------------------------------------------- typed cells --

@@ -44,6 +44,7 @@ from cakupan.ingest.readers.layout import (
     header_width,
     is_blank_row,
     title_text,
+    upper_header_keys,
 )
 from cakupan.ingest.readers.sniff import ENCODING_SAMPLE_BYTES, detect_delimiter, detect_encoding
 
@@ -86,10 +87,16 @@ class _FastCsv:
     delimiter: str
     maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
     unit_free: bool = False         # no UNIT character in the file (quoted lines can be read with it, `_unquote`)
+    upper: tuple[list[str], ...] = ()   # the texts of the header's rows above its last (`upper_header_keys`)
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
         return self.header.block("", self.title)
+
+    @functools.cached_property
+    def extras(self) -> dict[str, int]:
+        """The columns the contract does not know: label -> column index (`HeaderMatch.extra_columns`)."""
+        return self.header.extra_columns()
 
 
 def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
@@ -133,8 +140,11 @@ def merge_parts(parts: list[Block], cells: bool = True) -> Block:
         offset += b.n_rows
     out.source_rows = pa.concat_arrays([as_arrow(b.source_rows, pa.int32()) for b in parts])
     out.nik_numeric = pa.concat_arrays([as_arrow(b.nik_numeric, pa.bool_()) for b in parts])
+    out.extras = dict(first.extras)
     if cells:
         out.cells = {c: pa.concat_arrays([as_arrow(b.cells[c], pa.string()) for b in parts]) for c in first.cells}
+        out.extra_cells = {k: pa.concat_arrays([as_arrow(b.extra_cells[k], pa.string()) for b in parts])
+                           for k in first.extra_cells}
     return out
 
 
@@ -175,8 +185,9 @@ def _utf8_data(raw: bytes, head_text: str, whole: bool, encoding: str) -> bytes 
 
 
 def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict[str, Contract],
-                    options: ReadOptions) -> tuple[HeaderMatch, str, int] | None:
-    """The header found in the first records: (header, title, the line number of the first line below it)."""
+                    options: ReadOptions) -> tuple[HeaderMatch, str, int, tuple[list[str], ...]] | None:
+    """The header found in the first records: (header, title, the line number of the first line below it, the
+    texts of its upper rows (`upper_header_keys`))."""
     limit = HEADER_SCAN_ROWS + 2
     head, head_lines = split_csv(head_text, delimiter, limit=limit + 1)
     if len(head) <= limit and not whole:     # the last record read may continue past the decoded start
@@ -187,7 +198,7 @@ def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict
     header = find_header(head, contracts, options.overrides, options.defaults)
     if header is None or header.row + 1 >= len(head):
         return None
-    return header, title_text(head, header), head_lines[header.row + 1]
+    return header, title_text(head, header), head_lines[header.row + 1], upper_header_keys(head, header)
 
 
 def _split_lines(data: bytes, first_line: int) -> tuple[pa.Array, np.ndarray] | None:
@@ -234,7 +245,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     found = _header_in_head(head_text, whole, delimiter, contracts, options)
     if found is None:
         return None
-    header, title, first_line = found
+    header, title, first_line, upper = found
     split = _split_lines(data, first_line)
     if split is None and data is raw and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
@@ -255,7 +266,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
     odd = _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
-                    quotes is not None and UNIT.encode() not in data)
+                    quotes is not None and UNIT.encode() not in data, upper)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -291,6 +302,7 @@ class _Cells:
     texts: dict[str, pa.Array]
     present: dict[str, np.ndarray]          # the cell is there and not empty
     maybe_header: dict[str, np.ndarray]     # the cell could repeat its header (same length and first letter)
+    extra: dict[str, pa.Array] = field(default_factory=dict)   # the cells of the columns the contract does not know
 
 
 @dataclass
@@ -302,6 +314,7 @@ class _Classified:
     data: list[int] = field(default_factory=list)           # the candidate lines that are data rows
     nik_numeric: list[bool] = field(default_factory=list)   # ... and whether their NIK cell was a number
     cells: dict[str, list[str | None]] = field(default_factory=dict)   # ... and their cells
+    extra: dict[str, list[str | None]] = field(default_factory=dict)   # ... and their extra columns' cells
     totals: dict[int, dict[str, object]] = field(default_factory=dict)
     unsplit: dict[int, str] = field(default_factory=dict)
 
@@ -318,7 +331,7 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
         d = UNIT
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
         checks = pool.submit(_line_checks, lines, d, f.maybe_odd, few)
-        cells = _split_cells(lines, f.header, d)
+        cells = _split_cells(lines, f.header, d, f.extras)
         odd_line, marked = checks.result()
     if marked.sum() > few:
         marked[_surely_data(lines, np.flatnonzero(marked), cells, d)] = False
@@ -328,12 +341,12 @@ def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
             candidate |= odd_line
         else:
             _clean_odd_cells(cells, pa_bools(odd_line))
-    candidate |= _repeated_headers(cells, f.header, len(lines))
+    candidate |= _repeated_headers(cells, f.header, len(lines), f.upper)
     candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
     nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
                    else np.zeros(len(lines), dtype=bool))
-    classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter)
-    return _assemble(f, f.first_line + start, candidate, cells.texts, nik_numeric, classified)
+    classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter, f.extras, f.upper)
+    return _assemble(f, f.first_line + start, candidate, cells, nik_numeric, classified)
 
 
 def _note_or_total_pattern(d: str) -> str:
@@ -413,9 +426,10 @@ def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: st
     return rows[sub[~still]]
 
 
-def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str) -> _Cells:
-    """Split every line at the delimiter and take each mapped column's cell (null where a line is short)."""
-    parts = pc.split_pattern(lines, delimiter, max_splits=max(header.mapping.values()) + 1)
+def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str, extras: dict[str, int]) -> _Cells:
+    """Split every line at the delimiter and take each mapped column's cell (null where a line is short), and each
+    extra column's."""
+    parts = pc.split_pattern(lines, delimiter, max_splits=max([*header.mapping.values(), *extras.values()]) + 1)
     offsets = np.frombuffer(parts.buffers()[1], np.int32)[parts.offset: parts.offset + len(parts) + 1]
     n_parts, starts = np.diff(offsets), offsets[:-1]
     flat = parts.values
@@ -432,6 +446,9 @@ def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str) -> _Cells
         if key and key[0].isascii() and key[0].isalpha():
             sel = np.flatnonzero(maybe)
             maybe[sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
+    for k, i in extras.items():
+        at = np.where(n_parts > i, starts + i, 0)
+        cells.extra[k] = flat.take(pa_ints(at, (n_parts > i) & (cell_len[at] > 0)))
     return cells
 
 
@@ -440,27 +457,35 @@ def _clean_odd_cells(cells: _Cells, odd: pa.Array) -> None:
     for c, col in cells.texts.items():
         col = cells.texts[c] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
         cells.present[c] = cells.maybe_header[c] = np_bools(pc.is_valid(col))
+    for k, col in cells.extra.items():
+        cells.extra[k] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
 
 
-def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int) -> np.ndarray:
-    """Lines where some mapped cell repeats its header text (any case): candidates for a repeated header row."""
+def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int, upper: tuple[list[str], ...] = ()) -> np.ndarray:
+    """Lines where some mapped cell repeats its header text (any case), or the text of a header row above the
+    last (`upper`, compared in full): candidates for a repeated header row."""
     hit = np.zeros(n, dtype=bool)
     for c, key in zip(header.mapping, header_keys(header), strict=True):
         maybe = cells.maybe_header[c]
         if key and maybe.any():
             hit[np.flatnonzero(maybe)] |= np_bools(
                 pc.equal(_lower(cells.texts[c].filter(pa_bools(maybe))), pa.scalar(key, pa.string())))
+    for keys in upper:
+        for c, key in zip(header.mapping, keys, strict=True):
+            if key:
+                hit |= np_bools(pc.fill_null(pc.equal(_lower(cells.texts[c]), pa.scalar(key, pa.string())), False))
     return hit
 
 
-def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, delimiter: str) -> _Classified:
+def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, delimiter: str,
+              extras: dict[str, int], upper: tuple[list[str], ...]) -> _Classified:
     """Split and classify the candidate lines one by one, as the row-by-row path does."""
     cols, idx = list(header.mapping), list(header.mapping.values())
     keys, width, nik_i = header_keys(header), header_width(header), header.mapping.get("nik")
-    out = _Classified(candidates, [], cells={c: [] for c in cols})
+    out = _Classified(candidates, [], cells={c: [] for c in cols}, extra={k: [] for k in extras})
     for k in candidates.tolist():
         row = split_line(lines[k].as_py(), delimiter)
-        kind, texts = classify_row(row, idx, keys, width)
+        kind, texts = classify_row(row, idx, keys, width, upper)
         out.kinds.append(kind)
         if kind == "total":
             out.totals[k] = dict(zip(cols, texts, strict=True))
@@ -471,10 +496,12 @@ def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, deli
             out.nik_numeric.append(nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
             for c, t in zip(cols, texts, strict=True):
                 out.cells[c].append(t)
+            for k, j in extras.items():
+                out.extra[k].append(cell_text(row[j]) if j < len(row) else None)
     return out
 
 
-def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, texts: dict[str, pa.Array],
+def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, cells: _Cells,
               nik_numeric: np.ndarray, classified: _Classified) -> Block:
     """The part's block: the bulk cells of the plain data lines and the classified cells of the candidate lines
     that are data, in line order; the totals and notes among the candidates."""
@@ -496,11 +523,13 @@ def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, texts: dict[s
     from_candidates = np.zeros(n, dtype=bool)
     from_candidates[classified.data] = True
     source[from_candidates[keep]] = n + np.arange(len(classified.data), dtype=np.int32)
-    for c, col in texts.items():
-        if classified.data:
-            col = pa.chunked_array([col, pa.array(classified.cells[c], pa.string())])
-        taken = col.take(pa_ints(source))
-        block.cells[c] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
+    for into, bulk, one_by_one in ((block.cells, cells.texts, classified.cells),
+                                   (block.extra_cells, cells.extra, classified.extra)):
+        for c, col in bulk.items():
+            if classified.data:
+                col = pa.chunked_array([col, pa.array(one_by_one[c], pa.string())])
+            taken = col.take(pa_ints(source))
+            into[c] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
     block.source_rows = pa_ints(keep + np.int32(first_line))
     block.nik_numeric = pa_bools(nik_numeric[keep])
     return block

@@ -16,9 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cakupan.core.contracts import Contract
+from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
-from cakupan.ingest.readers.blocks import Block, FileRejected
+from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import row_texts
 from cakupan.ingest.readers.labels import Labels, labels_for
 
@@ -38,8 +38,24 @@ class HeaderMatch:
     fuzzy: list[tuple[str, str]] = field(default_factory=list)                  # (label, column) matched by typo
 
     def block(self, sheet: str, title: str) -> Block:
-        """An empty block for this header (the rows are added by the reader)."""
-        return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title)
+        """An empty block for this header (the rows are added by the reader), with its extra columns."""
+        return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title,
+                     extras=self.extra_columns())
+
+    def extra_columns(self) -> dict[str, int]:
+        """Every header column with a label the contract does not know: label as written (made unique with its
+        column letter when it repeats a label) -> 0-based column index, in the file's order. The row-number
+        column ("No", "No. Urut") is not one: it numbers the rows (the source row traces them), and keeping it
+        would slow every plain file down by a quarter."""
+        mapped = set(self.mapping.values())
+        taken = {self.headers[i] for i in mapped}
+        out: dict[str, int] = {}
+        for j, label in enumerate(self.headers):
+            if j in mapped or not label or normalise_header(label) in ROW_NUMBER_LABELS:
+                continue
+            key = f"{label} ({column_letter(j)})" if label in taken or label in out else label
+            out[key] = j
+        return out
 
 
 def title_text(rows: list[list], header: HeaderMatch) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 from cakupan.ingest import parsing
-from cakupan.ingest.readers.blocks import Block
+from cakupan.ingest.readers.blocks import Block, column_letter
 from cakupan.ingest.readers.cells import cell_text, is_blank_row, row_texts
 from cakupan.ingest.readers.header import (
     HEADER_SCAN_ROWS,
+    MAX_HEADER_ROWS,
     HeaderMatch,
     best_partial_header,
     find_header,
@@ -65,7 +66,8 @@ def _numeric_text(t: str) -> bool:
     return bool(re.fullmatch(r"[Rp\s\d.,]+", t))
 
 
-def classify_row(row: list, idx: list[int], header_keys: list[str], width: int = 0) -> tuple[str, list[str | None]]:
+def classify_row(row: list, idx: list[int], header_keys: list[str], width: int = 0,
+                 upper_keys: tuple[list[str], ...] = ()) -> tuple[str, list[str | None]]:
     """Classify one row below the header: 'blank', 'total', 'header' (repeated), 'note', 'unsplit' or 'data'.
 
     Returns the kind and the texts of the mapped cells (in `idx` order). A row is data when at least two mapped
@@ -73,7 +75,8 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     cell is a note or signature ("Mengetahui,", "Parepare, 2 Mei 2025", "(Nama Pejabat)", "NIP. ...").
     A row whose only cell holds about as many delimited parts as the header has columns ("4,7372...,Budi,...":
     another delimiter, or a line pasted into one cell) is 'unsplit': a data row that did not split, never a note.
-    `width` is the number of header cells.
+    `width` is the number of header cells; `upper_keys`, the texts of the rows above the last row of a header
+    of several rows (a repeated one, over a second table on the sheet, is a 'header' row too).
     """
     all_texts = [cell_text(v) for v in row]
     filled_all = [t for t in all_texts if t is not None]
@@ -90,9 +93,10 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
         if width >= 4 and len(filled_all) == 1 and len(_ANY_DELIMITER.split(filled_all[0])) >= width - 1:
             return "unsplit", [None] * len(texts)
         return "note", texts
-    same = sum(1 for t, h in zip(texts, header_keys, strict=True) if t is not None and h and t.lower() == h)
-    if same >= 2 and same * 2 >= len(filled):
-        return "header", texts
+    for keys in (header_keys, *upper_keys):
+        same = sum(1 for t, h in zip(texts, keys, strict=True) if t is not None and h and t.lower() == h)
+        if same >= 2 and same * 2 >= len(filled):
+            return "header", texts
     if is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
         return "note", texts
     return "data", texts
@@ -103,28 +107,51 @@ def header_keys(header: HeaderMatch) -> list[str]:
     return [(header.headers[i] or "").lower() for i in header.mapping.values()]
 
 
+def upper_header_keys(rows: list[list], header: HeaderMatch) -> tuple[list[str], ...]:
+    """The lower-cased texts of the mapped cells of the rows right above the header's last row that belong to
+    it: up to two rows, up to a blank one, each with at least two mapped cells filled (group labels, vertical
+    labels as the merge fill copied them, also when they were not needed to map a column). A second table's
+    header repeats them; none for a one-row header with a title above."""
+    idx = list(header.mapping.values())
+    out = []
+    for k in range(header.row - 1, max(-1, header.row - MAX_HEADER_ROWS), -1):
+        keys = [(cell_text(rows[k][i]) or "").lower() if i < len(rows[k]) else "" for i in idx]
+        if sum(1 for t in keys if t) < 2:
+            break
+        out.append(keys)
+    return tuple(out)
+
+
 def header_width(header: HeaderMatch) -> int:
     """The number of header cells that are filled."""
     return sum(1 for h in header.headers if h)
 
 
-def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_row_of=None) -> Block:
+def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_row_of=None,
+                    unlabelled: bool = False) -> Block:
     """Turn a sheet's rows (below its header) into data rows, excluding blanks, totals, notes and signatures.
 
     Number and date cells keep their own value next to their text (`Block.typed`), so the parsers read the cell
     Excel stored, not a rendering of it (a money cell 123.456 is one hundred and twenty-three, not 123456).
+    The cells of the columns the contract does not know are kept as text (`Block.extra_cells`); with `unlabelled`
+    (a worksheet), so are the cells of a column without any header label that holds something in a data row, as
+    "(column H)".
     """
     idx = list(header.mapping.values())
     cols = list(header.mapping)
     nik_i = header.mapping.get("nik")
-    keys, width = header_keys(header), header_width(header)
+    keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
     block = header.block(sheet, title_text(rows, header))
     for c in cols:
         block.cells[c] = []
+    extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
+    known = set(idx) | {j for j, h in enumerate(header.headers) if h}     # labelled: mapped, extra or row number
+    loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
+    loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     for r_i in range(header.row + 1, len(rows)):
         row = rows[r_i]
         src_row = source_row_of(r_i) if source_row_of else r_i + 1
-        kind, texts = classify_row(row, idx, keys, width)
+        kind, texts = classify_row(row, idx, keys, width, upper)
         if kind == "blank":
             continue
         if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
@@ -145,4 +172,17 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
                 block.typed.setdefault(c, {})[n] = row[i]
         block.nik_numeric.append(bool(nik_i is not None and nik_i < len(row)
                                       and parsing.nik_cell_is_numeric(row[nik_i])))
+        for texts_, j in extra:
+            texts_.append(cell_text(row[j]) if j < len(row) else None)
+        if unlabelled:
+            at = loose_at.get(len(row))
+            if at is None:
+                at = loose_at[len(row)] = [j for j in range(len(row)) if j not in known]
+            for j in at:
+                if row[j] is not None and row[j] != "" and (t := cell_text(row[j])) is not None:
+                    loose.setdefault(j, {})[n] = t
+    for j in sorted(loose):
+        k = f"(column {column_letter(j)})"     # a fixed key, like "(row as delivered)"
+        block.extras[k] = j
+        block.extra_cells[k] = [loose[j].get(i) for i in range(block.n_rows)]
     return block

@@ -24,6 +24,7 @@ from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
+from cakupan.ingest.readers.odsmerge import ods_merged_ranges
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
@@ -127,6 +128,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
             raise FileRejected("FILE_ENCRYPTED") from None
         raise FileRejected("FILE_CORRUPT", msg[:200]) from None
     out = []
+    ods_merges = None
     for meta in wb.sheets_metadata:
         name = meta.name
         if name.lower() in skip or str(getattr(meta, "visible", "Visible")).lower().endswith("hidden"):
@@ -134,18 +136,34 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         try:
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
-            merges = sheet.merged_cell_ranges or ()
+            merges = sheet.merged_cell_ranges
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
-            raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name), error=str(exc)[:200])) from None
-        fill_merged(rows, merges)
+            raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
+                                                         error=str(exc)[:200])) from None
+        if merges is None and _is_ods(path, data):    # python-calamine gives none for ODS: read content.xml
+            if ods_merges is None:
+                ods_merges = ods_merged_ranges(path if data is None else io.BytesIO(data))
+            merges = ods_merges.get(name)
+        fill_merged(rows, merges or ())
         out.append((name, rows))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         blanks = formulas_without_value(path if data is None else io.BytesIO(data))
         for name, rows in out:
             _mark_formulas(rows, blanks.get(name, ()))
     return out
+
+
+def _is_ods(path: Path, data: bytes | None) -> bool:
+    """An OpenDocument spreadsheet: its name says so, or its zip's first part is the ODS `mimetype`."""
+    if path.suffix.lower() == ".ods":
+        return True
+    if data is None:
+        with path.open("rb") as f:
+            data = f.read(100)
+    head = data[:100]
+    return b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head
 
 
 def fill_merged(rows: list[list], merges) -> None:

@@ -1,0 +1,99 @@
+"""The merged ranges of an OpenDocument spreadsheet (.ods), read from its content.xml with the standard library.
+
+python-calamine gives no merged ranges for ODS. In content.xml a merged range is a `table:table-cell` with
+`table:number-columns-spanned` / `table:number-rows-spanned`; the cells it covers are `table:covered-table-cell`.
+A run of equal cells is written once with `table:number-columns-repeated`, a run of equal rows once with
+`table:number-rows-repeated` (LibreOffice writes every blank stretch that way), so positions are counted, not
+enumerated. The ranges come out as python-calamine gives them for an .xlsx, ((first row, first column), (last row,
+last column)) 0-based, so that the same merge fill (`workbook.fill_merged`) serves both.
+
+The scan is a tag pattern over the bytes, not an XML parser (a sheet of 200 000 rows would take seconds to parse
+element by element); a file with no spanned cell at all is recognised by one substring search and not scanned.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from html import unescape
+
+Ranges = list[tuple[tuple[int, int], tuple[int, int]]]
+
+_SPANNED = (b"number-columns-spanned", b"number-rows-spanned")
+# an opening or closing tag of a table, row or cell, whatever its namespace prefix; attribute values may hold '>'
+_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])"
+                  rb"((?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
+_ATTR = re.compile(rb"(?:[\w.-]+:)?([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+MAX_REPEATED_SPANS = 1000      # a spanned cell repeated over more rows than this is formatting, not data
+
+
+def ods_merged_ranges(source) -> dict[str, Ranges]:
+    """Per sheet name, the merged ranges of an .ods (a path or a file-like object); {} when there are none or the
+    content cannot be read (the sheets are then read without merges, as before)."""
+    try:
+        with zipfile.ZipFile(source) as zf:
+            xml = zf.read("content.xml")
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return {}
+    if not any(s in xml for s in _SPANNED):
+        return {}
+    return merged_ranges_of(xml)
+
+
+def _attrs(raw: bytes) -> dict[bytes, bytes]:
+    return {m[1]: m[2] if m[2] is not None else m[3] for m in _ATTR.finditer(raw)}
+
+
+def _count(attrs: dict[bytes, bytes], name: bytes) -> int:
+    try:
+        return max(1, int(attrs.get(name, b"1")))
+    except ValueError:
+        return 1
+
+
+def merged_ranges_of(xml: bytes) -> dict[str, Ranges]:
+    """The merged ranges of every sheet of a content.xml (see the module's docstring)."""
+    out: dict[str, Ranges] = {}
+    sheet: str | None = None
+    depth = 0                      # tables nested in a cell (rare) are not sheets: their rows are not counted
+    row = col = 0
+    row_repeat = 1
+    for m in _TAG.finditer(xml):
+        closing, tag, raw, empty = m[1], m[2], m[3], m[4]
+        if tag == b"table":
+            if closing:
+                depth -= 1
+                if depth == 0:
+                    sheet = None
+            elif not empty:
+                depth += 1
+                if depth == 1:
+                    sheet = unescape(_attrs(raw).get(b"name", b"").decode("utf-8", "replace"))
+                    out.setdefault(sheet, [])
+                    row = 0
+            continue
+        if sheet is None or depth != 1:
+            continue
+        if tag == b"table-row":
+            if closing:
+                row += row_repeat
+            else:
+                row_repeat = _count(_attrs(raw), b"number-rows-repeated") if raw else 1
+                col = 0
+                if empty:
+                    row += row_repeat
+            continue
+        if closing:
+            continue
+        attrs = _attrs(raw) if raw else {}
+        repeat = _count(attrs, b"number-columns-repeated")
+        if tag == b"table-cell" and (b"number-columns-spanned" in attrs or b"number-rows-spanned" in attrs):
+            cols = _count(attrs, b"number-columns-spanned")
+            rows = _count(attrs, b"number-rows-spanned")
+            if (cols > 1 or rows > 1) and row_repeat * repeat <= MAX_REPEATED_SPANS:
+                for k in range(row_repeat):
+                    for j in range(repeat):
+                        c = col + j
+                        out[sheet].append(((row + k, c), (row + k + rows - 1, c + cols - 1)))
+        col += repeat
+    return {name: ranges for name, ranges in out.items() if ranges}

@@ -1,0 +1,170 @@
+"""Issue 19, the parts built last: columns the contract does not know (kept in raw_cells, listed once per file),
+ODS merged ranges read from content.xml, and the same register loading alike from .ods and .xlsx.
+
+Expected values come from the layouts' own definitions (`cakupan_dev.messy.layout_cases`) and from the XML
+written here by hand, never from what the loader returned.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+from cakupan.core.contracts import all_contracts
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.readers.blocks import ReadOptions
+from cakupan.ingest.readers.csvtext import read_csv
+from cakupan.ingest.readers.fastcsv import fast_csv_block
+from cakupan.ingest.readers.odsmerge import merged_ranges_of, ods_merged_ranges
+from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
+from cakupan_dev.messy.layout_cases import LAYOUTS, Layout, extra_cell, register_layout
+from cakupan_dev.messy.people import REGISTER_HEADER, register_row, title_rows, workers
+
+PHONE_LAYOUT = next(lay for lay in LAYOUTS if lay.name == "extra_columns_phone")
+
+
+def _load(home, name: str, data: bytes, folder: str = "73.72"):
+    path = home.inbox / folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    loader = Loader(home)
+    return loader, loader.load(path)
+
+
+def test_extra_columns_are_kept_in_raw_cells_and_listed_once_per_file(home):
+    lay = PHONE_LAYOUT
+    case = register_layout(lay)
+    f = case.files[0]
+    loader, r = _load(home, f.name, f.data)
+    try:
+        con = loader.con
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (lay.n, lay.n - len(lay.bad), len(lay.bad))
+        findings = con.execute("select code, message from audit.load_findings where load_id = ?",
+                               [r.load_id]).fetchall()
+        assert [c for c, _ in findings] == ["EXTRA_COLUMNS"]          # once for the file, not once per row
+        message = findings[0][1]
+        assert message.startswith(f"{f.name}, lembar Peserta: "), message
+        assert "'Keterangan', 'No. HP Ketua RT'" in message and "'NO'" not in message and "''" not in message
+        assert all(extra_cell("No. HP Ketua RT", i, lay.seed) not in message for i in range(lay.n))
+        # every row keeps every cell it arrived with, in the file's column order (the blank column has none)
+        rows = con.execute("select source_row, raw_cells from raw.register where load_id = ? union all "
+                           "select source_row, raw_cells from quarantine.rows where load_id = ? order by 1",
+                           [r.load_id, r.load_id]).fetchall()
+        first = 4 + lay.header_rows + 1                      # a four-row title, the header, then the data
+        assert [n for n, _ in rows] == list(range(first, first + lay.n))
+        for i, (_, cells) in enumerate(rows):
+            cells = json.loads(cells)
+            assert list(cells)[:3] == ["NIK", "Keterangan", "No. HP Ketua RT"]
+            assert cells["Keterangan"] == extra_cell("Keterangan", i, lay.seed)
+            assert cells["No. HP Ketua RT"] == extra_cell("No. HP Ketua RT", i, lay.seed)
+            assert "NO" not in cells and "(column A)" not in cells and "" not in cells   # the row number: no
+        assert list(json.loads(rows[0][1]))[3:] == [lay.labels.get(c, c) for c in REGISTER_HEADER[2:]]
+    finally:
+        loader.con.close()
+
+
+def test_a_worksheet_cell_under_no_header_is_kept_as_its_column(home):
+    """A note a clerk typed right of the table, in a column with no header: kept as '(column M)', listed."""
+    ws = workers(3, seed=41)
+    rows = title_rows() + [REGISTER_HEADER] + [register_row(i + 1, w) for i, w in enumerate(ws)]
+    rows[-2] = rows[-2] + ["pindah domisili"]             # column M, below no header label
+    loader, r = _load(home, "register_parepare_2025-04.xlsx", xlsx_bytes([Sheet("Data", rows)]))
+    try:
+        assert (r.rows_in, r.rows_loaded) == (3, 3)
+        cells = [json.loads(c)["(column M)"] for (c,) in loader.con.execute(
+            "select raw_cells from raw.register where load_id = ? order by source_row", [r.load_id]).fetchall()]
+        assert cells == [None, "pindah domisili", None]
+        [(message,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and "
+                                          "code = 'EXTRA_COLUMNS'", [r.load_id]).fetchall()
+        assert "'(column M)'" in message
+    finally:
+        loader.con.close()
+
+
+def test_extra_columns_read_alike_row_by_row_and_column_wise(tmp_path):
+    """A big CSV with a 'Keterangan' column: the column-wise reader keeps the same extra cells as the exact one."""
+    ws = workers(3, seed=43)
+    lines = [";".join(["NO", "NIK", "Keterangan", *REGISTER_HEADER[2:]])]
+    notes = []
+    for i in range(2500):
+        row = register_row(i + 1, ws[i % 3])
+        note = "" if i % 7 else f"catatan {i}"
+        notes.append(note or None)
+        lines.append(";".join(str(v) for v in [row[0], row[1], note, *row[2:]]))
+    raw = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / "register_parepare_2025-04.csv"
+    path.write_bytes(raw)
+    exact = read_csv(path, raw, all_contracts(), ReadOptions()).blocks[0]
+    fast = fast_csv_block(raw, all_contracts(), ReadOptions())
+    assert fast is not None
+    got = fast[1].extra_cells
+    assert list(exact.extras) == list(fast[1].extras) == ["Keterangan"]      # the row number "NO" is not one
+    assert exact.extra_cells["Keterangan"] == notes
+    assert got["Keterangan"].to_pylist() == notes
+
+
+# ------------------------------------------------------------------------------------------ ODS merges -----
+_NS = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+       'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+       'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+
+
+def test_ods_merged_ranges_count_repeated_rows_and_cells():
+    """Hand-written content.xml as LibreOffice saves it: the positions come from counting repeats."""
+    xml = f"""<?xml version="1.0"?><office:document-content {_NS}><office:body><office:spreadsheet>
+    <table:table table:name="A &amp; B"><table:table-column table:number-columns-repeated="6"/>
+      <table:table-row table:number-rows-repeated="3"><table:table-cell table:number-columns-repeated="6"/>
+      </table:table-row>
+      <table:table-row><table:table-cell table:number-columns-repeated="2"/>
+        <table:table-cell table:number-columns-spanned="3" table:number-rows-spanned="2" office:value-type="string">
+          <text:p>IDENTITAS &gt; 1</text:p></table:table-cell>
+        <table:covered-table-cell table:number-columns-repeated="2"/><table:table-cell/></table:table-row>
+      <table:table-row><table:table-cell table:formula="of:=[.A1]>0"/><table:table-cell/>
+        <table:covered-table-cell table:number-columns-repeated="3"/>
+        <table:table-cell table:number-rows-spanned="4"/></table:table-row>
+    </table:table>
+    <table:table table:name="Plain"><table:table-row><table:table-cell/></table:table-row></table:table>
+    </office:spreadsheet></office:body></office:document-content>""".encode()
+    assert merged_ranges_of(xml) == {"A & B": [((3, 2), (4, 4)), ((4, 5), (7, 5))]}
+
+
+def test_ods_writer_and_reader_agree_on_merges():
+    """The test ODS writer's spanned cells (with its repeated blank runs) come back as the ranges it was given."""
+    merges = [(0, 0, 1, 0, "NO"), (0, 1, 0, 4, "IDENTITAS"), (5, 6, 9, 6, "Bacukiki")]
+    rows = [["NO", "IDENTITAS"], [None, "NIK", "Nama", "JK", "Tgl"]] + [[None] * 8 for _ in range(8)]
+    rows[5][6] = "Bacukiki"
+    got = ods_merged_ranges(io.BytesIO(ods_bytes([Sheet("S", rows, merges)])))
+    assert sorted(got["S"]) == sorted(((a, b), (c, d)) for a, b, c, d, _ in merges)
+    assert ods_merged_ranges(io.BytesIO(ods_bytes([Sheet("S", rows)]))) == {}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+    assert ods_merged_ranges(io.BytesIO(buf.getvalue())) == {}      # no content.xml: no merges, no error
+
+
+def test_an_ods_register_with_merges_loads_exactly_like_the_same_xlsx(home):
+    """Vertically merged district, two-row header with merged group labels, a row without NIK: the .ods gives
+    the same rows in / loaded / quarantined and the same values as the .xlsx of the same layout."""
+    got = {}
+    for fmt in ("xlsx", "ods"):
+        lay = Layout("parity", "", fmt=fmt, header_rows=2, district_merged=True, n=5,
+                     bad={3: ({"NIK": ""}, "NIK_MISSING")})
+        f = register_layout(lay).files[0]
+        loader, r = _load(home, f.name, f.data)
+        try:
+            raw = loader.con.execute(
+                "select sheet, source_row, nik, full_name, birth_date, sex, occupation, village, district, "
+                "programs, coverage_start, monthly_contribution, funding_source, period from raw.register "
+                "where load_id = ? order by source_row", [r.load_id]).fetchall()
+            quarantined = loader.con.execute("select sheet, source_row, reason_code from quarantine.rows "
+                                             "where load_id = ?", [r.load_id]).fetchall()
+        finally:
+            loader.con.close()
+        got[fmt] = ((r.rows_in, r.rows_loaded, r.rows_quarantined), raw, quarantined)
+        # from the layout's definition: every loaded row's district is the merged one, Bacukiki
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (5, 4, 1)
+        assert [x[8] for x in raw] == ["Bacukiki"] * 4
+        assert quarantined == [("Peserta", 4 + 2 + 4, "NIK_MISSING")]
+    assert got["ods"] == got["xlsx"]
+    assert [x[2] for x in got["ods"][1]] == [w.nik for i, w in enumerate(workers(5, seed=19)) if i != 3]
