@@ -132,3 +132,23 @@ def test_an_instruction_sheet_naming_one_column_is_no_second_kind_but_a_real_one
             ["April 2025", "Kota Parepare", "APBD", 2, 33600, 33600]]
     p.write_bytes(xlsx_bytes([Sheet("Data", data), Sheet("Tagihan", bill)]))
     assert _rejected(tmp_path, p.read_bytes()).code == "WRONG_KIND"
+
+
+def test_a_hidden_row_is_read_as_any_other_row(tmp_path):
+    """README "Sheets": hiding a row in Excel is a view, not a deletion, so a hidden worker is still delivered."""
+    import openpyxl
+
+    ws_people = workers(3)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Peserta"
+    for values in [REGISTER_HEADER] + [register_row(i + 1, w) for i, w in enumerate(ws_people)]:
+        ws.append(list(values))
+    ws.row_dimensions[3].hidden = True                    # the second worker's row, hidden by the clerk
+    p = tmp_path / "register.xlsx"
+    wb.save(p)
+    assert openpyxl.load_workbook(p).active.row_dimensions[3].hidden      # it really is hidden in the file
+    [block] = read_file(p).blocks
+    assert block.source_rows == [2, 3, 4]
+    delivered = [register_row(i + 1, w)[REGISTER_HEADER.index("NIK")] for i, w in enumerate(ws_people)]
+    assert list(block.cells["nik"]) == [str(v) for v in delivered]
