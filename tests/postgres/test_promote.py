@@ -116,7 +116,8 @@ def test_a_reader_held_open_across_a_model_change_sees_one_state(chains, tmp_pat
     assert new["mart_coverage_monthly"] == old["mart_coverage_monthly"] > 0
 
 
-def test_the_wait_is_bounded_and_names_the_reader(chains, tmp_path):
+def test_the_wait_is_bounded_and_names_the_reader(chains, tmp_path, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_LANG", "en")        # the message is read in English here (Indonesian: test_cli)
     settings, bi = _with_reader(chains, tmp_path, "reader_bounded", application_name="Metabase")
     with closing(connect(settings)) as con, closing(bi):
         with bi.cursor() as cur:
