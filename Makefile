@@ -76,7 +76,8 @@ redis-deps:
 
 # dbt manifest built ahead: cosmos renders the DAG from it (no dbt call at DAG parse time)
 dbt_project/target/manifest.json: venv $(shell find dbt_project/models dbt_project/macros dbt_project/tests -type f) dbt_project/dbt_project.yml
-	cd dbt_project && CAKUPAN_HOME=$(DEMO_HOME) $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path target
+	# the work file by its bare name, as cakupan.transform runs dbt: its partial-parse file then seeds every home
+	cd dbt_project && CAKUPAN_HOME=$(DEMO_HOME) CAKUPAN_WORK_DB=work.duckdb $(BIN)/dbt parse --quiet --project-dir . --profiles-dir . --target-path target
 
 manifest: dbt_project/target/manifest.json
 
