@@ -39,3 +39,6 @@ def test_builds_leave_the_manifest_cosmos_reads_untouched(settings_factory, synt
     target = s.home / "dbt" / "target-duckdb"
     assert (target / "manifest.json").is_file() and (target / "run_results.json").is_file()
     assert (manifest.stat().st_mtime_ns, hashlib.sha256(manifest.read_bytes()).hexdigest()) == before
+    # a new home's first build starts from make manifest's partial-parse file: dbt never parses the whole project
+    log = (s.logs_dir / "dbt" / "dbt.log").read_text(encoding="utf-8")
+    assert "Partial parsing enabled" in log and "Starting full parse" not in log
