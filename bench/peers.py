@@ -116,7 +116,8 @@ def dlt(a: dict) -> dict:
     t = time.perf_counter()
     path = _utf8(path, a["encoding"], db)      # (dlt's read_csv_duckdb copies UTF-8 only)
     files = filesystem(bucket_url=path.parent.as_uri(), file_glob=path.name)
-    reader = files | read_csv_duckdb(chunk_size=500_000, all_varchar=True, sep=a["delimiter"])
+    # use_pyarrow: Arrow batches (its default is JSON rows, which dlt then normalises one by one)
+    reader = files | read_csv_duckdb(chunk_size=500_000, use_pyarrow=True, all_varchar=True, sep=a["delimiter"])
     pipeline = dlt_.pipeline(pipeline_name="bench_peer", destination=dlt_.destinations.duckdb(str(db)),
                              dataset_name="raw", pipelines_dir=str(work))
     pipeline.run(reader.with_name("register"))
