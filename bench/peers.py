@@ -14,6 +14,7 @@ of Cakupan (the bench venv does not have its dependencies).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sys
@@ -54,12 +55,16 @@ def duckdb(a: dict) -> dict:
     return {"seconds": time.perf_counter() - t, "rows": rows}
 
 
-# the date and money styles the polars peer is given formats for (a user writes the ones their files use)
-POLARS_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d %m %Y")
+# the date and money styles the polars peer reads: every style bench/shapes.py writes (a user writes the ones their
+# files use); day names and times are dropped, month names become numbers, an Excel serial counts from 1899-12-30
+POLARS_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d %m %Y", "%m %d, %Y")
 MONTH_NAMES = dict(sorted(((name, f"{i:02d}") for i, names in enumerate(
-    ("januari jan", "februari feb", "maret mar", "april apr", "mei may", "juni jun", "juli jul", "agustus aug agu",
-     "september sep", "oktober oct okt", "november nov", "desember dec des"), start=1)
+    ("januari january jan", "februari february feb", "maret march mar", "april apr", "mei may", "juni june jun",
+     "juli july jul", "agustus august aug agu", "september sep", "oktober october oct okt", "november nov",
+     "desember december dec des"), start=1)
     for name in names.split()), key=lambda kv: -len(kv[0])))     # longest first (replace_many, leftmost)
+DAY_NAME = r"^(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad),\s*"
+TIME_OF_DAY = r"\s+[0-9]{1,2}[:.][0-9]{2}([:.][0-9]{2})?(\s*(wib|wita|wit))?$"
 
 
 def polars(a: dict) -> dict:
@@ -78,15 +83,27 @@ def polars(a: dict) -> dict:
         (cols[1], cols[4], cols[10], cols[12])
 
     def date(c: str) -> pl.Expr:
-        s = pl.col(c).str.strip_chars().str.to_lowercase().str.replace_many(MONTH_NAMES, leftmost=True)
-        return pl.coalesce([s.str.to_date(f, strict=False) for f in POLARS_DATE_FORMATS])
+        s = (pl.col(c).str.strip_chars().str.to_lowercase().str.replace(DAY_NAME, "").str.replace(TIME_OF_DAY, "")
+             .str.replace_many(MONTH_NAMES, leftmost=True))
+        serial = pl.when(s.str.contains(r"^[0-9]{5}$")).then(
+            pl.lit(dt.date(1899, 12, 30)) + pl.duration(days=s.cast(pl.Int64, strict=False)))
+        short_year = pl.when(s.str.contains(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$")).then(
+            s.str.to_date("%d/%m/%y", strict=False))
+        return pl.coalesce([serial, short_year, *(s.str.to_date(f, strict=False) for f in POLARS_DATE_FORMATS)])
 
-    money_digits = pl.col(money).str.replace(r"(?i)^\s*(rp|idr)\.?\s*", "").str.replace(r"[,.]00$|,-$", "") \
-        .str.replace_all(r"[.,]", "")
+    m = (pl.col(money).str.strip_chars().str.to_lowercase().str.replace(r"\s*/\s*(bulan|bln)$", "")
+         .str.replace(r"^(rp|idr)\.?\s*", ""))
+    thousands = pl.when(m.str.contains(r"^[0-9]+(,[0-9])? ribu$")).then(
+        (m.str.replace(r" ribu$", "").str.replace(",", ".").cast(pl.Float64, strict=False) * 1000).round()
+        .cast(pl.Int64))
+    money_value = pl.coalesce([thousands, m.str.replace(r"[,.]00$|,-$", "").str.replace_all(r"[.,]", "")
+                               .cast(pl.Int64, strict=False)])
     out = df.with_columns(
-        nik_ok=pl.col(nik).str.contains(r"^[0-9]{16}$").fill_null(False),
+        # a NIK written in groups ("1108 1355 1188 0036", dots, dashes, a leading apostrophe) is one NIK
+        nik_ok=pl.col(nik).str.replace_all(r"^'|[\t\n\f\r .\-\u00a0]", "").str.contains(r"^[0-9]{16}$")
+        .fill_null(False),
         birth_value=date(birth), start_value=date(start),
-        money_value=money_digits.cast(pl.Int64, strict=False),
+        money_value=money_value,
     ).with_columns(
         valid=pl.col("nik_ok") & pl.col("start_value").is_not_null() & pl.col("money_value").is_not_null()
         & (pl.col(birth).is_null() | pl.col("birth_value").is_not_null()))
