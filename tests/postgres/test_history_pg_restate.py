@@ -7,6 +7,8 @@ tests/history/test_restatements.py run on a server, then rollbacks under BI read
 - `rollback RUN --reason` republishes an earlier state in one transaction, recorded (audit.publishes, history,
   publish_history) with the reason; BI readers looping meanwhile get no error and see the first state or the
   second, never a mix.
+- kill -9 of a publish and of a rollback between the promote and the published file's switch: the next history read
+  or publish brings the file to the server's state (`targets.postgres.settle`), one complete record per state.
 """
 
 from __future__ import annotations
