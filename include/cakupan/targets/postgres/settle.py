@@ -32,7 +32,7 @@ from cakupan.targets.base import PublishRecord, insert_publish_record
 from cakupan.targets.history import Entry, HistoryError, utc_now
 from cakupan.targets.postgres.export import export_published_to_duckdb
 from cakupan.targets.postgres.history import keep_published_state, record_figures
-from cakupan.targets.postgres.params import connect
+from cakupan.targets.postgres.params import PgError, connect
 from cakupan.targets.postgres.publish import publish_lock
 from cakupan.targets.postgres.records import open_records
 from cakupan.targets.postgres.zones import PUBLISHED_AUDIT
@@ -78,11 +78,16 @@ def last_promote(con) -> Promote | None:
     return Promote(*got) if got else None
 
 
-def in_step(settings: Settings, last: Promote) -> bool:
-    """The published file is the last promote's state: a complete history record of its run from its promote on."""
-    with history.writing(settings):      # a killed writer's intended record is settled first
-        done = [e for e in history.entries(settings) if e.run_id == last.run_id]
-    return any(e.published_at >= last.promoted_at for e in done)
+def in_step(settings: Settings, last: Promote, writer: bool = True) -> bool:
+    """The published file is the last promote's state: a complete history record of its run from its promote on.
+    A `writer` (holding the publish lock) waits for the history lock, so a killed writer's intended record is
+    settled first; a reader's look needs no lock (a read-only history folder)."""
+    if writer:
+        with history.writing(settings):
+            done = history.entries(settings)
+    else:
+        done = history.entries(settings)
+    return any(e.run_id == last.run_id and e.published_at >= last.promoted_at for e in done)
 
 
 def settle(settings: Settings, con) -> Entry | None:
@@ -176,15 +181,20 @@ def _audit_publish(con, last: Promote, done: Entry) -> str:
 
 def settle_for_read(settings: Settings) -> None:
     """Before a history read on PostgreSQL: settle when the file is behind and no publisher is at work (it would
-    switch the file itself). A server that cannot be reached, or a settle that fails, is a warning: the read goes
-    on with the history the file has."""
+    switch the file itself). A server that cannot be reached is not checked (the read goes on with the file, as
+    offline); a file known to be behind that cannot be settled now is a warning."""
     try:
-        with closing(connect(settings, application_name="cakupan-settle")) as con:
+        con = connect(settings, application_name="cakupan-settle", connect_timeout=5)
+    except PgError as exc:
+        log.info("the published file was not checked against the PostgreSQL server: %s", exc)
+        return
+    with closing(con):
+        try:
             last = last_promote(con)
-            if last is None or in_step(settings, last):
+            if last is None or in_step(settings, last, writer=False):
                 return
             with publish_lock(settings, wait_s=0):
                 settle(settings, con)
-    except Exception as exc:  # noqa: BLE001 - psycopg2's, DuckDB's and OS errors alike: the read goes on
-        log.warning("the published file may be behind the PostgreSQL server's published state (not settled now: "
-                    "%s); the next publish or history read settles it", " ".join(str(exc).split())[:300])
+        except Exception as exc:  # noqa: BLE001 - psycopg2's, DuckDB's and OS errors alike: the read goes on
+            log.warning("the published file is behind the PostgreSQL server's published state and was not settled "
+                        "now (%s); the next publish or history read settles it", " ".join(str(exc).split())[:300])
