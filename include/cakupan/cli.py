@@ -243,6 +243,9 @@ AsOfOpt = Annotated[str | None, typer.Option(
 
 def _published_file(s, as_of: str | None) -> tuple[Path, str]:
     """The published file, or the state that was published at `as_of` (from the publish history); and a title."""
+    from cakupan.targets import settled
+
+    settled(s)    # PostgreSQL: a file a killed publish left behind the server catches up first
     if as_of is None:
         if not s.published_db.exists():
             _fail(text("cli.nothing_published", path=s.published_db))
@@ -470,9 +473,10 @@ app.add_typer(history_app, name="history")
 @history_app.command("list")
 def history_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """Every publish (and rollback): run id, time, gate verdict, sha256, row counts, and whether its file is kept."""
+    from cakupan.targets import settled
     from cakupan.targets.history import entries
 
-    hist = entries(_settings(home))
+    hist = entries(settled(_settings(home)))
     if as_json:
         for e in hist:
             _emit(e.to_dict())
@@ -500,10 +504,11 @@ def diff(run_a: Annotated[str, typer.Argument(help="The earlier run id (see `cak
          run_b: Annotated[str, typer.Argument(help="The later run id.")],
          home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """The coverage figures that changed between two publishes, by regency, month and measure."""
+    from cakupan.targets import settled
     from cakupan.targets.history import HistoryError, find
     from cakupan.targets.history import diff as figures_diff
 
-    s = _settings(home)
+    s = settled(_settings(home))
     try:
         a, b = find(s, run_a), find(s, run_b)
         rows = figures_diff(a.path, b.path)

@@ -7,6 +7,8 @@ tests/history/test_restatements.py run on a server, then rollbacks under BI read
 - `rollback RUN --reason` republishes an earlier state in one transaction, recorded (audit.publishes, history,
   publish_history) with the reason; BI readers looping meanwhile get no error and see the first state or the
   second, never a mix.
+- kill -9 of a publish and of a rollback between the promote and the published file's switch: the next history read
+  or publish brings the file to the server's state (`targets.postgres.settle`), one complete record per state.
 """
 
 from __future__ import annotations
@@ -14,11 +16,15 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from contextlib import closing
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -30,7 +36,7 @@ from cakupan.targets.postgres.params import connect
 from cakupan.targets.postgres.rollback import rollback
 from cakupan.targets.postgres.zones import DEFAULT_BI_ROLE
 from cakupan_dev.pgcluster import PgCluster
-from pg_support import KEY, cli
+from pg_support import KEY, child_env, cli
 
 pytestmark = pytest.mark.postgres
 
@@ -201,3 +207,101 @@ def test_rollback_on_postgres_is_atomic_and_recorded(corrected):
         assert _state(con, key) == state_first
     bad = cli(c.home, "rollback", "nope", "--reason", "x", target="postgres", pg=c.pg, dbname=c.db, check=False)
     assert bad.returncode != 0 and len(bad.stderr.strip().splitlines()) == 1 and "nope" in bad.stderr
+
+
+# ------------------------------------------------------------------------------------------------ kill -9 ---------
+KILLER = """
+import os, signal, sys
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if sys.argv[1] == "publish":     # promoted; the published file not yet exported
+    from cakupan.targets.postgres.target import PostgresTarget
+    PostgresTarget.export_published = die
+else:                            # promoted; the kept file not yet renamed over the published one
+    import cakupan.targets.postgres.rollback as rb
+    rb.swap_and_record = die
+from cakupan import cli
+sys.argv = ["cakupan", *sys.argv[2:]]
+cli.main()
+"""
+COVERAGE = ("select regency_code, {month}, enrolled, enrolled_apbd, protected, protected_apbd, promised, "
+            "premium_billed, premium_paid from {table} order by 1, 2")
+
+
+def _killed(c: Corrected, point: str, *args: str) -> None:
+    """Run the real command in a subprocess that SIGKILLs itself between the promote and the file switch."""
+    proc = subprocess.run([sys.executable, "-c", KILLER, point, *args], env=child_env(c.home, "postgres", c.pg, c.db),
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+
+
+def _server(c: Corrected) -> list[tuple]:
+    with closing(connect(c.settings)) as con, con.cursor() as cur:
+        cur.execute(COVERAGE.format(month="to_char(month_start, 'YYYY-MM')", table="published.mart_coverage_monthly"))
+        return [tuple(float(v) if isinstance(v, Decimal) else v for v in r) for r in cur.fetchall()]
+
+
+def _file(path: Path) -> list[tuple]:
+    with closing(duckdb.connect(str(path), read_only=True)) as d:
+        rows = d.execute(COVERAGE.format(month="strftime(month_start, '%Y-%m')",
+                                         table="marts.mart_coverage_monthly")).fetchall()
+    return [tuple(float(v) if isinstance(v, Decimal) else v for v in r) for r in rows]
+
+
+def _enrolled(rows: list[tuple], key) -> int:
+    return next(int(r[2]) for r in rows if r[:2] == key)
+
+
+def _listed(c: Corrected) -> list[dict]:
+    out = cli(c.home, "history", "list", "--json", target="postgres", pg=c.pg, dbname=c.db).stdout
+    hist = [json.loads(line) for line in out.splitlines() if line.strip()]
+    sha = sha256_file(c.settings.published_db)
+    assert hist[-1]["sha256"] == sha and [e["sha256"] for e in hist].count(sha) == 1, hist[-3:]
+    states = [json.loads(p.read_text())["state"] for p in c.settings.history_dir.glob("*.json")]
+    assert "intended" not in states and all(e["state"] == "complete" for e in hist)
+    return hist
+
+
+def test_kill_9_between_the_promote_and_the_file_switch_is_settled(corrected):
+    """A publish and a rollback SIGKILLed after their promote, before the published file was switched: the server
+    is on the new state, the file behind it; the next history read (publish) or the next publish (rollback) brings
+    the file to the server's state and records it once, under the killed run."""
+    c, fix = corrected, corrected.fix
+    s, key = c.settings, (fix["regency_code"], fix["month"])
+    rollback(s, "first", "kill drill: from the first state")    # marts still hold the corrected build ('second')
+
+    # a publish killed after its promote: BI readers of the server see the correction, the file does not yet
+    _killed(c, "publish", "publish", "--run-id", "third")
+    assert _enrolled(_server(c), key) == fix["enrolled_corrected"]
+    assert _enrolled(_file(s.published_db), key) == fix["enrolled_first_delivery"]     # the gap
+    hist = _listed(c)                                    # a history read settles it
+    assert _file(s.published_db) == _server(c)
+    assert _enrolled(_file(s.published_db), key) == fix["enrolled_corrected"]
+    assert [e["run_id"] for e in hist].count("third") == 1 and hist[-1]["run_id"] == "third"
+    assert hist[-1]["kind"] == "publish" and hist[-1]["gate"]["success"] is True
+    sha = sha256_file(s.published_db)
+    with closing(connect(s)) as con, con.cursor() as cur:
+        cur.execute("select published_sha256, message from audit.publishes where run_id = 'third'")
+        (recorded, message), = cur.fetchall()
+        cur.execute("select published_sha256 from publish_history.publishes where run_id = 'third'")
+        in_history = cur.fetchall()
+        cur.execute("select kind, settled_at is not null from audit.promotes where run_id = 'third'")
+        promoted = cur.fetchall()
+    assert recorded == sha and "stopped after its promote" in message and in_history == [(sha,)]
+    assert promoted == [("publish", True)]
+    assert len(_listed(c)) == len(hist)                  # settled once: a second read adds nothing
+
+    # a rollback killed after its promote: the server is back on 'first', the file still on 'third'
+    _killed(c, "rollback", "rollback", "first", "--reason", "kill drill")
+    assert _enrolled(_server(c), key) == fix["enrolled_first_delivery"]
+    assert _enrolled(_file(s.published_db), key) == fix["enrolled_corrected"]
+    cli(c.home, "publish", "--run-id", "fourth", target="postgres", pg=c.pg, dbname=c.db)   # settles it first
+    hist = _listed(c)
+    rolled = [e for e in hist if e["kind"] == "rollback" and e["reason"] == "kill drill"]
+    assert len(rolled) == 1 and rolled[0]["restores"] == "first", rolled
+    assert rolled[0]["sha256"] == history.find(s, "first").sha256             # the kept file, renamed in place
+    assert _enrolled(_file(Path(rolled[0]["file"])), key) == fix["enrolled_first_delivery"]
+    assert [e["run_id"] for e in hist[-3:]] == ["third", rolled[0]["run_id"], "fourth"]
+    assert _file(s.published_db) == _server(c)

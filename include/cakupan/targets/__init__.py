@@ -39,3 +39,13 @@ def for_settings(settings: Settings) -> Target:
     from cakupan.targets.duckdb import DuckDBTarget
 
     return DuckDBTarget(settings)
+
+
+def settled(settings: Settings) -> Settings:
+    """Before a read of the published file or its history: on PostgreSQL, the file first catches up with the server's
+    last promote when a killed process left it behind (`targets.postgres.settle`); DuckDB's history settles itself."""
+    if settings.target == "postgres":
+        from cakupan.targets.postgres.settle import settle_for_read
+
+        settle_for_read(settings)
+    return settings

@@ -39,9 +39,10 @@ def restorable(settings: Settings, run_id: str, reason: str) -> Entry:
     return entry
 
 
-def verified_copy(settings: Settings, entry: Entry) -> tuple[str, Path]:
-    """A new rollback id and a candidate file copied from the kept state, fsynced, its sha256 checked again."""
-    rb_id = f"rollback__{utc_now():%Y%m%dT%H%M%S%f}"
+def verified_copy(settings: Settings, entry: Entry, rb_id: str | None = None) -> tuple[str, Path]:
+    """A new rollback id (or `rb_id`) and a candidate file copied from the kept state, fsynced, its sha256 checked
+    again."""
+    rb_id = rb_id or f"rollback__{utc_now():%Y%m%dT%H%M%S%f}"
     candidate = settings.candidate_db(rb_id)
     try:
         shutil.copyfile(entry.path, candidate)

@@ -6,7 +6,9 @@ publish promotes them (`publish.promote_next`: one transaction; rows replaced un
 switched for a model change), so a BI reader sees the old state or the restored one, never a mix. The same
 transaction writes the rollback's row in audit.publishes (with the reason) and its coverage in publish_history.
 Then the stored file itself, byte for byte, becomes the published file (record, then rename: `targets.history`),
-and the restated figures are stored in the server's audit.published_figures.
+and the restated figures are stored in the server's audit.published_figures. A process killed between the promote
+and the rename leaves the server restored and the file behind: `settle` finishes the rename at the next publish,
+rollback or history read.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from cakupan.targets.postgres.history import append_state, grant_history, record
 from cakupan.targets.postgres.params import PgError, connect, q, qt
 from cakupan.targets.postgres.publish import AUDIT_NEXT, NEXT, apply_docs, promote_next, publish_lock
 from cakupan.targets.postgres.records import open_records
+from cakupan.targets.postgres.settle import note_promote, settle_first
 from cakupan.targets.postgres.zones import PUBLISHED, PUBLISHED_AUDIT, ensure_bi_role
 from cakupan.targets.published_file import remove_quietly, swap_and_record
 from cakupan.targets.rollback import restorable, rollback_record, verified_copy
@@ -113,6 +116,7 @@ def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
     rb_id, candidate = verified_copy(settings, entry)
     try:
         with publish_lock(settings), closing(connect(settings, application_name="cakupan-rollback")) as con:
+            settle_first(settings, con)     # a killed publish or rollback before this one: its file first
             ensure_bi_role(con)
             restore_next(con, candidate)
             rec = rollback_record(rb_id, utc_now(), entry, reason)
@@ -120,6 +124,7 @@ def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
             def audit_rows(cur) -> None:    # in the promote's transaction: recorded exactly when it is published
                 insert_publish_record(cur, rec, "audit.publishes", "%s")
                 append_state(cur, rb_id, entry.sha256, rec.published_at)
+                note_promote(cur, rb_id, "rollback", run_id, reason, entry.sha256, rec.published_at)
 
             promote_next(con, also=audit_rows)
             grant_history(con)

@@ -26,6 +26,7 @@ from cakupan.targets.postgres.publish import (
     publish_lock,
 )
 from cakupan.targets.postgres.records import open_records
+from cakupan.targets.postgres.settle import note_promote, settle_first
 from cakupan.targets.postgres.zones import (
     PUBLISHED,
     ensure_areas,
@@ -72,6 +73,7 @@ class PostgresTarget(Target):
         self.settings.ensure_dirs()
         with publish_lock(self.settings), closing(connect(self.settings, application_name="cakupan-publish")) as con:
             self._con = con
+            settle_first(self.settings, con)    # a publish or rollback killed before its file switch
             try:
                 yield
             finally:
@@ -106,7 +108,7 @@ class PostgresTarget(Target):
                       f"exported to {path})")
 
     def promote(self, candidate: Candidate) -> None:
-        promoted = promote_next(self._con)
+        promoted = promote_next(self._con, also=lambda cur: note_promote(cur, candidate.run_id))
         log.info("published: %s (attempt %d)", ", ".join(f"{t} {h}" for t, h in promoted["tables"].items()),
                  promoted["attempts"])
 

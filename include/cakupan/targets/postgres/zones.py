@@ -32,6 +32,18 @@ create table if not exists audit.load_reservations (
 -- the publish lock: a publisher holds this table's EXCLUSIVE lock for the whole publish. Only the pipeline role
 -- (its owner) can lock it: no other role has a privilege on it or USAGE on schema audit.
 create table if not exists audit.publish_lock (held_by varchar);
+-- every promote of `published` (publish or rollback), written by the promote transaction itself: the server's
+-- state, to which the published file is settled if the process stopped before switching it (postgres.settle)
+create table if not exists audit.promotes (
+    seq bigserial,
+    run_id varchar not null,
+    kind varchar not null,            -- publish | rollback
+    restores varchar,                 -- a rollback: the run whose state it republished
+    reason varchar,
+    sha256 varchar,                   -- a rollback: the sha256 of the kept file it restored
+    promoted_at timestamp not null,
+    settled_at timestamp              -- when the published file was brought to this state after a stopped process
+);
 """
 DBT_SCHEMAS = ("staging", "intermediate", "marts")
 PUBLISHED = "published"              # the BI schema: published marts only
