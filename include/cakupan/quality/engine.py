@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from cakupan.quality.redaction import redact
+from cakupan.quality.texts import en
 
 log = logging.getLogger("cakupan.quality")
 
@@ -153,7 +154,7 @@ def _result_row(run_id: str, check: Check, r, describe: Describe) -> CheckResult
     infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
     messages = [str(i.get("exception_message")) for i in infos if i.get("exception_message")]
     if messages:
-        details = redact("GX could not compute the check: " + "; ".join(messages)[:500])
+        details = redact(en("gate.details.gx_error", error="; ".join(messages)[:500]))
     return CheckResult(run_id, check.suite, check.name or cfg.type, cfg.type, check.table, column, check.severity,
                        bool(r.success), None if observed is None else redact(str(observed)),
                        res.get("unexpected_count"), sample, details)
