@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cakupan.core.messages import Msg, check_name, finding_detail, text
+from cakupan.core.messages import Msg, SettingsError, check_name, finding_detail, text
 from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
@@ -76,8 +76,17 @@ def _json_only_stdout(as_json: bool):
         os.close(saved)
 
 
+def _error(message: str) -> None:
+    """One failure line on stderr: `cli.error` (galat: / error:; `error` when the language itself is wrong)."""
+    try:
+        prefix = text("cli.error")
+    except SettingsError:
+        prefix = "error"
+    err.print(f"[bold red]{prefix}:[/] {escape(message)}", soft_wrap=True, highlight=False)     # one line
+
+
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)     # one line
+    _error(message)
     raise typer.Exit(code)
 
 
@@ -557,7 +566,7 @@ def main() -> None:
 
     read_env_file()
     try:
-        from cakupan.helptext import lang_from_argv, localise
+        from cakupan.helptext import lang_from_argv, localise, usage_error
 
         command = typer.main.get_command(app)
         localise(command, lang_from_argv(sys.argv[1:]))   # --help in the language (catalogue help.*)
@@ -566,22 +575,25 @@ def main() -> None:
         code = _interrupted()
     except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError,
             HistoryError) as exc:  # expected
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        _error(str(exc))
         code = EXIT_FAILED
     except Exception as exc:  # the promise: one clear line, never a traceback
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):   # Click's own: a wrong option, a missing file…
+        if type(exc).__name__ == "NoArgsIsHelpError":          # `cakupan` alone: the help, as Click shows it
             exc.show()
+            code = EXIT_USAGE
+        elif hasattr(exc, "show") and hasattr(exc, "exit_code"):   # Click's own: a wrong option, a missing file…
+            _error(usage_error(exc) if exc.exit_code == 2 else exc.format_message())
             code = EXIT_USAGE if exc.exit_code == 2 else EXIT_FAILED   # 2: Click's usage error
         elif type(exc).__name__ == "Abort":                       # Click's form of Ctrl-C
             code = _interrupted()
         elif os.environ.get("CAKUPAN_DEBUG"):
             raise
         else:
-            err.print(f"[bold red]error:[/] {escape(explain(exc))}", soft_wrap=True, highlight=False)
+            _error(explain(exc))
             code = EXIT_FAILED
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def _interrupted() -> int:
-    err.print("[bold red]error:[/] " + escape(text("cli.interrupted")))
+    _error(text("cli.interrupted"))
     return EXIT_INTERRUPTED
