@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import os
 import re
@@ -78,6 +79,18 @@ class Msg:
 
 def _msg(key: str, params: dict) -> Msg:
     return Msg(key, **params)
+
+
+# errno classes an office's file share produces, each a sentence (`error.os.*`); anything else is `other`
+OS_ERRORS = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission",
+             errno.EISDIR: "is_directory", errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full"}
+
+
+def os_error(exc: OSError, path) -> Msg:
+    """An operating-system error reading `path` as a sentence naming the file, the errno name kept at the end as
+    a code for engineers ("berkas x.xlsx tidak ditemukan … [ENOENT]"); never the OS's own English text."""
+    code = errno.errorcode.get(exc.errno, type(exc).__name__) if exc.errno else type(exc).__name__
+    return Msg(f"error.os.{OS_ERRORS.get(exc.errno, 'other')}", file=Path(path).name, code=code)
 
 
 def language(lang: str | None = None) -> str:
