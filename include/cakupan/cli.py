@@ -446,7 +446,7 @@ def findings(home: HomeOpt = None,
 
 
 _LOCKED = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"(?:[^(]*\(PID (?P<pid>\d+)\))?')
-_DENIED = ("permission denied", "read-only file system", "operation not permitted")
+_DENIED = {"permission denied": "EACCES", "read-only file system": "EROFS", "operation not permitted": "EPERM"}
 
 
 def explain(exc: BaseException) -> str:
@@ -459,9 +459,10 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) or \
             isinstance(exc, duckdb_error()) and any(d in said.lower() for d in _DENIED):
         where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', said)), "-")
-        return text("cli.explain.cannot_write", where=where, why=getattr(exc, "strerror", None) or said)
+        why = errno.errorcode.get(getattr(exc, "errno", None) or 0) or next(c for d, c in _DENIED.items() if d in said.lower())
+        return text("cli.explain.cannot_write", where=where, why=f"[{why}]")      # the errno name, not the OS's English
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return text("cli.explain.disk_full", where=getattr(exc, "filename", None) or "", why=exc.strerror)
+        return text("cli.explain.disk_full", where=getattr(exc, "filename", None) or "", why=f"[{errno.errorcode[exc.errno]}]")
     return text("cli.explain.other", kind=type(exc).__name__, error=said[:500])
 
 
