@@ -30,7 +30,7 @@ from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.orchestration import MANIFEST_PATH
 from cakupan.quality.redaction import redacted_sql
-from cakupan.quality.texts import en
+from cakupan.quality.texts import en, run_message
 from cakupan.targets.published_file import PublishError
 from cakupan.targets.zones import connect_work
 
@@ -306,7 +306,7 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
             # the kept candidate carries its own verdict, so the auditor report can show the blocked run at once
             target.add_verdict(candidate, gate, record)
             kept, what = target.keep_blocked(candidate)
-            log.error("%s; %s", record.message, what)
+            log.error("%s; %s", run_message(record.message), what)     # the CLI shows it: in its language
             return PublishOutcome(run_id, False, gate, kept, record.message)
         record = PublishRecord(run_id, now, "published", candidate.sha256, None, loads, True, 0, len(gate.warnings),
                                en("gate.message.published", checks=len(gate.results), warnings=len(gate.warnings)))
