@@ -374,6 +374,9 @@ class Findings:
                 ] + [(fmt_month(m), "") for m in self.months]
 
 
+REPORT_HIDES = {"detail_id"}
+
+
 def findings_section(db: PublishedDb) -> Findings | None:
     """marts.mart_audit_findings, most severe first, with finding counts per regency, severity and month."""
     if not db.has("marts.mart_audit_findings"):
@@ -401,4 +404,6 @@ def findings_section(db: PublishedDb) -> Findings | None:
         code = r.get("finding_code") or r.get("code")
         if r.get("title") is not None and f"finding.{code}" in known:
             r["title"] = text(f"finding.{code}")
-    return Findings(mart_table(findings, db.columns("marts.mart_audit_findings"), "finding"), months, groups)
+    # detail_id is the Indonesian detail for BI tools: the report shows `detail` in its own language already
+    columns = [c for c in db.columns("marts.mart_audit_findings") if c not in REPORT_HIDES]
+    return Findings(mart_table(findings, columns, "finding"), months, groups)
