@@ -7,6 +7,7 @@ Describer and read back."""
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import json
 import re
@@ -14,6 +15,7 @@ import re
 import duckdb
 import pytest
 from cakupan.core.messages import catalogue, placeholders, text
+from cakupan.core.settings import PACKAGE_DIR
 from cakupan.quality import texts as T
 from cakupan.quality.batches import KEYS, Place, check_batches, published_text_columns
 from cakupan.quality.config import GateConfig
@@ -130,3 +132,25 @@ def test_details_and_run_messages_read_in_indonesian():
     assert T.run_message(published, "id") == "2 pemeriksaan, 1 peringatan; ekspor DuckDB dari skema terbitan gagal"
     for key in ("gate.message.stopped", "gate.message.build_ended"):
         assert T.run_message(T.en(key), "id") == text(key, "id")
+
+
+def _english_details(tree: ast.AST) -> list[int]:
+    """Lines of a CheckResult whose details (its 12th argument) is English typed into the code."""
+    def typed(node) -> bool:
+        return isinstance(node, ast.JoinedStr) or isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            and any(c.isalpha() for c in node.value) or isinstance(node, ast.BinOp) and (typed(node.left) or
+                                                                                        typed(node.right))
+    return [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "CheckResult"
+            and len(n.args) >= 12 and typed(n.args[11])]
+
+
+def test_no_check_details_are_typed_in_english():
+    found, problems = 0, []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        found += sum(1 for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "CheckResult")
+        problems += [f"{path.relative_to(PACKAGE_DIR)}:{line}" for line in _english_details(tree)]
+    assert found >= 4 and not problems, problems
+    assert _english_details(ast.parse('CheckResult(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, f"table {t} is missing")'))
+    assert not _english_details(ast.parse('CheckResult(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, en("gate.details.x"))'))
+    assert T.details(T.en("gate.details.table_missing", table="marts.x"), "id") == "tabel marts.x tidak ada"

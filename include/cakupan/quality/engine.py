@@ -222,7 +222,7 @@ def _validate_batches(gx, checks: list[Check], run_id: str, docs_dir: Path | Non
         if batch is None:
             for c in table_checks:
                 results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
-                                           c.severity, False, None, None, None, f"table {table} is missing"))
+                                           c.severity, False, None, None, None, en("gate.details.table_missing", table=table)))
             continue
         batch, columns = batch
         by_name = {c.name: c for c in table_checks}
@@ -246,7 +246,7 @@ def _validate_batches(gx, checks: list[Check], run_id: str, docs_dir: Path | Non
         for name in sorted(set(by_name) - seen):
             c = by_name[name]
             results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
-                                       c.severity, False, None, None, None, "GX returned no result for this check"))
+                                       c.severity, False, None, None, None, en("gate.details.no_result")))
     docs_index = write_data_docs(validation_results, docs_dir, run_id) if docs_dir else None
     return GateResult(run_id, results, docs_index)
 

@@ -20,6 +20,7 @@ import duckdb
 from cakupan.core.files import fsync_file, sha256_file
 from cakupan.core.messages import Msg, text
 from cakupan.core.settings import Settings
+from cakupan.quality.texts import en
 from cakupan.targets.base import AUDIT_EXPORTS, Candidate, PublishRecord, Target, insert_publish_record
 from cakupan.targets.published_file import PublishError, failure, remove_quietly, swap_in, why
 
@@ -76,8 +77,7 @@ def readable_previous(published: Path) -> tuple[Path | None, str | None]:
             con.close()
     except duckdb.Error as exc:
         detail = " ".join(str(exc).split())[:200]
-        return None, (f"the previous published file {published} cannot be read ({detail}): it is treated as no "
-                      "previous publish (no row counts to compare with) and this publish replaces it")
+        return None, en("gate.details.previous_unreadable", path=published, error=detail)
     return published, None
 
 
