@@ -103,7 +103,11 @@ def cakupan_transform_publish():
         pipeline.finish_build(s, run_id, "succeeded")  # this task runs only when every dbt task succeeded
         out = pipeline.gate_and_publish(s, run_id, recheck_raw=bool((params or {}).get("recheck_raw")))
         if not out.published:  # a data problem: retrying cannot fix it, so fail without retries
-            raise AirflowFailException(f"{out.message} — published file unchanged; candidate kept at {out.candidate}")
+            from cakupan.core.messages import text
+            from cakupan.quality.texts import run_message
+
+            raise AirflowFailException(text("gate.message.blocked", message=run_message(out.message),
+                                            path=out.candidate))
         return {"published": True, "sha256": out.published_sha256, "warnings": len(out.gate.warnings)}
 
     @task(trigger_rule="all_done")

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cakupan.core.messages import Msg, check_name, finding_detail, text
+from cakupan.core.messages import Msg, SettingsError, check_name, finding_detail, text
 from cakupan.outbox.cli import rejections_app, template_app
 from cakupan.reports.cli import app as reports_app
 
@@ -76,8 +76,17 @@ def _json_only_stdout(as_json: bool):
         os.close(saved)
 
 
+def _error(message: str) -> None:
+    """One failure line on stderr: `cli.error` (galat: / error:; `error` when the language itself is wrong)."""
+    try:
+        prefix = text("cli.error")
+    except SettingsError:
+        prefix = "error"
+    err.print(f"[bold red]{prefix}:[/] {escape(message)}", soft_wrap=True, highlight=False)     # one line
+
+
 def _fail(message: str, code: int = 1) -> None:
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True, highlight=False)     # one line
+    _error(message)
     raise typer.Exit(code)
 
 
@@ -440,7 +449,7 @@ def findings(home: HomeOpt = None,
 
 
 _LOCKED = re.compile(r'Could not set lock on file "(?P<path>[^"]+)"(?:[^(]*\(PID (?P<pid>\d+)\))?')
-_DENIED = ("permission denied", "read-only file system", "operation not permitted")
+_DENIED = {"permission denied": "EACCES", "read-only file system": "EROFS", "operation not permitted": "EPERM"}
 
 
 def explain(exc: BaseException) -> str:
@@ -453,9 +462,10 @@ def explain(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM) or \
             isinstance(exc, duckdb_error()) and any(d in said.lower() for d in _DENIED):
         where = getattr(exc, "filename", None) or next(iter(re.findall(r'"([^"]+)"', said)), "-")
-        return text("cli.explain.cannot_write", where=where, why=getattr(exc, "strerror", None) or said)
+        why = errno.errorcode.get(getattr(exc, "errno", None) or 0) or next(c for d, c in _DENIED.items() if d in said.lower())
+        return text("cli.explain.cannot_write", where=where, why=f"[{why}]")      # the errno name, not the OS's English
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return text("cli.explain.disk_full", where=getattr(exc, "filename", None) or "", why=exc.strerror)
+        return text("cli.explain.disk_full", where=getattr(exc, "filename", None) or "", why=f"[{errno.errorcode[exc.errno]}]")
     return text("cli.explain.other", kind=type(exc).__name__, error=said[:500])
 
 
@@ -562,7 +572,7 @@ def main() -> None:
 
     read_env_file()
     try:
-        from cakupan.helptext import lang_from_argv, localise
+        from cakupan.helptext import lang_from_argv, localise, usage_error
 
         command = typer.main.get_command(app)
         localise(command, lang_from_argv(sys.argv[1:]))   # --help in the language (catalogue help.*)
@@ -571,22 +581,25 @@ def main() -> None:
         code = _interrupted()
     except (SettingsError, ConfigError, PublishError, DbtError, PublishedFileError, PgError,
             HistoryError) as exc:  # expected
-        err.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True, highlight=False)
+        _error(str(exc))
         code = EXIT_FAILED
     except Exception as exc:  # the promise: one clear line, never a traceback
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):   # Click's own: a wrong option, a missing file…
+        if type(exc).__name__ == "NoArgsIsHelpError":          # `cakupan` alone: the help, as Click shows it
             exc.show()
+            code = EXIT_USAGE
+        elif hasattr(exc, "show") and hasattr(exc, "exit_code"):   # Click's own: a wrong option, a missing file…
+            _error(usage_error(exc) if exc.exit_code == 2 else exc.format_message())
             code = EXIT_USAGE if exc.exit_code == 2 else EXIT_FAILED   # 2: Click's usage error
         elif type(exc).__name__ == "Abort":                       # Click's form of Ctrl-C
             code = _interrupted()
         elif os.environ.get("CAKUPAN_DEBUG"):
             raise
         else:
-            err.print(f"[bold red]error:[/] {escape(explain(exc))}", soft_wrap=True, highlight=False)
+            _error(explain(exc))
             code = EXIT_FAILED
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def _interrupted() -> int:
-    err.print("[bold red]error:[/] " + escape(text("cli.interrupted")))
+    _error(text("cli.interrupted"))
     return EXIT_INTERRUPTED

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from cakupan.core.messages import catalogue, language, template, text
+from cakupan.core.messages import catalogue, language, set_language, stored_text, template, text
 
 # Typer's own words around the texts (its rich help panels and markers), by their names in typer.rich_utils
 PANEL_WORDS = {"ARGUMENTS_PANEL_TITLE": "arguments", "OPTIONS_PANEL_TITLE": "options",
@@ -59,11 +59,13 @@ def option_key(path: tuple[str, ...], name: str) -> str | None:
 
 
 def localise(command, lang: str | None = None) -> None:
-    """Set every command's and parameter's help (and the help option's, and Typer's panel titles) in the language."""
+    """Set every command's and parameter's help (and the help option's, and Typer's panel titles) in the language;
+    a language given (`--lang`, read from argv) is the process's from here on, so a usage error Click finds before
+    it reads --lang itself is written in it too."""
     import typer.rich_utils as ru
     from typer._click.core import Context
 
-    lang = language(lang)
+    lang = set_language(lang) if lang else language()
     for attr, word in PANEL_WORDS.items():
         setattr(ru, attr, template(f"help.word.{word}", lang))    # raw: Typer fills its own {}
     for path, cmd in walk(command):
@@ -78,3 +80,16 @@ def localise(command, lang: str | None = None) -> None:
         help_option = cmd.get_help_option(Context(cmd))
         if help_option is not None:
             help_option.help = text("help.opt.help", lang)
+
+
+def usage_error(exc) -> str:
+    """A usage error of Click / Typer (an unknown option or command, a missing argument, a wrong value) as one line
+    in the language: Click's own message read through the `usage.*` entries (their English side is Click's
+    wording), a wrong value's reason through `usage.value.*`, and where to look for help. A message no entry
+    matches (a future Click wording) is shown as Click wrote it."""
+    lang = language()
+    said = stored_text(exc.format_message(), "usage", lang,
+                       lambda v: stored_text(v, "usage.value", lang))
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "cakupan"
+    return text("usage.help", lang, message=said, command=command)

@@ -18,6 +18,7 @@ from cakupan.ingest.inbox import leads_out
 from cakupan.ingest.keys import check_key_of
 from cakupan.ingest.loader import LoadResult
 from cakupan.ingest.run import ingest_paths
+from cakupan.quality.texts import en
 from cakupan.targets import for_settings
 from cakupan.targets.base import PublishOutcome, publish_run
 from cakupan.targets.refdata import sync_config
@@ -61,10 +62,9 @@ def finish_run_from_audit(settings: Settings, run_id: str) -> str:
     with for_settings(settings).records() as con:
         row = con.execute("select status, message from audit.publishes where run_id = ? order by published_at desc "
                           "limit 1", [run_id]).fetchone()
-        con.execute("update audit.builds set finished_at = now(), status = 'failed', message = 'the run ended before "
-                    "its dbt build succeeded (a dbt task failed or was stopped); see audit.task_failures' "
-                    "where build_id = ? and status = 'running'", [run_id])
-    status, message = row if row else ("failed", "the run stopped before the quality gate; see audit.task_failures")
+        con.execute("update audit.builds set finished_at = now(), status = 'failed', message = ? "
+                    "where build_id = ? and status = 'running'", [en("gate.message.build_ended"), run_id])
+    status, message = row if row else ("failed", en("gate.message.stopped"))
     finish_run(settings, run_id, status, message)
     return status
 

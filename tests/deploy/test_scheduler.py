@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from _support import BIN, TEST_KEY
+from cakupan.quality.texts import run_message
 
 # One ingest and one transform run (~60 tasks, each paying a task start-up): issue 20 measured 2 min 52 s for both
 # on this machine when quiet; 25 min here with other test runs beside it (load 15-20), so more than 1200 s
@@ -150,8 +151,10 @@ def test_a_failed_gate_keeps_the_published_bytes_and_records_the_gates_own_reaso
     # the task's own callback, in the task's process, with the gate's message — not the dag-processor's
     # "task_failure" (the DAG-level callback writes nothing when a task recorded its own error)
     assert [(r["run_id"], r["dag_id"], r["task_id"]) for r in records] == [(run_id, TRANSFORM, "gate_and_publish")]
-    assert message in records[0]["error"] and "published file unchanged" in records[0]["error"]
+    # stored in English (audit.publishes), shown in the deployment's language (CAKUPAN_LANG unset: Indonesian)
+    shown = run_message(message, "id")
+    assert shown != message and shown in records[0]["error"] and "berkas terbitan tidak diubah" in records[0]["error"]
     # the auditor report (written again by the run's own auditor_report task) shows that reason for that run
     site = "\n".join(p.read_text(errors="replace") for p in (dep.home / "reports" / "site").rglob("*.html"))
     assert "gate_and_publish" in site
-    assert html.escape(message, quote=False) in site or html.escape(message) in site
+    assert html.escape(shown, quote=False) in site or html.escape(shown) in site

@@ -338,3 +338,18 @@ def test_every_finding_detail_reads_in_indonesian(injected_run):
                      if finding_detail(f["detail"], "id") == f["detail"]})
     assert not unread, unread[:10]
     assert all(finding_detail(f["detail"], "en") == f["detail"] for f in findings)
+    # the published detail_id (dbt, macros/finding_detail_id.sql from the catalogue) is that same reading
+    differ = [(f["detail"], f["detail_id"]) for f in findings if f["detail_id"] != finding_detail(f["detail"], "id")]
+    assert not differ, differ[:5]
+
+
+def test_every_finding_side_label_reads_in_indonesian(injected_run):
+    """Every source_side / reference_side label the rules wrote has a side.* entry, so the report shows it in
+    Bahasa Indonesia; the stored English stays as written."""
+    from cakupan.core.messages import finding_side
+
+    settings, _ = injected_run
+    labels = {f[c] for f in _findings(settings) for c in ("source_side", "reference_side") if f[c] is not None}
+    assert len(labels) >= 10
+    unread = sorted(v for v in labels if finding_side(v, "id") == v)
+    assert not unread, unread

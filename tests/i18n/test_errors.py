@@ -15,7 +15,8 @@ from cakupan.core.settings import PACKAGE_DIR
 
 # the errors `cakupan` prints as one line (cli.main's expected failures, and the ones a command catches itself)
 CLI_ERRORS = {"SettingsError", "ConfigError", "PublishError", "DbtError", "PublishedFileError", "PgError",
-              "HistoryError", "TraceError", "ReviewFileError", "KeyChanged", "ContractError"}
+              "HistoryError", "TraceError", "ReviewFileError", "KeyChanged", "ContractError",
+              "LoadInvariantError"}   # the last: its text is the failed load's audit.loads.error_message
 # where the language itself is what is wrong, there is no language to render a catalogue entry in
 ALLOWED = {("core/messages.py", "SettingsError")}
 
@@ -129,3 +130,44 @@ def test_a_history_error_and_a_settings_error_reach_the_line_in_the_language(tmp
     proc = run_cli(home, "ingest", check=False, CAKUPAN_TARGET="oracle")
     assert proc.returncode == 1 and "CAKUPAN_TARGET" in proc.stderr and "'oracle'" in proc.stderr, proc.stderr
     assert "harus" in proc.stderr and "must" not in proc.stderr, proc.stderr
+
+
+def _calls(tree: ast.AST, attr: str) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _name(n.func) == attr]
+
+
+def english_for_people(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, what) of the OS's own English put into a message (`.strerror`), a PostgreSQL publish-wait progress
+    line (`Wait.tick`) given an English sentence, and a typed `error:` prefix of a CLI failure line."""
+    out = [(n.lineno, "uses the OS's English text (.strerror): use core.messages.os_error")
+           for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "strerror"]
+    out += [(c.lineno, "Wait.tick with an English sentence: give it a Msg")
+            for c in _calls(tree, "tick") for a in c.args if _is_sentence(a)]
+    out += [(n.lineno, "a typed 'error:' prefix: use text('cli.error')") for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and "error:[/]" in n.value]
+    return out
+
+
+def test_no_os_english_progress_line_or_english_prefix_reaches_people():
+    """The OS's own English (`strerror`) is never put into a message (core.messages.os_error names the file and
+    keeps the errno name); the PostgreSQL publish-wait progress lines (`Wait.tick`) are catalogue messages; the CLI's
+    failure prefix is `cli.error` (galat: / error:), not a typed `error:`."""
+    problems, ticks = [], 0
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        rel = str(path.relative_to(PACKAGE_DIR))
+        tree = ast.parse(path.read_text("utf-8"))
+        ticks += len(_calls(tree, "tick"))
+        problems += [f"{rel}:{line} {what}" for line, what in english_for_people(tree)]
+    assert ticks >= 3          # the scan sees the publish waits
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("source, bad", [
+    ('why = exc.strerror', True),
+    ('wait.tick(Msg("error.pg.old_readers"), f"waiting for {n} readers")', True),
+    ('wait.tick(Msg("error.pg.old_readers"), Msg("error.pg.wait_old_readers", n=n, who=w))', False),
+    ('err.print(f"[bold red]error:[/] {message}")', True),
+    ('err.print(f"[bold red]{prefix}:[/] {message}")', False),
+])
+def test_the_scan_sees_os_english_a_progress_sentence_and_a_typed_prefix(source, bad):
+    assert bool(english_for_people(ast.parse(source))) is bad

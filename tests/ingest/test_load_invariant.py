@@ -27,8 +27,9 @@ def test_rows_lost_on_the_way_to_quarantine_stop_the_load_and_roll_it_back(home)
     assert f["quarantined"] > 0
     loader = QuarantineDroppingLoader(home)
     try:
-        with pytest.raises(LoadInvariantError, match=rf"{f['path']}: rows in {f['rows_in']} != loaded {f['loaded']} "
-                                                     r"\+ quarantined 0"):
+        # error.ingest.invariant, in the default language (Bahasa Indonesia)
+        with pytest.raises(LoadInvariantError, match=rf"{f['path']}: baris masuk {f['rows_in']} tidak sama dengan "
+                                                     rf"dimuat {f['loaded']} \+ dikarantina 0"):
             loader.load(home.inbox / f["path"])
         con = loader.con
         status, code, message, *counts = con.execute(
@@ -42,7 +43,7 @@ def test_rows_lost_on_the_way_to_quarantine_stop_the_load_and_roll_it_back(home)
     assert (status, code, counts) == ("failed", "LOAD_INVARIANT", [0, 0, 0])   # nothing of the file kept
     name = f["path"].rsplit("/", 1)[-1]
     assert message.startswith(f"{name}: Jumlah baris yang dihitung Cakupan")
-    assert f"rows in {f['rows_in']} != loaded {f['loaded']} + quarantined 0" in message
+    assert f"baris masuk {f['rows_in']} tidak sama dengan dimuat {f['loaded']} + dikarantina 0" in message
     # the same file through a correct loader, in a fresh warehouse: the counts the truth gives
     with duckdb.connect(str(home.work_db)) as con:
         con.execute("delete from audit.loads")

@@ -19,9 +19,10 @@ VOLATILE = {("mart_load_quality", "finished_at"), ("mart_load_quality", "receive
             ("loads_published", "received_at"), ("loads_published", "finished_at"),
             ("mart_delivery_calendar", "first_received_at")}
 TOL = 1e-9
-# the same time inside finding details ("... the regency's latest file arrived 2026-12-01"): a run before midnight
-# and one after differ there and nowhere else
-ARRIVED = re.compile(r"(latest file arrived) \d{4}-\d{2}-\d{2}")
+# the same time inside finding details ("... the regency's latest file arrived 2026-12-01", and detail_id's
+# Indonesian "... berkas terakhir kabupaten/kota diterima 2026-12-01"): a run before midnight and one after differ
+# there and nowhere else
+ARRIVED = re.compile(r"(latest file arrived|berkas terakhir kabupaten/kota diterima) \d{4}-\d{2}-\d{2}")
 
 
 def _norm(v):

@@ -106,8 +106,9 @@ def test_a_reader_held_open_across_a_model_change_sees_one_state(chains, tmp_pat
             bi.commit()
             publisher.join(timeout=60)
         assert not publisher.is_alive() and result["tables"]["published.mart_load_quality"] == "table replaced"
-        waits = [r.getMessage() for r in caplog.records if "waiting for" in r.getMessage()]
-        assert waits and f"role {DEFAULT_BI_ROLE}" in waits[0], waits
+        # the progress line, in the default language (catalogue error.pg.wait_old_readers, error.pg.session)
+        waits = [r.getMessage() for r in caplog.records if "penerbitan (model berubah) menunggu" in r.getMessage()]
+        assert waits and f"peran {DEFAULT_BI_ROLE}" in waits[0], waits
         with bi.cursor() as cur:
             new = _state(cur)
         bi.commit()

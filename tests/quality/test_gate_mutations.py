@@ -23,6 +23,7 @@ import pytest
 from _support import TEST_KEY
 from cakupan import pipeline
 from cakupan.core.settings import Settings
+from cakupan.quality import texts as gate_texts
 
 pytestmark = pytest.mark.integration
 
@@ -424,6 +425,10 @@ def test_damage_is_blocked_or_warned(case, home, base):
     sample = " | ".join(r.unexpected_sample or "" for r in hits) + " ".join(r.details or "" for r in hits)
     for w in words:
         assert w in sample, f"{w!r} not in the sample: {sample}"
+    for r in hits:   # stored in English, read in Indonesian: every sentence's problem has a gate.problem.* entry
+        for item in gate_texts.sample(r.unexpected_sample, "en") or []:
+            _, sep, said = item.partition(": ")
+            assert not sep or gate_texts.sample_item(item, "id").split(": ", 1)[1] != said, item
     assert NIK not in json.dumps([r.__dict__ for r in out.gate.results], default=str)
 
 
@@ -504,10 +509,12 @@ def test_a_blocked_nik_is_stored_nowhere_and_not_published_later(home):
 
 
 def test_the_auditor_report_names_where_a_check_failed(home):
-    """The checks page of the auditor report shows a failed check's rows in words: regency, month, file, row."""
+    """The checks page of the auditor report shows a failed check's rows in words: regency, month, file, row; in
+    Bahasa Indonesia by default (the gate stores English: audit.checks' sample), in English on the switch."""
     import html
 
     from cakupan.auditor.report import write_report
+    from cakupan.core.messages import using
 
     s = settings(home)
     with duckdb.connect(str(s.work_db)) as con:
@@ -516,6 +523,13 @@ def test_the_auditor_report_names_where_a_check_failed(home):
         con.execute("update raw.register set coverage_end = coverage_start - interval 1 day where load_id = ? and "
                     "source_row = ?", [lid, row])
     assert not pipeline.gate_and_publish(s, "report-words").published
-    page = html.unescape(write_report(s).read_text(encoding="utf-8"))
+    with using("en"):
+        page = html.unescape(write_report(s).read_text(encoding="utf-8"))
     assert words in page
     assert f"row {row}, of register {file} (load {lid}; Kota Palopo (73.73), 2025-03)" in page
+    page = html.unescape(write_report(s).read_text(encoding="utf-8"))
+    n = int(words.rsplit(" holds ", 1)[1].split()[0])    # the lineage's workers; the figure was made n + 5
+    assert (f"Kota Parepare (73.72) 2025-04: angka terdaftar {n + 5} padahal asal-usul angka memuat {n} pekerja "
+            "terdaftar") in page
+    assert f"baris {row}, dari register peserta {file} (muatan {lid}; Kota Palopo (73.73), 2025-03)" in page
+    assert words not in page

@@ -13,6 +13,7 @@ from cakupan.auditor import formatting as f
 from cakupan.core.contracts import reason, reasons
 from cakupan.core.messages import check_name, language, text
 from cakupan.core.settings import safe_id
+from cakupan.quality.texts import run_message
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -43,6 +44,7 @@ def environment() -> Environment:
     env.filters.update(FILTERS)
     env.filters["quarantine_message"] = f.quarantine_message
     env.filters["check_name"] = check_name
+    env.filters["run_message"] = run_message
     env.globals.update(t=text, reason_text=lambda code: reason(code).render() if code in reasons() else code)
     env.tests["missing"] = f.missing
     return env

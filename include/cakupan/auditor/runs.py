@@ -178,7 +178,7 @@ def _from_failure_log(log_file: Path, runs: _Runs) -> None:
         seen.add(key(rec))
         runs.get_run(rec.get("run_id")).failures.append(Row(rec, recorded_in="logs/task_failures.jsonl"))
     if bad:
-        runs.get_run(None).notes.append(f"{bad} line(s) of logs/task_failures.jsonl could not be parsed.")
+        runs.get_run(None).notes.append(text("report.note.bad_failure_lines", count=bad))
 
 
 def _from_gx_docs(gx_root: Path, runs: _Runs) -> None:

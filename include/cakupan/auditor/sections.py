@@ -5,7 +5,6 @@ ordering, grouping and CSS classes decided; templates/sections/*.html write it o
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -26,7 +25,8 @@ from cakupan.auditor.formatting import (
 )
 from cakupan.auditor.published import PublishedDb, Row
 from cakupan.auditor.runs import NO_RUN_ID, Run
-from cakupan.core.messages import catalogue, finding_detail, text
+from cakupan.core.messages import catalogue, finding_detail, finding_side, text
+from cakupan.quality import texts as gate_texts
 
 MAX_RUNS = 100                 # runs shown on the index (newest first); older ones are counted
 MAX_QUARANTINE_ROWS = 5000     # quarantined rows listed on the index; the rest are counted
@@ -79,21 +79,18 @@ def check_counts(checks: list[Row]) -> list[CheckCount]:
     return [out[k] for k in sorted(out)]
 
 
-def _sample(text: str) -> str:
+def _sample(stored: str) -> str:
     """A check's sample as the gate stores it (a JSON list: one sentence per failing row naming regency, month,
-    file, sheet and row), written as sentences separated by semicolons."""
-    try:
-        items = json.loads(text)
-    except ValueError:
-        return scrub(text)
-    return "; ".join(scrub(str(x)) for x in items) if isinstance(items, list) else scrub(text)
+    file, sheet and row), written as sentences in the report's language separated by semicolons."""
+    return "; ".join(scrub(x) for x in gate_texts.sample(stored))
 
 
 def _check_row(c: Row) -> CheckRow:
     ok, sev = bool(c.get("success")), str(c.get("severity") or "")
     extra = " ".join(x for x in (
-        f"sample: {_sample(c['unexpected_sample'])}" if c.get("unexpected_sample") not in (None, "[]") else "",
-        scrub(c.get("details")) if c.get("details") else "") if x)
+        f"{text('gate.sample.label')}: {_sample(c['unexpected_sample'])}"
+        if c.get("unexpected_sample") not in (None, "[]") else "",
+        scrub(gate_texts.details(c.get("details"))) if c.get("details") else "") if x)
     return CheckRow(c, sev, ok, "check pass" if ok else f"check fail fail-{sev}", extra)
 
 
@@ -377,13 +374,19 @@ class Findings:
                 ] + [(fmt_month(m), "") for m in self.months]
 
 
+REPORT_HIDES = {"detail_id"}
+
+
 def findings_section(db: PublishedDb) -> Findings | None:
     """marts.mart_audit_findings, most severe first, with finding counts per regency, severity and month."""
     if not db.has("marts.mart_audit_findings"):
         return None
     findings = db.table("marts.mart_audit_findings") or []
-    for r in findings:      # the rules' English sentence, read in the report's language (catalogue detail.*)
+    for r in findings:      # the rules' English sentence and labels, read in the report's language (detail.*, side.*)
         r["detail"] = finding_detail(r.get("detail"))
+        for side in ("source_side", "reference_side"):
+            if side in r:
+                r[side] = finding_side(r[side])
     sev_rank = {"error": 0, "critical": 0, "high": 0, "warn": 1, "warning": 1, "medium": 1}
     findings.sort(key=lambda r: (sev_rank.get(str(r.get("severity") or "").lower(), 2), str(r.get("regency_code")),
                                  str(r.get("month_start") or r.get("period") or r.get("month") or "")))
@@ -401,4 +404,6 @@ def findings_section(db: PublishedDb) -> Findings | None:
         code = r.get("finding_code") or r.get("code")
         if r.get("title") is not None and f"finding.{code}" in known:
             r["title"] = text(f"finding.{code}")
-    return Findings(mart_table(findings, db.columns("marts.mart_audit_findings"), "finding"), months, groups)
+    # detail_id is the Indonesian detail for BI tools: the report shows `detail` in its own language already
+    columns = [c for c in db.columns("marts.mart_audit_findings") if c not in REPORT_HIDES]
+    return Findings(mart_table(findings, columns, "finding"), months, groups)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import functools
 import os
 import re
@@ -78,6 +79,18 @@ class Msg:
 
 def _msg(key: str, params: dict) -> Msg:
     return Msg(key, **params)
+
+
+# errno classes an office's file share produces, each a sentence (`error.os.*`); anything else is `other`
+OS_ERRORS = {errno.ENOENT: "not_found", errno.EACCES: "permission", errno.EPERM: "permission",
+             errno.EISDIR: "is_directory", errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full"}
+
+
+def os_error(exc: OSError, path) -> Msg:
+    """An operating-system error reading `path` as a sentence naming the file, the errno name kept at the end as
+    a code for engineers ("berkas x.xlsx tidak ditemukan … [ENOENT]"); never the OS's own English text."""
+    code = errno.errorcode.get(exc.errno, type(exc).__name__) if exc.errno else type(exc).__name__
+    return Msg(f"error.os.{OS_ERRORS.get(exc.errno, 'other')}", file=Path(path).name, code=code)
 
 
 def language(lang: str | None = None) -> str:
@@ -181,7 +194,7 @@ def using(lang: str | None):
 
 @functools.cache
 def _english_patterns(prefix: str) -> list[tuple[re.Pattern, str]]:
-    """(regex of the English text, its key) for every `<prefix>.*` entry, longest first: the English side of a
+    """(regex of the English text, its key) for every `<prefix>.*` entry, most words first: the English side of a
     check name (the stable identifier stored in audit.checks) or of a finding detail is the shape of what is
     stored; people read it through the catalogue, its {parts} taken from the stored text."""
     out = []
@@ -189,8 +202,9 @@ def _english_patterns(prefix: str) -> list[tuple[re.Pattern, str]]:
         if key.startswith(prefix + "."):
             parts = re.split(r"\{(\w+)\}", entry["en"])
             rx = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts))
-            out.append((re.compile(rx + "$"), key))
-    return sorted(out, key=lambda p: -len(p[0].pattern))
+            out.append((re.compile(rx + "$"), key, sum(len(p) for p in parts[::2])))
+    # the most words first: 'enrolled is empty but …' before 'enrolled is {enrolled} but …'
+    return [(rx, key) for rx, key, _ in sorted(out, key=lambda p: (-p[2], -len(p[0].pattern)))]
 
 
 def check_name(name: str, lang: str | None = None) -> str:
@@ -220,16 +234,32 @@ def _detail_value(value: str, lang: str) -> str:
     return value
 
 
+def stored_text(value: str | None, prefix: str, lang: str | None = None, part=None) -> str | None:
+    """A stored English text of a known shape read in the language: the `<prefix>.*` entry whose English side
+    matches it whole, its {parts} read by `part` (a text no entry matches is shown as stored). The stored text stays
+    the English one, a stable value for BI tools and auditors (a check's name, a finding's detail or side label, a
+    gate problem); people read it through the catalogue."""
+    lang = language(lang)
+    if not value or lang == "en":
+        return value
+    for rx, key in _english_patterns(prefix):
+        m = rx.match(value)
+        if m:
+            return text(key, lang, **{k: part(v) if part and v != value else v for k, v in m.groupdict().items()})
+    return value
+
+
 def finding_detail(detail: str | None, lang: str | None = None) -> str | None:
     """An audit finding's detail sentence in the language. The published `detail` is written by the dbt finding
     rules in English, the stable text of the column (like a check's name in audit.checks); people read it through
     the `detail.*` entries, whose English side is the sentence's shape ({parts} are its values). A sentence no entry
     matches is shown as stored (tests/findings/test_findings_e2e.py fails on one the rules write)."""
     lang = language(lang)
-    if not detail or lang == "en":
-        return detail
-    for rx, key in _english_patterns("detail"):
-        m = rx.match(detail)
-        if m:
-            return text(key, lang, **{k: _detail_value(v, lang) for k, v in m.groupdict().items()})
-    return detail
+    return stored_text(detail, "detail", lang, lambda v: _detail_value(v, lang))
+
+
+def finding_side(label: str | None, lang: str | None = None) -> str | None:
+    """A finding's `source_side` / `reference_side` label in the language (`side.*` entries; the stored label is
+    the rules' English, a stable value like `detail`)."""
+    lang = language(lang)
+    return stored_text(label, "side", lang, lambda v: _detail_value(v, lang))

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from cakupan.core.messages import Msg
+from cakupan.core.messages import Msg, os_error
 from cakupan.ingest.readers import FileRejected
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")     # what a spreadsheet reads as the start of a formula
@@ -123,7 +123,7 @@ def refusal(path: Path, inbox: Path) -> FileRejected | None:
     try:
         st = os.stat(path)
     except OSError as exc:
-        return FileRejected("FILE_UNREADABLE", Msg("error.ingest.library", kind=type(exc).__name__, error=exc.strerror or exc))
+        return FileRejected("FILE_UNREADABLE", os_error(exc, path))
     if not stat.S_ISREG(st.st_mode):
         return FileRejected("NOT_A_REGULAR_FILE", _kind(st.st_mode))
     return None
@@ -139,7 +139,7 @@ def read_delivery(path: Path, inbox: Path) -> Delivery:
         # O_NONBLOCK: a pipe put in the file's place since the check above cannot make the open wait
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
-        raise FileRejected("FILE_UNREADABLE", f"{type(exc).__name__}: {exc.strerror or exc}") from None
+        raise FileRejected("FILE_UNREADABLE", os_error(exc, path)) from None
     with open(fd, "rb", closefd=True) as f:
         before = os.fstat(fd)
         if not stat.S_ISREG(before.st_mode):
@@ -147,7 +147,7 @@ def read_delivery(path: Path, inbox: Path) -> Delivery:
         try:
             data = f.read()
         except OSError as exc:
-            raise FileRejected("FILE_UNREADABLE", f"{type(exc).__name__}: {exc.strerror or exc}") from None
+            raise FileRejected("FILE_UNREADABLE", os_error(exc, path)) from None
     try:
         after = os.stat(path)
     except OSError:

@@ -390,8 +390,8 @@ class Loader:
         reasons_count = self._reasons(load.load_id) if written.any_quarantined else {}
         quarantined = sum(reasons_count.values())
         if written.loaded + quarantined != rows_in:
-            raise LoadInvariantError(f"{load.rel}: rows in {rows_in} != loaded {written.loaded} + quarantined "
-                                     f"{quarantined}")
+            raise LoadInvariantError(Msg("error.ingest.invariant", file=load.rel, rows_in=rows_in,
+                                         loaded=written.loaded, quarantined=quarantined))
         period = None
         if written.loaded and len(written.periods) == 1:
             period = self.con.execute(f"select max(period) from raw.{contract.source} where load_id = ?",

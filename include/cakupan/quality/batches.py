@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from cakupan.core.contracts import all_contracts
 from cakupan.quality.config import GateConfig
 from cakupan.quality.redaction import NIK_SHAPED
+from cakupan.quality.texts import en
+from cakupan.quality.texts import sql_sentence as say
 
 PAID_TOLERANCE = 0.01          # paid may exceed billed by 1% (rounding, late fees) before it is flagged
 PSEUDONYM = "^[0-9a-f]{64}$"
@@ -220,36 +222,35 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
                    coalesce(l.payment_rows, 0) as payment_rows, l.first_load, l.last_load
             from cov c full outer join lin l on l.regency_code = c.regency_code and l.month_start = c.month_start)
         select regency_code, month_start, case
-            when orphan then 'the lineage holds ' || {t('enrolled_rows')} || ' enrolled and ' || {t('payment_rows')}
-                 || ' payment rows for a month the coverage mart does not publish'
-            when enrolled is null and enrolled_rows > 0 then 'enrolled is empty but the lineage holds '
-                 || {t('workers')} || ' enrolled workers'
-            when enrolled is not null and enrolled <> workers then 'enrolled is ' || {t('enrolled')}
-                 || ' but the lineage holds ' || {t('workers')} || ' enrolled workers'
+            when orphan then {say("gate.problem.lineage_orphan", enrolled_rows="enrolled_rows",
+                                  payment_rows="payment_rows")}
+            when enrolled is null and enrolled_rows > 0 then {say("gate.problem.lineage_enrolled_empty",
+                                                                  workers="workers")}
+            when enrolled is not null and enrolled <> workers then {say("gate.problem.lineage_enrolled_differs",
+                                                                        enrolled="enrolled", workers="workers")}
             when enrolled_rows > 0 and (first_load <> governing_load_id or last_load <> governing_load_id
                                         or governing_load_id is null)
-                 then 'the enrolled rows in the lineage come from load ' || {t('first_load')}
-                 || ', not from the governing register (load ' || coalesce({t('governing_load_id')}, 'none') || ')'
-            when protected > workers then 'protected is ' || {t('protected')} || ' but the lineage holds only '
-                 || {t('workers')} || ' enrolled workers'
+                 then {say("gate.problem.lineage_wrong_load", first_load="first_load",
+                           governing=f"coalesce({t('governing_load_id')}, 'none')")}
+            when protected > workers then {say("gate.problem.lineage_protected_above", protected="protected",
+                                               workers="workers")}
             when (protected is not null or participants_billed is not null or premium_paid is not null)
-                 and payment_rows = 0 then 'payment figures are published but the lineage holds no payment row'
+                 and payment_rows = 0 then {say("gate.problem.lineage_no_payment_rows")}
             when protected is null and participants_billed is null and premium_paid is null and payment_rows > 0
-                 then 'the lineage holds ' || {t('payment_rows')} || ' payment rows but the mart shows no payment'
+                 then {say("gate.problem.lineage_payment_not_shown", payment_rows="payment_rows")}
         end as problem
         from both_""")
     out["check.delivered_months"] = (("marts.mart_coverage_monthly", "audit.loads_published"), f"""
         select c.regency_code, c.month_start, case when c.governing_load_id is not null and not exists (
                 select 1 from {a}.loads_published d where d.source = 'register' and d.status = 'loaded'
                   and d.regency_code = c.regency_code and d.period_month = c.month_start)
-            then 'no register delivered for this month: enrolled carried forward from the register of '
-                 || coalesce({p.month('g.period_month')}, '?') || ' (load ' || {t('c.governing_load_id')} || ', '
-                 || coalesce(g.source_file, '?') || ')' end as problem
+            then {say("gate.problem.carried_forward", month=f"coalesce({p.month('g.period_month')}, '?')",
+                      load="c.governing_load_id", file="coalesce(g.source_file, '?')")} end as problem
         from {cov} c left join {a}.loads_published g on g.load_id = c.governing_load_id""")
     # a regency owes a monthly delivery it never sent (config/deliveries.yml): worth a look, never a reason to block
     out["check.deliveries"] = (("marts.mart_delivery_calendar",), f"""
         select regency_code, month_start, case when delivery_status = 'missing'
-            then source || ' never received; due ' || {t('due_date')} end as problem
+            then {say("gate.problem.delivery_missing", source="source", due="due_date")} end as problem
         from {m}.mart_delivery_calendar""")
     ratio, floor_ = float(cfg.drop_max_ratio), int(cfg.drop_min_workers)
     pct = "cast(round(100.0 * ({p} - {c}) / {p}) as integer)"
@@ -261,11 +262,11 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
             from {cov} window w as (partition by regency_code order by month_start))
         select regency_code, month_start, case
             when prev_enrolled >= {floor_} and enrolled < prev_enrolled * {1 - ratio}
-                then 'enrolled fell from ' || {t('prev_enrolled')} || ' in ' || {p.month('prev_month')} || ' to '
-                     || {t('enrolled')} || ' (-' || {t(pct.format(p='prev_enrolled', c='enrolled'))} || '%)'
+                then {say("gate.problem.enrolled_fell", before="prev_enrolled", month=p.month('prev_month'),
+                          now="enrolled", pct=pct.format(p='prev_enrolled', c='enrolled'))}
             when prev_protected >= {floor_} and protected < prev_protected * {1 - ratio}
-                then 'protected fell from ' || {t('prev_protected')} || ' in ' || {p.month('prev_month')} || ' to '
-                     || {t('protected')} || ' (-' || {t(pct.format(p='prev_protected', c='protected'))} || '%)'
+                then {say("gate.problem.protected_fell", before="prev_protected", month=p.month('prev_month'),
+                          now="protected", pct=pct.format(p='prev_protected', c='protected'))}
         end as problem from c""")
     ceiling = " ".join(f"when '{code}' then {int(n)}" for code, n in sorted(cfg.ceiling_by_regency.items()))
     ceiling = f"case x.regency_code {ceiling} else {int(cfg.ceiling_workers)} end" if ceiling else \
@@ -283,10 +284,10 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
         x as (select p.*, e.employed, {ceiling} as ceiling
               from promises p left join employed e on e.regency_code = p.regency_code)
         select regency_code, month_start, promise_id, case
-            when workers > ceiling then 'a promise of ' || {t('workers')} || ' workers is above the ceiling of '
-                 || {t('ceiling')} || ' workers (config/gate.yml)'
-            when workers > employed then 'a promise of ' || {t('workers')} || ' workers is above the '
-                 || {t('employed')} || ' people employed in the regency (structured city report)'
+            when workers > ceiling then {say("gate.problem.promise_above_ceiling", workers="workers",
+                                             ceiling="ceiling")}
+            when workers > employed then {say("gate.problem.promise_above_employed", workers="workers",
+                                              employed="employed")}
         end as problem from x""")
     out["check.periods_in_horizon"] = (("audit.loads_published",), f"""
         with rows_ as ({' union all '.join(
@@ -299,8 +300,8 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
                                                      group by load_id) r on r.load_id = l.load_id
               where l.status = 'loaded')
         select load_id, case when last_period > date '{horizon.isoformat()}' then
-            'a ' || coalesce(source, 'file') || ' delivery for ' || {p.month('last_period')}
-            || ', after the last month that can have data ({horizon:%Y-%m})'
+            {say("gate.problem.period_after_horizon", source="coalesce(source, 'file')",
+                 month=p.month('last_period'), horizon=f"'{horizon:%Y-%m}'")}
         end as problem from x""")
     if p.work:
         counts = " union all ".join(f"select load_id, count(*) as n from raw.{s} group by load_id"
@@ -314,21 +315,23 @@ def check_batches(p: Place, cfg: GateConfig, horizon: dt.date) -> dict[str, tupl
                        from audit.loads l full outer join r on r.load_id = l.load_id
                        full outer join q on q.load_id = coalesce(l.load_id, r.load_id))
             select load_id, case
-                when unknown then {t('raw_rows')} || ' raw rows and ' || {t('quarantined')}
-                     || ' quarantined rows carry a load id the manifest does not have'
-                when status = 'loaded' and raw_rows <> coalesce(rows_loaded, 0) then 'the manifest says '
-                     || coalesce({t('rows_loaded')}, 'no') || ' rows loaded, the raw zone holds ' || {t('raw_rows')}
-                when status = 'loaded' and quarantined <> coalesce(rows_quarantined, 0) then 'the manifest says '
-                     || coalesce({t('rows_quarantined')}, 'no') || ' rows quarantined, the quarantine holds '
-                     || {t('quarantined')}
-                when status <> 'loaded' and raw_rows > 0 then 'a load with status ' || status || ' has '
-                     || {t('raw_rows')} || ' rows in the raw zone'
+                when unknown then {say("gate.problem.manifest_unknown_load", raw_rows="raw_rows",
+                                       quarantined="quarantined")}
+                when status = 'loaded' and raw_rows <> coalesce(rows_loaded, 0) then {say(
+                    "gate.problem.manifest_loaded", loaded=f"coalesce({t('rows_loaded')}, 'no')",
+                    raw_rows="raw_rows")}
+                when status = 'loaded' and quarantined <> coalesce(rows_quarantined, 0) then {say(
+                    "gate.problem.manifest_quarantined", recorded=f"coalesce({t('rows_quarantined')}, 'no')",
+                    quarantined="quarantined")}
+                when status <> 'loaded' and raw_rows > 0 then {say("gate.problem.manifest_status", status="status",
+                                                                    raw_rows="raw_rows")}
             end as problem from x""")
+        state = f"case status when 'running' then '{en('gate.problem.build_not_finished')}' else status end"
         out["check.last_build"] = (("work.builds",), f"""
-            select build_id, case when status <> 'succeeded' then 'the last dbt build (' || build_id
-                || ', started ' || {t('started_at')} || ') ' || case status when 'running' then
-                'has not finished (still running, or stopped)' else status end
-                || coalesce(': ' || substr(message, 1, 300), '') end as problem
+            select build_id, case when status <> 'succeeded' then coalesce({say(
+                "gate.problem.last_build_message", build="build_id", started="started_at", state=state,
+                message="substr(message, 1, 300)")}, {say("gate.problem.last_build", build="build_id",
+                                                          started="started_at", state=state)}) end as problem
             from audit.builds order by started_at desc, build_id desc limit 1""")
     else:  # the candidate alone: no manifest or build record to compare with
         out["check.raw_manifest"] = out["check.last_build"] = ((), None)
@@ -367,9 +370,8 @@ def published_text_columns(p: Place, columns: list[tuple[str, str, str, bool]]) 
         out["check.pseudonyms"] = " union all ".join(keys)
     if texts:
         out["check.nik_shaped_text"] = (
-            "select published_column, case when found = 1 then 'one value holds' when found > 1 then "
-            + _text("found") + " || ' distinct values hold' end || ' a 16-digit number standing alone (a NIK?)' "
-            "as problem from ("
+            f"select published_column, case when found = 1 then {say('gate.problem.nik_one')} when found > 1 "
+            f"then {say('gate.problem.nik_many', count='found')} end as problem from ("
             + " union all ".join(texts) + ") as s")
     return out
 
@@ -382,15 +384,15 @@ def _location(p: Place, cols: list[str]) -> str:
     if "month_start" in cols:
         parts.append(p.month("month_start"))
     if "finding_id" in cols:
-        parts.append("'finding ' || substr(finding_id, 1, 12)")
+        parts.append(say("gate.where.finding", finding="substr(finding_id, 1, 12)"))
     if "source_file" in cols:
         parts.append("source_file")
     if "sheet" in cols:
-        parts.append("'sheet ' || nullif(sheet, '')")
+        parts.append(say("gate.where.sheet_plain", sheet="nullif(sheet, '')"))
     if "source_row" in cols:
-        parts.append(f"'row ' || {_text('source_row')}")
+        parts.append(say("gate.where.row", row="source_row"))
     if "load_id" in cols:
-        parts.append(f"'load ' || {_text('load_id')}")
+        parts.append(say("gate.where.load", load="load_id"))
     if not parts:
-        return "'(no lineage columns)'"
+        return f"'{en('gate.where.no_lineage')}'"
     return "substr(" + " || ".join(f"coalesce(', ' || {x}, '')" for x in parts) + ", 3)"

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from cakupan.quality.redaction import redact
+from cakupan.quality.texts import en
 
 log = logging.getLogger("cakupan.quality")
 
@@ -153,7 +154,7 @@ def _result_row(run_id: str, check: Check, r, describe: Describe) -> CheckResult
     infos = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
     messages = [str(i.get("exception_message")) for i in infos if i.get("exception_message")]
     if messages:
-        details = redact("GX could not compute the check: " + "; ".join(messages)[:500])
+        details = redact(en("gate.details.gx_error", error="; ".join(messages)[:500]))
     return CheckResult(run_id, check.suite, check.name or cfg.type, cfg.type, check.table, column, check.severity,
                        bool(r.success), None if observed is None else redact(str(observed)),
                        res.get("unexpected_count"), sample, details)
@@ -221,7 +222,7 @@ def _validate_batches(gx, checks: list[Check], run_id: str, docs_dir: Path | Non
         if batch is None:
             for c in table_checks:
                 results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
-                                           c.severity, False, None, None, None, f"table {table} is missing"))
+                                           c.severity, False, None, None, None, en("gate.details.table_missing", table=table)))
             continue
         batch, columns = batch
         by_name = {c.name: c for c in table_checks}
@@ -245,7 +246,7 @@ def _validate_batches(gx, checks: list[Check], run_id: str, docs_dir: Path | Non
         for name in sorted(set(by_name) - seen):
             c = by_name[name]
             results.append(CheckResult(run_id, c.suite, c.name, type(c.expectation).__name__, table, None,
-                                       c.severity, False, None, None, None, "GX returned no result for this check"))
+                                       c.severity, False, None, None, None, en("gate.details.no_result")))
     docs_index = write_data_docs(validation_results, docs_dir, run_id) if docs_dir else None
     return GateResult(run_id, results, docs_index)
 

@@ -33,6 +33,7 @@ from cakupan.quality.config import GateConfig
 from cakupan.quality.engine import Check, CheckResult, GateResult, plain_types, validate, validate_sql
 from cakupan.quality.redaction import redact
 from cakupan.quality.suites import dbt_rules, mart_checks, raw_checks
+from cakupan.quality.texts import en
 from cakupan.quality.words import Describer
 from cakupan.targets.zones import insert_rows
 
@@ -129,9 +130,9 @@ def run_gate(candidate: Path, work_con: duckdb.DuckDBPyConnection | None, run_id
             todo += [(lid, source, *prints[lid]) for lid in new]
             rows = sum(prints[lid][0] for lid in new)
             scope[f"raw.{source}"] = (
-                f"every raw row (recheck): {rows} rows of {len(new)} loads" if recheck_raw else
-                f"{rows} rows of {len(new)} loads new or changed since validated under raw suite {suite[:12]}"
-                + (f"; {len(prints) - len(new)} loads unchanged since validated by an earlier published run"
+                en("gate.details.recheck", rows=rows, loads=len(new)) if recheck_raw else
+                en("gate.details.new", rows=rows, loads=len(new), suite=suite[:12])
+                + ("; " + en("gate.details.unchanged", count=len(prints) - len(new))
                    if len(new) < len(prints) else ""))
             if not new:  # nothing to validate: each check passes on no rows, recorded without asking GX
                 continue

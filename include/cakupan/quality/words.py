@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from cakupan.quality.batches import KEYS, Place
+from cakupan.quality.texts import en
 
 log = logging.getLogger("cakupan.quality")
 
@@ -55,9 +56,10 @@ class Describer:
         try:
             source, path, regency, period = self.loads[int(load_id)]
         except (KeyError, TypeError, ValueError):
-            return f"load {load_id}"
+            return en("gate.where.load", load=load_id)
         month = f", {str(period)[:7]}" if period else ""
-        return f"{source or 'file'} {path} (load {load_id}; {self.regency(regency)}{month})"
+        return en("gate.where.file", source=source or "file", file=path, load=load_id,
+                  regency=f"{self.regency(regency)}{month}")
 
     def sheets(self, source: str, rows: list[dict]) -> dict[tuple[int, int], str]:
         pairs = {(int(r["load_id"]), int(r["source_row"])) for r in rows
@@ -74,11 +76,11 @@ class Describer:
         out = []
         for r in rows:
             if table.startswith("raw."):
-                where = f"row {r.get('source_row')}"
+                where = en("gate.where.row", row=r.get("source_row"))
                 sheet = sheets.get((int(r["load_id"]), int(r["source_row"]))) if r.get("load_id") is not None \
                     and r.get("source_row") is not None else None
-                where += f", sheet '{sheet}'" if sheet else ""
-                where += f", of {self.load(r.get('load_id'))}"
+                where += ", " + en("gate.where.sheet", sheet=sheet) if sheet else ""
+                where += ", " + en("gate.where.of", load=self.load(r.get("load_id")))
             else:
                 where = self.location(r)
             values = [f"{k} {v}" for k, v in r.items()
@@ -94,17 +96,18 @@ class Describer:
             if r.get("location"):
                 parts.append(str(r["location"]))
         if r.get("build_id"):
-            parts.append(f"dbt build {r['build_id']}")
+            parts.append(en("gate.where.build", build=r["build_id"]))
         if r.get("finding_id"):
-            parts.append(f"finding {str(r['finding_id'])[:12]} {r.get('code') or ''}".rstrip())
+            parts.append(en("gate.where.finding", finding=f"{str(r['finding_id'])[:12]} {r.get('code') or ''}".rstrip()))
         if r.get("promise_id"):
-            parts.append(f"promise {r['promise_id']}")
+            parts.append(en("gate.where.promise", promise=r["promise_id"]))
         if r.get("regency_code"):
             month = r.get("month_start") or r.get("period_month") or r.get("effective_month")
             parts.append(self.regency(r["regency_code"]) + (f" {str(month)[:7]}" if month else ""))
         governing = r.get("governing_load_id")
         if governing is not None:
-            parts.append(f"from {self.load(governing)}")
+            parts.append(en("gate.where.from", load=self.load(governing)))
         elif r.get("load_id") is not None:
-            parts.append(self.load(r["load_id"]) + (f", reason {r['reason_code']}" if r.get("reason_code") else ""))
-        return ", ".join(parts) or "(no key)"
+            parts.append(self.load(r["load_id"]) + (", " + en("gate.where.reason", reason=r["reason_code"])
+                                                    if r.get("reason_code") else ""))
+        return ", ".join(parts) or en("gate.where.no_key")

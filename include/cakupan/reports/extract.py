@@ -11,6 +11,7 @@ import dataclasses
 from pathlib import Path
 
 from cakupan.core import regions
+from cakupan.core.messages import os_error
 from cakupan.core.personal import mask_personal
 from cakupan.reports.article import Context, article_context
 from cakupan.reports.document import (
@@ -186,8 +187,7 @@ def extract_file(path: Path, config: ExtractionConfig | None = None, name: str |
     try:
         data = path.read_bytes()
     except OSError as exc:
-        why = exc.strerror or type(exc).__name__
-        return _unread(name, skip_message("FILE_UNREADABLE", name, why), "FILE_UNREADABLE")
+        return _unread(name, skip_message("FILE_UNREADABLE", name, str(os_error(exc, path))), "FILE_UNREADABLE")
     text = decode(data)
     if text is None:
         return _unread(name, skip_message("REPORT_NOT_TEXT", name), "REPORT_NOT_TEXT")

@@ -30,6 +30,7 @@ from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
 from cakupan.orchestration import MANIFEST_PATH
 from cakupan.quality.redaction import redacted_sql
+from cakupan.quality.texts import en, run_message
 from cakupan.targets.published_file import PublishError
 from cakupan.targets.zones import connect_work
 
@@ -272,8 +273,11 @@ class Target(ABC):
 
 
 def gate_failed_message(gate: GateResult) -> str:
-    """The blocked run's message: the first failed error checks."""
-    return "gate failed: " + "; ".join(f"{r.table_name} {r.expectation}" for r in gate.errors[:10])
+    """The blocked run's message: the first failed error checks (stored in English, shown through the catalogue:
+    `quality.texts.run_message`)."""
+    from cakupan.quality.texts import failed_message
+
+    return failed_message(gate.errors)
 
 
 def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> PublishOutcome:
@@ -302,10 +306,10 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
             # the kept candidate carries its own verdict, so the auditor report can show the blocked run at once
             target.add_verdict(candidate, gate, record)
             kept, what = target.keep_blocked(candidate)
-            log.error("%s; %s", record.message, what)
+            log.error("%s; %s", run_message(record.message), what)     # the CLI shows it: in its language
             return PublishOutcome(run_id, False, gate, kept, record.message)
         record = PublishRecord(run_id, now, "published", candidate.sha256, None, loads, True, 0, len(gate.warnings),
-                               f"{len(gate.results)} checks, {len(gate.warnings)} warnings")
+                               en("gate.message.published", checks=len(gate.results), warnings=len(gate.warnings)))
         target.add_verdict(candidate, gate, record, raw_validated_at=now)
         target.promote(candidate)   # raises when nothing was published: then nothing is recorded
         sha = None
@@ -313,7 +317,7 @@ def publish_run(target: Target, run_id: str, recheck_raw: bool = False) -> Publi
             sha = target.export_published(candidate)
         finally:  # promoted: record the publish even when the published file could not be written
             done = dataclasses.replace(record, published_sha256=sha, message=record.message if sha else
-                                       f"{record.message}; the DuckDB export of the published schema failed")
+                                       en("gate.message.export_failed", message=record.message))
             with target.records() as con:
                 insert_publish_record(con, done)
                 if sha:   # a kill before this line only means they are checked again

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from cakupan.core.files import fsync_file, sha256_file
-from cakupan.core.messages import Msg
+from cakupan.core.messages import Msg, text
 from cakupan.core.settings import Settings
+from cakupan.quality.texts import en
 from cakupan.targets.base import AUDIT_EXPORTS, Candidate, PublishRecord, Target, insert_publish_record
 from cakupan.targets.published_file import PublishError, failure, remove_quietly, swap_in, why
 
@@ -52,7 +53,7 @@ class DuckDBTarget(Target):
         append_gate_results(candidate.path, gate, record, raw_validated_at)
 
     def keep_blocked(self, candidate: Candidate) -> tuple[Path, str]:
-        return candidate.path, f"the published file is unchanged; candidate kept at {candidate.path}"
+        return candidate.path, text("gate.kept.duckdb", path=candidate.path)
 
     def promote(self, candidate: Candidate) -> None:
         candidate.published_sha256 = swap_in(self.settings, candidate.path, candidate.run_id)
@@ -76,8 +77,7 @@ def readable_previous(published: Path) -> tuple[Path | None, str | None]:
             con.close()
     except duckdb.Error as exc:
         detail = " ".join(str(exc).split())[:200]
-        return None, (f"the previous published file {published} cannot be read ({detail}): it is treated as no "
-                      "previous publish (no row counts to compare with) and this publish replaces it")
+        return None, en("gate.details.previous_unreadable", path=published, error=detail)
     return published, None
 
 

@@ -19,6 +19,7 @@ import duckdb
 from cakupan.core.files import fsync_file, sha256_file
 from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings
+from cakupan.quality.texts import en
 from cakupan.targets.base import PublishRecord, insert_publish_record
 from cakupan.targets.history import Entry, HistoryError, find, record_figures, utc_now
 from cakupan.targets.published_file import remove_quietly, swap_and_record
@@ -61,8 +62,8 @@ def rollback_record(rb_id: str, when: dt.datetime, restored: Entry, reason: str)
         got = con.execute("select input_loads from audit.publishes where run_id = ? and status = 'published' "
                           "order by published_at desc limit 1", [restored.run_id]).fetchone()
     return PublishRecord(rb_id, when, "rolled_back", restored.sha256, restored.sha256, got[0] if got else "", True,
-                         0, 0, f"rollback to the state published by {restored.run_id} "
-                         f"({restored.published_at:%Y-%m-%d %H:%M:%S} UTC): {reason}")
+                         0, 0, en("gate.message.rollback", run=restored.run_id,
+                                  at=f"{restored.published_at:%Y-%m-%d %H:%M:%S}", reason=reason))
 
 
 def rollback(settings: Settings, run_id: str, reason: str) -> Entry:

@@ -39,7 +39,9 @@ select
     cast(f.days_late as integer) as days_late,
     cast(f.months_count as integer) as months_count,
     f.detail,
-    cast(coalesce(e.evidence_rows, 0) as bigint) as evidence_rows
+    cast(coalesce(e.evidence_rows, 0) as bigint) as evidence_rows,
+    -- the detail in Bahasa Indonesia, from the message catalogue (macros/finding_detail_id.sql, generated)
+    cast({{ finding_detail_id('f.detail') }} as varchar) as detail_id
 from findings as f
 left join evidence as e on e.finding_id = f.finding_id
 left join regions as r on r.regency_code = f.regency_code

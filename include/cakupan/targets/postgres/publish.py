@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from cakupan.core.messages import Msg
+from cakupan.core.messages import Msg, text
 from cakupan.core.settings import Settings
 from cakupan.targets.base import AUDIT_EXPORTS, PublishRecord, insert_publish_record
 from cakupan.targets.postgres.docs import model_docs
@@ -78,7 +78,7 @@ class Wait:
         self.deadline = self.said = time.monotonic()
         self.deadline += wait_s
 
-    def tick(self, failure: Msg, progress: str) -> None:
+    def tick(self, failure: Msg, progress: Msg) -> None:
         now = time.monotonic()
         if now >= self.deadline:
             raise PgError(failure)
@@ -100,11 +100,11 @@ def holders(cur, tables_: Sequence[str]) -> list[str]:
 
 
 def _session(pid, role, app, state, since, what=None) -> str:
-    out = f"pid {pid} role {role}" + (f" ({app})" if app else "")
+    out = text("error.pg.session", pid=pid, role=role) + (f" ({app})" if app else "")
     if what:
-        out += f" on {what}"
+        out += " " + text("error.pg.session_on", what=what)
     if since is not None:
-        out += f", in a transaction since {since:%Y-%m-%d %H:%M:%S}"
+        out += ", " + text("error.pg.session_since", since=f"{since:%Y-%m-%d %H:%M:%S}")
     return out + (f", {state}" if state else "")
 
 
@@ -132,10 +132,10 @@ def publish_lock(settings: Settings, wait_s: float | None = None):
                     break
                 except errors.LockNotAvailable:
                     con.rollback()
-                    who = "; ".join(holders(cur, [PUBLISH_LOCK_TABLE])) or "a session that has just ended"
+                    who = "; ".join(holders(cur, [PUBLISH_LOCK_TABLE])) or text("error.pg.session_ended")
                     con.rollback()
                     wait.tick(Msg("error.pg.publish_lock", table=PUBLISH_LOCK_TABLE, seconds=f"{wait_s:.0f}", who=who),
-                              f"publish waiting for the publish lock ({PUBLISH_LOCK_TABLE}): {who}")
+                              Msg("error.pg.wait_publish_lock", table=PUBLISH_LOCK_TABLE, who=who))
         yield
     finally:
         try:
@@ -294,8 +294,7 @@ def _wait_for_old_readers(con, old: dict[str, str], wait: Wait) -> None:
             return
         who = "; ".join(old.values())
         wait.tick(Msg("error.pg.old_readers", seconds=f"{wait.wait_s:.0f}", who=who),
-                  f"publish (model change) waiting for {len(old)} reader transaction(s) older than the new tables "
-                  f"to end: {who}")
+                  Msg("error.pg.wait_old_readers", n=len(old), who=who))
         time.sleep(0.2)
 
 
@@ -358,7 +357,7 @@ def promote_next(con, role: str | None = None, lock_timeout_ms: int = LOCK_TIMEO
             con.rollback()
             tables_ = ", ".join(sorted(held)) or " ".join(str(exc).split())
             wait.tick(Msg("error.pg.table_locks", seconds=f"{wait_s:.0f}", tables=tables_, who=who),
-                      f"publish (model change) waiting for readers to release {tables_}: {who}")
+                      Msg("error.pg.wait_table_locks", tables=tables_, who=who))
             time.sleep(pause)
             pause = min(pause * 2, 1.0)
         except psycopg2.Error:

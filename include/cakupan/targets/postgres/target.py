@@ -11,6 +11,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cakupan.core.messages import text
 from cakupan.targets.base import Candidate, PublishRecord, RawWriter, Target
 from cakupan.targets.postgres.derived import derived_tables
 from cakupan.targets.postgres.export import export_published_to_duckdb
@@ -104,8 +105,7 @@ class PostgresTarget(Target):
     def keep_blocked(self, candidate: Candidate) -> tuple[Path, str]:
         path = export_published_to_duckdb(self.settings, self.settings.candidate_db(candidate.run_id), NEXT,
                                           AUDIT_NEXT)
-        return path, (f"the published schema is unchanged; {NEXT} and {AUDIT_NEXT} kept for inspection (and "
-                      f"exported to {path})")
+        return path, text("gate.kept.postgres", next=NEXT, audit=AUDIT_NEXT, path=path)
 
     def promote(self, candidate: Candidate) -> None:
         promoted = promote_next(self._con, also=lambda cur: note_promote(cur, candidate.run_id))
