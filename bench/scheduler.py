@@ -78,12 +78,64 @@ def run(workdir: Path, months: int, regencies: int | None, workers: int, dbt_tas
                                             [transform[0]])
             tasks = stack.query("select dag_id, count(*) from task_instance group by dag_id order by dag_id")
             batches = stack.query("select count(*) from task_instance where task_id = 'load_batch'")[0][0]
+            out["airflow_task_times"] = task_times(stack, ingest[0], transform[0])
+    out["cakupan_run_phases"] = run_phases(cli_home, None)
+    out["airflow_phases"] = run_phases(af_home, (ingest[0], transform[0]))
     out.update(airflow_seconds=round((t_end - i_start).total_seconds(), 1),
                airflow_ingest_seconds=round((i_end - i_start).total_seconds(), 1),
                airflow_transform_seconds=round((t_end - t_start).total_seconds(), 1),
                airflow_tasks=dict(tasks), ingest_batches=batches)
     out["ratio"] = round(out["airflow_seconds"] / out["cakupan_run_seconds"], 2)
     return out
+
+
+def task_times(stack, ingest_run: str, transform_run: str) -> list[dict]:
+    """Each task instance of the two runs, in start order: seconds queued (queued → start), running (start → end),
+    and the gap since the previous task of its run ended (the scheduler's polling and start-up lag), as the
+    metadata database records them. The transform run's first task measures from the end of the ingest task that
+    emitted the raw-zone Asset event (announce_raw): event → a new run → its first task."""
+    rows = stack.query(
+        "select ti.run_id, ti.task_id, ti.map_index, ti.queued_dttm, ti.start_date, ti.end_date, ti.state "
+        "from task_instance ti where ti.run_id in (%s, %s) order by ti.start_date nulls last",
+        [ingest_run, transform_run])
+    (i_start,), = stack.query("select start_date from dag_run where run_id = %s", [ingest_run])
+    event = next(end for run_id, task, _, _, _, end, _ in rows if run_id == ingest_run and task == "announce_raw")
+    last_end = {ingest_run: i_start, transform_run: event}
+    out = []
+    for run_id, task, idx, queued, start, end, state in rows:
+        if start is None or end is None:
+            continue
+        out.append({"dag": INGEST if run_id == ingest_run else TRANSFORM,
+                    "task": f"{task}[{idx}]" if idx >= 0 else task, "state": state,
+                    "queued_s": round((start - queued).total_seconds(), 1) if queued else None,
+                    "run_s": round((end - start).total_seconds(), 1),
+                    "gap_s": round((start - last_end[run_id]).total_seconds(), 1)})
+        last_end[run_id] = max(last_end[run_id], end)
+    return out
+
+
+def run_phases(home: Path, run_ids: tuple[str, str] | None) -> dict:
+    """The work each side did, from the warehouse's own audit records (the same clock for both sides): ingest
+    (first load started → last load finished), dbt build (audit.builds), gate + publish (build end → publish
+    record). `run_ids`: (ingest run, transform run) for Airflow; None for the one `cakupan run` there is."""
+    import duckdb
+
+    con = duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True)
+    try:
+        if run_ids is None:
+            (ingest_run,), = con.execute("select run_id from audit.runs").fetchall()
+            build_run = ingest_run
+        else:
+            ingest_run, build_run = run_ids
+        l0, l1 = con.execute("select min(started_at), max(finished_at) from audit.loads where run_id = ?",
+                             [ingest_run]).fetchone()
+        b0, b1 = con.execute("select started_at, finished_at from audit.builds where build_id = ?",
+                             [build_run]).fetchone()
+        (p1,) = con.execute("select max(published_at) from audit.publishes where run_id = ?", [build_run]).fetchone()
+    finally:
+        con.close()
+    return {"ingest_s": round((l1 - l0).total_seconds(), 1), "build_s": round((b1 - b0).total_seconds(), 1),
+            "gate_publish_s": round((p1 - b1).total_seconds(), 1)}
 
 
 DBT_TASKS_TEXT = {"model": "a cosmos task per model", "build": "one dbt build task"}
@@ -101,7 +153,28 @@ def _table(r: dict) -> str:
             f"| Airflow: ingest run | {r['airflow_ingest_seconds']} |\n"
             f"| Airflow: transform/publish run | {r['airflow_transform_seconds']} |\n"
             f"| Airflow: unpause → published | {r['airflow_seconds']} |\n"
-            f"| **ratio Airflow / `cakupan run`** (goal ≤ 2) | **{r['ratio']}** |\n")
+            f"| **ratio Airflow / `cakupan run`** (goal ≤ 2) | **{r['ratio']}** |\n" + _breakdown(r))
+
+
+def _breakdown(r: dict) -> str:
+    """Where each side spends its time: the same phases from both warehouses' audit records, then every task."""
+    if "cakupan_run_phases" not in r:
+        return ""
+    c, a = r["cakupan_run_phases"], r["airflow_phases"]
+    text = ("\nThe same work on both sides, from each warehouse's audit records (first load started → last load "
+            "finished; audit.builds; build end → publish record):\n\n"
+            "| phase | `cakupan run` | Airflow |\n|---|---|---|\n"
+            + "".join(f"| {name} | {c[k]} | {a[k]} |\n" for k, name in
+                      (("ingest_s", "ingest (every file's load)"), ("build_s", "dbt build"),
+                       ("gate_publish_s", "gate + publish"))))
+    tasks = r.get("airflow_task_times") or []
+    if tasks:
+        text += ("\nEvery Airflow task, in start order (metadata DB: `gap` = since the previous task of its run ended, "
+                 "for the first transform task since the raw-zone Asset event (announce_raw) ended; `queued` = queued → running):\n\n"
+                 "| DAG | task | gap | queued | running |\n|---|---|---|---|---|\n"
+                 + "".join(f"| {t['dag'].removeprefix('cakupan_')} | {t['task']} | {t['gap_s']} | {t['queued_s']} | "
+                           f"{t['run_s']} |\n" for t in tasks))
+    return text
 
 
 def markdown(r: dict | None) -> str:
