@@ -67,10 +67,12 @@ def run(workdir: Path, months: int, regencies: int | None, workers: int, dbt_tas
                           CAKUPAN_PSEUDONYM_KEY=KEY, CAKUPAN_DBT_TASKS=dbt_tasks) as stack:
             stack.wait_serialized([INGEST, TRANSFORM])
             stack.airflow("dags", "unpause", TRANSFORM)
+            cpu0 = stack.cpu_seconds()
             stack.airflow("dags", "unpause", INGEST)
             ingest = stack.wait_run_finished(INGEST, 0, 6 * 3600, every=5)
             stack.airflow("dags", "pause", INGEST)
             transform = stack.wait_run_finished(TRANSFORM, 0, 6 * 3600, every=5)
+            out["component_cpu_seconds"] = {k: round(v - cpu0.get(k, 0), 1) for k, v in stack.cpu_seconds().items()}
             if ingest[2] != "success" or transform[2] != "success":
                 raise RuntimeError(f"Airflow runs did not succeed: {ingest}, {transform}")
             (i_start, i_end), = stack.query("select start_date, end_date from dag_run where run_id = %s", [ingest[0]])
@@ -80,7 +82,7 @@ def run(workdir: Path, months: int, regencies: int | None, workers: int, dbt_tas
             batches = stack.query("select count(*) from task_instance where task_id = 'load_batch'")[0][0]
             out["airflow_task_times"] = task_times(stack, ingest[0], transform[0])
     out["cakupan_run_phases"] = run_phases(cli_home, None)
-    out["airflow_phases"] = run_phases(af_home, (ingest[0], transform[0]))
+    out["airflow_phases"] = run_phases(af_home, ingest[0])
     out.update(airflow_seconds=round((t_end - i_start).total_seconds(), 1),
                airflow_ingest_seconds=round((i_end - i_start).total_seconds(), 1),
                airflow_transform_seconds=round((t_end - t_start).total_seconds(), 1),
@@ -105,37 +107,55 @@ def task_times(stack, ingest_run: str, transform_run: str) -> list[dict]:
     for run_id, task, idx, queued, start, end, state in rows:
         if start is None or end is None:
             continue
-        out.append({"dag": INGEST if run_id == ingest_run else TRANSFORM,
-                    "task": f"{task}[{idx}]" if idx >= 0 else task, "state": state,
+        dag = INGEST if run_id == ingest_run else TRANSFORM
+        log = (stack.airflow_home / "logs" / f"dag_id={dag}" / f"run_id={run_id}" / f"task_id={task}"
+               / (f"map_index={idx}" if idx >= 0 else "") / "attempt=1.log")
+        out.append({"dag": dag, "task": f"{task}[{idx}]" if idx >= 0 else task, "state": state,
                     "queued_s": round((start - queued).total_seconds(), 1) if queued else None,
-                    "run_s": round((end - start).total_seconds(), 1),
+                    "run_s": round((end - start).total_seconds(), 1), "startup_s": _startup(log),
                     "gap_s": round((start - last_end[run_id]).total_seconds(), 1)})
         last_end[run_id] = max(last_end[run_id], end)
     return out
 
 
-def run_phases(home: Path, run_ids: tuple[str, str] | None) -> dict:
-    """The work each side did, from the warehouse's own audit records (the same clock for both sides): ingest
-    (first load started → last load finished), dbt build (audit.builds), gate + publish (build end → publish
-    record). `run_ids`: (ingest run, transform run) for Airflow; None for the one `cakupan run` there is."""
+def _startup(log: Path) -> float | None:
+    """A task's start-up as its log shows it: its first line to "DAG bundles loaded" (the task process asking the
+    api-server to start it, then loading the DAG bundle), before the DAG file is parsed and the task runs."""
+    import datetime as dt
+
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+        first = json.loads(lines[0])["timestamp"]
+        loaded = next(json.loads(x)["timestamp"] for x in lines if "DAG bundles loaded" in x)
+    except (OSError, ValueError, KeyError, IndexError, StopIteration):
+        return None
+    return round((dt.datetime.fromisoformat(loaded) - dt.datetime.fromisoformat(first)).total_seconds(), 1)
+
+
+def run_phases(home: Path, ingest_run: str | None) -> dict:
+    """The work a side did, from its warehouse's own audit records: ingest (first load started → last load
+    finished), then for the one `cakupan run` (ingest_run None) prepare (→ build started), the dbt build
+    (audit.builds) and gate + publish (build finished → publish record). The Airflow side's other phases are its
+    tasks' running times."""
     import duckdb
 
     con = duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True)
     try:
-        if run_ids is None:
+        if ingest_run is None:
             (ingest_run,), = con.execute("select run_id from audit.runs").fetchall()
-            build_run = ingest_run
-        else:
-            ingest_run, build_run = run_ids
         l0, l1 = con.execute("select min(started_at), max(finished_at) from audit.loads where run_id = ?",
                              [ingest_run]).fetchone()
-        b0, b1 = con.execute("select started_at, finished_at from audit.builds where build_id = ?",
-                             [build_run]).fetchone()
-        (p1,) = con.execute("select max(published_at) from audit.publishes where run_id = ?", [build_run]).fetchone()
+        out = {"ingest_s": round((l1 - l0).total_seconds(), 1)}
+        if ingest_run.startswith("cli"):
+            b0, b1 = con.execute("select started_at, finished_at from audit.builds where build_id = ?",
+                                 [ingest_run]).fetchone()
+            (p1,) = con.execute("select max(published_at) from audit.publishes where run_id = ?",
+                                [ingest_run]).fetchone()
+            out.update(prepare_s=round((b0 - l1).total_seconds(), 1), build_s=round((b1 - b0).total_seconds(), 1),
+                       gate_publish_s=round((p1 - b1).total_seconds(), 1))
     finally:
         con.close()
-    return {"ingest_s": round((l1 - l0).total_seconds(), 1), "build_s": round((b1 - b0).total_seconds(), 1),
-            "gate_publish_s": round((p1 - b1).total_seconds(), 1)}
+    return out
 
 
 DBT_TASKS_TEXT = {"model": "a cosmos task per model", "build": "one dbt build task"}
@@ -160,20 +180,36 @@ def _breakdown(r: dict) -> str:
     """Where each side spends its time: the same phases from both warehouses' audit records, then every task."""
     if "cakupan_run_phases" not in r:
         return ""
-    c, a = r["cakupan_run_phases"], r["airflow_phases"]
-    text = ("\nThe same work on both sides, from each warehouse's audit records (first load started → last load "
-            "finished; audit.builds; build end → publish record):\n\n"
-            "| phase | `cakupan run` | Airflow |\n|---|---|---|\n"
-            + "".join(f"| {name} | {c[k]} | {a[k]} |\n" for k, name in
-                      (("ingest_s", "ingest (every file's load)"), ("build_s", "dbt build"),
-                       ("gate_publish_s", "gate + publish"))))
-    tasks = r.get("airflow_task_times") or []
+    c, tasks = r["cakupan_run_phases"], r.get("airflow_task_times") or []
+
+    def ran(*names: str) -> float:
+        return round(sum(t["run_s"] for t in tasks if t["task"].split("[")[0].split(".")[0] in names), 1)
+
+    a = {"ingest_s": r["airflow_phases"]["ingest_s"], "prepare_s": ran("prepare"),
+         "build_s": ran("dbt_build", "dbt"), "gate_publish_s": ran("gate_and_publish"),
+         "export_s": ran("export_rejections"), "report_s": ran("auditor_report")}
+    c = {**c, "export_s": "—", "report_s": "—"}
+    rows = (("ingest_s", "ingest: every file's load (first started → last finished)"), ("prepare_s", "prepare"),
+            ("build_s", "dbt build"), ("gate_publish_s", "gate + publish"),
+            ("export_s", "rejection workbooks (export_rejections)"), ("report_s", "auditor report"))
+    c_rest = round(r["cakupan_run_seconds"] - sum(c[k] for k, _ in rows if isinstance(c[k], float)), 1)
+    a_rest = round(r["airflow_seconds"] - sum(a[k] for k, _ in rows), 1)
+    text = ("\nWhere each side's time goes (`cakupan run`: its warehouse's audit records; Airflow: the loads' audit "
+            "records, then each task's running time):\n\n| phase | `cakupan run` | Airflow |\n|---|---|---|\n"
+            + "".join(f"| {name} | {c[k]} | {a[k]} |\n" for k, name in rows)
+            + f"| the rest (process or task start-ups, discovery, scheduling gaps, small tasks) | {c_rest} | {a_rest} |\n")
     if tasks:
         text += ("\nEvery Airflow task, in start order (metadata DB: `gap` = since the previous task of its run ended, "
-                 "for the first transform task since the raw-zone Asset event (announce_raw) ended; `queued` = queued → running):\n\n"
-                 "| DAG | task | gap | queued | running |\n|---|---|---|---|---|\n"
+                 "for the first transform task since the raw-zone Asset event (announce_raw) ended; `queued` = queued → "
+                 "running; start-up = the task log's first line → \"DAG bundles loaded\"):\n\n"
+                 "| DAG | task | gap | queued | running | of which start-up |\n|---|---|---|---|---|---|\n"
                  + "".join(f"| {t['dag'].removeprefix('cakupan_')} | {t['task']} | {t['gap_s']} | {t['queued_s']} | "
-                           f"{t['run_s']} |\n" for t in tasks))
+                           f"{t['run_s']} | {t.get('startup_s')} |\n" for t in tasks))
+    cpu = r.get("component_cpu_seconds")
+    if cpu:
+        text += ("\nCPU seconds the Airflow components themselves used from unpausing to the end (main process and "
+                 "its ended children; the tasks are not in these): "
+                 + ", ".join(f"{k} {v}" for k, v in cpu.items()) + ".\n")
     return text
 
 
