@@ -169,13 +169,17 @@ def run_phases(home: Path, ingest_run: str | None) -> dict:
     return out
 
 
+NATIONAL_REGENCIES = 514
 DBT_TASKS_TEXT = {"model": "a cosmos task per model", "build": "one dbt build task"}
 
 
 def _table(r: dict) -> str:
     scope = "national year" if r["months"] == 12 else f"national {r['months']}-month inbox" if r["months"] > 1 \
         else "national month"
-    return (f"`python -m bench.scheduler --months {r['months']}` ({scope}: {r['regencies']} regencies, {r['files']} "
+    if r["regencies"] < NATIONAL_REGENCIES:
+        scope = f"{r['months']}-month inbox of the first {r['regencies']} regencies, not national"
+    flags = f" --regencies {r['regencies']}" if r["regencies"] < NATIONAL_REGENCIES else ""
+    return (f"`python -m bench.scheduler --months {r['months']}{flags}` ({scope}: {r['regencies']} regencies, {r['files']} "
             f"files, {r['inbox_mb']} MB), measured {r.get('measured', '')}; ingest in {r['ingest_batches']} batch "
             f"task(s); dbt as {DBT_TASKS_TEXT[r.get('dbt_tasks', 'model')]} (`CAKUPAN_DBT_TASKS="
             f"{r.get('dbt_tasks', 'model')}`).\n\n"
@@ -264,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     r = run(a.workdir.resolve(), a.months, a.regencies, a.workers, a.dbt_tasks)
     r["measured"] = time.strftime("%Y-%m-%d")
     (a.workdir / "scheduler.json").write_text(json.dumps(r, indent=1, default=str))
-    if a.record_year and a.months == 12:
+    if a.record_year and a.months == 12 and not a.regencies:      # the national year only
         YEAR_FILE.write_text(json.dumps(r, indent=1, default=str) + "\n")
     print(markdown(r))
     if a.out:
