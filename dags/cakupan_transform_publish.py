@@ -71,10 +71,9 @@ def cakupan_transform_publish():
         @task(task_id="dbt_build", pool=WRITER_POOL)
         def dbt_build(params=None) -> None:
             """Every model and data test in one `dbt build` (what `cakupan run` does); a failure fails this task."""
-            from cakupan.transform import dbt_vars, run_dbt
+            from cakupan import pipeline
 
-            run_dbt(task_settings(), ["build", "--exclude-resource-type", "unit_test"],
-                    vars=dbt_vars(params.get("period_from"), params.get("period_to")))
+            pipeline.run_dbt_build(task_settings(), params.get("period_from"), params.get("period_to"))
 
         dbt = dbt_build()
     else:

@@ -139,23 +139,30 @@ def finish_build(settings: Settings, build_id: str, status: str, message: str | 
 
 def build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
           full_refresh: bool = False, build_id: str | None = None) -> None:
-    """Run `dbt build` (models + data tests) into the work warehouse, recording it in audit.builds.
+    """Run `dbt build` (models + data tests) into the work warehouse, recording it in audit.builds."""
+    build_id = build_id or new_run_id("build")
+    start_build(settings, build_id, period_from, period_to)
+    try:
+        run_dbt_build(settings, period_from, period_to, full_refresh)
+    except Exception as exc:
+        finish_build(settings, build_id, "failed", str(exc)[:2000])
+        raise
+    finish_build(settings, build_id, "succeeded")
+
+
+def run_dbt_build(settings: Settings, period_from: str | None = None, period_to: str | None = None,
+                  full_refresh: bool = False) -> None:
+    """The one `dbt build` of models and data tests that `build` (the CLI) and the transform DAG's one-task mode
+    run; recording it in audit.builds is the caller's. Raises DbtError when a model or test fails.
 
     dbt's unit tests check the models' logic on fixed inputs, not the data: as dbt advises, they run in
     development and CI (`unit_tests`, run by `make test`), not in every scheduled build (0.8 s of each).
     """
     from cakupan.transform import dbt_vars, run_dbt
 
-    build_id = build_id or new_run_id("build")
-    start_build(settings, build_id, period_from, period_to)
     args = ["build", "--exclude-resource-type", "unit_test"] + (["--full-refresh"] if full_refresh else [])
-    try:
-        # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
-        run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
-    except Exception as exc:
-        finish_build(settings, build_id, "failed", str(exc)[:2000])
-        raise
-    finish_build(settings, build_id, "succeeded")
+    # artifacts in the target's folder in this home (Target.dbt_target_path), never in the manifest cosmos reads
+    run_dbt(settings, args, vars=dbt_vars(period_from, period_to))
 
 
 def unit_tests(settings: Settings) -> list[tuple[str, str]]:

@@ -26,7 +26,7 @@ import duckdb
 import pytest
 from _support import run_cli
 from cakupan import pipeline
-from cakupan.auditor.trace import trace
+from cakupan.auditor.trace import Tracer, trace
 from cakupan_dev.synth import SynthSpec, generate
 from cakupan_dev.synth.people import make_nik
 
@@ -194,6 +194,25 @@ def test_every_published_coverage_figure_equals_the_independent_calculation(edit
     assert ("73.73", dt.date(2025, 2, 1)) in got and len(got) >= 13
     diffs = {k: {f: (got[k][f], want[k][f]) for f in FIGURES if got[k][f] != want[k][f]} for k in sorted(got)}
     assert not {k: v for k, v in diffs.items() if v}
+
+
+def test_one_tracer_traces_every_figure_to_the_independent_calculation(edited):
+    """The auditor site traces every figure through one Tracer (a regency's rows read once): visiting the regencies
+    in turn, each figure's rows are its own regency's and its counts are the calculated ones."""
+    from cakupan.auditor.published import open_published
+
+    s, _ = edited
+    want = expected_coverage(s.work_db, set(published(s)))
+    keys = sorted(want, key=lambda k: (k[1], k[0]))              # 73.72, 73.73, 73.72, … : a reload each time
+    assert len({k[0] for k in keys}) == 2
+    with open_published(s.published_db) as con:
+        tracer = Tracer(con, "mart_coverage_monthly")
+        for regency, month in keys:
+            t = tracer.trace(regency, month, "protected")
+            exp = want[(regency, month)]
+            assert t.counts["enrolled"] == exp["enrolled"], (regency, month)
+            assert t.counts["protected"] == exp["protected"], (regency, month)
+            assert all(r["source_file"].startswith(f"{regency}/") for r in t.rows), (regency, month)
 
 
 def test_a_correction_of_march_received_in_september_governs_march_only(edited):

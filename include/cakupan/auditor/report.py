@@ -31,7 +31,7 @@ from cakupan.auditor.gx_docs import copy_gx_docs
 from cakupan.auditor.published import PublishedDb, PublishedFileError, Row, open_published
 from cakupan.auditor.render import render
 from cakupan.auditor.runs import Run, collect_runs
-from cakupan.auditor.trace import TraceError, trace
+from cakupan.auditor.trace import TraceError, Tracer
 from cakupan.core.files import sha256_file
 from cakupan.core.messages import Msg, text
 from cakupan.core.settings import Settings
@@ -121,25 +121,27 @@ def write_trace_pages(snapshot: Path, cov: list[Row] | None, out: Path) -> set[s
     if not cov:
         return traced
     (out / "trace").mkdir(parents=True, exist_ok=True)
-    for r in cov:
-        for measure in sections.TRACE_MEASURES:
-            if missing(r.get(measure)):
-                continue
-            name = trace_file_name(r["regency_code"], r["month_start"], measure)
-            (out / name).write_text(trace_page(snapshot, r["regency_code"], r.get("regency_name") or "",
-                                               r["month_start"], measure), encoding="utf-8")
-            traced.add(name)
+    with open_published(snapshot) as con:       # one connection for every page: the tracer reads a regency once
+        tracer = Tracer(con, "mart_coverage_monthly")
+        for r in sorted(cov, key=lambda r: r["regency_code"]):
+            for measure in sections.TRACE_MEASURES:
+                if missing(r.get(measure)):
+                    continue
+                name = trace_file_name(r["regency_code"], r["month_start"], measure)
+                (out / name).write_text(trace_page(tracer, r["regency_code"], r.get("regency_name") or "",
+                                                   r["month_start"], measure), encoding="utf-8")
+                traced.add(name)
     return traced
 
 
-def trace_page(published: Path, regency: str, name: str, month: dt.date, measure: str) -> str:
-    """The trace page of one figure (read through cakupan.auditor.trace from the same snapshot)."""
+def trace_page(tracer: Tracer, regency: str, name: str, month: dt.date, measure: str) -> str:
+    """The trace page of one figure (read through cakupan.auditor.trace from the snapshot the tracer reads)."""
     title = text("report.trace.title", regency=f"{regency} {name}", month=fmt_month(month),
                  measure=text(f"report.col.{measure}"))
     try:
-        t = trace(published, "mart_coverage_monthly", [regency, f"{month:%Y-%m}"], measure)
+        t = tracer.trace(regency, month, measure)
     except TraceError as exc:
         return render("trace.html", title=title, error=exc)
     rows = [Row(r) for r in t.rows]
-    return render("trace.html", title=title, error=None, figure=t.to_dict()["figure"], measure=measure,
+    return render("trace.html", title=title, error=None, figure=t.plain_figure(), measure=measure,
                   counts=t.counts, rows=rows, enrolled_rows=sum(1 for r in rows if r.measure == "enrolled"))

@@ -27,8 +27,12 @@ class Trace:
     counts: dict = field(default_factory=dict)
     note: str | None = None        # what a reader must know to read the figure (e.g. no register governs it)
 
+    def plain_figure(self):
+        """The figure as JSON and the pages show it (None for no data, an int when whole)."""
+        return _plain(self.figure)
+
     def to_dict(self) -> dict:
-        return {"mart": self.mart, "key": self.key, "measure": self.measure, "figure": _plain(self.figure),
+        return {"mart": self.mart, "key": self.key, "measure": self.measure, "figure": self.plain_figure(),
                 "counts": self.counts, "note": self.note,
                 "rows": [{k: _plain(v) for k, v in r.items()} for r in self.rows]}
 
@@ -63,33 +67,64 @@ def trace(published: Path, mart: str, keys: list[str], measure: str = "enrolled"
     if not published.exists():
         raise TraceError(Msg("error.trace.no_published", path=published))
     with open_published(published) as con:
-        row = con.execute(f"select * from marts.{mart} where regency_code = ? and month_start = ?",
-                          [regency, month]).df()
-        if row.empty:
-            raise TraceError(Msg("error.trace.no_row", mart=mart, regency=regency, month=f"{month:%Y-%m}"))
-        figure = row.iloc[0][measure]
-        t = Trace(mart, {"regency_code": regency, "month_start": month.isoformat()}, measure, figure)
-        enrolled = con.execute(
-            "select * from marts.mart_lineage where mart = ? and regency_code = ? and month_start = ? and measure = "
-            "'enrolled' order by source_file, sheet, source_row", [mart, regency, month]).df()
-        payments = con.execute(
-            "select * from marts.mart_lineage where mart = ? and regency_code = ? and month_start = ? and measure = "
-            "'payment' order by source_file, sheet, source_row", [mart, regency, month]).df()
-        cols = ["measure", "funding_source", "participant_key", "load_id", "source_file", "sheet", "source_row"]
-        governed = not missing(row.iloc[0]["enrolled"])
+        return Tracer(con, mart).trace(regency, month, measure)
+
+
+LINEAGE_COLUMNS = ["measure", "funding_source", "participant_key", "load_id", "source_file", "sheet", "source_row"]
+
+
+class Tracer:
+    """Traces figures of one mart through one open connection to a published file. A regency's mart rows and
+    lineage are read once, when its first figure is traced (the auditor site traces every figure: a query per
+    figure made a national month's report take minutes)."""
+
+    def __init__(self, con, mart: str):
+        self.con, self.mart = con, mart
+        self._regency: str | None = None
+        self._rows: dict[str, dict] = {}                        # month (YYYY-MM) → the mart's row
+        self._lineage: dict[tuple[str, str], list[dict]] = {}   # (month, enrolled | payment) → source rows, in order
+
+    def _load(self, regency: str) -> None:
+        def records(sql: str, params: list) -> list[dict]:
+            cur = self.con.execute(sql, params)
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+        self._rows = {f"{r['month_start']:%Y-%m}": r for r in records(
+            f"select * from marts.{self.mart} where regency_code = ?", [regency])}
+        self._lineage = {}
+        for r in records(
+                f"select month_start, {', '.join(LINEAGE_COLUMNS)} from marts.mart_lineage where mart = ? and "
+                "regency_code = ? and measure in ('enrolled', 'payment') "
+                "order by month_start, measure, source_file, sheet, source_row", [self.mart, regency]):
+            self._lineage.setdefault((f"{r.pop('month_start'):%Y-%m}", r["measure"]), []).append(r)
+        self._regency = regency
+
+    def trace(self, regency: str, month: dt.date, measure: str) -> Trace:
+        if regency != self._regency:
+            self._load(regency)
+        key = f"{month:%Y-%m}"
+        row = self._rows.get(key)
+        if row is None:
+            raise TraceError(Msg("error.trace.no_row", mart=self.mart, regency=regency, month=key))
+        t = Trace(self.mart, {"regency_code": regency, "month_start": month.isoformat()}, measure, row[measure])
+        enrolled = self._lineage.get((key, "enrolled"), [])
+        payments = self._lineage.get((key, "payment"), [])
+        governed = not missing(row["enrolled"])
         if measure in ("enrolled", "protected"):
-            t.rows += enrolled[cols].to_dict("records")
+            t.rows += enrolled
             # no governing register: the month has no enrolled figure (NULL, domain.md), not 0 workers
-            t.counts["enrolled"] = int(enrolled["participant_key"].nunique()) if governed else None
+            t.counts["enrolled"] = (len({r["participant_key"] for r in enrolled if r["participant_key"] is not None})
+                                    if governed else None)
         if measure in ("protected", "premium_paid", "premium_billed", "participants_billed"):
-            t.rows += payments[cols].to_dict("records")
+            t.rows += payments
             t.counts["payment_rows"] = len(payments)
         if measure == "protected":
-            t.counts["protected"] = _plain(row.iloc[0]["protected"])
+            t.counts["protected"] = _plain(row["protected"])
         if not governed and measure in ("enrolled", "protected"):
             t.note = (f"no register delivery governs {month:%Y-%m} for {regency}: enrolled"
                       + (" and protected are" if measure == "protected" else " is") + " unknown (no data), not 0")
-    return t
+        return t
 
 
 # --- audit findings ------------------------------------------------------------------------------------------
