@@ -1,6 +1,7 @@
 """How to store the publish history (issue 21): whole DuckDB files, Parquet per mart per publish, or changed rows only.
 
-    python -m bench.history_storage [--regencies N|all] [--monthly 12] [--daily 30] [--workdir var/bench-history]
+    python -m bench.history_storage [--regencies N|all] [--workers 160] [--monthly 12] [--daily 30]
+                                    [--workdir var/bench-history]
                                     [--out bench/history_storage.md]
 
 Real publishes: a synthetic inbox of N regencies × 12 months is delivered month by month (one publish per month,
@@ -40,7 +41,7 @@ def _best(fn, n: int = 3) -> float:
     return best
 
 
-def publishes(work: Path, regencies: str, monthly: int, daily: int) -> list[Path]:
+def publishes(work: Path, regencies: str, monthly: int, daily: int, workers: int = 160) -> list[Path]:
     """Run the real chain once per delivery; return the published files, oldest first."""
     from cakupan import pipeline
     from cakupan.core.settings import Settings
@@ -53,7 +54,7 @@ def publishes(work: Path, regencies: str, monthly: int, daily: int) -> list[Path
     if work.exists():
         shutil.rmtree(work)
     staged = work / "staged"
-    synth_inbox(staged, codes, months, workers=40)
+    synth_inbox(staged, codes, months, workers, formats=("csv", "xlsx"))   # the national bench's inbox
     os.environ.update({"CAKUPAN_PSEUDONYM_KEY": KEY, "CAKUPAN_HISTORY_KEEP": "1000"})
     s = Settings.from_env(home=work / "home", config_dir=make_config(work / "config", codes))
     for i, month in enumerate(months):           # month by month: each month's files, then a publish
@@ -118,10 +119,17 @@ def measure(files: list[Path], scratch: Path) -> list[dict]:
                     con.execute(f"create table {name} as select {i} as publish, true as added, hash(t) as h, t.* "
                                 f"from cur.{src} t")
                     continue
-                con.execute(f"insert into {name} select {i}, true, hash(t), t.* from cur.{src} t "
-                            f"where hash(t) not in (select hash(p) from prev.{src} p)")
-                con.execute(f"insert into {name} select {i}, false, hash(p), p.* from prev.{src} p "
-                            f"where hash(p) not in (select hash(t) from cur.{src} t)")
+                # a column a later publish added (a mart gains an additive column): the change table gains it too
+                have_cols = {r[0] for r in con.execute(f"describe {name}").fetchall()}
+                for col, typ in con.execute(f"select column_name, data_type from information_schema.columns "
+                                            f"where table_catalog = 'cur' and table_schema = '{schema}' and "
+                                            f"table_name = '{table}'").fetchall():
+                    if col not in have_cols:
+                        con.execute(f'alter table {name} add column "{col}" {typ}')
+                con.execute(f"insert into {name} by name select {i} as publish, true as added, hash(t) as h, t.* "
+                            f"from cur.{src} t where hash(t) not in (select hash(p) from prev.{src} p)")
+                con.execute(f"insert into {name} by name select {i} as publish, false as added, hash(p) as h, p.* "
+                            f"from prev.{src} p where hash(p) not in (select hash(t) from cur.{src} t)")
             con.execute("detach cur")
             if i:
                 con.execute("detach prev")
@@ -153,6 +161,7 @@ def _read_changes(path: Path, k: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--regencies", default="20")
+    ap.add_argument("--workers", type=int, default=160, help="workers per regency (the national bench: 160)")
     ap.add_argument("--monthly", type=int, default=12)
     ap.add_argument("--daily", type=int, default=30)
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "bench-history")
@@ -166,13 +175,13 @@ def main(argv: list[str] | None = None) -> int:
 
         files = [e.path for e in history.entries(Settings.from_env(home=a.workdir / "home")) if e.kept]
     else:
-        files = publishes(a.workdir, a.regencies, a.monthly, a.daily)
+        files = publishes(a.workdir, a.regencies, a.monthly, a.daily, a.workers)
     chain = time.perf_counter() - t
     res = measure(files, a.workdir / "storage")
     last = files[-1].stat().st_size
     lines = ["## Publish history storage", "",
              (f"Written by `python -m bench.history_storage --regencies {a.regencies} --monthly {a.monthly} "
-              f"--daily {a.daily}` on {dt.date.today()} (not by `make bench`; the choice is argued in the README, "
+              f"--daily {a.daily} --workers {a.workers}` on {dt.date.today()} (not by `make bench`; the choice is argued in the README, "
               "Publish history)."), "",
              (f"{len(files)} real publishes (monthly deliveries, then daily corrections) of {a.regencies} "
              f"regencies{'' if a.measure_only else f' in {chain:.0f} s'}; the last published file is {last / 1e6:.1f} MB. Read = the coverage "
