@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class Settings:
     history_days: int = 90            # every publish of the last N days
     history_monthly: int | None = None  # then the last publish of each month for N months (None: for ever)
     settle_seconds: float = 2.0     # an inbox file changed more recently than this waits for the next ingest
+    ingest_memory_limit: str = "256MB"  # DuckDB's memory_limit while the loader writes the work file
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             "history_monthly": (None if env.get("CAKUPAN_HISTORY_MONTHLY", "all").strip().lower() in ("all", "")
                                 else _int(env, "CAKUPAN_HISTORY_MONTHLY", "all")),
             "settle_seconds": _seconds(env.get("CAKUPAN_SETTLE_SECONDS", "2")),
+            "ingest_memory_limit": _memory(env, "CAKUPAN_INGEST_MEMORY_LIMIT", "256MB"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("home", "inbox", "config_dir"):
@@ -121,6 +124,17 @@ def _int(env, name: str, default: str) -> int:
     if value < 0:
         raise SettingsError(Msg("error.settings.negative", name=name, value=repr(text)))
     return value
+
+
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*([KMGT]i?B|%)", re.IGNORECASE)
+
+
+def _memory(env, name: str, default: str) -> str:
+    """A DuckDB memory size (`256MB`, `1GB`, `10%`), checked here so a typo is one clear line, not a DuckDB error."""
+    text = env.get(name, default).strip()
+    if not _MEMORY.fullmatch(text):
+        raise SettingsError(Msg("error.settings.memory", name=name, value=repr(text)))
+    return text
 
 
 def safe_id(run_id: str) -> str:

@@ -60,6 +60,12 @@ class Delivery:
     def meta(self) -> Meta:
         return Meta(hashlib.sha256(self.data).hexdigest(), self.stamp)
 
+    def drop_bytes(self) -> None:
+        """Let the bytes go once their SHA-256 is known and their rows are read from elsewhere (a big CSV's lines
+        are split into their own buffer): a 1M-row file is not held twice while it is written."""
+        _ = self.meta
+        self.data = b""
+
 
 @dataclass(frozen=True)
 class Found:

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -149,7 +149,11 @@ class Loader:
         self._session()
 
     def _session(self) -> None:
-        """What every file's checks use, set up once per connection."""
+        """What every file's checks use, set up once per connection. On the embedded target, DuckDB's memory limit
+        while loading (CAKUPAN_INGEST_MEMORY_LIMIT): a big load's written row groups are already on disk, and
+        DuckDB's default (80 % of RAM) kept them cached too (BENCHMARKS.md "Memory")."""
+        if self.stage is self.con:
+            self.con.execute(f"set memory_limit = '{self.settings.ingest_memory_limit}'")
         self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql(language())}")  # once, not per file
 
     def reconnect(self) -> None:
@@ -332,6 +336,8 @@ class Loader:
             pa.scalar("")     # meanwhile: pyarrow's first conversion of a Python value imports pandas (0.1 s)
             streamed, work = work.result(), delivery
             if streamed is not None:
+                if delivery is not None:
+                    delivery.drop_bytes()
                 return self._write_streamed(streamed, load)
         if isinstance(work, BaseException):      # what a reader process met, raised here as if met here
             raise work
@@ -350,7 +356,9 @@ class Loader:
             block = read()
             batch = self.preparer.validate([block], st.facts)
             self.preparer.check_nik_regions(batch, st.facts)
-            return [block], batch
+            # the writer keeps every part's block until the load completes, for its row numbers and totals only:
+            # the cells (the part's text, ~all of a 1M-row file's size once more) are dropped once validated
+            return [replace(block, cells={}, extra_cells={})], batch
 
         with ThreadPoolExecutor(STREAM_READERS) as pool:
             ahead = [pool.submit(validated, read) for read in st.parts[:STREAM_READERS + 1]]
@@ -426,7 +434,10 @@ class Loader:
         transaction); return the rows loaded. Each row's problems and its quarantine message (file, sheet, row and
         every reason in words) are computed by DuckDB (the writer's stage), not row by row in Python."""
         con = self.stage
-        con.register("incoming", batch.table)
+        # DuckDB reads `incoming` from this frame's local (a replacement scan). Not `con.register`: a registered
+        # view dropped inside the open load transaction keeps its Arrow table alive until the commit, so a big CSV
+        # held every part it had written (~0.4 GB of a 1M-row file; BENCHMARKS.md "Memory").
+        incoming = batch.table  # noqa: F841
         staged = f"(select *, {_raw_cells_sql(batch)} as raw_cells from incoming)"
         # A big batch is inserted straight from this query (materialising every column once more cost more than
         # the work saved); a small one is staged in a temp table once, because planning the query twice (raw
@@ -455,6 +466,7 @@ class Loader:
         Two messages: `message` quotes the cells as delivered (the regency's own, it stays in the raw zone);
         `public_message`, the one published and reported, quotes no personal column (a NIK, a name, a birth date, a
         KPJ, or a whole unsplit row of a source holding them) and no long digit run, whichever column holds it."""
+        incoming = batch.table  # noqa: F841   (read by DuckDB in `staged`: see _insert)
         personal = _personal_labels(contract)
         items = ", ".join(f"{{'column': {_sql_str(c.label)}, 'code': {_q(c.error)}, "
                           f"'value': {_q(c.shown) if c.shown else 'null'}::varchar, "

@@ -256,6 +256,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
         if encoding in ("utf-8", "utf-8-sig") or whole_delimiter != delimiter:
             return None
         data = text.encode("utf-8")
+        del text                    # (a 1M-row file's text is not held beside its bytes while it is split)
         split = _split_lines(data, first_line)
     if split is None:
         return None
@@ -264,7 +265,8 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     if quotes is not None and (quotes & 1).any():
         return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
-    odd = _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
+    # (not ASCII: maybe odd, without the copy the quotes' removal makes)
+    odd = not data.isascii() or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
                     quotes is not None and UNIT.encode() not in data, upper)
 

@@ -1,0 +1,77 @@
+"""Memory of a big CSV loaded part by part (issue 22: peak RSS per 1M rows).
+
+A streamed load writes every part in one transaction. Two things used to keep each written part alive until the
+commit, so a 1M-row file was held about twice over (BENCHMARKS.md "Memory"): the Arrow table behind a view
+registered and dropped inside the transaction (DuckDB keeps a dropped catalog entry until the commit), and the
+part's cell text, kept with its block for the row numbers. These tests load a real file through the real loader
+and DuckDB and watch Arrow's allocator after every part.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from cakupan.core.messages import SettingsError
+from cakupan.core.settings import Settings
+from cakupan.ingest import prepare
+from cakupan.ingest.loader import Loader
+from cakupan_dev.synth import SynthSpec, generate
+
+PART = 300
+
+
+@pytest.fixture(scope="module")
+def big_register(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stream_memory")
+    generate(SynthSpec(regencies=["73.72"], months=["2025-06"], workers=4000, seed=11, formats=("csv",)), tmp)
+    return tmp / "73.72" / "register_parepare_2025-06.csv"
+
+
+def test_a_written_part_is_not_held_until_the_commit(big_register, home_factory, monkeypatch):
+    s = home_factory("stream")
+    dest = s.inbox / "73.72" / big_register.name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(big_register.read_bytes())
+    after_part, part_bytes = [], []
+    real_insert = Loader._insert
+
+    def watched(self, batch, contract, load):
+        n = real_insert(self, batch, contract, load)
+        part_bytes.append(batch.table.get_total_buffer_size())
+        after_part.append(pa.total_allocated_bytes())
+        return n
+
+    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
+    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", PART)
+    monkeypatch.setattr(Loader, "_insert", watched)
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+    finally:
+        ld.con.close()
+    assert r.status == "loaded" and r.rows_in == r.rows_loaded + r.rows_quarantined
+    assert len(after_part) >= 10, "the file was not loaded in parts"
+    # Flat after the first parts: what the loader holds does not grow with the parts written. Before the fix
+    # it grew by about one part per part (10+ parts here: about ten parts' worth).
+    growth = after_part[-2] - after_part[2]
+    assert growth < 3 * max(part_bytes), (growth, max(part_bytes), after_part)
+
+
+def test_the_ingest_memory_limit_is_duckdb_s_while_loading(home_factory, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_INGEST_MEMORY_LIMIT", "300MB")
+    s = home_factory("limit")
+    ld = Loader(s)
+    try:
+        shown = ld.con.execute("select current_setting('memory_limit')").fetchone()[0]
+    finally:
+        ld.con.close()
+    assert shown == f"{300e6 / 2**20:.1f} MiB"     # DuckDB shows 300 MB (10^6 bytes) in MiB
+
+
+@pytest.mark.parametrize("bad", ["lots", "300", "1 GBs", "-1GB"])
+def test_a_memory_limit_that_is_not_a_size_is_one_clear_line(bad, monkeypatch, tmp_path):
+    monkeypatch.setenv("CAKUPAN_INGEST_MEMORY_LIMIT", bad)
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env(home=tmp_path)
+    assert "CAKUPAN_INGEST_MEMORY_LIMIT" in str(err.value) and repr(bad) in str(err.value)
