@@ -240,3 +240,25 @@ def test_cp1252_after_an_ascii_start_reads_the_same_both_ways(tmp_path):
     fast, used = _blocks(path, True)
     assert used == [True]
     assert fast == slow
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1", "utf-16", "utf-8-sig"])
+def test_a_big_file_is_transcoded_a_chunk_at_a_time_exactly(monkeypatch, encoding):
+    """The big-file transcoder (one chunk at a time, so the file is never held as one str) gives the bytes that
+    decoding the whole file at once gives, whatever chunk boundary falls inside a character."""
+    cell = "Désa - Ujung «x»" if encoding == "latin-1" else "Désa – Ujung “x”"
+    text = "".join(f"{i};{cell};Ma'ruf\r\n" for i in range(500))
+    raw = text.encode(encoding)
+    for chunk in (1, 7, 4096):
+        monkeypatch.setattr(fastcsv, "_TRANSCODE_CHUNK", chunk)
+        assert bytes(fastcsv._to_utf8(raw, encoding)) == raw.decode(encoding).encode("utf-8")
+    bad = b"ok;\x81\x8d;\x90\n" * 3       # bytes cp1252 leaves undefined: replaced, as decode_text replaces them
+    monkeypatch.setattr(fastcsv, "_TRANSCODE_CHUNK", 5)
+    assert bytes(fastcsv._to_utf8(bad, "cp1252", "replace")) == bad.decode("cp1252", errors="replace").encode()
+    with pytest.raises(UnicodeDecodeError):
+        fastcsv._to_utf8(bad, "cp1252")
+
+
+def test_cp1252_after_an_ascii_start_reads_the_same_in_small_chunks(tmp_path, monkeypatch):
+    monkeypatch.setattr(fastcsv, "_TRANSCODE_CHUNK", 4099)
+    test_cp1252_after_an_ascii_start_reads_the_same_both_ways(tmp_path)

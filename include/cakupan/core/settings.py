@@ -30,7 +30,7 @@ class Settings:
     history_days: int = 90            # every publish of the last N days
     history_monthly: int | None = None  # then the last publish of each month for N months (None: for ever)
     settle_seconds: float = 2.0     # an inbox file changed more recently than this waits for the next ingest
-    ingest_memory_limit: str = "256MB"  # DuckDB's memory_limit while the loader writes the work file
+    ingest_memory_limit: str = "128MB"  # DuckDB's memory_limit while the loader writes the work file
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -49,7 +49,7 @@ class Settings:
             "history_monthly": (None if env.get("CAKUPAN_HISTORY_MONTHLY", "all").strip().lower() in ("all", "")
                                 else _int(env, "CAKUPAN_HISTORY_MONTHLY", "all")),
             "settle_seconds": _seconds(env.get("CAKUPAN_SETTLE_SECONDS", "2")),
-            "ingest_memory_limit": _memory(env, "CAKUPAN_INGEST_MEMORY_LIMIT", "256MB"),
+            "ingest_memory_limit": _memory(env, "CAKUPAN_INGEST_MEMORY_LIMIT", "128MB"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("home", "inbox", "config_dir"):

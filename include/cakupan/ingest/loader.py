@@ -360,14 +360,16 @@ class Loader:
             # the cells (the part's text, ~all of a 1M-row file's size once more) are dropped once validated
             return [replace(block, cells={}, extra_cells={})], batch
 
+        # The next part is submitted before this one is handed over, so a reader works while the writer writes,
+        # and no finished part waits in memory beside the one being written and the one being read.
         with ThreadPoolExecutor(STREAM_READERS) as pool:
-            ahead = [pool.submit(validated, read) for read in st.parts[:STREAM_READERS + 1]]
-            pending = list(st.parts[STREAM_READERS + 1:])
+            ahead = [pool.submit(validated, read) for read in st.parts[:STREAM_READERS]]
+            pending = list(st.parts[STREAM_READERS:])
             while ahead:
-                part = ahead.pop(0).result()
-                yield part
+                done = ahead.pop(0)
                 if pending:
                     ahead.append(pool.submit(validated, pending.pop(0)))
+                yield done.result()
 
     def _write(self, load: _Load, facts: FileFacts, parts: Iterable[tuple[list[Block], Batch]],
                read: Callable[[list[Block]], ReadResult]) -> LoadResult:

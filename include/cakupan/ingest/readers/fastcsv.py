@@ -179,9 +179,38 @@ def _utf8_data(raw: bytes, head_text: str, whole: bool, encoding: str) -> bytes 
     if whole:
         return head_text.encode("utf-8")
     try:
-        return raw.decode(encoding).encode("utf-8")
+        return _to_utf8(raw, encoding)
     except UnicodeDecodeError:
         return None
+
+
+_TRANSCODE_CHUNK = 1 << 24
+
+
+def _to_utf8(raw: bytes, encoding: str, errors: str = "strict") -> bytes:
+    """`raw.decode(encoding, errors).encode("utf-8")` a chunk at a time, so that a big file is never also held as
+    one str (up to 4 bytes a character) beside its bytes. Returns a bytearray (bytes-like, no final copy)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    out, view = bytearray(), memoryview(raw)
+    for at in range(0, len(raw), _TRANSCODE_CHUNK):
+        out += decoder.decode(view[at: at + _TRANSCODE_CHUNK], final=at + _TRANSCODE_CHUNK >= len(raw)).encode("utf-8")
+    return out
+
+
+def _late_cp1252(raw: bytes, delimiter: str) -> bytes | None:
+    """A file whose start read as UTF-8 (it was ASCII) but a later byte is not: as `decode_csv` reads it (the
+    whole file as Windows-1252, undecodable bytes replaced), as UTF-8; None when `decode_csv` would read it
+    otherwise (it is UTF-8 after all) or would find another delimiter or binary data."""
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(raw)], np.int64)),
+                                                     pa.py_buffer(raw)]).cast(pa.large_string())
+        return None                 # valid UTF-8 (the split failed for another reason): the exact path decides
+    except pa.ArrowInvalid:
+        pass
+    start = raw[:DELIMITER_SAMPLE_CHARS * 4].decode("cp1252", errors="replace")   # one byte a character
+    if looks_binary(start) or detect_delimiter(start[:DELIMITER_SAMPLE_CHARS].splitlines()) != delimiter:
+        return None
+    return _to_utf8(raw, "cp1252", errors="replace")
 
 
 def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict[str, Contract],
@@ -208,6 +237,11 @@ def _split_lines(data: bytes, first_line: int) -> tuple[pa.Array, np.ndarray] | 
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
     whole_buffer = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([bom, len(data)], np.int64)),
                                                                pa.py_buffer(data)])     # no copy of the bytes
+    try:
+        # not UTF-8 (a cp1252 file whose start is ASCII): said before the split, which would copy every line first
+        whole_buffer.cast(pa.large_string())      # validates in place, no copy
+    except pa.ArrowInvalid:
+        return None
     sep = b"\n"
     if crs:
         lines = pc.split_pattern(whole_buffer, b"\r\n").values
@@ -249,14 +283,10 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     split = _split_lines(data, first_line)
     if split is None and data is raw and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
-        try:
-            text, encoding, whole_delimiter = decode_csv(Path(), raw)
-        except FileRejected:
+        data = _late_cp1252(raw, delimiter)
+        if data is None:
             return None
-        if encoding in ("utf-8", "utf-8-sig") or whole_delimiter != delimiter:
-            return None
-        data = text.encode("utf-8")
-        del text                    # (a 1M-row file's text is not held beside its bytes while it is split)
+        encoding = "cp1252"
         split = _split_lines(data, first_line)
     if split is None:
         return None
