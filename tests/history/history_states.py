@@ -46,10 +46,11 @@ def publish(settings: Settings, run_id: str, enrolled: dict[tuple[str, str], int
     return history.find(settings, run_id)
 
 
-def publish_at(settings: Settings, run_id: str, when: dt.datetime) -> history.Entry:
+def publish_at(settings: Settings, run_id: str, when: dt.datetime, enrolled: dict | None = None,
+               **kw) -> history.Entry:
     """A publish whose stored time is `when` (the clock retention reads), without waiting for it."""
     settings.ensure_dirs()
     cand = settings.candidate_db(run_id)
-    write_state(cand, run_id, {("73.72", "2025-01"): 10})
+    write_state(cand, run_id, enrolled or {("73.72", "2025-01"): 10}, **kw)
     os.replace(cand, settings.published_db)
     return history.record(settings, run_id, sha256_file(settings.published_db), now=when)
