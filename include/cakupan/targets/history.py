@@ -1,9 +1,9 @@
-"""Publish history: every published state, kept as the very file readers saw, under a policy auditors can rely on.
+"""Publish history: every published state, readable as the file readers saw, under a policy auditors can rely on.
 
 Each publish (and each rollback) links the file it made the published file into `published/history/` as
 `<published_at>-<run_id>.duckdb` (a hard link: no byte is copied, the file is never written again) beside a record
 `<same name>.json`: run id, the moment it became visible, sha256, gate verdict, row counts per table, and for a
-rollback the run it restored and the reason. The records are kept for ever; retention deletes only state files:
+rollback the run it restored and the reason. The records are kept for ever; retention prunes states:
 
 - every publish of the last `history_days` days (CAKUPAN_HISTORY_DAYS, 90);
 - then the last publish of each calendar month (UTC), for the last `history_monthly` months
@@ -41,6 +41,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -332,7 +333,23 @@ def prune(settings: Settings) -> list[Entry]:
     for e in kept[:-max(settings.history_files, 1)]:
         if e.stored is not None:       # in the store: its whole file is no longer needed
             e.path.unlink(missing_ok=True)
+    _trim_cache(settings, {e.name for e in kept if e.stored is not None and not e.path.exists()})
     return gone
+
+
+def _trim_cache(settings: Settings, compacted: set[str]) -> None:
+    """Keep rebuilt states only for readable compacted states, the `history_files` most recently built; delete
+    what a killed rebuild left (a temporary file older than an hour)."""
+    folder = settings.history_dir / "cache"
+    if not folder.is_dir():
+        return
+    built = sorted(folder.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for i, p in enumerate(built):
+        if p.stem not in compacted or i >= max(settings.history_files, 1):
+            p.unlink(missing_ok=True)
+    for p in folder.glob(".*.tmp*"):
+        if p.stat().st_mtime < time.time() - 3600:
+            p.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------------------------ lookups ---------
