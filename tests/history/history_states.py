@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -34,6 +35,19 @@ def write_state(path: Path, run_id: str, enrolled: dict[tuple[str, str], int], p
                     "errors bigint, warnings bigint, message varchar)")
         con.execute("insert into audit.publishes values (?, now(), 'published', null, null, '1,2', true, 0, 1, "
                     "'12 checks, 1 warnings')", [run_id])
+
+
+def snapshot(path: Path) -> dict:
+    """Every table of a DuckDB file: its columns with their types (in order) and its rows, sorted."""
+    with closing(duckdb.connect(str(path), read_only=True)) as con:
+        out = {}
+        for s, t in con.execute("select table_schema, table_name from information_schema.tables "
+                                "where table_catalog = current_database() order by 1, 2").fetchall():
+            cols = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
+                               "and table_name = ? order by ordinal_position", [s, t]).fetchall()
+            rows = con.execute(f'select * from "{s}"."{t}"').fetchall()
+            out[f"{s}.{t}"] = (cols, sorted(rows, key=repr))
+    return out
 
 
 def publish(settings: Settings, run_id: str, enrolled: dict[tuple[str, str], int], **kw) -> history.Entry:

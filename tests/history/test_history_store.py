@@ -23,7 +23,7 @@ from _support import cakupan_env, run_cli
 from cakupan.core.files import sha256_file
 from cakupan.targets import changes, history
 from cakupan.targets.published_file import swap_in
-from history_states import publish_at, write_state
+from history_states import publish_at, snapshot, write_state
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,19 +35,6 @@ THREE = {("73.72", "2025-03"): 41, ("73.72", "2025-04"): 45, ("73.73", "2025-04"
 @pytest.fixture(autouse=True)
 def _english(settings_factory, monkeypatch):
     monkeypatch.setenv("CAKUPAN_LANG", "en")
-
-
-def snapshot(path: Path) -> dict:
-    """Every table of a DuckDB file: its columns with their types (in order) and its rows, sorted."""
-    with closing(duckdb.connect(str(path), read_only=True)) as con:
-        out = {}
-        for s, t in con.execute("select table_schema, table_name from information_schema.tables "
-                                "where table_catalog = current_database() order by 1, 2").fetchall():
-            cols = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
-                               "and table_name = ? order by ordinal_position", [s, t]).fetchall()
-            rows = con.execute(f'select * from "{s}"."{t}"').fetchall()
-            out[f"{s}.{t}"] = (cols, sorted(rows, key=repr))
-    return out
 
 
 def publish(s, run_id: str, enrolled: dict, alter: str | None = None, padding_rows: int = 0) -> history.Entry:
