@@ -1,4 +1,5 @@
-"""How to store the publish history (issue 21): whole DuckDB files, Parquet per mart per publish, or changed rows only.
+"""How to store the publish history (issue 21): whole DuckDB files, Parquet per mart per publish, or changed rows only,
+and Cakupan's store as built (`targets.changes`: row versions of every state, plus the newest 5 whole files).
 
     python -m bench.history_storage [--regencies N|all] [--workers 160] [--monthly 12] [--daily 30]
                                     [--workdir var/bench-history]
@@ -8,7 +9,9 @@ Real publishes: a synthetic inbox of N regencies × 12 months is delivered month
 `--monthly`), then one small delivery per day (a corrected register of one regency: one worker fewer, `--daily`).
 Every publish is the real chain (ingest, dbt build, gate, publish); each published file is kept (the history's own
 hard links). Then each storage option is built from those files and measured: bytes on disk, and the time to read
-one past state's coverage table (the `cakupan coverage --as-of` query) — the middle state, best of 3.
+one past state's coverage table (the `cakupan coverage --as-of` query) — the middle state, best of 3. For the store
+as built, the read is what `--as-of` of a compacted state costs the first time: the state rebuilt from the store
+into a DuckDB file, every table's row count and digest checked, then its coverage read (later reads use the cache).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def publishes(work: Path, regencies: str, monthly: int, daily: int, workers: int
         shutil.rmtree(work)
     staged = work / "staged"
     synth_inbox(staged, codes, months, workers, formats=("csv", "xlsx"))   # the national bench's inbox
-    os.environ.update({"CAKUPAN_PSEUDONYM_KEY": KEY, "CAKUPAN_HISTORY_KEEP": "1000"})
+    os.environ.update({"CAKUPAN_PSEUDONYM_KEY": KEY, "CAKUPAN_HISTORY_KEEP": "1000", "CAKUPAN_HISTORY_FILES": "1000"})
     s = Settings.from_env(home=work / "home", config_dir=make_config(work / "config", codes))
     for i, month in enumerate(months):           # month by month: each month's files, then a publish
         for f in staged.rglob(f"*_{month}*"):
@@ -138,7 +141,35 @@ def measure(files: list[Path], scratch: Path) -> list[dict]:
     results.append({"option": "changed rows only (one DuckDB file: rows added and dropped per publish, marts and audit tables)",
                     "bytes": ch.stat().st_size, "read_s": _best(lambda: _read_changes(ch, mid)),
                     "write_s": write_ch})
+    results.append(_store_as_built(files, scratch / "store", mid))
     return results
+
+
+def _store_as_built(files: list[Path], folder: Path, mid: int, whole: int = 5) -> dict:
+    """Cakupan's history store: every state appended as the history appends it (`targets.changes.append`, in
+    published order), plus the newest `whole` files the history keeps (CAKUPAN_HISTORY_FILES, default 5)."""
+    from cakupan.targets import changes
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    per = []
+    for f in files:
+        t = time.perf_counter()
+        changes.append(folder, f.stem, f.stem, f)
+        per.append(time.perf_counter() - t)
+    out = folder / "rebuilt.duckdb"
+
+    def read() -> None:      # `--as-of` of a compacted state, first time: rebuild (checked), then the query
+        changes.rebuild(folder, files[mid].stem, out)
+        _read_duckdb(out)
+        out.unlink()
+
+    store = changes.store_path(folder).stat().st_size
+    return {"option": f"Cakupan's store as built: changes.duckdb ({store / 1e3:,.0f} kB, every state) + the newest "
+                      f"{whole} whole files; read = rebuild of the state from the store, checked, then the query",
+            "bytes": store + _du(files[-whole:]), "read_s": _best(read), "write_s": sum(per),
+            "append_max_s": max(per)}
 
 
 def _read_duckdb(path: Path) -> None:
@@ -190,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
              "|---|---|---|---|---|"]
     for r in res:
         build = "0 at publish (a hard link)" if "write_s" not in r else f"{r['write_s']:.1f} s for all states"
+        if "append_max_s" in r:
+            build += f" (at most {r['append_max_s']:.1f} s per publish)"
         lines.append(f"| {r['option']} | {r['bytes'] / 1e3:,.0f} kB | {r['bytes'] / last:.2f} | "
                      f"{r['read_s'] * 1000:.0f} ms | {build} |")
     a.out.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -257,14 +257,15 @@ def _published_file(s, as_of: str | None) -> tuple[Path, str]:
         if not s.published_db.exists():
             _fail(text("cli.nothing_published", path=s.published_db))
         return s.published_db, text("cli.coverage_published")
-    from cakupan.targets.history import HistoryError
+    from cakupan.targets.history import HistoryError, state_file
     from cakupan.targets.history import as_of as state_at
 
     try:
         e = state_at(s, as_of)
+        path = state_file(s, e)
     except HistoryError as exc:
         _fail(str(exc))
-    return e.path, text("cli.coverage_as_of", as_of=as_of, run=e.run_id, at=f"{e.published_at:%Y-%m-%d %H:%M}")
+    return path, text("cli.coverage_as_of", as_of=as_of, run=e.run_id, at=f"{e.published_at:%Y-%m-%d %H:%M}")
 
 
 @app.command()
@@ -474,8 +475,9 @@ def history_list(home: HomeOpt = None, as_json: JsonOpt = False) -> None:
                                                                             reason=e.reason)
         t.add_row(e.run_id, f"{e.published_at:%Y-%m-%d %H:%M:%S}", kind, verdict, e.sha256[:12],
                   str(e.rows.get("marts.mart_coverage_monthly", "—")), str(len(e.rows)),
-                  text("cli.history.kept") if e.kept else text("cli.history.pruned", at=f"{e.pruned_at:%Y-%m-%d}")
-                  if e.pruned_at else text("cli.history.missing"))
+                  text("cli.history.kept") if e.kept else text("cli.history.stored") if e.readable
+                  else text("cli.history.pruned", at=f"{e.pruned_at:%Y-%m-%d}") if e.pruned_at
+                  else text("cli.history.missing"))
     console.print(t)
 
 
@@ -485,13 +487,13 @@ def diff(run_a: Annotated[str, typer.Argument(help="The earlier run id (see `cak
          home: HomeOpt = None, as_json: JsonOpt = False) -> None:
     """The coverage figures that changed between two publishes, by regency, month and measure."""
     from cakupan.targets import settled
-    from cakupan.targets.history import HistoryError, find
+    from cakupan.targets.history import HistoryError, find, state_file
     from cakupan.targets.history import diff as figures_diff
 
     s = settled(_settings(home))
     try:
         a, b = find(s, run_a), find(s, run_b)
-        rows = figures_diff(a.path, b.path)
+        rows = figures_diff(state_file(s, a), state_file(s, b))
     except HistoryError as exc:
         _fail(str(exc))
     if as_json:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -36,6 +37,19 @@ def write_state(path: Path, run_id: str, enrolled: dict[tuple[str, str], int], p
                     "'12 checks, 1 warnings')", [run_id])
 
 
+def snapshot(path: Path) -> dict:
+    """Every table of a DuckDB file: its columns with their types (in order) and its rows, sorted."""
+    with closing(duckdb.connect(str(path), read_only=True)) as con:
+        out = {}
+        for s, t in con.execute("select table_schema, table_name from information_schema.tables "
+                                "where table_catalog = current_database() order by 1, 2").fetchall():
+            cols = con.execute("select column_name, data_type from information_schema.columns where table_schema = ? "
+                               "and table_name = ? order by ordinal_position", [s, t]).fetchall()
+            rows = con.execute(f'select * from "{s}"."{t}"').fetchall()
+            out[f"{s}.{t}"] = (cols, sorted(rows, key=repr))
+    return out
+
+
 def publish(settings: Settings, run_id: str, enrolled: dict[tuple[str, str], int], **kw) -> history.Entry:
     """Publish a state through `swap_in` (the publish's own rename and history record)."""
     settings.ensure_dirs()
@@ -46,10 +60,11 @@ def publish(settings: Settings, run_id: str, enrolled: dict[tuple[str, str], int
     return history.find(settings, run_id)
 
 
-def publish_at(settings: Settings, run_id: str, when: dt.datetime) -> history.Entry:
+def publish_at(settings: Settings, run_id: str, when: dt.datetime, enrolled: dict | None = None,
+               **kw) -> history.Entry:
     """A publish whose stored time is `when` (the clock retention reads), without waiting for it."""
     settings.ensure_dirs()
     cand = settings.candidate_db(run_id)
-    write_state(cand, run_id, {("73.72", "2025-01"): 10})
+    write_state(cand, run_id, enrolled or {("73.72", "2025-01"): 10}, **kw)
     os.replace(cand, settings.published_db)
     return history.record(settings, run_id, sha256_file(settings.published_db), now=when)

@@ -52,10 +52,15 @@ def test_retention_prunes_exactly_what_the_policy_says(settings_factory, monkeyp
         publish_at(s, f"run-{day}", at(day + "T08:00:00"))
     listed = history.entries(s)
     assert [e.run_id for e in listed] == [f"run-{d}" for d in PUBLISHES]     # every record stays
-    assert {e.run_id[4:] for e in listed if not e.kept} == pruned
-    assert all(e.pruned_at is not None for e in listed if not e.kept)
-    files = {p.name for p in s.history_dir.glob("*.duckdb")}
-    assert files == {e.path.name for e in listed if e.run_id[4:] not in pruned}
+    assert {e.run_id[4:] for e in listed if not e.readable} == pruned
+    assert all(e.pruned_at is not None for e in listed if not e.readable)
+    # whole files for the newest CAKUPAN_HISTORY_FILES (5) states the policy keeps; every kept state in the store
+    readable = [e for e in listed if e.run_id[4:] not in pruned]
+    files = {p.name for p in s.history_dir.glob("*.duckdb")} - {"changes.duckdb"}
+    assert files == {e.path.name for e in readable[-5:]}
+    with closing(duckdb.connect(str(s.history_dir / "changes.duckdb"), read_only=True)) as con:
+        in_store = dict(con.execute("select name, readable from _store.states").fetchall())
+    assert in_store == {e.name: e.run_id[4:] not in pruned for e in listed}
 
 
 def test_history_settings_are_checked(settings_factory, monkeypatch):

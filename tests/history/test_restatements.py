@@ -13,13 +13,15 @@ import pytest
 from _support import run_cli
 from cakupan import pipeline
 from cakupan.targets import history
+from history_states import snapshot
 
 pytestmark = pytest.mark.integration
+FILES = {"CAKUPAN_HISTORY_FILES": "1"}
 
 
 def test_a_late_correction_is_a_restatement_and_as_of_still_shows_the_first_figures(settings_factory, synth_inbox,
                                                                                     tmp_path):
-    s = settings_factory()
+    s = settings_factory(history_files=1)    # every state but the newest: in the changed-rows store only
     truth = synth_inbox(s.home, regencies=("73.72", "73.73"), months=("2025-03", "2025-04", "2025-05"),
                         workers=15, scenarios=("correction",))
     fix = next(e for e in truth["injected"] if e["scenario"] == "correction")
@@ -52,18 +54,20 @@ def test_a_late_correction_is_a_restatement_and_as_of_still_shows_the_first_figu
 
     # the earlier state, exactly: as-of the first publish reads the first file's figures
     one = history.find(s, "first")
-    out = run_cli(s.home, "coverage", "--json", "--as-of", one.published_at.isoformat()).stdout
+    out = run_cli(s.home, "coverage", "--json", "--as-of", one.published_at.isoformat(), **FILES).stdout
     then = {(r["regency_code"], r["month"]): r["enrolled"] for r in map(json.loads, out.splitlines())}
     assert then == {k: v for k, v in first.items()}
-    assert one.path.read_bytes() == first_copy.read_bytes()
+    # every table of the first published file, rebuilt from the store: columns, types and rows
+    assert not one.kept and snapshot(history.state_file(s, one)) == snapshot(first_copy)
     # and its trace: the first publish's figure comes from the first delivery, today's from the correction
     traced = {}
     for when in (one.published_at.isoformat(), "2999-01-01"):
-        t = json.loads(run_cli(s.home, "trace", "mart_coverage_monthly", *key, "--as-of", when, "--json").stdout)
+        t = json.loads(run_cli(s.home, "trace", "mart_coverage_monthly", *key, "--as-of", when, "--json",
+                               **FILES).stdout)
         traced[when] = (t["figure"], {r["source_file"] for r in t["rows"] if r["measure"] == "enrolled"})
     assert traced[one.published_at.isoformat()] == (fix["enrolled_first_delivery"], {fix["supersedes"]})
     assert traced["2999-01-01"] == (fix["enrolled_corrected"], {fix["file"]})
-    diff = run_cli(s.home, "diff", "first", "second", "--json").stdout.splitlines()
+    diff = run_cli(s.home, "diff", "first", "second", "--json", **FILES).stdout.splitlines()
     assert {(d["regency_code"], d["month"]) for d in map(json.loads, diff) if d["measure"] == "enrolled"} == {key}
     # a third publish with nothing new restates nothing more, and keeps the earlier restatement with its run ids
     assert pipeline.run_all(s, run_id="third").published

@@ -152,6 +152,8 @@ def test_rollback_on_postgres_is_atomic_and_recorded(corrected):
     c, fix = corrected, corrected.fix
     s, key = c.settings, (fix["regency_code"], fix["month"])
     first, second = history.find(s, "first"), history.find(s, "second")
+    # the whole files, read before the rollbacks below move them into the changed-rows store (5 files are kept)
+    whole = {"first": _file(first.path), "second": _file(second.path)}
     with closing(connect(s)) as con:
         state_second = _state(con, key)
     assert state_second[0] == fix["enrolled_corrected"] and state_second[1] >= 1
@@ -166,7 +168,9 @@ def test_rollback_on_postgres_is_atomic_and_recorded(corrected):
         for i, run in enumerate(order):
             done = rollback(s, run, f"drill {i}")
             assert done.kind == "rollback" and done.restores == run
-            assert sha256_file(s.published_db) == (first if run == "first" else second).sha256
+            assert sha256_file(s.published_db) == done.sha256 and _file(s.published_db) == whole[run]
+            if i < 3:     # still a whole file: restored byte for byte
+                assert done.sha256 == (first if run == "first" else second).sha256
             with closing(connect(s)) as con:
                 assert _state(con, key) == (state_first if run == "first" else state_second)
             time.sleep(0.1)
@@ -301,7 +305,9 @@ def test_kill_9_between_the_promote_and_the_file_switch_is_settled(corrected):
     hist = _listed(c)
     rolled = [e for e in hist if e["kind"] == "rollback" and e["reason"] == "kill drill"]
     assert len(rolled) == 1 and rolled[0]["restores"] == "first", rolled
-    assert rolled[0]["sha256"] == history.find(s, "first").sha256             # the kept file, renamed in place
+    with closing(connect(s)) as con, con.cursor() as cur:     # the file the promote restored, renamed in place
+        cur.execute("select sha256 from audit.promotes where run_id = %s", [rolled[0]["run_id"]])
+        assert cur.fetchall() == [(rolled[0]["sha256"],)]
     assert _enrolled(_file(Path(rolled[0]["file"])), key) == fix["enrolled_first_delivery"]
     assert [e["run_id"] for e in hist[-3:]] == ["third", rolled[0]["run_id"], "fourth"]
     assert _file(s.published_db) == _server(c)

@@ -29,6 +29,7 @@ class Settings:
     history_keep: int = 5             # the newest N publishes are kept whatever their age (targets.history)
     history_days: int = 90            # every publish of the last N days
     history_monthly: int | None = None  # then the last publish of each month for N months (None: for ever)
+    history_files: int = 5            # whole files for the newest N states; older ones in the changed-rows store
     settle_seconds: float = 2.0     # an inbox file changed more recently than this waits for the next ingest
     ingest_memory_limit: str = "128MB"  # DuckDB's memory_limit while the loader writes the work file
 
@@ -48,6 +49,7 @@ class Settings:
             "history_days": _int(env, "CAKUPAN_HISTORY_DAYS", "90"),
             "history_monthly": (None if env.get("CAKUPAN_HISTORY_MONTHLY", "all").strip().lower() in ("all", "")
                                 else _int(env, "CAKUPAN_HISTORY_MONTHLY", "all")),
+            "history_files": _int(env, "CAKUPAN_HISTORY_FILES", "5"),
             "settle_seconds": _seconds(env.get("CAKUPAN_SETTLE_SECONDS", "2")),
             "ingest_memory_limit": _memory(env, "CAKUPAN_INGEST_MEMORY_LIMIT", "128MB"),
         }

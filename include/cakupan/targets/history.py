@@ -1,9 +1,9 @@
-"""Publish history: every published state, kept as the very file readers saw, under a policy auditors can rely on.
+"""Publish history: every published state, readable as the file readers saw, under a policy auditors can rely on.
 
 Each publish (and each rollback) links the file it made the published file into `published/history/` as
 `<published_at>-<run_id>.duckdb` (a hard link: no byte is copied, the file is never written again) beside a record
 `<same name>.json`: run id, the moment it became visible, sha256, gate verdict, row counts per table, and for a
-rollback the run it restored and the reason. The records are kept for ever; retention deletes only state files:
+rollback the run it restored and the reason. The records are kept for ever; retention prunes states:
 
 - every publish of the last `history_days` days (CAKUPAN_HISTORY_DAYS, 90);
 - then the last publish of each calendar month (UTC), for the last `history_monthly` months
@@ -22,9 +22,15 @@ happened), abandoned otherwise (it did not). Lists show complete records only, s
 its record and no half entry is ever listed. One history writer at a time: an exclusive `flock` on
 `history/.lock`, held from the intended record to the completed one (the kernel releases it when a process dies).
 
-Why whole files: BENCHMARKS.md "Publish history" measures whole DuckDB files against Parquet per mart and changed
-rows only; a hard-linked file costs nothing at publish time, reads with every tool that reads the published file
-(`trace`, the auditor report, BI tools), and is verifiable by one sha256, which a rollback needs.
+Compact storage: each complete state is also appended to the changed-rows store (`targets.changes`:
+`history/changes.duckdb`, row versions over a state sequence), inside the history lock, after its record is complete.
+Whole files are kept only for the newest `history_files` states (CAKUPAN_HISTORY_FILES, 5); an older file is deleted
+once its state is in the store, never before. The retention policy above decides which states stay readable: a
+pruned state's file is deleted, its record marked pruned, and the store's row versions that no readable state holds
+are deleted. `state_file` is the one way to read a state: its whole file while kept, else a file rebuilt from the
+store into `history/cache/` (temp + rename) whose every table matched the row count and digest recorded at append.
+A state the store lacks (a writer killed before its append, a warehouse from before the store) is appended, in
+published order, by the next history writer (`writing`). BENCHMARKS.md "Publish history storage" has the measurement.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import json
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -45,6 +52,7 @@ import duckdb
 from cakupan.core.files import fsync_file, sha256_file
 from cakupan.core.messages import Msg
 from cakupan.core.settings import Settings, safe_id
+from cakupan.targets import changes
 
 log = logging.getLogger("cakupan.targets.history")
 
@@ -74,6 +82,7 @@ class Entry:
     pruned_at: dt.datetime | None = None
     folder: Path = Path(".")
     state: str = "complete"         # intended (written before the rename) | complete | abandoned (never renamed)
+    stored: int | None = None       # its seq in the changed-rows store, once appended
 
     @property
     def path(self) -> Path:
@@ -81,14 +90,20 @@ class Entry:
 
     @property
     def kept(self) -> bool:
+        """Its whole file is still there."""
         return self.pruned_at is None and self.path.exists()
+
+    @property
+    def readable(self) -> bool:
+        """Retention keeps it: as a whole file or in the changed-rows store (`state_file` reads it)."""
+        return self.pruned_at is None and (self.stored is not None or self.path.exists())
 
     def to_dict(self) -> dict:
         return {"run_id": self.run_id, "published_at": self.published_at.isoformat(timespec="microseconds"),
                 "sha256": self.sha256, "kind": self.kind, "restores": self.restores, "reason": self.reason,
                 "gate": self.gate, "rows": self.rows,
                 "pruned_at": self.pruned_at.isoformat(timespec="seconds") if self.pruned_at else None,
-                "state": self.state, "file": str(self.path) if self.kept else None}
+                "state": self.state, "stored": self.stored, "file": str(self.path) if self.kept else None}
 
 
 def utc_now() -> dt.datetime:
@@ -113,7 +128,7 @@ def _read_record(path: Path) -> Entry:
                  sha256=rec["sha256"], kind=rec.get("kind", "publish"), restores=rec.get("restores"),
                  reason=rec.get("reason"), gate=rec.get("gate") or {}, rows=rec.get("rows") or {},
                  pruned_at=dt.datetime.fromisoformat(rec["pruned_at"]) if rec.get("pruned_at") else None,
-                 folder=path.parent, state=rec.get("state", "complete"))
+                 folder=path.parent, state=rec.get("state", "complete"), stored=rec.get("stored"))
 
 
 def describe(path: Path) -> tuple[dict, dict]:
@@ -145,6 +160,7 @@ def writing(settings: Settings, wait: bool = True) -> Iterator[bool]:
             yield False
             return
         recover(settings)
+        compact(settings)
         yield True
     finally:
         os.close(fd)
@@ -175,8 +191,29 @@ def complete(settings: Settings, entry: Entry) -> Entry:
     entry.gate, entry.rows = describe(entry.path)
     entry.state = "complete"
     _write_record(entry)
+    compact(settings)
     prune(settings)
     return entry
+
+
+def compact(settings: Settings) -> None:
+    """Append to the changed-rows store, in published order, every complete state it lacks whose whole file is
+    still there, and note each state's seq in its record (call holding the history lock). A failure is logged:
+    the whole files stay until their state is in the store."""
+    try:
+        have = changes.stored(settings.history_dir)
+        for e in _records(settings):
+            if e.state != "complete":
+                continue
+            seq = have.get(e.name)
+            if seq is None and e.pruned_at is None and e.path.exists():
+                seq = changes.append(settings.history_dir, e.name, e.run_id, e.path)
+            if seq is not None and e.stored != seq:
+                e.stored = seq
+                _write_record(e)
+    except (OSError, duckdb.Error) as exc:
+        log.warning("the publish history's changed-rows store could not be brought up to date (the whole files "
+                    "are kept until it is): %s", exc)
 
 
 def abandon(entry: Entry) -> None:
@@ -273,7 +310,9 @@ def keep_set(published: list[tuple[str, dt.datetime]], days: int, monthly: int |
 
 
 def prune(settings: Settings) -> list[Entry]:
-    """Delete the state files the policy no longer keeps (their records stay, marked pruned); return them."""
+    """Retention: the states the policy no longer keeps are pruned (file and cached rebuild deleted, record marked
+    pruned, their row versions deleted from the store); of the states kept, only the newest `history_files` keep
+    their whole file, an older one once its state is in the store. Returns the states pruned now."""
     live = [e for e in _records(settings) if e.pruned_at is None and e.state == "complete"]
     keep = keep_set([(e.name, e.published_at) for e in live], settings.history_days, settings.history_monthly,
                     settings.history_keep)
@@ -281,10 +320,36 @@ def prune(settings: Settings) -> list[Entry]:
     for e in live:
         if e.name not in keep:
             e.path.unlink(missing_ok=True)
+            _cached(settings, e).unlink(missing_ok=True)
             e.pruned_at = utc_now()
             _write_record(e)
             gone.append(e)
+    kept = [e for e in live if e.name in keep]
+    try:
+        changes.retain(settings.history_dir, {e.name for e in kept if e.stored is not None})
+    except duckdb.Error as exc:
+        log.warning("pruned states' rows could not be deleted from the changed-rows store now (the next publish "
+                    "does): %s", exc)
+    for e in kept[:-max(settings.history_files, 1)]:
+        if e.stored is not None:       # in the store: its whole file is no longer needed
+            e.path.unlink(missing_ok=True)
+    _trim_cache(settings, {e.name for e in kept if e.stored is not None and not e.path.exists()})
     return gone
+
+
+def _trim_cache(settings: Settings, compacted: set[str]) -> None:
+    """Keep rebuilt states only for readable compacted states, the `history_files` most recently built; delete
+    what a killed rebuild left (a temporary file older than an hour)."""
+    folder = settings.history_dir / "cache"
+    if not folder.is_dir():
+        return
+    built = sorted(folder.glob("*.duckdb"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for i, p in enumerate(built):
+        if p.stem not in compacted or i >= max(settings.history_files, 1):
+            p.unlink(missing_ok=True)
+    for p in folder.glob(".*.tmp*"):
+        if p.stat().st_mtime < time.time() - 3600:
+            p.unlink(missing_ok=True)
 
 
 # ------------------------------------------------------------------------------------------------ lookups ---------
@@ -296,7 +361,7 @@ def find(settings: Settings, run_id: str, need_file: bool = True) -> Entry:
         known = ", ".join(e.run_id for e in hist[-3:]) or Msg("error.history.none_yet")
         raise HistoryError(Msg("error.history.no_run", run=repr(run_id), folder=settings.history_dir, latest=known))
     entry = got[-1]
-    if need_file and not entry.kept:
+    if need_file and not entry.readable:
         raise HistoryError(Msg("error.history.pruned", run=run_id, at=f"{entry.published_at:%Y-%m-%d %H:%M}",
                                pruned=f"{entry.pruned_at:%Y-%m-%d}"))
     return entry
@@ -324,14 +389,54 @@ def as_of(settings: Settings, when: str) -> Entry:
         raise HistoryError(Msg("error.history.before_first", when=when, run=hist[0].run_id,
                                at=f"{hist[0].published_at:%Y-%m-%d %H:%M:%S}"))
     entry = before[-1]
-    if not entry.kept:
-        kept = [e for e in hist if e.kept]
+    if not entry.readable:
+        kept = [e for e in hist if e.readable]
         near = [e for e in kept if e.published_at <= moment][-1:] + [e for e in kept if e.published_at > moment][:1]
         raise HistoryError(Msg("error.history.pruned_at", when=when, run=entry.run_id,
                                at=f"{entry.published_at:%Y-%m-%d %H:%M}",
                                near=", ".join(f"{e.run_id} ({e.published_at:%Y-%m-%d})" for e in near)
                                or Msg("error.history.none")))
     return entry
+
+
+# ------------------------------------------------------------------------------------------------ reading ---------
+def _cached(settings: Settings, entry: Entry) -> Path:
+    return settings.history_dir / "cache" / f"{entry.name}.duckdb"
+
+
+def state_file(settings: Settings, entry: Entry) -> Path:
+    """The file of a published state, for every reader (`--as-of`, `diff`, rollback): its whole file while kept,
+    else the state rebuilt from the changed-rows store into `history/cache/` (temp + rename), every table's row
+    count and digest checked against the state's record. A pruned state, or a rebuild that does not match, is a
+    HistoryError."""
+    if entry.kept:
+        return entry.path
+    if not entry.readable:
+        raise HistoryError(Msg("error.history.pruned", run=entry.run_id, at=f"{entry.published_at:%Y-%m-%d %H:%M}",
+                               pruned=f"{entry.pruned_at:%Y-%m-%d}" if entry.pruned_at else "?"))
+    cached = _cached(settings, entry)
+    if cached.exists():
+        return cached
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f".{entry.name}.{os.getpid()}.tmp")
+    try:
+        changes.rebuild(settings.history_dir, entry.name, tmp)
+        fsync_file(tmp)
+        os.replace(tmp, cached)
+    except changes.StoreDamaged as exc:
+        raise HistoryError(Msg("error.history.store_damaged", run=entry.run_id, why=exc.args[0])) from None
+    except duckdb.Error as exc:
+        raise HistoryError(Msg("error.history.store_unreadable", run=entry.run_id,
+                               why=" ".join(str(exc).split())[:200])) from None
+    finally:
+        tmp.unlink(missing_ok=True)
+        tmp.with_name(tmp.name + ".wal").unlink(missing_ok=True)
+    return cached
+
+
+def content_digest(settings: Settings, entry: Entry) -> str:
+    """The digest of a stored state's content (every table's rows and digest, as appended)."""
+    return changes.content_digest(changes.state_tables(settings.history_dir, entry.name))
 
 
 # ------------------------------------------------------------------------------------------------ diff ------------

@@ -1,6 +1,7 @@
 """Rollback on the PostgreSQL target: `published` and `published_audit` become an earlier publish's state again.
 
-The state is the published file that publish exported (kept in `published/history/`, verified by its sha256): its
+The state is the published file that publish exported (kept in `published/history/`, verified by its sha256, or
+rebuilt from the history's changed-rows store and checked against its digests: `targets.rollback.source`): its
 `marts` and `audit` tables are loaded into published_next / published_audit_next, then promoted exactly as a
 publish promotes them (`publish.promote_next`: one transaction; rows replaced under MVCC, or the whole schema
 switched for a model change), so a BI reader sees the old state or the restored one, never a mix. The same
@@ -111,20 +112,20 @@ def restore_next(con, state: Path) -> dict[str, int]:
 def rollback(settings: Settings, run_id: str, reason: str) -> Entry:
     """Republish the state `run_id` published on the PostgreSQL target (see the module); returns the history entry.
     Any failure before the promote leaves `published` and the published file unchanged."""
-    entry = restorable(settings, run_id, reason)
+    src = restorable(settings, run_id, reason)
     reason = reason.strip()
-    rb_id, candidate = verified_copy(settings, entry)
+    rb_id, candidate = verified_copy(settings, src)
     try:
         with publish_lock(settings), closing(connect(settings, application_name="cakupan-rollback")) as con:
             settle_first(settings, con)     # a killed publish or rollback before this one: its file first
             ensure_bi_role(con)
             restore_next(con, candidate)
-            rec = rollback_record(rb_id, utc_now(), entry, reason)
+            rec = rollback_record(rb_id, utc_now(), src, reason)
 
             def audit_rows(cur) -> None:    # in the promote's transaction: recorded exactly when it is published
                 insert_publish_record(cur, rec, "audit.publishes", "%s")
-                append_state(cur, rb_id, entry.sha256, rec.published_at)
-                note_promote(cur, rb_id, "rollback", run_id, reason, entry.sha256, rec.published_at)
+                append_state(cur, rb_id, src.sha256, rec.published_at)
+                note_promote(cur, rb_id, "rollback", run_id, reason, src.sha256, rec.published_at)
 
             promote_next(con, also=audit_rows)
             grant_history(con)

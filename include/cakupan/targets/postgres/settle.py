@@ -25,7 +25,6 @@ import logging
 from contextlib import closing
 from dataclasses import dataclass
 
-from cakupan.core.files import sha256_file
 from cakupan.core.settings import Settings
 from cakupan.targets import history
 from cakupan.targets.base import PublishRecord, insert_publish_record
@@ -37,7 +36,7 @@ from cakupan.targets.postgres.publish import publish_lock
 from cakupan.targets.postgres.records import open_records
 from cakupan.targets.postgres.zones import PUBLISHED_AUDIT
 from cakupan.targets.published_file import remove_quietly, swap_and_record
-from cakupan.targets.rollback import verified_copy
+from cakupan.targets.rollback import source, verified_copy
 
 log = logging.getLogger("cakupan.targets.postgres.settle")
 
@@ -133,14 +132,16 @@ def settle_first(settings: Settings, con) -> None:
 
 
 def _kept_state(settings: Settings, last: Promote):
-    """A rollback's kept file, copied and verified against the sha256 its promote named; None when it is gone."""
+    """A rollback's kept file (or the same state rebuilt from the history store), copied and verified against the
+    sha256 its promote named; None when it is gone or differs."""
     if last.kind != "rollback" or not last.sha256:
         return None
-    kept = [e for e in history.entries(settings) if e.run_id == last.restores and e.kept]
-    if not kept or sha256_file(kept[-1].path) != last.sha256:
-        return None
+    kept = [e for e in history.entries(settings) if e.run_id == last.restores and e.readable]
     try:
-        return verified_copy(settings, kept[-1], last.run_id)[1]
+        src = source(settings, kept[-1]) if kept else None
+        if src is None or src.sha256 != last.sha256:
+            return None
+        return verified_copy(settings, src, last.run_id)[1]
     except HistoryError:
         return None
 
