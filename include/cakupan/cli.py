@@ -301,8 +301,11 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
     """Print the source rows (file, sheet, row, pseudonym) behind a published figure (`trace finding ID`: a finding)."""
     from cakupan.auditor.trace import TraceError, finding_table, trace, trace_finding
 
+    from cakupan.targets import settled
+
     s = _settings(home)
-    published = _published_file(s, as_of)[0] if as_of else s.published_db
+    # PostgreSQL: a file a killed publish left behind the server catches up first (with --as-of: _published_file)
+    published = _published_file(s, as_of)[0] if as_of else settled(s).published_db
     try:
         if mart == "finding":  # an audit finding: its evidence rows on each side (mart_findings_evidence)
             if len(keys) != 1:
@@ -335,8 +338,9 @@ def report(home: HomeOpt = None, out: Annotated[Path | None, typer.Option(help="
            as_json: JsonOpt = False) -> None:
     """Write the auditor's static HTML report from the published file."""
     from cakupan.auditor.report import write_report
+    from cakupan.targets import settled
 
-    s = _settings(home)
+    s = settled(_settings(home))     # PostgreSQL: the file catches up with the server's last promote first
     index = write_report(s, out, strict=True)
     if as_json:
         _emit({"index": str(index)})

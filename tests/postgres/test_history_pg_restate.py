@@ -280,7 +280,12 @@ def test_kill_9_between_the_promote_and_the_file_switch_is_settled(corrected):
     _killed(c, "publish", "publish", "--run-id", "third")
     assert _enrolled(_server(c), key) == fix["enrolled_corrected"]
     assert _enrolled(_file(s.published_db), key) == fix["enrolled_first_delivery"]     # the gap
-    hist = _listed(c)                                    # a history read settles it
+    # a plain trace (no --as-of) reads the published file: it settles it first, so it shows the server's figure
+    traced = json.loads(cli(c.home, "trace", "mart_coverage_monthly", *key, "--json", target="postgres", pg=c.pg,
+                            dbname=c.db).stdout)
+    assert traced["figure"] == fix["enrolled_corrected"], traced
+    assert _file(s.published_db) == _server(c)
+    hist = _listed(c)                                    # (settled already: the history read adds nothing)
     assert _file(s.published_db) == _server(c)
     assert _enrolled(_file(s.published_db), key) == fix["enrolled_corrected"]
     assert [e["run_id"] for e in hist].count("third") == 1 and hist[-1]["run_id"] == "third"
