@@ -27,8 +27,9 @@ STEPS = [
     ("cakupan.ingest.loader", "Loader", "_insert"),
     ("cakupan.ingest.loader", "Loader", "_quarantine"),
     ("cakupan.ingest.loader", "Loader", "_complete"),
-    ("cakupan.ingest.loader", "Loader", "_write_group"),
-    ("cakupan.ingest.loader", "Loader", "_start_group"),
+    ("cakupan.ingest.group", None, "_write_group"),
+    ("cakupan.ingest.group", None, "_start_group"),
+    ("cakupan.ingest.group", None, "_insert_group"),
     ("cakupan.ingest.prepare", "Preparer", "prepare"),
 ]
 
@@ -41,7 +42,11 @@ class _Counting:
 
     def execute(self, *a, **k):
         self._counts["statements"] += 1
-        self._con.execute(*a, **k)
+        t = time.perf_counter()
+        try:
+            self._con.execute(*a, **k)
+        finally:
+            self._counts["ms:" + " ".join(str(a[0]).split()[:3])] += 1000 * (time.perf_counter() - t)
         return self
 
     def executemany(self, *a, **k):
@@ -135,6 +140,7 @@ def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
     return {"files": n, "status": dict(status), "wall_s": round(wall, 2), "ms_per_file": round(1000 * wall / n, 2),
             "statements_per_file": round(counts["statements"] / n, 2),
             "registers_per_file": round(counts["registers"] / n, 2),
+            "statement_ms_per_file": {k[3:]: round(v / n, 2) for k, v in counts.most_common() if k.startswith("ms:")},
             "steps_ms_per_file": {k: round(1000 * v / n, 2) for k, v in sorted(times.items(), key=lambda kv: -kv[1])},
             "rows_in": sum(r.rows_in or 0 for r in results)}
 

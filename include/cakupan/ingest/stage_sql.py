@@ -94,15 +94,25 @@ def quarantine_sql(batch: Batch, contract: Contract, staged: str, refs: Refs) ->
     """
 
 
-def staged_select(batch: Batch, source: str = "incoming") -> str:
-    """The registered batch with each row's cells as delivered (`raw_cells`), as a subquery."""
-    return f"(select *, {_raw_cells_sql(batch)} as raw_cells from {source})"
+def staged_select(batch: Batch, source: str = "incoming", keyed: bool = False) -> str:
+    """The registered batch with each row's cells as delivered (`raw_cells`), as a subquery. `keyed`: the headers
+    as written are read from the columns `label_columns` names (files of one sheet staged together whose headers
+    are written differently), not written into the SQL."""
+    return f"(select *, {_raw_cells_sql(batch, keyed)} as raw_cells from {source})"
 
 
-def _raw_cells_sql(batch: Batch) -> str:
+def label_columns(batch: Batch) -> list[tuple[str, str]] | None:
+    """For a batch of one sheet: (column name, header as written) of each mapped cell, in raw_cells order."""
+    if len(batch.cell_labels) != 1:
+        return None
+    return [(f"__label:{i}", k) for i, (k, _) in enumerate(next(iter(batch.cell_labels.values())))]
+
+
+def _raw_cells_sql(batch: Batch, keyed: bool = False) -> str:
     """SQL: JSON of every mapped cell of a row as delivered, keyed by its header as written (per sheet)."""
     def one(labels: list[tuple[str, str]]) -> str:
-        return "json_object(" + ", ".join(f"{_sql_str(k)}, {_q(col)}" for k, col in labels) + ")"
+        keys = [_q(f"__label:{i}") for i in range(len(labels))] if keyed else [_sql_str(k) for k, _ in labels]
+        return "json_object(" + ", ".join(f"{k}, {_q(col)}" for k, (_, col) in zip(keys, labels, strict=True)) + ")"
 
     per_sheet = batch.cell_labels
     cells = (one(next(iter(per_sheet.values()))) if len(per_sheet) == 1 else
