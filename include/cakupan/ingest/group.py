@@ -4,13 +4,14 @@ A national inbox is thousands of files of a few hundred rows; written one by one
 statements (manifest lookups, its own transaction, its own raw and quarantine inserts), which cost more than its
 rows (bench/per_file.py). `load_many` takes the files in order, a window at a time:
 
-- A file is written in a group when its bytes are new (no load of this SHA-256 before, none earlier in the window)
-  and were read and validated whole (by a reader process or here). Every other file (a duplicate, a file seen
-  before, a rejected or unreadable one, a big CSV written part by part) goes through `Loader.load`, in its place:
-  load ids follow the files' order either way.
+- A file is written in a group when its bytes are new (no load of this SHA-256 before, none earlier in the window),
+  were read and validated whole (by a reader process or here) and hold at most GROUP_FILE_MAX_ROWS rows. Every
+  other file (a duplicate, a file seen before, a rejected or unreadable one, a big file) goes through
+  `Loader.load`, in its place: load ids follow the files' order either way.
 - For a run of such files: their received times are computed from one lookup, their load ids taken in order
   with one statement and their manifest rows inserted as 'started' in one statement, outside the transaction (a
-  killed run leaves them 'started', as a killed single load does). Then, in one transaction, the files whose
+  run killed while a group is written leaves each of its files 'started', as a killed single load does: the next
+  ingest records them interrupted and loads them again). Then, in one transaction, the files whose
   validated tables have the same columns and the same SQL (same source, checks and headers as written) are staged
   as one Arrow table with each row's load id, path, SHA-256, received time and shown name, and written with one
   raw insert and one quarantine insert (`stage_sql`). Each file's rows in = loaded + quarantined is checked on
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +46,9 @@ log = logging.getLogger("cakupan.ingest.group")
 
 GROUPED = True                  # False: every file is written alone (the plain path; tests compare both)
 GROUP_MAX_FILES = 64            # files per transaction
-GROUP_MAX_ROWS = 50_000         # rows per transaction (a file bigger than this is written alone)
+GROUP_MAX_ROWS = 50_000         # rows per transaction
+GROUP_FILE_MAX_ROWS = 5_000     # a file with more rows is written alone: its statements cost little beside its
+                                # rows, and a load killed while writing it leaves only it 'started'
 SMALL_FILE_BYTES = 16 << 20     # a bigger file is never read ahead here (`Loader.load` reads it)
 
 # the columns a group's staged table adds to each file's rows
@@ -69,6 +73,8 @@ def prepare_work(loader_or_preparer, path: Path) -> ReaderWork | None:
     it meets and logs where it always does)."""
     preparer = getattr(loader_or_preparer, "preparer", loader_or_preparer)
     try:
+        if os.stat(path).st_size > SMALL_FILE_BYTES:
+            return None
         delivery = read_delivery(path, preparer.settings.inbox)
     except (FileRejected, FileChanging) as exc:
         return None, exc
@@ -99,7 +105,8 @@ def load_many(loader: Loader, items: list[tuple[Path, ReaderWork | None]], read_
     run: list[tuple[Path, Meta, Prepared]] = []
     for path, work in items:
         meta = work[0] if work is not None else None
-        if meta is not None and isinstance(work[1], Prepared) and meta.sha256 not in known:
+        if (meta is not None and isinstance(work[1], Prepared) and meta.sha256 not in known
+                and work[1].batch.num_rows <= GROUP_FILE_MAX_ROWS):
             known.add(meta.sha256)
             run.append((path, meta, work[1]))
             continue

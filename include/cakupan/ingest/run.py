@@ -40,8 +40,8 @@ def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: st
             files = loader.pending_files()
         if len(files) < READERS_MIN_FILES or READER_PROCESSES < 1 or not hasattr(os, "fork"):
             results = []
-            for start in range(0, len(files), group.GROUP_MAX_FILES):
-                results += group.load_many(loader, [(f, None) for f in files[start:start + group.GROUP_MAX_FILES]])
+            for window in _windows(files):
+                results += group.load_many(loader, [(f, None) for f in window])
         else:
             results = _load_with_readers(loader, settings, files)
         return results + loader.waiting
@@ -69,6 +69,21 @@ def _size(path: Path) -> int | None:
     except OSError:
         return None
     return size if size <= READERS_MAX_FILE_BYTES else None
+
+
+def _windows(files: list[Path]):
+    """The files in order, cut into windows of at most GROUP_MAX_FILES files and WINDOW_BYTES (what
+    `group.load_many` holds read at once)."""
+    window, size = [], 0
+    for f in files:
+        n = _size(f) or 0
+        if window and (len(window) >= group.GROUP_MAX_FILES or size + n > WINDOW_BYTES):
+            yield window
+            window, size = [], 0
+        window.append(f)
+        size += n
+    if window:
+        yield window
 
 
 def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) -> list[LoadResult]:
