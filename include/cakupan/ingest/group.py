@@ -34,6 +34,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cakupan.core.messages import Msg
 from cakupan.ingest.inbox import FileChanging, Meta, read_delivery, shown_name
 from cakupan.ingest.loader import Loader, LoadInvariantError, LoadResult, ReaderWork, _Load, loaded_periods
 from cakupan.ingest.prepare import Prepared, streamable
@@ -49,7 +50,10 @@ GROUP_MAX_FILES = 64            # files per transaction
 GROUP_MAX_ROWS = 50_000         # rows per transaction
 GROUP_FILE_MAX_ROWS = 5_000     # a file with more rows is written alone: its statements cost little beside its
                                 # rows, and a load killed while writing it leaves only it 'started'
-SMALL_FILE_BYTES = 16 << 20     # a bigger file is never read ahead here (`Loader.load` reads it)
+SMALL_FILE_BYTES = 16 << 20     # a bigger file is never read ahead (`Loader.load` reads it)
+READ_HERE_MAX_BYTES = 256 << 10     # without reader processes, a bigger file is read by `Loader.load` as it loads
+                                    # it (it is seldom small enough for a group, and its manifest row says
+                                    # 'started' while it is read, as always)
 
 # the columns a group's staged table adds to each file's rows
 _LINEAGE = Refs('"__load_id"', '"__rel"', '"__sha"', '"__received"', '"__name"')
@@ -66,14 +70,14 @@ def grouping(loader: Loader) -> bool:
     return GROUPED and type(loader.writer) is RawWriter and loader.writer.stage is loader.writer.con
 
 
-def prepare_work(loader_or_preparer, path: Path) -> ReaderWork | None:
+def prepare_work(loader_or_preparer, path: Path, max_bytes: int = SMALL_FILE_BYTES) -> ReaderWork | None:
     """What a reader process gives for a file (`run._prepare_in_reader`): the bytes' SHA-256 and stamp with what
     `Preparer.prepare` made of them or the file-level rejection it raised, or (None, why nothing was read); None
     when the file is better read by `Loader.load` itself (a big or streamable file, or an unexpected error, which
     it meets and logs where it always does)."""
     preparer = getattr(loader_or_preparer, "preparer", loader_or_preparer)
     try:
-        if os.stat(path).st_size > SMALL_FILE_BYTES:
+        if os.stat(path).st_size > max_bytes:
             return None
         delivery = read_delivery(path, preparer.settings.inbox)
     except (FileRejected, FileChanging) as exc:
@@ -96,7 +100,8 @@ def load_many(loader: Loader, items: list[tuple[Path, ReaderWork | None]], read_
     manifest as `Loader.load` on each in turn. `read_here`: read and validate here the files no reader read."""
     if not grouping(loader):
         return [loader.load(Path(p), w) for p, w in items]
-    items = [(Path(p), prepare_work(loader, Path(p)) if w is None and read_here else w) for p, w in items]
+    items = [(Path(p), prepare_work(loader, Path(p), READ_HERE_MAX_BYTES) if w is None and read_here else w)
+             for p, w in items]
     shas = [w[0].sha256 for _, w in items if w is not None and w[0] is not None]
     known = {sha for (sha,) in loader.con.execute(
         "select distinct file_sha256 from audit.loads where file_sha256 in (select unnest(?::varchar[]))",
@@ -276,7 +281,8 @@ def _complete(loader: Loader, m: _Member, loaded: int, reasons: dict[str, int], 
     contract, rows_in = facts.contract, result.rows_in
     quarantined = sum(reasons.values())
     if loaded + quarantined != rows_in:
-        raise LoadInvariantError(f"{load.rel}: rows in {rows_in} != loaded {loaded} + quarantined {quarantined}")
+        raise LoadInvariantError(Msg("error.ingest.invariant", file=load.rel, rows_in=rows_in, loaded=loaded,
+                                     quarantined=quarantined))
     valid = loaded_periods(batch) if loaded else set()
     period = max(valid) if valid and len(batch.periods()) == 1 else None
     numeric = [c.name for c in contract.columns if c.type in ("money", "count")]
