@@ -181,7 +181,7 @@ def test_interrupted_load_is_redone_without_doubled_rows(loader, sample_paths):
 
 def test_unreadable_file_is_rejected_and_the_others_load(home, sample_paths, monkeypatch):
     """A file the loader cannot read (permissions on a shared drive) is recorded as FILE_UNREADABLE; the rest load."""
-    from cakupan.ingest import discover
+    from cakupan.ingest import discover, group
     from cakupan.ingest import loader as ingest
     from cakupan.ingest.readers import FileRejected
 
@@ -199,6 +199,7 @@ def test_unreadable_file_is_rejected_and_the_others_load(home, sample_paths, mon
         return real_sha(path)
 
     monkeypatch.setattr(ingest, "read_delivery", read)
+    monkeypatch.setattr(group, "read_delivery", read)      # the files a group writes are read there
     monkeypatch.setattr(discover, "sha256_of", sha)
     results = {Path(r.file).name: r for r in ingest_paths(home, None, run_id="locked")}
     assert (results[locked.name].status, results[locked.name].error_code) == ("rejected", "FILE_UNREADABLE")
@@ -206,6 +207,7 @@ def test_unreadable_file_is_rejected_and_the_others_load(home, sample_paths, mon
     assert sum(r.status == "loaded" for r in results.values()) == len(EXPECTED) - 1
     assert ingest_paths(home, None, run_id="again") == []                  # recorded once, not retried every run
     monkeypatch.setattr(ingest, "read_delivery", real_read)                 # readable again: it loads
+    monkeypatch.setattr(group, "read_delivery", real_read)
     monkeypatch.setattr(discover, "sha256_of", real_sha)
     [r] = ingest_paths(home, None, run_id="fixed")
     assert (Path(r.file).name, r.status, r.rows_loaded) == (locked.name, "loaded", 2)

@@ -13,7 +13,6 @@ A whole file and a big CSV written part by part go through the same completion p
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -26,7 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cakupan.core.contracts import SOURCES, Contract, reason, reasons
+from cakupan.core.contracts import SOURCES, Contract, reason
 from cakupan.core.messages import Msg, language, text
 from cakupan.core.settings import Settings
 from cakupan.ingest import discover, parsing
@@ -42,20 +41,10 @@ from cakupan.ingest.inbox import (
 from cakupan.ingest.keys import check_key
 from cakupan.ingest.prepare import Prepared, Preparer, Streamed, streamable
 from cakupan.ingest.readers import Block, FileRejected, ReadResult
-from cakupan.ingest.validate import (
-    HAS_PROBLEM,
-    PARTICIPANT_KEY,
-    PERIOD,
-    REGENCY,
-    SHEET,
-    SOURCE_ROW,
-    UNSPLIT,
-    Batch,
-    FileFacts,
-)
+from cakupan.ingest.stage_sql import file_refs, quarantine_sql, raw_insert_sql, staged_select, templates_sql
+from cakupan.ingest.validate import HAS_PROBLEM, PERIOD, Batch, FileFacts
 from cakupan.targets import for_settings
 from cakupan.targets.base import RawWriter
-from cakupan.targets.zones import raw_columns
 
 log = logging.getLogger("cakupan.ingest.loader")
 
@@ -78,6 +67,10 @@ _arrow_memory_pool()
 
 STREAM_READERS = 1          # reader threads (parts of a big CSV read and validated ahead of the writer)
 STAGE_MAX_ROWS = 20_000     # batches up to this many rows are checked into a temp table first (see _insert)
+# DuckDB checkpoints the work file when its write-ahead log passes this (its default: 16 MiB). Each checkpoint
+# rewrites the row groups appended since the last one, so a national inbox of small files, checkpointed every
+# 16 MiB, spent a tenth of its time there; every commit is in the log (and synced) either way
+CHECKPOINT_THRESHOLD = "256MiB"
 # what a reader process gives the writer: the bytes' SHA-256 and stamp with what came of them (None: not read)
 ReaderWork = tuple[Meta | None, "Prepared | BaseException | None"]
 
@@ -126,6 +119,7 @@ class _Written:
     blocks: list[Block] = field(default_factory=list)
     numbers: list[pa.Table] = field(default_factory=list)     # each part's money and count values (totals)
     periods: set[dt.date] = field(default_factory=set)
+    loaded_periods: set[dt.date] = field(default_factory=set)     # the periods of the rows without a problem
     loaded: int = 0
     any_quarantined: bool = False
 
@@ -149,12 +143,13 @@ class Loader:
         self._session()
 
     def _session(self) -> None:
-        """What every file's checks use, set up once per connection. On the embedded target, DuckDB's memory limit
-        while loading (CAKUPAN_INGEST_MEMORY_LIMIT): a big load's written row groups are already on disk, and
-        DuckDB's default (80 % of RAM) kept them cached too (BENCHMARKS.md "Memory")."""
-        if self.stage is self.con:
+        """What every file's checks use, set up once per connection. On the embedded target, also DuckDB's memory
+        limit while loading (CAKUPAN_INGEST_MEMORY_LIMIT): a big load's written row groups are already on disk, and
+        DuckDB's default (80 % of RAM) kept them cached too (BENCHMARKS.md "Memory of a big CSV")."""
+        self.stage.execute(f"set variable cakupan_reason_templates = {templates_sql(language())}")  # once, not per file
+        if self.stage is self.con:      # the DuckDB writer: its stage is the work file
+            self.con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             self.con.execute(f"set memory_limit = '{self.settings.ingest_memory_limit}'")
-        self.stage.execute(f"set variable cakupan_reason_templates = {_templates_sql(language())}")  # once, not per file
 
     def reconnect(self) -> None:
         self._writer()
@@ -208,7 +203,10 @@ class Loader:
         started = self._start(path, rel, meta.sha256, meta.stamp.size, received)
         if isinstance(started, LoadResult):
             return started
-        load = _Load(path, rel, meta.sha256, received, started)
+        return self._load_started(_Load(path, rel, meta.sha256, received, started), work, delivery)
+
+    def _load_started(self, load: _Load, work, delivery: Delivery | None = None) -> LoadResult:
+        """Write a load whose manifest row says 'started': its rows, or why the file was rejected."""
         try:
             return self._load_rows(load, work, delivery)
         except LoadInvariantError as exc:   # rolled back: the manifest says why, and the error stops the run
@@ -225,9 +223,9 @@ class Loader:
         same regency folder (same bytes)."""
         con = self.con
         self.writer.claim(sha)    # concurrent writers: one load of these bytes at a time, until `load` returns
-        prior = con.execute("select load_id, status, source_file from audit.loads where file_sha256 = ? "
+        prior = con.execute("select load_id, status, source_file, error_code from audit.loads where file_sha256 = ? "
                             "and status not in ('interrupted') order by load_id", [sha]).fetchall()
-        for load_id, status, src in prior:
+        for load_id, status, src, _ in prior:
             if status == "started":   # a killed process: its transaction never committed, but be sure
                 self._remove_rows(load_id)
                 con.execute("update audit.loads set status = 'interrupted', finished_at = now(), error_code = "
@@ -247,11 +245,8 @@ class Loader:
             # the same bytes already rejected from this folder: a duplicate delivery, not a new one (they would
             # only be rejected again); a file rejected for a passing reason (still changing, unreadable) is not,
             # nor an empty file (every empty file has the same bytes, and "empty" says more than "duplicate")
-            rejected_prior = con.execute(
-                "select load_id, source_file, error_code from audit.loads where file_sha256 = ? and status = "
-                "'rejected' and error_code not in ('FILE_CHANGING', 'FILE_UNREADABLE', 'FILE_EMPTY') order by load_id",
-                [sha]).fetchall()
-            rejected_prior = [p for p in rejected_prior if folder_of(p[1]) == folder_of(rel)]
+            rejected_prior = [(p[0], p[2], p[3]) for p in prior if p[1] == "rejected" and folder_of(p[2]) == folder_of(rel)
+                              and p[3] not in ("FILE_CHANGING", "FILE_UNREADABLE", "FILE_EMPTY")]
             if not rejected_prior:
                 return load_id
             dup, first, code = rejected_prior[0]
@@ -387,6 +382,7 @@ class Loader:
                 written.blocks += blocks
                 written.numbers.append(batch.values(numeric))
                 written.periods |= batch.periods()
+                written.loaded_periods |= loaded_periods(batch)
                 del batch
             return self._complete(read(written.blocks), facts, written, load)
         except BaseException:
@@ -402,10 +398,8 @@ class Loader:
         if written.loaded + quarantined != rows_in:
             raise LoadInvariantError(Msg("error.ingest.invariant", file=load.rel, rows_in=rows_in,
                                          loaded=written.loaded, quarantined=quarantined))
-        period = None
-        if written.loaded and len(written.periods) == 1:
-            period = self.con.execute(f"select max(period) from raw.{contract.source} where load_id = ?",
-                                      [load.load_id]).fetchone()[0]
+        # the file's period: its loaded rows' when all its rows name one (the raw rows are the valid rows)
+        period = max(written.loaded_periods) if written.loaded_periods and len(written.periods) == 1 else None
         self._check_totals(result.blocks, pa.concat_tables(written.numbers), load.load_id)
         self._sheet_findings(result, load.load_id)
         self.con.execute(
@@ -434,72 +428,42 @@ class Loader:
     def _insert(self, batch: Batch, contract: Contract, load: _Load) -> int:
         """Insert the batch's valid rows into raw.<source> and the others into quarantine.rows (in the open
         transaction); return the rows loaded. Each row's problems and its quarantine message (file, sheet, row and
-        every reason in words) are computed by DuckDB (the writer's stage), not row by row in Python."""
-        con = self.stage
-        # DuckDB reads `incoming` from this frame's local (a replacement scan). Not `con.register`: a registered
-        # view dropped inside the open load transaction keeps its Arrow table alive until the commit, so a big CSV
-        # held every part it had written (~0.4 GB of a 1M-row file; BENCHMARKS.md "Memory").
-        incoming = batch.table  # noqa: F841
-        staged = f"(select *, {_raw_cells_sql(batch)} as raw_cells from incoming)"
-        # A big batch is inserted straight from this query (materialising every column once more cost more than
-        # the work saved); a small one is staged in a temp table once, because planning the query twice (raw
-        # insert, quarantine insert) costs more than running it.
-        if batch.num_rows <= STAGE_MAX_ROWS:
-            con.execute(f"create or replace temp table staged as select * from {staged}")
-            staged = "staged"
-        lineage = {"load_id": f"{load.load_id}", "source_file": "$rel", "file_sha256": "$sha",
-                   "received_at": "$received", "period": _q(PERIOD), "participant_key": _q(PARTICIPANT_KEY),
-                   "raw_cells": "raw_cells", "sheet": _q(SHEET), "source_row": _q(SOURCE_ROW),
-                   "regency_code": _q(REGENCY)}
-        cols = raw_columns(contract)
-        select = [lineage.get(c) or _q(batch.columns[c].value) for c in cols]
+        every reason in words) are computed by DuckDB (the writer's stage), not row by row in Python
+        (`stage_sql`)."""
+        refs = file_refs(load.load_id)
+        incoming = batch.table  # noqa: F841   (DuckDB reads it by name from this frame: see _stage)
+        staged = self._stage(batch)
         # what was written, counted where it was written (the loader's invariant is checked on these)
-        loaded = con.execute(f"insert into raw.{contract.source} ({', '.join(cols)}) select {', '.join(select)} "
-                             f"from {staged} where not {_q(HAS_PROBLEM)}",
-                             {"rel": load.rel, "sha": load.sha, "received": load.received}).fetchone()[0]
+        loaded = self.stage.execute(raw_insert_sql(batch, contract, staged, refs),
+                                    {"rel": load.rel, "sha": load.sha, "received": load.received}).fetchone()[0]
         if loaded < batch.num_rows:
             self._quarantine(staged, batch, contract, load)
         return self.writer.flush(contract.source, load.load_id, loaded)
 
-    def _quarantine(self, staged: str, batch: Batch, contract: Contract, load: _Load) -> None:
-        """Insert the staged rows that have a problem into quarantine.rows: every problem of the row (the first
-        is its reason), and a message naming the file, sheet, row and each reason in words.
+    def _stage(self, batch: Batch) -> str:
+        """Register the batch's table in the stage; return what the inserts read it as.
 
-        Two messages: `message` quotes the cells as delivered (the regency's own, it stays in the raw zone);
-        `public_message`, the one published and reported, quotes no personal column (a NIK, a name, a birth date, a
-        KPJ, or a whole unsplit row of a source holding them) and no long digit run, whichever column holds it."""
-        incoming = batch.table  # noqa: F841   (read by DuckDB in `staged`: see _insert)
-        personal = _personal_labels(contract)
-        items = ", ".join(f"{{'column': {_sql_str(c.label)}, 'code': {_q(c.error)}, "
-                          f"'value': {_q(c.shown) if c.shown else 'null'}::varchar, "
-                          f"'personal': {'true' if c.label in personal else 'false'}}}" for c in batch.checks)
-        shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
-        # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
-        nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
-        public = (f"case when p.personal then {_sql_str(text('word.personal_not_shown'))} else regexp_replace("
-                  f"{shown}, '{LONG_DIGITS_RE2}', {_sql_str(text('word.long_number'))}, 'g') end")
-        template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
-        sheet, row = (_sql_str(f", {text(k)} ") for k in ("word.sheet", "word.row"))
-        where = f"{sheet} || coalesce(nullif({_q(SHEET)}, ''), '-') || {row} || {_q(SOURCE_ROW)} || ': '"
-        self.stage.execute(f"""
-            insert into quarantine.rows (load_id, source, source_file, file_sha256, sheet, source_row, regency_code,
-                                         reason_code, column_name, message, reasons, participant_key, raw_cells,
-                                         nik, public_message)
-            with q as (
-                select *, list_filter([{items}], lambda x: x.code is not null) as problem_list
-                from {staged} where {_q(HAS_PROBLEM)}
-            )
-            select {load.load_id}, $source, $rel, $sha, {_q(SHEET)}, {_q(SOURCE_ROW)}, {_q(REGENCY)},
-                   problem_list[1].code, problem_list[1].column,
-                   $name || {where} || array_to_string(list_transform(problem_list,
-                       lambda p: replace({template}, '{{value}}', {shown})), '; '),
-                   to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code,
-                                                                    'value': {public}}})),
-                   {_q(PARTICIPANT_KEY)}, raw_cells, {nik},
-                   $rel || {where} || array_to_string(list_transform(problem_list,
-                       lambda p: replace({template}, '{{value}}', {public})), '; ')
-            from q
-        """, {"source": contract.source, "rel": load.rel, "sha": load.sha, "name": shown_name(Path(load.rel).name)})
+        A big batch is inserted straight from a query (materialising every column once more cost more than the work
+        saved); a small one is staged in a temp table once, because planning the query twice (raw insert,
+        quarantine insert) costs more than running it.
+
+        DuckDB reads `incoming` from the executing frame's local of that name (a replacement scan: `_stage`,
+        `_insert` and `_quarantine` each hold one). Not `register`: a registered view dropped inside the open load
+        transaction keeps its Arrow table alive until the commit, so a big CSV held every part it had written
+        (~0.4 GB of a 1M-row file; BENCHMARKS.md "Memory of a big CSV")."""
+        incoming = batch.table  # noqa: F841
+        staged = staged_select(batch)
+        if batch.num_rows <= STAGE_MAX_ROWS:
+            self.stage.execute(f"create or replace temp table staged as select * from {staged}")
+            return "staged"
+        return staged
+
+    def _quarantine(self, staged: str, batch: Batch, contract: Contract, load: _Load) -> None:
+        """Insert the staged rows that have a problem into quarantine.rows (`stage_sql.quarantine_sql`)."""
+        incoming = batch.table  # noqa: F841   (see _stage)
+        self.stage.execute(quarantine_sql(batch, contract, staged, file_refs(load.load_id)),
+                           {"source": contract.source, "rel": load.rel, "sha": load.sha,
+                            "name": shown_name(Path(load.rel).name)})
 
     def _check_totals(self, blocks: list[Block], numbers: pa.Table, load_id: int) -> None:
         """Compare each total row's numbers with the sum of the rows above it; a mismatch is a finding.
@@ -540,6 +504,12 @@ class Loader:
                 [load_id, f"{text('word.sheet')} {name}: {reason('SHEET_NO_HEADER').message}"])
 
 
+def loaded_periods(batch: Batch) -> set[dt.date]:
+    """The distinct periods of the batch's rows without a problem (the rows raw.<source> gets)."""
+    valid = batch.table.filter(pc.invert(batch.table[HAS_PROBLEM]))
+    return set(pc.unique(valid[PERIOD]).drop_null().to_pylist())
+
+
 def _stated_number(cell: object):
     """The number a total row's cell states, or None (blank, or not a number)."""
     if cell is None or cell == "":
@@ -548,48 +518,6 @@ def _stated_number(cell: object):
         return parsing.parse_number(cell)
     except parsing.ParseError:
         return None
-
-
-def _raw_cells_sql(batch: Batch) -> str:
-    """SQL: JSON of every mapped cell of a row as delivered, keyed by its header as written (per sheet)."""
-    def one(labels: list[tuple[str, str]]) -> str:
-        return "json_object(" + ", ".join(f"{_sql_str(k)}, {_q(col)}" for k, col in labels) + ")"
-
-    per_sheet = batch.cell_labels
-    cells = (one(next(iter(per_sheet.values()))) if len(per_sheet) == 1 else
-             f"case {_q(SHEET)} " + " ".join(f"when {_sql_str(s)} then {one(labels)}"
-                                            for s, labels in per_sheet.items()) + " end")
-    if not batch.any_unsplit:
-        return cells
-    return f"case when {_q(UNSPLIT)} is not null then json_object('(row as delivered)', {_q(UNSPLIT)}) else {cells} end"
-
-
-# a run of 12 or more digits, single spaces, dots or hyphens between them allowed (a NIK, a KPJ, a phone number
-# typed into another column): RE2, for DuckDB's regexp_replace
-LONG_DIGITS_RE2 = "[0-9](?:[ .-]?[0-9]){11,}"
-
-
-def _personal_labels(contract: Contract) -> set[str]:
-    """The check labels whose quoted value is personal data: the contract's personal columns, and the whole row
-    as delivered ("(row)") of a source that holds any."""
-    labels = {c.name for c in contract.columns if c.personal}
-    return labels | {"(row)"} if labels else labels
-
-
-@functools.cache
-def _templates_sql(lang: str) -> str:
-    """SQL: a MAP from every registered reason code to its message template in the language."""
-    return "MAP {" + ", ".join(f"{_sql_str(code)}: {_sql_str(r.template(lang))}" for code, r in reasons().items()) + "}"
-
-
-def _sql_str(text: str) -> str:
-    """Quote a text as an SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _q(name: str) -> str:
-    """Quote a column name as an SQL identifier (batch columns are named 'text:nik', 'error:nik/kpj', ...)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _plain(x: float) -> str:

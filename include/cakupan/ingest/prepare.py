@@ -149,7 +149,7 @@ class Preparer:
         if folder is None or "nik" not in batch.columns:
             return
         nik = batch.columns["nik"]
-        valid = batch.table[nik.value].filter(pc.is_null(batch.table[nik.error]))
+        valid = batch.table[nik.value].filter(pc.is_null(batch.table[nik.error])).drop_null()   # KPJ-only rows: no NIK
         if len(valid) < NIK_REGION_MIN:
             return
         counts = pc.value_counts(pc.utf8_slice_codeunits(valid, 0, 4)).to_pylist()

@@ -10,15 +10,18 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from cakupan.core.settings import Settings
-from cakupan.ingest.inbox import FileChanging, in_inbox, leads_out, manifest_path, read_delivery, walk_folder
+from cakupan.ingest import group
+from cakupan.ingest.inbox import in_inbox, leads_out, manifest_path, walk_folder
 from cakupan.ingest.loader import Loader, LoadResult, ReaderWork
 from cakupan.ingest.prepare import Preparer
-from cakupan.ingest.readers import FileRejected
 
 READER_PROCESSES = 2            # reader processes beside the writer (reading and validating is most of a load)
 READERS_MIN_FILES = 40          # fewer files are not worth starting them
 READERS_MAX_FILE_BYTES = 16 << 20   # a bigger file is read by the writer itself (no copy of a big table)
-READ_AHEAD = 8                  # files read ahead of the writer
+READ_AHEAD = 80                 # files read ahead of the writer (more than a group: the next is read while one
+                                # is written), as long as they hold at most READ_AHEAD_BYTES
+READ_AHEAD_BYTES = 64 << 20
+WINDOW_BYTES = 32 << 20         # files handed to the writer at once (`group.load_many`): at most GROUP_MAX_FILES
 
 _reader: Preparer | None = None     # in a reader process: its Preparer (set by the pool's initializer)
 
@@ -36,7 +39,9 @@ def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: st
         if paths is None:
             files = loader.pending_files()
         if len(files) < READERS_MIN_FILES or READER_PROCESSES < 1 or not hasattr(os, "fork"):
-            results = [loader.load(f) for f in files]
+            results = []
+            for window in _windows(files):
+                results += group.load_many(loader, [(f, None) for f in window])
         else:
             results = _load_with_readers(loader, settings, files)
         return results + loader.waiting
@@ -50,35 +55,42 @@ def _start_reader(settings: Settings) -> None:
 
 
 def _prepare_in_reader(path: str) -> ReaderWork | None:
-    """Read a file's bytes once, check and validate them in a reader process: the bytes' SHA-256 and stamp with
-    the result, or (None, why nothing was read). A file-level rejection is handed to the writer, which records it
-    as its own; any other error gives None: the writer then reads the file itself and meets (and logs) the error
-    where it always does."""
-    try:
-        delivery = read_delivery(Path(path), _reader.settings.inbox)
-    except (FileRejected, FileChanging) as exc:
-        return None, exc
-    except Exception:  # noqa: BLE001
-        return None
-    meta = delivery.meta
-    try:
-        return meta, _reader.prepare(Path(path), delivery.data)
-    except FileRejected as exc:
-        return meta, exc
-    except Exception:  # noqa: BLE001
-        return None
+    """Read a file's bytes once, check and validate them in a reader process (`group.prepare_work`): the bytes'
+    SHA-256 and stamp with the result, or (None, why nothing was read). A file-level rejection is handed to the
+    writer, which records it as its own; any other error gives None: the writer then reads the file itself and
+    meets (and logs) the error where it always does."""
+    return group.prepare_work(_reader, Path(path))
 
 
-def _small(path: Path) -> bool:
+def _size(path: Path) -> int | None:
+    """The file's size, None for one too big for a reader (or not to be stat'ed: the writer meets that itself)."""
     try:
-        return path.stat().st_size <= READERS_MAX_FILE_BYTES
+        size = path.stat().st_size
     except OSError:
-        return False
+        return None
+    return size if size <= READERS_MAX_FILE_BYTES else None
+
+
+def _windows(files: list[Path]):
+    """The files in order, cut into windows of at most GROUP_MAX_FILES files and WINDOW_BYTES (what
+    `group.load_many` holds read at once)."""
+    window, size = [], 0
+    for f in files:
+        n = _size(f) or 0
+        if window and (len(window) >= group.GROUP_MAX_FILES or size + n > WINDOW_BYTES):
+            yield window
+            window, size = [], 0
+        window.append(f)
+        size += n
+    if window:
+        yield window
 
 
 def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) -> list[LoadResult]:
     results: list[LoadResult] = []
     ahead: dict[int, Future] = {}
+    sizes = [_size(f) for f in files]
+    ahead_bytes = window_bytes = 0      # bytes read ahead and not yet taken; bytes in the window
     # The readers are forked while this process has no database open (no DuckDB threads to copy mid-work);
     # a fork pool starts all its processes at the first task.
     loader.con.close()
@@ -87,20 +99,31 @@ def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) ->
         pool.submit(int).result()
         loader.reconnect()
         usable = True
+        window: list[tuple[Path, ReaderWork | None]] = []
         for i, path in enumerate(files):
             for j in range(i, min(len(files), i + READ_AHEAD)):
-                if usable and j not in ahead and _small(files[j]):
-                    try:
-                        ahead[j] = pool.submit(_prepare_in_reader, str(files[j]))
-                    except RuntimeError:     # the pool broke (a reader died): read the rest here
-                        usable = False
+                if not usable or j in ahead or sizes[j] is None:
+                    continue
+                if ahead and ahead_bytes + sizes[j] > READ_AHEAD_BYTES:
+                    break
+                try:
+                    ahead[j] = pool.submit(_prepare_in_reader, str(files[j]))
+                    ahead_bytes += sizes[j]
+                except RuntimeError:     # the pool broke (a reader died): read the rest here
+                    usable = False
             prepared = None
             if i in ahead:
+                ahead_bytes -= sizes[i]
+                window_bytes += sizes[i]
                 try:
                     prepared = ahead.pop(i).result()
                 except Exception:  # noqa: BLE001 - a reader died on this file: read it here, with the usual guards
                     prepared = None
-            results.append(loader.load(path, prepared))
+            window.append((path, prepared))
+            if len(window) >= group.GROUP_MAX_FILES or window_bytes >= WINDOW_BYTES or i == len(files) - 1:
+                # what the readers left unread (a big file, a reader's error) is read by `Loader.load` itself
+                results += group.load_many(loader, window, read_here=False)
+                window, window_bytes = [], 0
     return results
 
 

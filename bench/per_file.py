@@ -1,0 +1,168 @@
+"""What each small file costs the loader: `python -m bench.per_file [--regencies N] [--workdir DIR]`.
+
+Writes a national-style inbox slice (the benchmark's generator: registers CSV + XLSX and contributions from
+`cakupan_dev.synth`, claims and city reports from `bench.data`, 160 workers, 12 months), ingests it once into a
+fresh warehouse in this process, as `cakupan ingest` does (reader processes included), and prints the writer's
+milliseconds per file by step and the DuckDB statements it ran per file. The inbox is kept in the work folder and
+reused by the next run (same seed, same files); the warehouse is made afresh every time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import functools
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# (module, class or None, function): the writer's steps timed (cumulative: a step inside another counts in both)
+STEPS = [
+    ("cakupan.ingest.discover", None, "received_at"),
+    ("cakupan.ingest.loader", "Loader", "_start"),
+    ("cakupan.ingest.loader", "Loader", "_insert"),
+    ("cakupan.ingest.loader", "Loader", "_quarantine"),
+    ("cakupan.ingest.loader", "Loader", "_complete"),
+    ("cakupan.ingest.group", None, "_write_group"),
+    ("cakupan.ingest.group", None, "_start_group"),
+    ("cakupan.ingest.group", None, "_insert_group"),
+    ("cakupan.ingest.prepare", "Preparer", "prepare"),
+]
+
+
+class _Counting:
+    """A DuckDB connection that counts the statements run through it (execute, executemany, register)."""
+
+    def __init__(self, con, counts: collections.Counter):
+        self._con, self._counts = con, counts
+
+    def execute(self, *a, **k):
+        self._counts["statements"] += 1
+        t = time.perf_counter()
+        try:
+            self._con.execute(*a, **k)
+        finally:
+            self._counts["ms:" + " ".join(str(a[0]).split()[:3])] += 1000 * (time.perf_counter() - t)
+        return self
+
+    def executemany(self, *a, **k):
+        self._counts["statements"] += 1
+        self._con.executemany(*a, **k)
+        return self
+
+    def register(self, *a, **k):
+        self._counts["registers"] += 1
+        return self._con.register(*a, **k)
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+
+def _instrument(counts: collections.Counter, times: collections.Counter) -> None:
+    import importlib
+
+    from cakupan.ingest import loader
+
+    for mod, cls, fn in STEPS:
+        try:
+            owner = importlib.import_module(mod)
+        except ImportError:         # an older tree (the probe measures the code on the path)
+            continue
+        owner = getattr(owner, cls) if cls else owner
+        real = getattr(owner, fn, None)
+        if real is None:
+            continue
+
+        def timed(*a, __real=real, __name=fn, **k):
+            t = time.perf_counter()
+            try:
+                return __real(*a, **k)
+            finally:
+                times[__name] += time.perf_counter() - t
+        setattr(owner, fn, functools.wraps(real)(timed))
+        if mod == "cakupan.ingest.discover":
+            loader.discover.received_at = getattr(owner, fn)
+    real_writer = loader.Loader._writer
+
+    def counted_writer(self, writer=None):
+        real_writer(self, writer)
+        w = self.writer
+        w.con = _Counting(w.con, counts)
+        w.stage = w.con if w.stage is getattr(w.con, "_con", None) else w.stage
+        self.con, self.stage = w.con, w.stage
+    loader.Loader._writer = counted_writer
+
+
+def make_inbox(workdir: Path, regencies: int) -> tuple[Path, Path]:
+    """The benchmark's inbox for the first `regencies` regency codes (kept: a second run reuses it)."""
+    from bench import data
+
+    inbox, cfg = workdir / "inbox", workdir / "config"
+    done = workdir / "inbox.done"
+    if done.exists() and done.read_text() == str(regencies):
+        return inbox, cfg
+    if inbox.exists():
+        shutil.rmtree(inbox)
+    codes = data.all_regency_codes()[:regencies]
+    months = [f"2025-{m:02d}" for m in range(1, 13)]
+    data.make_config(cfg, codes)
+    data.synth_inbox(inbox, codes, months, 160, seed=1, formats=("csv", "xlsx"),
+                     scenarios=("late_payment", "partial_payment", "correction", "duplicate_worker", "bad_rows"))
+    data.extra_sources(inbox, codes, months)
+    done.write_text(str(regencies))
+    return inbox, cfg
+
+
+def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
+    from cakupan.core.settings import Settings
+    from cakupan.ingest import run
+
+    inbox, cfg = make_inbox(workdir, regencies)
+    home = workdir / "home"
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir()
+    (home / "inbox").symlink_to(inbox.resolve())
+    s = Settings.from_env(home=home, pseudonym_key="bench-only-key", config_dir=cfg)
+    s.ensure_dirs()
+    from cakupan.targets.zones import connect_work
+    connect_work(s).close()
+    counts, times = collections.Counter(), collections.Counter()
+    _instrument(counts, times)
+    if not readers:
+        run.READER_PROCESSES = 0
+    t = time.perf_counter()
+    results = run.ingest_paths(s, None, run_id="per_file")
+    wall = time.perf_counter() - t
+    n = len(results)
+    status = collections.Counter(r.status for r in results)
+    return {"files": n, "status": dict(status), "wall_s": round(wall, 2), "ms_per_file": round(1000 * wall / n, 2),
+            "statements_per_file": round(counts["statements"] / n, 2),
+            "registers_per_file": round(counts["registers"] / n, 2),
+            "statement_ms_per_file": {k[3:]: round(v / n, 2) for k, v in counts.most_common() if k.startswith("ms:")},
+            "steps_ms_per_file": {k: round(1000 * v / n, 2) for k, v in sorted(times.items(), key=lambda kv: -kv[1])},
+            "rows_in": sum(r.rows_in or 0 for r in results)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--regencies", type=int, default=20, help="regency folders (about 15 files each)")
+    ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "per_file")
+    ap.add_argument("--no-readers", action="store_true", help="the writer reads every file itself")
+    a = ap.parse_args(argv)
+    a.workdir.mkdir(parents=True, exist_ok=True)
+    out = measure(a.workdir.resolve(), a.regencies, readers=not a.no_readers)
+    try:
+        out["load_average"] = float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError):
+        pass
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
