@@ -300,7 +300,6 @@ def trace_cmd(mart: Annotated[str, typer.Argument(help="Mart name, e.g. mart_cov
               home: HomeOpt = None, as_of: AsOfOpt = None, as_json: JsonOpt = False) -> None:
     """Print the source rows (file, sheet, row, pseudonym) behind a published figure (`trace finding ID`: a finding)."""
     from cakupan.auditor.trace import TraceError, finding_table, trace, trace_finding
-
     from cakupan.targets import settled
 
     s = _settings(home)
