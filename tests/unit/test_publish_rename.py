@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import duckdb
+from cakupan.targets import changes
 from cakupan.targets.base import Candidate
 from cakupan.targets.duckdb import DuckDBTarget
 
@@ -41,7 +42,8 @@ def test_promote_renames_the_candidate_over_the_published_file(settings_factory)
         assert hashlib.sha256(reader.read()).hexdigest() == old_sha   # the old file, whole, for its reader
     # the publish history links both states by inode (targets.history): the file published before (adopted, it had
     # no publish record) and the one just published; neither is a copy
-    kept = {os.stat(p).st_ino: _sha256(p) for p in s.history_dir.glob("*.duckdb")}
+    kept = {os.stat(p).st_ino: _sha256(p) for p in s.history_dir.glob("*.duckdb")
+            if p != changes.store_path(s.history_dir)}     # (beside them: the changed-rows store)
     assert kept == {old_inode: old_sha, cand_inode: cand_sha}
     with duckdb.connect(str(s.published_db), read_only=True) as con:
         assert con.execute("select regency_code from marts.mart_coverage_monthly").fetchall() == [("73.73",)]
