@@ -197,16 +197,27 @@ def _to_utf8(raw: bytes, encoding: str, errors: str = "strict") -> bytes:
     return out
 
 
+def _one_value(data: bytes, start: int = 0) -> pa.Array:
+    """The bytes from `start` on as one large_binary value, without a copy."""
+    return pa.Array.from_buffers(pa.large_binary(), 1,
+                                 [None, pa.py_buffer(np.array([start, len(data)], np.int64)), pa.py_buffer(data)])
+
+
+def _utf8(value: pa.Array) -> bool:
+    """Whether a large_binary value is UTF-8 (validated in place, no copy)."""
+    try:
+        value.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _late_cp1252(raw: bytes, delimiter: str) -> bytes | None:
     """A file whose start read as UTF-8 (it was ASCII) but a later byte is not: as `decode_csv` reads it (the
     whole file as Windows-1252, undecodable bytes replaced), as UTF-8; None when `decode_csv` would read it
     otherwise (it is UTF-8 after all) or would find another delimiter or binary data."""
-    try:
-        pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([0, len(raw)], np.int64)),
-                                                     pa.py_buffer(raw)]).cast(pa.large_string())
+    if _utf8(_one_value(raw)):
         return None                 # valid UTF-8 (the split failed for another reason): the exact path decides
-    except pa.ArrowInvalid:
-        pass
     start = raw[:DELIMITER_SAMPLE_CHARS * 4].decode("cp1252", errors="replace")   # one byte a character
     if looks_binary(start) or detect_delimiter(start[:DELIMITER_SAMPLE_CHARS].splitlines()) != delimiter:
         return None
@@ -235,13 +246,9 @@ def _split_lines(data: bytes, first_line: int) -> tuple[pa.Array, np.ndarray] | 
     that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed)."""
     crs = data.count(b"\r") if b"\r" in data else 0
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
-    whole_buffer = pa.Array.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(np.array([bom, len(data)], np.int64)),
-                                                               pa.py_buffer(data)])     # no copy of the bytes
-    try:
-        # not UTF-8 (a cp1252 file whose start is ASCII): said before the split, which would copy every line first
-        whole_buffer.cast(pa.large_string())      # validates in place, no copy
-    except pa.ArrowInvalid:
-        return None
+    whole_buffer = _one_value(data, bom)
+    if not _utf8(whole_buffer):
+        return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
     sep = b"\n"
     if crs:
         lines = pc.split_pattern(whole_buffer, b"\r\n").values
