@@ -108,9 +108,13 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
     assert _merged_parts(path, part_lines=3, first_lines=1) == whole
 
 
-def _merged_parts(path, part_lines: int, first_lines: int | None = None):
-    """`fast_csv_parts` merged back into one block, in the form `_blocks` compares."""
-    got = fastcsv.fast_csv_parts(path.read_bytes(), all_contracts(), OPTIONS, part_lines, first_lines)
+def _merged_parts(path, part_lines: int, first_lines: int | None = None, chunk_bytes: int | None = None):
+    """`fast_csv_parts` merged back into one block, in the form `_blocks` compares (`chunk_bytes`: the size of
+    the chunks its lines are split in, default one chunk for these small files)."""
+    with pytest.MonkeyPatch.context() as mp:
+        if chunk_bytes:
+            mp.setattr(fastcsv, "PART_CHUNK_BYTES", chunk_bytes)
+        got = fastcsv.fast_csv_parts(path.read_bytes(), all_contracts(), OPTIONS, part_lines, first_lines)
     if got is None:
         return None
     b = fastcsv.merge_parts([read() for read in got[3]])
@@ -150,6 +154,7 @@ def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     whole = _merged_parts(path, part_lines=10**6)
     assert whole[5] == slow[0][6] and whole[8] == slow[0][9]         # the same rows and totals as the exact path
     assert _merged_parts(path, part_lines=997) == whole
+    assert _merged_parts(path, part_lines=997, chunk_bytes=4099) == whole     # lines split a chunk at a time
 
 
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None)
@@ -167,11 +172,12 @@ def test_quote_counts_per_line_both_ways(rows, crlf, bom, title):
     data = ("\ufeff" if bom else "").encode() + out.getvalue().encode()
     expected = [line.count('"') for line in out.getvalue().splitlines()[(2 if title else 1):]]
     got = []
-    for threshold in (10**6, 0):
+    for threshold, chunk in ((10**6, None), (0, None), (10**6, 5), (0, 5)):     # (chunk: lines split in chunks)
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(fastcsv, "QUOTES_FOUND_ONE_BY_ONE", threshold)
-            f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS)
+            f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS, chunk)
         got.append(None if f is None else (f.quotes.tolist() if f.quotes is not None else [0] * len(f.lines)))
+    assert got[0] == got[2]
     assert got[0] == got[1]
     if got[0] is not None:
         assert got[0] == expected
@@ -195,6 +201,9 @@ def test_line_endings_read_the_same_both_ways(tmp_path, ending):
     fast, used = _blocks(path, True)
     assert fast == slow
     assert used == [ending != "lone_cr"]
+    whole = _merged_parts(path, part_lines=10**6)
+    for chunk in (1, 7, 64):      # lines split a chunk at a time: a chunk ends at a line's end, wherever it is cut
+        assert _merged_parts(path, part_lines=3, chunk_bytes=chunk) == whole
 
 
 @given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.text(alphabet="NIKnamaİ\u212aß", max_size=6))))

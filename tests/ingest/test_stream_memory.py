@@ -15,6 +15,7 @@ from cakupan.core.messages import SettingsError
 from cakupan.core.settings import Settings
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
+from cakupan.ingest.readers import fastcsv
 from cakupan_dev.synth import SynthSpec, generate
 
 PART = 300
@@ -27,8 +28,9 @@ def big_register(tmp_path_factory):
     return tmp / "73.72" / "register_parepare_2025-06.csv"
 
 
-def test_a_written_part_is_not_held_until_the_commit(big_register, home_factory, monkeypatch):
-    s = home_factory("stream")
+def _load_in_parts(s, big_register, monkeypatch) -> tuple[list[int], list[int], int]:
+    """Load the file in parts of PART lines through the real loader: Arrow's allocated bytes after each part is
+    written, each part's table size, and the file's size."""
     dest = s.inbox / "73.72" / big_register.name
     dest.parent.mkdir(parents=True)
     dest.write_bytes(big_register.read_bytes())
@@ -52,10 +54,25 @@ def test_a_written_part_is_not_held_until_the_commit(big_register, home_factory,
         ld.con.close()
     assert r.status == "loaded" and r.rows_in == r.rows_loaded + r.rows_quarantined
     assert len(after_part) >= 10, "the file was not loaded in parts"
+    return after_part, part_bytes, dest.stat().st_size
+
+
+def test_a_written_part_is_not_held_until_the_commit(big_register, home_factory, monkeypatch):
+    after_part, part_bytes, _ = _load_in_parts(home_factory("stream"), big_register, monkeypatch)
     # Flat after the first parts: what the loader holds does not grow with the parts written. Before the fix
     # it grew by about one part per part (10+ parts here: about ten parts' worth).
     growth = after_part[-2] - after_part[2]
     assert growth < 3 * max(part_bytes), (growth, max(part_bytes), after_part)
+
+
+def test_the_file_s_lines_are_let_go_part_by_part(big_register, home_factory, monkeypatch):
+    """Each part holds only its own lines (split a chunk at a time): what Arrow holds falls as the parts are
+    written. Before, every part's lines were slices of one buffer, held until the last part was read."""
+    monkeypatch.setattr(fastcsv, "PART_CHUNK_BYTES", 16 << 10)
+    after_part, _, size = _load_in_parts(home_factory("lines"), big_register, monkeypatch)
+    # by two thirds of the parts, more than a quarter of the file's lines (~its size) are let go (the lines in one
+    # chunk: Arrow holds as much then as after the second part)
+    assert after_part[1] - after_part[2 * len(after_part) // 3] > size // 4, (size, after_part)
 
 
 def test_the_ingest_memory_limit_is_duckdb_s_while_loading(home_factory, monkeypatch):

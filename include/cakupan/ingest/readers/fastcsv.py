@@ -14,7 +14,7 @@ import functools
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +50,7 @@ from cakupan.ingest.readers.sniff import ENCODING_SAMPLE_BYTES, detect_delimiter
 
 ODD_LINES_ROW_BY_ROW = 1000   # up to this many lines with odd cells (or 2 %) are classified row by row
 QUOTES_FOUND_ONE_BY_ONE = 100_000     # up to this many quote characters are found by a byte search
+PART_CHUNK_BYTES = 1 << 24      # a big CSV read in parts is split into lines (and freed as they are read) in chunks
 _CSV_PREFIX_BYTES = DELIMITER_SAMPLE_CHARS * 4     # enough bytes for the characters the delimiter is detected on
 _CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
 _NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN]+") for w in NOTE_WORDS)
@@ -80,7 +81,7 @@ class _FastCsv:
 
     header: HeaderMatch
     title: str
-    lines: pa.Array
+    lines: pa.Array | pa.ChunkedArray | None    # (chunked for `fast_csv_parts`, which hands them to the parts)
     quotes: np.ndarray | None       # quote characters per line (None: the file has none)
     first_line: int                 # the file's line number of lines[0]
     encoding: str
@@ -108,7 +109,7 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
     f = _fast_csv_lines(raw, contracts, options)
     if f is None:
         return None
-    return f.header, _fast_csv_part(f, 0, len(f.lines)), f.encoding, f.delimiter
+    return f.header, _fast_csv_part(f, f.lines, 0), f.encoding, f.delimiter
 
 
 def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions, part_lines: int,
@@ -116,15 +117,27 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
     """`fast_csv_block` in parts of `part_lines` lines (the first of `first_lines`, so that a writer can start
     sooner): each part is read when its function is called, from any thread (so a writer can write one part while
     the next ones are read). Concatenated, the parts are `fast_csv_block`'s block. Returns (the block without its
-    rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path."""
-    f = _fast_csv_lines(raw, contracts, options)
+    rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path. Each
+    part holds only its own lines (split PART_CHUNK_BYTES at a time) and lets them go once read."""
+    f = _fast_csv_lines(raw, contracts, options, PART_CHUNK_BYTES)
     if f is None:
         return None
-    n = len(f.lines)
+    lines, f = f.lines, replace(f, lines=None)
+    n = len(lines)
     first = min(n, first_lines or part_lines)
     starts = [0, *range(first, n, part_lines)]
-    return f.header_block(), f.encoding, f.delimiter, [functools.partial(_fast_csv_part, f, a, min(n, b))
+    return f.header_block(), f.encoding, f.delimiter, [_part_reader(f, lines.slice(a, b - a), a)
                                                        for a, b in zip(starts, [*starts[1:], n], strict=True)]
+
+
+def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[], Block]:
+    """One part of `fast_csv_parts`: reads its lines when called (once), and then no longer holds them."""
+    held = [lines]
+
+    def read() -> Block:
+        part = held.pop()       # (lines that span two chunks are copied into one)
+        return _fast_csv_part(f, part.chunk(0) if part.num_chunks == 1 else part.combine_chunks(), start)
+    return read
 
 
 def merge_parts(parts: list[Block], cells: bool = True) -> Block:
@@ -197,10 +210,10 @@ def _to_utf8(raw: bytes, encoding: str, errors: str = "strict") -> bytes:
     return out
 
 
-def _one_value(data: bytes, start: int = 0) -> pa.Array:
-    """The bytes from `start` on as one large_binary value, without a copy."""
-    return pa.Array.from_buffers(pa.large_binary(), 1,
-                                 [None, pa.py_buffer(np.array([start, len(data)], np.int64)), pa.py_buffer(data)])
+def _one_value(data: bytes, start: int = 0, stop: int | None = None) -> pa.Array:
+    """The bytes from `start` on (to `stop`) as one large_binary value, without a copy."""
+    return pa.Array.from_buffers(pa.large_binary(), 1, [
+        None, pa.py_buffer(np.array([start, len(data) if stop is None else stop], np.int64)), pa.py_buffer(data)])
 
 
 def _utf8(value: pa.Array) -> bool:
@@ -241,41 +254,47 @@ def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict
     return header, title_text(head, header), head_lines[header.row + 1], upper_header_keys(head, header)
 
 
-def _split_lines(data: bytes, first_line: int) -> tuple[pa.Array, np.ndarray] | None:
+def _split_lines(data: bytes, first_line: int,
+                 chunk_bytes: int | None = None) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray] | None:
     """The lines from `first_line` on, and where each starts in `data`; None for a lone carriage return or text
-    that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed)."""
+    that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed).
+
+    With `chunk_bytes`, the bytes are split a chunk of about that size at a time (each ends at a line's end), into
+    a chunked array: a part holding only its lines lets the others go (`fast_csv_parts`)."""
     crs = data.count(b"\r") if b"\r" in data else 0
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
-    whole_buffer = _one_value(data, bom)
-    if not _utf8(whole_buffer):
+    if not _utf8(_one_value(data, bom)):
         return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
     sep = b"\n"
     if crs:
-        lines = pc.split_pattern(whole_buffer, b"\r\n").values
-        if len(lines) - 1 != crs:
+        if data.count(b"\r\n") != crs:
             return None
         if data.count(b"\n") == crs:
             sep = b"\r\n"
-    if sep == b"\n":
-        lines = pc.split_pattern(whole_buffer, sep).values
-    del whole_buffer
-    if len(lines) and data.endswith(sep):
-        lines = lines.slice(0, len(lines) - 1)
-    lines = lines.slice(first_line - 1)
-    # where each line starts in `data` (the split dropped one separator per line)
-    line_starts = (np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
-                   + np.arange(lines.offset, lines.offset + len(lines), dtype=np.int64) * len(sep))
-    try:
-        lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
-    except (pa.ArrowInvalid, pa.ArrowCapacityError):
-        return None
-    if crs and sep == b"\n":
-        lines = pc.utf8_rtrim(lines, characters="\r")
-    return lines, bom + line_starts
+    cuts = [bom]
+    while chunk_bytes and (at := data.find(sep, cuts[-1] + chunk_bytes - 1)) >= 0 and at + len(sep) < len(data):
+        cuts.append(at + len(sep))
+    chunks, starts = [], []
+    for a, b in zip(cuts, [*cuts[1:], len(data)], strict=True):
+        lines = pc.split_pattern(_one_value(data, a, b), sep).values
+        if len(lines) and (b < len(data) or data.endswith(sep)):
+            lines = lines.slice(0, len(lines) - 1)     # (the empty text after the chunk's last separator)
+        # where each line starts in `data` (the split dropped one separator per line)
+        starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
+                      + np.arange(len(lines), dtype=np.int64) * len(sep))
+        try:
+            lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
+        except (pa.ArrowInvalid, pa.ArrowCapacityError):
+            return None
+        chunks.append(pc.utf8_rtrim(lines, characters="\r") if crs and sep == b"\n" else lines)
+    lines = pa.chunked_array(chunks, pa.string()) if chunk_bytes else chunks[0]
+    return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
 
 
-def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions) -> _FastCsv | None:
-    """Decode and split a large CSV below its header, or None when it needs the exact path."""
+def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions,
+                    chunk_bytes: int | None = None) -> _FastCsv | None:
+    """Decode and split a large CSV below its header (in chunks: `_split_lines`), or None when it needs the exact
+    path."""
     sniffed = _csv_head(raw)
     if sniffed is None:
         return None
@@ -287,14 +306,14 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     if found is None:
         return None
     header, title, first_line, upper = found
-    split = _split_lines(data, first_line)
+    split = _split_lines(data, first_line, chunk_bytes)
     if split is None and data is raw and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
         data = _late_cp1252(raw, delimiter)
         if data is None:
             return None
         encoding = "cp1252"
-        split = _split_lines(data, first_line)
+        split = _split_lines(data, first_line, chunk_bytes)
     if split is None:
         return None
     lines, starts = split
@@ -358,10 +377,11 @@ class _Classified:
     unsplit: dict[int, str] = field(default_factory=dict)
 
 
-def _fast_csv_part(f: _FastCsv, start: int, stop: int) -> Block:
-    """The data rows of lines [start, stop) below the header, as `block_from_rows` would give them (row numbers
-    are the file's; a total row's count of rows above is within this part)."""
-    lines = f.lines.slice(start, stop - start)
+def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
+    """The data rows of `lines`, the file's lines [start, start + len(lines)) below the header, as
+    `block_from_rows` would give them (row numbers are the file's; a total row's count of rows above is within
+    this part)."""
+    stop = start + len(lines)
     few = max(ODD_LINES_ROW_BY_ROW, len(lines) // 50)
     original, d = lines, f.delimiter
     quoted = None if f.quotes is None else f.quotes[start:stop] > 0
