@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -124,19 +125,24 @@ def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None =
 
 
 # --------------------------------------------------------------------------------------------- pseudonyms ---
-def pseudonyms(niks: pa.Array, key: bytes) -> pa.Array:
-    """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null."""
+def pseudonyms(niks: pa.Array, key: bytes, of: Callable[[str], str] | None = None) -> pa.Array:
+    """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null.
+    `of`: `pseudonym_function(key)`, when the caller keeps one (wrapped in a cache across files)."""
+    of = of or pseudonym_function(key)
     uniq = pc.unique(niks)
-    keyed = hmac.new(key, digestmod="sha256")
-    out = []
-    for v in uniq.to_pylist():
-        if v is None:
-            out.append(None)
-            continue
-        h = keyed.copy()
-        h.update(v.encode("utf-8"))
-        out.append(h.hexdigest())
+    out = [None if v is None else of(v) for v in uniq.to_pylist()]
     return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))
+
+
+def pseudonym_function(key: bytes) -> Callable[[str], str]:
+    """The pseudonym of one normalised NIK with this key (the HMAC's key schedule done once)."""
+    keyed = hmac.new(key, digestmod="sha256")
+
+    def of(nik: str) -> str:
+        h = keyed.copy()
+        h.update(nik.encode("utf-8"))
+        return h.hexdigest()
+    return of
 
 
 KEY_FINGERPRINT_LABEL = b"cakupan pseudonym key fingerprint v1"

@@ -25,7 +25,7 @@ from cakupan.core.contracts import Column, Contract
 from cakupan.core.regions import resolve_regency
 from cakupan.ingest import bulk, parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
-from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonyms
+from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonym_function, pseudonyms
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
 DATE_TYPES = ("date", "birth_date")     # accepted from 1900 to next year (parsing.MIN_YEAR, parsing.last_year)
@@ -34,6 +34,12 @@ MAX_TEXT_CHARS = 1000
 _ARROW_TYPES = {"date": pa.date32(), "birth_date": pa.date32(), "month": pa.date32(), "money": pa.float64(),
                 "count": pa.int64()}
 _NULL_TEXT = pa.scalar(None, pa.string())
+# A small file's columns (at most MEMO_ROWS rows) are parsed value by value through parsers the Validator keeps
+# across files, each with a cache of MEMO_SIZE texts, instead of the bulk path: the bulk path's fixed cost is most
+# of a small file's time, and next month's file of a regency holds mostly the same values. A big file's parts keep
+# the bulk path (which holds less at once).
+MEMO_ROWS = 4096
+MEMO_SIZE = 200_000
 
 # the batch's columns that are not a contract column's (one value per row)
 SHEET, SOURCE_ROW, UNSPLIT, REGENCY, PERIOD, PARTICIPANT_KEY, HAS_PROBLEM, NIK_NUMERIC = (
@@ -183,6 +189,15 @@ class Validator:
     def __init__(self, aliases: dict[str, str], key: bytes):
         self.aliases = aliases
         self.key = key
+        self._kept: dict[tuple[str, int], Callable] = {}     # (column type, last accepted year) -> cached parser
+        self._pseudonym = functools.lru_cache(maxsize=MEMO_SIZE)(pseudonym_function(key))
+
+    def _kept_parser(self, col_type: str) -> Callable:
+        """A column type's parser with a cache kept across files (dates depend on the year it is now)."""
+        key = (col_type, parsing.last_year())
+        if key not in self._kept:
+            self._kept[key] = functools.lru_cache(maxsize=MEMO_SIZE)(parser_for(col_type, self.aliases))
+        return self._kept[key]
 
     def __call__(self, blocks: list[Block], facts: FileFacts) -> Batch:
         """Parse and check every data row of the blocks (one file, or one part of a big CSV)."""
@@ -196,8 +211,9 @@ class Validator:
         nik = columns.get("nik")
         # the pseudonym is computed here, not in the insert: a reader process or thread does this work while
         # the writer writes
-        rows.cols[PARTICIPANT_KEY] = (pseudonyms(rows.cols[nik.value], self.key) if nik is not None
-                                      else pa.nulls(rows.n, pa.string()))
+        rows.cols[PARTICIPANT_KEY] = (pseudonyms(rows.cols[nik.value], self.key,
+                                                 self._pseudonym if rows.n <= MEMO_ROWS else None)
+                                      if nik is not None else pa.nulls(rows.n, pa.string()))
         checks = _checks(rows, contract, columns)
         rows.add_extras()
         return Batch(pa.table(rows.cols), columns, checks, _cell_labels(blocks, columns),
@@ -207,6 +223,8 @@ class Validator:
         """One contract column's text, value and reason code; a formula without a saved result is FORMULA_NO_VALUE
         whatever the column (not "empty")."""
         out = self._parsed_column(rows, c, names, facts)
+        if not rows.formulas:
+            return out
         formula = pc.fill_null(pc.equal(out[names.text], pa.scalar(FORMULA_NO_VALUE)), False)
         if pc.any(formula).as_py():
             out[names.error] = pc.if_else(formula, pa.scalar("FORMULA_NO_VALUE"), out[names.error])
@@ -230,8 +248,9 @@ class Validator:
         else:
             # a regency is matched by its name; every other type sees number and date cells as such
             keyed = parsed_text if c.type == "regency" or c.name not in rows.present else rows.keys(c.name)
-            values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
-                                          _ARROW_TYPES.get(c.type, pa.string()), _bulk_parser(c.type))
+            small = rows.n <= MEMO_ROWS
+            values, errors = map_distinct(keyed, self._kept_parser(c.type) if small else parser_for(c.type, self.aliases),
+                                          _ARROW_TYPES.get(c.type, pa.string()), None if small else _bulk_parser(c.type))
         if c.required and not (c.name in ("period", "regency") and c.name not in rows.present):
             missing = pc.is_null(parsed_text)
             errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)
@@ -245,6 +264,7 @@ class _Rows:
         self.blocks = blocks
         self.n = sum(b.n_rows for b in blocks)
         self.present = {c for b in blocks for c in b.columns}
+        self.formulas = any(_holds(cells, FORMULA_NO_VALUE) for b in blocks for cells in b.cells.values())
         unsplit = []
         for b in blocks:
             texts = [None] * b.n_rows if b.unsplit else None
@@ -277,6 +297,13 @@ class _Rows:
         parts = [as_arrow(cells(b), pa.string()) if column in b.cells else pa.nulls(b.n_rows, pa.string())
                  for b in self.blocks]
         return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+
+
+def _holds(cells: list[str | None] | pa.Array, text: str) -> bool:
+    """True when one of the cells is this text."""
+    if isinstance(cells, pa.Array):
+        return bool(pc.any(pc.equal(cells, pa.scalar(text))).as_py())
+    return text in cells
 
 
 def _row_regency(rows: _Rows, regency: BatchColumn | None, facts: FileFacts) -> pa.Array:
