@@ -146,6 +146,28 @@ def test_only_small_workbooks_with_near_cells_are_read_in_process(tmp_path):
     (tmp_path / "junk.xlsx").write_bytes(b"not a zip")
     assert not _small_plain_xlsx(tmp_path / "junk.xlsx")
 
+
+@pytest.mark.parametrize(("xml", "area"), [
+    # the rectangle from A1 to the farthest row, column and dimension corner
+    (b'<dimension ref="A1:C2"/><row r="1"><c r="A1"/><c r="C1"/></row><row r="2"><c r="B2"/></row>', 2 * 3),
+    (b'<dimension ref="A1:Z90"/><row r="1"><c r="A1"/></row>', 90 * 26),
+    (b'<row r="7" spans="1:2"><c r="AB7" s="1"/></row>', 7 * 28),
+    (b'<dimension/><row r="2"><c r="B2"><v>1</v></c></row>', 2 * 2),
+    (b'<sheetData/>', 0),
+    # a position to infer, out of any sheet, or not written the plain way: inf (read in the forked child)
+    (b'<row r="1"><c t="s"><v>0</v></c></row>', float("inf")),
+    (b'<row><c r="A1"/></row>', float("inf")),
+    (b'<row r="A1"><c r="A1"/></row>', float("inf")),
+    (b'<row r="1"><c r="XFDA1"/></row>', float("inf")),
+    (b'<row r="1"><c r="A12345678"/></row>', float("inf")),
+    (b'<row r="1"><c s="1" r="A1"/></row>', float("inf")),
+    (b'<x:row r="1"><x:c r="A1"/></x:row>', float("inf")),
+])
+def test_sheet_area_is_the_rectangle_of_every_reference(xml, area):
+    from cakupan.ingest.readers.workbook import _sheet_area
+
+    assert _sheet_area(xml) == area
+
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(), st.text(alphabet=" 'abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
 def test_reader_shortcuts_equal_the_parsers(value):
@@ -166,3 +188,38 @@ def test_the_encrypted_case_is_a_real_compound_file(tmp_path):
     with pytest.raises(FileRejected) as info:
         _sheets_in_process(path, ())
     assert info.value.code == "FILE_ENCRYPTED"
+
+
+def test_kept_texts_of_number_and_date_cells_are_the_canonical_texts():
+    """Number and date cells' texts are kept between calls, by type and value: True is not 1.0, a datetime at
+    midnight is not a date, and NaN is blank every time."""
+    from cakupan.ingest import parsing
+    from cakupan.ingest.readers.cells import cell_text
+
+    values = [1.0, True, 1, 1.5, -0.0, 0, False, float("nan"), dt.date(2025, 1, 2), dt.datetime(2025, 1, 2),
+              dt.datetime(2025, 1, 2, 3, 4), dt.time(7, 30), 45658.0, 3315135905760001.0]
+    for _ in range(2):
+        for v in values + values[::-1]:
+            assert cell_text(v) == parsing.cell_text(v), v
+    assert cell_text(True) == "True" and cell_text(1.0) == "1" and cell_text(float("nan")) is None
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-5, 5),
+                          st.text(alphabet="ab1 '|\t\u00a0\u200b\ufeffé.", max_size=6)), max_size=8))
+def test_a_rows_texts_at_once_are_each_cells_text(row):
+    """`row_cell_texts` checks a row of plain text cells at once: the texts `cell_text` gives cell by cell."""
+    from cakupan.ingest.readers.cells import cell_text, row_cell_texts
+
+    assert row_cell_texts(row) == [cell_text(v) for v in row]
+    texts = [v for v in row if isinstance(v, str)]
+    assert row_cell_texts(texts) == [cell_text(v) for v in texts]
+
+
+def test_binary_text_is_more_than_eight_control_characters_in_the_first_4096():
+    from cakupan.ingest.readers.csvtext import looks_binary
+
+    assert not looks_binary("a;b\r\n\t" * 500 + "\x00" * 8)
+    assert looks_binary("a;b\r\n" + "\x00\x01\x1f\x0b\x0c\x0e\x08\x1b\x7f\x00")
+    assert not looks_binary("x" * 4096 + "\x00" * 100)          # past the first 4,096 characters
+    assert looks_binary("x" * 4087 + "\x00" * 9)

@@ -13,6 +13,7 @@ alone ("Bengkulu", "Jambi", "Gorontalo") is not read as the regency of the same 
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ _CUE_REACH = 30  # characters before a name searched for a cue word
 # (a hard-wrapped press release)
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’\-]*(?:(?:[ \t]+|[ \t]*\n[ \t]*)[A-Z][\w'’\-]*)*")
 _LONGEST_PREFIX = len("kabupaten")  # the longest prefix fold_name strips (a title window may carry one)
+_PHRASES_KEPT = 50_000  # phrases `RegencyNames.named_in` keeps resolved
 
 
 def _read(name: str) -> list[dict[str, str]]:
@@ -264,6 +266,8 @@ class RegencyNames:
         if official:
             longest = max(longest, *(len(k) for k in _names_index()))
         self._longest = longest + _LONGEST_PREFIX
+        # a title's phrases, kept resolved (titles repeat their words file after file)
+        self._phrase = functools.lru_cache(maxsize=_PHRASES_KEPT)(self.resolve)
 
     def resolve(self, name: str, before: str = "") -> str | None:
         """Resolve one name ("Sidrap", "Kota Palopo"); `before` is the text just before it, for a cue word."""
@@ -321,7 +325,7 @@ class RegencyNames:
             for j in range(i + 1, len(words) + 1):
                 if sum(map(len, words[i:j])) > self._longest:
                     break
-                code = self.resolve(" ".join(words[i:j]))
+                code = self._phrase(" ".join(words[i:j]))
                 if code:
                     found.add(code)
         return found.pop() if len(found) == 1 else None

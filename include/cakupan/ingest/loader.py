@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -353,7 +353,7 @@ class Loader:
             self.preparer.check_nik_regions(batch, st.facts)
             # the writer keeps every part's block until the load completes, for its row numbers and totals only:
             # the cells (the part's text, ~all of a 1M-row file's size once more) are dropped once validated
-            return [replace(block, cells={}, extra_cells={})], batch
+            return [block.validated()], batch
 
         # The next part is submitted before this one is handed over, so a reader works while the writer writes,
         # and no finished part waits in memory beside the one being written and the one being read.

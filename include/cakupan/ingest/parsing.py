@@ -571,11 +571,14 @@ def parse_kpj(value: object) -> str | None:
     return digits
 
 
-def nik_cell_is_numeric(value: object) -> bool:
-    """Return True if a NIK cell went through an Excel number (a number, or text in scientific notation)."""
+def nik_cell_is_numeric(value: object, text: str | None | bool = False) -> bool:
+    """Return True if a NIK cell went through an Excel number (a number, or text in scientific notation).
+    `text`: the cell's `cell_text`, when the caller has it already."""
     if _is_real(value):
         return True
-    text = cell_text(value) if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return False
+    text = cell_text(value) if text is False else text
     return text is not None and _SCIENTIFIC_RE.fullmatch(text) is not None
 
 

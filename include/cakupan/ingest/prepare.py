@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -102,7 +102,7 @@ class Preparer:
         facts = self.file_checks(path, result.source, result.blocks, folder_regency, rows_in=result.rows_in)
         batch = self.validate(result.blocks, facts)
         self.check_nik_regions(batch, facts)
-        return Prepared(result, facts, batch)
+        return Prepared(replace(result, blocks=[b.validated() for b in result.blocks]), facts, batch)
 
     def prepare_stream(self, path: Path, data: bytes) -> Streamed | None:
         """For a big CSV the column-wise reader can read: its header, the file-level checks of `prepare` and a

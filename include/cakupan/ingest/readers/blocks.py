@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -97,6 +97,11 @@ class Block:
     def columns(self) -> list[str]:
         return list(self.mapping)
 
+    def validated(self) -> Block:
+        """The block once its rows are validated: what the writer still needs (row numbers, totals, notes, the
+        header), without the cells (the batch holds their texts; a reader process sends less to the writer)."""
+        return replace(self, cells={}, typed={}, nik_numeric=[], extra_cells={})
+
     @property
     def listed_extras(self) -> list[str]:
         """The extra columns a finding lists: all but the reason / origin columns of a rejection workbook sent
@@ -116,7 +121,7 @@ class Block:
             if not typed and not pc.any(marked).as_py():
                 return texts
             texts = texts.to_pylist()
-        elif not typed and not any(t is not None and t.startswith(TYPED_MARK) for t in texts):
+        elif not typed and TYPED_MARK not in "".join(filter(None, texts)):     # no text holds the mark at all
             return texts
         out = [TYPED_MARK + "s" + t if t is not None and t.startswith(TYPED_MARK) else t for t in texts]
         for i, v in (typed or {}).items():

@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+
 from cakupan.ingest import parsing
 
 
 def cell_text(v: object) -> str | None:
-    """`parsing.cell_text`, with a shortcut for the common clean cell (printable ASCII, nothing to trim)."""
-    if type(v) is str and v.isascii() and v.isprintable() and (not v or (v[0] not in " '" and v[-1] != " "
-                                                                           and "  " not in v)):
-        return v or None
+    """`parsing.cell_text`, with a shortcut for the common clean cell (printable ASCII, nothing to trim), and the
+    texts of number and date cells kept (a workbook's dates and row numbers recur row after row)."""
+    kind = type(v)
+    if kind is str:
+        if v.isascii() and v.isprintable() and (not v or (v[0] not in " '" and v[-1] != " " and "  " not in v)):
+            return v or None
+    elif kind in _TYPED_KINDS:
+        return _typed_text(v)
     return parsing.cell_text(v)
+
+
+_TYPED_KINDS = frozenset({float, int, dt.date, dt.datetime, dt.time})
+# by type too (typed=True): 1.0 and True are equal keys, not equal texts
+_typed_text = functools.lru_cache(maxsize=100_000, typed=True)(parsing.cell_text)
+
+
+def row_cell_texts(row: list) -> list[str | None]:
+    """`cell_text` of every cell of a row."""
+    return row_texts_of_strings(row)[0]
+
+
+def row_texts_of_strings(row: list) -> tuple[list[str | None], bool]:
+    """`cell_text` of every cell of a row, and whether every cell is a str. A row of plain text cells (a CSV's,
+    most of the time) is checked at once: printable ASCII with no cell starting with a space or an apostrophe,
+    ending with a space or holding two spaces (a "|" inside a cell can only make the check fail, and then each
+    cell is read on its own)."""
+    try:
+        line = "|".join(row)
+    except TypeError:           # a number, date or blank (None) cell
+        return [cell_text(v) for v in row], False
+    if line.isascii() and line.isprintable() and not (
+            "  " in line or "| " in line or " |" in line or "|'" in line or line[:1] in (" ", "'") or line[-1:] == " "):
+        return [v or None for v in row], True
+    return [cell_text(v) for v in row], True
 
 
 def row_texts(row: list) -> list[str]:
     """Every cell of a row as text ('' for a blank cell)."""
-    return [cell_text(v) or "" for v in row]
+    return [t or "" for t in row_cell_texts(row)]
 
 
 def is_blank_row(row: list) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 from cakupan.core.contracts import Contract
@@ -16,6 +17,7 @@ from cakupan.ingest.readers.sniff import decode_text, detect_delimiter
 MAX_CSV_FIELD = 64 << 20        # csv's default (128 KiB) would reject a whole file for one enormous cell
 DELIMITER_SAMPLE_CHARS = 65536
 _BLANK_BYTES = b"\xef\xbb\xbf \r\n\t"
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")     # below space, other than tab, line feed, carriage return
 
 
 def is_blank_bytes(raw: bytes) -> bool:
@@ -25,7 +27,7 @@ def is_blank_bytes(raw: bytes) -> bool:
 
 def looks_binary(text: str) -> bool:
     """True when the start of a decoded text holds control characters: binary data, not text."""
-    return sum(1 for ch in text[:4096] if ord(ch) < 32 and ch not in "\r\n\t") > 8
+    return len(_CONTROL.findall(text, 0, 4096)) > 8
 
 
 def decode_csv(path: Path, raw: bytes | None = None) -> tuple[str, str, str]:

@@ -20,7 +20,7 @@ from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import row_texts
-from cakupan.ingest.readers.labels import Labels, labels_for
+from cakupan.ingest.readers.labels import Labels, label_forms, labels_for
 
 HEADER_SCAN_ROWS = 40       # the header's last row is at most this far down
 MAX_HEADER_ROWS = 3
@@ -68,13 +68,16 @@ def title_text(rows: list[list], header: HeaderMatch) -> str:
     return " ".join(out)
 
 
+_COLUMN_NUMBER = re.compile(r"\(?([0-9]{1,2})\)?\.?")
+
+
 def is_column_numbers(texts: list[str]) -> bool:
     """Return True for the "(1) (2) (3) ..." row many templates print under the header (blank cells ignored)."""
     nums = []
     for t in texts:
         if not t:
             continue
-        m = re.fullmatch(r"\(?([0-9]{1,2})\)?\.?", t.strip())
+        m = _COLUMN_NUMBER.fullmatch(t.strip())
         if not m:
             return False
         nums.append(int(m[1]))
@@ -177,11 +180,11 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
           defaults: dict[str, set[str]]) -> HeaderMatch | None:
     scan = [row_texts(r) for r in rows[:HEADER_SCAN_ROWS + MAX_HEADER_ROWS - 1]]
     numbers = [is_column_numbers(t) for t in scan]
+    forms = [label_forms(t) for t in scan]
     best: HeaderMatch | None = None
     for source, contract in contracts.items():
         labels = _labels(source, overrides)
-        exact = [0 if numbers[i] else len({m for t in row if t and (m := labels.match_exact(t).column)})
-                 for i, row in enumerate(scan)]
+        exact = [0 if numbers[i] else len(labels.exact_columns(row)) for i, row in enumerate(forms)]
         near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
         sizes: dict[tuple[int, int], int] = {}
         for h in range(1, MAX_HEADER_ROWS + 1):       # smaller blocks first: a taller one must add a column

@@ -57,6 +57,11 @@ def _forms(text: str) -> tuple[str, str]:
     return folded, (expand(text) if folded and not folded.isdigit() else folded)
 
 
+def label_forms(texts: list[str]) -> list[tuple[str, str]]:
+    """The folded forms of a row's non-empty texts (`Labels.exact_columns`)."""
+    return [_forms(t) for t in texts if t]
+
+
 @dataclass(frozen=True)
 class LabelMatch:
     column: str | None           # the canonical column, or None
@@ -92,7 +97,13 @@ class Labels:
             return LabelMatch(self.expanded[spelt], "abbreviation")
         return _NO_MATCH
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019
+    def exact_columns(self, forms: list[tuple[str, str]]) -> set[str]:
+        """The columns that texts match by `match_exact`, given their `label_forms` (the header search asks this
+        of every scanned row, for every contract)."""
+        exact, expanded = self.exact, self.expanded
+        return {m for folded, spelt in forms if (m := exact.get(folded) or expanded.get(spelt))}
+
+    @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 - a cell next to a header is fuzzily matched by every contract
     def match(self, text: str) -> LabelMatch:
         """Match one header cell's text: aliases, abbreviations, then a small typo."""
         first = self.match_exact(text)

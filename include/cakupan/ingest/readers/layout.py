@@ -11,7 +11,13 @@ import re
 
 from cakupan.ingest import parsing
 from cakupan.ingest.readers.blocks import Block, column_letter
-from cakupan.ingest.readers.cells import cell_text, is_blank_row, row_texts
+from cakupan.ingest.readers.cells import (
+    cell_text,
+    is_blank_row,
+    row_cell_texts,
+    row_texts,
+    row_texts_of_strings,
+)
 from cakupan.ingest.readers.header import (
     HEADER_SCAN_ROWS,
     MAX_HEADER_ROWS,
@@ -41,10 +47,12 @@ _MONTH_WORDS = ("januari|februari|pebruari|maret|april|mei|juni|juli|agustus|sep
 _PLACE_DATE_RE = re.compile(rf"[a-z][a-z ]* [0-9]{{1,2}} (?:{_MONTH_WORDS}) [0-9]{{4}}", re.ASCII)
 _RULE_RE = re.compile(r"[\s_.\-=*]{3,}")
 _ANY_DELIMITER = re.compile(r"[;,\t|]")
+_NOT_WORD = re.compile(r"[\W_]+")
+_NUMERIC_TEXT = re.compile(r"[Rp\s\d.,]+")
 
 
 def _folded(text: str) -> str:
-    return re.sub(r"[\W_]+", " ", text.lower()).strip()
+    return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 def is_note_text(text: str) -> bool:
@@ -63,11 +71,12 @@ def total_label(t: str | None) -> bool:
 
 
 def _numeric_text(t: str) -> bool:
-    return bool(re.fullmatch(r"[Rp\s\d.,]+", t))
+    return bool(_NUMERIC_TEXT.fullmatch(t))
 
 
 def classify_row(row: list, idx: list[int], header_keys: list[str], width: int = 0,
-                 upper_keys: tuple[list[str], ...] = ()) -> tuple[str, list[str | None]]:
+                 upper_keys: tuple[list[str], ...] = (), all_texts: list[str | None] | None = None
+                 ) -> tuple[str, list[str | None]]:
     """Classify one row below the header: 'blank', 'total', 'header' (repeated), 'note', 'unsplit' or 'data'.
 
     Returns the kind and the texts of the mapped cells (in `idx` order). A row is data when at least two mapped
@@ -76,9 +85,11 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     A row whose only cell holds about as many delimited parts as the header has columns ("4,7372...,Budi,...":
     another delimiter, or a line pasted into one cell) is 'unsplit': a data row that did not split, never a note.
     `width` is the number of header cells; `upper_keys`, the texts of the rows above the last row of a header
-    of several rows (a repeated one, over a second table on the sheet, is a 'header' row too).
+    of several rows (a repeated one, over a second table on the sheet, is a 'header' row too). `all_texts`: the
+    row's `cell_text`s, when the caller has them already.
     """
-    all_texts = [cell_text(v) for v in row]
+    if all_texts is None:
+        all_texts = row_cell_texts(row)
     filled_all = [t for t in all_texts if t is not None]
     texts = [all_texts[i] if i < len(all_texts) else None for i in idx]
     if not filled_all:
@@ -142,8 +153,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     nik_i = header.mapping.get("nik")
     keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
     block = header.block(sheet, title_text(rows, header))
-    for c in cols:
-        block.cells[c] = []
+    data: list[list[str | None]] = []       # each data row's mapped texts (made into columns at the end)
     extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
     known = set(idx) | {j for j, h in enumerate(header.headers) if h}     # labelled: mapped, extra or row number
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
@@ -151,7 +161,8 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     for r_i in range(header.row + 1, len(rows)):
         row = rows[r_i]
         src_row = source_row_of(r_i) if source_row_of else r_i + 1
-        kind, texts = classify_row(row, idx, keys, width, upper)
+        all_texts, strings = row_texts_of_strings(row)
+        kind, texts = classify_row(row, idx, keys, width, upper, all_texts)
         if kind == "blank":
             continue
         if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
@@ -164,23 +175,27 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
             continue
         n = block.n_rows
         if kind == "unsplit":
-            block.unsplit[n] = next(t for t in map(cell_text, row) if t is not None)
+            block.unsplit[n] = next(t for t in all_texts if t is not None)
         block.source_rows.append(src_row)
-        for c, i, t in zip(cols, idx, texts, strict=True):
-            block.cells[c].append(t)
-            if t is not None and not isinstance(row[i], str):
-                block.typed.setdefault(c, {})[n] = row[i]
+        data.append(texts)
+        if not strings:     # a number or date cell keeps its value
+            for c, i, t in zip(cols, idx, texts, strict=True):
+                if t is not None and not isinstance(row[i], str):
+                    block.typed.setdefault(c, {})[n] = row[i]
         block.nik_numeric.append(bool(nik_i is not None and nik_i < len(row)
-                                      and parsing.nik_cell_is_numeric(row[nik_i])))
+                                      and parsing.nik_cell_is_numeric(row[nik_i], all_texts[nik_i])))
         for texts_, j in extra:
-            texts_.append(cell_text(row[j]) if j < len(row) else None)
+            texts_.append(all_texts[j] if j < len(row) else None)
         if unlabelled:
             at = loose_at.get(len(row))
             if at is None:
                 at = loose_at[len(row)] = [j for j in range(len(row)) if j not in known]
             for j in at:
-                if row[j] is not None and row[j] != "" and (t := cell_text(row[j])) is not None:
+                if (t := all_texts[j]) is not None:
                     loose.setdefault(j, {})[n] = t
+    columns = zip(*data) if data else ([] for _ in cols)
+    for c, texts in zip(cols, columns, strict=True):
+        block.cells[c] = list(texts)
     for j in sorted(loose):
         k = f"(column {column_letter(j)})"     # a fixed key, like "(row as delivered)"
         block.extras[k] = j

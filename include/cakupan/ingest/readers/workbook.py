@@ -30,8 +30,10 @@ WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
 IN_PROCESS_MAX_BYTES = 4 << 20          # an .xlsx up to this size whose cells all lie in a small area ...
 IN_PROCESS_MAX_CELLS = 2_000_000        # ... is read in-process
-_XLSX_REFS = re.compile(rb"<(?:\w+:)?(row|c|dimension)\b([^>]*)>")
-_XLSX_REF_ATTR = re.compile(rb'\sr(?:ef)?="([A-Z]*)([0-9]*)(?::([A-Z]*)([0-9]*))?"')
+_XLSX_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
+_XLSX_ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
+_XLSX_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{0,3})([0-9]{0,7})(?::([A-Z]{0,3})([0-9]{0,7}))?"')
+_XLSX_PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s>/]")
 _XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
@@ -295,18 +297,26 @@ def _small_plain_xlsx(path: Path, data: bytes | None = None) -> bool:
 
 
 def _sheet_area(xml: bytes) -> float:
-    """The cells of the rectangle every row, cell and dimension reference of a sheet lies in (inf when a
-    position would have to be inferred, or a reference is out of any sheet's bounds)."""
-    max_row = max_col = 0
-    for tag, attrs in _XLSX_REFS.findall(xml):
-        ref = _XLSX_REF_ATTR.search(attrs)
-        if ref is None:
-            if tag == b"dimension":
-                continue
-            return float("inf")                 # a position the reader has to infer: be careful
-        for letters, digits in ((ref[1], ref[2]), (ref[3] or b"", ref[4] or b"")):
-            if (tag == b"row" and letters) or len(letters) > 3 or len(digits) > 7:
-                return float("inf")
-            max_col = max(max_col, _column_number(letters) if letters else 0)
-            max_row = max(max_row, int(digits) if digits else 0)
+    """The cells of the rectangle every row, cell and dimension reference of a sheet lies in; inf when a position
+    would have to be inferred, a reference is out of any sheet's bounds, or the sheet is not written the plain way
+    (every `<row` and `<c` tag starting with its `r="..."`, no namespace prefix: Excel, LibreOffice, openpyxl):
+    such a sheet is read in the forked child. Counted with byte searches and two regex passes, not tag by tag
+    (a small workbook's sheet has thousands of cells)."""
+    cells, rows = xml.count(b'<c r="'), xml.count(b'<row r="')
+    if (xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>") != cells
+            or xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/>") != rows
+            or _XLSX_PREFIXED.search(xml)):
+        return float("inf")
+    refs = _XLSX_CELL_REFS.findall(xml)          # (letters, digits)
+    row_numbers = _XLSX_ROW_REFS.findall(xml)
+    if len(refs) != cells or len(row_numbers) != rows:
+        return float("inf")                     # a reference without letters or digits, or out of any sheet
+    letters, digits = (set(x) for x in zip(*refs)) if refs else (set(), set())
+    digits |= set(row_numbers)
+    dimension = _XLSX_DIMENSION.search(xml)
+    if dimension:
+        letters |= {dimension[1], dimension[3] or b""}
+        digits |= {dimension[2], dimension[4] or b""}
+    max_col = max((_column_number(x) for x in letters if x), default=0)
+    max_row = max((int(x) for x in digits if x), default=0)
     return max_row * max(max_col, 1)
