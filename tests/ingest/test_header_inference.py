@@ -4,12 +4,15 @@ file recognised as a duplicate delivery. Expected values come from the layouts' 
 from __future__ import annotations
 
 import pytest
+from cakupan.core.contracts import SOURCES, all_contracts
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import FileRejected, read_file
-from cakupan.ingest.readers.labels import Labels, labels_for
+from cakupan.ingest.readers.labels import ABBREVIATIONS, Labels, label_forms, labels_for
 from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.layout_cases import Layout, register_layout
 from cakupan_dev.messy.people import REGISTER_HEADER, register_row, title_rows, workers
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 @pytest.mark.parametrize(("label", "column"), [
@@ -152,3 +155,29 @@ def test_a_hidden_row_is_read_as_any_other_row(tmp_path):
     assert block.source_rows == [2, 3, 4]
     delivered = [register_row(i + 1, w)[REGISTER_HEADER.index("NIK")] for i, w in enumerate(ws_people)]
     assert list(block.cells["nik"]) == [str(v) for v in delivered]
+
+
+_ALIASES = sorted({a for c in all_contracts().values() for col in c.columns
+                   for a in (col.name.replace("_", " "), *col.aliases)})
+_SHORT = {}
+for _short, _word in ABBREVIATIONS.items():
+    _SHORT.setdefault(_word, []).append(_short)
+
+
+@st.composite
+def _label(draw):
+    """An alias as a clerk shortens it: some of its words abbreviated ("Tanggal Lahir" -> "Tgl. Lahir")."""
+    words = draw(st.sampled_from(_ALIASES)).split()
+    short = [[w, *(s.title() + "." for s in _SHORT.get(w.lower(), []))] for w in words]
+    return " ".join(draw(st.sampled_from(forms)) for forms in short)
+
+
+@settings(max_examples=200, deadline=None)
+@given(source=st.sampled_from(SOURCES),
+       texts=st.lists(st.one_of(_label(), st.text(max_size=12), st.just("")), max_size=12))
+def test_a_row_s_exact_columns_are_its_cells_exact_matches(source, texts):
+    """The header search's row-at-once lookup (`exact_columns` on `label_forms`) finds the columns `match_exact`
+    finds cell by cell: aliases as written, spelt-out abbreviations, nothing fuzzy."""
+    labels = labels_for(source)
+    one_by_one = {m.column for t in texts if t and (m := labels.match_exact(t)).column}
+    assert labels.exact_columns(label_forms(texts)) == one_by_one

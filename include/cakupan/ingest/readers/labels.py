@@ -88,20 +88,24 @@ class Labels:
             self.expanded[expand(header)] = canonical
         self._choices = list(self.expanded)
 
+    def _exact(self, folded: str, spelt: str) -> tuple[str, str] | None:
+        """The one rule of an exact match, on a text's two `_forms`: its alias as written (folded), else its
+        abbreviations spelt out; (column, how) or None."""
+        if folded in self.exact:
+            return self.exact[folded], "exact"
+        if spelt in self.expanded:
+            return self.expanded[spelt], "abbreviation"
+        return None
+
     def match_exact(self, text: str) -> LabelMatch:
         """Match one header cell's text by its aliases and spelt-out abbreviations only (no typos)."""
-        folded, spelt = _forms(text)
-        if folded in self.exact:
-            return LabelMatch(self.exact[folded], "exact")
-        if spelt in self.expanded:
-            return LabelMatch(self.expanded[spelt], "abbreviation")
-        return _NO_MATCH
+        found = self._exact(*_forms(text))
+        return LabelMatch(*found) if found else _NO_MATCH
 
     def exact_columns(self, forms: list[tuple[str, str]]) -> set[str]:
         """The columns that texts match by `match_exact`, given their `label_forms` (the header search asks this
         of every scanned row, for every contract)."""
-        exact, expanded = self.exact, self.expanded
-        return {m for folded, spelt in forms if (m := exact.get(folded) or expanded.get(spelt))}
+        return {found[0] for folded, spelt in forms if (found := self._exact(folded, spelt))}
 
     @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 - a cell next to a header is fuzzily matched by every contract
     def match(self, text: str) -> LabelMatch:
