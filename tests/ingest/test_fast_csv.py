@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
-from cakupan.ingest.readers import ReadOptions, fastcsv, read_file, sniff
+from cakupan.ingest.readers import ReadOptions, csvlines, fastcsv, read_file, sniff
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -259,15 +259,82 @@ def test_a_big_file_is_transcoded_a_chunk_at_a_time_exactly(monkeypatch, encodin
     text = "".join(f"{i};{cell};Ma'ruf\r\n" for i in range(500))
     raw = text.encode(encoding)
     for chunk in (1, 7, 4096):
-        monkeypatch.setattr(fastcsv, "_TRANSCODE_CHUNK", chunk)
-        assert bytes(fastcsv._to_utf8(raw, encoding)) == raw.decode(encoding).encode("utf-8")
+        monkeypatch.setattr(csvlines, "TRANSCODE_CHUNK", chunk)
+        assert bytes(csvlines.to_utf8(raw, encoding)) == raw.decode(encoding).encode("utf-8")
     bad = b"ok;\x81\x8d;\x90\n" * 3       # bytes cp1252 leaves undefined: replaced, as decode_text replaces them
-    monkeypatch.setattr(fastcsv, "_TRANSCODE_CHUNK", 5)
-    assert bytes(fastcsv._to_utf8(bad, "cp1252", "replace")) == bad.decode("cp1252", errors="replace").encode()
+    monkeypatch.setattr(csvlines, "TRANSCODE_CHUNK", 5)
+    assert bytes(csvlines.to_utf8(bad, "cp1252", "replace")) == bad.decode("cp1252", errors="replace").encode()
     with pytest.raises(UnicodeDecodeError):
-        fastcsv._to_utf8(bad, "cp1252")
+        csvlines.to_utf8(bad, "cp1252")
 
 
 def test_cp1252_after_an_ascii_start_reads_the_same_in_small_chunks(tmp_path, monkeypatch):
-    monkeypatch.setattr(fastcsv, "_TRANSCODE_CHUNK", 4099)
+    monkeypatch.setattr(csvlines, "TRANSCODE_CHUNK", 4099)
     test_cp1252_after_an_ascii_start_reads_the_same_both_ways(tmp_path)
+
+
+def _one_byte_register(tmp_path, encoding: str, line_end: str, undefined_at: int | None = None, rows: int = 6000):
+    """A big register CSV in a one-byte encoding, every field quoted, a non-ASCII character before the quotes of
+    most lines (so a line's place in the file and in its UTF-8 text differ more and more down the file)."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=",", quoting=csv.QUOTE_ALL, lineterminator=line_end)
+    w.writerow(REGISTER_HEADER)
+    for i in range(rows):
+        row = [str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i % 9999 + 1)]
+        name = ("Désa " if i % 3 else "Andi ") + ("«x»" if encoding == "latin-1" else "– “Ujung”") + f" {i}"
+        w.writerow(row + [name, 'Ma"ruf, "x"'] + [f"cell{k}" for k in range(len(REGISTER_HEADER) - 4)])
+    raw = out.getvalue().encode(encoding)
+    if undefined_at is not None:     # a byte cp1252 leaves undefined, far below the start (past the sample)
+        at = raw.index(b"Andi", undefined_at)
+        raw = raw[:at] + b"\x81" + raw[at + 1:]
+    path = tmp_path / "parepare" / f"register_parepare_2025-04_{encoding}.csv"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(raw)
+    return path
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "latin-1"])
+@pytest.mark.parametrize("line_end", ["\r\n", "\n"])
+def test_a_one_byte_file_read_in_parts_is_made_utf8_chunk_by_chunk(tmp_path, monkeypatch, encoding, line_end):
+    """A big cp1252 / latin-1 file is made UTF-8 one chunk at a time as its lines are split: the same rows as the
+    exact path, in parts and in small chunks, quotes counted on the right lines though every line's UTF-8 text is
+    longer than its bytes."""
+    path = _one_byte_register(tmp_path, encoding, line_end)
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [True] and fast == slow
+    whole = _merged_parts(path, part_lines=10**6)
+    assert whole is not None and whole[5] == slow[0][6] and whole[8] == slow[0][9]
+    monkeypatch.setattr(csvlines, "TRANSCODE_CHUNK", 4099)
+    assert _merged_parts(path, part_lines=997, chunk_bytes=5003) == whole
+
+
+def test_an_undefined_cp1252_byte_leaves_the_file_to_the_exact_path(tmp_path):
+    """cp1252 leaves five bytes undefined: a chunk that holds one does not decode, and the exact path reads the
+    file (as `decode_csv` does: replaced), the same rows as before the chunked transcoding."""
+    path = _one_byte_register(tmp_path, "cp1252", "\r\n", undefined_at=sniff.ENCODING_SAMPLE_BYTES + 1000,
+                              rows=10_000)
+    assert _merged_parts(path, part_lines=997, chunk_bytes=5003) is None
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [False] and fast == slow and "\ufffd" in str(slow)
+
+
+def test_a_one_byte_file_is_never_held_whole_as_utf8(tmp_path, monkeypatch):
+    """While the lines of a big cp1252 file are split in chunks, Python never holds its UTF-8 text whole beside
+    its bytes (the split lines live in Arrow's memory, which tracemalloc does not count): the peak of Python's
+    allocations is about that of the same file in UTF-8, which needs no transcoding, not a file's size above it."""
+    import tracemalloc
+
+    path = _one_byte_register(tmp_path, "cp1252", "\r\n")
+    monkeypatch.setattr(csvlines, "TRANSCODE_CHUNK", 1 << 16)
+    peaks = {}
+    for encoding, raw in (("utf-8", path.read_bytes().decode("cp1252").encode()), ("cp1252", path.read_bytes())):
+        tracemalloc.start()
+        try:
+            f = fastcsv._fast_csv_lines(raw, all_contracts(), OPTIONS, chunk_bytes=1 << 16)
+            peaks[encoding] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert f is not None and f.encoding == encoding and len(f.lines) == 6000
+    assert peaks["cp1252"] < peaks["utf-8"] + len(raw) // 4, (peaks, len(raw))

@@ -4,6 +4,7 @@
     workbook   a workbook's sheets as rows of cells (python-calamine, in a forked child when it could crash)
     odsmerge   an ODS file's merged ranges, read from its content.xml (python-calamine gives none for ODS)
     csvtext    a CSV decoded and split row by row (the exact path)
+    csvlines   a big CSV's bytes as UTF-8 lines in Arrow (made UTF-8 and split a chunk at a time)
     fastcsv    a big CSV read column-wise in Arrow (the same result as the exact path)
     layout     rows → one block per sheet: data / total / note / repeated-header rows below the header
     header     where the header is (1-3 rows, merges, anywhere in the first 40 rows) and which contract it fits

@@ -9,7 +9,6 @@ returns, NUL characters or bytes that are not valid in their encoding take the e
 
 from __future__ import annotations
 
-import codecs
 import functools
 import re
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from cakupan.core.contracts import Contract
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
+from cakupan.ingest.readers.csvlines import ONE_BYTE, late_cp1252, split_lines, to_utf8, utf8_data
 from cakupan.ingest.readers.csvtext import (
     DELIMITER_SAMPLE_CHARS,
     decode_csv,
@@ -185,58 +185,6 @@ def _csv_head(raw: bytes) -> tuple[str, bool, str, str] | None:
     return text, True, encoding, delimiter
 
 
-def _utf8_data(raw: bytes, head_text: str, whole: bool, encoding: str) -> bytes | None:
-    """The file's bytes as UTF-8 (the bytes themselves when they are), or None when they do not decode."""
-    if encoding in ("utf-8", "utf-8-sig"):
-        return raw
-    if whole:
-        return head_text.encode("utf-8")
-    try:
-        return _to_utf8(raw, encoding)
-    except UnicodeDecodeError:
-        return None
-
-
-_TRANSCODE_CHUNK = 1 << 24
-
-
-def _to_utf8(raw: bytes, encoding: str, errors: str = "strict") -> bytes:
-    """`raw.decode(encoding, errors).encode("utf-8")` a chunk at a time, so that a big file is never also held as
-    one str (up to 4 bytes a character) beside its bytes. Returns a bytearray (bytes-like, no final copy)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors)
-    out, view = bytearray(), memoryview(raw)
-    for at in range(0, len(raw), _TRANSCODE_CHUNK):
-        out += decoder.decode(view[at: at + _TRANSCODE_CHUNK], final=at + _TRANSCODE_CHUNK >= len(raw)).encode("utf-8")
-    return out
-
-
-def _one_value(data: bytes, start: int = 0, stop: int | None = None) -> pa.Array:
-    """The bytes from `start` on (to `stop`) as one large_binary value, without a copy."""
-    return pa.Array.from_buffers(pa.large_binary(), 1, [
-        None, pa.py_buffer(np.array([start, len(data) if stop is None else stop], np.int64)), pa.py_buffer(data)])
-
-
-def _utf8(value: pa.Array) -> bool:
-    """Whether a large_binary value is UTF-8 (validated in place, no copy)."""
-    try:
-        value.cast(pa.large_string())
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
-def _late_cp1252(raw: bytes, delimiter: str) -> bytes | None:
-    """A file whose start read as UTF-8 (it was ASCII) but a later byte is not: as `decode_csv` reads it (the
-    whole file as Windows-1252, undecodable bytes replaced), as UTF-8; None when `decode_csv` would read it
-    otherwise (it is UTF-8 after all) or would find another delimiter or binary data."""
-    if _utf8(_one_value(raw)):
-        return None                 # valid UTF-8 (the split failed for another reason): the exact path decides
-    start = raw[:DELIMITER_SAMPLE_CHARS * 4].decode("cp1252", errors="replace")   # one byte a character
-    if looks_binary(start) or detect_delimiter(start[:DELIMITER_SAMPLE_CHARS].splitlines()) != delimiter:
-        return None
-    return _to_utf8(raw, "cp1252", errors="replace")
-
-
 def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict[str, Contract],
                     options: ReadOptions) -> tuple[HeaderMatch, str, int, tuple[list[str], ...]] | None:
     """The header found in the first records: (header, title, the line number of the first line below it, the
@@ -254,66 +202,32 @@ def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict
     return header, title_text(head, header), head_lines[header.row + 1], upper_header_keys(head, header)
 
 
-def _split_lines(data: bytes, first_line: int,
-                 chunk_bytes: int | None = None) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray] | None:
-    """The lines from `first_line` on, and where each starts in `data`; None for a lone carriage return or text
-    that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed).
-
-    With `chunk_bytes`, the bytes are split a chunk of about that size at a time (each ends at a line's end), into
-    a chunked array: a part holding only its lines lets the others go (`fast_csv_parts`)."""
-    crs = data.count(b"\r") if b"\r" in data else 0
-    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
-    if not _utf8(_one_value(data, bom)):
-        return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
-    sep = b"\n"
-    if crs:
-        if data.count(b"\r\n") != crs:
-            return None
-        if data.count(b"\n") == crs:
-            sep = b"\r\n"
-    cuts = [bom]
-    while chunk_bytes and (at := data.find(sep, cuts[-1] + chunk_bytes - 1)) >= 0 and at + len(sep) < len(data):
-        cuts.append(at + len(sep))
-    chunks, starts = [], []
-    for a, b in zip(cuts, [*cuts[1:], len(data)], strict=True):
-        lines = pc.split_pattern(_one_value(data, a, b), sep).values
-        if len(lines) and (b < len(data) or data.endswith(sep)):
-            lines = lines.slice(0, len(lines) - 1)     # (the empty text after the chunk's last separator)
-        # where each line starts in `data` (the split dropped one separator per line)
-        starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
-                      + np.arange(len(lines), dtype=np.int64) * len(sep))
-        try:
-            lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
-        except (pa.ArrowInvalid, pa.ArrowCapacityError):
-            return None
-        chunks.append(pc.utf8_rtrim(lines, characters="\r") if crs and sep == b"\n" else lines)
-    lines = pa.chunked_array(chunks, pa.string()) if chunk_bytes else chunks[0]
-    return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
-
-
 def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions,
                     chunk_bytes: int | None = None) -> _FastCsv | None:
-    """Decode and split a large CSV below its header (in chunks: `_split_lines`), or None when it needs the exact
+    """Decode and split a large CSV below its header (in chunks: `split_lines`), or None when it needs the exact
     path."""
     sniffed = _csv_head(raw)
     if sniffed is None:
         return None
     head_text, whole, encoding, delimiter = sniffed
-    data = _utf8_data(raw, head_text, whole, encoding)
+    # A big file in a one-byte encoding is made UTF-8 a chunk at a time as it is split (`split_lines`): the checks
+    # below read its own bytes, which hold the same ASCII (quotes, delimiters, line ends) at the same places.
+    transcode = (functools.partial(to_utf8, encoding=encoding) if not whole and encoding in ONE_BYTE else None)
+    data = raw if transcode else utf8_data(raw, head_text, whole, encoding)
     if data is None or b"\x00" in data:
         return None
     found = _header_in_head(head_text, whole, delimiter, contracts, options)
     if found is None:
         return None
     header, title, first_line, upper = found
-    split = _split_lines(data, first_line, chunk_bytes)
-    if split is None and data is raw and not whole:
+    split = split_lines(data, first_line, chunk_bytes, transcode)
+    if split is None and encoding in ("utf-8", "utf-8-sig") and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
-        data = _late_cp1252(raw, delimiter)
-        if data is None:
+        if not late_cp1252(raw, delimiter):
             return None
         encoding = "cp1252"
-        split = _split_lines(data, first_line, chunk_bytes)
+        split = split_lines(raw, first_line, chunk_bytes, functools.partial(to_utf8, encoding="cp1252",
+                                                                             errors="replace"))
     if split is None:
         return None
     lines, starts = split

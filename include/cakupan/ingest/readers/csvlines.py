@@ -1,0 +1,118 @@
+"""A big CSV's bytes as UTF-8 lines in Arrow, for the column-wise reader (`fastcsv`).
+
+The bytes are checked as UTF-8 in place, or made UTF-8 a chunk at a time (cp1252, latin-1: never held whole as
+one str, nor whole as UTF-8 beside the bytes and the lines), and split into lines a chunk at a time, each line's
+place in the bytes kept for the quote count. tests/ingest/test_fast_csv.py reads every case both ways.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cakupan.ingest.readers.csvtext import DELIMITER_SAMPLE_CHARS, looks_binary
+from cakupan.ingest.readers.sniff import detect_delimiter
+
+
+def utf8_data(raw: bytes, head_text: str, whole: bool, encoding: str) -> bytes | None:
+    """The file's bytes as UTF-8 (the bytes themselves when they are), or None when they do not decode."""
+    if encoding in ("utf-8", "utf-8-sig"):
+        return raw
+    if whole:
+        return head_text.encode("utf-8")
+    try:
+        return to_utf8(raw, encoding)
+    except UnicodeDecodeError:
+        return None
+
+
+TRANSCODE_CHUNK = 1 << 24
+ONE_BYTE = ("cp1252", "latin-1")     # encodings whose every byte is one character, ASCII bytes as in UTF-8
+
+
+def to_utf8(raw: bytes | memoryview, encoding: str, errors: str = "strict") -> bytes:
+    """`raw.decode(encoding, errors).encode("utf-8")` a chunk at a time, so that a big file is never also held as
+    one str (up to 4 bytes a character) beside its bytes. Returns a bytearray (bytes-like, no final copy)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    out, view = bytearray(), memoryview(raw)
+    for at in range(0, len(raw), TRANSCODE_CHUNK):
+        out += decoder.decode(view[at: at + TRANSCODE_CHUNK], final=at + TRANSCODE_CHUNK >= len(raw)).encode("utf-8")
+    return out
+
+
+def one_value(data: bytes, start: int = 0, stop: int | None = None) -> pa.Array:
+    """The bytes from `start` on (to `stop`) as one large_binary value, without a copy."""
+    return pa.Array.from_buffers(pa.large_binary(), 1, [
+        None, pa.py_buffer(np.array([start, len(data) if stop is None else stop], np.int64)), pa.py_buffer(data)])
+
+
+def is_utf8(value: pa.Array) -> bool:
+    """Whether a large_binary value is UTF-8 (validated in place, no copy)."""
+    try:
+        value.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def late_cp1252(raw: bytes, delimiter: str) -> bool:
+    """A file whose start read as UTF-8 (it was ASCII) but a later byte is not: True when `decode_csv` reads it
+    as Windows-1252 (undecodable bytes replaced) with this delimiter; False when it would read it otherwise (it is
+    UTF-8 after all) or would find another delimiter or binary data."""
+    if is_utf8(one_value(raw)):
+        return False                # valid UTF-8 (the split failed for another reason): the exact path decides
+    start = raw[:DELIMITER_SAMPLE_CHARS * 4].decode("cp1252", errors="replace")   # one byte a character
+    return not looks_binary(start) and detect_delimiter(start[:DELIMITER_SAMPLE_CHARS].splitlines()) == delimiter
+
+
+def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
+                 transcode: Callable[[memoryview], bytes] | None = None,
+                 ) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray] | None:
+    """The lines from `first_line` on, and where each starts in `data`; None for a lone carriage return or text
+    that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed).
+
+    With `chunk_bytes`, the bytes are split a chunk of about that size at a time (each ends at a line's end), into
+    a chunked array: a part holding only its lines lets the others go (`fast_csv_parts`). With `transcode`, `data`
+    is in a one-byte encoding (cp1252, latin-1: its ASCII bytes are UTF-8's) and each chunk is made UTF-8 just
+    before it is split, so that the file is never held whole as UTF-8 beside its bytes and its lines; the starts
+    are still offsets in `data`; None when a chunk does not decode."""
+    crs = data.count(b"\r") if b"\r" in data else 0
+    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    if transcode is None and not is_utf8(one_value(data, bom)):
+        return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
+    sep = b"\n"
+    if crs:
+        if data.count(b"\r\n") != crs:
+            return None
+        if data.count(b"\n") == crs:
+            sep = b"\r\n"
+    cuts = [bom]
+    while chunk_bytes and (at := data.find(sep, cuts[-1] + chunk_bytes - 1)) >= 0 and at + len(sep) < len(data):
+        cuts.append(at + len(sep))
+    chunks, starts = [], []
+    for a, b in zip(cuts, [*cuts[1:], len(data)], strict=True):
+        try:
+            value = one_value(data, a, b) if transcode is None else one_value(transcode(memoryview(data)[a:b]))
+        except UnicodeDecodeError:
+            return None
+        lines = pc.split_pattern(value, sep).values
+        del value
+        if len(lines) and (b < len(data) or data.endswith(sep)):
+            lines = lines.slice(0, len(lines) - 1)     # (the empty text after the chunk's last separator)
+        if transcode is None:     # where each line starts in `data` (the split dropped one separator per line)
+            starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
+                          + np.arange(len(lines), dtype=np.int64) * len(sep))
+        else:                     # (the line feeds' places in the one-byte text: each line starts after one)
+            feeds = np.flatnonzero(np.frombuffer(data, np.uint8, b - a, a) == ord("\n"))
+            starts.append(a + np.concatenate([[0], feeds + 1])[: len(lines)].astype(np.int64))
+        try:
+            lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
+        except (pa.ArrowInvalid, pa.ArrowCapacityError):
+            return None
+        chunks.append(pc.utf8_rtrim(lines, characters="\r") if crs and sep == b"\n" else lines)
+    lines = pa.chunked_array(chunks, pa.string()) if chunk_bytes else chunks[0]
+    return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
