@@ -92,3 +92,49 @@ def test_a_memory_limit_that_is_not_a_size_is_one_clear_line(bad, monkeypatch, t
     with pytest.raises(SettingsError) as err:
         Settings.from_env(home=tmp_path)
     assert "CAKUPAN_INGEST_MEMORY_LIMIT" in str(err.value) and repr(bad) in str(err.value)
+
+
+_WITHOUT_PANDAS = r"""
+import json, sys
+from pathlib import Path
+from cakupan.core.settings import Settings
+from cakupan.ingest.loader import Loader
+
+home, path, key = sys.argv[1:4]
+ld = Loader(Settings.from_env(home=home, pseudonym_key=key))
+try:
+    r = ld.load(Path(path))
+finally:
+    ld.con.close()
+after_load = "pandas" in sys.modules
+import pandas as pd
+import pyarrow as pa
+back = pa.table({"a": [1, None]}).to_pandas()["a"].tolist()
+frame = pa.Table.from_pandas(pd.DataFrame({"x": [1.5, None]})).column("x").to_pylist()
+series = pa.array(pd.Series([1.5, None]))
+print(json.dumps({"status": r.status, "rows_in": r.rows_in, "loaded": r.rows_loaded, "pandas": after_load,
+                  "back": str(back), "frame": frame, "series": [str(series.type), series.null_count]}))
+"""
+
+
+def test_a_load_does_not_import_pandas_and_pandas_still_works_after(big_register, home_factory, monkeypatch):
+    """A fresh process loads a big register through the loader without importing pandas (pyarrow would, ~45 MB,
+    to ask whether a value is a pandas object: `arrays.arrow_without_pandas`); imported afterwards, pandas and
+    pyarrow's pandas conversions work both ways."""
+    import json
+    import subprocess
+    import sys
+
+    from _support import TEST_KEY
+
+    s = home_factory()
+    dest = s.inbox / "73.72" / big_register.name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(big_register.read_bytes())
+    out = subprocess.run([sys.executable, "-c", _WITHOUT_PANDAS, str(s.home), str(dest), TEST_KEY],
+                         capture_output=True, text=True, timeout=300, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["status"] == "loaded" and got["rows_in"] == got["loaded"] > 1000
+    assert got["pandas"] is False
+    assert got["back"] in ("[1.0, nan]", "[1.0, None]") and got["frame"] == [1.5, None]
+    assert got["series"] == ["double", 1]

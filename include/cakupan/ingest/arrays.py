@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.abc
+import sys
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -35,4 +38,27 @@ def as_arrow(values, arrow_type: pa.DataType) -> pa.Array:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     return values.cast(arrow_type) if isinstance(values, pa.Array) else pa.array(values, arrow_type)
+
+
+class _PandasNotNow(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas":
+            raise ImportError("pandas is not imported for pyarrow's first conversion (arrays.arrow_without_pandas)")
+
+
+def arrow_without_pandas() -> None:
+    """pyarrow imports pandas (~45 MB, ~0.5 s) the first time it converts a Python value, only to ask whether the
+    value is a pandas object; the ingest never gives it one. Unless pandas is imported already, that first
+    conversion is made here with pandas out of reach, so pyarrow records it as absent and does not import it for
+    `pa.array` / `pa.scalar`. Imported later (the quality gate does), pandas works as ever, and pyarrow imports it
+    when asked for a pandas conversion (`to_pandas`, `Table.from_pandas`). Called as `cakupan.ingest` is imported;
+    tests/ingest/test_stream_memory.py."""
+    if "pandas" in sys.modules:
+        return
+    finder = _PandasNotNow()
+    sys.meta_path.insert(0, finder)
+    try:
+        pa.scalar(None)
+    finally:
+        sys.meta_path.remove(finder)
 

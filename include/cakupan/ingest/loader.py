@@ -328,7 +328,6 @@ class Loader:
         """Write the file whole (its bytes as read, prepared here or by a reader process), or a big CSV part by
         part."""
         if isinstance(work, Future):             # prepare_stream of a big CSV, started as the load began
-            pa.scalar("")     # meanwhile: pyarrow's first conversion of a Python value imports pandas (0.1 s)
             streamed, work = work.result(), delivery
             if streamed is not None:
                 if delivery is not None:
