@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from cakupan.core.messages import SettingsError
 from cakupan.core.settings import Settings
+from cakupan.ingest import loader as loader_module
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import fastcsv
@@ -69,10 +70,23 @@ def test_the_file_s_lines_are_let_go_part_by_part(big_register, home_factory, mo
     """Each part holds only its own lines (split a chunk at a time): what Arrow holds falls as the parts are
     written. Before, every part's lines were slices of one buffer, held until the last part was read."""
     monkeypatch.setattr(fastcsv, "PART_CHUNK_BYTES", 16 << 10)
+    monkeypatch.setattr(loader_module, "part_rereader", lambda path, stamp: None)    # parts hold their lines
     after_part, _, size = _load_in_parts(home_factory("lines"), big_register, monkeypatch)
     # by two thirds of the parts, more than a quarter of the file's lines (~its size) are let go (the lines in one
     # chunk: Arrow holds as much then as after the second part)
     assert after_part[1] - after_part[2 * len(after_part) // 3] > size // 4, (size, after_part)
+
+
+def test_parts_read_from_the_file_hold_no_lines(big_register, home_factory, monkeypatch):
+    """As the loader loads a big CSV, each part reads its bytes again from the file and splits them when its turn
+    comes: from the first part on, Arrow holds about a file's size less than when the parts hold their lines."""
+    monkeypatch.setattr(fastcsv, "PART_CHUNK_BYTES", 16 << 10)
+    reread, _, size = _load_in_parts(home_factory("reread"), big_register, monkeypatch)
+    reread = list(reread)       # (the next load's watch calls this one's too)
+    monkeypatch.setattr(loader_module, "part_rereader", lambda path, stamp: None)
+    held, _, _ = _load_in_parts(home_factory("held"), big_register, monkeypatch)
+    assert held[0] - reread[0] > size * 3 // 4, (size, held[:3], reread[:3])
+    assert max(reread) < min(held[:2]), (reread, held)
 
 
 def test_the_ingest_memory_limit_is_duckdb_s_while_loading(home_factory, monkeypatch):
@@ -138,3 +152,52 @@ def test_a_load_does_not_import_pandas_and_pandas_still_works_after(big_register
     assert got["pandas"] is False
     assert got["back"] in ("[1.0, nan]", "[1.0, None]") and got["frame"] == [1.5, None]
     assert got["series"] == ["double", 1]
+
+
+@pytest.mark.parametrize("keep_mtime", [True, False])
+def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_register, home_factory, monkeypatch,
+                                                                        keep_mtime):
+    """A part reads its bytes again from the file: when a clerk's copy overwrites the file after the first part
+    is written (same size; its time kept or not), the part's bytes no longer have the SHA-256 they had, the load
+    is rolled back (no row of it stays), recorded interrupted, and the file waits; the next ingest loads it."""
+    import os
+
+    s = home_factory("changed")
+    dest = s.inbox / "73.72" / big_register.name
+    dest.parent.mkdir(parents=True)
+    data = big_register.read_bytes()
+    dest.write_bytes(data)
+    real_insert, calls = Loader._insert, []
+
+    def overwrite_after_first(self, batch, contract, load):
+        n = real_insert(self, batch, contract, load)
+        calls.append(n)
+        if len(calls) == 1:
+            before = os.stat(dest)
+            at = data.index(b"\n", len(data) * 3 // 4) + 1        # a digit of a row far below the first part
+            at += next(i for i, ch in enumerate(data[at:]) if chr(ch).isdigit())
+            dest.write_bytes(data[:at] + (b"1" if data[at:at + 1] != b"1" else b"2") + data[at + 1:])
+            if keep_mtime:
+                os.utime(dest, ns=(before.st_atime_ns, before.st_mtime_ns))
+        return n
+
+    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
+    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", PART)
+    monkeypatch.setattr(Loader, "_insert", overwrite_after_first)
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+        assert (r.status, r.error_code) == ("waiting", "FILE_CHANGING") and len(calls) >= 2, (r, calls)
+        assert ("saat sedang dimuat" in r.error_message) == keep_mtime     # the bytes' check, or the stamp
+        row = ld.con.execute("select status, error_code from audit.loads where load_id = ?", [r.load_id]).fetchone()
+        assert row == ("interrupted", "FILE_CHANGING")
+        kept = ld.con.execute("select (select count(*) from raw.register where load_id = $1) + "
+                              "(select count(*) from quarantine.rows where load_id = $1)", [r.load_id]).fetchone()
+        assert kept == (0,)
+        monkeypatch.setattr(Loader, "_insert", real_insert)
+        again = ld.load(dest)
+    finally:
+        ld.con.close()
+    assert again.status == "loaded" and again.load_id != r.load_id
+    assert again.rows_in == again.rows_loaded + again.rows_quarantined > 1000

@@ -7,6 +7,9 @@
 - `read_delivery` reads a file's bytes once, into memory: its SHA-256 is of exactly those bytes, and everything
   the readers see is those bytes. A file whose size, modification time or identity changed while it was read
   raises `FileChanging` (it is read again by a later ingest, never loaded half).
+- `part_rereader` reads a range of a big CSV's bytes again, part by part, once the file's bytes are let go
+  (`fastcsv.fast_csv_parts`): each range must have the SHA-256 it had when the file was read whole, or
+  `FileChanging` (the load is rolled back and the file read again later).
 - `manifest_path` is the path the manifest records (relative to the inbox, a link's own path, never where it
   leads); `folder_of` is its regency folder (the first level), the scope of a duplicate; `shown_name` is a file
   name as manifest rows and messages carry it (a spreadsheet never reads it as a formula).
@@ -18,7 +21,7 @@ import functools
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +165,31 @@ def read_delivery(path: Path, inbox: Path) -> Delivery:
             != (after.st_size, after.st_mtime_ns, after.st_ino, after.st_dev)) or len(data) != after.st_size:
         raise FileChanging(Msg("error.ingest.changed", before=before.st_size, after=after.st_size))
     return Delivery(data, Stamp(after.st_size, after.st_mtime_ns))
+
+
+def part_rereader(path: Path, stamp: Stamp) -> Callable[[int, int, bytes], bytes]:
+    """A function giving the file's bytes [start, stop) again, read from the file (`read_delivery` read it
+    whole); FileChanging when the file is gone, no longer of its stamp, or the bytes' SHA-256 is not `sha256`."""
+
+    def reread(start: int, stop: int, sha256: bytes) -> bytes:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            raise FileChanging(Msg("error.ingest.disappeared")) from None
+        try:
+            now = os.fstat(fd)
+            if not stat.S_ISREG(now.st_mode) or (now.st_size, now.st_mtime_ns) != (stamp.size, stamp.mtime_ns):
+                raise FileChanging(Msg("error.ingest.changed", before=stamp.size, after=now.st_size))
+            data = bytearray()
+            while len(data) < stop - start and (got := os.pread(fd, stop - start - len(data), start + len(data))):
+                data += got
+        finally:
+            os.close(fd)
+        if hashlib.sha256(data).digest() != sha256:
+            raise FileChanging(Msg("error.ingest.changed_part", start=start, stop=stop))
+        return data
+
+    return reread
 
 
 def sha256_of(path: Path) -> str:

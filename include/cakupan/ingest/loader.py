@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -35,6 +35,7 @@ from cakupan.ingest.inbox import (
     Meta,
     folder_of,
     manifest_path,
+    part_rereader,
     read_delivery,
     shown_name,
 )
@@ -190,7 +191,9 @@ class Loader:
         if streamable(path, delivery.data):
             # a big CSV's header and lines are found while its SHA-256 is computed and the manifest consulted
             ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-ahead")
-            work = ahead.submit(self.preparer.prepare_stream, path, delivery.data)
+            # (its parts read their bytes again from the file, so that neither they nor its lines are held)
+            work = ahead.submit(self.preparer.prepare_stream, path, delivery.data,
+                                part_rereader(path, delivery.stamp))
         try:
             return self._load(path, rel, delivery.meta, work, delivery)
         finally:
@@ -212,6 +215,8 @@ class Loader:
         except LoadInvariantError as exc:   # rolled back: the manifest says why, and the error stops the run
             self._invariant_broken(load, exc)
             raise
+        except FileChanging as exc:         # a big CSV's part no longer the bytes read first: rolled back
+            return self._changed_while_loading(load, exc)
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - one file's failure (even a native panic) never stops the others
@@ -281,6 +286,15 @@ class Loader:
                          [status, exc.code, msg, load.load_id])
         log.warning("%s %s", status, msg)
         return LoadResult(load.load_id, load.rel, None, None, None, status, error_code=exc.code, error_message=msg)
+
+    def _changed_while_loading(self, load: _Load, exc: FileChanging) -> LoadResult:
+        """A file that changed while it was loaded (rolled back): its load is recorded interrupted, and the file
+        waits for a later ingest, as one that changed while it was read."""
+        waiting = self._waiting(load.path, load.rel, str(exc))
+        self.con.execute("update audit.loads set status = 'interrupted', finished_at = now(), error_code = "
+                         "'FILE_CHANGING', error_message = ? where load_id = ?", [waiting.error_message, load.load_id])
+        log.warning("%s", waiting.error_message)
+        return replace(waiting, load_id=load.load_id)
 
     def _invariant_broken(self, load: _Load, exc: LoadInvariantError) -> None:
         """Record on the manifest row that rows in != loaded + quarantined (a bug: nothing of the file was kept)."""

@@ -104,14 +104,16 @@ class Preparer:
         self.check_nik_regions(batch, facts)
         return Prepared(replace(result, blocks=[b.validated() for b in result.blocks]), facts, batch)
 
-    def prepare_stream(self, path: Path, data: bytes) -> Streamed | None:
+    def prepare_stream(self, path: Path, data: bytes,
+                       reread: Callable[[int, int, bytes], bytes] | None = None) -> Streamed | None:
         """For a big CSV the column-wise reader can read: its header, the file-level checks of `prepare` and a
-        reader for each part; None for any other file (`prepare` reads those whole)."""
+        reader for each part; None for any other file (`prepare` reads those whole). With `reread`
+        (`inbox.part_rereader`) the parts read their bytes again from the file (`fast_csv_parts`)."""
         if not streamable(path, data):
             return None
         folder_regency = self.regency_for_path(path)
         got = fast_csv_parts(data, all_contracts(), read_options(folder_regency), STREAM_PART_LINES,
-                             STREAM_FIRST_PART_LINES)
+                             STREAM_FIRST_PART_LINES, reread)
         if got is None:
             return None
         header, encoding, delimiter, parts = got

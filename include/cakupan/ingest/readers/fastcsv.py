@@ -10,6 +10,7 @@ returns, NUL characters or bytes that are not valid in their encoding take the e
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -89,6 +90,8 @@ class _FastCsv:
     maybe_odd: bool                 # some cell may need cleaning (see _maybe_odd_cells)
     unit_free: bool = False         # no UNIT character in the file (quoted lines can be read with it, `_unquote`)
     upper: tuple[list[str], ...] = ()   # the texts of the header's rows above its last (`upper_header_keys`)
+    starts: np.ndarray | None = None    # each line's offset in the file's bytes (None: in a text decoded whole)
+    transcode: Callable[[memoryview], bytes] | None = None     # how the file's bytes were made UTF-8 (`split_lines`)
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -113,21 +116,34 @@ def fast_csv_block(raw: bytes, contracts: dict[str, Contract],
 
 
 def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOptions, part_lines: int,
-                   first_lines: int | None = None) -> tuple[Block, str, str, list[Callable[[], Block]]] | None:
+                   first_lines: int | None = None, reread: Callable[[int, int, bytes], bytes] | None = None,
+                   ) -> tuple[Block, str, str, list[Callable[[], Block]]] | None:
     """`fast_csv_block` in parts of `part_lines` lines (the first of `first_lines`, so that a writer can start
     sooner): each part is read when its function is called, from any thread (so a writer can write one part while
     the next ones are read). Concatenated, the parts are `fast_csv_block`'s block. Returns (the block without its
-    rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path. Each
-    part holds only its own lines (split PART_CHUNK_BYTES at a time) and lets them go once read."""
+    rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path.
+
+    Each part holds only its own lines (split PART_CHUNK_BYTES at a time) and lets them go once read. With
+    `reread` (`inbox.part_rereader`: the bytes [start, stop) again, which must have this SHA-256), a part holds
+    only where its lines are in the file and splits them again when read, so that neither the file's bytes nor its
+    lines are held while it is written (the caller lets its bytes go)."""
     f = _fast_csv_lines(raw, contracts, options, PART_CHUNK_BYTES)
     if f is None:
         return None
-    lines, f = f.lines, replace(f, lines=None)
+    lines, starts, f = f.lines, f.starts, replace(f, lines=None, starts=None)
     n = len(lines)
     first = min(n, first_lines or part_lines)
-    starts = [0, *range(first, n, part_lines)]
-    return f.header_block(), f.encoding, f.delimiter, [_part_reader(f, lines.slice(a, b - a), a)
-                                                       for a, b in zip(starts, [*starts[1:], n], strict=True)]
+    bounds = [0, *range(first, n, part_lines)]
+    ranges = list(zip(bounds, [*bounds[1:], n], strict=True))
+    if reread is None or starts is None or n == 0:
+        parts = [_part_reader(f, lines.slice(a, b - a), a) for a, b in ranges]
+    else:
+        del lines
+        ends = [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]
+        parts = [_range_reader(f, reread, (int(starts[a]), stop), a, b - a,
+                               hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest())
+                 for (a, b), stop in zip(ranges, ends, strict=True)]
+    return f.header_block(), f.encoding, f.delimiter, parts
 
 
 def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[], Block]:
@@ -137,6 +153,19 @@ def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[]
     def read() -> Block:
         part = held.pop()       # (lines that span two chunks are copied into one)
         return _fast_csv_part(f, part.chunk(0) if part.num_chunks == 1 else part.combine_chunks(), start)
+    return read
+
+
+def _range_reader(f: _FastCsv, reread: Callable[[int, int, bytes], bytes], at: tuple[int, int], start: int,
+                  count: int, sha256: bytes) -> Callable[[], Block]:
+    """One part of `fast_csv_parts` that holds only where its `count` lines are in the file (bytes `at`): read
+    again when called (`reread` checks they are the bytes split before) and split as the whole file was."""
+
+    def read() -> Block:
+        split = split_lines(reread(*at, sha256), 1, None, f.transcode)
+        if split is None or len(split[0]) != count:     # (the same bytes: the same lines)
+            raise AssertionError(f"bytes {at} split into other lines than before")
+        return _fast_csv_part(f, split[0], start)
     return read
 
 
@@ -225,9 +254,9 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
         if not late_cp1252(raw, delimiter):
             return None
-        encoding = "cp1252"
-        split = split_lines(raw, first_line, chunk_bytes, functools.partial(to_utf8, encoding="cp1252",
-                                                                             errors="replace"))
+        encoding, data = "cp1252", raw
+        transcode = functools.partial(to_utf8, encoding="cp1252", errors="replace")
+        split = split_lines(raw, first_line, chunk_bytes, transcode)
     if split is None:
         return None
     lines, starts = split
@@ -238,7 +267,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     # (not ASCII: maybe odd, without the copy the quotes' removal makes)
     odd = not data.isascii() or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
-                    quotes is not None and UNIT.encode() not in data, upper)
+                    quotes is not None and UNIT.encode() not in data, upper, starts if data is raw else None, transcode)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
