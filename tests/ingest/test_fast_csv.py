@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
+import hashlib
 import io
+import itertools
 import os
 
 import pyarrow as pa
@@ -110,17 +113,33 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
 
 def _merged_parts(path, part_lines: int, first_lines: int | None = None, chunk_bytes: int | None = None):
     """`fast_csv_parts` merged back into one block, in the form `_blocks` compares (`chunk_bytes`: the size of
-    the chunks its lines are split in, default one chunk for these small files)."""
-    with pytest.MonkeyPatch.context() as mp:
-        if chunk_bytes:
-            mp.setattr(fastcsv, "PART_CHUNK_BYTES", chunk_bytes)
-        got = fastcsv.fast_csv_parts(path.read_bytes(), all_contracts(), OPTIONS, part_lines, first_lines)
-    if got is None:
-        return None
-    b = fastcsv.merge_parts([read() for read in got[3]])
-    return (b.source, b.header_row, b.mapping, b.headers, b.title_text, _plain(b.source_rows),
-            {c: _plain(v) for c, v in b.cells.items()}, _plain(b.nik_numeric), b.total_rows, b.notes_skipped,
-            b.unsplit)
+    the chunks its lines are split in, default one chunk for these small files). Read both ways: parts holding
+    their lines, and parts reading their bytes again (`reread`, here from memory, checking each range's SHA-256
+    as `inbox.part_rereader` does) after a scan that makes no line: the same block, or both None."""
+    raw, reread_ranges = path.read_bytes(), []
+
+    def reread(start: int, stop: int, sha256: bytes) -> bytes:
+        assert hashlib.sha256(raw[start:stop]).digest() == sha256
+        reread_ranges.append((start, stop))
+        return raw[start:stop]
+
+    both = []
+    for how in (None, reread):
+        with pytest.MonkeyPatch.context() as mp:
+            if chunk_bytes:
+                mp.setattr(fastcsv, "PART_CHUNK_BYTES", chunk_bytes)
+            got = fastcsv.fast_csv_parts(raw, all_contracts(), OPTIONS, part_lines, first_lines, how)
+        if got is None:
+            both.append(None)
+            continue
+        b = fastcsv.merge_parts([read() for read in got[3]])
+        both.append((b.source, b.header_row, b.mapping, b.headers, b.title_text, _plain(b.source_rows),
+                     {c: _plain(v) for c, v in b.cells.items()}, _plain(b.nik_numeric), b.total_rows,
+                     b.notes_skipped, b.unsplit))
+    assert both[0] == both[1]
+    if reread_ranges:       # the ranges follow each other to the file's end
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(reread_ranges)) and reread_ranges[-1][1] == len(raw)
+    return both[0]
 
 
 BIG_CELLS = ["Andi", "Sitti Aminah", "Ma'ruf", "Désa – Ujung", "  x  y ", "'7372014505800012", "Rp 16.800,00",
@@ -177,7 +196,11 @@ def test_quote_counts_per_line_both_ways(rows, crlf, bom, title):
             mp.setattr(fastcsv, "QUOTES_FOUND_ONE_BY_ONE", threshold)
             f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS, chunk)
         got.append(None if f is None else (f.quotes.tolist() if f.quotes is not None else [0] * len(f.lines)))
-    assert got[0] == got[2]
+    for chunk in (1 << 24, 7):          # no line made (`scan_lines`), in chunks of whole lines
+        f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS, chunk, lines=False)
+        assert f is None or f.lines is None
+        got.append(None if f is None else (f.quotes.tolist() if f.quotes is not None else [0] * len(f.starts)))
+    assert got[0] == got[2] == got[4] == got[5]
     assert got[0] == got[1]
     if got[0] is not None:
         assert got[0] == expected
@@ -338,3 +361,37 @@ def test_a_one_byte_file_is_never_held_whole_as_utf8(tmp_path, monkeypatch):
             tracemalloc.stop()
         assert f is not None and f.encoding == encoding and len(f.lines) == 6000
     assert peaks["cp1252"] < peaks["utf-8"] + len(raw) // 4, (peaks, len(raw))
+
+
+def test_the_bytes_cp1252_refuses_are_the_ones_the_scan_looks_for():
+    refused = {bytes([b]) for b in range(256) if _refuses(bytes([b]))}
+    assert refused == set(csvlines.CP1252_UNDEFINED)
+
+
+def _refuses(b: bytes) -> bool:
+    try:
+        b.decode("cp1252")
+    except UnicodeDecodeError:
+        return True
+    return False
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")) * 3, deadline=None)
+@given(pieces=st.lists(st.sampled_from(["a", ";", '"', "\r", "\n", "\r\n", "é", "\x81", "\ufeff"]), max_size=40),
+       first_line=st.integers(1, 3), one_byte=st.sampled_from([None, "cp1252", "latin-1"]), chunk=st.integers(1, 9))
+def test_scanning_finds_the_lines_splitting_finds(pieces, first_line, one_byte, chunk):
+    """`scan_lines` (no line made) gives the starts `split_lines` gives, each line's quotes, and None exactly when
+    the split gives None: lone carriage returns, bytes that do not decode, in UTF-8 and one-byte files."""
+    text = "".join(pieces)
+    data = text.encode("utf-8") if one_byte is None else text.encode(one_byte, errors="ignore")
+    if one_byte is None and "\x81" in pieces:
+        data = data.replace("\x81".encode(), b"\x81")        # a byte that is not UTF-8
+    transcode = None if one_byte is None else functools.partial(csvlines.to_utf8, encoding=one_byte)
+    split = csvlines.split_lines(data, first_line, chunk, transcode)
+    scan = csvlines.scan_lines(data, first_line, one_byte is None, one_byte == "cp1252", chunk)
+    assert (scan is None) == (split is None), (data, split, scan)
+    if split is not None:
+        lines, starts = split
+        assert scan[0].tolist() == starts.tolist()
+        counts = [line.count('"') for line in lines.to_pylist()]
+        assert (scan[1].tolist() if scan[1] is not None else [0] * len(counts)) == counts

@@ -116,3 +116,40 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
         chunks.append(pc.utf8_rtrim(lines, characters="\r") if crs and sep == b"\n" else lines)
     lines = pa.chunked_array(chunks, pa.string()) if chunk_bytes else chunks[0]
     return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
+
+
+CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")     # the bytes Python's cp1252 codec refuses
+
+
+def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = False,
+               chunk_bytes: int = 1 << 24) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """What `split_lines` finds, without making the lines: where each line from `first_line` on starts in `data`
+    and how many quote characters it holds (None when the file holds none); None where `split_lines` gives None
+    (a lone carriage return, bytes that do not decode). `utf8`: the bytes are UTF-8 (checked in place); else a
+    one-byte encoding, strict cp1252 refusing its five undefined bytes. Chunk by chunk, nothing file-sized made."""
+    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+    if utf8 and not is_utf8(one_value(data, bom)):
+        return None
+    if not utf8 and strict_cp1252 and any(b in data for b in CP1252_UNDEFINED):
+        return None
+    crs = data.count(b"\r") if b"\r" in data else 0
+    if crs and data.count(b"\r\n") != crs:
+        return None
+    feeds = [np.flatnonzero(np.frombuffer(data, np.uint8, min(chunk_bytes, len(data) - a), a) == ord("\n")) + a
+             for a in range(bom, len(data), chunk_bytes)]
+    starts = np.concatenate([np.array([bom], np.int64), *(f + 1 for f in feeds)])
+    if len(data) > bom and starts[-1] == len(data):
+        starts = starts[:-1]                    # (nothing after the last line feed: no line)
+    starts = starts[first_line - 1:]
+    if not len(starts) or data.find(b'"', int(starts[0])) < 0:
+        return starts, None
+    # quotes on each line: those before each line's start, counted a chunk of whole lines at a time
+    ends = np.append(starts[1:], len(data))
+    quotes = np.zeros(len(starts), np.int64)
+    step = max(1, int(len(starts) * chunk_bytes // max(1, len(data))))
+    for i in range(0, len(starts), step):
+        a, b = int(starts[i]), int(ends[min(i + step, len(starts)) - 1])
+        at = np.flatnonzero(np.frombuffer(data, np.uint8, b - a, a) == ord('"')) + a
+        before = np.searchsorted(at, np.append(starts[i: i + step], b))
+        quotes[i: i + step] = np.diff(before)
+    return starts, quotes

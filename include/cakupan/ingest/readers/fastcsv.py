@@ -25,7 +25,14 @@ from cakupan.core.contracts import Contract
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
-from cakupan.ingest.readers.csvlines import ONE_BYTE, late_cp1252, split_lines, to_utf8, utf8_data
+from cakupan.ingest.readers.csvlines import (
+    ONE_BYTE,
+    late_cp1252,
+    scan_lines,
+    split_lines,
+    to_utf8,
+    utf8_data,
+)
 from cakupan.ingest.readers.csvtext import (
     DELIMITER_SAMPLE_CHARS,
     decode_csv,
@@ -127,18 +134,19 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
     `reread` (`inbox.part_rereader`: the bytes [start, stop) again, which must have this SHA-256), a part holds
     only where its lines are in the file and splits them again when read, so that neither the file's bytes nor its
     lines are held while it is written (the caller lets its bytes go)."""
-    f = _fast_csv_lines(raw, contracts, options, PART_CHUNK_BYTES)
+    f = _fast_csv_lines(raw, contracts, options, PART_CHUNK_BYTES, lines=reread is None)
     if f is None:
         return None
     lines, starts, f = f.lines, f.starts, replace(f, lines=None, starts=None)
-    n = len(lines)
+    n = len(starts) if lines is None else len(lines)
+    if lines is None and n == 0:
+        return fast_csv_parts(raw, contracts, options, part_lines, first_lines)     # (no line below the header)
     first = min(n, first_lines or part_lines)
     bounds = [0, *range(first, n, part_lines)]
     ranges = list(zip(bounds, [*bounds[1:], n], strict=True))
-    if reread is None or starts is None or n == 0:
+    if reread is None or starts is None:
         parts = [_part_reader(f, lines.slice(a, b - a), a) for a, b in ranges]
     else:
-        del lines
         ends = [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]
         parts = [_range_reader(f, reread, (int(starts[a]), stop), a, b - a,
                                hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest())
@@ -232,9 +240,10 @@ def _header_in_head(head_text: str, whole: bool, delimiter: str, contracts: dict
 
 
 def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOptions,
-                    chunk_bytes: int | None = None) -> _FastCsv | None:
+                    chunk_bytes: int | None = None, lines: bool = True) -> _FastCsv | None:
     """Decode and split a large CSV below its header (in chunks: `split_lines`), or None when it needs the exact
-    path."""
+    path. `lines=False`: only where the lines are in the file's bytes, when they are the file's own UTF-8 or
+    one-byte text (`scan_lines`: no line made; `fast_csv_parts` with `reread`)."""
     sniffed = _csv_head(raw)
     if sniffed is None:
         return None
@@ -249,18 +258,24 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     if found is None:
         return None
     header, title, first_line, upper = found
-    split = split_lines(data, first_line, chunk_bytes, transcode)
+    scan = not lines and data is raw
+    split = (scan_lines(raw, first_line, transcode is None, encoding == "cp1252", chunk_bytes or PART_CHUNK_BYTES)
+             if scan else split_lines(data, first_line, chunk_bytes, transcode))
     if split is None and encoding in ("utf-8", "utf-8-sig") and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
         if not late_cp1252(raw, delimiter):
             return None
         encoding, data = "cp1252", raw
         transcode = functools.partial(to_utf8, encoding="cp1252", errors="replace")
-        split = split_lines(raw, first_line, chunk_bytes, transcode)
+        split = (scan_lines(raw, first_line, False, chunk_bytes=chunk_bytes or PART_CHUNK_BYTES) if scan
+                 else split_lines(raw, first_line, chunk_bytes, transcode))
     if split is None:
         return None
-    lines, starts = split
-    quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
+    if scan:
+        (starts, quotes), lines = split, None
+    else:
+        lines, starts = split
+        quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
     if quotes is not None and (quotes & 1).any():
         return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
