@@ -29,6 +29,23 @@ def big_register(tmp_path_factory):
     return tmp / "73.72" / "register_parepare_2025-06.csv"
 
 
+_REAL_INSERT = Loader._insert
+
+
+def _in_parts(monkeypatch, after_insert) -> None:
+    """Big CSVs loaded in parts of PART lines, `after_insert(batch)` called after each part is written."""
+
+    def insert(self, batch, contract, load):
+        n = _REAL_INSERT(self, batch, contract, load)
+        after_insert(batch)
+        return n
+
+    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
+    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", PART)
+    monkeypatch.setattr(Loader, "_insert", insert)
+
+
 def _load_in_parts(s, big_register, monkeypatch) -> tuple[list[int], list[int], int]:
     """Load the file in parts of PART lines through the real loader: Arrow's allocated bytes after each part is
     written, each part's table size, and the file's size."""
@@ -36,18 +53,12 @@ def _load_in_parts(s, big_register, monkeypatch) -> tuple[list[int], list[int], 
     dest.parent.mkdir(parents=True)
     dest.write_bytes(big_register.read_bytes())
     after_part, part_bytes = [], []
-    real_insert = Loader._insert
 
-    def watched(self, batch, contract, load):
-        n = real_insert(self, batch, contract, load)
+    def watch(batch):
         part_bytes.append(batch.table.get_total_buffer_size())
         after_part.append(pa.total_allocated_bytes())
-        return n
 
-    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
-    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", PART)
-    monkeypatch.setattr(Loader, "_insert", watched)
+    _in_parts(monkeypatch, watch)
     ld = Loader(s)
     try:
         r = ld.load(dest)
@@ -82,7 +93,6 @@ def test_parts_read_from_the_file_hold_no_lines(big_register, home_factory, monk
     comes: from the first part on, Arrow holds about a file's size less than when the parts hold their lines."""
     monkeypatch.setattr(fastcsv, "PART_CHUNK_BYTES", 16 << 10)
     reread, _, size = _load_in_parts(home_factory("reread"), big_register, monkeypatch)
-    reread = list(reread)       # (the next load's watch calls this one's too)
     monkeypatch.setattr(loader_module, "part_rereader", lambda path, stamp: None)
     held, _, _ = _load_in_parts(home_factory("held"), big_register, monkeypatch)
     assert held[0] - reread[0] > size * 3 // 4, (size, held[:3], reread[:3])
@@ -167,11 +177,10 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
     dest.parent.mkdir(parents=True)
     data = big_register.read_bytes()
     dest.write_bytes(data)
-    real_insert, calls = Loader._insert, []
+    calls = []
 
-    def overwrite_after_first(self, batch, contract, load):
-        n = real_insert(self, batch, contract, load)
-        calls.append(n)
+    def overwrite_after_first(batch):
+        calls.append(batch.num_rows)
         if len(calls) == 1:
             before = os.stat(dest)
             at = data.index(b"\n", len(data) * 3 // 4) + 1        # a digit of a row far below the first part
@@ -179,12 +188,8 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
             dest.write_bytes(data[:at] + (b"1" if data[at:at + 1] != b"1" else b"2") + data[at + 1:])
             if keep_mtime:
                 os.utime(dest, ns=(before.st_atime_ns, before.st_mtime_ns))
-        return n
 
-    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
-    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", PART)
-    monkeypatch.setattr(Loader, "_insert", overwrite_after_first)
+    _in_parts(monkeypatch, overwrite_after_first)
     ld = Loader(s)
     try:
         r = ld.load(dest)
@@ -195,7 +200,7 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
         kept = ld.con.execute("select (select count(*) from raw.register where load_id = $1) + "
                               "(select count(*) from quarantine.rows where load_id = $1)", [r.load_id]).fetchone()
         assert kept == (0,)
-        monkeypatch.setattr(Loader, "_insert", real_insert)
+        monkeypatch.setattr(Loader, "_insert", _REAL_INSERT)
         again = ld.load(dest)
     finally:
         ld.con.close()
