@@ -80,16 +80,13 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
     is in a one-byte encoding (cp1252, latin-1: its ASCII bytes are UTF-8's) and each chunk is made UTF-8 just
     before it is split, so that the file is never held whole as UTF-8 beside its bytes and its lines; the starts
     are still offsets in `data`; None when a chunk does not decode."""
-    crs = data.count(b"\r") if b"\r" in data else 0
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
     if transcode is None and not is_utf8(one_value(data, bom)):
         return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
-    sep = b"\n"
-    if crs:
-        if data.count(b"\r\n") != crs:
-            return None
-        if data.count(b"\n") == crs:
-            sep = b"\r\n"
+    ends = _line_ends(data)
+    if ends is None:
+        return None
+    sep, trim_cr = ends
     cuts = [bom]
     while chunk_bytes and (at := data.find(sep, cuts[-1] + chunk_bytes - 1)) >= 0 and at + len(sep) < len(data):
         cuts.append(at + len(sep))
@@ -107,15 +104,30 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
             starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
                           + np.arange(len(lines), dtype=np.int64) * len(sep))
         else:                     # (the line feeds' places in the one-byte text: each line starts after one)
-            feeds = np.flatnonzero(np.frombuffer(data, np.uint8, b - a, a) == ord("\n"))
-            starts.append(a + np.concatenate([[0], feeds + 1])[: len(lines)].astype(np.int64))
+            starts.append(np.concatenate([[a], _places(data, a, b, b"\n") + 1])[: len(lines)].astype(np.int64))
         try:
             lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
         except (pa.ArrowInvalid, pa.ArrowCapacityError):
             return None
-        chunks.append(pc.utf8_rtrim(lines, characters="\r") if crs and sep == b"\n" else lines)
+        chunks.append(pc.utf8_rtrim(lines, characters="\r") if trim_cr else lines)
     lines = pa.chunked_array(chunks, pa.string()) if chunk_bytes else chunks[0]
     return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
+
+
+def _line_ends(data: bytes) -> tuple[bytes, bool] | None:
+    """How the lines end: (separator, whether a trailing carriage return is trimmed from each line); None for a
+    lone carriage return. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed)."""
+    crs = data.count(b"\r") if b"\r" in data else 0
+    if not crs:
+        return b"\n", False
+    if data.count(b"\r\n") != crs:
+        return None
+    return (b"\r\n", False) if data.count(b"\n") == crs else (b"\n", True)
+
+
+def _places(data: bytes, start: int, stop: int, byte: bytes) -> np.ndarray:
+    """The offsets in `data` of every `byte` in [start, stop)."""
+    return np.flatnonzero(np.frombuffer(data, np.uint8, stop - start, start) == ord(byte)) + start
 
 
 CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")     # the bytes Python's cp1252 codec refuses
@@ -132,11 +144,9 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
         return None
     if not utf8 and strict_cp1252 and any(b in data for b in CP1252_UNDEFINED):
         return None
-    crs = data.count(b"\r") if b"\r" in data else 0
-    if crs and data.count(b"\r\n") != crs:
+    if _line_ends(data) is None:
         return None
-    feeds = [np.flatnonzero(np.frombuffer(data, np.uint8, min(chunk_bytes, len(data) - a), a) == ord("\n")) + a
-             for a in range(bom, len(data), chunk_bytes)]
+    feeds = [_places(data, a, min(a + chunk_bytes, len(data)), b"\n") for a in range(bom, len(data), chunk_bytes)]
     starts = np.concatenate([np.array([bom], np.int64), *(f + 1 for f in feeds)])
     if len(data) > bom and starts[-1] == len(data):
         starts = starts[:-1]                    # (nothing after the last line feed: no line)
@@ -149,7 +159,7 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
     step = max(1, int(len(starts) * chunk_bytes // max(1, len(data))))
     for i in range(0, len(starts), step):
         a, b = int(starts[i]), int(ends[min(i + step, len(starts)) - 1])
-        at = np.flatnonzero(np.frombuffer(data, np.uint8, b - a, a) == ord('"')) + a
+        at = _places(data, a, b, b'"')
         before = np.searchsorted(at, np.append(starts[i: i + step], b))
         quotes[i: i + step] = np.diff(before)
     return starts, quotes
