@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from cakupan.ingest import loader, prepare, run
 from cakupan_dev.messy import cases
 
@@ -72,8 +74,16 @@ def test_reader_processes_load_exactly_what_the_writer_alone_loads(home_factory,
         writer = _spy_on_readers(monkeypatch, log)
         results = run.ingest_paths(s, paths, run_id="same")
         runs[name] = ([r.to_dict() for r in results], _tables(s))
-        read_by = {int(line.split()[0]) for line in log.read_text().splitlines()} if log.exists() else set()
+        reads = [line.split(maxsplit=1) for line in log.read_text().splitlines()] if log.exists() else []
+        read_by = {int(pid) for pid, _ in reads}
         assert bool(read_by) == (name == "readers") and writer not in read_by
+        if name == "readers":     # each reader reads runs of consecutive files (its memos see a regency's next file)
+            pid_of = {path: pid for pid, path in reads}
+            sizes = [p.stat().st_size for p in paths]
+            chunks = run._chunks(sizes)
+            assert max(len(c) for c in chunks) == run.READ_CHUNK
+            assert all(len({pid_of[str(paths[j])] for j in c}) == 1 for c in chunks)
+            log.unlink()
     alone, readers = runs["alone"], runs["readers"]
     assert len(alone[0]) >= 60 and {r["status"] for r in alone[0]} >= {"loaded", "rejected", "duplicate"}
     assert readers[0] == alone[0]
@@ -129,3 +139,15 @@ def test_big_csvs_loaded_in_parts_equal_loaded_whole(home_factory, monkeypatch, 
 
 
 pytestmark = pytest.mark.timeout(600)
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 3 << 20)), max_size=60))
+def test_reader_chunks_are_runs_of_consecutive_readable_files(sizes):
+    chunks = run._chunks(sizes)
+    assert [j for c in chunks for j in c] == [j for j, n in enumerate(sizes) if n is not None]
+    for c in chunks:
+        assert c == list(range(c[0], c[-1] + 1)) and len(c) <= run.READ_CHUNK
+        assert len(c) == 1 or sum(sizes[j] for j in c) <= run.READ_CHUNK_BYTES
+    for a, b in zip(chunks, chunks[1:]):        # a chunk ends only where it must
+        if b[0] == a[-1] + 1:
+            assert len(a) == run.READ_CHUNK or sum(sizes[j] for j in a + [b[0]]) > run.READ_CHUNK_BYTES

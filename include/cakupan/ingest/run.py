@@ -22,6 +22,9 @@ READ_AHEAD = 80                 # files read ahead of the writer (more than a gr
                                 # is written), as long as they hold at most READ_AHEAD_BYTES
 READ_AHEAD_BYTES = 64 << 20
 WINDOW_BYTES = 32 << 20         # files handed to the writer at once (`group.load_many`): at most GROUP_MAX_FILES
+READ_CHUNK = 8                  # consecutive files one reader reads in one task: a regency's next file mostly holds
+READ_CHUNK_BYTES = 4 << 20      # values the reader's memos have just seen (dealt one by one, each reader saw every
+                                # other file: ~4 ms a file more); a chunk holds at most this many bytes (or one file)
 
 _reader: Preparer | None = None     # in a reader process: its Preparer (set by the pool's initializer)
 
@@ -54,12 +57,12 @@ def _start_reader(settings: Settings) -> None:
     _reader = Preparer(settings)
 
 
-def _prepare_in_reader(path: str) -> ReaderWork | None:
-    """Read a file's bytes once, check and validate them in a reader process (`group.prepare_work`): the bytes'
-    SHA-256 and stamp with the result, or (None, why nothing was read). A file-level rejection is handed to the
-    writer, which records it as its own; any other error gives None: the writer then reads the file itself and
-    meets (and logs) the error where it always does."""
-    return group.prepare_work(_reader, Path(path))
+def _prepare_in_reader(paths: list[str]) -> list[ReaderWork | None]:
+    """Read each file's bytes once, check and validate them in a reader process (`group.prepare_work`), in order:
+    the bytes' SHA-256 and stamp with the result, or (None, why nothing was read). A file-level rejection is handed
+    to the writer, which records it as its own; any other error gives None: the writer then reads the file itself
+    and meets (and logs) the error where it always does."""
+    return [group.prepare_work(_reader, Path(p)) for p in paths]
 
 
 def _size(path: Path) -> int | None:
@@ -69,6 +72,24 @@ def _size(path: Path) -> int | None:
     except OSError:
         return None
     return size if size <= READERS_MAX_FILE_BYTES else None
+
+
+def _chunks(sizes: list[int | None]) -> list[list[int]]:
+    """The files a reader reads, as runs of consecutive indexes (at most READ_CHUNK files and READ_CHUNK_BYTES, or
+    one file); a file too big for a reader (size None) is in none."""
+    chunks: list[list[int]] = []
+    run: list[int] = []
+    run_bytes = 0
+    for j, n in enumerate(sizes):
+        if run and (n is None or len(run) >= READ_CHUNK or run_bytes + n > READ_CHUNK_BYTES):
+            chunks.append(run)
+            run, run_bytes = [], 0
+        if n is not None:
+            run.append(j)
+            run_bytes += n
+    if run:
+        chunks.append(run)
+    return chunks
 
 
 def _windows(files: list[Path]):
@@ -88,8 +109,12 @@ def _windows(files: list[Path]):
 
 def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) -> list[LoadResult]:
     results: list[LoadResult] = []
-    ahead: dict[int, Future] = {}
     sizes = [_size(f) for f in files]
+    chunks = _chunks(sizes)
+    chunk_of = {j: k for k, c in enumerate(chunks) for j in c}
+    ahead: dict[int, Future] = {}                   # chunk -> its reader's work, submitted and not all taken
+    got: dict[int, list[ReaderWork | None]] = {}    # chunk -> what its reader gave (None: the reader died)
+    submitted = 0                                   # chunks submitted (in order)
     ahead_bytes = window_bytes = 0      # bytes read ahead and not yet taken; bytes in the window
     # The readers are forked while this process has no database open (no DuckDB threads to copy mid-work);
     # a fork pool starts all its processes at the first task.
@@ -101,24 +126,32 @@ def _load_with_readers(loader: Loader, settings: Settings, files: list[Path]) ->
         usable = True
         window: list[tuple[Path, ReaderWork | None]] = []
         for i, path in enumerate(files):
-            for j in range(i, min(len(files), i + READ_AHEAD)):
-                if not usable or j in ahead or sizes[j] is None:
-                    continue
-                if ahead and ahead_bytes + sizes[j] > READ_AHEAD_BYTES:
+            while submitted < len(chunks) and chunks[submitted][0] < i:     # passed unsubmitted: read here
+                submitted += 1
+            while usable and submitted < len(chunks) and chunks[submitted][0] < i + READ_AHEAD:
+                n = sum(sizes[j] for j in chunks[submitted])
+                if ahead and ahead_bytes + n > READ_AHEAD_BYTES:
                     break
                 try:
-                    ahead[j] = pool.submit(_prepare_in_reader, str(files[j]))
-                    ahead_bytes += sizes[j]
+                    ahead[submitted] = pool.submit(_prepare_in_reader, [str(files[j]) for j in chunks[submitted]])
                 except RuntimeError:     # the pool broke (a reader died): read the rest here
                     usable = False
+                    break
+                ahead_bytes += n
+                submitted += 1
             prepared = None
-            if i in ahead:
+            k = chunk_of.get(i)
+            if k in ahead:
+                if k not in got:
+                    try:
+                        got[k] = ahead[k].result()
+                    except Exception:  # noqa: BLE001 - a reader died on these files: read them here, with the usual guards
+                        got[k] = [None] * len(chunks[k])
+                prepared = got[k][chunks[k].index(i)]
                 ahead_bytes -= sizes[i]
                 window_bytes += sizes[i]
-                try:
-                    prepared = ahead.pop(i).result()
-                except Exception:  # noqa: BLE001 - a reader died on this file: read it here, with the usual guards
-                    prepared = None
+                if i == chunks[k][-1]:
+                    del ahead[k], got[k]
             window.append((path, prepared))
             if len(window) >= group.GROUP_MAX_FILES or window_bytes >= WINDOW_BYTES or i == len(files) - 1:
                 # what the readers left unread (a big file, a reader's error) is read by `Loader.load` itself
