@@ -10,12 +10,14 @@ differ, as the files were written twice).
 
 from __future__ import annotations
 
+import itertools
+
 import duckdb
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from cakupan.ingest import loader, prepare, run
 from cakupan_dev.messy import cases
+from hypothesis import given
+from hypothesis import strategies as st
 
 RAW_SOURCES = ("register", "contributions", "claims", "city_report")
 
@@ -148,6 +150,6 @@ def test_reader_chunks_are_runs_of_consecutive_readable_files(sizes):
     for c in chunks:
         assert c == list(range(c[0], c[-1] + 1)) and len(c) <= run.READ_CHUNK
         assert len(c) == 1 or sum(sizes[j] for j in c) <= run.READ_CHUNK_BYTES
-    for a, b in zip(chunks, chunks[1:]):        # a chunk ends only where it must
+    for a, b in itertools.pairwise(chunks):        # a chunk ends only where it must
         if b[0] == a[-1] + 1:
             assert len(a) == run.READ_CHUNK or sum(sizes[j] for j in a + [b[0]]) > run.READ_CHUNK_BYTES
