@@ -10,7 +10,13 @@ import pytest
 from cakupan.ingest import parsing
 from cakupan.ingest.readers import TYPED_MARK, FileRejected, read_file, read_workbook, typed_key, typed_value
 from cakupan.ingest.readers.fastcsv import vector_cell_text
-from cakupan.ingest.readers.layout import cell_text, classify_row, is_note_text, total_label
+from cakupan.ingest.readers.layout import (
+    cell_text,
+    classify_row,
+    header_key_pattern,
+    is_note_text,
+    total_label,
+)
 from cakupan.ingest.validate import parser_for
 from cakupan_dev.messy import REGISTER_HEADER, Sheet, register_row, workers, xlsx_bytes
 from hypothesis import given, settings
@@ -82,6 +88,25 @@ IDX = [0, 1, 2, 3]
 ])
 def test_classify_row(row, kind):
     assert classify_row(row, IDX, HDR)[0] == kind
+    assert classify_row(row, IDX, HDR, key_pattern=header_key_pattern(HDR))[0] == kind
+
+
+_CELLS = st.one_of(
+    st.none(), st.sampled_from(["", " ", "NIK", "nik", "Nama", "NAMA ", "Pekerjaan", "pekerjaan x", "Program",
+                                "Kelompok", "Jumlah", "JUMLAH", "Sub Total", "Total:", "jml", "Rp 16.800", "100.800",
+                                "(1)", "(2)", "3", "Mengetahui,", "NIP. 1970", "Parepare, 2 Mei 2025", "Budi",
+                                "Nelayan", "JKK", "7372014505800123", "ΟΔΟΣ", "nik;nama;pekerjaan;program"]),
+    st.integers(0, 5), st.text(max_size=6))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_CELLS, max_size=7), st.lists(st.sampled_from(["", "kelompok", "peserta", "nama", "οδος"]),
+                                             min_size=4, max_size=4))
+def test_classify_row_asks_the_joined_texts_first_and_gives_the_same(row, upper):
+    """The joined-text prefilters (total words, header keys) never change a row's kind or texts."""
+    for ups in ((), (upper,)):
+        assert classify_row(row, IDX, HDR, 4, ups, key_pattern=header_key_pattern(HDR, ups)) == \
+            classify_row(row, IDX, HDR, 4, ups)
 
 
 @pytest.mark.parametrize(("text", "note"), [

@@ -75,8 +75,8 @@ def _numeric_text(t: str) -> bool:
 
 
 def classify_row(row: list, idx: list[int], header_keys: list[str], width: int = 0,
-                 upper_keys: tuple[list[str], ...] = (), all_texts: list[str | None] | None = None
-                 ) -> tuple[str, list[str | None]]:
+                 upper_keys: tuple[list[str], ...] = (), all_texts: list[str | None] | None = None,
+                 key_pattern: re.Pattern | None = None) -> tuple[str, list[str | None]]:
     """Classify one row below the header: 'blank', 'total', 'header' (repeated), 'note', 'unsplit' or 'data'.
 
     Returns the kind and the texts of the mapped cells (in `idx` order). A row is data when at least two mapped
@@ -86,7 +86,13 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     another delimiter, or a line pasted into one cell) is 'unsplit': a data row that did not split, never a note.
     `width` is the number of header cells; `upper_keys`, the texts of the rows above the last row of a header
     of several rows (a repeated one, over a second table on the sheet, is a 'header' row too). `all_texts`: the
-    row's `cell_text`s, when the caller has them already.
+    row's `cell_text`s, when the caller has them already; `key_pattern`, `header_key_pattern` of the header keys
+    (the rows below one header share it).
+
+    With `key_pattern`, two questions are first asked of the row's texts joined and lower-cased, once: a total
+    label holds "tot", "jum" or "jml" (`total_label`), and a cell that is a header key holds that key; a row
+    holding neither (most data rows) skips those checks cell by cell (without it, the row is asked cell by cell:
+    the reference the tests compare with).
     """
     if all_texts is None:
         all_texts = row_cell_texts(row)
@@ -94,17 +100,18 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     texts = [all_texts[i] if i < len(all_texts) else None for i in idx]
     if not filled_all:
         return "blank", texts
-    if any(total_label(t) for t in all_texts[:3]) or (
-        all(t is None or _numeric_text(t) or total_label(t) for t in texts)
-        and any(total_label(t) for t in filled_all)
-    ):
+    low = "\0".join(filled_all).lower() if key_pattern is not None else None
+    if (low is None or "tot" in low or "jum" in low or "jml" in low) and (
+        any(total_label(t) for t in all_texts[:3]) or (
+            all(t is None or _numeric_text(t) or total_label(t) for t in texts)
+            and any(total_label(t) for t in filled_all))):
         return "total", texts
     filled = [t for t in texts if t is not None]
     if len(filled) < 2:
         if width >= 4 and len(filled_all) == 1 and len(_ANY_DELIMITER.split(filled_all[0])) >= width - 1:
             return "unsplit", [None] * len(texts)
         return "note", texts
-    for keys in (header_keys, *upper_keys):
+    for keys in (header_keys, *upper_keys) if low is None or key_pattern.search(low) else ():
         same = sum(1 for t, h in zip(texts, keys, strict=True) if t is not None and h and t.lower() == h)
         if same >= 2 and same * 2 >= len(filled):
             return "header", texts
@@ -133,6 +140,13 @@ def upper_header_keys(rows: list[list], header: HeaderMatch) -> tuple[list[str],
     return tuple(out)
 
 
+def header_key_pattern(header_keys: list[str], upper_keys: tuple[list[str], ...] = ()) -> re.Pattern:
+    """A pattern found in a row's lower-cased texts (`classify_row`) wherever one of its cells is one of these
+    header keys (it finds each key as written, anywhere: never missing a cell that is one)."""
+    keys = sorted({k for ks in (header_keys, *upper_keys) for k in ks if k}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, keys)) if keys else "(?!)")
+
+
 def header_width(header: HeaderMatch) -> int:
     """The number of header cells that are filled."""
     return sum(1 for h in header.headers if h)
@@ -152,6 +166,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     cols = list(header.mapping)
     nik_i = header.mapping.get("nik")
     keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
+    key_pattern = header_key_pattern(keys, upper)
     block = header.block(sheet, title_text(rows, header))
     data: list[list[str | None]] = []       # each data row's mapped texts (made into columns at the end)
     extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
@@ -162,7 +177,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
         row = rows[r_i]
         src_row = source_row_of(r_i) if source_row_of else r_i + 1
         all_texts, strings = row_texts_of_strings(row)
-        kind, texts = classify_row(row, idx, keys, width, upper, all_texts)
+        kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_pattern)
         if kind == "blank":
             continue
         if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
