@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyarrow as pa
 from cakupan.ingest.bulk import dates, kpjs
 from cakupan.ingest.parsing import MIN_YEAR, last_year
-from cakupan.ingest.validate import DATE_TYPES, map_distinct, parser_for
+from cakupan.ingest.validate import DATE_TYPES, map_distinct, map_memo, parser_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,8 +78,9 @@ def test_bulk_dates_known_values():
 @settings(max_examples=200, deadline=None)
 @given(first=VALUES, second=VALUES, col_type=st.sampled_from(DATE_TYPES))
 def test_kept_parser_equals_the_bulk_path_across_files(first, second, col_type):
-    """A small file's column is parsed through the parser a Validator keeps across files (with its cache): the same
-    values and reasons as the bulk path, also for a second file whose texts the cache partly holds already."""
+    """A small file's column is parsed through the parser a Validator keeps across files (with its cache, value by
+    value: `map_memo`): the same values and reasons as the bulk path, also for a second file whose texts the cache
+    partly holds already."""
     from cakupan.ingest.validate import Validator
 
     validator = Validator({}, b"test-key")
@@ -87,7 +88,7 @@ def test_kept_parser_equals_the_bulk_path_across_files(first, second, col_type):
     for values in (first, second, first + second):
         arr = pa.array(values, pa.string())
         bulk = map_distinct(arr, parser_for(col_type, {}), pa.date32(), dates(MIN_YEAR, last_year()))
-        through_kept = map_distinct(arr, validator._kept_parser(col_type), pa.date32())
+        through_kept = map_memo(arr, validator._kept_parser(col_type), pa.date32())
         assert [x.to_pylist() for x in through_kept] == [x.to_pylist() for x in bulk]
     assert validator._kept_parser(col_type) is kept
     if set(first) & set(second):
