@@ -13,7 +13,7 @@ from cakupan.ingest.readers.fastcsv import vector_cell_text
 from cakupan.ingest.readers.layout import (
     cell_text,
     classify_row,
-    header_key_pattern,
+    header_key_set,
     is_note_text,
     total_label,
 )
@@ -88,14 +88,14 @@ IDX = [0, 1, 2, 3]
 ])
 def test_classify_row(row, kind):
     assert classify_row(row, IDX, HDR)[0] == kind
-    assert classify_row(row, IDX, HDR, key_pattern=header_key_pattern(HDR))[0] == kind
+    assert classify_row(row, IDX, HDR, key_set=header_key_set(HDR))[0] == kind
 
 
 _CELLS = st.one_of(
     st.none(), st.sampled_from(["", " ", "NIK", "nik", "Nama", "NAMA ", "Pekerjaan", "pekerjaan x", "Program",
                                 "Kelompok", "Jumlah", "JUMLAH", "Sub Total", "Total:", "jml", "Rp 16.800", "100.800",
                                 "(1)", "(2)", "3", "Mengetahui,", "NIP. 1970", "Parepare, 2 Mei 2025", "Budi",
-                                "Nelayan", "JKK", "7372014505800123", "ΟΔΟΣ", "nik;nama;pekerjaan;program"]),
+                                "Nelayan", "JKK", "7372014505800123", "ΟΔΟΣ", "nik;nama;pekerjaan;program", "nik\0nama"]),
     st.integers(0, 5), st.text(max_size=6))
 
 
@@ -104,8 +104,9 @@ _CELLS = st.one_of(
                                              min_size=4, max_size=4))
 def test_classify_row_asks_the_joined_texts_first_and_gives_the_same(row, upper):
     """The joined-text prefilters (total words, header keys) never change a row's kind or texts."""
+    assert header_key_set(["nik", "na\0ma"]) is None       # a NUL in a header cell: no prefilter
     for ups in ((), (upper,)):
-        assert classify_row(row, IDX, HDR, 4, ups, key_pattern=header_key_pattern(HDR, ups)) == \
+        assert classify_row(row, IDX, HDR, 4, ups, key_set=header_key_set(HDR, ups)) == \
             classify_row(row, IDX, HDR, 4, ups)
 
 
@@ -116,6 +117,17 @@ def test_classify_row_asks_the_joined_texts_first_and_gives_the_same(row, upper)
 ])
 def test_is_note_text(text, note):
     assert is_note_text(text) is note
+
+
+@given(st.from_regex(r"[0-9][\s\S]{0,12}", fullmatch=True))
+def test_a_text_starting_with_a_digit_is_never_note_text(text):
+    """is_note_text answers False at once for a text that starts with a digit: none of its rules could match."""
+    from cakupan.ingest.readers import layout
+
+    f = layout._folded(text)
+    assert not (layout._NOTE_RE.match(f) or layout._PLACE_DATE_RE.fullmatch(f) or layout._RULE_RE.fullmatch(text)
+                or text.startswith("("))
+    assert is_note_text(text) is False
 
 
 def test_title_touching_the_header_is_title_not_header(tmp_path):

@@ -57,6 +57,8 @@ def _folded(text: str) -> str:
 
 def is_note_text(text: str) -> bool:
     """Return True for a note or signature-block cell ("Catatan: ...", "Parepare, 2 Mei 2025", "NIP. ...")."""
+    if text[:1].isdigit():      # a note word, a place and date, a rule or "(...)" never starts with a digit
+        return False
     f = _folded(text)
     return bool(_NOTE_RE.match(f) or _PLACE_DATE_RE.fullmatch(f) or _RULE_RE.fullmatch(text)
                 or (text.startswith("(") and text.endswith(")")))
@@ -76,7 +78,7 @@ def _numeric_text(t: str) -> bool:
 
 def classify_row(row: list, idx: list[int], header_keys: list[str], width: int = 0,
                  upper_keys: tuple[list[str], ...] = (), all_texts: list[str | None] | None = None,
-                 key_pattern: re.Pattern | None = None) -> tuple[str, list[str | None]]:
+                 key_set: frozenset[str] | None = None) -> tuple[str, list[str | None]]:
     """Classify one row below the header: 'blank', 'total', 'header' (repeated), 'note', 'unsplit' or 'data'.
 
     Returns the kind and the texts of the mapped cells (in `idx` order). A row is data when at least two mapped
@@ -86,13 +88,13 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     another delimiter, or a line pasted into one cell) is 'unsplit': a data row that did not split, never a note.
     `width` is the number of header cells; `upper_keys`, the texts of the rows above the last row of a header
     of several rows (a repeated one, over a second table on the sheet, is a 'header' row too). `all_texts`: the
-    row's `cell_text`s, when the caller has them already; `key_pattern`, `header_key_pattern` of the header keys
-    (the rows below one header share it).
+    row's `cell_text`s, when the caller has them already; `key_set`, `header_key_set` of the header keys (the rows
+    below one header share it).
 
-    With `key_pattern`, two questions are first asked of the row's texts joined and lower-cased, once: a total
-    label holds "tot", "jum" or "jml" (`total_label`), and a cell that is a header key holds that key; a row
-    holding neither (most data rows) skips those checks cell by cell (without it, the row is asked cell by cell:
-    the reference the tests compare with).
+    With `key_set`, two questions are first asked of the row's texts joined and lower-cased, once: a total label
+    holds "tot", "jum" or "jml" (`total_label`), and a repeated header has cells that are header keys; a row with
+    neither (most data rows) skips those checks cell by cell (without `key_set`, the row is asked cell by cell: the
+    reference the tests compare with).
     """
     if all_texts is None:
         all_texts = row_cell_texts(row)
@@ -100,7 +102,7 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
     texts = [all_texts[i] if i < len(all_texts) else None for i in idx]
     if not filled_all:
         return "blank", texts
-    low = "\0".join(filled_all).lower() if key_pattern is not None else None
+    low = "\0".join(filled_all).lower() if key_set is not None else None
     if (low is None or "tot" in low or "jum" in low or "jml" in low) and (
         any(total_label(t) for t in all_texts[:3]) or (
             all(t is None or _numeric_text(t) or total_label(t) for t in texts)
@@ -111,10 +113,11 @@ def classify_row(row: list, idx: list[int], header_keys: list[str], width: int =
         if width >= 4 and len(filled_all) == 1 and len(_ANY_DELIMITER.split(filled_all[0])) >= width - 1:
             return "unsplit", [None] * len(texts)
         return "note", texts
-    for keys in (header_keys, *upper_keys) if low is None or key_pattern.search(low) else ():
-        same = sum(1 for t, h in zip(texts, keys, strict=True) if t is not None and h and t.lower() == h)
-        if same >= 2 and same * 2 >= len(filled):
-            return "header", texts
+    if low is None or not key_set.isdisjoint(low.split("\0")):
+        for keys in (header_keys, *upper_keys):
+            same = sum(1 for t, h in zip(texts, keys, strict=True) if t is not None and h and t.lower() == h)
+            if same >= 2 and same * 2 >= len(filled):
+                return "header", texts
     if is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
         return "note", texts
     return "data", texts
@@ -140,11 +143,11 @@ def upper_header_keys(rows: list[list], header: HeaderMatch) -> tuple[list[str],
     return tuple(out)
 
 
-def header_key_pattern(header_keys: list[str], upper_keys: tuple[list[str], ...] = ()) -> re.Pattern:
-    """A pattern found in a row's lower-cased texts (`classify_row`) wherever one of its cells is one of these
-    header keys (it finds each key as written, anywhere: never missing a cell that is one)."""
-    keys = sorted({k for ks in (header_keys, *upper_keys) for k in ks if k}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, keys)) if keys else "(?!)")
+def header_key_set(header_keys: list[str], upper_keys: tuple[list[str], ...] = ()) -> frozenset[str] | None:
+    """The header keys a repeated header's cells are (`classify_row`: a cell that is one is one of its row's texts
+    split at NUL; None, no prefilter, for a header with a NUL in a cell)."""
+    keys = frozenset(k for ks in (header_keys, *upper_keys) for k in ks if k)
+    return None if any("\0" in k for k in keys) else keys
 
 
 def header_width(header: HeaderMatch) -> int:
@@ -166,7 +169,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     cols = list(header.mapping)
     nik_i = header.mapping.get("nik")
     keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
-    key_pattern = header_key_pattern(keys, upper)
+    key_set = header_key_set(keys, upper)
     block = header.block(sheet, title_text(rows, header))
     data: list[list[str | None]] = []       # each data row's mapped texts (made into columns at the end)
     extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
@@ -177,7 +180,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
         row = rows[r_i]
         src_row = source_row_of(r_i) if source_row_of else r_i + 1
         all_texts, strings = row_texts_of_strings(row)
-        kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_pattern)
+        kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
         if kind == "blank":
             continue
         if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
