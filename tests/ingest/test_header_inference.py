@@ -11,7 +11,7 @@ from cakupan.ingest.readers.labels import ABBREVIATIONS, Labels, label_forms, la
 from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.layout_cases import Layout, register_layout
 from cakupan_dev.messy.people import REGISTER_HEADER, register_row, title_rows, workers
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 
@@ -175,9 +175,62 @@ def _label(draw):
 @settings(max_examples=200, deadline=None)
 @given(source=st.sampled_from(SOURCES),
        texts=st.lists(st.one_of(_label(), st.text(max_size=12), st.just("")), max_size=12))
+@example(source="register", texts=["Nomor KTP", "Tanggal Kepesertaan"])    # matched only once spelt out
+@example(source="claims", texts=["Tanggal Meninggal", "", "Nomor Kartu Peserta"])
 def test_a_row_s_exact_columns_are_its_cells_exact_matches(source, texts):
     """The header search's row-at-once lookup (`exact_columns` on `label_forms`) finds the columns `match_exact`
-    finds cell by cell: aliases as written, spelt-out abbreviations, nothing fuzzy."""
+    finds cell by cell: aliases as written, spelt-out abbreviations, nothing fuzzy; and its prefilter (`may_match`)
+    lets every such row through."""
+    from cakupan.ingest.readers import header
+
     labels = labels_for(source)
     one_by_one = {m.column for t in texts if t and (m := labels.match_exact(t)).column}
     assert labels.exact_columns(label_forms(texts)) == one_by_one
+    # the header search asks no contract of a row that `may_match` none of them: never a row with an exact match
+    every = header._any_exact(tuple(labels_for(s) for s in SOURCES))
+    assert header.may_match(label_forms(texts), every) or not one_by_one
+
+
+class _Everything:
+    def __contains__(self, _):
+        return True
+
+
+def _header_outcomes(paths) -> list:
+    out = []
+    for p in paths:
+        try:
+            r = read_file(p)
+        except FileRejected as exc:
+            out.append((p.name, exc.code, str(exc)))
+            continue
+        out.append((p.name, r.source, [(b.sheet, b.header_row, b.mapping, b.headers, b.title_text, b.source_rows,
+                                        {c: list(v) for c, v in b.cells.items()}, b.notes_skipped, b.extras)
+                                       for b in r.blocks]))
+    return out
+
+
+def test_the_header_search_kept_across_files_finds_what_a_fresh_search_finds(tmp_path, monkeypatch):
+    """The header search keeps block matches across sheets (`header._kept_match`) and asks no contract of a row
+    none of whose texts any contract knows (`header._any_exact`): every messy and layout file reads the same with
+    the caches warm (read twice) as with both turned off."""
+    from cakupan.ingest.readers import header
+    from cakupan_dev.messy import cases
+    from cakupan_dev.messy.layout_cases import layout_cases
+
+    paths = []
+    for case in [*cases(), *layout_cases()]:
+        for f in case.files:
+            p = tmp_path / case.name / f.name
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_bytes(f.data)
+            paths.append(p)
+    header._kept_match.cache_clear()
+    first, warm = _header_outcomes(paths), _header_outcomes(paths)
+    assert header._kept_match.cache_info().hits > len(paths)
+    monkeypatch.setattr(header, "_kept_match", lambda b, labels, fuzzy: header._match_block([list(r) for r in b],
+                                                                                            labels, fuzzy))
+    monkeypatch.setattr(header, "_any_exact", lambda labels: _Everything())
+    plain = _header_outcomes(paths)
+    assert len(paths) > 100 and sum(1 for o in plain if len(o) == 3 and isinstance(o[2], list)) > 50
+    assert first == plain and warm == plain

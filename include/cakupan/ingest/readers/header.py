@@ -13,6 +13,7 @@ into every cell of its range, so merges read the same as labels written out. A p
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -169,6 +170,24 @@ def _match_block(block: list[list[str]], labels: Labels, fuzzy: bool
     return mapping, used, ambiguous, typos
 
 
+@functools.lru_cache(maxsize=8192)
+def _kept_match(block: tuple[tuple[str, ...], ...], labels: Labels, fuzzy: bool):
+    """`_match_block` kept across sheets: a header's rows (and the rows around it) recur from file to file."""
+    return _match_block([list(r) for r in block], labels, fuzzy)
+
+
+@functools.lru_cache(maxsize=256)
+def _any_exact(labels: tuple[Labels, ...]) -> frozenset[str]:
+    """Every folded form that some of these labels match exactly (`Labels._exact`): a row with none of them has no
+    exact match for any contract."""
+    return frozenset(k for lab in labels for k in (*lab.exact, *lab.expanded))
+
+
+def may_match(forms: list[tuple[str, str]], every: frozenset[str]) -> bool:
+    """Whether a row's `label_forms` could match some contract exactly, `every` being `_any_exact` of them all."""
+    return any(f in every or s in every for f, s in forms)
+
+
 def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dict[str, dict[str, str]],
                 defaults: dict[str, set[str]]) -> HeaderMatch | None:
     """Find the best header (1-3 rows) among the first HEADER_SCAN_ROWS rows, for the contract it explains best."""
@@ -181,10 +200,14 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
     scan = [row_texts(r) for r in rows[:HEADER_SCAN_ROWS + MAX_HEADER_ROWS - 1]]
     numbers = [is_column_numbers(t) for t in scan]
     forms = [label_forms(t) for t in scan]
+    keys = [tuple(t) for t in scan]
+    every = _any_exact(tuple(_labels(source, overrides) for source in contracts))
+    # a row none of whose texts any contract matches exactly (most data rows) is asked of no contract
+    asked = [not numbers[i] and may_match(row, every) for i, row in enumerate(forms)]
     best: HeaderMatch | None = None
     for source, contract in contracts.items():
         labels = _labels(source, overrides)
-        exact = [0 if numbers[i] else len(labels.exact_columns(row)) for i, row in enumerate(forms)]
+        exact = [len(labels.exact_columns(row)) if asked[i] else 0 for i, row in enumerate(forms)]
         near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
         sizes: dict[tuple[int, int], int] = {}
         for h in range(1, MAX_HEADER_ROWS + 1):       # smaller blocks first: a taller one must add a column
@@ -192,7 +215,8 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
                 if numbers[i] or (i not in near and exact[i] == 0) or i + h > len(scan) or any(
                         numbers[i + k] or not any(scan[i + k]) for k in range(1, h)):
                     continue
-                mapping, used, amb, typos = _match_block(scan[i:i + h], labels, i in near)
+                mapping, used, amb, typos = _kept_match(tuple(keys[i:i + h]), labels, i in near)
+                mapping, used, amb, typos = dict(mapping), list(used), list(amb), list(typos)
                 sizes[(i, h)] = len(mapping)
                 if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
                     continue   # the extra row adds nothing: it is a title or data, not part of the header
