@@ -3,8 +3,9 @@
 Writes a national-style inbox slice (the benchmark's generator: registers CSV + XLSX and contributions from
 `cakupan_dev.synth`, claims and city reports from `bench.data`, 160 workers, 12 months), ingests it once into a
 fresh warehouse in this process, as `cakupan ingest` does (reader processes included), and prints the writer's
-milliseconds per file by step and the DuckDB statements it ran per file. The inbox is kept in the work folder and
-reused by the next run (same seed, same files); the warehouse is made afresh every time.
+milliseconds per file by step, the DuckDB statements it ran per file, and the CPU per file of the writer and of
+the reader processes. The inbox is kept in the work folder and reused by the next run (same seed, same files); the
+warehouse is made afresh every time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import collections
 import functools
 import json
+import resource
 import shutil
 import sys
 import time
@@ -117,6 +119,11 @@ def make_inbox(workdir: Path, regencies: int) -> tuple[Path, Path]:
     return inbox, cfg
 
 
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
     from cakupan.core.settings import Settings
     from cakupan.ingest import run
@@ -135,9 +142,10 @@ def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
     _instrument(counts, times)
     if not readers:
         run.READER_PROCESSES = 0
-    t = time.perf_counter()
+    t, own, readers = time.perf_counter(), _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     results = run.ingest_paths(s, None, run_id="per_file")
     wall = time.perf_counter() - t
+    own, readers = _cpu(resource.RUSAGE_SELF) - own, _cpu(resource.RUSAGE_CHILDREN) - readers
     n = len(results)
     status = collections.Counter(r.status for r in results)
     return {"files": n, "status": dict(status), "wall_s": round(wall, 2), "ms_per_file": round(1000 * wall / n, 2),
@@ -145,7 +153,10 @@ def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
             "registers_per_file": round(counts["registers"] / n, 2),
             "statement_ms_per_file": {k[3:]: round(v / n, 2) for k, v in counts.most_common() if k.startswith("ms:")},
             "steps_ms_per_file": {k: round(1000 * v / n, 2) for k, v in sorted(times.items(), key=lambda kv: -kv[1])},
-            "rows_in": sum(r.rows_in or 0 for r in results)}
+            "rows_in": sum(r.rows_in or 0 for r in results),
+            # CPU per file: this process (the writer, DuckDB's threads included) and the reader processes (ended
+            # with the pool, so counted as this process's children)
+            "writer_cpu_ms_per_file": round(1000 * own / n, 2), "readers_cpu_ms_per_file": round(1000 * readers / n, 2)}
 
 
 def main(argv: list[str] | None = None) -> int:
