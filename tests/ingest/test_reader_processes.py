@@ -111,6 +111,58 @@ def test_a_reader_that_dies_does_not_lose_the_file(home_factory, monkeypatch, tm
 
 
 
+class _Cycle:
+    """An object that refers to itself: only the cycle collector frees it."""
+
+    def __init__(self):
+        self.me = self
+
+
+_chunk_started = [False]    # in a reader: set as a chunk starts, cleared at its first file
+_cycles: list = []          # in a reader: a weak reference to a cycle left by each file read
+_real_chunk = run._prepare_in_reader
+
+
+def _chunk_in_reader(paths):
+    """`run._prepare_in_reader`, noting that a chunk starts (a module function: the pool pickles it by name)."""
+    _chunk_started[0] = True
+    return _real_chunk(paths)
+
+
+def test_a_reader_collects_what_each_chunk_left_and_never_walks_it_again(home_factory, monkeypatch, tmp_path):
+    """A reader's memos grow for the whole ingest, and a full collection walks every object the collector
+    tracks: before each chunk, what the chunks before left is collected (a cycle a file left is gone) and what
+    outlived them is set aside (frozen), so the collector tracks only the new chunk's objects."""
+    import gc
+    import os
+    import weakref
+
+    s = home_factory("gc")
+    paths = _write_corpus(s.inbox)
+    monkeypatch.setattr(run, "READERS_MIN_FILES", 1)
+    log, writer = tmp_path / "chunks.log", os.getpid()
+    real_prepare = prepare.Preparer.prepare
+    def spy(self, path, data=None):
+        if os.getpid() != writer and _chunk_started[0]:
+            _chunk_started[0] = False
+            with open(log, "a") as f:       # reader, cycles left by earlier files still alive, tracked, frozen
+                f.write(f"{os.getpid()} {sum(w() is not None for w in _cycles)} {len(gc.get_objects())} "
+                        f"{gc.get_freeze_count()}\n")
+        if os.getpid() != writer:
+            _cycles.append(weakref.ref(_Cycle()))
+        return real_prepare(self, path, data)
+
+    monkeypatch.setattr(run, "_prepare_in_reader", _chunk_in_reader)
+    monkeypatch.setattr(prepare.Preparer, "prepare", spy)
+    results = run.ingest_paths(s, paths, run_id="gc")
+    assert len(results) == len(paths)
+    starts = [tuple(map(int, line.split())) for line in log.read_text().splitlines()]
+    assert len(starts) >= 6 and len({pid for pid, *_ in starts}) == run.READER_PROCESSES
+    for _pid, alive, tracked, frozen in starts:
+        assert alive == 0                           # every cycle of the chunks before was collected
+        assert frozen > 20_000 and tracked < 500    # the rest set aside: the collector tracks the chunk's own
+
+
 @pytest.mark.parametrize(("part_lines", "first_lines"), [(1, 1), (3, 2), (1000, 7)])
 def test_big_csvs_loaded_in_parts_equal_loaded_whole(home_factory, monkeypatch, part_lines, first_lines):
     """Every CSV of the corpus loaded part by part (forced, parts of a few lines: totals, notes and bad rows
