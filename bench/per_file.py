@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import gc
 import json
 import resource
 import shutil
@@ -124,6 +125,22 @@ def _cpu(who: int) -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _gc_timer() -> tuple[collections.Counter, object]:
+    """CPU seconds ("s") this process spends in the cycle collector from now on, and its collections ("n"); and the
+    callback that counts them (to remove)."""
+    spent: collections.Counter = collections.Counter()
+    started = [0.0]
+
+    def callback(phase, info):
+        if phase == "start":
+            started[0] = time.process_time()
+        else:
+            spent["s"] += time.process_time() - started[0]
+            spent["n"] += 1
+    gc.callbacks.append(callback)
+    return spent, callback
+
+
 def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
     from cakupan.core.settings import Settings
     from cakupan.ingest import run
@@ -142,8 +159,12 @@ def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
     _instrument(counts, times)
     if not readers:
         run.READER_PROCESSES = 0
+    gc_spent, gc_callback = _gc_timer()
     t, own, readers = time.perf_counter(), _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
-    results = run.ingest_paths(s, None, run_id="per_file")
+    try:
+        results = run.ingest_paths(s, None, run_id="per_file")
+    finally:
+        gc.callbacks.remove(gc_callback)
     wall = time.perf_counter() - t
     own, readers = _cpu(resource.RUSAGE_SELF) - own, _cpu(resource.RUSAGE_CHILDREN) - readers
     n = len(results)
@@ -156,7 +177,9 @@ def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
             "rows_in": sum(r.rows_in or 0 for r in results),
             # CPU per file: this process (the writer, DuckDB's threads included) and the reader processes (ended
             # with the pool, so counted as this process's children)
-            "writer_cpu_ms_per_file": round(1000 * own / n, 2), "readers_cpu_ms_per_file": round(1000 * readers / n, 2)}
+            "writer_cpu_ms_per_file": round(1000 * own / n, 2), "readers_cpu_ms_per_file": round(1000 * readers / n, 2),
+            # the writer's CPU in Python's cycle collector (a full collection walks every object the process holds)
+            "writer_gc_ms_per_file": round(1000 * gc_spent["s"] / n, 2), "writer_gc_collections": gc_spent["n"]}
 
 
 def main(argv: list[str] | None = None) -> int:
