@@ -17,7 +17,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -354,9 +354,25 @@ class Loader:
 
     def _write_streamed(self, st: Streamed, load: _Load) -> LoadResult:
         """Load a big CSV part by part in one transaction: reader threads read and validate the next parts while
-        this one writes the current (DuckDB and Arrow release the GIL)."""
-        with closing(self._parts_ahead(st)) as parts:
+        this one writes the current (DuckDB and Arrow release the GIL), DuckDB on one thread meanwhile."""
+        with closing(self._parts_ahead(st)) as parts, self._one_thread():
             return self._write(load, st.facts, parts, st.result)
+
+    @contextmanager
+    def _one_thread(self) -> Iterator[None]:
+        """DuckDB's threads set to one while the parts are written, then set back. A part's insert runs on one
+        thread whatever the setting (its table is one row group), and the reader thread needs the other CPU: with
+        DuckDB's default (a thread a CPU) a 1M-row CSV took 5-15 % longer on two CPUs (bench/findings.md "A big
+        CSV's writer on one thread")."""
+        threads = self.stage.execute("select current_setting('threads')").fetchone()[0]
+        self.stage.execute("set threads = 1")
+        try:
+            yield
+        finally:
+            try:
+                self.stage.execute(f"set threads = {int(threads)}")
+            except duckdb.Error:
+                pass    # (a connection the failed load broke: what failed is what the caller hears of)
 
     def _parts_ahead(self, st: Streamed) -> Iterator[tuple[list[Block], Batch]]:
         """Each part of a big CSV, read and validated ahead of the writer (the next one while one is written)."""
