@@ -1,0 +1,104 @@
+"""How a big CSV is written (issue 22, bench/findings.md "A big CSV's writer"): the raw rows' cells as delivered are
+stored zstd-compressed in the work file, and DuckDB runs on one thread while the parts are written, the caller's
+setting given back afterwards whether the load succeeded or failed. Real loader, real DuckDB file."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import duckdb
+import pytest
+from cakupan.ingest import prepare
+from cakupan.ingest.loader import Loader
+from cakupan.targets.postgres.zones import zones_ddl
+from cakupan_dev.synth import SynthSpec, generate
+
+PART = 500
+
+
+@pytest.fixture(scope="module")
+def big_register(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("stream_writer")
+    generate(SynthSpec(regencies=["73.72"], months=["2025-06"], workers=3000, seed=5, formats=("csv",)), tmp)
+    return tmp / "73.72" / "register_parepare_2025-06.csv"
+
+
+def _deliver(s, big_register):
+    dest = s.inbox / "73.72" / big_register.name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(big_register.read_bytes())
+    return dest
+
+
+def _in_parts(monkeypatch, seen: list, fail_at: int | None = None) -> None:
+    """Every CSV loaded part by part (PART lines); each part's insert notes DuckDB's threads setting as it runs, and
+    the insert of part `fail_at` raises."""
+    real = Loader._insert
+
+    def insert(self, batch, contract, load):
+        seen.append(self.stage.execute("select current_setting('threads')").fetchone()[0])
+        if fail_at is not None and len(seen) == fail_at:
+            raise RuntimeError("a part that cannot be written")
+        return real(self, batch, contract, load)
+
+    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
+    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", PART)
+    monkeypatch.setattr(Loader, "_insert", insert)
+
+
+@pytest.mark.parametrize("fail_at", [None, 2], ids=["loaded", "failed"])
+def test_parts_are_written_on_one_thread_and_the_setting_is_given_back(big_register, home_factory, monkeypatch,
+                                                                        fail_at):
+    s = home_factory(f"threads_{fail_at}")
+    dest = _deliver(s, big_register)
+    seen: list[int] = []
+    _in_parts(monkeypatch, seen, fail_at)
+    ld = Loader(s)
+    try:
+        ld.con.execute("set threads = 3")
+        r = ld.load(dest)
+        after = ld.con.execute("select current_setting('threads')").fetchone()[0]
+        raw = ld.con.execute("select count(*) from raw.register").fetchone()[0]
+    finally:
+        ld.con.close()
+    assert after == 3
+    if fail_at is None:
+        assert r.status == "loaded" and r.rows_in == r.rows_loaded + r.rows_quarantined == raw
+        assert len(seen) >= 5 and set(seen) == {1}, seen
+    else:
+        assert r.status == "failed" and raw == 0
+        assert seen == [1, 1]
+
+
+def test_the_cells_as_delivered_are_stored_zstd_and_read_back_whole(big_register, home_factory, tmp_path):
+    s = home_factory("zstd")
+    dest = _deliver(s, big_register)
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+        ld.con.execute("checkpoint")
+    finally:
+        ld.con.close()
+    assert r.status == "loaded" and r.rows_loaded > 2000
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        kinds = dict(con.execute(
+            "select column_name, list(distinct compression) from pragma_storage_info('raw.register') "
+            "where segment_type not in ('VALIDITY') and column_name in ('raw_cells', 'full_name') "
+            "group by column_name").fetchall())
+        # every row's cells as delivered come back as the JSON written (a blank cell: null)
+        rows = con.execute("select source_row, raw_cells from raw.register order by source_row").fetchall()
+    assert kinds["raw_cells"] == ["ZSTD"], kinds
+    assert "ZSTD" not in kinds["full_name"], kinds      # (the other columns keep DuckDB's own choice)
+    with open(big_register, encoding="utf-8-sig", newline="") as f:
+        header, *lines = list(csv.reader(f))
+    in_file = {n: dict(zip(header, cells, strict=True)) for n, cells in enumerate(lines, start=2)}   # line numbers
+    assert len(rows) == r.rows_loaded == len(in_file)
+    for row, cells in rows:
+        cells = json.loads(cells)
+        assert len(cells) >= 10 and cells == {k: in_file[row][k] or None for k in cells}, (row, cells, in_file[row])
+
+
+def test_postgresql_and_in_memory_stages_get_no_duckdb_storage_clause():
+    assert "using compression" not in zones_ddl().lower()
