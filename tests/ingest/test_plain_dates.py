@@ -24,8 +24,24 @@ D_NAME_Y = st.builds(lambda d, s1, name, s2, y: f"{d}{s1}{name}{s2}{y}", st.inte
                      st.sampled_from([" ", "-", "/", ".", ",", ". "]), st.integers(1850, 2200).map(str))
 NAME_D_Y = st.builds(lambda name, dot, d, comma, y: f"{name}{dot} {d}{comma} {y}", MONTH_WORDS, st.sampled_from(["", "."]),
                      st.integers(0, 39).map(str), st.sampled_from(["", ","]), st.integers(1850, 2200).map(str))
-VALUES = st.lists(st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y, st.none(), st.sampled_from(["13 Maret 2025", "", "29/02/2024",
-                                                                          "29/02/2023", "31/12/1899", "01/01/1900"])),
+CORE = st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y)
+# a weekday before a date and a time of day after it, spelled as the bulk path reads them and as only the parser does
+WEEKDAY = st.builds(lambda day, sep: f"{day}{sep}", st.sampled_from(
+    ["Senin", "selasa", "RABU", "Kamis", "Jumat", "Jum'at", "Sabtu", "Minggu", "Ahad", "Monday", "tue", "Sun",
+     "Sunday", "Mond", "Seninan", "Rab"]), st.sampled_from([", ", " ", ",", "  ", " , ", ",  ", "", "-"]))
+TIME = st.builds(lambda sep, h, colon, mm, ss, zone: f"{sep}{h}{colon}{mm}{ss}{zone}",
+                 st.sampled_from([" ", "  ", "T", ""]), st.sampled_from(["0", "08", "8", "23", "123"]),
+                 st.sampled_from([":", ".", ","]), st.sampled_from(["00", "30", "5", "599"]),
+                 st.sampled_from(["", ":00", ".45", ":00.123", ":7"]),
+                 st.sampled_from(["", " WIB", " wita", " WIT", "WIB", " Z", " +07:00", " pm", " wibx"]))
+DRESSED = st.builds(lambda wd, core, time, end: f"{wd}{core}{time}{end}", st.sampled_from([""]) | WEEKDAY, CORE,
+                    st.sampled_from([""]) | TIME, st.sampled_from(["", "", ".", " "]))
+SERIAL = st.builds(lambda n, frac: f"{n}{frac}", st.integers(0, 9_999_999) | st.integers(1, 80_000),
+                   st.sampled_from(["", ".0", ".00", ".5", ".", ",0"]))
+VALUES = st.lists(st.one_of(CORE, DRESSED, SERIAL, st.none(),
+                            st.sampled_from(["13 Maret 2025", "", "29/02/2024", "29/02/2023", "31/12/1899", "01/01/1900",
+                                             "Selasa, 3 Agustus 2004", "2004-08-03 00:00:00", "03/08/2004 08.00 WIB",
+                                             "38202", "2958465", "2958466", "0", "00038202"])),
                   max_size=60)
 
 
@@ -59,9 +75,14 @@ def test_bulk_dates_known_values():
     """Dates from 1900 to next year, as reasons.yml promises (DATE_OUT_OF_RANGE), for every date column."""
     import datetime as dt
 
-    # the three bulk styles are read in bulk (not left to the parser)
+    # the bulk styles are read in bulk (not left to the parser): with a weekday, a time of day, and serials too
     assert dates(MIN_YEAR, last_year())(pa.array(["13-03-2025", "2024-2-29", "13 April 2025", "13-Agt-2025",
-                                                  "2/7/71", "April 13, 2025"]))[1].all()
+                                                  "2/7/71", "April 13, 2025", "Selasa, 3 Agustus 2004",
+                                                  "2004-08-03 00:00:00", "03/08/2004 08.00 WIB", "38202",
+                                                  "Jum'at 6 Agustus 2004 07:30 WITA", "45000.0"]))[1].all()
+    values, _ = dates(MIN_YEAR, last_year())(pa.array(["Selasa, 3 Agustus 2004", "2004-08-03 00:00:00",
+                                                       "03/08/2004 08.00 WIB", "38202", "45000.0"]))
+    assert values.to_pylist() == [dt.date(2004, 8, 3)] * 4 + [dt.date(2023, 3, 15)]
 
     next_year = dt.date.today().year + 1
     for col_type in DATE_TYPES:

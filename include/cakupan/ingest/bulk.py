@@ -15,12 +15,20 @@ from cakupan.ingest import parsing
 from cakupan.ingest.arrays import np_bools, pa_bools
 
 # day-month-year (a two-digit year too) and year-month-day with one separator (- / .), day, month name, year and
-# month name, day, year: what `parsing._date_parts` reads from them (a weekday, a time of day, other spacing and
-# serials are left to the parser)
+# month name, day, year: what `parsing._date_parts` reads from them (other spacing is left to the parser)
 _DMY = r"^(?P<d>[0-9]{1,2})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<y>[0-9]{4}|[0-9]{2})$"
 _YMD = r"^(?P<y>[0-9]{4})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<d>[0-9]{1,2})$"
 _D_NAME_Y = r"^(?P<d>[0-9]{1,2})(?:[-/.,]| )(?P<name>[A-Za-z]+)(?:[-/.,]| )(?P<y>[0-9]{4})$"
 _NAME_D_Y = r"^(?P<name>[A-Za-z]+)\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{4})$"      # "April 13, 2025"
+# one of these forms around them, removed as `parsing._clean_date_text` removes it: a leading weekday and a comma
+# or a space ("Selasa, 3 Agustus 2004"), a trailing time of day, its seconds and an Indonesian zone ("2025-04-13
+# 08:00:00", "13/04/2025 08.00 WIB"); their other spellings are left to the parser
+_WEEKDAY = (r"(?i)^(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday"
+            r"|saturday|sunday|mon|tue|wed|thu|fri|sat|sun),? ")
+_TIME = r"(?i) [0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2})?(?: (?:wib|wita|wit))?$"
+# an Excel serial as text (`parsing._SERIAL_RE`: read as one before anything else)
+_SERIAL = r"^(?P<n>[0-9]{1,7})(?:\.0+)?$"
+_EXCEL_EPOCH = np.datetime64(parsing._EXCEL_EPOCH, "D")
 _MONTH_NAMES = pa.array(list(parsing._MONTHS), pa.string())
 _MONTH_NUMBERS = np.array(list(parsing._MONTHS.values()), dtype=np.int64)
 _DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
@@ -31,16 +39,18 @@ def _ints(arr) -> np.ndarray:
 
 
 def dates(min_year: int, max_year: int):
-    """A `map_distinct` fast path for dates: the three common styles, real dates within [min_year, max_year]."""
+    """A `map_distinct` fast path for dates: the common styles (with a weekday before or a time of day after them)
+    and Excel serials as text, real dates within [min_year, max_year]."""
     def fast(uniq: pa.Array):
         n = len(uniq)
         y, m, d = (np.zeros(n, dtype=np.int64) for _ in range(3))
-        hit = np.zeros(n, dtype=bool)
+        hit = _serials(uniq, y, m, d)
+        core = pc.replace_substring_regex(pc.replace_substring_regex(uniq, _WEEKDAY, ""), _TIME, "")
         for pattern in (_DMY, _YMD, _D_NAME_Y, _NAME_D_Y):
-            rows = np.flatnonzero(np_bools(pc.match_substring_regex(uniq, pattern)) & ~hit)
+            rows = np.flatnonzero(np_bools(pc.match_substring_regex(core, pattern)) & ~hit)
             if not len(rows):
                 continue
-            parts = pc.extract_regex(uniq.take(pa.array(rows)), pattern)
+            parts = pc.extract_regex(core.take(pa.array(rows)), pattern)
             if pattern in (_D_NAME_Y, _NAME_D_Y):
                 at = pc.index_in(pc.ascii_lower(parts.field("name")), value_set=_MONTH_NAMES)
                 known = np_bools(pc.is_valid(at))
@@ -68,6 +78,24 @@ def dates(min_year: int, max_year: int):
         days = months.astype("datetime64[M]").astype("datetime64[D]") + (d[sel] - 1)
         return pa.array(days.astype(np.int64).astype(np.int32), pa.date32()), hit
     return fast
+
+
+def _serials(uniq: pa.Array, y: np.ndarray, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The texts that are Excel serials the parser reads (1 to its last serial): their year, month and day written
+    into y, m, d; returns which they are."""
+    hit = np_bools(pc.match_substring_regex(uniq, _SERIAL))
+    rows = np.flatnonzero(hit)
+    if not len(rows):
+        return hit
+    serial = _ints(pc.extract_regex(uniq.take(pa.array(rows)), _SERIAL).field("n"))
+    ok = (serial >= 1) & (serial <= parsing._EXCEL_MAX_SERIAL)
+    hit[rows[~ok]] = False
+    rows, day = rows[ok], _EXCEL_EPOCH + serial[ok]
+    month = day.astype("datetime64[M]")
+    y[rows] = month.astype("datetime64[Y]").astype(np.int64) + 1970
+    m[rows] = month.astype(np.int64) % 12 + 1
+    d[rows] = (day - month.astype("datetime64[D]")).astype(np.int64) + 1
+    return hit
 
 
 def kpjs(uniq: pa.Array):
