@@ -50,8 +50,10 @@ def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | Non
     """Read a workbook's visible sheets as rows of cell values, in a forked child process so that a damaged file
     cannot take the loader down (in-process without fork(), and for a small .xlsx (`_small_plain_xlsx`)).
     `data`: the file's bytes, when the caller read them already (nothing else is read from the path then)."""
-    if not hasattr(os, "fork") or _small_plain_xlsx(path, data):
+    if not hasattr(os, "fork"):
         return _sheets_in_process(path, skip_sheets, data)
+    if (small := _small_plain_xlsx(path, data)) is not None:
+        return _sheets_in_process(path, skip_sheets, data, small)
     fd, tmp = tempfile.mkstemp(prefix="cakupan-workbook-", suffix=".pickle")
     os.close(fd)
     err = tmp + ".stderr"
@@ -116,9 +118,11 @@ def _wait_for_child(pid: int, done: int, err: str) -> None:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.reader_stopped", why=why + (": " + last if last else "")))
 
 
-def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | None = None) -> Sheets:
+def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | None = None,
+                       xmls: dict[str, bytes] | None = None) -> Sheets:
     """Read every visible, not skipped sheet of a workbook as rows of cell values (python-calamine); a formula
-    cell whose result was never saved reads as `FORMULA_NO_VALUE` (an .xlsx's own XML says which)."""
+    cell whose result was never saved reads as `FORMULA_NO_VALUE` (an .xlsx's own XML says which; `xmls`: its
+    worksheets' XML, when read already)."""
     skip = {s.lower() for s in skip_sheets}
     try:
         wb = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -151,7 +155,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         fill_merged(rows, merges or ())
         out.append((name, rows))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        blanks = formulas_without_value(path if data is None else io.BytesIO(data))
+        blanks = formulas_without_value(path if data is None else io.BytesIO(data), xmls)
         for name, rows in out:
             _mark_formulas(rows, blanks.get(name, ()))
     return out
@@ -186,17 +190,20 @@ def fill_merged(rows: list[list], merges) -> None:
                     row[c] = value
 
 
-def formulas_without_value(source) -> dict[str, list[tuple[int, int]]]:
+def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict[str, list[tuple[int, int]]]:
     """Per sheet name, the (row, column) (0-based) of every formula cell of an .xlsx that has no saved result
-    (written by a program that does not calculate: the spreadsheet library reads such a cell as empty)."""
+    (written by a program that does not calculate: the spreadsheet library reads such a cell as empty). `xmls`:
+    the worksheets' XML by part name (`_worksheet_xmls`), when read already."""
     out: dict[str, list[tuple[int, int]]] = {}
+    if xmls is not None and not any(_has_formula(xml) for xml in xmls.values()):
+        return out
     try:
         with zipfile.ZipFile(source) as zf:
             sheets = {}
-            for part in zf.namelist():
+            for part in (xmls if xmls is not None else zf.namelist()):
                 if part.startswith("xl/worksheets/") and part.endswith(".xml"):
-                    xml = zf.read(part)
-                    if _XLSX_FORMULA.search(xml):
+                    xml = zf.read(part) if xmls is None else xmls[part]
+                    if _has_formula(xml):
                         sheets[part] = xml
             if not sheets:
                 return out
@@ -214,6 +221,11 @@ def formulas_without_value(source) -> dict[str, list[tuple[int, int]]]:
             if ref:
                 out.setdefault(name, []).append((int(ref[2]) - 1, _column_number(ref[1]) - 1))
     return out
+
+
+def _has_formula(xml: bytes) -> bool:
+    """Whether a worksheet's XML holds a formula tag (`<f>`, `<x:f>`); the regex runs only where "<f" or ":f" is."""
+    return (b"<f" in xml or b":f" in xml) and _XLSX_FORMULA.search(xml) is not None
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
@@ -278,22 +290,58 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _small_plain_xlsx(path: Path, data: bytes | None = None) -> bool:
-    """True when a workbook is a small .xlsx whose every row, cell and dimension reference lies within
-    IN_PROCESS_MAX_CELLS (the spreadsheet library allocates the whole used range: a far-away cell aborts it).
-    Anything else, or any doubt (an .xls, a cell without a reference, a damaged zip), says False."""
+def _small_plain_xlsx(path: Path, data: bytes | None = None) -> dict[str, bytes] | None:
+    """For a small .xlsx whose every row, cell and dimension reference lies within IN_PROCESS_MAX_CELLS (the
+    spreadsheet library allocates the whole used range: a far-away cell aborts it), its worksheets' XML by part
+    name (read once: `formulas_without_value` looks at them again). Anything else, or any doubt (an .xls, a cell
+    without a reference, a damaged zip), gives None."""
     try:
         size = path.stat().st_size if data is None else len(data)
         if path.suffix.lower() not in (".xlsx", ".xlsm") or size > IN_PROCESS_MAX_BYTES:
-            return False
+            return None
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             sheets = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and
                       i.filename.endswith(".xml")]
             if not sheets or sum(i.file_size for i in sheets) > 16 * IN_PROCESS_MAX_BYTES:
-                return False
-            return all(_sheet_area(zf.read(info)) <= IN_PROCESS_MAX_CELLS for info in sheets)
+                return None
+            xmls = {info.filename: zf.read(info) for info in sheets}
     except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError, EOFError):
-        return False
+        return None
+    return xmls if all(_sheet_within(xml, IN_PROCESS_MAX_CELLS) for xml in xmls.values()) else None
+
+
+# the references of a small sheet: none with more than three digits or two letters (`_sheet_within`)
+_XLSX_ODD_CELL_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
+_XLSX_ODD_ROW_REF = re.compile(rb'<row r="(?![0-9]{1,7}")')
+_XLSX_FAR_CELL = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{4}')
+_XLSX_FAR_ROW = re.compile(rb'<row r="[0-9]{4}')
+_XLSX_TWO_LETTERS = re.compile(rb'<c r="[A-Z]{2}')
+_XLSX_THREE_LETTERS = re.compile(rb'<c r="[A-Z]{3}')
+
+
+def _sheet_within(xml: bytes, limit: int) -> bool:
+    """`_sheet_area(xml) <= limit`, said by a few byte searches when the sheet is plainly written, no reference
+    has four digits or three letters and the bound those give (999 rows by ZZ or Z columns) is within the limit;
+    by `_sheet_area`, which lists every reference, otherwise."""
+    if (_plainly_written(xml) and not _XLSX_ODD_CELL_REF.search(xml) and not _XLSX_ODD_ROW_REF.search(xml)
+            and not _XLSX_FAR_CELL.search(xml) and not _XLSX_FAR_ROW.search(xml)):
+        two = _XLSX_TWO_LETTERS.search(xml) is not None
+        if not (two and _XLSX_THREE_LETTERS.search(xml)):
+            cols, rows = _column_number(b"ZZ" if two else b"Z"), 999
+            if dimension := _XLSX_DIMENSION.search(xml):
+                cols = max([cols, *(_column_number(x) for x in (dimension[1], dimension[3] or b""))])
+                rows = max([rows, *(int(x) for x in (dimension[2], dimension[4]) if x)])
+            if cols * rows <= limit:
+                return True
+    return _sheet_area(xml) <= limit
+
+
+def _plainly_written(xml: bytes) -> bool:
+    """Every `<row` and `<c` tag of a sheet starts with its `r="..."`, and none has a namespace prefix."""
+    cells, rows = xml.count(b'<c r="'), xml.count(b'<row r="')
+    return (xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>") == cells
+            and xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/>") == rows
+            and not _XLSX_PREFIXED.search(xml))
 
 
 def _sheet_area(xml: bytes) -> float:
@@ -302,14 +350,11 @@ def _sheet_area(xml: bytes) -> float:
     (every `<row` and `<c` tag starting with its `r="..."`, no namespace prefix: Excel, LibreOffice, openpyxl):
     such a sheet is read in the forked child. Counted with byte searches and two regex passes, not tag by tag
     (a small workbook's sheet has thousands of cells)."""
-    cells, rows = xml.count(b'<c r="'), xml.count(b'<row r="')
-    if (xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b"<c/>") != cells
-            or xml.count(b"<row ") + xml.count(b"<row>") + xml.count(b"<row/>") != rows
-            or _XLSX_PREFIXED.search(xml)):
+    if not _plainly_written(xml):
         return float("inf")
     refs = _XLSX_CELL_REFS.findall(xml)          # (letters, digits)
     row_numbers = _XLSX_ROW_REFS.findall(xml)
-    if len(refs) != cells or len(row_numbers) != rows:
+    if len(refs) != xml.count(b'<c r="') or len(row_numbers) != xml.count(b'<row r="'):
         return float("inf")                     # a reference without letters or digits, or out of any sheet
     letters, digits = (set(x) for x in zip(*refs)) if refs else (set(), set())
     digits |= set(row_numbers)
