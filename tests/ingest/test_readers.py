@@ -205,6 +205,47 @@ def test_sheet_area_is_the_rectangle_of_every_reference(xml, area):
 
     assert _sheet_area(xml) == area
 
+
+_LETTERS = st.text("ABZ", min_size=0, max_size=4)
+_DIGITS = st.text("0129", min_size=0, max_size=8)
+_PLAIN_REF = st.builds(lambda a, n: a + str(n), st.text("ABZ", min_size=1, max_size=2), st.integers(1, 999))
+_REF = st.one_of(_PLAIN_REF, _PLAIN_REF, _PLAIN_REF, st.builds(lambda a, b: a + b, _LETTERS, _DIGITS))
+_PLAIN_CELL = st.builds(lambda r, rest: b'<c r="' + r.encode() + b'"' + rest, _REF,
+                        st.sampled_from([b"/>", b' t="s"><v>0</v></c>', b"><v>1</v></c>"]))
+_CELL = st.one_of(_PLAIN_CELL, _PLAIN_CELL, _PLAIN_CELL, _PLAIN_CELL, _PLAIN_CELL,
+                  st.sampled_from([b"<c/>", b'<c s="1" r="A1"/>', b'<x:c r="A1"/>', b"<c>1</c>"]))
+_ROW_REF = st.one_of(st.integers(1, 999).map(str), st.integers(1, 999).map(str), st.none(), _DIGITS)
+_ROW = st.builds(lambda r, cells: (b'<row r="' + r.encode() + b'">' if r is not None else b"<row>") + b"".join(cells)
+                 + b"</row>", _ROW_REF, st.lists(_CELL, max_size=4))
+_DIMENSION = st.one_of(st.just(b""), st.just(b"<dimension/>"), st.builds(
+    lambda a, b: b'<dimension ref="' + a.encode() + (b":" + b.encode() if b else b"") + b'"/>', _REF,
+    st.one_of(st.none(), _REF)))
+
+
+@settings(max_examples=800, deadline=None)
+@given(dimension=_DIMENSION, rows=st.lists(_ROW, max_size=5),
+       limit=st.sampled_from([0, 1, 26, 999, 25_974, 25_975, 701_298, 2_000_000, 10**12]))
+def test_a_sheet_is_within_a_limit_exactly_when_its_area_is(dimension, rows, limit):
+    """The byte searches that say a sheet is small give what the area computed from every reference gives."""
+    from cakupan.ingest.readers.workbook import _sheet_area, _sheet_within
+
+    xml = dimension + b"<sheetData>" + b"".join(rows) + b"</sheetData>"
+    assert _sheet_within(xml, limit) == (_sheet_area(xml) <= limit)
+
+
+def test_a_small_workbook_s_sheet_is_said_small_by_the_searches_alone(monkeypatch):
+    """A plain small sheet (Z columns, three-digit rows) is within the limit without listing its references."""
+    from cakupan.ingest.readers import workbook
+
+    xml = b'<dimension ref="A1:P200"/>' + b"".join(
+        b'<row r="%d">' % r + b"".join(b'<c r="%s%d"><v>1</v></c>' % (c.encode(), r) for c in "ABCDEFGHIJKLMNOP")
+        + b"</row>" for r in range(1, 201))
+    assert workbook._sheet_area(xml) == 200 * 16
+    monkeypatch.setattr(workbook, "_sheet_area", lambda xml: float("inf"))
+    assert workbook._sheet_within(xml, workbook.IN_PROCESS_MAX_CELLS)
+    assert not workbook._sheet_within(xml.replace(b'<c r="P200"', b'<c r="P2000"'), workbook.IN_PROCESS_MAX_CELLS)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.one_of(st.text(), st.text(alphabet=" 'abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
 def test_reader_shortcuts_equal_the_parsers(value):
@@ -242,13 +283,15 @@ def test_kept_texts_of_number_and_date_cells_are_the_canonical_texts():
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-5, 5),
-                          st.text(alphabet="ab1 '|\t\u00a0\u200b\ufeffé.", max_size=6)), max_size=8))
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-5, 5), st.booleans(), st.dates(),
+                          st.datetimes(), st.text(alphabet="ab1 '|\t\u00a0\u200b\ufeffé.", max_size=6)), max_size=8))
 def test_a_rows_texts_at_once_are_each_cells_text(row):
-    """`row_cell_texts` checks a row of plain text cells at once: the texts `cell_text` gives cell by cell."""
+    """`row_cell_texts` checks a row's plain text cells at once (a workbook row's among its number, date and blank
+    cells too): the texts `cell_text` gives cell by cell, and `parsing.cell_text`."""
+    from cakupan.ingest import parsing
     from cakupan.ingest.readers.cells import cell_text, row_cell_texts
 
-    assert row_cell_texts(row) == [cell_text(v) for v in row]
+    assert row_cell_texts(row) == [cell_text(v) for v in row] == [parsing.cell_text(v) for v in row]
     texts = [v for v in row if isinstance(v, str)]
     assert row_cell_texts(texts) == [cell_text(v) for v in texts]
 
