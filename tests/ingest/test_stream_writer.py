@@ -1,6 +1,6 @@
-"""How a big CSV is written (issue 22, bench/findings.md "A big CSV's writer"): the raw rows' cells as delivered are
-stored zstd-compressed in the work file, and DuckDB runs on one thread while the parts are written, the caller's
-setting given back afterwards whether the load succeeded or failed. Real loader, real DuckDB file."""
+"""How a big CSV is written (issue 22, bench/findings.md "A big CSV's writer, session 11"): the raw rows' cells as
+delivered are stored zstd-compressed in the work file, and DuckDB runs on one thread while the parts are written,
+the caller's setting given back afterwards whether the load succeeded or failed. Real loader, real DuckDB file."""
 
 from __future__ import annotations
 

@@ -363,7 +363,7 @@ class Loader:
         """DuckDB's threads set to one while the parts are written, then set back. A part's insert runs on one
         thread whatever the setting (its table is one row group), and the reader thread needs the other CPU: with
         DuckDB's default (a thread a CPU) a 1M-row CSV took 5-15 % longer on two CPUs (bench/findings.md "A big
-        CSV's writer on one thread")."""
+        CSV's writer, session 11")."""
         threads = self.stage.execute("select current_setting('threads')").fetchone()[0]
         self.stage.execute("set threads = 1")
         try:

@@ -192,8 +192,8 @@ create table if not exists audit.raw_validations (
 
 
 # How the DuckDB work file stores each row's cells as delivered: zstd. The default (DuckDB's own choice per segment,
-# dictionary + FSST for these texts) cost a 1M-row register ~1.5 s of writing and left them 3 x larger
-# (bench/findings.md "The raw rows' JSON, zstd").
+# dictionary + FSST for these texts) cost a 1M-row register 1-1.5 s of writing and left them 3 x larger
+# (bench/findings.md "A big CSV's writer, session 11").
 RAW_CELLS_STORAGE = " USING COMPRESSION zstd"
 
 
