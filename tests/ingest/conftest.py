@@ -45,3 +45,13 @@ def loader(home):
     ld = Loader(home)
     yield ld
     ld.con.close()
+
+
+@pytest.fixture(scope="session")
+def big_register(tmp_path_factory):
+    """A generated 4,000-row Parepare register CSV (the big-CSV tests load it in parts of a few hundred lines)."""
+    from cakupan_dev.synth import SynthSpec, generate
+
+    tmp = tmp_path_factory.mktemp("big_register")
+    generate(SynthSpec(regencies=["73.72"], months=["2025-06"], workers=4000, seed=11, formats=("csv",)), tmp)
+    return tmp / "73.72" / "register_parepare_2025-06.csv"

@@ -17,16 +17,9 @@ from cakupan.ingest import loader as loader_module
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import fastcsv
-from cakupan_dev.synth import SynthSpec, generate
 
 PART = 300
 
-
-@pytest.fixture(scope="module")
-def big_register(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("stream_memory")
-    generate(SynthSpec(regencies=["73.72"], months=["2025-06"], workers=4000, seed=11, formats=("csv",)), tmp)
-    return tmp / "73.72" / "register_parepare_2025-06.csv"
 
 
 _REAL_INSERT = Loader._insert
