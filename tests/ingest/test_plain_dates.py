@@ -114,3 +114,21 @@ def test_kept_parser_equals_the_bulk_path_across_files(first, second, col_type):
     assert validator._kept_parser(col_type) is kept
     if set(first) & set(second):
         assert kept.cache_info().hits > 0
+
+
+def test_regional_news_date_stamps_read_the_same_in_bulk():
+    """Date stamps in the ways Indonesian regional news sites print them (sindonews, detik-style, a weekday with the
+    date in brackets): the bulk path and the parser agree, the bulk path reads the weekday and time-of-day ones, and
+    a stamp with a dash or a bar before its time is no date to either."""
+    import datetime as dt
+
+    stamps = ["Selasa, 03 Des 2024 14:30 WIB", "Kamis, 6 Maret 2025 09:15 WITA", "Rabu, 12/02/2025 10.00 WIT",
+              "Sabtu, 1 Februari 2025", "Minggu 2 Feb 2025 07:05", "28-03-2025 08:00:00", "Jumat (28/3/2025)",
+              "Senin (6/11/2017)", "Jum'at, 13 Oktober 2023 - 12:45 WIB", "Jumat, 28 Maret 2025 | 16:20 WIB"]
+    for col_type in DATE_TYPES:
+        slow, fast = _both(stamps, col_type)
+        assert fast == slow
+    assert slow[0] == [dt.date(2024, 12, 3), dt.date(2025, 3, 6), dt.date(2025, 2, 12), dt.date(2025, 2, 1),
+                       dt.date(2025, 2, 2), dt.date(2025, 3, 28), dt.date(2025, 3, 28), dt.date(2017, 11, 6), None, None]
+    assert slow[1][-2:] == ["DATE_INVALID", "DATE_INVALID"]
+    assert dates(MIN_YEAR, last_year())(pa.array(stamps))[1].tolist() == [True] * 6 + [False] * 4
