@@ -193,7 +193,7 @@ def fill_merged(rows: list[list], merges) -> None:
 def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict[str, list[tuple[int, int]]]:
     """Per sheet name, the (row, column) (0-based) of every formula cell of an .xlsx that has no saved result
     (written by a program that does not calculate: the spreadsheet library reads such a cell as empty). `xmls`:
-    the worksheets' XML by part name (`_worksheet_xmls`), when read already."""
+    the worksheets' XML by part name (`_small_plain_xlsx`), when read already."""
     out: dict[str, list[tuple[int, int]]] = {}
     if xmls is not None and not any(_has_formula(xml) for xml in xmls.values()):
         return out
