@@ -205,3 +205,37 @@ def test_reader_chunks_are_runs_of_consecutive_readable_files(sizes):
     for a, b in itertools.pairwise(chunks):        # a chunk ends only where it must
         if b[0] == a[-1] + 1:
             assert len(a) == run.READ_CHUNK or sum(sizes[j] for j in a + [b[0]]) > run.READ_CHUNK_BYTES
+
+
+def test_what_a_reader_hands_over_arrives_unchanged(home_factory):
+    """A reader pickles each file's work (the batch's table as one Arrow stream, the shipped contract by its
+    source's name): unpickled in the writer it equals the work, table, schema and chunks alike."""
+    import dataclasses
+    import pickle
+    from multiprocessing.reduction import ForkingPickler
+
+    from cakupan.core.contracts import load_contract
+    from cakupan.ingest import group
+
+    s = home_factory("handover")
+    preparer = prepare.Preparer(s)
+    seen = set()
+    for path in _write_corpus(s.inbox):
+        meta, work = group.prepare_work(preparer, path)
+        back_meta, back = pickle.loads(ForkingPickler.dumps((meta, work)))
+        assert back_meta == meta
+        if not isinstance(work, prepare.Prepared):
+            assert type(back) is type(work) and str(back) == str(work)
+            continue
+        seen.add(work.facts.contract.source)
+        a, b = work.batch, back.batch
+        assert b.table.equals(a.table, check_metadata=True) and b.table.schema == a.table.schema
+        assert [c.num_chunks for c in b.table.columns] == [c.num_chunks for c in a.table.columns]
+        assert (b.columns, b.checks, b.cell_labels, b.any_unsplit) == (a.columns, a.checks, a.cell_labels,
+                                                                       a.any_unsplit)
+        assert back.facts == work.facts and back.facts.contract is load_contract(work.facts.contract.source)
+        assert back.result == work.result
+    assert seen == set(RAW_SOURCES)
+    odd = dataclasses.replace(load_contract("claims"), description="a contract not shipped")
+    again = pickle.loads(pickle.dumps(odd))
+    assert again == odd and again is not odd and again != load_contract("claims")

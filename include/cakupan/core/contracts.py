@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 
 from cakupan.core.files import load_yaml
@@ -36,6 +36,13 @@ class Contract:
     period_from: tuple[str, ...]
     regency_from: tuple[str, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
+
+    def __reduce__(self):
+        """The shipped contract is pickled as its source's name (a reader process hands one with every file it
+        read: ~2 KB and 0.05 ms less a file); any other contract with its fields."""
+        if self.source in SOURCES and self is load_contract(self.source):
+            return (load_contract, (self.source,))
+        return (Contract, tuple(getattr(self, f.name) for f in fields(self)))
 
     def column(self, name: str) -> Column:
         """Return the column called name."""
