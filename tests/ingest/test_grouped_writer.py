@@ -146,3 +146,36 @@ def test_a_group_that_fails_is_written_file_by_file(home_factory, monkeypatch, d
     assert sum(r["status"] == "loaded" for r in first) == 9
     for r in first:
         assert r["rows_in"] == r["rows_loaded"] + r["rows_quarantined"]
+
+
+def test_each_row_of_a_group_carries_its_own_files_lineage(home_factory, deliveries):
+    """A group's rows are staged together: each raw row still gets its own file's load id, path, SHA-256 and
+    received time (the files here were first seen a minute apart, so a row given a neighbour's would show)."""
+    from cakupan.ingest.loader import Loader
+
+    root, _ = deliveries
+    s = home_factory("lineage")
+    shutil.copytree(root, s.inbox, dirs_exist_ok=True)
+    looker = Loader(s)
+    try:
+        assert len(looker.pending_files()) > 2
+        looker.con.execute("update audit.inbox_files set first_seen_at = timestamp '2025-01-01' + to_minutes(r) from "
+                           "(select source_file f, row_number() over (order by source_file) r from audit.inbox_files) "
+                           "where source_file = f")
+    finally:
+        looker.con.close()
+    groups = []
+    real = group._write_group
+    try:
+        group._write_group = lambda loader, members: groups.append(len(members)) or real(loader, members)
+        run.ingest_paths(s, None, run_id="lineage")
+    finally:
+        group._write_group = real
+    assert max(groups) > 1
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        for source in RAW_SOURCES:
+            rows, times, wrong = con.execute(
+                f"select count(*), count(distinct r.received_at), count(*) filter (where r.received_at is distinct "
+                f"from l.received_at or r.source_file is distinct from l.source_file or r.file_sha256 is distinct "
+                f"from l.file_sha256) from raw.{source} r join audit.loads l using (load_id)").fetchone()
+            assert rows > 0 and times > 1 and wrong == 0, source

@@ -31,6 +31,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -247,20 +248,24 @@ def _shape(m: _Member) -> tuple:
 def _insert_group(loader: Loader, group: list[_Member]) -> None:
     """One raw insert and one quarantine insert for files of one shape (`stage_sql`, lineage from the staged
     table's columns)."""
-    tables = []
-    for m in group:
-        n, ld = m.prep.batch.num_rows, m.load
-        lineage = {"__load_id": pa.repeat(ld.load_id, n).cast(pa.int64()),
-                   "__rel": pa.repeat(ld.rel, n).cast(pa.string()), "__sha": pa.repeat(ld.sha, n).cast(pa.string()),
-                   "__received": pa.array([ld.received] * n, pa.timestamp("us")),
-                   "__name": pa.repeat(shown_name(Path(ld.rel).name), n).cast(pa.string())}
-        for name, header in label_columns(m.prep.batch) or ():
-            lineage[name] = pa.repeat(header, n).cast(pa.string())
-        table = m.prep.batch.table
-        for name, values in lineage.items():
-            table = table.append_column(name, values)
-        tables.append(table)
-    table = pa.concat_tables(tables).combine_chunks()     # one chunk: DuckDB scans it 3 times faster than many
+    # the files' tables as one chunk (DuckDB scanned 60 chunks 3 times slower), then each row's lineage: one
+    # value per file, taken for each of its rows (per file, the lineage columns and appends cost ~0.5 ms a file)
+    table = pa.concat_tables([m.prep.batch.table for m in group]).combine_chunks()
+    which = pa.array(np.repeat(np.arange(len(group)), [m.prep.batch.num_rows for m in group]))
+    labels = [label_columns(m.prep.batch) or () for m in group]     # one shape: the same label columns
+
+    def per_row(values: list, type_: pa.DataType) -> pa.Array:
+        return pa.array(values, type_).take(which)
+
+    lineage = {"__load_id": per_row([m.load.load_id for m in group], pa.int64()),
+               "__rel": per_row([m.load.rel for m in group], pa.string()),
+               "__sha": per_row([m.load.sha for m in group], pa.string()),
+               "__received": per_row([m.load.received for m in group], pa.timestamp("us")),
+               "__name": per_row([shown_name(Path(m.load.rel).name) for m in group], pa.string())}
+    for k, (name, _) in enumerate(labels[0]):
+        lineage[name] = per_row([lab[k][1] for lab in labels], pa.string())
+    for name, values in lineage.items():
+        table = table.append_column(name, values)
     first = group[0].prep
     batch, contract = first.batch, first.facts.contract
     stage = loader.stage
@@ -269,7 +274,7 @@ def _insert_group(loader: Loader, group: list[_Member]) -> None:
     # planning the quarantine insert on its own
     staged = staged_select(batch, keyed=label_columns(batch) is not None)
     stage.execute(raw_insert_sql(batch, contract, staged, _LINEAGE))
-    if any(pc.any(m.prep.batch.table[HAS_PROBLEM]).as_py() for m in group):
+    if pc.any(table[HAS_PROBLEM]).as_py():
         stage.execute(quarantine_sql(batch, contract, staged, _LINEAGE), {"source": contract.source})
     stage.unregister("incoming")
 

@@ -535,8 +535,8 @@ class Loader:
 
 def loaded_periods(batch: Batch) -> set[dt.date]:
     """The distinct periods of the batch's rows without a problem (the rows raw.<source> gets)."""
-    valid = batch.table.filter(pc.invert(batch.table[HAS_PROBLEM]))
-    return set(pc.unique(valid[PERIOD]).drop_null().to_pylist())
+    valid = pc.filter(batch.table[PERIOD], pc.invert(batch.table[HAS_PROBLEM]))     # not the whole table
+    return set(pc.unique(valid).drop_null().to_pylist())
 
 
 def _stated_number(cell: object):
