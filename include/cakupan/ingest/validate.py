@@ -194,11 +194,11 @@ def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType, fast=None) -> tuple
     return values.take(idx), errors.take(idx)
 
 
-def map_memo(arr: pa.Array, fn, arrow_type: pa.DataType) -> tuple[pa.Array, pa.Array]:
+def map_memo(keys: list, fn, arrow_type: pa.DataType) -> tuple[pa.Array, pa.Array]:
     """`map_distinct` for a small column and a parser with a memo (`Validator._kept_parser`): fn on every value in
     order, a value seen before being a memo hit (no distinct pass, no take: their fixed cost was most of a small
     column's)."""
-    results = [fn(v) for v in arr.to_pylist()]
+    results = [fn(v) for v in keys]
     return pa.array([r[0] for r in results], type=arrow_type), pa.array([r[1] for r in results], type=pa.string())
 
 
@@ -274,10 +274,12 @@ class Validator:
                                 pa.nulls(rows.n, pa.string()))
         else:
             # a regency is matched by its name; every other type sees number and date cells as such
-            keyed = parsed_text if c.type == "regency" or c.name not in rows.present else rows.keys(c.name)
-            if rows.n <= MEMO_ROWS:
+            by_text = c.type == "regency" or c.name not in rows.present
+            if rows.n <= MEMO_ROWS:     # the keys as the blocks hold them (no Arrow array made only to be undone)
+                keyed = parsed_text.to_pylist() if by_text else rows.key_list(c.name)
                 values, errors = map_memo(keyed, self._kept_parser(c.type), _ARROW_TYPES.get(c.type, pa.string()))
             else:
+                keyed = parsed_text if by_text else rows.keys(c.name)
                 values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
                                               _ARROW_TYPES.get(c.type, pa.string()), _bulk_parser(c.type))
         if c.required and not (c.name in ("period", "regency") and c.name not in rows.present):
@@ -321,6 +323,14 @@ class _Rows:
     def keys(self, column: str) -> pa.Array:
         """The column's cell keys (text, or a number/date cell's typed marker) over all blocks."""
         return self._gather(column, lambda b: b.keys(column))
+
+    def key_list(self, column: str) -> list[str | None]:
+        """`keys` as a list."""
+        out: list[str | None] = []
+        for b in self.blocks:
+            keys = b.keys(column) if column in b.cells else [None] * b.n_rows
+            out += keys.to_pylist() if isinstance(keys, pa.Array) else keys
+        return out
 
     def _gather(self, column: str, cells) -> pa.Array:
         parts = [as_arrow(cells(b), pa.string()) if column in b.cells else pa.nulls(b.n_rows, pa.string())
