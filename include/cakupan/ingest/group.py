@@ -249,7 +249,7 @@ def _insert_group(loader: Loader, group: list[_Member]) -> None:
     """One raw insert and one quarantine insert for files of one shape (`stage_sql`, lineage from the staged
     table's columns)."""
     # the files' tables as one chunk (DuckDB scanned 60 chunks 3 times slower), then each row's lineage: one
-    # value per file, taken for each of its rows (per file, the lineage columns and appends cost ~0.5 ms a file)
+    # value per file, taken for each of its rows (made and appended file by file: 0.8 ms a file, profiled)
     table = pa.concat_tables([m.prep.batch.table for m in group]).combine_chunks()
     which = pa.array(np.repeat(np.arange(len(group)), [m.prep.batch.num_rows for m in group]))
     labels = [label_columns(m.prep.batch) or () for m in group]     # one shape: the same label columns
