@@ -244,6 +244,11 @@ def test_a_small_workbook_s_sheet_is_said_small_by_the_searches_alone(monkeypatc
     monkeypatch.setattr(workbook, "_sheet_area", lambda xml: float("inf"))
     assert workbook._sheet_within(xml, workbook.IN_PROCESS_MAX_CELLS)
     assert not workbook._sheet_within(xml.replace(b'<c r="P200"', b'<c r="P2000"'), workbook.IN_PROCESS_MAX_CELLS)
+    # one cell or row the searches cannot vouch for, and the sheet goes to the full count (here: inf)
+    for odd in (b'<x:c r="A1"', b'<c s="1" r="A1"', b'<c r="AAA1"', b'<c\tr="A1"'):
+        assert not workbook._sheet_within(xml.replace(b'<c r="A1"', odd), workbook.IN_PROCESS_MAX_CELLS)
+    assert not workbook._sheet_within(xml.replace(b'<row r="9"', b'<row r="9999"'), workbook.IN_PROCESS_MAX_CELLS)
+    assert not workbook._sheet_within(xml.replace(b'A1:P200', b'A1:P999999'), workbook.IN_PROCESS_MAX_CELLS)
 
 
 @settings(max_examples=500, deadline=None)
