@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -182,6 +183,56 @@ def test_only_small_workbooks_with_near_cells_are_read_in_process(tmp_path):
     assert not _small_plain_xlsx(renamed)
     (tmp_path / "junk.xlsx").write_bytes(b"not a zip")
     assert not _small_plain_xlsx(tmp_path / "junk.xlsx")
+
+
+def _rezipped(src: Path, dst: Path, change=None, stored: bool = False) -> None:
+    """Copy a workbook part by part, `change(name, data)` applied to each part's bytes (stored, not deflated, when
+    asked: a changed byte then fails the part's CRC, not the inflate)."""
+    import zipfile
+
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w", zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED) as b:
+        for name in a.namelist():
+            b.writestr(name, change(name, a.read(name)) if change else a.read(name))
+
+
+def test_the_check_unzips_a_small_workbook_s_sheets_once_and_reads_as_before(tmp_path):
+    """The container's check keeps a small .xlsx's worksheets' XML as it tests every part; the reader reads the same
+    sheets from it as from the zip, and a damaged part is still named."""
+    import zipfile
+
+    from cakupan.ingest.readers.sniff import check_container
+
+    ws = workers(3)
+    ok = tmp_path / "register_ok.xlsx"
+    ok.write_bytes(xlsx_bytes([Sheet("Mei", [REGISTER_HEADER, *(register_row(i + 1, w) for i, w in enumerate(ws))]),
+                               Sheet("Juni", [REGISTER_HEADER, register_row(1, ws[0])])]))
+    kept: dict[str, bytes] = {}
+    assert check_container(ok, ok.read_bytes(), kept) == "spreadsheet"
+    with zipfile.ZipFile(ok) as z:
+        sheets = {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/") and n.endswith(".xml")}
+    assert len(sheets) == 2 and kept == sheets
+    assert read_workbook(ok, (), ok.read_bytes(), kept) == read_workbook(ok, (), ok.read_bytes())
+    assert [b.cells for b in read_file(ok).blocks] == [b.cells for b in read_file(ok, data=ok.read_bytes()).blocks]
+    for name, not_kept in (("register.csv", b"a;b\n1;2\n"), ("register.ods", None)):
+        other = tmp_path / name
+        other.write_bytes(not_kept or ok.read_bytes())
+        left: dict[str, bytes] = {}
+        try:
+            check_container(other, other.read_bytes(), left)
+        except FileRejected:
+            pass
+        assert left == {}, name
+
+    # a byte of a stored sheet changed after the zip was written: its CRC fails, and the rejection names the part
+    bad = tmp_path / "register_bad.xlsx"
+    _rezipped(ok, tmp_path / "stored.xlsx", stored=True)
+    raw = (tmp_path / "stored.xlsx").read_bytes()
+    at = raw.index(b"<sheetData>")
+    bad.write_bytes(raw[:at] + b"<sheetDatA>" + raw[at + len(b"<sheetData>"):])
+    for data in (None, bad.read_bytes()):
+        with pytest.raises(FileRejected) as info:
+            read_file(bad, data=data)
+        assert info.value.code == "FILE_CORRUPT" and "xl/worksheets/sheet1.xml" in info.value.detail.render("en")
 
 
 @pytest.mark.parametrize(("xml", "area"), [

@@ -70,9 +70,10 @@ def read_file(path: Path, options: ReadOptions | None = None, data: bytes | None
     by the caller (`cakupan.ingest.inbox.read_delivery`); then nothing else is read from the path."""
     options = options or ReadOptions()
     contracts = all_contracts()
-    if check_container(path, data) == "csv":
+    worksheets: dict[str, bytes] = {}
+    if check_container(path, data, worksheets) == "csv":
         return _read_csv(path, contracts, options, path.read_bytes() if data is None else data)
-    return _read_workbook(path, contracts, options, data)
+    return _read_workbook(path, contracts, options, data, worksheets or None)
 
 
 def _read_csv(path: Path, contracts: dict[str, Contract], options: ReadOptions, raw: bytes) -> ReadResult:
@@ -98,12 +99,13 @@ def _recap_block(rows: list[list], sheet: str, contracts: dict[str, Contract], o
 
 
 def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOptions,
-                   data: bytes | None) -> ReadResult:
-    """One block per sheet with a recognisable header; every such sheet must be of the same kind."""
+                   data: bytes | None, worksheets: dict[str, bytes] | None = None) -> ReadResult:
+    """One block per sheet with a recognisable header; every such sheet must be of the same kind (`worksheets`:
+    the worksheets' XML, when the container's check unzipped it)."""
     blocks: list[Block] = []
     unreadable: list[tuple[str, list[list]]] = []
     any_content = False
-    for name, rows in read_workbook(path, options.skip_sheets, data):
+    for name, rows in read_workbook(path, options.skip_sheets, data, worksheets):
         if all(is_blank_row(r) for r in rows):
             continue
         any_content = True

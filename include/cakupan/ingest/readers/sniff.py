@@ -18,6 +18,10 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 ENCODING_SAMPLE_BYTES = 1 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# a workbook up to this size whose worksheets' XML adds up to at most 16 times it keeps that XML as its parts are
+# tested (`check_container`'s `worksheets`; `workbook.IN_PROCESS_MAX_BYTES`: a bigger one is read in a forked child,
+# which unzips it itself)
+WORKSHEETS_KEPT_MAX_BYTES = 4 << 20
 _FILENAME_KINDS = {
     "register": "register", "peserta": "register", "daftar": "register",
     "contributions": "contributions", "iuran": "contributions", "tagihan": "contributions",
@@ -43,9 +47,11 @@ def sniff_bytes(path: Path) -> bytes:
         return f.read(8192)
 
 
-def check_container(path: Path, data: bytes | None = None) -> str:
+def check_container(path: Path, data: bytes | None = None, worksheets: dict[str, bytes] | None = None) -> str:
     """Say whether the file is a 'spreadsheet' or 'csv', or reject it with a clear code. `data`: the file's bytes,
-    when they were read already (they are then all that is looked at)."""
+    when they were read already (they are then all that is looked at). `worksheets`: a dict a small .xlsx's check
+    fills with its worksheets' XML by part name, unzipped as every part is tested (the reader looks at them again:
+    `workbook._small_plain_xlsx`), so that they are not unzipped twice."""
     size = path.stat().st_size if data is None else len(data)
     if size == 0:
         raise FileRejected("FILE_EMPTY")
@@ -54,7 +60,7 @@ def check_container(path: Path, data: bytes | None = None) -> str:
     if head.startswith(_OLE_MAGIC):
         return _check_compound_file(path, size, suffix, data)
     if head.startswith(b"PK\x03\x04"):
-        return _check_zip(path, suffix, data)
+        return _check_zip(path, suffix, data, worksheets)
     if suffix in SPREADSHEET_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.not_a_workbook", suffix=suffix))
     if suffix in CSV_SUFFIXES:
@@ -78,13 +84,16 @@ def _check_compound_file(path: Path, size: int, suffix: str, data: bytes | None)
     return "spreadsheet"
 
 
-def _check_zip(path: Path, suffix: str, data: bytes | None) -> str:
+def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str, bytes] | None = None) -> str:
     """A zip file: an .xlsx workbook whose parts are intact, or not a workbook at all."""
     if suffix in CSV_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.zip_as_csv"))
+    if worksheets is not None and (suffix not in (".xlsx", ".xlsm") or WORKSHEETS_KEPT_MAX_BYTES < (
+            path.stat().st_size if data is None else len(data))):
+        worksheets = None
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as z:
-            bad = z.testzip()
+            bad = _first_bad_part(z, worksheets)
             names = set(z.namelist())
     except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, RuntimeError, ...
         if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
@@ -95,6 +104,29 @@ def _check_zip(path: Path, suffix: str, data: bytes | None) -> str:
     if "[Content_Types].xml" not in names and not _is_ods(path, data, names):
         raise FileRejected("FILE_TYPE_UNSUPPORTED", Msg("error.ingest.zip_archive"))
     return "spreadsheet"
+
+
+def _first_bad_part(z: zipfile.ZipFile, worksheets: dict[str, bytes] | None) -> str | None:
+    """`ZipFile.testzip`: every part read through (its CRC checked at the end), the name of the first that is
+    damaged, or None. With `worksheets`, the worksheets' XML is kept in it when the sizes the zip declares for them
+    add up to at most 16 x WORKSHEETS_KEPT_MAX_BYTES (a part is never unzipped beyond its declared size)."""
+    def worksheet(name: str) -> bool:
+        return name.startswith("xl/worksheets/") and name.endswith(".xml")
+
+    if worksheets is not None and sum(i.file_size for i in z.infolist()
+                                      if worksheet(i.filename)) > 16 * WORKSHEETS_KEPT_MAX_BYTES:
+        worksheets = None
+    for info in z.infolist():
+        try:
+            with z.open(info.filename) as f:         # by name, as testzip opens it
+                if worksheets is not None and worksheet(info.filename):
+                    worksheets[info.filename] = f.read()
+                else:
+                    while f.read(1 << 20):
+                        pass
+        except zipfile.BadZipFile:
+            return info.filename
+    return None
 
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"

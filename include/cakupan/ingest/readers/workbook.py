@@ -46,13 +46,15 @@ FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data
 Sheets = list[tuple[str, list[list]]]
 
 
-def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | None = None) -> Sheets:
+def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | None = None,
+                  worksheets: dict[str, bytes] | None = None) -> Sheets:
     """Read a workbook's visible sheets as rows of cell values, in a forked child process so that a damaged file
     cannot take the loader down (in-process without fork(), and for a small .xlsx (`_small_plain_xlsx`)).
-    `data`: the file's bytes, when the caller read them already (nothing else is read from the path then)."""
+    `data`: the file's bytes, when the caller read them already (nothing else is read from the path then);
+    `worksheets`: its worksheets' XML by part name, when unzipped already (`sniff.check_container`)."""
     if not hasattr(os, "fork"):
         return _sheets_in_process(path, skip_sheets, data)
-    if (small := _small_plain_xlsx(path, data)) is not None:
+    if (small := _small_plain_xlsx(path, data, worksheets)) is not None:
         return _sheets_in_process(path, skip_sheets, data, small)
     fd, tmp = tempfile.mkstemp(prefix="cakupan-workbook-", suffix=".pickle")
     os.close(fd)
@@ -290,24 +292,30 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
-def _small_plain_xlsx(path: Path, data: bytes | None = None) -> dict[str, bytes] | None:
+def _small_plain_xlsx(path: Path, data: bytes | None = None,
+                      worksheets: dict[str, bytes] | None = None) -> dict[str, bytes] | None:
     """For a small .xlsx whose every row, cell and dimension reference lies within IN_PROCESS_MAX_CELLS (the
     spreadsheet library allocates the whole used range: a far-away cell aborts it), its worksheets' XML by part
-    name (read once: `formulas_without_value` looks at them again). Anything else, or any doubt (an .xls, a cell
-    without a reference, a damaged zip), gives None."""
+    name (read once: `formulas_without_value` looks at them again; `worksheets`: as the container's check unzipped
+    them, then the zip is not opened here). Anything else, or any doubt (an .xls, a cell without a reference, a
+    damaged zip), gives None."""
     try:
         size = path.stat().st_size if data is None else len(data)
         if path.suffix.lower() not in (".xlsx", ".xlsm") or size > IN_PROCESS_MAX_BYTES:
             return None
-        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
-            sheets = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and
-                      i.filename.endswith(".xml")]
-            if not sheets or sum(i.file_size for i in sheets) > 16 * IN_PROCESS_MAX_BYTES:
+        if worksheets:
+            if sum(map(len, worksheets.values())) > 16 * IN_PROCESS_MAX_BYTES:
                 return None
-            xmls = {info.filename: zf.read(info) for info in sheets}
+        else:
+            with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
+                sheets = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and
+                          i.filename.endswith(".xml")]
+                if not sheets or sum(i.file_size for i in sheets) > 16 * IN_PROCESS_MAX_BYTES:
+                    return None
+                worksheets = {info.filename: zf.read(info) for info in sheets}
     except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, NotImplementedError, EOFError):
         return None
-    return xmls if all(_sheet_within(xml, IN_PROCESS_MAX_CELLS) for xml in xmls.values()) else None
+    return worksheets if all(_sheet_within(xml, IN_PROCESS_MAX_CELLS) for xml in worksheets.values()) else None
 
 
 # A sheet written the plain way whose references are small has no match of the first two (every `<c` and `<row`
