@@ -191,6 +191,38 @@ def test_a_row_s_exact_columns_are_its_cells_exact_matches(source, texts):
     assert header.may_match(label_forms(texts), every) or not one_by_one
 
 
+def _expand_by_definition(text: str) -> str:
+    """A label folded as `normalise_header` folds it, empty if that is; else its words, lower-cased without
+    accents and split at anything but a letter or digit, each abbreviation spelt out, joined."""
+    import re
+    import unicodedata
+
+    from cakupan.core.contracts import normalise_header
+
+    if not normalise_header(text):
+        return ""
+    low = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return "".join(ABBREVIATIONS.get(w, w) for w in re.sub(r"[^a-z0-9]+", " ", low).split())
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_label(), st.text(max_size=16),
+                 st.text(alphabet="TglKecNo. /-_()éÉñß\u00a0\u2160\ufb01\u0130\u212a1234 ", max_size=16)))
+@example("Tgl. Lahir")
+@example("N.I.K.")
+@example("\u2160")         # a Roman numeral one: NFKD gives "I"
+@example("2025")
+def test_a_label_s_forms_are_its_folding_and_its_spelt_out_words(text):
+    """The forms the header search matches a text by: folded as `normalise_header` folds a header, and with its
+    abbreviations spelt out (a text of digits only keeps its folding)."""
+    from cakupan.core.contracts import normalise_header
+    from cakupan.ingest.readers import labels
+
+    folded = normalise_header(text)
+    assert labels.expand(text) == _expand_by_definition(text)
+    assert labels._forms(text) == (folded, folded if not folded or folded.isdigit() else _expand_by_definition(text))
+
+
 class _Everything:
     def __contains__(self, _):
         return True
