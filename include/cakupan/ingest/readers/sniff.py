@@ -18,10 +18,10 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 ENCODING_SAMPLE_BYTES = 1 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# a workbook up to this size whose worksheets' XML adds up to at most 16 times it keeps that XML as its parts are
-# tested (`check_container`'s `worksheets`; `workbook.IN_PROCESS_MAX_BYTES`: a bigger one is read in a forked child,
-# which unzips it itself)
-WORKSHEETS_KEPT_MAX_BYTES = 4 << 20
+# a small workbook: up to this size, its worksheets' XML adding up to at most 16 times it. Its parts' check keeps
+# that XML (`check_container`'s `worksheets`), and it is read in-process when its cells lie in a small area
+# (`workbook.IN_PROCESS_MAX_BYTES`); a bigger one is read in a forked child, which unzips it itself
+SMALL_WORKBOOK_MAX_BYTES = 4 << 20
 _FILENAME_KINDS = {
     "register": "register", "peserta": "register", "daftar": "register",
     "contributions": "contributions", "iuran": "contributions", "tagihan": "contributions",
@@ -88,7 +88,7 @@ def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str
     """A zip file: an .xlsx workbook whose parts are intact, or not a workbook at all."""
     if suffix in CSV_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.zip_as_csv"))
-    if worksheets is not None and (suffix not in (".xlsx", ".xlsm") or WORKSHEETS_KEPT_MAX_BYTES < (
+    if worksheets is not None and (suffix not in (".xlsx", ".xlsm") or SMALL_WORKBOOK_MAX_BYTES < (
             path.stat().st_size if data is None else len(data))):
         worksheets = None
     try:
@@ -106,20 +106,22 @@ def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str
     return "spreadsheet"
 
 
+def is_worksheet_part(name: str) -> bool:
+    """An .xlsx part that holds a worksheet (xl/worksheets/sheet1.xml, ...)."""
+    return name.startswith("xl/worksheets/") and name.endswith(".xml")
+
+
 def _first_bad_part(z: zipfile.ZipFile, worksheets: dict[str, bytes] | None) -> str | None:
     """`ZipFile.testzip`: every part read through (its CRC checked at the end), the name of the first that is
     damaged, or None. With `worksheets`, the worksheets' XML is kept in it when the sizes the zip declares for them
-    add up to at most 16 x WORKSHEETS_KEPT_MAX_BYTES (a part is never unzipped beyond its declared size)."""
-    def worksheet(name: str) -> bool:
-        return name.startswith("xl/worksheets/") and name.endswith(".xml")
-
+    add up to at most 16 x SMALL_WORKBOOK_MAX_BYTES (a part is never unzipped beyond its declared size)."""
     if worksheets is not None and sum(i.file_size for i in z.infolist()
-                                      if worksheet(i.filename)) > 16 * WORKSHEETS_KEPT_MAX_BYTES:
+                                      if is_worksheet_part(i.filename)) > 16 * SMALL_WORKBOOK_MAX_BYTES:
         worksheets = None
     for info in z.infolist():
         try:
             with z.open(info.filename) as f:         # by name, as testzip opens it
-                if worksheets is not None and worksheet(info.filename):
+                if worksheets is not None and is_worksheet_part(info.filename):
                     worksheets[info.filename] = f.read()
                 else:
                     while f.read(1 << 20):

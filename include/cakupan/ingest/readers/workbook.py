@@ -25,10 +25,11 @@ from python_calamine import CalamineWorkbook
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
 from cakupan.ingest.readers.odsmerge import ods_merged_ranges
+from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
-IN_PROCESS_MAX_BYTES = 4 << 20          # an .xlsx up to this size whose cells all lie in a small area ...
+IN_PROCESS_MAX_BYTES = SMALL_WORKBOOK_MAX_BYTES   # an .xlsx up to this size whose cells all lie in a small area ...
 IN_PROCESS_MAX_CELLS = 2_000_000        # ... is read in-process
 _XLSX_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _XLSX_ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
@@ -203,7 +204,7 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict
         with zipfile.ZipFile(source) as zf:
             sheets = {}
             for part in (xmls if xmls is not None else zf.namelist()):
-                if part.startswith("xl/worksheets/") and part.endswith(".xml"):
+                if is_worksheet_part(part):
                     xml = zf.read(part) if xmls is None else xmls[part]
                     if _has_formula(xml):
                         sheets[part] = xml
@@ -308,8 +309,7 @@ def _small_plain_xlsx(path: Path, data: bytes | None = None,
                 return None
         else:
             with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
-                sheets = [i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and
-                          i.filename.endswith(".xml")]
+                sheets = [i for i in zf.infolist() if is_worksheet_part(i.filename)]
                 if not sheets or sum(i.file_size for i in sheets) > 16 * IN_PROCESS_MAX_BYTES:
                     return None
                 worksheets = {info.filename: zf.read(info) for info in sheets}
