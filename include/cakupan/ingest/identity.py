@@ -4,6 +4,8 @@
   dots, hyphens and NBSPs (the readers have already dropped zero-width characters and a BOM); full-width and
   Arabic-Indic digits are read as 0-9.
 - `nik_problems`: the reason code of every normalised NIK (null: valid); `nik_problem` is the same for one cell.
+- `NikMemo`: both for a small file's column, cell by cell with a memo kept across files (`_normalised` and
+  `_problem`: the same rule for one cell, tested equal to the vectorised pair and to the definition).
 - `pseudonyms`: the participant key, hex HMAC-SHA256 (stdlib `hmac`, RFC 2104) of the normalised NIK with the
   pseudonym secret. `pseudonym_sql` is the same in SQL, for anyone holding the key who wants to recompute one.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hmac
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -118,6 +121,73 @@ def _known_prefixes() -> np.ndarray:
     return known
 
 
+class NikMemo:
+    """`normalise_nik` and `nik_problems` of a small column (cell texts, and whether each was an Excel number),
+    each distinct cell worked out once, one at a time, and kept across files: a regency's next file names mostly
+    the same people. The vectorised pair's fixed cost (some thirty Arrow and NumPy calls, ~1 ms a register file)
+    was most of a small column's time, also for the few cells not seen before. `_normalised` and `_problem` are the
+    same rule for one cell (tests/unit/test_nik_rule.py compares them with the vectorised pair and with the
+    definition). Kept per year (a NIK's birth-year century pivots on this year), at most `size` cells (then it
+    starts afresh)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._kept: dict[tuple[str | None, bool], tuple[str | None, str | None]] = {}
+        self._year: int | None = None
+
+    def __call__(self, cells: list[str | None], numeric: list[bool],
+                 today: dt.date | None = None) -> tuple[pa.Array, pa.Array]:
+        """(normalised NIKs, reason codes) of the cells, as `normalise_nik` and `nik_problems` give them."""
+        today = today or dt.date.today()
+        kept = self._kept
+        keys = list(zip(cells, numeric, strict=True))
+        if today.year != self._year or len(kept) + len(keys) > self.size:
+            kept.clear()
+            self._year = today.year
+        got = []
+        for k in keys:
+            found = kept.get(k)
+            if found is None:
+                nik = _normalised(k[0])
+                found = kept[k] = (nik, _problem(nik, k[1], today.year % 100))
+            got.append(found)
+        return pa.array([g[0] for g in got], pa.string()), pa.array([g[1] for g in got], pa.string())
+
+
+_CLUTTER_RE = re.compile(NIK_CLUTTER)       # the same removal in Python's re (tests/unit/test_identity.py)
+_EXCEL_NUMBER_RE = re.compile(_EXCEL_NUMBER[1:-1])      # (fullmatch: RE2's $ is the end of the text only)
+_MONTH_DAYS_OF = tuple(int(d) for d in _MONTH_DAYS)
+
+
+def _normalised(cell: str | None) -> str | None:
+    """`normalise_nik` of one cell text."""
+    if cell is None:
+        return None
+    return _CLUTTER_RE.sub("", cell if cell.isascii() else cell.translate(_DIGITS)) or None
+
+
+def _problem(nik: str | None, numeric: bool, pivot: int) -> str | None:
+    """`nik_problems` of one normalised NIK (`pivot`: the last two digits of this year)."""
+    digits = nik is not None and nik.isascii() and nik.isdigit()
+    if nik is None:
+        code = _MISSING
+    elif numeric:
+        code = _PRECISION_LOST
+    elif len(nik) != 16 or not digits:
+        code = (_PRECISION_LOST if _EXCEL_NUMBER_RE.fullmatch(nik) else _NOT_DIGITS if not digits
+                else _DIGITS_15 if len(nik) == 15 else _DIGITS_17 if len(nik) == 17 else _WRONG_LENGTH)
+    elif not _known_prefixes()[int(nik[:4])]:
+        code = _REGION_UNKNOWN
+    else:
+        dd, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+        day = dd - 40 if dd > 40 else dd
+        year = (1900 if yy > pivot else 2000) + yy
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        real = 1 <= month <= 12 and 1 <= day <= _MONTH_DAYS_OF[month] + (month == 2 and leap)
+        code = _VALID if real else _BIRTH_DATE_INVALID
+    return NIK_REASONS[code - 1] if code else None
+
+
 def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None = None) -> str | None:
     """Return the reason code for one NIK cell text (normalised here), or None when it is valid."""
     nik = normalise_nik(pa.array([text], pa.string()))
@@ -127,8 +197,11 @@ def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None =
 # --------------------------------------------------------------------------------------------- pseudonyms ---
 def pseudonyms(niks: pa.Array, key: bytes, of: Callable[[str], str] | None = None) -> pa.Array:
     """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null.
-    `of`: `pseudonym_function(key)`, when the caller keeps one (wrapped in a cache across files)."""
-    of = of or pseudonym_function(key)
+    `of`: `pseudonym_function(key)`, when the caller keeps one wrapped in a cache across files (a small file's
+    column: then each row asks it, with no distinct pass)."""
+    if of is not None:      # a kept function (with a cache across files): row by row, a NIK seen before is a hit
+        return pa.array([None if v is None else of(v) for v in niks.to_pylist()], pa.string())
+    of = pseudonym_function(key)
     uniq = pc.unique(niks)
     out = [None if v is None else of(v) for v in uniq.to_pylist()]
     return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))

@@ -25,7 +25,7 @@ from cakupan.core.contracts import Column, Contract
 from cakupan.core.regions import resolve_regency
 from cakupan.ingest import bulk, parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
-from cakupan.ingest.identity import nik_problems, normalise_nik, pseudonym_function, pseudonyms
+from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik, pseudonym_function, pseudonyms
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
 DATE_TYPES = ("date", "birth_date")     # accepted from 1900 to next year (parsing.MIN_YEAR, parsing.last_year)
@@ -219,6 +219,7 @@ class Validator:
         self.key = key
         self._kept: dict[tuple[str, int], Callable] = {}     # (column type, last accepted year) -> cached parser
         self._pseudonym = functools.lru_cache(maxsize=MEMO_SIZE)(pseudonym_function(key))
+        self._niks = NikMemo(MEMO_SIZE)     # a small file's NIK cells, normalised and checked
 
     def _kept_parser(self, col_type: str) -> Callable:
         """A column type's parser with a cache kept across files (dates depend on the year it is now)."""
@@ -261,8 +262,11 @@ class Validator:
     def _parsed_column(self, rows: _Rows, c: Column, names: BatchColumn, facts: FileFacts) -> dict[str, pa.Array]:
         text = rows.texts(c.name)
         if c.type == "nik":
-            nik = normalise_nik(text)
-            errors = nik_problems(nik, np_bools(rows.cols[NIK_NUMERIC]))
+            if rows.n <= MEMO_ROWS:
+                nik, errors = self._niks(text.to_pylist(), rows.cols[NIK_NUMERIC].to_pylist())
+            else:
+                nik = normalise_nik(text)
+                errors = nik_problems(nik, np_bools(rows.cols[NIK_NUMERIC]))
             if not c.required:
                 errors = pc.if_else(pc.is_null(nik), _NULL_TEXT, errors)
             return {names.text: text, names.value: nik, names.error: errors}
