@@ -328,6 +328,11 @@ def build_corpus(inbox: Path) -> list[Case]:
         register_row(602, **{"Tgl Berakhir": "01-01-2025"})]), "loaded", ["COVERAGE_END_BEFORE_START"])
     add("long_cell_5000_chars", write_csv(reg / "register_parepare_2025-10_longcell.csv", register_rows(2, 605) + [
         register_row(607, Nama="Panjang " * 625)]), "loaded", ["VALUE_TOO_LONG"])
+    # the limit is 1000 characters, not bytes: 1000 two-byte letters pass, 1001 one-byte letters do not
+    add("cell_of_1000_two_byte_letters", write_csv(reg / "register_parepare_2025-10_limit.csv", register_rows(2, 608)
+        + [register_row(609, Nama="\u00e9" * 1000)]), "loaded", [])
+    add("cell_of_1001_letters", write_csv(reg / "register_parepare_2025-10_over.csv", register_rows(2, 620)
+        + [register_row(622, Nama="a" * 1001)]), "loaded", ["VALUE_TOO_LONG"])
     add("enormous_cell_1mb_csv", write_csv(reg / "register_parepare_2025-10_bigcell.csv", register_rows(2, 610) + [
         register_row(612, Nama="Sangat Panjang " * 80_000)]), "loaded", ["VALUE_TOO_LONG"])
     add("enormous_cell_xlsx", write_xlsx(reg / "register_parepare_2025-10_bigcell.xlsx", [

@@ -33,6 +33,17 @@ def pa_ints(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Array:
     return pa.Array.from_buffers(typ, len(values), [bitmap, pa.py_buffer(values)])
 
 
+def max_bytes(texts: pa.Array) -> int:
+    """An upper bound of the longest text's length in bytes, from a string array's offsets (a null slot may count:
+    Arrow lets it span bytes), with no compute call; 0 for an empty array."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if len(texts) == 0:
+        return 0
+    offsets = np.frombuffer(texts.buffers()[1], np.int32)[texts.offset: texts.offset + len(texts) + 1]
+    return int(np.diff(offsets).max())
+
+
 def as_arrow(values, arrow_type: pa.DataType) -> pa.Array:
     """A list or an Arrow array as an Arrow array of the given type."""
     if isinstance(values, pa.ChunkedArray):

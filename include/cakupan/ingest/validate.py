@@ -24,7 +24,7 @@ from cakupan.core.config import Regency
 from cakupan.core.contracts import Column, Contract
 from cakupan.core.regions import resolve_regency
 from cakupan.ingest import bulk, parsing
-from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools
+from cakupan.ingest.arrays import as_arrow, max_bytes, np_bools, pa_bools
 from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik, pseudonym_function, pseudonyms
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
@@ -275,8 +275,10 @@ class Validator:
             parsed_text = pa.array([facts.folder_regency.default_funding_source] * rows.n, pa.string())
         if c.type == "text":
             values = parsed_text
-            errors = pc.if_else(pc.greater(pc.utf8_length(parsed_text), MAX_TEXT_CHARS), pa.scalar("VALUE_TOO_LONG"),
-                                pa.nulls(rows.n, pa.string()))
+            errors = pa.nulls(rows.n, pa.string())
+            if max_bytes(parsed_text) > MAX_TEXT_CHARS:     # (a text of no more bytes has no more characters)
+                errors = pc.if_else(pc.greater(pc.utf8_length(parsed_text), MAX_TEXT_CHARS),
+                                    pa.scalar("VALUE_TOO_LONG"), errors)
         else:
             # a regency is matched by its name; every other type sees number and date cells as such
             by_text = c.type == "regency" or c.name not in rows.present
@@ -287,7 +289,8 @@ class Validator:
                 keyed = parsed_text if by_text else rows.keys(c.name)
                 values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
                                               _ARROW_TYPES.get(c.type, pa.string()), _bulk_parser(c.type))
-        if c.required and not (c.name in ("period", "regency") and c.name not in rows.present):
+        if c.required and parsed_text.null_count and not (c.name in ("period", "regency")
+                                                          and c.name not in rows.present):
             missing = pc.is_null(parsed_text)
             errors = pc.if_else(missing, pa.scalar(REQUIRED_CODES.get(c.name, "REQUIRED_MISSING")), errors)
         return {names.text: text, names.value: values, names.error: errors}
@@ -407,8 +410,9 @@ def _checks(rows: _Rows, contract: Contract, columns: dict[str, BatchColumn]) ->
         checks.append(Check(label, f"error:{label}", None))
     if contract.source == "register" and "coverage_end" in contract.names:
         end, start = cols[columns["coverage_end"].value], cols[columns["coverage_start"].value]
-        cols["error:coverage_end<start"] = pc.if_else(pc.fill_null(pc.less(end, start), False),
-                                                      pa.scalar("COVERAGE_END_BEFORE_START"), _NULL_TEXT)
+        cols["error:coverage_end<start"] = (pa.nulls(rows.n, pa.string()) if end.null_count == rows.n else   # none
+                                            pc.if_else(pc.fill_null(pc.less(end, start), False),
+                                                       pa.scalar("COVERAGE_END_BEFORE_START"), _NULL_TEXT))
         checks.append(Check("coverage_end", "error:coverage_end<start", columns["coverage_end"].text))
     if rows.cols[UNSPLIT].null_count < rows.n:      # the other rules do not apply to an unsplit row
         split = pc.is_null(cols[UNSPLIT])
