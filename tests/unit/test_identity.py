@@ -111,16 +111,14 @@ def test_loader_pseudonyms_equal_the_sql_definition(cells, key):
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.one_of(st.none(), st.text("0123456789", min_size=1, max_size=16)), max_size=12),
                 min_size=1, max_size=4))
-def test_pseudonyms_through_a_kept_function_are_rfc2104_hmac_sha256(files):
-    """A pseudonym function kept across files with a cache (as a Validator keeps one) gives every NIK its own
-    HMAC, also when it was seen in an earlier file."""
-    import functools
-
-    from cakupan.ingest.identity import pseudonym_function, pseudonyms
+def test_pseudonyms_through_a_memo_kept_across_files_are_rfc2104_hmac_sha256(files):
+    """The memo a Validator keeps across files (`NikMemo`) gives every NIK its own HMAC, also when it was seen in an
+    earlier file, and keeps each cell once."""
+    from cakupan.ingest.identity import NikMemo, pseudonym_function
 
     key = b"memo-test-key"
-    of = functools.lru_cache(maxsize=None)(pseudonym_function(key))
+    memo = NikMemo(10_000, pseudonym_function(key))
     for niks in files:
-        got = pseudonyms(pa.array(niks, pa.string()), key, of).to_pylist()
+        got = memo(niks, [False] * len(niks))[2].to_pylist()
         assert got == [None if n is None else hmac.new(key, n.encode(), hashlib.sha256).hexdigest() for n in niks]
-    assert of.cache_info().currsize == len({n for niks in files for n in niks if n is not None})
+    assert len(memo._kept) == len({n for niks in files for n in niks})

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pyarrow as pa
 from cakupan.core.regions import nik_prefixes
-from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik
+from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik, pseudonym_function, pseudonyms
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,15 +92,16 @@ def test_random_cells_get_the_defined_reason(cells, today):
        today=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2099, 12, 31)))
 def test_a_small_column_kept_across_files_gets_the_vectorised_nik_and_reason(first, second, today):
     """A small file's NIK column goes cell by cell through a memo the Validator keeps across files (`NikMemo`): the
-    same normalised NIKs and reasons as the vectorised pair, and as the definition, for a second file whose cells it
+    same normalised NIKs, pseudonyms and reasons as the vectorised functions, and reasons as the definition, for a second file whose cells it
     partly holds, a third holding both, and after it starts afresh (here past 50 cells) or in another year."""
-    memo = NikMemo(50)
+    memo = NikMemo(50, pseudonym_function(b"memo-test-key"))
     for cells, when in ((first, today), (second, today), (first + second, today),
                         (second, today.replace(year=today.year - 1, day=min(today.day, 28)))):
         texts, numeric = [c for c, _ in cells], [n for _, n in cells]
-        niks, codes = memo(texts, numeric, when)
+        niks, codes, keys = memo(texts, numeric, when)
         expected = normalise_nik(pa.array(texts, pa.string())).to_pylist()
         assert niks.to_pylist() == expected
+        assert keys.to_pylist() == pseudonyms(pa.array(expected, pa.string()), b"memo-test-key").to_pylist()
         assert codes.to_pylist() == _vectorised(expected, numeric, when)
         assert codes.to_pylist() == [defined_problem(k, n, when) for k, n in zip(expected, numeric, strict=True)]
 
@@ -109,7 +110,7 @@ def test_a_kept_small_column_reads_every_february_part_in_every_century_pivot():
     """The memo's cell-by-cell rule on the February parts (where the century decides a 29th), this year and in
     the years whose two digits are 00 and 99."""
     february = [f"{PREFIX}01{dd:02d}02{yy:02d}0001" for dd in range(100) for yy in range(100)]
-    memo = NikMemo(len(february))
+    memo = NikMemo(len(february), pseudonym_function(b"memo-test-key"))
     for today in (TODAY, dt.date(2000, 1, 1), dt.date(2099, 12, 31), dt.date(1999, 12, 31)):
-        _, codes = memo(february, [False] * len(february), today)
+        _, codes, _ = memo(february, [False] * len(february), today)
         assert codes.to_pylist() == [defined_problem(n, False, today) for n in february]

@@ -4,7 +4,7 @@
   dots, hyphens and NBSPs (the readers have already dropped zero-width characters and a BOM); full-width and
   Arabic-Indic digits are read as 0-9.
 - `nik_problems`: the reason code of every normalised NIK (null: valid); `nik_problem` is the same for one cell.
-- `NikMemo`: both for a small file's column, cell by cell with a memo kept across files (`_normalised` and
+- `NikMemo`: all three for a small file's column, cell by cell with a memo kept across files (`_normalised` and
   `_problem`: the same rule for one cell, tested equal to the vectorised pair and to the definition).
 - `pseudonyms`: the participant key, hex HMAC-SHA256 (stdlib `hmac`, RFC 2104) of the normalised NIK with the
   pseudonym secret. `pseudonym_sql` is the same in SQL, for anyone holding the key who wants to recompute one.
@@ -122,22 +122,22 @@ def _known_prefixes() -> np.ndarray:
 
 
 class NikMemo:
-    """`normalise_nik` and `nik_problems` of a small column (cell texts, and whether each was an Excel number),
-    each distinct cell worked out once, one at a time, and kept across files: a regency's next file names mostly
-    the same people. The vectorised pair's fixed cost (some thirty Arrow and NumPy calls, ~1 ms a register file)
-    was most of a small column's time, also for the few cells not seen before. `_normalised` and `_problem` are the
-    same rule for one cell (tests/unit/test_nik_rule.py compares them with the vectorised pair and with the
-    definition). Kept per year (a NIK's birth-year century pivots on this year), at most `size` cells (then it
-    starts afresh)."""
+    """`normalise_nik`, `nik_problems` and `pseudonyms` of a small column (cell texts, and whether each was an Excel
+    number), each distinct cell worked out once, one at a time, and kept across files: a regency's next file names
+    mostly the same people. The vectorised functions' fixed cost (some thirty Arrow and NumPy calls, ~1 ms a
+    register file) was most of a small column's time, also for the few cells not seen before. `_normalised` and
+    `_problem` are the same rule for one cell (tests/unit/test_nik_rule.py compares them with the vectorised pair
+    and with the definition); `of` is `pseudonym_function(key)`. Kept per year (a NIK's birth-year century pivots
+    on this year), at most `size` cells (then it starts afresh)."""
 
-    def __init__(self, size: int):
-        self.size = size
-        self._kept: dict[tuple[str | None, bool], tuple[str | None, str | None]] = {}
+    def __init__(self, size: int, of: Callable[[str], str]):
+        self.size, self.of = size, of
+        self._kept: dict[tuple[str | None, bool], tuple[str | None, str | None, str | None]] = {}
         self._year: int | None = None
 
     def __call__(self, cells: list[str | None], numeric: list[bool],
-                 today: dt.date | None = None) -> tuple[pa.Array, pa.Array]:
-        """(normalised NIKs, reason codes) of the cells, as `normalise_nik` and `nik_problems` give them."""
+                 today: dt.date | None = None) -> tuple[pa.Array, pa.Array, pa.Array]:
+        """(normalised NIKs, reason codes, pseudonyms) of the cells, as the vectorised functions give them."""
         today = today or dt.date.today()
         kept = self._kept
         keys = list(zip(cells, numeric, strict=True))
@@ -149,9 +149,9 @@ class NikMemo:
             found = kept.get(k)
             if found is None:
                 nik = _normalised(k[0])
-                found = kept[k] = (nik, _problem(nik, k[1], today.year % 100))
+                found = kept[k] = (nik, _problem(nik, k[1], today.year % 100), None if nik is None else self.of(nik))
             got.append(found)
-        return pa.array([g[0] for g in got], pa.string()), pa.array([g[1] for g in got], pa.string())
+        return tuple(pa.array([g[j] for g in got], pa.string()) for j in range(3))
 
 
 _CLUTTER_RE = re.compile(NIK_CLUTTER)       # the same removal in Python's re (tests/unit/test_identity.py)
@@ -197,11 +197,8 @@ def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None =
 # --------------------------------------------------------------------------------------------- pseudonyms ---
 def pseudonyms(niks: pa.Array, key: bytes, of: Callable[[str], str] | None = None) -> pa.Array:
     """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null.
-    `of`: `pseudonym_function(key)`, when the caller keeps one wrapped in a cache across files (a small file's
-    column: then each row asks it, with no distinct pass)."""
-    if of is not None:      # a kept function (with a cache across files): row by row, a NIK seen before is a hit
-        return pa.array([None if v is None else of(v) for v in niks.to_pylist()], pa.string())
-    of = pseudonym_function(key)
+    `of`: `pseudonym_function(key)`, when the caller has one."""
+    of = of or pseudonym_function(key)
     uniq = pc.unique(niks)
     out = [None if v is None else of(v) for v in uniq.to_pylist()]
     return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))

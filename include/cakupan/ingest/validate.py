@@ -218,8 +218,7 @@ class Validator:
         self.aliases = aliases
         self.key = key
         self._kept: dict[tuple[str, int], Callable] = {}     # (column type, last accepted year) -> cached parser
-        self._pseudonym = functools.lru_cache(maxsize=MEMO_SIZE)(pseudonym_function(key))
-        self._niks = NikMemo(MEMO_SIZE)     # a small file's NIK cells, normalised and checked
+        self._niks = NikMemo(MEMO_SIZE, pseudonym_function(key))     # a small file's NIK cells, checked and keyed
 
     def _kept_parser(self, col_type: str) -> Callable:
         """A column type's parser with a cache kept across files (dates depend on the year it is now)."""
@@ -240,9 +239,9 @@ class Validator:
         nik = columns.get("nik")
         # the pseudonym is computed here, not in the insert: a reader process or thread does this work while
         # the writer writes
-        rows.cols[PARTICIPANT_KEY] = (pseudonyms(rows.cols[nik.value], self.key,
-                                                 self._pseudonym if rows.n <= MEMO_ROWS else None)
-                                      if nik is not None else pa.nulls(rows.n, pa.string()))
+        rows.cols[PARTICIPANT_KEY] = (pa.nulls(rows.n, pa.string()) if nik is None else
+                                      rows.participant_keys if rows.participant_keys is not None else
+                                      pseudonyms(rows.cols[nik.value], self.key))
         checks = _checks(rows, contract, columns)
         rows.add_extras()
         return Batch(pa.table(rows.cols), columns, checks, _cell_labels(blocks, columns),
@@ -263,7 +262,9 @@ class Validator:
         text = rows.texts(c.name)
         if c.type == "nik":
             if rows.n <= MEMO_ROWS:
-                nik, errors = self._niks(text.to_pylist(), rows.cols[NIK_NUMERIC].to_pylist())
+                nik, errors, keys = self._niks(text.to_pylist(), rows.cols[NIK_NUMERIC].to_pylist())
+                if c.name == "nik":     # the participant key's column
+                    rows.participant_keys = keys
             else:
                 nik = normalise_nik(text)
                 errors = nik_problems(nik, np_bools(rows.cols[NIK_NUMERIC]))
@@ -303,6 +304,7 @@ class _Rows:
         self.blocks = blocks
         self.n = sum(b.n_rows for b in blocks)
         self.present = {c for b in blocks for c in b.columns}
+        self.participant_keys: pa.Array | None = None    # of a small file's NIK column (`NikMemo`), as it is parsed
         self.formulas = any(_holds(cells, FORMULA_NO_VALUE) for b in blocks for cells in b.cells.values())
         unsplit = []
         for b in blocks:
