@@ -245,6 +245,13 @@ def build_corpus(inbox: Path) -> list[Case]:
         "rejected", ["HEADER_NOT_FOUND"])
     add("period_unknown", write_csv(reg / "register_parepare_tanpa_bulan.csv", register_rows(3, 320)),
         "rejected", ["PERIOD_UNKNOWN"])
+    # a row without the period or regency its file does not give either: that row alone is set apart
+    add("period_missing_in_a_row", write_csv(reg / "register_parepare_perbulan.csv",
+        [[*register_row(340), "Mei 2025"], [*register_row(341), "Mei 2025"], [*register_row(342), ""]],
+        header=[*HEADER, "Periode"]), "loaded", ["PERIOD_MISSING"])
+    add("regency_missing_in_a_row", write_csv(inbox / UNCONFIGURED / "register_entah_2025-06_kolom.csv",
+        [[*register_row(345), "Parepare"], [*register_row(346), "Parepare"], [*register_row(347), ""]],
+        header=[*HEADER, "Kab/Kota"]), "loaded", ["REGENCY_MISSING"])
     add("unconfigured_folder_no_regency",
         write_csv(inbox / UNCONFIGURED / "register_entah_2025-05.csv", register_rows(3, 330)),
         "rejected", ["REGENCY_UNRESOLVED"])

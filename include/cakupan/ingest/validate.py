@@ -368,8 +368,10 @@ def _row_regency(rows: _Rows, regency: BatchColumn | None, facts: FileFacts) -> 
             mismatch = pc.and_(pc.is_valid(own), pc.not_equal(own, pa.scalar(facts.regency)))
             errors = pc.if_else(pc.fill_null(mismatch, False), pa.scalar("REGENCY_MISMATCH"), errors)
         out = pc.coalesce(own, file_regency)
-    unresolved = pc.and_(pc.is_null(out), pc.is_null(errors))
-    rows.cols[regency.error] = pc.if_else(unresolved, pa.scalar("REGENCY_MISSING"), errors)
+    if out.null_count:      # (every row has a regency, mostly: nothing to mark)
+        unresolved = pc.and_(pc.is_null(out), pc.is_null(errors))
+        errors = pc.if_else(unresolved, pa.scalar("REGENCY_MISSING"), errors)
+    rows.cols[regency.error] = errors
     return out
 
 
@@ -390,7 +392,7 @@ def _row_period(rows: _Rows, columns: dict[str, BatchColumn], facts: FileFacts) 
             out = pc.coalesce(out, of_file)
     else:
         out = of_file
-    if period is not None:
+    if period is not None and out.null_count:
         unknown = pc.and_(pc.is_null(out), pc.is_null(rows.cols[period.error]))
         rows.cols[period.error] = pc.if_else(unknown, pa.scalar("PERIOD_MISSING"), rows.cols[period.error])
     return out
