@@ -190,15 +190,13 @@ def _problem(nik: str | None, numeric: bool, pivot: int) -> str | None:
 
 def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None = None) -> str | None:
     """Return the reason code for one NIK cell text (normalised here), or None when it is valid."""
-    nik = normalise_nik(pa.array([text], pa.string()))
-    return nik_problems(nik, np.array([numeric]), today)[0].as_py()
+    return _problem(_normalised(text), numeric, (today or dt.date.today()).year % 100)
 
 
 # --------------------------------------------------------------------------------------------- pseudonyms ---
-def pseudonyms(niks: pa.Array, key: bytes, of: Callable[[str], str] | None = None) -> pa.Array:
-    """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null.
-    `of`: `pseudonym_function(key)`, when the caller has one."""
-    of = of or pseudonym_function(key)
+def pseudonyms(niks: pa.Array, key: bytes) -> pa.Array:
+    """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null."""
+    of = pseudonym_function(key)
     uniq = pc.unique(niks)
     out = [None if v is None else of(v) for v in uniq.to_pylist()]
     return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))
