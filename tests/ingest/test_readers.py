@@ -20,7 +20,7 @@ from cakupan.ingest.readers.layout import (
 )
 from cakupan.ingest.validate import parser_for
 from cakupan_dev.messy import REGISTER_HEADER, Sheet, register_row, workers, xlsx_bytes
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 D = dt.date
@@ -109,6 +109,73 @@ def test_classify_row_asks_the_joined_texts_first_and_gives_the_same(row, upper)
     for ups in ((), (upper,)):
         assert classify_row(row, IDX, HDR, 4, ups, key_set=header_key_set(HDR, ups)) == \
             classify_row(row, IDX, HDR, 4, ups)
+
+
+def _block_row_by_row(rows, header, unlabelled):
+    """A sheet's block by definition: every row below the header asked of `classify_row` (without the joined-text
+    prefilters), then kept by its kind one row at a time."""
+    from cakupan.ingest.readers.layout import header_keys, header_width, title_text, upper_header_keys
+
+    idx, cols = list(header.mapping.values()), list(header.mapping)
+    keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
+    block = header.block("S", title_text(rows, header))
+    known = set(idx) | {j for j, h in enumerate(header.headers) if h}
+    loose = {}
+    for r_i in range(header.row + 1, len(rows)):
+        row = rows[r_i]
+        all_texts = [cell_text(v) for v in row]
+        kind, texts = classify_row(row, idx, keys, width, upper)
+        if kind == "total":
+            block.total_rows.append((r_i + 1, block.n_rows, {
+                c: (row[i] if t is not None and not isinstance(row[i], str) else t) for c, i, t in zip(cols, idx, texts)}))
+        if kind not in ("data", "unsplit"):
+            block.notes_skipped += kind not in ("blank", "total")
+            continue
+        n = block.n_rows
+        if kind == "unsplit":
+            block.unsplit[n] = next(t for t in all_texts if t is not None)
+        block.source_rows.append(r_i + 1)
+        for c, i, t in zip(cols, idx, texts):
+            block.cells.setdefault(c, []).append(t)
+            if t is not None and not isinstance(row[i], str):
+                block.typed.setdefault(c, {})[n] = row[i]
+        nik_i = header.mapping["nik"]
+        block.nik_numeric.append(nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i]))
+        for k, j in block.extras.items():
+            block.extra_cells.setdefault(k, []).append(all_texts[j] if j < len(row) else None)
+        for j in range(len(row)) if unlabelled else ():
+            if j not in known and all_texts[j] is not None:
+                loose.setdefault(j, {})[n] = all_texts[j]
+    for c in cols:
+        block.cells.setdefault(c, [])
+    for k in list(block.extras):
+        block.extra_cells.setdefault(k, [])
+    for j in sorted(loose):
+        block.extras[f"(column {chr(65 + j)})"] = j
+        block.extra_cells[f"(column {chr(65 + j)})"] = [loose[j].get(i) for i in range(block.n_rows)]
+    return block
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.one_of(_CELLS, st.floats(), st.dates(), st.booleans()), max_size=7), max_size=8),
+       st.booleans())
+@example(body=[["7372014505800123", "Budi", "Nelayan", "JKK", "pindah", "x"], [1.0, "Siti", D(2025, 3, 1), 16800.5],
+               ["Mengetahui,", "NIP. 1970", None, "Parepare, 2 Mei 2025"], ["(1)", "(2)", "(3)", "(4)"], [1, 2.0, "3", "4."],
+               ["NIK", "Nama", "Pekerjaan", "Program"], ["JUMLAH", None, None, 33600.0], [None, "", " "],
+               ["7372014505800123;Budi;Nelayan;JKK"], ["7.372E+15", "Ani", "Petani"], ["Kepala Dinas", "Budi"]],
+         unlabelled=True)
+def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled):
+    """`block_from_rows` (plain data rows taken without `classify_row`, typed cells, NIK cells and extra columns
+    gathered column by column) keeps the rows, texts, typed values, totals and notes the row-by-row definition
+    keeps; with a repeated header, totals, notes, blanks, numbers, dates and cells beyond the header's width."""
+    from cakupan.ingest.readers.header import HeaderMatch
+    from cakupan.ingest.readers.layout import block_from_rows
+
+    headers = ["NIK", "Nama", "Pekerjaan", "Program", "Catatan", ""]
+    header = HeaderMatch("register", 0, 1, dict(zip(HDR, IDX)), headers, 2.0)
+    rows = [headers, *body]
+    got, want = block_from_rows(rows, "S", header, unlabelled=unlabelled), _block_row_by_row(rows, header, unlabelled)
+    assert {k: v for k, v in vars(got).items()} == {k: v for k, v in vars(want).items()}
 
 
 @pytest.mark.parametrize(("text", "note"), [

@@ -7,6 +7,7 @@ compares them with the rows above); notes are only counted.
 
 from __future__ import annotations
 
+import operator
 import re
 
 from cakupan.ingest import parsing
@@ -164,6 +165,10 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     The cells of the columns the contract does not know are kept as text (`Block.extra_cells`); with `unlabelled`
     (a worksheet), so are the cells of a column without any header label that holds something in a data row, as
     "(column H)".
+
+    A plain data row (`_plain_data`: no total word, two mapped cells filled, no header key, neither the
+    column-number row nor all notes) is taken without `classify_row`; any other row is classified by it. The typed
+    cells, NIK cells and extra columns are gathered column by column once the data rows are known.
     """
     idx = list(header.mapping.values())
     cols = list(header.mapping)
@@ -171,39 +176,38 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
     key_set = header_key_set(keys, upper)
     block = header.block(sheet, title_text(rows, header))
-    data: list[list[str | None]] = []       # each data row's mapped texts (made into columns at the end)
-    extra = [(block.extra_cells.setdefault(k, []), j) for k, j in block.extras.items()]
+    data: list = []                           # each data row's mapped texts (made into columns at the end)
+    data_rows: list[list] = []                # ... its cells
+    data_texts: list[list[str | None]] = []   # ... and every cell's text
     known = set(idx) | {j for j, h in enumerate(header.headers) if h}     # labelled: mapped, extra or row number
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
+    plain = _plain_data(idx, key_set)
+    any_typed = False
     for r_i in range(header.row + 1, len(rows)):
         row = rows[r_i]
-        src_row = source_row_of(r_i) if source_row_of else r_i + 1
         all_texts, strings = row_texts_of_strings(row)
-        kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
-        if kind == "blank":
-            continue
-        if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
-            cells = {c: (row[i] if t is not None and not isinstance(row[i], str) else t)
-                     for c, i, t in zip(cols, idx, texts, strict=True)}
-            block.total_rows.append((src_row, block.n_rows, cells))
-            continue
-        if kind not in ("data", "unsplit"):
-            block.notes_skipped += 1
-            continue
-        n = block.n_rows
-        if kind == "unsplit":
-            block.unsplit[n] = next(t for t in all_texts if t is not None)
-        block.source_rows.append(src_row)
+        texts = plain(row, all_texts)
+        if texts is None:
+            kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
+            if kind == "blank":
+                continue
+            if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
+                cells = {c: (row[i] if t is not None and not isinstance(row[i], str) else t)
+                         for c, i, t in zip(cols, idx, texts, strict=True)}
+                block.total_rows.append((source_row_of(r_i) if source_row_of else r_i + 1, block.n_rows, cells))
+                continue
+            if kind not in ("data", "unsplit"):
+                block.notes_skipped += 1
+                continue
+            if kind == "unsplit":
+                block.unsplit[len(data)] = next(t for t in all_texts if t is not None)
+        n = len(data)
+        block.source_rows.append(source_row_of(r_i) if source_row_of else r_i + 1)
         data.append(texts)
-        if not strings:     # a number or date cell keeps its value
-            for c, i, t in zip(cols, idx, texts, strict=True):
-                if t is not None and not isinstance(row[i], str):
-                    block.typed.setdefault(c, {})[n] = row[i]
-        block.nik_numeric.append(bool(nik_i is not None and nik_i < len(row)
-                                      and parsing.nik_cell_is_numeric(row[nik_i], all_texts[nik_i])))
-        for texts_, j in extra:
-            texts_.append(all_texts[j] if j < len(row) else None)
+        data_rows.append(row)
+        data_texts.append(all_texts)
+        any_typed = any_typed or not strings
         if unlabelled:
             at = loose_at.get(len(row))
             if at is None:
@@ -211,11 +215,46 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
             for j in at:
                 if (t := all_texts[j]) is not None:
                     loose.setdefault(j, {})[n] = t
-    columns = zip(*data) if data else ([] for _ in cols)
+    columns = list(zip(*data)) if data else [() for _ in cols]
     for c, texts in zip(cols, columns, strict=True):
         block.cells[c] = list(texts)
+    if any_typed:       # a number or date cell keeps its value
+        for c, i, texts in zip(cols, idx, columns, strict=True):
+            typed = {n: row[i] for n, (row, t) in enumerate(zip(data_rows, texts)) if t is not None
+                     and not isinstance(row[i], str)}
+            if typed:
+                block.typed[c] = typed
+    block.nik_numeric = [nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i], a[nik_i])
+                         for row, a in zip(data_rows, data_texts)]
+    for k, j in block.extras.items():
+        block.extra_cells.setdefault(k, []).extend([a[j] if j < len(a) else None for a in data_texts])
     for j in sorted(loose):
         k = f"(column {column_letter(j)})"     # a fixed key, like "(row as delivered)"
         block.extras[k] = j
         block.extra_cells[k] = [loose[j].get(i) for i in range(block.n_rows)]
     return block
+
+
+def _plain_data(idx: list[int], key_set: frozenset[str] | None):
+    """A function of a row and its texts giving the texts of its mapped cells when `classify_row` would call it
+    'data' by its first rule of each kind: some cell filled, no "tot", "jum" or "jml" in its texts (no total), at
+    least two mapped cells filled, none of its texts a header key (no repeated header), not the column-number row
+    and not all notes; None when it may be anything else (then `classify_row` is asked). Without `key_set` (a
+    header with a NUL in a cell), or with fewer than two mapped columns, every row is asked."""
+    if key_set is None or len(idx) < 2:
+        return lambda row, all_texts: None
+    get, need = operator.itemgetter(*idx), max(idx) + 1
+
+    def plain(row: list, all_texts: list[str | None]) -> tuple[str | None, ...] | None:
+        if len(all_texts) < need:
+            return None
+        filled_all = list(filter(None, all_texts))
+        low = "\0".join(filled_all).lower()
+        if not low or "tot" in low or "jum" in low or "jml" in low:
+            return None
+        texts = get(all_texts)
+        if len(texts) - texts.count(None) < 2 or not key_set.isdisjoint(low.split("\0")) \
+                or is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
+            return None
+        return texts
+    return plain
