@@ -266,3 +266,43 @@ def test_the_header_search_kept_across_files_finds_what_a_fresh_search_finds(tmp
     plain = _header_outcomes(paths)
     assert len(paths) > 100 and sum(1 for o in plain if len(o) == 3 and isinstance(o[2], list)) > 50
     assert first == plain and warm == plain
+
+
+def _fuzzy_by_definition(labels: Labels, text: str):
+    """A label's typo match by definition: a spelt-out label of a fuzzy length with at most a third of it digits,
+    scored against every known label; the best column unless the second is within the margin."""
+    from cakupan.ingest.readers import labels as lab
+    from rapidfuzz import fuzz
+
+    spelt = lab.expand(text)
+    if not (lab.FUZZY_MIN_LENGTH <= len(spelt) <= lab.FUZZY_MAX_LENGTH) or \
+            sum(ch.isdigit() for ch in spelt) * 3 > len(spelt):
+        return None, "none"
+    best: dict[str, float] = {}
+    for choice, column in labels.expanded.items():
+        score = fuzz.ratio(spelt, choice)
+        if score >= lab.FUZZY_THRESHOLD - lab.AMBIGUITY_MARGIN:
+            best[column] = max(best.get(column, 0.0), score)
+    ranked = sorted(best.values(), reverse=True)
+    if not ranked or ranked[0] < lab.FUZZY_THRESHOLD:
+        return None, "none"
+    if len(ranked) > 1 and ranked[0] - ranked[1] < lab.AMBIGUITY_MARGIN:
+        return None, "ambiguous"
+    return max(best, key=best.get), "fuzzy"
+
+
+@settings(max_examples=300, deadline=None)
+@given(source=st.sampled_from(SOURCES),
+       text=st.one_of(_label(), st.text(alphabet="TglNamaKecNIK0123456789 ./-", min_size=1, max_size=24),
+                      st.builds(lambda a, d: a + d, _label(), st.text(alphabet="0123456789 ", max_size=12))))
+@example(source="register", text="Tgl Lahir 12")
+@example(source="register", text="Nama 1234")
+def test_a_label_with_a_typo_matches_what_the_definition_gives(source, text):
+    """`Labels.match` beyond aliases and abbreviations: what scoring every known label by definition gives (the
+    digit rule only spares the scoring of a text no label is near)."""
+    labels = labels_for(source)
+    if labels.match_exact(text).column is not None:
+        return
+    got = labels.match(text)
+    want = _fuzzy_by_definition(labels, text)
+    assert (got.column, got.how) == want

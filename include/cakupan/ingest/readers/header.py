@@ -145,11 +145,17 @@ def _column_labels(block: list[list[str]]) -> list[list[str]]:
 def _match_block(block: list[list[str]], labels: Labels, fuzzy: bool
                  ) -> tuple[dict[str, int], list[str], list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
     """Map a header block's columns: (mapping, the label used per column, ambiguous labels, fuzzy matches)."""
+    return _match_columns(_column_labels(block), labels, fuzzy)
+
+
+def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool
+                   ) -> tuple[dict[str, int], list[str], list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
+    """`_match_block` given the block's `_column_labels`."""
     mapping: dict[str, int] = {}
     used: list[str] = []
     ambiguous: list[tuple[str, tuple[str, ...]]] = []
     typos: list[tuple[str, str]] = []
-    for j, tries in enumerate(_column_labels(block)):
+    for j, tries in enumerate(columns):
         chosen = tries[0] if tries else ""
         amb = None
         for t in tries:
@@ -173,7 +179,15 @@ def _match_block(block: list[list[str]], labels: Labels, fuzzy: bool
 @functools.lru_cache(maxsize=8192)
 def _kept_match(block: tuple[tuple[str, ...], ...], labels: Labels, fuzzy: bool):
     """`_match_block` kept across sheets: a header's rows (and the rows around it) recur from file to file."""
-    return _match_block([list(r) for r in block], labels, fuzzy)
+    return _match_columns(_kept_labels(block), labels, fuzzy)
+
+
+@functools.lru_cache(maxsize=1024)
+def _kept_labels(block: tuple[tuple[str, ...], ...]) -> list[list[str]]:
+    """`_column_labels` of a block, kept for the next contract: the header rows of every contract's best guess
+    are the same rows, and a block with a data row in it (a new one in every file) is asked of each contract
+    whose labels two of the header's cells match (up to four)."""
+    return _column_labels([list(r) for r in block])
 
 
 @functools.lru_cache(maxsize=256)

@@ -34,6 +34,7 @@ ABBREVIATIONS = {
     "prog": "program", "prgm": "program", "byr": "bayar", "pembyrn": "pembayaran",
 }
 _WORD = re.compile(r"[a-z0-9]+")
+_NO_DIGITS = str.maketrans("", "", "0123456789")    # an `expand`ed label is ASCII: its digits are these
 
 
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
@@ -52,6 +53,10 @@ def _spelt(low: str) -> str:
 
 
 def _ascii_lower(text: str) -> str:
+    """The text without accents and what is not ASCII, lower-cased (an ASCII text, most of them, has nothing to
+    decompose or drop)."""
+    if text.isascii():
+        return text.lower()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
@@ -123,7 +128,8 @@ class Labels:
         if first.column is not None or not text:
             return first
         spelt = expand(text)
-        if not (FUZZY_MIN_LENGTH <= len(spelt) <= FUZZY_MAX_LENGTH) or sum(ch.isdigit() for ch in spelt) * 3 > len(spelt):
+        if not (FUZZY_MIN_LENGTH <= len(spelt) <= FUZZY_MAX_LENGTH) or \
+                (len(spelt) - len(spelt.translate(_NO_DIGITS))) * 3 > len(spelt):     # a third of it digits
             return LabelMatch(None, "none")
         best: dict[str, float] = {}
         for choice, score, _ in process.extract(spelt, self._choices, scorer=fuzz.ratio, limit=8,
