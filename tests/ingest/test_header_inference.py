@@ -263,6 +263,7 @@ def test_the_header_search_kept_across_files_finds_what_a_fresh_search_finds(tmp
     monkeypatch.setattr(header, "_kept_match", lambda b, labels, fuzzy: header._match_block([list(r) for r in b],
                                                                                             labels, fuzzy))
     monkeypatch.setattr(header, "_any_exact", lambda labels: _Everything())
+    monkeypatch.setattr(header, "_unmatched", lambda block, any_labels: None)
     plain = _header_outcomes(paths)
     assert len(paths) > 100 and sum(1 for o in plain if len(o) == 3 and isinstance(o[2], list)) > 50
     assert first == plain and warm == plain
@@ -306,3 +307,24 @@ def test_a_label_with_a_typo_matches_what_the_definition_gives(source, text):
     got = labels.match(text)
     want = _fuzzy_by_definition(labels, text)
     assert (got.column, got.how) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.one_of(_label(), st.text(alphabet="TglNamaKecNIK0123456789 ./-", max_size=24), st.text(max_size=10),
+                      st.builds(lambda a, b: a + " " + b, _label(), _label())))
+@example(text="Nama Lengkapp")          # a typo: near
+@example(text="Supriadi")
+@example(text="")
+def test_a_text_no_contract_is_near_is_matched_by_none(text):
+    """The header search asks `AnyLabels.none_near` of a block's texts once for all contracts, and maps nothing
+    of a block where it holds for every text: then no contract's `Labels.match` finds a column or an ambiguity
+    in any of them, and a text some contract matches is never called none near."""
+    from cakupan.ingest.readers.labels import AnyLabels
+
+    each = [labels_for(s) for s in SOURCES]
+    matches = [lab.match(text) for lab in each]
+    none_near = AnyLabels(tuple(each)).none_near(text)
+    found = any(m.column is not None or m.how == "ambiguous" for m in matches)
+    assert not (none_near and found)
+    if text in ("Nama Lengkapp",):
+        assert found and not none_near

@@ -88,6 +88,11 @@ class Preparer:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.regencies = load_regencies(settings.config_dir)
+        # a regency by its inbox folder or its code (the first configured one, when two name the same folder)
+        self._by_folder: dict[str, Regency] = {}
+        for r in self.regencies.values():
+            self._by_folder.setdefault(r.inbox, r)
+            self._by_folder.setdefault(r.code, r)
         self.aliases = alias_index(self.regencies)
         self.names = RegencyNames(self.aliases, official=False)     # the configured regencies' names only
         self.validate = Validator(self.aliases, settings.require_key())
@@ -172,10 +177,7 @@ class Preparer:
             folder = first if sep else None
         else:
             folder = Path(rel).parent.name
-        for r in self.regencies.values():
-            if folder is not None and folder in (r.inbox, r.code):
-                return r
-        return None
+        return self._by_folder.get(folder) if folder is not None else None
 
 
 def _folder_words(r: Regency) -> str:

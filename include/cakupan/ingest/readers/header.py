@@ -21,7 +21,7 @@ from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import row_texts
-from cakupan.ingest.readers.labels import Labels, label_forms, labels_for
+from cakupan.ingest.readers.labels import AnyLabels, Labels, label_forms, labels_for
 
 HEADER_SCAN_ROWS = 40       # the header's last row is at most this far down
 MAX_HEADER_ROWS = 3
@@ -99,8 +99,11 @@ def _column_optional_via(contract: Contract) -> set[str]:
     return out
 
 
-def _score(contract: Contract, mapping: dict[str, int], defaults: set[str]) -> float:
-    required = [c for c in contract.required if c not in defaults and c not in _column_optional_via(contract)]
+def _score(contract: Contract, mapping: dict[str, int], defaults: set[str], required: list[str] | None = None) -> float:
+    """How well a mapping explains a contract: above 1 when every column it needs is there (the more columns the
+    better), negative when some are missing. `required`: `_needed(contract, defaults)`, when the caller has it."""
+    if required is None:
+        required = _needed(contract, defaults)
     if not required:
         return 0.0
     have = sum(1 for c in required if c in mapping)
@@ -108,6 +111,12 @@ def _score(contract: Contract, mapping: dict[str, int], defaults: set[str]) -> f
     if have < len(required) or not one_of_ok:
         return have / len(required) - 1.0   # negative: incomplete
     return 1.0 + len(mapping) / len(contract.columns)
+
+
+def _needed(contract: Contract, defaults: set[str]) -> list[str]:
+    """The columns a header must map for the contract: required, with no default and no stand-in."""
+    optional = _column_optional_via(contract)
+    return [c for c in contract.required if c not in defaults and c not in optional]
 
 
 def _column_labels(block: list[list[str]]) -> list[list[str]]:
@@ -191,6 +200,22 @@ def _kept_labels(block: tuple[tuple[str, ...], ...]) -> list[list[str]]:
 
 
 @functools.lru_cache(maxsize=256)
+def _any_labels(labels: tuple[Labels, ...]) -> AnyLabels:
+    return AnyLabels(labels)
+
+
+@functools.lru_cache(maxsize=8192)
+def _unmatched(block: tuple[tuple[str, ...], ...], any_labels: AnyLabels) -> tuple[str, ...] | None:
+    """The label used per column of a block no text of which any of the contracts could match (`_match_block`
+    gives it the same for each: nothing mapped, nothing ambiguous, each column's first try); None for any other
+    block. Most blocks of data rows, asked of the four contracts with one lookup of each text."""
+    columns = _kept_labels(block)
+    if all(any_labels.none_near(t) for tries in columns for t in tries):
+        return tuple(tries[0] if tries else "" for tries in columns)
+    return None
+
+
+@functools.lru_cache(maxsize=256)
 def _any_exact(labels: tuple[Labels, ...]) -> frozenset[str]:
     """Every folded form that some of these labels match exactly (`Labels._exact`): a row with none of them has no
     exact match for any contract."""
@@ -215,12 +240,14 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
     numbers = [is_column_numbers(t) for t in scan]
     forms = [label_forms(t) for t in scan]
     keys = [tuple(t) for t in scan]
-    every = _any_exact(tuple(_labels(source, overrides) for source in contracts))
+    all_labels = tuple(_labels(source, overrides) for source in contracts)
+    every, any_labels = _any_exact(all_labels), _any_labels(all_labels)
     # a row none of whose texts any contract matches exactly (most data rows) is asked of no contract
     asked = [not numbers[i] and may_match(row, every) for i, row in enumerate(forms)]
     best: HeaderMatch | None = None
     for source, contract in contracts.items():
         labels = _labels(source, overrides)
+        needed = _needed(contract, defaults.get(source, set()))
         exact = [len(labels.exact_columns(row)) if asked[i] else 0 for i, row in enumerate(forms)]
         near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
         sizes: dict[tuple[int, int], int] = {}
@@ -229,12 +256,16 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
                 if numbers[i] or (i not in near and exact[i] == 0) or i + h > len(scan) or any(
                         numbers[i + k] or not any(scan[i + k]) for k in range(1, h)):
                     continue
-                mapping, used, amb, typos = _kept_match(tuple(keys[i:i + h]), labels, i in near)
-                mapping, used, amb, typos = dict(mapping), list(used), list(amb), list(typos)
+                block = tuple(keys[i:i + h])
+                if (blank := _unmatched(block, any_labels)) is not None:
+                    mapping, used, amb, typos = {}, list(blank), [], []
+                else:
+                    mapping, used, amb, typos = _kept_match(block, labels, i in near)
+                    mapping, used, amb, typos = dict(mapping), list(used), list(amb), list(typos)
                 sizes[(i, h)] = len(mapping)
                 if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
                     continue   # the extra row adds nothing: it is a title or data, not part of the header
-                score = _score(contract, mapping, defaults.get(source, set()))
+                score = _score(contract, mapping, defaults.get(source, set()), needed)
                 if best is None or score > best.score + 1e-9:
                     best = HeaderMatch(source, i + h - 1, h, mapping, used, score, amb, typos)
     return best

@@ -128,8 +128,7 @@ class Labels:
         if first.column is not None or not text:
             return first
         spelt = expand(text)
-        if not (FUZZY_MIN_LENGTH <= len(spelt) <= FUZZY_MAX_LENGTH) or \
-                (len(spelt) - len(spelt.translate(_NO_DIGITS))) * 3 > len(spelt):     # a third of it digits
+        if not _typo_candidate(spelt):
             return LabelMatch(None, "none")
         best: dict[str, float] = {}
         for choice, score, _ in process.extract(spelt, self._choices, scorer=fuzz.ratio, limit=8,
@@ -153,6 +152,34 @@ class Labels:
             return None
         hit = process.extractOne(spelt, self._choices, scorer=fuzz.ratio)
         return (self.expanded[hit[0]], hit[1]) if hit else None
+
+
+def _typo_candidate(spelt: str) -> bool:
+    """Whether a spelt-out text (`expand`) is asked for a typo: of a label's length, under a third of it digits."""
+    return FUZZY_MIN_LENGTH <= len(spelt) <= FUZZY_MAX_LENGTH and \
+        (len(spelt) - len(spelt.translate(_NO_DIGITS))) * 3 <= len(spelt)
+
+
+class AnyLabels:
+    """Several contracts' labels for one question: could any of them match a text, exactly or by a typo
+    (`Labels.match`)? The header search asks it of a block's texts once for every contract: a block with a data
+    row in it, new in every file, is asked of each contract whose labels two header cells match (up to four)."""
+
+    def __init__(self, labels: tuple[Labels, ...]):
+        self.forms = frozenset(k for lab in labels for k in (*lab.exact, *lab.expanded))
+        self._choices = list(dict.fromkeys(c for lab in labels for c in lab._choices))
+
+    @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 - one per set of contracts, kept for the process
+    def none_near(self, text: str) -> bool:
+        """True when no contract's `Labels.match` gives the text a column, nor calls it ambiguous: no exact form
+        of it is any contract's, and no contract's label scores as close as a typo must (an ambiguous text has
+        one that does)."""
+        folded, spelt = _forms(text)
+        if folded in self.forms or spelt in self.forms:
+            return False
+        if not text or not _typo_candidate(spelt := expand(text)):
+            return True
+        return process.extractOne(spelt, self._choices, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD) is None
 
 
 @functools.lru_cache(maxsize=256)
