@@ -322,10 +322,12 @@ class RegencyNames:
         words = re.findall(r"[a-z0-9]+", str(text).lower())
         found: set[str] = set()
         for i in range(len(words)):
-            for j in range(i + 1, len(words) + 1):
-                if sum(map(len, words[i:j])) > self._longest:
+            size = 0        # the letters of words[i:j + 1]: a phrase longer than any name is none
+            for j in range(i, len(words)):
+                size += len(words[j])
+                if size > self._longest:
                     break
-                code = self._phrase(" ".join(words[i:j]))
+                code = self._phrase(" ".join(words[i:j + 1]))
                 if code:
                     found.add(code)
         return found.pop() if len(found) == 1 else None
