@@ -158,21 +158,24 @@ def _block_row_by_row(rows, header, unlabelled):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.one_of(_CELLS, st.floats(), st.dates(), st.booleans()), max_size=7), max_size=8),
-       st.booleans())
+       st.booleans(), st.booleans())
 @example(body=[["7372014505800123", "Budi", "Nelayan", "JKK", "pindah", "x"], [1.0, "Siti", D(2025, 3, 1), 16800.5],
                ["Mengetahui,", "NIP. 1970", None, "Parepare, 2 Mei 2025"], ["(1)", "(2)", "(3)", "(4)"], [1, 2.0, "3", "4."],
                ["NIK", "Nama", "Pekerjaan", "Program"], ["JUMLAH", None, None, 33600.0], [None, "", " "],
                ["7372014505800123;Budi;Nelayan;JKK"], ["7.372E+15", "Ani", "Petani"], ["Kepala Dinas", "Budi"]],
-         unlabelled=True)
-def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled):
+         unlabelled=True, grid=True)
+def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled, grid):
     """`block_from_rows` (plain data rows taken without `classify_row`, typed cells, NIK cells and extra columns
     gathered column by column) keeps the rows, texts, typed values, totals and notes the row-by-row definition
-    keeps; with a repeated header, totals, notes, blanks, numbers, dates and cells beyond the header's width."""
+    keeps; with a repeated header, totals, notes, blanks, numbers, dates and cells beyond the header's width. A
+    grid (rows of one length, a worksheet's) has its texts read column by column."""
     from cakupan.ingest.readers.header import HeaderMatch
     from cakupan.ingest.readers.layout import block_from_rows
 
     headers = ["NIK", "Nama", "Pekerjaan", "Program", "Catatan", ""]
     header = HeaderMatch("register", 0, 1, dict(zip(HDR, IDX)), headers, 2.0)
+    if grid:
+        body = [[*r, *[""] * (7 - len(r))] for r in body]
     rows = [headers, *body]
     got, want = block_from_rows(rows, "S", header, unlabelled=unlabelled), _block_row_by_row(rows, header, unlabelled)
     assert {k: v for k, v in vars(got).items()} == {k: v for k, v in vars(want).items()}

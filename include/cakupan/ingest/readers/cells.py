@@ -39,10 +39,35 @@ def row_texts_of_strings(row: list) -> tuple[list[str | None], bool]:
         line = "|".join(row)
     except TypeError:           # a number, date or blank (None) cell
         return [cell_text(v) for v in row], False
-    if line.isascii() and line.isprintable() and not (
-            "  " in line or "| " in line or " |" in line or "|'" in line or line[:1] in (" ", "'") or line[-1:] == " "):
+    if _clean(line):
         return [v or None for v in row], True
     return [cell_text(v) for v in row], True
+
+
+def _clean(line: str) -> bool:
+    """Whether text cells joined with "|" are each clean (`cell_text` gives each back, or None for ''): printable
+    ASCII, none starting with a space or an apostrophe, ending with a space or holding two spaces (a "|" inside a
+    cell can only make the check fail)."""
+    return line.isascii() and line.isprintable() and not (
+        "  " in line or "| " in line or " |" in line or "|'" in line or line[:1] in (" ", "'") or line[-1:] == " ")
+
+
+def grid_texts(rows: list[list]) -> tuple[list, bool]:
+    """`cell_text` of every cell of rows of one length (a worksheet's, a regular CSV's), read column by column: a
+    column of clean text cells (`_clean`, checked at once) is its cells, any other column each cell's `cell_text`.
+    Returns the rows' texts (a tuple a row) and whether some cell is not a str; rows of several lengths (or none)
+    are read row by row."""
+    if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
+        out = [row_texts_of_strings(r) for r in rows]
+        return [t for t, _ in out], not all(s for _, s in out)
+    columns, typed = [], False
+    for column in zip(*rows):
+        try:
+            clean = _clean("|".join(column))
+        except TypeError:       # a number, date or blank (None) cell
+            clean, typed = False, True
+        columns.append([v or None for v in column] if clean else list(map(cell_text, column)))
+    return list(zip(*columns)), typed
 
 
 def row_texts(row: list) -> list[str]:

@@ -49,7 +49,8 @@ def expand(text: str) -> str:
 def _spelt(low: str) -> str:
     """`expand` of a text already `_ascii_lower`ed: its words (runs of letters and digits), each abbreviation
     spelt out, joined ("" when it has none)."""
-    return "".join(ABBREVIATIONS.get(w, w) for w in _WORD.findall(low))
+    words = _WORD.findall(low)
+    return "".join(map(ABBREVIATIONS.get, words, words))     # each word, or the word it abbreviates
 
 
 def _ascii_lower(text: str) -> str:

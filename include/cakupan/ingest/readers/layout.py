@@ -14,10 +14,10 @@ from cakupan.ingest import parsing
 from cakupan.ingest.readers.blocks import Block, column_letter
 from cakupan.ingest.readers.cells import (
     cell_text,
+    grid_texts,
     is_blank_row,
     row_cell_texts,
     row_texts,
-    row_texts_of_strings,
 )
 from cakupan.ingest.readers.header import (
     HEADER_SCAN_ROWS,
@@ -167,8 +167,9 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     "(column H)".
 
     A plain data row (`_plain_data`: no total word, two mapped cells filled, no header key, neither the
-    column-number row nor all notes) is taken without `classify_row`; any other row is classified by it. The typed
-    cells, NIK cells and extra columns are gathered column by column once the data rows are known.
+    column-number row nor all notes) is taken without `classify_row`; any other row is classified by it. The cells'
+    texts are read column by column (`grid_texts`), and the typed cells, NIK cells and extra columns gathered
+    column by column once the data rows are known.
     """
     idx = list(header.mapping.values())
     cols = list(header.mapping)
@@ -183,10 +184,9 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     plain = _plain_data(idx, key_set)
-    any_typed = False
-    for r_i in range(header.row + 1, len(rows)):
+    body_texts, any_typed = grid_texts(rows[header.row + 1:])
+    for r_i, all_texts in enumerate(body_texts, header.row + 1):
         row = rows[r_i]
-        all_texts, strings = row_texts_of_strings(row)
         texts = plain(row, all_texts)
         if texts is None:
             kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
@@ -207,7 +207,6 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
         data.append(texts)
         data_rows.append(row)
         data_texts.append(all_texts)
-        any_typed = any_typed or not strings
         if unlabelled:
             at = loose_at.get(len(row))
             if at is None:
