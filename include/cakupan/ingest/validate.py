@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -199,8 +200,12 @@ def map_memo(keys: list, fn, arrow_type: pa.DataType) -> tuple[pa.Array, pa.Arra
     """`map_distinct` for a small column and a parser with a memo (`Validator._kept_parser`): fn on every value in
     order, a value seen before being a memo hit (no distinct pass, no take: their fixed cost was most of a small
     column's)."""
-    results = [fn(v) for v in keys]
-    return pa.array([r[0] for r in results], type=arrow_type), pa.array([r[1] for r in results], type=pa.string())
+    results = list(map(fn, keys))
+    return (pa.array(list(map(_VALUE, results)), type=arrow_type),
+            pa.array(list(map(_REASON, results)), type=pa.string()))
+
+
+_VALUE, _REASON = operator.itemgetter(0), operator.itemgetter(1)     # of a parser's (value, reason code)
 
 
 def _bulk_parser(col_type: str):
