@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
-from cakupan.ingest.readers.cells import row_texts
+from cakupan.ingest.readers.cells import grid_texts, row_texts
 from cakupan.ingest.readers.labels import AnyLabels, Labels, label_forms, labels_for
 
 HEADER_SCAN_ROWS = 40       # the header's last row is at most this far down
@@ -236,7 +236,8 @@ def find_header(rows: list[list], contracts: dict[str, Contract], overrides: dic
 
 def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str, dict[str, str]],
           defaults: dict[str, set[str]]) -> HeaderMatch | None:
-    scan = [row_texts(r) for r in rows[:HEADER_SCAN_ROWS + MAX_HEADER_ROWS - 1]]
+    # the first rows' texts ('' for a blank cell), a worksheet's read column by column
+    scan = [[t or "" for t in r] for r in grid_texts(rows[:HEADER_SCAN_ROWS + MAX_HEADER_ROWS - 1])[0]]
     numbers = [is_column_numbers(t) for t in scan]
     forms = [label_forms(t) for t in scan]
     keys = [tuple(t) for t in scan]
