@@ -99,11 +99,9 @@ def _column_optional_via(contract: Contract) -> set[str]:
     return out
 
 
-def _score(contract: Contract, mapping: dict[str, int], defaults: set[str], required: list[str] | None = None) -> float:
-    """How well a mapping explains a contract: above 1 when every column it needs is there (the more columns the
-    better), negative when some are missing. `required`: `_needed(contract, defaults)`, when the caller has it."""
-    if required is None:
-        required = _needed(contract, defaults)
+def _score(contract: Contract, mapping: dict[str, int], required: list[str]) -> float:
+    """How well a mapping explains a contract: above 1 when every column it needs (`_needed`) is there (the more
+    columns the better), negative when some are missing."""
     if not required:
         return 0.0
     have = sum(1 for c in required if c in mapping)
@@ -215,11 +213,10 @@ def _unmatched(block: tuple[tuple[str, ...], ...], any_labels: AnyLabels) -> tup
     return None
 
 
-@functools.lru_cache(maxsize=256)
 def _any_exact(labels: tuple[Labels, ...]) -> frozenset[str]:
     """Every folded form that some of these labels match exactly (`Labels._exact`): a row with none of them has no
     exact match for any contract."""
-    return frozenset(k for lab in labels for k in (*lab.exact, *lab.expanded))
+    return _any_labels(labels).forms
 
 
 def may_match(forms: list[tuple[str, str]], every: frozenset[str]) -> bool:
@@ -266,7 +263,7 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
                 sizes[(i, h)] = len(mapping)
                 if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
                     continue   # the extra row adds nothing: it is a title or data, not part of the header
-                score = _score(contract, mapping, defaults.get(source, set()), needed)
+                score = _score(contract, mapping, needed)
                 if best is None or score > best.score + 1e-9:
                     best = HeaderMatch(source, i + h - 1, h, mapping, used, score, amb, typos)
     return best

@@ -184,6 +184,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     plain = _plain_data(idx, key_set)
+    row_no = source_row_of or (lambda i: i + 1)     # a row's number in the file
     body_texts, any_typed = grid_texts(rows[header.row + 1:])
     for r_i, all_texts in enumerate(body_texts, header.row + 1):
         row = rows[r_i]
@@ -195,7 +196,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
             if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
                 cells = {c: (row[i] if t is not None and not isinstance(row[i], str) else t)
                          for c, i, t in zip(cols, idx, texts, strict=True)}
-                block.total_rows.append((source_row_of(r_i) if source_row_of else r_i + 1, block.n_rows, cells))
+                block.total_rows.append((row_no(r_i), block.n_rows, cells))
                 continue
             if kind not in ("data", "unsplit"):
                 block.notes_skipped += 1
@@ -203,7 +204,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
             if kind == "unsplit":
                 block.unsplit[len(data)] = next(t for t in all_texts if t is not None)
         n = len(data)
-        block.source_rows.append(source_row_of(r_i) if source_row_of else r_i + 1)
+        block.source_rows.append(row_no(r_i))
         data.append(texts)
         data_rows.append(row)
         data_texts.append(all_texts)
