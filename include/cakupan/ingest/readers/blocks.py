@@ -124,10 +124,10 @@ class Block:
         elif not typed and TYPED_MARK not in "".join(filter(None, texts)):     # no text holds the mark at all
             return texts
         out = [TYPED_MARK + "s" + t if t is not None and t.startswith(TYPED_MARK) else t for t in texts]
-        for i, v in (typed or {}).items():
-            k = typed_key(v)
-            if k is not None:
-                out[i] = k
+        if typed:
+            for i, k in zip(typed, map(typed_key, typed.values())):
+                if k is not None:
+                    out[i] = k
         return out
 
 
@@ -170,6 +170,9 @@ FORMULA_NO_VALUE = TYPED_MARK + "(a formula without a saved result)"
 
 def typed_key(value: object) -> str | None:
     """Encode a number or date cell as text that `typed_value` turns back into the same value, or None."""
+    encode = _TYPED_KEYS.get(type(value))       # a workbook's cells: exactly these types (a register: ~280 a file)
+    if encode is not None:
+        return encode(value)
     if isinstance(value, bool):
         return f"{TYPED_MARK}b{int(value)}"
     if isinstance(value, float):
@@ -181,6 +184,15 @@ def typed_key(value: object) -> str | None:
     if isinstance(value, dt.date):
         return f"{TYPED_MARK}d{value.isoformat()}"
     return None
+
+
+_TYPED_KEYS = {
+    float: lambda v: None if math.isnan(v) else f"{TYPED_MARK}f{v!r}",
+    dt.datetime: lambda v: f"{TYPED_MARK}t{v.isoformat()}",
+    dt.date: lambda v: f"{TYPED_MARK}d{v.isoformat()}",
+    int: lambda v: f"{TYPED_MARK}i{v}",
+    bool: lambda v: f"{TYPED_MARK}b{int(v)}",
+}
 
 
 def typed_value(key: str | None) -> object:
