@@ -124,9 +124,10 @@ SHAPE_TITLES = {
 
 def markdown(res: dict) -> list[str]:
     """One table per shape, then the goals met or not (ratios within this run)."""
+    runs = max((len(v) for r in res.values() for v in r["loaders"].values()), default=0)
     L = ["## Ingest by file shape, beside its peers", "",
          ("Issue 22. The same generated participants in four register CSV shapes (`bench/shapes.py`); each loader "
-         "writes into a fresh DuckDB file and checkpoints it, in its own process, 3 runs; median whole-process "
+         f"writes into a fresh DuckDB file and checkpoints it, in its own process, {runs} runs; median whole-process "
          "wall time (interpreter and imports included), that run's CPU time (user + system; the ratio by CPU "
          "time in brackets), the highest peak "
          "RSS of the runs (a loader's runs are listed; a peer may have fewer). Peers: `bench/peers.py` from `.venv-bench` (`bench/requirements-peers.txt`). "
