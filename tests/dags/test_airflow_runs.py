@@ -151,6 +151,7 @@ def test_a_run_whose_gate_fails_leaves_the_published_file_unchanged(published_ho
                                CAKUPAN_CONFIG=str(home / "config"))
     assert not dag_run_succeeded(failed)
     assert "state=failed" in failed.stdout + failed.stderr
+    assert "Trying to run dbtRunner" not in failed.stdout + failed.stderr      # no dbt task ran: all were marked
     assert sha(pub) == before
     with duckdb.connect(str(home / "warehouse" / "work.duckdb"), read_only=True) as con:
         status = con.execute("select status from audit.publishes order by published_at desc limit 1").fetchone()[0]
