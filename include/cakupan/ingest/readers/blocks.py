@@ -171,27 +171,18 @@ FORMULA_NO_VALUE = TYPED_MARK + "(a formula without a saved result)"
 def typed_key(value: object) -> str | None:
     """Encode a number or date cell as text that `typed_value` turns back into the same value, or None."""
     encode = _TYPED_KEYS.get(type(value))       # a workbook's cells: exactly these types (a register: ~280 a file)
-    if encode is not None:
-        return encode(value)
-    if isinstance(value, bool):
-        return f"{TYPED_MARK}b{int(value)}"
-    if isinstance(value, float):
-        return None if math.isnan(value) else f"{TYPED_MARK}f{value!r}"
-    if isinstance(value, int):
-        return f"{TYPED_MARK}i{value}"
-    if isinstance(value, dt.datetime):
-        return f"{TYPED_MARK}t{value.isoformat()}"
-    if isinstance(value, dt.date):
-        return f"{TYPED_MARK}d{value.isoformat()}"
-    return None
+    if encode is None:      # another class (a library's own datetime type): the first kind it is an instance of
+        encode = next((f for kind, f in _TYPED_KEYS.items() if isinstance(value, kind)), None)
+    return None if encode is None else encode(value)
 
 
+# in the order a value of another class is tried (a bool is an int, a datetime is a date)
 _TYPED_KEYS = {
+    bool: lambda v: f"{TYPED_MARK}b{int(v)}",
     float: lambda v: None if math.isnan(v) else f"{TYPED_MARK}f{v!r}",
+    int: lambda v: f"{TYPED_MARK}i{v}",
     dt.datetime: lambda v: f"{TYPED_MARK}t{v.isoformat()}",
     dt.date: lambda v: f"{TYPED_MARK}d{v.isoformat()}",
-    int: lambda v: f"{TYPED_MARK}i{v}",
-    bool: lambda v: f"{TYPED_MARK}b{int(v)}",
 }
 
 
