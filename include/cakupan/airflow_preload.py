@@ -5,8 +5,9 @@ In the processes that fork the task processes — the scheduler, whose LocalExec
 task, and a Celery worker — it imports dbt's runner once, so each dbt task (a transform run with a task per model
 has about 50, run one at a time on DuckDB) forks with dbt loaded instead of importing it: about 2 s of CPU a task,
 most of the gap between cosmos' set-up and "Trying to run dbtRunner" in each dbt task's log — and runs `dbt ls`
-once (`warm_dbt`), so the forks also inherit what dbt builds on its first command (~1 s of CPU a task). The api-server,
-dag-processor, triggerer and `airflow` CLI commands do not import it. `CAKUPAN_PRELOAD_DBT=0` turns it off.
+once (`warm_dbt`), so the forks also inherit what dbt builds on its first command (~1 s of CPU a task). The
+api-server, dag-processor, triggerer and `airflow` CLI commands do not import it. `CAKUPAN_PRELOAD_DBT=0` turns it
+off.
 """
 
 from __future__ import annotations

@@ -74,17 +74,28 @@ os.waitpid(pid, 0)
 """
 
 
+def _run_probe(code: str, env: dict[str, str]) -> str:
+    """Run a probe in the project's venv; return its stdout. The probe and its fork are killed when it ends (a
+    fork left waiting for ever included)."""
+    proc = subprocess.Popen([str(BIN / "python"), "-c", code], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=240)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err[-2000:]
+    return out
+
+
 def _child_cpu(tmp_path, setup: str) -> tuple[float, str]:
     tmp = tmp_path / "tmp"
     tmp.mkdir(exist_ok=True)
     env = cakupan_env(tmp_path / "home", AIRFLOW_HOME=str(tmp_path / "airflow"), TMPDIR=str(tmp))
-    code = FORK_PROBE.format(setup=setup, project=str(ROOT / "dbt_project"))
-    proc = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    child = [line.split() for line in proc.stdout.splitlines() if line.startswith("child ")]
-    assert child and child[0][1] == "True", proc.stdout[-2000:] + proc.stderr[-2000:]
-    return float(child[0][2]), proc.stdout
+    out = _run_probe(FORK_PROBE.format(setup=setup, project=str(ROOT / "dbt_project")), env)
+    child = [line.split() for line in out.splitlines() if line.startswith("child ")]
+    assert child and child[0][1] == "True", out[-2000:]
+    return float(child[0][2]), out
 
 
 def _tree(path: Path) -> dict[str, tuple[int, int]]:
@@ -104,11 +115,10 @@ def test_the_scheduler_runs_dbt_once_so_its_forks_start_warm(tmp_path):
 
 THREADS_PROBE = """
 import os, sys
-import dbt.cli.main
+from pathlib import Path
 from dbt.cli.main import dbtRunner
 from cakupan.airflow_preload import warm_dbt
 project = {project!r}
-from pathlib import Path
 before = len(os.listdir('/proc/self/task'))
 ok = warm_dbt(Path(project))
 after = len(os.listdir('/proc/self/task'))
@@ -132,15 +142,7 @@ def test_the_warm_up_leaves_no_thread_so_a_fork_can_parse_every_model(tmp_path):
     started before the fork would leave the fork waiting for threads it does not have)."""
     project = tmp_path / "dbt_project"
     shutil.copytree(ROOT / "dbt_project", project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
-    env = cakupan_env(tmp_path / "home")
-    proc = subprocess.Popen([str(BIN / "python"), "-c", THREADS_PROBE.format(project=str(project))], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=240)
-    finally:     # the probe and its fork, also a fork left waiting
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode == 0, err[-2000:]
+    out = _run_probe(THREADS_PROBE.format(project=str(project)), cakupan_env(tmp_path / "home"))
     lines = dict(line.split(" ", 1) for line in out.splitlines() if line.startswith(("warm ", "child ")))
     ok, before, after = lines["warm"].split()
     assert ok == "True" and after == before, lines
