@@ -22,6 +22,7 @@ from cakupan.orchestration import (
     PUBLISHED_ASSET_URI,
     RAW_ASSET_URI,
     cosmos_configs,
+    dbt_task_flags,
     dbt_task_mode,
     record_failure,
     task_settings,
@@ -86,7 +87,8 @@ def cakupan_transform_publish():
             profile_config=profile,
             execution_config=execution,
             render_config=render,
-            operator_args={"vars": DBT_VARS, "install_deps": False, "pool": WRITER_POOL},
+            operator_args={"vars": DBT_VARS, "install_deps": False, "pool": WRITER_POOL,
+                           "dbt_cmd_global_flags": dbt_task_flags()},
             default_args=DEFAULT_ARGS,
         )
 

@@ -176,3 +176,15 @@ def dbt_task_mode() -> str:
 
 
 DBT_VARS = {"period_from": "{{ params.period_from or '' }}", "period_to": "{{ params.period_to or '' }}"}
+
+
+def dbt_task_flags() -> list[str]:
+    """dbt's global flags for the cosmos tasks: `--no-write-json` unless the OpenLineage provider is installed.
+
+    Each task's dbt writes manifest.json (1.3 MB, pure-Python JSON) and run_results.json into the copy of the
+    project cosmos makes for the task and deletes after it; the only reader is cosmos' OpenLineage processor (the
+    tables a model read and built). Measured per task in one process: 1.1-1.3 s of CPU with them, 0.7-0.8 s
+    without, ~46 tasks a run. The partial-parse file cosmos keeps between tasks is written either way."""
+    import importlib.util
+
+    return [] if importlib.util.find_spec("airflow.providers.openlineage") else ["--no-write-json"]
