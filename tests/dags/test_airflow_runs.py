@@ -100,16 +100,39 @@ def test_narrative_mou_facts_drive_promised_through_airflow(published_home):
         ("73.72", 1000, "2025-04-01", "narrative"), ("73.73", 4000, "2025-03-01", "narrative")]
 
 
-def test_backfill_of_one_month_gives_identical_marts(published_home, airflow_home):
+# the incremental model a one-month backfill runs for real (its task: model + tests); every other dbt task is marked
+BACKFILLED = "int_enrollments_by_month"
+
+
+def test_a_one_month_backfill_reaches_dbt_and_the_gate_and_publishes_identical_marts(published_home, airflow_home):
+    """A run with period_from = period_to = 2025-04 and recheck_raw: the period reaches the cosmos task's dbt (the
+    model deletes and rebuilds April only: a stray April row goes, a stray March row stays), recheck_raw reaches the
+    gate, and the marts published are the ones before. One incremental model's task runs for real, every other dbt
+    task is marked done: the fixture's run built them all, and each costs a task start-up."""
     home, _, _, _ = published_home
-    pub = home / "published" / "cakupan.duckdb"
+    pub, work = home / "published" / "cakupan.duckdb", home / "warehouse" / "work.duckdb"
     query = "select * from marts.mart_coverage_monthly order by regency_code, month_start"
+    table = f"intermediate.{BACKFILLED}"
     with duckdb.connect(str(pub), read_only=True) as con:
         before = con.execute(query).fetchall()
+    with duckdb.connect(str(work)) as con:
+        built = con.execute(f"select * from {table}").fetchall()
+        march = con.execute(f"select * from {table} where month_start = date '2025-03-01' limit 1").fetchone()
+        for month in ("2025-03-01", "2025-04-01"):          # a stray copy of one row, inside and outside the window
+            con.execute(f"insert into {table} select * from {table} where month_start = date '{month}' limit 1")
     rerun = airflow_dags_test(airflow_home, home, "cakupan_transform_publish",
                               conf={"period_from": "2025-04", "period_to": "2025-04", "recheck_raw": True},
-                              CAKUPAN_CONFIG=str(home / "config"))
+                              mark_success=rf"dbt\.(?!{BACKFILLED}_model_build$).+", CAKUPAN_CONFIG=str(home / "config"))
     assert dag_run_succeeded(rerun), rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    out = rerun.stdout + rerun.stderr
+    assert out.count("Trying to run dbtRunner") == 1 and f"fqn:cakupan.intermediate.{BACKFILLED}'" in out
+    with duckdb.connect(str(work), read_only=True) as con:
+        after = con.execute(f"select * from {table}").fetchall()
+    assert sorted(after, key=repr) == sorted([*built, march], key=repr)     # April rebuilt, March untouched
+    with duckdb.connect(str(work)) as con:                                  # the table as built, for the next tests
+        con.execute(f"delete from {table} where month_start = date '2025-03-01'")
+        con.executemany(f"insert into {table} values ({', '.join('?' * len(march))})",
+                        [r for r in built if r[1] == march[1]])
     with duckdb.connect(str(pub), read_only=True) as con:
         assert con.execute(query).fetchall() == before
         # the param reached the gate: this run's raw suite validated every raw row again
