@@ -6,6 +6,7 @@ findings of a full run: tests/findings/test_findings_e2e.py."""
 from __future__ import annotations
 
 import re
+import time
 
 import duckdb
 from cakupan.core.dbt_texts import MACRO_FILE, _Dialect, detail_sql, render_macro
@@ -57,8 +58,6 @@ def test_the_duckdb_sql_plans_quickly_where_the_mart_reads_it():
     """mart_audit_findings reads the detail through two left joins; there, an entry's parts taken in a scalar
     subquery (a correlated join to DuckDB) took 4.5-7.8 s to plan on empty tables, in every dbt build. Timed as
     the mart's query shape (explain: planning only), bound well above the 0.2 s it takes written out."""
-    import time
-
     with duckdb.connect() as con:
         con.execute("set threads = 1")
         con.execute("create table findings (finding_id varchar, regency_code varchar, detail varchar)")
