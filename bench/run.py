@@ -25,6 +25,8 @@ BENCH = Path(__file__).resolve().parent
 HISTORY = BENCH / "history.jsonl"
 FINDINGS = BENCH / "findings.md"
 HISTORY_STORAGE = BENCH / "history_storage.md"
+# sections measured by hand between runs (memory of a big CSV, the national inbox per file), kept across runs
+BY_HAND = BENCH / "by_hand.md"
 KEY = "bench-only-pseudonym-key"
 
 
@@ -538,6 +540,9 @@ def write_markdown(r: dict, out: Path) -> None:
         from bench import shape_bench
 
         L += shape_bench.markdown(r["shapes"])
+    if BY_HAND.exists():
+        add(BY_HAND.read_text(encoding="utf-8").strip())
+        add("")
     if prof:
         add("## Profiles (pyinstrument, separate runs)")
         add("")
