@@ -128,6 +128,7 @@ def celery_ingest(chains, tmp_path_factory):
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False", "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",     # as tests/deploy/test_scheduler.py: task gaps
         "AIRFLOW__CORE__HOSTNAME_CALLABLE": "cakupan_celery_names.hostname", "CAKUPAN_TEST_WORKER": "scheduler",
         "PYTHONPATH": str(base), "CAKUPAN_HOME": str(home), "CAKUPAN_TARGET": "postgres",
         "CAKUPAN_PSEUDONYM_KEY": KEY, "CAKUPAN_ENV_FILE": os.devnull, "NO_COLOR": "1",
