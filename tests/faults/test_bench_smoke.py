@@ -27,6 +27,11 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     report = json.loads((work / "report.json").read_text())
     assert report["dataset"]["regencies"] == 20
     assert all(p["ok"] for p in report["phases"].values()), [k for k, p in report["phases"].items() if not p["ok"]]
+    # every phase says how much CPU went outside it while it ran (/proc/stat less its own), and the report
+    # says whether that made the run's wall times unreliable
+    assert all(p["other_cpu_s"] >= 0 for p in report["phases"].values())
+    assert "CPU s outside the phase" in text
+    assert ("Other processes used the CPUs during this run" in text) != ("The CPUs were the run's own" in text)
     summary = report["phases"]["full_summary"]
     assert summary["balance_violations"] == 0
     assert report["phases"]["full_publish"]["published"] is True
