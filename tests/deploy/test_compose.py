@@ -612,9 +612,8 @@ ALL_SUBCOMMANDS = sorted(
 _HELP_SCRIPT = """
 import contextlib, io, json, sys
 from airflow.cli import cli_parser
-out = {}
+out, parser = {}, cli_parser.get_parser()
 for sub in json.loads(sys.argv[1]):
-    parser = cli_parser.get_parser()
     stdout, stderr, code = io.StringIO(), io.StringIO(), 0
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         try:
