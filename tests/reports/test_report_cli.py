@@ -8,10 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cakupan.reports.cli import app, facts_to_rows
+from cakupan.reports.cli import app
 from cakupan.reports.extract import extract_file
 from cakupan.reports.review import ReviewConfig, review_facts
 from cakupan.reports.vocabulary import ExtractionConfig
+from cakupan.reports.warehouse import facts_to_rows
 from typer.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,10 +7,23 @@ cue words and configured dictionaries are in `vocabulary`; `extract` runs them o
 facts into raw.report_facts rows, `cli` prints them (`cakupan reports extract`).
 """
 
-from cakupan.reports.extract import extract_file, extract_paths, extract_text
-from cakupan.reports.facts import Extraction, Fact, Skipped
-from cakupan.reports.review import ReviewedFact, ReviewFileError, apply_review
-from cakupan.reports.vocabulary import ExtractionConfig
+import importlib
+
+# the public names, imported on first use (PEP 562): the rules compile ~200 regular expressions, which every
+# `cakupan` command would otherwise pay through the `reports` sub-command's import
+_WHERE = {
+    "extract_file": "extract", "extract_paths": "extract", "extract_text": "extract",
+    "Extraction": "facts", "Fact": "facts", "Skipped": "facts",
+    "ReviewedFact": "review", "ReviewFileError": "review", "apply_review": "review",
+    "ExtractionConfig": "vocabulary",
+}
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "Extraction",

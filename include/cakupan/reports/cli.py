@@ -6,20 +6,17 @@ import json
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from cakupan.core.config import ConfigError
 from cakupan.core.messages import text
-from cakupan.reports.extract import extract_paths
-from cakupan.reports.facts import Skipped
-from cakupan.reports.review import ReviewConfig, ReviewFileError, load_review, review_facts
-from cakupan.reports.vocabulary import ExtractionConfig
-from cakupan.reports.warehouse import facts_to_rows
+
+if TYPE_CHECKING:
+    from cakupan.reports.facts import Skipped
 
 REVIEW_FILE = "report_facts.yml"
 
@@ -118,7 +115,13 @@ def extract(
     if missing:
         err.print(f"[red]{escape(text('cli.no_such_path', path=missing[0]))}[/red]")
         raise typer.Exit(2)
+    # the extraction's modules only here: the CLI's other commands import this module too (cakupan.reports)
+    from cakupan.core.config import ConfigError
     from cakupan.core.settings import Settings
+    from cakupan.reports.extract import extract_paths
+    from cakupan.reports.review import ReviewConfig, ReviewFileError, load_review, review_facts
+    from cakupan.reports.vocabulary import ExtractionConfig
+    from cakupan.reports.warehouse import facts_to_rows
 
     settings = Settings.from_env()
     inbox = settings.inbox
@@ -145,4 +148,4 @@ def extract(
     _print_tables(rows, extraction.skipped + extraction.notes, Console())
 
 
-__all__ = ["app", "facts_to_rows", "skipped_to_row"]
+__all__ = ["app", "skipped_to_row"]
