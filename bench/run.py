@@ -244,6 +244,7 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
     # --- DAG files ---------------------------------------------------------------------------------------------
     for dag in sorted((ROOT / "dags").glob("*.py")):
         keep(b.phase("dag_import", {"path": str(dag)}, f"dag_{dag.stem}"))
+        keep(b.phase("dag_import", {"path": str(dag), "bare": True}, f"bare_dag_{dag.stem}"))
 
     # --- profiles ------------------------------------------------------------------------------------------------
     if profile:
@@ -533,8 +534,15 @@ def write_markdown(r: dict, out: Path) -> None:
             f"full chain {_f(m['full_seconds'])} s → **{m['incremental_ratio']:.1%}** | < 10% | "
             f"{_met(m['incremental_ratio'] < GOALS['incremental_ratio'])} |")
     for dag, secs in sorted(m["dag_import_seconds"].items()):
-        add(f"| DAG file import `dags/{dag}.py` (Airflow SDK already imported) | {_f(secs, 3)} s | "
-            f"`import airflow.sdk` itself: {_f(P['dag_' + dag].get('airflow_sdk_import'), 2)} s | < 0.5 s | "
+        bare = P.get("bare_dag_" + dag)
+        if bare is None:        # a report from before the parse process's own imports were measured
+            add(f"| DAG file import `dags/{dag}.py` (Airflow SDK already imported) | {_f(secs, 3)} s | "
+                f"`import airflow.sdk` itself: {_f(P['dag_' + dag].get('airflow_sdk_import'), 2)} s | < 0.5 s | "
+                f"{_met(secs is not None and secs < GOALS['dag_import_seconds'])} |")
+            continue
+        add(f"| DAG file import `dags/{dag}.py`, as the DAG processor parses it (forked from its manager, the "
+            f"file's Airflow imports done) | {_f(secs, 3)} s | in a bare interpreter with only `airflow.sdk` "
+            f"imported: {_f(bare.get('seconds'), 3)} s | < 0.5 s | "
             f"{_met(secs is not None and secs < GOALS['dag_import_seconds'])} |")
     if m.get("calamine_speedup"):
         add(f"| XLSX read, python-calamine vs openpyxl (read-only), same {bf['xlsx_rows']:,}-row file | "

@@ -32,6 +32,11 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     assert all(p["other_cpu_s"] >= 0 for p in report["phases"].values())
     assert "CPU s outside the phase" in text
     assert ("Other processes used the CPUs during this run" in text) != ("The CPUs were the run's own" in text)
+    # each DAG file is timed as the DAG processor parses it (forked from its manager, with Airflow's models loaded)
+    # and in a bare interpreter with only airflow.sdk imported
+    for dag in ("cakupan_ingest", "cakupan_transform_publish"):
+        assert report["phases"][f"dag_{dag}"]["bare"] is False and report["phases"][f"bare_dag_{dag}"]["bare"]
+    assert text.count("as the DAG processor parses it") == 2 and "only `airflow.sdk`" in text
     summary = report["phases"]["full_summary"]
     assert summary["balance_violations"] == 0
     assert report["phases"]["full_publish"]["published"] is True
