@@ -24,8 +24,10 @@ from cakupan.orchestration import (
     cosmos_configs,
     dbt_task_flags,
     dbt_task_mode,
+    freeze_heap,
     record_failure,
     task_settings,
+    thaw_heap,
 )
 from cakupan.targets import writer_pool
 
@@ -88,7 +90,8 @@ def cakupan_transform_publish():
             execution_config=execution,
             render_config=render,
             operator_args={"vars": DBT_VARS, "install_deps": False, "pool": WRITER_POOL,
-                           "dbt_cmd_global_flags": dbt_task_flags()},
+                           "dbt_cmd_global_flags": dbt_task_flags(),
+                           "pre_execute": freeze_heap, "post_execute": thaw_heap},
             default_args=DEFAULT_ARGS,
         )
 

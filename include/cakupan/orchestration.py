@@ -6,6 +6,7 @@ Cheap to import at DAG parse time: no I/O and no dbt calls here; heavy modules a
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import time
@@ -173,6 +174,22 @@ def dbt_task_mode() -> str:
 
         raise ValueError(Msg("error.config.dbt_tasks", value=repr(mode)))
     return mode
+
+
+def freeze_heap(context) -> None:
+    """pre_execute of each dbt task: move every object the task's process holds to the collector's permanent
+    generation (`gc.freeze`, as Airflow's LocalExecutor does before it forks its workers).
+
+    cosmos runs a full `gc.collect()` after each dbt command (`cosmos.dbt.runner._cleanup_dbt_adapters`, against
+    leaked semaphores, cosmos#2334). Without this it walks every object of the process — Airflow, cosmos, the DAG
+    parsed from its manifest, dbt: 0.45 s in a task process of its own, 33.7 s of a 143 s transform run under
+    `airflow dags test` (46 dbt tasks in one process). Frozen, only what the dbt command made is walked."""
+    gc.freeze()
+
+
+def thaw_heap(context, result=None) -> None:
+    """post_execute of each dbt task: undo `freeze_heap` (a process that runs more tasks collects as usual)."""
+    gc.unfreeze()
 
 
 DBT_VARS = {"period_from": "{{ params.period_from or '' }}", "period_to": "{{ params.period_to or '' }}"}

@@ -131,3 +131,43 @@ def test_one_build_task_by_configuration_and_a_wrong_value_is_an_import_error(tm
     else:
         assert got["tasks"] == [] and len(got["errors"]) == 1
         assert "CAKUPAN_DBT_TASKS='everything'" in got["errors"][0] and "model" in got["errors"][0]
+
+
+def test_each_dbt_task_freezes_the_heap_for_cosmos_full_collection_and_thaws_it_after(dagbag):
+    """cosmos runs a full gc.collect() after each dbt command; each dbt task freezes what its process held before
+    it (pre_execute) so that collection walks only the dbt command's objects, and thaws it after (post_execute).
+    Cyclic garbage made before the freeze survives a collection while frozen and is collected once thawed: the
+    freeze only skips, for the task's length, what the process already held."""
+    import gc
+    import weakref
+
+    from cakupan.orchestration import freeze_heap, thaw_heap
+
+    dbt_tasks = [t for t in dagbag[0].dags["cakupan_transform_publish"].tasks
+                 if type(t).__module__.startswith("cosmos.operators")]        # the sources' tasks are EmptyOperators
+    assert len(dbt_tasks) > 40
+    assert all(t._pre_execute_hook is freeze_heap and t._post_execute_hook is thaw_heap for t in dbt_tasks)
+
+    class Node:
+        pass
+
+    def cycle():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return a
+
+    gc.collect()
+    before = cycle()
+    held = weakref.ref(before)
+    try:
+        freeze_heap({})
+        assert gc.get_freeze_count() > 0
+        del before                      # garbage now, but frozen: a collection does not reach it
+        made_in_task = weakref.ref(cycle())
+        gc.collect()
+        assert held() is not None and made_in_task() is None
+    finally:
+        thaw_heap({})
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert held() is None
