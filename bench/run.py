@@ -45,7 +45,7 @@ class Scale:
 
 SCALES = {
     "full": Scale("full", None, 12, 160, 1_000_000, 200_000, 200_000, 20),
-    "small": Scale("small", 20, 12, 40, 50_000, 10_000, 20_000, 5, shape_runs=1),     # the smoke test's
+    "small": Scale("small", 20, 4, 40, 20_000, 5_000, 20_000, 5, shape_runs=1),       # the smoke test's
 }
 
 GOALS = {
