@@ -176,6 +176,9 @@ def dbt_task_mode() -> str:
     return mode
 
 
+_thaw_after_task = False
+
+
 def freeze_heap(context) -> None:
     """pre_execute of each dbt task: move every object the task's process holds to the collector's permanent
     generation (`gc.freeze`, as Airflow's LocalExecutor does before it forks its workers).
@@ -184,12 +187,17 @@ def freeze_heap(context) -> None:
     leaked semaphores, cosmos#2334). Without this it walks every object of the process — Airflow, cosmos, the DAG
     parsed from its manifest, dbt: 0.45 s in a task process of its own, 33.7 s of a 143 s transform run under
     `airflow dags test` (46 dbt tasks in one process). Frozen, only what the dbt command made is walked."""
+    global _thaw_after_task
+    # a process that had frozen nothing (`airflow dags test`, `tasks test`) gets its collector back after the task;
+    # one forked from a LocalExecutor worker keeps what the worker froze frozen, as before the task
+    _thaw_after_task = gc.get_freeze_count() == 0
     gc.freeze()
 
 
 def thaw_heap(context, result=None) -> None:
-    """post_execute of each dbt task: undo `freeze_heap` (a process that runs more tasks collects as usual)."""
-    gc.unfreeze()
+    """post_execute of each dbt task: undo `freeze_heap` where the process had frozen nothing before it."""
+    if _thaw_after_task:
+        gc.unfreeze()
 
 
 DBT_VARS = {"period_from": "{{ params.period_from or '' }}", "period_to": "{{ params.period_to or '' }}"}

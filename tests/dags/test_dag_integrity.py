@@ -136,8 +136,9 @@ def test_one_build_task_by_configuration_and_a_wrong_value_is_an_import_error(tm
 def test_each_dbt_task_freezes_the_heap_for_cosmos_full_collection_and_thaws_it_after(dagbag):
     """cosmos runs a full gc.collect() after each dbt command; each dbt task freezes what its process held before
     it (pre_execute) so that collection walks only the dbt command's objects, and thaws it after (post_execute).
-    Cyclic garbage made before the freeze survives a collection while frozen and is collected once thawed: the
-    freeze only skips, for the task's length, what the process already held."""
+    Cyclic garbage made before the freeze survives a collection while frozen and is collected once thawed; a
+    process that had frozen objects already (forked from a LocalExecutor worker, which froze them) keeps them
+    frozen."""
     import gc
     import weakref
 
@@ -156,6 +157,7 @@ def test_each_dbt_task_freezes_the_heap_for_cosmos_full_collection_and_thaws_it_
         a.other, b.other = b, a
         return a
 
+    gc.unfreeze()
     gc.collect()
     before = cycle()
     held = weakref.ref(before)
@@ -171,3 +173,12 @@ def test_each_dbt_task_freezes_the_heap_for_cosmos_full_collection_and_thaws_it_
     assert gc.get_freeze_count() == 0
     gc.collect()
     assert held() is None
+
+    gc.freeze()                         # what a LocalExecutor worker froze before forking the task's process
+    try:
+        inherited = gc.get_freeze_count()
+        freeze_heap({})
+        thaw_heap({})
+        assert gc.get_freeze_count() >= inherited > 0
+    finally:
+        gc.unfreeze()
