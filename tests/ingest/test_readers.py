@@ -189,6 +189,11 @@ def _block_row_by_row(rows, header, unlabelled):
                ["NIK", "Nama", "Pekerjaan", "Program"], ["JUMLAH", None, None, 33600.0], [None, "", " "],
                ["7372014505800123;Budi;Nelayan;JKK"], ["7.372E+15", "Ani", "Petani"], ["Kepala Dinas", "Budi"]],
          unlabelled=True, grid=True)
+# read column by column: a cell holding a NUL (its parts are asked), a name holding "jum", a plain row, and rows
+# every filled cell of which is a column number or a note, below data rows
+@example(body=[["7372014505800123", "Jumadi", "Nelayan", "JKK"], ["7372014505800124", "nik\0nama", "Petani", "JKK"],
+               ["7372014505800125", "Siti", "Petani", "JKM"], ["1", "2", "3", "4"], ["Mengetahui,", None, "Catatan:", None],
+               ["7372014505800126", "Ani", "Nelayan", "JKK"]], unlabelled=False, grid=True)
 def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled, grid):
     """`block_from_rows` (plain data rows taken without `classify_row`, typed cells, NIK cells and extra columns
     gathered column by column) keeps the rows, texts, typed values, totals and notes the row-by-row definition

@@ -52,22 +52,25 @@ def _clean(line: str) -> bool:
         "  " in line or "| " in line or " |" in line or "|'" in line or line[:1] in (" ", "'") or line[-1:] == " ")
 
 
-def grid_texts(rows: list[list]) -> tuple[list, bool]:
+def grid_texts(rows: list[list]) -> tuple[list, frozenset[int]]:
     """`cell_text` of every cell of rows of one length (a worksheet's, a regular CSV's), read column by column: a
     column of clean text cells (`_clean`, checked at once) is its cells, any other column each cell's `cell_text`.
-    Returns the rows' texts (a tuple a row) and whether some cell is not a str; rows of several lengths (or none)
-    are read row by row."""
+    Returns the rows' texts (a tuple a row) and the columns in which some cell is not a str (every column a row
+    holds, when some cell is not a str in rows of several lengths); rows of several lengths (or none) are read row
+    by row."""
     if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
         out = [row_texts_of_strings(r) for r in rows]
-        return [t for t, _ in out], not all(s for _, s in out)
-    columns, typed = [], False
-    for column in zip(*rows):
+        typed = not all(s for _, s in out)
+        return [t for t, _ in out], frozenset(range(max(map(len, rows)))) if typed else frozenset()
+    columns, typed = [], []
+    for j, column in enumerate(zip(*rows)):
         try:
             clean = _clean("|".join(column))
         except TypeError:       # a number, date or blank (None) cell
-            clean, typed = False, True
+            clean = False
+            typed.append(j)
         columns.append([v or None for v in column] if clean else list(map(cell_text, column)))
-    return list(zip(*columns)), typed
+    return list(zip(*columns)), frozenset(typed)
 
 
 def row_texts(row: list) -> list[str]:

@@ -72,6 +72,12 @@ def title_text(rows: list[list], header: HeaderMatch) -> str:
 _COLUMN_NUMBER = re.compile(r"\(?([0-9]{1,2})\)?\.?")
 
 
+def column_number_cell(t: str) -> bool:
+    """Whether one filled cell could belong to the column-number row ("(3)", "3", "3."); `is_column_numbers` asks
+    it of every filled cell of a row."""
+    return _COLUMN_NUMBER.fullmatch(t.strip()) is not None
+
+
 def is_column_numbers(texts: list[str]) -> bool:
     """Return True for the "(1) (2) (3) ..." row many templates print under the header (blank cells ignored)."""
     nums = []

@@ -24,6 +24,7 @@ from cakupan.ingest.readers.header import (
     MAX_HEADER_ROWS,
     HeaderMatch,
     best_partial_header,
+    column_number_cell,
     find_header,
     is_column_numbers,
     raise_no_header,
@@ -183,12 +184,13 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     known = set(idx) | {j for j, h in enumerate(header.headers) if h}     # labelled: mapped, extra or row number
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
-    plain = _plain_data(idx, key_set)
     row_no = source_row_of or (lambda i: i + 1)     # a row's number in the file
-    body_texts, any_typed = grid_texts(rows[header.row + 1:])
+    body_texts, typed_columns = grid_texts(rows[header.row + 1:])
+    plain_rows = _plain_rows(body_texts, idx, key_set)
+    plain = _plain_data(idx, key_set) if plain_rows is None else None
     for r_i, all_texts in enumerate(body_texts, header.row + 1):
         row = rows[r_i]
-        texts = plain(row, all_texts)
+        texts = plain(row, all_texts) if plain_rows is None else plain_rows[r_i - header.row - 1]
         if texts is None:
             kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
             if kind == "blank":
@@ -218,14 +220,13 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     columns = list(zip(*data)) if data else [() for _ in cols]
     for c, texts in zip(cols, columns, strict=True):
         block.cells[c] = list(texts)
-    if any_typed:       # a number or date cell keeps its value
-        for c, i, texts in zip(cols, idx, columns, strict=True):
+    for c, i, texts in zip(cols, idx, columns, strict=True):    # a number or date cell keeps its value
+        if i in typed_columns:
             typed = {n: row[i] for n, (row, t) in enumerate(zip(data_rows, texts)) if t is not None
                      and not isinstance(row[i], str)}
             if typed:
                 block.typed[c] = typed
-    block.nik_numeric = [nik_i is not None and nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i], a[nik_i])
-                         for row, a in zip(data_rows, data_texts)]
+    block.nik_numeric = _nik_numeric(data_rows, data_texts, nik_i)
     for k, j in block.extras.items():
         block.extra_cells.setdefault(k, []).extend([a[j] if j < len(a) else None for a in data_texts])
     for j in sorted(loose):
@@ -233,6 +234,59 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
         block.extras[k] = j
         block.extra_cells[k] = [loose[j].get(i) for i in range(block.n_rows)]
     return block
+
+
+def _nik_numeric(data_rows: list[list], data_texts: list, nik_i: int | None) -> list[bool]:
+    """`parsing.nik_cell_is_numeric` of each data row's NIK cell (False without one). A column of text cells none
+    of which holds an "e" (scientific notation has one) is all False at once."""
+    if nik_i is None:
+        return [False] * len(data_rows)
+    try:
+        joined = "".join([row[nik_i] for row in data_rows])
+    except (TypeError, IndexError):     # a number, date or blank cell, or a row too short
+        joined = "e"
+    if joined.isascii() and "e" not in joined and "E" not in joined:
+        return [False] * len(data_rows)
+    return [nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i], a[nik_i])
+            for row, a in zip(data_rows, data_texts, strict=True)]
+
+
+def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None) -> list | None:
+    """`_plain_data` of every row of a grid (rows of one length), asked column by column: each row's mapped texts
+    when it is plain data, else None (then `classify_row` is asked). A column's texts are joined and lower-cased
+    once: only a column holding "tot", "jum", "jml" or a header key is looked at cell by cell. The column-number
+    row and an all-notes row are ruled out column by column too: a row leaves the candidates at its first filled
+    cell that is not a column number (or not a note), mapped columns first; a row still a candidate at the end is
+    asked of `classify_row`. None when the rows are not a grid, or without `key_set` (rows asked one by one)."""
+    if key_set is None or len(idx) < 2 or not body_texts:
+        return None
+    width = len(body_texts[0])
+    if any(len(t) != width for t in body_texts):
+        return None
+    if width < max(idx) + 1:
+        return [None] * len(body_texts)
+    columns = list(zip(*body_texts))
+    mapped = list(zip(*[columns[i] for i in idx]))
+    least = len(idx) - 2            # at most this many mapped cells blank (two filled)
+    ok = [t.count(None) <= least for t in mapped]
+    for col in columns:
+        low = "\0".join([t or "" for t in col]).lower()
+        if "tot" in low or "jum" in low or "jml" in low or not key_set.isdisjoint(low.split("\0")):
+            for k, t in enumerate(col):     # (a cell may hold a NUL: its parts are asked, as in `_plain_data`)
+                if t is not None and ok[k] and ("tot" in (lt := t.lower()) or "jum" in lt or "jml" in lt
+                                                or not key_set.isdisjoint(lt.split("\0"))):
+                    ok[k] = False
+    numbers = notes = [k for k, good in enumerate(ok) if good]
+    order = [*idx, *sorted(set(range(width)) - set(idx))]       # mapped columns first
+    for j in order:
+        if not numbers and not notes:
+            break
+        col = columns[j]
+        numbers = [k for k in numbers if (t := col[k]) is None or column_number_cell(t)]
+        notes = [k for k in notes if (t := col[k]) is None or is_note_text(t)]
+    for k in (*numbers, *notes):
+        ok[k] = False
+    return [t if good else None for t, good in zip(mapped, ok, strict=True)]
 
 
 def _plain_data(idx: list[int], key_set: frozenset[str] | None):
