@@ -243,9 +243,10 @@ def _header_outcomes(paths) -> list:
 
 
 def test_the_header_search_kept_across_files_finds_what_a_fresh_search_finds(tmp_path, monkeypatch):
-    """The header search keeps block matches across sheets (`header._kept_match`) and asks no contract of a row
-    none of whose texts any contract knows (`header._any_exact`): every messy and layout file reads the same with
-    the caches warm (read twice) as with both turned off."""
+    """The header search keeps block matches across sheets (`header._kept_match`), asks no contract of a row
+    none of whose texts any contract knows (`header._any_exact`), and asks no contract's typo search of a text
+    none is near (`AnyLabels.none_near`, in `_match_columns`): every messy and layout file reads the same with the
+    caches warm (read twice) as with all three turned off."""
     from cakupan.ingest.readers import header
     from cakupan_dev.messy import cases
     from cakupan_dev.messy.layout_cases import layout_cases
@@ -260,8 +261,8 @@ def test_the_header_search_kept_across_files_finds_what_a_fresh_search_finds(tmp
     header._kept_match.cache_clear()
     first, warm = _header_outcomes(paths), _header_outcomes(paths)
     assert header._kept_match.cache_info().hits > len(paths)
-    monkeypatch.setattr(header, "_kept_match", lambda b, labels, fuzzy: header._match_block([list(r) for r in b],
-                                                                                            labels, fuzzy))
+    monkeypatch.setattr(header, "_kept_match", lambda b, labels, fuzzy, any_labels=None: header._match_block(
+        [list(r) for r in b], labels, fuzzy))
     monkeypatch.setattr(header, "_any_exact", lambda labels: _Everything())
     monkeypatch.setattr(header, "_unmatched", lambda block, any_labels: None)
     plain = _header_outcomes(paths)

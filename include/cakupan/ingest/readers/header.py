@@ -21,7 +21,7 @@ from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import grid_texts, row_texts
-from cakupan.ingest.readers.labels import AnyLabels, Labels, label_forms, labels_for
+from cakupan.ingest.readers.labels import AnyLabels, LabelMatch, Labels, label_forms, labels_for
 
 HEADER_SCAN_ROWS = 40       # the header's last row is at most this far down
 MAX_HEADER_ROWS = 3
@@ -161,9 +161,14 @@ def _match_block(block: list[list[str]], labels: Labels, fuzzy: bool
     return _match_columns(_column_labels(block), labels, fuzzy)
 
 
-def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool
+_NONE = LabelMatch(None, "none")
+
+
+def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool, any_labels: AnyLabels | None = None
                    ) -> tuple[dict[str, int], list[str], list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
-    """`_match_block` given the block's `_column_labels`."""
+    """`_match_block` given the block's `_column_labels`. `any_labels` (of every contract searched, this one's
+    among them): a text none of them could match (`AnyLabels.none_near`, asked once for all contracts) is not
+    asked of this contract's typos (`Labels.match` would say "none")."""
     mapping: dict[str, int] = {}
     used: list[str] = []
     ambiguous: list[tuple[str, tuple[str, ...]]] = []
@@ -172,7 +177,8 @@ def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool
         chosen = tries[0] if tries else ""
         amb = None
         for t in tries:
-            m = labels.match(t) if fuzzy else labels.match_exact(t)
+            m = (_NONE if any_labels is not None and any_labels.none_near(t) else labels.match(t)) if fuzzy \
+                else labels.match_exact(t)
             if m.column is not None:
                 chosen = t
                 if m.column not in mapping:
@@ -190,9 +196,9 @@ def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool
 
 
 @functools.lru_cache(maxsize=8192)
-def _kept_match(block: tuple[tuple[str, ...], ...], labels: Labels, fuzzy: bool):
+def _kept_match(block: tuple[tuple[str, ...], ...], labels: Labels, fuzzy: bool, any_labels: AnyLabels | None = None):
     """`_match_block` kept across sheets: a header's rows (and the rows around it) recur from file to file."""
-    return _match_columns(_kept_labels(block), labels, fuzzy)
+    return _match_columns(_kept_labels(block), labels, fuzzy, any_labels)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -264,7 +270,7 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
                 if (blank := _unmatched(block, any_labels)) is not None:
                     mapping, used, amb, typos = {}, list(blank), [], []
                 else:
-                    mapping, used, amb, typos = _kept_match(block, labels, i in near)
+                    mapping, used, amb, typos = _kept_match(block, labels, i in near, any_labels)
                     mapping, used, amb, typos = dict(mapping), list(used), list(amb), list(typos)
                 sizes[(i, h)] = len(mapping)
                 if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
