@@ -237,18 +237,18 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
 
 
 def _nik_numeric(data_rows: list[list], data_texts: list, nik_i: int | None) -> list[bool]:
-    """`parsing.nik_cell_is_numeric` of each data row's NIK cell (False without one). A column of text cells none
-    of which holds an "e" (scientific notation has one) is all False at once."""
+    """`parsing.nik_cell_is_numeric` of each data row's NIK cell (False without one). A text cell without an "e"
+    (scientific notation has one) is not asked: a column of such cells is all False at once."""
     if nik_i is None:
         return [False] * len(data_rows)
     try:
         joined = "".join([row[nik_i] for row in data_rows])
     except (TypeError, IndexError):     # a number, date or blank cell, or a row too short
         joined = "e"
-    if joined.isascii() and "e" not in joined and "E" not in joined:
+    if "e" not in joined and "E" not in joined:
         return [False] * len(data_rows)
-    return [nik_i < len(row) and parsing.nik_cell_is_numeric(row[nik_i], a[nik_i])
-            for row, a in zip(data_rows, data_texts, strict=True)]
+    return [nik_i < len(row) and (type(v := row[nik_i]) is not str or "e" in v or "E" in v)
+            and parsing.nik_cell_is_numeric(v, a[nik_i]) for row, a in zip(data_rows, data_texts, strict=True)]
 
 
 def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None) -> list | None:
