@@ -7,7 +7,6 @@ compares them with the rows above); notes are only counted.
 
 from __future__ import annotations
 
-import operator
 import re
 
 from cakupan.ingest import parsing
@@ -167,7 +166,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     (a worksheet), so are the cells of a column without any header label that holds something in a data row, as
     "(column H)".
 
-    A plain data row (`_plain_data`: no total word, two mapped cells filled, no header key, neither the
+    A plain data row (`_plain_rows`: no total word, two mapped cells filled, no header key, neither the
     column-number row nor all notes) is taken without `classify_row`; any other row is classified by it. The cells'
     texts are read column by column (`grid_texts`), and the typed cells, NIK cells and extra columns gathered
     column by column once the data rows are known.
@@ -186,11 +185,10 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     row_no = source_row_of or (lambda i: i + 1)     # a row's number in the file
     body_texts, typed_columns = grid_texts(rows[header.row + 1:])
-    plain_rows = _plain_rows(body_texts, idx, key_set)
-    plain = _plain_data(idx, key_set) if plain_rows is None else None
+    plain = _plain_rows(body_texts, idx, key_set)
     for r_i, all_texts in enumerate(body_texts, header.row + 1):
         row = rows[r_i]
-        texts = plain(row, all_texts) if plain_rows is None else plain_rows[r_i - header.row - 1]
+        texts = plain[r_i - header.row - 1]
         if texts is None:
             kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
             if kind == "blank":
@@ -251,28 +249,30 @@ def _nik_numeric(data_rows: list[list], data_texts: list, nik_i: int | None) -> 
             and parsing.nik_cell_is_numeric(v, a[nik_i]) for row, a in zip(data_rows, data_texts, strict=True)]
 
 
-def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None) -> list | None:
-    """`_plain_data` of every row of a grid (rows of one length), asked column by column: each row's mapped texts
-    when it is plain data, else None (then `classify_row` is asked). A column's texts are joined and lower-cased
-    once: only a column holding "tot", "jum", "jml" or a header key is looked at cell by cell. The column-number
-    row and an all-notes row are ruled out column by column too: a row leaves the candidates at its first filled
-    cell that is not a column number (or not a note), mapped columns first; a row still a candidate at the end is
-    asked of `classify_row`. None when the rows are not a grid, or without `key_set` (rows asked one by one)."""
-    if key_set is None or len(idx) < 2 or not body_texts:
-        return None
-    width = len(body_texts[0])
-    if any(len(t) != width for t in body_texts):
-        return None
-    if width < max(idx) + 1:
-        return [None] * len(body_texts)
-    columns = list(zip(*body_texts))
+def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None) -> list:
+    """Per row below the header, the texts of its mapped cells when `classify_row` would call it 'data' by its
+    first rule of each kind, else None (then `classify_row` is asked): some cell filled, no "tot", "jum" or "jml"
+    in its texts (no total), at least two mapped cells filled, none of its texts a header key (no repeated header),
+    not the column-number row and not all notes. Asked column by column (a row shorter than the last mapped column
+    is asked of `classify_row`): a column's texts are joined and lower-cased once, and only a column holding "tot",
+    "jum", "jml" or a header key is looked at cell by cell; a row leaves the column-number and all-notes candidates
+    at its first filled cell that is neither, mapped columns first, and a row still a candidate at the end is asked
+    of `classify_row`. Without `key_set` (a header with a NUL in a cell), or with fewer than two mapped columns,
+    every row is asked."""
+    n = len(body_texts)
+    if key_set is None or len(idx) < 2 or not n:
+        return [None] * n
+    width, need = max(map(len, body_texts)), max(idx) + 1
+    if width < need:
+        return [None] * n
+    columns = list(zip(*(t if len(t) == width else (*t, *[None] * (width - len(t))) for t in body_texts)))
     mapped = list(zip(*[columns[i] for i in idx]))
     least = len(idx) - 2            # at most this many mapped cells blank (two filled)
-    ok = [t.count(None) <= least for t in mapped]
+    ok = [t.count(None) <= least and len(a) >= need for t, a in zip(mapped, body_texts, strict=True)]
     for col in columns:
         low = "\0".join([t or "" for t in col]).lower()
         if "tot" in low or "jum" in low or "jml" in low or not key_set.isdisjoint(low.split("\0")):
-            for k, t in enumerate(col):     # (a cell may hold a NUL: its parts are asked, as in `_plain_data`)
+            for k, t in enumerate(col):     # (a cell may hold a NUL: its parts are asked, as a row's would be)
                 if t is not None and ok[k] and ("tot" in (lt := t.lower()) or "jum" in lt or "jml" in lt
                                                 or not key_set.isdisjoint(lt.split("\0"))):
                     ok[k] = False
@@ -287,28 +287,3 @@ def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None
     for k in (*numbers, *notes):
         ok[k] = False
     return [t if good else None for t, good in zip(mapped, ok, strict=True)]
-
-
-def _plain_data(idx: list[int], key_set: frozenset[str] | None):
-    """A function of a row and its texts giving the texts of its mapped cells when `classify_row` would call it
-    'data' by its first rule of each kind: some cell filled, no "tot", "jum" or "jml" in its texts (no total), at
-    least two mapped cells filled, none of its texts a header key (no repeated header), not the column-number row
-    and not all notes; None when it may be anything else (then `classify_row` is asked). Without `key_set` (a
-    header with a NUL in a cell), or with fewer than two mapped columns, every row is asked."""
-    if key_set is None or len(idx) < 2:
-        return lambda row, all_texts: None
-    get, need = operator.itemgetter(*idx), max(idx) + 1
-
-    def plain(row: list, all_texts: list[str | None]) -> tuple[str | None, ...] | None:
-        if len(all_texts) < need:
-            return None
-        filled_all = list(filter(None, all_texts))
-        low = "\0".join(filled_all).lower()
-        if not low or "tot" in low or "jum" in low or "jml" in low:
-            return None
-        texts = get(all_texts)
-        if len(texts) - texts.count(None) < 2 or not key_set.isdisjoint(low.split("\0")) \
-                or is_column_numbers(filled_all) or all(is_note_text(t) for t in filled_all):
-            return None
-        return texts
-    return plain
