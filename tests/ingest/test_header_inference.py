@@ -270,6 +270,23 @@ def test_the_header_search_kept_across_files_finds_what_a_fresh_search_finds(tmp
     assert first == plain and warm == plain
 
 
+def _near_by_definition(each: list[Labels], text: str) -> bool:
+    """Whether some contract could match a text: one of its exact forms is a contract's, or it is a typo
+    candidate (`_fuzzy_by_definition`'s length and digit rule) that some label of some contract, every one of
+    them scored, scores at least the threshold against."""
+    from cakupan.ingest.readers import labels as lab
+    from rapidfuzz import fuzz
+
+    folded, spelt = lab._forms(text)
+    if any(folded in x.exact or spelt in x.exact or folded in x.expanded or spelt in x.expanded for x in each):
+        return True
+    spelt = lab.expand(text)
+    if not text or not (lab.FUZZY_MIN_LENGTH <= len(spelt) <= lab.FUZZY_MAX_LENGTH) or \
+            sum(ch.isdigit() for ch in spelt) * 3 > len(spelt):
+        return False
+    return any(fuzz.ratio(spelt, choice) >= lab.FUZZY_THRESHOLD for x in each for choice in x.expanded)
+
+
 def _fuzzy_by_definition(labels: Labels, text: str):
     """A label's typo match by definition: a spelt-out label of a fuzzy length with at most a third of it digits,
     scored against every known label; the best column unless the second is within the margin."""
@@ -316,6 +333,10 @@ def test_a_label_with_a_typo_matches_what_the_definition_gives(source, text):
 @example(text="Nama Lengkapp")          # a typo: near
 @example(text="Supriadi")
 @example(text="")
+@example(text="Jenis Kelamn")           # a typo one letter short of its label
+@example(text="Tanggal Lahirrrr")       # three letters too many: 88.9, just over the threshold
+@example(text="Tanggal Lahirrrrr")      # four: 85.7, under it
+@example(text="Kabupaten Kota Kecamatan Kelurahan Desa")    # long, and near no label
 def test_a_text_no_contract_is_near_is_matched_by_none(text):
     """The header search asks `AnyLabels.none_near` of a block's texts once for all contracts, and maps nothing
     of a block where it holds for every text: then no contract's `Labels.match` finds a column or an ambiguity
@@ -327,5 +348,6 @@ def test_a_text_no_contract_is_near_is_matched_by_none(text):
     none_near = AnyLabels(tuple(each)).none_near(text)
     found = any(m.column is not None or m.how == "ambiguous" for m in matches)
     assert not (none_near and found)
+    assert none_near == (not _near_by_definition(each, text))
     if text in ("Nama Lengkapp",):
         assert found and not none_near

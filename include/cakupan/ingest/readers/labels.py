@@ -102,6 +102,7 @@ class Labels:
         for header, canonical in overrides:
             self.expanded[expand(header)] = canonical
         self._choices = list(self.expanded)
+        self._near = near_lengths(self._choices, FUZZY_THRESHOLD - AMBIGUITY_MARGIN)
 
     def _exact(self, folded: str, spelt: str) -> tuple[str, str] | None:
         """The one rule of an exact match, on a text's two `_forms`: its alias as written (folded), else its
@@ -132,7 +133,7 @@ class Labels:
         if not _typo_candidate(spelt):
             return LabelMatch(None, "none")
         best: dict[str, float] = {}
-        for choice, score, _ in process.extract(spelt, self._choices, scorer=fuzz.ratio, limit=8,
+        for choice, score, _ in process.extract(spelt, self._near[len(spelt)], scorer=fuzz.ratio, limit=8,
                                                 score_cutoff=FUZZY_THRESHOLD - AMBIGUITY_MARGIN):
             col = self.expanded[choice]
             best[col] = max(best.get(col, 0.0), score)
@@ -155,6 +156,17 @@ class Labels:
         return (self.expanded[hit[0]], hit[1]) if hit else None
 
 
+def near_lengths(choices: list[str], cutoff: float) -> list[list[str]]:
+    """For each length a typo candidate can have (`_typo_candidate`), the choices, in their order, that a text of
+    that length could score at least `cutoff` against by `fuzz.ratio`. The Indel distance of two texts is at least
+    the difference of their lengths, so their ratio is at most 200 * shorter / (sum of the lengths): a choice of a
+    length too far off is not compared (rapidfuzz compared all of them, ~10 us a text; the header search asks it of
+    every new text next to a header row, names and places of data rows among them)."""
+    def reach(a: int, b: int) -> bool:
+        return a + b > 0 and 200.0 * min(a, b) / (a + b) >= cutoff - 1e-6
+    return [[c for c in choices if reach(n, len(c))] for n in range(FUZZY_MAX_LENGTH + 1)]
+
+
 def _typo_candidate(spelt: str) -> bool:
     """Whether a spelt-out text (`expand`) is asked for a typo: of a label's length, under a third of it digits."""
     return FUZZY_MIN_LENGTH <= len(spelt) <= FUZZY_MAX_LENGTH and \
@@ -169,6 +181,7 @@ class AnyLabels:
     def __init__(self, labels: tuple[Labels, ...]):
         self.forms = frozenset(k for lab in labels for k in (*lab.exact, *lab.expanded))
         self._choices = list(dict.fromkeys(c for lab in labels for c in lab._choices))
+        self._near = near_lengths(self._choices, FUZZY_THRESHOLD)
 
     @functools.lru_cache(maxsize=1 << 16)  # noqa: B019 - one per set of contracts, kept for the process
     def none_near(self, text: str) -> bool:
@@ -180,7 +193,8 @@ class AnyLabels:
             return False
         if not text or not _typo_candidate(spelt := expand(text)):
             return True
-        return process.extractOne(spelt, self._choices, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD) is None
+        return process.extractOne(spelt, self._near[len(spelt)], scorer=fuzz.ratio,
+                                  score_cutoff=FUZZY_THRESHOLD) is None
 
 
 @functools.lru_cache(maxsize=256)
