@@ -10,7 +10,11 @@ generator; dates and money read back with the project's parsers, once per distin
   column (the shape issue 22 was filed with);
 - `cp1252`: `,` as delimiter, every field quoted, cp1252 bytes;
 - `styles`: dates and money rotating, row by row, through every style the parsers accept (`DATE_STYLES`,
-  `MONEY_STYLES`; tests/ingest/test_speed_shapes.py reads each one back to the value it was made from).
+  `MONEY_STYLES`; tests/ingest/test_speed_shapes.py reads each one back to the value it was made from);
+- `excel_nik`: a delivery gone wrong at full size: every NIK written as digits alone is shown as Excel shows the
+  number it turned the cell into (General format, Indonesian locale: "1,10105E+15"; a NIK written in groups,
+  "1108 1355 1188 0036", stays text), the rest as `current`. Those NIKs' digits are lost, so nearly every row is
+  set apart (NIK_PRECISION_LOST): the quarantine path, each row with its messages, at 1 M rows.
 
 Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all.
 """
@@ -25,7 +29,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-SHAPES = ("current", "issue", "cp1252", "styles")
+SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik")
 
 ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
              "November", "Desember")
@@ -134,6 +138,21 @@ def _issue_row(rec: list[str], i: int) -> list[str]:
             f"Rp {_grouped(n, '.')}" if n is not None else rec[MONEY], rec[FUNDING]]
 
 
+def excel_general(digits: str) -> str:
+    """A number as Excel's General format shows it in an Indonesian locale, in a column of the usual width: up to 11
+    digits whole, more in scientific notation with at most five decimals ("1101052102920001" -> "1,10105E+15")."""
+    if not digits.isdigit() or len(digits) <= 11:
+        return digits
+    mantissa, exponent = f"{float(digits):.5E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.').replace('.', ',')}E+{int(exponent)}"
+
+
+def _excel_nik_row(rec: list[str], i: int) -> list[str]:
+    out = list(rec)
+    out[NIK] = excel_general(rec[NIK])
+    return out
+
+
 def _styles_row(rec: list[str], i: int) -> list[str]:
     dates, money = list(DATE_STYLES), list(MONEY_STYLES)
     out = list(rec)
@@ -161,10 +180,10 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         w.writerow(header)
         rows = recs
         encoding = "cp1252"
-    elif shape == "styles":
+    elif shape in ("styles", "excel_nik"):
         w = csv.writer(buf, delimiter=";", lineterminator="\n")
         w.writerow(header)
-        rows = (_styles_row(r, i) for i, r in enumerate(recs, start=1))
+        rows = (_styles_row(r, i) if shape == "styles" else _excel_nik_row(r, i) for i, r in enumerate(recs, start=1))
         encoding = "utf-8"
     else:
         raise ValueError(f"unknown shape {shape!r}")

@@ -3,8 +3,9 @@
 The loader has three ways through a CSV: row by row (small files), column-wise in Arrow (`fastcsv`, big files)
 and column-wise in parts, the next part read while one is written (files past `STREAM_MIN_BYTES`). On each shape
 (the generator's own, issue 22's `;`/dd-mm-yyyy/"13 April 2025"/"Rp 16.800"/KPJ shape, cp1252 with `,` and every
-field quoted, and dates and money in every style the parsers accept) the three give the same raw rows, the same
-quarantined rows with the same reasons and messages, and the rows set apart are exactly the ones planted bad.
+field quoted, dates and money in every style the parsers accept, and every NIK turned into a number by Excel) the
+three give the same raw rows, the same quarantined rows with the same reasons and messages, and the rows set apart
+are exactly the ones planted bad (on the Excel shape, every row).
 """
 
 from __future__ import annotations
@@ -96,8 +97,15 @@ def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkey
     plain = got["row_by_row"]
     assert plain["status"] == "loaded"
     # rows in = loaded + quarantined; the rows set apart are the planted ones, for the planted reasons
-    assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
-    assert plain["reasons"] == {row + 1: reason for row, (_, _, reason) in PLANTED.items()}
+    if shape == "excel_nik":
+        # every NIK lost its digits to Excel ("7,37201E+15"): every row set apart for it, but the planted 8-digit
+        # NIK (Excel shows it whole: too short, not a lost precision); the nik check is a row's first
+        assert plain["counts"] == (n, 0, n)
+        assert plain["reasons"] == {row + 1: "NIK_WRONG_LENGTH" if row == 5 else "NIK_PRECISION_LOST"
+                                    for row in range(1, n + 1)}     # (keyed by the file's row: data row + 1)
+    else:
+        assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
+        assert plain["reasons"] == {row + 1: reason for row, (_, _, reason) in PLANTED.items()}
     assert not plain["column_wise"]
     for way in WAYS[1:]:
         assert got[way]["column_wise"], f"{way}: the file went row by row"
