@@ -81,8 +81,12 @@ def _load(settings, path, way: str, monkeypatch) -> dict:
         raw = con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
         quarantine = con.execute("select * from quarantine.rows order by source_row").fetchall()
         reasons = dict(con.execute("select source_row, reason_code from quarantine.rows").fetchall())
+        stored = dict(con.execute(
+            "select column_name, list(distinct compression) from pragma_storage_info('quarantine.rows') where "
+            "segment_type <> 'VALIDITY' and column_name in ('message', 'public_message', 'reasons', 'raw_cells') "
+            "group by column_name").fetchall())
     return {"column_wise": used == [True], "status": r.status, "counts": (r.rows_in, r.rows_loaded, r.rows_quarantined), "raw": raw,
-            "quarantine": quarantine, "reasons": reasons}
+            "quarantine": quarantine, "reasons": reasons, "stored": stored}
 
 
 @pytest.mark.parametrize("shape", [s for s in shapes.SHAPES if s != "current"] + ["current"])
@@ -107,6 +111,8 @@ def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkey
         assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
         assert plain["reasons"] == {row + 1: reason for row, (_, _, reason) in PLANTED.items()}
     assert not plain["column_wise"]
+    # a quarantined row's texts are stored zstd-compressed in the work file (zones.WORK_AUDIT_DDL)
+    assert plain["stored"] == dict.fromkeys(("message", "public_message", "reasons", "raw_cells"), ["ZSTD"])
     for way in WAYS[1:]:
         assert got[way]["column_wise"], f"{way}: the file went row by row"
         assert got[way]["counts"] == plain["counts"], way
