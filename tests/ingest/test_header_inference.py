@@ -45,10 +45,13 @@ def test_not_found_names_found_missing_and_closest_labels(tmp_path):
     err = _rejected(tmp_path, case.files[0].data)
     assert err.code == "HEADER_NOT_FOUND"
     detail = err.detail.render("en")    # a catalogue message (issue 23), read here in English
-    assert "lacks required columns: occupation;" in detail
-    assert "found: nik, full_name, programs, coverage_start, monthly_contribution, funding_source" in detail
+    # each column as the template heads it (what the clerk writes) and by its contract name (what an engineer
+    # adds an alias to)
+    assert "lacks required columns: Pekerjaan (occupation);" in detail
+    assert ("found: NIK (nik), Nama (full_name), Program (programs), TMT (coverage_start), Iuran "
+            "(monthly_contribution), Sumber Dana (funding_source)") in detail
     assert "closest labels seen: occupation ~ 'Pkrjaan Pokok'" in detail
-    assert "tidak memiliki kolom wajib: occupation;" in err.detail.render("id")
+    assert "tidak memiliki kolom wajib: Pekerjaan (occupation);" in err.detail.render("id")
 
 
 def test_header_inference_reads_the_issue_layout_and_ods(tmp_path):

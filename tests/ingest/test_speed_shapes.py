@@ -112,7 +112,7 @@ def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkey
         assert plain["reasons"] == {row + 1: reason for row, (_, _, reason) in PLANTED.items()}
     assert not plain["column_wise"]
     # a quarantined row's texts are stored zstd-compressed in the work file (zones.WORK_AUDIT_DDL)
-    assert plain["stored"] == dict.fromkeys(("message", "public_message", "reasons", "raw_cells"), ["ZSTD"])
+    assert plain["stored"] == {key: ["ZSTD"] for key in ("message", "public_message", "reasons", "raw_cells")}
     for way in WAYS[1:]:
         assert got[way]["column_wise"], f"{way}: the file went row by row"
         assert got[way]["counts"] == plain["counts"], way

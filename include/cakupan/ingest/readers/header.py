@@ -324,5 +324,15 @@ def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: Msg
     ambiguous = Msg("error.ingest.ambiguous", labels=", ".join(f"'{t}' → {' / '.join(c)}" for t, c in m.ambiguous)) \
         if m.ambiguous else ""
     raise FileRejected("HEADER_NOT_FOUND", Msg(
-        "error.ingest.header_near", where=where, source=source, row=m.row + 1, missing=", ".join(missing),
-        found=", ".join(found) or Msg("error.history.none"), labels=labels_seen, ambiguous=ambiguous))
+        "error.ingest.header_near", where=where, source=source, row=m.row + 1,
+        missing=", ".join(_as_in_template(contracts[source], c) for c in missing),
+        found=", ".join(_as_in_template(contracts[source], c) for c in found) or Msg("error.history.none"),
+        labels=labels_seen, ambiguous=ambiguous))
+
+
+def _as_in_template(contract: Contract, column: str) -> str:
+    """A column named for both readers of a rejection: the header the clerk's template writes (`cakupan template`:
+    its first alias) and the contract's name an engineer adds an alias to, e.g. "Pekerjaan (occupation)"."""
+    col = next((c for c in contract.columns if c.name == column), None)
+    label = col.aliases[0] if col is not None and col.aliases else column
+    return column if label == column else f"{label} ({column})"
