@@ -140,7 +140,8 @@ def _issue_row(rec: list[str], i: int) -> list[str]:
 
 def excel_general(digits: str) -> str:
     """A number as Excel's General format shows it in an Indonesian locale, in a column of the usual width: up to 11
-    digits whole, more in scientific notation with at most five decimals ("1101052102920001" -> "1,10105E+15")."""
+    digits whole, more in scientific notation with at most five decimals (a 16-digit NIK beginning 110105 ->
+    "1,10105E+15")."""
     if not digits.isdigit() or len(digits) <= 11:
         return digits
     mantissa, exponent = f"{float(digits):.5E}".split("E")

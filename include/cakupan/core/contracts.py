@@ -26,6 +26,11 @@ class Column:
     aliases: tuple[str, ...]
     personal: bool = False
 
+    @property
+    def header(self) -> str:
+        """The column's header as the template writes it (`cakupan template`): its first alias, else its name."""
+        return self.aliases[0] if self.aliases else self.name
+
 
 @dataclass(frozen=True)
 class Contract:

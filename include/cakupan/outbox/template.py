@@ -46,7 +46,7 @@ def render_template(source: str, regency: Regency) -> bytes:
     lists = {"sex": SEXES, "programs": PROGRAMS, "program": ["JKK", "JKM", "JHT", "JP", "JKP"],
              "funding_source": FUNDING}
     for i, col in enumerate(contract.columns):
-        label = col.aliases[0] if col.aliases else col.name
+        label = col.header
         ws.write_string(header_row, i, label, head)
         kind = {"nik": "text", "kpj": "text", "date": "date", "birth_date": "date", "money": "money",
                 "count": "count"}.get(col.type, "text")
@@ -75,7 +75,7 @@ def _instructions(wb, contract, regency: Regency, head) -> None:
     for j, key in enumerate(("col_header", "col_required", "col_how")):
         ws.write_string(2, j, t[key], head)
     for i, col in enumerate(contract.columns, start=3):
-        ws.write_string(i, 0, col.aliases[0] if col.aliases else col.name)
+        ws.write_string(i, 0, col.header)
         ws.write_string(i, 1, t["yes"] if col.required else t["no"])
         ws.write_string(i, 2, t.get(f"how_{col.type}", t["how_text"]).format(name=regency.name), wrap)
     ws.write_string(len(contract.columns) + 4, 0, t["personal"])

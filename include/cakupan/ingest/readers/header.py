@@ -331,8 +331,7 @@ def raise_no_header(rows: list[list], contracts: dict[str, Contract], where: Msg
 
 
 def _as_in_template(contract: Contract, column: str) -> str:
-    """A column named for both readers of a rejection: the header the clerk's template writes (`cakupan template`:
-    its first alias) and the contract's name an engineer adds an alias to, e.g. "Pekerjaan (occupation)"."""
-    col = next((c for c in contract.columns if c.name == column), None)
-    label = col.aliases[0] if col is not None and col.aliases else column
+    """A column named for both readers of a rejection: the header the clerk's template writes (`Column.header`) and
+    the contract's name an engineer adds an alias to, e.g. "Pekerjaan (occupation)"."""
+    label = contract.column(column).header
     return column if label == column else f"{label} ({column})"
