@@ -106,7 +106,7 @@ docs: venv manifest
 
 test: venv lineage-venv system-deps manifest
 	$(BIN)/ruff check --quiet include dags tests bench
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --timeout 1200 --durations 30
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder --timeout 1200 --durations 30
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not integration and not postgres and not browser"

@@ -18,9 +18,11 @@ HEAVY_MARKERS = ("integration", "postgres", "browser")
 
 def pytest_collection_modifyitems(config, items):
     """Run the files holding end-to-end tests (integration, postgres, browser) first, each file's tests in their
-    order. `make test` hands whole files to its two workers in collection order (`--dist loadfile`): with a long
-    file among the last, one worker ran it alone while the other had finished (the last ~80 s of a 19-minute run
-    on one CPU); with the many short files last, the workers end together."""
+    order. `make test` hands whole files to its two workers in collection order (`--dist loadfile
+    --no-loadscope-reorder`). xdist's default order, files with the most tests first, handed out the long files of
+    one test (the bench smoke test, 80 s; restatements, 42 s) last: one worker ran them alone while the other had
+    finished (CPU samples every 5 s: ~50 % busy over the last ~90 s of a 19-minute run). Now the many short files
+    end the run on both workers."""
     heavy = {item.path for item in items if any(item.get_closest_marker(m) for m in HEAVY_MARKERS)}
     items.sort(key=lambda item: item.path not in heavy)     # stable: the order within each group is kept
 
