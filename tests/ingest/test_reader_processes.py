@@ -110,6 +110,46 @@ def test_a_reader_that_dies_does_not_lose_the_file(home_factory, monkeypatch, tm
         assert con.execute("select count(*) from audit.loads where status = 'started'").fetchone()[0] == 0
 
 
+def _airflow_like(writer):
+    """Airflow's task runner's SIGTERM handler: it acts in the task's own process and returns in a forked child."""
+    import os
+
+    def on_term(signum, frame):
+        if os.getpid() == writer:
+            raise SystemExit(143)
+    return on_term
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("handler", ["exits", "airflow"])
+def test_a_reader_that_dies_does_not_hang_the_ingest_whatever_sigterm_handler_the_writer_has(
+        handler, home_factory, monkeypatch, tmp_path):
+    """When a reader dies, the pool ends the other one with SIGTERM and waits for it. A SIGTERM handler the
+    writer's process had (the test stack's, which exits; Airflow's task runner's, which returns in a forked child)
+    is inherited by the readers: the other reader lived on, blocked writing a result nobody read, and the ingest
+    waited for ever (CI, stop 49: 600 s). Each process this test forks is gone when the ingest returns."""
+    import os
+    import signal
+    import sys
+
+    on_term = (lambda *_: sys.exit(143)) if handler == "exits" else _airflow_like(os.getpid())
+    s = home_factory("crash")
+    paths = _write_corpus(s.inbox)
+    victim = next(p for p in paths if p.name.endswith(".csv"))
+    monkeypatch.setattr(run, "READERS_MIN_FILES", 1)
+    _spy_on_readers(monkeypatch, tmp_path / "readers.log", die_on=victim)
+    before = signal.signal(signal.SIGTERM, on_term)
+    try:
+        results = run.ingest_paths(s, paths, run_id="x")
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    readers = {int(line.split()[0]) for line in (tmp_path / "readers.log").read_text().splitlines()}
+    assert str(victim) in (tmp_path / "readers.log").read_text() and len(readers) == run.READER_PROCESSES
+    assert len(results) == len(paths) and all(r.status != "started" for r in results)
+    for pid in readers:      # ended and reaped: no reader left behind, blocked on a pipe
+        assert not os.path.exists(f"/proc/{pid}"), pid
+
+
 
 class _Cycle:
     """An object that refers to itself: only the cycle collector frees it."""

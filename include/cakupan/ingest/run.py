@@ -7,6 +7,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
@@ -56,7 +57,14 @@ def ingest_paths(settings: Settings, paths: list[Path] | None = None, run_id: st
 
 
 def _start_reader(settings: Settings) -> None:
+    """A reader's start. SIGTERM ends it as the default does, whatever handler the writer had: when a reader dies
+    the pool ends the others with SIGTERM and waits for them, and a handler inherited through the fork (Airflow's
+    task runner returns from its own in a forked child; one that raises SystemExit is caught by the pool's worker
+    loop) left a reader alive, blocked writing a result nobody reads, and the ingest waiting for it for ever. Ctrl-C
+    is the writer's to handle (it ends the pool)."""
     global _reader
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.freeze()         # what the writer held at the fork: never walked by the collector (nor its pages copied)
     # young collections seldom: the collection before each chunk (`_prepare_in_reader`) finds what a file left
     gc.set_threshold(READER_GC_YOUNG, *gc.get_threshold()[1:])
