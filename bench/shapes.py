@@ -184,7 +184,8 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
     elif shape in ("styles", "excel_nik"):
         w = csv.writer(buf, delimiter=";", lineterminator="\n")
         w.writerow(header)
-        rows = (_styles_row(r, i) if shape == "styles" else _excel_nik_row(r, i) for i, r in enumerate(recs, start=1))
+        make_row = _styles_row if shape == "styles" else _excel_nik_row
+        rows = (make_row(r, i) for i, r in enumerate(recs, start=1))
         encoding = "utf-8"
     else:
         raise ValueError(f"unknown shape {shape!r}")
