@@ -128,6 +128,7 @@ def test_a_reader_that_dies_does_not_hang_the_ingest_whatever_sigterm_handler_th
     writer's process had (the test stack's, which exits; Airflow's task runner's, which returns in a forked child)
     is inherited by the readers: the other reader lived on, blocked writing a result nobody read, and the ingest
     waited for ever (CI, stop 49: 600 s). Each process this test forks is gone when the ingest returns."""
+    import multiprocessing
     import os
     import signal
     import sys
@@ -144,9 +145,10 @@ def test_a_reader_that_dies_does_not_hang_the_ingest_whatever_sigterm_handler_th
     finally:
         signal.signal(signal.SIGTERM, before)
     readers = {int(line.split()[0]) for line in (tmp_path / "readers.log").read_text().splitlines()}
-    assert str(victim) in (tmp_path / "readers.log").read_text() and len(readers) == run.READER_PROCESSES
+    assert str(victim) in (tmp_path / "readers.log").read_text()
     assert len(results) == len(paths) and all(r.status != "started" for r in results)
-    for pid in readers:      # ended and reaped: no reader left behind, blocked on a pipe
+    assert not multiprocessing.active_children()    # no reader left behind, blocked on a pipe
+    for pid in readers:
         assert not os.path.exists(f"/proc/{pid}"), pid
 
 
