@@ -94,22 +94,6 @@ def test_reader_processes_load_exactly_what_the_writer_alone_loads(home_factory,
     assert sum(len(alone[1][s]) for s in RAW_SOURCES) > 100 and alone[1]["quarantine"]
 
 
-def test_a_reader_that_dies_does_not_lose_the_file(home_factory, monkeypatch, tmp_path):
-    """If a reader process dies (a native crash), the writer reads that file and the rest itself."""
-    alone = home_factory("alone")
-    expected = [r.to_dict() for r in run.ingest_paths(alone, _write_corpus(alone.inbox), run_id="x")]
-    s = home_factory("crash")
-    paths = _write_corpus(s.inbox)
-    victim = next(p for p in paths if p.name.endswith(".csv"))
-    monkeypatch.setattr(run, "READERS_MIN_FILES", 1)
-    _spy_on_readers(monkeypatch, tmp_path / "readers.log", die_on=victim)
-    results = [r.to_dict() for r in run.ingest_paths(s, paths, run_id="x")]
-    assert str(victim) in (tmp_path / "readers.log").read_text()         # a reader did die on it
-    assert results == expected
-    with duckdb.connect(str(s.work_db), read_only=True) as con:
-        assert con.execute("select count(*) from audit.loads where status = 'started'").fetchone()[0] == 0
-
-
 def _airflow_like(writer):
     """Airflow's task runner's SIGTERM handler: it acts in the task's own process and returns in a forked child."""
     import os
@@ -121,36 +105,40 @@ def _airflow_like(writer):
 
 
 @pytest.mark.timeout(180)
-@pytest.mark.parametrize("handler", ["exits", "airflow"])
-def test_a_reader_that_dies_does_not_hang_the_ingest_whatever_sigterm_handler_the_writer_has(
-        handler, home_factory, monkeypatch, tmp_path):
-    """When a reader dies, the pool ends the other one with SIGTERM and waits for it. A SIGTERM handler the
-    writer's process had (the test stack's, which exits; Airflow's task runner's, which returns in a forked child)
-    is inherited by the readers: the other reader lived on, blocked writing a result nobody read, and the ingest
-    waited for ever (CI, stop 49: 600 s). Each process this test forks is gone when the ingest returns."""
+@pytest.mark.parametrize("handler", [None, "exits", "airflow"])
+def test_a_reader_that_dies_does_not_lose_the_file(handler, home_factory, monkeypatch, tmp_path):
+    """If a reader process dies (a native crash), the writer reads that file and the rest itself.
+
+    The pool then ends the other reader with SIGTERM and waits for it. A SIGTERM handler the writer's process had
+    (the test stack's, which exits; Airflow's task runner's, which returns in a forked child) is inherited by the
+    readers: the other reader lived on, blocked writing a result nobody read, and the ingest waited for ever (CI,
+    stop 49: 600 s). No pool process is left when the ingest returns."""
     import multiprocessing
     import os
     import signal
     import sys
 
-    on_term = (lambda *_: sys.exit(143)) if handler == "exits" else _airflow_like(os.getpid())
+    alone = home_factory("alone")
+    expected = [r.to_dict() for r in run.ingest_paths(alone, _write_corpus(alone.inbox), run_id="x")]
     s = home_factory("crash")
     paths = _write_corpus(s.inbox)
     victim = next(p for p in paths if p.name.endswith(".csv"))
     monkeypatch.setattr(run, "READERS_MIN_FILES", 1)
     _spy_on_readers(monkeypatch, tmp_path / "readers.log", die_on=victim)
-    before = signal.signal(signal.SIGTERM, on_term)
+    on_term = {None: signal.SIG_DFL, "exits": lambda *_: sys.exit(143), "airflow": _airflow_like(os.getpid())}
+    before = signal.signal(signal.SIGTERM, on_term[handler])
     try:
-        results = run.ingest_paths(s, paths, run_id="x")
+        results = [r.to_dict() for r in run.ingest_paths(s, paths, run_id="x")]
     finally:
         signal.signal(signal.SIGTERM, before)
-    readers = {int(line.split()[0]) for line in (tmp_path / "readers.log").read_text().splitlines()}
-    assert str(victim) in (tmp_path / "readers.log").read_text()
-    assert len(results) == len(paths) and all(r.status != "started" for r in results)
+    log = (tmp_path / "readers.log").read_text()
+    assert str(victim) in log         # a reader did die on it
+    assert results == expected
+    with duckdb.connect(str(s.work_db), read_only=True) as con:
+        assert con.execute("select count(*) from audit.loads where status = 'started'").fetchone()[0] == 0
     assert not multiprocessing.active_children()    # no reader left behind, blocked on a pipe
-    for pid in readers:
+    for pid in {int(line.split()[0]) for line in log.splitlines()}:
         assert not os.path.exists(f"/proc/{pid}"), pid
-
 
 
 class _Cycle:
