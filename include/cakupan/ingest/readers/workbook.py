@@ -61,16 +61,22 @@ def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | Non
     os.close(fd)
     err = tmp + ".stderr"
     done_r, done_w = os.pipe()          # the child holds the write end: EOF on the read end = the child is gone
+    pid = 0
     try:
         pid = os.fork()
         if pid == 0:
             _child(path, skip_sheets, tmp, err, done_r, data)
         os.close(done_w)
         done_w = -1
-        _wait_for_child(pid, done_r, err)
+        status = _wait_for_child(pid, done_r)
+        if status is not None:
+            pid = 0                     # reaped
+        _check_child(status, err)
         with open(tmp, "rb") as f:
             result = pickle.load(f)
     finally:
+        if pid > 0:                     # past the time limit, or the wait cut short by a signal handler that
+            _end_child(pid)             # raised: the child goes too (killed and reaped)
         for fd_ in (done_r, done_w):
             if fd_ >= 0:
                 os.close(fd_)
@@ -88,6 +94,11 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
     """The forked child: read the sheets, pickle what came of it to `out`, and exit (never returns)."""
     code = 0
     try:
+        # SIGTERM ends the child as the default does, whatever handler the loader's process had (Airflow's task
+        # runner returns from its own: an inherited copy would run here and let the child read on); Ctrl-C, sent
+        # to the whole foreground group, is the parent's to handle (it ends the child)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.close(done_r)
         faulthandler.disable()                       # a native abort is expected here, not a bug to dump
         fd_err = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -107,14 +118,27 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
         os._exit(code)
 
 
-def _wait_for_child(pid: int, done: int, err: str) -> None:
-    """Wait for the child to end (killing it after the time limit); reject the file if it did not end well."""
-    ready, _, _ = select.select([done], [], [], WORKBOOK_TIMEOUT_S)
-    if not ready:
+def _end_child(pid: int) -> None:
+    """Kill a workbook reader child not yet reaped, and reap it."""
+    try:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):     # reaped already (a signal came just after the wait)
+        pass
+
+
+def _wait_for_child(pid: int, done: int) -> int | None:
+    """The child's wait status once it ended (reaped); None if it did not end within the time limit."""
+    ready, _, _ = select.select([done], [], [], WORKBOOK_TIMEOUT_S)
+    if not ready:
+        return None
+    return os.waitpid(pid, 0)[1]
+
+
+def _check_child(status: int | None, err: str) -> None:
+    """Reject the file if its child did not end well (`status` None: the time limit passed)."""
+    if status is None:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.timeout", seconds=WORKBOOK_TIMEOUT_S))
-    _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status) or os.WEXITSTATUS(status) != 0:
         why = (f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit {os.WEXITSTATUS(status)}")
         last = _last_line(err)
