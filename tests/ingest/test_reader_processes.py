@@ -162,7 +162,9 @@ def _chunk_in_reader(paths):
 def test_a_reader_collects_what_each_chunk_left_and_never_walks_it_again(home_factory, monkeypatch, tmp_path):
     """A reader's memos grow for the whole ingest, and a full collection walks every object the collector
     tracks: before each chunk, what the chunks before left is collected (a cycle a file left is gone) and what
-    outlived them is set aside (frozen), so the collector tracks only the new chunk's objects."""
+    outlived them is set aside (frozen), so the collector tracks only the new chunk's objects. A memo holding only
+    texts and tuples of texts (the NIK memo) is frozen too, once it has entries: a full collection would untrack
+    it, its next entry track it again as new, and every chunk's collection walk it whole."""
     import gc
     import os
     import weakref
@@ -175,9 +177,11 @@ def test_a_reader_collects_what_each_chunk_left_and_never_walks_it_again(home_fa
     def spy(self, path, data=None):
         if os.getpid() != writer and _chunk_started[0]:
             _chunk_started[0] = False
-            with open(log, "a") as f:       # reader, cycles left by earlier files still alive, tracked, frozen
+            memo = self.validate._niks._kept
+            walked = any(o is memo for o in gc.get_objects())
+            with open(log, "a") as f:       # reader, cycles left by earlier files still alive, tracked, frozen,
                 f.write(f"{os.getpid()} {sum(w() is not None for w in _cycles)} {len(gc.get_objects())} "
-                        f"{gc.get_freeze_count()}\n")
+                        f"{gc.get_freeze_count()} {len(memo)} {int(gc.is_tracked(memo) and not walked)}\n")
         if os.getpid() != writer:
             _cycles.append(weakref.ref(_Cycle()))
         return real_prepare(self, path, data)
@@ -188,9 +192,12 @@ def test_a_reader_collects_what_each_chunk_left_and_never_walks_it_again(home_fa
     assert len(results) == len(paths)
     starts = [tuple(map(int, line.split())) for line in log.read_text().splitlines()]
     assert len(starts) >= 6 and len({pid for pid, *_ in starts}) == run.READER_PROCESSES
-    for _pid, alive, tracked, frozen in starts:
+    # ... NIK memo entries, and whether the memo is frozen (tracked, in no generation a collection walks)
+    for _pid, alive, tracked, frozen, _memo, _memo_frozen in starts:
         assert alive == 0                           # every cycle of the chunks before was collected
         assert frozen > 20_000 and tracked < 500    # the rest set aside: the collector tracks the chunk's own
+    with_entries = [memo_frozen for *_, memo, memo_frozen in starts if memo > 0]
+    assert len(with_entries) >= 4 and all(with_entries)
 
 
 @pytest.mark.parametrize(("part_lines", "first_lines"), [(1, 1), (3, 2), (1000, 7)])
