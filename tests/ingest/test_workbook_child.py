@@ -7,6 +7,7 @@ always arrives while the child is reading, whatever this machine's speed."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -67,8 +68,6 @@ SCRIPT = textwrap.dedent("""
 
 
 def _run(case: str, tmp_path: Path) -> dict:
-    import json
-
     workbook = tmp_path / "register.ods"
     os.mkfifo(workbook)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "include"), str(ROOT)])}
