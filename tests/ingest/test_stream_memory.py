@@ -9,6 +9,7 @@ and DuckDB and watch Arrow's allocator after every part.
 
 from __future__ import annotations
 
+import duckdb
 import pyarrow as pa
 import pytest
 from cakupan.core.messages import SettingsError
@@ -101,6 +102,37 @@ def test_the_ingest_memory_limit_is_duckdb_s_while_loading(home_factory, monkeyp
     finally:
         ld.con.close()
     assert shown == f"{300e6 / 2**20:.1f} MiB"     # DuckDB shows 300 MB (10^6 bytes) in MiB
+
+
+def test_the_loader_keeps_memory_for_duckdb_s_blocks_and_never_lowers_it(home_factory, big_register, monkeypatch):
+    """DuckDB's block allocator keeps memory for its blocks while loading (without it every eviction at the ingest
+    memory limit handed all freed memory back and the next part faulted it in again); a DuckDB that already keeps
+    more (another connection to the same work file set it) still loads: the setting cannot be lowered."""
+    s = home_factory("blocks")
+    ld = Loader(s)
+    try:
+        kept = ld.con.execute("select current_setting('block_allocator_memory')").fetchone()[0]
+    finally:
+        ld.con.close()
+    assert kept == f"{64e6 / 2**20:.1f} MiB"
+    s = home_factory("blocks_more")
+    dest = s.inbox / "73.72" / big_register.name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(big_register.read_bytes())
+    other = duckdb.connect(str(s.work_db))
+    try:
+        other.execute("set block_allocator_memory = '128MB'")
+        before = other.execute("select current_setting('block_allocator_memory')").fetchone()[0]
+        ld = Loader(s)
+        try:
+            result = ld.load(dest)
+            kept = ld.con.execute("select current_setting('block_allocator_memory')").fetchone()[0]
+        finally:
+            ld.con.close()
+    finally:
+        other.close()
+    assert result.status == "loaded" and result.rows_loaded > 3000, result
+    assert kept == before and before.startswith("122.")     # (128 MB as DuckDB shows it: kept, not lowered)
 
 
 @pytest.mark.parametrize("bad", ["lots", "300", "1 GBs", "-1GB"])

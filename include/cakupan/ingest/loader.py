@@ -72,6 +72,13 @@ STAGE_MAX_ROWS = 20_000     # batches up to this many rows are checked into a te
 # rewrites the row groups appended since the last one, so a national inbox of small files, checkpointed every
 # 16 MiB, spent a tenth of its time there; every commit is in the log (and synced) either way
 CHECKPOINT_THRESHOLD = "256MiB"
+# Memory DuckDB's block allocator keeps for its blocks while the loader writes the work file (it keeps it, and the
+# setting cannot be lowered). Without it, every block DuckDB evicts at the ingest memory limit (its cached written
+# row groups) makes it hand all freed memory back to the system (jemalloc purge and malloc_trim, which trims the
+# reader's heap too), and the next part's strings fault fresh pages in: a 1M-row CSV took ~330k page faults,
+# ~1 s of system CPU; with 64 MB, ~230k and 0.1-0.5 s less wall, the peak RSS the same (bench/findings.md
+# "Session 29")
+BLOCK_ALLOCATOR_MEMORY = "64MB"
 # what a reader process gives the writer: the bytes' SHA-256 and stamp with what came of them (None: not read)
 ReaderWork = tuple[Meta | None, "Prepared | BaseException | None"]
 
@@ -151,6 +158,10 @@ class Loader:
         if self.stage is self.con:      # the DuckDB writer: its stage is the work file
             self.con.execute(f"set checkpoint_threshold = '{CHECKPOINT_THRESHOLD}'")
             self.con.execute(f"set memory_limit = '{self.settings.ingest_memory_limit}'")
+            try:
+                self.con.execute(f"set block_allocator_memory = '{BLOCK_ALLOCATOR_MEMORY}'")
+            except duckdb.InvalidInputException:
+                pass        # (this DuckDB already keeps more for its blocks: it cannot be lowered)
 
     def reconnect(self) -> None:
         self._writer()
