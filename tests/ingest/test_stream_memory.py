@@ -93,14 +93,20 @@ def test_parts_read_from_the_file_hold_no_lines(big_register, home_factory, monk
     assert max(reread) < min(held[:2]), (reread, held)
 
 
-def test_the_ingest_memory_limit_is_duckdb_s_while_loading(home_factory, monkeypatch):
-    monkeypatch.setenv("CAKUPAN_INGEST_MEMORY_LIMIT", "300MB")
-    s = home_factory("limit")
+def _loader_setting(s, name, load=None):
+    """DuckDB's setting `name` on a fresh loader's connection (after it loaded `load`, when given), and the load's
+    result."""
     ld = Loader(s)
     try:
-        shown = ld.con.execute("select current_setting('memory_limit')").fetchone()[0]
+        result = ld.load(load) if load is not None else None
+        return ld.con.execute(f"select current_setting('{name}')").fetchone()[0], result
     finally:
         ld.con.close()
+
+
+def test_the_ingest_memory_limit_is_duckdb_s_while_loading(home_factory, monkeypatch):
+    monkeypatch.setenv("CAKUPAN_INGEST_MEMORY_LIMIT", "300MB")
+    shown, _ = _loader_setting(home_factory("limit"), "memory_limit")
     assert shown == f"{300e6 / 2**20:.1f} MiB"     # DuckDB shows 300 MB (10^6 bytes) in MiB
 
 
@@ -108,12 +114,7 @@ def test_the_loader_keeps_memory_for_duckdb_s_blocks_and_never_lowers_it(home_fa
     """DuckDB's block allocator keeps memory for its blocks while loading (without it every eviction at the ingest
     memory limit handed all freed memory back and the next part faulted it in again); a DuckDB that already keeps
     more (another connection to the same work file set it) still loads: the setting cannot be lowered."""
-    s = home_factory("blocks")
-    ld = Loader(s)
-    try:
-        kept = ld.con.execute("select current_setting('block_allocator_memory')").fetchone()[0]
-    finally:
-        ld.con.close()
+    kept, _ = _loader_setting(home_factory("blocks"), "block_allocator_memory")
     assert kept == f"{64e6 / 2**20:.1f} MiB"
     s = home_factory("blocks_more")
     dest = s.inbox / "73.72" / big_register.name
@@ -123,12 +124,7 @@ def test_the_loader_keeps_memory_for_duckdb_s_blocks_and_never_lowers_it(home_fa
     try:
         other.execute("set block_allocator_memory = '128MB'")
         before = other.execute("select current_setting('block_allocator_memory')").fetchone()[0]
-        ld = Loader(s)
-        try:
-            result = ld.load(dest)
-            kept = ld.con.execute("select current_setting('block_allocator_memory')").fetchone()[0]
-        finally:
-            ld.con.close()
+        kept, result = _loader_setting(s, "block_allocator_memory", load=dest)
     finally:
         other.close()
     assert result.status == "loaded" and result.rows_loaded > 3000, result
