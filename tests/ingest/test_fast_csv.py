@@ -22,7 +22,7 @@ from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
 from cakupan.ingest.readers import ReadOptions, csvlines, fastcsv, read_file, sniff
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 OPTIONS = ReadOptions(defaults={"register": {"funding_source"}})
@@ -379,9 +379,12 @@ def _refuses(b: bytes) -> bool:
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")) * 3, deadline=None)
 @given(pieces=st.lists(st.sampled_from(["a", ";", '"', "\r", "\n", "\r\n", "é", "\x81", "\ufeff"]), max_size=40),
        first_line=st.integers(1, 3), one_byte=st.sampled_from([None, "cp1252", "latin-1"]), chunk=st.integers(1, 9))
+@example(pieces=["a", "\n", "\ufeff", "a"], first_line=1, one_byte=None, chunk=1)    # (a part starting with a BOM)
 def test_scanning_finds_the_lines_splitting_finds(pieces, first_line, one_byte, chunk):
     """`scan_lines` (no line made) gives the starts `split_lines` gives, each line's quotes, and None exactly when
-    the split gives None: lone carriage returns, bytes that do not decode, in UTF-8 and one-byte files."""
+    the split gives None: lone carriage returns, bytes that do not decode, in UTF-8 and one-byte files. Any part
+    from a line's start on, split again with the line ends the scan found (as a part read again from the file is),
+    gives the whole split's lines: a BOM it starts with is the line's text, not the file's mark."""
     text = "".join(pieces)
     data = text.encode("utf-8") if one_byte is None else text.encode(one_byte, errors="ignore")
     if one_byte is None and "\x81" in pieces:
@@ -395,3 +398,8 @@ def test_scanning_finds_the_lines_splitting_finds(pieces, first_line, one_byte, 
         assert scan[0].tolist() == starts.tolist()
         counts = [line.count('"') for line in lines.to_pylist()]
         assert (scan[1].tolist() if scan[1] is not None else [0] * len(counts)) == counts
+        # a part of the file split again with the line ends the scan found: the same lines as the whole split's
+        for at in range(len(starts)):
+            part = csvlines.split_lines(data[int(starts[at]):], 1, None, transcode, scan[2])
+            assert part is not None and part[0].to_pylist() == lines.to_pylist()[at:], (data, at, part)
+            assert (part[1] + int(starts[at])).tolist() == starts.tolist()[at:]

@@ -70,7 +70,7 @@ def late_cp1252(raw: bytes, delimiter: str) -> bool:
 
 
 def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
-                 transcode: Callable[[memoryview], bytes] | None = None,
+                 transcode: Callable[[memoryview], bytes] | None = None, ends: tuple[bytes, bool] | None = None,
                  ) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray] | None:
     """The lines from `first_line` on, and where each starts in `data`; None for a lone carriage return or text
     that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed).
@@ -79,13 +79,18 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
     a chunked array: a part holding only its lines lets the others go (`fast_csv_parts`). With `transcode`, `data`
     is in a one-byte encoding (cp1252, latin-1: its ASCII bytes are UTF-8's) and each chunk is made UTF-8 just
     before it is split, so that the file is never held whole as UTF-8 beside its bytes and its lines; the starts
-    are still offsets in `data`; None when a chunk does not decode."""
-    bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
-    if transcode is None and not is_utf8(one_value(data, bom)):
-        return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
-    ends = _line_ends(data)
+    are still offsets in `data`; None when a chunk does not decode.
+
+    `ends`: how the lines end when already known (`data` is whole lines from below the header of a file
+    `scan_lines` scanned, which found them): not found again (three passes over the bytes), nor the bytes checked
+    as UTF-8 before the split (the split's cast still checks them); a BOM they start with is a line's text."""
+    bom = 3 if ends is None and data.startswith(codecs.BOM_UTF8) else 0
     if ends is None:
-        return None
+        if transcode is None and not is_utf8(one_value(data, bom)):
+            return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
+        ends = _line_ends(data)
+        if ends is None:
+            return None
     sep, trim_cr = ends
     cuts = [bom]
     while chunk_bytes and (at := data.find(sep, cuts[-1] + chunk_bytes - 1)) >= 0 and at + len(sep) < len(data):
@@ -125,15 +130,17 @@ def _line_ends(data: bytes) -> tuple[bytes, bool] | None:
     return (b"\r\n", False) if data.count(b"\n") == crs else (b"\n", True)
 
 
-def _lone_carriage_return(data: bytes, feeds: np.ndarray) -> bool:
-    """Whether some carriage return is not followed by a line feed (`_line_ends` gives None), told from the line
-    feeds' places (`feeds`, every one in the file): a CRLF is a line feed after a carriage return. One pass over
-    the bytes (the count of carriage returns) instead of `_line_ends`' three (0.13 s of a 121 MB CRLF file)."""
+def _scanned_line_ends(data: bytes, feeds: np.ndarray) -> tuple[bytes, bool] | None:
+    """`_line_ends(data)` told from the line feeds' places (`feeds`, every one in the file): a CRLF is a line feed
+    after a carriage return. One pass over the bytes (the count of carriage returns) instead of `_line_ends`'
+    three (0.13 s of a 121 MB CRLF file)."""
     if b"\r" not in data:
-        return False
+        return b"\n", False
     at = feeds[feeds > 0]
     crlf = int(np.count_nonzero(np.frombuffer(data, np.uint8)[at - 1] == ord("\r")))
-    return data.count(b"\r") != crlf
+    if data.count(b"\r") != crlf:
+        return None         # (a lone carriage return)
+    return (b"\r\n", False) if crlf == len(feeds) else (b"\n", True)
 
 
 def _places(data: bytes, start: int, stop: int, byte: bytes) -> np.ndarray:
@@ -145,9 +152,10 @@ CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")     # the bytes
 
 
 def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = False,
-               chunk_bytes: int = 1 << 24) -> tuple[np.ndarray, np.ndarray | None] | None:
-    """What `split_lines` finds, without making the lines: where each line from `first_line` on starts in `data`
-    and how many quote characters it holds (None when the file holds none); None where `split_lines` gives None
+               chunk_bytes: int = 1 << 24) -> tuple[np.ndarray, np.ndarray | None, tuple[bytes, bool]] | None:
+    """What `split_lines` finds, without making the lines: where each line from `first_line` on starts in `data`,
+    how many quote characters it holds (None when the file holds none) and how the lines end (`split_lines`' `ends`,
+    for splitting a part of the file later); None where `split_lines` gives None
     (a lone carriage return, bytes that do not decode). `utf8`: the bytes are UTF-8 (checked in place); else a
     one-byte encoding, strict cp1252 refusing its five undefined bytes. Chunk by chunk, nothing file-sized made."""
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
@@ -157,14 +165,15 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
         return None
     feeds = np.concatenate([np.zeros(0, np.int64), *(_places(data, a, min(a + chunk_bytes, len(data)), b"\n")
                                                      for a in range(bom, len(data), chunk_bytes))])
-    if _lone_carriage_return(data, feeds):
+    line_ends = _scanned_line_ends(data, feeds)
+    if line_ends is None:
         return None
     starts = np.concatenate([np.array([bom], np.int64), feeds + 1])
     if len(data) > bom and starts[-1] == len(data):
         starts = starts[:-1]                    # (nothing after the last line feed: no line)
     starts = starts[first_line - 1:]
     if not len(starts) or data.find(b'"', int(starts[0])) < 0:
-        return starts, None
+        return starts, None, line_ends
     # quotes on each line: those before each line's start, counted a chunk of whole lines at a time
     ends = np.append(starts[1:], len(data))
     quotes = np.zeros(len(starts), np.int64)
@@ -174,4 +183,4 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
         at = _places(data, a, b, b'"')
         before = np.searchsorted(at, np.append(starts[i: i + step], b))
         quotes[i: i + step] = np.diff(before)
-    return starts, quotes
+    return starts, quotes, line_ends

@@ -99,6 +99,7 @@ class _FastCsv:
     upper: tuple[list[str], ...] = ()   # the texts of the header's rows above its last (`upper_header_keys`)
     starts: np.ndarray | None = None    # each line's offset in the file's bytes (None: in a text decoded whole)
     transcode: Callable[[memoryview], bytes] | None = None     # how the file's bytes were made UTF-8 (`split_lines`)
+    line_ends: tuple[bytes, bool] | None = None     # how the lines end, when scanned (`scan_lines`: for the parts)
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -170,7 +171,7 @@ def _range_reader(f: _FastCsv, reread: Callable[[int, int, bytes], bytes], at: t
     again when called (`reread` checks they are the bytes split before) and split as the whole file was."""
 
     def read() -> Block:
-        split = split_lines(reread(*at, sha256), 1, None, f.transcode)
+        split = split_lines(reread(*at, sha256), 1, None, f.transcode, f.line_ends)
         if split is None or len(split[0]) != count:     # (the same bytes: the same lines)
             raise AssertionError(f"bytes {at} split into other lines than before")
         return _fast_csv_part(f, split[0], start)
@@ -271,8 +272,9 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
                  else split_lines(raw, first_line, chunk_bytes, transcode))
     if split is None:
         return None
+    line_ends = None
     if scan:
-        (starts, quotes), lines = split, None
+        (starts, quotes, line_ends), lines = split, None
     else:
         lines, starts = split
         quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
@@ -282,7 +284,8 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     # (not ASCII: maybe odd, without the copy the quotes' removal makes)
     odd = not data.isascii() or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
-                    quotes is not None and UNIT.encode() not in data, upper, starts if data is raw else None, transcode)
+                    quotes is not None and UNIT.encode() not in data, upper, starts if data is raw else None, transcode,
+                    line_ends)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
