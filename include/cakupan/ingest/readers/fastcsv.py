@@ -399,13 +399,21 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Ar
     d = re.escape(delimiter)
     cell = rf'(?:"[^"]*"|[^"{d}]*)'
     rows = np.flatnonzero(quoted)
-    sub = lines.take(pa.array(rows))
-    plain = np_bools(pc.match_substring_regex(sub, rf"^{cell}(?:{d}{cell})*$"))
-    every = plain & np_bools(pc.match_substring_regex(sub, rf'^"[^"]*"(?:{d}"[^"]*")*$'))     # every cell quoted
-    units = pa.nulls(len(rows), pa.string())
-    if every.any():       # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
-        units = pc.replace_with_mask(units, pa_bools(every), pc.replace_substring(
-            pc.utf8_slice_codeunits(sub.filter(pa_bools(every)), 1, -1), f'"{delimiter}"', UNIT))
+    whole = len(rows) == len(lines)         # (a file whose every field is quoted: no copy of its lines)
+    sub = lines if whole else lines.take(pa.array(rows))
+    every = np_bools(pc.match_substring_regex(sub, rf'^"[^"]*"(?:{d}"[^"]*")*$'))     # every cell quoted
+    plain = every.copy()            # (a line whose every cell is quoted is one of these: matched only when not)
+    if not every.all():
+        rest = np.flatnonzero(~every)
+        plain[rest] = np_bools(pc.match_substring_regex(sub if len(rest) == len(sub) else sub.take(pa.array(rest)),
+                                                        rf"^{cell}(?:{d}{cell})*$"))
+    if every.all():     # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
+        units = pc.replace_substring(pc.utf8_slice_codeunits(sub, 1, -1), f'"{delimiter}"', UNIT)
+    else:
+        units = pa.nulls(len(rows), pa.string())
+        if every.any():
+            units = pc.replace_with_mask(units, pa_bools(every), pc.replace_substring(
+                pc.utf8_slice_codeunits(sub.filter(pa_bools(every)), 1, -1), f'"{delimiter}"', UNIT))
     some = plain & ~every
     if some.any():
         # with a delimiter after every cell, each quoted cell is matched whole from its opening quote (it is
@@ -415,6 +423,8 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Ar
         units = pc.replace_with_mask(units, pa_bools(some),
                                      pc.utf8_slice_codeunits(pc.replace_substring(part, '"', ""), 0, -1))
     plain &= np_bools(pc.fill_null(pc.not_equal(units, ""), False))   # ("" alone is one empty cell)
+    if whole and plain.all():
+        return units, np.zeros(len(lines), dtype=bool)
     done = np.zeros(len(lines), dtype=bool)
     done[rows[plain]] = True
     out = lines
