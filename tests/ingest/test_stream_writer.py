@@ -9,7 +9,7 @@ import json
 
 import duckdb
 import pytest
-from cakupan.ingest import prepare
+from cakupan.ingest import prepare, readers
 from cakupan.ingest.loader import Loader
 from cakupan.targets.postgres.zones import zones_ddl
 
@@ -63,6 +63,47 @@ def test_parts_are_written_on_one_thread_and_the_setting_is_given_back(big_regis
     else:
         assert r.status == "failed" and raw == 0
         assert seen == [1, 1]
+
+
+def test_a_register_with_line_breaks_in_its_cells_loads_in_parts_as_row_by_row(big_register, home_factory,
+                                                                               monkeypatch, tmp_path):
+    """An office's register whose addresses hold line breaks (Alt+Enter in Excel, quoted by the CSV export): read
+    column-wise and written part by part (each part read again from the file), its rows, numbers and cells are
+    those the row-by-row path gives; before, one such cell sent the whole file row by row."""
+    text = big_register.read_text(encoding="utf-8-sig")
+    delimiter = ";" if text.count(";") > text.count(",") else ","
+    rows = list(csv.reader(text.splitlines(), delimiter=delimiter))
+    village = next(i for i, h in enumerate(rows[0]) if h.lower() in ("kelurahan", "desa", "kelurahan/desa"))
+    for i, row in enumerate(rows[1:], 1):
+        if i % 97 == 0 and len(row) > village:
+            row[village] += f"\nRT 0{i % 7}\nRW 01"
+    path = tmp_path / big_register.name
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=delimiter, lineterminator="\r\n").writerows(rows)
+    loaded = {}
+    for how in ("in_parts", "row_by_row"):
+        with monkeypatch.context() as mp:
+            seen: list[int] = []
+            if how == "in_parts":
+                _in_parts(mp, seen)
+            else:
+                mp.setattr(readers, "FAST_CSV_MIN_LINES", 10**9)
+                mp.setattr(prepare, "STREAM_MIN_BYTES", 10**12)
+            s = home_factory(f"lines_{how}")
+            ld = Loader(s)
+            try:
+                r = ld.load(_deliver(s, path))
+                loaded[how] = (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined, ld.con.execute(
+                    "select source_row, nik, full_name, village, raw_cells::varchar, participant_key "
+                    "from raw.register order by source_row").fetchall(), ld.con.execute(
+                    "select source_row, reason_code, message from quarantine.rows order by source_row").fetchall())
+            finally:
+                ld.con.close()
+            assert (len(seen) >= 5) == (how == "in_parts"), seen
+    assert loaded["in_parts"] == loaded["row_by_row"]
+    status, rows_in, _, _, raw, _ = loaded["in_parts"]
+    assert status == "loaded" and rows_in == len(rows) - 1
+    assert sum("RT 0" in v for _, _, _, v, _, _ in raw if v) >= (len(rows) - 1) // 97 - 5
 
 
 def test_the_cells_as_delivered_are_stored_zstd_and_read_back_whole(big_register, home_factory):

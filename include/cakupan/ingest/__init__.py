@@ -2,7 +2,7 @@
 
     inbox       the inbox within its bounds (no link out, first-level regency folders), a file's bytes read once
     discover    which inbox files to load, when each was first seen (received), whether it has settled
-    readers/    a file → blocks of data rows as cell text (sniff, workbook, csvtext, csvlines, fastcsv, layout)
+    readers/    a file → blocks of data rows as cell text (sniff, workbook, csvtext, csvlines, csvrecords, fastcsv, layout)
     parsing     Indonesian numbers, dates, months, programs, ... (small pure functions, one cell at a time)
     identity    the NIK rule and the participant pseudonym, on whole columns
     validate    blocks → one typed Batch, every row rule

@@ -33,6 +33,7 @@ from cakupan.ingest.readers.csvlines import (
     to_utf8,
     utf8_data,
 )
+from cakupan.ingest.readers.csvrecords import as_records, join_lines, line_break
 from cakupan.ingest.readers.csvtext import (
     DELIMITER_SAMPLE_CHARS,
     decode_csv,
@@ -100,6 +101,11 @@ class _FastCsv:
     starts: np.ndarray | None = None    # each line's offset in the file's bytes (None: in a text decoded whole)
     transcode: Callable[[memoryview], bytes] | None = None     # how the file's bytes were made UTF-8 (`split_lines`)
     line_ends: tuple[bytes, bool] | None = None     # how the lines end, when scanned (`scan_lines`: for the parts)
+    # A quoted cell spanning lines (a line break typed into a cell): `lines`, `quotes` and `starts` are the records,
+    # `numbers` the file's line number of each (where it starts), `joined` which of the file's lines below the
+    # header continue the record above. None: every record is one line.
+    numbers: np.ndarray | None = None
+    joined: np.ndarray | None = None
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -149,8 +155,10 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
         parts = [_part_reader(f, lines.slice(a, b - a), a) for a, b in ranges]
     else:
         ends = [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]
+        heads = None if f.joined is None else [*np.flatnonzero(~f.joined).tolist(), len(f.joined)]
         parts = [_range_reader(f, reread, (int(starts[a]), stop), a, b - a,
-                               hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest())
+                               hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest(),
+                               None if heads is None else f.joined[heads[a]: heads[b]])
                  for (a, b), stop in zip(ranges, ends, strict=True)]
     return f.header_block(), f.encoding, f.delimiter, parts
 
@@ -166,15 +174,17 @@ def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[]
 
 
 def _range_reader(f: _FastCsv, reread: Callable[[int, int, bytes], bytes], at: tuple[int, int], start: int,
-                  count: int, sha256: bytes) -> Callable[[], Block]:
-    """One part of `fast_csv_parts` that holds only where its `count` lines are in the file (bytes `at`): read
-    again when called (`reread` checks they are the bytes split before) and split as the whole file was."""
+                  count: int, sha256: bytes, joined: np.ndarray | None = None) -> Callable[[], Block]:
+    """One part of `fast_csv_parts` that holds only where its `count` records are in the file (bytes `at`): read
+    again when called (`reread` checks they are the bytes split before) and split as the whole file was (`joined`:
+    which of its lines continue the record above, when a quoted cell spans lines)."""
 
     def read() -> Block:
         split = split_lines(reread(*at, sha256), 1, None, f.transcode, f.line_ends)
-        if split is None or len(split[0]) != count:     # (the same bytes: the same lines)
+        if split is None or len(split[0]) != (count if joined is None else len(joined)):    # (the same lines)
             raise AssertionError(f"bytes {at} split into other lines than before")
-        return _fast_csv_part(f, split[0], start)
+        lines = split[0] if joined is None else join_lines(split[0], joined, line_break(f.line_ends))
+        return _fast_csv_part(f, lines, start)
     return read
 
 
@@ -278,14 +288,19 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     else:
         lines, starts = split
         quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
-    if quotes is not None and (quotes & 1).any():
-        return None                 # a quoted cell spans lines (or a stray quote): the exact path decides
+    joined = numbers = None
+    if quotes is not None:
+        found = as_records(lines, starts, quotes, data, first_line, delimiter, line_ends, transcode)
+        if found is None:
+            return None     # a quote left open at the end, or csv reads some line otherwise: the exact path decides
+        lines, starts, quotes, numbers, joined = found
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
-    # (not ASCII: maybe odd, without the copy the quotes' removal makes)
-    odd = not data.isascii() or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
+    # (not ASCII: maybe odd, without the copy the quotes' removal makes; a line break in a cell is odd)
+    odd = (joined is not None or not data.isascii()
+           or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter))
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
                     quotes is not None and UNIT.encode() not in data, upper, starts if data is raw else None, transcode,
-                    line_ends)
+                    line_ends, numbers, joined)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -365,8 +380,12 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
     candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
     nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
                    else np.zeros(len(lines), dtype=bool))
+    if f.joined is not None:     # a record of several lines is classified as the row-by-row path does
+        candidate |= np_bools(pc.match_substring(original, "\n"))
     classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter, f.extras, f.upper)
-    return _assemble(f, f.first_line + start, candidate, cells, nik_numeric, classified)
+    numbers = (np.arange(f.first_line + start, f.first_line + stop, dtype=np.int32) if f.numbers is None
+               else f.numbers[start:stop])
+    return _assemble(f, numbers, candidate, cells, nik_numeric, classified)
 
 
 def _note_or_total_pattern(d: str) -> str:
@@ -531,10 +550,11 @@ def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, deli
     return out
 
 
-def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, cells: _Cells,
+def _assemble(f: _FastCsv, numbers: np.ndarray, candidate: np.ndarray, cells: _Cells,
               nik_numeric: np.ndarray, classified: _Classified) -> Block:
     """The part's block: the bulk cells of the plain data lines and the classified cells of the candidate lines
-    that are data, in line order; the totals and notes among the candidates."""
+    that are data, in line order; the totals and notes among the candidates (`numbers`: the file's line number of
+    each record of the part, int32)."""
     n = len(candidate)
     data_rows = ~candidate
     data_rows[classified.data] = True
@@ -544,7 +564,7 @@ def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, cells: _Cells
     block.unsplit = {int(above[k]): text for k, text in classified.unsplit.items()}
     for k, kind in zip(classified.lines.tolist(), classified.kinds, strict=True):
         if kind == "total":
-            block.total_rows.append((first_line + k, int(above[k]), classified.totals[k]))
+            block.total_rows.append((int(numbers[k]), int(above[k]), classified.totals[k]))
         elif kind in ("note", "header"):
             block.notes_skipped += 1
     # one take per column: a data line's bulk cells, or (after them) the cells classify_row gave a candidate line
@@ -560,7 +580,7 @@ def _assemble(f: _FastCsv, first_line: int, candidate: np.ndarray, cells: _Cells
                 col = pa.chunked_array([col, pa.array(one_by_one[c], pa.string())])
             taken = col.take(pa_ints(source))
             into[c] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
-    block.source_rows = pa_ints(keep + np.int32(first_line))
+    block.source_rows = pa_ints(numbers[keep])
     block.nik_numeric = pa_bools(nik_numeric[keep])
     return block
 

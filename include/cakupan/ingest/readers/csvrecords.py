@@ -1,0 +1,99 @@
+"""Records of several lines in a big CSV (a line break typed into a quoted cell), for the column-wise reader.
+
+A quoted cell holding a line break leaves an odd count of quotes on its lines: the lines after one where the
+quotes counted so far are odd continue the record above (`joined_lines`), and are joined into it (`join_lines`).
+csv reads quotes otherwise than their count in two cases (a quote in a cell's middle is a character; a quote
+opening a cell on a line of even count leaves the cell open): `read_as_csv` checks every record holding quotes
+reads as one record ending where its lines end, or the file goes the exact path (`csvtext.split_csv`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cakupan.ingest.arrays import np_bools
+from cakupan.ingest.readers.blocks import FileRejected
+from cakupan.ingest.readers.csvtext import split_csv
+
+
+def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quotes: np.ndarray, data: bytes,
+               first_line: int, delimiter: str, line_ends: tuple[bytes, bool] | None,
+               transcode: Callable[[memoryview], bytes] | None) -> tuple | None:
+    """A big CSV's lines below its header (`lines`, or None when only scanned; `starts` in `data`; `quotes` per
+    line) as records: (lines, starts, quotes, numbers, joined), `numbers` (each record's line number) and `joined`
+    None when every record is one line. None when a quote is left open at the end, or csv reads some record
+    holding quotes otherwise (`read_as_csv`)."""
+    joined = numbers = None
+    if (quotes & 1).any():      # a quoted cell spans lines (a line break typed into a cell)
+        joined = joined_lines(quotes)
+        if joined is None:
+            return None
+        heads = np.flatnonzero(~joined)
+        quotes, starts, numbers = np.add.reduceat(quotes, heads), starts[heads], (first_line + heads).astype(np.int32)
+        if lines is not None:
+            whole = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+            records = join_lines(whole, joined, line_break(line_ends, data))
+            lines = pa.chunked_array([records]) if isinstance(lines, pa.ChunkedArray) else records
+    if lines is not None:
+        ok = read_as_csv(lines, quotes, delimiter, lambda text: text)
+    else:       # (the records' bytes as the file holds them)
+        ok = read_as_csv(records_in(data, starts), quotes, delimiter, lambda b: (
+            bytes(transcode(memoryview(b))) if transcode else b).decode("utf-8", errors="replace"))
+    return (lines, starts, quotes, numbers, joined) if ok else None
+
+
+def joined_lines(quotes: np.ndarray) -> np.ndarray | None:
+    """Which lines continue the record above (`quotes`: each line's count): those after a line where the quotes
+    counted so far are odd (a quoted cell left open); None when the last line leaves one open."""
+    open_after = np.cumsum(quotes & 1) & 1
+    if open_after[-1]:
+        return None
+    return np.concatenate([[False], open_after[:-1].astype(bool)])
+
+
+def join_lines(lines: pa.Array, joined: np.ndarray, line_break: str) -> pa.Array:
+    """The records: each line with the lines that continue it (`joined`), joined by a line break."""
+    heads = np.flatnonzero(~joined)
+    offsets = pa.array(np.append(heads, len(lines)).astype(np.int32))
+    return pc.binary_join(pa.ListArray.from_arrays(offsets, lines), line_break)
+
+
+def line_break(line_ends: tuple[bytes, bool] | None, data: bytes = b"") -> str:
+    """The line break a record's lines are joined with: CRLF in a CRLF file (the scan's `line_ends`, else told
+    from `data`), else LF (`cell_text` reads any line break inside a cell as one space)."""
+    if line_ends is None:
+        return "\r\n" if b"\r\n" in data and data.count(b"\r\n") == data.count(b"\n") else "\n"
+    return "\r\n" if line_ends[0] == b"\r\n" else "\n"
+
+
+def records_in(data: bytes, starts: np.ndarray) -> pa.Array:
+    """The records starting at `starts` as `data` holds them, each with its line end (large_binary, no copy)."""
+    return pa.Array.from_buffers(pa.large_binary(), len(starts), [
+        None, pa.py_buffer(np.append(starts, len(data)).astype(np.int64)), pa.py_buffer(data)])
+
+
+def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimiter: str,
+                text: Callable[[object], str]) -> bool:
+    """Whether csv reads every record holding quotes (`quotes`: each record's count) as one record ending where
+    its lines end, as `split_csv` reads the file. A record whose cells are each quoted without a quote inside or
+    unquoted without one does (one regex over them all, a line end after the last allowed); the others are read
+    by csv with a line after them, which must stay a record of its own (`text`: a record's value as text)."""
+    d = re.escape(delimiter)
+    cell = rf'(?:"[^"]*"|[^"{d}]*)'
+    quoted = np.flatnonzero(quotes > 0)
+    few = len(quoted) <= len(quotes) // 8       # (few: only theirs copied; many: all matched where they are)
+    plain = np_bools(pc.match_substring_regex(records.take(pa.array(quoted)) if few else records,
+                                              rf"^{cell}(?:{d}{cell})*\r?\n?$"))
+    for k in (quoted[~plain] if few else np.flatnonzero((quotes > 0) & ~plain)).tolist():
+        one = text(records[k].as_py()).removesuffix("\n").removesuffix("\r")
+        try:
+            if split_csv(one + "\n#", delimiter)[0][1:] != [["#"]]:
+                return False
+        except FileRejected:
+            return False
+    return True
