@@ -244,17 +244,18 @@ def test_a_quoted_cell_spanning_lines_reads_the_same_both_ways(tmp_path, case):
         assert _merged_parts(path, part_lines=7, first_lines=2, chunk_bytes=61) == whole
 
 
-@pytest.mark.parametrize("ending", ["crlf", "lf", "mixed", "lone_cr", "crlf_last_lf"])
+@pytest.mark.parametrize("ending", ["crlf", "lf", "mixed", "lone_cr", "crlf_last_lf", "cr"])
 def test_line_endings_read_the_same_both_ways(tmp_path, ending):
-    """Pure CRLF and LF files split on their ending; a CRLF among LFs is trimmed; a lone carriage return sends
-    the file to the exact path (which decides what it means)."""
+    """Pure CRLF and LF files split on their ending; a CRLF among LFs is trimmed; a file of carriage returns alone
+    (Excel's "CSV (Macintosh)") splits on them; a lone carriage return among line feeds sends the file to the
+    exact path (which decides what it means)."""
     rows = [";".join(REGISTER_HEADER)] + [
         f"{i};{nik(birth=dt.date(1980, 1, 1 + i % 28), female=False, serial=i + 1)};Nama {i};01/01/1980;L;nelayan"
         for i in range(40)]
     seps = {"crlf": ["\r\n"] * len(rows), "lf": ["\n"] * len(rows),
             "mixed": ["\r\n" if i % 3 else "\n" for i in range(len(rows))],
             "lone_cr": ["\r\n"] * 10 + ["\r"] + ["\r\n"] * (len(rows) - 11),
-            "crlf_last_lf": ["\r\n"] * (len(rows) - 1) + ["\n"]}[ending]
+            "crlf_last_lf": ["\r\n"] * (len(rows) - 1) + ["\n"], "cr": ["\r"] * len(rows)}[ending]
     path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
     path.parent.mkdir()
     path.write_bytes("".join(r + s for r, s in zip(rows, seps, strict=True)).encode())

@@ -108,8 +108,8 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
         if transcode is None:     # where each line starts in `data` (the split dropped one separator per line)
             starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
                           + np.arange(len(lines), dtype=np.int64) * len(sep))
-        else:                     # (the line feeds' places in the one-byte text: each line starts after one)
-            starts.append(np.concatenate([[a], _places(data, a, b, b"\n") + 1])[: len(lines)].astype(np.int64))
+        else:                     # (the line ends' places in the one-byte text: each line starts after one)
+            starts.append(np.concatenate([[a], _places(data, a, b, sep[-1:]) + 1])[: len(lines)].astype(np.int64))
         try:
             lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
         except (pa.ArrowInvalid, pa.ArrowCapacityError):
@@ -121,10 +121,13 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
 
 def _line_ends(data: bytes) -> tuple[bytes, bool] | None:
     """How the lines end: (separator, whether a trailing carriage return is trimmed from each line); None for a
-    lone carriage return. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed)."""
+    lone carriage return among line feeds. Pure CRLF files split on CRLF, files of carriage returns alone (Excel's
+    "CSV (Macintosh)") on CR, others on LF (a CRLF among LFs is trimmed)."""
     crs = data.count(b"\r") if b"\r" in data else 0
     if not crs:
         return b"\n", False
+    if b"\n" not in data:
+        return b"\r", False
     if data.count(b"\r\n") != crs:
         return None
     return (b"\r\n", False) if data.count(b"\n") == crs else (b"\n", True)
@@ -136,6 +139,8 @@ def _scanned_line_ends(data: bytes, feeds: np.ndarray) -> tuple[bytes, bool] | N
     three (0.13 s of a 121 MB CRLF file)."""
     if b"\r" not in data:
         return b"\n", False
+    if not len(feeds) and b"\n" not in data:
+        return b"\r", False
     at = feeds[feeds > 0]
     crlf = int(np.count_nonzero(np.frombuffer(data, np.uint8)[at - 1] == ord("\r")))
     if data.count(b"\r") != crlf:
@@ -168,6 +173,9 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
     line_ends = _scanned_line_ends(data, feeds)
     if line_ends is None:
         return None
+    if line_ends[0] == b"\r":      # (carriage returns alone: each line starts after one)
+        feeds = np.concatenate([np.zeros(0, np.int64), *(_places(data, a, min(a + chunk_bytes, len(data)), b"\r")
+                                                         for a in range(bom, len(data), chunk_bytes))])
     starts = np.concatenate([np.array([bom], np.int64), feeds + 1])
     if len(data) > bom and starts[-1] == len(data):
         starts = starts[:-1]                    # (nothing after the last line feed: no line)

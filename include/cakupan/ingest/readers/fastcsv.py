@@ -324,7 +324,7 @@ def _maybe_odd_cells(data: bytes, delimiter: str) -> bool:
     d = delimiter.encode()
     if not data.isascii() or data.translate(None, _PRINTABLE + d + b"\r\n"):
         return True
-    return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"'"))
+    return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"\r ", b"'"))
             or data.startswith(b" ") or data.endswith(b" "))
 
 
