@@ -25,9 +25,9 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
                first_line: int, delimiter: str, line_ends: tuple[bytes, bool] | None,
                transcode: Callable[[memoryview], bytes] | None) -> tuple | None:
     """A big CSV's lines below its header (`lines`, or None when only scanned; `starts` in `data`; `quotes` per
-    line) as records: (lines, starts, quotes, numbers, joined), `numbers` (each record's line number) and `joined`
-    None when every record is one line. None when a quote is left open at the end, or csv reads some record
-    holding quotes otherwise (`read_as_csv`)."""
+    line) as records: (lines, starts, quotes, numbers, joined, cells), `numbers` (each record's line number) and
+    `joined` None when every record is one line, `cells` what `read_as_csv` found of their quoted cells. None when
+    a quote is left open at the end, or csv reads some record holding quotes otherwise (`read_as_csv`)."""
     joined = numbers = None
     if (quotes & 1).any():      # a quoted cell spans lines (a line break typed into a cell)
         joined = joined_lines(quotes)
@@ -40,11 +40,11 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
             records = join_lines(whole, joined, line_break(line_ends, data))
             lines = pa.chunked_array([records]) if isinstance(lines, pa.ChunkedArray) else records
     if lines is not None:
-        ok = read_as_csv(lines, quotes, delimiter, lambda text: text)
+        cells = read_as_csv(lines, quotes, delimiter, lambda text: text)
     else:       # (the records' bytes as the file holds them)
-        ok = read_as_csv(records_in(data, starts), quotes, delimiter, lambda b: (
+        cells = read_as_csv(records_in(data, starts), quotes, delimiter, lambda b: (
             bytes(transcode(memoryview(b))) if transcode else b).decode("utf-8", errors="replace"))
-    return (lines, starts, quotes, numbers, joined) if ok else None
+    return None if cells is False else (lines, starts, quotes, numbers, joined, cells)
 
 
 def joined_lines(quotes: np.ndarray) -> np.ndarray | None:
@@ -78,22 +78,34 @@ def records_in(data: bytes, starts: np.ndarray) -> pa.Array:
 
 
 def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimiter: str,
-                text: Callable[[object], str]) -> bool:
+                text: Callable[[object], str]) -> tuple[np.ndarray, np.ndarray] | None | bool:
     """Whether csv reads every record holding quotes (`quotes`: each record's count) as one record ending where
-    its lines end, as `split_csv` reads the file. A record whose cells are each quoted without a quote inside or
-    unquoted without one does (one regex over them all, a line end after the last allowed); the others are read
-    by csv with a line after them, which must stay a record of its own (`text`: a record's value as text)."""
-    d = re.escape(delimiter)
-    cell = rf'(?:"[^"]*"|[^"{d}]*)'
+    its lines end, as `split_csv` reads the file: False when not. A record whose cells are each quoted without a
+    quote inside or unquoted without one does (`QUOTED_CELLS`, matched over all of them at once, a line end after
+    the last allowed); the others are read by csv with a line after them, which must stay a record of its own
+    (`text`: a record's value as text). When most records hold quotes, returns which records have every cell
+    quoted so (`EVERY_CELL_QUOTED`) and which have their cells so, for `fastcsv._unquote` (else None)."""
+    every_cell, quoted_cells = (p.format(d=re.escape(delimiter)) + END for p in (EVERY_CELL_QUOTED, QUOTED_CELLS))
     quoted = np.flatnonzero(quotes > 0)
-    few = len(quoted) <= len(quotes) // 8       # (few: only theirs copied; many: all matched where they are)
-    plain = np_bools(pc.match_substring_regex(records.take(pa.array(quoted)) if few else records,
-                                              rf"^{cell}(?:{d}{cell})*\r?\n?$"))
-    for k in (quoted[~plain] if few else np.flatnonzero((quotes > 0) & ~plain)).tolist():
+    if len(quoted) <= len(quotes) // 8:        # few: only theirs copied, the cells' flags left to the parts
+        found = None
+        suspects = quoted[~np_bools(pc.match_substring_regex(records.take(pa.array(quoted)), quoted_cells))]
+    else:       # many: all matched where they are
+        every = np_bools(pc.match_substring_regex(records, every_cell))
+        plain = every if every[quoted].all() else every | np_bools(pc.match_substring_regex(records, quoted_cells))
+        found, suspects = (every, plain), np.flatnonzero((quotes > 0) & ~plain)
+    for k in suspects.tolist():
         one = text(records[k].as_py()).removesuffix("\n").removesuffix("\r")
         try:
             if split_csv(one + "\n#", delimiter)[0][1:] != [["#"]]:
                 return False
         except FileRejected:
             return False
-    return True
+    return found
+
+
+# a line whose cells are each quoted without a quote inside; ... each quoted so or unquoted without a quote (`d`:
+# the delimiter, escaped); END: the line end a record keeps in the file's bytes
+EVERY_CELL_QUOTED = r'^"[^"]*"(?:{d}"[^"]*")*'
+QUOTED_CELLS = r'^(?:"[^"]*"|[^"{d}]*)(?:{d}(?:"[^"]*"|[^"{d}]*))*'
+END = r"\r?\n?$"

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from cakupan.core.contracts import Contract
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
+from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
@@ -33,7 +34,6 @@ from cakupan.ingest.readers.csvlines import (
     to_utf8,
     utf8_data,
 )
-from cakupan.ingest.readers.csvrecords import as_records, join_lines, line_break
 from cakupan.ingest.readers.csvtext import (
     DELIMITER_SAMPLE_CHARS,
     decode_csv,
@@ -106,6 +106,9 @@ class _FastCsv:
     # header continue the record above. None: every record is one line.
     numbers: np.ndarray | None = None
     joined: np.ndarray | None = None
+    # per record, when most hold quotes: every cell quoted without a quote inside, and every cell so or unquoted
+    # without one (`csvrecords.read_as_csv`, for `_unquote`)
+    cells_quoted: tuple[np.ndarray, np.ndarray] | None = None
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -183,7 +186,8 @@ def _range_reader(f: _FastCsv, reread: Callable[[int, int, bytes], bytes], at: t
         split = split_lines(reread(*at, sha256), 1, None, f.transcode, f.line_ends)
         if split is None or len(split[0]) != (count if joined is None else len(joined)):    # (the same lines)
             raise AssertionError(f"bytes {at} split into other lines than before")
-        lines = split[0] if joined is None else join_lines(split[0], joined, line_break(f.line_ends))
+        lines = (split[0] if joined is None
+                 else csvrecords.join_lines(split[0], joined, csvrecords.line_break(f.line_ends)))
         return _fast_csv_part(f, lines, start)
     return read
 
@@ -288,19 +292,19 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     else:
         lines, starts = split
         quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
-    joined = numbers = None
+    joined = numbers = cells_quoted = None
     if quotes is not None:
-        found = as_records(lines, starts, quotes, data, first_line, delimiter, line_ends, transcode)
+        found = csvrecords.as_records(lines, starts, quotes, data, first_line, delimiter, line_ends, transcode)
         if found is None:
             return None     # a quote left open at the end, or csv reads some line otherwise: the exact path decides
-        lines, starts, quotes, numbers, joined = found
+        lines, starts, quotes, numbers, joined, cells_quoted = found
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
     # (not ASCII: maybe odd, without the copy the quotes' removal makes; a line break in a cell is odd)
     odd = (joined is not None or not data.isascii()
            or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter))
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
                     quotes is not None and UNIT.encode() not in data, upper, starts if data is raw else None, transcode,
-                    line_ends, numbers, joined)
+                    line_ends, numbers, joined, cells_quoted)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
@@ -362,7 +366,8 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
     original, d = lines, f.delimiter
     quoted = None if f.quotes is None else f.quotes[start:stop] > 0
     if quoted is not None and quoted.any() and f.unit_free:
-        lines, quoted = _unquote(lines, quoted, f.delimiter)
+        lines, quoted = _unquote(lines, quoted, f.delimiter, None if f.cells_quoted is None else
+                                 tuple(flags[start:stop][quoted] for flags in f.cells_quoted))
         d = UNIT
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
         checks = pool.submit(_line_checks, lines, d, f.maybe_odd, few)
@@ -410,22 +415,26 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
             np_bools(pc.match_substring_regex(lines, note_or_total)))
 
 
-def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Array, np.ndarray]:
+def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
+             known: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[pa.Array, np.ndarray]:
     """The lines with UNIT as their delimiter and no quotes, where that gives exactly the cells `split_line` gives:
     every line without quotes, and every quoted line whose cells are each either quoted without a quote inside
     (the delimiter may be) or unquoted without a quote ("a","b, c",d). Returns the lines and which ones still
-    hold quotes (they go row by row, from the original lines). The file must hold no UNIT character."""
+    hold quotes (they go row by row, from the original lines). The file must hold no UNIT character. `known`:
+    which quoted lines have every cell quoted so, and which have their cells so, when the file's check found them
+    (`csvrecords.read_as_csv`)."""
     d = re.escape(delimiter)
-    cell = rf'(?:"[^"]*"|[^"{d}]*)'
     rows = np.flatnonzero(quoted)
     whole = len(rows) == len(lines)         # (a file whose every field is quoted: no copy of its lines)
     sub = lines if whole else lines.take(pa.array(rows))
-    every = np_bools(pc.match_substring_regex(sub, rf'^"[^"]*"(?:{d}"[^"]*")*$'))     # every cell quoted
-    plain = every.copy()            # (a line whose every cell is quoted is one of these: matched only when not)
-    if not every.all():
-        rest = np.flatnonzero(~every)
-        plain[rest] = np_bools(pc.match_substring_regex(sub if len(rest) == len(sub) else sub.take(pa.array(rest)),
-                                                        rf"^{cell}(?:{d}{cell})*$"))
+    every, plain = known or (np_bools(pc.match_substring_regex(sub, csvrecords.EVERY_CELL_QUOTED.format(d=d) + "$")),
+                             None)
+    if plain is None:
+        plain = every.copy()        # (a line whose every cell is quoted is one of these: matched only when not)
+        if not every.all():
+            rest = np.flatnonzero(~every)
+            plain[rest] = np_bools(pc.match_substring_regex(sub if len(rest) == len(sub) else sub.take(
+                pa.array(rest)), csvrecords.QUOTED_CELLS.format(d=d) + "$"))
     if every.all():     # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
         units = pc.replace_substring(pc.utf8_slice_codeunits(sub, 1, -1), f'"{delimiter}"', UNIT)
     else:
