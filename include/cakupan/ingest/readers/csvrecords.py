@@ -85,15 +85,14 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
     the last allowed); the others are read by csv with a line after them, which must stay a record of its own
     (`text`: a record's value as text). When most records hold quotes, returns which records have every cell
     quoted so (`EVERY_CELL_QUOTED`) and which have their cells so, for `fastcsv._unquote` (else None)."""
-    every_cell, quoted_cells = (p.format(d=re.escape(delimiter)) + END for p in (EVERY_CELL_QUOTED, QUOTED_CELLS))
     quoted = np.flatnonzero(quotes > 0)
     if len(quoted) <= len(quotes) // 8:        # few: only theirs copied, the cells' flags left to the parts
         found = None
-        suspects = quoted[~np_bools(pc.match_substring_regex(records.take(pa.array(quoted)), quoted_cells))]
+        suspects = quoted[~np_bools(pc.match_substring_regex(
+            records.take(pa.array(quoted)), QUOTED_CELLS.format(d=re.escape(delimiter)) + END))]
     else:       # many: all matched where they are
-        every = np_bools(pc.match_substring_regex(records, every_cell))
-        plain = every if every[quoted].all() else every | np_bools(pc.match_substring_regex(records, quoted_cells))
-        found, suspects = (every, plain), np.flatnonzero((quotes > 0) & ~plain)
+        found = quoted_cell_flags(records, delimiter, END)
+        suspects = np.flatnonzero((quotes > 0) & ~found[1])
     for k in suspects.tolist():
         one = text(records[k].as_py()).removesuffix("\n").removesuffix("\r")
         try:
@@ -102,6 +101,22 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
         except FileRejected:
             return False
     return found
+
+
+def quoted_cell_flags(texts: pa.Array | pa.ChunkedArray, delimiter: str, end: str = "$",
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Per text: whether its cells are each quoted without a quote inside (`EVERY_CELL_QUOTED`), and whether each
+    is so or unquoted without a quote (`QUOTED_CELLS`, matched only where the first is not: the texts left copied
+    when few, else all matched where they are); `end`: what may follow the last cell."""
+    d = re.escape(delimiter)
+    every = np_bools(pc.match_substring_regex(texts, EVERY_CELL_QUOTED.format(d=d) + end))
+    plain = every.copy()
+    rest = np.flatnonzero(~every)
+    if len(rest) > len(texts) // 8:
+        plain |= np_bools(pc.match_substring_regex(texts, QUOTED_CELLS.format(d=d) + end))
+    elif len(rest):
+        plain[rest] = np_bools(pc.match_substring_regex(texts.take(pa.array(rest)), QUOTED_CELLS.format(d=d) + end))
+    return every, plain
 
 
 # a line whose cells are each quoted without a quote inside; ... each quoted so or unquoted without a quote (`d`:

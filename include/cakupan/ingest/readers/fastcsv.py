@@ -427,14 +427,7 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
     rows = np.flatnonzero(quoted)
     whole = len(rows) == len(lines)         # (a file whose every field is quoted: no copy of its lines)
     sub = lines if whole else lines.take(pa.array(rows))
-    every, plain = known or (np_bools(pc.match_substring_regex(sub, csvrecords.EVERY_CELL_QUOTED.format(d=d) + "$")),
-                             None)
-    if plain is None:
-        plain = every.copy()        # (a line whose every cell is quoted is one of these: matched only when not)
-        if not every.all():
-            rest = np.flatnonzero(~every)
-            plain[rest] = np_bools(pc.match_substring_regex(sub if len(rest) == len(sub) else sub.take(
-                pa.array(rest)), csvrecords.QUOTED_CELLS.format(d=d) + "$"))
+    every, plain = known if known is not None else csvrecords.quoted_cell_flags(sub, delimiter)
     if every.all():     # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
         units = pc.replace_substring(pc.utf8_slice_codeunits(sub, 1, -1), f'"{delimiter}"', UNIT)
     else:
