@@ -192,6 +192,9 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
     is written (same size; its time kept or not), the part's bytes no longer have the SHA-256 they had, the load
     is rolled back (no row of it stays), recorded interrupted, and the file waits; the next ingest loads it."""
     import os
+    import threading
+
+    from cakupan.ingest import loader as loader_module
 
     s = home_factory("changed")
     dest = s.inbox / "73.72" / big_register.name
@@ -199,18 +202,35 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
     data = big_register.read_bytes()
     dest.write_bytes(data)
     calls = []
+    # The part read ahead of the writer reads its bytes again meanwhile: it must see the file before the copy or
+    # after it (its byte written and its time set back), never half-way (a reread between the write and the time
+    # set back would hear of the time, not of the bytes).
+    copying = threading.Lock()
+    real_rereader = loader_module.part_rereader
+
+    def rereader(path, stamp):
+        reread = real_rereader(path, stamp)
+
+        def locked(start, stop, sha256):
+            with copying:
+                return reread(start, stop, sha256)
+        return locked
 
     def overwrite_after_first(batch):
         calls.append(batch.num_rows)
         if len(calls) == 1:
-            before = os.stat(dest)
-            at = data.index(b"\n", len(data) * 3 // 4) + 1        # a digit of a row far below the first part
-            at += next(i for i, ch in enumerate(data[at:]) if chr(ch).isdigit())
-            dest.write_bytes(data[:at] + (b"1" if data[at:at + 1] != b"1" else b"2") + data[at + 1:])
-            if keep_mtime:
-                os.utime(dest, ns=(before.st_atime_ns, before.st_mtime_ns))
+            with copying:
+                before = os.stat(dest)
+                at = data.index(b"\n", len(data) * 3 // 4) + 1        # a digit of a row far below the first part
+                at += next(i for i, ch in enumerate(data[at:]) if chr(ch).isdigit())
+                with open(dest, "r+b") as f:            # in place: the file is never shorter while it is copied
+                    f.seek(at)
+                    f.write(b"1" if data[at:at + 1] != b"1" else b"2")
+                if keep_mtime:
+                    os.utime(dest, ns=(before.st_atime_ns, before.st_mtime_ns))
 
     _in_parts(monkeypatch, overwrite_after_first)
+    monkeypatch.setattr(loader_module, "part_rereader", rereader)
     ld = Loader(s)
     try:
         r = ld.load(dest)
