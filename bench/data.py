@@ -178,6 +178,9 @@ def _excel_date(text: str) -> int | None:
     return None
 
 
+BIG_XLSX_HEADER_ROW = 3     # the big register workbook's header row (0-based: a title block of two rows above)
+
+
 def big_register_xlsx(out: Path, source_csv: Path, rows: int) -> int:
     """A register workbook of `rows` data rows (from the big CSV): title block, NIK as text, dates as Excel
     serials with a date format (half of them) or text, money as numbers, a TOTAL row and a signature."""
@@ -197,8 +200,8 @@ def big_register_xlsx(out: Path, source_csv: Path, rows: int) -> int:
         rd = csv.reader(f, delimiter=";")
         header = next(rd)
         for c, h in enumerate(header):
-            ws.write_string(3, c, h)
-        r = 4
+            ws.write_string(BIG_XLSX_HEADER_ROW, c, h)
+        r = BIG_XLSX_HEADER_ROW + 1
         for rec in rd:
             if written >= rows:
                 break

@@ -4,8 +4,9 @@ bench/requirements-peers.txt; none of them is in the runtime lock):
     .venv-bench/bin/python -m bench.peers NAME JSON-ARGS      (prints one JSON line, as bench/phases.py does)
 
 - `duckdb`: bare DuckDB `read_csv`, dialect detected, every column as text, into a table of a fresh file;
-- `polars`: polars reads every column as text, checks what a register needs (NIK: 16 digits; dates and money in
-  the styles it is given formats for; required cells), keeps the valid rows and counts the others, into DuckDB;
+- `polars`: polars reads every column as text (a CSV, or an .xlsx through fastexcel, its calamine engine, from
+  the header row it is told), checks what a register needs (NIK: 16 digits; dates and money in the styles it is
+  given formats for; required cells), keeps the valid rows and counts the others, into DuckDB;
 - `dlt`: dlt's filesystem source with `read_csv_duckdb` (its Arrow path) into a DuckDB destination.
 
 Every peer writes into a DuckDB file and checkpoints it, as the Cakupan phase does. This module imports nothing
@@ -74,10 +75,14 @@ def polars(a: dict) -> dict:
     db = Path(a["db"])
     _fresh(db)
     t = time.perf_counter()
-    raw = Path(a["path"]).read_bytes()
-    if a["encoding"] != "utf-8":
-        raw = raw.decode(a["encoding"]).encode("utf-8")
-    df = pl.read_csv(raw, separator=a["delimiter"], infer_schema=False, quote_char='"')
+    if a["path"].endswith(".xlsx"):     # through fastexcel (calamine, as Cakupan), every cell as text
+        df = pl.read_excel(a["path"], engine="calamine", read_options={"header_row": a.get("header_row", 0)},
+                           infer_schema_length=0)
+    else:
+        raw = Path(a["path"]).read_bytes()
+        if a["encoding"] != "utf-8":
+            raw = raw.decode(a["encoding"]).encode("utf-8")
+        df = pl.read_csv(raw, separator=a["delimiter"], infer_schema=False, quote_char='"')
     cols = df.columns
     nik, birth, start, money = (cols[1], cols[3], cols[9], cols[11]) if len(cols) == 13 else \
         (cols[1], cols[4], cols[10], cols[12])
