@@ -214,6 +214,13 @@ SPANNING = {
     "total": ('1;7372014505800012;Andi;x\n;"JUMLAH\n(orang)";1\n', True),
     "blank_lines": ('1;7372014505800012;"Andi\n\n\nBaso";x\n\n2;7372014505800029;C;y\n', True),
     "every_row": ('1;7372014505800012;"Andi\nBaso";"Jl. A\nNo. 1"\n', True),
+    # a carriage return alone typed into a cell (old Mac text pasted in): it ends the line, as csv reads it
+    "lone_cr": ('1;7372014505800012;Andi;Jl. Poros\rRT 02;x\n2;7372014505800029;Sitti;y;z\n', True),
+    "lone_cr_crlf": ('1;7372014505800012;Andi;Jl. Poros\rRT 02;x\r\n2;7372014505800029;Sitti;y;z\r\n', True),
+    "lone_cr_ends_row": ('1;7372014505800012;Andi;x\r\r\n2;7372014505800029;Sitti;y;z\r\n', True),
+    # ... and a quoted cell spanning lines beside it (or the carriage return inside quotes): the exact path
+    "lone_cr_spanning": ('1;7372014505800012;Andi;Jl.\rRT 02;x\n2;7372014505800029;"Sitti\nA";y\n', False),
+    "quoted_cr": ('1;7372014505800012;"Andi\rBaso";x\n2;7372014505800029;Sitti;y;z\n', False),
     # quotes csv reads otherwise than their count says: the exact path decides
     "stray": ('1;7372014505800012;An"di;x\n2;7372014505800029;Ba"so;y\n', False),
     "open_at_end": ('1;7372014505800012;Andi;x\n2;7372014505800029;"Baso;y\n', False),
@@ -247,8 +254,8 @@ def test_a_quoted_cell_spanning_lines_reads_the_same_both_ways(tmp_path, case):
 @pytest.mark.parametrize("ending", ["crlf", "lf", "mixed", "lone_cr", "crlf_last_lf", "cr"])
 def test_line_endings_read_the_same_both_ways(tmp_path, ending):
     """Pure CRLF and LF files split on their ending; a CRLF among LFs is trimmed; a file of carriage returns alone
-    (Excel's "CSV (Macintosh)") splits on them; a lone carriage return among line feeds sends the file to the
-    exact path (which decides what it means)."""
+    (Excel's "CSV (Macintosh)") splits on them; a lone carriage return among line feeds ends a line, as csv reads
+    it."""
     rows = [";".join(REGISTER_HEADER)] + [
         f"{i};{nik(birth=dt.date(1980, 1, 1 + i % 28), female=False, serial=i + 1)};Nama {i};01/01/1980;L;nelayan"
         for i in range(40)]
@@ -262,7 +269,7 @@ def test_line_endings_read_the_same_both_ways(tmp_path, ending):
     slow, _ = _blocks(path, False)
     fast, used = _blocks(path, True)
     assert fast == slow
-    assert used == [ending != "lone_cr"]
+    assert used == [True]
     whole = _merged_parts(path, part_lines=10**6)
     for chunk in (1, 7, 64):      # lines split a chunk at a time: a chunk ends at a line's end, wherever it is cut
         assert _merged_parts(path, part_lines=3, chunk_bytes=chunk) == whole
@@ -434,6 +441,11 @@ def test_scanning_finds_the_lines_splitting_finds(pieces, first_line, one_byte, 
     assert (scan is None) == (split is None), (data, split, scan)
     if split is not None:
         lines, starts = split
+        # the lines Python reads in the text (universal newlines: LF, CRLF and a lone CR each end one)
+        decoded = data.decode("utf-8" if one_byte is None else one_byte).removeprefix("\ufeff")
+        python = [line.removesuffix("\n").removesuffix("\r")
+                  for line in io.StringIO(decoded, newline="")] or [""]    # (no text: one empty line)
+        assert lines.to_pylist() == python[first_line - 1:], (data, lines)
         assert scan[0].tolist() == starts.tolist()
         counts = [line.count('"') for line in lines.to_pylist()]
         assert (scan[1].tolist() if scan[1] is not None else [0] * len(counts)) == counts

@@ -15,7 +15,7 @@ import pytest
 from cakupan.core.messages import SettingsError
 from cakupan.core.settings import Settings
 from cakupan.ingest import loader as loader_module
-from cakupan.ingest import prepare
+from cakupan.ingest import prepare, readers
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import fastcsv
 
@@ -247,3 +247,43 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
         ld.con.close()
     assert again.status == "loaded" and again.load_id != r.load_id
     assert again.rows_in == again.rows_loaded + again.rows_quarantined > 1000
+
+
+def _loaded(s, path) -> tuple[list, list]:
+    """The raw rows (without the load's own columns) and the quarantined rows a fresh warehouse holds after
+    loading `path` with the real loader."""
+    dest = s.inbox / "73.72" / path.name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(path.read_bytes())
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+        assert r.rows_in == r.rows_loaded + r.rows_quarantined
+        raw = ld.con.execute("select * exclude (load_id, received_at) from raw.register order by source_row").fetchall()
+        quarantined = ld.con.execute("select source_row, reason_code, column_name, reasons::varchar, public_message "
+                                     "from quarantine.rows order by source_row").fetchall()
+    finally:
+        ld.con.close()
+    return raw, quarantined
+
+
+def test_a_big_csv_with_a_lone_carriage_return_is_still_loaded_in_parts(big_register, home_factory, monkeypatch,
+                                                                        tmp_path):
+    """A carriage return alone pasted into three cells of a big CSV (old Mac text) ends the line there, as csv
+    reads it: the file is still loaded in parts (it used to go whole to the row-by-row path, ~2 GB for a 1M-row
+    file), with the rows and reasons the row-by-row path gives, each cut row's two halves set apart."""
+    lines = big_register.read_bytes().split(b"\n")
+    for k in (700, 1900, 3300):
+        at = lines[k].index(b";", lines[k].index(b";") + 1) + 3        # inside the name
+        lines[k] = lines[k][:at] + b"\r" + lines[k][at:]
+    path = tmp_path / big_register.name
+    path.write_bytes(b"\n".join(lines))
+    monkeypatch.setattr(readers, "FAST_CSV_MIN_LINES", 10**9)          # the row-by-row path: what csv reads
+    exact = _loaded(home_factory("lone_cr_exact"), path)
+    monkeypatch.setattr(readers, "FAST_CSV_MIN_LINES", 0)
+    parts = []
+    _in_parts(monkeypatch, lambda batch: parts.append(batch.table.num_rows))
+    streamed = _loaded(home_factory("lone_cr_parts"), path)
+    assert len(parts) >= 10, "the file was not loaded in parts"
+    assert streamed == exact
+    assert len(exact[1]) == 6 and {r[0] for r in exact[1]} == {701, 702, 1902, 1903, 3303, 3304}

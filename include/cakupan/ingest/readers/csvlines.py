@@ -8,6 +8,7 @@ place in the bytes kept for the quote count. tests/ingest/test_fast_csv.py reads
 from __future__ import annotations
 
 import codecs
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -72,8 +73,9 @@ def late_cp1252(raw: bytes, delimiter: str) -> bool:
 def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
                  transcode: Callable[[memoryview], bytes] | None = None, ends: tuple[bytes, bool] | None = None,
                  ) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray] | None:
-    """The lines from `first_line` on, and where each starts in `data`; None for a lone carriage return or text
-    that is not UTF-8. Pure CRLF files split on CRLF, others on LF (a CRLF among LFs is trimmed).
+    """The lines from `first_line` on, and where each starts in `data`; None for text that is not UTF-8. Pure CRLF
+    files split on CRLF, others on LF (a CRLF among LFs is trimmed); a carriage return alone among line feeds ends
+    a line too, as csv reads it (`ANY_BREAK`: a chunk holding one is split from a copy with a line feed there).
 
     With `chunk_bytes`, the bytes are split a chunk of about that size at a time (each ends at a line's end), into
     a chunked array: a part holding only its lines lets the others go (`fast_csv_parts`). With `transcode`, `data`
@@ -89,27 +91,34 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
         if transcode is None and not is_utf8(one_value(data, bom)):
             return None     # (a cp1252 file whose start is ASCII): said before the split, which would copy every line
         ends = _line_ends(data)
-        if ends is None:
-            return None
     sep, trim_cr = ends
+    mixed = sep == ANY_BREAK
+    if mixed:
+        sep = b"\n"
     cuts = [bom]
     while chunk_bytes and (at := data.find(sep, cuts[-1] + chunk_bytes - 1)) >= 0 and at + len(sep) < len(data):
         cuts.append(at + len(sep))
     chunks, starts = [], []
     for a, b in zip(cuts, [*cuts[1:], len(data)], strict=True):
         try:
-            value = one_value(data, a, b) if transcode is None else one_value(transcode(memoryview(data)[a:b]))
+            chunk = _lone_crs_as_feeds(data, a, b) if mixed else None
+            if transcode is not None:
+                value = one_value(transcode(memoryview(data)[a:b] if chunk is None else memoryview(chunk)))
+            else:
+                value = one_value(data, a, b) if chunk is None else one_value(chunk)
+            del chunk
         except UnicodeDecodeError:
             return None
         lines = pc.split_pattern(value, sep).values
         del value
-        if len(lines) and (b < len(data) or data.endswith(sep)):
+        if len(lines) and (b < len(data) or data.endswith((sep, b"\r") if mixed else sep)):
             lines = lines.slice(0, len(lines) - 1)     # (the empty text after the chunk's last separator)
         if transcode is None:     # where each line starts in `data` (the split dropped one separator per line)
             starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
                           + np.arange(len(lines), dtype=np.int64) * len(sep))
         else:                     # (the line ends' places in the one-byte text: each line starts after one)
-            starts.append(np.concatenate([[a], _places(data, a, b, sep[-1:]) + 1])[: len(lines)].astype(np.int64))
+            ends_at = _break_places(data, a, b) if mixed else _places(data, a, b, sep[-1:])
+            starts.append(np.concatenate([[a], ends_at + 1])[: len(lines)].astype(np.int64))
         try:
             lines = lines.cast(pa.large_string()).cast(pa.string())     # validates UTF-8
         except (pa.ArrowInvalid, pa.ArrowCapacityError):
@@ -119,21 +128,31 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
     return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
 
 
-def _line_ends(data: bytes) -> tuple[bytes, bool] | None:
-    """How the lines end: (separator, whether a trailing carriage return is trimmed from each line); None for a
-    lone carriage return among line feeds. Pure CRLF files split on CRLF, files of carriage returns alone (Excel's
-    "CSV (Macintosh)") on CR, others on LF (a CRLF among LFs is trimmed)."""
+# `split_lines`' separator for a file with a carriage return alone among its line feeds (an old Mac text pasted into
+# a cell): csv ends a line at either, so lines are split at line feeds and at carriage returns not followed by one
+ANY_BREAK = b"\r|\n"
+
+
+def has_lone_cr(line_ends: tuple[bytes, bool] | None, data: bytes) -> bool:
+    """Whether the lines of `data` (how they end, when scanned: `line_ends`) end at a lone carriage return too."""
+    return (line_ends or _line_ends(data))[0] == ANY_BREAK
+
+
+def _line_ends(data: bytes) -> tuple[bytes, bool]:
+    """How the lines end: (separator, whether a trailing carriage return is trimmed from each line). Pure CRLF files
+    split on CRLF, files of carriage returns alone (Excel's "CSV (Macintosh)") on CR, a lone carriage return among
+    line feeds at both (`ANY_BREAK`), others on LF (a CRLF among LFs is trimmed)."""
     crs = data.count(b"\r") if b"\r" in data else 0
     if not crs:
         return b"\n", False
     if b"\n" not in data:
         return b"\r", False
     if data.count(b"\r\n") != crs:
-        return None
+        return ANY_BREAK, True
     return (b"\r\n", False) if data.count(b"\n") == crs else (b"\n", True)
 
 
-def _scanned_line_ends(data: bytes, feeds: np.ndarray) -> tuple[bytes, bool] | None:
+def _scanned_line_ends(data: bytes, feeds: np.ndarray) -> tuple[bytes, bool]:
     """`_line_ends(data)` told from the line feeds' places (`feeds`, every one in the file): a CRLF is a line feed
     after a carriage return. One pass over the bytes (the count of carriage returns) instead of `_line_ends`'
     three (0.13 s of a 121 MB CRLF file)."""
@@ -144,13 +163,38 @@ def _scanned_line_ends(data: bytes, feeds: np.ndarray) -> tuple[bytes, bool] | N
     at = feeds[feeds > 0]
     crlf = int(np.count_nonzero(np.frombuffer(data, np.uint8)[at - 1] == ord("\r")))
     if data.count(b"\r") != crlf:
-        return None         # (a lone carriage return)
+        return ANY_BREAK, True      # (a lone carriage return)
     return (b"\r\n", False) if crlf == len(feeds) else (b"\n", True)
 
 
 def _places(data: bytes, start: int, stop: int, byte: bytes) -> np.ndarray:
     """The offsets in `data` of every `byte` in [start, stop)."""
     return np.flatnonzero(np.frombuffer(data, np.uint8, stop - start, start) == ord(byte)) + start
+
+
+def _lone_crs(data: bytes, start: int, stop: int) -> np.ndarray:
+    """The offsets in `data` of every carriage return in [start, stop) not followed by a line feed in `data`."""
+    crs = _places(data, start, stop, b"\r")
+    if not len(crs):
+        return crs
+    after = np.frombuffer(data, np.uint8)[np.minimum(crs + 1, len(data) - 1)]    # (the last byte: itself, a CR)
+    return crs[after != ord("\n")]
+
+
+def _break_places(data: bytes, start: int, stop: int) -> np.ndarray:
+    """The offsets in `data` of every line end in [start, stop) of an `ANY_BREAK` file: line feeds, lone CRs."""
+    return np.sort(np.concatenate([_places(data, start, stop, b"\n"), _lone_crs(data, start, stop)]))
+
+
+def _lone_crs_as_feeds(data: bytes, start: int, stop: int) -> bytearray | None:
+    """A copy of `data[start:stop]` with a line feed for each lone carriage return (None when it holds none): the
+    same length, so a line's place in it is its place in the file."""
+    lone = _lone_crs(data, start, stop)
+    if not len(lone):
+        return None
+    chunk = bytearray(memoryview(data)[start:stop])
+    np.frombuffer(chunk, np.uint8)[lone - start] = ord("\n")
+    return chunk
 
 
 CP1252_UNDEFINED = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")     # the bytes Python's cp1252 codec refuses
@@ -160,9 +204,9 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
                chunk_bytes: int = 1 << 24) -> tuple[np.ndarray, np.ndarray | None, tuple[bytes, bool]] | None:
     """What `split_lines` finds, without making the lines: where each line from `first_line` on starts in `data`,
     how many quote characters it holds (None when the file holds none) and how the lines end (`split_lines`' `ends`,
-    for splitting a part of the file later); None where `split_lines` gives None
-    (a lone carriage return, bytes that do not decode). `utf8`: the bytes are UTF-8 (checked in place); else a
-    one-byte encoding, strict cp1252 refusing its five undefined bytes. Chunk by chunk, nothing file-sized made."""
+    for splitting a part of the file later); None where `split_lines` gives None (bytes that do not decode). `utf8`:
+    the bytes are UTF-8 (checked in place); else a one-byte encoding, strict cp1252 refusing its five undefined
+    bytes. Chunk by chunk, nothing file-sized made."""
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
     if utf8 and not is_utf8(one_value(data, bom)):
         return None
@@ -171,10 +215,9 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
     feeds = np.concatenate([np.zeros(0, np.int64), *(_places(data, a, min(a + chunk_bytes, len(data)), b"\n")
                                                      for a in range(bom, len(data), chunk_bytes))])
     line_ends = _scanned_line_ends(data, feeds)
-    if line_ends is None:
-        return None
-    if line_ends[0] == b"\r":      # (carriage returns alone: each line starts after one)
-        feeds = np.concatenate([np.zeros(0, np.int64), *(_places(data, a, min(a + chunk_bytes, len(data)), b"\r")
+    if line_ends[0] in (b"\r", ANY_BREAK):      # (carriage returns alone end lines: each starts after one)
+        places = functools.partial(_places, byte=b"\r") if line_ends[0] == b"\r" else _break_places
+        feeds = np.concatenate([np.zeros(0, np.int64), *(places(data, a, min(a + chunk_bytes, len(data)))
                                                          for a in range(bom, len(data), chunk_bytes))])
     starts = np.concatenate([np.array([bom], np.int64), feeds + 1])
     if len(data) > bom and starts[-1] == len(data):

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from cakupan.ingest.arrays import np_bools
 from cakupan.ingest.readers.blocks import FileRejected
+from cakupan.ingest.readers.csvlines import has_lone_cr
 from cakupan.ingest.readers.csvtext import split_csv
 
 
@@ -30,6 +31,8 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
     a quote is left open at the end, or csv reads some record holding quotes otherwise (`read_as_csv`)."""
     joined = numbers = None
     if (quotes & 1).any():      # a quoted cell spans lines (a line break typed into a cell)
+        if has_lone_cr(line_ends, data):
+            return None         # (its lines end otherwise than the file's others: csv keeps each break as written)
         joined = joined_lines(quotes)
         if joined is None:
             return None

@@ -2,9 +2,9 @@
 
 The bytes are split into lines and cells in bulk and cleaned per distinct odd value; only lines that could be
 anything but a plain data row (quoted, a total or note word, fewer than two filled cells, a repeated header,
-column numbers) go through `layout.classify_row` one by one. Files with multi-line quoted cells, lone carriage
-returns, NUL characters or bytes that are not valid in their encoding take the exact path
-(tests/ingest/test_fast_csv.py reads every case both ways).
+column numbers) go through `layout.classify_row` one by one. Files with NUL characters, bytes that are not valid
+in their encoding, quotes csv reads otherwise than their count, or a quoted cell spanning lines among lone carriage
+returns take the exact path (tests/ingest/test_fast_csv.py reads every case both ways).
 """
 
 from __future__ import annotations
