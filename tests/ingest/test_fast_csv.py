@@ -16,11 +16,12 @@ import io
 import itertools
 import os
 
+import numpy as np
 import pyarrow as pa
 import pytest
 from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
-from cakupan.ingest.readers import ReadOptions, csvlines, fastcsv, read_file, sniff
+from cakupan.ingest.readers import ReadOptions, csvlines, csvrecords, fastcsv, read_file, sniff
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -221,12 +222,35 @@ SPANNING = {
     # ... and a quoted cell spanning lines beside it (or the carriage return inside quotes): the exact path
     "lone_cr_spanning": ('1;7372014505800012;Andi;Jl.\rRT 02;x\n2;7372014505800029;"Sitti\nA";y\n', False),
     "quoted_cr": ('1;7372014505800012;"Andi\rBaso";x\n2;7372014505800029;Sitti;y;z\n', False),
-    # quotes csv reads otherwise than their count says: the exact path decides
-    "stray": ('1;7372014505800012;An"di;x\n2;7372014505800029;Ba"so;y\n', False),
+    # quotes csv reads otherwise than their count says (a quote inside a cell is a character; a quote opening a
+    # cell on a line of even count): joined as csv joins them, unless a cell is left open at the end
+    "stray": ('1;7372014505800012;An"di;x\n2;7372014505800029;Ba"so;y\n', True),
     "open_at_end": ('1;7372014505800012;Andi;x\n2;7372014505800029;"Baso;y\n', False),
     "even_but_open": ('1;7372014505800012;x "y;"z\n2;7372014505800029;a;b\n', False),
-    "open_then_plain": ('1;7372014505800012;x "y;"z\n2;7372014505800029;"Baso\nB";y\n', False),
+    "open_then_plain": ('1;7372014505800012;x "y;"z\n2;7372014505800029;"Baso\nB";y\n', True),
+    # a cell csv reads over more lines than a typed cell has (a quote left open): the exact path reads it
+    "long_cell": ('1;7372014505800012;"Andi' + "\n-" * 300 + '";x\n', False),
+    "inch": ('1;7372014505800012;Andi;TV 21" rusak;x\n2;7372014505800029;"Sitti\nA";y\n', True),
 }
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")) * 5, deadline=None)
+@given(pieces=st.lists(st.sampled_from(['"', '""', ";", "a", " ", "\n", '";', ';"']), max_size=40))
+def test_lines_are_joined_as_csv_reads_them(pieces):
+    """`csv_joined_lines` joins a line to the record above exactly when csv's record goes on over its line
+    break; None when csv ends the text inside a quoted cell (a last line of its own after it is read into it)."""
+    lines = "".join(pieces).split("\n")
+    reader = csv.reader(io.StringIO("".join(x + "\n" for x in lines) + "#END\n", newline=""), delimiter=";")
+    starts, line = [], 1
+    for record in reader:
+        starts.append(line)
+        line = reader.line_num + 1
+    quotes = np.array([x.count('"') for x in lines], np.int64)
+    got = csvrecords.csv_joined_lines(quotes, pa.array(lines), ";", lambda t: t)
+    if record != ["#END"]:
+        assert got is None, (lines, got)
+    else:
+        assert got is not None and got.tolist() == [i + 1 not in starts for i in range(len(lines))], (lines, got)
 
 
 @pytest.mark.parametrize("case", SPANNING)

@@ -3,8 +3,9 @@
 A quoted cell holding a line break leaves an odd count of quotes on its lines: the lines after one where the
 quotes counted so far are odd continue the record above (`joined_lines`), and are joined into it (`join_lines`).
 csv reads quotes otherwise than their count in two cases (a quote in a cell's middle is a character; a quote
-opening a cell on a line of even count leaves the cell open): `read_as_csv` checks every record holding quotes
-reads as one record ending where its lines end, or the file goes the exact path (`csvtext.split_csv`).
+opening a cell on a line of even count leaves the cell open): then the lines are joined by csv's own rule, read
+line by line where quotes are (`csv_joined_lines`). `read_as_csv` checks every record holding quotes reads as one
+record ending where its lines end, or the file goes the exact path (`csvtext.split_csv`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from cakupan.ingest.readers.blocks import FileRejected
 from cakupan.ingest.readers.csvlines import has_lone_cr
 from cakupan.ingest.readers.csvtext import split_csv
 
+# a record of more lines is taken for a quote read wrongly (a cell typed with this many line breaks: the exact path)
+MAX_RECORD_LINES = 256
+
 
 def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quotes: np.ndarray, data: bytes,
                first_line: int, delimiter: str, line_ends: tuple[bytes, bool] | None,
@@ -28,26 +32,100 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
     """A big CSV's lines below its header (`lines`, or None when only scanned; `starts` in `data`; `quotes` per
     line) as records: (lines, starts, quotes, numbers, joined, cells), `numbers` (each record's line number) and
     `joined` None when every record is one line, `cells` what `read_as_csv` found of their quoted cells. None when
-    a quote is left open at the end, or csv reads some record holding quotes otherwise (`read_as_csv`)."""
-    joined = numbers = None
-    if (quotes & 1).any():      # a quoted cell spans lines (a line break typed into a cell)
+    a quote is left open at the end, or csv reads some record holding quotes otherwise (`read_as_csv`).
+
+    The lines are joined by their quotes' count first (a quoted cell spanning lines leaves it odd); when csv reads
+    the records otherwise (a quote typed inside a cell is a character: `12" monitor`, `Ma"ruf`), by csv's own
+    rule, a quote opening a cell only at the cell's start (`csv_joined_lines`)."""
+    if lines is not None:
+        text = None
+    else:       # (the records' bytes as the file holds them)
+        def text(b):
+            return (bytes(transcode(memoryview(b))) if transcode else b).decode("utf-8", errors="replace")
+    by_count = joined_lines(quotes) if (quotes & 1).any() else None
+    found = _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_count)
+    if found is not None:
+        return found
+    texts = lines if lines is not None else records_in(data, starts)
+    by_csv = csv_joined_lines(quotes, texts, delimiter, text or (lambda t: t))
+    if by_csv is None or (np.array_equal(by_csv, by_count) if by_count is not None else not by_csv.any()):
+        return None     # (csv joins them as tried: its reading differs otherwise)
+    return _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_csv)
+
+
+def _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, joined) -> tuple | None:
+    """`as_records` with the lines that continue the record above (`joined`: None or none for every line one)."""
+    numbers = None
+    if joined is not None and not joined.any():
+        joined = None
+    if joined is not None:
         if has_lone_cr(line_ends, data):
             return None         # (its lines end otherwise than the file's others: csv keeps each break as written)
-        joined = joined_lines(quotes)
-        if joined is None:
-            return None
         heads = np.flatnonzero(~joined)
+        if np.diff(np.append(heads, len(joined))).max() > MAX_RECORD_LINES:
+            return None         # (a quote left open over many lines: not copied and read by csv to be refused)
         quotes, starts, numbers = np.add.reduceat(quotes, heads), starts[heads], (first_line + heads).astype(np.int32)
         if lines is not None:
             whole = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
             records = join_lines(whole, joined, line_break(line_ends, data))
             lines = pa.chunked_array([records]) if isinstance(lines, pa.ChunkedArray) else records
     if lines is not None:
-        cells = read_as_csv(lines, quotes, delimiter, lambda text: text)
-    else:       # (the records' bytes as the file holds them)
-        cells = read_as_csv(records_in(data, starts), quotes, delimiter, lambda b: (
-            bytes(transcode(memoryview(b))) if transcode else b).decode("utf-8", errors="replace"))
+        cells = read_as_csv(lines, quotes, delimiter, lambda t: t)
+    else:
+        cells = read_as_csv(records_in(data, starts), quotes, delimiter, text)
     return None if cells is False else (lines, starts, quotes, numbers, joined, cells)
+
+
+def csv_joined_lines(quotes: np.ndarray, texts: pa.Array | pa.ChunkedArray, delimiter: str,
+                     text: Callable[[object], str]) -> np.ndarray | None:
+    """Which lines continue the record above as csv reads them (`texts`: the lines, `text` one's value as text):
+    a quote opens a cell only at its start, anywhere else it is a character. Only lines holding quotes are read,
+    and of those only a line whose cells are not each quoted without a quote inside or unquoted without one, or
+    that starts inside a quoted cell. None when the last line leaves a cell open."""
+    quoted = np.flatnonzero(quotes > 0)
+    plain = np_bools(pc.match_substring_regex(texts.take(pa.array(quoted)),
+                                              QUOTED_CELLS.format(d=re.escape(delimiter)) + END))
+    joined = np.zeros(len(quotes), bool)
+    inside, last = False, -1
+    for k, simple in zip(quoted.tolist(), plain.tolist(), strict=True):
+        if simple and not inside:
+            continue
+        if inside:
+            joined[last + 1: k + 1] = True
+        inside, last = ends_inside(text(texts[k].as_py()).removesuffix("\n").removesuffix("\r"), inside,
+                                   delimiter), k
+    return None if inside else joined
+
+
+def ends_inside(line: str, inside: bool, delimiter: str) -> bool:
+    """Whether csv (quotes doubled inside a quoted cell, not strict) is inside a quoted cell at the end of `line`,
+    starting inside one when `inside`: a quote opens a cell only at its start; a quoted cell ends at a quote not
+    doubled, and what follows it up to the delimiter is the cell's text."""
+    at, n = 0, len(line)
+    while True:
+        if inside:
+            q = line.find('"', at)
+            if q < 0:
+                return True
+            if line.startswith('"', q + 1):         # (a quote doubled: one quote in the cell)
+                at = q + 2
+                continue
+            inside, at = False, q + 1
+            if at < n and line[at] != delimiter:    # (text after the closing quote: the cell's, to the delimiter)
+                at = line.find(delimiter, at)
+                if at < 0:
+                    return False
+            at += 1
+        elif line.startswith('"', at):              # (a cell's start)
+            inside, at = True, at + 1
+            continue
+        else:
+            at = line.find(delimiter, at)
+            if at < 0:
+                return False
+            at += 1
+        if at > n:
+            return False
 
 
 def joined_lines(quotes: np.ndarray) -> np.ndarray | None:
