@@ -83,7 +83,7 @@ CELL = st.one_of(
                      "JUMLAH", "Sub Total", "Mengetahui,", "Parepare, 2 Mei 2025", "(Nama)", "NIP. 1970", "(1)",
                      "NIK", "Nama", "7.37201450580012E+15", "a\u00a0b", "  x  y ", "\ufeffz", "'007", "x;y", "x,y",
                      'say "hi"', "Désa – Ujung", "____", "2", "Jl. Poros\nRT 02", "Blok A\r\nNo. 3",
-                     'Toko "Maju"\nJaya', "\n", "JUMLAH\n(Rp)"]),      # (a line break typed into a cell)
+                     'Toko "Maju"\nJaya', "\n", "JUMLAH\n(Rp)", "Andi\x00", "\x00", "JUM\x00LAH"]),      # (a line break typed into a cell)
     NIKS, NIKS.map(lambda n: "'" + n), st.text(max_size=8))
 ROW = st.one_of(st.lists(CELL, min_size=0, max_size=14),
                 st.lists(CELL, min_size=10, max_size=14).map(lambda r: [",".join(r)]))   # a row that did not split

@@ -270,11 +270,13 @@ def _loaded(s, path) -> tuple[list, list]:
 @pytest.mark.parametrize(("typed", "set_apart"), [
     (b"\r", {701, 702, 1902, 1903, 3303, 3304}),     # each cut row's two halves
     (b'"', set()),                                  # a quote typed inside a name: a character, as csv reads it
+    (b"\x00", set()),                               # a NUL character (a broken export): a character too
 ])
 def test_a_big_csv_with_what_csv_reads_its_own_way_is_still_loaded_in_parts(big_register, home_factory, monkeypatch,
                                                                             tmp_path, typed, set_apart):
-    """A carriage return alone (old Mac text) or a quote typed into three names of a big CSV: the CR ends the line
-    there, the quote is a character in its cell (and leaves its line's quotes odd), as csv reads them. The file is
+    """A carriage return alone (old Mac text), a quote or a NUL typed into three names of a big CSV: the CR ends the
+    line there, the quote is a character in its cell (and leaves its line's quotes odd), as is the NUL, as csv reads
+    them. The file is
     still loaded in parts, with the rows and reasons the row-by-row path gives; it used to go whole to that path
     (a 1M-row file: 20-25 s and over 2 GB)."""
     lines = big_register.read_bytes().split(b"\n")

@@ -2,9 +2,9 @@
 
 The bytes are split into lines and cells in bulk and cleaned per distinct odd value; only lines that could be
 anything but a plain data row (quoted, a total or note word, fewer than two filled cells, a repeated header,
-column numbers) go through `layout.classify_row` one by one. Files with NUL characters, bytes that are not valid
-in their encoding, quotes csv reads otherwise than their count, or a quoted cell spanning lines among lone carriage
-returns take the exact path (tests/ingest/test_fast_csv.py reads every case both ways).
+column numbers) go through `layout.classify_row` one by one. Files with bytes that are not valid in their
+encoding, a quote left open, or a quoted cell spanning lines among lone carriage returns take the exact path
+(tests/ingest/test_fast_csv.py reads every case both ways).
 """
 
 from __future__ import annotations
@@ -267,7 +267,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     # below read its own bytes, which hold the same ASCII (quotes, delimiters, line ends) at the same places.
     transcode = (functools.partial(to_utf8, encoding=encoding) if not whole and encoding in ONE_BYTE else None)
     data = raw if transcode else utf8_data(raw, head_text, whole, encoding)
-    if data is None or b"\x00" in data:
+    if data is None:
         return None
     found = _header_in_head(head_text, whole, delimiter, contracts, options)
     if found is None:
