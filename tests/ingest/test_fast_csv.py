@@ -148,7 +148,7 @@ BIG_CELLS = ["Andi", "Sitti Aminah", "Ma'ruf", "Désa – Ujung", "  x  y ", "'7
              "JKK, JKM", "13/03/2025", "", " ", "JUMLAH", "NELAYAN", "Nama", "(1)", "7.37201450580012E+15", "x,y"]
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252", "utf-16"])
 @pytest.mark.parametrize("odd_row_by_row", [fastcsv.ODD_LINES_ROW_BY_ROW, -1])
 def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     """Past 256 KiB the column-wise reader decodes only the start to find the header; the result is unchanged."""
@@ -436,6 +436,18 @@ def test_a_one_byte_file_is_never_held_whole_as_utf8(tmp_path, monkeypatch):
 def test_the_bytes_cp1252_refuses_are_the_ones_the_scan_looks_for():
     refused = {bytes([b]) for b in range(256) if _refuses(bytes([b]))}
     assert refused == set(csvlines.CP1252_UNDEFINED)
+
+
+@given(lines=st.lists(st.text(alphabet="a;\u0a41\u4100\u0a00\u0d0a", max_size=9).map(lambda t: t + "\n"),
+                      max_size=12), size=st.integers(0, 120), codec=st.sampled_from(["utf-16-le", "utf-16-be"]))
+def test_the_head_of_a_utf16_file_is_whole_lines(lines, size, codec):
+    """The start of a UTF-16 file (Excel's "Unicode Text") is decoded alone, up to the last line feed within its
+    first bytes: a whole character's, never the bytes 0A 00 / 00 0A across two characters (U+0A41 U+4100)."""
+    raw = "\ufeff".encode(codec) + "".join(lines).encode(codec)
+    ends = [2 + 2 * len("".join(lines[:k + 1])) for k in range(len(lines))]    # (every character two bytes)
+    expected = "".join(lines[:sum(1 for e in ends if e <= size)])
+    head = csvlines.head_lines(raw, size, "utf-16")
+    assert head.decode("utf-16") == expected if head else expected == ""
 
 
 def _refuses(b: bytes) -> bool:

@@ -45,6 +45,17 @@ def to_utf8(raw: bytes | memoryview, encoding: str, errors: str = "strict") -> b
     return out
 
 
+def head_lines(raw: bytes, size: int, encoding: str) -> bytes:
+    """The whole lines in the first `size` bytes of `raw` (UTF-16 with its BOM: whole two-byte line feeds)."""
+    if encoding != "utf-16":
+        return raw[: raw.rfind(b"\n", 0, size) + 1]
+    feed = "\n".encode("utf-16-le" if raw.startswith(codecs.BOM_UTF16_LE) else "utf-16-be")
+    at = raw.rfind(feed, 0, size)
+    while at > 0 and at % 2:        # (a feed's bytes across two characters)
+        at = raw.rfind(feed, 0, at + 1)
+    return raw[: at + 2] if at >= 0 else b""
+
+
 def one_value(data: bytes, start: int = 0, stop: int | None = None) -> pa.Array:
     """The bytes from `start` on (to `stop`) as one large_binary value, without a copy."""
     return pa.Array.from_buffers(pa.large_binary(), 1, [

@@ -28,6 +28,7 @@ from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
+    head_lines,
     late_cp1252,
     scan_lines,
     split_lines,
@@ -221,9 +222,9 @@ def _csv_head(raw: bytes) -> tuple[str, bool, str, str] | None:
     if is_blank_bytes(raw[:4096]) and is_blank_bytes(raw):     # (the first test spares a copy of a big file)
         return None
     encoding = detect_encoding(raw[:ENCODING_SAMPLE_BYTES])
-    if len(raw) > _CSV_PREFIX_BYTES and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1"):
+    if len(raw) > _CSV_PREFIX_BYTES and encoding in ("utf-8", "utf-8-sig", "cp1252", "latin-1", "utf-16"):
         try:
-            head = raw[: raw.rfind(b"\n", 0, _CSV_PREFIX_BYTES) + 1].decode(encoding)
+            head = head_lines(raw, _CSV_PREFIX_BYTES, encoding).decode(encoding)
         except UnicodeDecodeError:
             head = ""
         if len(head) >= DELIMITER_SAMPLE_CHARS:
