@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 from cakupan.ingest import parsing
 from cakupan.ingest.readers import TYPED_MARK, FileRejected, read_file, read_workbook, typed_key, typed_value
+from cakupan.ingest.readers.cells import all_clean
 from cakupan.ingest.readers.fastcsv import vector_cell_text
 from cakupan.ingest.readers.layout import (
     cell_text,
@@ -410,6 +411,14 @@ def test_reader_shortcuts_equal_the_parsers(value):
     assert total_label(cell_text(value)) == parsing.is_total_label(value)
     clean = pa.array([value])
     assert vector_cell_text(clean).to_pylist() == [parsing.cell_text(value)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" 'a7\t\u00a0\u200b", max_size=5)), max_size=6))
+def test_a_column_is_all_clean_when_every_cell_is_its_own_text(values):
+    """`all_clean` (the test that lets a column's cleaning be skipped) is True exactly when `parsing.cell_text`
+    would change none of the column's texts."""
+    assert all_clean(pa.array(values, pa.string())) == all(parsing.cell_text(v) == v for v in values if v is not None)
 
 
 def test_the_encrypted_case_is_a_real_compound_file(tmp_path):

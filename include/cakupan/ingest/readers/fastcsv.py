@@ -26,6 +26,7 @@ from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
 from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
+from cakupan.ingest.readers.cells import all_clean
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
     head_lines,
@@ -505,9 +506,12 @@ def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str, extras: d
 
 
 def _clean_odd_cells(cells: _Cells, odd: pa.Array) -> None:
-    """Clean the cells of the lines marked odd column-wise (`vector_cell_text`): when there are many of them."""
+    """Clean the cells of the lines marked odd column-wise (`vector_cell_text`): when there are many of them (a
+    column whose cells there are all clean is left as it is: the odd cells are usually in one or two)."""
     for c, col in cells.texts.items():
-        col = cells.texts[c] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
+        if all_clean(on_odd := col.filter(odd)):
+            continue
+        col = cells.texts[c] = pc.replace_with_mask(col, odd, vector_cell_text(on_odd))
         cells.present[c] = cells.maybe_header[c] = np_bools(pc.is_valid(col))
     for k, col in cells.extra.items():
         cells.extra[k] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
