@@ -14,9 +14,15 @@ generator; dates and money read back with the project's parsers, once per distin
 - `excel_nik`: a delivery gone wrong at full size: every NIK written as digits alone is shown as Excel shows the
   number it turned the cell into (General format, Indonesian locale: "1,10105E+15"; a NIK written in groups,
   "1108 1355 1188 0036", stays text), the rest as `current`. Those NIKs' digits are lost, so nearly every row is
-  set apart (NIK_PRECISION_LOST): the quarantine path, each row with its messages, at 1 M rows.
+  set apart (NIK_PRECISION_LOST): the quarantine path, each row with its messages, at 1 M rows;
+- `pasted`: `current` with what text pasted in from elsewhere leaves (`PASTED`): a non-breaking space for the first
+  space of every third row's village (a web page's), a quote typed inside every 50,000th name (`Ma"ruf`: a
+  character to csv, its line's quotes odd), a NUL after every 333,333rd name from the 150th (a broken export; one
+  in the first 8 KiB is taken for a binary file), and a carriage return alone in every 250,000th sub-district, for
+  its first space (old Mac text: csv ends the line there, so that row is cut in two, both halves set apart).
 
-Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all.
+Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all
+(but `pasted`'s cut rows).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik")
+SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted")
 
 ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
              "November", "Desember")
@@ -154,6 +160,28 @@ def _excel_nik_row(rec: list[str], i: int) -> list[str]:
     return out
 
 
+# `pasted`: (every how many data rows, from which one, the column, what is typed where)
+PASTED = ((3, 3, VILLAGE, "nbsp"), (50_000, 7, NAME, "quote"), (333_333, 150, NAME, "nul"),
+          (250_000, 11, DISTRICT, "cr"))
+
+
+def _pasted_row(rec: list[str], i: int) -> list[str]:
+    """Row i (data rows from 1) of `current` with what `PASTED` types into it; a quote or a carriage return as a
+    stand-in (`_UNQUOTED`) csv's writer does not quote (a clerk's pasted one is not), put in after it."""
+    out = list(rec)
+    for every, first, col, what in PASTED:
+        cell = out[col]
+        if i % every != first % every or not cell or (what == "nbsp" and " " not in cell):
+            continue
+        cr = cell.replace(" ", _UNQUOTED["\r"], 1) if " " in cell else cell[:3] + _UNQUOTED["\r"] + cell[3:]
+        out[col] = {"nbsp": cell.replace(" ", "\u00a0", 1), "quote": cell[:2] + _UNQUOTED['"'] + cell[2:],
+                    "nul": cell + "\x00", "cr": cr}[what]
+    return out
+
+
+_UNQUOTED = {'"': "\ue001", "\r": "\ue002"}
+
+
 def _styles_row(rec: list[str], i: int) -> list[str]:
     dates, money = list(DATE_STYLES), list(MONEY_STYLES)
     out = list(rec)
@@ -187,13 +215,21 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         make_row = _styles_row if shape == "styles" else _excel_nik_row
         rows = (make_row(r, i) for i, r in enumerate(recs, start=1))
         encoding = "utf-8"
+    elif shape == "pasted":
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        w.writerow(header)
+        rows = (_pasted_row(r, i) for i, r in enumerate(recs, start=1))
+        encoding = "utf-8"
     else:
         raise ValueError(f"unknown shape {shape!r}")
     n = 0
     for row in rows:
         w.writerow(row)
         n += 1
-    out.write_bytes(buf.getvalue().encode(encoding, errors="replace"))
+    text = buf.getvalue()
+    for char, stand_in in _UNQUOTED.items() if shape == "pasted" else ():
+        text = text.replace(stand_in, char)
+    out.write_bytes(text.encode(encoding, errors="replace"))
     return n
 
 

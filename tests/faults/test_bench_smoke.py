@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bench import shapes
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -27,6 +29,10 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     report = json.loads((work / "report.json").read_text())
     assert report["dataset"]["regencies"] == 20
     assert all(p["ok"] for p in report["phases"].values()), [k for k, p in report["phases"].items() if not p["ok"]]
+    # Cakupan loads every register CSV shape (a peer may refuse one: `pasted`'s lone carriage returns; the table
+    # names its error)
+    assert set(report["shapes"]) == set(shapes.SHAPES)
+    assert all(x["ok"] for r in report["shapes"].values() for x in r["loaders"]["cakupan"]), report["shapes"]
     # every phase says how much CPU went outside it while it ran (/proc/stat less its own), and the report
     # says whether that made the run's wall times unreliable
     assert all(p["other_cpu_s"] >= 0 for p in report["phases"].values())

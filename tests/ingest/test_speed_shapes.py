@@ -107,6 +107,19 @@ def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkey
         assert plain["counts"] == (n, 0, n)
         assert plain["reasons"] == {row + 1: "NIK_WRONG_LENGTH" if row == 5 else "NIK_PRECISION_LOST"
                                     for row in range(1, n + 1)}     # (keyed by the file's row: data row + 1)
+    elif shape == "pasted":
+        # a carriage return alone ends a line, as csv reads it: the rows it was typed into are cut in two, both
+        # halves set apart, and every row below is a line further down
+        text = src.read_text(encoding="utf-8-sig")
+        recs = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))[1:]
+        cut = [i for i, rec in enumerate(recs, start=1) if shapes._UNQUOTED["\r"] in "".join(shapes._pasted_row(rec, i))]
+        assert cut, "the source has no row a carriage return is typed into"
+        assert plain["counts"] == (n + len(cut), n - len(PLANTED) - len(cut), len(PLANTED) + 2 * len(cut))
+        line = {row: row + 1 + sum(c < row for c in cut) for row in range(1, n + 1)}
+        assert {r: why for r, why in plain["reasons"].items() if why in {p[2] for p in PLANTED.values()}
+                and r not in {line[c] + k for c in cut for k in (0, 1)}} == {
+            line[row]: reason for row, (_, _, reason) in PLANTED.items()}
+        assert set(plain["reasons"]) == {line[row] for row in PLANTED} | {line[c] + k for c in cut for k in (0, 1)}
     else:
         assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
         assert plain["reasons"] == {row + 1: reason for row, (_, _, reason) in PLANTED.items()}
