@@ -113,6 +113,36 @@ def test_random_registers_read_the_same_both_ways(tmp_path_factory, rows, delimi
     assert _merged_parts(path, part_lines=3, first_lines=1) == whole
 
 
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(CELL, min_size=6, max_size=14), min_size=1, max_size=30),
+       line_end=st.sampled_from(["\n", "\r\n"]),
+       pasted=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(['"', "\r", "\x00", '"\n', "\r\r\n"])),
+                       max_size=4))
+def test_characters_pasted_past_quoting_read_the_same_both_ways(tmp_path_factory, rows, line_end, pasted):
+    """A register with quotes, lone carriage returns, NULs and line breaks typed anywhere below its header, past
+    csv's quoting (as a clerk pastes them): read column-wise, in parts and from the file again, exactly as row by
+    row, whichever path it takes."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator=line_end)
+    w.writerow(REGISTER_HEADER)
+    w.writerows(rows)
+    text = out.getvalue()
+    body = len(text.split(line_end, 1)[0]) + len(line_end)
+    for where, char in sorted(pasted, reverse=True):
+        at = body + int(where * (len(text) - body))
+        text = text[:at] + char + text[at:]
+    path = tmp_path_factory.mktemp("pasted") / "register_parepare_2025-04.csv"
+    path.write_text(text, encoding="utf-8")
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    event("fast path" if used and used[0] else "exact path")
+    assert fast == slow
+    whole = _merged_parts(path, part_lines=10**6)
+    assert _merged_parts(path, part_lines=3) == whole
+    assert _merged_parts(path, part_lines=2, first_lines=1, chunk_bytes=7) == whole
+
+
 def _merged_parts(path, part_lines: int, first_lines: int | None = None, chunk_bytes: int | None = None):
     """`fast_csv_parts` merged back into one block, in the form `_blocks` compares (`chunk_bytes`: the size of
     the chunks its lines are split in, default one chunk for these small files). Read both ways: parts holding
