@@ -11,7 +11,6 @@ from cakupan.ingest.parsing import (
     CODES,
     ParseError,
     cell_text,
-    find_period_in_text,
     is_blank,
     is_total_label,
     nik_cell_is_numeric,
@@ -27,6 +26,7 @@ from cakupan.ingest.parsing import (
     parse_programs,
     parse_sex,
 )
+from cakupan.ingest.periodtext import find_period_in_text, months_named
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -818,7 +818,7 @@ RAISING_PARSERS = [
     parse_funding_source, parse_kpj, parse_birth_date_cell,
 ]
 TOTAL_FUNCTIONS = [
-    cell_text, is_blank, find_period_in_text, is_total_label, nik_cell_is_numeric,
+    cell_text, is_blank, find_period_in_text, months_named, is_total_label, nik_cell_is_numeric,
 ]
 
 

@@ -4,6 +4,7 @@
     discover    which inbox files to load, when each was first seen (received), whether it has settled
     readers/    a file → blocks of data rows as cell text (sniff, workbook, csvtext, csvlines, csvrecords, fastcsv, layout)
     parsing     Indonesian numbers, dates, months, programs, ... (small pure functions, one cell at a time)
+    periodtext  the month a title or a file name names (or the words naming more than one)
     identity    the NIK rule and the participant pseudonym, on whole columns
     validate    blocks → one typed Batch, every row rule
     prepare     read + file-level checks + validate: everything that needs no database (`Preparer`)

@@ -16,12 +16,12 @@ __all__ = [
     "CODES",
     "FUNDING_SOURCES",
     "MIN_YEAR",
+    "MONTH_NUMBERS",
     "NUMBER_MAX",
     "PROGRAMS",
     "SCIENTIFIC",
     "ParseError",
     "cell_text",
-    "find_period_in_text",
     "is_blank",
     "is_total_label",
     "last_year",
@@ -259,8 +259,7 @@ for _n, _names in enumerate((
 ), start=1):
     for _name in _names.split():
         _MONTHS[_name] = _n
-_FULL_MONTHS = {k: v for k, v in _MONTHS.items() if len(k) > 4 or k in ("mei", "juni", "juli")}
-_MONTH_ALT = "|".join(sorted(_MONTHS, key=len, reverse=True))
+MONTH_NUMBERS = _MONTHS       # a month's name or abbreviation, lower case → its number (periodtext reads titles)
 
 MIN_YEAR = 1900       # a delivered date is accepted from 1900 to next year (reasons.yml DATE_OUT_OF_RANGE)
 
@@ -429,43 +428,6 @@ def parse_month(value: object) -> dt.date | None:
     if parts is None or not 1 <= parts[1] <= 12 or not 1900 <= parts[0] <= 2100:
         raise _fail("MONTH_INVALID", "a month we can read", value)
     return dt.date(parts[0], parts[1], 1)
-
-
-_FULL_DATE_RE = re.compile(
-    r"(?<![0-9])[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}(?![0-9])"
-    r"|(?<![0-9])[0-9]{4}([-/.])[0-9]{1,2}\1[0-9]{1,2}(?![0-9])"
-    r"|(?<![0-9])[0-9]{4}_[0-9]{2}_[0-9]{2}(?![0-9])"
-    rf"|(?<![0-9])[0-9]{{1,2}}[\s\-/.]*(?<![a-z])(?:{_MONTH_ALT})(?![a-z])\.?[\s\-/.,]*[0-9]{{4}}(?![0-9])",
-    re.ASCII,
-)
-_PERIOD_NAME_RE = re.compile(
-    rf"(?<![a-z])({_MONTH_ALT})(?![a-z])\.?[\s\-_.,/:]*((?:19|20)[0-9]{{2}})(?![0-9])", re.ASCII
-)
-_PERIOD_YM_RE = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})[-_./]?(0[1-9]|1[0-2])(?![0-9])", re.ASCII)
-_PERIOD_MY_RE = re.compile(r"(?<![0-9])(0[1-9]|1[0-2])[-_/.]((?:19|20)[0-9]{2})(?![0-9])", re.ASCII)
-_WORD_RE = re.compile(r"[a-z]+", re.ASCII)
-
-
-def find_period_in_text(text: object) -> dt.date | None:
-    """Find the one month-year named in a title block or file name, else None (none, or ambiguous).
-
-    Full dates ("dicetak 02/05/2025", "register_2025-05-02.xlsx", "13 Maret 2025") are dates, not periods, and
-    are ignored. A second, different month name without a year ("JANUARI - MARET 2025") makes it ambiguous.
-    """
-    s = cell_text(text)
-    if s is None:
-        return None
-    s = _FULL_DATE_RE.sub(" | ", s.lower())
-    found = {(int(y), _MONTHS[n]) for n, y in _PERIOD_NAME_RE.findall(s)}
-    found |= {(int(y), int(mo)) for y, mo in _PERIOD_YM_RE.findall(s)}
-    found |= {(int(y), int(mo)) for mo, y in _PERIOD_MY_RE.findall(s)}
-    if len(found) != 1:
-        return None
-    year, month = found.pop()
-    named = {_FULL_MONTHS[w] for w in _WORD_RE.findall(s) if w in _FULL_MONTHS and w != "may"}
-    if named - {month}:
-        return None
-    return dt.date(year, month, 1)
 
 
 # --------------------------------------------------------------------------------------------- codes

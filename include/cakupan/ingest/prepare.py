@@ -26,7 +26,7 @@ from cakupan.core.contracts import all_contracts, load_contract
 from cakupan.core.messages import Msg
 from cakupan.core.regions import RegencyNames, regency_name
 from cakupan.core.settings import Settings
-from cakupan.ingest import parsing
+from cakupan.ingest import periodtext
 from cakupan.ingest.inbox import in_inbox, manifest_path, read_delivery
 from cakupan.ingest.readers import (
     Block,
@@ -164,7 +164,7 @@ class Preparer:
         sheets = _sheet_periods(contract.period_from, blocks, path) if len(blocks) > 1 else {}
         if (contract.source == "register" and not any("period" in b.mapping for b in blocks) and file_period is None
                 and not sheets):
-            raise FileRejected("PERIOD_UNKNOWN")
+            raise FileRejected("PERIOD_UNKNOWN", _months_disagree(contract.period_from, blocks, path))
         return FileFacts(contract, regency, file_period, folder_regency, sheets)
 
     def check_nik_regions(self, batch: Batch, facts: FileFacts) -> None:
@@ -220,10 +220,10 @@ def _sheet_periods(period_from: tuple[str, ...], blocks: list[Block], path: Path
         return {}
     out = {}
     for b in blocks:
-        p = parsing.find_period_in_text(b.title_text)
+        p = periodtext.find_period_in_text(b.title_text)
         if p is None and b.sheet:
             years = set(_YEAR.findall(b.title_text)) or set(_YEAR.findall(path.name))
-            p = parsing.find_period_in_text(f"{b.sheet} {years.pop()}") if len(years) == 1 else None
+            p = periodtext.find_period_in_text(f"{b.sheet} {years.pop()}") if len(years) == 1 else None
         if p is not None:
             out[b.sheet] = p
     return out if len(set(out.values())) > 1 else {}
@@ -232,13 +232,25 @@ def _sheet_periods(period_from: tuple[str, ...], blocks: list[Block], path: Path
 _YEAR = re.compile(r"(?<![0-9])((?:19|20)[0-9]{2})(?![0-9])")
 
 
+def _months_disagree(period_from: tuple[str, ...], blocks: list[Block], path: Path) -> Msg | str:
+    """Why no period was found when the title or the file name names more than one month (the words that
+    disagree), else no detail."""
+    places = [("where_title", " ".join(b.title_text for b in blocks))] if "title" in period_from else []
+    places += [("where_name", path.name)] if "filename" in period_from else []
+    for where, text in places:
+        if words := periodtext.months_named(text):
+            return Msg("error.ingest.months_named", where=Msg(f"error.ingest.{where}"),
+                       words=", ".join(repr(w) for w in words))
+    return ""
+
+
 def _file_period(period_from: tuple[str, ...], blocks: list[Block], path: Path) -> dt.date | None:
     """The file's period, from its title block or its name (as the contract allows)."""
     if "title" in period_from:
         for b in blocks:
-            p = parsing.find_period_in_text(b.title_text)
+            p = periodtext.find_period_in_text(b.title_text)
             if p:
                 return p
     if "filename" in period_from:
-        return parsing.find_period_in_text(path.name)
+        return periodtext.find_period_in_text(path.name)
     return None
