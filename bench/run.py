@@ -421,6 +421,7 @@ def key_metrics(r: dict) -> dict:
     if g("ingest_big_xlsx"):
         m["xlsx_rows_per_s"] = r["big_files"]["xlsx_rows"] / g("ingest_big_xlsx")
     m["xlsx_rss_mb"] = g("ingest_big_xlsx", "rss_mb")
+    m["xlsx_child_rss_mb"] = g("ingest_big_xlsx", "reader_child_rss_mb")
     if g("ingest_big_xlsx") and g("xlsx_polars"):
         m["xlsx_vs_polars"] = g("xlsx_polars", "wall") / g("ingest_big_xlsx", "wall")
     full = [P.get(f"full_{s}") for s in ("ingest", "build", "publish")]
@@ -538,8 +539,9 @@ def write_markdown(r: dict, out: Path) -> None:
         f"{_met(m.get('ingest_rss_mb') is not None and m['ingest_rss_mb'] < GOALS['ingest_rss_mb'])} |")
     if m.get("xlsx_rows_per_s"):
         add(f"| ingest of the {bf['xlsx_rows']:,}-row register XLSX | {_f(m['xlsx_rows_per_s'], 0)} rows/s "
-            f"({_f(P['ingest_big_xlsx']['seconds'])} s), peak RSS {_f(m['xlsx_rss_mb'], 0)} MB | {_xlsx_peer(P, m)} | "
-            f"RSS < 2,048 MB | {_met(m['xlsx_rss_mb'] < GOALS['ingest_rss_mb'])} |")
+            f"({_f(P['ingest_big_xlsx']['seconds'])} s), peak RSS {_f(m['xlsx_rss_mb'], 0)} MB (its reader child "
+            f"{_f(m.get('xlsx_child_rss_mb'), 0)} MB) | {_xlsx_peer(P, m)} | RSS < 2,048 MB | "
+            f"{_met(max(m['xlsx_rss_mb'], m.get('xlsx_child_rss_mb') or 0) < GOALS['ingest_rss_mb'])} |")
     if m.get("full_seconds"):
         add(f"| full chain: ingest + dbt build + gate + publish | **{_f(m['full_seconds'])} s** "
             f"({m['full_seconds'] / 60:.1f} min; CPU {_f(m.get('full_cpu_s'))} s) | — | < 300 s on 2 cores | "

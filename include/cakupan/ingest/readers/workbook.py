@@ -42,6 +42,7 @@ _XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
 _XLSX_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
 _XLSX_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
 _XLSX_REL = re.compile(rb"<Relationship\b[^>]*>")
+XML_SCAN_PIECE = 8 << 20     # bytes of a worksheet's XML scanned for formulas at a time
 FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data is not marked (no huge area)
 
 Sheets = list[tuple[str, list[list]]]
@@ -111,7 +112,9 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
         except BaseException as exc:  # noqa: BLE001
             result = ("rejected", "FILE_CORRUPT", Msg("error.ingest.library", kind=type(exc).__name__, error=str(exc)[:200]))
         with open(out, "wb") as f:
-            pickle.dump(result, f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.fast = True     # no memo: rows of cells share nothing, and a memo of every cell costs
+            pickler.dump(result)    # ~100 bytes a cell here and again in the unpickling writer
     except BaseException:  # noqa: BLE001
         code = 1
     finally:
@@ -170,6 +173,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             merges = sheet.merged_cell_ranges
+            del sheet           # the library's copy of the cells goes before the next sheet's (and the XML scan)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
@@ -228,7 +232,7 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict
         with zipfile.ZipFile(source) as zf:
             sheets = {}
             for part in (xmls if xmls is not None else zf.namelist()):
-                if is_worksheet_part(part):
+                if is_worksheet_part(part) and (xmls is not None or _part_has_formula(zf, part)):
                     xml = zf.read(part) if xmls is None else xmls[part]
                     if _has_formula(xml):
                         sheets[part] = xml
@@ -253,6 +257,18 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict
 def _has_formula(xml: bytes) -> bool:
     """Whether a worksheet's XML holds a formula tag (`<f>`, `<x:f>`); the regex runs only where "<f" or ":f" is."""
     return (b"<f" in xml or b":f" in xml) and _XLSX_FORMULA.search(xml) is not None
+
+
+def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether a worksheet part holds a formula tag, read a piece at a time (a big sheet's XML is many times its
+    cells' size: held whole beside them it was most of a big workbook's peak memory)."""
+    tail = b""
+    with zf.open(part) as f:
+        while piece := f.read(XML_SCAN_PIECE):
+            if _has_formula(tail + piece):
+                return True
+            tail = piece[-16:]          # a tag cut between two pieces ("<x:" | "f>")
+    return False
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
