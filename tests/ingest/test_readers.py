@@ -195,6 +195,13 @@ def _block_row_by_row(rows, header, unlabelled):
 @example(body=[["7372014505800123", "Jumadi", "Nelayan", "JKK"], ["7372014505800124", "nik\0nama", "Petani", "JKK"],
                ["7372014505800125", "Siti", "Petani", "JKM"], ["1", "2", "3", "4"], ["Mengetahui,", None, "Catatan:", None],
                ["7372014505800126", "Ani", "Nelayan", "JKK"]], unlabelled=False, grid=True)
+# a column's totals and repeated header words found with Arrow's kernels (ASCII, any case) or, where a cell is not
+# ASCII, cell by cell in Python
+@example(body=[["7372014505800123", "TOTOK", "Nelayan", "JKK"], ["7372014505800124", "Siti", "PEKERJAAN", "JKK"],
+               ["7372014505800125", "J\u016bmriah", "Petani", "JKM"], ["7372014505800126", "Ani", "Nelayan", "Jml"],
+               ["7372014505800127", "Nama", "Petani", "JKK"], ["7372014505800128", "Pe\u212aerjaan", "Petani", "JKK"],
+               ["NI\u212a", "Nama Peserta", "PE\u212aERJAAN", "Program Jaminan"]],
+         unlabelled=False, grid=True)      # (a Kelvin sign's lower case is "k": Python's rule, not Arrow's ASCII one)
 def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled, grid):
     """`block_from_rows` (plain data rows taken without `classify_row`, typed cells, NIK cells and extra columns
     gathered column by column) keeps the rows, texts, typed values, totals and notes the row-by-row definition
