@@ -10,8 +10,7 @@ import pyarrow as pa
 import pytest
 from cakupan.ingest import parsing
 from cakupan.ingest.readers import TYPED_MARK, FileRejected, read_file, read_workbook, typed_key, typed_value
-from cakupan.ingest.readers.cells import all_clean
-from cakupan.ingest.readers.fastcsv import vector_cell_text
+from cakupan.ingest.readers.cells import all_clean, vector_cell_text
 from cakupan.ingest.readers.layout import (
     cell_text,
     classify_row,

@@ -93,6 +93,28 @@ def test_parts_read_from_the_file_hold_no_lines(big_register, home_factory, monk
     assert max(reread) < min(held[:2]), (reread, held)
 
 
+def test_a_utf16_file_s_parts_split_their_lines_when_read(big_register, home_factory, monkeypatch, tmp_path):
+    """A UTF-16 file (Excel's Unicode Text) is made UTF-8 once; its parts split their lines from that copy when
+    their turn comes, as others' from the file: Arrow holds about the file's UTF-8 size less from the first part on,
+    and the rows are those of the parts that held their lines."""
+    text = big_register.read_bytes().decode("utf-8-sig")
+    utf16 = tmp_path / "register_parepare_2025-06.csv"
+    utf16.write_bytes(text.replace(";", "\t").encode("utf-16"))
+    monkeypatch.setattr(fastcsv, "PART_CHUNK_BYTES", 16 << 10)
+    homes = home_factory("u16_split"), home_factory("u16_held")
+    split, _, _ = _load_in_parts(homes[0], utf16, monkeypatch)
+    monkeypatch.setattr(loader_module, "part_rereader", lambda path, stamp: None)
+    held, _, _ = _load_in_parts(homes[1], utf16, monkeypatch)
+    size = len(text.encode("utf-8"))
+    assert held[0] - split[0] > size * 3 // 4, (size, held[:3], split[:3])
+    rows = []
+    for s in homes:
+        with duckdb.connect(str(s.work_db), read_only=True) as con:
+            rows.append(con.execute("select source_row, nik, participant_key, raw_cells::varchar from raw.register "
+                                    "order by source_row").fetchall())
+    assert len(rows[0]) > 3000 and rows[0] == rows[1]
+
+
 def _loader_setting(s, name, load=None):
     """DuckDB's setting `name` on a fresh loader's connection (after it loaded `load`, when given), and the load's
     result."""

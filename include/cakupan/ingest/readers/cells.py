@@ -91,3 +91,19 @@ def row_texts(row: list) -> list[str]:
 
 def is_blank_row(row: list) -> bool:
     return all(cell_text(v) is None for v in row)
+
+
+_CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
+
+
+def vector_cell_text(arr: pa.Array) -> pa.Array:
+    """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value."""
+    clean = pc.and_(pc.match_substring_regex(arr, _CLEAN_CELL), pc.invert(pc.match_substring(arr, "  ")))
+    clean = pc.fill_null(clean, False)
+    odd = pc.filter(arr, pc.and_(pc.invert(clean), pc.fill_null(pc.not_equal(arr, ""), False)))
+    if len(odd) == 0:
+        return pc.if_else(clean, arr, pa.nulls(len(arr), pa.string()))
+    uniq = pc.unique(odd)
+    texts = pa.array([parsing.cell_text(v) for v in uniq.to_pylist()], pa.string())
+    mapped = texts.take(pc.index_in(arr, value_set=uniq))
+    return pc.if_else(clean, arr, mapped)

@@ -26,7 +26,7 @@ from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
 from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
-from cakupan.ingest.readers.cells import all_clean
+from cakupan.ingest.readers.cells import all_clean, vector_cell_text
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
     head_lines,
@@ -63,26 +63,12 @@ ODD_LINES_ROW_BY_ROW = 1000   # up to this many lines with odd cells (or 2 %) ar
 QUOTES_FOUND_ONE_BY_ONE = 100_000     # up to this many quote characters are found by a byte search
 PART_CHUNK_BYTES = 1 << 24      # a big CSV read in parts is split into lines (and freed as they are read) in chunks
 _CSV_PREFIX_BYTES = DELIMITER_SAMPLE_CHARS * 4     # enough bytes for the characters the delimiter is detected on
-_CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
 _NOTE_LINE = (r"(?i)(?:^|{d})[^\pL\pN]*(?:" + "|".join(w.replace(" ", r"[^\pL\pN]+") for w in NOTE_WORDS)
               + r")(?:[^\pL\pN]|$)|(?:^|{d})[^\pL\pN]*\(|[\s_.\-=*]{{3}}|[A-Za-z],\s*[0-9]{{1,2}}\s+[A-Za-z]+\s+[0-9]{{4}}")
 _TOTAL_LINE = r"(?i)total|jumlah|jml"
 _SCIENTIFIC = rf"(?i)^{parsing.SCIENTIFIC}$"
 _PRINTABLE = bytes(range(0x20, 0x7F))
 UNIT = "\x1f"      # the delimiter quoted lines are rewritten with (`_unquote`): a control character no cell holds
-
-
-def vector_cell_text(arr: pa.Array) -> pa.Array:
-    """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value."""
-    clean = pc.and_(pc.match_substring_regex(arr, _CLEAN_CELL), pc.invert(pc.match_substring(arr, "  ")))
-    clean = pc.fill_null(clean, False)
-    odd = pc.filter(arr, pc.and_(pc.invert(clean), pc.fill_null(pc.not_equal(arr, ""), False)))
-    if len(odd) == 0:
-        return pc.if_else(clean, arr, pa.nulls(len(arr), pa.string()))
-    uniq = pc.unique(odd)
-    texts = pa.array([parsing.cell_text(v) for v in uniq.to_pylist()], pa.string())
-    mapped = texts.take(pc.index_in(arr, value_set=uniq))
-    return pc.if_else(clean, arr, mapped)
 
 
 # --------------------------------------------------------------------------------------------- the file -----
@@ -111,6 +97,7 @@ class _FastCsv:
     # per record, when most hold quotes: every cell quoted without a quote inside, and every cell so or unquoted
     # without one (`csvrecords.read_as_csv`, for `_unquote`)
     cells_quoted: tuple[np.ndarray, np.ndarray] | None = None
+    text: bytes | None = None       # a UTF-16 file made UTF-8 (`starts` are in it): the parts split from it
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -145,7 +132,8 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
     Each part holds only its own lines (split PART_CHUNK_BYTES at a time) and lets them go once read. With
     `reread` (`inbox.part_rereader`: the bytes [start, stop) again, which must have this SHA-256), a part holds
     only where its lines are in the file and splits them again when read, so that neither the file's bytes nor its
-    lines are held while it is written (the caller lets its bytes go)."""
+    lines are held while it is written (the caller lets its bytes go); a UTF-16 file's parts split theirs from its
+    UTF-8 copy (`_FastCsv.text`), which is all that is held of it then."""
     f = _fast_csv_lines(raw, contracts, options, PART_CHUNK_BYTES, lines=reread is None)
     if f is None:
         return None
@@ -159,13 +147,21 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
     if reread is None or starts is None:
         parts = [_part_reader(f, lines.slice(a, b - a), a) for a, b in ranges]
     else:
+        memory = f.text is not None     # (bytes in memory, not the file's: nothing to check them against)
+        if memory:
+            reread, raw, f = functools.partial(_slice, f.text), f.text, replace(f, text=None)
         ends = [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]
         heads = None if f.joined is None else [*np.flatnonzero(~f.joined).tolist(), len(f.joined)]
         parts = [_range_reader(f, reread, (int(starts[a]), stop), a, b - a,
-                               hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest(),
+                               b"" if memory else hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest(),
                                None if heads is None else f.joined[heads[a]: heads[b]])
                  for (a, b), stop in zip(ranges, ends, strict=True)]
     return f.header_block(), f.encoding, f.delimiter, parts
+
+
+def _slice(text: bytes, start: int, stop: int, _sha256: bytes) -> bytes:
+    """A part's bytes from a file made UTF-8 in memory (`fast_csv_parts`' `reread` for it)."""
+    return text[start:stop]
 
 
 def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[], Block]:
@@ -275,8 +271,10 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     if found is None:
         return None
     header, title, first_line, upper = found
-    scan = not lines and data is raw
-    split = (scan_lines(raw, first_line, transcode is None, encoding == "cp1252", chunk_bytes or PART_CHUNK_BYTES)
+    # a UTF-16 file made UTF-8 whole: its parts split their lines from that copy when read, as others from the file
+    text = data if not lines and data is not raw and transcode is None else None
+    scan = not lines and (data is raw or text is not None)
+    split = (scan_lines(data, first_line, transcode is None, encoding == "cp1252", chunk_bytes or PART_CHUNK_BYTES)
              if scan else split_lines(data, first_line, chunk_bytes, transcode))
     if split is None and encoding in ("utf-8", "utf-8-sig") and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
@@ -305,8 +303,8 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     odd = (joined is not None or not data.isascii()
            or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter))
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
-                    quotes is not None and UNIT.encode() not in data, upper, starts if data is raw else None, transcode,
-                    line_ends, numbers, joined, cells_quoted)
+                    quotes is not None and UNIT.encode() not in data, upper, starts if scan or data is raw else None,
+                    transcode, line_ends, numbers, joined, cells_quoted, text)
 
 
 def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.ndarray:
