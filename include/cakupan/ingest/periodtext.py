@@ -47,8 +47,9 @@ def months_named(text: object) -> list[str]:
     """The words of a title or file name that name a month, as written ("mei", "2025-06"), when they name more
     than one month (why `find_period_in_text` found none: the clerk is told which words disagree); else []."""
     mentions = _month_mentions(text)
-    if len({(y, m) for _, y, m in mentions if y is not None}) + len(
-            {m for _, y, m in mentions if y is None} - {m for _, y, m in mentions if y is not None}) < 2:
+    dated = {(y, m) for _, y, m in mentions if y is not None}
+    bare = {m for _, y, m in mentions if y is None} - {m for _, m in dated}     # a month named without its year
+    if len(dated) + len(bare) < 2:
         return []
     return list(dict.fromkeys(w for w, _, _ in mentions))
 

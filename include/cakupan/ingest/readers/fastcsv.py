@@ -97,7 +97,7 @@ class _FastCsv:
     # per record, when most hold quotes: every cell quoted without a quote inside, and every cell so or unquoted
     # without one (`csvrecords.read_as_csv`, for `_unquote`)
     cells_quoted: tuple[np.ndarray, np.ndarray] | None = None
-    text: bytes | None = None       # a UTF-16 file made UTF-8 (`starts` are in it): the parts split from it
+    text: bytes | None = None       # the file made UTF-8 whole (UTF-16: `starts` are in it), the parts split from
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
@@ -271,7 +271,7 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     if found is None:
         return None
     header, title, first_line, upper = found
-    # a UTF-16 file made UTF-8 whole: its parts split their lines from that copy when read, as others from the file
+    # a file made UTF-8 whole (UTF-16; a small one decoded whole): its parts split their lines from that copy
     text = data if not lines and data is not raw and transcode is None else None
     scan = not lines and (data is raw or text is not None)
     split = (scan_lines(data, first_line, transcode is None, encoding == "cp1252", chunk_bytes or PART_CHUNK_BYTES)
