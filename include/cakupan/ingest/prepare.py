@@ -39,6 +39,7 @@ from cakupan.ingest.readers import (
     merge_parts,
     read_file,
 )
+from cakupan.ingest.readers.sniff import CONTAINER_MAGICS
 from cakupan.ingest.validate import Batch, FileFacts, Validator
 
 STREAM_MIN_BYTES = 16 << 20     # a CSV this big is loaded part by part (reading the next while writing one)
@@ -93,8 +94,10 @@ def collector_paused() -> Iterator[None]:
 
 def streamable(path: Path, data: bytes) -> bool:
     """A CSV big enough to be loaded part by part (`data`: its bytes)."""
+    if len(data) < STREAM_MIN_BYTES or data.startswith(CONTAINER_MAGICS):
+        return False    # (a workbook: its container is checked once, when it is read, not here too)
     try:
-        return len(data) >= STREAM_MIN_BYTES and check_container(path, data) == "csv"
+        return check_container(path, data) == "csv"
     except (OSError, FileRejected):
         return False
 

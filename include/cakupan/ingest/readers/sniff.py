@@ -18,6 +18,7 @@ SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
 CSV_SUFFIXES = {".csv", ".tsv"}
 ENCODING_SAMPLE_BYTES = 1 << 20
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+CONTAINER_MAGICS = (b"PK\x03\x04", _OLE_MAGIC)     # a zip (.xlsx, .ods) or an OLE compound file (.xls): never a CSV
 # a small workbook: up to this size, its worksheets' XML adding up to at most 16 times it. Its parts' check keeps
 # that XML (`check_container`'s `worksheets`), and it is read in-process when its cells lie in a small area
 # (`workbook.IN_PROCESS_MAX_BYTES`); a bigger one is read in a forked child, which unzips it itself
