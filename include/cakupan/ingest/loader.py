@@ -198,19 +198,25 @@ class Loader:
             delivery = read_delivery(path, self.settings.inbox)
         except (FileRejected, FileChanging) as exc:
             return self._not_read(path, rel, exc)
-        ahead, work = None, delivery
+        ahead, work, book = None, delivery, None
         if streamable(path, delivery.data):
-            # a big CSV's header and lines are found while its SHA-256 is computed and the manifest consulted
+            # a big CSV's header and lines are found while its SHA-256 is computed and the manifest consulted, a big
+            # workbook's by its reader child (forked here, not in the thread)
+            book = self.preparer.open_book(path, delivery.data)
             ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-ahead")
-            # (its parts read their bytes again from the file, so that neither they nor its lines are held)
+            # (a CSV's parts read their bytes again from the file, so that neither they nor its lines are held)
             work = ahead.submit(self.preparer.prepare_stream, path, delivery.data,
-                                part_rereader(path, delivery.stamp))
+                                part_rereader(path, delivery.stamp), book)
         try:
             return self._load(path, rel, delivery.meta, work, delivery)
         finally:
             self.writer.release()
+            if book is not None:
+                book.kill()         # (reaped: a thread still waiting for it hears it is gone)
             if ahead is not None:
-                ahead.shutdown(wait=False)
+                ahead.shutdown(wait=book is not None)
+            if book is not None:
+                book.close()
 
     def _load(self, path: Path, rel: str, meta: Meta, work, delivery: Delivery | None = None) -> LoadResult:
         received = discover.received_at(self.con, rel, meta)
@@ -352,7 +358,7 @@ class Loader:
                    delivery: Delivery | None) -> LoadResult:
         """Write the file whole (its bytes as read, prepared here or by a reader process), or a big CSV part by
         part."""
-        if isinstance(work, Future):             # prepare_stream of a big CSV, started as the load began
+        if isinstance(work, Future):             # prepare_stream of a big file, started as the load began
             streamed, work = work.result(), delivery
             if streamed is not None:
                 if delivery is not None:
@@ -364,8 +370,9 @@ class Loader:
         return self._write(load, prep.facts, [(prep.result.blocks, prep.batch)], lambda _: prep.result)
 
     def _write_streamed(self, st: Streamed, load: _Load) -> LoadResult:
-        """Load a big CSV part by part in one transaction: reader threads read and validate the next parts while
-        this one writes the current (DuckDB and Arrow release the GIL), DuckDB on one thread meanwhile."""
+        """Load a big CSV or workbook part by part in one transaction: a reader thread reads (a workbook's: takes
+        from its reader child) and validates the next part while this one writes the current (DuckDB and Arrow
+        release the GIL), DuckDB on one thread meanwhile."""
         with closing(self._parts_ahead(st)) as parts, self._one_thread():
             return self._write(load, st.facts, parts, st.result)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ from cakupan.ingest.readers import (
     merge_parts,
     read_file,
 )
+from cakupan.ingest.readers.bookparts import BookParts, book_streamable
 from cakupan.ingest.readers.sniff import CONTAINER_MAGICS
 from cakupan.ingest.validate import Batch, FileFacts, Validator
 
@@ -60,13 +62,13 @@ class Prepared:
 
 @dataclass
 class Streamed:
-    """A big CSV to be read part by part (`Preparer.prepare_stream`): its header is found and the file-level checks
+    """A big CSV or workbook to be read part by part (`Preparer.prepare_stream`): its header is found and the file-level checks
     are done; each part is read when its function is called."""
 
     path: Path
     facts: FileFacts
-    encoding: str
-    delimiter: str
+    encoding: str | None        # (a workbook's: None)
+    delimiter: str | None
     parts: list[Callable[[], Block]]     # each part is read when called
 
     def result(self, parts: list[Block]) -> ReadResult:
@@ -93,7 +95,9 @@ def collector_paused() -> Iterator[None]:
 
 
 def streamable(path: Path, data: bytes) -> bool:
-    """A CSV big enough to be loaded part by part (`data`: its bytes)."""
+    """A CSV or a workbook big enough to be loaded part by part (`data`: its bytes)."""
+    if book_streamable(path, data):
+        return hasattr(os, "fork")
     if len(data) < STREAM_MIN_BYTES or data.startswith(CONTAINER_MAGICS):
         return False    # (a workbook: its container is checked once, when it is read, not here too)
     try:
@@ -130,14 +134,30 @@ class Preparer:
             self.check_nik_regions(batch, facts)
         return Prepared(replace(result, blocks=[b.validated() for b in result.blocks]), facts, batch)
 
-    def prepare_stream(self, path: Path, data: bytes,
-                       reread: Callable[[int, int, bytes], bytes] | None = None) -> Streamed | None:
-        """For a big CSV the column-wise reader can read: its header, the file-level checks of `prepare` and a
-        reader for each part; None for any other file (`prepare` reads those whole). With `reread`
-        (`inbox.part_rereader`) the parts read their bytes again from the file (`fast_csv_parts`)."""
+    def open_book(self, path: Path, data: bytes) -> BookParts | None:
+        """For a big workbook (`streamable`), its reader child, started now (`prepare_stream` takes what it sends);
+        None for any other file."""
+        if not (book_streamable(path, data) and hasattr(os, "fork")):
+            return None
+        return BookParts(path, data, read_options(self.regency_for_path(path)), STREAM_PART_LINES,
+                         STREAM_FIRST_PART_LINES)
+
+    def prepare_stream(self, path: Path, data: bytes, reread: Callable[[int, int, bytes], bytes] | None = None,
+                       book: BookParts | None = None) -> Streamed | None:
+        """For a big CSV the column-wise reader can read, or a big workbook whose reader child (`book`,
+        `open_book`) can send it in parts: its header, the file-level checks of `prepare` and a reader for each
+        part; None for any other file (`prepare` reads those whole). With `reread` (`inbox.part_rereader`) a CSV's
+        parts read their bytes again from the file (`fast_csv_parts`)."""
         if not streamable(path, data):
             return None
         folder_regency = self.regency_for_path(path)
+        if book is not None:
+            check_container(path, data)     # first, as for a workbook read whole (a part's CRC, encryption)
+            got = book.head()
+            if got is None:
+                return None
+            header, parts = got
+            return Streamed(path, self.file_checks(path, header.source, [header], folder_regency), None, None, parts)
         got = fast_csv_parts(data, all_contracts(), read_options(folder_regency), STREAM_PART_LINES,
                              STREAM_FIRST_PART_LINES, reread)
         if got is None:

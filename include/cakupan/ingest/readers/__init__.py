@@ -2,6 +2,7 @@
 
     sniff      what the file is: kind from its name, container, text encoding, CSV delimiter
     workbook   a workbook's sheets as rows of cells (python-calamine, in a forked child when it could crash)
+    bookparts  a big workbook's one sheet sent by its child part by part, each part made a block there
     odsmerge   an ODS file's merged ranges, read from its content.xml (python-calamine gives none for ODS)
     csvtext    a CSV decoded and split row by row (the exact path)
     csvlines   a big CSV's bytes as UTF-8 lines in Arrow (made UTF-8 and split a chunk at a time)

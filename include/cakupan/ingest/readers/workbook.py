@@ -73,12 +73,12 @@ def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | Non
         status = _wait_for_child(pid, done_r)
         if status is not None:
             pid = 0                     # reaped
-        _check_child(status, err)
+        check_child(status, err)
         with open(tmp, "rb") as f:
             result = pickle.load(f)
     finally:
         if pid > 0:                     # past the time limit, or the wait cut short by a signal handler that
-            _end_child(pid)             # raised: the child goes too (killed and reaped)
+            end_child(pid)             # raised: the child goes too (killed and reaped)
         for fd_ in (done_r, done_w):
             if fd_ >= 0:
                 os.close(fd_)
@@ -105,7 +105,7 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
         faulthandler.disable()                       # a native abort is expected here, not a bug to dump
         fd_err = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(fd_err, 2)                           # keep the native reader's last words for the detail
-        _limit_memory()
+        limit_memory()
         try:
             result: tuple = ("ok", _sheets_in_process(path, skip_sheets, data))
         except FileRejected as exc:
@@ -122,7 +122,7 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
         os._exit(code)
 
 
-def _end_child(pid: int) -> None:
+def end_child(pid: int) -> None:
     """Kill a workbook reader child not yet reaped, and reap it."""
     try:
         os.kill(pid, signal.SIGKILL)
@@ -139,7 +139,7 @@ def _wait_for_child(pid: int, done: int) -> int | None:
     return os.waitpid(pid, 0)[1]
 
 
-def _check_child(status: int | None, err: str) -> None:
+def check_child(status: int | None, err: str) -> None:
     """Reject the file if its child did not end well (`status` None: the time limit passed)."""
     if status is None:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.timeout", seconds=WORKBOOK_TIMEOUT_S))
@@ -154,7 +154,6 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     """Read every visible, not skipped sheet of a workbook as rows of cell values (python-calamine); a formula
     cell whose result was never saved reads as `FORMULA_NO_VALUE` (an .xlsx's own XML says which; `xmls`: its
     worksheets' XML, when read already)."""
-    skip = {s.lower() for s in skip_sheets}
     blanks = None
     if path.suffix.lower() in (".xlsx", ".xlsm") and xmls is None:
         # the worksheets' XML unzipped and scanned for formulas while the library reads the cells (it lets go of
@@ -162,21 +161,10 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         scan = ThreadPoolExecutor(1, thread_name_prefix="cakupan-formulas")
         blanks = scan.submit(formulas_without_value, path if data is None else io.BytesIO(data))
         scan.shutdown(wait=False)
-    try:
-        wb = CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except BaseException as exc:  # calamine errors, and pyo3 PanicException (a BaseException)
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        msg = str(exc)
-        if "password" in msg.lower() or "encrypt" in msg.lower():
-            raise FileRejected("FILE_ENCRYPTED") from None
-        raise FileRejected("FILE_CORRUPT", msg[:200]) from None
+    wb = open_workbook(path, data)
     out = []
     ods_merges = None
-    for meta in wb.sheets_metadata:
-        name = meta.name
-        if name.lower() in skip or str(getattr(meta, "visible", "Visible")).lower().endswith("hidden"):
-            continue
+    for name in visible_sheets(wb, skip_sheets):
         try:
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
@@ -199,6 +187,26 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         for name, rows in out:
             _mark_formulas(rows, marks.get(name, ()))
     return out
+
+
+def open_workbook(path: Path, data: bytes | None = None) -> CalamineWorkbook:
+    """The workbook opened by python-calamine, or FILE_ENCRYPTED / FILE_CORRUPT."""
+    try:
+        return CalamineWorkbook.from_path(str(path)) if data is None else CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except BaseException as exc:  # calamine errors, and pyo3 PanicException (a BaseException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        msg = str(exc)
+        if "password" in msg.lower() or "encrypt" in msg.lower():
+            raise FileRejected("FILE_ENCRYPTED") from None
+        raise FileRejected("FILE_CORRUPT", msg[:200]) from None
+
+
+def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> list[str]:
+    """The names of the workbook's sheets that are read: visible, and not among the regency's sheets to skip."""
+    skip = {s.lower() for s in skip_sheets}
+    return [meta.name for meta in wb.sheets_metadata
+            if meta.name.lower() not in skip and not str(getattr(meta, "visible", "Visible")).lower().endswith("hidden")]
 
 
 def _is_ods(path: Path, data: bytes | None) -> bool:
@@ -312,7 +320,7 @@ def _mark_formulas(rows: list[list], cells) -> None:
             row[c] = FORMULA_NO_VALUE
 
 
-def _limit_memory() -> None:
+def limit_memory() -> None:
     try:
         import resource
 

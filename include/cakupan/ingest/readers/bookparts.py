@@ -1,0 +1,288 @@
+"""A big workbook read part by part: its reader child finds the header, then makes each part's data rows into a
+block and sends it, while the writer validates and writes the part before (`BookParts`).
+
+Read whole (`workbook.read_workbook`), a 1 M-row register workbook held every cell as a Python object twice (the
+child's rows, pickled, and the writer's, unpickled) and the writer made all of them into one block before the first
+was validated: 1.8 GB in the child and 1.9 GB in the writer. Here the child holds the spreadsheet library's copy of
+the cells and one part's rows, the writer one part, and the child's work on a part (the rows' texts, which are data
+and which are totals or notes: `layout.block_from_rows`) runs on the other CPU while the writer works.
+
+Only what gives the same blocks as the whole read is read so: an .xlsx or .xlsm with one visible sheet (not
+skipped) whose header is found in its first rows, no formula cell without a saved value, and nothing in a column
+without a header label below it. The child says "whole" for anything else, and the file is read whole.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import functools
+import gc
+import io
+import operator
+import os
+import pickle
+import select
+import signal
+import struct
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pyarrow as pa
+
+from cakupan.core.contracts import all_contracts
+from cakupan.core.messages import Msg
+from cakupan.ingest.arrays import as_arrow
+from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
+from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
+from cakupan.ingest.readers.layout import block_from_rows
+from cakupan.ingest.readers.workbook import (
+    WORKBOOK_TIMEOUT_S,
+    check_child,
+    end_child,
+    fill_merged,
+    formulas_without_value,
+    limit_memory,
+    open_workbook,
+    visible_sheets,
+)
+
+BOOK_STREAM_MIN_BYTES = 8 << 20      # an .xlsx this big is read part by part (about 100,000 rows of a register)
+BOOK_SUFFIXES = (".xlsx", ".xlsm")
+_LENGTH = struct.Struct("<Q")
+
+
+def book_streamable(path: Path, data: bytes) -> bool:
+    """A workbook big enough, of a kind, to be read part by part (its container is checked when it is read)."""
+    return len(data) >= BOOK_STREAM_MIN_BYTES and path.suffix.lower() in BOOK_SUFFIXES and data[:4] == b"PK\x03\x04"
+
+
+class BookParts:
+    """A big workbook's reader child and what it sends: `head()` first, then `part(k)` in order, then `close()`.
+
+    The child starts reading when this is made (in the thread that makes it); it sends the header, each part as a
+    block, and ends. Every wait for it is bounded by WORKBOOK_TIMEOUT_S; a child that stops (a native abort, its
+    memory cap) rejects the file as FILE_CORRUPT with its last words, as a whole read does."""
+
+    def __init__(self, path: Path, data: bytes, options: ReadOptions, part_rows: int, first_rows: int):
+        fd, self._err = tempfile.mkstemp(prefix="cakupan-workbook-", suffix=".stderr")
+        os.close(fd)
+        self._r, w = os.pipe()
+        self._pid = os.fork()
+        if self._pid == 0:
+            os.close(self._r)
+            _child(w, self._err, path, data, options, part_rows, first_rows)
+        os.close(w)
+        self._next = 0
+        self._lock = threading.Lock()
+
+    def head(self) -> tuple[Block, list[Callable[[], Block]]] | None:
+        """The header as a block without rows and a reader for each part (called in order), or None when the file
+        must be read whole (the child has ended then)."""
+        got = self._frame()
+        if got[0] == "whole":
+            return None
+        _, header, n = got
+        return header, [self._reader(k) for k in range(n)]
+
+    def _reader(self, k: int) -> Callable[[], Block]:
+        def read() -> Block:
+            if k != self._next:
+                raise RuntimeError(f"part {k} asked for before part {self._next}")
+            _, at, block = self._frame()
+            self._next = k + 1
+            assert at == k
+            return block
+        return read
+
+    def _frame(self) -> tuple:
+        """The child's next message; a rejection it sends is raised here."""
+        (n,) = _LENGTH.unpack(self._read(_LENGTH.size))
+        got = pickle.loads(self._read(n))
+        if got[0] == "rejected":
+            raise FileRejected(got[1], got[2])
+        return got
+
+    def _read(self, n: int) -> bytes:
+        out = bytearray()
+        while len(out) < n:
+            ready, _, _ = select.select([self._r], [], [], WORKBOOK_TIMEOUT_S)
+            if not ready:
+                check_child(None, self._err)
+            piece = os.read(self._r, min(n - len(out), 1 << 20))
+            if not piece:       # the child is gone before it said all
+                status = self._reap()
+                check_child(status, self._err)
+                raise FileRejected("FILE_CORRUPT", Msg("error.ingest.reader_stopped", why="exit 0"))
+            out += piece
+        return bytes(out)
+
+    def _take_pid(self) -> int:
+        with self._lock:
+            pid, self._pid = self._pid, 0
+        return pid
+
+    def _reap(self) -> int:
+        pid = self._take_pid()
+        return os.waitpid(pid, 0)[1] if pid > 0 else 0
+
+    def kill(self) -> None:
+        """End the child if it still runs, and reap it (a thread waiting for what it sends then hears it is gone)."""
+        if (pid := self._take_pid()) > 0:
+            end_child(pid)
+
+    def close(self) -> None:
+        """`kill`, then let the child's pipe and stderr file go (no thread may be waiting for it then)."""
+        self.kill()
+        if self._r >= 0:
+            os.close(self._r)
+            self._r = -1
+        try:
+            os.unlink(self._err)
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------------------------------------ the child --
+def _child(w: int, err: str, path: Path, data: bytes, options: ReadOptions, part_rows: int, first_rows: int) -> None:
+    """The forked child: send the header and the parts over `w`, or why not, and exit (never returns)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)   # (as `workbook._child`)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        faulthandler.disable()
+        fd_err = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd_err, 2)
+        limit_memory()
+        gc.disable()        # rows of cells hold no cycle (`prepare.collector_paused`)
+        out = os.fdopen(w, "wb", buffering=1 << 20)
+        try:
+            for message in _messages(path, data, options, part_rows, first_rows):
+                _send(out, message)
+        except FileRejected as exc:
+            _send(out, ("rejected", exc.code, exc.detail))
+        except BrokenPipeError:
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            _send(out, ("rejected", "FILE_CORRUPT", Msg("error.ingest.library", kind=type(exc).__name__,
+                                                          error=str(exc)[:200])))
+        out.flush()
+    except BaseException:  # noqa: BLE001
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _send(out, message: tuple) -> None:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True     # (no memo: `workbook._child`)
+    pickler.dump(message)
+    out.write(_LENGTH.pack(buf.tell()))
+    out.write(buf.getbuffer())
+    out.flush()
+
+
+def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, first_rows: int) -> Iterator[tuple]:
+    """("head", header block, number of parts), then ("part", k, block) for each; or ("whole",)."""
+    scan = ThreadPoolExecutor(1, thread_name_prefix="cakupan-formulas")
+    marks = scan.submit(formulas_without_value, io.BytesIO(data))
+    scan.shutdown(wait=False)
+    wb = open_workbook(path, data)
+    names = visible_sheets(wb, options.skip_sheets)
+    if len(names) != 1:
+        yield ("whole",)
+        return
+    name = names[0]
+    try:
+        sheet = wb.get_sheet_by_name(name)
+        merges = list(sheet.merged_cell_ranges or ())
+        start, end = sheet.start, sheet.end
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
+                                                     error=str(exc)[:200])) from None
+    if start is None or end is None or marks.result().get(name):
+        yield ("whole",)
+        return
+    rows = _padded(sheet.iter_rows(), start[1])
+    head = [next(rows) for _ in range(min(end[0] + 1, HEADER_SCAN_ROWS + 2))]
+    fill_merged(head, merges)
+    header = find_header(head, all_contracts(), options.overrides, options.defaults)
+    n_data = end[0] - header.row if header is not None else 0
+    if header is None or header.row + 1 >= len(head) or _unlabelled_filled(sheet, start[1], header, merges):
+        yield ("whole",)
+        return
+    above = head[: header.row + 1]
+    bounds = [0, *range(min(n_data, first_rows), n_data, part_rows)]
+    yield ("head", header.block(name, title_text(above, header)), len(bounds))
+    carried = {(r1, c1): head[r1][c1] for (r1, c1), _ in merges if r1 < len(head) and c1 < len(head[r1])}
+    taken = head[header.row + 1:]
+    for k, (a, b) in enumerate(zip(bounds, [*bounds[1:], n_data], strict=True)):
+        chunk = taken[: b - a]
+        del taken[: b - a]
+        chunk += [next(rows) for _ in range(b - a - len(chunk))]
+        first = header.row + 1 + a          # the chunk's first row, 0-based in the sheet
+        _fill_part(chunk, first, merges, carried)
+        yield ("part", k, _columnar(block_from_rows(above + chunk, name, header, unlabelled=True,
+                                                    source_row_of=functools.partial(operator.add, a + 1))))
+
+
+def _columnar(block: Block) -> Block:
+    """The part's texts made Arrow arrays here, on the child's CPU: the writer makes them so anyway, and an array is
+    sent as its buffers (a list of texts is pickled and unpickled a string at a time: ~0.45 s each way for 122,880
+    rows). A column with number or date cells stays a list (`Block.keys` marks those cells in it)."""
+    block.cells = {c: v if block.typed.get(c) else as_arrow(v, pa.string()) for c, v in block.cells.items()}
+    block.extra_cells = {k: as_arrow(v, pa.string()) for k, v in block.extra_cells.items()}
+    block.source_rows = as_arrow(block.source_rows, pa.int32())
+    block.nik_numeric = as_arrow(block.nik_numeric, pa.bool_())
+    return block
+
+
+def _padded(rows: Iterator[list], left: int) -> Iterator[list]:
+    """The sheet's rows from its first column (the library's rows start at the first used one), as
+    `to_python(skip_empty_area=False)` gives them."""
+    if not left:
+        yield from rows
+        return
+    pad = [""] * left
+    for row in rows:
+        yield pad + row
+
+
+def _unlabelled_filled(sheet, left: int, header, merges: list) -> bool:
+    """Whether any cell below the header lies in a column without a header label, or a merged range reaches one:
+    `block_from_rows` keeps such a column only where a data row fills it, which a part alone cannot know for the
+    whole sheet."""
+    known = set(header.mapping.values()) | {j for j, h in enumerate(header.headers) if h}
+    loose = [j for j in range(left, sheet.end[1] + 1) if j not in known]
+    if not loose:
+        return False
+    if any(r2 > header.row and any(c1 <= j <= c2 for j in loose) for (_, c1), (r2, c2) in merges):
+        return True
+    at = [j - left for j in loose]
+    return any(i > header.row and any(row[j] not in ("", None) for j in at)
+               for i, row in enumerate(sheet.iter_rows()))
+
+
+def _fill_part(chunk: list[list], first: int, merges: list, carried: dict) -> None:
+    """`fill_merged` for the rows of a part (`first`: the 0-based sheet row of its first): a range whose top-left
+    cell lies in an earlier part takes the value that cell had (`carried`, kept as the parts go)."""
+    stop = first + len(chunk)
+    for (r1, c1), _ in merges:
+        if first <= r1 < stop and c1 < len(chunk[r1 - first]):
+            carried[(r1, c1)] = chunk[r1 - first][c1]
+    for (r1, c1), (r2, c2) in merges:
+        if r2 < first or r1 >= stop:
+            continue
+        value = carried.get((r1, c1))
+        if value is None or value == "":
+            continue
+        for r in range(max(r1, first), min(r2, stop - 1) + 1):
+            row = chunk[r - first]
+            for c in range(c1, min(c2, len(row) - 1) + 1):
+                if row[c] is None or row[c] == "":
+                    row[c] = value

@@ -1,0 +1,238 @@
+"""A big workbook read part by part by its reader child (issue 22: `readers/bookparts.py`): the same rows, reasons,
+totals, notes and findings as the whole read, whatever falls on a part's edge; the files it cannot read so are
+read whole; a child that stops mid-file rejects that file only, with nothing of it left. Real loader, real
+python-calamine in a real forked child, real DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+import xlsxwriter
+from cakupan.ingest import prepare
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.readers import bookparts
+from python_calamine import CalamineWorkbook
+
+HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
+          "Mulai Kepesertaan", "Tgl Berakhir", "Iuran/Bulan", "Sumber Dana", "Kelompok"]
+N = 61
+PART, FIRST = 8, 3
+
+
+def _nik(i: int) -> str:
+    return f"737201{1 + i % 28:02d}{1 + (i // 28) % 12:02d}{70 + i % 20:02d}{i + 1:04d}"
+
+
+def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False, formula: bool = False,
+              left: int = 1) -> bytes:
+    """Parepare's June register as an office lays it out, its table from column `left` on: a merged title, a
+    header over two rows (a group label merged over two columns, the rest merged down), districts merged down
+    blocks of 7 rows (across parts of 8), birth dates as date cells or text, contributions as numbers or text,
+    bad NIKs, a NIK typed as a number, a blank row, the header repeated, a total row and a signature block."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    ws = wb.add_worksheet("Peserta Juni")
+    date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
+    c0 = left
+    ws.merge_range(0, c0, 0, c0 + 5, "PEMERINTAH KOTA PAREPARE")
+    ws.write_string(1, c0, "DAFTAR PESERTA PEKERJA RENTAN BULAN JUNI 2025")
+    for c, h in enumerate(HEADER):
+        if h in ("Kelurahan", "Kecamatan"):
+            continue
+        ws.merge_range(3, c0 + c, 4, c0 + c, h)
+    ws.merge_range(3, c0 + 6, 3, c0 + 7, "Alamat")
+    ws.write_string(4, c0 + 6, "Kelurahan")
+    ws.write_string(4, c0 + 7, "Kecamatan")
+    r = 5
+    total = 0
+    for i in range(N):
+        if i == 20:
+            r += 1                                   # a blank row
+        if i == 40:
+            for c, h in enumerate(HEADER):           # the header again, over the next page's rows
+                ws.write_string(r, c0 + c, h)
+            r += 1
+        ws.write_number(r, c0, i + 1)
+        if i == 11:
+            ws.write_number(r, c0 + 1, int(_nik(i)))   # a NIK Excel made a number
+        else:
+            ws.write_string(r, c0 + 1, _nik(i)[:15] if i % 13 == 5 else _nik(i))
+        ws.write_string(r, c0 + 2, f"Peserta Sintetis {i}")
+        if i % 2:
+            ws.write_datetime(r, c0 + 3, dt.datetime(1980 + i % 20, 1 + i % 12, 1 + i % 27), date_fmt)
+        else:
+            ws.write_string(r, c0 + 3, f"{1 + i % 27:02d}-{1 + i % 12:02d}-{1980 + i % 20}")
+        ws.write_string(r, c0 + 4, "L" if i % 3 else "P")
+        ws.write_string(r, c0 + 5, "Nelayan")
+        ws.write_string(r, c0 + 6, "Lapadde")
+        if i % 7 == 0:
+            span = min(6, N - 1 - i) + (1 if 20 in range(i + 1, i + 7) or 40 in range(i + 1, i + 7) else 0)
+            if span:
+                ws.merge_range(r, c0 + 7, r + span, c0 + 7, f"Kecamatan {i // 7}")
+            else:
+                ws.write_string(r, c0 + 7, f"Kecamatan {i // 7}")
+        ws.write_string(r, c0 + 8, "JKK, JKM")
+        ws.write_string(r, c0 + 9, "01-04-2025")
+        if i % 4:
+            ws.write_number(r, c0 + 11, 16800)
+        else:
+            ws.write_string(r, c0 + 11, "Rp 16.800")
+        total += 16800
+        ws.write_string(r, c0 + 12, "APBD")
+        ws.write_string(r, c0 + 13, f"Kelompok {i % 3}")
+        if formula and i == 30:
+            ws.write_formula(r, c0 + 12, '="AP"&"BD"', None, "")
+        r += 1
+    ws.write_string(r, c0, "JUMLAH")
+    ws.write_number(r, c0 + 11, total)
+    ws.write_string(r + 2, c0 + 9, "Parepare, 30 Juni 2025")
+    ws.write_string(r + 3, c0 + 9, "Kepala Dinas Tenaga Kerja")
+    ws.write_string(r + 5, c0 + 9, "NIP. 19700101 199003 1 001")
+    if loose_cell:
+        ws.write_string(30, c0 + len(HEADER) + 1, "dicek")    # below the header, in a column without a label
+    hidden = wb.add_worksheet("Petunjuk")
+    hidden.write_string(0, 0, "Isi mulai baris 6")
+    hidden.hide()
+    if second_sheet:
+        other = wb.add_worksheet(second_sheet)
+        other.write_string(0, 0, "Catatan: data bulan Juni")
+    wb.close()
+    return path.read_bytes()
+
+
+def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames: list | None = None):
+    """Load the workbook into a fresh home, part by part (parts of PART rows, the first of FIRST) or whole; return
+    the load result and every table a load writes, without ids and times."""
+    s = home_factory(name)
+    dest = s.inbox / "73.72" / "register_parepare_2025-06.xlsx"
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(data)
+    with monkeypatch.context() as m:
+        m.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0 if parts else 1 << 40)
+        m.setattr(prepare, "STREAM_PART_LINES", PART)
+        m.setattr(prepare, "STREAM_FIRST_PART_LINES", FIRST)
+        if frames is not None:
+            real = bookparts.BookParts._frame
+
+            def frame(self):
+                got = real(self)
+                frames.append(got[0])
+                return got
+
+            m.setattr(bookparts.BookParts, "_frame", frame)
+        ld = Loader(s)
+        try:
+            r = ld.load(dest)
+            tables = {
+                "raw": ld.con.execute(
+                    "select source_row, * exclude (load_id, received_at, raw_cells, source_row), raw_cells::varchar "
+                    "from raw.register "
+                    "order by source_row").fetchall(),
+                "quarantine": ld.con.execute(
+                    "select source_row, sheet, reason_code, column_name, reasons::varchar, participant_key, "
+                    "raw_cells::varchar, message, public_message from quarantine.rows order by source_row, "
+                    "reason_code").fetchall(),
+                "load": ld.con.execute(
+                    "select status, rows_in, rows_loaded, rows_quarantined, notes_skipped, sheets, period, "
+                    "error_code, error_message from audit.loads").fetchall(),
+                "findings": ld.con.execute(
+                    "select * exclude (load_id) from audit.load_findings order by all").fetchall(),
+            }
+        finally:
+            ld.con.close()
+    return r, tables
+
+
+def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch, tmp_path):
+    data = _register(tmp_path / "book.xlsx")
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, "whole", data, parts=False)
+    # the child sent the header, then the 69 rows below it (61 data rows, a blank one, the header again, the total
+    # and the signature block's six) in parts: FIRST, then eight of PART and the last two
+    assert frames == ["head"] + ["part"] * 10, frames
+    assert r_whole.status == "loaded" and r_whole.rows_in == N
+    assert (r_parts.status, r_parts.rows_in, r_parts.rows_loaded, r_parts.rows_quarantined) == (
+        r_whole.status, r_whole.rows_in, r_whole.rows_loaded, r_whole.rows_quarantined)
+    # the NIKs cut to 15 digits, and the one Excel made a number (its 16th digit cannot be trusted)
+    assert r_whole.reasons == r_parts.reasons == {"NIK_15_DIGITS": len(range(5, N, 13)), "NIK_PRECISION_LOST": 1}
+    for table in whole:
+        assert parts[table] == whole[table], table
+    # what the whole read made of the merged districts, across the parts' edges: each row its block's district
+    districts = [int(d.split()[-1]) for _, d in _column_by_row(whole["raw"], "Kecamatan")]
+    assert set(districts) == set(range(9)) and districts == sorted(districts)
+
+
+def _column_by_row(raw_rows: list[tuple], label: str) -> list[tuple]:
+    """(source row, the cell under `label` as delivered) from each raw row's raw_cells (the last column)."""
+    import json
+    return [(row[0], json.loads(row[-1]).get(label)) for row in raw_rows]
+
+
+@pytest.mark.parametrize("case", ["second_sheet", "loose_cell", "formula"])
+def test_what_a_part_alone_cannot_read_is_read_whole(home_factory, monkeypatch, tmp_path, case):
+    """Two visible sheets, a cell below the header in a column without a label, a formula without a saved
+    result: the child says so before the first part, and the file is read whole, with the same outcome."""
+    data = _register(tmp_path / "book.xlsx", second_sheet="Catatan" if case == "second_sheet" else None,
+                     loose_cell=case == "loose_cell", formula=case == "formula")
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, f"{case}_parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, f"{case}_whole", data, parts=False)
+    assert frames == ["whole"]
+    assert r_parts.status == r_whole.status == "loaded"
+    assert parts == whole
+
+
+def test_the_rows_start_at_the_sheet_s_first_column_as_a_whole_read_gives_them(tmp_path):
+    """The library's rows, one by one, start at the first used column; padded, they are the whole read's."""
+    for left in (0, 1, 3):
+        path = tmp_path / f"left{left}.xlsx"
+        _register(path, left=left)
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Peserta Juni")
+        assert list(bookparts._padded(sheet.iter_rows(), sheet.start[1])) == sheet.to_python(skip_empty_area=False)
+
+
+def test_a_child_that_stops_mid_file_rejects_that_file_only(home_factory, monkeypatch, tmp_path):
+    """The reader child dies (as a native abort ends it) after sending two parts: the file is rejected as
+    FILE_CORRUPT with the reason, none of its rows is left, and the next file loads."""
+    data = _register(tmp_path / "book.xlsx")
+    s = home_factory("stops")
+    dest = s.inbox / "73.72" / "register_parepare_2025-06.xlsx"
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(data)
+    real = bookparts.block_from_rows
+    made = []
+
+    def block_from_rows(*args, **kwargs):
+        made.append(1)
+        if len(made) == 3:
+            os.abort()          # (in the child: it was forked with this module)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
+    monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", FIRST)
+    monkeypatch.setattr(bookparts, "block_from_rows", block_from_rows)
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+        left = ld.con.execute("select (select count(*) from raw.register) + (select count(*) from quarantine.rows)"
+                              ).fetchone()[0]
+        status = ld.con.execute("select status, error_code from audit.loads").fetchall()
+    finally:
+        ld.con.close()
+    assert made == [], "the parent made no block: the child did"
+    assert r.status == "rejected" and r.error_code == "FILE_CORRUPT", r
+    assert "signal 6" in r.error_message
+    assert left == 0 and status == [("rejected", "FILE_CORRUPT")]
+    monkeypatch.setattr(bookparts, "block_from_rows", real)
+    s2 = home_factory("after")
+    dest2 = s2.inbox / "73.72" / "register_parepare_2025-06.xlsx"
+    dest2.parent.mkdir(parents=True)
+    dest2.write_bytes(data)
+    ld = Loader(s2)
+    try:
+        assert ld.load(dest2).status == "loaded"
+    finally:
+        ld.con.close()
