@@ -210,7 +210,8 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
         return
     rows = _padded(sheet.iter_rows(), start[1])
     head = [next(rows) for _ in range(min(end[0] + 1, HEADER_SCAN_ROWS + 2))]
-    fill_merged(head, merges)
+    carried: dict[tuple[int, int], object] = {}     # each merged range's value, as the parts go
+    fill_merged(head, merges, 0, carried)
     header = find_header(head, all_contracts(), options.overrides, options.defaults)
     n_data = end[0] - header.row if header is not None else 0
     if header is None or header.row + 1 >= len(head) or _unlabelled_filled(sheet, start[1], header, merges):
@@ -219,14 +220,13 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     above = head[: header.row + 1]
     bounds = [0, *range(min(n_data, first_rows), n_data, part_rows)]
     yield ("head", header.block(name, title_text(above, header)), len(bounds))
-    carried = {(r1, c1): head[r1][c1] for (r1, c1), _ in merges if r1 < len(head) and c1 < len(head[r1])}
     taken = head[header.row + 1:]
     for k, (a, b) in enumerate(zip(bounds, [*bounds[1:], n_data], strict=True)):
         chunk = taken[: b - a]
         del taken[: b - a]
         chunk += [next(rows) for _ in range(b - a - len(chunk))]
         first = header.row + 1 + a          # the chunk's first row, 0-based in the sheet
-        _fill_part(chunk, first, merges, carried)
+        fill_merged(chunk, merges, first, carried)
         yield ("part", k, _columnar(block_from_rows(above + chunk, name, header, unlabelled=True,
                                                     source_row_of=functools.partial(operator.add, a + 1))))
 
@@ -266,23 +266,3 @@ def _unlabelled_filled(sheet, left: int, header, merges: list) -> bool:
     at = [j - left for j in loose]
     return any(i > header.row and any(row[j] not in ("", None) for j in at)
                for i, row in enumerate(sheet.iter_rows()))
-
-
-def _fill_part(chunk: list[list], first: int, merges: list, carried: dict) -> None:
-    """`fill_merged` for the rows of a part (`first`: the 0-based sheet row of its first): a range whose top-left
-    cell lies in an earlier part takes the value that cell had (`carried`, kept as the parts go)."""
-    stop = first + len(chunk)
-    for (r1, c1), _ in merges:
-        if first <= r1 < stop and c1 < len(chunk[r1 - first]):
-            carried[(r1, c1)] = chunk[r1 - first][c1]
-    for (r1, c1), (r2, c2) in merges:
-        if r2 < first or r1 >= stop:
-            continue
-        value = carried.get((r1, c1))
-        if value is None or value == "":
-            continue
-        for r in range(max(r1, first), min(r2, stop - 1) + 1):
-            row = chunk[r - first]
-            for c in range(c1, min(c2, len(row) - 1) + 1):
-                if row[c] is None or row[c] == "":
-                    row[c] = value

@@ -220,19 +220,24 @@ def _is_ods(path: Path, data: bytes | None) -> bool:
     return b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head
 
 
-def fill_merged(rows: list[list], merges) -> None:
+def fill_merged(rows: list[list], merges, first: int = 0, carried: dict | None = None) -> None:
     """Copy each merged range's value (held by its top-left cell only) into every cell of the range that lies in
     the sheet's used area: a header label merged over two rows or a group label over three columns, and a district
-    merged down its block of data rows, then read as if written out in every cell."""
-    n_rows = len(rows)
+    merged down its block of data rows, then read as if written out in every cell. `rows` may be a part of the
+    sheet (`first`: the 0-based sheet row of its first; `bookparts`): a range whose top-left cell lies in an
+    earlier part takes the value that cell had (`carried`, kept as the parts go)."""
+    carried = {} if carried is None else carried
+    stop = first + len(rows)
     for (r1, c1), (r2, c2) in merges:
-        if r1 >= n_rows or c1 >= len(rows[r1]):
+        if r2 < first or r1 >= stop:
             continue
-        value = rows[r1][c1]
+        if r1 >= first and c1 < len(rows[r1 - first]):
+            carried[(r1, c1)] = rows[r1 - first][c1]
+        value = carried.get((r1, c1))
         if value is None or value == "":
             continue
-        for r in range(r1, min(r2, n_rows - 1) + 1):
-            row = rows[r]
+        for r in range(max(r1, first), min(r2, stop - 1) + 1):
+            row = rows[r - first]
             for c in range(c1, min(c2, len(row) - 1) + 1):
                 if row[c] is None or row[c] == "":
                     row[c] = value
