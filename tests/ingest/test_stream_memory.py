@@ -9,6 +9,8 @@ and DuckDB and watch Arrow's allocator after every part.
 
 from __future__ import annotations
 
+import statistics
+
 import duckdb
 import pyarrow as pa
 import pytest
@@ -82,6 +84,15 @@ def test_the_file_s_lines_are_let_go_part_by_part(big_register, home_factory, mo
     assert after_part[1] - after_part[2 * len(after_part) // 3] > size // 4, (size, after_part)
 
 
+def _held_less(held, read, size) -> bool:
+    """Over the first three parts, Arrow holds (median) more than half the file's size less when the parts read
+    their lines when their turn comes than when they hold them. Had they held them too, the two would be about
+    equal; that they differ by about the whole size is what the reading saves. The next part, read ahead while one
+    is written, is held or not depending on the timing, hence the median and half the size (a CI run saw 612 KB
+    held and 250 KB read after the first part of a 495 KB file; quiet runs 680 KB and 209 KB)."""
+    return statistics.median(held[:3]) - statistics.median(read[:3]) > size // 2
+
+
 def test_parts_read_from_the_file_hold_no_lines(big_register, home_factory, monkeypatch):
     """As the loader loads a big CSV, each part reads its bytes again from the file and splits them when its turn
     comes: from the first part on, Arrow holds about a file's size less than when the parts hold their lines."""
@@ -89,7 +100,7 @@ def test_parts_read_from_the_file_hold_no_lines(big_register, home_factory, monk
     reread, _, size = _load_in_parts(home_factory("reread"), big_register, monkeypatch)
     monkeypatch.setattr(loader_module, "part_rereader", lambda path, stamp: None)
     held, _, _ = _load_in_parts(home_factory("held"), big_register, monkeypatch)
-    assert held[0] - reread[0] > size * 3 // 4, (size, held[:3], reread[:3])
+    assert _held_less(held, reread, size), (size, held[:3], reread[:3])
     assert max(reread) < min(held[:2]), (reread, held)
 
 
@@ -106,7 +117,7 @@ def test_a_utf16_file_s_parts_split_their_lines_when_read(big_register, home_fac
     monkeypatch.setattr(loader_module, "part_rereader", lambda path, stamp: None)
     held, _, _ = _load_in_parts(homes[1], utf16, monkeypatch)
     size = len(text.encode("utf-8"))
-    assert held[0] - split[0] > size * 3 // 4, (size, held[:3], split[:3])
+    assert _held_less(held, split, size), (size, held[:3], split[:3])
     rows = []
     for s in homes:
         with duckdb.connect(str(s.work_db), read_only=True) as con:
