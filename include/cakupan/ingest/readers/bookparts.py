@@ -27,7 +27,6 @@ import struct
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -43,7 +42,7 @@ from cakupan.ingest.readers.workbook import (
     check_child,
     end_child,
     fill_merged,
-    formulas_without_value,
+    formulas_meanwhile,
     limit_memory,
     open_workbook,
     visible_sheets,
@@ -92,8 +91,9 @@ class BookParts:
             if k != self._next:
                 raise RuntimeError(f"part {k} asked for before part {self._next}")
             _, at, block = self._frame()
+            if at != k:
+                raise RuntimeError(f"the reader child sent part {at} for part {k}")
             self._next = k + 1
-            assert at == k
             return block
         return read
 
@@ -187,9 +187,7 @@ def _send(out, message: tuple) -> None:
 
 def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, first_rows: int) -> Iterator[tuple]:
     """("head", header block, number of parts), then ("part", k, block) for each; or ("whole",)."""
-    scan = ThreadPoolExecutor(1, thread_name_prefix="cakupan-formulas")
-    marks = scan.submit(formulas_without_value, io.BytesIO(data))
-    scan.shutdown(wait=False)
+    marks = formulas_meanwhile(io.BytesIO(data))
     wb = open_workbook(path, data)
     names = visible_sheets(wb, options.skip_sheets)
     if len(names) != 1:

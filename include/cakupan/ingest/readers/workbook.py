@@ -18,7 +18,7 @@ import signal
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
@@ -156,11 +156,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     worksheets' XML, when read already)."""
     blanks = None
     if path.suffix.lower() in (".xlsx", ".xlsm") and xmls is None:
-        # the worksheets' XML unzipped and scanned for formulas while the library reads the cells (it lets go of
-        # the interpreter as it does: ~15 % of a big workbook's reading)
-        scan = ThreadPoolExecutor(1, thread_name_prefix="cakupan-formulas")
-        blanks = scan.submit(formulas_without_value, path if data is None else io.BytesIO(data))
-        scan.shutdown(wait=False)
+        blanks = formulas_meanwhile(path if data is None else io.BytesIO(data))
     wb = open_workbook(path, data)
     out = []
     ods_merges = None
@@ -241,6 +237,17 @@ def fill_merged(rows: list[list], merges, first: int = 0, carried: dict | None =
             for c in range(c1, min(c2, len(row) - 1) + 1):
                 if row[c] is None or row[c] == "":
                     row[c] = value
+
+
+def formulas_meanwhile(source) -> Future:
+    """`formulas_without_value(source)` in a thread of its own: the worksheets' XML unzipped and scanned for formulas
+    while the library reads the cells (it lets go of the interpreter as it does: ~15 % of a big workbook's
+    reading)."""
+    scan = ThreadPoolExecutor(1, thread_name_prefix="cakupan-formulas")
+    try:
+        return scan.submit(formulas_without_value, source)
+    finally:
+        scan.shutdown(wait=False)
 
 
 def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict[str, list[tuple[int, int]]]:
