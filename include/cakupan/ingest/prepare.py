@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,8 +61,8 @@ class Prepared:
 
 @dataclass
 class Streamed:
-    """A big CSV or workbook to be read part by part (`Preparer.prepare_stream`): its header is found and the file-level checks
-    are done; each part is read when its function is called."""
+    """A big CSV or workbook to be read part by part (`Preparer.prepare_stream`): its header is found and the
+    file-level checks are done; each part is read when its function is called."""
 
     path: Path
     facts: FileFacts
@@ -97,7 +96,7 @@ def collector_paused() -> Iterator[None]:
 def streamable(path: Path, data: bytes) -> bool:
     """A CSV or a workbook big enough to be loaded part by part (`data`: its bytes)."""
     if book_streamable(path, data):
-        return hasattr(os, "fork")
+        return True
     if len(data) < STREAM_MIN_BYTES or data.startswith(CONTAINER_MAGICS):
         return False    # (a workbook: its container is checked once, when it is read, not here too)
     try:
@@ -137,7 +136,7 @@ class Preparer:
     def open_book(self, path: Path, data: bytes) -> BookParts | None:
         """For a big workbook (`streamable`), its reader child, started now (`prepare_stream` takes what it sends);
         None for any other file."""
-        if not (book_streamable(path, data) and hasattr(os, "fork")):
+        if not book_streamable(path, data):
             return None
         return BookParts(path, data, read_options(self.regency_for_path(path)), STREAM_PART_LINES,
                          STREAM_FIRST_PART_LINES)

@@ -54,8 +54,10 @@ _LENGTH = struct.Struct("<Q")
 
 
 def book_streamable(path: Path, data: bytes) -> bool:
-    """A workbook big enough, of a kind, to be read part by part (its container is checked when it is read)."""
-    return len(data) >= BOOK_STREAM_MIN_BYTES and path.suffix.lower() in BOOK_SUFFIXES and data[:4] == b"PK\x03\x04"
+    """A workbook big enough, of a kind, to be read part by part (its container is checked when it is read), where
+    a reader child can be forked."""
+    return (len(data) >= BOOK_STREAM_MIN_BYTES and path.suffix.lower() in BOOK_SUFFIXES
+            and data[:4] == b"PK\x03\x04" and hasattr(os, "fork"))
 
 
 class BookParts:

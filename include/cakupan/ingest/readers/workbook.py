@@ -78,7 +78,7 @@ def read_workbook(path: Path, skip_sheets: Sequence[str] = (), data: bytes | Non
             result = pickle.load(f)
     finally:
         if pid > 0:                     # past the time limit, or the wait cut short by a signal handler that
-            end_child(pid)             # raised: the child goes too (killed and reaped)
+            end_child(pid)              # raised: the child goes too (killed and reaped)
         for fd_ in (done_r, done_w):
             if fd_ >= 0:
                 os.close(fd_)
