@@ -97,7 +97,7 @@ class _FastCsv:
     # per record, when most hold quotes: every cell quoted without a quote inside, and every cell so or unquoted
     # without one (`csvrecords.read_as_csv`, for `_unquote`)
     cells_quoted: tuple[np.ndarray, np.ndarray] | None = None
-    text: bytes | None = None       # the file made UTF-8 whole (UTF-16: `starts` are in it), the parts split from
+    text: bytes | None = None       # the file made UTF-8 whole (UTF-16: `starts` are in it): parts split from it
 
     def header_block(self) -> Block:
         """The block of this CSV before any data row is added (header, mapping, title)."""
