@@ -20,6 +20,7 @@ from hypothesis import strategies as st
     ("Tgl. Lahir", "birth_date"), ("Jns Kelamin", "sex"), ("Kec.", "district"), ("Kel.", "village"),
     ("No. KPJ", "kpj"), ("Pekerjan", "occupation"), ("Sumber Dnaa", "funding_source"),
     ("Nama Lengkp", "full_name"), ("Keterangan", None), ("NO", None), ("No HP", None), ("JKK", None),
+    ("Tangal Lahir", "birth_date"), ("TEMPAT LAHIR", None), ("Tmpt. Lahir", None),     # the place of birth: no date
 ])
 def test_labels_as_clerks_write_them(label, column):
     assert labels_for("register").match(label).column == column
@@ -292,13 +293,17 @@ def _near_by_definition(each: list[Labels], text: str) -> bool:
 
 def _fuzzy_by_definition(labels: Labels, text: str):
     """A label's typo match by definition: a spelt-out label of a fuzzy length with at most a third of it digits,
-    scored against every known label; the best column unless the second is within the margin."""
+    scored against every known label; the best column unless the second is within the margin; none for a label of
+    one of the contract's `other_columns`."""
     from cakupan.ingest.readers import labels as lab
     from rapidfuzz import fuzz
 
     spelt = lab.expand(text)
     if not (lab.FUZZY_MIN_LENGTH <= len(spelt) <= lab.FUZZY_MAX_LENGTH) or \
             sum(ch.isdigit() for ch in spelt) * 3 > len(spelt):
+        return None, "none"
+    others = {f for label in all_contracts()[labels.source].other_columns for f in lab._forms(label)}
+    if others & set(lab._forms(text)):      # a column the contract knows to be none of its own
         return None, "none"
     best: dict[str, float] = {}
     for choice, column in labels.expanded.items():
@@ -319,6 +324,8 @@ def _fuzzy_by_definition(labels: Labels, text: str):
                       st.builds(lambda a, d: a + d, _label(), st.text(alphabet="0123456789 ", max_size=12))))
 @example(source="register", text="Tgl Lahir 12")
 @example(source="register", text="Nama 1234")
+@example(source="register", text="Tempat Lahir")
+@example(source="register", text="Tempat Lahri")
 def test_a_label_with_a_typo_matches_what_the_definition_gives(source, text):
     """`Labels.match` beyond aliases and abbreviations: what scoring every known label by definition gives (the
     digit rule only spares the scoring of a text no label is near)."""

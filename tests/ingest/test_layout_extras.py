@@ -168,3 +168,72 @@ def test_an_ods_register_with_merges_loads_exactly_like_the_same_xlsx(home):
         assert quarantined == [("Peserta", 4 + 2 + 4, "NIK_MISSING")]
     assert got["ods"] == got["xlsx"]
     assert [x[2] for x in got["ods"][1]] == [w.nik for i, w in enumerate(workers(5, seed=19)) if i != 3]
+
+
+# The columns of a payroll system's BPJS Ketenagakerjaan participant export (its header list, as a real export module
+# writes it; the values here are synthetic): the place and the date of birth in two columns, the place first.
+EXPORT_HEADER = ["NO", "NIK", "NO KPJ", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR", "JENIS KELAMIN",
+                 "STATUS PERKAWINAN", "ALAMAT", "KELURAHAN", "KECAMATAN", "NO HP", "PEKERJAAN", "PROGRAM",
+                 "TMT KEPESERTAAN", "IURAN", "SUMBER DANA"]
+
+
+def _export_rows(n: int, seed: int) -> tuple[list[list], list]:
+    ws = workers(n, seed=seed)
+    rows = [["LAPORAN DATA PESERTA BPJS KETENAGAKERJAAN AKTIF"], ["Tanggal Export: 02-05-2025 09:14"], [],
+            EXPORT_HEADER]
+    for i, w in enumerate(ws):
+        rows.append([i + 1, w.nik, f"2234{5686820 + i:07d}", w.name, ["Parepare", "Makassar", "Barru"][i % 3],
+                     w.birth.strftime("%d-%m-%Y"), {"L": "LAKI-LAKI", "P": "PEREMPUAN"}[w.sex], "K/1",
+                     f"Jl. Bau Massepe No. {i + 3}", "LUMPUE", "BACUKIKI", f"0812{4400 + i:08d}", w.occupation,
+                     "JKK, JKM", "01-04-2025", "16.800", "APBD"])
+    return rows, ws
+
+
+def test_an_export_with_the_place_of_birth_before_the_date_reads_the_date(home):
+    """"TEMPAT LAHIR" (place of birth) is one word from the alias "Tempat/Tgl Lahir" and was taken for the birth
+    date by typo, before the exact "TANGGAL LAHIR": every row of such an export was set apart ('Parepare' is no
+    date). The place is a column the contract knows to be none of its own (kept as delivered, listed once)."""
+    rows, ws = _export_rows(4, seed=61)
+    loader, r = _load(home, "register_parepare_2025-04.xlsx", xlsx_bytes([Sheet("Data Peserta", rows)]))
+    try:
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 4, 0), r
+        got = loader.con.execute("select birth_date, sex, raw_cells from raw.register where load_id = ? "
+                                 "order by source_row", [r.load_id]).fetchall()
+        assert [b for b, _, _ in got] == [w.birth for w in ws]
+        assert [s for _, s, _ in got] == [w.sex for w in ws]
+        assert [json.loads(c)["TEMPAT LAHIR"] for _, _, c in got] == ["Parepare", "Makassar", "Barru", "Parepare"]
+        [(message,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and "
+                                          "code = 'EXTRA_COLUMNS'", [r.load_id]).fetchall()
+        assert "'TEMPAT LAHIR', 'STATUS PERKAWINAN', 'ALAMAT', 'NO HP'" in message, message
+    finally:
+        loader.con.close()
+    # the column-wise reader of a big CSV maps the same columns
+    text = "\n".join(";".join(str(v) for v in row) for row in rows) + "\n"
+    fast = fast_csv_block(text.encode(), all_contracts(), ReadOptions())
+    assert fast is not None
+    assert fast[1].mapping["birth_date"] == EXPORT_HEADER.index("TANGGAL LAHIR")
+    assert "TEMPAT LAHIR" in fast[1].extras
+
+
+def test_a_place_of_birth_alone_is_no_birth_date_and_a_typo_gives_way_to_an_exact_label(home):
+    """Without a date column the place of birth stays an extra column (the rows load, their birth date blank);
+    a birth-date label with a typo gives its column to an exact one further right, and keeps it otherwise."""
+    rows, ws = _export_rows(3, seed=62)
+    drop = EXPORT_HEADER.index("TANGGAL LAHIR")
+    alone = [row[:drop] + row[drop + 1:] if len(row) > drop else row for row in rows]
+    loader, r = _load(home, "register_parepare_2025-04.xlsx", xlsx_bytes([Sheet("Data", alone)]))
+    try:
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (3, 3, 0), r
+        assert loader.con.execute("select count(birth_date) from raw.register where load_id = ?",
+                                  [r.load_id]).fetchone() == (0,)
+    finally:
+        loader.con.close()
+    for header, column in ((["Tangal Lahir", "Tanggal Lahir"], 1), (["Tanggal Lahir", "Tangal Lahir"], 0),
+                           (["Tangal Lahir", "Tempat Lahir"], 0)):
+        lines = [";".join(["NIK", "Nama", *header, *REGISTER_HEADER[4:]])]
+        for i, w in enumerate(ws):
+            row = register_row(i + 1, w)
+            lines.append(";".join(str(v) for v in [row[1], row[2], row[3], row[3], *row[4:]]))
+        fast = fast_csv_block(("\n".join(lines) + "\n").encode(), all_contracts(), ReadOptions())
+        assert fast is not None
+        assert fast[1].mapping["birth_date"] == 2 + column, header

@@ -41,6 +41,9 @@ class Contract:
     period_from: tuple[str, ...]
     regency_from: tuple[str, ...]
     one_of: tuple[tuple[str, ...], ...] = ()
+    # labels of columns deliveries often hold that are none of the contract's ("Tempat Lahir", "Alamat"): never
+    # taken for a typo of one of its labels ("Tempat Lahir" is one word from "Tempat/Tgl Lahir")
+    other_columns: tuple[str, ...] = ()
 
     def __reduce__(self):
         """The shipped contract is pickled as its source's name (a reader process hands one with every file it
@@ -102,6 +105,7 @@ def load_contract(source: str) -> Contract:
         source=data["source"], description=data["description"], grain=data["grain"], columns=tuple(cols),
         period_from=tuple(data.get("period_from") or ()), regency_from=tuple(data.get("regency_from") or ()),
         one_of=tuple(tuple(g) for g in data.get("one_of") or ()),
+        other_columns=tuple(data.get("other_columns") or ()),
     )
 
 

@@ -168,7 +168,8 @@ def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool, any_la
                    ) -> tuple[dict[str, int], list[str], list[tuple[str, tuple[str, ...]]], list[tuple[str, str]]]:
     """`_match_block` given the block's `_column_labels`. `any_labels` (of every contract searched, this one's
     among them): a text none of them could match (`AnyLabels.none_near`, asked once for all contracts) is not
-    asked of this contract's typos (`Labels.match` would say "none")."""
+    asked of this contract's typos (`Labels.match` would say "none"). A column's cells are the first column whose
+    label matches it, but one matched by a typo gives way to a later exact match ("Tangal Lahir", "Tgl Lahir")."""
     mapping: dict[str, int] = {}
     used: list[str] = []
     ambiguous: list[tuple[str, tuple[str, ...]]] = []
@@ -181,8 +182,9 @@ def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool, any_la
                 else labels.match_exact(t)
             if m.column is not None:
                 chosen = t
-                if m.column not in mapping:
+                if m.column not in mapping or (m.how != "fuzzy" and any(c == m.column for _, c in typos)):
                     mapping[m.column] = j
+                    typos = [typo for typo in typos if typo[1] != m.column]
                     if m.how == "fuzzy":
                         typos.append((t, m.column))
                 amb = None

@@ -5,7 +5,9 @@ A label matches a column when, folded (case, spaces, dots, slashes and accents i
 spelt out ("Tgl" = tanggal, "Jns" = jenis, "Kec" = kecamatan, "Kel" = kelurahan, "No." = nomor, ...). A label
 that matches nothing that way may still match by a small typo ("Pekerjan", "Sumber Dnaa"): a fuzzy match
 (rapidfuzz, ratio of the folded texts) at or above FUZZY_THRESHOLD, unless two different columns score about as
-well (AMBIGUITY_MARGIN): such a label is ambiguous and matches nothing (the reason is kept for the message).
+well (AMBIGUITY_MARGIN): such a label is ambiguous and matches nothing (the reason is kept for the message). A
+label the contract lists among its `other_columns` (a column deliveries hold that is none of its own: "Tempat
+Lahir", the place of birth, scores 88 against "Tempat/Tgl Lahir") is never a typo.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class Labels:
         for header, canonical in overrides:
             self.expanded[expand(header)] = canonical
         self._choices = list(self.expanded)
+        self.others = frozenset(f for label in load_contract(source).other_columns for f in _forms(label))
         self._near = near_lengths(self._choices, FUZZY_THRESHOLD - AMBIGUITY_MARGIN)
 
     def _exact(self, folded: str, spelt: str) -> tuple[str, str] | None:
@@ -128,7 +131,7 @@ class Labels:
         if first.column is not None or not text:
             return first
         spelt = expand(text)
-        if not _typo_candidate(spelt):
+        if not _typo_candidate(spelt) or not self.others.isdisjoint(_forms(text)):
             return LabelMatch(None, "none")
         best: dict[str, float] = {}
         for choice, score, _ in process.extract(spelt, self._near[len(spelt)], scorer=fuzz.ratio, limit=8,
