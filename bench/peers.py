@@ -49,7 +49,7 @@ def duckdb(a: dict) -> dict:
     t = time.perf_counter()
     path = _utf8(Path(a["path"]), a["encoding"], db)
     con = ddb.connect(str(db))
-    con.execute("create table t as select * from read_csv(?, all_varchar = true)", [str(path)])
+    con.execute("create table t as select * from read_csv(?, all_varchar = true, skip = ?)", [str(path), a["skip"]])
     con.execute("checkpoint")
     rows = con.execute("select count(*) from t").fetchone()[0]
     con.close()
@@ -82,10 +82,9 @@ def polars(a: dict) -> dict:
         raw = Path(a["path"]).read_bytes()
         if a["encoding"] != "utf-8":
             raw = raw.decode(a["encoding"]).encode("utf-8")
-        df = pl.read_csv(raw, separator=a["delimiter"], infer_schema=False, quote_char='"')
+        df = pl.read_csv(raw, separator=a["delimiter"], infer_schema=False, quote_char='"', skip_rows=a["skip"])
     cols = df.columns
-    nik, birth, start, money = (cols[1], cols[3], cols[9], cols[11]) if len(cols) == 13 else \
-        (cols[1], cols[4], cols[10], cols[12])
+    nik, birth, start, money = (cols[i] for i in a["columns"])
 
     def date(c: str) -> pl.Expr:
         s = (pl.col(c).str.strip_chars().str.to_lowercase().str.replace(DAY_NAME, "").str.replace(TIME_OF_DAY, "")
@@ -139,7 +138,8 @@ def dlt(a: dict) -> dict:
     path = _utf8(path, a["encoding"], db)      # (dlt's read_csv_duckdb copies UTF-8 only)
     files = filesystem(bucket_url=path.parent.as_uri(), file_glob=path.name)
     # use_pyarrow: Arrow batches (its default is JSON rows, which dlt then normalises one by one)
-    reader = files | read_csv_duckdb(chunk_size=500_000, use_pyarrow=True, all_varchar=True, sep=a["delimiter"])
+    reader = files | read_csv_duckdb(chunk_size=500_000, use_pyarrow=True, all_varchar=True, sep=a["delimiter"],
+                                     skiprows=a["skip"])
     pipeline = dlt_.pipeline(pipeline_name="bench_peer", destination=dlt_.destinations.duckdb(str(db)),
                              dataset_name="raw", pipelines_dir=str(work))
     pipeline.run(reader.with_name("register"))

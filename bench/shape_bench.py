@@ -125,6 +125,9 @@ SHAPE_TITLES = {
     "pasted": ("`current` with what text pasted in from elsewhere leaves: a non-breaking space in a third of the "
                "villages, a quote typed inside 20 names, a NUL after 3, a carriage return alone in 4 "
                "sub-districts (each such row cut in two by it, as csv reads it, both halves set apart)"),
+    "office": ("a payroll system's BPJS Ketenagakerjaan export layout: a title block, 19 upper-case columns, 8 of "
+               "them none of the contract's (place of birth, address, phone, mother's name), \"16.800\", "
+               "dd-mm-yyyy; lines ~1.7 × `current`'s"),
 }
 
 

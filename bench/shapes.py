@@ -21,6 +21,12 @@ generator; dates and money read back with the project's parsers, once per distin
   in the first 8 KiB is taken for a binary file), and a carriage return alone in every 250,000th sub-district, for
   its first space (old Mac text: csv ends the line there, so that row is cut in two, both halves set apart).
 
+- `office`: a register exported from a payroll system in a BPJS Ketenagakerjaan participant layout (the header
+  list of a real export module; every value synthetic): a title, an export line and a blank line above an
+  upper-case header of 19 columns, 8 of them none of the contract's (the place of birth before the date, an
+  address, a phone number, a mother's name: kept in `raw_cells`), names in capitals, "LAKI-LAKI", dates dd-mm-yyyy,
+  "16.800", `;`, CRLF, UTF-8 with BOM. Its lines are ~1.7 times `current`'s.
+
 Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all
 (but `pasted`'s cut rows).
 """
@@ -35,7 +41,7 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted")
+SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office")
 
 ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
              "November", "Desember")
@@ -182,6 +188,26 @@ def _pasted_row(rec: list[str], i: int) -> list[str]:
 _UNQUOTED = {'"': "\ue001", "\r": "\ue002"}
 
 
+OFFICE_HEADER = ["NO", "NIK", "NO KPJ", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR", "JENIS KELAMIN",
+                 "STATUS PERKAWINAN", "ALAMAT", "KELURAHAN", "KECAMATAN", "NO HP", "NAMA IBU KANDUNG", "PEKERJAAN",
+                 "PROGRAM", "TMT KEPESERTAAN", "IURAN", "SUMBER DANA", "KETERANGAN"]
+OFFICE_TITLE = ["LAPORAN DATA PESERTA BPJS KETENAGAKERJAAN PEKERJA RENTAN",
+                "Tanggal Export: 02-07-2025 09:14 | Status: AKTIF", ""]
+_PLACES = ("Tapaktuan", "Meulaboh", "Banda Aceh", "Medan", "Takengon")
+_STREETS = ("Jl. Merdeka", "Jl. Sudirman", "Lrg. Mawar", "Dusun II", "Jl. Poros Desa")
+_MOTHERS = ("SITI AMINAH", "NURHAYATI", "HASNAH", "FATIMAH")
+
+
+def _office_row(rec: list[str], i: int) -> list[str]:
+    d_birth, d_start, n = _date(rec[BIRTH]), _date(rec[START]), _money(rec[MONEY])
+    return [rec[NO], rec[NIK], kpj(i), rec[NAME].upper(), _PLACES[i % 5], f"{d_birth:%d-%m-%Y}" if d_birth else rec[BIRTH],
+            {"L": "LAKI-LAKI", "P": "PEREMPUAN"}.get(rec[SEX], rec[SEX]), ("K", "TK", "K/1", "K/2")[i % 4],
+            f"{_STREETS[i % 5]} No. {i % 97 + 1} RT {i % 9 + 1:03d}/RW {i % 5 + 1:03d}", rec[VILLAGE].upper(),
+            rec[DISTRICT].upper(), f"08{(i * 7919) % 10**10:010d}", _MOTHERS[i % 4], rec[JOB].upper(), rec[PROGRAM],
+            f"{d_start:%d-%m-%Y}" if d_start else rec[START], _grouped(n, ".") if n is not None else rec[MONEY],
+            rec[FUNDING], "" if i % 11 else "pindah alamat"]
+
+
 def _styles_row(rec: list[str], i: int) -> list[str]:
     dates, money = list(DATE_STYLES), list(MONEY_STYLES)
     out = list(rec)
@@ -215,6 +241,13 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         make_row = _styles_row if shape == "styles" else _excel_nik_row
         rows = (make_row(r, i) for i, r in enumerate(recs, start=1))
         encoding = "utf-8"
+    elif shape == "office":
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        for line in OFFICE_TITLE:
+            w.writerow([line] + [""] * (len(OFFICE_HEADER) - 1))
+        w.writerow(OFFICE_HEADER)
+        rows = (_office_row(r, i) for i, r in enumerate(recs, start=1))
+        encoding = "utf-8-sig"
     elif shape == "pasted":
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow(header)
@@ -234,8 +267,12 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
 
 
 def csv_dialect(shape: str) -> dict:
-    """What a peer is told about the file (bare DuckDB and dlt detect the rest): delimiter and encoding."""
-    return {"delimiter": "," if shape == "cp1252" else ";", "encoding": "cp1252" if shape == "cp1252" else "utf-8"}
+    """What a peer is told about the file (bare DuckDB and dlt detect the rest): delimiter, encoding, the lines
+    above the header (`office`'s title block, which DuckDB's sniffer takes for the header) and, for the polars
+    peer's checks, where the NIK, the birth date, the coverage start and the contribution are."""
+    columns = {"issue": (1, 4, 10, 12), "office": (1, 5, 15, 16)}.get(shape, (NIK, BIRTH, START, MONEY))
+    return {"delimiter": "," if shape == "cp1252" else ";", "encoding": "cp1252" if shape == "cp1252" else "utf-8",
+            "skip": len(OFFICE_TITLE) if shape == "office" else 0, "columns": list(columns)}
 
 
 def main(argv: list[str] | None = None) -> int:
