@@ -21,6 +21,7 @@ from hypothesis import strategies as st
     ("No. KPJ", "kpj"), ("Pekerjan", "occupation"), ("Sumber Dnaa", "funding_source"),
     ("Nama Lengkp", "full_name"), ("Keterangan", None), ("NO", None), ("No HP", None), ("JKK", None),
     ("Tangal Lahir", "birth_date"), ("TEMPAT LAHIR", None), ("Tmpt. Lahir", None),     # the place of birth: no date
+    ("TanggalLahir", "birth_date"), ("TempatLahir", None), ("KOTA/KAB", "regency"), ("Kota / Kabupaten", "regency"),
 ])
 def test_labels_as_clerks_write_them(label, column):
     assert labels_for("register").match(label).column == column

@@ -173,8 +173,8 @@ def test_an_ods_register_with_merges_loads_exactly_like_the_same_xlsx(home):
 # The columns of a payroll system's BPJS Ketenagakerjaan participant export (its header list, as a real export module
 # writes it; the values here are synthetic): the place and the date of birth in two columns, the place first.
 EXPORT_HEADER = ["NO", "NIK", "NO KPJ", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR", "JENIS KELAMIN",
-                 "STATUS PERKAWINAN", "ALAMAT", "KELURAHAN", "KECAMATAN", "NO HP", "PEKERJAAN", "PROGRAM",
-                 "TMT KEPESERTAAN", "IURAN", "SUMBER DANA"]
+                 "STATUS PERKAWINAN", "ALAMAT", "KELURAHAN", "KECAMATAN", "KOTA/KAB", "PROVINSI", "NO HP",
+                 "PEKERJAAN", "PROGRAM", "TMT KEPESERTAAN", "IURAN", "SUMBER DANA"]
 
 
 def _export_rows(n: int, seed: int) -> tuple[list[list], list]:
@@ -184,7 +184,8 @@ def _export_rows(n: int, seed: int) -> tuple[list[list], list]:
     for i, w in enumerate(ws):
         rows.append([i + 1, w.nik, f"2234{5686820 + i:07d}", w.name, ["Parepare", "Makassar", "Barru"][i % 3],
                      w.birth.strftime("%d-%m-%Y"), {"L": "LAKI-LAKI", "P": "PEREMPUAN"}[w.sex], "K/1",
-                     f"Jl. Bau Massepe No. {i + 3}", "LUMPUE", "BACUKIKI", f"0812{4400 + i:08d}", w.occupation,
+                     f"Jl. Bau Massepe No. {i + 3}", "LUMPUE", "BACUKIKI", "KOTA PAREPARE", "SULAWESI SELATAN",
+                     f"0812{4400 + i:08d}", w.occupation,
                      "JKK, JKM", "01-04-2025", "16.800", "APBD"])
     return rows, ws
 
@@ -199,12 +200,14 @@ def test_an_export_with_the_place_of_birth_before_the_date_reads_the_date(home):
         assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (4, 4, 0), r
         got = loader.con.execute("select birth_date, sex, raw_cells from raw.register where load_id = ? "
                                  "order by source_row", [r.load_id]).fetchall()
+        assert loader.con.execute("select distinct regency_code, regency from raw.register where load_id = ?",
+                                  [r.load_id]).fetchall() == [("73.72", "73.72")]       # "KOTA/KAB" read
         assert [b for b, _, _ in got] == [w.birth for w in ws]
         assert [s for _, s, _ in got] == [w.sex for w in ws]
         assert [json.loads(c)["TEMPAT LAHIR"] for _, _, c in got] == ["Parepare", "Makassar", "Barru", "Parepare"]
         [(message,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and "
                                           "code = 'EXTRA_COLUMNS'", [r.load_id]).fetchall()
-        assert "'TEMPAT LAHIR', 'STATUS PERKAWINAN', 'ALAMAT', 'NO HP'" in message, message
+        assert "'TEMPAT LAHIR', 'STATUS PERKAWINAN', 'ALAMAT', 'PROVINSI', 'NO HP'" in message, message
     finally:
         loader.con.close()
     # the column-wise reader of a big CSV maps the same columns
