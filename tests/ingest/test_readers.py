@@ -410,7 +410,10 @@ def test_a_small_workbook_s_sheet_is_said_small_by_the_searches_alone(monkeypatc
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.one_of(st.text(), st.text(alphabet=" 'abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
+@given(st.one_of(st.text(), st.text(alphabet=" '=\"abcTOTALjumlahJML()-:\t\u00a0\u200b\ufeff", max_size=12)))
+@example('="7372014505800123"')
+@example('="a""b" ')
+@example('="\u00a0\'7"')
 def test_reader_shortcuts_equal_the_parsers(value):
     """The readers' fast paths for clean cells and total labels give what `parsing` gives."""
     assert cell_text(value) == parsing.cell_text(value)
@@ -420,7 +423,10 @@ def test_reader_shortcuts_equal_the_parsers(value):
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.text(alphabet=" 'a7\t\u00a0\u200b", max_size=5)), max_size=6))
+@given(st.lists(st.one_of(st.none(), st.text(alphabet=" '=\"a7\t\u00a0\u200b", max_size=5)), max_size=6))
+@example(['="7"', "=a", None])
+@example(['="a""7"'])
+@example(["=a", '="7'])
 def test_a_column_is_all_clean_when_every_cell_is_its_own_text(values):
     """`all_clean` (the test that lets a column's cleaning be skipped) is True exactly when `parsing.cell_text`
     would change none of the column's texts."""
@@ -455,7 +461,7 @@ def test_kept_texts_of_number_and_date_cells_are_the_canonical_texts():
 
 @settings(max_examples=500, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True), st.integers(-5, 5), st.booleans(), st.dates(),
-                          st.datetimes(), st.text(alphabet="ab1 '|\t\u00a0\u200b\ufeffé.", max_size=6)), max_size=8))
+                          st.datetimes(), st.text(alphabet="ab1 '=\"|\t\u00a0\u200b\ufeffé.", max_size=6)), max_size=8))
 def test_a_rows_texts_at_once_are_each_cells_text(row):
     """`row_cell_texts` checks a row's plain text cells at once (a workbook row's among its number, date and blank
     cells too): the texts `cell_text` gives cell by cell, and `parsing.cell_text`."""

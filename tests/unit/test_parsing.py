@@ -124,6 +124,15 @@ def test_is_blank_false(value):
         ("\ufeffNIK", "NIK"),
         ("it's", "it's"),
         ("a'", "a'"),
+        # a CSV cell written as the formula ="..." (exports keep a NIK's or a phone's digits so): the text inside
+        ('="7372014505800123"', "7372014505800123"),
+        (' =" 0812 4400 0001 " ', "0812 4400 0001"),
+        ('="\'0812"', "0812"),
+        ('="Ma""ruf"', 'Ma"ruf'),
+        ('=""', None),
+        ("=SUM(A1:A3)", "=SUM(A1:A3)"),
+        ('="7372', '="7372'),
+        ('=7372"', '=7372"'),
     ],
     ids=repr,
 )

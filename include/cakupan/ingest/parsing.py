@@ -66,6 +66,9 @@ class ParseError(ValueError):
 
 _WS_RE = re.compile(r"\s+")
 _INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# a CSV cell written as the spreadsheet formula ="...", as exporting systems write a NIK or a phone number so that
+# Excel keeps its digits: what a spreadsheet shows (and a workbook's cell holds) is the text inside
+FORMULA_TEXT_RE = re.compile(r'="((?:[^"]|"")*)"')
 
 
 def _is_real(value: object) -> bool:
@@ -91,6 +94,8 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
     text = _WS_RE.sub(" ", _INVISIBLE_RE.sub("", str(value))).strip()
+    if text.startswith('="') and (formula := FORMULA_TEXT_RE.fullmatch(text)):
+        text = formula.group(1).replace('""', '"').strip()
     if text.startswith("'"):
         text = text[1:].lstrip()
     return text or None

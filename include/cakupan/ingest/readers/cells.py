@@ -16,7 +16,7 @@ def cell_text(v: object) -> str | None:
     texts of number and date cells kept (a workbook's dates and row numbers recur row after row)."""
     kind = type(v)
     if kind is str:
-        if v.isascii() and v.isprintable() and (not v or (v[0] not in " '" and v[-1] != " " and "  " not in v)):
+        if v.isascii() and v.isprintable() and (not v or (v[0] not in " '=" and v[-1] != " " and "  " not in v)):
             return v or None
     elif kind in _TYPED_KINDS:
         return _typed_text(v)
@@ -27,7 +27,8 @@ def all_clean(texts: pa.Array) -> bool:
     """Whether every text of a column is its own `cell_text` (the shortcut's test above, with Arrow's string
     kernels: cheaper than one regex over the column), so that cleaning it would change nothing."""
     odd = pc.or_(pc.or_(pc.invert(pc.ascii_is_printable(texts)), pc.match_substring(texts, "  ")),
-                 pc.or_(pc.or_(pc.starts_with(texts, " "), pc.starts_with(texts, "'")), pc.ends_with(texts, " ")))
+                 pc.or_(pc.or_(pc.starts_with(texts, " "), pc.starts_with(texts, "'")),
+                        pc.or_(pc.ends_with(texts, " "), pc.match_substring_regex(texts, _FORMULA_TEXTS))))
     return not pc.any(pc.or_(odd, pc.equal(texts, ""))).as_py()
 
 
@@ -43,7 +44,7 @@ def row_cell_texts(row: list) -> list[str | None]:
 
 def row_texts_of_strings(row: list) -> tuple[list[str | None], bool]:
     """`cell_text` of every cell of a row, and whether every cell is a str. A row of plain text cells (a CSV's,
-    most of the time) is checked at once: printable ASCII with no cell starting with a space or an apostrophe,
+    most of the time) is checked at once: printable ASCII with no cell starting with a space, an apostrophe or "=",
     ending with a space or holding two spaces (a "|" inside a cell can only make the check fail, and then each
     cell is read on its own)."""
     try:
@@ -57,10 +58,11 @@ def row_texts_of_strings(row: list) -> tuple[list[str | None], bool]:
 
 def _clean(line: str) -> bool:
     """Whether text cells joined with "|" are each clean (`cell_text` gives each back, or None for ''): printable
-    ASCII, none starting with a space or an apostrophe, ending with a space or holding two spaces (a "|" inside a
-    cell can only make the check fail)."""
+    ASCII, none starting with a space, an apostrophe or "=" (a formula's text, `parsing.FORMULA_TEXT_RE`), ending
+    with a space or holding two spaces (a "|" inside a cell can only make the check fail)."""
     return line.isascii() and line.isprintable() and not (
-        "  " in line or "| " in line or " |" in line or "|'" in line or line[:1] in (" ", "'") or line[-1:] == " ")
+        "  " in line or "| " in line or " |" in line or "|'" in line or "|=" in line or line[:1] in (" ", "'", "=")
+        or line[-1:] == " ")
 
 
 def grid_texts(rows: list[list]) -> tuple[list, frozenset[int]]:
@@ -93,11 +95,17 @@ def is_blank_row(row: list) -> bool:
     return all(cell_text(v) is None for v in row)
 
 
-_CLEAN_CELL = r"^[!-&(-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe
+_CLEAN_CELL = r"^[!-&(-<>-~](?:[ -~]*[!-~])?$"      # printable ASCII, no edge spaces, no leading apostrophe or "="
+_FORMULA_TEXT = r'^="[^"]*"$'       # a formula's text without a quote inside (`parsing.FORMULA_TEXT_RE`) ...
+_FORMULA_TEXTS = r'^="(?:[^"]|"")*"$'   # ... and any formula's text, the RE2 twin of `parsing.FORMULA_TEXT_RE`
 
 
 def vector_cell_text(arr: pa.Array) -> pa.Array:
-    """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value."""
+    """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value (a
+    formula's text, ="...", unwrapped in bulk first: a NIK column of them has a distinct value a row)."""
+    if pc.any(pc.starts_with(arr, '="')).as_py():
+        formula = pc.fill_null(pc.match_substring_regex(arr, _FORMULA_TEXT), False)
+        arr = pc.if_else(formula, pc.utf8_slice_codeunits(arr, 2, -1), arr)
     clean = pc.and_(pc.match_substring_regex(arr, _CLEAN_CELL), pc.invert(pc.match_substring(arr, "  ")))
     clean = pc.fill_null(clean, False)
     odd = pc.filter(arr, pc.and_(pc.invert(clean), pc.fill_null(pc.not_equal(arr, ""), False)))

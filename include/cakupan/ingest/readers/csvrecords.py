@@ -174,6 +174,9 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
     else:       # many: all matched where they are
         found = quoted_cell_flags(records, delimiter, END)
         suspects = np.flatnonzero((quotes > 0) & ~found[1])
+    if len(suspects):       # and so does one whose other cells are written as a formula's text, ="7372…"
+        suspects = suspects[~np_bools(pc.match_substring_regex(records.take(pa.array(suspects)),
+                                                               FORMULA_CELLS.format(d=re.escape(delimiter)) + END))]
     for k in suspects.tolist():
         one = text(records[k].as_py()).removesuffix("\n").removesuffix("\r")
         try:
@@ -204,4 +207,25 @@ def quoted_cell_flags(texts: pa.Array | pa.ChunkedArray, delimiter: str, end: st
 # the delimiter, escaped); END: the line end a record keeps in the file's bytes
 EVERY_CELL_QUOTED = r'^"[^"]*"(?:{d}"[^"]*")*'
 QUOTED_CELLS = r'^(?:"[^"]*"|[^"{d}]*)(?:{d}(?:"[^"]*"|[^"{d}]*))*'
+# ... or written as a formula's text, ="7372…" (no quote or delimiter inside: csv reads it as a cell of its own)
+FORMULA_CELLS = r'^(?:="[^"{d}]*"|"[^"]*"|[^"{d}]*)(?:{d}(?:="[^"{d}]*"|"[^"]*"|[^"{d}]*))*'
 END = r"\r?\n?$"
+
+
+def formula_cells(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[pa.Array, np.ndarray, bool]:
+    """The lines whose every quote is that of a cell written as a formula's text, ="7372…" (exports keep a NIK's
+    digits so; no quote or delimiter inside), or of a cell quoted without a quote inside: each such formula cell
+    made the text inside, which is its `parsing.cell_text` (that of ="X" is X's). Returns the lines, which of them
+    still hold quotes, and whether any was rewritten (the file's `read_as_csv` flags no longer hold for them)."""
+    d = re.escape(delimiter)
+    rows = np.flatnonzero(quoted)
+    sub = lines.take(pa.array(rows))
+    ok = np_bools(pc.match_substring(sub, '="')) & np_bools(pc.match_substring_regex(sub, FORMULA_CELLS.format(d=d) + "$"))
+    if not ok.any():
+        return lines, quoted, False
+    fixed = pc.replace_substring_regex(sub.filter(pa.array(ok)), rf'(^|{d})="([^"{d}]*)"', r"\1\2")
+    mask = np.zeros(len(lines), dtype=bool)
+    mask[rows[ok]] = True
+    still = quoted.copy()
+    still[rows[ok]] = np_bools(pc.match_substring(fixed, '"'))
+    return pc.replace_with_mask(lines, pa.array(mask), fixed), still, True

@@ -324,12 +324,12 @@ def _quotes_per_line(data: bytes, lines: pa.Array, starts: np.ndarray) -> np.nda
 
 def _maybe_odd_cells(data: bytes, delimiter: str) -> bool:
     """False when no cell of the file can need cleaning: all printable ASCII, no edge or double spaces, no
-    apostrophes (cheap whole-buffer checks; a True sends every line through one regex)."""
+    apostrophes, no cell starting with "=" (cheap whole-buffer checks; a True sends every line through one regex)."""
     d = delimiter.encode()
     if not data.isascii() or data.translate(None, _PRINTABLE + d + b"\r\n"):
         return True
-    return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"\r ", b"'"))
-            or data.startswith(b" ") or data.endswith(b" "))
+    return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"\r ", b"'", d + b"=",
+                                    b"\n=")) or data.startswith((b" ", b"=")) or data.endswith(b" "))
 
 
 # --------------------------------------------------------------------------------------------- one part -----
@@ -366,7 +366,8 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
     original, d = lines, f.delimiter
     quoted = None if f.quotes is None else f.quotes[start:stop] > 0
     if quoted is not None and quoted.any() and f.unit_free:
-        lines, quoted = _unquote(lines, quoted, f.delimiter, None if f.cells_quoted is None else
+        lines, left, rewritten = csvrecords.formula_cells(lines, quoted, f.delimiter)    # ="7372…" cells
+        lines, quoted = _unquote(lines, left, f.delimiter, None if f.cells_quoted is None or rewritten else
                                  tuple(flags[start:stop][quoted] for flags in f.cells_quoted))
         d = UNIT
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
@@ -401,13 +402,13 @@ def _note_or_total_pattern(d: str) -> str:
 
 def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> tuple[np.ndarray | None, np.ndarray]:
     """Whole-line scans: lines that might hold an odd cell (not printable ASCII, edge or double spaces, a leading
-    apostrophe), and total, note and number-only lines. Both kinds are first found in one scan: when they are few,
-    every one of them goes row by row anyway, and the two kinds need not be told apart."""
+    apostrophe or "="), and total, note and number-only lines. Both kinds are first found in one scan: when they
+    are few, every one of them goes row by row anyway, and the two kinds need not be told apart."""
     d = re.escape(delimiter)
     note_or_total = _note_or_total_pattern(d)
     if not maybe_odd:
         return None, np_bools(pc.match_substring_regex(lines, note_or_total))
-    odd_cell = rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'"
+    odd_cell = rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'|^=|{d}="
     either = np_bools(pc.match_substring_regex(lines, f"(?:{odd_cell})|{note_or_total}"))
     if either.sum() <= few:
         return None, either
