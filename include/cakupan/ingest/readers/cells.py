@@ -26,9 +26,12 @@ def cell_text(v: object) -> str | None:
 def all_clean(texts: pa.Array) -> bool:
     """Whether every text of a column is its own `cell_text` (the shortcut's test above, with Arrow's string
     kernels: cheaper than one regex over the column), so that cleaning it would change nothing."""
+    formula = pc.starts_with(texts, '="')
+    if pc.any(formula).as_py():     # (the regex only then: this is asked of every column of a part's odd lines)
+        formula = pc.match_substring_regex(texts, _FORMULA_TEXTS)
     odd = pc.or_(pc.or_(pc.invert(pc.ascii_is_printable(texts)), pc.match_substring(texts, "  ")),
                  pc.or_(pc.or_(pc.starts_with(texts, " "), pc.starts_with(texts, "'")),
-                        pc.or_(pc.ends_with(texts, " "), pc.match_substring_regex(texts, _FORMULA_TEXTS))))
+                        pc.or_(pc.ends_with(texts, " "), formula)))
     return not pc.any(pc.or_(odd, pc.equal(texts, ""))).as_py()
 
 

@@ -218,9 +218,11 @@ def formula_cells(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[
     made the text inside, which is its `parsing.cell_text` (that of ="X" is X's). Returns the lines, which of them
     still hold quotes, and whether any was rewritten (the file's `read_as_csv` flags no longer hold for them)."""
     d = re.escape(delimiter)
-    rows = np.flatnonzero(quoted)
+    rows = np.flatnonzero(np_bools(pc.match_substring(lines, '="')) & quoted)    # (no copy of a part's lines)
+    if not len(rows):
+        return lines, quoted, False
     sub = lines.take(pa.array(rows))
-    ok = np_bools(pc.match_substring(sub, '="')) & np_bools(pc.match_substring_regex(sub, FORMULA_CELLS.format(d=d) + "$"))
+    ok = np_bools(pc.match_substring_regex(sub, FORMULA_CELLS.format(d=d) + "$"))
     if not ok.any():
         return lines, quoted, False
     fixed = pc.replace_substring_regex(sub.filter(pa.array(ok)), rf'(^|{d})="([^"{d}]*)"', r"\1\2")

@@ -329,7 +329,7 @@ def _maybe_odd_cells(data: bytes, delimiter: str) -> bool:
     if not data.isascii() or data.translate(None, _PRINTABLE + d + b"\r\n"):
         return True
     return (any(p in data for p in (b"  ", b" " + d, d + b" ", b"\n ", b" \n", b" \r", b"\r ", b"'", d + b"=",
-                                    b"\n=")) or data.startswith((b" ", b"=")) or data.endswith(b" "))
+                                    b"\n=", b"\r=")) or data.startswith((b" ", b"=")) or data.endswith(b" "))
 
 
 # --------------------------------------------------------------------------------------------- one part -----
