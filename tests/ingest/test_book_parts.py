@@ -110,7 +110,7 @@ def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames
     dest.write_bytes(data)
     with monkeypatch.context() as m:
         m.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0 if parts else 1 << 40)
-        m.setattr(prepare, "STREAM_PART_LINES", PART)
+        m.setattr(prepare, "BOOK_PART_ROWS", PART)
         m.setattr(prepare, "STREAM_FIRST_PART_LINES", FIRST)
         if frames is not None:
             real = bookparts.BookParts._frame
@@ -211,7 +211,7 @@ def test_a_child_that_stops_mid_file_rejects_that_file_only(home_factory, monkey
         return real(*args, **kwargs)
 
     monkeypatch.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0)
-    monkeypatch.setattr(prepare, "STREAM_PART_LINES", PART)
+    monkeypatch.setattr(prepare, "BOOK_PART_ROWS", PART)
     monkeypatch.setattr(prepare, "STREAM_FIRST_PART_LINES", FIRST)
     monkeypatch.setattr(bookparts, "block_from_rows", block_from_rows)
     ld = Loader(s)

@@ -327,3 +327,43 @@ def test_a_big_csv_with_what_csv_reads_its_own_way_is_still_loaded_in_parts(big_
     assert len(parts) >= 10, "the file was not loaded in parts"
     assert streamed == exact
     assert {r[0] for r in exact[1]} == set_apart
+
+
+@pytest.mark.parametrize(("width", "lines"), [(100, 61_440), (273, 61_440), (274, 30_720), (600, 15_360),
+                                              (5_000, 7_680)])
+def test_a_part_holds_fewer_lines_the_wider_the_file_s_lines(width, lines):
+    """A part's lines are bounded by their bytes (16 MiB): half a row group for lines up to 273 bytes (61,440 x
+    273 = 16,773,120), then a quarter, an eighth, never under a sixteenth."""
+    line = b"x" * (width - 1) + b"\n"
+    assert prepare.stream_part_lines(line * 4000) == lines
+
+
+def test_half_row_group_parts_fill_whole_row_groups(big_register, home_factory, monkeypatch):
+    """A 124,000-row CSV loaded in its real parts (30,720 lines, then 61,440) is written as one full DuckDB row
+    group and the rest: the parts of one transaction fill its row groups in order, so a part need not be a whole
+    row group (a part of a whole one held ~100 MB more per 1 M rows at the peak)."""
+    s = home_factory("rowgroups")
+    head, *body = big_register.read_bytes().split(b"\n")
+    body = [b for b in body if b.strip()]
+    lines = [head]
+    for k in range(31):
+        for line in body:
+            lines.append(str(len(lines)).encode() + line[line.index(b";"):])
+    dest = s.inbox / "73.72" / big_register.name
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(b"\n".join(lines) + b"\n")
+    parts: list[int] = []
+    monkeypatch.setattr(prepare, "STREAM_MIN_BYTES", 0)
+    real = Loader._insert
+    monkeypatch.setattr(Loader, "_insert", lambda self, batch, *a: parts.append(batch.table.num_rows) or real(
+        self, batch, *a))
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+        groups = ld.con.execute("select row_group_id, max(count) from pragma_storage_info('raw.register') "
+                                "group by all order by 1").fetchall()
+    finally:
+        ld.con.close()
+    assert (r.status, r.rows_in, r.rows_loaded) == ("loaded", 124_000, 124_000)
+    assert parts == [30_720, 61_440, 31_840]
+    assert [n for _, n in groups] == [122_880, 1_120]

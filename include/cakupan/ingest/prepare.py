@@ -44,10 +44,27 @@ from cakupan.ingest.readers.sniff import CONTAINER_MAGICS
 from cakupan.ingest.validate import Batch, FileFacts, Validator
 
 STREAM_MIN_BYTES = 16 << 20     # a CSV this big is loaded part by part (reading the next while writing one)
-STREAM_PART_LINES = 122_880      # one DuckDB row group (other sizes left part-filled row groups that the
-                                 # checkpoint rewrote)
+# Lines of a part: half a DuckDB row group (a load's parts are inserted in one transaction, whose rows fill its row
+# groups in order: two parts make one, written full). Whole row groups held ~100 MB more at the peak on every
+# shape, and 1.7 x as wide rows went over 600 MB per 1 M rows (bench/findings.md "Session 37").
+STREAM_PART_LINES = 61_440
+STREAM_PART_BYTES = 16 << 20    # a CSV's parts halved (down to STREAM_MIN_PART_LINES) while its lines would be wider
+STREAM_MIN_PART_LINES = 7_680
 STREAM_FIRST_PART_LINES = 30_720    # a smaller first part: the writer starts sooner
+BOOK_PART_ROWS = 122_880    # a big workbook's parts: a whole row group (half ones took ~1 s longer a 200,000-row one)
 NIK_REGION_MIN = 5      # NIKs a file needs before their regions can say it is another regency's file
+
+
+def stream_part_lines(data: bytes, sample: int = 1 << 20) -> int:
+    """Lines a big CSV's part holds: STREAM_PART_LINES, halved while that many lines of the file's first `sample`
+    bytes' mean width would pass STREAM_PART_BYTES (a part's text, cells and Arrow columns are what a load holds
+    beside what it has written, so its peak memory follows the bytes of a part, not its lines)."""
+    head = data[:sample]
+    width = (head.rfind(b"\n") + 1 or len(head)) / max(1, head.count(b"\n"))
+    lines = STREAM_PART_LINES
+    while lines * width > STREAM_PART_BYTES and lines // 2 >= STREAM_MIN_PART_LINES:
+        lines //= 2
+    return lines
 
 
 @dataclass
@@ -138,7 +155,7 @@ class Preparer:
         None for any other file."""
         if not book_streamable(path, data):
             return None
-        return BookParts(path, data, read_options(self.regency_for_path(path)), STREAM_PART_LINES,
+        return BookParts(path, data, read_options(self.regency_for_path(path)), BOOK_PART_ROWS,
                          STREAM_FIRST_PART_LINES)
 
     def prepare_stream(self, path: Path, data: bytes, reread: Callable[[int, int, bytes], bytes] | None = None,
@@ -157,7 +174,7 @@ class Preparer:
                 return None
             header, parts = got
             return Streamed(path, self.file_checks(path, header.source, [header], folder_regency), None, None, parts)
-        got = fast_csv_parts(data, all_contracts(), read_options(folder_regency), STREAM_PART_LINES,
+        got = fast_csv_parts(data, all_contracts(), read_options(folder_regency), stream_part_lines(data),
                              STREAM_FIRST_PART_LINES, reread)
         if got is None:
             return None
