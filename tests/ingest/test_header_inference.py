@@ -7,7 +7,7 @@ import pytest
 from cakupan.core.contracts import SOURCES, all_contracts
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import FileRejected, read_file
-from cakupan.ingest.readers.labels import ABBREVIATIONS, Labels, label_forms, labels_for
+from cakupan.ingest.readers.labels import ABBREVIATIONS, Labels, label_forms, labels_for, without_hint
 from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.layout_cases import Layout, register_layout
 from cakupan_dev.messy.people import REGISTER_HEADER, register_row, title_rows, workers
@@ -182,14 +182,17 @@ def _label(draw):
        texts=st.lists(st.one_of(_label(), st.text(max_size=12), st.just("")), max_size=12))
 @example(source="register", texts=["Nomor KTP", "Tanggal Kepesertaan"])    # matched only once spelt out
 @example(source="claims", texts=["Tanggal Meninggal", "", "Nomor Kartu Peserta"])
+@example(source="register", texts=["TMT (dd/mm/yyyy)", "Iuran (Rp)", "JK [L/P]"])     # with and without the hint
 def test_a_row_s_exact_columns_are_its_cells_exact_matches(source, texts):
     """The header search's row-at-once lookup (`exact_columns` on `label_forms`) finds the columns `match_exact`
-    finds cell by cell: aliases as written, spelt-out abbreviations, nothing fuzzy; and its prefilter (`may_match`)
-    lets every such row through."""
+    finds cell by cell, each cell as written and without a hint in brackets (as `_match_columns` tries it):
+    aliases as written, spelt-out abbreviations, nothing fuzzy; and its prefilter (`may_match`) lets every such
+    row through."""
     from cakupan.ingest.readers import header
 
     labels = labels_for(source)
-    one_by_one = {m.column for t in texts if t and (m := labels.match_exact(t)).column}
+    one_by_one = {m.column for t in texts if t for u in (t, without_hint(t)) if u
+                  and (m := labels.match_exact(u)).column}
     assert labels.exact_columns(label_forms(texts)) == one_by_one
     # the header search asks no contract of a row that `may_match` none of them: never a row with an exact match
     every = header._any_exact(tuple(labels_for(s) for s in SOURCES))

@@ -7,6 +7,7 @@ written here by hand, never from what the loader returned.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -16,6 +17,7 @@ from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers.blocks import ReadOptions
 from cakupan.ingest.readers.csvtext import read_csv
 from cakupan.ingest.readers.fastcsv import fast_csv_block
+from cakupan.ingest.readers.labels import without_hint
 from cakupan.ingest.readers.odsmerge import merged_ranges_of, ods_merged_ranges
 from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.layout_cases import LAYOUTS, Layout, extra_cell, register_layout
@@ -240,3 +242,57 @@ def test_a_place_of_birth_alone_is_no_birth_date_and_a_typo_gives_way_to_an_exac
         fast = fast_csv_block(("\n".join(lines) + "\n").encode(), all_contracts(), ReadOptions())
         assert fast is not None
         assert fast[1].mapping["birth_date"] == 2 + column, header
+
+
+# An import template's header, each label with what to write in brackets after it (a layout seen in public
+# Indonesian staff-import templates: "JK (Laki-laki/Perempuan)", "Shift (1/0)"); the labels are this test's own
+TEMPLATE_HEADER = ["No KTP", "Nama", "JK (Laki-laki/Perempuan)", "Tgl Lahir (dd/mm/yyyy)", "Pekerjaan",
+                   "Program (JKK/JKM)", "TMT (dd/mm/yyyy)", "Iuran per Bulan (Rp)", "Sumber Dana [APBD/APBDes/CSR]",
+                   "Upah (Rp)"]
+
+
+def _template_rows(n: int, seed: int) -> tuple[list[list], list]:
+    ws = workers(n, seed=seed)
+    rows = [["TEMPLATE IMPORT PESERTA BPU - isi mulai baris ke-3, jangan ubah judul kolom"], TEMPLATE_HEADER]
+    for w in ws:
+        rows.append([w.nik, w.name, {"L": "Laki-laki", "P": "Perempuan"}[w.sex], w.birth.strftime("%d/%m/%Y"),
+                     w.occupation, "JKK+JKM", "01/04/2025", "16.800", "APBD", "2.500.000"])
+    return rows, ws
+
+
+def test_labels_with_a_hint_in_brackets_are_the_template_s_columns(home):
+    """Every label but the alias "Iuran per Bulan (Rp)" carried what to write in brackets, and no column after
+    the name was found: the file was rejected (HEADER_NOT_FOUND, "JK (Laki-laki/Perempuan)" named as nearest to
+    TMT). A label is tried as written, then without its hint; the cells stay under the labels as written."""
+    rows, ws = _template_rows(5, seed=63)
+    loader, r = _load(home, "register_parepare_2025-04.xlsx", xlsx_bytes([Sheet("Isian", rows)]))
+    try:
+        assert (r.status, r.rows_in, r.rows_loaded, r.rows_quarantined) == ("loaded", 5, 5, 0), r
+        got = loader.con.execute("select sex, birth_date, coverage_start, funding_source, monthly_contribution, "
+                                 "raw_cells from raw.register where load_id = ? order by source_row",
+                                 [r.load_id]).fetchall()
+        assert [g[:2] for g in got] == [(w.sex, w.birth) for w in ws]
+        assert {g[2:5] for g in got} == {(dt.date(2025, 4, 1), "APBD", 16800)}
+        assert [list(json.loads(g[5])) for g in got] == [TEMPLATE_HEADER] * 5
+        [(message,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and "
+                                          "code = 'EXTRA_COLUMNS'", [r.load_id]).fetchall()
+        assert "'Upah (Rp)'" in message and "Laki-laki/Perempuan" not in message, message
+    finally:
+        loader.con.close()
+    # the column-wise reader of a big CSV maps the same columns
+    text = "\n".join(";".join(str(v) for v in row) for row in rows) + "\n"
+    fast = fast_csv_block(text.encode(), all_contracts(), ReadOptions())
+    assert fast is not None
+    assert {c: TEMPLATE_HEADER[j] for c, j in fast[1].mapping.items()} == {
+        "nik": "No KTP", "full_name": "Nama", "sex": "JK (Laki-laki/Perempuan)",
+        "birth_date": "Tgl Lahir (dd/mm/yyyy)", "occupation": "Pekerjaan", "programs": "Program (JKK/JKM)",
+        "coverage_start": "TMT (dd/mm/yyyy)", "monthly_contribution": "Iuran per Bulan (Rp)",
+        "funding_source": "Sumber Dana [APBD/APBDes/CSR]"}
+
+
+def test_a_hint_is_left_out_only_at_a_label_s_end_and_never_to_nothing():
+    assert without_hint("TMT (dd/mm/yyyy)") == "TMT"
+    assert without_hint("Sumber Dana [APBD/CSR] ") == "Sumber Dana"
+    assert without_hint("Iuran (Rp) per Bulan") is None         # not at the end: as written only
+    assert without_hint("(Rp)") is None and without_hint("Nama") is None and without_hint("Nama ( )") == "Nama"
+    assert without_hint("Tgl (Lahir) (dd/mm)") == "Tgl (Lahir)"   # one hint, the last

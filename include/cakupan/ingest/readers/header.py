@@ -21,7 +21,7 @@ from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import grid_texts, row_texts
-from cakupan.ingest.readers.labels import AnyLabels, LabelMatch, Labels, label_forms, labels_for
+from cakupan.ingest.readers.labels import AnyLabels, LabelMatch, Labels, label_forms, labels_for, without_hint
 
 HEADER_SCAN_ROWS = 40       # the header's last row is at most this far down
 MAX_HEADER_ROWS = 3
@@ -127,7 +127,7 @@ def _column_labels(block: list[list[str]]) -> list[list[str]]:
     """Per column, the texts to try as its label, best first, from a block of 1-3 header rows."""
     h = len(block)
     if h == 1:
-        return [[t] if t else [] for t in block[0]]
+        return [([t, b] if (b := without_hint(t)) else [t]) if t else [] for t in block[0]]
     width = max(len(r) for r in block)
     grid = [r + [""] * (width - len(r)) for r in block]
     filled = [list(r) for r in grid]
@@ -151,6 +151,7 @@ def _column_labels(block: list[list[str]]) -> list[list[str]]:
         if len(parts) > 2:
             tries.append(" ".join(parts[-2:]))
         tries.extend(reversed(parts))
+        tries.extend(b for t in list(tries) if (b := without_hint(t)))     # a hint in brackets left out, last
         out.append(list(dict.fromkeys(tries)))
     return out
 
@@ -180,8 +181,8 @@ def _match_columns(columns: list[list[str]], labels: Labels, fuzzy: bool, any_la
         for t in tries:
             m = (_NONE if any_labels is not None and any_labels.none_near(t) else labels.match(t)) if fuzzy \
                 else labels.match_exact(t)
-            if m.column is not None:
-                chosen = t
+            if m.column is not None:        # (the label as written, though its hint was left out to match it)
+                chosen = next((u for u in tries if u != t and without_hint(u) == t), t)
                 if m.column not in mapping or (m.how != "fuzzy" and any(c == m.column for _, c in typos)):
                     mapping[m.column] = j
                     typos = [typo for typo in typos if typo[1] != m.column]

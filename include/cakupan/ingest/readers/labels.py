@@ -72,9 +72,30 @@ def _forms(text: str) -> tuple[str, str]:
     return "".join(words), "".join(map(ABBREVIATIONS.get, words, words))
 
 
+_HINT = re.compile(r"\s*(\([^()]*\)|\[[^\[\]]*\])\s*$")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def without_hint(text: str) -> str | None:
+    """A label without the hint a template writes after it in brackets ("TMT (dd/mm/yyyy)" -> "TMT", "JK
+    (Laki-laki/Perempuan)" -> "JK", "Sumber Dana [APBD/CSR]" -> "Sumber Dana"); None when it has none or nothing
+    would be left. A header cell is tried as written first (an alias may hold brackets: "Iuran (Rp)")."""
+    if not text.rstrip().endswith((")", "]")):
+        return None
+    bare = _HINT.sub("", text)
+    return bare if bare != text and _WORD.search(_ascii_lower(bare)) else None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _cell_forms(text: str) -> tuple[tuple[str, str], ...]:
+    """A header cell's `_forms`, and those of it without a hint in brackets when it has one."""
+    bare = without_hint(text)
+    return (_forms(text),) if bare is None else (_forms(text), _forms(bare))
+
+
 def label_forms(texts: list[str]) -> list[tuple[str, str]]:
-    """The folded forms of a row's non-empty texts (`Labels.exact_columns`)."""
-    return [_forms(t) for t in texts if t]
+    """The folded forms of a row's non-empty texts (`Labels.exact_columns`), with a hint in brackets and without."""
+    return [f for t in texts if t for f in _cell_forms(t)]
 
 
 @dataclass(frozen=True)
