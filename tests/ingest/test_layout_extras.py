@@ -296,3 +296,22 @@ def test_a_hint_is_left_out_only_at_a_label_s_end_and_never_to_nothing():
     assert without_hint("Iuran (Rp) per Bulan") is None         # not at the end: as written only
     assert without_hint("(Rp)") is None and without_hint("Nama") is None and without_hint("Nama ( )") == "Nama"
     assert without_hint("Tgl (Lahir) (dd/mm)") == "Tgl (Lahir)"   # one hint, the last
+
+
+def test_a_two_row_header_whose_sub_labels_carry_hints(home):
+    """"Tanggal" above "Lahir (dd/mm/yyyy)" and "Mulai (dd/mm/yyyy)": each column's joined label without its hint
+    is an alias ("Tanggal Lahir", "Tanggal Mulai")."""
+    ws = workers(4, seed=64)
+    rows = [["No KTP", "Nama", "JK (L/P)", "Tanggal", None, "Pekerjaan", "Program", "Iuran (Rp)", "Sumber Dana"],
+            [None, None, None, "Lahir (dd/mm/yyyy)", "Mulai (dd/mm/yyyy)", None, None, None, None]]
+    for w in ws:
+        rows.append([w.nik, w.name, w.sex, w.birth.strftime("%d/%m/%Y"), "01/04/2025", w.occupation, "JKK, JKM",
+                     "16800", "APBD"])
+    loader, r = _load(home, "register_parepare_2025-04.xlsx", xlsx_bytes([Sheet("Isian", rows)]))
+    try:
+        assert (r.status, r.rows_in, r.rows_loaded) == ("loaded", 4, 4), r
+        got = loader.con.execute("select sex, birth_date, coverage_start from raw.register where load_id = ? "
+                                 "order by source_row", [r.load_id]).fetchall()
+        assert got == [(w.sex, w.birth, dt.date(2025, 4, 1)) for w in ws]
+    finally:
+        loader.con.close()
