@@ -51,7 +51,7 @@ STREAM_PART_LINES = 61_440
 STREAM_PART_BYTES = 16 << 20    # a CSV's parts halved (down to STREAM_MIN_PART_LINES) while its lines would be wider
 STREAM_MIN_PART_LINES = 7_680
 STREAM_FIRST_PART_LINES = 30_720    # a smaller first part: the writer starts sooner
-BOOK_PART_ROWS = 122_880    # a big workbook's parts: a whole row group (half ones took ~1 s longer a 200,000-row one)
+BOOK_PART_ROWS = 122_880    # a big workbook's parts: a whole row group (in half ones, 200,000 rows took ~1 s longer)
 NIK_REGION_MIN = 5      # NIKs a file needs before their regions can say it is another regency's file
 
 
