@@ -127,7 +127,7 @@ def _column_labels(block: list[list[str]]) -> list[list[str]]:
     """Per column, the texts to try as its label, best first, from a block of 1-3 header rows."""
     h = len(block)
     if h == 1:
-        return [([t, b] if (b := without_hint(t)) else [t]) if t else [] for t in block[0]]
+        return [_and_without_hints([t]) if t else [] for t in block[0]]
     width = max(len(r) for r in block)
     grid = [r + [""] * (width - len(r)) for r in block]
     filled = [list(r) for r in grid]
@@ -151,9 +151,13 @@ def _column_labels(block: list[list[str]]) -> list[list[str]]:
         if len(parts) > 2:
             tries.append(" ".join(parts[-2:]))
         tries.extend(reversed(parts))
-        tries.extend(b for t in list(tries) if (b := without_hint(t)))     # a hint in brackets left out, last
-        out.append(list(dict.fromkeys(tries)))
+        out.append(_and_without_hints(tries))
     return out
+
+
+def _and_without_hints(tries: list[str]) -> list[str]:
+    """A column's tries, then each without its hint in brackets (`without_hint`), last; each once."""
+    return list(dict.fromkeys([*tries, *(b for t in tries if (b := without_hint(t)))]))
 
 
 def _match_block(block: list[list[str]], labels: Labels, fuzzy: bool
