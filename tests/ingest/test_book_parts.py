@@ -6,6 +6,7 @@ python-calamine in a real forked child, real DuckDB."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import pytest
@@ -166,14 +167,13 @@ def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, m
 
 def _column_by_row(raw_rows: list[tuple], label: str) -> list[tuple]:
     """(source row, the cell under `label` as delivered) from each raw row's raw_cells (the last column)."""
-    import json
     return [(row[0], json.loads(row[-1]).get(label)) for row in raw_rows]
 
 
-@pytest.mark.parametrize("case", ["second_sheet", "loose_cell", "formula"])
+@pytest.mark.parametrize("case", ["loose_cell", "formula"])
 def test_what_a_part_alone_cannot_read_is_read_whole(home_factory, monkeypatch, tmp_path, case):
-    """Two visible sheets, a cell below the header in a column without a label, a formula without a saved
-    result: the child says so before the first part, and the file is read whole, with the same outcome."""
+    """A cell below the header in a column without a label, a formula without a saved result: the child says so
+    before the first part, and the file is read whole, with the same outcome."""
     data = _register(tmp_path / "book.xlsx", second_sheet="Catatan" if case == "second_sheet" else None,
                      loose_cell=case == "loose_cell", formula=case == "formula")
     frames: list = []
@@ -182,6 +182,20 @@ def test_what_a_part_alone_cannot_read_is_read_whole(home_factory, monkeypatch, 
     assert frames == ["whole"]
     assert r_parts.status == r_whole.status == "loaded"
     assert parts == whole
+
+
+def test_a_notes_sheet_beside_the_data_is_a_sheet_without_a_header_in_parts_too(home_factory, monkeypatch,
+                                                                                 tmp_path):
+    """A second visible sheet of notes: the data sheet is sent in parts, the notes sheet is a sheet without a
+    header, as the whole read finds it."""
+    data = _register(tmp_path / "book.xlsx", second_sheet="Catatan")
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "notes_parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, "notes_whole", data, parts=False)
+    assert frames == ["head"] + ["part"] * 10, frames
+    assert r_parts.status == r_whole.status == "loaded"
+    assert parts == whole
+    assert [f[0] for f in parts["findings"]].count("SHEET_NO_HEADER") == 1
 
 
 def test_the_rows_start_at_the_sheet_s_first_column_as_a_whole_read_gives_them(tmp_path):
@@ -236,3 +250,149 @@ def test_a_child_that_stops_mid_file_rejects_that_file_only(home_factory, monkey
         assert ld.load(dest2).status == "loaded"
     finally:
         ld.con.close()
+
+
+# ---------------------------------------------------------------------------------------- a sheet a district --
+def _row(ws, r: int, c0: int, i: int, order: list[str], district: str | None) -> None:
+    """Worker i's cells, in the sheet's own column order (a district cell unless merged: None)."""
+    cells = {"No": i + 1, "NIK": _nik(i)[:15] if i % 9 == 4 else _nik(i), "Nama": f"Peserta Sintetis {i}",
+             "Tgl Lahir": f"{1 + i % 27:02d}/{1 + i % 12:02d}/{1980 + i % 20}", "L/P": "P" if i % 2 else "L",
+             "Profesi": "Nelayan", "Kelurahan": "Lumpue", "Kecamatan": district, "Program": "JKK, JKM",
+             "Mulai Kepesertaan": "01/04/2025", "Iuran/Bulan": 16800, "Sumber Dana": "APBD"}
+    for c, h in enumerate(order):
+        v = cells.get(h)
+        if isinstance(v, int):
+            ws.write_number(r, c0 + c, v)
+        elif v is not None:
+            ws.write_string(r, c0 + c, v)
+
+
+SHEETS = {"Kec. Bacukiki": 13, "Kec. Soreang": 20, "Kec. Ujung": 9}
+
+
+def _districts(path, *, other: str | None = None) -> tuple[bytes, dict[str, int]]:
+    """Parepare's June register as a district office sends it: an instruction sheet first, then a sheet a
+    district, each laid out its own way (a title and total; the header on the first row, columns in another order,
+    a blank row; the district merged down the whole sheet and a signature), an empty sheet and a hidden one among
+    them. `other`: one more sheet (a contributions bill, a formula without a saved value, a cell in a column
+    without a label, the notes of `test_header_inference`). Gives the bytes and each district sheet's last row
+    (0-based)."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    first = wb.add_worksheet("Petunjuk")
+    for r, t in enumerate(["Petunjuk pengisian", "1. Satu baris satu peserta", "2. NIK 16 digit sesuai KTP"]):
+        first.write_string(r, 0, t)
+    last: dict[str, int] = {}
+    i = 0
+    ws = wb.add_worksheet("Kec. Bacukiki")
+    ws.write_string(0, 0, "DAFTAR PESERTA PEKERJA RENTAN KOTA PAREPARE BULAN JUNI 2025")
+    order = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
+             "Mulai Kepesertaan", "Iuran/Bulan", "Sumber Dana"]
+    for c, h in enumerate(order):
+        ws.write_string(2, c, h)
+    for r in range(3, 3 + SHEETS["Kec. Bacukiki"]):
+        _row(ws, r, 0, i, order, "Bacukiki")
+        i += 1
+    ws.write_string(r + 1, 0, "JUMLAH")
+    ws.write_number(r + 1, 10, 16800 * SHEETS["Kec. Bacukiki"])
+    last["Kec. Bacukiki"] = r + 1
+    wb.add_worksheet("Kosong")
+    ws = wb.add_worksheet("Kec. Soreang")
+    order = ["NIK", "Nama", "No", "L/P", "Tgl Lahir", "Kelurahan", "Kecamatan", "Profesi", "Sumber Dana",
+             "Program", "Mulai Kepesertaan", "Iuran/Bulan"]
+    written = {"NIK": "No KTP", "Nama": "Nama Peserta", "Mulai Kepesertaan": "TMT (dd/mm/yyyy)"}
+    for c, h in enumerate(order):
+        ws.write_string(0, c + 1, written.get(h, h))        # (this office's own words for three columns)
+    r = 1
+    for k in range(SHEETS["Kec. Soreang"]):
+        r += k == 10                                  # a blank row
+        _row(ws, r, 1, i, order, "Soreang")
+        i += 1
+        r += 1
+    last["Kec. Soreang"] = r - 1
+    hidden = wb.add_worksheet("Arsip Mei")
+    for c, h in enumerate(HEADER):
+        hidden.write_string(0, c, h)
+    hidden.write_string(1, 1, _nik(99))
+    hidden.hide()
+    ws = wb.add_worksheet("Kec. Ujung")
+    ws.merge_range(0, 0, 0, 6, "PEMERINTAH KOTA PAREPARE — KECAMATAN UJUNG")
+    order = ["No", "NIK", "Nama", "Kecamatan", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Program",
+             "Mulai Kepesertaan", "Iuran/Bulan", "Sumber Dana"]
+    for c, h in enumerate(order):
+        ws.write_string(1, c, h)
+    n = SHEETS["Kec. Ujung"]
+    ws.merge_range(2, 3, 1 + n, 3, "Ujung")           # the district merged down every row, across parts
+    for r in range(2, 2 + n):
+        _row(ws, r, 0, i, order, None)
+        i += 1
+    ws.write_string(r + 2, 9, "Parepare, 30 Juni 2025")
+    ws.write_string(r + 4, 9, "Camat Ujung")
+    last["Kec. Ujung"] = r + 4
+    if other == "bill":
+        bill = wb.add_worksheet("Tagihan")
+        for c, h in enumerate(["Bulan", "Kab/Kota", "Sumber Dana", "Jumlah Peserta", "Jumlah Tagihan",
+                               "Jumlah Dibayar"]):
+            bill.write_string(0, c, h)
+        for c, v in enumerate(["Juni 2025", "Kota Parepare", "APBD"]):
+            bill.write_string(1, c, v)
+    elif other == "formula":
+        wb.get_worksheet_by_name("Kec. Soreang").write_formula(5, 9, '="AP"&"BD"', None, "")
+    elif other == "loose_cell":
+        wb.get_worksheet_by_name("Kec. Ujung").write_string(4, len(order) + 1, "dicek")
+    elif other == "notes":
+        notes = wb.add_worksheet("Keterangan")
+        for r, row in enumerate([["Keterangan pengisian"], [], ["Kolom", "Penjelasan"],
+                                 ["NIK", "16 digit sesuai KTP"], ["Periode", "bulan laporan, mis. Juni 2025"],
+                                 ["TMT", "tanggal mulai kepesertaan"]]):
+            for c, t in enumerate(row):
+                notes.write_string(r, c, t)
+    wb.close()
+    return path.read_bytes(), last
+
+
+@pytest.mark.parametrize("other", [None, "notes"])
+def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch,
+                                                                                 tmp_path, other):
+    """Each district sheet is sent in parts, sheet after sheet (the first part of the first sheet FIRST rows, the
+    others PART); the instruction sheets are sheets without a header; the outcome is the whole read's."""
+    data, last = _districts(tmp_path / "book.xlsx", other=other)
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, "whole", data, parts=False)
+    header_row = {"Kec. Bacukiki": 2, "Kec. Soreang": 0, "Kec. Ujung": 1}
+    below = [last[s] - header_row[s] for s in SHEETS]       # each sheet's rows below its header
+    n_parts = 1 + -(-(below[0] - FIRST) // PART) + sum(-(-n // PART) for n in below[1:])
+    assert frames == ["head"] + ["part"] * n_parts, frames
+    n = sum(SHEETS.values())
+    assert (r_whole.status, r_whole.rows_in) == ("loaded", n)
+    assert (r_parts.status, r_parts.rows_in, r_parts.rows_loaded, r_parts.rows_quarantined, r_parts.reasons) == (
+        r_whole.status, r_whole.rows_in, r_whole.rows_loaded, r_whole.rows_quarantined, r_whole.reasons)
+    assert r_whole.reasons == {"NIK_15_DIGITS": len(range(4, n, 9))}
+    for table in whole:
+        assert parts[table] == whole[table], table
+    assert parts["load"][0][5] == ",".join(SHEETS)
+    no_header = [f[4] for f in parts["findings"] if f[0] == "SHEET_NO_HEADER"]
+    named = sorted(m.split(":")[0] for m in no_header)
+    assert named == (["lembar Keterangan", "lembar Petunjuk"] if other else ["lembar Petunjuk"]), no_header
+    sheets = [row[3] for row in parts["raw"]] + [row[1] for row in parts["quarantine"]]
+    assert {s: sheets.count(s) for s in SHEETS} == SHEETS
+    assert {d for _, d in _column_by_row(parts["raw"], "Kecamatan")} == {"Bacukiki", "Soreang", "Ujung"}
+    # each row's cells as delivered, under its own sheet's header words
+    soreang = [row for row in parts["raw"] if row[3] == "Kec. Soreang"]
+    assert soreang and all(json.loads(row[-1])["No KTP"] == row[7] for row in soreang)
+    assert not any("No KTP" in json.loads(row[-1]) for row in parts["raw"] if row[3] != "Kec. Soreang")
+
+
+@pytest.mark.parametrize("other", ["bill", "formula", "loose_cell"])
+def test_a_sheet_a_part_alone_cannot_read_sends_the_workbook_whole(home_factory, monkeypatch, tmp_path, other):
+    """A second kind of sheet (a contributions bill: the whole read refuses the mix), a formula without a saved
+    value or a cell in a column without a label in a later sheet: the child says so before the first part, and
+    the outcome is the whole read's."""
+    data, _ = _districts(tmp_path / "book.xlsx", other=other)
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, f"{other}_parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, f"{other}_whole", data, parts=False)
+    assert frames == ["whole"]
+    assert r_parts.status == r_whole.status == ("rejected" if other == "bill" else "loaded")
+    assert r_parts.error_code == r_whole.error_code == ("WRONG_KIND" if other == "bill" else None)
+    assert parts == whole

@@ -16,7 +16,7 @@ import gc
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -85,14 +85,19 @@ class Streamed:
     facts: FileFacts
     encoding: str | None        # (a workbook's: None)
     delimiter: str | None
-    parts: list[Callable[[], Block]]     # each part is read when called
+    parts: list[Callable[[], Block]]     # each part is read when called (a workbook's: sheet after sheet)
+    sheets_without_header: list[str] = field(default_factory=list)
 
     def result(self, parts: list[Block]) -> ReadResult:
-        """The file read, from its parts (their cells left out: they are written already)."""
-        whole = merge_parts(parts, cells=False)
-        if whole.n_rows == 0:
+        """The file read, from its parts (their cells left out: they are written already): a block a sheet."""
+        sheets: dict[str, list[Block]] = {}
+        for p in parts:
+            sheets.setdefault(p.sheet, []).append(p)
+        blocks = [merge_parts(same, cells=False) for same in sheets.values()]
+        if sum(b.n_rows for b in blocks) == 0:
             raise FileRejected("NO_DATA_ROWS")
-        return ReadResult(self.path, self.facts.contract.source, [whole], self.encoding, self.delimiter)
+        return ReadResult(self.path, self.facts.contract.source, blocks, self.encoding, self.delimiter,
+                          list(self.sheets_without_header))
 
 
 @contextmanager
@@ -172,8 +177,9 @@ class Preparer:
             got = book.head()
             if got is None:
                 return None
-            header, parts = got
-            return Streamed(path, self.file_checks(path, header.source, [header], folder_regency), None, None, parts)
+            headers, parts, without = got
+            return Streamed(path, self.file_checks(path, headers[0].source, headers, folder_regency), None, None,
+                            parts, without)
         got = fast_csv_parts(data, all_contracts(), read_options(folder_regency), stream_part_lines(data),
                              STREAM_FIRST_PART_LINES, reread)
         if got is None:

@@ -7,9 +7,13 @@ was validated: 1.8 GB in the child and 1.9 GB in the writer. Here the child hold
 the cells and one part's rows, the writer one part, and the child's work on a part (the rows' texts, which are data
 and which are totals or notes: `layout.block_from_rows`) runs on the other CPU while the writer works.
 
-Only what gives the same blocks as the whole read is read so: an .xlsx or .xlsm with one visible sheet (not
-skipped) whose header is found in its first rows, no formula cell without a saved value, and nothing in a column
-without a header label below it. The child says "whole" for anything else, and the file is read whole.
+Only what gives the same blocks as the whole read is read so: an .xlsx or .xlsm whose visible sheets (not
+skipped) with a header all find it in their first rows and are of one kind (a sheet a district, as offices send
+them; sheets of notes or instructions beside them are sheets without a header, as read whole), no formula cell
+without a saved value, and nothing in a column without a header label below it. The child says "whole" for
+anything else (a sheet that may be a contributions recap too), and the file is read whole. The library's copy of
+every sheet with a header is held from the start (its header is needed before the first part) and each goes once
+its parts are sent: the child's peak is that of one sheet of all the rows.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ from cakupan.core.contracts import all_contracts
 from cakupan.core.messages import Msg
 from cakupan.ingest.arrays import as_arrow
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
+from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
 from cakupan.ingest.readers.layout import block_from_rows
+from cakupan.ingest.readers.recap import recap_rows
 from cakupan.ingest.readers.workbook import (
     WORKBOOK_TIMEOUT_S,
     check_child,
@@ -79,14 +85,15 @@ class BookParts:
         self._next = 0
         self._lock = threading.Lock()
 
-    def head(self) -> tuple[Block, list[Callable[[], Block]]] | None:
-        """The header as a block without rows and a reader for each part (called in order), or None when the file
-        must be read whole (the child has ended then)."""
+    def head(self) -> tuple[list[Block], list[Callable[[], Block]], list[str]] | None:
+        """Each sheet's header as a block without rows, a reader for each part (called in order; a part is of one
+        sheet, the sheets in order) and the sheets with content but no header; or None when the file must be read
+        whole (the child has ended then)."""
         got = self._frame()
         if got[0] == "whole":
             return None
-        _, header, n = got
-        return header, [self._reader(k) for k in range(n)]
+        _, headers, n, without = got
+        return headers, [self._reader(k) for k in range(n)], without
 
     def _reader(self, k: int) -> Callable[[], Block]:
         def read() -> Block:
@@ -188,47 +195,99 @@ def _send(out, message: tuple) -> None:
 
 
 def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, first_rows: int) -> Iterator[tuple]:
-    """("head", header block, number of parts), then ("part", k, block) for each; or ("whole",)."""
+    """("head", header blocks, number of parts, sheets without a header), then ("part", k, block) for each, sheet
+    after sheet; or ("whole",)."""
     marks = formulas_meanwhile(io.BytesIO(data))
     wb = open_workbook(path, data)
     names = visible_sheets(wb, options.skip_sheets)
-    if len(names) != 1:
+    sheets, without = _sheet_heads(wb, names, options)
+    if sheets is None or any(marks.result().get(name) for name in names):     # (a sheet of notes too: as whole)
         yield ("whole",)
         return
-    name = names[0]
-    try:
-        sheet = wb.get_sheet_by_name(name)
-        merges = list(sheet.merged_cell_ranges or ())
-        start, end = sheet.start, sheet.end
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt | SystemExit):
-            raise
-        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
-                                                     error=str(exc)[:200])) from None
-    if start is None or end is None or marks.result().get(name):
-        yield ("whole",)
-        return
-    rows = _padded(sheet.iter_rows(), start[1])
-    head = [next(rows) for _ in range(min(end[0] + 1, HEADER_SCAN_ROWS + 2))]
-    carried: dict[tuple[int, int], object] = {}     # each merged range's value, as the parts go
-    fill_merged(head, merges, 0, carried)
-    header = find_header(head, all_contracts(), options.overrides, options.defaults)
-    n_data = end[0] - header.row if header is not None else 0
-    if header is None or header.row + 1 >= len(head) or _unlabelled_filled(sheet, start[1], header, merges):
-        yield ("whole",)
-        return
-    above = head[: header.row + 1]
-    bounds = [0, *range(min(n_data, first_rows), n_data, part_rows)]
-    yield ("head", header.block(name, title_text(above, header)), len(bounds))
-    taken = head[header.row + 1:]
-    for k, (a, b) in enumerate(zip(bounds, [*bounds[1:], n_data], strict=True)):
-        chunk = taken[: b - a]
-        del taken[: b - a]
-        chunk += [next(rows) for _ in range(b - a - len(chunk))]
-        first = header.row + 1 + a          # the chunk's first row, 0-based in the sheet
-        fill_merged(chunk, merges, first, carried)
-        yield ("part", k, _columnar(block_from_rows(above + chunk, name, header, unlabelled=True,
-                                                    source_row_of=functools.partial(operator.add, a + 1))))
+    plans = [(s, [0, *range(min(s.n_data, first_rows if i == 0 else part_rows), s.n_data, part_rows)])
+             for i, s in enumerate(sheets)]
+    yield ("head", [s.header_block() for s in sheets], sum(len(bounds) for _, bounds in plans), without)
+    k = 0
+    for s, bounds in plans:
+        for a, b in zip(bounds, [*bounds[1:], s.n_data], strict=True):
+            yield ("part", k, _columnar(s.part(a, b)))
+            k += 1
+        s.release()     # (the library's copy of this sheet's cells goes before the next sheet's parts are made)
+
+
+class _Sheet:
+    """One sheet read part by part: the library's sheet, its first rows, the header found in them."""
+
+    def __init__(self, name: str, sheet, merges: list, head: list[list], rows: Iterator[list], header,
+                 carried: dict[tuple[int, int], object]):
+        self.name, self.sheet, self.merges, self.header, self.rows = name, sheet, merges, header, rows
+        self.n_data = sheet.end[0] - header.row
+        self.above = head[: header.row + 1]
+        self.taken = head[header.row + 1:]
+        self.carried = carried      # each merged range's value, as the parts go
+
+    def header_block(self) -> Block:
+        return self.header.block(self.name, title_text(self.above, self.header))
+
+    def part(self, a: int, b: int) -> Block:
+        """The block of the sheet's data rows [a, b) (0-based below the header)."""
+        chunk = self.taken[: b - a]
+        del self.taken[: b - a]
+        chunk += [next(self.rows) for _ in range(b - a - len(chunk))]
+        first = self.header.row + 1 + a          # the chunk's first row, 0-based in the sheet
+        fill_merged(chunk, self.merges, first, self.carried)
+        return block_from_rows(self.above + chunk, self.name, self.header, unlabelled=True,
+                               source_row_of=functools.partial(operator.add, a + 1))
+
+    def release(self) -> None:
+        self.sheet = self.rows = None
+
+
+def _sheet_heads(wb, names: list[str], options: ReadOptions) -> tuple[list[_Sheet] | None, list[str]]:
+    """Each visible sheet's header, found in its first rows, and the sheets with content but no header; None for a
+    workbook that must be read whole to give what the whole read gives (`readers._read_workbook`): no sheet with a
+    header, a sheet with one whose data a part alone cannot read (`_unlabelled_filled`, no rows below it), a
+    sheet that may be a contributions recap, or sheets of different kinds."""
+    contracts = all_contracts()
+    sheets: list[_Sheet] = []
+    without: list[str] = []
+    for name in names:
+        try:
+            sheet = wb.get_sheet_by_name(name)
+            merges = list(sheet.merged_cell_ranges or ())
+            start, end = sheet.start, sheet.end
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
+                                                         error=str(exc)[:200])) from None
+        if start is None or end is None:
+            continue        # (an empty sheet: the whole read skips it)
+        rows = _padded(sheet.iter_rows(), start[1])
+        head = [next(rows) for _ in range(min(end[0] + 1, HEADER_SCAN_ROWS + 2))]
+        carried: dict[tuple[int, int], object] = {}
+        fill_merged(head, merges, 0, carried)
+        header = find_header(head, contracts, options.overrides, options.defaults)
+        if header is None:
+            whole = head + list(rows)
+            fill_merged(whole, merges, 0)
+            if all(is_blank_row(r) for r in whole):
+                continue
+            if recap_rows(whole) is not None:
+                return None, []
+            without.append(name)
+            continue
+        if header.row + 1 >= len(head) or _unlabelled_filled(sheet, start[1], header, merges):
+            return None, []
+        sheets.append(_Sheet(name, sheet, merges, head, rows, header, carried))
+    if len({s.header.source for s in sheets}) > 1:
+        weak = [s for s in sheets if len(s.header.mapping) < 2]
+        if len(weak) < len(sheets):      # (a one-word "header" beside real data sheets: a sheet without one)
+            sheets = [s for s in sheets if len(s.header.mapping) >= 2]
+            without += [s.name for s in weak]
+    if not sheets or len({s.header.source for s in sheets}) > 1:
+        return None, []
+    return sheets, without
 
 
 def _columnar(block: Block) -> Block:
