@@ -181,48 +181,51 @@ def _excel_date(text: str) -> int | None:
 BIG_XLSX_HEADER_ROW = 3     # the big register workbook's header row (0-based: a title block of two rows above)
 
 
-def big_register_xlsx(out: Path, source_csv: Path, rows: int) -> int:
+def big_register_xlsx(out: Path, source_csv: Path, rows: int, sheets: int = 1) -> int:
     """A register workbook of `rows` data rows (from the big CSV): title block, NIK as text, dates as Excel
-    serials with a date format (half of them) or text, money as numbers, a TOTAL row and a signature."""
+    serials with a date format (half of them) or text, money as numbers, a TOTAL row and a signature. `sheets`:
+    the rows split over that many sheets (one a district, as offices send them), each with its own title, header,
+    total and signature."""
     import xlsxwriter
 
     out.parent.mkdir(parents=True, exist_ok=True)
     wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False,
                                         "strings_to_formulas": False, "strings_to_urls": False})
-    ws = wb.add_worksheet("Peserta")
     date_fmt = wb.add_format({"num_format": "dd-mm-yyyy"})
     money_fmt = wb.add_format({"num_format": "#,##0"})
-    ws.write_string(0, 0, "PEMERINTAH KABUPATEN BENCHMARK")
-    ws.write_string(1, 0, "DAFTAR PESERTA PEKERJA RENTAN — BULAN JUNI 2025")
+    per_sheet = -(-rows // sheets)
     written = 0
-    total = 0
     with open(source_csv, encoding="utf-8-sig", newline="") as f:
         rd = csv.reader(f, delimiter=";")
         header = next(rd)
-        for c, h in enumerate(header):
-            ws.write_string(BIG_XLSX_HEADER_ROW, c, h)
-        r = BIG_XLSX_HEADER_ROW + 1
-        for rec in rd:
-            if written >= rows:
-                break
-            ws.write_number(r, 0, written + 1)
-            for c in range(1, len(rec)):
-                v = rec[c]
-                if not v:
-                    continue
-                if c in (3, 9, 10) and written % 2 == 0 and (serial := _excel_date(v)) is not None:
-                    ws.write_number(r, c, serial, date_fmt)
-                elif c == 11:
-                    amount = int(re.sub(r"[^\d]", "", v.split(",")[0]))
-                    total += amount
-                    ws.write_number(r, c, amount, money_fmt)
-                else:
-                    ws.write_string(r, c, v)
-            written += 1
-            r += 1
-    ws.write_string(r, 0, "TOTAL")
-    ws.write_number(r, 11, total, money_fmt)
-    ws.write_string(r + 2, 9, "Kepala Dinas")
+        for k in range(sheets):
+            ws = wb.add_worksheet("Peserta" if sheets == 1 else f"Kec {k + 1}")
+            ws.write_string(0, 0, "PEMERINTAH KABUPATEN BENCHMARK")
+            ws.write_string(1, 0, "DAFTAR PESERTA PEKERJA RENTAN — BULAN JUNI 2025")
+            for c, h in enumerate(header):
+                ws.write_string(BIG_XLSX_HEADER_ROW, c, h)
+            r, total, end = BIG_XLSX_HEADER_ROW + 1, 0, min(rows, written + per_sheet)
+            for rec in rd:
+                ws.write_number(r, 0, written + 1)
+                for c in range(1, len(rec)):
+                    v = rec[c]
+                    if not v:
+                        continue
+                    if c in (3, 9, 10) and written % 2 == 0 and (serial := _excel_date(v)) is not None:
+                        ws.write_number(r, c, serial, date_fmt)
+                    elif c == 11:
+                        amount = int(re.sub(r"[^\d]", "", v.split(",")[0]))
+                        total += amount
+                        ws.write_number(r, c, amount, money_fmt)
+                    else:
+                        ws.write_string(r, c, v)
+                written += 1
+                r += 1
+                if written >= end:
+                    break
+            ws.write_string(r, 0, "TOTAL")
+            ws.write_number(r, 11, total, money_fmt)
+            ws.write_string(r + 2, 9, "Kepala Dinas")
     wb.close()
     return written
 

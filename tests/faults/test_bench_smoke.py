@@ -24,11 +24,14 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     text = out.read_text(encoding="utf-8")
     for needle in ("## Machine", "## Results", "rows/s", "DuckDB `read_csv`", "incremental run",
-                   "dags/cakupan_ingest.py", "python-calamine vs openpyxl", "peak RSS"):
+                   "dags/cakupan_ingest.py", "python-calamine vs openpyxl", "peak RSS", "district sheets"):
         assert needle in text, needle
     report = json.loads((work / "report.json").read_text())
     assert report["dataset"]["regencies"] == 20
     assert all(p["ok"] for p in report["phases"].values()), [k for k, p in report["phases"].items() if not p["ok"]]
+    # the big workbook's rows over a sheet a district load as the one-sheet workbook's do
+    one, sheets = report["phases"]["ingest_big_xlsx"], report["phases"]["ingest_big_xlsx_sheets"]
+    assert sheets["status"] == one["status"] == "loaded" and sheets["rows_in"] == one["rows_in"] > 0
     # Cakupan loads every register CSV shape (a peer may refuse one: `pasted`'s lone carriage returns; the table
     # names its error)
     assert set(report["shapes"]) == set(shapes.SHAPES)
