@@ -396,3 +396,30 @@ def test_a_sheet_a_part_alone_cannot_read_sends_the_workbook_whole(home_factory,
     assert r_parts.status == r_whole.status == ("rejected" if other == "bill" else "loaded")
     assert r_parts.error_code == r_whole.error_code == ("WRONG_KIND" if other == "bill" else None)
     assert parts == whole
+
+
+def test_a_workbook_of_a_sheet_a_month_in_parts_gives_each_row_its_sheet_s_month(home_factory, monkeypatch,
+                                                                                  tmp_path):
+    """Sheets named for the months ("Januari", "Februari", "Maret"), the year in the file's name: each row is of
+    its sheet's month, in parts as read whole."""
+    wb = xlsxwriter.Workbook(str(tmp_path / "book.xlsx"), {"strings_to_numbers": False})
+    order = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
+             "Mulai Kepesertaan", "Iuran/Bulan", "Sumber Dana"]
+    i = 0
+    for month in ("Januari", "Februari", "Maret"):
+        ws = wb.add_worksheet(month)
+        for c, h in enumerate(order):
+            ws.write_string(0, c, h)
+        for r in range(1, 12):
+            _row(ws, r, 0, i, order, "Bacukiki")
+            i += 1
+    wb.close()
+    data = (tmp_path / "book.xlsx").read_bytes()
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "months_parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, "months_whole", data, parts=False)
+    assert frames == ["head"] + ["part"] * (2 + 2 + 2), frames      # 11 rows a sheet: FIRST and 8, then 8 and 3
+    assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", 33)
+    assert parts == whole
+    periods = {(row[3], row[5].isoformat()) for row in parts["raw"]}
+    assert periods == {("Januari", "2025-01-01"), ("Februari", "2025-02-01"), ("Maret", "2025-03-01")}
