@@ -339,6 +339,11 @@ def _districts(path, *, other: str | None = None) -> tuple[bytes, dict[str, int]
         wb.get_worksheet_by_name("Kec. Soreang").write_formula(5, 9, '="AP"&"BD"', None, "")
     elif other == "loose_cell":
         wb.get_worksheet_by_name("Kec. Ujung").write_string(4, len(order) + 1, "dicek")
+    elif other == "empty_district":                   # a district with no one yet: its title and header alone
+        empty = wb.add_worksheet("Kec. Lapadde")
+        empty.write_string(0, 0, "DAFTAR PESERTA PEKERJA RENTAN KECAMATAN LAPADDE")
+        for c, h in enumerate(HEADER):
+            empty.write_string(2, c, h)
     elif other == "notes":
         notes = wb.add_worksheet("Keterangan")
         for r, row in enumerate([["Keterangan pengisian"], [], ["Kolom", "Penjelasan"],
@@ -350,7 +355,7 @@ def _districts(path, *, other: str | None = None) -> tuple[bytes, dict[str, int]
     return path.read_bytes(), last
 
 
-@pytest.mark.parametrize("other", [None, "notes"])
+@pytest.mark.parametrize("other", [None, "notes", "empty_district"])
 def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch,
                                                                                  tmp_path, other):
     """Each district sheet is sent in parts, sheet after sheet (the first part of the first sheet FIRST rows, the
@@ -362,6 +367,7 @@ def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_giv
     header_row = {"Kec. Bacukiki": 2, "Kec. Soreang": 0, "Kec. Ujung": 1}
     below = [last[s] - header_row[s] for s in SHEETS]       # each sheet's rows below its header
     n_parts = 1 + -(-(below[0] - FIRST) // PART) + sum(-(-n // PART) for n in below[1:])
+    n_parts += other == "empty_district"          # (its part of no rows)
     assert frames == ["head"] + ["part"] * n_parts, frames
     n = sum(SHEETS.values())
     assert (r_whole.status, r_whole.rows_in) == ("loaded", n)
@@ -370,10 +376,10 @@ def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_giv
     assert r_whole.reasons == {"NIK_15_DIGITS": len(range(4, n, 9))}
     for table in whole:
         assert parts[table] == whole[table], table
-    assert parts["load"][0][5] == ",".join(SHEETS)
+    assert parts["load"][0][5] == ",".join([*SHEETS] + (["Kec. Lapadde"] if other == "empty_district" else []))
     no_header = [f[4] for f in parts["findings"] if f[0] == "SHEET_NO_HEADER"]
     named = sorted(m.split(":")[0] for m in no_header)
-    assert named == (["lembar Keterangan", "lembar Petunjuk"] if other else ["lembar Petunjuk"]), no_header
+    assert named == (["lembar Keterangan", "lembar Petunjuk"] if other == "notes" else ["lembar Petunjuk"]), named
     sheets = [row[3] for row in parts["raw"]] + [row[1] for row in parts["quarantine"]]
     assert {s: sheets.count(s) for s in SHEETS} == SHEETS
     assert {d for _, d in _column_by_row(parts["raw"], "Kecamatan")} == {"Bacukiki", "Soreang", "Ujung"}

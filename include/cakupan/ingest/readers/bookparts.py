@@ -246,8 +246,9 @@ class _Sheet:
 def _sheet_heads(wb, names: list[str], options: ReadOptions) -> tuple[list[_Sheet] | None, list[str]]:
     """Each visible sheet's header, found in its first rows, and the sheets with content but no header; None for a
     workbook that must be read whole to give what the whole read gives (`readers._read_workbook`): no sheet with a
-    header, a sheet with one whose data a part alone cannot read (`_unlabelled_filled`, no rows below it), a
-    sheet that may be a contributions recap, or sheets of different kinds."""
+    header, a sheet with one whose data a part alone cannot read (`_unlabelled_filled`), a lone sheet with no rows
+    below its header, a sheet that may be a contributions recap, or sheets of different kinds. Beside others, a
+    sheet of a header alone (a district with no one yet) is sent as one part of no rows, as read whole."""
     contracts = all_contracts()
     sheets: list[_Sheet] = []
     without: list[str] = []
@@ -277,7 +278,7 @@ def _sheet_heads(wb, names: list[str], options: ReadOptions) -> tuple[list[_Shee
                 return None, []
             without.append(name)
             continue
-        if header.row + 1 >= len(head) or _unlabelled_filled(sheet, start[1], header, merges):
+        if (header.row + 1 >= len(head) and len(names) == 1) or _unlabelled_filled(sheet, start[1], header, merges):
             return None, []
         sheets.append(_Sheet(name, sheet, merges, head, rows, header, carried))
     if len({s.header.source for s in sheets}) > 1:
