@@ -429,3 +429,33 @@ def test_a_workbook_of_a_sheet_a_month_in_parts_gives_each_row_its_sheet_s_month
     assert parts == whole
     periods = {(row[3], row[5].isoformat()) for row in parts["raw"]}
     assert periods == {("Januari", "2025-01-01"), ("Februari", "2025-02-01"), ("Maret", "2025-03-01")}
+
+
+def test_numbered_area_sheets_as_an_exporter_writes_them_in_parts_give_what_the_whole_read_gives(
+        home_factory, monkeypatch, tmp_path):
+    """The layout a public village-data exporter writes (one sheet an area, named "1. BACUKIKI": a number, the area
+    upper case, cut to 25 characters; a merged title naming the area and its count in brackets above the header):
+    each sheet in parts, the outcome the whole read's."""
+    wb = xlsxwriter.Workbook(str(tmp_path / "book.xlsx"), {"strings_to_numbers": False})
+    order = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
+             "Mulai Kepesertaan", "Iuran/Bulan", "Sumber Dana"]
+    areas = {"BACUKIKI": 5, "BACUKIKI BARAT KELURAHAN LUMPUE DAN SEKITARNYA": 12, "SOREANG": 10}
+    i = 0
+    for k, (area, n) in enumerate(areas.items()):
+        ws = wb.add_worksheet(f"{k + 1}. {area[:25]}")
+        ws.merge_range(0, 0, 0, len(order) - 1, f"DATA PESERTA PEKERJA RENTAN KECAMATAN {area} ({n})")
+        for c, h in enumerate(order):
+            ws.write_string(2, c, h.upper())
+        for r in range(3, 3 + n):
+            _row(ws, r, 0, i, order, area.title())
+            i += 1
+    wb.close()
+    data = (tmp_path / "book.xlsx").read_bytes()
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "areas_parts", data, parts=True, frames=frames)
+    r_whole, whole = _load(home_factory, monkeypatch, "areas_whole", data, parts=False)
+    assert frames == ["head"] + ["part"] * (2 + 2 + 2), frames      # 5: FIRST and 2; 12: 8 and 4; 10: 8 and 2
+    assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", sum(areas.values()))
+    assert parts == whole
+    # (the long name cut at 25 characters ends in a space, and keeps it)
+    assert parts["load"][0][5] == "1. BACUKIKI,2. BACUKIKI BARAT KELURAHAN ,3. SOREANG"
