@@ -14,6 +14,7 @@ import xlsxwriter
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import bookparts
+from cakupan_dev.messy.formats import Sheet, ods_bytes
 from python_calamine import CalamineWorkbook
 
 HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
@@ -102,11 +103,12 @@ def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False
     return path.read_bytes()
 
 
-def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames: list | None = None):
+def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames: list | None = None,
+          file: str = "register_parepare_2025-06.xlsx"):
     """Load the workbook into a fresh home, part by part (parts of PART rows, the first of FIRST) or whole; return
     the load result and every table a load writes, without ids and times."""
     s = home_factory(name)
-    dest = s.inbox / "73.72" / "register_parepare_2025-06.xlsx"
+    dest = s.inbox / "73.72" / file
     dest.parent.mkdir(parents=True)
     dest.write_bytes(data)
     with monkeypatch.context() as m:
@@ -459,3 +461,40 @@ def test_numbered_area_sheets_as_an_exporter_writes_them_in_parts_give_what_the_
     assert parts == whole
     # (the long name cut at 25 characters ends in a space, and keeps it)
     assert parts["load"][0][5] == "1. BACUKIKI,2. BACUKIKI BARAT KELURAHAN ,3. SOREANG"
+
+
+def _ods_sheet(name: str, first: int, n: int, district: str) -> Sheet:
+    """A district's sheet as a LibreOffice user lays it out: a title, a header over two rows (a group label merged
+    over the NIK and name, the rest merged down), the district merged down every data row, a total."""
+    header = ["No", "Identitas", None, "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
+              "Mulai Kepesertaan", "Iuran/Bulan", "Sumber Dana"]
+    rows = [[f"DAFTAR PESERTA PEKERJA RENTAN KECAMATAN {district.upper()} JUNI 2025"], [], header,
+            [None, "NIK", "Nama"] + [None] * 9]
+    merges = [(2, 1, 2, 2, "Identitas")] + [(2, c, 3, c, header[c]) for c in (0, *range(3, 12))]
+    for k in range(n):
+        i = first + k
+        rows.append([i + 1, _nik(i)[:15] if i % 9 == 4 else _nik(i), f"Peserta Sintetis {i}",
+                     f"{1 + i % 27:02d}-{1 + i % 12:02d}-{1980 + i % 20}", "L" if i % 2 else "P", "Petani", "Lumpue",
+                     district if k == 0 else None, "JKK, JKM", "01-04-2025", 16800, "APBD"])
+    merges.append((4, 7, 3 + n, 7, district))
+    rows.append(["JUMLAH"] + [None] * 9 + [16800 * n])
+    return Sheet(name, rows, merges)
+
+
+def test_a_big_ods_of_district_sheets_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch):
+    """An .ods (LibreOffice's own format) of a sheet a district and a notes sheet: read part by part as an .xlsx is,
+    its merged ranges from its content.xml (the library gives an .ods none), the outcome the whole read's."""
+    data = ods_bytes([_ods_sheet("Bacukiki", 0, 12, "Bacukiki"), _ods_sheet("Soreang", 12, 19, "Soreang"),
+                      Sheet("Catatan", [["Diisi oleh operator kecamatan"]])])
+    name = "register_parepare_2025-06.ods"
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "ods_parts", data, parts=True, frames=frames, file=name)
+    r_whole, whole = _load(home_factory, monkeypatch, "ods_whole", data, parts=False, file=name)
+    # rows below each two-row header: 12 + total = 13 (FIRST, 8, 2), 19 + total = 20 (8, 8, 4)
+    assert frames == ["head"] + ["part"] * (3 + 3), frames
+    assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", 31)
+    assert r_whole.reasons == {"NIK_15_DIGITS": len(range(4, 31, 9))}
+    assert parts == whole
+    # the merged district, across the parts' edges: every row its sheet's
+    assert {(row[3], d) for row, (_, d) in zip(parts["raw"], _column_by_row(parts["raw"], "Kecamatan"),
+                                               strict=True)} == {("Bacukiki", "Bacukiki"), ("Soreang", "Soreang")}

@@ -7,7 +7,7 @@ was validated: 1.8 GB in the child and 1.9 GB in the writer. Here the child hold
 the cells and one part's rows, the writer one part, and the child's work on a part (the rows' texts, which are data
 and which are totals or notes: `layout.block_from_rows`) runs on the other CPU while the writer works.
 
-Only what gives the same blocks as the whole read is read so: an .xlsx or .xlsm whose visible sheets (not
+Only what gives the same blocks as the whole read is read so: an .xlsx, .xlsm or .ods whose visible sheets (not
 skipped) with a header all find it in their first rows and are of one kind (a sheet a district, as offices send
 them; sheets of notes or instructions beside them are sheets without a header, as read whole), no formula cell
 without a saved value, and nothing in a column without a header label below it. The child says "whole" for
@@ -42,9 +42,11 @@ from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
 from cakupan.ingest.readers.layout import block_from_rows
+from cakupan.ingest.readers.odsmerge import ods_merged_ranges
 from cakupan.ingest.readers.recap import recap_rows
 from cakupan.ingest.readers.workbook import (
     WORKBOOK_TIMEOUT_S,
+    _is_ods,
     check_child,
     end_child,
     fill_merged,
@@ -55,7 +57,7 @@ from cakupan.ingest.readers.workbook import (
 )
 
 BOOK_STREAM_MIN_BYTES = 8 << 20      # an .xlsx this big is read part by part (about 100,000 rows of a register)
-BOOK_SUFFIXES = (".xlsx", ".xlsm")
+BOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 _LENGTH = struct.Struct("<Q")
 
 
@@ -200,7 +202,9 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     marks = formulas_meanwhile(io.BytesIO(data))
     wb = open_workbook(path, data)
     names = visible_sheets(wb, options.skip_sheets)
-    sheets, without = _sheet_heads(wb, names, options)
+    # (python-calamine gives an .ods no merged ranges: its content.xml does, as for the whole read)
+    sheets, without = _sheet_heads(wb, names, options, ods_merged_ranges(io.BytesIO(data)) if _is_ods(path, data)
+                                   else None)
     if sheets is None or any(marks.result().get(name) for name in names):     # (a sheet of notes too: as whole)
         yield ("whole",)
         return
@@ -243,7 +247,8 @@ class _Sheet:
         self.sheet = self.rows = None
 
 
-def _sheet_heads(wb, names: list[str], options: ReadOptions) -> tuple[list[_Sheet] | None, list[str]]:
+def _sheet_heads(wb, names: list[str], options: ReadOptions, ods_merges: dict | None = None,
+                 ) -> tuple[list[_Sheet] | None, list[str]]:
     """Each visible sheet's header, found in its first rows, and the sheets with content but no header; None for a
     workbook that must be read whole to give what the whole read gives (`readers._read_workbook`): no sheet with a
     header, a sheet with one whose data a part alone cannot read (`_unlabelled_filled`), a lone sheet with no rows
@@ -255,13 +260,16 @@ def _sheet_heads(wb, names: list[str], options: ReadOptions) -> tuple[list[_Shee
     for name in names:
         try:
             sheet = wb.get_sheet_by_name(name)
-            merges = list(sheet.merged_cell_ranges or ())
+            merges = sheet.merged_cell_ranges
             start, end = sheet.start, sheet.end
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
                                                          error=str(exc)[:200])) from None
+        if merges is None and ods_merges is not None:
+            merges = ods_merges.get(name)
+        merges = list(merges or ())
         if start is None or end is None:
             continue        # (an empty sheet: the whole read skips it)
         rows = _padded(sheet.iter_rows(), start[1])
