@@ -147,11 +147,17 @@ def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames
     return r, tables
 
 
+def _both(home_factory, monkeypatch, tag: str, data: bytes, file: str = "register_parepare_2025-06.xlsx"):
+    """The file loaded part by part, then whole, each into a fresh home: (the child's messages, (result, tables)
+    part by part, (result, tables) whole)."""
+    frames: list = []
+    parts = _load(home_factory, monkeypatch, f"{tag}parts", data, parts=True, frames=frames, file=file)
+    return frames, parts, _load(home_factory, monkeypatch, f"{tag}whole", data, parts=False, file=file)
+
+
 def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch, tmp_path):
     data = _register(tmp_path / "book.xlsx")
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, "parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, "whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data)
     # the child sent the header, then the 69 rows below it (61 data rows, a blank one, the header again, the total
     # and the signature block's six) in parts: FIRST, then eight of PART and the last two
     assert frames == ["head"] + ["part"] * 10, frames
@@ -178,9 +184,7 @@ def test_what_a_part_alone_cannot_read_is_read_whole(home_factory, monkeypatch, 
     before the first part, and the file is read whole, with the same outcome."""
     data = _register(tmp_path / "book.xlsx", second_sheet="Catatan" if case == "second_sheet" else None,
                      loose_cell=case == "loose_cell", formula=case == "formula")
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, f"{case}_parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, f"{case}_whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, case, data)
     assert frames == ["whole"]
     assert r_parts.status == r_whole.status == "loaded"
     assert parts == whole
@@ -191,9 +195,7 @@ def test_a_notes_sheet_beside_the_data_is_a_sheet_without_a_header_in_parts_too(
     """A second visible sheet of notes: the data sheet is sent in parts, the notes sheet is a sheet without a
     header, as the whole read finds it."""
     data = _register(tmp_path / "book.xlsx", second_sheet="Catatan")
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, "notes_parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, "notes_whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "notes", data)
     assert frames == ["head"] + ["part"] * 10, frames
     assert r_parts.status == r_whole.status == "loaded"
     assert parts == whole
@@ -363,9 +365,7 @@ def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_giv
     """Each district sheet is sent in parts, sheet after sheet (the first part of the first sheet FIRST rows, the
     others PART); the instruction sheets are sheets without a header; the outcome is the whole read's."""
     data, last = _districts(tmp_path / "book.xlsx", other=other)
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, "parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, "whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data)
     header_row = {"Kec. Bacukiki": 2, "Kec. Soreang": 0, "Kec. Ujung": 1}
     below = [last[s] - header_row[s] for s in SHEETS]       # each sheet's rows below its header
     n_parts = 1 + -(-(below[0] - FIRST) // PART) + sum(-(-n // PART) for n in below[1:])
@@ -397,9 +397,7 @@ def test_a_sheet_a_part_alone_cannot_read_sends_the_workbook_whole(home_factory,
     value or a cell in a column without a label in a later sheet: the child says so before the first part, and
     the outcome is the whole read's."""
     data, _ = _districts(tmp_path / "book.xlsx", other=other)
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, f"{other}_parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, f"{other}_whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, other, data)
     assert frames == ["whole"]
     assert r_parts.status == r_whole.status == ("rejected" if other == "bill" else "loaded")
     assert r_parts.error_code == r_whole.error_code == ("WRONG_KIND" if other == "bill" else None)
@@ -423,9 +421,7 @@ def test_a_workbook_of_a_sheet_a_month_in_parts_gives_each_row_its_sheet_s_month
             i += 1
     wb.close()
     data = (tmp_path / "book.xlsx").read_bytes()
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, "months_parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, "months_whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "months", data)
     assert frames == ["head"] + ["part"] * (2 + 2 + 2), frames      # 11 rows a sheet: FIRST and 8, then 8 and 3
     assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", 33)
     assert parts == whole
@@ -453,9 +449,7 @@ def test_numbered_area_sheets_as_an_exporter_writes_them_in_parts_give_what_the_
             i += 1
     wb.close()
     data = (tmp_path / "book.xlsx").read_bytes()
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, "areas_parts", data, parts=True, frames=frames)
-    r_whole, whole = _load(home_factory, monkeypatch, "areas_whole", data, parts=False)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "areas", data)
     assert frames == ["head"] + ["part"] * (2 + 2 + 2), frames      # 5: FIRST and 2; 12: 8 and 4; 10: 8 and 2
     assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", sum(areas.values()))
     assert parts == whole
@@ -487,9 +481,7 @@ def test_a_big_ods_of_district_sheets_in_parts_gives_what_the_whole_read_gives(h
     data = ods_bytes([_ods_sheet("Bacukiki", 0, 12, "Bacukiki"), _ods_sheet("Soreang", 12, 19, "Soreang"),
                       Sheet("Catatan", [["Diisi oleh operator kecamatan"]])])
     name = "register_parepare_2025-06.ods"
-    frames: list = []
-    r_parts, parts = _load(home_factory, monkeypatch, "ods_parts", data, parts=True, frames=frames, file=name)
-    r_whole, whole = _load(home_factory, monkeypatch, "ods_whole", data, parts=False, file=name)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "ods", data, file=name)
     # rows below each two-row header: 12 + total = 13 (FIRST, 8, 2), 19 + total = 20 (8, 8, 4)
     assert frames == ["head"] + ["part"] * (3 + 3), frames
     assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", 31)
