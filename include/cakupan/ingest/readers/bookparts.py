@@ -42,16 +42,16 @@ from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
 from cakupan.ingest.readers.layout import block_from_rows
-from cakupan.ingest.readers.odsmerge import ods_merged_ranges
 from cakupan.ingest.readers.recap import recap_rows
 from cakupan.ingest.readers.workbook import (
     WORKBOOK_TIMEOUT_S,
-    _is_ods,
     check_child,
     end_child,
     fill_merged,
     formulas_meanwhile,
     limit_memory,
+    merges_of,
+    ods_ranges,
     open_workbook,
     visible_sheets,
 )
@@ -202,9 +202,7 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     marks = formulas_meanwhile(io.BytesIO(data))
     wb = open_workbook(path, data)
     names = visible_sheets(wb, options.skip_sheets)
-    # (python-calamine gives an .ods no merged ranges: its content.xml does, as for the whole read)
-    sheets, without = _sheet_heads(wb, names, options, ods_merged_ranges(io.BytesIO(data)) if _is_ods(path, data)
-                                   else None)
+    sheets, without = _sheet_heads(wb, names, options, ods_ranges(path, data))
     if sheets is None or any(marks.result().get(name) for name in names):     # (a sheet of notes too: as whole)
         yield ("whole",)
         return
@@ -247,7 +245,7 @@ class _Sheet:
         self.sheet = self.rows = None
 
 
-def _sheet_heads(wb, names: list[str], options: ReadOptions, ods_merges: dict | None = None,
+def _sheet_heads(wb, names: list[str], options: ReadOptions, ods: dict | None = None,
                  ) -> tuple[list[_Sheet] | None, list[str]]:
     """Each visible sheet's header, found in its first rows, and the sheets with content but no header; None for a
     workbook that must be read whole to give what the whole read gives (`readers._read_workbook`): no sheet with a
@@ -260,16 +258,13 @@ def _sheet_heads(wb, names: list[str], options: ReadOptions, ods_merges: dict | 
     for name in names:
         try:
             sheet = wb.get_sheet_by_name(name)
-            merges = sheet.merged_cell_ranges
+            merges = merges_of(sheet, name, ods)
             start, end = sheet.start, sheet.end
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
                                                          error=str(exc)[:200])) from None
-        if merges is None and ods_merges is not None:
-            merges = ods_merges.get(name)
-        merges = list(merges or ())
         if start is None or end is None:
             continue        # (an empty sheet: the whole read skips it)
         rows = _padded(sheet.iter_rows(), start[1])

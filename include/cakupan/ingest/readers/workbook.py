@@ -159,23 +159,19 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         blanks = formulas_meanwhile(path if data is None else io.BytesIO(data))
     wb = open_workbook(path, data)
     out = []
-    ods_merges = None
+    ods = ods_ranges(path, data)
     for name in visible_sheets(wb, skip_sheets):
         try:
             sheet = wb.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
-            merges = sheet.merged_cell_ranges
+            merges = merges_of(sheet, name, ods)
             del sheet           # the library's copy of the cells goes before the next sheet's is read
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
             raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
                                                          error=str(exc)[:200])) from None
-        if merges is None and _is_ods(path, data):    # python-calamine gives none for ODS: read content.xml
-            if ods_merges is None:
-                ods_merges = ods_merged_ranges(path if data is None else io.BytesIO(data))
-            merges = ods_merges.get(name)
-        fill_merged(rows, merges or ())
+        fill_merged(rows, merges)
         out.append((name, rows))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         marks = (blanks.result() if blanks is not None
@@ -203,6 +199,20 @@ def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> lis
     skip = {s.lower() for s in skip_sheets}
     return [meta.name for meta in wb.sheets_metadata
             if meta.name.lower() not in skip and not str(getattr(meta, "visible", "Visible")).lower().endswith("hidden")]
+
+
+def ods_ranges(path: Path, data: bytes | None) -> dict | None:
+    """An .ods's merged ranges per sheet, from its content.xml (python-calamine gives an .ods none); None for any
+    other workbook."""
+    return ods_merged_ranges(path if data is None else io.BytesIO(data)) if _is_ods(path, data) else None
+
+
+def merges_of(sheet, name: str, ods: dict | None) -> list:
+    """A sheet's merged ranges: the library's, or an .ods's from its content.xml (`ods_ranges`)."""
+    merges = sheet.merged_cell_ranges
+    if merges is None and ods is not None:
+        merges = ods.get(name)
+    return list(merges or ())
 
 
 def _is_ods(path: Path, data: bytes | None) -> bool:
