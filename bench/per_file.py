@@ -100,23 +100,24 @@ def _instrument(counts: collections.Counter, times: collections.Counter) -> None
     loader.Loader._writer = counted_writer
 
 
-def make_inbox(workdir: Path, regencies: int) -> tuple[Path, Path]:
-    """The benchmark's inbox for the first `regencies` regency codes (kept: a second run reuses it)."""
+def make_inbox(workdir: Path, regencies: int, workers: int = 160) -> tuple[Path, Path]:
+    """The benchmark's inbox for the first `regencies` regency codes, `workers` workers each (kept: a second run
+    with the same two reuses it)."""
     from bench import data
 
     inbox, cfg = workdir / "inbox", workdir / "config"
     done = workdir / "inbox.done"
-    if done.exists() and done.read_text() == str(regencies):
+    if done.exists() and done.read_text() in (f"{regencies} {workers}", str(regencies) * (workers == 160)):
         return inbox, cfg
     if inbox.exists():
         shutil.rmtree(inbox)
     codes = data.all_regency_codes()[:regencies]
     months = [f"2025-{m:02d}" for m in range(1, 13)]
     data.make_config(cfg, codes)
-    data.synth_inbox(inbox, codes, months, 160, seed=1, formats=("csv", "xlsx"),
+    data.synth_inbox(inbox, codes, months, workers, seed=1, formats=("csv", "xlsx"),
                      scenarios=("late_payment", "partial_payment", "correction", "duplicate_worker", "bad_rows"))
     data.extra_sources(inbox, codes, months)
-    done.write_text(str(regencies))
+    done.write_text(f"{regencies} {workers}")
     return inbox, cfg
 
 
@@ -141,11 +142,11 @@ def _gc_timer() -> tuple[collections.Counter, object]:
     return spent, callback
 
 
-def measure(workdir: Path, regencies: int, readers: bool = True) -> dict:
+def measure(workdir: Path, regencies: int, readers: bool = True, workers: int = 160) -> dict:
     from cakupan.core.settings import Settings
     from cakupan.ingest import run
 
-    inbox, cfg = make_inbox(workdir, regencies)
+    inbox, cfg = make_inbox(workdir, regencies, workers)
     home = workdir / "home"
     if home.exists():
         shutil.rmtree(home)
@@ -186,10 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--regencies", type=int, default=20, help="regency folders (about 15 files each)")
     ap.add_argument("--workdir", type=Path, default=ROOT / "var" / "per_file")
+    ap.add_argument("--workers", type=int, default=160, help="workers a regency (rows a register file)")
     ap.add_argument("--no-readers", action="store_true", help="the writer reads every file itself")
     a = ap.parse_args(argv)
     a.workdir.mkdir(parents=True, exist_ok=True)
-    out = measure(a.workdir.resolve(), a.regencies, readers=not a.no_readers)
+    out = measure(a.workdir.resolve(), a.regencies, readers=not a.no_readers, workers=a.workers)
     try:
         out["load_average"] = float(Path("/proc/loadavg").read_text().split()[0])
     except (OSError, ValueError):

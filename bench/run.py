@@ -14,6 +14,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -29,6 +30,9 @@ HISTORY_STORAGE = BENCH / "history_storage.md"
 BY_HAND = BENCH / "by_hand.md"
 KEY = "bench-only-pseudonym-key"
 BIG_XLSX_SHEETS = 4          # the big workbook once more, its rows over a sheet a district
+# what one more small file costs: two inboxes of four workers a regency (a few rows a file) and these many
+# regencies, ingested alternately; the difference of their walls over the difference of their files
+PER_FILE_REGENCIES = {"full": (40, 160), "small": (3, 9)}
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ GOALS = {
     "full_rss_mb": 2048,
     "incremental_ratio": 0.10,
     "dag_import_seconds": 0.5,
+    "per_file_ms": 5.0,
 }
 
 
@@ -168,6 +173,9 @@ def _other_cpu(r: dict) -> list[tuple[str, float, float]]:
         for loader, runs in res.get("loaders", {}).items():
             out += [(f"shape_{shape}_{loader}_{i + 1}", x["other_cpu_s"], x.get("wall") or 0.0)
                     for i, x in enumerate(runs) if "other_cpu_s" in x]
+    for i, pair in enumerate((r.get("per_file") or {}).get("runs", [])):
+        out += [(f"per_file_{k}_{i + 1}", x["other_cpu_s"], x["wall"]) for k, x in (("small", pair["small"]),
+                ("large", pair["large"])) if x.get("other_cpu_s") is not None]
     return out
 
 
@@ -241,6 +249,9 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
     report["shapes"] = shape_bench.run_shapes(b, big_csv, cfg, workdir / "shapes", runs=scale.shape_runs,
                                               profile=profile, peer_timeout=300)
 
+    # --- what one more small file costs (issue 22: per-file overhead < 5 ms) ------------------------------------
+    report["per_file"] = per_file_overhead(b, workdir / "per_file", months, PER_FILE_REGENCIES[scale.name],
+                                           runs=2 if scale.name == "full" else 1)
     # --- the whole chain, each step in its own process (as Airflow runs them) ----------------------------------
     base = {"home": str(home), "config": str(cfg), "key": KEY}
     for step in ("ingest", "build", "publish"):
@@ -265,6 +276,42 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
     report["total_seconds"] = time.perf_counter() - b.started
     (workdir / "report.json").write_text(json.dumps(report, indent=1, default=str))
     return report
+
+
+def per_file_overhead(b: Bench, work: Path, months: list[str], sizes: tuple[int, int], runs: int) -> dict:
+    """Ingest two inboxes of small files (the first `sizes` regencies, four workers each, as one alone leaves some
+    months' register empty: registers CSV + XLSX, contributions, claims, city reports), each in its own process as
+    the Airflow task runs it, alternately `runs` times. What the process pays once (interpreter, imports, the
+    warehouse's set-up) is in both walls, so the difference of the walls over the difference of the files is what
+    one more file costs, its few rows included."""
+    from bench import data
+
+    inboxes = {}
+    for n in sizes:
+        codes = data.all_regency_codes()[:n]
+        cfg = data.make_config(work / f"r{n}" / "config", codes)
+        data.synth_inbox(work / f"r{n}" / "inbox", codes, months, 4, seed=1, formats=("csv", "xlsx"))
+        data.extra_sources(work / f"r{n}" / "inbox", codes, months)
+        inboxes[n] = cfg
+    out: dict = {"regencies": list(sizes), "runs": []}
+    for i in range(runs):
+        got = {}
+        for n in sizes:
+            home = work / f"r{n}" / f"home{i + 1}"
+            home.mkdir()
+            (home / "inbox").symlink_to((work / f"r{n}" / "inbox").resolve())
+            ph = b.phase("step", {"home": str(home), "config": str(inboxes[n]), "key": KEY, "step": "ingest",
+                                  "run_id": f"bench__per_file_{i + 1}"}, f"per_file_{n}_{i + 1}")
+            if not ph.ok:
+                return {**out, "error": ph.error}
+            got[n] = {"files": ph.result["files"], "rows_in": ph.result["rows_in"], "wall": ph.wall,
+                      "cpu_s": ph.result["cpu_s"], "status": ph.result["status"],
+                      "other_cpu_s": ph.result.get("other_cpu_s")}
+        (a, z) = (got[n] for n in sizes)
+        files = z["files"] - a["files"]
+        out["runs"].append({"small": a, "large": z, "ms_per_file": 1000 * (z["wall"] - a["wall"]) / files,
+                            "cpu_ms_per_file": 1000 * (z["cpu_s"] - a["cpu_s"]) / files})
+    return out
 
 
 def profiles(b: Bench, workdir: Path, cfg: Path, big_csv: Path, home: Path, codes: list[str], scale: Scale,
@@ -563,6 +610,15 @@ def write_markdown(r: dict, out: Path) -> None:
             f"{_met(m['full_seconds'] < GOALS['full_seconds'])} |")
         add(f"| peak RSS, full chain (largest step) | {_f(m['full_rss_mb'], 0)} MB | — | < 2,048 MB | "
             f"{_met(m['full_rss_mb'] < GOALS['full_rss_mb'])} |")
+    if pf := (r.get("per_file") or {}).get("runs"):
+        ms, cpu = (statistics.median(x[k] for x in pf) for k in ("ms_per_file", "cpu_ms_per_file"))
+        a, z = pf[0]["small"], pf[0]["large"]
+        add(f"| one more small file in the ingest step (about {z['rows_in'] / z['files']:.0f} rows a file, rows "
+            f"included): the difference of two inboxes' walls over the difference of their files, median of "
+            f"{len(pf)} alternating pair{'s' * (len(pf) > 1)} | **{ms:.2f} ms** a file (CPU {cpu:.2f} ms, readers "
+            f"included) | {a['files']:,} files: " + " / ".join(_f(x['small']['wall'], 2) for x in pf) + " s; "
+            f"{z['files']:,} files: " + " / ".join(_f(x['large']['wall'], 2) for x in pf) + " s | < 5 ms | "
+            f"{_met(ms < GOALS['per_file_ms'])} |")
     if m.get("incremental_ratio") is not None:
         add(f"| incremental run after one new regency-month file | {_f(m['incremental_seconds'])} s | "
             f"full chain {_f(m['full_seconds'])} s → **{m['incremental_ratio']:.1%}** | < 10% | "

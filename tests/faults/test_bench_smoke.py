@@ -46,6 +46,12 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     for dag in ("cakupan_ingest", "cakupan_transform_publish"):
         assert report["phases"][f"dag_{dag}"]["bare"] is False and report["phases"][f"bare_dag_{dag}"]["bare"]
     assert text.count("as the DAG processor parses it") == 2 and "only `airflow.sdk`" in text
+    # what one more small file costs: two inboxes of small files, the larger with more files, every file loaded
+    pair = report["per_file"]["runs"][0]
+    assert pair["large"]["files"] > pair["small"]["files"] > 0
+    assert pair["small"]["status"] == {"loaded": pair["small"]["files"]}
+    assert pair["large"]["status"] == {"loaded": pair["large"]["files"]}
+    assert "one more small file in the ingest step" in text
     summary = report["phases"]["full_summary"]
     assert summary["balance_violations"] == 0
     assert report["phases"]["full_publish"]["published"] is True
