@@ -520,3 +520,33 @@ def test_scanning_finds_the_lines_splitting_finds(pieces, first_line, one_byte, 
             part = csvlines.split_lines(data[int(starts[at]):], 1, None, transcode, scan[2])
             assert part is not None and part[0].to_pylist() == lines.to_pylist()[at:], (data, at, part)
             assert (part[1] + int(starts[at])).tolist() == starts.tolist()[at:]
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_rows_of_delimiters_alone_are_skipped_in_bulk(tmp_path, monkeypatch, quoted):
+    """A sheet saved as CSV with its formatted empty rows: Excel writes each as a line of delimiters alone, between
+    the data and by the hundred thousand below it (a public CSV library's issue: 200 real lines, then 1.3 million
+    ",,,,,," lines). They are blank rows, skipped as the row-by-row path skips them, found in bulk: not one of them
+    goes through `classify_row`. A line of spaces and delimiters, or a delimiter and a quote, is not one of them."""
+    rows = [";".join(REGISTER_HEADER)]
+    for i in range(300):
+        q = '"' if quoted and i % 4 == 0 else ""
+        rows.append(f"{i + 1};{q}{nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i + 1)}{q};"
+                    f"Nama {i};01/01/1980;L;nelayan")
+        if i % 50 == 7:
+            rows += [";" * len(REGISTER_HEADER)] * 40 + ["", ";", " ; ;", ';"";']
+    rows += ["JUMLAH;;;;;", "Parepare, 2 Mei 2025"] + [";" * (len(REGISTER_HEADER) - 1)] * 5000 + [";;"] * 30
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_bytes("\r\n".join(rows).encode() + b"\r\n")
+    slow, _ = _blocks(path, False)
+    asked = []
+    real = fastcsv._classify
+    monkeypatch.setattr(fastcsv, "_classify", lambda lines, at, *a: asked.append(len(at)) or real(lines, at, *a))
+    fast, used = _blocks(path, True, -1)
+    assert used == [True] and fast == slow
+    assert len(slow[0][6]) == 300 and slow[0][9][0][2]["nik"] is None         # 300 rows, the total row found
+    assert sum(asked) < 100, asked          # the total, the signature, the few odd lines: not 5,000 blank ones
+    whole = _merged_parts(path, part_lines=10**6)
+    assert whole[5] == slow[0][6] and whole[8] == slow[0][9]
+    assert _merged_parts(path, part_lines=997, chunk_bytes=4099) == whole
