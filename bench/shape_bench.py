@@ -128,6 +128,9 @@ SHAPE_TITLES = {
     "office": ("a payroll system's BPJS Ketenagakerjaan export layout: a title block, 19 upper-case columns, 8 of "
                "them none of the contract's (place of birth, address, phone, mother's name), \"16.800\", "
                "dd-mm-yyyy; lines ~1.7 × `current`'s"),
+    "blank_rows": ("`current` as a sheet saved as CSV with its formatted empty rows: a line of delimiters alone after "
+                   "every fourth row and a quarter as many again below the data (1.5 lines a row); peers read "
+                   "those lines as rows of nulls, Cakupan skips them as blank rows"),
 }
 
 
@@ -148,7 +151,8 @@ def markdown(res: dict) -> list[str]:
     L = ["## Ingest by file shape, beside its peers", "",
          (f"Issue 22. The same generated participants in {len(res)} register CSV shapes (`bench/shapes.py`; the "
           "fifth a delivery gone wrong, whose every row a validating loader sets apart, the sixth what pasting from "
-          "elsewhere leaves in a file, the seventh a payroll system's export layout); each loader "
+          "elsewhere leaves in a file, the seventh a payroll system's export layout, the eighth a sheet saved with "
+          "its formatted empty rows); each loader "
          f"writes into a fresh DuckDB file and checkpoints it, in its own process, {runs} runs; median whole-process "
          "wall time (interpreter and imports included), that run's CPU time (user + system; the ratio by CPU "
          "time in brackets), the highest peak "

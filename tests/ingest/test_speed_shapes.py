@@ -4,7 +4,8 @@ The loader has three ways through a CSV: row by row (small files), column-wise i
 and column-wise in parts, the next part read while one is written (files past `STREAM_MIN_BYTES`). On each shape
 (the generator's own, issue 22's `;`/dd-mm-yyyy/"13 April 2025"/"Rp 16.800"/KPJ shape, cp1252 with `,` and every
 field quoted, dates and money in every style the parsers accept, every NIK turned into a number by Excel, text
-pasted in from elsewhere, and a payroll system's export layout with a title block and columns of its own) the
+pasted in from elsewhere, a payroll system's export layout with a title block and columns of its own, and a sheet
+saved with its formatted empty rows as lines of delimiters alone) the
 three give the same raw rows, the same quarantined rows with the same reasons and messages, and the rows set apart
 are exactly the ones planted bad (on the Excel shape, every row).
 """
@@ -121,6 +122,12 @@ def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkey
                 and r not in {line[c] + k for c in cut for k in (0, 1)}} == {
             line[row]: reason for row, (_, _, reason) in PLANTED.items()}
         assert set(plain["reasons"]) == {line[row] for row in PLANTED} | {line[c] + k for c in cut for k in (0, 1)}
+    elif shape == "blank_rows":
+        # the lines of delimiters alone are blank rows: not rows in, but each moves the rows below a line down
+        assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
+        assert plain["reasons"] == {row + 1 + (row - 1) // shapes.BLANK_EVERY: reason
+                                    for row, (_, _, reason) in PLANTED.items()}
+        assert plain["reasons"][27] == "OCCUPATION_MISSING"         # data row 21: under the header and 5 blank lines
     else:
         above = 1 + len(shapes.OFFICE_TITLE) if shape == "office" else 1      # the header (under office's title)
         assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
