@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
+from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import ods_merged_ranges
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part
 
@@ -178,6 +179,9 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                  else formulas_without_value(path if data is None else io.BytesIO(data), xmls))
         for name, rows in out:
             _mark_formulas(rows, marks.get(name, ()))
+    for _, rows in out:
+        while rows and (rows[-1].count("") == len(rows[-1]) or is_blank_row(rows[-1])):
+            rows.pop()      # the blank rows at the bottom: a stray space far below the data brings them all
     return out
 
 
