@@ -527,12 +527,14 @@ def test_rows_of_delimiters_alone_are_skipped_in_bulk(tmp_path, monkeypatch, quo
     """A sheet saved as CSV with its formatted empty rows: Excel writes each as a line of delimiters alone, between
     the data and by the hundred thousand below it (a public CSV library's issue: 200 real lines, then 1.3 million
     ",,,,,," lines). They are blank rows, skipped as the row-by-row path skips them, found in bulk: not one of them
-    goes through `classify_row`. A line of spaces and delimiters, or a delimiter and a quote, is not one of them."""
+    goes through `classify_row`. A line of spaces and delimiters, or a delimiter and a quote, is not one of them.
+    (Quoted: some NIKs quoted, and a few names with a line break typed in, each record two lines of the file.)"""
     rows = [";".join(REGISTER_HEADER)]
     for i in range(300):
         q = '"' if quoted and i % 4 == 0 else ""
+        name = f'"Nama\r\n{i}"' if quoted and i % 60 == 1 else f"Nama {i}"     # (a line break typed in a cell)
         rows.append(f"{i + 1};{q}{nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i + 1)}{q};"
-                    f"Nama {i};01/01/1980;L;nelayan")
+                    f"{name};01/01/1980;L;nelayan")
         if i % 50 == 7:
             rows += [";" * len(REGISTER_HEADER)] * 40 + ["", ";", " ; ;", ';"";']
     rows += ["JUMLAH;;;;;", "Parepare, 2 Mei 2025"] + [";" * (len(REGISTER_HEADER) - 1)] * 5000 + [";;"] * 30
