@@ -107,7 +107,7 @@ def make_inbox(workdir: Path, regencies: int, workers: int = 160) -> tuple[Path,
 
     inbox, cfg = workdir / "inbox", workdir / "config"
     done = workdir / "inbox.done"
-    if done.exists() and done.read_text() in (f"{regencies} {workers}", str(regencies) * (workers == 160)):
+    if done.exists() and done.read_text() == f"{regencies} {workers}":
         return inbox, cfg
     if inbox.exists():
         shutil.rmtree(inbox)

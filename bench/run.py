@@ -30,9 +30,10 @@ HISTORY_STORAGE = BENCH / "history_storage.md"
 BY_HAND = BENCH / "by_hand.md"
 KEY = "bench-only-pseudonym-key"
 BIG_XLSX_SHEETS = 4          # the big workbook once more, its rows over a sheet a district
-# what one more small file costs: two inboxes of four workers a regency (a few rows a file) and these many
-# regencies, ingested alternately; the difference of their walls over the difference of their files
+# what one more small file costs: two inboxes of PER_FILE_WORKERS workers a regency (a few rows a file) and these
+# many regencies, ingested alternately; the difference of their walls over the difference of their files
 PER_FILE_REGENCIES = {"full": (40, 160), "small": (3, 9)}
+PER_FILE_WORKERS = 4
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,7 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
                                               profile=profile, peer_timeout=300)
 
     # --- what one more small file costs (issue 22: per-file overhead < 5 ms) ------------------------------------
-    report["per_file"] = per_file_overhead(b, workdir / "per_file", months, PER_FILE_REGENCIES[scale.name],
+    report["per_file"] = per_file_overhead(b, workdir / "per_file", PER_FILE_REGENCIES[scale.name],
                                            runs=2 if scale.name == "full" else 1)
     # --- the whole chain, each step in its own process (as Airflow runs them) ----------------------------------
     base = {"home": str(home), "config": str(cfg), "key": KEY}
@@ -278,29 +279,23 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
     return report
 
 
-def per_file_overhead(b: Bench, work: Path, months: list[str], sizes: tuple[int, int], runs: int) -> dict:
-    """Ingest two inboxes of small files (the first `sizes` regencies, four workers each, as one alone leaves some
-    months' register empty: registers CSV + XLSX, contributions, claims, city reports), each in its own process as
-    the Airflow task runs it, alternately `runs` times. What the process pays once (interpreter, imports, the
-    warehouse's set-up) is in both walls, so the difference of the walls over the difference of the files is what
-    one more file costs, its few rows included."""
-    from bench import data
+def per_file_overhead(b: Bench, work: Path, sizes: tuple[int, int], runs: int) -> dict:
+    """Ingest two inboxes of small files (`bench.per_file`'s for the first `sizes` regencies, PER_FILE_WORKERS
+    workers each, as one alone leaves some months' register empty: registers CSV + XLSX, contributions, claims,
+    city reports, 12 months), each in its own process as the Airflow task runs it, alternately `runs` times. What
+    the process pays once (interpreter, imports, the warehouse's set-up) is in both walls, so the difference of the
+    walls over the difference of the files is what one more file costs, its few rows included."""
+    from bench import per_file
 
-    inboxes = {}
-    for n in sizes:
-        codes = data.all_regency_codes()[:n]
-        cfg = data.make_config(work / f"r{n}" / "config", codes)
-        data.synth_inbox(work / f"r{n}" / "inbox", codes, months, 4, seed=1, formats=("csv", "xlsx"))
-        data.extra_sources(work / f"r{n}" / "inbox", codes, months)
-        inboxes[n] = cfg
+    inboxes = {n: per_file.make_inbox(work / f"r{n}", n, PER_FILE_WORKERS) for n in sizes}
     out: dict = {"regencies": list(sizes), "runs": []}
     for i in range(runs):
         got = {}
         for n in sizes:
             home = work / f"r{n}" / f"home{i + 1}"
             home.mkdir()
-            (home / "inbox").symlink_to((work / f"r{n}" / "inbox").resolve())
-            ph = b.phase("step", {"home": str(home), "config": str(inboxes[n]), "key": KEY, "step": "ingest",
+            (home / "inbox").symlink_to(inboxes[n][0].resolve())
+            ph = b.phase("step", {"home": str(home), "config": str(inboxes[n][1]), "key": KEY, "step": "ingest",
                                   "run_id": f"bench__per_file_{i + 1}"}, f"per_file_{n}_{i + 1}")
             if not ph.ok:
                 return {**out, "error": ph.error}
