@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import codecs
 import functools
+import re
 from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cakupan.ingest.arrays import np_bools, pa_ints
 from cakupan.ingest.readers.csvtext import DELIMITER_SAMPLE_CHARS, looks_binary
 from cakupan.ingest.readers.sniff import detect_delimiter
 
@@ -246,3 +248,18 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
         before = np.searchsorted(at, np.append(starts[i: i + step], b))
         quotes[i: i + step] = np.diff(before)
     return starts, quotes, line_ends
+
+
+def delimiters_alone(lines: pa.Array, delimiter: str, width: int, few: int) -> np.ndarray | None:
+    """The lines of delimiters alone, when there are more than `few`: blank rows (the row-by-row path skips them),
+    by the hundred thousand where a sheet was saved as CSV with its formatted empty rows, which `fastcsv` leaves
+    out in bulk. Only the short lines are asked (`width`: the header's cells; a longer line holds some text)."""
+    short = np.flatnonzero(pc.binary_length(lines).to_numpy() <= 4 * width + 16)
+    if len(short) <= few:
+        return None
+    alone = short[np_bools(pc.match_substring_regex(lines.take(pa_ints(short)), f"^{re.escape(delimiter)}*$"))]
+    if len(alone) <= few:
+        return None
+    out = np.zeros(len(lines), dtype=bool)
+    out[alone] = True
+    return out

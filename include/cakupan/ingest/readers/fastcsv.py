@@ -29,6 +29,7 @@ from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.cells import all_clean, vector_cell_text
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
+    delimiters_alone,
     head_lines,
     late_cp1252,
     scan_lines,
@@ -370,9 +371,8 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
         lines, quoted = _unquote(lines, left, f.delimiter, None if f.cells_quoted is None or rewritten else
                                  tuple(flags[start:stop][quoted] for flags in f.cells_quoted))
         d = UNIT
-    numbers = (np.arange(f.first_line + start, f.first_line + stop, dtype=np.int32) if f.numbers is None
-               else f.numbers[start:stop])
-    if (blank := _delimiters_alone(lines, d, len(f.header.headers), few)) is not None:
+    numbers = np.arange(start, stop, dtype=np.int32) + f.first_line if f.numbers is None else f.numbers[start:stop]
+    if (blank := delimiters_alone(lines, d, len(f.header.headers), few)) is not None:
         lines, original, numbers = lines.filter(pa_bools(~blank)), original.filter(pa_bools(~blank)), numbers[~blank]
         quoted = None if quoted is None else quoted[~blank]
     with ThreadPoolExecutor(1) as pool:      # the whole-line scans run while the cells are split (no GIL held)
@@ -395,21 +395,6 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
         candidate |= np_bools(pc.match_substring(original, "\n"))
     classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter, f.extras, f.upper)
     return _assemble(f, numbers, candidate, cells, nik_numeric, classified)
-
-
-def _delimiters_alone(lines: pa.Array, d: str, width: int, few: int) -> np.ndarray | None:
-    """The lines of delimiters alone, when there are more than `few`: blank rows (the row-by-row path skips them),
-    by the hundred thousand where a sheet was saved as CSV with its formatted empty rows, so left out in bulk. Only
-    short lines are asked (a longer one holds some text)."""
-    short = np.flatnonzero(pc.binary_length(lines).to_numpy() <= 4 * width + 16)
-    if len(short) <= few:
-        return None
-    alone = short[np_bools(pc.match_substring_regex(lines.take(pa_ints(short)), f"^{re.escape(d)}*$"))]
-    if len(alone) <= few:
-        return None
-    out = np.zeros(len(lines), dtype=bool)
-    out[alone] = True
-    return out
 
 
 def _note_or_total_pattern(d: str) -> str:
