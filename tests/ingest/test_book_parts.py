@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import tempfile
+import zipfile
 
 import pytest
 import xlsxwriter
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
-from cakupan.ingest.readers import bookparts
+from cakupan.ingest.readers import bookparts, sheetslices
 from cakupan_dev.messy.formats import Sheet, ods_bytes
 from python_calamine import CalamineWorkbook
 
@@ -21,6 +23,7 @@ HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Keca
           "Mulai Kepesertaan", "Tgl Berakhir", "Iuran/Bulan", "Sumber Dana", "Kelompok"]
 N = 61
 PART, FIRST = 8, 3
+SLICE = 700     # bytes of a sheet's XML in a slice (`_sliced`): two or three rows
 
 
 def _nik(i: int) -> str:
@@ -104,9 +107,10 @@ def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False
 
 
 def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames: list | None = None,
-          file: str = "register_parepare_2025-06.xlsx"):
+          file: str = "register_parepare_2025-06.xlsx", sliced: bool = False):
     """Load the workbook into a fresh home, part by part (parts of PART rows, the first of FIRST) or whole; return
-    the load result and every table a load writes, without ids and times."""
+    the load result and every table a load writes, without ids and times. `sliced`: each sheet read in slices of
+    a few rows (`_sliced`)."""
     s = home_factory(name)
     dest = s.inbox / "73.72" / file
     dest.parent.mkdir(parents=True)
@@ -115,6 +119,8 @@ def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames
         m.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0 if parts else 1 << 40)
         m.setattr(prepare, "BOOK_PART_ROWS", PART)
         m.setattr(prepare, "STREAM_FIRST_PART_LINES", FIRST)
+        if sliced:
+            _sliced(m)
         if frames is not None:
             real = bookparts.BookParts._frame
 
@@ -147,17 +153,32 @@ def _load(home_factory, monkeypatch, name: str, data: bytes, parts: bool, frames
     return r, tables
 
 
-def _both(home_factory, monkeypatch, tag: str, data: bytes, file: str = "register_parepare_2025-06.xlsx"):
+def _sliced(m) -> None:
+    """Every worksheet read in slices (`sheetslices`) of about SLICE bytes of XML (a few rows), unzipped 256 bytes
+    at a time."""
+    m.setattr(sheetslices, "SLICE_SHEET_MIN_BYTES", 0)
+    m.setattr(sheetslices, "SLICE_BYTES", SLICE)
+    m.setattr(sheetslices, "_PIECE", 256)
+    m.setattr(sheetslices, "_MAX_SPAN", 40)
+    m.setattr(sheetslices, "_GAP", 30)
+
+
+def _both(home_factory, monkeypatch, tag: str, data: bytes, file: str = "register_parepare_2025-06.xlsx",
+          sliced: bool = False):
     """The file loaded part by part, then whole, each into a fresh home: (the child's messages, (result, tables)
     part by part, (result, tables) whole)."""
     frames: list = []
-    parts = _load(home_factory, monkeypatch, f"{tag}parts", data, parts=True, frames=frames, file=file)
+    parts = _load(home_factory, monkeypatch, f"{tag}parts", data, parts=True, frames=frames, file=file,
+                  sliced=sliced)
     return frames, parts, _load(home_factory, monkeypatch, f"{tag}whole", data, parts=False, file=file)
 
 
-def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch, tmp_path):
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch, tmp_path, sliced):
+    """Also with its sheet read in slices of two or three rows (`sheetslices`): merged ranges, the blank row and
+    the header again across the slices' edges."""
     data = _register(tmp_path / "book.xlsx")
-    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data, sliced=sliced)
     # the child sent the header, then the 69 rows below it (61 data rows, a blank one, the header again, the total
     # and the signature block's six) in parts: FIRST, then eight of PART and the last two
     assert frames == ["head"] + ["part"] * 10, frames
@@ -178,13 +199,15 @@ def _column_by_row(raw_rows: list[tuple], label: str) -> list[tuple]:
     return [(row[0], json.loads(row[-1]).get(label)) for row in raw_rows]
 
 
+@pytest.mark.parametrize("sliced", [False, True])
 @pytest.mark.parametrize("case", ["loose_cell", "formula"])
-def test_what_a_part_alone_cannot_read_is_read_whole(home_factory, monkeypatch, tmp_path, case):
+def test_what_a_part_alone_cannot_read_is_read_whole(home_factory, monkeypatch, tmp_path, case, sliced):
     """A cell below the header in a column without a label, a formula without a saved result: the child says so
-    before the first part, and the file is read whole, with the same outcome."""
+    before the first part, and the file is read whole, with the same outcome. Read in slices, the cell in a column
+    without a label lies in a later slice than the header (asked of the XML)."""
     data = _register(tmp_path / "book.xlsx", second_sheet="Catatan" if case == "second_sheet" else None,
                      loose_cell=case == "loose_cell", formula=case == "formula")
-    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, case, data)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, case, data, sliced=sliced)
     assert frames == ["whole"]
     assert r_parts.status == r_whole.status == "loaded"
     assert parts == whole
@@ -359,13 +382,15 @@ def _districts(path, *, other: str | None = None) -> tuple[bytes, dict[str, int]
     return path.read_bytes(), last
 
 
-@pytest.mark.parametrize("other", [None, "notes", "empty_district"])
+@pytest.mark.parametrize("other,sliced", [(None, False), ("notes", False), ("empty_district", False),
+                                          (None, True), ("empty_district", True)])
 def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch,
-                                                                                 tmp_path, other):
+                                                                                 tmp_path, other, sliced):
     """Each district sheet is sent in parts, sheet after sheet (the first part of the first sheet FIRST rows, the
-    others PART); the instruction sheets are sheets without a header; the outcome is the whole read's."""
+    others PART); the instruction sheets are sheets without a header; the outcome is the whole read's. `sliced`:
+    every sheet read in slices of a few rows, the instruction sheets too."""
     data, last = _districts(tmp_path / "book.xlsx", other=other)
-    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data, sliced=sliced)
     header_row = {"Kec. Bacukiki": 2, "Kec. Soreang": 0, "Kec. Ujung": 1}
     below = [last[s] - header_row[s] for s in SHEETS]       # each sheet's rows below its header
     n_parts = 1 + -(-(below[0] - FIRST) // PART) + sum(-(-n // PART) for n in below[1:])
@@ -391,13 +416,15 @@ def test_a_workbook_of_a_sheet_a_district_in_parts_gives_what_the_whole_read_giv
     assert not any("No KTP" in json.loads(row[-1]) for row in parts["raw"] if row[3] != "Kec. Soreang")
 
 
+@pytest.mark.parametrize("sliced", [False, True])
 @pytest.mark.parametrize("other", ["bill", "formula", "loose_cell"])
-def test_a_sheet_a_part_alone_cannot_read_sends_the_workbook_whole(home_factory, monkeypatch, tmp_path, other):
+def test_a_sheet_a_part_alone_cannot_read_sends_the_workbook_whole(home_factory, monkeypatch, tmp_path, other,
+                                                                  sliced):
     """A second kind of sheet (a contributions bill: the whole read refuses the mix), a formula without a saved
     value or a cell in a column without a label in a later sheet: the child says so before the first part, and
     the outcome is the whole read's."""
     data, _ = _districts(tmp_path / "book.xlsx", other=other)
-    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, other, data)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, other, data, sliced=sliced)
     assert frames == ["whole"]
     assert r_parts.status == r_whole.status == ("rejected" if other == "bill" else "loaded")
     assert r_parts.error_code == r_whole.error_code == ("WRONG_KIND" if other == "bill" else None)
@@ -490,3 +517,125 @@ def test_a_big_ods_of_district_sheets_in_parts_gives_what_the_whole_read_gives(h
     # the merged district, across the parts' edges: every row its sheet's
     assert {(row[3], d) for row, (_, d) in zip(parts["raw"], _column_by_row(parts["raw"], "Kecamatan"),
                                                strict=True)} == {("Bacukiki", "Bacukiki"), ("Soreang", "Soreang")}
+
+
+# ------------------------------------------------------------------------------------- a big sheet in slices --
+def _gaps(path, *, date_1904: bool = False) -> bytes:
+    """A register sheet with what a slice's edge may cut: dates as date cells (in the 1904 date system too), 400
+    blank rows between two runs of data (many slices without a row), data again, then nothing down to one space
+    typed in row 5,000 (rows of no data, as the whole read gives them, and not in the library's area of any slice
+    with data)."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "date_1904": date_1904})
+    ws = wb.add_worksheet("Peserta")
+    date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
+    ws.write_string(0, 0, "DAFTAR PESERTA PEKERJA RENTAN KOTA PAREPARE BULAN JUNI 2025")
+    order = HEADER[:12]
+    for c, h in enumerate(order):
+        ws.write_string(2, c, h)
+    r = 3
+    for i in range(40):
+        if i == 20:
+            r += 400
+        _row(ws, r, 0, i, order, "Ujung")
+        ws.write_datetime(r, 3, dt.datetime(1980 + i % 20, 1 + i % 12, 1 + i % 27), date_fmt)
+        r += 1
+    ws.write_string(4999, 5, " ")
+    wb.close()
+    return path.read_bytes()
+
+
+def _whole_rows(path, name: str) -> list[list]:
+    sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name)
+    return list(bookparts._padded(sheet.iter_rows(), sheet.start[1]))
+
+
+@pytest.mark.parametrize("book", ["left0", "left3", "left1_tiny", "gaps", "gaps1904"])
+def test_a_sheet_in_slices_gives_the_whole_read_s_rows(monkeypatch, tmp_path, book):
+    """Cut into slices of a few rows, a sheet gives the library's rows of the whole sheet, one for one (from
+    column A, every row from the first, as wide, dates as dates in either date system), its merged ranges and its
+    last row; the temporary workbook is gone once open. `tiny`: slices of a row or two, the first the title alone
+    (narrower than the header below it)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    _sliced(monkeypatch)
+    if book.endswith("tiny"):
+        monkeypatch.setattr(sheetslices, "SLICE_BYTES", 1)
+    path = tmp_path / f"{book}.xlsx"
+    if book.startswith("left"):
+        data, name = _register(path, left=int(book[4])), "Peserta Juni"
+    else:
+        data, name = _gaps(path, date_1904=book == "gaps1904"), "Peserta"
+    sheet = sheetslices.sliced_sheets(path, data, [name])[name]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    whole = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name)
+    assert sheet._slices >= 20
+    assert sheet.end[0] == whole.end[0] and sheet.merged_cell_ranges == whole.merged_cell_ranges
+    rows = list(sheet.iter_rows())
+    assert rows == _whole_rows(path, name)
+    if book.startswith("gaps"):
+        # rows far apart are in slices apart: no slice's area spans more than _MAX_SPAN rows
+        spans = [(x.end[0] - x.start[0]) for x in map(sheet._wb.get_sheet_by_name, (f"s{k}" for k in range(
+            sheet._slices))) if x.start is not None]
+        assert max(spans) <= 40, spans
+        assert len(rows) == 5000 and rows[4999][5] == " "
+        assert [r[3] for r in rows[3:5]] == [dt.date(1980, 1, 1), dt.date(1981, 2, 2)]
+    sheet.release()
+
+
+def _xlsx(path, sheet_xml: bytes) -> bytes:
+    """A one-sheet workbook ("Data") of the given worksheet XML, zipped by hand."""
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.'
+                   'openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/'
+                   'xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"><Relationship Id="r1" Type="http://schemas.openxmlformats.org/'
+                   'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                   'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   'relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                   'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"'
+                   '/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet_xml)
+    return path.read_bytes()
+
+
+def _row_xml(r: int | None, prefix: str = "") -> str:
+    ref = f' r="{r}"' if r else ""
+    return (f'<{prefix}row{ref}><{prefix}c t="inlineStr"><{prefix}is><{prefix}t>Peserta {r}</{prefix}t></{prefix}is>'
+            f'</{prefix}c><{prefix}c><{prefix}v>{r or 0}</{prefix}v></{prefix}c></{prefix}row>')
+
+
+@pytest.mark.parametrize("case", ["plain", "row_without_reference_last", "prefixed", "unended"])
+def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, case):
+    """Rows without a reference (every seventh, and the last) are numbered as the whole read numbers them; a
+    worksheet with a namespace prefix, or XML that ends inside its rows, is not sliced (read whole, as before);
+    nothing is left on disk."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    _sliced(monkeypatch)
+    prefix = "x:" if case == "prefixed" else ""
+    rows = [_row_xml(r if r % 7 else None, prefix) for r in range(1, 60)]
+    if case == "row_without_reference_last":
+        rows.append(_row_xml(None))
+    ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' if prefix else \
+        'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    xml = (f'<?xml version="1.0"?><{prefix}worksheet {ns}><{prefix}sheetData>{"".join(rows)}'
+           f'</{prefix}sheetData></{prefix}worksheet>')
+    if case == "unended":
+        xml = xml[: xml.index("</sheetData>")]
+    path = tmp_path / "book.xlsx"
+    got = sheetslices.sliced_sheets(path, _xlsx(path, xml.encode()), ["Data"])
+    assert list((tmp_path / "tmp").iterdir()) == []
+    if case in ("prefixed", "unended"):
+        assert got == {}
+        return
+    sheet = got["Data"]
+    assert sheet._slices >= 5
+    assert sheet.end[0] == CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Data").end[0]
+    assert list(sheet.iter_rows()) == _whole_rows(path, "Data")
+    sheet.release()

@@ -43,6 +43,7 @@ from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
 from cakupan.ingest.readers.layout import block_from_rows
 from cakupan.ingest.readers.recap import recap_rows
+from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.workbook import (
     WORKBOOK_TIMEOUT_S,
     check_child,
@@ -202,7 +203,8 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     marks = formulas_meanwhile(io.BytesIO(data))
     wb = open_workbook(path, data)
     names = visible_sheets(wb, options.skip_sheets)
-    sheets, without = _sheet_heads(wb, names, options, ods_ranges(path, data))
+    sheets, without = _sheet_heads(wb, names, options, ods_ranges(path, data), sliced_sheets(path, data, names))
+    del wb      # (each sheet holds its cells: the library's copy of the file and its shared strings go)
     if sheets is None or any(marks.result().get(name) for name in names):     # (a sheet of notes too: as whole)
         yield ("whole",)
         return
@@ -242,22 +244,25 @@ class _Sheet:
                                source_row_of=functools.partial(operator.add, a + 1))
 
     def release(self) -> None:
+        if isinstance(self.sheet, SlicedSheet):
+            self.sheet.release()
         self.sheet = self.rows = None
 
 
-def _sheet_heads(wb, names: list[str], options: ReadOptions, ods: dict | None = None,
+def _sheet_heads(wb, names: list[str], options: ReadOptions, ods: dict | None = None, slices: dict | None = None,
                  ) -> tuple[list[_Sheet] | None, list[str]]:
     """Each visible sheet's header, found in its first rows, and the sheets with content but no header; None for a
     workbook that must be read whole to give what the whole read gives (`readers._read_workbook`): no sheet with a
     header, a sheet with one whose data a part alone cannot read (`_unlabelled_filled`), a lone sheet with no rows
     below its header, a sheet that may be a contributions recap, or sheets of different kinds. Beside others, a
-    sheet of a header alone (a district with no one yet) is sent as one part of no rows, as read whole."""
+    sheet of a header alone (a district with no one yet) is sent as one part of no rows, as read whole. `slices`:
+    the sheets read in slices (`sheetslices`), by name."""
     contracts = all_contracts()
     sheets: list[_Sheet] = []
     without: list[str] = []
     for name in names:
         try:
-            sheet = wb.get_sheet_by_name(name)
+            sheet = slices[name] if slices and name in slices else wb.get_sheet_by_name(name)
             merges = merges_of(sheet, name, ods)
             start, end = sheet.start, sheet.end
         except BaseException as exc:
@@ -321,6 +326,9 @@ def _unlabelled_filled(sheet, left: int, header, merges: list) -> bool:
     `block_from_rows` keeps such a column only where a data row fills it, which a part alone cannot know for the
     whole sheet."""
     known = set(header.mapping.values()) | {j for j, h in enumerate(header.headers) if h}
+    if isinstance(sheet, SlicedSheet):      # (its cells asked of the XML, merges beyond its first slice too)
+        return (any(r2 > header.row and any(j not in known for j in range(c1, c2 + 1)) for (_, c1), (r2, c2) in merges)
+                or sheet.filled_beyond(known, header.row))
     loose = [j for j in range(left, sheet.end[1] + 1) if j not in known]
     if not loose:
         return False

@@ -1,0 +1,296 @@
+"""A big worksheet of an .xlsx read in slices of rows, so that the spreadsheet library never holds all its cells.
+
+python-calamine reads a sheet whole: its copy of a 1 M-row register sheet was 1.3 GB in the reader child (a
+space typed in row 1,048,001 under 130,000 rows: 715 MB). A worksheet's XML is a run of `<row>` elements, so the
+big sheet's XML is cut, at row boundaries, into slices of about SLICE_BYTES, each written as a sheet of its own
+into a stored (uncompressed) temporary workbook beside the original's styles (date formats), shared strings and
+date system. The library opens that workbook once (its shared strings read once) and reads one slice at a time;
+a slice's cells keep their own row and column references, so its rows take their places in the sheet, and rows
+between two slices (blank in the XML) come back blank, as a whole read gives them.
+
+Only a sheet written the plain way is sliced (every `<row` and `<c` tag with its reference, no namespace prefix:
+Excel, LibreOffice, openpyxl, xlsxwriter); the cut checks each piece as it goes and gives up (None: the sheet is
+read whole, as before) at the first doubt. The temporary workbook takes about the sheet's XML on disk while the
+file is read; it is unlinked as soon as it is open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from python_calamine import CalamineWorkbook
+
+from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
+
+SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (~75,000 register rows) is read in slices
+SLICE_BYTES = 12 << 20              # XML of a slice (~37,000 register rows)
+_PIECE = 8 << 20                    # XML unzipped at a time while cutting
+_MAX_SPAN = 1 << 16                 # a slice whose rows span more sheet rows than this ...
+_GAP = 1 << 10                      # ... is cut where they jump more than this (`_jumps`)
+_HEAD_MAX = 1 << 20                 # XML before <sheetData> (views, columns) at most
+_ROOT = re.compile(rb"<worksheet\b[^>]*>")
+_ROW_AT = re.compile(rb'<row r="([0-9]{1,7})"')
+_MERGES = re.compile(rb"<mergeCells\b.*?</mergeCells>", re.DOTALL)
+_WORKBOOK_PR = re.compile(rb"<workbookPr\b[^>]*/>")
+_XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_END = b"</sheetData></worksheet>"
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+
+
+def sliced_sheets(path: Path, data: bytes, names: list[str]) -> dict[str, SlicedSheet]:
+    """Each of the named sheets of an .xlsx/.xlsm whose worksheet XML is at least SLICE_SHEET_MIN_BYTES and that
+    can be cut (`_cut`), as a `SlicedSheet`; the others are not in the result."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    from cakupan.ingest.readers.workbook import _sheet_parts
+
+    out: dict[str, SlicedSheet] = {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = {name: part for part, name in _sheet_parts(zf).items()}
+            for name in names:
+                part = parts.get(name)
+                if part is None or zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES:
+                    continue
+                if (sheet := _cut(zf, part)) is not None:
+                    out[name] = sheet
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        for sheet in out.values():
+            sheet.release()
+        return {}      # (the library's own read says what is wrong with the file)
+    return out
+
+
+class SlicedSheet:
+    """A sheet read slice by slice, with what `bookparts` asks of a library sheet: `start` (0, 0), `end` (the
+    last row with a cell, and the last column of the rows the header is looked for in), `merged_cell_ranges`,
+    `iter_rows()` (every row from the sheet's first, from column A, all as wide) and `release()`; and
+    `filled_beyond` for the check of cells in unlabelled columns (`bookparts._unlabelled_filled`), asked of the
+    XML: below the header, a cell beyond that width is in such a column, so a part is cut to it only where the
+    sheet would not be read in parts anyway."""
+
+    def __init__(self, book: str, slices: int, last_row: int):
+        try:
+            self._zip = zipfile.ZipFile(book)
+            self._wb = CalamineWorkbook.from_path(book)
+        finally:
+            os.unlink(book)     # (open: the disk it takes is given back when they close)
+        self._slices = slices
+        self.merged_cell_ranges = self._wb.get_sheet_by_name("m").merged_cell_ranges
+        self._first = self._wb.get_sheet_by_name("s0")
+        self.width = 1      # as wide as the rows where the header is looked for: a label's column is within it
+        for k in range(slices):
+            sheet = self._first if k == 0 else self._wb.get_sheet_by_name(f"s{k}")
+            if sheet.end is not None:
+                self.width = max(self.width, sheet.end[1] + 1)
+                if sheet.end[0] >= HEADER_SCAN_ROWS + 2:
+                    break
+        self.start = (0, 0)
+        self.end = (last_row, self.width - 1)
+
+    def iter_rows(self) -> Iterator[list]:
+        """The rows; the next slice is read by the library in a thread of its own (it lets go of the interpreter
+        as it reads) while this slice's rows are made into a part."""
+        width, at = self.width, 0
+        ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-slices")
+        try:
+            first, self._first = self._first, None
+            coming = ahead.submit(lambda: first)
+            for k in range(self._slices):
+                sheet = coming.result()
+                if k + 1 < self._slices:
+                    coming = ahead.submit(self._wb.get_sheet_by_name, f"s{k + 1}")
+                if sheet.start is None:
+                    continue
+                (top, left), rows = sheet.start, sheet.to_python(skip_empty_area=True)
+                del sheet
+                for _ in range(at, top):
+                    yield [""] * width
+                pad = [""] * left
+                for row in rows:
+                    row = pad + row if left else row
+                    yield row if len(row) == width else (row + [""] * (width - len(row)))[:width]
+                at = top + len(rows)
+                del rows
+        finally:
+            ahead.shutdown(wait=True, cancel_futures=True)
+        for _ in range(at, self.end[0] + 1):
+            yield [""] * width
+
+    def filled_beyond(self, known: set[int], below: int) -> bool:
+        """Whether a cell with a value lies in a column not in `known` (0-based) below the 0-based row `below`: any
+        `<v>` or `<is>` in it counts (more than the library reads as filled: the sheet is then read whole). A
+        sheet wider than Z is said filled."""
+        if self.width > 26:
+            return True
+        letters = [chr(65 + j) for j in range(self.width) if j not in known]
+        beyond = [f"[{chr(65 + self.width)}-Z]"] if self.width < 26 else []
+        cell = re.compile(rb'<c r="(?:' + "|".join([*letters, *beyond, "[A-Z]{2,3}"]).encode()
+                          + rb')([0-9]{1,7})"[^>]*?(/?)>')
+        for k in range(self._slices):
+            xml = self._zip.read(f"xl/worksheets/s{k}.xml")
+            for m in cell.finditer(xml):
+                if m[2] or int(m[1]) <= below + 1:
+                    continue
+                end = xml.find(b"</c>", m.end())
+                body = xml[m.end(): end]
+                if b"<v>" in body or b"<is>" in body or b"<v " in body:
+                    return True
+        return False
+
+    def release(self) -> None:
+        self._first = self._wb = None
+        with contextlib.suppress(OSError):
+            self._zip.close()
+
+
+def _cut(zf: zipfile.ZipFile, part: str) -> SlicedSheet | None:
+    """The worksheet `part` cut into slices in a temporary workbook, or None where it is not written the plain
+    way (then nothing is left on disk)."""
+    fd, book = tempfile.mkstemp(prefix="cakupan-slices-", suffix=".xlsx")
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(book, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+            got = _write_slices(zf, part, out)
+            if got is None:
+                raise _NotPlain
+            slices, last_row = got
+            _write_book(zf, out, slices)
+        return SlicedSheet(book, slices, last_row)
+    except _NotPlain:
+        with contextlib.suppress(OSError):
+            os.unlink(book)
+        return None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(book)
+        raise
+
+
+class _NotPlain(Exception):
+    """A sheet not written the plain way (`_write_slices`): read whole."""
+
+
+def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple[int, int] | None:
+    """Write the sheet's rows as slices s0, s1, ... and its merged ranges as a sheet "m" of no rows (they follow the
+    rows in the XML); the number of slices and the 0-based row of the last cell, or None for a sheet not written
+    the plain way."""
+    with zf.open(part) as f:
+        buf = b""
+        while (at := buf.find(b"<sheetData>")) < 0:
+            if len(buf) > _HEAD_MAX or not (piece := f.read(_PIECE)):
+                return None     # (no rows, an empty <sheetData/>, or a prefixed worksheet)
+            buf += piece
+        if (root := _ROOT.search(buf, 0, at)) is None:
+            return None
+        root, buf = root[0], buf[at + len(b"<sheetData>"):]
+        k, last_row, tail, searched = 0, -1, None, 0        # (searched: bytes of buf without </sheetData>)
+        while tail is None:
+            pieces = [buf]
+            while sum(map(len, pieces)) < SLICE_BYTES and (piece := f.read(_PIECE)):
+                pieces.append(piece)
+            buf = b"".join(pieces) if len(pieces) > 1 else buf      # (the one copy of the slice's XML)
+            del pieces
+            stop = buf.find(b"</sheetData>", max(0, searched - 12))
+            searched = len(buf)
+            if stop >= 0:
+                end, tail = stop, buf[stop:]
+            else:
+                end = buf.rfind(b'<row r="')
+                if end <= 0:            # a row longer than a slice so far, or the XML ends inside <sheetData>
+                    if not (piece := f.read(_PIECE)):
+                        return None
+                    buf += piece
+                    continue
+            if (cell := _last_cell(buf, end)) is not None:
+                last_row = cell
+            bounds = [0, *_jumps(buf, end), end]
+            for a, b in itertools.pairwise(bounds):
+                with out.open(f"xl/worksheets/s{k}.xml", "w") as g:
+                    for bit in (_XML, root, b"<sheetData>", memoryview(buf)[a:b], _END):
+                        g.write(bit)
+                k += 1
+            buf = buf[end:]
+            searched = len(buf)
+        tail += f.read()        # (what follows the rows: the merged ranges, links, page set-up)
+    merges = _MERGES.search(tail)
+    out.writestr("xl/worksheets/m.xml", b"".join([_XML, root, b"<sheetData></sheetData>",
+                                                  merges[0] if merges else b"", b"</worksheet>"]))
+    return k, last_row
+
+
+def _jumps(xml: bytes, end: int) -> list[int]:
+    """Where a slice's rows [0, end) that span more than _MAX_SPAN sheet rows jump more than _GAP rows: the
+    library holds a slice's whole area, so rows far apart are sliced apart (a space typed in row 1,048,001 under
+    200,000 rows gave the last slice an area of 850,000 rows)."""
+    first, last = _ROW_AT.search(xml, 0, end), xml.rfind(b'<row r="', 0, end)
+    if first is None or int(_ROW_AT.match(xml, last)[1]) - int(first[1]) <= _MAX_SPAN:
+        return []
+    out, before = [], int(first[1])
+    for m in _ROW_AT.finditer(xml, first.end(), end):
+        if (row := int(m[1])) - before > _GAP:
+            out.append(m.start())
+        before = row
+    return out
+
+
+def _last_cell(xml: bytes, end: int) -> int | None:
+    """The 0-based row of the last cell tag before `end` (None for none): its row's reference, plus one for each
+    row without one after it (the library numbers such a row as the one before it, plus one; a slice starts at a
+    row with its reference, so it numbers them as the whole read does)."""
+    at = max(xml.rfind(b"<c ", 0, end), xml.rfind(b"<c>", 0, end))
+    if at < 0:
+        return None
+    row = xml.rfind(b'<row r="', 0, at)
+    if row < 0 or (m := _ROW_AT.match(xml, row)) is None:
+        raise _NotPlain
+    return int(m[1]) - 1 + xml.count(b"<row", row + 4, at)
+
+
+def _write_book(zf: zipfile.ZipFile, out: zipfile.ZipFile, slices: int) -> None:
+    """The workbook around the slices: each a sheet s0, s1, ..., the original's styles and shared strings, and its
+    date system (1900 or 1904)."""
+    from cakupan.ingest.readers.workbook import _XLSX_ATTR, _XLSX_REL
+
+    parts = {}
+    for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
+        a = dict(_XLSX_ATTR.findall(rel))
+        kind = a.get(b"Type", b"").rsplit(b"/", 1)[-1]
+        target = a.get(b"Target", b"").decode("utf-8", "replace")
+        if kind in (b"styles", b"sharedStrings"):
+            parts[kind.decode()] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    pr = _WORKBOOK_PR.search(zf.read("xl/workbook.xml"))
+    names = [*(f"s{k}" for k in range(slices)), "m"]
+    sheets = "".join(f'<sheet name="{n}" sheetId="{k + 1}" r:id="r{n}"/>' for k, n in enumerate(names))
+    out.writestr("xl/workbook.xml", (f'<?xml version="1.0" encoding="UTF-8"?>\n<workbook xmlns="{_MAIN_NS}" '
+                                     f'xmlns:r="{_REL_NS}">').encode() + (pr[0] if pr else b"")
+                 + f"<sheets>{sheets}</sheets></workbook>".encode())
+    rels = [f'<Relationship Id="r{n}" Type="{_REL_NS}/worksheet" Target="worksheets/{n}.xml"/>' for n in names]
+    types = [f'<Override PartName="/xl/worksheets/{n}.xml" ContentType="{_CT}.worksheet+xml"/>' for n in names]
+    for kind, src in parts.items():
+        with zf.open(src) as f, out.open(f"xl/{kind}.xml", "w", force_zip64=True) as g:
+            while piece := f.read(_PIECE):
+                g.write(piece)
+        rels.append(f'<Relationship Id="r{kind}" Type="{_REL_NS}/{kind}" Target="{kind}.xml"/>')
+        types.append(f'<Override PartName="/xl/{kind}.xml" ContentType="{_CT}.{kind}+xml"/>')
+    out.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0" encoding="UTF-8"?>\n<Relationships '
+                 f'xmlns="{_PKG_NS}">{"".join(rels)}</Relationships>')
+    out.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?>\n<Relationships xmlns="{_PKG_NS}">'
+                 f'<Relationship Id="r1" Type="{_REL_NS}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+    out.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?>\n<Types xmlns="http://schemas.'
+                 'openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/'
+                 'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/'
+                 f'xml"/><Override PartName="/xl/workbook.xml" ContentType="{_CT}.sheet.main+xml"/>'
+                 f'{"".join(types)}</Types>')
