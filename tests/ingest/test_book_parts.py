@@ -610,12 +610,12 @@ def _row_xml(r: int | None, prefix: str = "") -> str:
             f'</{prefix}c><{prefix}c><{prefix}v>{r or 0}</{prefix}v></{prefix}c></{prefix}row>')
 
 
-@pytest.mark.parametrize("case", ["plain", "row_without_reference_last", "prefixed", "unended"])
+@pytest.mark.parametrize("case", ["plain", "row_without_reference_last", "prefixed", "unended", "no_room"])
 def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, case):
     """Rows without a reference (every seventh, and the last) are numbered as the whole read numbers them; a
-    worksheet with a namespace prefix, or XML that ends inside its rows, is not sliced (read whole, as before);
-    nothing is left on disk."""
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    worksheet with a namespace prefix, XML that ends inside its rows, or no room for the temporary workbook (its
+    folder gone): the sheet is not sliced (read whole, as before); nothing is left on disk."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / ("gone" if case == "no_room" else "tmp")))
     (tmp_path / "tmp").mkdir()
     _sliced(monkeypatch)
     prefix = "x:" if case == "prefixed" else ""
@@ -631,7 +631,7 @@ def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, 
     path = tmp_path / "book.xlsx"
     got = sheetslices.sliced_sheets(path, _xlsx(path, xml.encode()), ["Data"])
     assert list((tmp_path / "tmp").iterdir()) == []
-    if case in ("prefixed", "unended"):
+    if case in ("prefixed", "unended", "no_room"):
         assert got == {}
         return
     sheet = got["Data"]

@@ -30,6 +30,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
+from cakupan.ingest.readers.workbook import _XLSX_ATTR, _XLSX_REL, _sheet_parts
 
 SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (~75,000 register rows) is read in slices
 SLICE_BYTES = 12 << 20              # XML of a slice (~37,000 register rows)
@@ -51,11 +52,10 @@ _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 def sliced_sheets(path: Path, data: bytes, names: list[str]) -> dict[str, SlicedSheet]:
     """Each of the named sheets of an .xlsx/.xlsm whose worksheet XML is at least SLICE_SHEET_MIN_BYTES and that
-    can be cut (`_cut`), as a `SlicedSheet`; the others are not in the result."""
+    can be cut (`_cut`), as a `SlicedSheet`; the others are not in the result. Nothing, on any failure (a damaged
+    zip, no room for the temporary workbook)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return {}
-    from cakupan.ingest.readers.workbook import _sheet_parts
-
     out: dict[str, SlicedSheet] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -66,10 +66,12 @@ def sliced_sheets(path: Path, data: bytes, names: list[str]) -> dict[str, Sliced
                     continue
                 if (sheet := _cut(zf, part)) is not None:
                     out[name] = sheet
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
+    except BaseException as exc:    # (the library's panics too: a BaseException)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
         for sheet in out.values():
             sheet.release()
-        return {}      # (the library's own read says what is wrong with the file)
+        return {}       # read whole: the library's own read says what is wrong with the file, if anything
     return out
 
 
@@ -262,8 +264,6 @@ def _last_cell(xml: bytes, end: int) -> int | None:
 def _write_book(zf: zipfile.ZipFile, out: zipfile.ZipFile, slices: int) -> None:
     """The workbook around the slices: each a sheet s0, s1, ..., the original's styles and shared strings, and its
     date system (1900 or 1904)."""
-    from cakupan.ingest.readers.workbook import _XLSX_ATTR, _XLSX_REL
-
     parts = {}
     for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
         a = dict(_XLSX_ATTR.findall(rel))
