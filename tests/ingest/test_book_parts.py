@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 import zipfile
 
@@ -639,3 +640,43 @@ def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, 
     assert sheet.end[0] == CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Data").end[0]
     assert list(sheet.iter_rows()) == _whole_rows(path, "Data")
     sheet.release()
+
+
+def test_the_columns_from_one_on_are_matched_as_letters():
+    """The cell references of every column from the j-th on, and none before (the check of cells in columns
+    without a label, for a sheet as wide as ZZ)."""
+    def number(letters: str) -> int:
+        n = 0
+        for ch in letters:
+            n = n * 26 + ord(ch) - 64
+        return n - 1
+
+    names = ["A", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
+    assert [sheetslices._letters(number(x)) for x in names] == names
+    for width in (1, 13, 25, 26, 27, 30, 52, 675, 700, 701):
+        pattern = re.compile("(?:" + "|".join(sheetslices._from_column(width)) + ")$")
+        assert [j for j in range(2000) if pattern.match(sheetslices._letters(j))] == list(range(width, 2000))
+
+
+@pytest.mark.parametrize("loose", [False, True])
+def test_a_sheet_wider_than_z_in_slices_gives_what_the_whole_read_gives(home_factory, monkeypatch, tmp_path,
+                                                                       loose):
+    """A register of 30 columns (16 notes columns after the contract's) read in slices of a few rows: in parts,
+    as the whole read; a cell in column AF (no label) in a later slice than the header: read whole."""
+    path = tmp_path / "wide.xlsx"
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    ws = wb.add_worksheet("Peserta")
+    order = HEADER[:12] + [f"Catatan {k}" for k in range(1, 17)]
+    for c, h in enumerate(order):
+        ws.write_string(0, c, h)
+    for i in range(30):
+        _row(ws, 1 + i, 0, i, order, "Ujung")
+        ws.write_string(1 + i, 12 + i % 16, f"cek {i}")
+    if loose:
+        ws.write_string(25, 31, "dicek")
+    wb.close()
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, f"wide{loose}",
+                                                       path.read_bytes(), sliced=True)
+    assert frames[0] == ("whole" if loose else "head")
+    assert r_parts.status == r_whole.status == "loaded" and r_whole.rows_in == 30
+    assert parts == whole

@@ -134,20 +134,18 @@ class SlicedSheet:
     def filled_beyond(self, known: set[int], below: int) -> bool:
         """Whether a cell with a value lies in a column not in `known` (0-based) below the 0-based row `below`: any
         `<v>` or `<is>` in it counts (more than the library reads as filled: the sheet is then read whole). A
-        sheet wider than Z is said filled."""
-        if self.width > 26:
+        sheet wider than ZZ is said filled."""
+        if self.width >= 702:
             return True
-        letters = [chr(65 + j) for j in range(self.width) if j not in known]
-        beyond = [f"[{chr(65 + self.width)}-Z]"] if self.width < 26 else []
-        cell = re.compile(rb'<c r="(?:' + "|".join([*letters, *beyond, "[A-Z]{2,3}"]).encode()
+        loose = [_letters(j) for j in range(self.width) if j not in known]
+        cell = re.compile(rb'<c r="(?:' + "|".join([*loose, *_from_column(self.width)]).encode()
                           + rb')([0-9]{1,7})"[^>]*?(/?)>')
         for k in range(self._slices):
             xml = self._zip.read(f"xl/worksheets/s{k}.xml")
             for m in cell.finditer(xml):
                 if m[2] or int(m[1]) <= below + 1:
                     continue
-                end = xml.find(b"</c>", m.end())
-                body = xml[m.end(): end]
+                body = xml[m.end(): xml.find(b"</c>", m.end())]
                 if b"<v>" in body or b"<is>" in body or b"<v " in body:
                     return True
         return False
@@ -231,6 +229,27 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
     out.writestr("xl/worksheets/m.xml", b"".join([_XML, root, b"<sheetData></sheetData>",
                                                   merges[0] if merges else b"", b"</worksheet>"]))
     return k, last_row
+
+
+def _letters(j: int) -> str:
+    """The letters of the 0-based column j (0: A, 26: AA)."""
+    out = ""
+    j += 1
+    while j:
+        j, r = divmod(j - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def _from_column(j: int) -> list[str]:
+    """Regex alternatives for the letters of every column from the 0-based j on (j < 702: up to ZZ)."""
+    if j < 26:
+        return [f"[{chr(65 + j)}-Z]", "[A-Z]{2,3}"]
+    first, second = _letters(j)
+    out = [f"{first}[{second}-Z]", "[A-Z]{3}"]
+    if first != "Z":
+        out.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
+    return out
 
 
 def _jumps(xml: bytes, end: int) -> list[int]:
