@@ -17,6 +17,7 @@ import xlsxwriter
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import bookparts, sheetslices
+from cakupan.ingest.readers.blocks import FileRejected
 from cakupan_dev.messy.formats import Sheet, ods_bytes
 from python_calamine import CalamineWorkbook
 
@@ -611,11 +612,13 @@ def _row_xml(r: int | None, prefix: str = "") -> str:
             f'</{prefix}c><{prefix}c><{prefix}v>{r or 0}</{prefix}v></{prefix}c></{prefix}row>')
 
 
-@pytest.mark.parametrize("case", ["plain", "row_without_reference_last", "prefixed", "unended", "no_room"])
+@pytest.mark.parametrize("case", ["plain", "row_without_reference_last", "prefixed", "unended", "no_room",
+                                  "slices_out_of_order", "row_out_of_order"])
 def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, case):
     """Rows without a reference (every seventh, and the last) are numbered as the whole read numbers them; a
     worksheet with a namespace prefix, XML that ends inside its rows, or no room for the temporary workbook (its
-    folder gone): the sheet is not sliced (read whole, as before); nothing is left on disk."""
+    folder gone), a slice that starts above the one before: the sheet is not sliced (read whole, as before);
+    nothing is left on disk. A row stored after rows below it inside a slice rejects the file as it is read."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / ("gone" if case == "no_room" else "tmp")))
     (tmp_path / "tmp").mkdir()
     _sliced(monkeypatch)
@@ -623,6 +626,10 @@ def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, 
     rows = [_row_xml(r if r % 7 else None, prefix) for r in range(1, 60)]
     if case == "row_without_reference_last":
         rows.append(_row_xml(None))
+    if case == "slices_out_of_order":
+        rows = rows[30:] + rows[:30]
+    if case == "row_out_of_order":
+        rows.insert(40, rows.pop(2))
     ns = 'xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main"' if prefix else \
         'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     xml = (f'<?xml version="1.0"?><{prefix}worksheet {ns}><{prefix}sheetData>{"".join(rows)}'
@@ -634,6 +641,12 @@ def test_a_sheet_not_written_the_plain_way_is_read_whole(monkeypatch, tmp_path, 
     assert list((tmp_path / "tmp").iterdir()) == []
     if case in ("prefixed", "unended", "no_room"):
         assert got == {}
+        return
+    if case.endswith("out_of_order"):       # never a row out of its place: read whole, or rejected as read
+        if got:
+            with pytest.raises(FileRejected) as caught:
+                list(got["Data"].iter_rows())
+            assert caught.value.code == "FILE_CORRUPT" and "tersimpan sesudah baris-baris" in str(caught.value.detail)
         return
     sheet = got["Data"]
     assert sheet._slices >= 5

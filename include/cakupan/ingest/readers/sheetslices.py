@@ -8,10 +8,13 @@ date system. The library opens that workbook once (its shared strings read once)
 a slice's cells keep their own row and column references, so its rows take their places in the sheet, and rows
 between two slices (blank in the XML) come back blank, as a whole read gives them.
 
-Only a sheet written the plain way is sliced (every `<row` and `<c` tag with its reference, no namespace prefix:
-Excel, LibreOffice, openpyxl, xlsxwriter); the cut checks each piece as it goes and gives up (None: the sheet is
-read whole, as before) at the first doubt. The temporary workbook takes about the sheet's XML on disk while the
-file is read; it is unlinked as soon as it is open.
+The cut is made before a `<row r="...">` tag, so a slice's first row has its reference and the library numbers
+any row without one after it as the whole read does (the one before, plus one); rows far apart are sliced apart
+(the library holds a slice's whole area). A sheet whose tags have a namespace prefix, whose XML ends inside its
+rows or whose slices start out of order is not sliced (read whole, as before), nor is anything on any failure
+(no room on disk); a row stored after the rows below it in a later slice rejects the file as it is read (no
+spreadsheet program writes one; saved again, it is in order). The temporary workbook takes about the sheet's XML on disk while the file is read; it is unlinked
+as soon as it is open.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from cakupan.core.messages import Msg
+from cakupan.ingest.readers.blocks import FileRejected
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.workbook import _XLSX_ATTR, _XLSX_REL, _sheet_parts
 
@@ -64,7 +69,7 @@ def sliced_sheets(path: Path, data: bytes, names: list[str]) -> dict[str, Sliced
                 part = parts.get(name)
                 if part is None or zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES:
                     continue
-                if (sheet := _cut(zf, part)) is not None:
+                if (sheet := _cut(zf, part, name)) is not None:
                     out[name] = sheet
     except BaseException as exc:    # (the library's panics too: a BaseException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -83,7 +88,8 @@ class SlicedSheet:
     XML: below the header, a cell beyond that width is in such a column, so a part is cut to it only where the
     sheet would not be read in parts anyway."""
 
-    def __init__(self, book: str, slices: int, last_row: int):
+    def __init__(self, name: str, book: str, slices: int, last_row: int):
+        self.name = name
         try:
             self._zip = zipfile.ZipFile(book)
             self._wb = CalamineWorkbook.from_path(book)
@@ -118,6 +124,9 @@ class SlicedSheet:
                     continue
                 (top, left), rows = sheet.start, sheet.to_python(skip_empty_area=True)
                 del sheet
+                if top < at:        # (a row stored after rows below it, in a later slice than theirs)
+                    raise FileRejected("FILE_CORRUPT", Msg("error.ingest.rows_out_of_order", sheet=repr(self.name),
+                                                           row=top + 1))
                 for _ in range(at, top):
                     yield [""] * width
                 pad = [""] * left
@@ -156,7 +165,7 @@ class SlicedSheet:
             self._zip.close()
 
 
-def _cut(zf: zipfile.ZipFile, part: str) -> SlicedSheet | None:
+def _cut(zf: zipfile.ZipFile, part: str, name: str) -> SlicedSheet | None:
     """The worksheet `part` cut into slices in a temporary workbook, or None where it is not written the plain
     way (then nothing is left on disk)."""
     fd, book = tempfile.mkstemp(prefix="cakupan-slices-", suffix=".xlsx")
@@ -168,7 +177,7 @@ def _cut(zf: zipfile.ZipFile, part: str) -> SlicedSheet | None:
                 raise _NotPlain
             slices, last_row = got
             _write_book(zf, out, slices)
-        return SlicedSheet(book, slices, last_row)
+        return SlicedSheet(name, book, slices, last_row)
     except _NotPlain:
         with contextlib.suppress(OSError):
             os.unlink(book)
@@ -196,7 +205,8 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
         if (root := _ROOT.search(buf, 0, at)) is None:
             return None
         root, buf = root[0], buf[at + len(b"<sheetData>"):]
-        k, last_row, tail, searched = 0, -1, None, 0        # (searched: bytes of buf without </sheetData>)
+        k, last_row, tail, searched, before = 0, -1, None, 0, 0   # (searched: bytes of buf without </sheetData>;
+        #                                                           before: the last row reference so far)
         while tail is None:
             pieces = [buf]
             while sum(map(len, pieces)) < SLICE_BYTES and (piece := f.read(_PIECE)):
@@ -216,6 +226,10 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
                     continue
             if (cell := _last_cell(buf, end)) is not None:
                 last_row = cell
+            if (first := _ROW_AT.search(buf, 0, end)) is not None:
+                if int(first[1]) <= before:
+                    return None         # (rows out of order: the library places them, a slice could not)
+                before = int(_ROW_AT.match(buf, buf.rfind(b'<row r="', 0, end))[1])
             bounds = [0, *_jumps(buf, end), end]
             for a, b in itertools.pairwise(bounds):
                 with out.open(f"xl/worksheets/s{k}.xml", "w") as g:
