@@ -17,7 +17,7 @@ import xlsxwriter
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import bookparts, sheetslices
-from cakupan.ingest.readers.blocks import FileRejected
+from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan_dev.messy.formats import Sheet, ods_bytes
 from python_calamine import CalamineWorkbook
 
@@ -665,10 +665,10 @@ def test_the_columns_from_one_on_are_matched_as_letters():
         return n - 1
 
     names = ["A", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]
-    assert [sheetslices._letters(number(x)) for x in names] == names
+    assert [column_letter(number(x)) for x in names] == names
     for width in (1, 13, 25, 26, 27, 30, 52, 675, 700, 701):
         pattern = re.compile("(?:" + "|".join(sheetslices._from_column(width)) + ")$")
-        assert [j for j in range(2000) if pattern.match(sheetslices._letters(j))] == list(range(width, 2000))
+        assert [j for j in range(2000) if pattern.match(column_letter(j))] == list(range(width, 2000))
 
 
 @pytest.mark.parametrize("loose", [False, True])

@@ -33,7 +33,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
-from cakupan.ingest.readers.blocks import FileRejected
+from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.workbook import _XLSX_ATTR, _XLSX_REL, _sheet_parts
 
@@ -146,7 +146,7 @@ class SlicedSheet:
         sheet wider than ZZ is said filled."""
         if self.width >= 702:
             return True
-        loose = [_letters(j) for j in range(self.width) if j not in known]
+        loose = [column_letter(j) for j in range(self.width) if j not in known]
         cell = re.compile(rb'<c r="(?:' + "|".join([*loose, *_from_column(self.width)]).encode()
                           + rb')([0-9]{1,7})"[^>]*?(/?)>')
         for k in range(self._slices):
@@ -245,21 +245,11 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
     return k, last_row
 
 
-def _letters(j: int) -> str:
-    """The letters of the 0-based column j (0: A, 26: AA)."""
-    out = ""
-    j += 1
-    while j:
-        j, r = divmod(j - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 def _from_column(j: int) -> list[str]:
     """Regex alternatives for the letters of every column from the 0-based j on (j < 702: up to ZZ)."""
     if j < 26:
         return [f"[{chr(65 + j)}-Z]", "[A-Z]{2,3}"]
-    first, second = _letters(j)
+    first, second = column_letter(j)
     out = [f"{first}[{second}-Z]", "[A-Z]{3}"]
     if first != "Z":
         out.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
