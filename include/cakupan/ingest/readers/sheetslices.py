@@ -35,7 +35,7 @@ from python_calamine import CalamineWorkbook
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
-from cakupan.ingest.readers.workbook import _XLSX_ATTR, _XLSX_REL, _sheet_parts
+from cakupan.ingest.readers.workbook import _sheet_parts, workbook_rels
 
 SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (~75,000 register rows) is read in slices
 SLICE_BYTES = 12 << 20              # XML of a slice (~37,000 register rows)
@@ -114,10 +114,9 @@ class SlicedSheet:
         width, at = self.width, 0
         ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-slices")
         try:
-            first, self._first = self._first, None
-            coming = ahead.submit(lambda: first)
+            first, self._first, coming = self._first, None, None
             for k in range(self._slices):
-                sheet = coming.result()
+                sheet, first = (first, None) if k == 0 else (coming.result(), None)    # (none held longer)
                 if k + 1 < self._slices:
                     coming = ahead.submit(self._wb.get_sheet_by_name, f"s{k + 1}")
                 if sheet.start is None:
@@ -172,19 +171,14 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str) -> SlicedSheet | None:
     os.close(fd)
     try:
         with zipfile.ZipFile(book, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
-            got = _write_slices(zf, part, out)
-            if got is None:
-                raise _NotPlain
-            slices, last_row = got
+            slices, last_row = _write_slices(zf, part, out)
             _write_book(zf, out, slices)
         return SlicedSheet(name, book, slices, last_row)
-    except _NotPlain:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(book)
-        return None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(book)
+        if isinstance(exc, _NotPlain):
+            return None
         raise
 
 
@@ -192,18 +186,18 @@ class _NotPlain(Exception):
     """A sheet not written the plain way (`_write_slices`): read whole."""
 
 
-def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple[int, int] | None:
+def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple[int, int]:
     """Write the sheet's rows as slices s0, s1, ... and its merged ranges as a sheet "m" of no rows (they follow the
-    rows in the XML); the number of slices and the 0-based row of the last cell, or None for a sheet not written
-    the plain way."""
+    rows in the XML); the number of slices and the 0-based row of the last cell. _NotPlain for a sheet not
+    written the plain way."""
     with zf.open(part) as f:
         buf = b""
         while (at := buf.find(b"<sheetData>")) < 0:
             if len(buf) > _HEAD_MAX or not (piece := f.read(_PIECE)):
-                return None     # (no rows, an empty <sheetData/>, or a prefixed worksheet)
+                raise _NotPlain     # (no rows, an empty <sheetData/>, or a prefixed worksheet)
             buf += piece
         if (root := _ROOT.search(buf, 0, at)) is None:
-            return None
+            raise _NotPlain
         root, buf = root[0], buf[at + len(b"<sheetData>"):]
         k, last_row, tail, searched, before = 0, -1, None, 0, 0   # (searched: bytes of buf without </sheetData>;
         #                                                           before: the last row reference so far)
@@ -221,14 +215,14 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
                 end = buf.rfind(b'<row r="')
                 if end <= 0:            # a row longer than a slice so far, or the XML ends inside <sheetData>
                     if not (piece := f.read(_PIECE)):
-                        return None
+                        raise _NotPlain
                     buf += piece
                     continue
             if (cell := _last_cell(buf, end)) is not None:
                 last_row = cell
             if (first := _ROW_AT.search(buf, 0, end)) is not None:
                 if int(first[1]) <= before:
-                    return None         # (rows out of order: the library places them, a slice could not)
+                    raise _NotPlain     # (rows out of order: the library places them, a slice could not)
                 before = int(_ROW_AT.match(buf, buf.rfind(b'<row r="', 0, end))[1])
             bounds = [0, *_jumps(buf, end), end]
             for a, b in itertools.pairwise(bounds):
@@ -287,13 +281,7 @@ def _last_cell(xml: bytes, end: int) -> int | None:
 def _write_book(zf: zipfile.ZipFile, out: zipfile.ZipFile, slices: int) -> None:
     """The workbook around the slices: each a sheet s0, s1, ..., the original's styles and shared strings, and its
     date system (1900 or 1904)."""
-    parts = {}
-    for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
-        a = dict(_XLSX_ATTR.findall(rel))
-        kind = a.get(b"Type", b"").rsplit(b"/", 1)[-1]
-        target = a.get(b"Target", b"").decode("utf-8", "replace")
-        if kind in (b"styles", b"sharedStrings"):
-            parts[kind.decode()] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    parts = {kind: part for kind, part in workbook_rels(zf).values() if kind in ("styles", "sharedStrings")}
     pr = _WORKBOOK_PR.search(zf.read("xl/workbook.xml"))
     names = [*(f"s{k}" for k in range(slices)), "m"]
     sheets = "".join(f'<sheet name="{n}" sheetId="{k + 1}" r:id="r{n}"/>' for k, n in enumerate(names))

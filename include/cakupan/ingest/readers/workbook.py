@@ -314,13 +314,21 @@ def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
     return False
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """The worksheet part (xl/worksheets/sheet1.xml) of each sheet name, from the workbook and its relationships."""
+def workbook_rels(zf: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Each of the workbook's relationships by id: the last word of its type ("worksheet", "sharedStrings",
+    "styles") and the part it names (xl/worksheets/sheet1.xml)."""
     rels = {}
     for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
         a = dict(_XLSX_ATTR.findall(rel))
         target = a.get(b"Target", b"").decode("utf-8", "replace")
-        rels[a.get(b"Id", b"").decode()] = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        rels[a.get(b"Id", b"").decode()] = (a.get(b"Type", b"").rsplit(b"/", 1)[-1].decode("utf-8", "replace"),
+                                            target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    return rels
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """The worksheet part (xl/worksheets/sheet1.xml) of each sheet name, from the workbook and its relationships."""
+    rels = {rid: part for rid, (_, part) in workbook_rels(zf).items()}
     out = {}
     for sheet in _XLSX_SHEET.findall(zf.read("xl/workbook.xml")):
         a = {k.split(b":")[-1]: v for k, v in _XLSX_ATTR.findall(sheet)}
