@@ -37,8 +37,8 @@ from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.workbook import _sheet_parts, workbook_rels
 
-SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (~75,000 register rows) is read in slices
-SLICE_BYTES = 12 << 20              # XML of a slice (~37,000 register rows)
+SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (80,000-110,000 register rows) is sliced
+SLICE_BYTES = 12 << 20              # XML of a slice (20,000-28,000 register rows)
 _PIECE = 8 << 20                    # XML unzipped at a time while cutting
 _MAX_SPAN = 1 << 16                 # a slice whose rows span more sheet rows than this ...
 _GAP = 1 << 10                      # ... is cut where they jump more than this (`_jumps`)
