@@ -35,7 +35,7 @@ from python_calamine import CalamineWorkbook
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
-from cakupan.ingest.readers.workbook import _sheet_parts, workbook_rels
+from cakupan.ingest.readers.sniff import sheet_parts, workbook_rels
 
 SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (80,000-110,000 register rows) is sliced
 SLICE_BYTES = 12 << 20              # XML of a slice (20,000-28,000 register rows)
@@ -64,7 +64,7 @@ def sliced_sheets(path: Path, data: bytes, names: list[str]) -> dict[str, Sliced
     out: dict[str, SlicedSheet] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            parts = {name: part for part, name in _sheet_parts(zf).items()}
+            parts = {name: part for part, name in sheet_parts(zf).items()}
             for name in names:
                 part = parts.get(name)
                 if part is None or zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES:

@@ -29,6 +29,10 @@ _FILENAME_KINDS = {
     "claims": "claims", "klaim": "claims",
     "city_report": "city_report", "cityreport": "city_report", "laporan": "city_report",
 }
+# an .xlsx workbook's sheet tags, their attributes and its relationships (`sheet_parts`, `workbook_rels`)
+_XLSX_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
+_XLSX_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+_XLSX_REL = re.compile(rb"<Relationship\b[^>]*>")
 
 
 def kind_from_filename(path: Path) -> str | None:
@@ -110,6 +114,31 @@ def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str
 def is_worksheet_part(name: str) -> bool:
     """An .xlsx part that holds a worksheet (xl/worksheets/sheet1.xml, ...)."""
     return name.startswith("xl/worksheets/") and name.endswith(".xml")
+
+
+def workbook_rels(zf: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
+    """Each of the workbook's relationships by id: the last word of its type ("worksheet", "sharedStrings",
+    "styles") and the part it names (xl/worksheets/sheet1.xml)."""
+    rels = {}
+    for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
+        a = dict(_XLSX_ATTR.findall(rel))
+        target = a.get(b"Target", b"").decode("utf-8", "replace")
+        rels[a.get(b"Id", b"").decode()] = (a.get(b"Type", b"").rsplit(b"/", 1)[-1].decode("utf-8", "replace"),
+                                            target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    return rels
+
+
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """The worksheet part (xl/worksheets/sheet1.xml) of each sheet name, from the workbook and its relationships."""
+    rels = {rid: part for rid, (_, part) in workbook_rels(zf).items()}
+    out = {}
+    for sheet in _XLSX_SHEET.findall(zf.read("xl/workbook.xml")):
+        a = {k.split(b":")[-1]: v for k, v in _XLSX_ATTR.findall(sheet)}
+        part = rels.get(a.get(b"id", b"").decode())
+        if part:
+            out[part] = a.get(b"name", b"").decode("utf-8", "replace").replace("&amp;", "&").replace(
+                "&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
+    return out
 
 
 def _first_bad_part(z: zipfile.ZipFile, worksheets: dict[str, bytes] | None) -> str | None:

@@ -27,7 +27,7 @@ from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import ods_merged_ranges
-from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part
+from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
@@ -41,9 +41,6 @@ _XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
 _XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
-_XLSX_SHEET = re.compile(rb"<(?:\w+:)?sheet\b[^>]*>")
-_XLSX_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
-_XLSX_REL = re.compile(rb"<Relationship\b[^>]*>")
 XML_SCAN_PIECE = 8 << 20     # bytes of a worksheet's XML scanned for formulas at a time
 FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data is not marked (no huge area)
 
@@ -281,7 +278,7 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict
                         sheets[part] = xml
             if not sheets:
                 return out
-            names = _sheet_parts(zf)
+            names = sheet_parts(zf)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
         return out
     for part, xml in sheets.items():
@@ -312,31 +309,6 @@ def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
                 return True
             tail = piece[-16:]          # a tag cut between two pieces ("<x:" | "f>")
     return False
-
-
-def workbook_rels(zf: zipfile.ZipFile) -> dict[str, tuple[str, str]]:
-    """Each of the workbook's relationships by id: the last word of its type ("worksheet", "sharedStrings",
-    "styles") and the part it names (xl/worksheets/sheet1.xml)."""
-    rels = {}
-    for rel in _XLSX_REL.findall(zf.read("xl/_rels/workbook.xml.rels")):
-        a = dict(_XLSX_ATTR.findall(rel))
-        target = a.get(b"Target", b"").decode("utf-8", "replace")
-        rels[a.get(b"Id", b"").decode()] = (a.get(b"Type", b"").rsplit(b"/", 1)[-1].decode("utf-8", "replace"),
-                                            target.lstrip("/") if target.startswith("/") else "xl/" + target)
-    return rels
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
-    """The worksheet part (xl/worksheets/sheet1.xml) of each sheet name, from the workbook and its relationships."""
-    rels = {rid: part for rid, (_, part) in workbook_rels(zf).items()}
-    out = {}
-    for sheet in _XLSX_SHEET.findall(zf.read("xl/workbook.xml")):
-        a = {k.split(b":")[-1]: v for k, v in _XLSX_ATTR.findall(sheet)}
-        part = rels.get(a.get(b"id", b"").decode())
-        if part:
-            out[part] = a.get(b"name", b"").decode("utf-8", "replace").replace("&amp;", "&").replace(
-                "&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'")
-    return out
 
 
 def _mark_formulas(rows: list[list], cells) -> None:
