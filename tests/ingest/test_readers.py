@@ -249,7 +249,9 @@ def test_title_touching_the_header_is_title_not_header(tmp_path):
 
 
 def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
-    """A stray cell in XFD1048576 makes the native reader allocate the whole sheet and abort: only the child dies."""
+    """A stray cell "x" in XFD1048576: the sheet's used range is the whole sheet, too large to read. Read whole, the
+    native reader allocated it and aborted (only the child died); read in slices (the rows reach far below the
+    data), the file is rejected with the cell to clear named."""
     from cakupan_dev.messy import case_by_name
 
     path = tmp_path / "stray.xlsx"
@@ -257,6 +259,7 @@ def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
     with pytest.raises(FileRejected) as info:
         read_workbook(path)
     assert info.value.code == "FILE_CORRUPT" and "used range" in info.value.detail.render("en")
+    assert "di sel XFD1048576? Hapus isi sel itu" in info.value.detail.render("id")
     ok = tmp_path / "ok.xlsx"
     ok.write_bytes(xlsx_bytes([Sheet("A", [["x", 1.5, D(2025, 1, 2)]]), Sheet("B", [["y"]], hidden=True)]))
     assert read_workbook(ok) == [("A", [["x", 1.5, D(2025, 1, 2)]])]          # values and types come back

@@ -6,7 +6,10 @@ big sheet's XML is cut, at row boundaries, into slices of about SLICE_BYTES, eac
 into a stored (uncompressed) temporary workbook beside the original's styles (date formats), shared strings and
 date system. The library opens that workbook once (its shared strings read once) and reads one slice at a time;
 a slice's cells keep their own row and column references, so its rows take their places in the sheet, and rows
-between two slices (blank in the XML) come back blank, as a whole read gives them.
+between two slices (blank in the XML) come back blank, as a whole read gives them. A small sheet whose rows reach
+far below its data (`_stretched`: a space typed in row 1,048,001 under 2,000 rows) is sliced too, whether it is
+read in parts (`bookparts`) or whole (`workbook._rows_of_slices` leaves out the blank rows at the bottom), so the
+library never builds the area down to the stray cell.
 
 The cut is made before a `<row r="...">` tag, so a slice's first row has its reference and the library numbers
 any row without one after it as the whole read does (the one before, plus one); rows far apart are sliced apart
@@ -55,19 +58,20 @@ _PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
-def sliced_sheets(path: Path, data: bytes, names: list[str]) -> dict[str, SlicedSheet]:
-    """Each of the named sheets of an .xlsx/.xlsm whose worksheet XML is at least SLICE_SHEET_MIN_BYTES and that
-    can be cut (`_cut`), as a `SlicedSheet`; the others are not in the result. Nothing, on any failure (a damaged
-    zip, no room for the temporary workbook)."""
+def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str, SlicedSheet]:
+    """Each of the named sheets of an .xlsx/.xlsm whose worksheet XML is at least SLICE_SHEET_MIN_BYTES, or whose
+    rows reach far below what it holds (`_stretched`), and that can be cut (`_cut`), as a `SlicedSheet`; the others
+    are not in the result. Nothing, on any failure (a damaged zip, no room for the temporary workbook). `data`: the
+    file's bytes (None: read from the path)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return {}
     out: dict[str, SlicedSheet] = {}
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             parts = {name: part for part, name in sheet_parts(zf).items()}
             for name in names:
                 part = parts.get(name)
-                if part is None or zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES:
+                if part is None or (zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES and not _stretched(zf, part)):
                     continue
                 if (sheet := _cut(zf, part, name)) is not None:
                     out[name] = sheet
@@ -109,9 +113,25 @@ class SlicedSheet:
         self.end = (last_row, self.width - 1)
 
     def iter_rows(self) -> Iterator[list]:
-        """The rows; the next slice is read by the library in a thread of its own (it lets go of the interpreter
-        as it reads) while this slice's rows are made into a part."""
+        """The rows, each from column A and `width` wide, blank ones between slices and below the last."""
         width, at = self.width, 0
+        for top, left, rows in self.slices():
+            for _ in range(at, top):
+                yield [""] * width
+            pad = [""] * left
+            for row in rows:
+                row = pad + row if left else row
+                yield row if len(row) == width else (row + [""] * (width - len(row)))[:width]
+            at = top + len(rows)
+            del rows
+        for _ in range(at, self.end[0] + 1):
+            yield [""] * width
+
+    def slices(self) -> Iterator[tuple[int, int, list[list]]]:
+        """Each slice with a cell as the library gives its area: its first row and column (0-based) and its rows,
+        in order; the next slice is read by the library in a thread of its own (it lets go of the interpreter as it
+        reads) while this one's rows are made into a part."""
+        at = 0
         ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-slices")
         try:
             first, self._first, coming = self._first, None, None
@@ -126,18 +146,11 @@ class SlicedSheet:
                 if top < at:        # (a row stored after rows below it, in a later slice than theirs)
                     raise FileRejected("FILE_CORRUPT", Msg("error.ingest.rows_out_of_order", sheet=repr(self.name),
                                                            row=top + 1))
-                for _ in range(at, top):
-                    yield [""] * width
-                pad = [""] * left
-                for row in rows:
-                    row = pad + row if left else row
-                    yield row if len(row) == width else (row + [""] * (width - len(row)))[:width]
+                yield top, left, rows
                 at = top + len(rows)
                 del rows
         finally:
             ahead.shutdown(wait=True, cancel_futures=True)
-        for _ in range(at, self.end[0] + 1):
-            yield [""] * width
 
     def filled_beyond(self, known: set[int], below: int) -> bool:
         """Whether a cell with a value lies in a column not in `known` (0-based) below the 0-based row `below`: any
@@ -248,6 +261,15 @@ def _from_column(j: int) -> list[str]:
     if first != "Z":
         out.append(f"[{chr(ord(first) + 1)}-Z][A-Z]")
     return out
+
+
+def _stretched(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether a worksheet's last row reference lies more than _MAX_SPAN rows below its number of rows: a stray
+    cell far below the data (a space typed in row 1,048,001), whose whole area the library would build, however
+    small the file (a 120 KB register of 2,000 rows: 667 MB in its reader child)."""
+    xml = zf.read(part)
+    last = xml.rfind(b'<row r="')
+    return last >= 0 and (m := _ROW_AT.match(xml, last)) is not None and int(m[1]) - xml.count(b"<row") > _MAX_SPAN
 
 
 def _jumps(xml: bytes, end: int) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import faulthandler
 import io
+import itertools
 import os
 import pickle
 import re
@@ -24,9 +25,10 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
-from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected
+from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import ods_merged_ranges
+from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 
 WORKBOOK_TIMEOUT_S = 600
@@ -43,6 +45,7 @@ _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
 _XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
 XML_SCAN_PIECE = 8 << 20     # bytes of a worksheet's XML scanned for formulas at a time
 FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data is not marked (no huge area)
+AREA_MAX_CELLS = 1 << 27     # a sheet read in slices whose rows, as wide as the widest, would hold more is rejected
 
 Sheets = list[tuple[str, list[list]]]
 
@@ -151,35 +154,86 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                        xmls: dict[str, bytes] | None = None) -> Sheets:
     """Read every visible, not skipped sheet of a workbook as rows of cell values (python-calamine); a formula
     cell whose result was never saved reads as `FORMULA_NO_VALUE` (an .xlsx's own XML says which; `xmls`: its
-    worksheets' XML, when read already)."""
-    blanks = None
-    if path.suffix.lower() in (".xlsx", ".xlsm") and xmls is None:
-        blanks = formulas_meanwhile(path if data is None else io.BytesIO(data))
+    worksheets' XML, when read already). A big .xlsx sheet, or one whose rows reach far below its data, is read in
+    slices (`sheetslices`: the library never builds the area of a stray cell in row 1,048,001)."""
+    xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
+    blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
     wb = open_workbook(path, data)
     out = []
     ods = ods_ranges(path, data)
-    for name in visible_sheets(wb, skip_sheets):
+    names = visible_sheets(wb, skip_sheets)
+    sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}
+    marks: dict[str, list[tuple[int, int]]] | None = None
+    for name in names:
         try:
-            sheet = wb.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            merges = merges_of(sheet, name, ods)
-            del sheet           # the library's copy of the cells goes before the next sheet's is read
+            if (whole := sliced.pop(name, None)) is not None:
+                if marks is None:
+                    marks = blanks.result()
+                merges = list(whole.merged_cell_ranges or ())
+                keep = max((r for (_, _), (r, _) in merges), default=-1)
+                rows, length, width = _rows_of_slices(whole, max([keep, *(r for r, _ in marks.get(name, ()))]))
+                whole.release()
+            else:
+                sheet = wb.get_sheet_by_name(name)
+                rows = sheet.to_python(skip_empty_area=False)
+                length, width = len(rows), 0
+                merges = merges_of(sheet, name, ods)
+                del sheet       # the library's copy of the cells goes before the next sheet's is read
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
+                raise
+            for rest in sliced.values():
+                rest.release()
+            if isinstance(exc, FileRejected):
                 raise
             raise FileRejected("FILE_CORRUPT", Msg("error.ingest.sheet_error", sheet=repr(name),
                                                          error=str(exc)[:200])) from None
         fill_merged(rows, merges)
-        out.append((name, rows))
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        marks = (blanks.result() if blanks is not None
-                 else formulas_without_value(path if data is None else io.BytesIO(data), xmls))
-        for name, rows in out:
-            _mark_formulas(rows, marks.get(name, ()))
-    for _, rows in out:
+        out.append((name, rows, length, width))
+    if xlsx:
+        if marks is None:
+            marks = (blanks.result() if blanks is not None
+                     else formulas_without_value(path if data is None else io.BytesIO(data), xmls))
+        for name, rows, length, width in out:
+            _mark_formulas(rows, marks.get(name, ()), length, width)
+    for _, rows, _, _ in out:
         while rows and (rows[-1].count("") == len(rows[-1]) or is_blank_row(rows[-1])):
             rows.pop()      # the blank rows at the bottom: a stray space far below the data brings them all
-    return out
+    return [(name, rows) for name, rows, _, _ in out]
+
+
+def _rows_of_slices(sheet: SlicedSheet, keep: int) -> tuple[list[list], int, int]:
+    """A sliced sheet's rows as the whole read gives them (every row from the first, from column A, as wide as the
+    widest), less the blank rows below its last filled row and below row `keep` (0-based: the last a merged range
+    or a formula mark may fill); and the whole read's number of rows and width. The blank rows between two slices
+    are made only when a filled row follows them."""
+    rows: list[list] = []
+    held: list[list | None] = []     # blank rows not added yet (None: a row between slices)
+    at = width = 0
+    for top, left, part in sheet.slices():
+        held.extend(itertools.repeat(None, top - at))
+        pad = [""] * left
+        for row in part:
+            row = pad + row if left else row
+            if row.count("") == len(row) or is_blank_row(row):
+                held.append(row)
+                continue
+            if held:
+                rows.extend([] if r is None else r for r in held)
+                held.clear()
+            rows.append(row)
+        width = max(width, left + len(part[0]) if part else 0)
+        at = top + len(part)
+    held = held[:max(0, keep + 1 - len(rows))]
+    if (len(rows) + len(held)) * width > AREA_MAX_CELLS:    # (a stray cell far below and far right of the data)
+        raise FileRejected("FILE_CORRUPT", Msg("error.ingest.used_range_too_large", sheet=repr(sheet.name),
+                                               rows=f"{at:,}".replace(",", "."), columns=f"{width:,}".replace(",", "."),
+                                               cell=f"{column_letter(width - 1)}{at}"))
+    rows.extend([] if r is None else r for r in held)
+    for row in rows:
+        if len(row) < width:
+            row.extend([""] * (width - len(row)))
+    return rows, at, width
 
 
 def open_workbook(path: Path, data: bytes | None = None) -> CalamineWorkbook:
@@ -311,14 +365,17 @@ def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
     return False
 
 
-def _mark_formulas(rows: list[list], cells) -> None:
-    """Write FORMULA_NO_VALUE into each given cell that reads as empty (rows and columns are added as needed)."""
+def _mark_formulas(rows: list[list], cells, length: int | None = None, width: int = 0) -> None:
+    """Write FORMULA_NO_VALUE into each given cell that reads as empty (rows and columns are added as needed, as
+    wide as the first). `length`: the sheet's rows in the library's area (default: `rows`', which may be fewer
+    when the blank rows at the bottom were left out, `_rows_of_slices`); `width`: its width, when `rows` is empty."""
+    length = len(rows) if length is None else length
     for r, c in cells:
-        if r >= len(rows) + FORMULA_MARK_MAX_ROWS_BEYOND or c >= 16384:
+        if r >= length + FORMULA_MARK_MAX_ROWS_BEYOND or c >= 16384:
             continue
-        width = max((len(x) for x in rows[:1]), default=0)
+        wide = max((len(x) for x in rows[:1]), default=width)
         while len(rows) <= r:
-            rows.append([""] * width)
+            rows.append([""] * wide)
         row = rows[r]
         if len(row) <= c:
             row.extend([""] * (c + 1 - len(row)))

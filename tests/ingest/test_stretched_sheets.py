@@ -1,0 +1,110 @@
+"""A worksheet whose rows reach far below its data (a space typed in row 1,048,001 under a few thousand rows) is
+read in slices by the whole read too (issue 22: `readers/sheetslices._stretched`, `workbook._rows_of_slices`):
+the same rows as the library's whole read gives (merged ranges, formulas without a value, blank rows in the
+middle, the table from column D), without the library or the reader building that whole area. Real
+python-calamine, real forked reader child, real loader and DuckDB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import xlsxwriter
+from cakupan.ingest.readers import sheetslices, workbook
+from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE
+
+HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Pekerjaan", "Desa", "Kecamatan", "Program", "TMT", "Iuran",
+          "Sumber Dana"]
+FAR = 1_048_000     # 0-based: Excel's row 1,048,001
+
+
+def _book(path, case: str, n: int = 40) -> None:
+    """A register of `n` workers (Palopo's fishermen) with what a clerk leaves below it, by case."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    ws = wb.add_worksheet("Nelayan")
+    c0 = 3 if case == "left" else 0
+    ws.write_string(0, c0, "DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025")
+    for c, h in enumerate(HEADER):
+        ws.write_string(2, c0 + c, h)
+    for i in range(n):
+        r = 3 + i + (5 if case == "blank_middle" and i >= n // 2 else 0)
+        for c, v in enumerate([str(i + 1), f"7373{i:012d}", f"Nelayan Sintetis {i}", "12-03-1985", "L",
+                               "Nelayan", "Pontap", "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"]):
+            ws.write_string(r, c0 + c, v)
+    last = 3 + n + (5 if case == "blank_middle" else 0)
+    if case == "blank_middle":
+        for r in range(3 + n // 2, 3 + n // 2 + 5):
+            ws.write_string(r, c0 + 2, " " if r % 2 else "\u00a0")      # spaces typed in the blank rows
+    if case == "merged_down":       # a district merged down past the data, and a note merged over rows below it
+        ws.merge_range(3 + n - 4, c0 + 7, last + 6, c0 + 7, "Wara Utara")
+        ws.merge_range(last + 10, c0, last + 12, c0 + 3, "Catatan: data per 30 Juni 2025")
+    if case == "formula":           # a formula whose result was never saved, below the data
+        ws.write_formula(last + 3, c0 + 10, "=SUM(K4:K43)", None, "")
+    if case == "note_far":          # a real note far below: its rows are the sheet's
+        ws.write_string(FAR - 200_000, c0, "Dicetak dari aplikasi SIPP")
+    ws.write_string(FAR, c0 + (25 if case == "wide" else 2), " ")
+    wb.close()
+
+
+def _read(path, sliced: bool, m) -> list:
+    """`_sheets_in_process` of the workbook, its stretched sheet read in slices or (as before) whole."""
+    with m.context() as c:
+        if not sliced:
+            c.setattr(sheetslices, "_stretched", lambda zf, part: False)
+        return workbook._sheets_in_process(path, ())
+
+
+@pytest.mark.parametrize("case", ["space", "left", "wide", "blank_middle", "merged_down", "formula", "note_far"])
+def test_a_stretched_sheet_in_slices_gives_the_whole_read_s_rows(tmp_path, monkeypatch, case):
+    path = tmp_path / "register_palopo_2025-06.xlsx"
+    _book(path, case)
+    got = _read(path, True, monkeypatch)
+    assert set(sheetslices.sliced_sheets(path, None, ["Nelayan"])) == {"Nelayan"}
+    assert got == _read(path, False, monkeypatch)
+    (name, rows), = got
+    first = 3 if case == "left" else 0
+    assert name == "Nelayan" and rows[3][first + 2] == "Nelayan Sintetis 0"
+    if case == "note_far":
+        assert len(rows) == FAR - 200_000 + 1 and rows[-1][first] == "Dicetak dari aplikasi SIPP"
+        return
+    # the rows end at the last filled one: the stray space and the rows above it are not rows of the sheet
+    ends = {"space": 43, "left": 43, "wide": 43, "blank_middle": 48, "merged_down": 56, "formula": 47}
+    assert len(rows) == ends[case], len(rows)
+    assert {len(r) for r in rows} == {26 if case == "wide" else first + len(HEADER)}
+    if case == "blank_middle":
+        assert [r[2] for r in rows[23:28]] == [" ", "\u00a0", " ", "\u00a0", " "]
+    if case == "merged_down":
+        # (the top-left cell's value fills the range's empty cells only: the three typed ones keep theirs)
+        assert [r[7] for r in rows[39:51]] == ["Wara Utara"] + ["Wara Timur"] * 3 + ["Wara Utara"] * 7 + [""]
+        assert rows[55][:4] == ["Catatan: data per 30 Juni 2025"] * 4
+    if case == "formula":
+        assert rows[-1][10] == FORMULA_NO_VALUE
+
+
+def test_a_stretched_register_loads_with_a_small_reader_child(tmp_path):
+    """The whole chain in a process of its own: the loader's forked reader child of a 2,000-row register with a
+    space in row 1,048,001 (a 100 KB file) stays small (it built a million-row area: 667 MB), and every row is
+    loaded."""
+    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
+    path.parent.mkdir(parents=True)
+    _book(path, "space", n=2000)
+    script = textwrap.dedent(f"""
+        import json, resource, sys
+        from pathlib import Path
+        from cakupan.core.settings import Settings
+        from cakupan.ingest.loader import Loader
+        s = Settings.from_env(home={str(tmp_path)!r}, pseudonym_key="k")
+        ld = Loader(s, run_id="t")
+        r = ld.load(Path({str(path)!r}))
+        ld.con.close()
+        print(json.dumps({{"status": r.status, "loaded": r.rows_loaded, "quarantined": r.rows_quarantined,
+                          "child_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
+    assert got["child_mb"] < 250, got
