@@ -166,13 +166,15 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     marks: dict[str, list[tuple[int, int]]] | None = None
     for name in names:
         try:
-            if (whole := sliced.pop(name, None)) is not None:
+            if (cut := sliced.pop(name, None)) is not None:
                 if marks is None:
                     marks = blanks.result()
-                merges = list(whole.merged_cell_ranges or ())
-                keep = max((r for (_, _), (r, _) in merges), default=-1)
-                rows, length, width = _rows_of_slices(whole, max([keep, *(r for r, _ in marks.get(name, ()))]))
-                whole.release()
+                merges = list(cut.merged_cell_ranges or ())
+                keep = max([-1, *(r for (_, _), (r, _) in merges), *(r for r, _ in marks.get(name, ()))])
+                try:
+                    rows, length, width = _rows_of_slices(cut, keep)
+                finally:
+                    cut.release()
             else:
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=False)
