@@ -6,15 +6,18 @@ python-calamine, real forked reader child, real loader and DuckDB."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import pytest
 import xlsxwriter
-from cakupan.ingest.readers import sheetslices, workbook
+from cakupan.ingest.readers import odstail, sheetslices, workbook
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE
+from cakupan_dev.messy.formats import Sheet, ods_bytes
 
 HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Pekerjaan", "Desa", "Kecamatan", "Program", "TMT", "Iuran",
           "Sumber Dana"]
@@ -98,12 +101,19 @@ def test_a_stretched_register_loads_with_a_small_reader_child(tmp_path):
     path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
     path.parent.mkdir(parents=True)
     _book(path, "space", n=2000)
+    got = _load_in_child(tmp_path, path)
+    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
+    assert got["child_mb"] < 250, got
+
+
+def _load_in_child(home, path) -> dict:
+    """The file loaded by the real loader in a process of its own (its reader children's peak memory alone)."""
     script = textwrap.dedent(f"""
         import json, resource, sys
         from pathlib import Path
         from cakupan.core.settings import Settings
         from cakupan.ingest.loader import Loader
-        s = Settings.from_env(home={str(tmp_path)!r}, pseudonym_key="k")
+        s = Settings.from_env(home={str(home)!r}, pseudonym_key="k")
         ld = Loader(s, run_id="t")
         r = ld.load(Path({str(path)!r}))
         ld.con.close()
@@ -113,5 +123,72 @@ def test_a_stretched_register_loads_with_a_small_reader_child(tmp_path):
     out = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
+    return got
+
+
+# ----------------------------------------------------------------------------- an .ods (`readers/odstail.py`) --
+def _ods(case: str, n: int = 40, run: int = FAR) -> bytes:
+    """Palopo's register as LibreOffice saves it, with a run of `run` empty rows under it and then, by case: a
+    space (`<text:p> </text:p>`), spaces as LibreOffice writes them (`<text:s/>`) in column Z, a 0 typed there (a
+    value: kept), or a space in column A under a district merged down past the data."""
+    rows = [["DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025"], [], HEADER]
+    rows += [[str(i + 1), f"7373{i:012d}", f"Nelayan Sintetis {i}", "12-03-1985", "L", "Nelayan", "Pontap",
+              None if case == "merged" and i >= n - 3 else "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"]
+             for i in range(n)]
+    merges = [(3 + n - 3, 7, 3 + n + 2, 7, "Wara Utara")] if case == "merged" else []
+    data = ods_bytes([Sheet("Nelayan", rows, merges)])
+    z = zipfile.ZipFile(io.BytesIO(data))
+    parts = {i.filename: z.read(i) for i in z.infolist()}
+    space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
+    cell = {"space": '<table:table-cell table:number-columns-repeated="2"/>' + space,
+            "text_s": '<table:table-cell table:number-columns-repeated="25"/><table:table-cell office:value-type='
+                      '"string" calcext:value-type="string"><text:p><text:s text:c="2"/></text:p></table:table-cell>',
+            "zero": '<table:table-cell table:number-columns-repeated="2"/><table:table-cell office:value-type='
+                    '"float" office:value="0"><text:p>0</text:p></table:table-cell>',
+            "merged": space}[case]
+    tail = (f'<table:table-row table:style-name="ro1" table:number-rows-repeated="{run}"><table:table-cell '
+            f'table:number-columns-repeated="13"/></table:table-row><table:table-row table:style-name="ro1">{cell}'
+            f'</table:table-row><table:table-row table:number-rows-repeated="575"><table:table-cell table:number-'
+            f'columns-repeated="13"/></table:table-row>')
+    xml = parts["content.xml"].decode()
+    at = xml.rindex("</table:table>")
+    parts["content.xml"] = (xml[:at] + tail + xml[at:]).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            w.writestr(info, parts[info.filename])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("case", ["space", "text_s", "zero", "merged"])
+def test_an_ods_s_blank_rows_far_below_are_left_out_as_the_whole_read_drops_them(tmp_path, monkeypatch, case):
+    """`space`: under a run of a million empty rows; the others under 5,000, the run said far at 40 rows."""
+    run = FAR if case == "space" else 5_000
+    if run != FAR:
+        monkeypatch.setattr(odstail, "FAR_ROWS", 40)
+    path = tmp_path / "register_palopo_2025-06.ods"
+    path.write_bytes(_ods(case, run=run))
+    trimmed = odstail.without_far_blank_rows(path.read_bytes())
+    assert (trimmed is not None) == (case != "zero"), case
+    got = workbook._sheets_in_process(path, ())
+    with monkeypatch.context() as m:
+        m.setattr(odstail, "FAR_ROWS", 1 << 40)
+        assert got == workbook._sheets_in_process(path, ())
+    (_, rows), = got
+    assert rows[3][2] == "Nelayan Sintetis 0"
+    if case in ("space", "text_s"):
+        assert len(rows) == 43 and {len(r) for r in rows} == {26 if case == "text_s" else 12}
+        assert trimmed.widths == {"Nelayan": 26 if case == "text_s" else 3}
+    if case == "merged":        # (the district merged down past the data, over rows of no value)
+        assert len(rows) == 46 and [r[7] for r in rows[40:46]] == ["Wara Utara"] * 6
+
+
+def test_an_ods_with_a_space_far_below_loads_with_a_small_reader_child(tmp_path):
+    """A 2,000-row .ods register with a space a million rows below it (~100 KB): its reader child held the
+    library's area down to the space (1.1 GB)."""
+    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.ods"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_ods("space", n=2000))
+    got = _load_in_child(tmp_path, path)
     assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
     assert got["child_mb"] < 250, got

@@ -28,6 +28,7 @@ from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import ods_merged_ranges
+from cakupan.ingest.readers.odstail import without_far_blank_rows
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 
@@ -158,9 +159,10 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     slices (`sheetslices`: the library never builds the area of a stray cell in row 1,048,001)."""
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
-    wb = open_workbook(path, data)
-    out = []
     ods = ods_ranges(path, data)
+    trimmed = None if ods is None else without_far_blank_rows(path.read_bytes() if data is None else data)
+    wb = open_workbook(path, data if trimmed is None else trimmed.data)
+    out = []
     names = visible_sheets(wb, skip_sheets)
     sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}
     marks: dict[str, list[tuple[int, int]]] | None = None
@@ -178,9 +180,11 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
             else:
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=False)
-                length, width = len(rows), 0
                 merges = merges_of(sheet, name, ods)
                 del sheet       # the library's copy of the cells goes before the next sheet's is read
+                if trimmed is not None and name in trimmed.widths:
+                    _as_whole_area(rows, trimmed.widths[name], merges)
+                length, width = len(rows), 0
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 raise
@@ -202,6 +206,17 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
         while rows and (rows[-1].count("") == len(rows[-1]) or is_blank_row(rows[-1])):
             rows.pop()      # the blank rows at the bottom: a stray space far below the data brings them all
     return [(name, rows) for name, rows, _, _ in out]
+
+
+def _as_whole_area(rows: list[list], wide: int, merges: list) -> None:
+    """The rows of an .ods sheet read without its far blank rows (`odstail`) made as the whole read's top rows: as
+    wide as the stray cell left out made the area, and down to the last row a merged range covers (rows of no
+    value, which the whole area holds and the merge fills)."""
+    wide = max(wide, len(rows[0]) if rows else 0)
+    rows.extend([] for _ in range(len(rows), max((r2 for (_, _), (r2, _) in merges), default=-1) + 1))
+    for row in rows:
+        if len(row) < wide:
+            row.extend([""] * (wide - len(row)))
 
 
 def _rows_of_slices(sheet: SlicedSheet, keep: int) -> tuple[list[list], int, int]:
