@@ -15,7 +15,7 @@ import zipfile
 
 import pytest
 import xlsxwriter
-from cakupan.ingest.readers import odstail, sheetslices, workbook
+from cakupan.ingest.readers import odsmerge, odstail, sheetslices, workbook
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE
 from cakupan_dev.messy.formats import Sheet, ods_bytes
 
@@ -168,7 +168,7 @@ def test_an_ods_s_blank_rows_far_below_are_left_out_as_the_whole_read_drops_them
         monkeypatch.setattr(odstail, "FAR_ROWS", 40)
     path = tmp_path / "register_palopo_2025-06.ods"
     path.write_bytes(_ods(case, run=run))
-    trimmed = odstail.without_far_blank_rows(path.read_bytes())
+    trimmed = odstail.without_far_blank_rows(path.read_bytes(), odsmerge.content_xml(path))
     assert (trimmed is not None) == (case != "zero"), case
     got = workbook._sheets_in_process(path, ())
     with monkeypatch.context() as m:

@@ -30,12 +30,21 @@ MAX_REPEATED_SPANS = 1000      # a spanned cell repeated over more rows than thi
 def ods_merged_ranges(source) -> dict[str, Ranges]:
     """Per sheet name, the merged ranges of an .ods (a path or a file-like object); {} when there are none or the
     content cannot be read (the sheets are then read without merges, as before)."""
+    return ranges_in(content_xml(source))
+
+
+def content_xml(source) -> bytes | None:
+    """An .ods's content.xml (a path or a file-like object), or None when it cannot be read."""
     try:
         with zipfile.ZipFile(source) as zf:
-            xml = zf.read("content.xml")
+            return zf.read("content.xml")
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
-        return {}
-    if not any(s in xml for s in _SPANNED):
+        return None
+
+
+def ranges_in(xml: bytes | None) -> dict[str, Ranges]:
+    """`merged_ranges_of` a content.xml, {} at once for one without a spanned cell (or none)."""
+    if xml is None or not any(s in xml for s in _SPANNED):
         return {}
     return merged_ranges_of(xml)
 

@@ -22,6 +22,7 @@ from cakupan.ingest.readers.odsmerge import merged_ranges_of
 
 FAR_ROWS = 1 << 16      # a run of more repeated rows than this, with only blank rows after it, is left out
 _RUN = re.compile(rb'<table:table-row\b[^>]*?\btable:number-rows-repeated="([0-9]+)"')
+_FAR_RUN = re.compile(rb'number-rows-repeated="([0-9]+)"')     # (the runs `_RUN` finds, found faster)
 _ROW = re.compile(rb"\s*<table:table-row\b[^>]*?(?:/>|>(.*?)</table:table-row>)", re.DOTALL)
 _ROW_TAG = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
 _REPEATED_ROWS = re.compile(rb'\btable:number-rows-repeated="([0-9]+)"')
@@ -41,14 +42,13 @@ class Trimmed:
     widths: dict[str, int]
 
 
-def without_far_blank_rows(data: bytes) -> Trimmed | None:
-    """The .ods (its bytes) without the far blank rows of any sheet, or None when no sheet has any (or the
-    package is not the plain kind: then it is read as it is)."""
+def without_far_blank_rows(data: bytes, xml: bytes | None) -> Trimmed | None:
+    """The .ods (its bytes; `xml`: its content.xml, `odsmerge.content_xml`) without the far blank rows of any
+    sheet, or None when no sheet has any (or the package is not the plain kind: then it is read as it is)."""
+    if xml is None or not any(int(m[1]) > FAR_ROWS for m in _FAR_RUN.finditer(xml)):
+        return None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            xml = zf.read("content.xml")
-            if not any(int(m[1]) > FAR_ROWS for m in _RUN.finditer(xml)):
-                return None
             new, widths = _trimmed(xml)
             if not widths:
                 return None

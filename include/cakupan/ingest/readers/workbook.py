@@ -27,7 +27,7 @@ from python_calamine import CalamineWorkbook
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan.ingest.readers.cells import is_blank_row
-from cakupan.ingest.readers.odsmerge import ods_merged_ranges
+from cakupan.ingest.readers.odsmerge import content_xml, ods_merged_ranges, ranges_in
 from cakupan.ingest.readers.odstail import without_far_blank_rows
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
@@ -159,8 +159,12 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     slices (`sheetslices`: the library never builds the area of a stray cell in row 1,048,001)."""
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
-    ods = ods_ranges(path, data)
-    trimmed = None if ods is None else without_far_blank_rows(path.read_bytes() if data is None else data)
+    ods = trimmed = None
+    if _is_ods(path, data):
+        xml = content_xml(path if data is None else io.BytesIO(data))
+        ods = ranges_in(xml)
+        trimmed = without_far_blank_rows(path.read_bytes() if data is None else data, xml)
+        del xml
     wb = open_workbook(path, data if trimmed is None else trimmed.data)
     out = []
     names = visible_sheets(wb, skip_sheets)
