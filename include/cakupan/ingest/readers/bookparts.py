@@ -14,7 +14,8 @@ without a saved value, and nothing in a column without a header label below it. 
 anything else (a sheet that may be a contributions recap too), and the file is read whole. The library's copy of
 every sheet with a header is held from the start (its header is needed before the first part) and each goes once
 its parts are sent: the child's peak is that of one sheet of all the rows, except for an .xlsx sheet of 48 MiB
-of XML or more, which is read in slices of rows (`sheetslices`): then it is that of a slice or two.
+of XML or more, or one whose rows reach far below its data, which is read in slices of rows (`sheetslices`):
+then it is that of a slice or two.
 """
 
 from __future__ import annotations
