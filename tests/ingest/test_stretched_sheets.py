@@ -1,5 +1,5 @@
 """A worksheet whose rows reach far below its data (a space typed in row 1,048,001 under a few thousand rows) is
-read in slices by the whole read too (issue 22: `readers/sheetslices._stretched`, `workbook._rows_of_slices`):
+read in slices by the whole read too (issue 22: `readers/sheetslices._stray`, `workbook._rows_of_slices`):
 the same rows as the library's whole read gives (merged ranges, formulas without a value, blank rows in the
 middle, the table from column D), without the library or the reader building that whole area. Real
 python-calamine, real forked reader child, real loader and DuckDB."""
@@ -57,7 +57,7 @@ def _read(path, sliced: bool, m) -> list:
     """`_sheets_in_process` of the workbook, its stretched sheet read in slices or (as before) whole."""
     with m.context() as c:
         if not sliced:
-            c.setattr(sheetslices, "_stretched", lambda zf, part: False)
+            c.setattr(sheetslices, "_stray", lambda zf, part: False)
         return workbook._sheets_in_process(path, ())
 
 
@@ -189,6 +189,96 @@ def test_an_ods_with_a_space_far_below_loads_with_a_small_reader_child(tmp_path)
     path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.ods"
     path.parent.mkdir(parents=True)
     path.write_bytes(_ods("space", n=2000))
+    got = _load_in_child(tmp_path, path)
+    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
+    assert got["child_mb"] < 250, got
+
+
+# ------------------------------------------------------ a cell far right of the data (`sheetslices._stray`) --
+def _far_right(path, case: str, n: int = 40) -> None:
+    """Palopo's register (header in row 3) with what a clerk leaves far right of it, by case; the `inline`
+    and `str` cells as a writer other than xlsxwriter stores them (an inline string; a text without a formula)."""
+    _book(path, "none", n=n, far=n + 3)     # (its space then sits in the row under the data, column C)
+    wb_cells = {"space_header": [("XFD3", " ")], "space_below": [(f"XFD{n + 12}", " ")],
+                "nbsp_data": [("AAA5", "\u00a0"), ("AMJ9", "")], "x_header": [("XFD3", "x"), ("AAA8", " ")],
+                "zero": [("XFD6", 0)], "formula": [("XFD7", '=""')], "escape": [("XFD8", "_x0020_")],
+                "inline": [], "many": [(f"ZZZ{r}", " ") for r in range(4, n + 4)]}[case]
+    z = zipfile.ZipFile(path)
+    parts = {i.filename: z.read(i) for i in z.infolist()}
+    z.close()
+    xml = parts["xl/worksheets/sheet1.xml"].decode()
+    strings = parts["xl/sharedStrings.xml"].decode()
+    added = []
+    for ref, value in wb_cells:
+        row = int("".join(ch for ch in ref if ch.isdigit()))
+        if isinstance(value, int):
+            cell = f'<c r="{ref}"><v>{value}</v></c>'
+        elif value.startswith("="):
+            cell = f'<c r="{ref}" t="str"><f>""</f><v></v></c>'
+        else:
+            cell = f'<c r="{ref}" t="s"><v>{strings.count("<si>") + len(added)}</v></c>'
+            added.append(f'<si><t xml:space="preserve">{value}</t></si>')
+        xml = _with_cell(xml, row, cell)
+    if case == "inline":
+        xml = _with_cell(xml, 4, '<c r="XFD4" t="inlineStr"><is><t xml:space="preserve">  </t></is></c>')
+        xml = _with_cell(xml, 5, '<c r="XFC5" t="str"><v> </v></c>')
+        xml = _with_cell(xml, 6, '<c r="XFD6" t="inlineStr"><is><r><t xml:space="preserve"> </t></r></is></c>')
+    at = strings.index("</sst>")
+    parts["xl/sharedStrings.xml"] = (strings[:at] + "".join(added) + strings[at:]).encode()
+    parts["xl/worksheets/sheet1.xml"] = xml.encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as w:
+        for name, data in parts.items():
+            w.writestr(name, data)
+
+
+def _with_cell(xml: str, row: int, cell: str) -> str:
+    """The sheet XML with `cell` as the last cell of its row `row` (1-based; the row made when it has none)."""
+    start = xml.find(f'<row r="{row}"')
+    if start < 0:
+        at = xml.index("</sheetData>")
+        return xml[:at] + f'<row r="{row}">{cell}</row>' + xml[at:]
+    end = xml.index("</row>", start)
+    return xml[:end] + cell + xml[end:]
+
+
+@pytest.mark.parametrize("case", ["space_header", "space_below", "nbsp_data", "inline", "many", "x_header", "zero",
+                                  "formula", "escape"])
+def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeypatch, case):
+    """A cell in column AAA or beyond sends the sheet to the slices, where a cell far right that the reader reads
+    as blank (spaces, a no-break space, an empty text; shared, inline or a plain text) is left out: the blocks are
+    those of the whole read, and the rows are as wide as the data. A value there (a text, a 0, a formula without
+    its result) is kept, its column too, and so is a cell in doubt (an `_x0020_` Excel escape)."""
+    from cakupan.ingest.readers import read_file
+
+    path = tmp_path / "register_palopo_2025-06.xlsx"
+    _far_right(path, case)
+    got = read_file(path)
+    with monkeypatch.context() as m:
+        m.setattr(sheetslices, "_stray", lambda zf, part: False)
+        whole = read_file(path)
+        (_, whole_rows), = workbook._sheets_in_process(path, ())
+    assert got.blocks == whole.blocks and got.sheets_without_header == whole.sheets_without_header
+    assert set(sheetslices.sliced_sheets(path, None, ["Nelayan"])) == {"Nelayan"}
+    (_, rows), = workbook._sheets_in_process(path, ())
+    block, = got.blocks
+    assert block.n_rows == 40 and block.cells["nik"][0] == "7373000000000000"
+    # kept, with the extra column the block then has (the escape is a space once the library reads it: a cell in
+    # doubt is kept, and its column is blank)
+    kept = {"x_header": ["x"], "zero": ["(column XFD)"], "formula": ["(column XFD)"], "escape": []}
+    if case in kept:
+        assert {len(r) for r in rows} == {len(whole_rows[0])} == {16_384}
+        assert list(block.extras) == kept[case]
+    else:
+        assert {len(r) for r in rows} == {len(HEADER)} and len(whole_rows[0]) > 700
+        assert block.extras == {}
+
+
+def test_a_register_with_a_space_far_right_loads_with_a_small_reader_child(tmp_path):
+    """2,000 workers and a space in XFD3 (a 100 KB file): the reader child built rows 16,384 cells wide (1.3 GB,
+    the loader itself 0.9 GB and 7 s); now the rows are as wide as the data."""
+    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
+    path.parent.mkdir(parents=True)
+    _far_right(path, "space_header", n=2000)
     got = _load_in_child(tmp_path, path)
     assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
     assert got["child_mb"] < 250, got

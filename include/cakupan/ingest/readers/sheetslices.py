@@ -7,9 +7,11 @@ into a stored (uncompressed) temporary workbook beside the original's styles (da
 date system. The library opens that workbook once (its shared strings read once) and reads one slice at a time;
 a slice's cells keep their own row and column references, so its rows take their places in the sheet, and rows
 between two slices (blank in the XML) come back blank, as a whole read gives them. A small sheet whose rows reach
-far below its data (`_stretched`: a space typed in row 1,048,001 under 2,000 rows) is sliced too, whether it is
+far below its data (`_stray`: a space typed in row 1,048,001 under 2,000 rows) is sliced too, whether it is
 read in parts (`bookparts`) or whole (`workbook._rows_of_slices` leaves out the blank rows at the bottom), so the
-library never builds the area down to the stray cell.
+library never builds the area down to the stray cell; so is one with a cell in column AAA or beyond (a space in
+XFD3), and the cells that far right that the reader reads as blank are left out of its slices
+(`_without_far_blanks`), so its rows are as wide as its data.
 
 The cut is made before a `<row r="...">` tag, so a slice's first row has its reference and the library numbers
 any row without one after it as the whole read does (the one before, plus one); rows far apart are sliced apart
@@ -23,19 +25,22 @@ as soon as it is open.
 from __future__ import annotations
 
 import contextlib
+import functools
+import html
 import io
 import itertools
 import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
+from cakupan.ingest.parsing import cell_text
 from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.sniff import sheet_parts, workbook_rels
@@ -52,6 +57,15 @@ _MERGES = re.compile(rb"<mergeCells\b.*?</mergeCells>", re.DOTALL)
 _WORKBOOK_PR = re.compile(rb"<workbookPr\b[^>]*/>")
 _XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _END = b"</sheetData></worksheet>"
+_FAR_CELL = re.compile(rb'<c r="[A-Z]{3}[0-9]')      # a cell in column AAA (the 703rd) or beyond
+_FAR_CELL_XML = re.compile(rb'<c r="[A-Z]{3}[0-9]{1,7}"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+_TYPE = re.compile(rb'\st="([A-Za-z]+)"')
+_V = re.compile(rb"<v>([^<]*)</v>")
+_INLINE = re.compile(rb"<is>(.*)</is>", re.DOTALL)
+_SI = re.compile(rb"<si>(.*?)</si>|<si/>", re.DOTALL)
+_SI_TAG = re.compile(rb"<si[\s>/]")
+_T_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)</t>")
+_TEXT_PARTS = re.compile(rb"<t(?:\s[^>]*)?>[^<]*</t>|<t/>|</?r>|<rPr>.*?</rPr>|<rPr/>", re.DOTALL)
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PKG_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -60,7 +74,7 @@ _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str, SlicedSheet]:
     """Each of the named sheets of an .xlsx/.xlsm whose worksheet XML is at least SLICE_SHEET_MIN_BYTES, or whose
-    rows reach far below what it holds (`_stretched`), and that can be cut (`_cut`), as a `SlicedSheet`; the others
+    rows reach far below or far right of what it holds (`_stray`), and that can be cut (`_cut`), as a `SlicedSheet`; the others
     are not in the result. Nothing, on any failure (a damaged zip, no room for the temporary workbook). `data`: the
     file's bytes (None: read from the path)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -71,7 +85,7 @@ def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str,
             parts = {name: part for part, name in sheet_parts(zf).items()}
             for name in names:
                 part = parts.get(name)
-                if part is None or (zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES and not _stretched(zf, part)):
+                if part is None or (zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES and not _stray(zf, part)):
                     continue
                 if (sheet := _cut(zf, part, name)) is not None:
                     out[name] = sheet
@@ -214,6 +228,7 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
         root, buf = root[0], buf[at + len(b"<sheetData>"):]
         k, last_row, tail, searched, before = 0, -1, None, 0, 0   # (searched: bytes of buf without </sheetData>;
         #                                                           before: the last row reference so far)
+        blank = functools.cache(lambda: _blank_strings(zf))       # (read once, only for a cell far right)
         while tail is None:
             pieces = [buf]
             while sum(map(len, pieces)) < SLICE_BYTES and (piece := f.read(_PIECE)):
@@ -231,18 +246,25 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
                         raise _NotPlain
                     buf += piece
                     continue
-            if (cell := _last_cell(buf, end)) is not None:
-                last_row = cell
             if (first := _ROW_AT.search(buf, 0, end)) is not None:
                 if int(first[1]) <= before:
                     raise _NotPlain     # (rows out of order: the library places them, a slice could not)
                 before = int(_ROW_AT.match(buf, buf.rfind(b'<row r="', 0, end))[1])
             bounds = [0, *_jumps(buf, end), end]
             for a, b in itertools.pairwise(bounds):
+                rows: bytes | memoryview = memoryview(buf)[a:b]
+                if _FAR_CELL.search(buf, a, b) is not None:     # (a cell far right: left out if blank)
+                    rows = _without_far_blanks(bytes(rows), blank)
+                    cell = _last_cell(rows, len(rows))
+                else:
+                    cell = _last_cell(buf, b)
+                if cell is not None:
+                    last_row = cell
                 with out.open(f"xl/worksheets/s{k}.xml", "w") as g:
-                    for bit in (_XML, root, b"<sheetData>", memoryview(buf)[a:b], _END):
+                    for bit in (_XML, root, b"<sheetData>", rows, _END):
                         g.write(bit)
                 k += 1
+                del rows
             buf = buf[end:]
             searched = len(buf)
         tail += f.read()        # (what follows the rows: the merged ranges, links, page set-up)
@@ -263,13 +285,61 @@ def _from_column(j: int) -> list[str]:
     return out
 
 
-def _stretched(zf: zipfile.ZipFile, part: str) -> bool:
-    """Whether a worksheet's last row reference lies more than _MAX_SPAN rows below its number of rows: a stray
-    cell far below the data (a space typed in row 1,048,001), whose whole area the library would build, however
-    small the file (a 120 KB register of 2,000 rows: 667 MB in its reader child)."""
+def _stray(zf: zipfile.ZipFile, part: str) -> bool:
+    """Whether a worksheet's last row reference lies more than _MAX_SPAN rows below its number of rows, or a cell
+    lies in column AAA or beyond (`_FAR_CELL`): a stray cell far below the data (a space typed in row 1,048,001) or
+    far right of it (in XFD1), whose whole area the library would build, however small the file (a 120 KB register
+    of 2,000 rows: 667 MB in its reader child; with the space in XFD1, 1.3 GB)."""
     xml = zf.read(part)
     last = xml.rfind(b'<row r="')
-    return last >= 0 and (m := _ROW_AT.match(xml, last)) is not None and int(m[1]) - xml.count(b"<row") > _MAX_SPAN
+    return ((last >= 0 and (m := _ROW_AT.match(xml, last)) is not None
+             and int(m[1]) - xml.count(b"<row") > _MAX_SPAN) or _FAR_CELL.search(xml) is not None)
+
+
+def _without_far_blanks(xml: bytes, blank: Callable[[], frozenset[int]]) -> bytes:
+    """A slice's XML less its cells in column AAA or beyond that hold nothing the reader reads (a text that
+    `parsing.cell_text` makes blank: spaces, an empty text, as a shared string of `blank()` or inline, no formula):
+    the library would build every row as wide as such a cell. A cell in doubt (a rich or phonetic text, an `_x...`
+    escape) is kept."""
+    def cell(m: re.Match) -> bytes:
+        attrs, body = m[1], m[2]
+        if body is None or b"<f" in body:
+            return m[0]
+        kind = _TYPE.search(attrs)
+        kind = kind[1] if kind else b"n"
+        if kind == b"s":
+            v = _V.fullmatch(body)
+            return b"" if v is not None and v[1].isdigit() and int(v[1]) in blank() else m[0]
+        if kind == b"inlineStr":
+            inline = _INLINE.fullmatch(body)
+            return b"" if inline is not None and _blank_text(inline[1]) else m[0]
+        if kind == b"str":
+            v = _V.fullmatch(body)
+            return b"" if v is not None and _blank_text(b"<t>" + v[1] + b"</t>") else m[0]
+        return m[0]
+    return _FAR_CELL_XML.sub(cell, xml)
+
+
+def _blank_strings(zf: zipfile.ZipFile) -> frozenset[int]:
+    """The indices of the workbook's shared strings that the reader reads as blank (`_blank_text`); none when its
+    shared strings are not all written `<si>...</si>` (their indices could not be counted)."""
+    part = next((p for kind, p in workbook_rels(zf).values() if kind == "sharedStrings"), None)
+    if part is None:
+        return frozenset()
+    xml = zf.read(part)
+    items = _SI.findall(xml)
+    if len(items) != len(_SI_TAG.findall(xml)):
+        return frozenset()
+    return frozenset(i for i, body in enumerate(items) if len(body) < 256 and _blank_text(body))
+
+
+def _blank_text(body: bytes) -> bool:
+    """Whether a shared or inline string's XML (`<t>` runs, `<r>` runs with their `<rPr>`) is a text the reader
+    reads as blank; False for anything else in it."""
+    if _TEXT_PARTS.sub(b"", body).strip():
+        return False
+    text = html.unescape(b"".join(_T_TEXT.findall(body)).decode("utf-8", "replace"))
+    return "_x" not in text and cell_text(text) is None
 
 
 def _jumps(xml: bytes, end: int) -> list[int]:
