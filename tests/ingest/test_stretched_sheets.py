@@ -6,6 +6,7 @@ python-calamine, real forked reader child, real loader and DuckDB."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import subprocess
@@ -168,7 +169,7 @@ def test_an_ods_s_blank_rows_far_below_are_left_out_as_the_whole_read_drops_them
         monkeypatch.setattr(odstail, "FAR_ROWS", 40)
     path = tmp_path / "register_palopo_2025-06.ods"
     path.write_bytes(_ods(case, run=run))
-    trimmed = odstail.without_far_blank_rows(path.read_bytes(), odsmerge.content_xml(path))
+    trimmed = odstail.without_far_blanks(path.read_bytes(), odsmerge.content_xml(path))
     assert (trimmed is not None) == (case != "zero"), case
     got = workbook._sheets_in_process(path, ())
     with monkeypatch.context() as m:
@@ -231,6 +232,18 @@ def _far_right(path, case: str, n: int = 40) -> None:
             w.writestr(name, data)
 
 
+def _labelled(blocks: list) -> list:
+    """The blocks with each header's labels up to its last one: the blank cells after it are no label (the whole
+    read lists one per column of its area; nothing reads them)."""
+    out = []
+    for block in blocks:
+        headers = list(block.headers)
+        while headers and not headers[-1]:
+            headers.pop()
+        out.append(dataclasses.replace(block, headers=headers))
+    return out
+
+
 def _with_cell(xml: str, row: int, cell: str) -> str:
     """The sheet XML with `cell` as the last cell of its row `row` (1-based; the row made when it has none)."""
     start = xml.find(f'<row r="{row}"')
@@ -252,12 +265,15 @@ def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeyp
 
     path = tmp_path / "register_palopo_2025-06.xlsx"
     _far_right(path, case)
+    monkeypatch.setattr(workbook, "IN_PROCESS_MAX_CELLS", 1_000)    # (read in the child, as a bigger one is)
     got = read_file(path)
+    assert len(got.blocks[0].headers) == (16_384 if case in ("x_header", "zero", "formula", "escape") else len(HEADER))
     with monkeypatch.context() as m:
         m.setattr(sheetslices, "_stray", lambda zf, part: False)
         whole = read_file(path)
         (_, whole_rows), = workbook._sheets_in_process(path, ())
-    assert got.blocks == whole.blocks and got.sheets_without_header == whole.sheets_without_header
+    assert _labelled(got.blocks) == _labelled(whole.blocks)
+    assert got.sheets_without_header == whole.sheets_without_header
     assert set(sheetslices.sliced_sheets(path, None, ["Nelayan"])) == {"Nelayan"}
     (_, rows), = workbook._sheets_in_process(path, ())
     block, = got.blocks
@@ -279,6 +295,88 @@ def test_a_register_with_a_space_far_right_loads_with_a_small_reader_child(tmp_p
     path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
     path.parent.mkdir(parents=True)
     _far_right(path, "space_header", n=2000)
+    got = _load_in_child(tmp_path, path)
+    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
+    assert got["child_mb"] < 250, got
+
+
+def _ods_far_right(case: str, n: int = 40) -> bytes:
+    """Palopo's register as LibreOffice saves it, with, by case, a cell 16,000 columns right of the header (row 3)
+    or of a data row: a space; spaces as LibreOffice writes them, with the row's rest of empty cells after it; a
+    space in a row repeated three times; a space a million rows below *and* far right (both runs left out); an
+    "x" or a 0 (values: kept)."""
+    rows = [["DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025"], [], HEADER]
+    rows += [[str(i + 1), f"7373{i:012d}", f"Nelayan Sintetis {i}", "12-03-1985", "L", "Nelayan", "Pontap",
+              "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"] for i in range(n)]
+    z = zipfile.ZipFile(io.BytesIO(ods_bytes([Sheet("Nelayan", rows, [])])))
+    parts = {i.filename: z.read(i) for i in z.infolist()}
+    run = '<table:table-cell table:number-columns-repeated="16000"/>'
+    space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
+    far = {"space_header": (2, run + space),
+           "text_s": (5, run + '<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>'
+                      '<text:s text:c="2"/></text:p></table:table-cell><table:table-cell table:number-columns-'
+                      'repeated="371"/>'),
+           "x": (2, run + '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'),
+           "zero": (7, run + '<table:table-cell office:value-type="float" office:value="0"><text:p>0</text:p>'
+                    '</table:table-cell>')}
+    xml = parts["content.xml"].decode()
+    if case in far:
+        row, cells = far[case]
+        at = -1
+        for _ in range(row + 1):
+            at = xml.index("</table:table-row>", at + 1)
+        xml = xml[:at] + cells + xml[at:]
+    else:
+        tail = {"repeated": f'<table:table-row table:number-rows-repeated="3">{run}{space}</table:table-row>',
+                "below_and_right": f'<table:table-row table:number-rows-repeated="{FAR}"><table:table-cell '
+                                   f'table:number-columns-repeated="13"/></table:table-row><table:table-row>{run}'
+                                   f'{space}</table:table-row>'}[case]
+        at = xml.rindex("</table:table>")
+        xml = xml[:at] + tail + xml[at:]
+    parts["content.xml"] = xml.encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            w.writestr(info, parts[info.filename])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("case", ["space_header", "text_s", "repeated", "below_and_right", "x", "zero"])
+def test_an_ods_s_blank_cells_far_right_are_left_out_and_the_blocks_are_the_whole_read_s(tmp_path, monkeypatch,
+                                                                                          case):
+    """The cells from a run of 16,000 empty cells to a row's end are left out when they read as blank: the blocks
+    are the whole read's (the runs kept) and the rows as wide as the data. A value there keeps its cells, and its
+    column."""
+    from cakupan.ingest.readers import read_file
+
+    path = tmp_path / "register_palopo_2025-06.ods"
+    path.write_bytes(_ods_far_right(case))
+    got = read_file(path)
+    (_, rows), = workbook._sheets_in_process(path, ())
+    assert len(got.blocks[0].headers) == (16_013 if case in ("x", "zero") else len(HEADER))
+    with monkeypatch.context() as m:
+        m.setattr(odstail, "FAR_COLUMNS", 1 << 40)
+        if case != "below_and_right":       # (the whole area a million rows down: ~1.7 s and 0.7 GB more)
+            m.setattr(odstail, "FAR_ROWS", 1 << 40)
+        whole = read_file(path)
+        (_, whole_rows), = workbook._sheets_in_process(path, ())
+    assert _labelled(got.blocks) == _labelled(whole.blocks)
+    block, = got.blocks
+    assert block.n_rows == 40 and block.cells["nik"][0] == "7373000000000000"
+    if case in ("x", "zero"):
+        assert {len(r) for r in rows} == {len(whole_rows[0])} == {16_013}
+        assert list(block.extras) == ["x" if case == "x" else "(column WQW)"]
+    else:
+        assert {len(r) for r in rows} == {len(HEADER)} and len(whole_rows[0]) > 16_000
+        assert block.extras == {}
+
+
+def test_an_ods_with_a_space_far_right_loads_with_a_small_reader_child(tmp_path):
+    """A 2,000-row .ods register with a space 16,000 columns right of its header (~100 KB): its reader child built
+    rows that wide (2.3 GB, 6.9 s)."""
+    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.ods"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_ods_far_right("space_header", n=2000))
     got = _load_in_child(tmp_path, path)
     assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
     assert got["child_mb"] < 250, got

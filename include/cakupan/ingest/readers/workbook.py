@@ -28,7 +28,7 @@ from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import content_xml, ods_merged_ranges, ranges_in
-from cakupan.ingest.readers.odstail import without_far_blank_rows
+from cakupan.ingest.readers.odstail import without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 
@@ -163,7 +163,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     if _is_ods(path, data):
         xml = content_xml(path if data is None else io.BytesIO(data))
         ods = ranges_in(xml)
-        trimmed = without_far_blank_rows(path.read_bytes() if data is None else data, xml)
+        trimmed = without_far_blanks(path.read_bytes() if data is None else data, xml)
         del xml
     wb = open_workbook(path, data if trimmed is None else trimmed.data)
     out = []
