@@ -6,6 +6,7 @@ python-calamine in a real forked child, real DuckDB."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -16,7 +17,7 @@ import pytest
 import xlsxwriter
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
-from cakupan.ingest.readers import bookparts, sheetslices
+from cakupan.ingest.readers import bookparts, odsmerge, sheetslices
 from cakupan.ingest.readers.blocks import FileRejected, column_letter
 from cakupan_dev.messy.formats import Sheet, ods_bytes
 from python_calamine import CalamineWorkbook
@@ -519,6 +520,54 @@ def test_a_big_ods_of_district_sheets_in_parts_gives_what_the_whole_read_gives(h
     # the merged district, across the parts' edges: every row its sheet's
     assert {(row[3], d) for row, (_, d) in zip(parts["raw"], _column_by_row(parts["raw"], "Kecamatan"),
                                                strict=True)} == {("Bacukiki", "Bacukiki"), ("Soreang", "Soreang")}
+
+
+def _with_far_blanks(data: bytes, case: str) -> bytes:
+    """The .ods with a space 16,000 columns right of the first sheet's title and of its fifth data row (`right`),
+    or under a run of 5,000 empty rows below it (`below`), or that and a note merged over three rows below the
+    total (`below_merged`: a merged range reaching rows the trim leaves out)."""
+    z = zipfile.ZipFile(io.BytesIO(data))
+    parts = {i.filename: z.read(i) for i in z.infolist()}
+    xml = parts["content.xml"].decode()
+    space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
+    end = xml.index("</table:table>")
+    if case == "right":
+        for row in (8, 0):       # (the fifth data row first: the title's insertion moves it)
+            at = -1
+            for _ in range(row + 1):
+                at = xml.index("</table:table-row>", at + 1)
+            xml = xml[:at] + '<table:table-cell table:number-columns-repeated="16000"/>' + space + xml[at:]
+    else:
+        xml = (xml[:end] + '<table:table-row table:number-rows-repeated="5000"><table:table-cell table:number-'
+               f'columns-repeated="12"/></table:table-row><table:table-row>{space}</table:table-row>' + xml[end:])
+    parts["content.xml"] = xml.encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as w:
+        for info in z.infolist():
+            w.writestr(info, parts[info.filename])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("case", ["right", "below", "below_merged"])
+def test_a_big_ods_with_blank_cells_far_off_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch,
+                                                                                     case):
+    """The .ods of district sheets with a stray space far right or far below: the child reads it without those
+    blank cells (`odstail`), as the whole read does, and the outcome is the whole read's; a merged range that
+    reaches the rows left out sends it whole (the whole read makes those rows)."""
+    from cakupan.ingest.readers import odstail
+
+    monkeypatch.setattr(odstail, "FAR_ROWS", 40)
+    first = _ods_sheet("Bacukiki", 0, 12, "Bacukiki")
+    if case == "below_merged":
+        first.rows += [[], ["Catatan: diisi operator kelurahan"], [], []]
+        first.merges.append((len(first.rows) - 3, 0, len(first.rows) - 1, 3, "Catatan: diisi operator kelurahan"))
+    data = _with_far_blanks(ods_bytes([first, _ods_sheet("Soreang", 12, 19, "Soreang")]), case)
+    assert odstail.without_far_blanks(data, odsmerge.content_xml(io.BytesIO(data))) is not None
+    name = "register_parepare_2025-06.ods"
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, f"far{case}", data, file=name)
+    assert frames == (["whole"] if case == "below_merged" else ["head"] + ["part"] * (3 + 3)), frames
+    assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", 31)
+    assert parts == whole
 
 
 # ------------------------------------------------------------------------------------- a big sheet in slices --

@@ -27,8 +27,8 @@ from python_calamine import CalamineWorkbook
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan.ingest.readers.cells import is_blank_row
-from cakupan.ingest.readers.odsmerge import content_xml, ods_merged_ranges, ranges_in
-from cakupan.ingest.readers.odstail import without_far_blanks
+from cakupan.ingest.readers.odsmerge import content_xml, ranges_in
+from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 
@@ -159,12 +159,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     slices (`sheetslices`: the library never builds the area of a stray cell in row 1,048,001)."""
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
-    ods = trimmed = None
-    if _is_ods(path, data):
-        xml = content_xml(path if data is None else io.BytesIO(data))
-        ods = ranges_in(xml)
-        trimmed = without_far_blanks(path.read_bytes() if data is None else data, xml)
-        del xml
+    ods, trimmed = ods_content(path, data)
     wb = open_workbook(path, data if trimmed is None else trimmed.data)
     out = []
     names = visible_sheets(wb, skip_sheets)
@@ -277,14 +272,18 @@ def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> lis
             if meta.name.lower() not in skip and not str(getattr(meta, "visible", "Visible")).lower().endswith("hidden")]
 
 
-def ods_ranges(path: Path, data: bytes | None) -> dict | None:
-    """An .ods's merged ranges per sheet, from its content.xml (python-calamine gives an .ods none); None for any
-    other workbook."""
-    return ods_merged_ranges(path if data is None else io.BytesIO(data)) if _is_ods(path, data) else None
+def ods_content(path: Path, data: bytes | None) -> tuple[dict | None, Trimmed | None]:
+    """An .ods's merged ranges per sheet (python-calamine gives an .ods none) and the file without its blank cells far below or far right
+    of its data (`odstail`; None when it has none), its content.xml read once; (None, None) for any other
+    workbook."""
+    if not _is_ods(path, data):
+        return None, None
+    xml = content_xml(path if data is None else io.BytesIO(data))
+    return ranges_in(xml), without_far_blanks(path.read_bytes() if data is None else data, xml)
 
 
 def merges_of(sheet, name: str, ods: dict | None) -> list:
-    """A sheet's merged ranges: the library's, or an .ods's from its content.xml (`ods_ranges`)."""
+    """A sheet's merged ranges: the library's, or an .ods's from its content.xml (`ods_content`)."""
     merges = sheet.merged_cell_ranges
     if merges is None and ods is not None:
         merges = ods.get(name)
