@@ -249,13 +249,27 @@ def test_title_touching_the_header_is_title_not_header(tmp_path):
 
 
 def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
-    """A stray cell "x" in XFD1048576: the sheet's used range is the whole sheet, too large to read. Read whole, the
-    native reader allocated it and aborted (only the child died); read in slices (the rows reach far below the
-    data), the file is rejected with the cell to clear named."""
+    """A stray cell "x" in XFD1048576 under a title merged across the whole first row (A1:XFD1, as a click on the
+    row's number and "Merge" leaves it): the sheet's used range is the whole sheet, too large to read, and the
+    merged range keeps the column where it is (`sheetslices._far_columns`). Read whole, the native reader allocated
+    it and aborted (only the child died); read in slices (the rows reach far below the data), the file is rejected
+    with the cell to clear named. (Without the merged range the column follows the data and the file loads:
+    `test_messy_files`, `stray_cell_far_away`.)"""
+    import io
+    import zipfile
+
     from cakupan_dev.messy import case_by_name
 
+    src = zipfile.ZipFile(io.BytesIO(case_by_name("stray_cell_far_away").files[0].data))
+    parts = {n: src.read(n) for n in src.namelist()}
+    xml = parts["xl/worksheets/sheet1.xml"]
+    assert b"<mergeCells" not in xml
+    parts["xl/worksheets/sheet1.xml"] = xml.replace(
+        b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A1:XFD1"/></mergeCells>')
     path = tmp_path / "stray.xlsx"
-    path.write_bytes(case_by_name("stray_cell_far_away").files[0].data)
+    with zipfile.ZipFile(path, "w") as w:
+        for n, data in parts.items():
+            w.writestr(n, data)
     with pytest.raises(FileRejected) as info:
         read_workbook(path)
     assert info.value.code == "FILE_CORRUPT" and "used range" in info.value.detail.render("en")

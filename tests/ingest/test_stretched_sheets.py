@@ -17,7 +17,7 @@ import zipfile
 import pytest
 import xlsxwriter
 from cakupan.ingest.readers import odsmerge, odstail, sheetslices, workbook
-from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE
+from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan_dev.messy.formats import Sheet, ods_bytes
 
 HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Pekerjaan", "Desa", "Kecamatan", "Program", "TMT", "Iuran",
@@ -203,7 +203,12 @@ def _far_right(path, case: str, n: int = 40) -> None:
     wb_cells = {"space_header": [("XFD3", " ")], "space_below": [(f"XFD{n + 12}", " ")],
                 "nbsp_data": [("AAA5", "\u00a0"), ("AMJ9", "")], "x_header": [("XFD3", "x"), ("AAA8", " ")],
                 "zero": [("XFD6", 0)], "formula": [("XFD7", '=""')], "escape": [("XFD8", "_x0020_")],
-                "inline": [], "many": [(f"ZZZ{r}", " ") for r in range(4, n + 4)]}[case]
+                "inline": [], "many": [(f"ZZZ{r}", " ") for r in range(4, n + 4)],
+                "dup": [("AAB3", "Nama"), ("XFD3", "Nama"), ("XFD9", "z")], "merged_far": [("XFA3", "Catatan")],
+                "merged_near_far": [("XFD5", "x")], "merged_moved": [("XFC4", "a"), ("XFD4", "b")],
+                "wide_far_below": [*((f"{column_letter(702 + k)}5", "y") for k in range(150)), ("XFD1048576", "x")],
+                }[case]
+    merged = {"merged_far": "XFA3:XFD3", "merged_near_far": "A1:XFD1", "merged_moved": "XFC4:XFD4"}.get(case)
     z = zipfile.ZipFile(path)
     parts = {i.filename: z.read(i) for i in z.infolist()}
     z.close()
@@ -224,6 +229,9 @@ def _far_right(path, case: str, n: int = 40) -> None:
         xml = _with_cell(xml, 4, '<c r="XFD4" t="inlineStr"><is><t xml:space="preserve">  </t></is></c>')
         xml = _with_cell(xml, 5, '<c r="XFC5" t="str"><v> </v></c>')
         xml = _with_cell(xml, 6, '<c r="XFD6" t="inlineStr"><is><r><t xml:space="preserve"> </t></r></is></c>')
+    if merged:
+        at = xml.index("</sheetData>") + len("</sheetData>")
+        xml = xml[:at] + f'<mergeCells count="1"><mergeCell ref="{merged}"/></mergeCells>' + xml[at:]
     at = strings.index("</sst>")
     parts["xl/sharedStrings.xml"] = (strings[:at] + "".join(added) + strings[at:]).encode()
     parts["xl/worksheets/sheet1.xml"] = xml.encode()
@@ -233,15 +241,10 @@ def _far_right(path, case: str, n: int = 40) -> None:
 
 
 def _labelled(blocks: list) -> list:
-    """The blocks with each header's labels up to its last one: the blank cells after it are no label (the whole
-    read lists one per column of its area; nothing reads them)."""
-    out = []
-    for block in blocks:
-        headers = list(block.headers)
-        while headers and not headers[-1]:
-            headers.pop()
-        out.append(dataclasses.replace(block, headers=headers))
-    return out
+    """The blocks with each header's labels, and the extra columns' names, in order, without their places in the
+    rows: the whole read lists a blank label per column of its area, nothing reads them, and a column moved from
+    far right takes another place (`sheetslices._far_columns`). The contract's columns keep theirs."""
+    return [dataclasses.replace(b, headers=[h for h in b.headers if h], extras=list(b.extras)) for b in blocks]
 
 
 def _with_cell(xml: str, row: int, cell: str) -> str:
@@ -254,20 +257,29 @@ def _with_cell(xml: str, row: int, cell: str) -> str:
     return xml[:end] + cell + xml[end:]
 
 
-@pytest.mark.parametrize("case", ["space_header", "space_below", "nbsp_data", "inline", "many", "x_header", "zero",
-                                  "formula", "escape"])
+# kept far right, by case: the rows' width, and the extra columns the block then has (the escape is a space once the
+# library reads it: a cell in doubt is kept, and its column is blank; a merged range over a column of no cell, or
+# from the data's columns to column XFD, keeps the whole read's width, to its last cell)
+KEPT = {"x_header": (13, ["x"]), "zero": (13, ["(column XFD)"]), "formula": (13, ["(column XFD)"]),
+        "escape": (13, []), "dup": (14, ["Nama (AAB)", "Nama (XFD)"]),
+        "merged_far": (16_381, ["Catatan"]),
+        "merged_near_far": (16_384, ["(column XFD)"]), "merged_moved": (14, ["(column XFC)", "(column XFD)"])}
+
+
+@pytest.mark.parametrize("case", ["space_header", "space_below", "nbsp_data", "inline", "many", *KEPT])
 def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeypatch, case):
     """A cell in column AAA or beyond sends the sheet to the slices, where a cell far right that the reader reads
-    as blank (spaces, a no-break space, an empty text; shared, inline or a plain text) is left out: the blocks are
-    those of the whole read, and the rows are as wide as the data. A value there (a text, a 0, a formula without
-    its result) is kept, its column too, and so is a cell in doubt (an `_x0020_` Excel escape)."""
+    as blank (spaces, a no-break space, an empty text; shared, inline or a plain text) is left out, and a value
+    there (a text, a 0, a formula without its result, a cell in doubt) is moved, with its column, to follow the
+    data: the blocks are those of the whole read (the extra columns named by their own letters), and the rows are
+    as wide as the data and those columns."""
     from cakupan.ingest.readers import read_file
 
     path = tmp_path / "register_palopo_2025-06.xlsx"
     _far_right(path, case)
     monkeypatch.setattr(workbook, "IN_PROCESS_MAX_CELLS", 1_000)    # (read in the child, as a bigger one is)
     got = read_file(path)
-    assert len(got.blocks[0].headers) == (16_384 if case in ("x_header", "zero", "formula", "escape") else len(HEADER))
+    assert len(got.blocks[0].headers) == KEPT.get(case, (len(HEADER),))[0]
     with monkeypatch.context() as m:
         m.setattr(sheetslices, "_stray", lambda zf, part: False)
         whole = read_file(path)
@@ -278,12 +290,10 @@ def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeyp
     (_, rows), = workbook._sheets_in_process(path, ())
     block, = got.blocks
     assert block.n_rows == 40 and block.cells["nik"][0] == "7373000000000000"
-    # kept, with the extra column the block then has (the escape is a space once the library reads it: a cell in
-    # doubt is kept, and its column is blank)
-    kept = {"x_header": ["x"], "zero": ["(column XFD)"], "formula": ["(column XFD)"], "escape": []}
-    if case in kept:
-        assert {len(r) for r in rows} == {len(whole_rows[0])} == {16_384}
-        assert list(block.extras) == kept[case]
+    assert len(whole_rows[0]) > 700
+    if case in KEPT:
+        assert {len(r) for r in rows} == {KEPT[case][0]}
+        assert list(block.extras) == KEPT[case][1]
     else:
         assert {len(r) for r in rows} == {len(HEADER)} and len(whole_rows[0]) > 700
         assert block.extras == {}
@@ -380,3 +390,27 @@ def test_an_ods_with_a_space_far_right_loads_with_a_small_reader_child(tmp_path)
     got = _load_in_child(tmp_path, path)
     assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
     assert got["child_mb"] < 250, got
+
+
+def test_a_register_with_an_x_far_right_loads_with_a_small_reader_child(tmp_path):
+    """20,000 workers and an "x" typed in XFD3, over the header (a value: its column is an extra column, "x"):
+    rows 16,384 cells wide would be 328 million cells, and the file was rejected (`used_range_too_large`); with
+    the column moved to follow the data it loads, its reader child small."""
+    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
+    path.parent.mkdir(parents=True)
+    _far_right(path, "x_header", n=20_000)
+    got = _load_in_child(tmp_path, path)
+    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 20_000), got
+    assert got["child_mb"] < 250, got
+
+
+def test_a_value_far_below_the_moved_columns_rejects_the_file_naming_its_own_cell(tmp_path):
+    """150 columns from AAA on filled in one row and an "x" in XFD1048576: moved to follow the data the rows are
+    still 163 cells wide, a million of them (171 million cells): rejected, and the message names the cell as the
+    clerk sees it (XFD1048576), not its place once moved."""
+    path = tmp_path / "register_palopo_2025-06.xlsx"
+    _far_right(path, "wide_far_below")
+    with pytest.raises(FileRejected) as info:
+        workbook._sheets_in_process(path, ())
+    assert info.value.code == "FILE_CORRUPT"
+    assert "di sel XFD1048576? Hapus isi sel itu" in info.value.detail.render("id")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -59,6 +60,19 @@ def _not_listed() -> frozenset[str]:
     """Folded labels of the columns a rejection workbook adds (`Block.listed_extras`)."""
     return frozenset(normalise_header(text(f"outbox.{k}", lang)) for lang in ("id", "en")
                      for k in ("reason_header", "origin_sheet_header", "origin_row_header"))
+
+
+class Rows(list):
+    """A sheet's rows whose columns past its data (column AAA and beyond) were moved to follow it
+    (`sheetslices._far_columns`): `columns` gives such a column's own 0-based index by its place, for its name."""
+
+    columns: dict[int, int]
+
+
+def letters_of(rows: list) -> Callable[[int], str]:
+    """The spreadsheet letter of a column of these rows, by its place in them (`Rows`: a moved column's own)."""
+    moved = getattr(rows, "columns", None)
+    return column_letter if not moved else (lambda j: column_letter(moved.get(j, j)))
 
 
 def column_letter(j: int) -> str:

@@ -278,6 +278,8 @@ def _sheet_heads(wb, names: list[str], options: ReadOptions, ods: dict | None = 
                                                          error=str(exc)[:200])) from None
         if start is None or end is None:
             continue        # (an empty sheet: the whole read skips it)
+        if isinstance(sheet, SlicedSheet) and sheet.columns:
+            return None, []     # (columns moved from far right: named by the whole read, `blocks.Rows`)
         rows = _padded(sheet.iter_rows(), start[1])
         head = [next(rows) for _ in range(min(end[0] + 1, HEADER_SCAN_ROWS + 2))]
         carried: dict[tuple[int, int], object] = {}

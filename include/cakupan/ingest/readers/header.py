@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from cakupan.core.contracts import Contract, normalise_header
@@ -38,12 +39,13 @@ class HeaderMatch:
     ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)   # (label, columns it could be)
     fuzzy: list[tuple[str, str]] = field(default_factory=list)                  # (label, column) matched by typo
 
-    def block(self, sheet: str, title: str) -> Block:
-        """An empty block for this header (the rows are added by the reader), with its extra columns."""
+    def block(self, sheet: str, title: str, letter: Callable[[int], str] = column_letter) -> Block:
+        """An empty block for this header (the rows are added by the reader), with its extra columns (`letter`: a
+        column's letter by its place in the rows, `blocks.letters_of`)."""
         return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title,
-                     extras=self.extra_columns())
+                     extras=self.extra_columns(letter))
 
-    def extra_columns(self) -> dict[str, int]:
+    def extra_columns(self, letter: Callable[[int], str] = column_letter) -> dict[str, int]:
         """Every header column with a label the contract does not know: label as written (made unique with its
         column letter when it repeats a label) -> 0-based column index, in the file's order. The row-number
         column ("No", "No. Urut") is not one: it numbers the rows (the source row traces them), and keeping it
@@ -54,7 +56,7 @@ class HeaderMatch:
         for j, label in enumerate(self.headers):
             if j in mapped or not label or normalise_header(label) in ROW_NUMBER_LABELS:
                 continue
-            key = f"{label} ({column_letter(j)})" if label in taken or label in out else label
+            key = f"{label} ({letter(j)})" if label in taken or label in out else label
             out[key] = j
         return out
 

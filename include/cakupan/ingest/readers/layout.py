@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from cakupan.ingest import parsing
-from cakupan.ingest.readers.blocks import Block, column_letter
+from cakupan.ingest.readers.blocks import Block, letters_of
 from cakupan.ingest.readers.cells import (
     cell_text,
     grid_texts,
@@ -176,7 +176,8 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     nik_i = header.mapping.get("nik")
     keys, width, upper = header_keys(header), header_width(header), upper_header_keys(rows, header)
     key_set = header_key_set(keys, upper)
-    block = header.block(sheet, title_text(rows, header))
+    letter = letters_of(rows)     # (a column moved from far right keeps its own letter)
+    block = header.block(sheet, title_text(rows, header), letter)
     data: list = []                           # each data row's mapped texts (made into columns at the end)
     data_rows: list[list] = []                # ... its cells
     data_texts: list[list[str | None]] = []   # ... and every cell's text
@@ -228,7 +229,7 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     for k, j in block.extras.items():
         block.extra_cells.setdefault(k, []).extend([a[j] if j < len(a) else None for a in data_texts])
     for j in sorted(loose):
-        k = f"(column {column_letter(j)})"     # a fixed key, like "(row as delivered)"
+        k = f"(column {letter(j)})"     # a fixed key, like "(row as delivered)"
         block.extras[k] = j
         block.extra_cells[k] = [loose[j].get(i) for i in range(block.n_rows)]
     return block

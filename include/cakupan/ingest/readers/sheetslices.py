@@ -58,7 +58,10 @@ _WORKBOOK_PR = re.compile(rb"<workbookPr\b[^>]*/>")
 _XML = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _END = b"</sheetData></worksheet>"
 _FAR_CELL = re.compile(rb'<c r="[A-Z]{3}[0-9]')      # a cell in column AAA (the 703rd) or beyond
-_FAR_CELL_XML = re.compile(rb'<c r="[A-Z]{3}[0-9]{1,7}"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+_FAR_CELL_XML = re.compile(rb'<c r="([A-Z]{3})([0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
+_FAR = 702                                          # (0-based column AAA)
+_CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_MERGE_REF = re.compile(rb'(<mergeCell ref=")([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 _TYPE = re.compile(rb'\st="([A-Za-z]+)"')
 _V = re.compile(rb"<v>([^<]*)</v>")
 _INLINE = re.compile(rb"<is>(.*)</is>", re.DOTALL)
@@ -83,11 +86,14 @@ def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str,
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as zf:
             parts = {name: part for part, name in sheet_parts(zf).items()}
+            blank = functools.cache(lambda: _blank_strings(zf))   # (read once, only for a cell far right)
             for name in names:
                 part = parts.get(name)
-                if part is None or (zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES and not _stray(zf, part)):
+                small = part is not None and zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES
+                if part is None or (small and not _stray(zf, part)):
                     continue
-                if (sheet := _cut(zf, part, name)) is not None:
+                moved = _far_columns(zf.read(part), blank) if small else None
+                if (sheet := _cut(zf, part, name, blank, moved)) is not None:
                     out[name] = sheet
     except BaseException as exc:    # (the library's panics too: a BaseException)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -108,6 +114,8 @@ class SlicedSheet:
 
     def __init__(self, name: str, book: str, slices: int, last_row: int):
         self.name = name
+        self.moved: dict[int, int] | None = None      # a column past the data -> its place (`_far_columns`) ...
+        self.columns: dict[int, int] | None = None    # ... and a place -> that column
         try:
             self._zip = zipfile.ZipFile(book)
             self._wb = CalamineWorkbook.from_path(book)
@@ -191,16 +199,21 @@ class SlicedSheet:
             self._zip.close()
 
 
-def _cut(zf: zipfile.ZipFile, part: str, name: str) -> SlicedSheet | None:
+def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozenset[int]],
+         moved: dict[int, int] | None = None) -> SlicedSheet | None:
     """The worksheet `part` cut into slices in a temporary workbook, or None where it is not written the plain
-    way (then nothing is left on disk)."""
+    way (then nothing is left on disk). `blank`: the shared strings read as blank; `moved`: the columns past its
+    data moved to follow it (`_far_columns`)."""
     fd, book = tempfile.mkstemp(prefix="cakupan-slices-", suffix=".xlsx")
     os.close(fd)
     try:
         with zipfile.ZipFile(book, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
-            slices, last_row = _write_slices(zf, part, out)
+            slices, last_row = _write_slices(zf, part, out, blank, moved)
             _write_book(zf, out, slices)
-        return SlicedSheet(name, book, slices, last_row)
+        sheet = SlicedSheet(name, book, slices, last_row)
+        if moved:
+            sheet.moved, sheet.columns = moved, {place: column for column, place in moved.items()}
+        return sheet
     except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(book)
@@ -213,7 +226,8 @@ class _NotPlain(Exception):
     """A sheet not written the plain way (`_write_slices`): read whole."""
 
 
-def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple[int, int]:
+def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: Callable[[], frozenset[int]],
+                  moved: dict[int, int] | None) -> tuple[int, int]:
     """Write the sheet's rows as slices s0, s1, ... and its merged ranges as a sheet "m" of no rows (they follow the
     rows in the XML); the number of slices and the 0-based row of the last cell. _NotPlain for a sheet not
     written the plain way."""
@@ -228,7 +242,6 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
         root, buf = root[0], buf[at + len(b"<sheetData>"):]
         k, last_row, tail, searched, before = 0, -1, None, 0, 0   # (searched: bytes of buf without </sheetData>;
         #                                                           before: the last row reference so far)
-        blank = functools.cache(lambda: _blank_strings(zf))       # (read once, only for a cell far right)
         while tail is None:
             pieces = [buf]
             while sum(map(len, pieces)) < SLICE_BYTES and (piece := f.read(_PIECE)):
@@ -254,7 +267,7 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
             for a, b in itertools.pairwise(bounds):
                 rows: bytes | memoryview = memoryview(buf)[a:b]
                 if _FAR_CELL.search(buf, a, b) is not None:     # (a cell far right: left out if blank)
-                    rows = _without_far_blanks(bytes(rows), blank)
+                    rows = _without_far_blanks(bytes(rows), blank, moved)
                     cell = _last_cell(rows, len(rows))
                 else:
                     cell = _last_cell(buf, b)
@@ -270,7 +283,8 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile) -> tuple
         tail += f.read()        # (what follows the rows: the merged ranges, links, page set-up)
     merges = _MERGES.search(tail)
     out.writestr("xl/worksheets/m.xml", b"".join([_XML, root, b"<sheetData></sheetData>",
-                                                  merges[0] if merges else b"", b"</worksheet>"]))
+                                                  _moved_refs(merges[0], moved) if merges else b"",
+                                                  b"</worksheet>"]))
     return k, last_row
 
 
@@ -296,28 +310,82 @@ def _stray(zf: zipfile.ZipFile, part: str) -> bool:
              and int(m[1]) - xml.count(b"<row") > _MAX_SPAN) or _FAR_CELL.search(xml) is not None)
 
 
-def _without_far_blanks(xml: bytes, blank: Callable[[], frozenset[int]]) -> bytes:
-    """A slice's XML less its cells in column AAA or beyond that hold nothing the reader reads (a text that
-    `parsing.cell_text` makes blank: spaces, an empty text, as a shared string of `blank()` or inline, no formula):
-    the library would build every row as wide as such a cell. A cell in doubt (a rich or phonetic text, an `_x...`
-    escape) is kept."""
+def _without_far_blanks(xml: bytes, blank: Callable[[], frozenset[int]], moved: dict[int, int] | None = None
+                        ) -> bytes:
+    """A slice's XML less its cells in column AAA or beyond that hold nothing the reader reads (`_far_blank`): the
+    library would build every row as wide as such a cell; the others moved to their column's place in `moved`
+    (`_far_columns`), when given."""
     def cell(m: re.Match) -> bytes:
-        attrs, body = m[1], m[2]
-        if body is None or b"<f" in body:
-            return m[0]
-        kind = _TYPE.search(attrs)
-        kind = kind[1] if kind else b"n"
-        if kind == b"s":
-            v = _V.fullmatch(body)
-            return b"" if v is not None and v[1].isdigit() and int(v[1]) in blank() else m[0]
-        if kind == b"inlineStr":
-            inline = _INLINE.fullmatch(body)
-            return b"" if inline is not None and _blank_text(inline[1]) else m[0]
-        if kind == b"str":
-            v = _V.fullmatch(body)
-            return b"" if v is not None and _blank_text(b"<t>" + v[1] + b"</t>") else m[0]
+        if _far_blank(m, blank):
+            return b""
+        if moved and (place := moved.get(_column_of(m[1]))) is not None:
+            return b'<c r="' + column_letter(place).encode() + m[0][6 + len(m[1]):]
         return m[0]
     return _FAR_CELL_XML.sub(cell, xml)
+
+
+def _far_blank(m: re.Match, blank: Callable[[], frozenset[int]]) -> bool:
+    """Whether a cell (a match of `_FAR_CELL_XML`) holds a text that `parsing.cell_text` makes blank (spaces, an
+    empty text; a shared string of `blank()`, inline, or a plain text) and no formula. A cell in doubt (a rich or
+    phonetic text, an `_x...` escape) is not."""
+    attrs, body = m[3], m[4]
+    if body is None or b"<f" in body:
+        return False
+    kind = _TYPE.search(attrs)
+    kind = kind[1] if kind else b"n"
+    if kind == b"s":
+        v = _V.fullmatch(body)
+        return v is not None and v[1].isdigit() and int(v[1]) in blank()
+    if kind == b"inlineStr":
+        inline = _INLINE.fullmatch(body)
+        return inline is not None and _blank_text(inline[1])
+    if kind == b"str":
+        v = _V.fullmatch(body)
+        return v is not None and _blank_text(b"<t>" + v[1] + b"</t>")
+    return False
+
+
+def _far_columns(xml: bytes, blank: Callable[[], frozenset[int]]) -> dict[int, int] | None:
+    """For a sheet with cells in column AAA or beyond that are not blank (`_far_blank`: an "x" typed in XFD1), each
+    of their columns' place (0-based) once moved, in order, to follow the last column before AAA that a cell or a
+    merged range takes: the rows are then as wide as the data and those cells, not 16,384 cells. None when there
+    is no such cell, or a merged range reaches one of those columns from before AAA or spans a column without one
+    (the whole read's width then)."""
+    if _FAR_CELL.search(xml) is None:
+        return None
+    far = sorted({_column_of(m[1]) for m in _FAR_CELL_XML.finditer(xml) if not _far_blank(m, blank)})
+    if not far:
+        return None
+    near = max((c for letters in set(_CELL_COLUMN.findall(xml)) if (c := _column_of(letters)) < _FAR), default=-1)
+    taken = set(far)
+    for m in _MERGE_REF.finditer(xml[xml.rfind(b"</sheetData>"):]):
+        first, last = _column_of(m[2]), _column_of(m[4] or m[2])
+        if last < _FAR:
+            near = max(near, last)
+        elif first < _FAR or not taken.issuperset(range(first, last + 1)):
+            return None
+    return {column: near + 1 + k for k, column in enumerate(far)}
+
+
+def _moved_refs(merges: bytes, moved: dict[int, int] | None) -> bytes:
+    """The merged ranges' XML with the moved columns' references at their places (`_far_columns`)."""
+    if not moved:
+        return merges
+
+    def ref(m: re.Match) -> bytes:
+        out = m[1] + column_letter(moved.get(_column_of(m[2]), _column_of(m[2]))).encode() + m[3]
+        if m[4]:
+            out += b":" + column_letter(moved.get(_column_of(m[4]), _column_of(m[4]))).encode() + m[5]
+        return out + b'"'
+    return _MERGE_REF.sub(ref, merges)
+
+
+def _column_of(letters: bytes) -> int:
+    """The 0-based column of a reference's letters (b"A" -> 0, b"XFD" -> 16383)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
 
 
 def _blank_strings(zf: zipfile.ZipFile) -> frozenset[int]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
-from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
+from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, Rows, letters_of
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import content_xml, ranges_in
 from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
@@ -165,6 +165,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     names = visible_sheets(wb, skip_sheets)
     sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}
     marks: dict[str, list[tuple[int, int]]] | None = None
+    moved: dict[str, list[tuple[int, int]]] = {}       # a sheet's formula marks, its columns moved (`Rows`)
     for name in names:
         try:
             if (cut := sliced.pop(name, None)) is not None:
@@ -176,6 +177,10 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                     rows, length, width = _rows_of_slices(cut, keep)
                 finally:
                     cut.release()
+                if cut.moved:       # (columns moved from far right: named by their own letters, their marks moved)
+                    rows = Rows(rows)
+                    rows.columns = cut.columns
+                    moved[name] = [(r, cut.moved.get(c, c)) for r, c in marks.get(name, ())]
             else:
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=False)
@@ -200,7 +205,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
             marks = (blanks.result() if blanks is not None
                      else formulas_without_value(path if data is None else io.BytesIO(data), xmls))
         for name, rows, length, width in out:
-            _mark_formulas(rows, marks.get(name, ()), length, width)
+            _mark_formulas(rows, moved.get(name, marks.get(name, ())), length, width)
     for _, rows, _, _ in out:
         while rows and (rows[-1].count("") == len(rows[-1]) or is_blank_row(rows[-1])):
             rows.pop()      # the blank rows at the bottom: a stray space far below the data brings them all
@@ -244,7 +249,7 @@ def _rows_of_slices(sheet: SlicedSheet, keep: int) -> tuple[list[list], int, int
     if (len(rows) + len(held)) * width > AREA_MAX_CELLS:    # (a stray cell far below and far right of the data)
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.used_range_too_large", sheet=repr(sheet.name),
                                                rows=f"{at:,}".replace(",", "."), columns=f"{width:,}".replace(",", "."),
-                                               cell=f"{column_letter(width - 1)}{at}"))
+                                               cell=f"{letters_of(sheet)(width - 1)}{at}"))
     rows.extend([] if r is None else r for r in held)
     for row in rows:
         if len(row) < width:
