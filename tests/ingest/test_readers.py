@@ -249,31 +249,30 @@ def test_title_touching_the_header_is_title_not_header(tmp_path):
 
 
 def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
-    """A stray cell "x" in XFD1048576 under a title merged across the whole first row (A1:XFD1, as a click on the
-    row's number and "Merge" leaves it): the sheet's used range is the whole sheet, too large to read, and the
-    merged range keeps the column where it is (`sheetslices._far_columns`). Read whole, the native reader allocated
-    it and aborted (only the child died); read in slices (the rows reach far below the data), the file is rejected
-    with the cell to clear named. (Without the merged range the column follows the data and the file loads:
-    `test_messy_files`, `stray_cell_far_away`.)"""
-    import io
-    import zipfile
+    """9,000 workers under a title merged across the whole first row (A1:XFD1, as a click on the row's number and
+    "Merge" leaves it) and an "x" typed in XFD9010: the merged range keeps that column where it is
+    (`sheetslices._far_columns`), so the sheet's rows are 16,384 cells wide, 148 million cells, too many to read.
+    Read whole, the native reader allocated them and aborted (only the child died); read in slices, the file is
+    rejected with the cell to clear named. (Without the merged range the column follows the data and such a file
+    loads: `test_stretched_sheets`; the messy corpus's "x" in XFD1048576 loads its workers.)"""
+    import xlsxwriter
 
-    from cakupan_dev.messy import case_by_name
-
-    src = zipfile.ZipFile(io.BytesIO(case_by_name("stray_cell_far_away").files[0].data))
-    parts = {n: src.read(n) for n in src.namelist()}
-    xml = parts["xl/worksheets/sheet1.xml"]
-    assert b"<mergeCells" not in xml
-    parts["xl/worksheets/sheet1.xml"] = xml.replace(
-        b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A1:XFD1"/></mergeCells>')
     path = tmp_path / "stray.xlsx"
-    with zipfile.ZipFile(path, "w") as w:
-        for n, data in parts.items():
-            w.writestr(n, data)
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    ws = wb.add_worksheet("Peserta")
+    ws.merge_range(0, 0, 0, 16_383, "DAFTAR PESERTA PEKERJA RENTAN KOTA PAREPARE APRIL 2025")
+    for c, h in enumerate(REGISTER_HEADER):
+        ws.write_string(2, c, h)
+    for i in range(9_000):
+        ws.write_string(3 + i, 0, str(i + 1))
+        ws.write_string(3 + i, 1, f"7372{i:012d}")
+        ws.write_string(3 + i, 2, f"Peserta Sintetis {i}")
+    ws.write_string(9_009, 16_383, "x")
+    wb.close()
     with pytest.raises(FileRejected) as info:
         read_workbook(path)
     assert info.value.code == "FILE_CORRUPT" and "used range" in info.value.detail.render("en")
-    assert "di sel XFD1048576? Hapus isi sel itu" in info.value.detail.render("id")
+    assert "di sel XFD9010? Hapus isi sel itu" in info.value.detail.render("id")
     ok = tmp_path / "ok.xlsx"
     ok.write_bytes(xlsx_bytes([Sheet("A", [["x", 1.5, D(2025, 1, 2)]]), Sheet("B", [["y"]], hidden=True)]))
     assert read_workbook(ok) == [("A", [["x", 1.5, D(2025, 1, 2)]])]          # values and types come back
@@ -500,7 +499,7 @@ def test_binary_text_is_more_than_eight_control_characters_in_the_first_4096():
 
 
 @pytest.mark.parametrize("below", ["space", "note", "zero"])
-def test_blank_rows_down_to_a_stray_cell_are_not_carried(tmp_path, below):
+def test_blank_rows_down_to_a_stray_cell_are_not_carried(tmp_path, monkeypatch, below):
     """Excel's "ghost rows": a space typed far below the data makes the spreadsheet library give every row down to
     it (a 64 KB workbook of 1,000 rows and a space in row 1,048,001 came back as 1,048,001 rows and took 6.5 s and
     ~780 MB to load). The blank rows at the bottom are let go where the sheet is read: the rows, their numbers and
@@ -526,7 +525,18 @@ def test_blank_rows_down_to_a_stray_cell_are_not_carried(tmp_path, below):
     ghost = book(tmp_path / "ghost.xlsx", True)
     got = dict(read_workbook(ghost))["Data"]
     if below != "space":
-        assert len(got) == 1_048_001 and got[-1][0] == stray_cell and not any(any(r) for r in got[31:-1])
+        # the million blank rows above it are made 33 (`workbook._rows_of_slices`: the first 64 rows as read), and
+        # the stray row keeps its own number
+        assert len(got) == 65 and got[-1][0] == stray_cell and not any(any(r) for r in got[31:-1])
+        assert got.row_of(64) == 1_048_001 and got.row_of(30) == 31
+        a = read_file(ghost).blocks
+        from cakupan.ingest.readers import workbook
+
+        monkeypatch.setattr(workbook, "COLLAPSE_BLANK_ROWS", 1 << 40)
+        assert len(dict(read_workbook(ghost))["Data"]) == 1_048_001
+        b = read_file(ghost).blocks
+        assert [(x.n_rows, x.source_rows, x.cells, x.notes_skipped) for x in a] == [
+            (x.n_rows, x.source_rows, x.cells, x.notes_skipped) for x in b]
         return
     assert got == dict(read_workbook(plain))["Data"] and len(got) == len(rows)
     a, b = read_file(ghost).blocks, read_file(plain).blocks

@@ -404,13 +404,71 @@ def test_a_register_with_an_x_far_right_loads_with_a_small_reader_child(tmp_path
     assert got["child_mb"] < 250, got
 
 
-def test_a_value_far_below_the_moved_columns_rejects_the_file_naming_its_own_cell(tmp_path):
+def test_a_value_far_below_the_moved_columns_rejects_the_file_naming_its_own_cell(tmp_path, monkeypatch):
     """150 columns from AAA on filled in one row and an "x" in XFD1048576: moved to follow the data the rows are
-    still 163 cells wide, a million of them (171 million cells): rejected, and the message names the cell as the
-    clerk sees it (XFD1048576), not its place once moved."""
+    163 cells wide, 65 of them once the million blank rows are made 21 (10,595 cells); with the limit at 10,000
+    cells the file is rejected, and the message names the cell as the clerk sees it (XFD1048576), not its place
+    once moved."""
+    monkeypatch.setattr(workbook, "AREA_MAX_CELLS", 10_000)
     path = tmp_path / "register_palopo_2025-06.xlsx"
     _far_right(path, "wide_far_below")
     with pytest.raises(FileRejected) as info:
         workbook._sheets_in_process(path, ())
     assert info.value.code == "FILE_CORRUPT"
     assert "di sel XFD1048576? Hapus isi sel itu" in info.value.detail.render("id")
+
+
+# ---------------------------------------------- a long run of blank rows made one (`workbook._rows_of_slices`) --
+def _with_gap(path, n: int, gap_to: int, case: str) -> None:
+    """Palopo's register of `n` workers, then blank rows down to the 0-based row `gap_to`, where five more workers
+    (the last with a 15-digit NIK) and a total follow; then an "x" in row 12,000, column XFD. `merged`: a note
+    merged over two rows below the total (a merged range below the run: no run is made one)."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
+    ws = wb.add_worksheet("Nelayan")
+    ws.write_string(0, 0, "DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025")
+    for c, h in enumerate(HEADER):
+        ws.write_string(2, c, h)
+    rows = [*range(3, 3 + n), *range(gap_to, gap_to + 5)]
+    for i, r in enumerate(rows):
+        nik = f"7373{i:012d}"[: 15 if i == len(rows) - 1 else 16]
+        for c, v in enumerate([str(i + 1), nik, f"Nelayan Sintetis {i}", "12-03-1985", "L", "Nelayan", "Pontap",
+                               "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"]):
+            ws.write_string(r, c, v)
+    ws.write_string(gap_to + 5, 0, "JUMLAH")
+    ws.write_number(gap_to + 5, 10, 16_800 * len(rows))
+    if case == "merged":
+        ws.merge_range(gap_to + 7, 0, gap_to + 8, 3, "Catatan: data per 30 Juni 2025")
+    ws.write_string(11_999, 16_383, "x")
+    wb.close()
+
+
+@pytest.mark.parametrize("case", ["long_data", "short_data", "merged"])
+def test_a_long_run_of_blank_rows_is_made_one_and_every_row_keeps_its_number(tmp_path, monkeypatch, case):
+    """Made one above a run of 100 blank rows (a million, as written): the blocks are those of the rows all made,
+    the workers after the run keep their own row numbers (in the raw zone and the quarantine: the source row), and
+    the total below them its own. `short_data`: the run starts within the first 64 rows (the header's are looked
+    for there), which are made as read."""
+    from cakupan.ingest.readers import read_file
+
+    monkeypatch.setattr(sheetslices, "_MAX_SPAN", 40)
+    monkeypatch.setattr(sheetslices, "_GAP", 30)
+    monkeypatch.setattr(workbook, "COLLAPSE_BLANK_ROWS", 100)
+    n = 5 if case == "short_data" else 70
+    path = tmp_path / "register_palopo_2025-06.xlsx"
+    _with_gap(path, n, 5_000, case)
+    got = read_file(path)
+    (_, rows), = workbook._sheets_in_process(path, ())
+    with monkeypatch.context() as m:
+        m.setattr(workbook, "COLLAPSE_BLANK_ROWS", 1 << 40)
+        whole = read_file(path)
+        (_, whole_rows), = workbook._sheets_in_process(path, ())
+    assert _labelled(got.blocks) == _labelled(whole.blocks)
+    block, = got.blocks
+    assert block.source_rows == [*range(4, 4 + n), *range(5_001, 5_006)]      # (1-based)
+    assert block.cells["nik"][-1] == f"7373{n + 4:012d}"[:15]
+    assert [t[0] for t in block.total_rows] == [5_006]
+    assert len(whole_rows) == 12_000
+    # title, blank, header, the workers, the run made one (or as many as make the first 64 rows), the five, the
+    # total, the second run made one, the "x"
+    made = {"long_data": 3 + n + 1 + 5 + 1 + 1 + 1, "short_data": 64 + 5 + 1 + 1 + 1, "merged": 12_000}[case]
+    assert len(rows) == made, len(rows)

@@ -118,7 +118,8 @@ def _read_workbook(path: Path, contracts: dict[str, Contract], options: ReadOpti
             else:
                 blocks.append(recap)
             continue
-        blocks.append(block_from_rows(rows, name, header, unlabelled=True))
+        blocks.append(block_from_rows(rows, name, header, unlabelled=True,
+                                      source_row_of=getattr(rows, "row_of", None)))   # (`blocks.Rows`)
     if not any_content:
         raise FileRejected("FILE_EMPTY")
     if not blocks:

@@ -64,9 +64,12 @@ def _not_listed() -> frozenset[str]:
 
 class Rows(list):
     """A sheet's rows whose columns past its data (column AAA and beyond) were moved to follow it
-    (`sheetslices._far_columns`): `columns` gives such a column's own 0-based index by its place, for its name."""
+    (`sheetslices._far_columns`): `columns` gives such a column's own 0-based index by its place, for its name;
+    or in which a long run of blank rows was made one (`workbook._rows_of_slices`): `row_of` gives a row's own
+    1-based number by its place (None: its place plus one)."""
 
     columns: dict[int, int]
+    row_of: Callable[[int], int] | None
 
 
 def letters_of(rows: list) -> Callable[[int], str]:
