@@ -58,7 +58,7 @@ def _read(path, sliced: bool, m) -> list:
     """`_sheets_in_process` of the workbook, its stretched sheet read in slices or (as before) whole."""
     with m.context() as c:
         if not sliced:
-            c.setattr(sheetslices, "_stray", lambda zf, part: False)
+            c.setattr(sheetslices, "_stray", lambda xml: False)
         return workbook._sheets_in_process(path, ())
 
 
@@ -281,7 +281,7 @@ def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeyp
     got = read_file(path)
     assert len(got.blocks[0].headers) == KEPT.get(case, (len(HEADER),))[0]
     with monkeypatch.context() as m:
-        m.setattr(sheetslices, "_stray", lambda zf, part: False)
+        m.setattr(sheetslices, "_stray", lambda xml: False)
         whole = read_file(path)
         (_, whole_rows), = workbook._sheets_in_process(path, ())
     assert _labelled(got.blocks) == _labelled(whole.blocks)

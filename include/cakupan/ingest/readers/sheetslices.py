@@ -89,10 +89,15 @@ def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str,
             blank = functools.cache(lambda: _blank_strings(zf))   # (read once, only for a cell far right)
             for name in names:
                 part = parts.get(name)
-                small = part is not None and zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES
-                if part is None or (small and not _stray(zf, part)):
+                if part is None:
                     continue
-                moved = _far_columns(zf.read(part), blank) if small else None
+                moved = None
+                if zf.getinfo(part).file_size < SLICE_SHEET_MIN_BYTES:
+                    xml = zf.read(part)
+                    if not _stray(xml):
+                        continue
+                    moved = _far_columns(xml, blank)
+                    del xml
                 if (sheet := _cut(zf, part, name, blank, moved)) is not None:
                     out[name] = sheet
     except BaseException as exc:    # (the library's panics too: a BaseException)
@@ -299,12 +304,11 @@ def _from_column(j: int) -> list[str]:
     return out
 
 
-def _stray(zf: zipfile.ZipFile, part: str) -> bool:
+def _stray(xml: bytes) -> bool:
     """Whether a worksheet's last row reference lies more than _MAX_SPAN rows below its number of rows, or a cell
     lies in column AAA or beyond (`_FAR_CELL`): a stray cell far below the data (a space typed in row 1,048,001) or
     far right of it (in XFD1), whose whole area the library would build, however small the file (a 120 KB register
-    of 2,000 rows: 667 MB in its reader child; with the space in XFD1, 1.3 GB)."""
-    xml = zf.read(part)
+    of 2,000 rows: 667 MB in its reader child; with the space in XFD1, 1.3 GB). `xml`: the worksheet's."""
     last = xml.rfind(b'<row r="')
     return ((last >= 0 and (m := _ROW_AT.match(xml, last)) is not None
              and int(m[1]) - xml.count(b"<row") > _MAX_SPAN) or _FAR_CELL.search(xml) is not None)
