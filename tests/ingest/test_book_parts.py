@@ -531,7 +531,11 @@ def _with_far_blanks(data: bytes, case: str) -> bytes:
     xml = parts["content.xml"].decode()
     space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
     end = xml.index("</table:table>")
-    if case == "right":
+    if case == "right_x":       # (a value: its column moved to follow the data, `odsfar`)
+        at = xml.index("</table:table-row>")
+        xml = (xml[:at] + '<table:table-cell table:number-columns-repeated="16000"/><table:table-cell office:value-'
+               'type="string"><text:p>x</text:p></table:table-cell>' + xml[at:])
+    elif case == "right":
         for row in (8, 0):       # (the fifth data row first: the title's insertion moves it)
             at = -1
             for _ in range(row + 1):
@@ -548,12 +552,13 @@ def _with_far_blanks(data: bytes, case: str) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("case", ["right", "below", "below_merged"])
+@pytest.mark.parametrize("case", ["right", "below", "below_merged", "right_x"])
 def test_a_big_ods_with_blank_cells_far_off_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch,
                                                                                      case):
     """The .ods of district sheets with a stray space far right or far below: the child reads it without those
     blank cells (`odstail`), as the whole read does, and the outcome is the whole read's; a merged range that
-    reaches the rows left out sends it whole (the whole read makes those rows)."""
+    reaches the rows left out sends it whole (the whole read makes those rows), and so does a value far right (its
+    column moved: the whole read names it by its own letter)."""
     from cakupan.ingest.readers import odstail
 
     monkeypatch.setattr(odstail, "FAR_ROWS", 40)
@@ -565,7 +570,7 @@ def test_a_big_ods_with_blank_cells_far_off_in_parts_gives_what_the_whole_read_g
     assert odstail.without_far_blanks(data, odsmerge.content_xml(io.BytesIO(data))) is not None
     name = "register_parepare_2025-06.ods"
     frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, f"far{case}", data, file=name)
-    assert frames == (["whole"] if case == "below_merged" else ["head"] + ["part"] * (3 + 3)), frames
+    assert frames == (["whole"] if case in ("below_merged", "right_x") else ["head"] + ["part"] * (3 + 3)), frames
     assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", 31)
     assert parts == whole
 

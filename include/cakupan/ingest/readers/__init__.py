@@ -4,6 +4,9 @@
     workbook   a workbook's sheets as rows of cells (python-calamine, in a forked child when it could crash)
     bookparts  a big workbook's one sheet sent by its child part by part, each part made a block there
     odsmerge   an ODS file's merged ranges, read from its content.xml (python-calamine gives none for ODS)
+    odstail    an ODS sheet's blank cells far below or far right of its data, left out before it is read
+    odsfar     an ODS sheet's values far right of its data moved, with their columns, to follow it
+    sheetslices a big (or stray-celled) .xlsx sheet cut into slices of rows the library reads one at a time
     csvtext    a CSV decoded and split row by row (the exact path)
     csvlines   a big CSV's bytes as UTF-8 lines in Arrow (made UTF-8 and split a chunk at a time)
     fastcsv    a big CSV read column-wise in Arrow (the same result as the exact path)

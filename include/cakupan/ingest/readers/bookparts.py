@@ -210,10 +210,11 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     names = visible_sheets(wb, options.skip_sheets)
     sheets, without = _sheet_heads(wb, names, options, ods, sliced_sheets(path, data, names))
     del wb      # (each sheet holds its cells: the library's copy of the file and its shared strings go)
-    if sheets is None or any(marks.result().get(name) for name in names) or (trimmed is not None and any(
-            s.name in trimmed.widths and any(r2 > s.sheet.end[0] for (_, _), (r2, _) in s.merges) for s in sheets)):
-        yield ("whole",)    # (a sheet of notes too; a merged range reaching rows left out: the whole read makes them)
-        return
+    if sheets is None or any(marks.result().get(name) for name in names) or (trimmed is not None and (
+            trimmed.moved or any(s.name in trimmed.widths and any(r2 > s.sheet.end[0] for (_, _), (r2, _) in s.merges)
+                                 for s in sheets))):
+        yield ("whole",)    # (a sheet of notes too; a merged range reaching rows left out: the whole read makes them;
+        return              # columns moved from far right: named by the whole read, `blocks.Rows`)
     plans = [(s, [0, *range(min(s.n_data, first_rows if i == 0 else part_rows), s.n_data, part_rows)])
              for i, s in enumerate(sheets)]
     yield ("head", [s.header_block() for s in sheets], sum(len(bounds) for _, bounds in plans), without)

@@ -19,10 +19,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
 
 from cakupan.ingest.readers.cells import cell_text
+from cakupan.ingest.readers.odsfar import far_values_moved
 from cakupan.ingest.readers.odsmerge import merged_ranges_of
 
 FAR_ROWS = 1 << 16      # a run of more repeated rows than this, with only blank rows after it, is left out
@@ -43,10 +44,12 @@ _TAGS = re.compile(rb"<[^>]*>")
 
 @dataclass
 class Trimmed:
-    """The .ods's bytes with the far blank rows left out, and per sheet left so the width of its whole area."""
+    """The .ods's bytes with the far blank rows left out, and per sheet left so the width of its whole area; and per
+    sheet whose far values were moved to follow its data, their columns."""
 
     data: bytes
     widths: dict[str, int]
+    moved: dict[str, dict[int, int]] = field(default_factory=dict)    # sheet -> {place: own column} (`odsfar`)
 
 
 def without_far_blanks(data: bytes, xml: bytes | None) -> Trimmed | None:
@@ -62,10 +65,12 @@ def without_far_blanks(data: bytes, xml: bytes | None) -> Trimmed | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             new, widths = _trimmed(xml) if rows else (xml, {})
-            cut = 0
+            cut, moved = 0, {}
             if cells:
                 new, cut = _without_far_blank_cells(new)
-            if not widths and not cut:
+                if runs := [m.start() for m in _FAR_CELLS.finditer(new) if int(m[1]) > FAR_COLUMNS]:
+                    new, moved = far_values_moved(new, runs)
+            if not widths and not cut and not moved:
                 return None
             out = io.BytesIO()
             with zipfile.ZipFile(out, "w") as w:
@@ -73,7 +78,7 @@ def without_far_blanks(data: bytes, xml: bytes | None) -> Trimmed | None:
                     w.writestr(info, new if info.filename == "content.xml" else zf.read(info))
     except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
         return None
-    return Trimmed(out.getvalue(), widths)
+    return Trimmed(out.getvalue(), widths, moved)
 
 
 def _trimmed(xml: bytes) -> tuple[bytes, dict[str, int]]:

@@ -189,6 +189,9 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                 del sheet       # the library's copy of the cells goes before the next sheet's is read
                 if trimmed is not None and name in trimmed.widths:
                     _as_whole_area(rows, trimmed.widths[name], merges)
+                if trimmed is not None and name in trimmed.moved:     # (values far right moved: `odsfar`)
+                    rows = Rows(rows)
+                    rows.columns, rows.row_of = trimmed.moved[name], None
                 length, width = len(rows), 0
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
