@@ -19,7 +19,7 @@ from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import bookparts, odsmerge, sheetslices
 from cakupan.ingest.readers.blocks import FileRejected, column_letter
-from cakupan_dev.messy.formats import Sheet, ods_bytes
+from cakupan_dev.messy.formats import Sheet, ods_bytes, with_parts
 from python_calamine import CalamineWorkbook
 
 HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Profesi", "Kelurahan", "Kecamatan", "Program",
@@ -524,32 +524,30 @@ def test_a_big_ods_of_district_sheets_in_parts_gives_what_the_whole_read_gives(h
 
 def _with_far_blanks(data: bytes, case: str) -> bytes:
     """The .ods with a space 16,000 columns right of the first sheet's title and of its fifth data row (`right`),
-    or under a run of 5,000 empty rows below it (`below`), or that and a note merged over three rows below the
-    total (`below_merged`: a merged range reaching rows the trim leaves out)."""
-    z = zipfile.ZipFile(io.BytesIO(data))
-    parts = {i.filename: z.read(i) for i in z.infolist()}
-    xml = parts["content.xml"].decode()
+    or an "x" there in the title's row (`right_x`), or a space under a run of 5,000 empty rows below it (`below`),
+    or that and a note merged over three rows below the total (`below_merged`: a merged range reaching rows the
+    trim leaves out)."""
     space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
-    end = xml.index("</table:table>")
-    if case == "right_x":       # (a value: its column moved to follow the data, `odsfar`)
-        at = xml.index("</table:table-row>")
-        xml = (xml[:at] + '<table:table-cell table:number-columns-repeated="16000"/><table:table-cell office:value-'
-               'type="string"><text:p>x</text:p></table:table-cell>' + xml[at:])
-    elif case == "right":
-        for row in (8, 0):       # (the fifth data row first: the title's insertion moves it)
-            at = -1
-            for _ in range(row + 1):
-                at = xml.index("</table:table-row>", at + 1)
-            xml = xml[:at] + '<table:table-cell table:number-columns-repeated="16000"/>' + space + xml[at:]
-    else:
-        xml = (xml[:end] + '<table:table-row table:number-rows-repeated="5000"><table:table-cell table:number-'
-               f'columns-repeated="12"/></table:table-row><table:table-row>{space}</table:table-row>' + xml[end:])
-    parts["content.xml"] = xml.encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as w:
-        for info in z.infolist():
-            w.writestr(info, parts[info.filename])
-    return out.getvalue()
+    run = '<table:table-cell table:number-columns-repeated="16000"/>'
+
+    def change(parts: dict) -> None:
+        xml = parts["content.xml"].decode()
+        end = xml.index("</table:table>")
+        if case == "right_x":       # (a value: its column moved to follow the data, `odsfar`)
+            at = xml.index("</table:table-row>")
+            x = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+            xml = xml[:at] + run + x + xml[at:]
+        elif case == "right":
+            for row in (8, 0):       # (the fifth data row first: the title's insertion moves it)
+                at = -1
+                for _ in range(row + 1):
+                    at = xml.index("</table:table-row>", at + 1)
+                xml = xml[:at] + run + space + xml[at:]
+        else:
+            xml = (xml[:end] + '<table:table-row table:number-rows-repeated="5000"><table:table-cell table:number-'
+                   f'columns-repeated="12"/></table:table-row><table:table-row>{space}</table:table-row>' + xml[end:])
+        parts["content.xml"] = xml.encode()
+    return with_parts(data, change)
 
 
 @pytest.mark.parametrize("case", ["right", "below", "below_merged", "right_x"])

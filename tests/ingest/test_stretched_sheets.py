@@ -7,18 +7,16 @@ python-calamine, real forked reader child, real loader and DuckDB."""
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import subprocess
 import sys
 import textwrap
-import zipfile
 
 import pytest
 import xlsxwriter
 from cakupan.ingest.readers import odsmerge, odstail, sheetslices, workbook
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
-from cakupan_dev.messy.formats import Sheet, ods_bytes
+from cakupan_dev.messy.formats import Sheet, ods_bytes, with_parts
 
 HEADER = ["No", "NIK", "Nama", "Tgl Lahir", "L/P", "Pekerjaan", "Desa", "Kecamatan", "Program", "TMT", "Iuran",
           "Sumber Dana"]
@@ -95,18 +93,6 @@ def test_a_stretched_sheet_in_slices_gives_the_whole_read_s_rows(tmp_path, monke
         assert rows[-1][10] == FORMULA_NO_VALUE
 
 
-def test_a_stretched_register_loads_with_a_small_reader_child(tmp_path):
-    """The whole chain in a process of its own: the loader's forked reader child of a 2,000-row register with a
-    space in row 1,048,001 (a 100 KB file) stays small (it built a million-row area: 667 MB), and every row is
-    loaded."""
-    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
-    path.parent.mkdir(parents=True)
-    _book(path, "space", n=2000)
-    got = _load_in_child(tmp_path, path)
-    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
-    assert got["child_mb"] < 250, got
-
-
 def _load_in_child(home, path) -> dict:
     """The file loaded by the real loader in a process of its own (its reader children's peak memory alone)."""
     script = textwrap.dedent(f"""
@@ -137,9 +123,6 @@ def _ods(case: str, n: int = 40, run: int = FAR) -> bytes:
               None if case == "merged" and i >= n - 3 else "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"]
              for i in range(n)]
     merges = [(3 + n - 3, 7, 3 + n + 2, 7, "Wara Utara")] if case == "merged" else []
-    data = ods_bytes([Sheet("Nelayan", rows, merges)])
-    z = zipfile.ZipFile(io.BytesIO(data))
-    parts = {i.filename: z.read(i) for i in z.infolist()}
     space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
     cell = {"space": '<table:table-cell table:number-columns-repeated="2"/>' + space,
             "text_s": '<table:table-cell table:number-columns-repeated="25"/><table:table-cell office:value-type='
@@ -151,14 +134,15 @@ def _ods(case: str, n: int = 40, run: int = FAR) -> bytes:
             f'table:number-columns-repeated="13"/></table:table-row><table:table-row table:style-name="ro1">{cell}'
             f'</table:table-row><table:table-row table:number-rows-repeated="575"><table:table-cell table:number-'
             f'columns-repeated="13"/></table:table-row>')
-    xml = parts["content.xml"].decode()
-    at = xml.rindex("</table:table>")
-    parts["content.xml"] = (xml[:at] + tail + xml[at:]).encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as w:
-        for info in z.infolist():
-            w.writestr(info, parts[info.filename])
-    return out.getvalue()
+    return with_parts(ods_bytes([Sheet("Nelayan", rows, merges)]), lambda parts: _insert(
+        parts, "content.xml", lambda xml: xml.rindex("</table:table>"), tail))
+
+
+def _insert(parts: dict, name: str, where, text: str) -> None:
+    """Part `name` with `text` inserted where `where(its text)` says."""
+    xml = parts[name].decode()
+    at = where(xml)
+    parts[name] = (xml[:at] + text + xml[at:]).encode()
 
 
 @pytest.mark.parametrize("case", ["space", "text_s", "zero", "merged"])
@@ -184,17 +168,6 @@ def test_an_ods_s_blank_rows_far_below_are_left_out_as_the_whole_read_drops_them
         assert len(rows) == 46 and [r[7] for r in rows[40:46]] == ["Wara Utara"] * 6
 
 
-def test_an_ods_with_a_space_far_below_loads_with_a_small_reader_child(tmp_path):
-    """A 2,000-row .ods register with a space a million rows below it (~100 KB): its reader child held the
-    library's area down to the space (1.1 GB)."""
-    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.ods"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(_ods("space", n=2000))
-    got = _load_in_child(tmp_path, path)
-    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
-    assert got["child_mb"] < 250, got
-
-
 # ------------------------------------------------------ a cell far right of the data (`sheetslices._stray`) --
 def _far_right(path, case: str, n: int = 40) -> None:
     """Palopo's register (header in row 3) with what a clerk leaves far right of it, by case; the `inline`
@@ -209,9 +182,11 @@ def _far_right(path, case: str, n: int = 40) -> None:
                 "wide_far_below": [*((f"{column_letter(702 + k)}5", "y") for k in range(150)), ("XFD1048576", "x")],
                 }[case]
     merged = {"merged_far": "XFA3:XFD3", "merged_near_far": "A1:XFD1", "merged_moved": "XFC4:XFD4"}.get(case)
-    z = zipfile.ZipFile(path)
-    parts = {i.filename: z.read(i) for i in z.infolist()}
-    z.close()
+    path.write_bytes(with_parts(path.read_bytes(), lambda parts: _far_cells(parts, case, wb_cells, merged)))
+
+
+def _far_cells(parts: dict, case: str, wb_cells: list, merged: str | None) -> None:
+    """The sheet's XML (and shared strings) of `_far_right` with its cells far right, by case."""
     xml = parts["xl/worksheets/sheet1.xml"].decode()
     strings = parts["xl/sharedStrings.xml"].decode()
     added = []
@@ -235,9 +210,6 @@ def _far_right(path, case: str, n: int = 40) -> None:
     at = strings.index("</sst>")
     parts["xl/sharedStrings.xml"] = (strings[:at] + "".join(added) + strings[at:]).encode()
     parts["xl/worksheets/sheet1.xml"] = xml.encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as w:
-        for name, data in parts.items():
-            w.writestr(name, data)
 
 
 def _labelled(blocks: list) -> list:
@@ -284,30 +256,22 @@ def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeyp
         m.setattr(sheetslices, "_stray", lambda xml: False)
         whole = read_file(path)
         (_, whole_rows), = workbook._sheets_in_process(path, ())
-    assert _labelled(got.blocks) == _labelled(whole.blocks)
     assert got.sheets_without_header == whole.sheets_without_header
     assert set(sheetslices.sliced_sheets(path, None, ["Nelayan"])) == {"Nelayan"}
     (_, rows), = workbook._sheets_in_process(path, ())
+    _same_as_whole(got, whole, rows, whole_rows, KEPT.get(case), 700)
+
+
+def _same_as_whole(got, whole, rows: list, whole_rows: list, kept: tuple | None, wide: int) -> None:
+    """The blocks read are the whole read's (`_labelled`), the whole read's rows wider than `wide`; the rows read
+    as wide as the data, or (`kept`: a value far right) as wide as said, with the extra columns said."""
+    assert _labelled(got.blocks) == _labelled(whole.blocks)
     block, = got.blocks
     assert block.n_rows == 40 and block.cells["nik"][0] == "7373000000000000"
-    assert len(whole_rows[0]) > 700
-    if case in KEPT:
-        assert {len(r) for r in rows} == {KEPT[case][0]}
-        assert list(block.extras) == KEPT[case][1]
-    else:
-        assert {len(r) for r in rows} == {len(HEADER)} and len(whole_rows[0]) > 700
-        assert block.extras == {}
-
-
-def test_a_register_with_a_space_far_right_loads_with_a_small_reader_child(tmp_path):
-    """2,000 workers and a space in XFD3 (a 100 KB file): the reader child built rows 16,384 cells wide (1.3 GB,
-    the loader itself 0.9 GB and 7 s); now the rows are as wide as the data."""
-    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
-    path.parent.mkdir(parents=True)
-    _far_right(path, "space_header", n=2000)
-    got = _load_in_child(tmp_path, path)
-    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
-    assert got["child_mb"] < 250, got
+    assert len(whole_rows[0]) > wide
+    width, extras = kept or (len(HEADER), [])
+    assert {len(r) for r in rows} == {width}
+    assert list(block.extras) == extras
 
 
 def _ods_far_right(case: str, n: int = 40) -> bytes:
@@ -318,8 +282,6 @@ def _ods_far_right(case: str, n: int = 40) -> bytes:
     rows = [["DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025"], [], HEADER]
     rows += [[str(i + 1), f"7373{i:012d}", f"Nelayan Sintetis {i}", "12-03-1985", "L", "Nelayan", "Pontap",
               "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"] for i in range(n)]
-    z = zipfile.ZipFile(io.BytesIO(ods_bytes([Sheet("Nelayan", rows, [])])))
-    parts = {i.filename: z.read(i) for i in z.infolist()}
     run = '<table:table-cell table:number-columns-repeated="16000"/>'
     space = '<table:table-cell office:value-type="string"><text:p> </text:p></table:table-cell>'
     def text(t: str, repeat: int = 1) -> str:
@@ -337,25 +299,25 @@ def _ods_far_right(case: str, n: int = 40) -> bytes:
                     + '<table:table-cell table:number-columns-repeated="999"/>' + space),
                    (2, run + text("Ket"))],
            "repeated": [(2, run + text("x", 2))]}
-    xml = parts["content.xml"].decode()
-    for row, cells in far.get(case, ()):
-        at = -1
-        for _ in range(row + 1):
-            at = xml.index("</table:table-row>", at + 1)
-        xml = xml[:at] + cells + xml[at:]
-    if case not in far:
-        tail = {"repeated_rows": f'<table:table-row table:number-rows-repeated="3">{run}{space}</table:table-row>',
-                "below_and_right": f'<table:table-row table:number-rows-repeated="{FAR}"><table:table-cell '
-                                   f'table:number-columns-repeated="13"/></table:table-row><table:table-row>{run}'
-                                   f'{space}</table:table-row>'}[case]
-        at = xml.rindex("</table:table>")
-        xml = xml[:at] + tail + xml[at:]
-    parts["content.xml"] = xml.encode()
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as w:
-        for info in z.infolist():
-            w.writestr(info, parts[info.filename])
-    return out.getvalue()
+    tail = {"repeated_rows": f'<table:table-row table:number-rows-repeated="3">{run}{space}</table:table-row>',
+            "below_and_right": f'<table:table-row table:number-rows-repeated="{FAR}"><table:table-cell '
+                               f'table:number-columns-repeated="13"/></table:table-row><table:table-row>{run}'
+                               f'{space}</table:table-row>'}
+
+    def change(parts: dict) -> None:
+        for row, cells in far.get(case, ()):
+            _insert(parts, "content.xml", lambda xml, row=row: _row_end(xml, row), cells)
+        if case in tail:
+            _insert(parts, "content.xml", lambda xml: xml.rindex("</table:table>"), tail[case])
+    return with_parts(ods_bytes([Sheet("Nelayan", rows, [])]), change)
+
+
+def _row_end(xml: str, row: int) -> int:
+    """Where the 0-based table row `row` of an .ods's content.xml ends."""
+    at = -1
+    for _ in range(row + 1):
+        at = xml.index("</table:table-row>", at + 1)
+    return at
 
 
 # kept far right, by case: the rows' width, and the extra columns (a value's column moved to follow the data and
@@ -383,39 +345,7 @@ def test_an_ods_s_blank_cells_far_right_are_left_out_and_the_blocks_are_the_whol
             m.setattr(odstail, "FAR_ROWS", 1 << 40)
         whole = read_file(path)
         (_, whole_rows), = workbook._sheets_in_process(path, ())
-    assert _labelled(got.blocks) == _labelled(whole.blocks)
-    block, = got.blocks
-    assert block.n_rows == 40 and block.cells["nik"][0] == "7373000000000000"
-    assert len(whole_rows[0]) > 16_000
-    if case in ODS_KEPT:
-        assert {len(r) for r in rows} == {ODS_KEPT[case][0]}
-        assert list(block.extras) == ODS_KEPT[case][1]
-    else:
-        assert {len(r) for r in rows} == {len(HEADER)} and len(whole_rows[0]) > 16_000
-        assert block.extras == {}
-
-
-def test_an_ods_with_a_space_far_right_loads_with_a_small_reader_child(tmp_path):
-    """A 2,000-row .ods register with a space 16,000 columns right of its header (~100 KB): its reader child built
-    rows that wide (2.3 GB, 6.9 s)."""
-    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.ods"
-    path.parent.mkdir(parents=True)
-    path.write_bytes(_ods_far_right("space_header", n=2000))
-    got = _load_in_child(tmp_path, path)
-    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 2000), got
-    assert got["child_mb"] < 250, got
-
-
-def test_a_register_with_an_x_far_right_loads_with_a_small_reader_child(tmp_path):
-    """20,000 workers and an "x" typed in XFD3, over the header (a value: its column is an extra column, "x"):
-    rows 16,384 cells wide would be 328 million cells, and the file was rejected (`used_range_too_large`); with
-    the column moved to follow the data it loads, its reader child small."""
-    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.xlsx"
-    path.parent.mkdir(parents=True)
-    _far_right(path, "x_header", n=20_000)
-    got = _load_in_child(tmp_path, path)
-    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 20_000), got
-    assert got["child_mb"] < 250, got
+    _same_as_whole(got, whole, rows, whole_rows, ODS_KEPT.get(case), 16_000)
 
 
 def test_a_value_far_below_the_moved_columns_rejects_the_file_naming_its_own_cell(tmp_path, monkeypatch):
@@ -488,13 +418,33 @@ def test_a_long_run_of_blank_rows_is_made_one_and_every_row_keeps_its_number(tmp
     assert len(rows) == made, len(rows)
 
 
-def test_an_ods_with_an_x_far_right_loads_with_a_small_reader_child(tmp_path):
-    """A 10,000-row .ods register with an "x" 16,000 columns right of its header: rows that wide are 160 million
-    cells (at 2,000 rows: 7.7 s and a reader child of 2.3 GB); with its column moved to follow the data it loads,
-    the child small."""
-    path = tmp_path / "inbox" / "73.73" / "register_palopo_2025-06.ods"
+# a register with a stray cell, made by case: (its suffix, its rows, how it is written). Each loaded whole in a
+# process of its own, its forked reader child stays small; what the child took before:
+SMALL_CHILD = {
+    # a space in row 1,048,001 under 2,000 rows (a 100 KB file): a million-row area, 667 MB
+    "xlsx_space_far_below": (".xlsx", 2_000, lambda p: _book(p, "space", n=2_000)),
+    # the same in an .ods, under a million repeated empty rows: 1.1 GB
+    "ods_space_far_below": (".ods", 2_000, lambda p: p.write_bytes(_ods("space", n=2_000))),
+    # a space in XFD3: rows 16,384 cells wide, 1.3 GB (the loader itself 0.9 GB, 7 s)
+    "xlsx_space_far_right": (".xlsx", 2_000, lambda p: _far_right(p, "space_header", n=2_000)),
+    # a space 16,000 columns right of an .ods's header: 2.3 GB, 6.9 s
+    "ods_space_far_right": (".ods", 2_000, lambda p: p.write_bytes(_ods_far_right("space_header", n=2_000))),
+    # an "x" in XFD3 over 20,000 rows (a value: its column an extra column "x"): 328 million cells, rejected
+    # (`used_range_too_large`); its column now moved to follow the data
+    "xlsx_x_far_right": (".xlsx", 20_000, lambda p: _far_right(p, "x_header", n=20_000)),
+    # an "x" 16,000 columns right of an .ods's header over 10,000 rows: 160 million cells (2,000 rows: 2.3 GB)
+    "ods_x_far_right": (".ods", 10_000, lambda p: p.write_bytes(_ods_far_right("x", n=10_000))),
+}
+
+
+@pytest.mark.parametrize("case", list(SMALL_CHILD))
+def test_a_register_with_a_stray_cell_loads_with_a_small_reader_child(tmp_path, case):
+    """The whole chain in a process of its own (`_load_in_child`): every row is loaded, and the loader's forked
+    reader child stays under 250 MB."""
+    suffix, n, write = SMALL_CHILD[case]
+    path = tmp_path / "inbox" / "73.73" / f"register_palopo_2025-06{suffix}"
     path.parent.mkdir(parents=True)
-    path.write_bytes(_ods_far_right("x", n=10_000))
+    write(path)
     got = _load_in_child(tmp_path, path)
-    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", 10_000), got
+    assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", n), got
     assert got["child_mb"] < 250, got

@@ -8,7 +8,8 @@ import csv
 import datetime as dt
 import io
 import struct
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -242,3 +243,17 @@ def _ods_cell(v: object, attrs: str, escape) -> str:
         return (f'<table:table-cell{attrs} office:value-type="date" office:date-value="{iso}">'
                 f"<text:p>{v.strftime('%d/%m/%Y')}</text:p></table:table-cell>")
     return f'<table:table-cell{attrs} office:value-type="string"><text:p>{escape(str(v))}</text:p></table:table-cell>'
+
+
+def with_parts(data: bytes, change: Callable[[dict[str, bytes]], None]) -> bytes:
+    """A zip container (an .xlsx, an .ods) with some parts changed by `change` (given every part by name, it
+    changes them in place), written again in the same order and with each part's own compression."""
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        infos = z.infolist()
+        parts = {i.filename: z.read(i) for i in infos}
+    change(parts)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as w:
+        for info in infos:
+            w.writestr(info, parts[info.filename])
+    return out.getvalue()

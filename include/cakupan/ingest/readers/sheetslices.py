@@ -18,8 +18,8 @@ any row without one after it as the whole read does (the one before, plus one); 
 (the library holds a slice's whole area). A sheet whose tags have a namespace prefix, whose XML ends inside its
 rows or whose slices start out of order is not sliced (read whole, as before), nor is anything on any failure
 (no room on disk); a row stored after the rows below it in a later slice rejects the file as it is read (no
-spreadsheet program writes one; saved again, it is in order). The temporary workbook takes about the sheet's XML on disk while the file is read; it is unlinked
-as soon as it is open.
+spreadsheet program writes one; saved again, it is in order). The temporary workbook takes about the sheet's XML
+on disk while the file is read; it is unlinked as soon as it is open.
 """
 
 from __future__ import annotations
@@ -77,9 +77,10 @@ _CT = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str, SlicedSheet]:
     """Each of the named sheets of an .xlsx/.xlsm whose worksheet XML is at least SLICE_SHEET_MIN_BYTES, or whose
-    rows reach far below or far right of what it holds (`_stray`), and that can be cut (`_cut`), as a `SlicedSheet`; the others
-    are not in the result. Nothing, on any failure (a damaged zip, no room for the temporary workbook). `data`: the
-    file's bytes (None: read from the path)."""
+    cells reach far below or far right of what it holds (`_stray`), and that can be cut (`_cut`), as a
+    `SlicedSheet` (a small one's values far right moved to follow its data: `_far_columns`); the others are not in
+    the result. Nothing, on any failure (a damaged zip, no room for the temporary workbook). `data`: the file's
+    bytes (None: read from the path)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return {}
     out: dict[str, SlicedSheet] = {}

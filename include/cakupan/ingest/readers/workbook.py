@@ -308,9 +308,9 @@ def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> lis
 
 
 def ods_content(path: Path, data: bytes | None) -> tuple[dict | None, Trimmed | None]:
-    """An .ods's merged ranges per sheet (python-calamine gives an .ods none) and the file without its blank cells far below or far right
-    of its data (`odstail`; None when it has none), its content.xml read once; (None, None) for any other
-    workbook."""
+    """An .ods's merged ranges per sheet (python-calamine gives an .ods none) and the file without its blank cells
+    far below or far right of its data, its values far right moved to follow it (`odstail`, `odsfar`; None when it
+    has neither), its content.xml read once; (None, None) for any other workbook."""
     if not _is_ods(path, data):
         return None, None
     xml = content_xml(path if data is None else io.BytesIO(data))
