@@ -34,7 +34,7 @@ def _nik(i: int) -> str:
 
 
 def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False, formula: bool = False,
-              left: int = 1) -> bytes:
+              left: int = 1, far_right: bool = False) -> bytes:
     """Parepare's June register as an office lays it out, its table from column `left` on: a merged title, a
     header over two rows (a group label merged over two columns, the rest merged down), districts merged down
     blocks of 7 rows (across parts of 8), birth dates as date cells or text, contributions as numbers or text,
@@ -99,6 +99,10 @@ def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False
     ws.write_string(r + 5, c0 + 9, "NIP. 19700101 199003 1 001")
     if loose_cell:
         ws.write_string(30, c0 + len(HEADER) + 1, "dicek")    # below the header, in a column without a label
+    if far_right:       # "Kelompok" again in XFD over a note on one worker, and a space typed in column WQK
+        ws.write_string(4, 16_383, "Kelompok")
+        ws.write_string(12, 16_383, "sudah dicek")
+        ws.write_string(14, 16_000, " ")
     hidden = wb.add_worksheet("Petunjuk")
     hidden.write_string(0, 0, "Isi mulai baris 6")
     hidden.hide()
@@ -195,6 +199,25 @@ def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, m
     # what the whole read made of the merged districts, across the parts' edges: each row its block's district
     districts = [int(d.split()[-1]) for _, d in _column_by_row(whole["raw"], "Kecamatan")]
     assert set(districts) == set(range(9)) and districts == sorted(districts)
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_big_workbook_with_a_value_far_right_in_parts_gives_what_the_whole_read_gives(home_factory, monkeypatch,
+                                                                                        tmp_path, sliced):
+    """A label typed in XFD over a note on one worker (and a space in WQK): in slices (a big sheet's, cut again once
+    a slice shows the value: `sheetslices._cut`) the column follows the data, and the parts name it as the whole
+    read does, by its own letter (the label repeats the table's "Kelompok": "Kelompok (XFD)"); the rows the
+    library gives are as wide as the data and that column, not 16,384 cells."""
+    data = _register(tmp_path / "book.xlsx", far_right=True)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "far", data, sliced=sliced)
+    assert frames == ["head"] + ["part"] * 10, frames
+    assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", N)
+    for table in whole:
+        assert parts[table] == whole[table], table
+    notes = [(row, v) for row, v in _column_by_row(whole["raw"], "Kelompok (XFD)") if v is not None]
+    assert notes == [(13, "sudah dicek")]
+    finding, = [f for f in whole["findings"] if f[0] == "EXTRA_COLUMNS"]
+    assert "'Kelompok (XFD)'" in finding[-1]
 
 
 def _column_by_row(raw_rows: list[tuple], label: str) -> list[tuple]:

@@ -238,22 +238,30 @@ KEPT = {"x_header": (13, ["x"]), "zero": (13, ["(column XFD)"]), "formula": (13,
         "merged_near_far": (16_384, ["(column XFD)"]), "merged_moved": (14, ["(column XFC)", "(column XFD)"])}
 
 
+@pytest.mark.parametrize("big", [False, True])
 @pytest.mark.parametrize("case", ["space_header", "space_below", "nbsp_data", "inline", "many", *KEPT])
-def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeypatch, case):
+def test_a_sheet_with_a_cell_far_right_reads_as_the_whole_read(tmp_path, monkeypatch, case, big):
     """A cell in column AAA or beyond sends the sheet to the slices, where a cell far right that the reader reads
     as blank (spaces, a no-break space, an empty text; shared, inline or a plain text) is left out, and a value
     there (a text, a 0, a formula without its result, a cell in doubt) is moved, with its column, to follow the
     data: the blocks are those of the whole read (the extra columns named by their own letters), and the rows are
-    as wide as the data and those columns."""
+    as wide as the data and those columns. `big`: the sheet sliced as a big one is (slices of ~700 bytes, its XML
+    unzipped 256 bytes at a time), where the columns to move are looked for once a slice shows a value far right
+    and the sheet is cut again."""
     from cakupan.ingest.readers import read_file
 
     path = tmp_path / "register_palopo_2025-06.xlsx"
     _far_right(path, case)
     monkeypatch.setattr(workbook, "IN_PROCESS_MAX_CELLS", 1_000)    # (read in the child, as a bigger one is)
+    if big:
+        monkeypatch.setattr(sheetslices, "SLICE_SHEET_MIN_BYTES", 0)
+        monkeypatch.setattr(sheetslices, "SLICE_BYTES", 700)
+        monkeypatch.setattr(sheetslices, "_PIECE", 256)
     got = read_file(path)
     assert len(got.blocks[0].headers) == KEPT.get(case, (len(HEADER),))[0]
     with monkeypatch.context() as m:
         m.setattr(sheetslices, "_stray", lambda xml: False)
+        m.setattr(sheetslices, "SLICE_SHEET_MIN_BYTES", 1 << 40)
         whole = read_file(path)
         (_, whole_rows), = workbook._sheets_in_process(path, ())
     assert got.sheets_without_header == whole.sheets_without_header

@@ -15,7 +15,8 @@ anything else (a sheet that may be a contributions recap too), and the file is r
 every sheet with a header is held from the start (its header is needed before the first part) and each goes once
 its parts are sent: the child's peak is that of one sheet of all the rows, except for an .xlsx sheet of 48 MiB
 of XML or more, or one whose rows reach far below or far right of its data, which is read in slices of rows
-(`sheetslices`): then it is that of a slice or two. An .ods is read without its blank cells far below or far
+(`sheetslices`; its values far right moved to follow its data, named by their own letters in each part as read
+whole: `blocks.Rows`): then it is that of a slice or two. An .ods is read without its blank cells far below or far
 right of its data (`odstail`), as read whole (a 200,000-row .ods with a space 16,000 columns right of its header:
 its child died at 3.4 GB and the file was rejected; now 721 MB, 6 s).
 """
@@ -42,7 +43,7 @@ import pyarrow as pa
 from cakupan.core.contracts import all_contracts
 from cakupan.core.messages import Msg
 from cakupan.ingest.arrays import as_arrow
-from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
+from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions, Rows, letters_of
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
 from cakupan.ingest.readers.layout import block_from_rows
@@ -238,7 +239,17 @@ class _Sheet:
         self.carried = carried      # each merged range's value, as the parts go
 
     def header_block(self) -> Block:
-        return self.header.block(self.name, title_text(self.above, self.header))
+        return self.header.block(self.name, title_text(self.above, self.header), letters_of(self._moved([])))
+
+    def _moved(self, rows: list[list]) -> list[list]:
+        """Rows of a sliced sheet whose columns far right were moved (`sheetslices._far_columns`) as `Rows`, which
+        name those columns by their own letters."""
+        columns = getattr(self.sheet, "columns", None) if isinstance(self.sheet, SlicedSheet) else None
+        if not columns:
+            return rows
+        rows = Rows(rows)
+        rows.columns, rows.row_of = columns, None
+        return rows
 
     def part(self, a: int, b: int) -> Block:
         """The block of the sheet's data rows [a, b) (0-based below the header)."""
@@ -247,7 +258,7 @@ class _Sheet:
         chunk += [next(self.rows) for _ in range(b - a - len(chunk))]
         first = self.header.row + 1 + a          # the chunk's first row, 0-based in the sheet
         fill_merged(chunk, self.merges, first, self.carried)
-        return block_from_rows(self.above + chunk, self.name, self.header, unlabelled=True,
+        return block_from_rows(self._moved(self.above + chunk), self.name, self.header, unlabelled=True,
                                source_row_of=functools.partial(operator.add, a + 1))
 
     def release(self) -> None:
@@ -279,8 +290,6 @@ def _sheet_heads(wb, names: list[str], options: ReadOptions, ods: dict | None = 
                                                          error=str(exc)[:200])) from None
         if start is None or end is None:
             continue        # (an empty sheet: the whole read skips it)
-        if isinstance(sheet, SlicedSheet) and sheet.columns:
-            return None, []     # (columns moved from far right: named by the whole read, `blocks.Rows`)
         rows = _padded(sheet.iter_rows(), start[1])
         head = [next(rows) for _ in range(min(end[0] + 1, HEADER_SCAN_ROWS + 2))]
         carried: dict[tuple[int, int], object] = {}

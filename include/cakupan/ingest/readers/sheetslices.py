@@ -33,7 +33,7 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -97,7 +97,7 @@ def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str,
                     xml = zf.read(part)
                     if not _stray(xml):
                         continue
-                    moved = _far_columns(xml, blank)
+                    moved = _far_columns([xml], blank) or {}     # ({}: looked for, none to move)
                     del xml
                 if (sheet := _cut(zf, part, name, blank, moved)) is not None:
                     out[name] = sheet
@@ -209,7 +209,8 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
          moved: dict[int, int] | None = None) -> SlicedSheet | None:
     """The worksheet `part` cut into slices in a temporary workbook, or None where it is not written the plain
     way (then nothing is left on disk). `blank`: the shared strings read as blank; `moved`: the columns past its
-    data moved to follow it (`_far_columns`)."""
+    data moved to follow it (`_far_columns`; None: not looked for yet, then a big sheet with a value far right is
+    cut again once they are found, its XML read once more)."""
     fd, book = tempfile.mkstemp(prefix="cakupan-slices-", suffix=".xlsx")
     os.close(fd)
     try:
@@ -225,11 +226,29 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
             os.unlink(book)
         if isinstance(exc, _NotPlain):
             return None
+        if isinstance(exc, _FarValues) and moved is None:
+            return _cut(zf, part, name, blank, _far_columns(_row_pieces(zf, part), blank) or {})
         raise
 
 
 class _NotPlain(Exception):
     """A sheet not written the plain way (`_write_slices`): read whole."""
+
+
+class _FarValues(Exception):
+    """A slice holds a value far right, and the columns to move were not looked for (`_cut`)."""
+
+
+def _row_pieces(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """A worksheet's XML in pieces of about _PIECE bytes, each cut before a `<row` tag (no cell is split)."""
+    with zf.open(part) as f:
+        buf = b""
+        while piece := f.read(_PIECE):
+            buf += piece
+            if (cut := buf.rfind(b"<row")) > 0:
+                yield buf[:cut]
+                buf = buf[cut:]
+        yield buf
 
 
 def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: Callable[[], frozenset[int]],
@@ -274,6 +293,8 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: C
                 rows: bytes | memoryview = memoryview(buf)[a:b]
                 if _FAR_CELL.search(buf, a, b) is not None:     # (a cell far right: left out if blank)
                     rows = _without_far_blanks(bytes(rows), blank, moved)
+                    if moved is None and _FAR_CELL.search(rows) is not None:
+                        raise _FarValues
                     cell = _last_cell(rows, len(rows))
                 else:
                     cell = _last_cell(buf, b)
@@ -350,26 +371,31 @@ def _far_blank(m: re.Match, blank: Callable[[], frozenset[int]]) -> bool:
     return False
 
 
-def _far_columns(xml: bytes, blank: Callable[[], frozenset[int]]) -> dict[int, int] | None:
+def _far_columns(pieces: Iterable[bytes], blank: Callable[[], frozenset[int]]) -> dict[int, int] | None:
     """For a sheet with cells in column AAA or beyond that are not blank (`_far_blank`: an "x" typed in XFD1), each
     of their columns' place (0-based) once moved, in order, to follow the last column before AAA that a cell or a
     merged range takes: the rows are then as wide as the data and those cells, not 16,384 cells. None when there
     is no such cell, or a merged range reaches one of those columns from before AAA or spans a column without one
-    (the whole read's width then)."""
-    if _FAR_CELL.search(xml) is None:
-        return None
-    far = sorted({_column_of(m[1]) for m in _FAR_CELL_XML.finditer(xml) if not _far_blank(m, blank)})
+    (the whole read's width then). `pieces`: the sheet's XML, whole or cut between rows (`_row_pieces`)."""
+    far: set[int] = set()
+    letters: set[bytes] = set()
+    merges: list[re.Match] = []
+    for xml in pieces:
+        if _FAR_CELL.search(xml) is not None:
+            far.update(_column_of(m[1]) for m in _FAR_CELL_XML.finditer(xml) if not _far_blank(m, blank))
+        letters.update(_CELL_COLUMN.findall(xml))
+        if (end := xml.rfind(b"</sheetData>")) >= 0:
+            merges += _MERGE_REF.finditer(xml, end)
     if not far:
         return None
-    near = max((c for letters in set(_CELL_COLUMN.findall(xml)) if (c := _column_of(letters)) < _FAR), default=-1)
-    taken = set(far)
-    for m in _MERGE_REF.finditer(xml[xml.rfind(b"</sheetData>"):]):
+    near = max((c for x in letters if (c := _column_of(x)) < _FAR), default=-1)
+    for m in merges:
         first, last = _column_of(m[2]), _column_of(m[4] or m[2])
         if last < _FAR:
             near = max(near, last)
-        elif first < _FAR or not taken.issuperset(range(first, last + 1)):
+        elif first < _FAR or not far.issuperset(range(first, last + 1)):
             return None
-    return {column: near + 1 + k for k, column in enumerate(far)}
+    return {column: near + 1 + k for k, column in enumerate(sorted(far))}
 
 
 def _moved_refs(merges: bytes, moved: dict[int, int] | None) -> bytes:
