@@ -64,18 +64,29 @@ def _not_listed() -> frozenset[str]:
 
 class Rows(list):
     """A sheet's rows whose columns past its data (column AAA and beyond) were moved to follow it
-    (`sheetslices._far_columns`): `columns` gives such a column's own 0-based index by its place, for its name;
-    or in which a long run of blank rows was made one (`workbook._rows_of_slices`): `row_of` gives a row's own
+    (`sheetslices._far_columns`, `odsfar`): `columns` gives such a column's own 0-based index by its place, for its
+    name; or in which a long run of blank rows was made one (`workbook._rows_of_slices`): `row_of` gives a row's own
     1-based number by its place (None: its place plus one)."""
 
-    columns: dict[int, int]
-    row_of: Callable[[int], int] | None
+    def __init__(self, rows: list[list], columns: dict[int, int] | None = None,
+                 row_of: Callable[[int], int] | None = None):
+        super().__init__(rows)
+        self.columns = columns or {}
+        self.row_of = row_of
 
 
 def letters_of(rows: list) -> Callable[[int], str]:
     """The spreadsheet letter of a column of these rows, by its place in them (`Rows`: a moved column's own)."""
     moved = getattr(rows, "columns", None)
     return column_letter if not moved else (lambda j: column_letter(moved.get(j, j)))
+
+
+def column_number(letters: bytes) -> int:
+    """The 1-based column of a reference's letters (b"A" -> 1, b"XFD" -> 16384)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
 
 
 def column_letter(j: int) -> str:

@@ -247,9 +247,7 @@ class _Sheet:
         columns = getattr(self.sheet, "columns", None) if isinstance(self.sheet, SlicedSheet) else None
         if not columns:
             return rows
-        rows = Rows(rows)
-        rows.columns, rows.row_of = columns, None
-        return rows
+        return Rows(rows, columns)
 
     def part(self, a: int, b: int) -> Block:
         """The block of the sheet's data rows [a, b) (0-based below the header)."""

@@ -41,7 +41,7 @@ from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
 from cakupan.ingest.parsing import cell_text
-from cakupan.ingest.readers.blocks import FileRejected, column_letter
+from cakupan.ingest.readers.blocks import FileRejected, column_letter, column_number
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.sniff import sheet_parts, workbook_rels
 
@@ -413,10 +413,7 @@ def _moved_refs(merges: bytes, moved: dict[int, int] | None) -> bytes:
 
 def _column_of(letters: bytes) -> int:
     """The 0-based column of a reference's letters (b"A" -> 0, b"XFD" -> 16383)."""
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n - 1
+    return column_number(letters) - 1
 
 
 def _blank_strings(zf: zipfile.ZipFile) -> frozenset[int]:

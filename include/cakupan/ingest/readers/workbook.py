@@ -26,7 +26,7 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from cakupan.core.messages import Msg
-from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, Rows, letters_of
+from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, Rows, column_number, letters_of
 from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.odsmerge import content_xml, ranges_in
 from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
@@ -190,8 +190,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                 if trimmed is not None and name in trimmed.widths:
                     _as_whole_area(rows, trimmed.widths[name], merges)
                 if trimmed is not None and name in trimmed.moved:     # (values far right moved: `odsfar`)
-                    rows = Rows(rows)
-                    rows.columns, rows.row_of = trimmed.moved[name], None
+                    rows = Rows(rows, trimmed.moved[name])
                 length, width = len(rows), 0
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -268,9 +267,7 @@ def _rows_of_slices(sheet: SlicedSheet, keep: int) -> tuple[list[list], int, int
         if len(row) < width:
             row.extend([""] * (width - len(row)))
     if jumps or sheet.columns:
-        rows = Rows(rows)
-        rows.columns = sheet.columns or {}
-        rows.row_of = _RowOf(jumps) if jumps else None
+        rows = Rows(rows, sheet.columns, _RowOf(jumps) if jumps else None)
     return rows, at, width
 
 
@@ -399,7 +396,7 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict
                 continue
             ref = _XLSX_CELL_REF.search(attrs)
             if ref:
-                out.setdefault(name, []).append((int(ref[2]) - 1, _column_number(ref[1]) - 1))
+                out.setdefault(name, []).append((int(ref[2]) - 1, column_number(ref[1]) - 1))
     return out
 
 
@@ -461,13 +458,6 @@ def _last_line(path: str) -> str:
     return (firsts[0] if firsts else "")[:160]
 
 
-def _column_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
 def _small_plain_xlsx(path: Path, data: bytes | None = None,
                       worksheets: dict[str, bytes] | None = None) -> dict[str, bytes] | None:
     """For a small .xlsx whose every row, cell and dimension reference lies within IN_PROCESS_MAX_CELLS (the
@@ -510,7 +500,7 @@ def _sheet_within(xml: bytes, limit: int) -> bool:
     if not (_XLSX_MAYBE_PREFIXED.search(xml) or _XLSX_CELL_NOT_SMALL.search(xml) or _XLSX_ROW_NOT_SMALL.search(xml)):
         cols, rows = _SMALL_COLUMNS, _SMALL_ROWS
         if dimension := _XLSX_DIMENSION.search(xml):
-            cols = max([cols, *(_column_number(x) for x in (dimension[1], dimension[3] or b""))])
+            cols = max([cols, *(column_number(x) for x in (dimension[1], dimension[3] or b""))])
             rows = max([rows, *(int(x) for x in (dimension[2], dimension[4]) if x)])
         if cols * rows <= limit:
             return True
@@ -543,6 +533,6 @@ def _sheet_area(xml: bytes) -> float:
     if dimension:
         letters |= {dimension[1], dimension[3] or b""}
         digits |= {dimension[2], dimension[4] or b""}
-    max_col = max((_column_number(x) for x in letters if x), default=0)
+    max_col = max((column_number(x) for x in letters if x), default=0)
     max_row = max((int(x) for x in digits if x), default=0)
     return max_row * max(max_col, 1)
