@@ -352,8 +352,8 @@ def _without_far_blanks(xml: bytes, blank: Callable[[], frozenset[int]], moved: 
 
 def _far_blank(m: re.Match, blank: Callable[[], frozenset[int]]) -> bool:
     """Whether a cell (a match of `_FAR_CELL_XML`) holds a text that `parsing.cell_text` makes blank (spaces, an
-    empty text; a shared string of `blank()`, inline, or a plain text) and no formula. A cell in doubt (a rich or
-    phonetic text, an `_x...` escape) is not."""
+    empty text, in plain or rich runs; a shared string of `blank()`, inline, or a plain text) and no formula. A cell
+    in doubt (a phonetic run, an `_x...` escape) is not."""
     attrs, body = m[3], m[4]
     if body is None or b"<f" in body:
         return False
