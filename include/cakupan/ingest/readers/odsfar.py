@@ -18,11 +18,11 @@ from html import unescape
 from cakupan.ingest.readers.cells import cell_text
 
 FAR_COLUMNS = 1 << 10       # a cell from this column (0-based) on is far right
-_TABLE = re.compile(rb'<table:table(?=[\s>])[^>]*?\btable:name="([^"]*)"[^>]*>')
+TABLE = re.compile(rb'<table:table(?=[\s>])[^>]*?\btable:name="([^"]*)"[^>]*>')     # a sheet's start, its name
 _ROW = re.compile(rb"<table:table-row\b[^>]*?(?:/>|>(.*?)</table:table-row>)", re.DOTALL)
 _CELL = re.compile(rb"<table:((?:covered-)?table-cell)\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)",
                    re.DOTALL)
-_REPEATED = re.compile(rb'\btable:number-columns-repeated="([0-9]+)"')
+REPEATED_COLUMNS = re.compile(rb'\btable:number-columns-repeated="([0-9]+)"')
 _TYPED = re.compile(rb'office:value-type="([^"]*)"')
 _TAGS = re.compile(rb"<[^>]*>")
 _REPEAT_ATTR = re.compile(rb'\s+table:number-columns-repeated="[0-9]+"')
@@ -32,7 +32,7 @@ def far_values_moved(xml: bytes, far_runs: list[int]) -> tuple[bytes, dict[str, 
     """content.xml with each sheet's far values moved (`far_runs`: where a run of more than FAR_COLUMNS cells is
     written, as found by the caller), and per sheet so rewritten its moved columns: {place: own column}."""
     pieces, at, moved = [], 0, {}
-    for table in _TABLE.finditer(xml):
+    for table in TABLE.finditer(xml):
         end = xml.find(b"</table:table>", table.end())
         if end < 0 or table.start() < at or not any(table.end() < r < end for r in far_runs):
             continue
@@ -61,11 +61,11 @@ def _plan(xml: bytes, start: int, end: int):
         col, cells, reaches = 0, [], False
         for cell in _CELL.finditer(row[1]):
             kind, attrs, inner = cell[1], cell[2], cell[3] or b""
-            repeat = int(m[1]) if (m := _REPEATED.search(attrs)) else 1
+            repeat = int(m[1]) if (m := REPEATED_COLUMNS.search(attrs)) else 1
             filled = bool(inner) or _TYPED.search(attrs) is not None
             if col + repeat > FAR_COLUMNS:
                 reaches = True
-                if filled and not _blank(attrs, inner):
+                if filled and not blank_cell(attrs, inner):
                     if col < FAR_COLUMNS or repeat > 1 or kind != b"table-cell" or b"spanned=" in attrs:
                         return None
                     far.add(col)
@@ -84,8 +84,9 @@ def _plan(xml: bytes, start: int, end: int):
     return rows, {column: near + 1 + k for k, column in enumerate(sorted(far))}
 
 
-def _blank(attrs: bytes, inner: bytes) -> bool:
-    """Whether a cell holds only a text the reader reads as blank (spaces, `<text:s/>`), and nothing else."""
+def blank_cell(attrs: bytes, inner: bytes) -> bool:
+    """Whether a cell (its attributes, its XML inside) holds only a text the reader reads as blank (spaces,
+    `<text:s/>`), or nothing, and no formula, note or drawing (also `odstail`'s test per cell)."""
     typed = _TYPED.search(attrs)
     if typed is not None and typed[1] != b"string":
         return False

@@ -22,8 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from html import unescape
 
-from cakupan.ingest.readers.cells import cell_text
-from cakupan.ingest.readers.odsfar import far_values_moved
+from cakupan.ingest.readers.odsfar import REPEATED_COLUMNS, TABLE, blank_cell, far_values_moved
 from cakupan.ingest.readers.odsmerge import merged_ranges_of
 
 FAR_ROWS = 1 << 16      # a run of more repeated rows than this, with only blank rows after it, is left out
@@ -36,10 +35,7 @@ _ROW_TAG = re.compile(rb"<table:table-row\b([^>]*?)(/?)>")
 _REPEATED_ROWS = re.compile(rb'\btable:number-rows-repeated="([0-9]+)"')
 _CELL = re.compile(rb"<table:(?:covered-)?table-cell\b([^>]*?)(?:/>|>(.*?)</table:(?:covered-)?table-cell>)",
                    re.DOTALL)
-_REPEATED_COLUMNS = re.compile(rb'\btable:number-columns-repeated="([0-9]+)"')
-_TABLE = re.compile(rb'<table:table(?=[\s>])[^>]*?\btable:name="([^"]*)"[^>]*>')
 _NOT_BLANK = (b"table:formula=", b"spanned=", b"<office:annotation", b"<table:table ", b"<draw:")
-_TAGS = re.compile(rb"<[^>]*>")
 
 
 @dataclass
@@ -85,7 +81,7 @@ def _trimmed(xml: bytes) -> tuple[bytes, dict[str, int]]:
     """content.xml without each sheet's far blank rows; the sheets so trimmed, each with its area's width."""
     pieces, widths, at = [], {}, 0
     merges = merged_ranges_of(xml)
-    for table in _TABLE.finditer(xml):
+    for table in TABLE.finditer(xml):
         end = xml.find(b"</table:table>", table.end())
         if end < 0 or table.start() < at:
             continue
@@ -129,15 +125,11 @@ def _blank_cells_width(body: bytes) -> int | None:
     width = col = 0
     for cell in _CELL.finditer(body):
         attrs, inner = cell[1], cell[2] or b""
-        repeat = int(m[1]) if (m := _REPEATED_COLUMNS.search(attrs)) else 1
-        typed = re.search(rb'office:value-type="([^"]*)"', attrs)
-        if typed is not None and typed[1] != b"string":
-            return None
-        text = unescape(_TAGS.sub(b"", inner).decode("utf-8", "replace"))
-        if text and cell_text(text) is not None:
+        repeat = int(m[1]) if (m := REPEATED_COLUMNS.search(attrs)) else 1
+        if not blank_cell(attrs, inner):
             return None
         col += repeat
-        if (inner or typed is not None) and col - repeat < FAR_COLUMNS:
+        if (inner or b"office:value-type=" in attrs) and col - repeat < FAR_COLUMNS:
             width = max(width, col)
     return width
 
