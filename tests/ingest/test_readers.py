@@ -249,12 +249,13 @@ def test_title_touching_the_header_is_title_not_header(tmp_path):
 
 
 def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
-    """9,000 workers under a title merged across the whole first row (A1:XFD1, as a click on the row's number and
-    "Merge" leaves it) and an "x" typed in XFD9010: the merged range keeps that column where it is
-    (`sheetslices._far_columns`), so the sheet's rows are 16,384 cells wide, 148 million cells, too many to read.
-    Read whole, the native reader allocated them and aborted (only the child died); read in slices, the file is
-    rejected with the cell to clear named. (Without the merged range the column follows the data and such a file
-    loads: `test_stretched_sheets`; the messy corpus's "x" in XFD1048576 loads its workers.)"""
+    """9,000 workers under a sub-district's name merged across the whole row above them (A4:XFD4, as a click on
+    the row's number and "Merge" leaves it) and an "x" typed in XFD9010: a merged range over a row of the table
+    keeps that column where it is (`sheetslices._far_columns`), so the sheet's rows are 16,384 cells wide, 148
+    million cells, too many to read. Read whole, the native reader allocated them and aborted (only the child
+    died); read in slices, the file is rejected with the cell to clear named. (A title merged so above the table
+    ends at the column moved, and such a file loads: `test_stretched_sheets`; so does the messy corpus's "x" in
+    XFD1048576.)"""
     import xlsxwriter
 
     path = tmp_path / "stray.xlsx"
@@ -263,10 +264,11 @@ def test_a_workbook_that_aborts_the_reader_is_rejected_not_fatal(tmp_path):
     ws.merge_range(0, 0, 0, 16_383, "DAFTAR PESERTA PEKERJA RENTAN KOTA PAREPARE APRIL 2025")
     for c, h in enumerate(REGISTER_HEADER):
         ws.write_string(2, c, h)
+    ws.merge_range(3, 0, 3, 16_383, "KECAMATAN SOREANG")
     for i in range(9_000):
-        ws.write_string(3 + i, 0, str(i + 1))
-        ws.write_string(3 + i, 1, f"7372{i:012d}")
-        ws.write_string(3 + i, 2, f"Peserta Sintetis {i}")
+        ws.write_string(4 + i, 0, str(i + 1))
+        ws.write_string(4 + i, 1, f"7372{i:012d}")
+        ws.write_string(4 + i, 2, f"Peserta Sintetis {i}")
     ws.write_string(9_009, 16_383, "x")
     wb.close()
     with pytest.raises(FileRejected) as info:

@@ -61,6 +61,7 @@ _FAR_CELL = re.compile(rb'<c r="[A-Z]{3}[0-9]')      # a cell in column AAA (the
 _FAR_CELL_XML = re.compile(rb'<c r="([A-Z]{3})([0-9]{1,7})"([^>]*?)(?:/>|>(.*?)</c>)', re.DOTALL)
 _FAR = 702                                          # (0-based column AAA)
 _CELL_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_VALUE_CELL = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"[^>]*?>\s*<(?:v|is|f)\b')     # a cell holding something
 _MERGE_REF = re.compile(rb'(<mergeCell ref=")([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?"')
 _TYPE = re.compile(rb'\st="([A-Za-z]+)"')
 _V = re.compile(rb"<v>([^<]*)</v>")
@@ -374,13 +375,19 @@ def _far_blank(m: re.Match, blank: Callable[[], frozenset[int]]) -> bool:
 def _far_columns(pieces: Iterable[bytes], blank: Callable[[], frozenset[int]]) -> dict[int, int] | None:
     """For a sheet with cells in column AAA or beyond that are not blank (`_far_blank`: an "x" typed in XFD1), each
     of their columns' place (0-based) once moved, in order, to follow the last column before AAA that a cell or a
-    merged range takes: the rows are then as wide as the data and those cells, not 16,384 cells. None when there
-    is no such cell, or a merged range reaches one of those columns from before AAA or spans a column without one
-    (the whole read's width then). `pieces`: the sheet's XML, whole or cut between rows (`_row_pieces`)."""
+    merged range takes: the rows are then as wide as the data and those cells, not 16,384 cells. A range from
+    the data's columns to far right above the table (a title merged across the whole row) then ends at the last
+    column kept within it (`_moved_refs`). None when there is no such cell, or a merged range reaches those
+    columns from before AAA over a row of the table (its first row with two values) or from a column past the
+    data, or spans a far column without a cell (the whole read's width then). `pieces`: the sheet's XML, whole or
+    cut between rows (`_row_pieces`)."""
     far: set[int] = set()
     letters: set[bytes] = set()
     merges: list[re.Match] = []
+    table = None        # the first row with two values or more (the table's; a title over the row lies above it)
     for xml in pieces:
+        if table is None:
+            table = _table_row(xml)
         if _FAR_CELL.search(xml) is not None:
             far.update(_column_of(m[1]) for m in _FAR_CELL_XML.finditer(xml) if not _far_blank(m, blank))
         letters.update(_CELL_COLUMN.findall(xml))
@@ -389,24 +396,49 @@ def _far_columns(pieces: Iterable[bytes], blank: Callable[[], frozenset[int]]) -
     if not far:
         return None
     near = max((c for x in letters if (c := _column_of(x)) < _FAR), default=-1)
+    across = []     # the first columns of the ranges from the data's columns to far right (a title over a row)
     for m in merges:
         first, last = _column_of(m[2]), _column_of(m[4] or m[2])
         if last < _FAR:
             near = max(near, last)
-        elif first < _FAR or not far.issuperset(range(first, last + 1)):
+        elif first < _FAR:
+            if table is None or int(m[5]) >= table:
+                return None
+            across.append(first)
+        elif not far.issuperset(range(first, last + 1)):
             return None
+    if any(first > near for first in across):
+        return None
     return {column: near + 1 + k for k, column in enumerate(sorted(far))}
 
 
+def _table_row(xml: bytes) -> int | None:
+    """The first row of the sheet's XML (or a piece of it, cut between rows) with two cells holding something."""
+    row, seen = None, 0
+    for m in _VALUE_CELL.finditer(xml):
+        seen = seen + 1 if m[1] == row else 1
+        row = m[1]
+        if seen == 2:
+            return int(row)
+    return None
+
+
 def _moved_refs(merges: bytes, moved: dict[int, int] | None) -> bytes:
-    """The merged ranges' XML with the moved columns' references at their places (`_far_columns`)."""
+    """The merged ranges' XML with the moved columns' references at their places (`_far_columns`); a range from the
+    data's columns to far right (a title merged over the whole row) ends at the last column kept within it."""
     if not moved:
         return merges
 
     def ref(m: re.Match) -> bytes:
-        out = m[1] + column_letter(moved.get(_column_of(m[2]), _column_of(m[2]))).encode() + m[3]
+        first, last = _column_of(m[2]), _column_of(m[4] or m[2])
+        out = m[1] + column_letter(moved.get(first, first)).encode() + m[3]
         if m[4]:
-            out += b":" + column_letter(moved.get(_column_of(m[4]), _column_of(m[4]))).encode() + m[5]
+            if first < _FAR <= last and last not in moved:
+                last = max((c for c in moved if c <= last), default=None)
+                end = moved[last] if last is not None else min(moved.values()) - 1
+            else:
+                end = moved.get(last, last)
+            out += b":" + column_letter(end).encode() + m[5]
         return out + b'"'
     return _MERGE_REF.sub(ref, merges)
 
