@@ -294,7 +294,7 @@ def _ods_far_right(case: str, n: int = 40) -> bytes:
     """Palopo's register as LibreOffice saves it, with, by case, a cell 16,000 columns right of the header (row 3)
     or of a data row: a space; spaces as LibreOffice writes them, with the row's rest of empty cells after it; a
     space in a row repeated three times; a space a million rows below *and* far right (both runs left out); an
-    "x" or a 0 (values: kept)."""
+    "x" or a 0 (values: kept); the "x" under a title merged across the whole row."""
     rows = [["DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025"], [], HEADER]
     rows += [[str(i + 1), f"7373{i:012d}", f"Nelayan Sintetis {i}", "12-03-1985", "L", "Nelayan", "Pontap",
               "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"] for i in range(n)]
@@ -308,7 +308,7 @@ def _ods_far_right(case: str, n: int = 40) -> bytes:
            "text_s": [(5, run + '<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>'
                        '<text:s text:c="2"/></text:p></table:table-cell><table:table-cell table:number-columns-'
                        'repeated="371"/>')],
-           "x": [(2, run + text("x"))],
+           "x": [(2, run + text("x"))], "x_title": [(2, run + text("x"))],
            "zero": [(7, run + '<table:table-cell office:value-type="float" office:value="0"><text:p>0</text:p>'
                      '</table:table-cell>')],
            "two": [(9, '<table:table-cell table:number-columns-repeated="15000"/>' + text("y")
@@ -321,6 +321,13 @@ def _ods_far_right(case: str, n: int = 40) -> bytes:
                                f'{space}</table:table-row>'}
 
     def change(parts: dict) -> None:
+        if case == "x_title":       # the title merged across the whole row, as far as the "x"
+            xml = parts["content.xml"].decode()
+            at = xml.index("<table:table-cell", xml.index("<table:table-row"))
+            parts["content.xml"] = (xml[:at] + '<table:table-cell table:number-columns-spanned="16013" '
+                                    'table:number-rows-spanned="1"' + xml[at + len("<table:table-cell"):].replace(
+                                        "</table:table-cell>", "</table:table-cell><table:covered-table-cell "
+                                        'table:number-columns-repeated="16012"/>', 1)).encode()
         for row, cells in far.get(case, ()):
             _insert(parts, "content.xml", lambda xml, row=row: _row_end(xml, row), cells)
         if case in tail:
@@ -338,7 +345,7 @@ def _row_end(xml: str, row: int) -> int:
 
 # kept far right, by case: the rows' width, and the extra columns (a value's column moved to follow the data and
 # named by its own letter; a value repeated over two cells is not moved: the whole read's width)
-ODS_KEPT = {"x": (13, ["x"]), "zero": (13, ["(column WQW)"]), "two": (14, ["Ket", "(column VEK)"]),
+ODS_KEPT = {"x": (13, ["x"]), "x_title": (13, ["x"]), "zero": (13, ["(column WQW)"]), "two": (14, ["Ket", "(column VEK)"]),
             "repeated": (16_014, ["x", "x (WQX)"])}
 
 
