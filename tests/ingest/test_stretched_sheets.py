@@ -458,6 +458,8 @@ SMALL_CHILD = {
     # the same under a title merged over the whole first row (A1:XFD1): the rows kept 16,384 cells wide, rejected
     # (2,000 rows: 6.9 s, the loader 1.35 GB); the title now ends at the moved column
     "xlsx_title_over_row_x_far_right": (".xlsx", 20_000, lambda p: _far_right(p, "merged_near_far", n=20_000)),
+    # an "x" in the last cell of an old .xls (IV65536) under 2,000 rows: 16.7 million cells, 1.25 GB, 4.3 s
+    "xls_x_last_cell": (".xls", 2_000, lambda p: _xls(p, "last_cell", n=2_000)),
     # an "x" 16,000 columns right of an .ods's header over 10,000 rows: 160 million cells (2,000 rows: 2.3 GB)
     "ods_x_far_right": (".ods", 10_000, lambda p: p.write_bytes(_ods_far_right("x", n=10_000))),
 }
@@ -474,3 +476,78 @@ def test_a_register_with_a_stray_cell_loads_with_a_small_reader_child(tmp_path, 
     got = _load_in_child(tmp_path, path)
     assert (got["status"], got["loaded"] + got["quarantined"]) == ("loaded", n), got
     assert got["child_mb"] < 250, got
+
+
+# ------------------------------------------------------------------- an .xls (`readers/xlsgap.py`) --------------
+def _xls(path, case: str, n: int = 40) -> None:
+    """Palopo's register as an old .xls (header in row 3), with, by case: an "x" in its last cell (IV65536); three
+    more workers 30,000 rows below, then the "x"; a note merged down column M from row 10 to row 40,000;
+    a space in A60000; an "x" in IV300 (a gap too short to make one)."""
+    from cakupan_dev.messy.formats import xls_bytes
+
+    rows = [["DAFTAR NELAYAN PENERIMA BANTUAN IURAN KOTA PALOPO 2025"], [], HEADER]
+    rows += [[str(i + 1), f"7373{i:012d}", f"Nelayan Sintetis {i}", "12-03-1985", "L", "Nelayan", "Pontap",
+              "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"] for i in range(n)]
+    cells = {"last_cell": [(65_535, 255, "x")],
+             "far_workers": [*((30_000 + k, c, v) for k in range(3) for c, v in enumerate(
+                 [str(n + k + 1), f"73739{k:011d}", f"Nelayan Jauh {k}", "12-03-1985", "L", "Nelayan", "Pontap",
+                  "Wara Timur", "JKK, JKM", "1 April 2025", "16.800", "APBD"])), (65_535, 255, "x")],
+            "merged_over_run": [(65_535, 255, "x")], "space_far": [(59_999, 0, " "), (65_535, 255, "x")],
+            "short_gap": [(299, 255, "x")]}[case]
+    last = max(r for r, _, _ in cells)
+    rows += [[] for _ in range(len(rows), last + 1)]
+    for r, c, v in cells:
+        rows[r] = rows[r] + [None] * (c - len(rows[r])) + [v]
+    merges = [(9, 12, 39_999, 12, "Nelayan Wara Utara")] if case == "merged_over_run" else []
+    path.write_bytes(xls_bytes([Sheet("Nelayan", rows, merges)]))
+
+
+# the rows read, and the sheet's row number of the last of them, by case: a run made one blank row, or as many as
+# keep the first 64 rows (the header's) as read; the rows after it keep their numbers; a merged range's rows are no
+# run, nor is one of 256 rows
+XLS_ROWS = {"last_cell": (64 + 1, 65_536), "far_workers": (64 + 3 + 1 + 1, 65_536),
+            "merged_over_run": (40_000 + 1 + 1, 65_536), "space_far": (64 + 1 + 1 + 1, 65_536),
+            "short_gap": (300, 300)}
+
+
+@pytest.mark.parametrize("case", list(XLS_ROWS))
+def test_an_xls_s_long_runs_of_empty_rows_are_made_one_and_the_blocks_are_the_whole_read_s(tmp_path, monkeypatch,
+                                                                                           case):
+    """The library builds an .xls sheet's whole area to its last value when it opens the workbook (an "x" in
+    IV65536: 16.7 million cells); a run of more than 1,024 rows without a value is made one in the file's bytes
+    first (`xlsgap`): the rows read keep their own numbers, and the blocks are the whole read's."""
+    from cakupan.ingest.readers import read_file, xlsgap
+
+    path = tmp_path / "register_palopo_2025-06.xls"
+    _xls(path, case)
+    monkeypatch.setattr(xlsgap, "GAP_MIN_CELLS", 0)     # (the small cases' areas too)
+    got = read_file(path)
+    (_, rows), = workbook._sheets_in_process(path, ())
+    with monkeypatch.context() as m:
+        m.setattr(workbook, "xls_gapless", lambda path, data: None)
+        whole = read_file(path)
+        (_, whole_rows), = workbook._sheets_in_process(path, ())
+    assert _labelled(got.blocks) == _labelled(whole.blocks)
+    assert got.blocks[0].cells["nik"][0] == "7373000000000000"
+    row_of = getattr(rows, "row_of", None) or (lambda i: i + 1)
+    assert (len(rows), row_of(len(rows) - 1)) == XLS_ROWS[case]
+    assert len(whole_rows) == XLS_ROWS[case][1]
+    assert {row_of(i): r for i, r in enumerate(rows) if any(r)} == {i + 1: r for i, r in enumerate(whole_rows) if any(r)}
+    if case == "far_workers":
+        assert got.blocks[0].source_rows[-3:] == [30_001, 30_002, 30_003]
+
+
+def test_an_xls_that_is_not_plain_biff8_is_read_as_it_is(tmp_path):
+    """A BIFF5 .xls (no "Workbook" stream), an OLE container without a workbook, and cut or garbled bytes are left
+    to the library as before."""
+    from cakupan.ingest.readers import xlsgap
+    from cakupan_dev.messy import case_by_name
+    from cakupan_dev.messy.formats import cfb_bytes
+
+    path = tmp_path / "register_palopo_2025-06.xls"
+    _xls(path, "last_cell")
+    good = path.read_bytes()
+    assert xlsgap.without_long_gaps(good) is not None
+    for data in (cfb_bytes({"Book": good[:4096]}), cfb_bytes({"Foo": b"bar"}), good[:3000],
+                 good[:512] + bytes(len(good) - 512), case_by_name("corrupt_random_bytes_xls").files[0].data):
+        assert xlsgap.without_long_gaps(data) is None

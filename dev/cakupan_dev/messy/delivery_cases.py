@@ -79,6 +79,23 @@ def csv_cases() -> list[MessyCase]:
 
 
 def old_template_cases() -> list[MessyCase]:
+    rows = _old_template_rows()
+    outcome = loaded(5, ("NIK_PRECISION_LOST",), regency=PAREPARE, period="2025-04",
+                     quarantine_at=(("Sheet1", 7, "NIK_PRECISION_LOST"),),
+                     values={"coverage_start": (D(2025, 4, 1),) * 4})
+    far = rows + [[] for _ in range(len(rows), 65_535)] + [[None] * 255 + ["x"]]
+    return [MessyCase(
+        "register_old_xls_template", "register",
+        "an old .xls template: upper-case headers, date cells and text dates, numbers, a NIK typed as a number",
+        (messy_file("register_parepare_2025-04_lama.xls", xls_bytes([Sheet("Sheet1", rows)]), outcome),)),
+        MessyCase(
+        "register_old_xls_stray_cell", "register",
+        "the old .xls template with an \"x\" typed in its last cell (IV65536): the empty rows above it made one, "
+        "its row a note below the data; the workers load",
+        (messy_file("register_parepare_2025-04_lama.xls", xls_bytes([Sheet("Sheet1", far)]), outcome),))]
+
+
+def _old_template_rows() -> list[list]:
     ws = workers(5, seed=40)
     header = ["NO", "NIK", "NAMA", "JK", "PEKERJAAN", "PROGRAM", "TMT", "IURAN/BLN", "SUMBER DANA"]
     data = []
@@ -89,13 +106,7 @@ def old_template_cases() -> list[MessyCase]:
     rows = [["DAFTAR PESERTA BPU PEKERJA RENTAN KOTA PAREPARE - APRIL 2025"], [], header] + data + \
         [["JUMLAH", None, None, None, None, None, None, 16800 * 5], [],
          [None, None, None, None, None, "Parepare, 30 April 2025"], [None, None, None, None, None, "Kepala Dinas"]]
-    return [MessyCase(
-        "register_old_xls_template", "register",
-        "an old .xls template: upper-case headers, date cells and text dates, numbers, a NIK typed as a number",
-        (messy_file("register_parepare_2025-04_lama.xls", xls_bytes([Sheet("Sheet1", rows)]),
-            loaded(5, ("NIK_PRECISION_LOST",), regency=PAREPARE, period="2025-04",
-                   quarantine_at=(("Sheet1", 7, "NIK_PRECISION_LOST"),),
-                   values={"coverage_start": (D(2025, 4, 1),) * 4})),))]
+    return rows
 
 
 def delivery_cases() -> list[MessyCase]:

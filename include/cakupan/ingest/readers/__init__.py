@@ -7,6 +7,7 @@
     odstail    an ODS sheet's blank cells far below or far right of its data, left out before it is read
     odsfar     an ODS sheet's values far right of its data moved, with their columns, to follow it
     sheetslices a big (or stray-celled) .xlsx sheet cut into slices of rows the library reads one at a time
+    xlsgap     an .xls sheet's long runs of empty rows made one in its bytes (a stray cell in IV65536)
     csvtext    a CSV decoded and split row by row (the exact path)
     csvlines   a big CSV's bytes as UTF-8 lines in Arrow (made UTF-8 and split a chunk at a time)
     fastcsv    a big CSV read column-wise in Arrow (the same result as the exact path)

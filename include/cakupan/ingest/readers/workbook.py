@@ -32,6 +32,7 @@ from cakupan.ingest.readers.odsmerge import content_xml, ranges_in
 from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
+from cakupan.ingest.readers.xlsgap import Gapless, without_long_gaps
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
@@ -163,7 +164,8 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
     ods, trimmed = ods_content(path, data)
-    wb = open_workbook(path, data if trimmed is None else trimmed.data)
+    gapless = xls_gapless(path, data)
+    wb = open_workbook(path, gapless.data if gapless is not None else data if trimmed is None else trimmed.data)
     out = []
     names = visible_sheets(wb, skip_sheets)
     sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}
@@ -191,6 +193,8 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                     _as_whole_area(rows, trimmed.widths[name], merges)
                 if trimmed is not None and name in trimmed.moved:     # (values far right moved: `odsfar`)
                     rows = Rows(rows, trimmed.moved[name])
+                if gapless is not None and name in gapless.jumps:     # (long runs of empty rows made one)
+                    rows = Rows(rows, None, _RowOf(gapless.jumps[name]))
                 length, width = len(rows), 0
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt | SystemExit):
@@ -302,6 +306,18 @@ def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> lis
     skip = {s.lower() for s in skip_sheets}
     return [meta.name for meta in wb.sheets_metadata
             if meta.name.lower() not in skip and not str(getattr(meta, "visible", "Visible")).lower().endswith("hidden")]
+
+
+def xls_gapless(path: Path, data: bytes | None) -> Gapless | None:
+    """An .xls (BIFF8) with its sheets' long runs of empty rows made one (`xlsgap`), or None."""
+    if path.suffix.lower() != ".xls":
+        return None
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+    return without_long_gaps(data)
 
 
 def ods_content(path: Path, data: bytes | None) -> tuple[dict | None, Trimmed | None]:
