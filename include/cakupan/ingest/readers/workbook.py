@@ -166,6 +166,8 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     ods, trimmed = ods_content(path, data)
     gapless = xls_gapless(path, data)
     wb = open_workbook(path, gapless.data if gapless is not None else data if trimmed is None else trimmed.data)
+    if gapless is not None and not set(gapless.jumps) <= set(wb.sheet_names):
+        gapless, wb = None, open_workbook(path, data)   # (a sheet's name read otherwise: its rows' numbers unknown)
     out = []
     names = visible_sheets(wb, skip_sheets)
     sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}

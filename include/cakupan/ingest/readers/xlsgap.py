@@ -160,17 +160,21 @@ def _sheets(stream: bytes) -> list[tuple[str, int]]:
     for _, typ, body in _records(stream, 0):
         if typ == _BOUNDSHEET and body[5] == 0:         # (a worksheet, not a chart or macro sheet)
             count, wide = body[6], body[7] & 1
-            name = body[8: 8 + count * (2 if wide else 1)].decode("utf-16-le" if wide else "latin-1")
+            name = body[8: 8 + count * (2 if wide else 1)].decode("utf-16-le" if wide else "cp1252", "replace")
             out.append((name, struct.unpack_from("<I", body, 0)[0]))
     return out
 
 
 def _plan(stream: bytes, start: int):
-    """For a sheet whose area would hold more than GAP_MIN_CELLS cells and that has a run of more than GAP_ROWS rows
-    without a value: its records to renumber (offset, type), the rows each old row moves up by (a function), and
-    the jumps; else None."""
+    """For a sheet whose area would hold more than GAP_MIN_CELLS cells (its dimensions say so, when written, then
+    its values) and that has a run of more than GAP_ROWS rows without a value: its records to renumber (offset,
+    type), the rows each old row moves up by (a function), and the jumps; else None."""
     records, filled, width, last = [], set(), 0, -1
     for at, typ, body in _records(stream, start):
+        if typ == _DIMENSIONS:      # (written before the cells: a sheet it says is small is not read on)
+            end, _, cols = struct.unpack_from("<IHH", body, 4)
+            if end * cols <= GAP_MIN_CELLS:
+                return None
         if typ in _ROW_FIRST or typ == _DIMENSIONS:
             records.append((at, typ))
         if typ in _VALUES:
