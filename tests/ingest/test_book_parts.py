@@ -34,11 +34,12 @@ def _nik(i: int) -> str:
 
 
 def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False, formula: bool = False,
-              left: int = 1, far_right: bool = False) -> bytes:
+              left: int = 1, far_right: bool = False, borders: int = 0) -> bytes:
     """Parepare's June register as an office lays it out, its table from column `left` on: a merged title, a
     header over two rows (a group label merged over two columns, the rest merged down), districts merged down
     blocks of 7 rows (across parts of 8), birth dates as date cells or text, contributions as numbers or text,
-    bad NIKs, a NIK typed as a number, a blank row, the header repeated, a total row and a signature block."""
+    bad NIKs, a NIK typed as a number, a blank row, the header repeated, a total row and a signature block; and
+    `borders` rows of cells with a border and nothing in them under it (a template drawn down for more rows)."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False})
     ws = wb.add_worksheet("Peserta Juni")
     date_fmt = wb.add_format({"num_format": "dd/mm/yyyy"})
@@ -97,6 +98,11 @@ def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False
     ws.write_string(r + 2, c0 + 9, "Parepare, 30 Juni 2025")
     ws.write_string(r + 3, c0 + 9, "Kepala Dinas Tenaga Kerja")
     ws.write_string(r + 5, c0 + 9, "NIP. 19700101 199003 1 001")
+    if borders:
+        edge = wb.add_format({"border": 1})
+        for b in range(r + 6, r + 6 + borders):
+            for c in range(len(HEADER)):
+                ws.write_blank(b, c0 + c, None, edge)
     if loose_cell:
         ws.write_string(30, c0 + len(HEADER) + 1, "dicek")    # below the header, in a column without a label
     if far_right:       # "Kelompok" again in XFD over a note on one worker, and a space typed in column WQK
@@ -199,6 +205,20 @@ def test_a_big_workbook_in_parts_gives_what_the_whole_read_gives(home_factory, m
     # what the whole read made of the merged districts, across the parts' edges: each row its block's district
     districts = [int(d.split()[-1]) for _, d in _column_by_row(whole["raw"], "Kecamatan")]
     assert set(districts) == set(range(9)) and districts == sorted(districts)
+
+
+@pytest.mark.parametrize("sliced", [False, True])
+def test_a_template_s_empty_bordered_rows_make_no_parts(home_factory, monkeypatch, tmp_path, sliced):
+    """300 rows of bordered cells with nothing in them under the register (a template drawn down for more rows):
+    the library's area ends above them, and so do the parts, also when the sheet is read in slices (its last
+    row is its last cell holding something, `sheetslices._last_cell`): the same head and ten parts as without
+    them, and the whole read's tables."""
+    data = _register(tmp_path / "book.xlsx", borders=300)
+    frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, "", data, sliced=sliced)
+    assert frames == ["head"] + ["part"] * 10, frames
+    assert (r_parts.status, r_parts.rows_in) == (r_whole.status, r_whole.rows_in) == ("loaded", N)
+    for table in whole:
+        assert parts[table] == whole[table], table
 
 
 @pytest.mark.parametrize("sliced", [False, True])

@@ -486,10 +486,13 @@ def _jumps(xml: bytes, end: int) -> list[int]:
 
 
 def _last_cell(xml: bytes, end: int) -> int | None:
-    """The 0-based row of the last cell tag before `end` (None for none): its row's reference, plus one for each
-    row without one after it (the library numbers such a row as the one before it, plus one; a slice starts at a
-    row with its reference, so it numbers them as the whole read does)."""
-    at = max(xml.rfind(b"<c ", 0, end), xml.rfind(b"<c>", 0, end))
+    """The 0-based row of the last cell before `end` that holds something (a value, an inline text, a formula;
+    None for none): its row's reference, plus one for each row without one after it (the library numbers such a
+    row as the one before it, plus one; a slice starts at a row with its reference, so it numbers them as the whole
+    read does). A cell of a style alone (`<c r="A5" s="1"/>`: a template's borders drawn down to row 1,000,000)
+    is not one: the library's area ends above it."""
+    content = max(xml.rfind(b"<v", 0, end), xml.rfind(b"<is>", 0, end), xml.rfind(b"<f", 0, end))
+    at = max(xml.rfind(b"<c ", 0, content), xml.rfind(b"<c>", 0, content)) if content >= 0 else -1
     if at < 0:
         return None
     row = xml.rfind(b'<row r="', 0, at)
