@@ -128,6 +128,8 @@ SHAPE_TITLES = {
     "office": ("a payroll system's BPJS Ketenagakerjaan export layout: a title block, 19 upper-case columns, 8 of "
                "them none of the contract's (place of birth, address, phone, mother's name), \"16.800\", "
                "dd-mm-yyyy; lines ~1.7 × `current`'s"),
+    "alt_enter": ("`office` with a line break typed (Alt+Enter) into every tenth row's address: those rows are "
+                  "records of two lines, quoted"),
     "blank_rows": ("`current` as a sheet saved as CSV with its formatted empty rows: a line of delimiters alone after "
                    "every fourth row and a quarter as many again below the data (1.5 lines a row); peers read "
                    "those lines as rows of nulls, Cakupan skips them as blank rows"),

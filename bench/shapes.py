@@ -27,6 +27,10 @@ generator; dates and money read back with the project's parsers, once per distin
   address, a phone number, a mother's name: kept in `raw_cells`), names in capitals, "LAKI-LAKI", dates dd-mm-yyyy,
   "16.800", `;`, CRLF, UTF-8 with BOM. Its lines are ~1.7 times `current`'s.
 
+- `alt_enter`: `office` with a line break typed (Alt+Enter) into the address of every tenth row, before its RT/RW:
+  Excel writes the cell quoted with the break inside, so each such row is a record of two lines (DuckDB and csv
+  read it so) and every row below it starts a line further down.
+
 - `blank_rows`: `current` as a sheet is saved as CSV with its formatted empty rows (rows cleared in place, a
   format dragged down the sheet): Excel writes each as a line of delimiters alone, and a public CSV library's issue
   tracker shows 200 real lines followed by 1.3 million of them. Here one after every fourth data row and, below the
@@ -46,7 +50,8 @@ import io
 from collections.abc import Callable
 from pathlib import Path
 
-SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office", "blank_rows")
+SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office", "alt_enter", "blank_rows")
+ALT_ENTER_EVERY = 10    # `alt_enter`: a line break in the address of every this many rows
 BLANK_EVERY = 4     # `blank_rows`: a line of delimiters alone after every this many data rows, and as many below
 
 ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
@@ -204,11 +209,12 @@ _STREETS = ("Jl. Merdeka", "Jl. Sudirman", "Lrg. Mawar", "Dusun II", "Jl. Poros 
 _MOTHERS = ("SITI AMINAH", "NURHAYATI", "HASNAH", "FATIMAH")
 
 
-def _office_row(rec: list[str], i: int) -> list[str]:
+def _office_row(rec: list[str], i: int, alt_enter: bool = False) -> list[str]:
     d_birth, d_start, n = _date(rec[BIRTH]), _date(rec[START]), _money(rec[MONEY])
+    brk = "\n" if alt_enter and i % ALT_ENTER_EVERY == 0 else " "
     return [rec[NO], rec[NIK], kpj(i), rec[NAME].upper(), _PLACES[i % 5], f"{d_birth:%d-%m-%Y}" if d_birth else rec[BIRTH],
             {"L": "LAKI-LAKI", "P": "PEREMPUAN"}.get(rec[SEX], rec[SEX]), ("K", "TK", "K/1", "K/2")[i % 4],
-            f"{_STREETS[i % 5]} No. {i % 97 + 1} RT {i % 9 + 1:03d}/RW {i % 5 + 1:03d}", rec[VILLAGE].upper(),
+            f"{_STREETS[i % 5]} No. {i % 97 + 1}{brk}RT {i % 9 + 1:03d}/RW {i % 5 + 1:03d}", rec[VILLAGE].upper(),
             rec[DISTRICT].upper(), f"08{(i * 7919) % 10**10:010d}", _MOTHERS[i % 4], rec[JOB].upper(), rec[PROGRAM],
             f"{d_start:%d-%m-%Y}" if d_start else rec[START], _grouped(n, ".") if n is not None else rec[MONEY],
             rec[FUNDING], "" if i % 11 else "pindah alamat"]
@@ -247,12 +253,12 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         make_row = _styles_row if shape == "styles" else _excel_nik_row
         rows = (make_row(r, i) for i, r in enumerate(recs, start=1))
         encoding = "utf-8"
-    elif shape == "office":
+    elif shape in ("office", "alt_enter"):
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         for line in OFFICE_TITLE:
             w.writerow([line] + [""] * (len(OFFICE_HEADER) - 1))
         w.writerow(OFFICE_HEADER)
-        rows = (_office_row(r, i) for i, r in enumerate(recs, start=1))
+        rows = (_office_row(r, i, shape == "alt_enter") for i, r in enumerate(recs, start=1))
         encoding = "utf-8-sig"
     elif shape == "pasted":
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
@@ -285,9 +291,10 @@ def csv_dialect(shape: str) -> dict:
     """What a peer is told about the file (bare DuckDB and dlt detect the rest): delimiter, encoding, the lines
     above the header (`office`'s title block, which DuckDB's sniffer takes for the header) and, for the polars
     peer's checks, where the NIK, the birth date, the coverage start and the contribution are."""
-    columns = {"issue": (1, 4, 10, 12), "office": (1, 5, 15, 16)}.get(shape, (NIK, BIRTH, START, MONEY))
+    columns = {"issue": (1, 4, 10, 12), "office": (1, 5, 15, 16), "alt_enter": (1, 5, 15, 16)}.get(
+        shape, (NIK, BIRTH, START, MONEY))
     return {"delimiter": "," if shape == "cp1252" else ";", "encoding": "cp1252" if shape == "cp1252" else "utf-8",
-            "skip": len(OFFICE_TITLE) if shape == "office" else 0, "columns": list(columns)}
+            "skip": len(OFFICE_TITLE) if shape in ("office", "alt_enter") else 0, "columns": list(columns)}
 
 
 def main(argv: list[str] | None = None) -> int:

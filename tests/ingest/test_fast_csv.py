@@ -286,7 +286,8 @@ def test_lines_are_joined_as_csv_reads_them(pieces):
 @pytest.mark.parametrize("case", SPANNING)
 def test_a_quoted_cell_spanning_lines_reads_the_same_both_ways(tmp_path, case):
     """A record of several lines (a quoted cell holding a line break) is one row, numbered by the line it starts
-    on, in a file read column-wise as the row-by-row path reads it; records read in parts, in chunks and from the
+    on, in a file read column-wise as the row-by-row path reads it (also when such records are many and are
+    cleaned column-wise); records read in parts, in chunks and from the
     file again are the same. Quotes whose count and csv disagree leave the file to the exact path."""
     body, fast_path = SPANNING[case]
     head = ";".join(REGISTER_HEADER) + ("\r\n" if "\r\n" in body else "\n")
@@ -297,6 +298,8 @@ def test_a_quoted_cell_spanning_lines_reads_the_same_both_ways(tmp_path, case):
     fast, used = _blocks(path, True)
     assert fast == slow
     assert used == [fast_path]
+    # many such records (more than ODD_LINES_ROW_BY_ROW) are classified and cleaned column-wise, not row by row
+    assert _blocks(path, True, odd_row_by_row=-1)[0] == slow
     whole = _merged_parts(path, part_lines=10**6)
     assert (whole is not None) == fast_path
     if fast_path:

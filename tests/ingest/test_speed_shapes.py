@@ -129,9 +129,12 @@ def test_each_shape_loads_the_same_every_way(shape, source, home_factory, monkey
                                     for row, (_, _, reason) in PLANTED.items()}
         assert plain["reasons"][27] == "OCCUPATION_MISSING"         # data row 21: under the header and 5 blank lines
     else:
-        above = 1 + len(shapes.OFFICE_TITLE) if shape == "office" else 1      # the header (under office's title)
+        above = 1 + len(shapes.OFFICE_TITLE) if shape in ("office", "alt_enter") else 1    # the header (and title)
+        # (alt_enter: a row is numbered by its first line, one further down for each row of two lines above it)
+        two = shapes.ALT_ENTER_EVERY if shape == "alt_enter" else None
         assert plain["counts"] == (n, n - len(PLANTED), len(PLANTED))
-        assert plain["reasons"] == {row + above: reason for row, (_, _, reason) in PLANTED.items()}
+        assert plain["reasons"] == {row + above + ((row - 1) // two if two else 0): reason
+                                    for row, (_, _, reason) in PLANTED.items()}
     assert not plain["column_wise"]
     # a quarantined row's texts are stored zstd-compressed in the work file (zones.WORK_AUDIT_DDL)
     assert plain["stored"] == {key: ["ZSTD"] for key in ("message", "public_message", "reasons", "raw_cells")}

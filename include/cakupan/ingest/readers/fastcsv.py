@@ -300,9 +300,8 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
             return None     # a quote left open at the end, or csv reads some line otherwise: the exact path decides
         lines, starts, quotes, numbers, joined, cells_quoted = found
     # (a quoted cell may hide an odd one: `;" x"` has no space beside the delimiter until its quotes are dropped)
-    # (not ASCII: maybe odd, without the copy the quotes' removal makes; a line break in a cell is odd)
-    odd = (joined is not None or not data.isascii()
-           or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter))
+    # (not ASCII: maybe odd, without the copy the quotes' removal makes; a line break in a cell: `_fast_csv_part`)
+    odd = not data.isascii() or _maybe_odd_cells(data if quotes is None else data.replace(b'"', b""), delimiter)
     return _FastCsv(header, title, lines, quotes, first_line, encoding, delimiter, odd,
                     quotes is not None and UNIT.encode() not in data, upper, starts if scan or data is raw else None,
                     transcode, line_ends, numbers, joined, cells_quoted, text)
@@ -379,6 +378,9 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
         checks = pool.submit(_line_checks, lines, d, f.maybe_odd, few)
         cells = _split_cells(lines, f.header, d, f.extras)
         odd_line, marked = checks.result()
+    if f.joined is not None:    # a record of several lines: a cell holds a line break (odd, cleaned as the others)
+        multi = np_bools(pc.match_substring(original, "\n"))
+        odd_line = multi if odd_line is None else odd_line | multi
     if marked.sum() > few:
         marked[_surely_data(lines, np.flatnonzero(marked), cells, d)] = False
     candidate = marked if quoted is None else marked | quoted
@@ -391,8 +393,6 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
     candidate |= sum(cells.present.values(), np.zeros(len(lines), dtype=np.int32)) < 2
     nik_numeric = (np_bools(pc.match_substring_regex(cells.texts["nik"], _SCIENTIFIC)) if "nik" in f.header.mapping
                    else np.zeros(len(lines), dtype=bool))
-    if f.joined is not None:     # a record of several lines is classified as the row-by-row path does
-        candidate |= np_bools(pc.match_substring(original, "\n"))
     classified = _classify(original, np.flatnonzero(candidate), f.header, f.delimiter, f.extras, f.upper)
     return _assemble(f, numbers, candidate, cells, nik_numeric, classified)
 
