@@ -153,8 +153,8 @@ def markdown(res: dict) -> list[str]:
     L = ["## Ingest by file shape, beside its peers", "",
          (f"Issue 22. The same generated participants in {len(res)} register CSV shapes (`bench/shapes.py`; the "
           "fifth a delivery gone wrong, whose every row a validating loader sets apart, the sixth what pasting from "
-          "elsewhere leaves in a file, the seventh a payroll system's export layout, the eighth a sheet saved with "
-          "its formatted empty rows); each loader "
+          "elsewhere leaves in a file, the seventh a payroll system's export layout, the eighth that layout with "
+          "line breaks typed into cells, the ninth a sheet saved with its formatted empty rows); each loader "
          f"writes into a fresh DuckDB file and checkpoints it, in its own process, {runs} runs; median whole-process "
          "wall time (interpreter and imports included), that run's CPU time (user + system; the ratio by CPU "
          "time in brackets), the highest peak "
