@@ -94,19 +94,13 @@ class _Stream:
             entries = struct.unpack_from(f"<{sector // 4}I", data, (difat_start + 1) * sector)
             fat_sectors += [s for s in entries[:-1] if s < _END_OF_CHAIN]
             difat_start, difat_count = entries[-1], difat_count - 1
-        fat = b"".join(data[(s + 1) * sector: (s + 2) * sector] for s in fat_sectors)
+        def sectors(numbers) -> bytes:
+            return b"".join(data[(s + 1) * sector: (s + 2) * sector] for s in numbers)
+
+        fat = sectors(fat_sectors)
         fat_entries = struct.unpack(f"<{len(fat) // 4}I", fat)
 
-        def chain(first: int) -> list[int]:
-            out, s = [], first
-            while s < _END_OF_CHAIN:
-                if s >= len(fat_entries) or len(out) > len(fat_entries):
-                    raise _NotPlain
-                out.append(s)
-                s = fat_entries[s]
-            return out
-
-        directory = b"".join(data[(s + 1) * sector: (s + 2) * sector] for s in chain(dir_start))
+        directory = sectors(_chain(dir_start, fat_entries))
         root = entry = None
         for k in range(len(directory) // 128):
             e = directory[k * 128: (k + 1) * 128]
@@ -120,17 +114,23 @@ class _Stream:
             return None
         start, size = entry
         if size >= cutoff:
-            return cls([(s + 1) * sector for s in chain(start)], size, sector, data)
-        container = cls([(s + 1) * sector for s in chain(root[0])], root[1], sector, data)
-        minifat = b"".join(data[(s + 1) * sector: (s + 2) * sector] for s in chain(minifat_start))
+            return cls([(s + 1) * sector for s in _chain(start, fat_entries)], size, sector, data)
+        container = cls([(s + 1) * sector for s in _chain(root[0], fat_entries)], root[1], sector, data)
+        minifat = sectors(_chain(minifat_start, fat_entries))
         mini_entries = struct.unpack(f"<{len(minifat) // 4}I", minifat)
-        blocks, s = [], start
-        while s < _END_OF_CHAIN:
-            if s >= len(mini_entries) or len(blocks) > len(mini_entries):
-                raise _NotPlain
-            blocks.append(container.at(s * mini))      # (a mini block never crosses a sector: 64 divides it)
-            s = mini_entries[s]
-        return cls(blocks, size, mini, data)
+        # (a mini block never crosses a sector: 64 divides it)
+        return cls([container.at(s * mini) for s in _chain(start, mini_entries)], size, mini, data)
+
+
+def _chain(first: int, entries: tuple[int, ...]) -> list[int]:
+    """The sectors (or mini sectors) of a chain from `first` in its allocation table (`entries`)."""
+    out, s = [], first
+    while s < _END_OF_CHAIN:
+        if s >= len(entries) or len(out) > len(entries):
+            raise _NotPlain
+        out.append(s)
+        s = entries[s]
+    return out
 
 
 def _records(stream: bytes, start: int):
