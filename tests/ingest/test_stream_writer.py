@@ -11,6 +11,7 @@ import duckdb
 import pytest
 from cakupan.ingest import prepare, readers
 from cakupan.ingest.loader import Loader
+from cakupan.ingest.validate import Validator
 from cakupan.targets.postgres.zones import zones_ddl
 
 PART = 500
@@ -63,6 +64,40 @@ def test_parts_are_written_on_one_thread_and_the_setting_is_given_back(big_regis
     else:
         assert r.status == "failed" and raw == 0
         assert seen == [1, 1]
+
+
+def test_two_parts_are_read_ahead_while_one_is_written(big_register, home_factory, monkeypatch):
+    """While the first part is written the reader thread reads and validates the next two (a part that fills a row
+    group is written ~4x as long as one that does not: with one part ahead each side waited for the other in turn,
+    bench/findings.md "Session 44"); a load that fails there stops reading: no part after those is read."""
+    import threading
+
+    s = home_factory("ahead")
+    dest = _deliver(s, big_register)
+    _in_parts(monkeypatch, [])
+    validated, third = [], threading.Event()
+    real_validate = Validator.__call__
+
+    def validate(self, blocks, facts):
+        validated.append(len(blocks))
+        if len(validated) == 3:
+            third.set()
+        return real_validate(self, blocks, facts)
+
+    def first_insert(self, batch, contract, load):
+        waited = third.wait(timeout=30)
+        raise RuntimeError(f"third part validated while the first is written: {waited}")
+
+    monkeypatch.setattr(Validator, "__call__", validate)
+    monkeypatch.setattr(Loader, "_insert", first_insert)
+    ld = Loader(s)
+    try:
+        r = ld.load(dest)
+    finally:
+        ld.con.close()
+    assert r.status == "failed" and "validated while the first is written: True" in r.error_message, r
+    parts = big_register.read_bytes().count(b"\n") // PART
+    assert parts >= 5 and len(validated) == 3, (parts, validated)
 
 
 @pytest.mark.parametrize("case", ["line_breaks_in_cells", "carriage_returns"])

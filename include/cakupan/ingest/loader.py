@@ -67,6 +67,11 @@ def _arrow_memory_pool() -> None:
 _arrow_memory_pool()
 
 STREAM_READERS = 1          # reader threads (parts of a big CSV read and validated ahead of the writer)
+# parts read and validated ahead of the one being written (the reader thread works through them in order). Two:
+# a part's insert takes 0.07 s or, when it fills a row group (every second part), 0.27 s, while reading and
+# validating a part takes ~0.15 s; one ahead made each side wait for the other in turn (issue shape, 1M rows,
+# whole process: 5.9 -> 5.0 s, +15 MB peak; bench/findings.md "Session 44")
+PARTS_AHEAD = 2
 STAGE_MAX_ROWS = 20_000     # batches up to this many rows are checked into a temp table first (see _insert)
 # DuckDB checkpoints the work file when its write-ahead log passes this (its default: 16 MiB). Each checkpoint
 # rewrites the row groups appended since the last one, so a national inbox of small files, checkpointed every
@@ -393,7 +398,7 @@ class Loader:
                 pass    # (a connection the failed load broke: what failed is what the caller hears of)
 
     def _parts_ahead(self, st: Streamed) -> Iterator[tuple[list[Block], Batch]]:
-        """Each part of a big CSV, read and validated ahead of the writer (the next one while one is written)."""
+        """Each part of a big CSV, read and validated ahead of the writer (the next ones while one is written)."""
         def validated(read: Callable[[], Block]) -> tuple[list[Block], Batch]:
             block = read()
             batch = self.preparer.validate([block], st.facts)
@@ -402,16 +407,20 @@ class Loader:
             # the cells (the part's text, ~all of a 1M-row file's size once more) are dropped once validated
             return [block.validated()], batch
 
-        # The next part is submitted before this one is handed over, so a reader works while the writer writes,
-        # and no finished part waits in memory beside the one being written and the one being read.
+        # PARTS_AHEAD parts are submitted before one is handed over, and the next when it is, so the reader works
+        # while the writer writes a slow part, and at most one finished part waits beside the one being written.
         with ThreadPoolExecutor(STREAM_READERS) as pool:
-            ahead = [pool.submit(validated, read) for read in st.parts[:STREAM_READERS]]
-            pending = list(st.parts[STREAM_READERS:])
-            while ahead:
-                done = ahead.pop(0)
-                if pending:
-                    ahead.append(pool.submit(validated, pending.pop(0)))
-                yield done.result()
+            ahead = [pool.submit(validated, read) for read in st.parts[:PARTS_AHEAD]]
+            pending = list(st.parts[PARTS_AHEAD:])
+            try:
+                while ahead:
+                    done = ahead.pop(0)
+                    if pending:
+                        ahead.append(pool.submit(validated, pending.pop(0)))
+                    yield done.result()
+            finally:    # a load that failed does not wait for a part not yet started
+                for later in ahead:
+                    later.cancel()
 
     def _write(self, load: _Load, facts: FileFacts, parts: Iterable[tuple[list[Block], Batch]],
                read: Callable[[list[Block]], ReadResult]) -> LoadResult:
