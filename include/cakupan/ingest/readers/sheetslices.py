@@ -491,14 +491,30 @@ def _last_cell(xml: bytes, end: int) -> int | None:
     row as the one before it, plus one; a slice starts at a row with its reference, so it numbers them as the whole
     read does). A cell of a style alone (`<c r="A5" s="1"/>`: a template's borders drawn down to row 1,000,000)
     is not one: the library's area ends above it."""
-    content = max(xml.rfind(b"<v", 0, end), xml.rfind(b"<is>", 0, end), xml.rfind(b"<f", 0, end))
-    at = max(xml.rfind(b"<c ", 0, content), xml.rfind(b"<c>", 0, content)) if content >= 0 else -1
+    content = _last_content(xml, end)
+    if content < 0:
+        return None
+    at = xml.rfind(b"<c ", 0, content)
+    at = max(at, xml.rfind(b"<c>", max(at, 0), content))    # (looked for after it only: the later of the two)
     if at < 0:
         return None
     row = xml.rfind(b'<row r="', 0, at)
     if row < 0 or (m := _ROW_AT.match(xml, row)) is None:
         raise _NotPlain
     return int(m[1]) - 1 + xml.count(b"<row", row + 4, at)
+
+
+def _last_content(xml: bytes, end: int) -> int:
+    """Where the last value, inline text or formula tag before `end` starts (-1 for none), looked for from `end`
+    back in windows eight times larger each time: a sheet of shared strings has no inline text nor formula, and
+    each looked for over the whole slice cost a 1M-row register 0.75 s before its first part."""
+    window = 1 << 12
+    while True:
+        low = max(0, end - window)
+        found = max(xml.rfind(b"<v", low, end), xml.rfind(b"<is>", low, end), xml.rfind(b"<f", low, end))
+        if found >= 0 or not low:
+            return found
+        window <<= 3
 
 
 def _write_book(zf: zipfile.ZipFile, out: zipfile.ZipFile, slices: int) -> None:
