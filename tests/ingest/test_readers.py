@@ -201,6 +201,7 @@ def _block_row_by_row(rows, header, unlabelled):
                ["7372014505800127", "Nama", "Petani", "JKK"], ["7372014505800128", "Pe\u212aerjaan", "Petani", "JKK"],
                ["NI\u212a", "Nama Peserta", "PE\u212aERJAAN", "Program Jaminan"]],
          unlabelled=False, grid=True)      # (a Kelvin sign's lower case is "k": Python's rule, not Arrow's ASCII one)
+@example(body=[[1], [True, "NIK"]], unlabelled=False, grid=True)     # 1 == True, but their texts differ
 def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled, grid):
     """`block_from_rows` (plain data rows taken without `classify_row`, typed cells, NIK cells and extra columns
     gathered column by column) keeps the rows, texts, typed values, totals and notes the row-by-row definition
@@ -543,3 +544,28 @@ def test_blank_rows_down_to_a_stray_cell_are_not_carried(tmp_path, monkeypatch, 
     assert got == dict(read_workbook(plain))["Data"] and len(got) == len(rows)
     a, b = read_file(ghost).blocks, read_file(plain).blocks
     assert [(x.n_rows, x.source_rows, x.cells) for x in a] == [(x.n_rows, x.source_rows, x.cells) for x in b]
+
+
+_COLUMN_VALUES = st.one_of(
+    st.none(), st.floats(), st.floats(-2.0**54, 2.0**54).map(float.__floor__).map(float), st.integers(-2**60, 2**60),
+    st.booleans(), st.dates(), st.datetimes(), st.times(), st.decimals(allow_nan=False, places=1),
+    st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=8))])),
+    st.sampled_from(["", " ", "NIK", " Budi", "Rp 16.800", "'0812", '="7372014505800123"', "1", "1.0", "True"]),
+    st.text(max_size=4))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_COLUMN_VALUES, max_size=10), st.integers(1, 3))
+@example([1.0, 2.0, None, -0.0, 3.5e15, 2.0**53 - 1, -(2.0**53 - 1)], 1)     # whole numbers: Arrow's casts
+@example([2.0**53, 1.0, None], 1)       # ... not beyond 2**53 (cast exactly, but not asked)
+@example([1.0, 1, True, Decimal("1.0"), None], 2)     # equal values of kinds whose texts differ: each cell asked
+@example([dt.datetime(2025, 1, 1, 12, tzinfo=dt.UTC),
+          dt.datetime(2025, 1, 1, 20, tzinfo=dt.timezone(dt.timedelta(hours=8)))], 2)   # one instant, two texts
+@example([float("nan"), 2.0, float("inf"), None], 2)
+def test_a_column_s_texts_are_each_cell_s_text(column, times):
+    """`cells.column_texts` (each distinct value asked once when values recur, a column of whole-number floats by
+    Arrow's casts) gives every cell `parsing.cell_text`, whatever kinds of values the column mixes."""
+    from cakupan.ingest.readers.cells import column_texts
+
+    column = column * times
+    assert column_texts(tuple(column)) == [parsing.cell_text(v) for v in column]

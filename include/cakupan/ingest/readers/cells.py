@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -18,8 +20,8 @@ def cell_text(v: object) -> str | None:
     if kind is str:
         if v.isascii() and v.isprintable() and (not v or (v[0] not in " '=" and v[-1] != " " and "  " not in v)):
             return v or None
-    elif kind in _TYPED_KINDS:
-        return _typed_text(v)
+    elif kind in _TYPED_KINDS:     # (a time with its zone is not kept: 12:00 UTC is 13:00+01:00, another text)
+        return _typed_text(v) if kind not in _ZONED_KINDS or v.tzinfo is None else parsing.cell_text(v)
     return parsing.cell_text(v)
 
 
@@ -36,6 +38,7 @@ def all_clean(texts: pa.Array) -> bool:
 
 
 _TYPED_KINDS = frozenset({float, int, dt.date, dt.datetime, dt.time})
+_ZONED_KINDS = frozenset({dt.datetime, dt.time})
 # by type too (typed=True): 1.0 and True are equal keys, not equal texts
 _typed_text = functools.lru_cache(maxsize=100_000, typed=True)(parsing.cell_text)
 
@@ -74,7 +77,7 @@ def grid_texts(rows: list[list]) -> tuple[list, frozenset[int]]:
     Returns the rows' texts (a tuple a row) and the columns in which some cell is not a str (every column a row
     holds, when some cell is not a str in rows of several lengths); rows of several lengths (or none) are read row
     by row."""
-    if not rows or not rows[0] or any(len(r) != len(rows[0]) for r in rows):
+    if not rows or not rows[0] or len(set(map(len, rows))) > 1:
         out = [row_texts_of_strings(r) for r in rows]
         typed = not all(s for _, s in out)
         return [t for t, _ in out], frozenset(range(max(map(len, rows)))) if typed else frozenset()
@@ -85,8 +88,39 @@ def grid_texts(rows: list[list]) -> tuple[list, frozenset[int]]:
         except TypeError:       # a number, date or blank (None) cell
             clean = False
             typed.append(j)
-        columns.append([v or None for v in column] if clean else list(map(cell_text, column)))
+        columns.append([v or None for v in column] if clean else column_texts(column))
     return list(zip(*columns)), frozenset(typed)
+
+
+# the kinds of cell values two of which are equal only when their texts are (not bool: True == 1; not Decimal:
+# Decimal("1.0") == 1.0; a float and an int equal are one whole number; a time with its zone is not: 12:00 UTC is
+# 13:00+01:00)
+_ONE_TEXT_KINDS = frozenset({str, float, int, dt.date, dt.datetime, dt.time, type(None)})
+
+
+def column_texts(column: Sequence) -> list[str | None]:
+    """`cell_text` of every cell of a column, asked once per distinct value when values recur (dates, amounts,
+    blanks: half the cells or fewer distinct), and of a column of whole-number floats (row numbers) by Arrow's
+    casts (`str(int(v))`, as `parsing.cell_text` writes one)."""
+    distinct = dict.fromkeys(column)
+    kinds = set(map(type, column))
+    if len(distinct) * 2 <= len(column) and kinds <= _ONE_TEXT_KINDS and not (
+            kinds & {dt.datetime, dt.time} and any(getattr(v, "tzinfo", None) for v in distinct)):
+        text_of = {v: cell_text(v) for v in distinct}
+        return list(map(text_of.__getitem__, column))
+    if kinds <= {float, type(None)} and (whole := _whole_numbers(column)) is not None:
+        return whole
+    return list(map(cell_text, column))
+
+
+def _whole_numbers(column: Sequence) -> list[str | None] | None:
+    """The texts of a column of floats (None for a blank) when every one is a whole number Arrow casts exactly
+    (under 2**53), else None."""
+    arr = pa.array(column, pa.float64())
+    values = arr.fill_null(0.0).to_numpy()
+    if not (np.isfinite(values).all() and (values == np.trunc(values)).all() and (np.abs(values) < 2**53).all()):
+        return None
+    return pc.cast(pc.cast(arr, pa.int64()), pa.string()).to_pylist()
 
 
 def row_texts(row: list) -> list[str]:

@@ -7,7 +7,12 @@ compares them with the rows above); notes are only counted.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
 
 from cakupan.ingest import parsing
 from cakupan.ingest.readers.blocks import Block, letters_of
@@ -185,44 +190,60 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
     loose: dict[int, dict[int, str]] = {}     # a column without a label -> {data row: its text}
     loose_at: dict[int, list[int]] = {}       # per row length: the columns without a label
     row_no = source_row_of or (lambda i: i + 1)     # a row's number in the file
-    body_texts, typed_columns = grid_texts(rows[header.row + 1:])
+    body = rows[header.row + 1:]
+    body_texts, typed_columns = grid_texts(body)
     plain = _plain_rows(body_texts, idx, key_set)
-    for r_i, all_texts in enumerate(body_texts, header.row + 1):
-        row = rows[r_i]
-        texts = plain[r_i - header.row - 1]
-        if texts is None:
-            kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
-            if kind == "blank":
-                continue
-            if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
-                cells = {c: (row[i] if t is not None and not isinstance(row[i], str) else t)
-                         for c, i, t in zip(cols, idx, texts, strict=True)}
-                block.total_rows.append((row_no(r_i), block.n_rows, cells))
-                continue
-            if kind not in ("data", "unsplit"):
-                block.notes_skipped += 1
-                continue
-            if kind == "unsplit":
-                block.unsplit[len(data)] = next(t for t in all_texts if t is not None)
+
+    def take(lo: int, hi: int, texts: list) -> None:
+        """The rows lo..hi-1 below the header as data rows (`texts`: their mapped cells' texts), in bulk."""
         n = len(data)
-        block.source_rows.append(row_no(r_i))
-        data.append(texts)
-        data_rows.append(row)
-        data_texts.append(all_texts)
-        if unlabelled:
-            at = loose_at.get(len(row))
-            if at is None:
-                at = loose_at[len(row)] = [j for j in range(len(row)) if j not in known]
-            for j in at:
+        data.extend(texts)
+        data_rows.extend(body[lo:hi])
+        data_texts.extend(body_texts[lo:hi])
+        block.source_rows.extend(map(row_no, range(header.row + 1 + lo, header.row + 1 + hi)))
+        if not unlabelled:
+            return
+        for length in set(map(len, body[lo:hi])):
+            if length not in loose_at:
+                loose_at[length] = [j for j in range(length) if j not in known]
+        if not any(loose_at[length] for length in set(map(len, body[lo:hi]))):
+            return      # (every column of these rows labelled: nothing loose to gather)
+        for m, (row, all_texts) in enumerate(zip(body[lo:hi], body_texts[lo:hi], strict=True), n):
+            for j in loose_at[len(row)]:
                 if (t := all_texts[j]) is not None:
-                    loose.setdefault(j, {})[n] = t
+                    loose.setdefault(j, {})[m] = t
+
+    start = 0
+    for k in (*[k for k, t in enumerate(plain) if t is None], len(body)):   # the rows classify_row is asked of
+        if start < k:
+            take(start, k, plain[start:k])      # the plain data rows since the last one asked
+        if k == len(body):
+            break
+        start, row, all_texts = k + 1, body[k], body_texts[k]
+        kind, texts = classify_row(row, idx, keys, width, upper, all_texts, key_set)
+        if kind == "blank":
+            continue
+        if kind == "total":   # number cells stay numbers (a total of 123.456 is not 123456)
+            cells = {c: (row[i] if t is not None and not isinstance(row[i], str) else t)
+                     for c, i, t in zip(cols, idx, texts, strict=True)}
+            block.total_rows.append((row_no(header.row + 1 + k), block.n_rows, cells))
+            continue
+        if kind not in ("data", "unsplit"):
+            block.notes_skipped += 1
+            continue
+        if kind == "unsplit":
+            block.unsplit[len(data)] = next(t for t in all_texts if t is not None)
+        take(k, k + 1, [texts])
     columns = list(zip(*data)) if data else [() for _ in cols]
     for c, texts in zip(cols, columns, strict=True):
         block.cells[c] = list(texts)
     for c, i, texts in zip(cols, idx, columns, strict=True):    # a number or date cell keeps its value
         if i in typed_columns:
-            typed = {n: row[i] for n, (row, t) in enumerate(zip(data_rows, texts)) if t is not None
-                     and not isinstance(row[i], str)}
+            try:
+                values = list(map(operator.itemgetter(i), data_rows))
+            except IndexError:      # (a row shorter than the column: its cell is blank)
+                values = [row[i] if i < len(row) else None for row in data_rows]
+            typed = _typed_cells(values, texts)
             if typed:
                 block.typed[c] = typed
     block.nik_numeric = _nik_numeric(data_rows, data_texts, nik_i)
@@ -233,6 +254,15 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
         block.extras[k] = j
         block.extra_cells[k] = [loose[j].get(i) for i in range(block.n_rows)]
     return block
+
+
+def _typed_cells(values: list, texts: Sequence[str | None]) -> dict[int, object]:
+    """{data row: its cell} of a column's cells that hold something and are not text (a number or a date), found
+    with C-level maps over the column, not a Python loop over its rows."""
+    filled = np.fromiter(map(operator.is_not, texts, itertools.repeat(None)), bool, len(texts))
+    text = np.fromiter(map(isinstance, values, itertools.repeat(str)), bool, len(values))
+    at = np.flatnonzero(filled & ~text).tolist()
+    return dict(zip(at, map(values.__getitem__, at), strict=True))
 
 
 def _nik_numeric(data_rows: list[list], data_texts: list, nik_i: int | None) -> list[bool]:
@@ -250,13 +280,24 @@ def _nik_numeric(data_rows: list[list], data_texts: list, nik_i: int | None) -> 
             and parsing.nik_cell_is_numeric(v, a[nik_i]) for row, a in zip(data_rows, data_texts, strict=True)]
 
 
+def _maybe_not_plain(col: Sequence[str | None], key_set: frozenset[str]) -> Iterable[int]:
+    """The cells of a column that may hold "tot", "jum" or "jml" or be a header key, from its texts lower-cased
+    once, joined with NULs and split again: the cells whose part does, when the join is ASCII and its NULs only
+    those between the cells (an ASCII text lower-cases alike alone or joined); else every cell."""
+    low = "\0".join([t or "" for t in col]).lower()
+    parts = low.split("\0")
+    if len(parts) != len(col) or not low.isascii():
+        return range(len(col))
+    return [k for k, p in enumerate(parts) if "tot" in p or "jum" in p or "jml" in p or p in key_set]
+
+
 def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None) -> list:
     """Per row below the header, the texts of its mapped cells when `classify_row` would call it 'data' by its
     first rule of each kind, else None (then `classify_row` is asked): some cell filled, no "tot", "jum" or "jml"
     in its texts (no total), at least two mapped cells filled, none of its texts a header key (no repeated header),
     not the column-number row and not all notes. Asked column by column (a row shorter than the last mapped column
     is asked of `classify_row`): a column's texts are joined and lower-cased once, and only a column holding "tot",
-    "jum", "jml" or a header key is looked at cell by cell; a row leaves the column-number and all-notes candidates
+    "jum", "jml" or a header key is looked at cell by cell (the cells that may: `_maybe_not_plain`); a row leaves the column-number and all-notes candidates
     at its first filled cell that is neither, mapped columns first, and a row still a candidate at the end is asked
     of `classify_row`. Without `key_set` (a header with a NUL in a cell), or with fewer than two mapped columns,
     every row is asked."""
@@ -271,9 +312,10 @@ def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None
     least = len(idx) - 2            # at most this many mapped cells blank (two filled)
     ok = [t.count(None) <= least and len(a) >= need for t, a in zip(mapped, body_texts, strict=True)]
     for col in columns:
-        low = "\0".join([t or "" for t in col]).lower()
+        low = "\0".join(filter(None, col)).lower()     # (its filled cells: blank ones hold nothing to find)
         if "tot" in low or "jum" in low or "jml" in low or not key_set.isdisjoint(low.split("\0")):
-            for k, t in enumerate(col):     # (a cell may hold a NUL: its parts are asked, as a row's would be)
+            for k in _maybe_not_plain(col, key_set):
+                t = col[k]      # (a cell may hold a NUL: its parts are asked, as a row's would be)
                 if t is not None and ok[k] and ("tot" in (lt := t.lower()) or "jum" in lt or "jml" in lt
                                                 or not key_set.isdisjoint(lt.split("\0"))):
                     ok[k] = False
@@ -283,7 +325,8 @@ def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None
         if not numbers and not notes:
             break
         col = columns[j]
-        numbers = [k for k in numbers if (t := col[k]) is None or column_number_cell(t)]
+        # (a text is trimmed, `cell_text`: one of six characters or more is no column number, "(12)." at most)
+        numbers = [k for k in numbers if (t := col[k]) is None or (len(t) < 6 and column_number_cell(t))]
         notes = [k for k in notes if (t := col[k]) is None or is_note_text(t)]
     for k in (*numbers, *notes):
         ok[k] = False
