@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from unittest import mock
 
 import pyarrow as pa
 import pytest
@@ -215,8 +217,20 @@ def test_a_block_is_its_rows_classified_one_by_one(body, unlabelled, grid):
     if grid:
         body = [[*r, *[""] * (7 - len(r))] for r in body]
     rows = [headers, *body]
-    got, want = block_from_rows(rows, "S", header, unlabelled=unlabelled), _block_row_by_row(rows, header, unlabelled)
-    assert {k: v for k, v in vars(got).items()} == {k: v for k, v in vars(want).items()}
+    want = vars(_block_row_by_row(rows, header, unlabelled))
+    assert vars(block_from_rows(rows, "S", header, unlabelled=unlabelled)) == want
+    with _bulk_from(0):     # the column-wise ways a big part takes, on these few rows too
+        assert vars(block_from_rows(rows, "S", header, unlabelled=unlabelled)) == want
+
+
+@contextlib.contextmanager
+def _bulk_from(cells: int):
+    """`BULK_MIN_CELLS` set to `cells` where the readers read it (a short column is otherwise read cell by cell)."""
+    from cakupan.ingest.readers import cells as cells_module
+    from cakupan.ingest.readers import layout
+
+    with mock.patch.object(cells_module, "BULK_MIN_CELLS", cells), mock.patch.object(layout, "BULK_MIN_CELLS", cells):
+        yield
 
 
 @pytest.mark.parametrize(("text", "note"), [
@@ -564,8 +578,12 @@ _COLUMN_VALUES = st.one_of(
 @example([float("nan"), 2.0, float("inf"), None], 2)
 def test_a_column_s_texts_are_each_cell_s_text(column, times):
     """`cells.column_texts` (each distinct value asked once when values recur, a column of whole-number floats by
-    Arrow's casts) gives every cell `parsing.cell_text`, whatever kinds of values the column mixes."""
+    Arrow's casts; a column this short is read cell by cell unless `BULK_MIN_CELLS` says otherwise) gives every cell
+    `parsing.cell_text`, whatever kinds of values the column mixes."""
     from cakupan.ingest.readers.cells import column_texts
 
     column = column * times
-    assert column_texts(tuple(column)) == [parsing.cell_text(v) for v in column]
+    want = [parsing.cell_text(v) for v in column]
+    assert column_texts(tuple(column)) == want
+    with _bulk_from(0):
+        assert column_texts(tuple(column)) == want

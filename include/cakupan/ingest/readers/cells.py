@@ -98,10 +98,17 @@ def grid_texts(rows: list[list]) -> tuple[list, frozenset[int]]:
 _ONE_TEXT_KINDS = frozenset({str, float, int, dt.date, dt.datetime, dt.time, type(None)})
 
 
+# a column of fewer cells is read cell by cell: the bulk ways cost more to set up than they save there (the Arrow
+# casts of a small workbook's 11 row numbers took 0.11 ms, their cells one by one a tenth of that)
+BULK_MIN_CELLS = 256
+
+
 def column_texts(column: Sequence) -> list[str | None]:
     """`cell_text` of every cell of a column, asked once per distinct value when values recur (dates, amounts,
     blanks: half the cells or fewer distinct), and of a column of whole-number floats (row numbers) by Arrow's
-    casts (`str(int(v))`, as `parsing.cell_text` writes one)."""
+    casts (`str(int(v))`, as `parsing.cell_text` writes one); a short column (`BULK_MIN_CELLS`) cell by cell."""
+    if len(column) < BULK_MIN_CELLS:
+        return list(map(cell_text, column))
     distinct = dict.fromkeys(column)
     kinds = set(map(type, column))
     if len(distinct) * 2 <= len(column) and kinds <= _ONE_TEXT_KINDS and not (

@@ -17,6 +17,7 @@ import numpy as np
 from cakupan.ingest import parsing
 from cakupan.ingest.readers.blocks import Block, letters_of
 from cakupan.ingest.readers.cells import (
+    BULK_MIN_CELLS,
     cell_text,
     grid_texts,
     is_blank_row,
@@ -258,7 +259,10 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
 
 def _typed_cells(values: list, texts: Sequence[str | None]) -> dict[int, object]:
     """{data row: its cell} of a column's cells that hold something and are not text (a number or a date), found
-    with C-level maps over the column, not a Python loop over its rows."""
+    with C-level maps over the column, not a Python loop over its rows (a short column by that loop)."""
+    if len(values) < BULK_MIN_CELLS:
+        return {n: v for n, (v, t) in enumerate(zip(values, texts, strict=True))
+                if t is not None and not isinstance(v, str)}
     filled = np.fromiter(map(operator.is_not, texts, itertools.repeat(None)), bool, len(texts))
     text = np.fromiter(map(isinstance, values, itertools.repeat(str)), bool, len(values))
     at = np.flatnonzero(filled & ~text).tolist()
