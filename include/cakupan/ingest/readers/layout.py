@@ -197,19 +197,19 @@ def block_from_rows(rows: list[list], sheet: str, header: HeaderMatch, source_ro
 
     def take(lo: int, hi: int, texts: list) -> None:
         """The rows lo..hi-1 below the header as data rows (`texts`: their mapped cells' texts), in bulk."""
-        n = len(data)
+        n, rows_taken, texts_taken = len(data), body[lo:hi], body_texts[lo:hi]
         data.extend(texts)
-        data_rows.extend(body[lo:hi])
-        data_texts.extend(body_texts[lo:hi])
+        data_rows.extend(rows_taken)
+        data_texts.extend(texts_taken)
         block.source_rows.extend(map(row_no, range(header.row + 1 + lo, header.row + 1 + hi)))
         if not unlabelled:
             return
-        for length in set(map(len, body[lo:hi])):
-            if length not in loose_at:
-                loose_at[length] = [j for j in range(length) if j not in known]
-        if not any(loose_at[length] for length in set(map(len, body[lo:hi]))):
+        lengths = set(map(len, rows_taken))
+        for length in lengths - loose_at.keys():
+            loose_at[length] = [j for j in range(length) if j not in known]
+        if not any(loose_at[length] for length in lengths):
             return      # (every column of these rows labelled: nothing loose to gather)
-        for m, (row, all_texts) in enumerate(zip(body[lo:hi], body_texts[lo:hi], strict=True), n):
+        for m, (row, all_texts) in enumerate(zip(rows_taken, texts_taken, strict=True), n):
             for j in loose_at[len(row)]:
                 if (t := all_texts[j]) is not None:
                     loose.setdefault(j, {})[m] = t
@@ -301,9 +301,9 @@ def _plain_rows(body_texts: list, idx: list[int], key_set: frozenset[str] | None
     in its texts (no total), at least two mapped cells filled, none of its texts a header key (no repeated header),
     not the column-number row and not all notes. Asked column by column (a row shorter than the last mapped column
     is asked of `classify_row`): a column's texts are joined and lower-cased once, and only a column holding "tot",
-    "jum", "jml" or a header key is looked at cell by cell (the cells that may: `_maybe_not_plain`); a row leaves the column-number and all-notes candidates
-    at its first filled cell that is neither, mapped columns first, and a row still a candidate at the end is asked
-    of `classify_row`. Without `key_set` (a header with a NUL in a cell), or with fewer than two mapped columns,
+    "jum", "jml" or a header key is looked at cell by cell (the cells that may: `_maybe_not_plain`); a row leaves
+    the column-number and all-notes candidates at its first filled cell that is neither, mapped columns first, and
+    a row still a candidate at the end is asked of `classify_row`. Without `key_set` (a header with a NUL in a cell), or with fewer than two mapped columns,
     every row is asked."""
     n = len(body_texts)
     if key_set is None or len(idx) < 2 or not n:
