@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cakupan.core.regions import nik_prefixes
-from cakupan.ingest.arrays import np_bools, pa_ints
+from cakupan.ingest.arrays import distinct, np_bools, pa_ints
 
 NIK_REASONS = ("NIK_MISSING", "NIK_PRECISION_LOST", "NIK_NOT_DIGITS", "NIK_15_DIGITS", "NIK_17_DIGITS",
                "NIK_WRONG_LENGTH", "NIK_REGION_UNKNOWN", "NIK_BIRTH_DATE_INVALID")
@@ -46,11 +46,19 @@ def normalise_nik(cells: pa.Array) -> pa.Array:
     text; an empty result is null."""
     cells = pc.fill_null(cells, "")
     if pc.all(pc.string_is_ascii(cells)).as_py() is False:     # digits of other scripts: per distinct text
-        uniq = pc.unique(cells)
-        mapped = pa.array([v.translate(_DIGITS) for v in uniq.to_pylist()], pa.string())
-        cells = mapped.take(pc.index_in(cells, value_set=uniq))
-    out = pc.replace_substring_regex(cells, NIK_CLUTTER, "")
-    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+        uniq, idx = distinct(cells)
+        cells = pa.array([v.translate(_DIGITS) for v in uniq.to_pylist()], pa.string()).take(idx)
+    if isinstance(cells, pa.ChunkedArray):
+        cells = cells.combine_chunks()
+    # a cell of ASCII digits only has no clutter: the pattern runs on the others (none, or a few, usually)
+    odd = pc.invert(pc.ascii_is_decimal(cells))
+    n_odd = pc.sum(odd).as_py() or 0
+    if not n_odd:
+        return cells
+    whole = n_odd == len(cells)
+    out = pc.replace_substring_regex(cells if whole else cells.filter(odd), NIK_CLUTTER, "")
+    out = pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+    return out if whole else pc.replace_with_mask(cells, odd, out)
 
 
 def nik_problems(niks: pa.Array, numeric: np.ndarray | None = None, today: dt.date | None = None) -> pa.Array:
@@ -87,7 +95,9 @@ class _Digits:
 
 
 def _sixteen_digits(data: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> _Digits:
-    d = data[offsets[rows][:, None] + np.arange(16)].astype(np.int16) - 48
+    # each row's 16 bytes from a view of every 16-byte window of the data (no index per byte)
+    d = np.lib.stride_tricks.sliding_window_view(data, 16)[offsets[rows]].astype(np.int16) - 48 if len(rows) else (
+        np.zeros((0, 16), dtype=np.int16))
     ok = ((d >= 0) & (d <= 9)).all(axis=1)
     return _Digits(rows[ok], d[ok])
 
@@ -198,9 +208,9 @@ def nik_problem(text: str | None, numeric: bool = False, today: dt.date | None =
 def pseudonyms(niks: pa.Array, key: bytes) -> pa.Array:
     """Hex HMAC-SHA256 of every normalised NIK with the key, computed once per distinct NIK; null stays null."""
     of = pseudonym_function(key)
-    uniq = pc.unique(niks)
+    uniq, idx = distinct(niks)
     out = [None if v is None else of(v) for v in uniq.to_pylist()]
-    return pa.array(out, pa.string()).take(pc.index_in(niks, value_set=uniq, skip_nulls=False))
+    return pa.array(out, pa.string()).take(idx)
 
 
 def pseudonym_function(key: bytes) -> Callable[[str], str]:

@@ -25,7 +25,7 @@ from cakupan.core.config import Regency
 from cakupan.core.contracts import Column, Contract
 from cakupan.core.regions import resolve_regency
 from cakupan.ingest import bulk, parsing
-from cakupan.ingest.arrays import as_arrow, max_bytes, np_bools, pa_bools
+from cakupan.ingest.arrays import as_arrow, distinct, max_bytes, np_bools, pa_bools
 from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik, pseudonym_function, pseudonyms
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
@@ -179,8 +179,7 @@ def map_distinct(arr: pa.Array, fn, arrow_type: pa.DataType, fast=None) -> tuple
     `fast(distinct values)` may return (values, mask): the values fn gives for the masked ones, computed in bulk
     (fn runs for the others only).
     """
-    uniq = pc.unique(arr)
-    idx = pc.index_in(arr, value_set=uniq, skip_nulls=False)
+    uniq, idx = distinct(arr)
     done = fast(uniq) if fast is not None else None
     if done is None or not done[1].any():
         results = [fn(v) for v in uniq.to_pylist()]
