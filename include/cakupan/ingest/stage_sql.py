@@ -62,9 +62,13 @@ def quarantine_sql(batch: Batch, contract: Contract, staged: str, refs: Refs) ->
     `public_message`, the one published and reported, quotes no personal column (a NIK, a name, a birth date, a
     KPJ, or a whole unsplit row of a source holding them) and no long digit run, whichever column holds it."""
     personal = _personal_labels(contract)
+    # only the rules that some row of the batch failed: each row's list is built of these and then filtered, and a
+    # rule no row failed adds nothing to any row's (a register file whose every row lost its NIK to an Excel number
+    # builds one item a row, not eighteen)
+    failed = [c for c in batch.checks if batch.table[c.error].null_count < batch.num_rows] or batch.checks
     items = ", ".join(f"{{'column': {_sql_str(c.label)}, 'code': {_q(c.error)}, "
                       f"'value': {_q(c.shown) if c.shown else 'null'}::varchar, "
-                      f"'personal': {'true' if c.label in personal else 'false'}}}" for c in batch.checks)
+                      f"'personal': {'true' if c.label in personal else 'false'}}}" for c in failed)
     shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
     # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
     nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
