@@ -4,6 +4,7 @@ bench/requirements-peers.txt; none of them is in the runtime lock):
     .venv-bench/bin/python -m bench.peers NAME JSON-ARGS      (prints one JSON line, as bench/phases.py does)
 
 - `duckdb`: bare DuckDB `read_csv`, dialect detected, every column as text, into a table of a fresh file;
+- `duckdb_told`: the same, told the dialect its sniffer got wrong (`bench.shapes.TOLD`: only the shapes it fails on);
 - `polars`: polars reads every column as text (a CSV, or an .xlsx through fastexcel, its calamine engine, from
   the header row it is told), checks what a register needs (NIK: 16 digits; dates and money in the styles it is
   given formats for; required cells), keeps the valid rows and counts the others, into DuckDB;
@@ -49,11 +50,20 @@ def duckdb(a: dict) -> dict:
     t = time.perf_counter()
     path = _utf8(Path(a["path"]), a["encoding"], db)
     con = ddb.connect(str(db))
-    con.execute("create table t as select * from read_csv(?, all_varchar = true, skip = ?)", [str(path), a["skip"]])
+    told = "".join(f", {k} = {_sql(v)}" for k, v in (a.get("read_csv") or {}).items()) if a.get("told") else ""
+    con.execute(f"create table t as select * from read_csv(?, all_varchar = true, skip = ?{told})",
+                [str(path), a["skip"]])
     con.execute("checkpoint")
     rows = con.execute("select count(*) from t").fetchone()[0]
     con.close()
     return {"seconds": time.perf_counter() - t, "rows": rows}
+
+
+def _sql(value: object) -> str:
+    """A read_csv option's value as SQL (a string quoted, a flag as true/false)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 # the date and money styles the polars peer reads: every style bench/shapes.py writes (a user writes the ones their
@@ -151,7 +161,7 @@ def dlt(a: dict) -> dict:
     return {"seconds": secs, "rows": rows}
 
 
-PEERS = {"duckdb": duckdb, "polars": polars, "dlt": dlt}
+PEERS = {"duckdb": duckdb, "duckdb_told": lambda a: duckdb({**a, "told": True}), "polars": polars, "dlt": dlt}
 
 
 def main() -> None:

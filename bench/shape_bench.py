@@ -26,8 +26,9 @@ from bench.run import ROOT, Bench, Scale
 
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
 REGENCY = "11.01"        # the folder the files are delivered in (its regency exists in every benchmark config)
-LOADERS = ("duckdb", "polars", "dlt", "cakupan")
-LABELS = {"duckdb": "DuckDB `read_csv`, all varchar", "polars": "polars + validation → DuckDB",
+LOADERS = ("duckdb", "duckdb_told", "polars", "dlt", "cakupan")
+LABELS = {"duckdb": "DuckDB `read_csv`, all varchar", "duckdb_told": "DuckDB `read_csv`, told the dialect",
+          "polars": "polars + validation → DuckDB",
           "dlt": "dlt filesystem + `read_csv_duckdb` (Arrow)", "cakupan": "**Cakupan ingest**"}
 GOAL_RATIO, GOAL_RSS_MB_PER_M = 0.6, 600
 
@@ -54,7 +55,7 @@ def run_shapes(b: Bench, source: Path, config: Path, workdir: Path, runs: int = 
         dialect = shapes.csv_dialect(shape)
         res: dict = {"rows": rows, "mb": path.stat().st_size / 2**20, "loaders": {}}
         for loader in LOADERS:
-            if loader in ("polars", "dlt") and not peers_ok:
+            if loader in ("polars", "dlt") and not peers_ok or loader == "duckdb_told" and "read_csv" not in dialect:
                 continue
             n = peer_runs if peer_runs is not None and loader in ("polars", "dlt") else runs
             res["loaders"][loader] = [_one(b, loader, shape, path, dialect, config, workdir, k, peer_timeout)
@@ -77,7 +78,7 @@ def _one(b: Bench, loader: str, shape: str, path: Path, dialect: dict, config: P
                                      "path": str(home / "inbox" / REGENCY / path.name)}, label)
     else:
         ph = b.phase(loader, {"path": str(path), "db": str(db), **dialect}, label, module="bench.peers",
-                     python=sys.executable if loader == "duckdb" else str(BENCH_PYTHON), timeout=timeout)
+                     python=sys.executable if loader.startswith("duckdb") else str(BENCH_PYTHON), timeout=timeout)
     return {"ok": ph.ok, "wall": ph.wall, "rss_mb": ph.rss_mb, "error": ph.error, **ph.result}
 
 
@@ -136,6 +137,16 @@ SHAPE_TITLES = {
 }
 
 
+def baseline(r: dict) -> tuple[dict | None, bool]:
+    """The bare DuckDB run a shape's ratios are taken against: its sniffer's, or, when that failed on every run,
+    the one told the dialect (`shapes.TOLD`); and whether it is the told one."""
+    sniffed = summary(r["loaders"].get("duckdb", []))
+    if sniffed is not None:
+        return sniffed, False
+    told = summary(r["loaders"].get("duckdb_told", []))
+    return told, told is not None
+
+
 def _cause(err: str) -> str:
     """The line of a failed run's output that says why (from its whole log, which the error names): the last
     exception line (`...Error: ...`), else its last line with a word in it."""
@@ -161,10 +172,12 @@ def markdown(res: dict) -> list[str]:
          "RSS of the runs (a loader's runs are listed; a peer may have fewer). Peers: `bench/peers.py` from `.venv-bench` (`bench/requirements-peers.txt`). "
          "polars validates NIK (16 digits once spaces, dots and dashes are dropped), dates and money in every "
          "style of the `styles` shape, required cells, and keeps the rest apart (it keeps the rows Cakupan "
-         "keeps: every row of the first four shapes, those whose NIK Excel left as text in `excel_nik`); bare DuckDB and dlt (Arrow batches) check nothing. Goals: ≥ 0.6 of bare DuckDB, "
+         "keeps: every row of the first four shapes, those whose NIK Excel left as text in `excel_nik`); bare DuckDB and dlt (Arrow batches) check nothing. Where DuckDB's sniffer fails on a shape, DuckDB is also "
+         "run told the dialect (`bench/shapes.py` TOLD: what its error leads a user to give) and the ratios are "
+         "taken against that run. Goals: ≥ 0.6 of bare DuckDB, "
          "peak RSS < 600 MB per 1 M rows."), ""]
     for shape, r in res.items():
-        base = summary(r["loaders"].get("duckdb", []))
+        base, told = baseline(r)
         L += [f"### {shape}: {SHAPE_TITLES.get(shape, shape)}", "",
               f"{r['rows']:,} rows, {r['mb']:.0f} MB.", "",
               "| loader | median wall s (runs) | ratio to bare DuckDB | CPU s | peak RSS MB | rows kept / set apart |",
@@ -187,7 +200,8 @@ def markdown(res: dict) -> list[str]:
         c = summary(r["loaders"].get("cakupan", []))
         if c and base:
             per_m = c["rss_mb"] / (r["rows"] / 1e6)
-            L += ["", (f"Goals: ratio {base['wall'] / c['wall']:.2f} "
+            L += ["", (f"Goals: ratio {base['wall'] / c['wall']:.2f}"
+                      f"{' (against DuckDB told the dialect: its sniffer fails on this shape)' if told else ''} "
                       f"({'met' if base['wall'] / c['wall'] >= GOAL_RATIO else 'not met'}, ≥ {GOAL_RATIO}); "
                       f"peak RSS {per_m:,.0f} MB per 1 M rows "
                       f"({'met' if per_m < GOAL_RSS_MB_PER_M else 'not met'}, < {GOAL_RSS_MB_PER_M}).")]

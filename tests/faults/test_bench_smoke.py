@@ -36,6 +36,14 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     # names its error)
     assert set(report["shapes"]) == set(shapes.SHAPES)
     assert all(x["ok"] for r in report["shapes"].values() for x in r["loaders"]["cakupan"]), report["shapes"]
+    # bare DuckDB, told the dialect its sniffer gets wrong, reads every record of those shapes (a cut row as two),
+    # and runs on no other shape
+    told = {s for s, r in report["shapes"].items() if "duckdb_told" in r["loaders"]}
+    assert told == set(shapes.TOLD) == {"alt_enter", "pasted"}
+    for shape in told:
+        runs = report["shapes"][shape]["loaders"]["duckdb_told"]
+        assert all(x["ok"] and x["rows"] >= report["shapes"][shape]["rows"] for x in runs), runs
+    assert "DuckDB `read_csv`, told the dialect" in text
     # every phase says how much CPU went outside it while it ran (/proc/stat less its own), and the report
     # says whether that made the run's wall times unreliable
     assert all(p["other_cpu_s"] >= 0 for p in report["phases"].values())
