@@ -555,3 +555,22 @@ def test_rows_of_delimiters_alone_are_skipped_in_bulk(tmp_path, monkeypatch, quo
     whole = _merged_parts(path, part_lines=10**6)
     assert whole[5] == slow[0][6] and whole[8] == slow[0][9]
     assert _merged_parts(path, part_lines=997, chunk_bytes=4099) == whole
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_quoted_cell_flags_on_threads_are_each_records_own(threads):
+    """A big CSV's records are matched in slices on threads before its first part is read: each record's two flags
+    (every cell quoted without a quote inside; each cell so or unquoted without one) are its own, whichever slice
+    it falls in. 200,003 records of three kinds in a random order, so that a record of each kind sits beside every
+    slice's edge; the flags are known from how each was written."""
+    import random
+
+    rng = random.Random(47)
+    kinds = [rng.randrange(3) for _ in range(200_003)]
+    written = {0: '"{i}";"Desa {i}";"x"\r\n',           # every cell quoted: both flags
+               1: '"{i}";Desa {i};"x"\r\n',             # an unquoted cell without a quote: the second only
+               2: '"{i}";Ma"ruf {i};"x"\r\n'}           # a quote typed inside an unquoted cell: neither
+    records = pa.array([written[k].format(i=i).encode() for i, k in enumerate(kinds)], pa.large_binary())
+    every, plain = csvrecords.quoted_cell_flags(records, ";", csvrecords.END, threads=threads)
+    assert every.tolist() == [k == 0 for k in kinds]
+    assert plain.tolist() == [k in (0, 1) for k in kinds]

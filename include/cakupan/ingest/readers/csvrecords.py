@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
@@ -172,7 +173,7 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
         suspects = quoted[~np_bools(pc.match_substring_regex(
             records.take(pa.array(quoted)), QUOTED_CELLS.format(d=re.escape(delimiter)) + END))]
     else:       # many: all matched where they are
-        found = quoted_cell_flags(records, delimiter, END)
+        found = quoted_cell_flags(records, delimiter, END, threads=2)
         suspects = np.flatnonzero((quotes > 0) & ~found[1])
     if len(suspects):       # and so does one whose other cells are written as a formula's text, ="7372…"
         suspects = suspects[~np_bools(pc.match_substring_regex(records.take(pa.array(suspects)),
@@ -187,20 +188,32 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
     return found
 
 
-def quoted_cell_flags(texts: pa.Array | pa.ChunkedArray, delimiter: str, end: str = "$",
+def quoted_cell_flags(texts: pa.Array | pa.ChunkedArray, delimiter: str, end: str = "$", threads: int = 1,
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Per text: whether its cells are each quoted without a quote inside (`EVERY_CELL_QUOTED`), and whether each
     is so or unquoted without a quote (`QUOTED_CELLS`, matched only where the first is not: the texts left copied
-    when few, else all matched where they are); `end`: what may follow the last cell."""
+    when few, else all matched where they are); `end`: what may follow the last cell. `threads`: the texts matched
+    in that many slices at once (a big CSV's records before its first part: 0.33 s of a quoted 153 MB file)."""
     d = re.escape(delimiter)
-    every = np_bools(pc.match_substring_regex(texts, EVERY_CELL_QUOTED.format(d=d) + end))
+    every = _matches(texts, EVERY_CELL_QUOTED.format(d=d) + end, threads)
     plain = every.copy()
     rest = np.flatnonzero(~every)
     if len(rest) > len(texts) // 8:
-        plain |= np_bools(pc.match_substring_regex(texts, QUOTED_CELLS.format(d=d) + end))
+        plain |= _matches(texts, QUOTED_CELLS.format(d=d) + end, threads)
     elif len(rest):
         plain[rest] = np_bools(pc.match_substring_regex(texts.take(pa.array(rest)), QUOTED_CELLS.format(d=d) + end))
     return every, plain
+
+
+def _matches(texts: pa.Array | pa.ChunkedArray, pattern: str, threads: int) -> np.ndarray:
+    """Whether each text matches the RE2 pattern, the texts in `threads` slices matched at once (pyarrow lets the
+    GIL go)."""
+    step = -(-len(texts) // max(1, threads))
+    if threads < 2 or step < 65_536:
+        return np_bools(pc.match_substring_regex(texts, pattern))
+    with ThreadPoolExecutor(threads) as pool:
+        return np.concatenate(list(pool.map(lambda a: np_bools(pc.match_substring_regex(texts.slice(a, step), pattern)),
+                                            range(0, len(texts), step))))
 
 
 # a line whose cells are each quoted without a quote inside; ... each quoted so or unquoted without a quote (`d`:

@@ -10,7 +10,6 @@ encoding, a quote left open, or a quoted cell spanning lines among lone carriage
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +32,7 @@ from cakupan.ingest.readers.csvlines import (
     head_lines,
     late_cp1252,
     scan_lines,
+    span_digests,
     split_lines,
     to_utf8,
     utf8_data,
@@ -151,12 +151,11 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
         memory = f.text is not None     # (bytes in memory, not the file's: nothing to check them against)
         if memory:
             reread, raw, f = functools.partial(_slice, f.text), f.text, replace(f, text=None)
-        ends = [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]
+        spans = list(zip((int(starts[a]) for a, _ in ranges), [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]))
         heads = None if f.joined is None else [*np.flatnonzero(~f.joined).tolist(), len(f.joined)]
-        parts = [_range_reader(f, reread, (int(starts[a]), stop), a, b - a,
-                               b"" if memory else hashlib.sha256(memoryview(raw)[int(starts[a]): stop]).digest(),
-                               None if heads is None else f.joined[heads[a]: heads[b]])
-                 for (a, b), stop in zip(ranges, ends, strict=True)]
+        sums = [lambda: b""] * len(spans) if memory else span_digests(raw, spans)
+        parts = [_range_reader(f, reread, at, a, b - a, sha256, None if heads is None else f.joined[heads[a]: heads[b]])
+                 for (a, b), at, sha256 in zip(ranges, spans, sums, strict=True)]
     return f.header_block(), f.encoding, f.delimiter, parts
 
 
@@ -176,13 +175,13 @@ def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[]
 
 
 def _range_reader(f: _FastCsv, reread: Callable[[int, int, bytes], bytes], at: tuple[int, int], start: int,
-                  count: int, sha256: bytes, joined: np.ndarray | None = None) -> Callable[[], Block]:
+                  count: int, sha256: Callable[[], bytes], joined: np.ndarray | None = None) -> Callable[[], Block]:
     """One part of `fast_csv_parts` that holds only where its `count` records are in the file (bytes `at`): read
-    again when called (`reread` checks they are the bytes split before) and split as the whole file was (`joined`:
-    which of its lines continue the record above, when a quoted cell spans lines)."""
+    again when called (`reread` checks they are the bytes split before: `sha256()`) and split as the whole file was
+    (`joined`: which of its lines continue the record above, when a quoted cell spans lines)."""
 
     def read() -> Block:
-        split = split_lines(reread(*at, sha256), 1, None, f.transcode, f.line_ends)
+        split = split_lines(reread(*at, sha256()), 1, None, f.transcode, f.line_ends)
         if split is None or len(split[0]) != (count if joined is None else len(joined)):    # (the same lines)
             raise AssertionError(f"bytes {at} split into other lines than before")
         lines = (split[0] if joined is None
