@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cakupan.ingest.arrays import np_bools
+from cakupan.ingest.arrays import may_hold, np_bools
 from cakupan.ingest.readers.blocks import FileRejected
 from cakupan.ingest.readers.csvlines import has_lone_cr
 from cakupan.ingest.readers.csvtext import split_csv
@@ -231,6 +231,8 @@ def formula_cells(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[
     made the text inside, which is its `parsing.cell_text` (that of ="X" is X's). Returns the lines, which of them
     still hold quotes, and whether any was rewritten (the file's `read_as_csv` flags no longer hold for them)."""
     d = re.escape(delimiter)
+    if not may_hold(lines, b'="'):      # (one search of the bytes: no match kernel over a part's lines)
+        return lines, quoted, False
     rows = np.flatnonzero(np_bools(pc.match_substring(lines, '="')) & quoted)    # (no copy of a part's lines)
     if not len(rows):
         return lines, quoted, False

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from cakupan.core.contracts import Contract
 from cakupan.ingest import parsing
-from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints
+from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints, replace_byte
 from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.cells import all_clean, vector_cell_text
@@ -456,7 +456,7 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
     # every line's delimiters made UNIT in one pass, then each quoted line put back unquoted, or as it was when it
     # could not be (two copies of the lines, not four: alt_enter's reader, findings "Session 47")
     back = pc.if_else(pa_bools(plain), units.cast(sub.type), sub)
-    return pc.replace_with_mask(pc.replace_substring(lines, delimiter, UNIT), pa_bools(quoted), back), quoted & ~done
+    return pc.replace_with_mask(replace_byte(lines, delimiter, UNIT), pa_bools(quoted), back), quoted & ~done
 
 
 def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
