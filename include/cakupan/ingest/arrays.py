@@ -61,8 +61,8 @@ def replace_byte(texts: pa.Array, old: str, new: str) -> pa.Array:
 
 
 def may_hold(texts: pa.Array, needle: bytes) -> bool:
-    """False when no text holds `needle` (one search of the bytes under the array; True may be a slice's bytes
-    beyond it, or a null slot's)."""
+    """False when no text holds `needle` (one search of the bytes under the array; True may come from a slice's
+    bytes beyond it, a null slot's, or two texts side by side)."""
     chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
     return any(c.buffers()[2] is not None and needle in c.buffers()[2].to_pybytes() for c in chunks)
 

@@ -189,8 +189,9 @@ def _scan_chunks(data: bytes, bom: int, chunk_bytes: int) -> tuple[np.ndarray, i
     crs = b"\r" in data
 
     def scan(a: int) -> tuple[np.ndarray, int]:
-        chunk = np.frombuffer(data, np.uint8, min(a + chunk_bytes, len(data)) - a, a)
-        return np.flatnonzero(chunk == ord("\n")) + a, int(np.count_nonzero(chunk == ord("\r"))) if crs else 0
+        stop = min(a + chunk_bytes, len(data))
+        return _places(data, a, stop, b"\n"), int(np.count_nonzero(np.frombuffer(data, np.uint8, stop - a, a)
+                                                                     == ord("\r"))) if crs else 0
 
     with ThreadPoolExecutor(2) as pool:
         found = list(pool.map(scan, range(bom, len(data), chunk_bytes)))
