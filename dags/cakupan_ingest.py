@@ -49,9 +49,11 @@ SOURCE_ASSETS = {s: Asset(uri) for s, uri in SOURCE_ASSET_URIS.items()}
     doc_md=__doc__,
 )
 def cakupan_ingest():
-    @task
+    @task(pool=WRITER_POOL)
     def discover() -> list[list[str]]:
-        """List the new files in every configured regency inbox, cut into batches."""
+        """List the new files in every configured regency inbox, cut into batches. In the writer pool: it opens the
+        warehouse as the loader does (an hourly run that began while a transform held a DuckDB file failed on its
+        lock)."""
         from cakupan.ingest.loader import Loader
 
         loader = Loader(task_settings())

@@ -114,9 +114,10 @@ def cakupan_transform_publish():
                                             path=out.candidate))
         return {"published": True, "sha256": out.published_sha256, "warnings": len(out.gate.warnings)}
 
-    @task(trigger_rule="all_done")
+    @task(trigger_rule="all_done", pool=WRITER_POOL)
     def auditor_report(**context) -> str:
-        """Close the run's audit record and write the auditor's HTML report (also after a failed gate)."""
+        """Close the run's audit record and write the auditor's HTML report (also after a failed gate). In the writer
+        pool: it writes the audit record into the warehouse."""
         from cakupan import pipeline
         from cakupan.auditor.report import write_report
 

@@ -68,6 +68,25 @@ def test_transform_is_scheduled_on_the_raw_asset_and_takes_a_period_range(dagbag
     assert any(t.task_id == "gate_and_publish" for t in writers)
 
 
+# the tasks that never open the warehouse (they read what other tasks returned, or only decide the run)
+NO_WAREHOUSE = {"summarise", "announce_raw", "every_batch_ran", "verdict"}
+
+
+def test_every_task_that_opens_the_warehouse_runs_in_the_writer_pool(dagbag):
+    """DuckDB lets one process write a file: every task that opens the warehouse takes the writer pool's one slot,
+    so an hourly ingest that starts while a transform writes waits for it instead of failing on the file's lock
+    (the discovery once did, under the real scheduler, when a test ran across the hour)."""
+    for dag_id in ("cakupan_ingest", "cakupan_transform_publish"):
+        for t in dagbag[0].dags[dag_id].tasks:
+            if (t.task_id not in NO_WAREHOUSE and not t.task_id.startswith("announce_")
+                    and type(t).__name__ != "EmptyOperator"):      # (cosmos' placeholders for ephemeral models)
+                assert t.pool == "cakupan_duckdb_writer", (dag_id, t.task_id, t.pool)
+    ingest = {t.task_id for t in dagbag[0].dags["cakupan_ingest"].tasks if t.pool == "cakupan_duckdb_writer"}
+    assert {"discover", "load_batch", "export_rejections"} <= ingest
+    transform = dagbag[0].dags["cakupan_transform_publish"].tasks
+    assert sum(t.task_id.startswith("dbt.") and t.pool == "cakupan_duckdb_writer" for t in transform) > 10
+
+
 def test_ingest_emits_an_asset_per_source(dagbag):
     dag = dagbag[0].dags["cakupan_ingest"]
     outlets = {str(getattr(o, "uri", o)) for t in dag.tasks for o in t.outlets}
