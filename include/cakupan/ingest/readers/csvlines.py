@@ -182,10 +182,10 @@ def _scanned_line_ends(data: bytes, feeds: np.ndarray, crs: int) -> tuple[bytes,
     return (b"\r\n", False) if crlf == len(feeds) else (b"\n", True)
 
 
-def _scan_chunks(data: bytes, bom: int, chunk_bytes: int) -> tuple[np.ndarray, int]:
+def _scan_chunks(data: bytes, bom: int, chunk_bytes: int, pool: ThreadPoolExecutor) -> tuple[np.ndarray, int]:
     """Every line feed's offset in `data` (from `bom` on) and the count of carriage returns, `chunk_bytes` at a time
-    on two threads (numpy lets the GIL go: the file's other CPU is idle before its first part is read; a 127 MB
-    CRLF file's 0.17 s on one, with the count `bytes.count` made, findings "Session 47")."""
+    on the pool's two threads (numpy lets the GIL go: the file's other CPU is idle before its first part is read; a
+    127 MB CRLF file's 0.17 s on one, with the count `bytes.count` made, findings "Session 47")."""
     crs = b"\r" in data
 
     def scan(a: int) -> tuple[np.ndarray, int]:
@@ -193,8 +193,7 @@ def _scan_chunks(data: bytes, bom: int, chunk_bytes: int) -> tuple[np.ndarray, i
         return _places(data, a, stop, b"\n"), int(np.count_nonzero(np.frombuffer(data, np.uint8, stop - a, a)
                                                                      == ord("\r"))) if crs else 0
 
-    with ThreadPoolExecutor(2) as pool:
-        found = list(pool.map(scan, range(bom, len(data), chunk_bytes)))
+    found = list(pool.map(scan, range(bom, len(data), chunk_bytes)))
     return np.concatenate([np.zeros(0, np.int64), *(f for f, _ in found)]), sum(c for _, c in found)
 
 
@@ -243,12 +242,21 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
         return None
     if not utf8 and strict_cp1252 and any(b in data for b in CP1252_UNDEFINED):
         return None
-    feeds, crs = _scan_chunks(data, bom, chunk_bytes)
+    with ThreadPoolExecutor(2) as pool:     # (one pool for the file's scans, each on both CPUs)
+        return _scanned(data, bom, first_line, chunk_bytes, pool)
+
+
+def _scanned(data: bytes, bom: int, first_line: int, chunk_bytes: int, pool: ThreadPoolExecutor,
+             ) -> tuple[np.ndarray, np.ndarray | None, tuple[bytes, bool]]:
+    """`scan_lines` of bytes that decode: the line feeds and carriage returns, then (where carriage returns end
+    lines) those places again, then each line's quotes, chunk by chunk on the pool's threads."""
+    feeds, crs = _scan_chunks(data, bom, chunk_bytes, pool)
     line_ends = _scanned_line_ends(data, feeds, crs)
     if line_ends[0] in (b"\r", ANY_BREAK):      # (carriage returns alone end lines: each starts after one)
         places = functools.partial(_places, byte=b"\r") if line_ends[0] == b"\r" else _break_places
-        feeds = np.concatenate([np.zeros(0, np.int64), *(places(data, a, min(a + chunk_bytes, len(data)))
-                                                         for a in range(bom, len(data), chunk_bytes))])
+        feeds = np.concatenate([np.zeros(0, np.int64), *pool.map(lambda a: places(data, a, min(a + chunk_bytes,
+                                                                                                len(data))),
+                                                                  range(bom, len(data), chunk_bytes))])
     starts = np.concatenate([np.array([bom], np.int64), feeds + 1])
     if len(data) > bom and starts[-1] == len(data):
         starts = starts[:-1]                    # (nothing after the last line feed: no line)
@@ -265,8 +273,7 @@ def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = F
         at = _places(data, a, b, b'"')
         quotes[i: i + step] = np.diff(np.searchsorted(at, np.append(starts[i: i + step], b)))
 
-    with ThreadPoolExecutor(2) as pool:     # (on two threads, as `_scan_chunks`: 0.23 s of a quoted 153 MB file)
-        list(pool.map(count, range(0, len(starts), step)))
+    list(pool.map(count, range(0, len(starts), step)))     # (0.23 s of a quoted 153 MB file on one thread)
     return starts, quotes, line_ends
 
 
