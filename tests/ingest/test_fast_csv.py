@@ -208,6 +208,46 @@ def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     assert _merged_parts(path, part_lines=997, chunk_bytes=4099) == whole     # lines split a chunk at a time
 
 
+# data cells that hold a word of a signature block: Kemendagri villages (11.04.18.2006 Kepala Akal, 11.12.04.2019
+# Kepala Bandar, 12.05.09.2001 Kepala Sungai), occupations and an "An ..." name
+NOTE_WORD_CELLS = {"Desa": ["Kepala Akal", "Kepala Bandar", "Kepala Sungai"], "Pekerjaan": ["Operator Mesin",
+                   "Petugas Kebersihan", "Bendahara Koperasi"], "Nama": ["An Nisa Rahmawati", "Lurah Baso"]}
+
+
+def test_a_few_data_lines_that_read_as_notes_are_data_both_ways(tmp_path):
+    """Fewer data lines than go row by row hold a word of a signature block in some cell (a village "Kepala Akal"):
+    each is a data row, both ways; the column-number row above them, the total and the signature block are not."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(REGISTER_HEADER)
+    w.writerow([f"({i + 1})" for i in range(len(REGISTER_HEADER))])
+    planted = 0
+    for i in range(6000):
+        row = [str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i % 9999 + 1),
+               f"Warga {i}", "01/01/1980", "L", "Nelayan", "Ujung", "Soreang", "JKK, JKM", "01/04/2025", "16800",
+               "APBD"]
+        if i % 25 == 7:     # 240 lines, below the 1,000 that go row by row
+            column = list(NOTE_WORD_CELLS)[planted % 3]
+            row[REGISTER_HEADER.index(column)] = NOTE_WORD_CELLS[column][planted % len(NOTE_WORD_CELLS[column])]
+            planted += 1
+        w.writerow(row)
+    w.writerow(["", "JUMLAH", "", "", "", "", "", "", "", "", "100800000", ""])
+    for line in ("Mengetahui,", "Kepala Dinas Tenaga Kerja", "", "Drs. Nama Pejabat", "NIP. 19700101 199003 1 001"):
+        w.writerow([line] + [""] * (len(REGISTER_HEADER) - 1))
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_bytes(out.getvalue().encode("utf-8"))
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [True]
+    assert fast == slow
+    rows, cells, total_rows, notes = slow[0][6], slow[0][7], slow[0][9], slow[0][10]
+    assert planted == 240 and len(rows) == 6000 and rows[0] == 3 and rows[-1] == 6002
+    assert sum(v in ("Kepala Akal", "Kepala Bandar", "Kepala Sungai") for v in cells["village"]) == 80
+    assert len(total_rows) == 1 and total_rows[0][0] == 6003
+    assert notes == 5       # the column numbers and the signature's four lines (the blank one is no note)
+
+
 @settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None)
 @given(rows=st.lists(st.lists(st.text(alphabet='ab";, ', max_size=6), min_size=1, max_size=5), max_size=30),
        crlf=st.booleans(), bom=st.booleans(), title=st.sampled_from(["", 'DAFTAR "PESERTA" 2025']))

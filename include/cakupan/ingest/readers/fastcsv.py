@@ -380,7 +380,7 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
     if f.joined is not None:    # a record of several lines: a cell holds a line break (odd, cleaned as the others)
         multi = np_bools(pc.match_substring(original, "\n"))
         odd_line = multi if odd_line is None else odd_line | multi
-    if marked.sum() > few:
+    if marked.any():    # (a village "Kepala Akal" reads as a signature: 450 lines a part went row by row)
         marked[_surely_data(lines, np.flatnonzero(marked), cells, d)] = False
     candidate = marked if quoted is None else marked | quoted
     if odd_line is not None:
@@ -559,9 +559,8 @@ def _classify(lines: pa.Array, candidates: np.ndarray, header: HeaderMatch, deli
 
 def _assemble(f: _FastCsv, numbers: np.ndarray, candidate: np.ndarray, cells: _Cells,
               nik_numeric: np.ndarray, classified: _Classified) -> Block:
-    """The part's block: the bulk cells of the plain data lines and the classified cells of the candidate lines
-    that are data, in line order; the totals and notes among the candidates (`numbers`: the file's line number of
-    each record of the part, int32)."""
+    """The part's block: the bulk cells of the plain data lines and the classified cells of the candidate lines that
+    are data, in line order; the totals and notes among the candidates (`numbers`: each record's line, int32)."""
     n = len(candidate)
     data_rows = ~candidate
     data_rows[classified.data] = True
@@ -585,6 +584,9 @@ def _assemble(f: _FastCsv, numbers: np.ndarray, candidate: np.ndarray, cells: _C
         for c, col in bulk.items():
             if classified.data:
                 col = pa.chunked_array([col, pa.array(one_by_one[c], pa.string())])
+            elif len(keep) == n:    # (every line a plain data line: its cells as split)
+                into[c] = col
+                continue
             taken = col.take(pa_ints(source))
             into[c] = taken.combine_chunks() if isinstance(taken, pa.ChunkedArray) else taken
     block.source_rows = pa_ints(numbers[keep])
