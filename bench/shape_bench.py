@@ -158,8 +158,21 @@ def _cause(err: str) -> str:
     return (said or lines or ["?"])[-1].replace("|", "/")
 
 
-def markdown(res: dict) -> list[str]:
-    """One table per shape, then the goals met or not (ratios within this run)."""
+def ceiling(base_wall: float, cpu_s: float, cpus: int) -> str:
+    """What the CPU a run used allows: spread perfectly over the machine's CPUs from its first instruction to its
+    last, it takes `cpu_s / cpus` of wall at least, so its ratio to `base_wall` is at most that; and the CPU it may
+    use to reach the goal ratio."""
+    best = base_wall / (cpu_s / cpus)
+    allowed = base_wall / GOAL_RATIO * cpus
+    return (f"Ceiling: Cakupan used {cpu_s:.1f} s of CPU; on this machine's {cpus} CPUs, kept all busy, that is "
+            f"{cpu_s / cpus:.2f} s of wall at least, a ratio of at most {best:.2f}; {GOAL_RATIO} needs at most "
+            f"{allowed:.1f} s of CPU ({(allowed - cpu_s) / cpu_s:+.0%}).")
+
+
+def markdown(res: dict, cpus: int | None = None) -> list[str]:
+    """One table per shape, then the goals met or not (ratios within this run) and what the CPU used allows
+    (`ceiling`; `cpus`: the CPUs the run had, this process's by default)."""
+    cpus = cpus or len(os.sched_getaffinity(0))
     runs = max((len(v) for r in res.values() for v in r["loaders"].values()), default=0)
     L = ["## Ingest by file shape, beside its peers", "",
          (f"Issue 22. The same generated participants in {len(res)} register CSV shapes (`bench/shapes.py`; the "
@@ -204,7 +217,8 @@ def markdown(res: dict) -> list[str]:
                       f"{' (against DuckDB told the dialect: its sniffer fails on this shape)' if told else ''} "
                       f"({'met' if base['wall'] / c['wall'] >= GOAL_RATIO else 'not met'}, ≥ {GOAL_RATIO}); "
                       f"peak RSS {per_m:,.0f} MB per 1 M rows "
-                      f"({'met' if per_m < GOAL_RSS_MB_PER_M else 'not met'}, < {GOAL_RSS_MB_PER_M}).")]
+                      f"({'met' if per_m < GOAL_RSS_MB_PER_M else 'not met'}, < {GOAL_RSS_MB_PER_M}). "
+                      + ceiling(base["wall"], c["cpu"], cpus))]
         top = (r.get("profile") or {}).get("top") or []
         if top:
             L += ["", (f"Profile of Cakupan's ingest of this shape (pyinstrument, one run, "
