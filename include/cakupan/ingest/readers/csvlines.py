@@ -254,9 +254,10 @@ def _scanned(data: bytes, bom: int, first_line: int, chunk_bytes: int, pool: Thr
     line_ends = _scanned_line_ends(data, feeds, crs)
     if line_ends[0] in (b"\r", ANY_BREAK):      # (carriage returns alone end lines: each starts after one)
         places = functools.partial(_places, byte=b"\r") if line_ends[0] == b"\r" else _break_places
-        feeds = np.concatenate([np.zeros(0, np.int64), *pool.map(lambda a: places(data, a, min(a + chunk_bytes,
-                                                                                                len(data))),
-                                                                  range(bom, len(data), chunk_bytes))])
+
+        def chunk(a: int) -> np.ndarray:
+            return places(data, a, min(a + chunk_bytes, len(data)))
+        feeds = np.concatenate([np.zeros(0, np.int64), *pool.map(chunk, range(bom, len(data), chunk_bytes))])
     starts = np.concatenate([np.array([bom], np.int64), feeds + 1])
     if len(data) > bom and starts[-1] == len(data):
         starts = starts[:-1]                    # (nothing after the last line feed: no line)

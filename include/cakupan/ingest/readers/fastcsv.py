@@ -405,7 +405,7 @@ def _note_or_total_pattern(d: str) -> str:
 def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> tuple[np.ndarray | None, np.ndarray]:
     """Whole-line scans: lines that might hold an odd cell (not printable ASCII, edge or double spaces, a leading
     apostrophe or "="), and total, note and number-only lines. Both kinds are first found in one scan: when they
-    are few, every one of them goes row by row anyway, and the two kinds need not be told apart."""
+    are few, all are marked, not told apart (each goes row by row unless it can only be data: `_surely_data`)."""
     d = re.escape(delimiter)
     note_or_total = _note_or_total_pattern(d)
     if not maybe_odd:
