@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -40,7 +41,7 @@ from cakupan.ingest.inbox import (
     shown_name,
 )
 from cakupan.ingest.keys import check_key
-from cakupan.ingest.prepare import Prepared, Preparer, Streamed, streamable
+from cakupan.ingest.prepare import Prepared, Preparer, Streamed, nik_regions, streamable
 from cakupan.ingest.readers import Block, FileRejected, ReadResult
 from cakupan.ingest.stage_sql import file_refs, quarantine_sql, raw_insert_sql, staged_select, templates_sql
 from cakupan.ingest.validate import HAS_PROBLEM, PERIOD, Batch, FileFacts
@@ -399,10 +400,12 @@ class Loader:
 
     def _parts_ahead(self, st: Streamed) -> Iterator[tuple[list[Block], Batch]]:
         """Each part of a big CSV, read and validated ahead of the writer (the next ones while one is written)."""
+        regions: list[dict[str, int]] = []     # each part's valid NIKs by region: the file is judged whole, at the end
+
         def validated(read: Callable[[], Block]) -> tuple[list[Block], Batch]:
             block = read()
             batch = self.preparer.validate([block], st.facts)
-            self.preparer.check_nik_regions(batch, st.facts)
+            regions.append(nik_regions(batch, st.facts))
             # the writer keeps every part's block until the load completes, for its row numbers and totals only:
             # the cells (the part's text, ~all of a 1M-row file's size once more) are dropped once validated
             return [block.validated()], batch
@@ -418,6 +421,7 @@ class Loader:
                     if pending:
                         ahead.append(pool.submit(validated, pending.pop(0)))
                     yield done.result()
+                self.preparer.judge_nik_regions(sum(map(Counter, regions), Counter()), st.facts)
             finally:    # a load that failed does not wait for a part not yet started
                 for later in ahead:
                     later.cancel()

@@ -215,21 +215,21 @@ class Preparer:
     def check_nik_regions(self, batch: Batch, facts: FileFacts) -> None:
         """Reject the file when most of its valid NIKs (at least NIK_REGION_MIN) were issued in one other regency
         than its folder's: a copy of another regency's register (one worker from elsewhere is only a finding)."""
+        self.judge_nik_regions(nik_regions(batch, facts), facts)
+
+    def judge_nik_regions(self, regions: dict[str, int], facts: FileFacts) -> None:
+        """`check_nik_regions` on the valid NIKs' regions counted (`nik_regions`; a big file's parts' summed: the
+        file is judged whole, whatever rows a part holds)."""
         folder = facts.folder_regency
-        if folder is None or "nik" not in batch.columns:
+        if folder is None or sum(regions.values()) < NIK_REGION_MIN:
             return
-        nik = batch.columns["nik"]
-        valid = batch.table[nik.value].filter(pc.is_null(batch.table[nik.error])).drop_null()   # KPJ-only rows: no NIK
-        if len(valid) < NIK_REGION_MIN:
-            return
-        counts = pc.value_counts(pc.utf8_slice_codeunits(valid, 0, 4)).to_pylist()
-        top = max(counts, key=lambda c: (c["counts"], c["values"]))
-        prefix, n = top["values"], top["counts"]
-        if prefix == folder.code.replace(".", "") or n * 2 <= len(valid):
+        prefix, n = max(regions.items(), key=lambda kv: (kv[1], kv[0]))
+        if prefix == folder.code.replace(".", "") or n * 2 <= sum(regions.values()):
             return
         named = regency_name(f"{prefix[:2]}.{prefix[2:]}")
-        raise FileRejected("FILE_REGENCY_MISMATCH", Msg("error.ingest.nik_elsewhere", n=n, valid=len(valid), name=named,
-                                                        prefix=prefix), column=_folder_words(folder), value=named)
+        raise FileRejected("FILE_REGENCY_MISMATCH", Msg("error.ingest.nik_elsewhere", n=n, valid=sum(regions.values()),
+                                                        name=named, prefix=prefix), column=_folder_words(folder),
+                           value=named)
 
     def regency_for_path(self, path: Path) -> Regency | None:
         """Return the configured regency whose folder holds this file: the first folder under the inbox (a file
@@ -241,6 +241,17 @@ class Preparer:
         else:
             folder = Path(rel).parent.name
         return self._by_folder.get(folder) if folder is not None else None
+
+
+def nik_regions(batch: Batch, facts: FileFacts) -> dict[str, int]:
+    """The valid NIKs of a batch counted by the regency that issued them (their first four digits); none without a
+    folder regency or a NIK column (KPJ-only rows: no NIK)."""
+    if facts.folder_regency is None or "nik" not in batch.columns:
+        return {}
+    nik = batch.columns["nik"]
+    valid = batch.table[nik.value].filter(pc.is_null(batch.table[nik.error])).drop_null()
+    counts = pc.value_counts(pc.utf8_slice_codeunits(valid, 0, 4)).to_pylist()
+    return {c["values"]: c["counts"] for c in counts}
 
 
 def _folder_words(r: Regency) -> str:
