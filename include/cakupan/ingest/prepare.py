@@ -51,7 +51,10 @@ STREAM_PART_LINES = 61_440
 STREAM_PART_BYTES = 16 << 20    # a CSV's parts halved (down to STREAM_MIN_PART_LINES) while its lines would be wider
 STREAM_MIN_PART_LINES = 7_680
 STREAM_FIRST_PART_LINES = 30_720    # a smaller first part: the writer starts sooner
-BOOK_PART_ROWS = 122_880    # a big workbook's parts: a whole row group (in half ones, 200,000 rows took ~1 s longer)
+# a big workbook's parts: a quarter of a row group. Its reader child is the slower side, and the writer validates and
+# writes a part only once the child has sent it: in whole row groups it waited ~1 s for the first full part and the
+# child for it at the end (bench/findings.md "Session 49": 200,000 rows 4.9 -> 3.8 s, 1 M rows 25.3 -> 19.0 s)
+BOOK_PART_ROWS = 30_720
 NIK_REGION_MIN = 5      # NIKs a file needs before their regions can say it is another regency's file
 
 
