@@ -181,15 +181,17 @@ def _excel_date(text: str) -> int | None:
 BIG_XLSX_HEADER_ROW = 3     # the big register workbook's header row (0-based: a title block of two rows above)
 
 
-def big_register_xlsx(out: Path, source_csv: Path, rows: int, sheets: int = 1) -> int:
+def big_register_xlsx(out: Path, source_csv: Path, rows: int, sheets: int = 1, shared_strings: bool = False) -> int:
     """A register workbook of `rows` data rows (from the big CSV): title block, NIK as text, dates as Excel
     serials with a date format (half of them) or text, money as numbers, a TOTAL row and a signature. `sheets`:
     the rows split over that many sheets (one a district, as offices send them), each with its own title, header,
-    total and signature."""
+    total and signature. Its texts are written in each cell (inline, as a streaming writer does), or with
+    `shared_strings` once in the workbook's table of texts, each cell naming its text there (as Excel and
+    LibreOffice save a workbook)."""
     import xlsxwriter
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(out), {"constant_memory": True, "strings_to_numbers": False,
+    wb = xlsxwriter.Workbook(str(out), {"constant_memory": not shared_strings, "strings_to_numbers": False,
                                         "strings_to_formulas": False, "strings_to_urls": False})
     date_fmt = wb.add_format({"num_format": "dd-mm-yyyy"})
     money_fmt = wb.add_format({"num_format": "#,##0"})

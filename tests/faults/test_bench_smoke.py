@@ -32,6 +32,10 @@ def test_bench_small_scale_writes_the_report(tmp_path):
     # the big workbook's rows over a sheet a district load as the one-sheet workbook's do
     one, sheets = report["phases"]["ingest_big_xlsx"], report["phases"]["ingest_big_xlsx_sheets"]
     assert sheets["status"] == one["status"] == "loaded" and sheets["rows_in"] == one["rows_in"] > 0
+    # ... and so do they saved with shared strings, as Excel saves them
+    shared = report["phases"]["ingest_big_xlsx_shared"]
+    assert (shared["status"], shared["rows_in"], shared["rows_loaded"], shared["rows_quarantined"]) == (
+        "loaded", one["rows_in"], one["rows_loaded"], one["rows_quarantined"])
     # Cakupan loads every register CSV shape (a peer may refuse one: `pasted`'s lone carriage returns; the table
     # names its error)
     assert set(report["shapes"]) == set(shapes.SHAPES)
