@@ -399,8 +399,9 @@ class Loader:
                 pass    # (a connection the failed load broke: what failed is what the caller hears of)
 
     def _parts_ahead(self, st: Streamed) -> Iterator[tuple[list[Block], Batch]]:
-        """Each part of a big CSV, read and validated ahead of the writer (the next ones while one is written)."""
-        regions: list[dict[str, int]] = []     # each part's valid NIKs by region: the file is judged whole, at the end
+        """Each part of a big CSV or workbook, read and validated ahead of the writer (the next ones while one is
+        written); once all are, the file's NIK regions are judged on all its NIKs, as a file read whole is."""
+        regions: list[dict[str, int]] = []     # each part's valid NIKs by region
 
         def validated(read: Callable[[], Block]) -> tuple[list[Block], Batch]:
             block = read()

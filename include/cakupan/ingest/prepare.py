@@ -52,8 +52,8 @@ STREAM_PART_BYTES = 16 << 20    # a CSV's parts halved (down to STREAM_MIN_PART_
 STREAM_MIN_PART_LINES = 7_680
 STREAM_FIRST_PART_LINES = 30_720    # a smaller first part: the writer starts sooner
 # a big workbook's parts: a quarter of a row group. Its reader child is the slower side, and the writer validates and
-# writes a part only once the child has sent it: in whole row groups it waited ~1 s for the first full part and the
-# child for it at the end (bench/findings.md "Session 49": 200,000 rows 4.9 -> 3.8 s, 1 M rows 25.3 -> 19.0 s)
+# writes a part only once the child has sent all of it: in whole row groups the writer sat idle while each was made
+# (bench/findings.md "Session 49": 200,000 rows 4.9 -> 3.8 s, 1 M rows 25.3 -> 19.0 s in-process)
 BOOK_PART_ROWS = 30_720
 NIK_REGION_MIN = 5      # NIKs a file needs before their regions can say it is another regency's file
 
@@ -223,16 +223,15 @@ class Preparer:
     def judge_nik_regions(self, regions: dict[str, int], facts: FileFacts) -> None:
         """`check_nik_regions` on the valid NIKs' regions counted (`nik_regions`; a big file's parts' summed: the
         file is judged whole, whatever rows a part holds)."""
-        folder = facts.folder_regency
-        if folder is None or sum(regions.values()) < NIK_REGION_MIN:
+        folder, valid = facts.folder_regency, sum(regions.values())
+        if folder is None or valid < NIK_REGION_MIN:
             return
         prefix, n = max(regions.items(), key=lambda kv: (kv[1], kv[0]))
-        if prefix == folder.code.replace(".", "") or n * 2 <= sum(regions.values()):
+        if prefix == folder.code.replace(".", "") or n * 2 <= valid:
             return
         named = regency_name(f"{prefix[:2]}.{prefix[2:]}")
-        raise FileRejected("FILE_REGENCY_MISMATCH", Msg("error.ingest.nik_elsewhere", n=n, valid=sum(regions.values()),
-                                                        name=named, prefix=prefix), column=_folder_words(folder),
-                           value=named)
+        raise FileRejected("FILE_REGENCY_MISMATCH", Msg("error.ingest.nik_elsewhere", n=n, valid=valid, name=named,
+                                                        prefix=prefix), column=_folder_words(folder), value=named)
 
     def regency_for_path(self, path: Path) -> Regency | None:
         """Return the configured regency whose folder holds this file: the first folder under the inbox (a file
