@@ -249,14 +249,11 @@ def run(workdir: Path, scale: Scale, profile: bool) -> dict:
     from bench import shape_bench
 
     if shape_bench.BENCH_PYTHON.exists():       # the peer a user of polars would pick (bench venv, fastexcel)
-        keep(b.phase("polars", {"path": str(big_xlsx), "db": str(big / "polars_xlsx.duckdb"),
-                                **shape_bench.shapes.csv_dialect("current"), "header_row": data.BIG_XLSX_HEADER_ROW},
-                     "xlsx_polars",
-                     module="bench.peers", python=str(shape_bench.BENCH_PYTHON), timeout=300))
-        keep(b.phase("polars", {"path": str(big_shared), "db": str(big / "polars_xlsx_shared.duckdb"),
-                                **shape_bench.shapes.csv_dialect("current"), "header_row": data.BIG_XLSX_HEADER_ROW},
-                     "xlsx_polars_shared",
-                     module="bench.peers", python=str(shape_bench.BENCH_PYTHON), timeout=300))
+        for book, name in ((big_xlsx, "xlsx_polars"), (big_shared, "xlsx_polars_shared")):
+            keep(b.phase("polars", {"path": str(book), "db": str(big / f"{name}.duckdb"),
+                                    **shape_bench.shapes.csv_dialect("current"),
+                                    "header_row": data.BIG_XLSX_HEADER_ROW},
+                         name, module="bench.peers", python=str(shape_bench.BENCH_PYTHON), timeout=300))
     # --- the register CSV shapes of issue 22, each beside bare DuckDB, polars and dlt (3 runs each at full scale) --
     report["shapes"] = shape_bench.run_shapes(b, big_csv, cfg, workdir / "shapes", runs=scale.shape_runs,
                                               profile=profile, peer_timeout=300)
