@@ -194,26 +194,23 @@ class SlicedSheet:
                           + rb')([0-9]{1,7})"[^>]*?(/?)>')
         with mmap.mmap(self._zip.fp.fileno(), 0, access=mmap.ACCESS_READ) as book:
             for k in range(self._slices):
-                xml, start, end = self._stored(book, f"xl/worksheets/s{k}.xml")
-                for m in cell.finditer(xml, start, end):
+                start, end = self._stored(book, f"xl/worksheets/s{k}.xml")
+                for m in cell.finditer(book, start, end):
                     if m[2] or int(m[1]) <= below + 1:
                         continue
-                    stop = xml.find(b"</c>", m.end(), end)
-                    body = xml[m.end(): stop if stop >= 0 else end]
+                    stop = book.find(b"</c>", m.end(), end)
+                    body = book[m.end(): stop if stop >= 0 else end]
                     if b"<v>" in body or b"<is>" in body or b"<v " in body:
                         return True
         return False
 
-    def _stored(self, book: mmap.mmap, name: str) -> tuple[mmap.mmap | bytes, int, int]:
-        """Where a slice's XML lies in the temporary workbook mapped (`book`): this process stored it there
-        uncompressed, so it is read in place, not copied out with its CRC checked again (~0.6 s for 1 M rows)."""
+    def _stored(self, book: mmap.mmap, name: str) -> tuple[int, int]:
+        """Where a slice's XML lies in the temporary workbook mapped (`book`): `_cut` stored it there uncompressed,
+        so it is read in place, not copied out with its CRC checked again (~0.6 s for 1 M rows)."""
         info = self._zip.getinfo(name)
-        if info.compress_type != zipfile.ZIP_STORED:
-            xml = self._zip.read(name)
-            return xml, 0, len(xml)
         names, extra = struct.unpack_from("<HH", book, info.header_offset + 26)    # (the local header's own lengths)
         start = info.header_offset + 30 + names + extra
-        return book, start, start + info.compress_size
+        return start, start + info.compress_size
 
     def release(self) -> None:
         self._first = self._wb = None
