@@ -40,7 +40,15 @@ $(VENV)/.synced: requirements.lock pyproject.toml dev/pyproject.toml | $(BIN)/py
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e . -e dev
 	touch $@
 
-venv: $(VENV)/.synced
+# The project's own modules as bytecode, made again when a source changes: `-e .` installs them as source, and with
+# PYTHONDONTWRITEBYTECODE set (CI and this machine set it) every process compiled the ones it imports again: an
+# ingest process 0.08 s, a task importing the whole package up to 0.19 s (BENCHMARKS.md "Session 50").
+PY_SOURCES := $(shell find include dags dev/cakupan_dev bench -name '*.py' -not -path '*/.*')
+$(VENV)/.bytecode: $(PY_SOURCES) | $(VENV)/.synced
+	$(BIN)/python -m compileall -q -j 0 include dags dev/cakupan_dev bench >/dev/null
+	touch $@
+
+venv: $(VENV)/.synced $(VENV)/.bytecode
 
 # OpenLineage is an opt-in extra (README "OpenLineage"): with the provider installed, cosmos imports it on every
 # parse of the transform DAG. A second venv with it runs the lineage test, so `make test` checks it all the same.
