@@ -595,3 +595,42 @@ def test_a_slice_s_last_cell_is_found_from_its_end_as_over_the_whole_slice(last,
     xml = _slice_xml(rows)
     assert _last_cell_by_definition(xml) == row
     assert sheetslices._last_cell(xml, len(xml)) == row
+
+
+def test_a_worksheet_s_xml_inflated_ahead_of_the_cut_comes_in_order_and_a_bad_crc_still_fails(tmp_path, monkeypatch):
+    """`sheetslices._Ahead`: the pieces a thread inflates ahead of the cut are the member's bytes in order, `read()`
+    gives the rest at once, and a member whose CRC fails raises where its last piece is asked for, as reading it
+    directly does; a cut given up half-way leaves no read running."""
+    import threading
+    import zipfile
+
+    monkeypatch.setattr(sheetslices, "_PIECE", 1000)
+    body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i) for i in range(1, 400))
+    part = "xl/worksheets/sheet1.xml"
+    for method in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
+        path = tmp_path / f"book{method}.xlsx"
+        with zipfile.ZipFile(path, "w", method) as z:
+            z.writestr(part, body)
+        with zipfile.ZipFile(path) as z:
+            with sheetslices._Ahead(z.open(part)) as f:
+                pieces = [f.read(1000) for _ in range(5)]
+                rest = f.read()
+                assert f.read() == b""
+            with sheetslices._Ahead(z.open(part)) as f:
+                whole = list(iter(lambda: f.read(1000), b""))
+            with pytest.raises(RuntimeError, match="given up"), sheetslices._Ahead(z.open(part)) as f:
+                f.read(1000)
+                raise RuntimeError("given up")
+        assert [len(p) for p in pieces] == [1000] * 5 and b"".join(pieces) + rest == body
+        assert b"".join(whole) == body and {len(p) for p in whole[:-1]} == {1000}
+    assert not [t for t in threading.enumerate() if t.name.startswith("cakupan-inflate")]
+
+    stored = (tmp_path / f"book{zipfile.ZIP_STORED}.xlsx").read_bytes()
+    at = stored.index(b'<row r="200"')
+    (tmp_path / "bad.xlsx").write_bytes(stored[:at] + b'<row r="201"' + stored[at + len(b'<row r="200"'):])
+    with zipfile.ZipFile(tmp_path / "bad.xlsx") as z:
+        with pytest.raises(zipfile.BadZipFile, match="CRC"):
+            z.read(part)
+        with pytest.raises(zipfile.BadZipFile, match="CRC"), sheetslices._Ahead(z.open(part)) as f:
+            while f.read(1000):
+                pass
