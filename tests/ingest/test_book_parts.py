@@ -33,7 +33,7 @@ def _nik(i: int) -> str:
     return f"737201{1 + i % 28:02d}{1 + (i // 28) % 12:02d}{70 + i % 20:02d}{i + 1:04d}"
 
 
-def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False, formula: bool = False,
+def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False, formula: bool | str = False,
               left: int = 1, far_right: bool = False, borders: int = 0) -> bytes:
     """Parepare's June register as an office lays it out, its table from column `left` on: a merged title, a
     header over two rows (a group label merged over two columns, the rest merged down), districts merged down
@@ -90,8 +90,8 @@ def _register(path, *, second_sheet: str | None = None, loose_cell: bool = False
         total += 16800
         ws.write_string(r, c0 + 12, "APBD")
         ws.write_string(r, c0 + 13, f"Kelompok {i % 3}")
-        if formula and i == 30:
-            ws.write_formula(r, c0 + 12, '="AP"&"BD"', None, "")
+        if formula and i == 30:     # (a text: the result Excel saved with it)
+            ws.write_formula(r, c0 + 12, '="AP"&"BD"', None, "" if formula is True else formula)
         r += 1
     ws.write_string(r, c0, "JUMLAH")
     ws.write_number(r, c0 + 11, total)
@@ -788,3 +788,60 @@ def test_a_sheet_wider_than_z_in_slices_gives_what_the_whole_read_gives(home_fac
     assert frames[0] == ("whole" if loose else "head")
     assert r_parts.status == r_whole.status == "loaded" and r_whole.rows_in == 30
     assert parts == whole
+
+
+@pytest.mark.parametrize("case", ["none", "saved", "not_saved", "not_cut"])
+def test_a_big_sheet_s_cut_says_whether_its_rows_hold_a_formula(home_factory, monkeypatch, tmp_path, case):
+    """The child's scan for formulas without a saved result leaves a big sheet to its cut, which looks for formula
+    tags as it goes (the sheet is not unzipped once more for them): a register without one is not scanned again,
+    one whose formula has its result saved is scanned and read in parts, one without it is read whole, and so is
+    one whose cut failed (no room for its slices: scanned as before), each as the whole read gives it."""
+    from cakupan.ingest.readers import workbook
+    from cakupan.ingest.readers.blocks import ReadOptions
+
+    data = _register(tmp_path / "book.xlsx", formula={"none": False, "saved": "APBD"}.get(case, True))
+    if case == "not_cut":
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    _sliced(monkeypatch)
+    scans: list[tuple[set, set | None]] = []
+    real = workbook.formulas_without_value
+
+    def watched(source, xmls=None, skip=(), only=None):
+        scans.append((set(skip), None if only is None else set(only)))
+        return real(source, xmls, skip, only)
+
+    monkeypatch.setattr(workbook, "formulas_without_value", watched)
+    monkeypatch.setattr(bookparts, "formulas_without_value", watched)
+    path = tmp_path / "book.xlsx"
+    cut = sheetslices.sliced_sheets(path, data, ["Peserta Juni"]).get("Peserta Juni")
+    assert (cut is None) == (case == "not_cut")
+    assert cut is None or cut.formulas == (case != "none")
+    if cut is not None:
+        cut.release()
+    scans.clear()
+    first = next(bookparts._messages(path, data, ReadOptions(), 8, 8))
+    sheet = "xl/worksheets/sheet1.xml"
+    assert sheet in scans[0][0] and scans[0][1] is None   # (the other worksheets' scan: a hidden sheet's here)
+    assert scans[1:] == ([] if case == "none" else [(set(), {sheet})])
+    assert first[0] == ("head" if case in ("none", "saved") else "whole")
+    if case in ("saved", "not_saved"):
+        frames, (r_parts, parts), (r_whole, whole) = _both(home_factory, monkeypatch, case, data, sliced=True)
+        assert frames[0] == first[0] and r_parts.status == r_whole.status == "loaded"
+        assert parts == whole
+
+
+def test_a_formula_tag_is_found_without_a_search_for_every_tag():
+    """`xmlscan.has_formula`: `<f>`, a shared formula's `<f .../>` and a prefixed `<x:f>` are formula tags, in the
+    range asked; a rich text's `<family>`, a name with an "f" and a prefix's own "f" are not."""
+    from cakupan.ingest.readers.xmlscan import FORMULA_TAG, has_formula
+
+    row = b'<row r="5"><c r="A5" t="inlineStr"><is><t>Arif Fadli</t></is></c>%s</row>'
+    for tag in (b'<c r="B5"><f>1+1</f><v>2</v></c>', b'<c r="B5"><f t="shared" si="0"/><v>2</v></c>',
+                b'<x:c r="B5"><x:f>1+1</x:f></x:c>', b'<c r="B5"><f/></c>'):
+        xml = row % tag
+        m = FORMULA_TAG.search(xml)
+        assert has_formula(xml) and has_formula(xml, m.start(), m.end()) and has_formula(xml, 0, m.end())
+        assert not has_formula(xml, 0, m.end() - 1) and not has_formula(xml, m.start() + 1, m.end())
+    for plain in (b'<c r="B5" t="inlineStr"><is><r><rPr><family val="2"/></rPr><t>Fauzi</t></r></is></c>',
+                  b'<c r="B5" xmlns:foo="urn:x"><v>2</v></c>', b'<c r="B5"><v>:f</v></c>', b"", b"f", b"<"):
+        assert not has_formula(row % plain if plain.startswith(b"<c") else plain)

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 import xlsxwriter
-from cakupan.ingest.readers import odsmerge, odstail, sheetslices, workbook
+from cakupan.ingest.readers import odsmerge, odstail, sheetslices, workbook, xmlscan
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, column_letter
 from cakupan_dev.messy.formats import Sheet, ods_bytes, with_parts
 
@@ -597,14 +597,13 @@ def test_a_slice_s_last_cell_is_found_from_its_end_as_over_the_whole_slice(last,
     assert sheetslices._last_cell(xml, len(xml)) == row
 
 
-def test_a_worksheet_s_xml_inflated_ahead_of_the_cut_comes_in_order_and_a_bad_crc_still_fails(tmp_path, monkeypatch):
-    """`sheetslices._Ahead`: the pieces a thread inflates ahead of the cut are the member's bytes in order, `read()`
+def test_a_worksheet_s_xml_inflated_ahead_of_the_cut_comes_in_order_and_a_bad_crc_still_fails(tmp_path):
+    """`xmlscan.Ahead`: the pieces a thread inflates ahead of the cut are the member's bytes in order, `read()`
     gives the rest at once, and a member whose CRC fails raises where its last piece is asked for, as reading it
     directly does; a cut given up half-way leaves no read running."""
     import threading
     import zipfile
 
-    monkeypatch.setattr(sheetslices, "_PIECE", 1000)
     body = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i) for i in range(1, 400))
     part = "xl/worksheets/sheet1.xml"
     for method in (zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED):
@@ -612,13 +611,13 @@ def test_a_worksheet_s_xml_inflated_ahead_of_the_cut_comes_in_order_and_a_bad_cr
         with zipfile.ZipFile(path, "w", method) as z:
             z.writestr(part, body)
         with zipfile.ZipFile(path) as z:
-            with sheetslices._Ahead(z.open(part)) as f:
+            with xmlscan.Ahead(z.open(part), 1000) as f:
                 pieces = [f.read(1000) for _ in range(5)]
                 rest = f.read()
                 assert f.read() == b""
-            with sheetslices._Ahead(z.open(part)) as f:
+            with xmlscan.Ahead(z.open(part), 1000) as f:
                 whole = list(iter(lambda: f.read(1000), b""))
-            with pytest.raises(RuntimeError, match="given up"), sheetslices._Ahead(z.open(part)) as f:
+            with pytest.raises(RuntimeError, match="given up"), xmlscan.Ahead(z.open(part), 1000) as f:
                 f.read(1000)
                 raise RuntimeError("given up")
         assert [len(p) for p in pieces] == [1000] * 5 and b"".join(pieces) + rest == body
@@ -631,6 +630,6 @@ def test_a_worksheet_s_xml_inflated_ahead_of_the_cut_comes_in_order_and_a_bad_cr
     with zipfile.ZipFile(tmp_path / "bad.xlsx") as z:
         with pytest.raises(zipfile.BadZipFile, match="CRC"):
             z.read(part)
-        with pytest.raises(zipfile.BadZipFile, match="CRC"), sheetslices._Ahead(z.open(part)) as f:
+        with pytest.raises(zipfile.BadZipFile, match="CRC"), xmlscan.Ahead(z.open(part), 1000) as f:
             while f.read(1000):
                 pass

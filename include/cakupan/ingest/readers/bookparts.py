@@ -48,13 +48,14 @@ from cakupan.ingest.readers.cells import is_blank_row
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_text
 from cakupan.ingest.readers.layout import block_from_rows
 from cakupan.ingest.readers.recap import recap_rows
-from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
+from cakupan.ingest.readers.sheetslices import SlicedSheet, big_sheet_parts, sliced_sheets
 from cakupan.ingest.readers.workbook import (
     WORKBOOK_TIMEOUT_S,
     check_child,
     end_child,
     fill_merged,
     formulas_meanwhile,
+    formulas_without_value,
     limit_memory,
     merges_of,
     ods_content,
@@ -205,13 +206,16 @@ def _send(out, message: tuple) -> None:
 def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, first_rows: int) -> Iterator[tuple]:
     """("head", header blocks, number of parts, sheets without a header), then ("part", k, block) for each, sheet
     after sheet; or ("whole",)."""
-    marks = formulas_meanwhile(io.BytesIO(data))
+    big = big_sheet_parts(path, data)      # (their cut looks for formulas: not unzipped a third time to do so)
+    marks = formulas_meanwhile(io.BytesIO(data), skip=big)
     ods, trimmed = ods_content(path, data)      # (an .ods without its blank cells far below or far right)
     wb = open_workbook(path, data if trimmed is None else trimmed.data)
     names = visible_sheets(wb, options.skip_sheets)
-    sheets, without = _sheet_heads(wb, names, options, ods, sliced_sheets(path, data, names))
+    sliced = sliced_sheets(path, data, names)
+    cut_formulas = {name: cut.formulas for name, cut in sliced.items()}
+    sheets, without = _sheet_heads(wb, names, options, ods, sliced)
     del wb      # (each sheet holds its cells: the library's copy of the file and its shared strings go)
-    if sheets is None or any(marks.result().get(name) for name in names) or (trimmed is not None and (
+    if sheets is None or _formula_without_value(data, names, marks, big, cut_formulas) or (trimmed is not None and (
             trimmed.moved or any(s.name in trimmed.widths and any(r2 > s.sheet.end[0] for (_, _), (r2, _) in s.merges)
                                  for s in sheets))):
         yield ("whole",)    # (a sheet of notes too; a merged range reaching rows left out: the whole read makes them;
@@ -225,6 +229,17 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
             yield ("part", k, _columnar(s.part(a, b)))
             k += 1
         s.release()     # (the library's copy of this sheet's cells goes before the next sheet's parts are made)
+
+
+def _formula_without_value(data: bytes, names: list[str], marks, big: dict[str, str],
+                           cut_formulas: dict[str, bool]) -> bool:
+    """Whether a sheet to be read holds a formula cell without a saved result (the file is then read whole): the
+    other worksheets' scan (`marks`), and a big one's own scan only where its cut found a formula tag in its rows,
+    or it was not cut (read whole by the library)."""
+    if any(marks.result().get(name) for name in names):
+        return True
+    again = [part for part, name in big.items() if name in names and cut_formulas.get(name, True)]
+    return bool(again) and any(formulas_without_value(io.BytesIO(data), only=again).get(name) for name in names)
 
 
 class _Sheet:

@@ -24,7 +24,6 @@ on disk while the file is read; it is unlinked as soon as it is open.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import html
@@ -39,7 +38,6 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Self
 
 from python_calamine import CalamineWorkbook
 
@@ -48,6 +46,7 @@ from cakupan.ingest.parsing import cell_text
 from cakupan.ingest.readers.blocks import FileRejected, column_letter, column_number
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.sniff import sheet_parts, workbook_rels
+from cakupan.ingest.readers.xmlscan import Ahead, has_formula
 
 SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (80,000-110,000 register rows) is sliced
 SLICE_BYTES = 12 << 20              # XML of a slice (20,000-28,000 register rows)
@@ -115,6 +114,19 @@ def sliced_sheets(path: Path, data: bytes | None, names: list[str]) -> dict[str,
     return out
 
 
+def big_sheet_parts(path: Path, data: bytes) -> dict[str, str]:
+    """The worksheet parts of an .xlsx/.xlsm that `sliced_sheets` cuts for their size (SLICE_SHEET_MIN_BYTES),
+    with their sheet names; nothing on any failure (the reader's own checks say what is wrong)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return {part: name for part, name in sheet_parts(zf).items()
+                    if zf.getinfo(part).file_size >= SLICE_SHEET_MIN_BYTES}
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError, RuntimeError, NotImplementedError, EOFError):
+        return {}
+
+
 class SlicedSheet:
     """A sheet read slice by slice, with what `bookparts` asks of a library sheet: `start` (0, 0), `end` (the
     last row with a cell, and the last column of the rows the header is looked for in), `merged_cell_ranges`,
@@ -123,8 +135,9 @@ class SlicedSheet:
     XML: below the header, a cell beyond that width is in such a column, so a part is cut to it only where the
     sheet would not be read in parts anyway."""
 
-    def __init__(self, name: str, book: str, slices: int, last_row: int):
+    def __init__(self, name: str, book: str, slices: int, last_row: int, formulas: bool = True):
         self.name = name
+        self.formulas = formulas    # some row holds a formula tag (`has_formula`); False: none does
         self.moved: dict[int, int] | None = None      # a column past the data -> its place (`_far_columns`) ...
         self.columns: dict[int, int] | None = None    # ... and a place -> that column
         try:
@@ -230,9 +243,9 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
     os.close(fd)
     try:
         with zipfile.ZipFile(book, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
-            slices, last_row = _write_slices(zf, part, out, blank, moved)
+            slices, last_row, formulas = _write_slices(zf, part, out, blank, moved)
             _write_book(zf, out, slices)
-        sheet = SlicedSheet(name, book, slices, last_row)
+        sheet = SlicedSheet(name, book, slices, last_row, formulas)
         if moved:
             sheet.moved, sheet.columns = moved, {place: column for column, place in moved.items()}
         return sheet
@@ -254,43 +267,9 @@ class _FarValues(Exception):
     """A slice holds a value far right, and the columns to move were not looked for (`_cut`)."""
 
 
-class _Ahead:
-    """A zip member read _PIECE bytes at a time, the next AHEAD pieces inflated (their CRC summed) by a thread of its
-    own while the caller cuts the ones before: zlib lets go of the interpreter as it inflates, so on a 1 M-row sheet
-    ~1.2 s of the cut moves to the other CPU (the caller takes pieces in bursts, a slice's worth at a time: one
-    piece ahead left it waiting). `read(_PIECE)` gives the pieces in order, `read()` the rest; what the member's
-    read raises (a bad CRC) is raised where its piece is asked for."""
-
-    AHEAD = 3
-
-    def __init__(self, f):
-        self._f = f
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="cakupan-inflate")   # (one thread: reads in order)
-        self._next = collections.deque(self._pool.submit(f.read, _PIECE) for _ in range(self.AHEAD))
-
-    def read(self, n: int = -1) -> bytes:
-        if not self._next:      # (all read)
-            return b""
-        piece = self._next.popleft().result()
-        if n < 0:
-            later, self._next = self._next, collections.deque()
-            return b"".join([piece, *(f.result() for f in later), self._f.read()]) if piece else piece
-        assert n == _PIECE, "read in pieces of _PIECE bytes, or the rest"
-        if piece:
-            self._next.append(self._pool.submit(self._f.read, _PIECE))
-        return piece
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._pool.shutdown(wait=True)      # (the pieces being inflated, before the member is closed)
-        self._f.close()
-
-
 def _row_pieces(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
     """A worksheet's XML in pieces of about _PIECE bytes, each cut before a `<row` tag (no cell is split)."""
-    with _Ahead(zf.open(part)) as f:
+    with Ahead(zf.open(part), _PIECE) as f:
         buf = b""
         while piece := f.read(_PIECE):
             buf += piece
@@ -301,11 +280,12 @@ def _row_pieces(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
 
 
 def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: Callable[[], frozenset[int]],
-                  moved: dict[int, int] | None) -> tuple[int, int]:
+                  moved: dict[int, int] | None) -> tuple[int, int, bool]:
     """Write the sheet's rows as slices s0, s1, ... and its merged ranges as a sheet "m" of no rows (they follow the
-    rows in the XML); the number of slices and the 0-based row of the last cell. _NotPlain for a sheet not
-    written the plain way."""
-    with _Ahead(zf.open(part)) as f:
+    rows in the XML); the number of slices, the 0-based row of the last cell and whether some row holds a formula
+    tag (looked for in each slice's XML as it is cut, so that the reader need not unzip the sheet again to know:
+    `bookparts`). _NotPlain for a sheet not written the plain way."""
+    with Ahead(zf.open(part), _PIECE) as f:
         buf = b""
         while (at := buf.find(b"<sheetData>")) < 0:
             if len(buf) > _HEAD_MAX or not (piece := f.read(_PIECE)):
@@ -314,7 +294,7 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: C
         if (root := _ROOT.search(buf, 0, at)) is None:
             raise _NotPlain
         root, buf = root[0], buf[at + len(b"<sheetData>"):]
-        k, last_row, tail, searched, before = 0, -1, None, 0, 0   # (searched: bytes of buf without </sheetData>;
+        k, last_row, tail, searched, before, formulas = 0, -1, None, 0, 0, False   # (searched: bytes of buf without </sheetData>;
         #                                                           before: the last row reference so far)
         while tail is None:
             pieces = [buf]
@@ -338,6 +318,7 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: C
                     raise _NotPlain     # (rows out of order: the library places them, a slice could not)
                 before = int(_ROW_AT.match(buf, buf.rfind(b'<row r="', 0, end))[1])
             bounds = [0, *_jumps(buf, end), end]
+            formulas = formulas or has_formula(buf, 0, end)
             for a, b in itertools.pairwise(bounds):
                 rows: bytes | memoryview = memoryview(buf)[a:b]
                 if _FAR_CELL.search(buf, a, b) is not None:     # (a cell far right: left out if blank)
@@ -361,7 +342,7 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: C
     out.writestr("xl/worksheets/m.xml", b"".join([_XML, root, b"<sheetData></sheetData>",
                                                   _moved_refs(merges[0], moved) if merges else b"",
                                                   b"</worksheet>"]))
-    return k, last_row
+    return k, last_row, formulas
 
 
 def _from_column(j: int) -> list[str]:
@@ -578,7 +559,7 @@ def _write_book(zf: zipfile.ZipFile, out: zipfile.ZipFile, slices: int) -> None:
     rels = [f'<Relationship Id="r{n}" Type="{_REL_NS}/worksheet" Target="worksheets/{n}.xml"/>' for n in names]
     types = [f'<Override PartName="/xl/worksheets/{n}.xml" ContentType="{_CT}.worksheet+xml"/>' for n in names]
     for kind, src in parts.items():
-        with _Ahead(zf.open(src)) as f, out.open(f"xl/{kind}.xml", "w", force_zip64=True) as g:
+        with Ahead(zf.open(src), _PIECE) as f, out.open(f"xl/{kind}.xml", "w", force_zip64=True) as g:
             while piece := f.read(_PIECE):
                 g.write(piece)
         rels.append(f'<Relationship Id="r{kind}" Type="{_REL_NS}/{kind}" Target="{kind}.xml"/>')

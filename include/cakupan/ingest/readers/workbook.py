@@ -19,7 +19,7 @@ import select
 import signal
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 from cakupan.ingest.readers.xlsgap import Gapless, without_long_gaps
+from cakupan.ingest.readers.xmlscan import FORMULA_TAG, has_formula
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
@@ -42,7 +43,6 @@ _XLSX_CELL_REFS = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _XLSX_ROW_REFS = re.compile(rb'<row r="([0-9]{1,7})"')
 _XLSX_DIMENSION = re.compile(rb'<dimension ref="([A-Z]{0,3})([0-9]{0,7})(?::([A-Z]{0,3})([0-9]{0,7}))?"')
 _XLSX_PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s>/]")
-_XLSX_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
 _XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
@@ -374,31 +374,35 @@ def fill_merged(rows: list[list], merges, first: int = 0, carried: dict | None =
                     row[c] = value
 
 
-def formulas_meanwhile(source) -> Future:
+def formulas_meanwhile(source, skip: Collection[str] = ()) -> Future:
     """`formulas_without_value(source)` in a thread of its own: the worksheets' XML unzipped and scanned for formulas
     while the library reads the cells (it lets go of the interpreter as it does: ~15 % of a big workbook's
-    reading)."""
+    reading). `skip`: worksheet parts not scanned (a big sheet's cut looks for formulas as it goes)."""
     scan = ThreadPoolExecutor(1, thread_name_prefix="cakupan-formulas")
     try:
-        return scan.submit(formulas_without_value, source)
+        return scan.submit(formulas_without_value, source, None, skip)
     finally:
         scan.shutdown(wait=False)
 
 
-def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict[str, list[tuple[int, int]]]:
+def formulas_without_value(source, xmls: dict[str, bytes] | None = None, skip: Collection[str] = (),
+                           only: Collection[str] | None = None) -> dict[str, list[tuple[int, int]]]:
     """Per sheet name, the (row, column) (0-based) of every formula cell of an .xlsx that has no saved result
     (written by a program that does not calculate: the spreadsheet library reads such a cell as empty). `xmls`:
-    the worksheets' XML by part name (`_small_plain_xlsx`), when read already."""
+    the worksheets' XML by part name (`_small_plain_xlsx`), when read already; `skip`: worksheet parts left out,
+    `only`: the only ones looked at."""
     out: dict[str, list[tuple[int, int]]] = {}
-    if xmls is not None and not any(_has_formula(xml) for xml in xmls.values()):
+    if xmls is not None and not any(has_formula(xml) for xml in xmls.values()):
         return out
     try:
         with zipfile.ZipFile(source) as zf:
             sheets = {}
             for part in (xmls if xmls is not None else zf.namelist()):
+                if part in skip or (only is not None and part not in only):
+                    continue
                 if is_worksheet_part(part) and (xmls is not None or _part_has_formula(zf, part)):
                     xml = zf.read(part) if xmls is None else xmls[part]
-                    if _has_formula(xml):
+                    if has_formula(xml):
                         sheets[part] = xml
             if not sheets:
                 return out
@@ -410,17 +414,12 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None) -> dict
         if name is None:
             continue
         for attrs, body in _XLSX_CELL.findall(xml):
-            if not body or not _XLSX_FORMULA.search(body) or _XLSX_VALUE.search(body):
+            if not body or not FORMULA_TAG.search(body) or _XLSX_VALUE.search(body):
                 continue
             ref = _XLSX_CELL_REF.search(attrs)
             if ref:
                 out.setdefault(name, []).append((int(ref[2]) - 1, column_number(ref[1]) - 1))
     return out
-
-
-def _has_formula(xml: bytes) -> bool:
-    """Whether a worksheet's XML holds a formula tag (`<f>`, `<x:f>`); the regex runs only where "<f" or ":f" is."""
-    return (b"<f" in xml or b":f" in xml) and _XLSX_FORMULA.search(xml) is not None
 
 
 def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
@@ -429,7 +428,7 @@ def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
     tail = b""
     with zf.open(part) as f:
         while piece := f.read(XML_SCAN_PIECE):
-            if _has_formula(tail + piece):
+            if has_formula(tail + piece):
                 return True
             tail = piece[-16:]          # a tag cut between two pieces ("<x:" | "f>")
     return False
