@@ -118,7 +118,7 @@ def _child(path: Path, skip_sheets: Sequence[str], out: str, err: str, done_r: i
             result = ("rejected", exc.code, exc.detail)
         except BaseException as exc:  # noqa: BLE001
             result = ("rejected", "FILE_CORRUPT", Msg("error.ingest.library", kind=type(exc).__name__, error=str(exc)[:200]))
-        with open(out, "wb") as f:
+        with open(os.open(out, os.O_WRONLY), "wb") as f:      # (not truncated: see `sheetslices._cut`)
             pickler = pickle.Pickler(f, protocol=pickle.HIGHEST_PROTOCOL)
             pickler.fast = True     # no memo: rows of cells share nothing, and a memo of every cell costs
             pickler.dump(result)    # ~100 bytes a cell here and again in the unpickling writer
