@@ -295,8 +295,9 @@ def _write_slices(zf: zipfile.ZipFile, part: str, out: zipfile.ZipFile, blank: C
         if (root := _ROOT.search(buf, 0, at)) is None:
             raise _NotPlain
         root, buf = root[0], buf[at + len(b"<sheetData>"):]
-        k, last_row, tail, searched, before, formulas = 0, -1, None, 0, 0, False   # (searched: bytes of buf without </sheetData>;
+        k, last_row, tail, searched, before = 0, -1, None, 0, 0   # (searched: bytes of buf without </sheetData>;
         #                                                           before: the last row reference so far)
+        formulas = False
         while tail is None:
             pieces = [buf]
             while sum(map(len, pieces)) < SLICE_BYTES and (piece := f.read(_PIECE)):
