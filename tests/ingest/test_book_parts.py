@@ -845,3 +845,36 @@ def test_a_formula_tag_is_found_without_a_search_for_every_tag():
     for plain in (b'<c r="B5" t="inlineStr"><is><r><rPr><family val="2"/></rPr><t>Fauzi</t></r></is></c>',
                   b'<c r="B5" xmlns:foo="urn:x"><v>2</v></c>', b'<c r="B5"><v>:f</v></c>', b"", b"f", b"<"):
         assert not has_formula(row % plain if plain.startswith(b"<c") else plain)
+
+
+def test_a_sheet_a_district_is_parsed_ahead_on_two_workbook_objects(tmp_path):
+    """`bookparts._parsed_ahead`: each district's sheet, asked for in any order, is the library's own parse of it
+    (two threads, a workbook object each: one object serves one call at a time), and a sheet whose XML the library
+    cannot parse still rejects the file naming that sheet, when its turn comes."""
+    from cakupan.ingest.readers.blocks import ReadOptions
+    from cakupan.ingest.readers.sniff import sheet_parts
+    from cakupan.ingest.readers.workbook import open_workbook
+
+    path = tmp_path / "districts.xlsx"
+    data, _ = _districts(path)
+    wb = open_workbook(path, data)
+    names = [n for n in wb.sheet_names if n in SHEETS]
+    assert len(names) == 3
+    sheet_of = bookparts._parsed_ahead(path, data, open_workbook(path, data), names)
+    for name in reversed(names):
+        assert sheet_of(name).to_python() == wb.get_sheet_by_name(name).to_python()
+    assert bookparts._parsed_ahead(path, data, wb, names[:1]) == wb.get_sheet_by_name   # (one sheet: asked of wb)
+
+    # the third sheet's rows cut off inside a cell: its turn rejects the file, naming it
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+        part = {name: p for p, name in sheet_parts(z).items()}[names[2]]
+    xml = parts[part]
+    parts[part] = xml[: xml.index(b'<row r="3"')] + b'<row r="3"><c r="A3" t="inlineStr"><is><t>x'
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, b in parts.items():
+            z.writestr(n, b)
+    with pytest.raises(FileRejected) as caught:
+        list(bookparts._messages(broken, broken.read_bytes(), ReadOptions(), 8, 8))
+    assert caught.value.code == "FILE_CORRUPT" and names[2] in caught.value.detail.render("en")
