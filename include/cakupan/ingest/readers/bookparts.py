@@ -216,7 +216,7 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     cut_formulas = {name: cut.formulas for name, cut in sliced.items()}
     sheet_of = _parsed_ahead(path, data, wb, [name for name in names if name not in sliced])
     sheets, without = _sheet_heads(sheet_of, names, options, ods, sliced)
-    del wb      # (each sheet holds its cells: the library's copy of the file and its shared strings go)
+    del wb, sheet_of    # (each sheet holds its cells: the library's copies of the file and its shared strings go)
     if sheets is None or _formula_without_value(data, names, marks, big, cut_formulas) or (trimmed is not None and (
             trimmed.moved or any(s.name in trimmed.widths and any(r2 > s.sheet.end[0] for (_, _), (r2, _) in s.merges)
                                  for s in sheets))):
