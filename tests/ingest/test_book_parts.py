@@ -325,6 +325,57 @@ def test_a_child_that_stops_mid_file_rejects_that_file_only(home_factory, monkey
         ld.con.close()
 
 
+def _stored_with(data: bytes, part: str | None) -> bytes:
+    """The workbook's parts stored, not deflated, with one digit of a number cell in `part` changed after its CRC
+    was written (the part's CRC then fails at its end, its XML still well formed)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as a, zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as b:
+        for name in a.namelist():
+            b.writestr(name, a.read(name))
+    raw = bytearray(out.getvalue())
+    if part is not None:
+        with zipfile.ZipFile(io.BytesIO(bytes(raw))) as z:
+            info = z.getinfo(part)
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        body = bytes(raw[start: start + info.compress_size])
+        at = body.index(b"<v>", len(body) // 2) + 3 if b"<v>" in body[len(body) // 2:] else body.index(b"?>") - 1
+        raw[start + at] = ord("7") if raw[start + at] != ord("7") else ord("8")
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("damaged", [None, "xl/worksheets/sheet1.xml", "xl/worksheets/sheet2.xml",
+                                     "xl/styles.xml"])
+def test_a_big_worksheet_s_crc_is_tested_by_the_child_alone_and_a_damaged_part_is_still_named(
+        home_factory, monkeypatch, tmp_path, damaged):
+    """The parent's check of a big workbook's container leaves its big worksheets to the reader child, which
+    tests them as it cuts them (the sheet of data, sheet1) or unzips them (the hidden sheet of hints, sheet2, not
+    cut): the parent unzips no worksheet, and a worksheet whose CRC fails is named as the whole read names it.
+    Every worksheet is big here (`_sliced`); a damaged small part (styles) is named by the parent's own check."""
+    data = _stored_with(_register(tmp_path / "book.xlsx"), damaged)
+    opened: list[str] = []
+    real_open = zipfile.ZipFile.open
+
+    def spy(self, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))      # (in the parent: the child forked has its own list)
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    frames: list = []
+    r_parts, parts = _load(home_factory, monkeypatch, "crcparts", data, parts=True, frames=frames, sliced=True)
+    in_parts = list(opened)
+    r_whole, whole = _load(home_factory, monkeypatch, "crcwhole", data, parts=False)
+    if damaged is None:
+        assert r_parts.status == "loaded" and frames[0] == "head", (r_parts, frames)
+        assert "xl/styles.xml" in in_parts and not [n for n in in_parts if n.startswith("xl/worksheets/")], in_parts
+    else:
+        assert r_parts.status == "rejected" and r_parts.error_code == "FILE_CORRUPT", r_parts
+        assert repr(damaged) in r_parts.error_message, r_parts.error_message
+        assert frames == ([] if damaged == "xl/styles.xml" else ["whole"]), frames
+    assert parts == whole
+    assert (r_parts.status, r_parts.error_code, r_parts.error_message) == (
+        r_whole.status, r_whole.error_code, r_whole.error_message)
+
+
 # ---------------------------------------------------------------------------------------- a sheet a district --
 def _row(ws, r: int, c0: int, i: int, order: list[str], district: str | None) -> None:
     """Worker i's cells, in the sheet's own column order (a district cell unless merged: None)."""

@@ -35,6 +35,7 @@ import signal
 import struct
 import tempfile
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -50,6 +51,7 @@ from cakupan.ingest.readers.header import HEADER_SCAN_ROWS, find_header, title_t
 from cakupan.ingest.readers.layout import block_from_rows
 from cakupan.ingest.readers.recap import recap_rows
 from cakupan.ingest.readers.sheetslices import SlicedSheet, big_sheet_parts, sliced_sheets
+from cakupan.ingest.readers.sniff import part_damaged
 from cakupan.ingest.readers.workbook import (
     WORKBOOK_TIMEOUT_S,
     check_child,
@@ -213,6 +215,9 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     wb = open_workbook(path, data if trimmed is None else trimmed.data)
     names = visible_sheets(wb, options.skip_sheets)
     sliced = sliced_sheets(path, data, names)
+    if _untested_damaged(data, big, sliced):
+        yield ("whole",)    # (the whole read's check of every part names it, as for a workbook read whole)
+        return
     cut_formulas = {name: cut.formulas for name, cut in sliced.items()}
     sheet_of = _parsed_ahead(path, data, wb, [name for name in names if name not in sliced])
     sheets, without = _sheet_heads(sheet_of, names, options, ods, sliced)
@@ -231,6 +236,21 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
             yield ("part", k, _columnar(s.part(a, b)))
             k += 1
         s.release()     # (the library's copy of this sheet's cells goes before the next sheet's parts are made)
+
+
+def _untested_damaged(data: bytes, big: dict[str, str], sliced: dict[str, SlicedSheet]) -> bool:
+    """Whether a big worksheet part (`big`, part -> sheet name) that was not cut fails its CRC, or cannot be
+    inflated. The parent's check of the container leaves these parts to the child (`prepare.prepare_stream`); a
+    cut reads its part through to its end, its CRC tested there (`sliced_sheets` cuts nothing if one fails), so
+    only a hidden sheet's part, or one not cut, is unzipped here."""
+    parts = [part for part, name in big.items() if name not in sliced]
+    if not parts:
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return any(part_damaged(z, part) for part in parts)
+    except Exception:  # noqa: BLE001 - zlib.error, ...: the whole read's check says what is wrong
+        return True
 
 
 def _parsed_ahead(path: Path, data: bytes, wb, names: list[str]) -> Callable[[str], object]:

@@ -52,11 +52,13 @@ def sniff_bytes(path: Path) -> bytes:
         return f.read(8192)
 
 
-def check_container(path: Path, data: bytes | None = None, worksheets: dict[str, bytes] | None = None) -> str:
+def check_container(path: Path, data: bytes | None = None, worksheets: dict[str, bytes] | None = None,
+                    skip: frozenset[str] = frozenset()) -> str:
     """Say whether the file is a 'spreadsheet' or 'csv', or reject it with a clear code. `data`: the file's bytes,
     when they were read already (they are then all that is looked at). `worksheets`: a dict a small .xlsx's check
     fills with its worksheets' XML by part name, unzipped as every part is tested (the reader looks at them again:
-    `workbook._small_plain_xlsx`), so that they are not unzipped twice."""
+    `workbook._small_plain_xlsx`), so that they are not unzipped twice. `skip`: zip parts not unzipped to test
+    their CRC (a big workbook's big worksheets: its reader child tests them, `bookparts.untested_damaged`)."""
     size = path.stat().st_size if data is None else len(data)
     if size == 0:
         raise FileRejected("FILE_EMPTY")
@@ -65,7 +67,7 @@ def check_container(path: Path, data: bytes | None = None, worksheets: dict[str,
     if head.startswith(_OLE_MAGIC):
         return _check_compound_file(path, size, suffix, data)
     if head.startswith(b"PK\x03\x04"):
-        return _check_zip(path, suffix, data, worksheets)
+        return _check_zip(path, suffix, data, worksheets, skip)
     if suffix in SPREADSHEET_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.not_a_workbook", suffix=suffix))
     if suffix in CSV_SUFFIXES:
@@ -89,7 +91,8 @@ def _check_compound_file(path: Path, size: int, suffix: str, data: bytes | None)
     return "spreadsheet"
 
 
-def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str, bytes] | None = None) -> str:
+def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str, bytes] | None = None,
+               skip: frozenset[str] = frozenset()) -> str:
     """A zip file: an .xlsx workbook whose parts are intact, or not a workbook at all."""
     if suffix in CSV_SUFFIXES:
         raise FileRejected("FILE_CORRUPT", Msg("error.ingest.zip_as_csv"))
@@ -98,7 +101,7 @@ def _check_zip(path: Path, suffix: str, data: bytes | None, worksheets: dict[str
         worksheets = None
     try:
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as z:
-            bad = _first_bad_part(z, worksheets)
+            bad = _first_bad_part(z, worksheets, skip)
             names = set(z.namelist())
     except Exception as exc:  # noqa: BLE001 - zipfile raises BadZipFile, zlib.error, RuntimeError, ...
         if "encrypted" in str(exc).lower() or "password" in str(exc).lower():
@@ -141,24 +144,37 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
-def _first_bad_part(z: zipfile.ZipFile, worksheets: dict[str, bytes] | None) -> str | None:
-    """`ZipFile.testzip`: every part read through (its CRC checked at the end), the name of the first that is
-    damaged, or None. With `worksheets`, the worksheets' XML is kept in it when the sizes the zip declares for them
+def _first_bad_part(z: zipfile.ZipFile, worksheets: dict[str, bytes] | None,
+                    skip: frozenset[str] = frozenset()) -> str | None:
+    """`ZipFile.testzip`: every part but those in `skip` read through (its CRC checked at the end), the name of the
+    first that is damaged, or None. With `worksheets`, the worksheets' XML is kept in it when the sizes the zip declares for them
     add up to at most 16 x SMALL_WORKBOOK_MAX_BYTES (a part is never unzipped beyond its declared size)."""
     if worksheets is not None and sum(i.file_size for i in z.infolist()
                                       if is_worksheet_part(i.filename)) > 16 * SMALL_WORKBOOK_MAX_BYTES:
         worksheets = None
     for info in z.infolist():
-        try:
-            with z.open(info.filename) as f:         # by name, as testzip opens it
-                if worksheets is not None and is_worksheet_part(info.filename):
+        if info.filename in skip:
+            continue
+        if worksheets is not None and is_worksheet_part(info.filename):
+            try:
+                with z.open(info.filename) as f:
                     worksheets[info.filename] = f.read()
-                else:
-                    while f.read(1 << 20):
-                        pass
-        except zipfile.BadZipFile:
+            except zipfile.BadZipFile:
+                return info.filename
+        elif part_damaged(z, info.filename):
             return info.filename
     return None
+
+
+def part_damaged(z: zipfile.ZipFile, name: str) -> bool:
+    """Whether the zip part `name` fails its CRC, read through to its end (opened by name, as testzip opens it)."""
+    try:
+        with z.open(name) as f:
+            while f.read(1 << 20):
+                pass
+    except zipfile.BadZipFile:
+        return True
+    return False
 
 
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
