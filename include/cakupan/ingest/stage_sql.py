@@ -69,31 +69,36 @@ def quarantine_sql(batch: Batch, contract: Contract, staged: str, refs: Refs) ->
     items = ", ".join(f"{{'column': {_sql_str(c.label)}, 'code': {_q(c.error)}, "
                       f"'value': {_q(c.shown) if c.shown else 'null'}::varchar, "
                       f"'personal': {'true' if c.label in personal else 'false'}}}" for c in failed)
-    shown = "case when length(p.value) > 60 then left(p.value, 57) || '...' else coalesce(p.value, '') end"
+    shown = "case when length(x.value) > 60 then left(x.value, 57) || '...' else coalesce(x.value, '') end"
     # the NIK as normalised stays beside the row in the raw zone (a re-key recomputes the pseudonym from it)
     nik = _q(batch.columns["nik"].value) if "nik" in batch.columns else "null"
-    public = (f"case when p.personal then {_sql_str(text('word.personal_not_shown'))} else regexp_replace("
+    public = (f"case when x.personal then {_sql_str(text('word.personal_not_shown'))} else regexp_replace("
               f"{shown}, '{LONG_DIGITS_RE2}', {_sql_str(text('word.long_number'))}, 'g') end")
-    template = "replace(getvariable('cakupan_reason_templates')[p.code], '{column}', p.column)"
+    template = "replace(getvariable('cakupan_reason_templates')[x.code], '{column}', x.column)"
     sheet, row = (_sql_str(f", {text(k)} ") for k in ("word.sheet", "word.row"))
     where = f"{sheet} || coalesce(nullif({_q(SHEET)}, ''), '-') || {row} || {_q(SOURCE_ROW)} || ': '"
+    # each problem's template, cell as quoted and cell as published made once (a lambda's expressions are not
+    # shared between the two messages and the reasons)
     return f"""
         insert into quarantine.rows (load_id, source, source_file, file_sha256, sheet, source_row, regency_code,
                                      reason_code, column_name, message, reasons, participant_key, raw_cells,
                                      nik, public_message)
         with q as (
-            select *, list_filter([{items}], lambda x: x.code is not null) as problem_list
+            select *, list_transform(list_filter([{items}], lambda x: x.code is not null),
+                                     lambda x: {{'column': x.column, 'code': x.code, 'template': {template},
+                                                'shown': {shown}, 'public': {public}}}) as problem_list,
+                   {where} as place
             from {staged} where {_q(HAS_PROBLEM)}
         )
         select {refs.load_id}, $source, {refs.rel}, {refs.sha}, {_q(SHEET)}, {_q(SOURCE_ROW)}, {_q(REGENCY)},
                problem_list[1].code, problem_list[1].column,
-               {refs.name} || {where} || array_to_string(list_transform(problem_list,
-                   lambda p: replace({template}, '{{value}}', {shown})), '; '),
+               {refs.name} || place || array_to_string(list_transform(problem_list,
+                   lambda p: replace(p.template, '{{value}}', p.shown)), '; '),
                to_json(list_transform(problem_list, lambda p: {{'column': p.column, 'code': p.code,
-                                                                'value': {public}}})),
+                                                                'value': p.public}})),
                {_q(PARTICIPANT_KEY)}, raw_cells, {nik},
-               {refs.rel} || {where} || array_to_string(list_transform(problem_list,
-                   lambda p: replace({template}, '{{value}}', {public})), '; ')
+               {refs.rel} || place || array_to_string(list_transform(problem_list,
+                   lambda p: replace(p.template, '{{value}}', p.public)), '; ')
         from q
     """
 
