@@ -633,3 +633,45 @@ def test_a_worksheet_s_xml_inflated_ahead_of_the_cut_comes_in_order_and_a_bad_cr
         with pytest.raises(zipfile.BadZipFile, match="CRC"), xmlscan.Ahead(z.open(part), 1000) as f:
             while f.read(1000):
                 pass
+
+
+def test_a_cut_killed_midway_leaves_no_temporary_workbook_behind(tmp_path, monkeypatch):
+    """A reader child is killed (SIGKILL: the parent rejected the file already, or its time ran out) while it cuts
+    a sheet into its temporary workbook: nothing is left in the temporary folder. A cut that ends well leaves
+    nothing named there either, while its slices are read."""
+    import os
+    import signal
+    import tempfile
+
+    path = tmp_path / "register_palopo_2025-06.xlsx"
+    _book(path, "space", n=200)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    monkeypatch.setattr(sheetslices, "SLICE_SHEET_MIN_BYTES", 0)
+    monkeypatch.setattr(sheetslices, "SLICE_BYTES", 2_000)
+
+    got = sheetslices.sliced_sheets(path, None, ["Nelayan"])
+    try:
+        assert list(temp.iterdir()) == []
+        rows = list(got["Nelayan"].iter_rows())
+        assert rows[3][2] == "Nelayan Sintetis 0" and rows[202][2] == "Nelayan Sintetis 199", rows[:4]
+    finally:
+        got["Nelayan"].release()
+
+    real = sheetslices._write_book
+
+    def killed(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGKILL)        # (the slices written, the book not yet opened)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sheetslices, "_write_book", killed)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            sheetslices.sliced_sheets(path, None, ["Nelayan"])
+        finally:
+            os._exit(0)
+    status = os.waitpid(pid, 0)[1]
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+    assert list(temp.iterdir()) == []

@@ -140,11 +140,8 @@ class SlicedSheet:
         self.formulas = formulas    # some row holds a formula tag (`has_formula`); False: none does
         self.moved: dict[int, int] | None = None      # a column past the data -> its place (`_far_columns`) ...
         self.columns: dict[int, int] | None = None    # ... and a place -> that column
-        try:
-            self._zip = zipfile.ZipFile(book)
-            self._wb = CalamineWorkbook.from_path(book)
-        finally:
-            os.unlink(book)     # (open: the disk it takes is given back when they close)
+        self._zip = zipfile.ZipFile(book)   # (`book`: a path with no name on disk, `_cut`: the disk it takes is
+        self._wb = CalamineWorkbook.from_path(book)     # given back when these close)
         self._slices = slices
         self.merged_cell_ranges = self._wb.get_sheet_by_name("m").merged_cell_ranges
         self._first = self._wb.get_sheet_by_name("s0")
@@ -240,10 +237,12 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
     data moved to follow it (`_far_columns`; None: not looked for yet, then a big sheet with a value far right is
     cut again once they are found, its XML read once more)."""
     fd, book = tempfile.mkstemp(prefix="cakupan-slices-", suffix=".xlsx")
+    book = _unnamed(fd, book)
     try:
         # written through mkstemp's own descriptor: opened again by name it would be truncated, and ext4 then
         # starts writing a truncated file's pages to disk as it is closed (0.2-0.3 s of a 1M-row sheet's cut)
-        with open(fd, "w+b") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
+        with open(fd, "w+b", closefd=False) as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED,
+                                                                   allowZip64=True) as out:
             slices, last_row, formulas = _write_slices(zf, part, out, blank, moved)
             _write_book(zf, out, slices)
         sheet = SlicedSheet(name, book, slices, last_row, formulas)
@@ -251,13 +250,31 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
             sheet.moved, sheet.columns = moved, {place: column for column, place in moved.items()}
         return sheet
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(book)
         if isinstance(exc, _NotPlain):
             return None
         if isinstance(exc, _FarValues) and moved is None:
             return _cut(zf, part, name, blank, _far_columns(_row_pieces(zf, part), blank) or {})
         raise
+    finally:
+        os.close(fd)
+        if book != _proc_fd(fd):
+            with contextlib.suppress(OSError):
+                os.unlink(book)
+
+
+def _proc_fd(fd: int) -> str:
+    return f"/proc/self/fd/{fd}"
+
+
+def _unnamed(fd: int, book: str) -> str:
+    """The path to open the temporary workbook by: where the system has /proc/self/fd, its name is removed at
+    once and it is opened through its descriptor, so that nothing is left on disk whatever ends the process (a
+    reader child killed mid-cut, when the parent has rejected the file already, left up to ~150 MB in the
+    temporary folder); elsewhere its name, removed once the workbook is open (`_cut`)."""
+    if not os.path.exists(_proc_fd(fd)):
+        return book
+    os.unlink(book)
+    return _proc_fd(fd)
 
 
 class _NotPlain(Exception):
