@@ -81,7 +81,7 @@ def test_messy_csv_cases_read_the_same_both_ways(case, f, tmp_path):
 NIKS = st.builds(nik, birth=st.dates(), female=st.booleans(), serial=st.integers(1, 9999))
 CELL = st.one_of(
     st.sampled_from(["", " ", "'", "JKK, JKM", "Rp 16.800,00", "16.800", "APBD", "L", "P", "Nelayan", "13/03/2025",
-                     "JUMLAH", "Sub Total", "Mengetahui,", "Parepare, 2 Mei 2025", "(Nama)", "NIP. 1970", "(1)",
+                     "JUMLAH", "Sub Total", "SUB TOTAL KEC. BACUKIKI", "Mengetahui,", "Parepare, 2 Mei 2025", "(Nama)", "NIP. 1970", "(1)",
                      "NIK", "Nama", "7.37201450580012E+15", "a\u00a0b", "  x  y ", "\ufeffz", "'007", "x;y", "x,y",
                      'say "hi"', "Désa – Ujung", "____", "2", "Jl. Poros\nRT 02", "Blok A\r\nNo. 3",
                      'Toko "Maju"\nJaya', "\n", "JUMLAH\n(Rp)", "Andi\x00", "\x00", "JUM\x00LAH"]),      # (a line break typed into a cell)

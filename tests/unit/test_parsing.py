@@ -711,7 +711,10 @@ def test_parse_kpj_invalid(value):
     "value",
     ["JUMLAH", "Jumlah", "jumlah", "TOTAL", "Total", "Jumlah Total", "JUMLAH TOTAL", "GRAND TOTAL",
      "Grand Total", "Sub Total", "SUB TOTAL", "Subtotal", "JUMLAH :", "Jumlah:", "TOTAL :", " TOTAL ",
-     "JUMLAH KESELURUHAN", "Total Keseluruhan", "JML", "Sub Jumlah"],
+     "JUMLAH KESELURUHAN", "Total Keseluruhan", "JML", "Sub Jumlah",
+     # a district's or village's sub-total, naming it
+     "SUB TOTAL KEC. BACUKIKI", "Jumlah Kecamatan Wara Timur", "Total Desa Pontap", "JUMLAH KEL. LUMPUE",
+     "Sub Jumlah Kapanewon Panjatan", "Jumlah per Kecamatan Soreang", "JML KEC. UJUNG", "Subtotal Gampong Blang"],
     ids=repr,
 )
 def test_is_total_label_true(value):
@@ -721,6 +724,8 @@ def test_is_total_label_true(value):
 @pytest.mark.parametrize(
     "value",
     ["Jumlah Peserta", "Total Iuran", "Nama", "NELAYAN", "", None, "   ", 5, 0.0, "TOTALITAS", "Jumlahnya",
+     "Jumlah Desa", "Jumlah Kecamatan", "Total Kec.", "Jumlah Peserta Desa Pontap", "Kecamatan Bacukiki",
+     "Desa Jumlah Baru",
      D(2025, 1, 1)],
     ids=repr,
 )

@@ -137,6 +137,30 @@ def register_layout_cases() -> list[MessyCase]:
                    loaded_rows=tuple(("Peserta", r) for r in (6, 7, 8, 10, 11)),
                    values={"village": ("Lumpue",) * 3 + ("Watang Soreang",) * 2})),)))
 
+    # --- sub-totals naming their district, in the name column (as a city office lays them out), then a grand total
+    ws = workers(5, seed=11)
+    a = [register_row(i + 1, w, Kecamatan="Bacukiki") for i, w in enumerate(ws[:3])]
+    b = [register_row(i + 4, w, Kecamatan="Soreang") for i, w in enumerate(ws[3:])]
+
+    def subtotal(label: str, amount: str) -> list:
+        return [None, None, label, None, None, None, None, None, None, None, amount]
+
+    for name, fmt, second, findings in (
+            ("kecamatan.xlsx", "xlsx", "33.600", ()),
+            ("kecamatan.csv", "csv", "50.400", ("TOTAL_MISMATCH",))):
+        rows = [REGISTER_HEADER] + a + [subtotal("SUB TOTAL KEC. BACUKIKI", "50.400")] + b + [
+            subtotal("Jumlah Kecamatan Soreang", second), ["TOTAL", None, None, None, None, None, None, None, None,
+                                                          None, "84.000"]]
+        data = xlsx_bytes([Sheet("Peserta", title_rows() + rows)]) if fmt == "xlsx" else csv_bytes(rows)
+        out.append(MessyCase(
+            f"register_district_subtotals_{fmt}", "register",
+            "sub-total rows naming their district ('SUB TOTAL KEC. BACUKIKI', 'Jumlah Kecamatan Soreang') in the name "
+            "column, then a grand TOTAL: totals, not rows without a NIK" + (
+                "; the second sub-total is wrong (a finding)" if findings else ""),
+            (messy_file(f"register_parepare_2025-04_sub_{name}", data,
+                        loaded(5, regency=PAREPARE, period="2025-04", findings=findings,
+                               values={"district": ("Bacukiki",) * 3 + ("Soreang",) * 2})),)))
+
     # --- column-number row under the header and the header repeated mid-table (a printed page break)
     ws = workers(4, seed=6)
     data = [register_row(i + 1, w) for i, w in enumerate(ws)]

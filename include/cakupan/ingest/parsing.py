@@ -549,13 +549,19 @@ def nik_cell_is_numeric(value: object, text: str | None | bool = False) -> bool:
     return text is not None and _SCIENTIFIC_RE.fullmatch(text) is not None
 
 
+# a total's label, alone or naming the area it closes ("SUB TOTAL KEC. BACUKIKI", "Jumlah Kelurahan Lumpue": a
+# district's or village's sub-total); an area word without a name ("Jumlah Desa") is a column's label, not a total
+_AREA_WORDS = ("kecamatan|kec|kelurahan|kel|kalurahan|desa|ds|dusun|kampung|gampong|nagari|kapanewon|kemantren|"
+               "distrik|kabupaten|kab|kota|wilayah")
 _TOTAL_RE = re.compile(
-    r"(?:grand |sub ?)?total(?: jumlah| keseluruhan)?|(?:sub )?jumlah(?: total| keseluruhan)?|jml(?: total)?",
+    r"(?:(?:grand |sub ?)?total(?: jumlah| keseluruhan)?|(?:sub )?jumlah(?: total| keseluruhan)?|jml(?: total)?)"
+    rf"(?:(?: per)? (?:{_AREA_WORDS}) [a-z0-9][a-z0-9 ]*)?",
     re.ASCII,
 )
 
 
 def is_total_label(value: object) -> bool:
-    """Return True if the cell labels a total row ("JUMLAH", "TOTAL", "Sub Total", "JUMLAH :")."""
+    """Return True if the cell labels a total row ("JUMLAH", "TOTAL", "Sub Total", "JUMLAH :", "SUB TOTAL KEC.
+    BACUKIKI")."""
     text = cell_text(value) if isinstance(value, str) else None
     return text is not None and _TOTAL_RE.fullmatch(_folded(text)) is not None
