@@ -675,3 +675,29 @@ def test_a_cut_killed_midway_leaves_no_temporary_workbook_behind(tmp_path, monke
     status = os.waitpid(pid, 0)[1]
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
     assert list(temp.iterdir()) == []
+
+
+def test_the_second_slice_parsed_apart_reads_as_the_rest_and_every_descriptor_is_let_go(tmp_path, monkeypatch):
+    """The second slice is parsed, as the sheet is opened, by a workbook object of its own through a descriptor of
+    its own (`xmlscan.parsed_apart`): the rows read in slices are the whole read's, and once the sheet is let go,
+    read or not, no descriptor is left open."""
+    import os
+
+    path = tmp_path / "register_palopo_2025-06.xlsx"
+    _book(path, "space", n=200)
+    monkeypatch.setattr(sheetslices, "SLICE_SHEET_MIN_BYTES", 0)
+    monkeypatch.setattr(sheetslices, "SLICE_BYTES", 2_000)
+    monkeypatch.setattr(sheetslices, "_PIECE", 256)
+    whole = _read(path, False, monkeypatch)
+    open_before = sorted(os.listdir("/proc/self/fd"))
+    for read in (True, False):
+        sheet = sheetslices.sliced_sheets(path, None, ["Nelayan"])["Nelayan"]
+        try:
+            assert sheet._slices > 2
+            if read:
+                assert _read(path, True, monkeypatch) == whole
+                rows = list(sheet.iter_rows())
+                assert [r[2] for r in rows[3:203]] == [f"Nelayan Sintetis {i}" for i in range(200)]
+        finally:
+            sheet.release()
+        assert sorted(os.listdir("/proc/self/fd")) == open_before, read

@@ -46,7 +46,7 @@ from cakupan.ingest.parsing import cell_text
 from cakupan.ingest.readers.blocks import FileRejected, column_letter, column_number
 from cakupan.ingest.readers.header import HEADER_SCAN_ROWS
 from cakupan.ingest.readers.sniff import sheet_parts, workbook_rels
-from cakupan.ingest.readers.xmlscan import Ahead, has_formula
+from cakupan.ingest.readers.xmlscan import Ahead, has_formula, parsed_apart, proc_fd, unnamed
 
 SLICE_SHEET_MIN_BYTES = 48 << 20    # a worksheet whose XML is this big (80,000-110,000 register rows) is sliced
 SLICE_BYTES = 12 << 20              # XML of a slice (20,000-28,000 register rows)
@@ -143,11 +143,14 @@ class SlicedSheet:
         self._zip = zipfile.ZipFile(book)   # (`book`: a path with no name on disk, `_cut`: the disk it takes is
         self._wb = CalamineWorkbook.from_path(book)     # given back when these close)
         self._slices = slices
+        self._ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-slices")
+        self._second = parsed_apart(self._ahead, self._zip.fp.fileno(), "s1") if slices > 1 else None
         self.merged_cell_ranges = self._wb.get_sheet_by_name("m").merged_cell_ranges
         self._first = self._wb.get_sheet_by_name("s0")
         self.width = 1      # as wide as the rows where the header is looked for: a label's column is within it
         for k in range(slices):
-            sheet = self._first if k == 0 else self._wb.get_sheet_by_name(f"s{k}")
+            sheet = self._first if k == 0 else (
+                self._second.result() if k == 1 and self._second else self._wb.get_sheet_by_name(f"s{k}"))
             if sheet.end is not None:
                 self.width = max(self.width, sheet.end[1] + 1)
                 if sheet.end[0] >= HEADER_SCAN_ROWS + 2:
@@ -173,15 +176,18 @@ class SlicedSheet:
     def slices(self) -> Iterator[tuple[int, int, list[list]]]:
         """Each slice with a cell as the library gives its area: its first row and column (0-based) and its rows,
         in order; the next slice is read by the library in a thread of its own (it lets go of the interpreter as it
-        reads) while this one's rows are made into a part."""
+        reads) while this one's rows are made into a part (the second from the time the workbook is opened:
+        `xmlscan.parsed_apart`)."""
         at = 0
-        ahead = ThreadPoolExecutor(1, thread_name_prefix="cakupan-slices")
+        ahead = self._ahead
         try:
             first, self._first, coming = self._first, None, None
             for k in range(self._slices):
                 sheet, first = (first, None) if k == 0 else (coming.result(), None)    # (none held longer)
                 if k + 1 < self._slices:
-                    coming = ahead.submit(self._wb.get_sheet_by_name, f"s{k + 1}")
+                    coming = self._second if k == 0 and self._second else ahead.submit(
+                        self._wb.get_sheet_by_name, f"s{k + 1}")
+                    self._second = None
                 if sheet.start is None:
                     continue
                 (top, left), rows = sheet.start, sheet.to_python(skip_empty_area=True)
@@ -225,7 +231,8 @@ class SlicedSheet:
         return start, start + info.compress_size
 
     def release(self) -> None:
-        self._first = self._wb = None
+        self._ahead.shutdown(wait=True)     # (the second slice's parse, if it is still going: it closes its file)
+        self._first = self._wb = self._second = None
         with contextlib.suppress(OSError):
             self._zip.close()
 
@@ -237,7 +244,7 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
     data moved to follow it (`_far_columns`; None: not looked for yet, then a big sheet with a value far right is
     cut again once they are found, its XML read once more)."""
     fd, book = tempfile.mkstemp(prefix="cakupan-slices-", suffix=".xlsx")
-    book = _unnamed(fd, book)
+    book = unnamed(fd, book)
     try:
         # written through mkstemp's own descriptor: opened again by name it would be truncated, and ext4 then
         # starts writing a truncated file's pages to disk as it is closed (0.2-0.3 s of a 1M-row sheet's cut)
@@ -257,24 +264,9 @@ def _cut(zf: zipfile.ZipFile, part: str, name: str, blank: Callable[[], frozense
         raise
     finally:
         os.close(fd)
-        if book != _proc_fd(fd):
+        if book != proc_fd(fd):
             with contextlib.suppress(OSError):
                 os.unlink(book)
-
-
-def _proc_fd(fd: int) -> str:
-    return f"/proc/self/fd/{fd}"
-
-
-def _unnamed(fd: int, book: str) -> str:
-    """The path to open the temporary workbook by: where the system has /proc/self/fd, its name is removed at
-    once and it is opened through its descriptor, so that nothing is left on disk whatever ends the process (a
-    reader child killed mid-cut, when the parent has rejected the file already, left up to ~150 MB in the
-    temporary folder); elsewhere its name, removed once the workbook is open (`_cut`)."""
-    if not os.path.exists(_proc_fd(fd)):
-        return book
-    os.unlink(book)
-    return _proc_fd(fd)
 
 
 class _NotPlain(Exception):
