@@ -58,7 +58,7 @@ def check_container(path: Path, data: bytes | None = None, worksheets: dict[str,
     when they were read already (they are then all that is looked at). `worksheets`: a dict a small .xlsx's check
     fills with its worksheets' XML by part name, unzipped as every part is tested (the reader looks at them again:
     `workbook._small_plain_xlsx`), so that they are not unzipped twice. `skip`: zip parts not unzipped to test
-    their CRC (a big workbook's big worksheets: its reader child tests them, `bookparts.untested_damaged`)."""
+    their CRC (a big workbook's big worksheets: its reader child tests them, `bookparts._untested_damaged`)."""
     size = path.stat().st_size if data is None else len(data)
     if size == 0:
         raise FileRejected("FILE_EMPTY")
@@ -147,8 +147,9 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
 def _first_bad_part(z: zipfile.ZipFile, worksheets: dict[str, bytes] | None,
                     skip: frozenset[str] = frozenset()) -> str | None:
     """`ZipFile.testzip`: every part but those in `skip` read through (its CRC checked at the end), the name of the
-    first that is damaged, or None. With `worksheets`, the worksheets' XML is kept in it when the sizes the zip declares for them
-    add up to at most 16 x SMALL_WORKBOOK_MAX_BYTES (a part is never unzipped beyond its declared size)."""
+    first that is damaged, or None. With `worksheets`, the worksheets' XML is kept in it when the sizes the zip
+    declares for them add up to at most 16 x SMALL_WORKBOOK_MAX_BYTES (a part is never unzipped beyond its declared
+    size)."""
     if worksheets is not None and sum(i.file_size for i in z.infolist()
                                       if is_worksheet_part(i.filename)) > 16 * SMALL_WORKBOOK_MAX_BYTES:
         worksheets = None
