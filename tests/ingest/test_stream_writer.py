@@ -145,7 +145,7 @@ def test_a_register_written_by_another_office_loads_in_parts_as_row_by_row(big_r
         assert sum("RT 0" in v for _, _, _, v, _, _ in raw if v) >= (len(rows) - 1) // 97 - 5
 
 
-def test_the_cells_as_delivered_are_stored_zstd_and_read_back_whole(big_register, home_factory):
+def test_the_cells_as_delivered_and_the_niks_are_stored_zstd_and_read_back_whole(big_register, home_factory):
     s = home_factory("zstd")
     dest = _deliver(s, big_register)
     ld = Loader(s)
@@ -158,11 +158,14 @@ def test_the_cells_as_delivered_are_stored_zstd_and_read_back_whole(big_register
     with duckdb.connect(str(s.work_db), read_only=True) as con:
         kinds = dict(con.execute(
             "select column_name, list(distinct compression) from pragma_storage_info('raw.register') "
-            "where segment_type not in ('VALIDITY') and column_name in ('raw_cells', 'full_name') "
+            "where segment_type not in ('VALIDITY') and column_name in ('raw_cells', 'full_name', 'nik', "
+            "'participant_key') "
             "group by column_name").fetchall())
         # every row's cells as delivered come back as the JSON written (a blank cell: null)
         rows = con.execute("select source_row, raw_cells from raw.register order by source_row").fetchall()
     assert kinds["raw_cells"] == ["ZSTD"], kinds
+    # so are a person's NIK and its pseudonym (one a participant: zones.IDENTIFIER_STORAGE)
+    assert kinds["nik"] == kinds["participant_key"] == ["ZSTD"], kinds
     assert "ZSTD" not in kinds["full_name"], kinds      # (the other columns keep DuckDB's own choice)
     first = big_register.read_text(encoding="utf-8-sig").split("\n", 1)[0]
     with open(big_register, encoding="utf-8-sig", newline="") as f:

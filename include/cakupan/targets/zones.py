@@ -195,6 +195,12 @@ create table if not exists audit.raw_validations (
 # dictionary + FSST for these texts) cost a 1M-row register 1-1.5 s of writing and left them 3 x larger
 # (bench/findings.md "A big CSV's writer, session 11").
 RAW_CELLS_STORAGE = " USING COMPRESSION zstd"
+# ... and a person's NIK and its pseudonym (`participant_key`): one a participant, so nearly one a row in a month's
+# register. There DuckDB's default (dictionary + FSST) spent a 1M-row register 0.3-0.4 s more of the writer's single
+# thread than zstd, for the same space (73 against 71 MB); where a file repeats each participant (a year of monthly
+# registers in one file: 103k NIKs in 1M rows) the two cost the same and zstd takes 44 MB against 36 (bench/findings.md
+# "Session 52")
+IDENTIFIER_STORAGE = RAW_CELLS_STORAGE
 # the audit, quarantine and reference zones as PostgreSQL and an in-memory stage create them
 AUDIT_DDL = _AUDIT_DDL.replace("@texts@", "")
 # ... and as the work file does: a quarantined row's texts (its two messages, its reasons, its cells) zstd-compressed
@@ -207,13 +213,14 @@ WORK_AUDIT_DDL = _AUDIT_DDL.replace("@texts@", RAW_CELLS_STORAGE)
 def raw_table_ddl(contract: Contract, storage: bool = False) -> str:
     """Return the CREATE TABLE of a source's raw table, generated from its contract. `storage`: with DuckDB's
     storage clauses (the work file's own tables, not PostgreSQL's or an in-memory stage's)."""
+    ident = IDENTIFIER_STORAGE if storage else ""
     cols = list(LINEAGE_COLUMNS)
     if any(c.type == "nik" for c in contract.columns):
-        cols.append(("participant_key", "VARCHAR"))
+        cols.append(("participant_key", "VARCHAR" + ident))
     for c in contract.columns:
         if c.name == "period":
             continue
-        cols.append((c.name, SQL_TYPES[c.type]))
+        cols.append((c.name, SQL_TYPES[c.type] + (ident if c.type == "nik" else "")))
     cols.append(("raw_cells", "JSON" + (RAW_CELLS_STORAGE if storage else "")))
     body = ",\n    ".join(f"{n} {t}" for n, t in cols)
     return f"create table if not exists raw.{contract.source} (\n    {body}\n)"
