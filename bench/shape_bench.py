@@ -134,6 +134,8 @@ SHAPE_TITLES = {
     "blank_rows": ("`current` as a sheet saved as CSV with its formatted empty rows: a line of delimiters alone after "
                    "every fourth row and a quarter as many again below the data (1.5 lines a row); peers read "
                    "those lines as rows of nulls, Cakupan skips them as blank rows"),
+    "unique_nik": ("`current` with every participant a row of their own, as in one month's register (the source is a "
+                   "year of monthly registers: 103k NIKs in 1M rows; here 1M)"),
 }
 
 

@@ -36,6 +36,12 @@ generator; dates and money read back with the project's parsers, once per distin
   tracker shows 200 real lines followed by 1.3 million of them. Here one after every fourth data row and, below the
   data, a quarter as many again as the data has rows: 1.5 M lines for 1 M rows.
 
+- `unique_nik`: `current` with every participant a row of their own, as in one month's register. The source is a
+  year of each regency's monthly registers one after another (`data.big_register_csv`: 103k NIKs in 1 M rows), so
+  each NIK's serial (its last four digits) is made the count of the NIKs so far with its first twelve (region and
+  birth date): 1 M NIKs, as valid as before. The NIK rule, the pseudonyms and the NIK's storage then work on ten
+  times as many distinct values.
+
 Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all
 (but `pasted`'s cut rows).
 """
@@ -47,10 +53,12 @@ import csv
 import datetime as dt
 import functools
 import io
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office", "alt_enter", "blank_rows")
+SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office", "alt_enter", "blank_rows",
+          "unique_nik")
 ALT_ENTER_EVERY = 10    # `alt_enter`: a line break in the address of every this many rows
 BLANK_EVERY = 4     # `blank_rows`: a line of delimiters alone after every this many data rows, and as many below
 
@@ -177,6 +185,19 @@ def _excel_nik_row(rec: list[str], i: int) -> list[str]:
     return out
 
 
+def _own_niks(recs: Iterable[list[str]]) -> Iterator[list[str]]:
+    """`unique_nik`: each row with its NIK's serial (last four digits, of a NIK of 16 digits, written in groups or
+    not) made the count, from 1 to 9999 and round again, of the NIKs so far with the same first twelve digits."""
+    seen: Counter[str] = Counter()
+    for rec in recs:
+        nik = rec[NIK]
+        digits = "".join(ch for ch in nik if ch.isdigit())
+        if len(digits) == 16 and nik[-4:].isdigit():
+            seen[digits[:12]] += 1
+            rec = [*rec[:NIK], f"{nik[:-4]}{(seen[digits[:12]] - 1) % 9999 + 1:04d}", *rec[NIK + 1:]]
+        yield rec
+
+
 # `pasted`: (every how many data rows, from which one, the column, what is typed where)
 PASTED = ((3, 3, VILLAGE, "nbsp"), (50_000, 7, NAME, "quote"), (333_333, 150, NAME, "nul"),
           (250_000, 11, DISTRICT, "cr"))
@@ -269,6 +290,11 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow(header)
         rows = recs
+        encoding = "utf-8-sig"
+    elif shape == "unique_nik":
+        w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+        w.writerow(header)
+        rows = _own_niks(recs)
         encoding = "utf-8-sig"
     else:
         raise ValueError(f"unknown shape {shape!r}")

@@ -4,8 +4,8 @@ The loader has three ways through a CSV: row by row (small files), column-wise i
 and column-wise in parts, the next part read while one is written (files past `STREAM_MIN_BYTES`). On each shape
 (the generator's own, issue 22's `;`/dd-mm-yyyy/"13 April 2025"/"Rp 16.800"/KPJ shape, cp1252 with `,` and every
 field quoted, dates and money in every style the parsers accept, every NIK turned into a number by Excel, text
-pasted in from elsewhere, a payroll system's export layout with a title block and columns of its own, and a sheet
-saved with its formatted empty rows as lines of delimiters alone) the
+pasted in from elsewhere, a payroll system's export layout with a title block and columns of its own, a sheet
+saved with its formatted empty rows as lines of delimiters alone, and every participant a row of their own) the
 three give the same raw rows, the same quarantined rows with the same reasons and messages, and the rows set apart
 are exactly the ones planted bad (on the Excel shape, every row).
 """
@@ -161,6 +161,23 @@ def test_every_money_style_reads_back_to_its_amount(style):
         text = shapes.MONEY_STYLES[style](n)
         if text is not None:
             assert parsing.parse_money(text) == Decimal(n), text
+
+
+def test_unique_nik_gives_every_row_a_nik_of_its_own(tmp_path):
+    """`unique_nik` turns a year of monthly registers (each participant a row a month) into one month's: a NIK seen
+    before gets the next serial among the NIKs of its first twelve digits, written in groups or not; a NIK not of
+    16 digits and every other cell stay as they were."""
+    rows = [["1", "7372011203900001", "Ani"], ["2", "7372011203900001", "Ani"], ["3", "7372 0112 0390 0001", "Ani"],
+            ["4", "73720312", "Budi"], ["5", "7372011203900001", "Ani"], ["6", "7372015507850003", "Citra"]]
+    src = tmp_path / "source.csv"
+    with open(src, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f, delimiter=";").writerows([["No.", "NIK", "Nama"], *rows])
+    out = tmp_path / "register_unique_nik_2025-06.csv"
+    assert shapes.write_shape(src, "unique_nik", out) == 6
+    got = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline=""), delimiter=";"))
+    assert got == [["No.", "NIK", "Nama"], ["1", "7372011203900001", "Ani"], ["2", "7372011203900002", "Ani"],
+                   ["3", "7372 0112 0390 0003", "Ani"], ["4", "73720312", "Budi"], ["5", "7372011203900004", "Ani"],
+                   ["6", "7372015507850001", "Citra"]]
 
 
 def test_a_nik_written_as_a_formula_s_text_loads_the_same_every_way(source, home_factory, monkeypatch, tmp_path):
