@@ -195,11 +195,11 @@ create table if not exists audit.raw_validations (
 # dictionary + FSST for these texts) cost a 1M-row register 1-1.5 s of writing and left them 3 x larger
 # (bench/findings.md "A big CSV's writer, session 11").
 RAW_CELLS_STORAGE = " USING COMPRESSION zstd"
-# ... and a person's NIK and its pseudonym (`participant_key`): one a participant, so nearly one a row in a month's
-# register. There DuckDB's default (dictionary + FSST) spent a 1M-row register 0.3-0.4 s more of the writer's single
-# thread than zstd, for the same space (73 against 71 MB); where a file repeats each participant (a year of monthly
-# registers in one file: 103k NIKs in 1M rows) the two cost the same and zstd takes 44 MB against 36 (bench/findings.md
-# "Session 52")
+# ... and a person's NIK and its pseudonym (`participant_key`): one a participant, so nearly one a row in a
+# month's register. There DuckDB's default (dictionary + FSST) spent a 1M-row register 0.3-0.4 s more of the
+# writer's single thread than zstd, for the same space (73 against 71 MB); where a file repeats each participant
+# (a year of monthly registers in one file: 103k NIKs in 1M rows) the two cost the same and zstd takes 44 MB
+# against 36 (bench/findings.md "Session 52")
 IDENTIFIER_STORAGE = RAW_CELLS_STORAGE
 # the audit, quarantine and reference zones as PostgreSQL and an in-memory stage create them
 AUDIT_DDL = _AUDIT_DDL.replace("@texts@", "")
