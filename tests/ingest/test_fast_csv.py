@@ -439,6 +439,44 @@ def test_a_big_file_is_transcoded_a_chunk_at_a_time_exactly(monkeypatch, encodin
         csvlines.to_utf8(bad, "cp1252")
 
 
+@settings(max_examples=300, deadline=None)
+@given(raw=st.binary(max_size=60) | st.lists(st.sampled_from([b"Ma", b"\x92", b"ruf;", b"\x81", b"\xe9", b"\n"]),
+                                              max_size=30).map(b"".join),
+       encoding=st.sampled_from(["cp1252", "latin-1"]), errors=st.sampled_from(["strict", "replace"]),
+       few=st.sampled_from([0, 2, 4096]))
+def test_a_one_byte_text_with_few_non_ascii_bytes_is_transcoded_as_decoding_it_whole(raw, encoding, errors, few):
+    """A one-byte text is copied around its non-ASCII bytes, each decoded alone, when they are few (`few`: the
+    threshold, so both ways are taken): the bytes decoding it whole gives, or UnicodeDecodeError when that raises
+    (cp1252's five undefined bytes, strictly)."""
+    csvlines_few = csvlines.FEW_HIGH_BYTES
+    try:
+        csvlines.FEW_HIGH_BYTES = few
+        try:
+            want = raw.decode(encoding, errors).encode("utf-8")
+        except UnicodeDecodeError:
+            with pytest.raises(UnicodeDecodeError):
+                csvlines.to_utf8(raw, encoding, errors)
+            return
+        assert bytes(csvlines.to_utf8(memoryview(raw), encoding, errors)) == want
+    finally:
+        csvlines.FEW_HIGH_BYTES = csvlines_few
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.lists(st.sampled_from([b"abc;", b"\x80", b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d", b"\x92",
+                                     b"\xff", b"\n"]), max_size=40).map(b"".join), chunk=st.integers(1, 9))
+def test_the_bytes_cp1252_leaves_undefined_are_found_in_any_chunk(raw, chunk):
+    """A big file in cp1252 is refused its fast path (the exact path then reads it as Windows-1252 would not:
+    `decode_csv`) when it holds one of the five bytes cp1252 leaves undefined: found wherever the chunks fall, and
+    never where the bytes around 0x81-0x9d (0x80, 0x92, 0xff) are the only ones above ASCII."""
+    try:
+        raw.decode("cp1252")
+        undefined = False
+    except UnicodeDecodeError:
+        undefined = True
+    assert csvlines.has_undefined_cp1252(raw, chunk) == undefined
+
+
 def test_cp1252_after_an_ascii_start_reads_the_same_in_small_chunks(tmp_path, monkeypatch):
     monkeypatch.setattr(csvlines, "TRANSCODE_CHUNK", 4099)
     test_cp1252_after_an_ascii_start_reads_the_same_both_ways(tmp_path)

@@ -57,3 +57,14 @@ def test_may_hold_is_false_only_when_no_text_holds_it(texts, cut):
     # (texts side by side may make it across their edge: '=' then '"'; with no '=' in any, no)
     if not any("=" in t for t in texts if t is not None):
         assert not may_hold(arr, b'="')
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), _TEXT), max_size=30),
+       needle=st.text(alphabet=st.sampled_from(["=", '"', "a", "é", ";"]), min_size=1, max_size=4))
+def test_may_hold_finds_any_needle_in_the_bytes_of_the_texts(texts, needle):
+    """`may_hold` with a needle of one to several bytes (one a character of two): True exactly when the texts'
+    bytes, written side by side, hold it (a column with no null slot: its bytes are its texts, nothing else)."""
+    arr = pa.array([t for t in texts if t is not None], pa.string())
+    written = "".join(arr.to_pylist()).encode("utf-8")
+    assert may_hold(arr, needle.encode("utf-8")) == (needle.encode("utf-8") in written)

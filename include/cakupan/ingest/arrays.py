@@ -62,9 +62,19 @@ def replace_byte(texts: pa.Array, old: str, new: str) -> pa.Array:
 
 def may_hold(texts: pa.Array, needle: bytes) -> bool:
     """False when no text holds `needle` (one search of the bytes under the array; True may come from a slice's
-    bytes beyond it, a null slot's, or two texts side by side)."""
+    bytes beyond it, a null slot's, or two texts side by side). Where the first byte is, then the rest: 1.3 ms for a
+    9 MB part of quoted cells, against 10.8 ms to copy the bytes and search them for `="` (findings "Session 53")."""
     chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
-    return any(c.buffers()[2] is not None and needle in c.buffers()[2].to_pybytes() for c in chunks)
+    for c in chunks:
+        if (buf := c.buffers()[2]) is None:
+            continue
+        raw = np.frombuffer(buf, np.uint8)
+        at = np.flatnonzero(raw[:max(0, len(raw) - len(needle) + 1)] == needle[0])
+        for k in range(1, len(needle)):
+            at = at[raw[at + k] == needle[k]]
+        if len(at):
+            return True
+    return False
 
 
 def distinct(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
