@@ -239,7 +239,7 @@ def test_a_load_does_not_import_pandas_and_pandas_still_works_after(big_register
 def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_register, home_factory, monkeypatch,
                                                                         keep_mtime):
     """A part reads its bytes again from the file: when a clerk's copy overwrites the file after the first part
-    is written (same size; its time kept or not), the part's bytes no longer have the SHA-256 they had, the load
+    is written (same size; its time kept or not), the part's bytes no longer have the CRC-32 they had, the load
     is rolled back (no row of it stays), recorded interrupted, and the file waits; the next ingest loads it."""
     import os
     import threading
@@ -261,9 +261,9 @@ def test_a_big_csv_changed_while_it_is_loaded_is_rolled_back_and_waits(big_regis
     def rereader(path, stamp):
         reread = real_rereader(path, stamp)
 
-        def locked(start, stop, sha256):
+        def locked(start, stop, digest):
             with copying:
-                return reread(start, stop, sha256)
+                return reread(start, stop, digest)
         return locked
 
     def overwrite_after_first(batch):

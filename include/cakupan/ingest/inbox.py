@@ -8,7 +8,8 @@
   the readers see is those bytes. A file whose size, modification time or identity changed while it was read
   raises `FileChanging` (it is read again by a later ingest, never loaded half).
 - `part_rereader` reads a range of a big CSV's bytes again, part by part, once the file's bytes are let go
-  (`fastcsv.fast_csv_parts`): each range must have the SHA-256 it had when the file was read whole, or
+  (`fastcsv.fast_csv_parts`): each range must have the CRC-32 it had when the file was read whole
+  (`csvlines.part_digest`; with the file's size and modification time unchanged), or
   `FileChanging` (the load is rolled back and the file read again later).
 - `manifest_path` is the path the manifest records (relative to the inbox, a link's own path, never where it
   leads); `folder_of` is its regency folder (the first level), the scope of a duplicate; `shown_name` is a file
@@ -27,6 +28,7 @@ from pathlib import Path
 
 from cakupan.core.messages import Msg, os_error
 from cakupan.ingest.readers import FileRejected
+from cakupan.ingest.readers.csvlines import part_digest
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")     # what a spreadsheet reads as the start of a formula
 SKIPPED_PREFIXES = (".", "~$")                       # hidden files, Office lock files
@@ -169,9 +171,10 @@ def read_delivery(path: Path, inbox: Path) -> Delivery:
 
 def part_rereader(path: Path, stamp: Stamp) -> Callable[[int, int, bytes], bytes]:
     """A function giving the file's bytes [start, stop) again, read from the file (`read_delivery` read it
-    whole); FileChanging when the file is gone, no longer of its stamp, or the bytes' SHA-256 is not `sha256`."""
+    whole); FileChanging when the file is gone, no longer of its stamp, or the bytes' `part_digest` is not
+    `digest`."""
 
-    def reread(start: int, stop: int, sha256: bytes) -> bytes:
+    def reread(start: int, stop: int, digest: bytes) -> bytes:
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
         except OSError:
@@ -185,7 +188,7 @@ def part_rereader(path: Path, stamp: Stamp) -> Callable[[int, int, bytes], bytes
                 data += got
         finally:
             os.close(fd)
-        if hashlib.sha256(data).digest() != sha256:
+        if part_digest(data) != digest:
             raise FileChanging(Msg("error.ingest.changed_part", start=start, stop=stop))
         return data
 

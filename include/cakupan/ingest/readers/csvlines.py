@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import codecs
 import functools
-import hashlib
 import re
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -104,7 +104,7 @@ def late_cp1252(raw: bytes, delimiter: str) -> bool:
 
 def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
                  transcode: Callable[[memoryview], bytes] | None = None, ends: tuple[bytes, bool] | None = None,
-                 ) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray] | None:
+                 places: bool = True) -> tuple[pa.Array | pa.ChunkedArray, np.ndarray | None] | None:
     """The lines from `first_line` on, and where each starts in `data`; None for text that is not UTF-8. Pure CRLF
     files split on CRLF, others on LF (a CRLF among LFs is trimmed); a carriage return alone among line feeds ends
     a line too, as csv reads it (`ANY_BREAK`: a chunk holding one is split from a copy with a line feed there).
@@ -117,7 +117,8 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
 
     `ends`: how the lines end when already known (`data` is whole lines from below the header of a file
     `scan_lines` scanned, which found them): not found again (three passes over the bytes), nor the bytes checked
-    as UTF-8 before the split (the split's cast still checks them); a BOM they start with is a line's text."""
+    as UTF-8 before the split (the split's cast still checks them); a BOM they start with is a line's text.
+    `places=False`: where each line starts is not found (None; a part read again only needs its lines)."""
     bom = 3 if ends is None and data.startswith(codecs.BOM_UTF8) else 0
     if ends is None:
         if transcode is None and not is_utf8(one_value(data, bom)):
@@ -145,10 +146,10 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
         del value
         if len(lines) and (b < len(data) or data.endswith((sep, b"\r") if mixed else sep)):
             lines = lines.slice(0, len(lines) - 1)     # (the empty text after the chunk's last separator)
-        if transcode is None:     # where each line starts in `data` (the split dropped one separator per line)
+        if places and transcode is None:    # where each line starts in `data` (the split dropped a separator a line)
             starts.append(a + np.frombuffer(lines.buffers()[1], np.int64)[lines.offset: lines.offset + len(lines)]
                           + np.arange(len(lines), dtype=np.int64) * len(sep))
-        else:                     # (the line ends' places in the one-byte text: each line starts after one)
+        elif places:              # (the line ends' places in the one-byte text: each line starts after one)
             ends_at = _break_places(data, a, b) if mixed else _places(data, a, b, sep[-1:])
             starts.append(np.concatenate([[a], ends_at + 1])[: len(lines)].astype(np.int64))
         try:
@@ -157,7 +158,7 @@ def split_lines(data: bytes, first_line: int, chunk_bytes: int | None = None,
             return None
         chunks.append(pc.utf8_rtrim(lines, characters="\r") if trim_cr else lines)
     lines = pa.chunked_array(chunks, pa.string()) if chunk_bytes else chunks[0]
-    return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:]
+    return lines.slice(first_line - 1), np.concatenate(starts)[first_line - 1:] if places else None
 
 
 # `split_lines`' separator for a file with a carriage return alone among its line feeds (an old Mac text pasted into
@@ -306,12 +307,20 @@ def _scanned(data: bytes, bom: int, first_line: int, chunk_bytes: int, pool: Thr
     return starts, quotes, line_ends
 
 
+def part_digest(data: bytes | bytearray | memoryview) -> bytes:
+    """What a big CSV's part is checked with when its bytes are read again (`inbox.part_rereader`): their CRC-32.
+    It tells bytes changed by accident, as a file overwritten while it loads (its size and modification time are
+    checked too); the file's identity is its SHA-256 (`inbox.Delivery`). Half SHA-256's CPU, twice per part:
+    0.07 s against 0.13 s for 153 MB (findings "Session 53")."""
+    return zlib.crc32(data).to_bytes(4, "big")
+
+
 def span_digests(raw: bytes, spans: list[tuple[int, int]]) -> list[Callable[[], bytes]]:
-    """Each span's SHA-256 (a big CSV's parts, `fastcsv.fast_csv_parts`), summed in order by a thread of its own
-    (hashlib lets the GIL go), so that the first part is read while the rest are summed: 0.09 s of a 127 MB file
+    """Each span's `part_digest` (a big CSV's parts, `fastcsv.fast_csv_parts`), summed in order by a thread of its
+    own (zlib lets the GIL go), so that the first part is read while the rest are summed: 0.09 s of a 127 MB file
     that was spent before it (bench/findings.md "Session 47")."""
-    pool = ThreadPoolExecutor(1, thread_name_prefix="cakupan-sha")
-    sums = [pool.submit(lambda a=a, b=b: hashlib.sha256(memoryview(raw)[a:b]).digest()).result for a, b in spans]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="cakupan-sum")
+    sums = [pool.submit(lambda a=a, b=b: part_digest(memoryview(raw)[a:b])).result for a, b in spans]
     pool.shutdown(wait=False)       # (the sums go on: each part waits for its own)
     return sums
 

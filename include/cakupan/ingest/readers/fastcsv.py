@@ -131,10 +131,10 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
     rows: header and title, encoding, delimiter, part readers), or None when the file needs the exact path.
 
     Each part holds only its own lines (split PART_CHUNK_BYTES at a time) and lets them go once read. With
-    `reread` (`inbox.part_rereader`: the bytes [start, stop) again, which must have this SHA-256), a part holds
-    only where its lines are in the file and splits them again when read, so that neither the file's bytes nor its
-    lines are held while it is written (the caller lets its bytes go); a UTF-16 file's parts split theirs from its
-    UTF-8 copy (`_FastCsv.text`), which is all that is held of it then."""
+    `reread` (`inbox.part_rereader`: the bytes [start, stop) again, which must have this `part_digest`), a part
+    holds only where its lines are in the file and splits them again when read, so that neither the file's bytes
+    nor its lines are held while it is written (the caller lets its bytes go); a UTF-16 file's parts split theirs
+    from its UTF-8 copy (`_FastCsv.text`), which is all that is held of it then."""
     f = _fast_csv_lines(raw, contracts, options, PART_CHUNK_BYTES, lines=reread is None)
     if f is None:
         return None
@@ -154,12 +154,12 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
         spans = list(zip((int(starts[a]) for a, _ in ranges), [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]))
         heads = None if f.joined is None else [*np.flatnonzero(~f.joined).tolist(), len(f.joined)]
         sums = [lambda: b""] * len(spans) if memory else span_digests(raw, spans)
-        parts = [_range_reader(f, reread, at, a, b - a, sha256, None if heads is None else f.joined[heads[a]: heads[b]])
-                 for (a, b), at, sha256 in zip(ranges, spans, sums, strict=True)]
+        parts = [_range_reader(f, reread, at, a, b - a, digest, None if heads is None else f.joined[heads[a]: heads[b]])
+                 for (a, b), at, digest in zip(ranges, spans, sums, strict=True)]
     return f.header_block(), f.encoding, f.delimiter, parts
 
 
-def _slice(text: bytes, start: int, stop: int, _sha256: bytes) -> bytes:
+def _slice(text: bytes, start: int, stop: int, _digest: bytes) -> bytes:
     """A part's bytes from a file made UTF-8 in memory (`fast_csv_parts`' `reread` for it)."""
     return text[start:stop]
 
@@ -175,13 +175,13 @@ def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[]
 
 
 def _range_reader(f: _FastCsv, reread: Callable[[int, int, bytes], bytes], at: tuple[int, int], start: int,
-                  count: int, sha256: Callable[[], bytes], joined: np.ndarray | None = None) -> Callable[[], Block]:
+                  count: int, digest: Callable[[], bytes], joined: np.ndarray | None = None) -> Callable[[], Block]:
     """One part of `fast_csv_parts` that holds only where its `count` records are in the file (bytes `at`): read
-    again when called (`reread` checks they are the bytes split before: `sha256()`) and split as the whole file was
+    again when called (`reread` checks they are the bytes split before: `digest()`) and split as the whole file was
     (`joined`: which of its lines continue the record above, when a quoted cell spans lines)."""
 
     def read() -> Block:
-        split = split_lines(reread(*at, sha256()), 1, None, f.transcode, f.line_ends)
+        split = split_lines(reread(*at, digest()), 1, None, f.transcode, f.line_ends, places=False)
         if split is None or len(split[0]) != (count if joined is None else len(joined)):    # (the same lines)
             raise AssertionError(f"bytes {at} split into other lines than before")
         lines = (split[0] if joined is None
