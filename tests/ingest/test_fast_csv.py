@@ -19,6 +19,7 @@ import zlib
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
@@ -475,6 +476,32 @@ def test_the_bytes_cp1252_leaves_undefined_are_found_in_any_chunk(raw, chunk):
     except UnicodeDecodeError:
         undefined = True
     assert csvlines.has_undefined_cp1252(raw, chunk) == undefined
+
+
+_LINE_BITS = ["Kepala", "ket", "an", "a.n", "Jml", "total", "NIP", "(", "___", "--", "Tapaktuan, 3 Agustus 2004",
+              "Syamsul", "1101", " ", ";", "\x1f", "7", "="]
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(st.lists(st.sampled_from(_LINE_BITS), max_size=8).map("".join), min_size=1, max_size=20),
+       delimiter=st.sampled_from([";", "\x1f"]))
+def test_the_note_and_total_lines_of_ascii_text_are_those_the_unicode_pattern_finds(lines, delimiter):
+    """A part all ASCII is scanned for notes and totals with [A-Za-z0-9] for a letter or digit: the lines the
+    Unicode pattern finds, no more, no fewer."""
+    d = re.escape(delimiter)
+    arr = pa.array(lines, pa.string())
+    unicode_found = pc.match_substring_regex(arr, fastcsv._note_or_total_pattern(d)).to_pylist()
+    assert pc.match_substring_regex(arr, fastcsv._note_or_total_pattern(d, True)).to_pylist() == unicode_found
+    assert fastcsv._line_checks(arr, delimiter, False, 1000)[1].tolist() == unicode_found
+
+
+def test_a_part_with_a_letter_beyond_ascii_is_scanned_with_the_unicode_pattern():
+    """"Éket" is a name, not the note word "ket" after a mark: the ASCII pattern would take the É for a mark.
+    A part holding it is scanned as Unicode; without it the same line's "ket" is found."""
+    arr = pa.array(["1;Éket;7", "2;-ket;7", "3;Syamsul;7"], pa.string())
+    assert pc.match_substring_regex(arr, fastcsv._note_or_total_pattern(";", True)).to_pylist()[0] is True
+    assert fastcsv._line_checks(arr, ";", False, 1000)[1].tolist() == [False, True, False]
+    assert fastcsv._line_checks(arr, ";", True, 1000)[1].tolist() == [True, True, False]    # (odd: not ASCII)
 
 
 def test_cp1252_after_an_ascii_start_reads_the_same_in_small_chunks(tmp_path, monkeypatch):

@@ -60,6 +60,12 @@ def replace_byte(texts: pa.Array, old: str, new: str) -> pa.Array:
                                  texts.offset)
 
 
+def ascii_bytes(texts: pa.Array) -> bool:
+    """Whether every byte under the array is ASCII (a slice's bytes beyond it and a null slot's count too)."""
+    buf = texts.buffers()[2]
+    return buf is None or len(buf) == 0 or int(np.frombuffer(buf, np.uint8).max()) < 0x80
+
+
 def may_hold(texts: pa.Array, needle: bytes) -> bool:
     """False when no text holds `needle` (one search of the bytes under the array; True may come from a slice's
     bytes beyond it, a null slot's, or two texts side by side). Where the first byte is, then the rest: 1.3 ms for a

@@ -22,12 +22,13 @@ import pyarrow.compute as pc
 
 from cakupan.core.contracts import Contract
 from cakupan.ingest import parsing
-from cakupan.ingest.arrays import as_arrow, np_bools, pa_bools, pa_ints, replace_byte
+from cakupan.ingest.arrays import as_arrow, ascii_bytes, np_bools, pa_bools, pa_ints, replace_byte
 from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.cells import all_clean, vector_cell_text
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
+    bytes_in_memory,
     delimiters_alone,
     head_lines,
     late_cp1252,
@@ -150,18 +151,13 @@ def fast_csv_parts(raw: bytes, contracts: dict[str, Contract], options: ReadOpti
     else:
         memory = f.text is not None     # (bytes in memory, not the file's: nothing to check them against)
         if memory:
-            reread, raw, f = functools.partial(_slice, f.text), f.text, replace(f, text=None)
+            reread, raw, f = functools.partial(bytes_in_memory, f.text), f.text, replace(f, text=None)
         spans = list(zip((int(starts[a]) for a, _ in ranges), [*(int(starts[b]) for _, b in ranges[:-1]), len(raw)]))
         heads = None if f.joined is None else [*np.flatnonzero(~f.joined).tolist(), len(f.joined)]
         sums = [lambda: b""] * len(spans) if memory else span_digests(raw, spans)
         parts = [_range_reader(f, reread, at, a, b - a, digest, None if heads is None else f.joined[heads[a]: heads[b]])
                  for (a, b), at, digest in zip(ranges, spans, sums, strict=True)]
     return f.header_block(), f.encoding, f.delimiter, parts
-
-
-def _slice(text: bytes, start: int, stop: int, _digest: bytes) -> bytes:
-    """A part's bytes from a file made UTF-8 in memory (`fast_csv_parts`' `reread` for it)."""
-    return text[start:stop]
 
 
 def _part_reader(f: _FastCsv, lines: pa.ChunkedArray, start: int) -> Callable[[], Block]:
@@ -396,10 +392,12 @@ def _fast_csv_part(f: _FastCsv, lines: pa.Array, start: int) -> Block:
     return _assemble(f, numbers, candidate, cells, nik_numeric, classified)
 
 
-def _note_or_total_pattern(d: str) -> str:
-    """A line that may be a total, a note or signature, or numbers only (column numbers)."""
-    return (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:" + _NOTE_LINE.format(d=d).removeprefix("(?i)")
-            + rf")|(?:^[\s0-9(){d}\"]*$)")
+def _note_or_total_pattern(d: str, ascii_text: bool = False) -> str:
+    """A line that may be a total, a note or signature, or numbers only (column numbers). `ascii_text`: for lines
+    all ASCII, where a letter or digit is [A-Za-z0-9]: the same matches, a quarter faster (findings "Session 53")."""
+    pattern = (r"(?i)(?:" + _TOTAL_LINE.removeprefix("(?i)") + ")|(?:" + _NOTE_LINE.format(d=d).removeprefix("(?i)")
+               + rf")|(?:^[\s0-9(){d}\"]*$)")
+    return pattern.replace(r"[^\pL\pN]", "[^A-Za-z0-9]") if ascii_text else pattern
 
 
 def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> tuple[np.ndarray | None, np.ndarray]:
@@ -407,7 +405,7 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
     apostrophe or "="), and total, note and number-only lines. Both kinds are first found in one scan: when they
     are few, all are marked, not told apart (each goes row by row unless it can only be data: `_surely_data`)."""
     d = re.escape(delimiter)
-    note_or_total = _note_or_total_pattern(d)
+    note_or_total = _note_or_total_pattern(d, ascii_bytes(lines))
     if not maybe_odd:
         return None, np_bools(pc.match_substring_regex(lines, note_or_total))
     odd_cell = rf"[^ -~{d}]|  | {d}|{d} |^ | $|^'|{d}'|^=|{d}="
