@@ -480,20 +480,22 @@ def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: st
 def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str, extras: dict[str, int]) -> _Cells:
     """Split every line at the delimiter and take each mapped column's cell (null where a line is short), and each
     extra column's."""
-    parts = pc.split_pattern(lines, delimiter, max_splits=max([*header.mapping.values(), *extras.values()]) + 1)
+    last = max([*header.mapping.values(), *extras.values()])
+    parts = pc.split_pattern(lines, delimiter, max_splits=last + 1)
     offsets = np.frombuffer(parts.buffers()[1], np.int32)[parts.offset: parts.offset + len(parts) + 1]
     n_parts, starts = np.diff(offsets), offsets[:-1]
+    full = bool((n_parts > last).all())     # (every line holds every cell taken: no line's index to mask)
     flat = parts.values
     flat_offsets = np.frombuffer(flat.buffers()[1], np.int32)[flat.offset: flat.offset + len(flat) + 1]
-    flat_bytes = np.frombuffer(flat.buffers()[2], np.uint8)
-    cell_len = np.diff(flat_offsets)
+    flat_bytes, cell_len = np.frombuffer(flat.buffers()[2], np.uint8), np.diff(flat_offsets)
     cells = _Cells({}, {}, {})
     for c, i, key in zip(header.mapping, header.mapping.values(), header_keys(header), strict=True):
-        at = np.where(n_parts > i, starts + i, 0)
-        present = cells.present[c] = (n_parts > i) & (cell_len[at] > 0)
+        at = starts + i if full else np.where(n_parts > i, starts + i, 0)
+        length = cell_len[at]
+        present = cells.present[c] = length > 0 if full else (n_parts > i) & (length > 0)
         cells.texts[c] = flat.take(pa_ints(at, present))
         # a repeated header cell has the header's length and first letter (any case): compare only those
-        maybe = cells.maybe_header[c] = present & (cell_len[at] == len(key.encode("utf-8")))
+        maybe = cells.maybe_header[c] = present & (length == len(key.encode("utf-8")))
         if key and key[0].isascii() and key[0].isalpha():
             sel = np.flatnonzero(maybe)
             maybe[sel[(flat_bytes[flat_offsets[at[sel]]] | 0x20) != ord(key[0].lower())]] = False
