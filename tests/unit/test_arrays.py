@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from cakupan.ingest.arrays import max_bytes, may_hold, replace_byte
+from cakupan.ingest.arrays import ascii_bytes, max_bytes, may_hold, replace_byte
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -68,3 +68,16 @@ def test_may_hold_finds_any_needle_in_the_bytes_of_the_texts(texts, needle):
     arr = pa.array([t for t in texts if t is not None], pa.string())
     written = "".join(arr.to_pylist()).encode("utf-8")
     assert may_hold(arr, needle.encode("utf-8")) == (needle.encode("utf-8") in written)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), _TEXT), max_size=30), cut=st.tuples(st.integers(0, 30), st.integers(0, 30)))
+def test_ascii_bytes_is_true_only_when_every_text_is_ascii(texts, cut):
+    """A part's note scan takes the ASCII pattern only when `ascii_bytes` says so: never when a text holds a
+    character beyond ASCII (of a whole column, a slice of it or a chunked one), and always for a column all ASCII."""
+    arr = pa.array(texts, pa.string())
+    lo, hi = min(cut), max(cut)
+    for a in (arr, arr[lo:hi], pa.chunked_array([arr[:lo], arr[lo:]], pa.string())):
+        if not all(t.isascii() for t in a.to_pylist() if t is not None):
+            assert not ascii_bytes(a)
+    assert ascii_bytes(arr) == all(t.isascii() for t in texts if t is not None)

@@ -60,10 +60,11 @@ def replace_byte(texts: pa.Array, old: str, new: str) -> pa.Array:
                                  texts.offset)
 
 
-def ascii_bytes(texts: pa.Array) -> bool:
+def ascii_bytes(texts: pa.Array | pa.ChunkedArray) -> bool:
     """Whether every byte under the array is ASCII (a slice's bytes beyond it and a null slot's count too)."""
-    buf = texts.buffers()[2]
-    return buf is None or len(buf) == 0 or int(np.frombuffer(buf, np.uint8).max()) < 0x80
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    return all((buf := c.buffers()[2]) is None or len(buf) == 0 or int(np.frombuffer(buf, np.uint8).max()) < 0x80
+               for c in chunks)
 
 
 def may_hold(texts: pa.Array, needle: bytes) -> bool:
