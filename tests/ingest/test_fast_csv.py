@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 import pytest
 from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
+from cakupan.ingest.arrays import lower
 from cakupan.ingest.readers import ReadOptions, csvlines, csvrecords, fastcsv, read_file, sniff
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, example, given, settings
@@ -284,6 +285,61 @@ def test_quote_counts_per_line_both_ways(rows, crlf, bom, title):
         assert got[0] == expected
 
 
+def _scanned_records(data: bytes, fused: bool, sample: int = 1000):
+    """What `_fast_csv_lines` finds of a big CSV's records without making its lines: with its lines of quoted cells
+    matched once before their quotes are counted (`fused`: `every_cell_quoted_lines`), or every line's quotes
+    counted; None when it leaves the file to the exact path."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(csvrecords, "SAMPLE_LINES", sample)
+        if not fused:
+            mp.setattr(csvrecords, "every_cell_quoted_lines", lambda *a, **k: None)
+        f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS, 7, lines=False)
+    if f is None:
+        return None
+    return (f.starts.tolist(), (f.quotes > 0).tolist(), (f.quotes & 1).tolist(),
+            _plain(f.joined if f.joined is not None else []), _plain(f.numbers if f.numbers is not None else []),
+            None if f.cells_quoted is None else [a.tolist() for a in f.cells_quoted], f.encoding)
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")), deadline=None)
+@given(rows=st.lists(st.lists(st.text(alphabet='ab";,\n ', max_size=6), min_size=1, max_size=4), min_size=1,
+                     max_size=30), sample=st.sampled_from([1000, 2]), crlf=st.booleans(),
+       encoding=st.sampled_from(["utf-8", "cp1252"]))
+def test_a_file_of_quoted_cells_is_scanned_as_when_each_line_s_quotes_are_counted(tmp_path_factory, rows, sample,
+                                                                                  crlf, encoding):
+    """Every cell quoted (a cell may hold a quote, doubled, or a line break; the file's start ASCII, so a cp1252
+    file is found cp1252 only after it): the lines whose every cell is quoted without a quote inside are matched
+    once and their quotes not counted. The records, which hold quotes and how many odd, and the cells' flags are
+    those found with every line's quotes counted; part by part, the file reads the same both ways."""
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n" if crlf else "\n").writerows(
+        [REGISTER_HEADER, *([r[0], "7372014505800012", *r[1:], "Soka’an"] for r in rows)])
+    data = out.getvalue().encode(encoding)
+    fused = _scanned_records(data, True, sample)
+    assert fused == _scanned_records(data, False, sample)
+    event("fast path" if fused is not None else "exact path")
+    path = tmp_path_factory.mktemp("quoted") / "register_x_2025-06.csv"
+    path.write_bytes(data)
+    _merged_parts(path, part_lines=3, first_lines=1, chunk_bytes=7)
+
+
+def test_a_file_of_quoted_cells_has_only_its_other_lines_quotes_counted(monkeypatch):
+    """The lines of quoted cells are given 2 quotes each, not counted (26 in the file); a line with a quote
+    doubled in a cell keeps its own count (28), and one with a cell over two lines its odd counts (25, 1): when
+    they are no more than a sixteenth of the lines."""
+    line = ('"1";"7372014505800012";"Andi";"13/03/2025";"L";"NELAYAN";"Bontoa";"Mandai";"JKK";"01/01/2025";"";'
+            '"Rp 16.800";"APBD"')
+    rows = [line] * 45 + [line.replace('"Bontoa"', '"Soka""an"')] + [line.replace('"Bontoa"', '"Soka\nan"')]
+    data = ("\n".join([";".join(REGISTER_HEADER), *rows]) + "\n").encode()
+    f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS, 1 << 24, lines=False)
+    assert f.quotes.tolist() == [2] * 45 + [28, 26]     # (the last two lines joined: 25 + 1)
+    assert f.joined.tolist() == [False] * 47 + [True]
+    assert f.cells_quoted[0].tolist() == [True] * 45 + [False, True]     # (a quote inside; a line break inside)
+    monkeypatch.setattr(csvrecords, "every_cell_quoted_lines", lambda *a, **k: None)
+    f = fastcsv._fast_csv_lines(data, all_contracts(), OPTIONS, 1 << 24, lines=False)
+    assert f.quotes.tolist() == [26] * 45 + [28, 26]
+
+
 SPANNING = {
     # a line break typed into a cell (Alt+Enter in Excel), once among plain rows: read column-wise
     "address": ('1;7372014505800012;Andi;"Jl. Poros\nRT 02";x\n2;7372014505800029;Sitti;y;z\n', True),
@@ -381,7 +437,7 @@ def test_line_endings_read_the_same_both_ways(tmp_path, ending):
 @given(st.lists(st.one_of(st.none(), st.text(max_size=6), st.text(alphabet="NIKnamaİ\u212aß", max_size=6))))
 def test_lower_is_utf8_lower(texts):
     arr = pa.array(texts, pa.string())
-    assert fastcsv._lower(arr).to_pylist() == pa.compute.utf8_lower(arr).to_pylist()
+    assert lower(arr).to_pylist() == pa.compute.utf8_lower(arr).to_pylist()
 
 
 @pytest.mark.parametrize("odd", [" Andi", "Andi ", "Andi  Baso", "'Andi"])

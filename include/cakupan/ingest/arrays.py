@@ -60,6 +60,12 @@ def replace_byte(texts: pa.Array, old: str, new: str) -> pa.Array:
                                  texts.offset)
 
 
+def lower(arr: pa.Array) -> pa.Array:
+    """`utf8_lower`, by `ascii_lower` when every text is ASCII (the same result): Arrow's first `utf8_lower` in a
+    process builds its Unicode tables, 0.1 s on a big file's first part."""
+    return pc.ascii_lower(arr) if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pc.utf8_lower(arr)
+
+
 def ascii_bytes(texts: pa.Array | pa.ChunkedArray) -> bool:
     """Whether every byte under the array is ASCII (a slice's bytes beyond it and a null slot's count too)."""
     chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]

@@ -259,23 +259,26 @@ def has_undefined_cp1252(data: bytes, chunk_bytes: int = 1 << 20) -> bool:
     return False
 
 
-def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = False,
-               chunk_bytes: int = 1 << 24) -> tuple[np.ndarray, np.ndarray | None, tuple[bytes, bool]] | None:
+def scan_lines(data: bytes, first_line: int, utf8: bool, strict_cp1252: bool = False, chunk_bytes: int = 1 << 24,
+               balanced: Callable[[np.ndarray], np.ndarray | None] | None = None,
+               ) -> tuple[np.ndarray, np.ndarray | None, tuple[bytes, bool]] | None:
     """What `split_lines` finds, without making the lines: where each line from `first_line` on starts in `data`,
     how many quote characters it holds (None when the file holds none) and how the lines end (`split_lines`' `ends`,
     for splitting a part of the file later); None where `split_lines` gives None (bytes that do not decode). `utf8`:
     the bytes are UTF-8 (checked in place); else a one-byte encoding, strict cp1252 refusing its five undefined
-    bytes. Chunk by chunk, nothing file-sized made."""
+    bytes. Chunk by chunk, nothing file-sized made. `balanced(starts)`: which lines are known to hold an even
+    count of quotes, more than none (or None): when it is all but a few, only those few are counted."""
     bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
     if utf8 and not is_utf8(one_value(data, bom)):
         return None
     if not utf8 and strict_cp1252 and has_undefined_cp1252(data):
         return None
     with ThreadPoolExecutor(2) as pool:     # (one pool for the file's scans, each on both CPUs)
-        return _scanned(data, bom, first_line, chunk_bytes, pool)
+        return _scanned(data, bom, first_line, chunk_bytes, pool, balanced)
 
 
 def _scanned(data: bytes, bom: int, first_line: int, chunk_bytes: int, pool: ThreadPoolExecutor,
+             balanced: Callable[[np.ndarray], np.ndarray | None] | None = None,
              ) -> tuple[np.ndarray, np.ndarray | None, tuple[bytes, bool]]:
     """`scan_lines` of bytes that decode: the line feeds and carriage returns, then (where carriage returns end
     lines) those places again, then each line's quotes, chunk by chunk on the pool's threads."""
@@ -293,6 +296,8 @@ def _scanned(data: bytes, bom: int, first_line: int, chunk_bytes: int, pool: Thr
     starts = starts[first_line - 1:]
     if not len(starts) or data.find(b'"', int(starts[0])) < 0:
         return starts, None, line_ends
+    if balanced is not None and (known := balanced(starts)) is not None and (~known).sum() <= len(starts) // 16:
+        return starts, _quotes_where_unknown(data, starts, known), line_ends
     # quotes on each line: those before each line's start, counted a chunk of whole lines at a time
     ends = np.append(starts[1:], len(data))
     quotes = np.zeros(len(starts), np.int64)
@@ -318,6 +323,17 @@ def part_digest(data: bytes | bytearray | memoryview) -> bytes:
 def bytes_in_memory(text: bytes, start: int, stop: int, _digest: bytes) -> bytes:
     """A part's bytes from a file made UTF-8 in memory (`fastcsv.fast_csv_parts`' `reread` for it)."""
     return text[start:stop]
+
+
+def _quotes_where_unknown(data: bytes, starts: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Each line's quotes for `scan_lines`: 2 for a line `known` to hold an even count, more than none (only whether
+    a line holds quotes, and whether its count is odd, is read of the counts), counted for the others. A file of
+    quoted cells: its quotes' places not found (0.17 s of a 146 MB file on two threads; findings "Session 53")."""
+    quotes = np.full(len(starts), 2, np.int64)
+    ends = np.append(starts[1:], len(data))
+    for i in np.flatnonzero(~known).tolist():
+        quotes[i] = data.count(b'"', int(starts[i]), int(ends[i]))
+    return quotes
 
 
 def span_digests(raw: bytes, spans: list[tuple[int, int]]) -> list[Callable[[], bytes]]:

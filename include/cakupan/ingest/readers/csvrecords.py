@@ -29,7 +29,7 @@ MAX_RECORD_LINES = 256
 
 def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quotes: np.ndarray, data: bytes,
                first_line: int, delimiter: str, line_ends: tuple[bytes, bool] | None,
-               transcode: Callable[[memoryview], bytes] | None) -> tuple | None:
+               transcode: Callable[[memoryview], bytes] | None, every: np.ndarray | None = None) -> tuple | None:
     """A big CSV's lines below its header (`lines`, or None when only scanned; `starts` in `data`; `quotes` per
     line) as records: (lines, starts, quotes, numbers, joined, cells), `numbers` (each record's line number) and
     `joined` None when every record is one line, `cells` what `read_as_csv` found of their quoted cells. None when
@@ -37,14 +37,15 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
 
     The lines are joined by their quotes' count first (a quoted cell spanning lines leaves it odd); when csv reads
     the records otherwise (a quote typed inside a cell is a character: `12" monitor`, `Ma"ruf`), by csv's own
-    rule, a quote opening a cell only at the cell's start (`csv_joined_lines`)."""
+    rule, a quote opening a cell only at the cell's start (`csv_joined_lines`). `every`: which lines have every cell
+    quoted without a quote inside, when already matched (`every_cell_quoted_lines`)."""
     if lines is not None:
         text = None
     else:       # (the records' bytes as the file holds them)
         def text(b):
             return (bytes(transcode(memoryview(b))) if transcode else b).decode("utf-8", errors="replace")
     by_count = joined_lines(quotes) if (quotes & 1).any() else None
-    found = _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_count)
+    found = _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_count, every)
     if found is not None:
         return found
     texts = lines if lines is not None else records_in(data, starts)
@@ -54,8 +55,9 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
     return _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_csv)
 
 
-def _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, joined) -> tuple | None:
-    """`as_records` with the lines that continue the record above (`joined`: None or none for every line one)."""
+def _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, joined, every=None) -> tuple | None:
+    """`as_records` with the lines that continue the record above (`joined`: None or none for every line one;
+    `every`: the lines' flags when matched already, a record's those of its line)."""
     numbers = None
     if joined is not None and not joined.any():
         joined = None
@@ -70,10 +72,13 @@ def _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text,
             whole = lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
             records = join_lines(whole, joined, line_break(line_ends, data))
             lines = pa.chunked_array([records]) if isinstance(lines, pa.ChunkedArray) else records
-    if lines is not None:
-        cells = read_as_csv(lines, quotes, delimiter, lambda t: t)
-    else:
-        cells = read_as_csv(records_in(data, starts), quotes, delimiter, text)
+    records = lines if lines is not None else records_in(data, starts)
+    if every is not None and joined is not None:    # a record of one line has its line's flag; others are matched
+        multi = np.flatnonzero(np.diff(np.append(heads, len(joined))) > 1)
+        every = every[heads]
+        every[multi] = np_bools(pc.match_substring_regex(records.take(pa.array(multi)),
+                                                         EVERY_CELL_QUOTED.format(d=re.escape(delimiter)) + END))
+    cells = read_as_csv(records, quotes, delimiter, (lambda t: t) if lines is not None else text, every)
     return None if cells is False else (lines, starts, quotes, numbers, joined, cells)
 
 
@@ -160,7 +165,8 @@ def records_in(data: bytes, starts: np.ndarray) -> pa.Array:
 
 
 def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimiter: str,
-                text: Callable[[object], str]) -> tuple[np.ndarray, np.ndarray] | None | bool:
+                text: Callable[[object], str], every: np.ndarray | None = None,
+                ) -> tuple[np.ndarray, np.ndarray] | None | bool:
     """Whether csv reads every record holding quotes (`quotes`: each record's count) as one record ending where
     its lines end, as `split_csv` reads the file: False when not. A record whose cells are each quoted without a
     quote inside or unquoted without one does (`QUOTED_CELLS`, matched over all of them at once, a line end after
@@ -173,7 +179,7 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
         suspects = quoted[~np_bools(pc.match_substring_regex(
             records.take(pa.array(quoted)), QUOTED_CELLS.format(d=re.escape(delimiter)) + END))]
     else:       # many: all matched where they are
-        found = quoted_cell_flags(records, delimiter, END, threads=2)
+        found = quoted_cell_flags(records, delimiter, END, threads=2, every=every)
         suspects = np.flatnonzero((quotes > 0) & ~found[1])
     if len(suspects):       # and so does one whose other cells are written as a formula's text, ="7372…"
         suspects = suspects[~np_bools(pc.match_substring_regex(records.take(pa.array(suspects)),
@@ -189,13 +195,13 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
 
 
 def quoted_cell_flags(texts: pa.Array | pa.ChunkedArray, delimiter: str, end: str = "$", threads: int = 1,
-                      ) -> tuple[np.ndarray, np.ndarray]:
+                      every: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per text: whether its cells are each quoted without a quote inside (`EVERY_CELL_QUOTED`), and whether each
     is so or unquoted without a quote (`QUOTED_CELLS`, matched only where the first is not: the texts left copied
     when few, else all matched where they are); `end`: what may follow the last cell. `threads`: the texts matched
     in that many slices at once (a big CSV's records before its first part: 0.33 s of a quoted 153 MB file)."""
     d = re.escape(delimiter)
-    every = _matches(texts, EVERY_CELL_QUOTED.format(d=d) + end, threads)
+    every = _matches(texts, EVERY_CELL_QUOTED.format(d=d) + end, threads) if every is None else every
     plain = every.copy()
     rest = np.flatnonzero(~every)
     if len(rest) > len(texts) // 8:
@@ -203,6 +209,26 @@ def quoted_cell_flags(texts: pa.Array | pa.ChunkedArray, delimiter: str, end: st
     elif len(rest):
         plain[rest] = np_bools(pc.match_substring_regex(texts.take(pa.array(rest)), QUOTED_CELLS.format(d=d) + end))
     return every, plain
+
+
+SAMPLE_LINES = 1000      # a big CSV's first lines, which tell whether its lines are matched before their quotes
+
+
+def every_cell_quoted_lines(data: bytes, starts: np.ndarray, delimiter: str, found: list[np.ndarray],
+                            ) -> np.ndarray | None:
+    """`csvlines.scan_lines`' `balanced` for a big CSV (its lines' `starts` in `data`, each a record): which lines
+    have every cell quoted without a quote inside (`EVERY_CELL_QUOTED`, its line end after it), so an even count
+    of quotes. Matched over all lines only when all but a sixteenth of the first SAMPLE_LINES are (a file of
+    quoted cells, whose quotes are then counted only where a line is not), else None; the flags are kept in `found`, for
+    `read_as_csv` (`as_records`' `every`: one match of every line, not two)."""
+    records = records_in(data, starts)
+    pattern = EVERY_CELL_QUOTED.format(d=re.escape(delimiter)) + END
+    sample = np_bools(pc.match_substring_regex(records.slice(0, SAMPLE_LINES), pattern))
+    if not len(starts) or (~sample).sum() > len(sample) // 16:
+        return None
+    flags = _matches(records, pattern, threads=2)
+    found.append(flags)
+    return flags
 
 
 def _matches(texts: pa.Array | pa.ChunkedArray, pattern: str, threads: int) -> np.ndarray:

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from cakupan.core.contracts import Contract
 from cakupan.ingest import parsing
-from cakupan.ingest.arrays import as_arrow, ascii_bytes, np_bools, pa_bools, pa_ints, replace_byte
+from cakupan.ingest.arrays import as_arrow, ascii_bytes, lower, np_bools, pa_bools, pa_ints, replace_byte
 from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
 from cakupan.ingest.readers.cells import all_clean, vector_cell_text
@@ -81,7 +81,7 @@ class _FastCsv:
     header: HeaderMatch
     title: str
     lines: pa.Array | pa.ChunkedArray | None    # (chunked for `fast_csv_parts`, which hands them to the parts)
-    quotes: np.ndarray | None       # quote characters per line (None: the file has none)
+    quotes: np.ndarray | None       # quote characters per line (None: none; 2 where not counted: `scan_lines`)
     first_line: int                 # the file's line number of lines[0]
     encoding: str
     delimiter: str
@@ -270,16 +270,18 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
     # a file made UTF-8 whole (UTF-16; a small one decoded whole): its parts split their lines from that copy
     text = data if not lines and data is not raw and transcode is None else None
     scan = not lines and (data is raw or text is not None)
-    split = (scan_lines(data, first_line, transcode is None, encoding == "cp1252", chunk_bytes or PART_CHUNK_BYTES)
-             if scan else split_lines(data, first_line, chunk_bytes, transcode))
+    every: list[np.ndarray] = []    # (a file of quoted cells: which lines have every cell quoted, matched once)
+    balanced = functools.partial(csvrecords.every_cell_quoted_lines, data, delimiter=delimiter, found=every)
+    split = (scan_lines(data, first_line, transcode is None, encoding == "cp1252", chunk_bytes or PART_CHUNK_BYTES,
+                        balanced) if scan else split_lines(data, first_line, chunk_bytes, transcode))
     if split is None and encoding in ("utf-8", "utf-8-sig") and not whole:
         # the start read as UTF-8 (it was ASCII) but a later byte is not: the whole file decides, as in decode_csv
         if not late_cp1252(raw, delimiter):
             return None
         encoding, data = "cp1252", raw
         transcode = functools.partial(to_utf8, encoding="cp1252", errors="replace")
-        split = (scan_lines(raw, first_line, False, chunk_bytes=chunk_bytes or PART_CHUNK_BYTES) if scan
-                 else split_lines(raw, first_line, chunk_bytes, transcode))
+        split = (scan_lines(raw, first_line, False, chunk_bytes=chunk_bytes or PART_CHUNK_BYTES, balanced=balanced)
+                 if scan else split_lines(raw, first_line, chunk_bytes, transcode))
     if split is None:
         return None
     line_ends = None
@@ -290,7 +292,8 @@ def _fast_csv_lines(raw: bytes, contracts: dict[str, Contract], options: ReadOpt
         quotes = _quotes_per_line(data, lines, starts) if b'"' in data else None
     joined = numbers = cells_quoted = None
     if quotes is not None:
-        found = csvrecords.as_records(lines, starts, quotes, data, first_line, delimiter, line_ends, transcode)
+        found = csvrecords.as_records(lines, starts, quotes, data, first_line, delimiter, line_ends, transcode,
+                                      every[0] if every else None)
         if found is None:
             return None     # a quote left open at the end, or csv reads some line otherwise: the exact path decides
         lines, starts, quotes, numbers, joined, cells_quoted = found
@@ -525,11 +528,11 @@ def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int, upper: tuple[l
         maybe = cells.maybe_header[c]
         if key and maybe.any():
             hit[np.flatnonzero(maybe)] |= np_bools(
-                pc.equal(_lower(cells.texts[c].filter(pa_bools(maybe))), pa.scalar(key, pa.string())))
+                pc.equal(lower(cells.texts[c].filter(pa_bools(maybe))), pa.scalar(key, pa.string())))
     for keys in upper:
         for c, key in zip(header.mapping, keys, strict=True):
             if key:
-                hit |= np_bools(pc.fill_null(pc.equal(_lower(cells.texts[c]), pa.scalar(key, pa.string())), False))
+                hit |= np_bools(pc.fill_null(pc.equal(lower(cells.texts[c]), pa.scalar(key, pa.string())), False))
     return hit
 
 
@@ -592,9 +595,3 @@ def _assemble(f: _FastCsv, numbers: np.ndarray, candidate: np.ndarray, cells: _C
     block.source_rows = pa_ints(numbers[keep])
     block.nik_numeric = pa_bools(nik_numeric[keep])
     return block
-
-
-def _lower(arr: pa.Array) -> pa.Array:
-    """`utf8_lower`, by `ascii_lower` when every text is ASCII (the same result): Arrow's first `utf8_lower` in a
-    process builds its Unicode tables, 0.1 s on a big file's first part."""
-    return pc.ascii_lower(arr) if pc.all(pc.string_is_ascii(arr)).as_py() is not False else pc.utf8_lower(arr)
