@@ -76,8 +76,7 @@ def _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text,
     if every is not None and joined is not None:    # a record of one line has its line's flag; others are matched
         multi = np.flatnonzero(np.diff(np.append(heads, len(joined))) > 1)
         every = every[heads]
-        every[multi] = np_bools(pc.match_substring_regex(records.take(pa.array(multi)),
-                                                         EVERY_CELL_QUOTED.format(d=re.escape(delimiter)) + END))
+        every[multi] = np_bools(pc.match_substring_regex(records.take(pa.array(multi)), _quoted_record(delimiter)))
     cells = read_as_csv(records, quotes, delimiter, (lambda t: t) if lines is not None else text, every)
     return None if cells is False else (lines, starts, quotes, numbers, joined, cells)
 
@@ -221,14 +220,18 @@ def every_cell_quoted_lines(data: bytes, starts: np.ndarray, delimiter: str, fou
     of quotes. Matched over all lines only when all but a sixteenth of the first SAMPLE_LINES are (a file of
     quoted cells, whose quotes are then counted only where a line is not), else None; the flags are kept in `found`, for
     `read_as_csv` (`as_records`' `every`: one match of every line, not two)."""
-    records = records_in(data, starts)
-    pattern = EVERY_CELL_QUOTED.format(d=re.escape(delimiter)) + END
+    records, pattern = records_in(data, starts), _quoted_record(delimiter)
     sample = np_bools(pc.match_substring_regex(records.slice(0, SAMPLE_LINES), pattern))
-    if not len(starts) or (~sample).sum() > len(sample) // 16:
+    if (~sample).sum() > len(sample) // 16:
         return None
     flags = _matches(records, pattern, threads=2)
     found.append(flags)
     return flags
+
+
+def _quoted_record(delimiter: str) -> str:
+    """A record (its line end kept) whose every cell is quoted without a quote inside."""
+    return EVERY_CELL_QUOTED.format(d=re.escape(delimiter)) + END
 
 
 def _matches(texts: pa.Array | pa.ChunkedArray, pattern: str, threads: int) -> np.ndarray:
