@@ -85,7 +85,12 @@ def quarantine_sql(batch: Batch, contract: Contract, staged: str, refs: Refs) ->
         public.append(f"case when {failing} then {published} end as __public{i}")
         listed.append(f"case when {failing} then '{{\"column\":' || {_sql_str(_json_text(c.label))} || ',\"code\":' "
                       f"|| to_json({code})::varchar || ',\"value\":' || to_json(__public{i})::varchar || '}}' end")
-    said = ", ".join(f"replace(__template{i}, '{{value}}', __{{kind}}{i})" for i in range(len(failed)))
+
+    def said(cells: str) -> str:
+        """Each failed rule's words with its cell (`cells`: the columns' prefix) in, joined by "; "."""
+        return "concat_ws('; ', " + ", ".join(f"replace(__template{i}, '{{value}}', {cells}{i})"
+                                              for i in range(len(failed))) + ")"
+
     sheet, row = (_sql_str(f", {text(k)} ") for k in ("word.sheet", "word.row"))
     where = f"{sheet} || coalesce(nullif({_q(SHEET)}, ''), '-') || {row} || {_q(SOURCE_ROW)} || ': '"
     first_code = "coalesce(" + ", ".join(_q(c.error) for c in failed) + ")"
@@ -103,10 +108,10 @@ def quarantine_sql(batch: Batch, contract: Contract, staged: str, refs: Refs) ->
         ), p as (select *, {", ".join(public)} from q)
         select {refs.load_id}, $source, {refs.rel}, {refs.sha}, {_q(SHEET)}, {_q(SOURCE_ROW)}, {_q(REGENCY)},
                {first_code}, {first_column},
-               {refs.name} || place || concat_ws('; ', {said.replace("{kind}", "shown")}),
+               {refs.name} || place || {said("__shown")},
                ('[' || concat_ws(',', {", ".join(listed)}) || ']')::json,
                {_q(PARTICIPANT_KEY)}, raw_cells, {nik},
-               {refs.rel} || place || concat_ws('; ', {said.replace("{kind}", "public")})
+               {refs.rel} || place || {said("__public")}
         from p
     """
 
