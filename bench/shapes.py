@@ -65,6 +65,7 @@ BLANK_EVERY = 4     # `blank_rows`: a line of delimiters alone after every this 
 ID_MONTHS = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
              "November", "Desember")
 EN_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+ID_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agst", "Sep", "Okt", "Nov", "Des")
 ID_DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -86,9 +87,13 @@ DATE_STYLES: dict[str, Callable[[dt.date], str | None]] = {
     "d Bulan yyyy": lambda d: f"{d.day} {ID_MONTHS[d.month - 1]} {d.year}",
     "dd Mon yyyy": lambda d: f"{d:%d} {EN_MONTHS_SHORT[d.month - 1]} {d.year}",
     "dd-Mon-yyyy": lambda d: f"{d:%d}-{EN_MONTHS_SHORT[d.month - 1]}-{d.year}",
+    "d-Mon-yy": lambda d: (f"{d.day}-{EN_MONTHS_SHORT[d.month - 1]}-{d.year % 100:02d}"     # Excel's d-mmm-yy
+                           if 1970 <= d.year <= 2069 else None),
+    "d Bln. yyyy": lambda d: f"{d.day} {ID_MONTHS_SHORT[d.month - 1]}. {d.year}",
     "Month d, yyyy": lambda d: f"{d:%B} {d.day}, {d.year}",
     "Hari, d Bulan yyyy": lambda d: f"{ID_DAYS[d.weekday()]}, {d.day} {ID_MONTHS[d.month - 1]} {d.year}",
     "yyyy-mm-dd hh:mm:ss": lambda d: f"{d:%Y-%m-%d} 00:00:00",
+    "yyyy-mm-ddThh:mm:ss.000Z": lambda d: f"{d:%Y-%m-%d}T00:00:00.000Z",
     "dd/mm/yyyy hh.mm WIB": lambda d: f"{d:%d/%m/%Y} 08.00 WIB",
     "Excel serial": lambda d: str((d - EXCEL_EPOCH).days),
 }

@@ -18,10 +18,13 @@ YMD = st.builds(lambda y, s1, m, s2, d: f"{y}{s1}{m}{s2}{d}", st.integers(0, 999
                 st.sampled_from("/-."), st.integers(0, 14).map(str) | st.integers(0, 14).map(lambda m: f"{m:02d}"),
                 st.sampled_from("/-."), st.integers(0, 39).map(str) | st.integers(0, 39).map(lambda d: f"{d:02d}"))
 MONTH_WORDS = st.sampled_from(["Januari", "jan", "FEB", "Maret", "April", "mei", "May", "Juni", "juli", "Agustus",
-                               "Agt", "Sept", "Oktober", "Nop", "Desember", "Dec", "Bulan", "x", "Mar"])
+                               "Agt", "Agst", "Sept", "Oktober", "Nop", "Desember", "Dec", "Bulan", "x", "Mar"])
+# a year of four digits, or of two ("13-Apr-25": Excel's d-mmm-yy), or of a length no date has
+NAME_YEARS = (st.integers(1850, 2200).map(str) | st.integers(0, 99).map(lambda y: f"{y:02d}")
+              | st.sampled_from(["5", "025", "20255"]))
 D_NAME_Y = st.builds(lambda d, s1, name, s2, y: f"{d}{s1}{name}{s2}{y}", st.integers(0, 39).map(str),
                      st.sampled_from([" ", "-", "/", ".", ",", "  ", ", "]), MONTH_WORDS,
-                     st.sampled_from([" ", "-", "/", ".", ",", ". "]), st.integers(1850, 2200).map(str))
+                     st.sampled_from([" ", "-", "/", ".", ",", ". ", ".-", ".."]), NAME_YEARS)
 NAME_D_Y = st.builds(lambda name, dot, d, comma, y: f"{name}{dot} {d}{comma} {y}", MONTH_WORDS, st.sampled_from(["", "."]),
                      st.integers(0, 39).map(str), st.sampled_from(["", ","]), st.integers(1850, 2200).map(str))
 CORE = st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y)
@@ -41,7 +44,9 @@ SERIAL = st.builds(lambda n, frac: f"{n}{frac}", st.integers(0, 9_999_999) | st.
 VALUES = st.lists(st.one_of(CORE, DRESSED, SERIAL, st.none(),
                             st.sampled_from(["13 Maret 2025", "", "29/02/2024", "29/02/2023", "31/12/1899", "01/01/1900",
                                              "Selasa, 3 Agustus 2004", "2004-08-03 00:00:00", "03/08/2004 08.00 WIB",
-                                             "38202", "2958465", "2958466", "0", "00038202"])),
+                                             "38202", "2958465", "2958466", "0", "00038202", "13-Apr-25",
+                                             "01 Agst 2013", "13 Okt. 2025", "2025-04-13T08:00:00.000Z",
+                                             "13/04/2025 08:00 +0700", "13 Apr 2025t08:00"])),
                   max_size=60)
 
 
@@ -132,3 +137,24 @@ def test_regional_news_date_stamps_read_the_same_in_bulk():
                        dt.date(2025, 2, 2), dt.date(2025, 3, 28), dt.date(2025, 3, 28), dt.date(2017, 11, 6), None, None]
     assert slow[1][-2:] == ["DATE_INVALID", "DATE_INVALID"]
     assert dates(MIN_YEAR, last_year())(pa.array(stamps))[1].tolist() == [True] * 6 + [False] * 4
+
+
+def test_an_office_export_s_date_styles_are_read_in_bulk():
+    """Styles an office's export writes that the parser read one distinct text at a time: Excel's d-mmm-yy
+    ("13-Apr-25"), a month's short name with a dot ("3 Okt. 2024"), "Agst" for Agustus (as Indonesian calendars
+    shorten it), and an ISO stamp with a T, a fraction of a second and a zone. Read in bulk, to the dates written
+    out here; the parser agrees value by value."""
+    import datetime as dt
+
+    texts = ["13-Apr-25", "1-Jan-90", "31-Des-69", "3 Okt. 2024", "17 Agst 1985", "01 AGST 2013", "9-Sep.-2001",
+             "2025-04-13T08:00:00.000Z", "2025-04-13T08:00:00+07:00", "13/04/2025 08:00 +0700"]
+    want = [dt.date(2025, 4, 13), dt.date(1990, 1, 1), dt.date(2069, 12, 31), dt.date(2024, 10, 3),
+            dt.date(1985, 8, 17), dt.date(2013, 8, 1), dt.date(2001, 9, 9)] + [dt.date(2025, 4, 13)] * 3
+    values, read = dates(MIN_YEAR, 2100)(pa.array(texts))
+    assert read.tolist() == [True] * len(texts)
+    assert values.to_pylist() == want
+    for col_type in DATE_TYPES:
+        slow, fast = _both(texts, col_type)
+        assert fast == slow
+    # a year of one or three digits, or a month no one writes: no date, and left to the parser to say why
+    assert dates(MIN_YEAR, 2100)(pa.array(["13-Apr-5", "13-Apr-025", "13 Agstus 2025", "1 Febr 2025"])) is None

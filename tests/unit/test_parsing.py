@@ -367,7 +367,7 @@ def test_parse_date(value, expected):
 MONTH_NAMES = [
     ("Januari", 1), ("Jan", 1), ("January", 1), ("Februari", 2), ("Feb", 2), ("Pebruari", 2), ("February", 2),
     ("Maret", 3), ("Mar", 3), ("March", 3), ("April", 4), ("Apr", 4), ("Mei", 5), ("May", 5), ("Juni", 6),
-    ("Jun", 6), ("June", 6), ("Juli", 7), ("Jul", 7), ("July", 7), ("Agustus", 8), ("Agu", 8), ("Agt", 8),
+    ("Jun", 6), ("June", 6), ("Juli", 7), ("Jul", 7), ("July", 7), ("Agustus", 8), ("Agu", 8), ("Agt", 8), ("Agst", 8),
     ("Ags", 8), ("Aug", 8), ("August", 8), ("September", 9), ("Sep", 9), ("Sept", 9), ("Oktober", 10),
     ("Okt", 10), ("Oct", 10), ("October", 10), ("November", 11), ("Nov", 11), ("Nop", 11), ("Desember", 12),
     ("Des", 12), ("Dec", 12), ("December", 12),

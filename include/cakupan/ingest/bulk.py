@@ -14,18 +14,21 @@ import pyarrow.compute as pc
 from cakupan.ingest import parsing
 from cakupan.ingest.arrays import np_bools, pa_bools
 
-# day-month-year (a two-digit year too) and year-month-day with one separator (- / .), day, month name, year and
-# month name, day, year: what `parsing._date_parts` reads from them (other spacing is left to the parser)
+# day-month-year and day, month name (a dot after it), year (a two-digit year too: "13-Apr-25", Excel's d-mmm-yy),
+# year-month-day with one separator (- / .), and month name, day, year: what `parsing._date_parts` reads from them
+# (other spacing is left to the parser)
 _DMY = r"^(?P<d>[0-9]{1,2})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<y>[0-9]{4}|[0-9]{2})$"
 _YMD = r"^(?P<y>[0-9]{4})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<d>[0-9]{1,2})$"
-_D_NAME_Y = r"^(?P<d>[0-9]{1,2})(?:[-/.,]| )(?P<name>[A-Za-z]+)(?:[-/.,]| )(?P<y>[0-9]{4})$"
+_D_NAME_Y = r"^(?P<d>[0-9]{1,2})(?:[-/.,]| )(?P<name>[A-Za-z]+)\.?(?:[-/.,]| )(?P<y>[0-9]{4}|[0-9]{2})$"
 _NAME_D_Y = r"^(?P<name>[A-Za-z]+)\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{4})$"      # "April 13, 2025"
 # one of these forms around them, removed as `parsing._clean_date_text` removes it: a leading weekday and a comma
-# or a space ("Selasa, 3 Agustus 2004"), a trailing time of day, its seconds and an Indonesian zone ("2025-04-13
-# 08:00:00", "13/04/2025 08.00 WIB"); their other spellings are left to the parser
+# or a space ("Selasa, 3 Agustus 2004"), a trailing time of day after a space or a T, its seconds and their
+# fraction, and a zone ("2025-04-13 08:00:00", "13/04/2025 08.00 WIB", "2025-04-13T08:00:00.000Z"); their other
+# spellings are left to the parser (a T is read only after a date's last digit there: so it is wherever a date
+# matches below)
 _WEEKDAY = (r"(?i)^(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday"
             r"|saturday|sunday|mon|tue|wed|thu|fri|sat|sun),? ")
-_TIME = r"(?i) [0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2})?(?: (?:wib|wita|wit))?$"
+_TIME = r"(?i)[ T][0-9]{1,2}[:.][0-9]{2}(?:[:.][0-9]{2}(?:\.[0-9]+)?)?(?: ?(?:z|[+-][0-9]{2}:?[0-9]{2}|wib|wita|wit))?$"
 # an Excel serial as text (`parsing._SERIAL_RE`: read as one before anything else)
 _SERIAL = r"^(?P<n>[0-9]{1,7})(?:\.0+)?$"
 _EXCEL_EPOCH = np.datetime64(parsing._EXCEL_EPOCH, "D")
@@ -62,7 +65,7 @@ def dates(min_year: int, max_year: int):
                 same_sep = np_bools(pc.equal(parts.field("s1"), parts.field("s2")))
             rows = rows[same_sep]
             year = _ints(parts.field("y"))
-            if pattern == _DMY:     # a two-digit year: 00-69 are the 2000s, 70-99 the 1900s (`parsing._year`)
+            if pattern in (_DMY, _D_NAME_Y):    # a two-digit year: 00-69 the 2000s, 70-99 the 1900s (`parsing._year`)
                 short = np_bools(pc.less(pc.utf8_length(parts.field("y")), 4))
                 year[short] += np.where(year[short] < 70, 2000, 1900)
             y[rows], m[rows], d[rows] = year[same_sep], month[same_sep], _ints(parts.field("d"))[same_sep]

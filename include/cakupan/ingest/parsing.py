@@ -256,7 +256,7 @@ for _n, _names in enumerate((
     "mei may",
     "juni jun june",
     "juli jul july",
-    "agustus agu agt ags aug agust august",
+    "agustus agu agt ags agst aug agust august",
     "september sep sept",
     "oktober okt oct october",
     "november nov nop nopember",
