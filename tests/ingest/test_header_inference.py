@@ -22,6 +22,10 @@ from hypothesis import strategies as st
     ("Nama Lengkp", "full_name"), ("Keterangan", None), ("NO", None), ("No HP", None), ("JKK", None),
     ("Tangal Lahir", "birth_date"), ("TEMPAT LAHIR", None), ("Tmpt. Lahir", None),     # the place of birth: no date
     ("TanggalLahir", "birth_date"), ("TempatLahir", None), ("KOTA/KAB", "regency"), ("Kota / Kabupaten", "regency"),
+    # as a BPJS export heads its dates of participation; a worker's first day at work is none of them
+    ("TGL MULAI KEPESERTAAN", "coverage_start"), ("Tanggal Mulai Kepesertaan", "coverage_start"),
+    ("Tgl. Akhir Kepesertaan", "coverage_end"), ("TANGGAL BERAKHIR KEPESERTAAN", "coverage_end"),
+    ("TGL MULAI BEKERJA", None), ("STATUS KEPESERTAAN", None),
 ])
 def test_labels_as_clerks_write_them(label, column):
     assert labels_for("register").match(label).column == column
@@ -365,3 +369,40 @@ def test_a_text_no_contract_is_near_is_matched_by_none(text):
     assert none_near == (not _near_by_definition(each, text))
     if text in ("Nama Lengkapp",):
         assert found and not none_near
+
+
+def test_a_register_laid_out_as_a_bpjs_export_loads(home):
+    """A register laid out as a BPJS Ketenagakerjaan participant export: its title merged over the columns, a line
+    saying when it was exported, a blank row, then the header on row 4 with the export's own columns beside the
+    contract's (place of birth, address, phone, marital status, participation status) and its dates of participation
+    headed "TGL MULAI KEPESERTAAN" and "TGL AKHIR KEPESERTAAN". Every row loads, with the dates as typed; the other
+    columns are named once in an EXTRA_COLUMNS finding."""
+    import datetime as dt
+
+    header = ["NO", "NIK", "NO KPJ", "NAMA LENGKAP", "TEMPAT LAHIR", "TANGGAL LAHIR", "JENIS KELAMIN",
+              "STATUS PERKAWINAN", "ALAMAT", "KELURAHAN", "KECAMATAN", "NO HP", "PEKERJAAN", "PROGRAM",
+              "TGL MULAI KEPESERTAAN", "TGL AKHIR KEPESERTAAN", "IURAN", "STATUS KEPESERTAAN", "SUMBER DANA"]
+    ws = workers(3)
+    rows = [[i + 1, w.nik, "", w.name, "Parepare", w.birth, "L" if i % 2 else "P", "K", "Jl. Poros No. 1",
+             "Ujung Sabbang", "Ujung", "", "Nelayan", "JKK, JKM", dt.date(2025, 4, 1),
+             dt.date(2025, 12, 31) if i == 2 else None, 16800, "AKTIF", "APBD"] for i, w in enumerate(ws)]
+    title = "LAPORAN DATA PESERTA BPJS KETENAGAKERJAAN PEKERJA RENTAN KOTA PAREPARE BULAN APRIL 2025"
+    sheet = Sheet("Data Peserta", [[title], ["Tanggal Export: 02-05-2025 09:14 | Total: 3 peserta"], [], header,
+                                   *rows], merges=[(0, 0, 0, len(header) - 1, title)])
+    folder = home.inbox / "73.72"
+    folder.mkdir(parents=True)
+    (folder / "register_2025-04.xlsx").write_bytes(xlsx_bytes([sheet]))
+    loader = Loader(home)
+    try:
+        result = loader.load(folder / "register_2025-04.xlsx")
+        assert (result.status, result.rows_in, result.rows_loaded, result.rows_quarantined) == ("loaded", 3, 3, 0)
+        got = loader.con.execute("select coverage_start, coverage_end from raw.register where load_id = ? "
+                                 "order by source_row", [result.load_id]).fetchall()
+        assert got == [(dt.date(2025, 4, 1), None), (dt.date(2025, 4, 1), None),
+                       (dt.date(2025, 4, 1), dt.date(2025, 12, 31))]
+        [(note,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and code = "
+                                       "'EXTRA_COLUMNS'", [result.load_id]).fetchall()
+        for label in ("TEMPAT LAHIR", "ALAMAT", "NO HP", "STATUS PERKAWINAN", "STATUS KEPESERTAAN"):
+            assert label in note
+    finally:
+        loader.con.close()
