@@ -18,7 +18,8 @@ YMD = st.builds(lambda y, s1, m, s2, d: f"{y}{s1}{m}{s2}{d}", st.integers(0, 999
                 st.sampled_from("/-."), st.integers(0, 14).map(str) | st.integers(0, 14).map(lambda m: f"{m:02d}"),
                 st.sampled_from("/-."), st.integers(0, 39).map(str) | st.integers(0, 39).map(lambda d: f"{d:02d}"))
 MONTH_WORDS = st.sampled_from(["Januari", "jan", "FEB", "Maret", "April", "mei", "May", "Juni", "juli", "Agustus",
-                               "Agt", "Agst", "Sept", "Oktober", "Nop", "Desember", "Dec", "Bulan", "x", "Mar"])
+                               "Agt", "Agst", "Agus", "Sept", "Oktober", "Nop", "Desember", "Dec", "Bulan", "x", "Mar",
+                               "Mrt", "Pebr", "febr"])
 # a year of four digits, or of two ("13-Apr-25": Excel's d-mmm-yy), or of a length no date has
 NAME_YEARS = (st.integers(1850, 2200).map(str) | st.integers(0, 99).map(lambda y: f"{y:02d}")
               | st.sampled_from(["5", "025", "20255"]))
@@ -157,4 +158,22 @@ def test_an_office_export_s_date_styles_are_read_in_bulk():
         slow, fast = _both(texts, col_type)
         assert fast == slow
     # a year of one or three digits, or a month no one writes: no date, and left to the parser to say why
-    assert dates(MIN_YEAR, 2100)(pa.array(["13-Apr-5", "13-Apr-025", "13 Agstus 2025", "1 Febr 2025"])) is None
+    assert dates(MIN_YEAR, 2100)(pa.array(["13-Apr-5", "13-Apr-025", "13 Agstus 2025", "1 Fbr 2025"])) is None
+
+
+def test_the_older_indonesian_month_abbreviations_are_read_in_bulk():
+    """Abbreviations of the older spelling and of Dutch habit that office documents still carry: "Pebr." /
+    "Febr." for Februari, "Mrt" for Maret, "Agus" for Agustus. Each was DATE_INVALID; read in bulk now, to the
+    dates written out here, and the parser agrees."""
+    import datetime as dt
+
+    texts = ["1 Pebr. 2025", "28-Febr-2024", "3 Mrt 2024", "31 MRT 1999", "17 Agus 1985", "Mrt 5, 2024",
+             "2 pebr 25"]
+    want = [dt.date(2025, 2, 1), dt.date(2024, 2, 28), dt.date(2024, 3, 3), dt.date(1999, 3, 31),
+            dt.date(1985, 8, 17), dt.date(2024, 3, 5), dt.date(2025, 2, 2)]
+    values, read = dates(MIN_YEAR, 2100)(pa.array(texts))
+    assert read.tolist() == [True] * len(texts)
+    assert values.to_pylist() == want
+    for col_type in DATE_TYPES:
+        slow, fast = _both(texts, col_type)
+        assert fast == slow

@@ -236,7 +236,7 @@ def test_parse_number_drops_zero_fraction():
 
 
 NUMBER_INVALID = [
-    "abc", "12a", "a12", "1.2.3,4,5", "1,2M", "12 apel", "Rp", "rp.", "-", "(", "()", "1..2", "1,,2", "16.",
+    "abc", "12a", "a12", "1.2.3,4,5", "1,2M", "12 apel", "Rp", "rp.", "-", "- Rp", "Rp --", "Rp -,-", "(", "()", "1..2", "1,,2", "16.",
     "16,", ".5", ",5", "1.23.456", "1,23,456", "12.34.567", "1.234,567,8", "1,234.567.8", "--5", "(-5.000)",
     "5 5", "1e5", "7.37201450580012E+15", "Rp 16.800 USD", "16.800 juta juta", "tidak ada", "n/a", "12%",
     float("inf"), float("-inf"), True, False, D(2025, 1, 1), dt.datetime(2025, 1, 1, 10, 0), Decimal("NaN"),
@@ -251,7 +251,9 @@ def test_parse_number_invalid(value):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("Rp 16.800,00", Decimal(16800)), ("0", Decimal(0)), (16800.0, Decimal(16800)),
-     ("Rp1,2 miliar", Decimal(1200000000)), ("12,5", Decimal("12.5")), ("-0", Decimal(0))],
+     ("Rp1,2 miliar", Decimal(1200000000)), ("12,5", Decimal("12.5")), ("-0", Decimal(0)),
+     # Excel's accounting format writes a zero as a dash after the currency, padded to the column's width
+     ("Rp -", Decimal(0)), (f" Rp{NBSP}   -   ", Decimal(0)), ("Rp.-", Decimal(0)), ("IDR \u2013", Decimal(0))],
     ids=repr,
 )
 def test_parse_money(value, expected):
@@ -366,8 +368,8 @@ def test_parse_date(value, expected):
 
 MONTH_NAMES = [
     ("Januari", 1), ("Jan", 1), ("January", 1), ("Februari", 2), ("Feb", 2), ("Pebruari", 2), ("February", 2),
-    ("Maret", 3), ("Mar", 3), ("March", 3), ("April", 4), ("Apr", 4), ("Mei", 5), ("May", 5), ("Juni", 6),
-    ("Jun", 6), ("June", 6), ("Juli", 7), ("Jul", 7), ("July", 7), ("Agustus", 8), ("Agu", 8), ("Agt", 8), ("Agst", 8),
+    ("Febr", 2), ("Pebr", 2), ("Maret", 3), ("Mar", 3), ("Mrt", 3), ("March", 3), ("April", 4), ("Apr", 4), ("Mei", 5), ("May", 5), ("Juni", 6),
+    ("Jun", 6), ("June", 6), ("Juli", 7), ("Jul", 7), ("July", 7), ("Agustus", 8), ("Agu", 8), ("Agt", 8), ("Agst", 8), ("Agus", 8),
     ("Ags", 8), ("Aug", 8), ("August", 8), ("September", 9), ("Sep", 9), ("Sept", 9), ("Oktober", 10),
     ("Okt", 10), ("Oct", 10), ("October", 10), ("November", 11), ("Nov", 11), ("Nop", 11), ("Desember", 12),
     ("Des", 12), ("Dec", 12), ("December", 12),

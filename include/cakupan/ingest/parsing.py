@@ -129,6 +129,9 @@ _NUMBER_RE = re.compile(
     re.VERBOSE | re.ASCII,
 )
 _PAREN_RE = re.compile(r"(?P<cur>(?:rp|idr)\.?\s*)?\((?P<inner>.*)\)", re.ASCII | re.DOTALL)
+# Excel's accounting format shows a zero amount as a dash after the currency ("Rp -", padded to the column's width):
+# a file saved as CSV from such a sheet writes that text. Only with the currency: a bare "-" may mean "not known".
+_ACCOUNTING_ZERO_RE = re.compile("(?:rp|idr)\\.?\\s*[-\u2013\u2212]", re.ASCII)
 _ONE = Decimal(1)
 
 
@@ -183,7 +186,8 @@ def parse_number(value: object) -> Decimal | None:
     decimal mark ("16.8", "12,5", "0,500", "1234,567"). After a scale word (ribu/rb, juta/jt, miliar/milyar/M,
     triliun) the text is Indonesian, so a lone comma is always decimal ("2,500 juta" → 2500000). "M" means
     miliar only after "Rp" or as a separate word ("Rp1,2M", "1,2 M"; not "1,2M"). "Rp"/"IDR", ",-", count
-    nouns ("orang", "peserta") and "/bulan" are ignored; "-5.000" and "(5.000)" are negative. Floats become
+    nouns ("orang", "peserta") and "/bulan" are ignored; "-5.000" and "(5.000)" are negative; "Rp -" (Excel's
+    accounting format of zero) is 0, a bare "-" is no number. Floats become
     Decimal(str(float)); a zero fraction is dropped ("16.800,00" → Decimal("16800")).
     """
     text = cell_text(value)
@@ -197,6 +201,8 @@ def parse_number(value: object) -> Decimal | None:
     if isinstance(value, bool | dt.date | dt.time):
         raise _fail("NUMBER_INVALID", "a number we can read", value)
     s = text.lower()
+    if _ACCOUNTING_ZERO_RE.fullmatch(s):
+        return Decimal(0)
     paren = _PAREN_RE.fullmatch(s)
     if paren:
         s = (paren["cur"] or "") + paren["inner"].strip()
@@ -250,13 +256,13 @@ def parse_count(value: object) -> int | None:
 _MONTHS: dict[str, int] = {}
 for _n, _names in enumerate((
     "januari jan january",
-    "februari feb pebruari peb february",
-    "maret mar march",
+    "februari feb febr pebruari peb pebr february",
+    "maret mar mrt march",
     "april apr",
     "mei may",
     "juni jun june",
     "juli jul july",
-    "agustus agu agt ags agst aug agust august",
+    "agustus agu agt ags agst agus aug agust august",
     "september sep sept",
     "oktober okt oct october",
     "november nov nop nopember",
