@@ -136,6 +136,8 @@ SHAPE_TITLES = {
                    "those lines as rows of nulls, Cakupan skips them as blank rows"),
     "unique_nik": ("`current` with every participant a row of their own, as in one month's register (the source is a "
                    "year of monthly registers: 103k NIKs in 1M rows; here 1M)"),
+    "comma": ("`current` saved by an English-locale Excel: `,`, only the cells holding a comma quoted "
+              "(\"Rp 16.800,00\"), so most lines mix quoted and unquoted cells"),
 }
 
 

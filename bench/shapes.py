@@ -42,6 +42,10 @@ generator; dates and money read back with the project's parsers, once per distin
   birth date): 1 M NIKs, as valid as before. The NIK rule, the pseudonyms and the NIK's storage then work on ten
   times as many distinct values.
 
+- `comma`: `current` saved as CSV by an English-locale Excel: `,` between cells, and only a cell holding a comma
+  quoted (`"Rp 16.800,00"`), as csv's minimal quoting does; UTF-8 with BOM, CRLF. Most lines mix quoted and
+  unquoted cells (`cp1252` quotes every field).
+
 Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all
 (but `pasted`'s cut rows).
 """
@@ -58,7 +62,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office", "alt_enter", "blank_rows",
-          "unique_nik")
+          "unique_nik", "comma")
 ALT_ENTER_EVERY = 10    # `alt_enter`: a line break in the address of every this many rows
 BLANK_EVERY = 4     # `blank_rows`: a line of delimiters alone after every this many data rows, and as many below
 
@@ -286,6 +290,11 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         w.writerow(OFFICE_HEADER)
         rows = (_office_row(r, i, shape == "alt_enter") for i, r in enumerate(recs, start=1))
         encoding = "utf-8-sig"
+    elif shape == "comma":
+        w = csv.writer(buf, delimiter=",", lineterminator="\r\n")
+        w.writerow(header)
+        rows = recs
+        encoding = "utf-8-sig"
     elif shape == "pasted":
         w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
         w.writerow(header)
@@ -324,7 +333,8 @@ def csv_dialect(shape: str) -> dict:
     peer's checks, where the NIK, the birth date, the coverage start and the contribution are."""
     columns = {"issue": (1, 4, 10, 12), "office": (1, 5, 15, 16), "alt_enter": (1, 5, 15, 16)}.get(
         shape, (NIK, BIRTH, START, MONEY))
-    return {"delimiter": "," if shape == "cp1252" else ";", "encoding": "cp1252" if shape == "cp1252" else "utf-8",
+    return {"delimiter": "," if shape in ("cp1252", "comma") else ";",
+            "encoding": "cp1252" if shape == "cp1252" else "utf-8",
             "skip": len(OFFICE_TITLE) if shape in ("office", "alt_enter") else 0, "columns": list(columns),
             **({"read_csv": TOLD[shape]} if shape in TOLD else {})}
 

@@ -211,6 +211,57 @@ def test_big_csv_reads_the_same_both_ways(tmp_path, encoding, odd_row_by_row):
     assert _merged_parts(path, part_lines=997, chunk_bytes=4099) == whole     # lines split a chunk at a time
 
 
+def test_a_comma_csv_excel_quoted_some_cells_of_reads_the_same_both_ways(tmp_path):
+    """A register saved as CSV by an English-locale Excel: `,` between cells, and only the cells holding a comma
+    quoted ("JKK, JKM", "Rp 16.800,00", an address, a name with a degree), so most lines mix quoted and unquoted
+    cells, one an empty quoted cell. Such lines are rewritten all at once (`csvrecords.unquote_cells`); read column
+    by column, the same as the exact path, whole and in parts."""
+    out = io.StringIO()
+    w = csv.writer(out, delimiter=",", lineterminator="\r\n")
+    w.writerow(REGISTER_HEADER + ["Alamat"])
+    for i in range(6000):
+        row = [str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0, serial=i % 9999 + 1),
+               "Andi Baso, S.Pd" if i % 7 == 0 else f"Nama {i}", "01-02-1980", "L", "Nelayan", "Lumpue", "Bacukiki",
+               "JKK, JKM" if i % 3 else "JKK", "01/04/2025", "Rp 16.800,00" if i % 2 else "16800", "APBD",
+               "" if i % 5 else f"Jl. Poros No. {i}, RT 02"]
+        w.writerow(row)
+    # a cell quoted with no comma in it, and an empty quoted cell, as other writers leave them
+    text = out.getvalue() + f'"6001",{nik(birth=dt.date(1990, 5, 5), female=True, serial=1)},"Nama, Lain",' \
+                            '01-02-1980,P,Petani,"",Bacukiki,JKK,01/04/2025,16800,APBD,""\r\n'
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_text(text, encoding="utf-8")
+    assert text.count("\n") == 6002 and '"Rp 16.800,00"' in text
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [True]
+    assert fast == slow
+    cells = slow[0][7]
+    assert cells["programs"][1:3] == ["JKK, JKM", "JKK, JKM"] and cells["monthly_contribution"][1] == "Rp 16.800,00"
+    whole = _merged_parts(path, part_lines=10**6)
+    assert _merged_parts(path, part_lines=997) == whole
+
+
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")) * 3, deadline=None)
+@given(rows=st.lists(st.lists(st.text(alphabet='ab,;\té\n ', max_size=5), min_size=1, max_size=6), max_size=12),
+       delimiter=st.sampled_from([",", ";", "\t"]), quote_all=st.booleans(), start=st.integers(0, 2),
+       wide=st.booleans())
+def test_lines_unquoted_at_once_give_the_cells_csv_reads(rows, delimiter, quote_all, start, wide):
+    """`csvrecords.unquote_cells` on lines whose quotes bound cells, as csv's writer quotes them (a cell with the
+    delimiter, a line break or nothing in it): each line split at UNIT is the row written; on a slice and on
+    large strings too."""
+    lines = []
+    for row in rows:
+        out = io.StringIO()
+        csv.writer(out, delimiter=delimiter, lineterminator="", quoting=csv.QUOTE_ALL if quote_all else
+                   csv.QUOTE_MINIMAL).writerow(row)
+        lines.append(out.getvalue())
+    arr = pa.array(["x"] * start + lines, pa.large_string() if wide else pa.string()).slice(start)
+    got = csvrecords.unquote_cells(arr, delimiter, fastcsv.UNIT)
+    assert got.type == arr.type
+    assert [t.split(fastcsv.UNIT) for t in got.to_pylist()] == rows
+
+
 # data cells that hold a word of a signature block: Kemendagri villages (11.04.18.2006 Kepala Akal, 11.12.04.2019
 # Kepala Bandar, 12.05.09.2001 Kepala Sungai), occupations and an "An ..." name
 NOTE_WORD_CELLS = {"Desa": ["Kepala Akal", "Kepala Bandar", "Kepala Sungai"], "Pekerjaan": ["Operator Mesin",

@@ -429,7 +429,6 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
     hold quotes (they go row by row, from the original lines). The file must hold no UNIT character. `known`:
     which quoted lines have every cell quoted so, and which have their cells so, when the file's check found them
     (`csvrecords.read_as_csv`)."""
-    d = re.escape(delimiter)
     rows = np.flatnonzero(quoted)
     whole = len(rows) == len(lines)         # (a file whose every field is quoted: no copy of its lines)
     sub = lines if whole else lines.take(pa.array(rows))
@@ -442,13 +441,13 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
             units = pc.replace_with_mask(units, pa_bools(every), pc.replace_substring(
                 pc.utf8_slice_codeunits(sub.filter(pa_bools(every)), 1, -1), f'"{delimiter}"', UNIT))
     some = plain & ~every
+    if some.any() and plain.all():   # a,"b, c","" -> a|b, c|: every line at once (the quotes bound cells)
+        at_once = csvrecords.unquote_cells(lines, delimiter, UNIT)
+        if not (quoted & (pc.binary_length(at_once).to_numpy() == 0)).any():     # ("" alone is one empty cell)
+            return at_once, np.zeros(len(lines), dtype=bool)
     if some.any():
-        # with a delimiter after every cell, each quoted cell is matched whole from its opening quote (it is
-        # followed by a delimiter) before the scan could reach a delimiter inside it
-        part = pc.replace_substring_regex(pc.binary_join_element_wise(sub.filter(pa_bools(some)), delimiter, ""),
-                                          rf'("[^"]*")?{d}', "\\1" + UNIT)
         units = pc.replace_with_mask(units, pa_bools(some),
-                                     pc.utf8_slice_codeunits(pc.replace_substring(part, '"', ""), 0, -1))
+                                     csvrecords.unquote_cells(sub.filter(pa_bools(some)), delimiter, UNIT))
     plain &= np_bools(pc.fill_null(pc.not_equal(units, ""), False))   # ("" alone is one empty cell)
     if whole and plain.all():
         return units, np.zeros(len(lines), dtype=bool)
