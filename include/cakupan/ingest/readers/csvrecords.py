@@ -294,5 +294,6 @@ def unquote_cells(texts: pa.Array, delimiter: str, unit: str) -> pa.Array:
     old, new = delimiter.encode(), unit.encode()
     pieces[0::2] = [p.replace(old, new) for p in pieces[0::2]]
     quotes = np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces))[:-1] + 1) - 1    # where each quote was
-    ends = (offsets - offsets[0] - np.searchsorted(quotes, offsets - offsets[0])).astype(offsets.dtype)
+    local = offsets - offsets[0]
+    ends = (local - np.searchsorted(quotes, local)).astype(offsets.dtype)
     return pa.Array.from_buffers(texts.type, len(texts), [None, pa.py_buffer(ends), pa.py_buffer(b"".join(pieces))])

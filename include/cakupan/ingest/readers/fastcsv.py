@@ -433,6 +433,10 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
     whole = len(rows) == len(lines)         # (a file whose every field is quoted: no copy of its lines)
     sub = lines if whole else lines.take(pa.array(rows))
     every, plain = known if known is not None else csvrecords.quoted_cell_flags(sub, delimiter)
+    if plain.all() and not every.all():     # a,"b, c","" -> a|b, c|: every line at once (the quotes bound cells)
+        at_once = csvrecords.unquote_cells(lines, delimiter, UNIT)
+        if not (quoted & (pc.binary_length(at_once).to_numpy() == 0)).any():     # ("" alone is one empty cell)
+            return at_once, np.zeros(len(lines), dtype=bool)
     if every.all():     # "a","b, c","" -> a|b, c|  (the quotes around each delimiter are its boundaries)
         units = pc.replace_substring(pc.utf8_slice_codeunits(sub, 1, -1), f'"{delimiter}"', UNIT)
     else:
@@ -441,10 +445,6 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
             units = pc.replace_with_mask(units, pa_bools(every), pc.replace_substring(
                 pc.utf8_slice_codeunits(sub.filter(pa_bools(every)), 1, -1), f'"{delimiter}"', UNIT))
     some = plain & ~every
-    if some.any() and plain.all():   # a,"b, c","" -> a|b, c|: every line at once (the quotes bound cells)
-        at_once = csvrecords.unquote_cells(lines, delimiter, UNIT)
-        if not (quoted & (pc.binary_length(at_once).to_numpy() == 0)).any():     # ("" alone is one empty cell)
-            return at_once, np.zeros(len(lines), dtype=bool)
     if some.any():
         units = pc.replace_with_mask(units, pa_bools(some),
                                      csvrecords.unquote_cells(sub.filter(pa_bools(some)), delimiter, UNIT))
