@@ -27,6 +27,7 @@ from cakupan.core.regions import resolve_regency
 from cakupan.ingest import bulk, parsing
 from cakupan.ingest.arrays import as_arrow, distinct, max_bytes, np_bools, pa_bools
 from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik, pseudonym_function, pseudonyms
+from cakupan.ingest.programflags import is_flags, parse_flags, with_program_flags
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
 DATE_TYPES = ("date", "birth_date")     # accepted from 1900 to next year (parsing.MIN_YEAR, parsing.last_year)
@@ -133,12 +134,17 @@ _PARSERS: dict[str, Callable[[object], object]] = {
     "month": lambda v: _month_until_next_year(v),
     "money": lambda v: None if (x := parsing.parse_money(v)) is None else float(x),
     "count": parsing.parse_count,
-    "programs": lambda v: None if (x := parsing.parse_programs(v)) is None else ",".join(x),
+    "programs": lambda v: None if (x := _programs(v)) is None else ",".join(x),
     "program": parsing.parse_program,
     "sex": parsing.parse_sex,
     "funding_source": parsing.parse_funding_source,
     "kpj": parsing.parse_kpj,
 }
+
+
+def _programs(value: object) -> tuple[str, ...] | None:
+    """A programs cell, or a row's program flags (`programflags.with_program_flags`)."""
+    return parse_flags(value) if isinstance(value, str) and is_flags(value) else parsing.parse_programs(value)
 
 
 def _month_until_next_year(value: object) -> dt.date | None:
@@ -233,8 +239,11 @@ class Validator:
 
     def __call__(self, blocks: list[Block], facts: FileFacts) -> Batch:
         """Parse and check every data row of the blocks (one file, or one part of a big CSV)."""
-        rows = _Rows(blocks)
         contract = facts.contract
+        programs = next((c.name for c in contract.columns if c.type == "programs"), None)
+        if programs is not None:     # (a register whose programs are a flag column each)
+            blocks = [with_program_flags(b, programs) for b in blocks]
+        rows = _Rows(blocks)
         columns = {c.name: _names(c.name) for c in contract.columns}
         for c in contract.columns:
             rows.cols.update(self._column(rows, c, columns[c.name], facts))
@@ -440,7 +449,10 @@ def _cell_labels(blocks: list[Block], columns: dict[str, BatchColumn]) -> dict[s
     out = {}
     for block in blocks:
         seen, labels = set(), []
+        flags = {block.extras[k] for k in block.program_flags.values()}
         for c in block.columns:
+            if block.mapping[c] in flags:
+                continue    # (the programs read from flag columns: each flag is in raw_cells as an extra column)
             k = block.headers[block.mapping[c]] or c
             k = f"{k} [{c}]" if k in seen else k
             seen.add(k)

@@ -120,6 +120,9 @@ class Block:
     # text per data row (kept in raw_cells, listed once per file as an EXTRA_COLUMNS finding, never parsed)
     extras: dict[str, int] = field(default_factory=dict)
     extra_cells: dict[str, list[str | None] | pa.Array] = field(default_factory=dict)
+    # a register's programs as one flag column per program (JKK = Y): program -> its column's label in `extras`
+    # (read into the programs column before validation, `programflags`; kept in raw_cells as the others)
+    program_flags: dict[str, str] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -133,8 +136,10 @@ class Block:
     @property
     def listed_extras(self) -> list[str]:
         """The extra columns a finding lists: all but the reason / origin columns of a rejection workbook sent
-        back (`cakupan.outbox`), which are kept in raw_cells like the others."""
-        return [k for k in self.extras if normalise_header(k) not in _not_listed()]
+        back (`cakupan.outbox`), which are kept in raw_cells like the others, and the programs' flag columns
+        (read as the programs)."""
+        flags = set(self.program_flags.values())
+        return [k for k in self.extras if normalise_header(k) not in _not_listed() and k not in flags]
 
     @property
     def n_rows(self) -> int:

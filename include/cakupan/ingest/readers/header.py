@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
+from cakupan.ingest.programflags import flag_columns
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import grid_texts, row_texts
 from cakupan.ingest.readers.labels import AnyLabels, LabelMatch, Labels, label_forms, labels_for, without_hint
@@ -38,12 +39,16 @@ class HeaderMatch:
     score: float
     ambiguous: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)   # (label, columns it could be)
     fuzzy: list[tuple[str, str]] = field(default_factory=list)                  # (label, column) matched by typo
+    # program -> 0-based column of a flag column per program standing in for the programs column (`programflags`)
+    program_flags: dict[str, int] = field(default_factory=dict)
 
     def block(self, sheet: str, title: str, letter: Callable[[int], str] = column_letter) -> Block:
         """An empty block for this header (the rows are added by the reader), with its extra columns (`letter`: a
-        column's letter by its place in the rows, `blocks.letters_of`)."""
-        return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title,
-                     extras=self.extra_columns(letter))
+        column's letter by its place in the rows, `blocks.letters_of`); a program's flag column is one of them."""
+        extras = self.extra_columns(letter)
+        label = {j: k for k, j in extras.items()}
+        return Block(self.source, sheet, self.row + 1, dict(self.mapping), self.headers, title, extras=extras,
+                     program_flags={code: label[j] for code, j in self.program_flags.items() if j in label})
 
     def extra_columns(self, letter: Callable[[int], str] = column_letter) -> dict[str, int]:
         """Every header column with a label the contract does not know: label as written (made unique with its
@@ -267,6 +272,7 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
     for source, contract in contracts.items():
         labels = _labels(source, overrides)
         needed = _needed(contract, defaults.get(source, set()))
+        programs = next((c.name for c in contract.columns if c.type == "programs"), "")   # (flag columns' stand-in)
         exact = [len(labels.exact_columns(row)) if asked[i] else 0 for i, row in enumerate(forms)]
         near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
         sizes: dict[tuple[int, int], int] = {}
@@ -284,9 +290,11 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
                 sizes[(i, h)] = len(mapping)
                 if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
                     continue   # the extra row adds nothing: it is a title or data, not part of the header
-                score = _score(contract, mapping, needed)
+                flags = (flag_columns(used, set(mapping.values())) if programs in needed and programs not in mapping
+                         else {})
+                score = _score(contract, {**mapping, programs: min(flags.values())} if flags else mapping, needed)
                 if best is None or score > best.score + 1e-9:
-                    best = HeaderMatch(source, i + h - 1, h, mapping, used, score, amb, typos)
+                    best = HeaderMatch(source, i + h - 1, h, mapping, used, score, amb, typos, flags)
     return best
 
 

@@ -1,0 +1,188 @@
+"""A register whose programs are one column each, flagged per worker (JHT = Y, JKK = Y, ...), as a payroll or
+participant export writes them, instead of one "Program" column ("JKK, JKM"). Each worker's programs are the
+columns flagged for them; the flags stay in raw_cells as delivered; a flag no one can read, or a worker with no
+program flagged, is set apart with a reason naming it.
+
+The rows are synthetic; the expected programs are written out by hand per row below, never taken from the loader.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from cakupan.core.contracts import all_contracts
+from cakupan.ingest import prepare, readers
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.parsing import ParseError
+from cakupan.ingest.programflags import parse_flags, program_of_label
+from cakupan.ingest.readers.blocks import ReadOptions
+from cakupan.ingest.readers.fastcsv import fast_csv_parts
+from cakupan.ingest.readers.header import find_header
+from cakupan_dev.messy.formats import Sheet, xlsx_bytes
+from cakupan_dev.messy.people import workers
+
+HEADER = ["NO", "NIK", "NAMA LENGKAP", "TANGGAL LAHIR", "JENIS KELAMIN", "PEKERJAAN", "KELURAHAN", "KECAMATAN",
+          "JHT", "JKK", "JKM", "JP", "TMT KEPESERTAAN", "IURAN", "SUMBER DANA", "NO HP"]
+# per worker: the flags under JHT, JKK, JKM, JP as an office types them, and the programs they mean
+FLAGS = [
+    (("", "Y", "Y", ""), ("JKK", "JKM")),
+    (("Y", "Y", "Y", ""), ("JHT", "JKK", "JKM")),
+    (("T", "Ya", "ya", "T"), ("JKK", "JKM")),
+    (("-", "V", "V", "-"), ("JKK", "JKM")),
+    (("0", "1", "1", "0"), ("JKK", "JKM")),
+    (("Tidak", "✓", "✓", "Tidak"), ("JKK", "JKM")),
+    (("", "Y", "", ""), ("JKK",)),
+]
+UNREADABLE = ("", "Q", "Y", "")      # JKK = "Q": no one can tell
+NONE_FLAGGED = ("T", "T", "", "")
+
+
+def _rows(flags: list[tuple[str, str, str, str]], seed: int) -> tuple[list[list], list]:
+    ws = workers(len(flags), seed=seed)
+    rows = [["DATA PESERTA BPU PEKERJA RENTAN"], ["Tanggal Export: 02-05-2025 09:14"], [], HEADER]
+    for i, (w, f) in enumerate(zip(ws, flags, strict=True)):
+        rows.append([i + 1, w.nik, w.name, w.birth.strftime("%d-%m-%Y"), w.sex, w.occupation, "LUMPUE", "BACUKIKI",
+                     *f, "01-04-2025", "16.800", "APBD", f"0812{4400 + i:08d}"])
+    return rows, ws
+
+
+def _load(home, name: str, data: bytes):
+    path = home.inbox / "73.72" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    loader = Loader(home)
+    return loader, loader.load(path)
+
+
+def _csv(rows: list[list]) -> bytes:
+    return ("\n".join(";".join(str(v) for v in row) for row in rows) + "\n").encode()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_register_with_a_flag_column_per_program_loads_each_workers_flagged_programs(home, fmt):
+    flags = [f for f, _ in FLAGS] + [UNREADABLE, NONE_FLAGGED]
+    rows, ws = _rows(flags, seed=71)
+    data = xlsx_bytes([Sheet("Peserta", rows)]) if fmt == "xlsx" else _csv(rows)
+    loader, r = _load(home, f"register_parepare_2025-04.{fmt}", data)
+    sheet = "Peserta" if fmt == "xlsx" else "-"
+    try:
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (len(flags), len(FLAGS), 2), r
+        got = loader.con.execute("select nik, programs, raw_cells from raw.register where load_id = ? "
+                                 "order by source_row", [r.load_id]).fetchall()
+        assert [n for n, _, _ in got] == [w.nik for w in ws[:len(FLAGS)]]
+        assert [tuple(p.split(",")) for _, p, _ in got] == [p for _, p in FLAGS]
+        # the flags as delivered, each under its own header
+        cells = [json.loads(c) for _, _, c in got]
+        assert [(c["JHT"], c["JKK"], c["JKM"], c["JP"]) for c in cells] == [
+            tuple(v or None for v in f) for f, _ in FLAGS]
+        set_apart = loader.con.execute(
+            "select source_row, reason_code, public_message from quarantine.rows where load_id = ? "
+            "order by source_row", [r.load_id]).fetchall()
+        assert [(row, code) for row, code, _ in set_apart] == [(5 + len(FLAGS), "PROGRAM_FLAG_UNREADABLE"),
+                                                               (6 + len(FLAGS), "PROGRAM_NONE_FLAGGED")]
+        # each names the file, the row and what was typed under each program, in Bahasa Indonesia
+        assert set_apart[0][2] == (f"73.72/register_parepare_2025-04.{fmt}, lembar {sheet}, baris {5 + len(FLAGS)}: "
+                                   "Tanda program tidak terbaca: 'JHT=; JKK=Q; JKM=Y; JP='. Pada kolom tiap program "
+                                   "tulis Y bila peserta ikut program itu, atau T (atau kosongkan) bila tidak.")
+        assert "'JHT=T; JKK=T; JKM=; JP='" in set_apart[1][2], set_apart[1][2]
+        # read as the programs, not listed as columns the contract does not know
+        [(extra,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and "
+                                        "code = 'EXTRA_COLUMNS'", [r.load_id]).fetchall()
+        assert "'NO HP'" in extra and "JKK" not in extra, extra
+    finally:
+        loader.con.close()
+
+
+def _load_way(settings, name: str, data: bytes, way: str, monkeypatch) -> tuple:
+    """Load a CSV row by row, column-wise whole, or column-wise in parts (the next read while one is written);
+    what was written, and which way it was read."""
+    used = []
+
+    def spy(real):
+        def call(*a, **k):
+            out = real(*a, **k)
+            used.append(out is not None)
+            return out
+        return call
+
+    with monkeypatch.context() as mp:
+        mp.setattr(readers, "FAST_CSV_MIN_LINES", 10**9 if way == "row_by_row" else 0)
+        mp.setattr(readers, "fast_csv_block", spy(readers.fast_csv_block))
+        mp.setattr(prepare, "fast_csv_parts", spy(prepare.fast_csv_parts))
+        if way == "parts":
+            mp.setattr(prepare, "STREAM_MIN_BYTES", 0)
+            mp.setattr(prepare, "STREAM_PART_LINES", 97)
+            mp.setattr(prepare, "STREAM_FIRST_PART_LINES", 31)
+        loader, r = _load(settings, name, data)
+    try:
+        raw = loader.con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
+        quarantined = loader.con.execute("select * from quarantine.rows order by source_row").fetchall()
+        programs = dict(loader.con.execute("select programs, count(*) from raw.register group by 1").fetchall())
+        reasons = dict(loader.con.execute("select reason_code, count(*) from quarantine.rows group by 1").fetchall())
+    finally:
+        loader.con.close()
+    return used == [True], (r.rows_in, r.rows_loaded, r.rows_quarantined), raw, quarantined, \
+        programs, reasons
+
+
+def test_the_column_wise_reader_of_a_big_csv_reads_the_flags_as_the_row_by_row_reader_does(home_factory,
+                                                                                           monkeypatch):
+    """The same register read row by row, column-wise whole and column-wise in parts: the same rows, programs and
+    reasons."""
+    flags = ([f for f, _ in FLAGS] + [UNREADABLE, NONE_FLAGGED]) * 60
+    rows, _ = _rows(flags, seed=72)
+    data = _csv(rows)
+    got = {way: _load_way(home_factory(way), "register_parepare_2025-04.csv", data, way, monkeypatch)
+           for way in ("row_by_row", "whole", "parts")}
+    for way, (column_wise, counts, _, _, programs, reasons) in got.items():
+        assert column_wise == (way != "row_by_row"), way
+        assert counts == (len(flags), len(FLAGS) * 60, 120), way
+        assert programs == {"JKK,JKM": 5 * 60, "JHT,JKK,JKM": 60, "JKK": 60}, way
+        assert reasons == {"PROGRAM_FLAG_UNREADABLE": 60, "PROGRAM_NONE_FLAGGED": 60}, way
+    assert got["row_by_row"][2:4] == got["whole"][2:4] == got["parts"][2:4]
+    header = fast_csv_parts(data, all_contracts(), ReadOptions(), 500)[0]
+    assert header.program_flags == {"JHT": "JHT", "JKK": "JKK", "JKM": "JKM", "JP": "JP"}
+    assert "JKK" not in header.listed_extras and "NO HP" in header.listed_extras
+
+
+def test_a_single_program_column_or_amount_columns_are_not_flags():
+    """One column named after a program is no flag group, and "Iuran JKK" (an amount) names no program alone."""
+    base = ["NIK", "Nama", "Pekerjaan", "TMT", "Iuran", "Sumber Dana"]
+    contracts = all_contracts()
+    one = find_header([base + ["JKK"]], contracts, {}, {})
+    assert one is None or one.source != "register" or not one.program_flags
+    amounts = find_header([base + ["Iuran JKK", "Iuran JKM"]], contracts, {}, {})
+    assert amounts is None or amounts.source != "register" or not amounts.program_flags
+    flagged = find_header([base + ["JKK", "Jaminan Kematian"]], contracts, {}, {})
+    assert flagged is not None and flagged.source == "register"
+    assert flagged.program_flags == {"JKK": 6, "JKM": 7}
+
+
+@pytest.mark.parametrize(("flags", "expected"), [
+    ("JHT=; JKK=Y; JKM=Y; JP=", ("JKK", "JKM")),
+    ("JKK=ya; JKM=Ya.; JHT=Tidak", ("JKK", "JKM")),
+    ("JKK=1; JKM=1; JHT=0; JP=0", ("JKK", "JKM")),
+    ("JKK=10.000; JKM=6.800; JHT=-", ("JKK", "JKM")),     # the premium of each program, a payroll's habit
+    ("JKK=✓; JKM=✓; JHT=✗", ("JKK", "JKM")),
+    ("JHT=Y; JKK=Y; JKM=Y; JP=T", ("JHT", "JKK", "JKM")),
+    ("JKK=x; JKM=Y", "PROGRAM_FLAG_UNREADABLE"),          # a cross: a choice in one form, struck out in another
+    ("JKK=mungkin; JKM=Y", "PROGRAM_FLAG_UNREADABLE"),
+    ("JKK=T; JKM=", "PROGRAM_NONE_FLAGGED"),
+    ("JKK=0; JKM=-", "PROGRAM_NONE_FLAGGED"),
+])
+def test_a_rows_flags_read_as_its_programs(flags, expected):
+    if isinstance(expected, tuple):
+        assert parse_flags(flags) == expected
+    else:
+        with pytest.raises(ParseError) as info:
+            parse_flags(flags)
+        assert info.value.code == expected
+
+
+@pytest.mark.parametrize(("label", "program"), [
+    ("JKK", "JKK"), ("jkm", "JKM"), ("Program JHT", "JHT"), ("Jaminan Kecelakaan Kerja", "JKK"),
+    ("JKK (Jaminan Kecelakaan Kerja)", "JKK"), ("Iuran JKK", None), ("JKK, JKM", None), ("Program", None), ("", None),
+])
+def test_a_header_names_one_program_alone_or_none(label, program):
+    assert program_of_label(label) == program
