@@ -94,6 +94,45 @@ def test_a_register_with_a_flag_column_per_program_loads_each_workers_flagged_pr
         loader.con.close()
 
 
+def test_flags_under_a_merged_program_label_over_two_header_rows(home):
+    """"PROGRAM YANG DIIKUTI" merged over JKK and JKM, the other labels merged down the two header rows: the flags
+    are read (before, the group label was taken for the Program column: every row's programs were its JKK cell)."""
+    ws = workers(3, seed=73)
+    top = ["NO", "NIK", "NAMA", "PEKERJAAN", "PROGRAM YANG DIIKUTI", None, "TMT", "IURAN", "SUMBER DANA"]
+    sub = [None, None, None, None, "JKK", "JKM", None, None, None]
+    rows = [["REKAP PESERTA BPU KOTA PAREPARE APRIL 2025"], [], top, sub]
+    typed = [("Y", "Y"), ("Y", ""), ("", "")]
+    for i, (w, (jkk, jkm)) in enumerate(zip(ws, typed, strict=True)):
+        rows.append([i + 1, w.nik, w.name, w.occupation, jkk, jkm, "01/04/2025", 16800, "APBD"])
+    merges = [(2, 4, 2, 5, "PROGRAM YANG DIIKUTI")] + [(2, j, 3, j, top[j]) for j in (0, 1, 2, 3, 6, 7, 8)]
+    loader, r = _load(home, "register_parepare_2025-04.xlsx", xlsx_bytes([Sheet("Rekap", rows, merges)]))
+    try:
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (3, 2, 1), r
+        got = loader.con.execute("select programs, raw_cells from raw.register where load_id = ? order by source_row",
+                                 [r.load_id]).fetchall()
+        assert [p for p, _ in got] == ["JKK,JKM", "JKK"]
+        # (the merges give the lower header row every label: it is the header, the flags under their own)
+        assert [(json.loads(c)["JKK"], json.loads(c)["JKM"]) for _, c in got] == [("Y", "Y"), ("Y", None)]
+        assert loader.con.execute("select source_row, reason_code from quarantine.rows where load_id = ?",
+                                  [r.load_id]).fetchall() == [(7, "PROGRAM_NONE_FLAGGED")]
+    finally:
+        loader.con.close()
+
+
+def test_a_program_label_over_flags_is_not_the_program_column():
+    """The labels on the upper row, "PROGRAM" written once above the flags, which alone are on the lower row: the
+    upper row alone maps "PROGRAM" to the Program column (every row's programs would be its JHT cell); the two rows
+    map the flags, each labelled with the two joined (its key in raw_cells)."""
+    top = ["NIK", "Nama", "Pekerjaan", "PROGRAM", "", "", "TMT", "Iuran", "Sumber Dana"]
+    sub = ["", "", "", "JHT", "JKK", "JKM", "", "", ""]
+    header = find_header([top, sub, ["3372011234567890", "Budi", "Petani", "", "Y", "Y", "01-04-2025", "16800",
+                                     "APBD"]], all_contracts(), {}, {})
+    assert header is not None and header.source == "register" and header.rows_used == 2
+    assert "programs" not in header.mapping and header.program_flags == {"JHT": 3, "JKK": 4, "JKM": 5}
+    assert header.headers[3:6] == ["PROGRAM JHT", "PROGRAM JKK", "PROGRAM JKM"]
+    assert sorted(header.block("", "").program_flags.values()) == ["PROGRAM JHT", "PROGRAM JKK", "PROGRAM JKM"]
+
+
 def _load_way(settings, name: str, data: bytes, way: str, monkeypatch) -> tuple:
     """Load a CSV row by row, column-wise whole, or column-wise in parts (the next read while one is written);
     what was written, and which way it was read."""

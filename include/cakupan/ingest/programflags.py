@@ -11,6 +11,7 @@ clerk typed under each program.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -32,6 +33,17 @@ NO = frozenset({"", "t", "tidak", "tdk", "tidak ikut", "n", "no", "bukan", "fals
 _PAIR_RE = re.compile(r"(?:^|; )(" + "|".join(parsing.PROGRAMS) + r")=")
 
 
+_PROGRAM_WORD_RE = re.compile(r"\b(?:" + "|".join(parsing.PROGRAMS) + r")\b|kecelakaan|kematian|hari\s+tua|pensiun|"
+                              r"kehilangan", re.IGNORECASE)
+
+
+def may_name_a_program(texts: list[str]) -> bool:
+    """Whether any of the texts may name a program (a code or a word of a program's name): a header search asks
+    `flag_columns` only of a block that may (most headers hold none; each file's search is per-file cost)."""
+    return _PROGRAM_WORD_RE.search("\n".join(texts)) is not None
+
+
+@functools.lru_cache(maxsize=4096)
 def program_of_label(label: str | None) -> str | None:
     """The one program a header names and nothing else ("JKK", "Program JKM", "Jaminan Kematian"), or None
     ("Iuran JKK" is an amount's header, "JKK, JKM" a programs column's value)."""
@@ -44,12 +56,14 @@ def program_of_label(label: str | None) -> str | None:
     return programs[0] if programs and len(programs) == 1 else None
 
 
-def flag_columns(headers: list[str], taken: set[int]) -> dict[str, int]:
-    """Program -> 0-based column of the headers not `taken` (mapped to another column) that each name one program
-    (the first column of a program named twice); empty unless there are MIN_FLAG_COLUMNS of them."""
+def flag_columns(tries: list[list[str]], taken: set[int]) -> dict[str, int]:
+    """Program -> 0-based column, of the columns not `taken` (mapped to another column) one of whose labels
+    (`tries`: per column, the texts tried as its label, best first) names one program alone (a program's first
+    column, when two name it); empty unless there are MIN_FLAG_COLUMNS of them."""
     out: dict[str, int] = {}
-    for j, label in enumerate(headers):
-        if j not in taken and (code := program_of_label(label)) is not None and code not in out:
+    for j, labels in enumerate(tries):
+        code = None if j in taken else next(filter(None, map(program_of_label, labels)), None)
+        if code is not None and code not in out:
             out[code] = j
     return out if len(out) >= MIN_FLAG_COLUMNS else {}
 

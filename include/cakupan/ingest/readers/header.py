@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
-from cakupan.ingest.programflags import flag_columns
+from cakupan.ingest.programflags import flag_columns, may_name_a_program, program_of_label
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import grid_texts, row_texts
 from cakupan.ingest.readers.labels import AnyLabels, LabelMatch, Labels, label_forms, labels_for, without_hint
@@ -287,15 +287,38 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
                 else:
                     mapping, used, amb, typos = _kept_match(block, labels, i in near, any_labels)
                     mapping, used, amb, typos = dict(mapping), list(used), list(amb), list(typos)
-                sizes[(i, h)] = len(mapping)
-                if h > 1 and len(mapping) <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
+                flags = _program_flags(block, mapping, used, programs) if programs in needed else {}
+                sizes[(i, h)] = len(mapping) + len(flags)
+                if h > 1 and sizes[(i, h)] <= max(sizes.get((i, h - 1), 0), sizes.get((i + 1, h - 1), 0)):
                     continue   # the extra row adds nothing: it is a title or data, not part of the header
-                flags = (flag_columns(used, set(mapping.values())) if programs in needed and programs not in mapping
-                         else {})
-                score = _score(contract, {**mapping, programs: min(flags.values())} if flags else mapping, needed)
+                # (each flag column counts as a column explained, and together they stand in for the programs)
+                counted = {**mapping, **{f"flag:{c}": j for c, j in flags.items()}, programs: -1} if flags else mapping
+                score = _score(contract, counted, needed)
                 if best is None or score > best.score + 1e-9:
                     best = HeaderMatch(source, i + h - 1, h, mapping, used, score, amb, typos, flags)
     return best
+
+
+def _program_flags(block: tuple[tuple[str, ...], ...], mapping: dict[str, int], used: list[str],
+                   programs: str) -> dict[str, int]:
+    """The header block's flag column per program (`programflags.flag_columns`; each column's labels are tried as a
+    column's label is: "PROGRAM" over "JKK" is "PROGRAM JKK", then "JKK"), among the columns not mapped to another
+    contract column; none where the programs column maps to a column of its own (a "Program" column beside them).
+    With flags, the programs column is no longer mapped (a group label "PROGRAM" over them matched it) and each
+    flag column's label is its whole label ("PROGRAM JKK", its key in raw_cells), in `mapping` and `used`."""
+    if not may_name_a_program([t for r in block for t in r]):
+        return {}
+    if (j := mapping.get(programs)) is not None and not any(
+            map(program_of_label, _column_labels([[r[j] if j < len(r) else ""] for r in block])[0])):
+        return {}       # (a Program column of its own: most registers')
+    tries = _column_labels([list(r) for r in block])
+    flags = flag_columns(tries, {j for c, j in mapping.items() if c != programs})
+    if not flags or mapping.get(programs, -1) not in (-1, *flags.values()):
+        return {}
+    mapping.pop(programs, None)
+    for j in flags.values():
+        used[j] = tries[j][0]
+    return flags
 
 
 def best_partial_header(rows: list[list], contracts: dict[str, Contract],
