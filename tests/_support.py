@@ -100,3 +100,36 @@ def immutable(folder: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def load_one_way(settings, dest, way: str, monkeypatch):
+    """Load one CSV of the inbox (`dest`) with a fresh Loader, one of the loader's three ways through a CSV: row by
+    row ("row_by_row"), column-wise whole ("column_wise") or column-wise in parts of a few lines, the next read while
+    one is written ("parts"). Returns (whether the column-wise reader read it, the load's result); the loader is
+    closed."""
+    from cakupan.ingest import prepare, readers
+    from cakupan.ingest.loader import Loader
+
+    used = []
+
+    def spy(real):
+        def call(*a, **k):
+            out = real(*a, **k)
+            used.append(out is not None)
+            return out
+        return call
+
+    with monkeypatch.context() as mp:
+        mp.setattr(readers, "FAST_CSV_MIN_LINES", 10**9 if way == "row_by_row" else 0)
+        mp.setattr(readers, "fast_csv_block", spy(readers.fast_csv_block))
+        mp.setattr(prepare, "fast_csv_parts", spy(prepare.fast_csv_parts))
+        if way == "parts":
+            mp.setattr(prepare, "STREAM_MIN_BYTES", 0)
+            mp.setattr(prepare, "STREAM_PART_LINES", 97)
+            mp.setattr(prepare, "STREAM_FIRST_PART_LINES", 31)
+        ld = Loader(settings)
+        try:
+            r = ld.load(dest)
+        finally:
+            ld.con.close()
+    return used == [True], r

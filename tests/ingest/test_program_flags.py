@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
+from _support import load_one_way
 from cakupan.core.contracts import all_contracts
-from cakupan.ingest import prepare, readers
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.parsing import ParseError
 from cakupan.ingest.programflags import parse_flags, program_of_label
@@ -134,35 +135,17 @@ def test_a_program_label_over_flags_is_not_the_program_column():
 
 
 def _load_way(settings, name: str, data: bytes, way: str, monkeypatch) -> tuple:
-    """Load a CSV row by row, column-wise whole, or column-wise in parts (the next read while one is written);
-    what was written, and which way it was read."""
-    used = []
-
-    def spy(real):
-        def call(*a, **k):
-            out = real(*a, **k)
-            used.append(out is not None)
-            return out
-        return call
-
-    with monkeypatch.context() as mp:
-        mp.setattr(readers, "FAST_CSV_MIN_LINES", 10**9 if way == "row_by_row" else 0)
-        mp.setattr(readers, "fast_csv_block", spy(readers.fast_csv_block))
-        mp.setattr(prepare, "fast_csv_parts", spy(prepare.fast_csv_parts))
-        if way == "parts":
-            mp.setattr(prepare, "STREAM_MIN_BYTES", 0)
-            mp.setattr(prepare, "STREAM_PART_LINES", 97)
-            mp.setattr(prepare, "STREAM_FIRST_PART_LINES", 31)
-        loader, r = _load(settings, name, data)
-    try:
-        raw = loader.con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
-        quarantined = loader.con.execute("select * from quarantine.rows order by source_row").fetchall()
-        programs = dict(loader.con.execute("select programs, count(*) from raw.register group by 1").fetchall())
-        reasons = dict(loader.con.execute("select reason_code, count(*) from quarantine.rows group by 1").fetchall())
-    finally:
-        loader.con.close()
-    return used == [True], (r.rows_in, r.rows_loaded, r.rows_quarantined), raw, quarantined, \
-        programs, reasons
+    """Load a CSV one of the loader's three ways (`load_one_way`): which way it was read, and what was written."""
+    dest = settings.inbox / "73.72" / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    column_wise, r = load_one_way(settings, dest, way, monkeypatch)
+    with duckdb.connect(str(settings.work_db), read_only=True) as con:
+        raw = con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
+        quarantined = con.execute("select * from quarantine.rows order by source_row").fetchall()
+        programs = dict(con.execute("select programs, count(*) from raw.register group by 1").fetchall())
+        reasons = dict(con.execute("select reason_code, count(*) from quarantine.rows group by 1").fetchall())
+    return column_wise, (r.rows_in, r.rows_loaded, r.rows_quarantined), raw, quarantined, programs, reasons
 
 
 def test_the_column_wise_reader_of_a_big_csv_reads_the_flags_as_the_row_by_row_reader_does(home_factory,
@@ -173,13 +156,13 @@ def test_the_column_wise_reader_of_a_big_csv_reads_the_flags_as_the_row_by_row_r
     rows, _ = _rows(flags, seed=72)
     data = _csv(rows)
     got = {way: _load_way(home_factory(way), "register_parepare_2025-04.csv", data, way, monkeypatch)
-           for way in ("row_by_row", "whole", "parts")}
+           for way in ("row_by_row", "column_wise", "parts")}
     for way, (column_wise, counts, _, _, programs, reasons) in got.items():
         assert column_wise == (way != "row_by_row"), way
         assert counts == (len(flags), len(FLAGS) * 60, 120), way
         assert programs == {"JKK,JKM": 5 * 60, "JHT,JKK,JKM": 60, "JKK": 60}, way
         assert reasons == {"PROGRAM_FLAG_UNREADABLE": 60, "PROGRAM_NONE_FLAGGED": 60}, way
-    assert got["row_by_row"][2:4] == got["whole"][2:4] == got["parts"][2:4]
+    assert got["row_by_row"][2:4] == got["column_wise"][2:4] == got["parts"][2:4]
     header = fast_csv_parts(data, all_contracts(), ReadOptions(), 500)[0]
     assert header.program_flags == {"JHT": "JHT", "JKK": "JKK", "JKM": "JKM", "JP": "JP"}
     assert "JKK" not in header.listed_extras and "NO HP" in header.listed_extras

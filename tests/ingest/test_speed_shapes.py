@@ -19,8 +19,8 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from cakupan.ingest import parsing, prepare, readers
-from cakupan.ingest.loader import Loader
+from _support import load_one_way
+from cakupan.ingest import parsing
 from cakupan_dev.synth import SynthSpec, generate
 
 from bench import shapes
@@ -57,28 +57,7 @@ def _load(settings, path, way: str, monkeypatch) -> dict:
     dest = settings.inbox / "73.72" / path.name
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(path.read_bytes())
-    used = []
-
-    def spy(real):
-        def call(*a, **k):
-            out = real(*a, **k)
-            used.append(out is not None)
-            return out
-        return call
-
-    with monkeypatch.context() as mp:
-        mp.setattr(readers, "FAST_CSV_MIN_LINES", 10**9 if way == "row_by_row" else 0)
-        mp.setattr(readers, "fast_csv_block", spy(readers.fast_csv_block))
-        mp.setattr(prepare, "fast_csv_parts", spy(prepare.fast_csv_parts))
-        if way == "parts":
-            mp.setattr(prepare, "STREAM_MIN_BYTES", 0)
-            mp.setattr(prepare, "STREAM_PART_LINES", 97)
-            mp.setattr(prepare, "STREAM_FIRST_PART_LINES", 31)
-        ld = Loader(settings)
-        try:
-            r = ld.load(dest)
-        finally:
-            ld.con.close()
+    column_wise, r = load_one_way(settings, dest, way, monkeypatch)
     with duckdb.connect(str(settings.work_db), read_only=True) as con:
         raw = con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
         quarantine = con.execute("select * from quarantine.rows order by source_row").fetchall()
@@ -87,7 +66,7 @@ def _load(settings, path, way: str, monkeypatch) -> dict:
             "select column_name, list(distinct compression) from pragma_storage_info('quarantine.rows') where "
             "segment_type <> 'VALIDITY' and column_name in ('message', 'public_message', 'reasons', 'raw_cells') "
             "group by column_name").fetchall())
-    return {"column_wise": used == [True], "status": r.status, "counts": (r.rows_in, r.rows_loaded, r.rows_quarantined), "raw": raw,
+    return {"column_wise": column_wise, "status": r.status, "counts": (r.rows_in, r.rows_loaded, r.rows_quarantined), "raw": raw,
             "quarantine": quarantine, "reasons": reasons, "stored": stored}
 
 
