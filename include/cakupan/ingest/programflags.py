@@ -24,6 +24,7 @@ from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow
 
 if TYPE_CHECKING:
+    from cakupan.core.contracts import Contract
     from cakupan.ingest.readers.blocks import Block
 
 MIN_FLAG_COLUMNS = 2    # one column named after a program is no flag group (an amount, a note)
@@ -31,10 +32,13 @@ MIN_FLAG_COLUMNS = 2    # one column named after a program is no flag group (an 
 YES = frozenset({"y", "ya", "iya", "yes", "v", "ada", "aktif", "ikut", "terdaftar", "true", "√", "✓", "✔", "☑"})
 NO = frozenset({"", "t", "tidak", "tdk", "tidak ikut", "n", "no", "bukan", "false", "-", "–", "—", "✗", "✘", "☐"})
 _PAIR_RE = re.compile(r"(?:^|; )(" + "|".join(parsing.PROGRAMS) + r")=")
-
-
 _PROGRAM_WORD_RE = re.compile(r"\b(?:" + "|".join(parsing.PROGRAMS) + r")\b|kecelakaan|kematian|hari\s+tua|pensiun|"
                               r"kehilangan", re.IGNORECASE)
+
+
+def programs_column(contract: Contract) -> str | None:
+    """The contract's column of programs (a register's), which flag columns can stand in for; None if it has none."""
+    return next((c.name for c in contract.columns if c.type == "programs"), None)
 
 
 def may_name_a_program(texts: list[str]) -> bool:
@@ -108,7 +112,7 @@ def with_program_flags(block: Block, column: str) -> Block:
     """The block with `column` (the contract's programs column) made of each row's flags, "JHT=; JKK=Y; ..." in
     the file's column order (a row's cells under each flag column, as read: `Block.program_flags`), mapped to the
     first flag column; the block itself when it has none. Each distinct combination of flags is written once."""
-    if not block.program_flags or column in block.cells:
+    if not block.program_flags:
         return block
     codes = sorted(block.program_flags, key=lambda c: block.extras[block.program_flags[c]])
     indices, texts = [], []

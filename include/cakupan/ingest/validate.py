@@ -27,7 +27,7 @@ from cakupan.core.regions import resolve_regency
 from cakupan.ingest import bulk, parsing
 from cakupan.ingest.arrays import as_arrow, distinct, max_bytes, np_bools, pa_bools
 from cakupan.ingest.identity import NikMemo, nik_problems, normalise_nik, pseudonym_function, pseudonyms
-from cakupan.ingest.programflags import is_flags, parse_flags, with_program_flags
+from cakupan.ingest.programflags import is_flags, parse_flags, programs_column, with_program_flags
 from cakupan.ingest.readers import FORMULA_NO_VALUE, Block, typed_value
 
 DATE_TYPES = ("date", "birth_date")     # accepted from 1900 to next year (parsing.MIN_YEAR, parsing.last_year)
@@ -240,7 +240,7 @@ class Validator:
     def __call__(self, blocks: list[Block], facts: FileFacts) -> Batch:
         """Parse and check every data row of the blocks (one file, or one part of a big CSV)."""
         contract = facts.contract
-        programs = next((c.name for c in contract.columns if c.type == "programs"), None)
+        programs = programs_column(contract)
         if programs is not None:     # (a register whose programs are a flag column each)
             blocks = [with_program_flags(b, programs) for b in blocks]
         rows = _Rows(blocks)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from cakupan.core.contracts import Contract, normalise_header
 from cakupan.core.messages import Msg
-from cakupan.ingest.programflags import flag_columns, may_name_a_program, program_of_label
+from cakupan.ingest.programflags import flag_columns, may_name_a_program, program_of_label, programs_column
 from cakupan.ingest.readers.blocks import ROW_NUMBER_LABELS, Block, FileRejected, column_letter
 from cakupan.ingest.readers.cells import grid_texts, row_texts
 from cakupan.ingest.readers.labels import AnyLabels, LabelMatch, Labels, label_forms, labels_for, without_hint
@@ -272,7 +272,7 @@ def _best(rows: list[list], contracts: dict[str, Contract], overrides: dict[str,
     for source, contract in contracts.items():
         labels = _labels(source, overrides)
         needed = _needed(contract, defaults.get(source, set()))
-        programs = next((c.name for c in contract.columns if c.type == "programs"), "")   # (flag columns' stand-in)
+        programs = programs_column(contract) or ""      # (what flag columns can stand in for)
         exact = [len(labels.exact_columns(row)) if asked[i] else 0 for i, row in enumerate(forms)]
         near = {j for i, n in enumerate(exact) if n >= 2 for j in range(i - MAX_HEADER_ROWS + 1, i + MAX_HEADER_ROWS)}
         sizes: dict[tuple[int, int], int] = {}
