@@ -20,7 +20,7 @@ from cakupan.ingest.programflags import parse_flags, program_of_label
 from cakupan.ingest.readers.blocks import ReadOptions
 from cakupan.ingest.readers.fastcsv import fast_csv_parts
 from cakupan.ingest.readers.header import find_header
-from cakupan_dev.messy.formats import Sheet, xlsx_bytes
+from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.people import workers
 
 HEADER = ["NO", "NIK", "NAMA LENGKAP", "TANGGAL LAHIR", "JENIS KELAMIN", "PEKERJAAN", "KELURAHAN", "KECAMATAN",
@@ -60,13 +60,13 @@ def _csv(rows: list[list]) -> bytes:
     return ("\n".join(";".join(str(v) for v in row) for row in rows) + "\n").encode()
 
 
-@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("fmt", ["xlsx", "ods", "csv"])
 def test_a_register_with_a_flag_column_per_program_loads_each_workers_flagged_programs(home, fmt):
     flags = [f for f, _ in FLAGS] + [UNREADABLE, NONE_FLAGGED]
     rows, ws = _rows(flags, seed=71)
-    data = xlsx_bytes([Sheet("Peserta", rows)]) if fmt == "xlsx" else _csv(rows)
+    data = {"xlsx": xlsx_bytes, "ods": ods_bytes}[fmt]([Sheet("Peserta", rows)]) if fmt != "csv" else _csv(rows)
     loader, r = _load(home, f"register_parepare_2025-04.{fmt}", data)
-    sheet = "Peserta" if fmt == "xlsx" else "-"
+    sheet = "-" if fmt == "csv" else "Peserta"
     try:
         assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (len(flags), len(FLAGS), 2), r
         got = loader.con.execute("select nik, programs, raw_cells from raw.register where load_id = ? "
