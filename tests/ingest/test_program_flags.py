@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import openpyxl
 import pytest
 from _support import load_one_way
 from cakupan.core.contracts import all_contracts
@@ -20,8 +21,10 @@ from cakupan.ingest.programflags import parse_flags, program_of_label
 from cakupan.ingest.readers.blocks import ReadOptions
 from cakupan.ingest.readers.fastcsv import fast_csv_parts
 from cakupan.ingest.readers.header import find_header
+from cakupan.outbox.workbook import HIGHLIGHT, export_rejections
 from cakupan_dev.messy.formats import Sheet, ods_bytes, xlsx_bytes
 from cakupan_dev.messy.people import workers
+from python_calamine import CalamineWorkbook
 
 HEADER = ["NO", "NIK", "NAMA LENGKAP", "TANGGAL LAHIR", "JENIS KELAMIN", "PEKERJAAN", "KELURAHAN", "KECAMATAN",
           "JHT", "JKK", "JKM", "JP", "TMT KEPESERTAAN", "IURAN", "SUMBER DANA", "NO HP"]
@@ -208,3 +211,28 @@ def test_a_rows_flags_read_as_its_programs(flags, expected):
 ])
 def test_a_header_names_one_program_alone_or_none(label, program):
     assert program_of_label(label) == program
+
+
+def test_the_rejection_workbook_marks_the_flags_and_quotes_them(home):
+    """The workbook sent back to the regency: the rows set apart with the flags as typed, the flag cells
+    highlighted (no one column holds the programs), and each reason quoting what was typed under each program."""
+    rows, _ = _rows([f for f, _ in FLAGS] + [UNREADABLE, NONE_FLAGGED], seed=74)
+    loader, r = _load(home, "register_parepare_2025-04.csv", _csv(rows))
+    loader.con.close()
+    assert r.rows_quarantined == 2
+    [book] = export_rejections(home, "73.72")
+    grid = CalamineWorkbook.from_path(str(book)).get_sheet_by_name("Baris ditolak").to_python()
+    h = next(i for i, row in enumerate(grid) if "NIK" in row)
+    labels = grid[h][:grid[h].index("Alasan penolakan")]
+    flag_at = [labels.index(k) for k in ("JHT", "JKK", "JKM", "JP")]
+    assert [[row[j] for j in flag_at] for row in grid[h + 1:]] == [list(UNREADABLE), list(NONE_FLAGGED)]
+    reasons = [row[len(labels)] for row in grid[h + 1:]]
+    unreadable = ("Tanda program tidak terbaca: 'JHT=; JKK=Q; JKM=Y; JP='. Pada kolom tiap program tulis Y bila "
+                  "peserta ikut program itu, atau T (atau kosongkan) bila tidak.")
+    none_flagged = ("Tidak ada program yang ditandai untuk peserta ini: 'JHT=T; JKK=T; JKM=; JP='. Tulis Y pada "
+                    "kolom program yang diikuti peserta (misalnya JKK dan JKM).")
+    assert reasons == [unreadable, none_flagged]
+    ws = openpyxl.load_workbook(book)["Baris ditolak"]
+    fills = {(c.row, c.column) for row in ws.iter_rows(min_row=h + 2) for c in row
+             if c.fill.fgColor.rgb and c.fill.fgColor.rgb.endswith(HIGHLIGHT[1:])}
+    assert fills == {(h + 2 + k, j + 1) for k in (0, 1) for j in flag_at}

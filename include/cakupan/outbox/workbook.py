@@ -24,6 +24,7 @@ import xlsxwriter
 from cakupan.core.config import load_regencies
 from cakupan.core.contracts import load_contract, normalise_header
 from cakupan.core.settings import Settings
+from cakupan.ingest.programflags import MIN_FLAG_COLUMNS, program_of_label, programs_column
 from cakupan.outbox.fixes import record_fixes
 from cakupan.outbox.texts import MONTHS_ID, TEXTS_ID, reason_id
 from cakupan.targets import for_settings
@@ -156,6 +157,16 @@ def _label_of(source: str, labels: list[str]) -> dict[str, str]:
     return out
 
 
+def _flag_labels(source: str, labels: list[str], by_column: dict[str, str]) -> dict[str, list[str]]:
+    """The contract's programs column -> the headers of the flag columns that stood in for it (a register with a
+    column per program, `cakupan.ingest.programflags`), when no header holds the programs themselves."""
+    column = programs_column(load_contract(source))
+    if column is None or column in by_column:
+        return {}
+    named = [label for label in labels if program_of_label(label)]
+    return {column: named} if len(named) >= MIN_FLAG_COLUMNS else {}
+
+
 def render(d: Delivery, regency_name: str) -> bytes:
     """The workbook's bytes: the rejected rows sheet, then the summary sheet."""
     buf = io.BytesIO()
@@ -175,13 +186,15 @@ def render(d: Delivery, regency_name: str) -> bytes:
     ws.write_string(1, 0, TEXTS_ID["instructions"])
     labels = _labels(d)
     by_column = _label_of(d.source, labels)
+    flags = _flag_labels(d.source, labels, by_column)
     header = 3
     extra = [TEXTS_ID["reason_header"], TEXTS_ID["origin_sheet_header"], TEXTS_ID["origin_row_header"]]
     for i, label in enumerate(labels + extra):
         ws.write_string(header, i, label, head)
         ws.set_column(i, i, max(12, min(40, len(label) + 4)), text)
     for n, row in enumerate(d.rows, start=header + 1):
-        marked = {by_column.get(c, c) for p in row.problems for c in str(p.get("column") or "").split("/")}
+        columns = {c for p in row.problems for c in str(p.get("column") or "").split("/")}
+        marked = {by_column.get(c, c) for c in columns} | {f for c in columns for f in flags.get(c, ())}
         if any(p.get("column") == "(row)" for p in row.problems):
             marked |= set(labels)
         for i, label in enumerate(labels):
@@ -195,7 +208,9 @@ def render(d: Delivery, regency_name: str) -> bytes:
         for p in row.problems:
             col = str(p.get("column") or "")
             label = by_column.get(col, col)
-            reasons.append(reason_id(p.get("code", ""), label, row.cells.get(label)))
+            # (the value a rule quoted where no one cell holds it: a register's programs as its flag columns)
+            value = row.cells.get(label) if label in row.cells else p.get("value")
+            reasons.append(reason_id(p.get("code", ""), label, value))
         ws.write_string(n, len(labels), "; ".join(dict.fromkeys(reasons)))
         ws.write_string(n, len(labels) + 1, row.sheet or "")
         ws.write_number(n, len(labels) + 2, row.source_row)
