@@ -236,3 +236,21 @@ def test_the_rejection_workbook_marks_the_flags_and_quotes_them(home):
     fills = {(c.row, c.column) for row in ws.iter_rows(min_row=h + 2) for c in row
              if c.fill.fgColor.rgb and c.fill.fgColor.rgb.endswith(HIGHLIGHT[1:])}
     assert fills == {(h + 2 + k, j + 1) for k in (0, 1) for j in flag_at}
+
+    # the clerk flags the two rows' programs and sends the workbook back: both load, their programs as flagged
+    ws.cell(h + 2, flag_at[1] + 1).value = "Y"
+    ws.cell(h + 3, flag_at[2] + 1).value = "Y"
+    back = home.inbox / "73.72" / "kiriman-ulang" / book.name
+    back.parent.mkdir()
+    ws.parent.save(back)
+    loader = Loader(home)
+    try:
+        fixed = loader.load(back)
+        assert (fixed.rows_in, fixed.rows_loaded, fixed.rows_quarantined) == (2, 2, 0), fixed
+        assert loader.con.execute("select programs from raw.register where load_id = ? order by source_row",
+                                  [fixed.load_id]).fetchall() == [("JKK,JKM",), ("JKM",)]
+        [(extra,)] = loader.con.execute("select message from audit.load_findings where load_id = ? and code = "
+                                        "'EXTRA_COLUMNS'", [fixed.load_id]).fetchall()
+        assert "'NO HP'" in extra and "JKK" not in extra, extra     # the flags read, not unknown columns
+    finally:
+        loader.con.close()
