@@ -24,7 +24,7 @@ import xlsxwriter
 from cakupan.core.config import load_regencies
 from cakupan.core.contracts import load_contract, normalise_header
 from cakupan.core.settings import Settings
-from cakupan.ingest.programflags import MIN_FLAG_COLUMNS, program_of_label, programs_column
+from cakupan.ingest.programflags import flag_columns, programs_column
 from cakupan.outbox.fixes import record_fixes
 from cakupan.outbox.texts import MONTHS_ID, TEXTS_ID, reason_id
 from cakupan.targets import for_settings
@@ -163,8 +163,8 @@ def _flag_labels(source: str, labels: list[str], by_column: dict[str, str]) -> d
     column = programs_column(load_contract(source))
     if column is None or column in by_column:
         return {}
-    named = [label for label in labels if program_of_label(label)]
-    return {column: named} if len(named) >= MIN_FLAG_COLUMNS else {}
+    found = flag_columns([[label] for label in labels], set())
+    return {column: [labels[j] for j in found.values()]} if found else {}
 
 
 def render(d: Delivery, regency_name: str) -> bytes:
