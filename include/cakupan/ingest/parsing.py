@@ -17,6 +17,7 @@ __all__ = [
     "FUNDING_SOURCES",
     "MIN_YEAR",
     "MONTH_NUMBERS",
+    "NULL_MARKERS",
     "NUMBER_MAX",
     "PROGRAMS",
     "SCIENTIFIC",
@@ -48,6 +49,10 @@ PROGRAMS = ("JHT", "JKK", "JKM", "JKP", "JP")
 # 16- or 17-digit value is a NIK or an account number typed into the wrong column (reasons.yml NUMBER_OUT_OF_RANGE)
 NUMBER_MAX = 999_999_999_999_999
 FUNDING_SOURCES = ("APBD", "APBDES", "CSR", "BAZNAS", "MANDIRI")
+# what a database export writes for a missing value (phpMyAdmin's CSV default "NULL", MySQL's and PostgreSQL's
+# text dumps "\N"): a cell holding only one of these is read as blank (kept as delivered in raw_cells). Not Excel's
+# "#N/A": that is a formula that failed, for the clerk to fix.
+NULL_MARKERS = frozenset({"NULL", "null", "\\N"})
 
 
 class ParseError(ValueError):
