@@ -63,7 +63,7 @@ def test_a_formula_is_found_wherever_a_piece_ends(tmp_path, monkeypatch, prefix)
     # every cut from a few bytes before the tag to a few after it, then pieces far smaller than a row
     for piece in [*(at - k for k in range(-6, 8) if at - k > 0), 7, 64, 1000]:
         monkeypatch.setattr(wbmod, "XML_SCAN_PIECE", piece)
-        assert wbmod.formulas_without_value(path) == {"Peserta": [(25, 1)]}, piece
+        assert wbmod.formulas_without_value(path) == {"Peserta": [(25, 1, FORMULA_NO_VALUE)]}, piece
 
 
 def test_a_sheet_without_formulas_scans_to_its_end(tmp_path, monkeypatch):

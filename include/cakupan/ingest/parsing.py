@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 __all__ = [
     "CODES",
+    "FORMULA_ERRORS",
     "FUNDING_SOURCES",
     "MIN_YEAR",
     "MONTH_NUMBERS",
@@ -53,6 +54,12 @@ FUNDING_SOURCES = ("APBD", "APBDES", "CSR", "BAZNAS", "MANDIRI")
 # text dumps "\N"): a cell holding only one of these is read as blank (kept as delivered in raw_cells). Not Excel's
 # "#N/A": that is a formula that failed, for the clerk to fix.
 NULL_MARKERS = frozenset({"NULL", "null", "\\N"})
+# what a formula that failed shows, and a CSV saved from the sheet holds (Excel's "#N/A" of a VLOOKUP that found
+# nothing; LibreOffice's "Err:502"); a workbook's error cell is read as its text (`readers.workbook`). Such a cell
+# sets its row apart (FORMULA_ERROR), whatever the column: an error is no value, and no blank either.
+FORMULA_ERRORS = frozenset({
+    "#N/A", "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!", "#GETTING_DATA",
+    "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!", *(f"Err:{n}" for n in range(501, 540))})
 
 
 class ParseError(ValueError):

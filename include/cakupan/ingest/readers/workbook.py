@@ -46,6 +46,7 @@ _XLSX_PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s>/]")
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
 _XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
+_XLSX_ERROR_TYPE = re.compile(rb'\st="e"')     # a cell whose value is an error ("#N/A"): the library reads it empty
 XML_SCAN_PIECE = 8 << 20     # bytes of a worksheet's XML scanned for formulas at a time
 FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data is not marked (no huge area)
 AREA_MAX_CELLS = 1 << 27     # a sheet read in slices whose rows, as wide as the widest, would hold more is rejected
@@ -171,21 +172,21 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     out = []
     names = visible_sheets(wb, skip_sheets)
     sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}
-    marks: dict[str, list[tuple[int, int]]] | None = None
-    moved: dict[str, list[tuple[int, int]]] = {}       # a sheet's formula marks, its columns moved (`Rows`)
+    marks: dict[str, list[tuple[int, int, str]]] | None = None
+    moved: dict[str, list[tuple[int, int, str]]] = {}       # a sheet's formula marks, its columns moved (`Rows`)
     for name in names:
         try:
             if (cut := sliced.pop(name, None)) is not None:
                 if marks is None:
                     marks = blanks.result()
                 merges = list(cut.merged_cell_ranges or ())
-                keep = max([-1, *(r for (_, _), (r, _) in merges), *(r for r, _ in marks.get(name, ()))])
+                keep = max([-1, *(r for (_, _), (r, _) in merges), *(r for r, _, _ in marks.get(name, ()))])
                 try:
                     rows, length, width = _rows_of_slices(cut, keep)
                 finally:
                     cut.release()
                 if cut.moved:       # (columns moved from far right: their formula marks too)
-                    moved[name] = [(r, cut.moved.get(c, c)) for r, c in marks.get(name, ())]
+                    moved[name] = [(r, cut.moved.get(c, c), mark) for r, c, mark in marks.get(name, ())]
             else:
                 sheet = wb.get_sheet_by_name(name)
                 rows = sheet.to_python(skip_empty_area=False)
@@ -386,12 +387,13 @@ def formulas_meanwhile(source, skip: Collection[str] = ()) -> Future:
 
 
 def formulas_without_value(source, xmls: dict[str, bytes] | None = None, skip: Collection[str] = (),
-                           only: Collection[str] | None = None) -> dict[str, list[tuple[int, int]]]:
+                           only: Collection[str] | None = None) -> dict[str, list[tuple[int, int, str]]]:
     """Per sheet name, the (row, column) (0-based) of every formula cell of an .xlsx that has no saved result
-    (written by a program that does not calculate: the spreadsheet library reads such a cell as empty). `xmls`:
+    (written by a program that does not calculate), with FORMULA_NO_VALUE, or whose saved result is an error, with
+    its text ("#N/A", a VLOOKUP that found nothing): the spreadsheet library reads both as empty. `xmls`:
     the worksheets' XML by part name (`_small_plain_xlsx`), when read already; `skip`: worksheet parts left out,
     `only`: the only ones looked at."""
-    out: dict[str, list[tuple[int, int]]] = {}
+    out: dict[str, list[tuple[int, int, str]]] = {}
     if xmls is not None and not any(has_formula(xml) for xml in xmls.values()):
         return out
     try:
@@ -414,11 +416,14 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None, skip: C
         if name is None:
             continue
         for attrs, body in _XLSX_CELL.findall(xml):
-            if not body or not FORMULA_TAG.search(body) or _XLSX_VALUE.search(body):
+            if not body or not FORMULA_TAG.search(body):
                 continue
-            ref = _XLSX_CELL_REF.search(attrs)
+            value = _XLSX_VALUE.search(body)
+            mark = (FORMULA_NO_VALUE if value is None else
+                    value[1].decode("ascii", "replace") if _XLSX_ERROR_TYPE.search(attrs) else None)
+            ref = _XLSX_CELL_REF.search(attrs) if mark is not None else None
             if ref:
-                out.setdefault(name, []).append((int(ref[2]) - 1, column_number(ref[1]) - 1))
+                out.setdefault(name, []).append((int(ref[2]) - 1, column_number(ref[1]) - 1, mark))
     return out
 
 
@@ -436,11 +441,11 @@ def _part_has_formula(zf: zipfile.ZipFile, part: str) -> bool:
 
 
 def _mark_formulas(rows: list[list], cells, length: int | None = None, width: int = 0) -> None:
-    """Write FORMULA_NO_VALUE into each given cell that reads as empty (rows and columns are added as needed, as
-    wide as the first). `length`: the sheet's rows in the library's area (default: `rows`', which may be fewer
+    """Write each given cell's mark (FORMULA_NO_VALUE, or its error's text) into it where it reads as empty (rows
+    and columns are added as needed, as wide as the first). `length`: the sheet's rows in the library's area (default: `rows`', which may be fewer
     when the blank rows at the bottom were left out, `_rows_of_slices`); `width`: its width, when `rows` is empty."""
     length = len(rows) if length is None else length
-    for r, c in cells:
+    for r, c, mark in cells:
         if r >= length + FORMULA_MARK_MAX_ROWS_BEYOND or c >= 16384:
             continue
         wide = max((len(x) for x in rows[:1]), default=width)
@@ -450,7 +455,7 @@ def _mark_formulas(rows: list[list], cells, length: int | None = None, width: in
         if len(row) <= c:
             row.extend([""] * (c + 1 - len(row)))
         if row[c] is None or row[c] == "":
-            row[c] = FORMULA_NO_VALUE
+            row[c] = mark
 
 
 def limit_memory() -> None:

@@ -1,0 +1,128 @@
+"""A formula that failed is no value and no blank: a VLOOKUP that found nothing shows "#N/A", a division by an
+empty cell "#DIV/0!", LibreOffice "Err:502". Office registers fill the district or the contribution by such
+formulas. Saved as .xlsx the cell's type is "error" (the spreadsheet library reads it as empty: it was loaded as a
+blank district, or set apart as a missing contribution, which is not what the clerk sees); saved as CSV the text
+is the error. Either way the row is set apart as FORMULA_ERROR, quoting the error and naming the column, and a
+text that only starts with "#" ("#12 RT 03") is still a text.
+
+The rows are synthetic; every expected value is written out by hand below, never taken from the loader.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+import xlsxwriter
+from _support import load_one_way
+from cakupan.ingest import prepare
+from cakupan.ingest.loader import Loader
+from cakupan.ingest.readers import bookparts, sheetslices
+from cakupan_dev.messy.people import workers
+
+HEADER = ["NIK", "Nama", "Tgl Lahir", "JK", "Pekerjaan", "Desa", "Kecamatan", "Program", "TMT", "Iuran",
+          "Sumber Dana"]
+
+
+def _row(w, district: str = "Bacukiki", amount: str = "16.800", village: str = "Lumpue") -> list[str]:
+    return [w.nik, w.name, w.birth.strftime("%d-%m-%Y"), w.sex, "Nelayan", village, district, "JKK, JKM",
+            "01/04/2025", amount, "APBD"]
+
+
+def _workbook(path, n_rows: int) -> None:
+    """A register of n_rows whose district (row 2), contribution (3) and birth date (4) are formulas whose saved
+    result is an error, and whose district of row 6 is a formula that worked; the village of row 5 "#12 RT 03"."""
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
+    ws = wb.add_worksheet("Data")
+    ws.write_row(0, 0, HEADER)
+    for i, w in enumerate(workers(n_rows, seed=4), start=1):
+        ws.write_row(i, 0, _row(w, village="#12 RT 03" if i == 4 else "Lumpue"))
+    ws.write_formula(1, 6, "=VLOOKUP(F2,Ref!A:B,2,FALSE)", None, "#N/A")
+    ws.write_formula(2, 9, "=B3/0", None, "#DIV/0!")
+    ws.write_formula(3, 2, "=DATE(1990,1,#REF!)", None, "#REF!")
+    ws.write_formula(5, 6, '=IFERROR(VLOOKUP(F6,Ref!A:B,2,FALSE),"Bacukiki")', None, "Bacukiki")
+    wb.close()
+
+
+def _sliced(m) -> None:
+    """Every worksheet read in slices (`sheetslices`) of a few rows, as a sheet of 80,000 rows or more is."""
+    m.setattr(sheetslices, "SLICE_SHEET_MIN_BYTES", 0)
+    m.setattr(sheetslices, "SLICE_BYTES", 2048)
+    m.setattr(sheetslices, "_PIECE", 256)
+
+
+@pytest.mark.parametrize("way", ["whole", "parts", "sliced"])
+def test_a_workbook_s_error_cells_set_their_rows_apart(home, monkeypatch, way):
+    """Formula cells whose saved result is an error, in an optional text column, the required contribution and
+    the (personal) birth date: each row set apart, its error quoted (not the birth date's: personal), the other
+    rows loaded; read whole, part by part (a workbook of 8 MB or more) and in slices."""
+    n_rows = 40
+    path = home.inbox / "73.72" / "register_parepare_2025-05.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _workbook(path, n_rows)
+    with monkeypatch.context() as m:
+        m.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0 if way == "parts" else 1 << 40)
+        m.setattr(prepare, "BOOK_PART_ROWS", 8)
+        if way == "sliced":
+            _sliced(m)
+        loader = Loader(home)
+        try:
+            r = loader.load(path)
+            set_apart = loader.con.execute("select source_row, reason_code, column_name, public_message "
+                                           "from quarantine.rows order by source_row").fetchall()
+            loaded = loader.con.execute("select source_row, district, village from raw.register "
+                                        "order by source_row").fetchall()
+        finally:
+            loader.con.close()
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n_rows, n_rows - 3, 3), r
+    assert r.reasons == {"FORMULA_ERROR": 3}
+    prefix = "73.72/register_parepare_2025-05.xlsx, lembar Data, baris"
+    fix = "misalnya VLOOKUP yang tidak menemukan datanya. Perbaiki rumusnya atau ketik nilainya langsung, lalu kirim ulang."
+    assert set_apart == [
+        (2, "FORMULA_ERROR", "district", f"{prefix} 2: Sel pada kolom 'district' berisi galat rumus (#N/A), {fix}"),
+        (3, "FORMULA_ERROR", "monthly_contribution",
+         f"{prefix} 3: Sel pada kolom 'monthly_contribution' berisi galat rumus (#DIV/0!), {fix}"),
+        (4, "FORMULA_ERROR", "birth_date",
+         f"{prefix} 4: Sel pada kolom 'birth_date' berisi galat rumus ([data pribadi, tidak ditampilkan]), {fix}"),
+    ]
+    # a formula whose result is a value is that value; a text starting with "#" is a text
+    assert loaded[:3] == [(5, "Bacukiki", "#12 RT 03"), (6, "Bacukiki", "Lumpue"), (7, "Bacukiki", "Lumpue")]
+
+
+def _csv(n: int) -> bytes:
+    """A register saved as CSV from a sheet with failed formulas: every 100th district an error (LibreOffice's
+    "Err:502" at 500, 1,500, ..., else "#N/A"), every 250th contribution "#DIV/0!", every third village a text
+    starting with "#"."""
+    lines = [";".join(HEADER)]
+    for i, w in enumerate(workers(n, seed=2)):
+        district = "Err:502" if i % 1000 == 500 else "#N/A" if i % 100 == 0 else "Bacukiki"
+        amount = "#DIV/0!" if i % 250 == 7 else "16.800"
+        lines.append(";".join(_row(w, district, amount, village="#12 RT 03" if i % 3 == 0 else "Lumpue")))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_csv_saved_from_a_sheet_with_failed_formulas_every_way(home_factory, monkeypatch):
+    """Row by row, column-wise whole (over 4,096 rows) and in parts: the same rows set apart, the same rows kept."""
+    n = 5_000
+    data = _csv(n)
+    got = {}
+    for way in ("row_by_row", "column_wise", "parts"):
+        s = home_factory(way)
+        dest = s.inbox / "73.72" / "register_parepare_2025-05.csv"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(data)
+        column_wise, r = load_one_way(s, dest, way, monkeypatch)
+        assert column_wise == (way != "row_by_row"), way
+        # districts: 45 "#N/A" and 5 "Err:502" (i = 0, 100, ..., 4,900); contributions: 20 "#DIV/0!" (i = 7,
+        # 257, ..., 4,757: never on a row with a district error)
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n, n - 70, 70), (way, r)
+        assert r.reasons == {"FORMULA_ERROR": 70}, (way, r.reasons)
+        with duckdb.connect(str(s.work_db), read_only=True) as con:
+            by_column = dict(con.execute("select column_name, count(*) from quarantine.rows group by 1").fetchall())
+            assert by_column == {"district": 50, "monthly_contribution": 20}, way
+            # 1,667 villages "#12 RT 03" (i = 0, 3, ..., 4,998), less those of rows set apart: 17 districts (i a
+            # multiple of 300) and 6 contributions (i = 7 + 250 k, k = 2, 5, ..., 17)
+            assert con.execute("select count(*) from raw.register where village = '#12 RT 03'").fetchone() == (
+                1667 - 17 - 6,), way
+            got[way] = (con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall(),
+                        con.execute("select * from quarantine.rows order by source_row").fetchall())
+    assert got["row_by_row"] == got["column_wise"] == got["parts"]
