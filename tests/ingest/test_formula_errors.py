@@ -10,6 +10,8 @@ The rows are synthetic; every expected value is written out by hand below, never
 
 from __future__ import annotations
 
+import zipfile
+
 import duckdb
 import pytest
 import xlsxwriter
@@ -28,19 +30,31 @@ def _row(w, district: str = "Bacukiki", amount: str = "16.800", village: str = "
             "01/04/2025", amount, "APBD"]
 
 
-def _workbook(path, n_rows: int) -> None:
+def _workbook(path, n_rows: int, formulas: bool = True) -> None:
     """A register of n_rows whose district (row 2), contribution (3) and birth date (4) are formulas whose saved
-    result is an error, and whose district of row 6 is a formula that worked; the village of row 5 "#12 RT 03"."""
+    result is an error, whose district of row 6 is a formula that worked, and whose district of row 7 is an error
+    pasted as a value (the formula gone, the error kept); the village of row 5 "#12 RT 03". `formulas` False:
+    only the error pasted as a value (a sheet with no formula left in it)."""
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False})
     ws = wb.add_worksheet("Data")
     ws.write_row(0, 0, HEADER)
     for i, w in enumerate(workers(n_rows, seed=4), start=1):
         ws.write_row(i, 0, _row(w, village="#12 RT 03" if i == 4 else "Lumpue"))
-    ws.write_formula(1, 6, "=VLOOKUP(F2,Ref!A:B,2,FALSE)", None, "#N/A")
-    ws.write_formula(2, 9, "=B3/0", None, "#DIV/0!")
-    ws.write_formula(3, 2, "=DATE(1990,1,#REF!)", None, "#REF!")
-    ws.write_formula(5, 6, '=IFERROR(VLOOKUP(F6,Ref!A:B,2,FALSE),"Bacukiki")', None, "Bacukiki")
+    if formulas:
+        ws.write_formula(1, 6, "=VLOOKUP(F2,Ref!A:B,2,FALSE)", None, "#N/A")
+        ws.write_formula(2, 9, "=B3/0", None, "#DIV/0!")
+        ws.write_formula(3, 2, "=DATE(1990,1,#REF!)", None, "#REF!")
+        ws.write_formula(5, 6, '=IFERROR(VLOOKUP(F6,Ref!A:B,2,FALSE),"Bacukiki")', None, "Bacukiki")
+    ws.write_formula(6, 6, "=PASTED()", None, "#N/A")
     wb.close()
+    with zipfile.ZipFile(path) as z:
+        parts = {i: z.read(i) for i in z.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, data in parts.items():
+            if info.filename == "xl/worksheets/sheet1.xml":
+                assert b"<f>PASTED()</f>" in data
+                data = data.replace(b"<f>PASTED()</f>", b"")
+            z.writestr(info, data)
 
 
 def _sliced(m) -> None:
@@ -50,15 +64,9 @@ def _sliced(m) -> None:
     m.setattr(sheetslices, "_PIECE", 256)
 
 
-@pytest.mark.parametrize("way", ["whole", "parts", "sliced"])
-def test_a_workbook_s_error_cells_set_their_rows_apart(home, monkeypatch, way):
-    """Formula cells whose saved result is an error, in an optional text column, the required contribution and
-    the (personal) birth date: each row set apart, its error quoted (not the birth date's: personal), the other
-    rows loaded; read whole, part by part (a workbook of 8 MB or more) and in slices."""
-    n_rows = 40
+def _load_book(home, monkeypatch, way: str) -> tuple:
+    """Load the inbox's workbook whole, part by part or in slices: the result, the rows set apart and kept."""
     path = home.inbox / "73.72" / "register_parepare_2025-05.xlsx"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _workbook(path, n_rows)
     with monkeypatch.context() as m:
         m.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0 if way == "parts" else 1 << 40)
         m.setattr(prepare, "BOOK_PART_ROWS", 8)
@@ -73,19 +81,48 @@ def test_a_workbook_s_error_cells_set_their_rows_apart(home, monkeypatch, way):
                                         "order by source_row").fetchall()
         finally:
             loader.con.close()
-    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n_rows, n_rows - 3, 3), r
-    assert r.reasons == {"FORMULA_ERROR": 3}
+    return r, set_apart, loaded
+
+
+FIX = "misalnya VLOOKUP yang tidak menemukan datanya. Perbaiki rumusnya atau ketik nilainya langsung, lalu kirim ulang."
+
+
+@pytest.mark.parametrize("way", ["whole", "parts", "sliced"])
+def test_an_error_pasted_as_a_value_in_a_sheet_without_formulas(home, monkeypatch, way):
+    """No formula left in the sheet (the formulas' scan has nothing to look for), one error pasted as a value."""
+    path = home.inbox / "73.72" / "register_parepare_2025-05.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _workbook(path, 40, formulas=False)
+    r, set_apart, _ = _load_book(home, monkeypatch, way)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (40, 39, 1), r
+    message = "73.72/register_parepare_2025-05.xlsx, lembar Data, baris 7: Sel pada kolom 'district' berisi galat "
+    assert set_apart == [(7, "FORMULA_ERROR", "district", message + f"rumus (#N/A), {FIX}")]
+
+
+@pytest.mark.parametrize("way", ["whole", "parts", "sliced"])
+def test_a_workbook_s_error_cells_set_their_rows_apart(home, monkeypatch, way):
+    """Formula cells whose saved result is an error, in an optional text column, the required contribution and
+    the (personal) birth date: each row set apart, its error quoted (not the birth date's: personal), the other
+    rows loaded; read whole, part by part (a workbook of 8 MB or more) and in slices."""
+    n_rows = 40
+    path = home.inbox / "73.72" / "register_parepare_2025-05.xlsx"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _workbook(path, n_rows)
+    r, set_apart, loaded = _load_book(home, monkeypatch, way)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n_rows, n_rows - 4, 4), r
+    assert r.reasons == {"FORMULA_ERROR": 4}
     prefix = "73.72/register_parepare_2025-05.xlsx, lembar Data, baris"
-    fix = "misalnya VLOOKUP yang tidak menemukan datanya. Perbaiki rumusnya atau ketik nilainya langsung, lalu kirim ulang."
+    fix = FIX
     assert set_apart == [
         (2, "FORMULA_ERROR", "district", f"{prefix} 2: Sel pada kolom 'district' berisi galat rumus (#N/A), {fix}"),
         (3, "FORMULA_ERROR", "monthly_contribution",
          f"{prefix} 3: Sel pada kolom 'monthly_contribution' berisi galat rumus (#DIV/0!), {fix}"),
         (4, "FORMULA_ERROR", "birth_date",
          f"{prefix} 4: Sel pada kolom 'birth_date' berisi galat rumus ([data pribadi, tidak ditampilkan]), {fix}"),
+        (7, "FORMULA_ERROR", "district", f"{prefix} 7: Sel pada kolom 'district' berisi galat rumus (#N/A), {fix}"),
     ]
     # a formula whose result is a value is that value; a text starting with "#" is a text
-    assert loaded[:3] == [(5, "Bacukiki", "#12 RT 03"), (6, "Bacukiki", "Lumpue"), (7, "Bacukiki", "Lumpue")]
+    assert loaded[:3] == [(5, "Bacukiki", "#12 RT 03"), (6, "Bacukiki", "Lumpue"), (8, "Bacukiki", "Lumpue")]
 
 
 def _csv(n: int) -> bytes:

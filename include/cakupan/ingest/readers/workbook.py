@@ -33,7 +33,7 @@ from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
 from cakupan.ingest.readers.xlsgap import Gapless, without_long_gaps
-from cakupan.ingest.readers.xmlscan import FORMULA_TAG, has_formula
+from cakupan.ingest.readers.xmlscan import ERROR_TYPE, FORMULA_TAG, has_formula
 
 WORKBOOK_TIMEOUT_S = 600
 CHILD_EXTRA_MEMORY = 6 << 30     # address space a workbook reader child may add to what the parent already uses
@@ -46,7 +46,6 @@ _XLSX_PREFIXED = re.compile(rb"<\w+:(?:c|row)[\s>/]")
 _XLSX_CELL = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", re.DOTALL)
 _XLSX_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>")
 _XLSX_CELL_REF = re.compile(rb'\sr="([A-Z]{1,3})([0-9]{1,7})"')
-_XLSX_ERROR_TYPE = re.compile(rb'\st="e"')     # a cell whose value is an error ("#N/A"): the library reads it empty
 XML_SCAN_PIECE = 8 << 20     # bytes of a worksheet's XML scanned for formulas at a time
 FORMULA_MARK_MAX_ROWS_BEYOND = 10_000   # a formula cell this far below the data is not marked (no huge area)
 AREA_MAX_CELLS = 1 << 27     # a sheet read in slices whose rows, as wide as the widest, would hold more is rejected
@@ -389,8 +388,9 @@ def formulas_meanwhile(source, skip: Collection[str] = ()) -> Future:
 def formulas_without_value(source, xmls: dict[str, bytes] | None = None, skip: Collection[str] = (),
                            only: Collection[str] | None = None) -> dict[str, list[tuple[int, int, str]]]:
     """Per sheet name, the (row, column) (0-based) of every formula cell of an .xlsx that has no saved result
-    (written by a program that does not calculate), with FORMULA_NO_VALUE, or whose saved result is an error, with
-    its text ("#N/A", a VLOOKUP that found nothing): the spreadsheet library reads both as empty. `xmls`:
+    (written by a program that does not calculate), with FORMULA_NO_VALUE, and of every cell whose value is an
+    error (a formula's, "#N/A" of a VLOOKUP that found nothing, or one pasted as a value), with its text: the
+    spreadsheet library reads both as empty. `xmls`:
     the worksheets' XML by part name (`_small_plain_xlsx`), when read already; `skip`: worksheet parts left out,
     `only`: the only ones looked at."""
     out: dict[str, list[tuple[int, int, str]]] = {}
@@ -416,11 +416,13 @@ def formulas_without_value(source, xmls: dict[str, bytes] | None = None, skip: C
         if name is None:
             continue
         for attrs, body in _XLSX_CELL.findall(xml):
-            if not body or not FORMULA_TAG.search(body):
+            if not body:
                 continue
-            value = _XLSX_VALUE.search(body)
-            mark = (FORMULA_NO_VALUE if value is None else
-                    value[1].decode("ascii", "replace") if _XLSX_ERROR_TYPE.search(attrs) else None)
+            if ERROR_TYPE.search(attrs):        # (a formula's error, or one pasted as a value)
+                value = _XLSX_VALUE.search(body)
+                mark = value[1].decode("ascii", "replace") if value else None
+            else:
+                mark = FORMULA_NO_VALUE if FORMULA_TAG.search(body) and not _XLSX_VALUE.search(body) else None
             ref = _XLSX_CELL_REF.search(attrs) if mark is not None else None
             if ref:
                 out.setdefault(name, []).append((int(ref[2]) - 1, column_number(ref[1]) - 1, mark))

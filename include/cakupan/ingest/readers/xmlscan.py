@@ -20,13 +20,18 @@ import numpy as np
 from python_calamine import CalamineWorkbook
 
 FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")      # a formula cell's `<f>` (`<x:f>`)
+ERROR_TYPE = re.compile(rb'\st="e"')     # a cell whose value is an error ("#N/A"), pasted as a value or a formula's
+# ... as Excel writes it, looked for in a whole sheet: a literal, which `re` finds by a fast search (0.056 s of a
+# 124 MB sheet; `bytes.find` 0.10 s, a numpy scan of the "e" bytes between quotes 0.11-0.14 s, `ERROR_TYPE` 0.47 s)
+_ERROR_TYPE_AS_WRITTEN = re.compile(rb' t="e"')
 _F, _LT, _COLON = ord("f"), ord("<"), ord(":")
 
 
 def has_formula(xml: bytes, start: int = 0, end: int | None = None) -> bool:
-    """Whether a worksheet's XML (from `start` to `end`) holds a formula tag (`<f>`, `<x:f>`). The "f" bytes are
-    found with numpy (it lets go of the interpreter) and the regex asked only from the first "f" after "<" or ":":
-    `bytes.find(b"<f")` took 0.12 s of a 124 MB sheet (every tag starts with "<"), this 0.05 s."""
+    """Whether a worksheet's XML (from `start` to `end`) holds a formula tag (`<f>`, `<x:f>`) or a cell whose value
+    is an error (` t="e"`): the cells the spreadsheet library reads as empty though they are not. The "f" bytes
+    are found with numpy (it lets go of the interpreter) and the regex asked only from the first "f" after "<" or
+    ":": `bytes.find(b"<f")` took 0.12 s of a 124 MB sheet (every tag starts with "<"), this 0.04 s."""
     end = len(xml) if end is None else end
     if end - start < 2:
         return False
@@ -34,7 +39,9 @@ def has_formula(xml: bytes, start: int = 0, end: int | None = None) -> bool:
     at = np.flatnonzero(a[1:] == _F)        # (the byte before each "f" is a[at])
     before = a[at]
     hits = at[(before == _LT) | (before == _COLON)]
-    return len(hits) > 0 and FORMULA_TAG.search(xml, start + max(0, int(hits[0]) - 64), end) is not None
+    if len(hits) > 0 and FORMULA_TAG.search(xml, start + max(0, int(hits[0]) - 64), end) is not None:
+        return True
+    return _ERROR_TYPE_AS_WRITTEN.search(xml, start, end) is not None
 
 
 class Ahead:
