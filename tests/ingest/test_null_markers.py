@@ -26,16 +26,17 @@ HEADER = ["nik", "nama", "tgl_lahir", "jenis_kelamin", "pekerjaan", "kelurahan",
 def _rows(n: int, marker: str, seed: int) -> list[list[str]]:
     """n workers as a database exports them: kelurahan, KPJ, end date and phone never filled (the marker); every
     tenth worker's village filled, every 7th with an end date, "Nulla" as one worker's name (a text, not a
-    marker); then a worker whose NIK is the marker and one whose occupation is."""
+    marker); then a worker whose NIK is the marker, one whose occupation is and one whose start date is."""
     out = []
-    for i, w in enumerate(workers(n + 2, seed=seed)):
+    for i, w in enumerate(workers(n + 3, seed=seed)):
         village = "LUMPUE" if i % 10 == 0 else marker
         end = "2025-12-31" if i % 7 == 0 else marker
         name = "Nulla" if i == 3 else w.name
         nik = marker if i == n else w.nik
         occupation = marker if i == n + 1 else "Nelayan"
+        start = marker if i == n + 2 else "2025-04-01"
         out.append([nik, name, w.birth.isoformat(), w.sex, occupation, village, "BACUKIKI", marker, "JKK, JKM",
-                    "2025-04-01", end, "16800", "APBD", marker])
+                    start, end, "16800", "APBD", marker])
     return out
 
 
@@ -47,7 +48,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 @pytest.mark.parametrize("marker", ["NULL", "\\N", "null"])
 def test_a_database_export_s_null_markers_read_as_blank_cells_every_way(home_factory, monkeypatch, marker):
     """Row by row, column-wise whole (over 4,096 rows: the bulk parsers) and column-wise in parts (the small
-    parts' memo parsers): every worker loads, the marker columns empty, the two marked required cells set apart
+    parts' memo parsers): every worker loads, the marker columns empty, the three marked required cells set apart
     as missing; raw_cells keeps the marker as delivered."""
     n = 4_500
     data = _csv(_rows(n, marker, seed=1))   # (serials up to 4,602: a NIK has four digits for it)
@@ -59,8 +60,8 @@ def test_a_database_export_s_null_markers_read_as_blank_cells_every_way(home_fac
         dest.write_bytes(data)
         column_wise, r = load_one_way(s, dest, way, monkeypatch)
         assert column_wise == (way != "row_by_row"), way
-        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n + 2, n, 2), (way, r)
-        assert r.reasons == {"NIK_MISSING": 1, "OCCUPATION_MISSING": 1}, (way, r.reasons)
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n + 3, n, 3), (way, r)
+        assert r.reasons == {"NIK_MISSING": 1, "OCCUPATION_MISSING": 1, "REQUIRED_MISSING": 1}, (way, r.reasons)
         with duckdb.connect(str(s.work_db), read_only=True) as con:
             counts = con.execute(
                 "select count(village), count(kpj), count(coverage_end), count(*) filter (village = 'LUMPUE'), "
@@ -73,7 +74,8 @@ def test_a_database_export_s_null_markers_read_as_blank_cells_every_way(home_fac
             got[way] = con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall()
             quarantined = con.execute("select source_row, reason_code, column_name from quarantine.rows "
                                       "order by source_row").fetchall()
-            assert quarantined == [(n + 2, "NIK_MISSING", "nik"), (n + 3, "OCCUPATION_MISSING", "occupation")], way
+            assert quarantined == [(n + 2, "NIK_MISSING", "nik"), (n + 3, "OCCUPATION_MISSING", "occupation"),
+                                   (n + 4, "REQUIRED_MISSING", "coverage_start")], way
     assert got["row_by_row"] == got["column_wise"] == got["parts"]
 
 
@@ -86,7 +88,7 @@ def test_null_pasted_from_a_database_grid_into_a_workbook(home):
     loader = Loader(home)
     try:
         r = loader.load(path)
-        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (7, 5, 2), r
+        assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (8, 5, 3), r
         got = loader.con.execute("select village, kpj, coverage_end from raw.register order by source_row").fetchall()
         assert got == [("LUMPUE", None, dt.date(2025, 12, 31)), (None, None, None), (None, None, None), (None, None, None),
                        (None, None, None)]

@@ -268,7 +268,7 @@ class Validator:
         """One contract column's text, value and reason code; a formula without a saved result is FORMULA_NO_VALUE
         whatever the column (not "empty")."""
         out = self._parsed_column(rows, c, names, facts)
-        if rows.marked:     # (a formula's error: whatever the column, the row is set apart)
+        if c.name in rows.marked:     # (a formula's error: whatever the column, the row is set apart)
             failed = pc.fill_null(pc.is_in(out[names.text], value_set=_FORMULA_ERRORS), False)
             if pc.any(failed).as_py():
                 out[names.error] = pc.if_else(failed, pa.scalar("FORMULA_ERROR"), out[names.error])
@@ -281,15 +281,27 @@ class Validator:
 
     def _parsed_column(self, rows: _Rows, c: Column, names: BatchColumn, facts: FileFacts) -> dict[str, pa.Array]:
         text = rows.texts(c.name)
-        parsed_text = rows.unmarked(text)      # (a database's null marker read as a blank cell)
+        # a database's null marker reads as a blank cell, a formula's error sets the row apart (`_column`): a small
+        # batch's columns are looked at (`_holds_any`); a big one's typed columns meet them among their distinct
+        # values (`_marking`), its NIKs among the cells already failing, its texts by one `is_in` (a look at every
+        # column cost a 1M-row load ~0.2 s of CPU)
+        memo = rows.n <= MEMO_ROWS
+        if (memo or c.type == "text") and rows.holds_marks(c.name):
+            rows.marked.add(c.name)
+        parsed_text = _unmarked(text) if c.name in rows.marked else text
         if c.type == "nik":
-            if rows.n <= MEMO_ROWS:
+            if memo:
                 nik, errors, keys = self._niks(parsed_text.to_pylist(), rows.cols[NIK_NUMERIC].to_pylist())
                 if c.name == "nik":     # the participant key's column
                     rows.participant_keys = keys
             else:
-                nik = normalise_nik(parsed_text)
+                nik = normalise_nik(text)
                 errors = nik_problems(nik, np_bools(rows.cols[NIK_NUMERIC]))
+                if errors.null_count < rows.n and _holds_any(text.filter(pc.is_valid(errors))):
+                    rows.marked.add(c.name)
+                    parsed_text = _unmarked(text)
+                    nik = normalise_nik(parsed_text)
+                    errors = nik_problems(nik, np_bools(rows.cols[NIK_NUMERIC]))
             if not c.required:
                 errors = pc.if_else(pc.is_null(nik), _NULL_TEXT, errors)
             return {names.text: text, names.value: nik, names.error: errors}
@@ -305,11 +317,14 @@ class Validator:
             # a regency is matched by its name; every other type sees number and date cells as such
             by_text = c.type == "regency" or c.name not in rows.present
             if rows.n <= MEMO_ROWS:     # the keys as the blocks hold them (no Arrow array made only to be undone)
-                keyed = parsed_text.to_pylist() if by_text else rows.unmarked_list(rows.key_list(c.name))
+                keyed = parsed_text.to_pylist() if by_text else rows.key_list(c.name)
+                if c.name in rows.marked:
+                    keyed = [None if k in parsing.NULL_MARKERS else k for k in keyed]
                 values, errors = map_memo(keyed, self._kept_parser(c.type), _ARROW_TYPES.get(c.type, pa.string()))
             else:
-                keyed = parsed_text if by_text else rows.unmarked(rows.keys(c.name))
-                values, errors = map_distinct(keyed, parser_for(c.type, self.aliases),
+                keyed = parsed_text if by_text else rows.keys(c.name)
+                missing = REQUIRED_CODES.get(c.name, "REQUIRED_MISSING") if c.required else None
+                values, errors = map_distinct(keyed, _marking(parser_for(c.type, self.aliases), missing),
                                               _ARROW_TYPES.get(c.type, pa.string()), _bulk_parser(c.type))
         if c.required and parsed_text.null_count and not (c.name in ("period", "regency")
                                                           and c.name not in rows.present):
@@ -327,9 +342,8 @@ class _Rows:
         self.present = {c for b in blocks for c in b.columns}
         self.participant_keys: pa.Array | None = None    # of a small file's NIK column (`NikMemo`), as it is parsed
         self.formulas = any(_holds(cells, FORMULA_NO_VALUE) for b in blocks for cells in b.cells.values())
-        # some cell is a database's null marker or a formula's error (parsing.NULL_MARKERS, FORMULA_ERRORS): one
-        # `is_in` a column, 0.35 ms of a 61,440-row part's
-        self.marked = any(_holds_any(cells) for b in blocks for cells in b.cells.values())
+        # the columns a cell of which is a database's null marker or a formula's error (`Validator._parsed_column`)
+        self.marked: set[str] = set()
         unsplit = []
         for b in blocks:
             texts = [None] * b.n_rows if b.unsplit else None
@@ -350,17 +364,11 @@ class _Rows:
             self.cols[EXTRA + k] = pa.concat_arrays([as_arrow(b.extra_cells[k], pa.string()) if k in b.extra_cells
                                                      else pa.nulls(b.n_rows, pa.string()) for b in self.blocks])
 
-    def unmarked(self, texts: pa.Array) -> pa.Array:
-        """The texts (or keys) with a database's null marker as null: the cell is read as blank."""
-        if not self.marked:
-            return texts
-        return pc.if_else(pc.is_in(texts, value_set=_NULL_MARKERS), _NULL_TEXT, texts)
-
-    def unmarked_list(self, keys: list[str | None]) -> list[str | None]:
-        """`unmarked` of a list."""
-        if not self.marked:
-            return keys
-        return [None if k in parsing.NULL_MARKERS else k for k in keys]
+    def holds_marks(self, column: str) -> bool:
+        """Whether a cell of the column is a database's null marker or a formula's error (a small file's cells, a
+        list, by a set's look: ~5 us for 300 cells, an `is_in` ~15)."""
+        return any(_holds_any(cells) if isinstance(cells, pa.Array | pa.ChunkedArray) else
+                   not _MARKED.isdisjoint(cells) for b in self.blocks if (cells := b.cells.get(column)) is not None)
 
     def texts(self, column: str) -> pa.Array:
         """The column's cell texts over all blocks (null where a block lacks the column)."""
@@ -391,11 +399,27 @@ def _holds(cells: list[str | None] | pa.Array, text: str) -> bool:
     return text in cells
 
 
-def _holds_any(cells: list[str | None] | pa.Array) -> bool:
-    """True when one of the cells is a null marker or a formula's error."""
-    if isinstance(cells, pa.Array):
-        return bool(pc.any(pc.is_in(cells, value_set=_MARKED_ARRAY)).as_py())
-    return not _MARKED.isdisjoint(cells)
+def _holds_any(cells: pa.Array | pa.ChunkedArray) -> bool:
+    """True when one of the cells is a database's null marker or a formula's error."""
+    return len(cells) > 0 and bool(pc.any(pc.is_in(cells, value_set=_MARKED_ARRAY)).as_py())
+
+
+def _unmarked(texts: pa.Array) -> pa.Array:
+    """The texts (or keys) with a database's null marker as null: the cell is read as blank."""
+    return pc.if_else(pc.is_in(texts, value_set=_NULL_MARKERS), _NULL_TEXT, texts)
+
+
+def _marking(parse: Callable, missing: str | None) -> Callable:
+    """A column's parser that reads a database's null marker as a blank cell (`missing`: its reason code, for a
+    required column) and a formula's error as FORMULA_ERROR (asked only of the distinct values the bulk parser left:
+    no cost to a file without them)."""
+    def run(v: str | None) -> tuple[object, str | None]:
+        if v in parsing.NULL_MARKERS:
+            return None, missing
+        if v in parsing.FORMULA_ERRORS:
+            return None, "FORMULA_ERROR"
+        return parse(v)
+    return run
 
 
 def _row_regency(rows: _Rows, regency: BatchColumn | None, facts: FileFacts) -> pa.Array:
@@ -452,7 +476,8 @@ def _checks(rows: _Rows, contract: Contract, columns: dict[str, BatchColumn]) ->
         checks.append(Check(c.name, names.error, None if c.type == "nik" else names.text))  # a NIK is never shown
     for group in contract.one_of:
         label = "/".join(group)
-        no_id = functools.reduce(pc.and_, [pc.is_null(rows.unmarked(cols[columns[g].text])) for g in group])
+        no_id = functools.reduce(pc.and_, [pc.or_(pc.is_null(t), pc.is_in(t, value_set=_NULL_MARKERS))
+                                           for t in (cols[columns[g].text] for g in group)])
         cols[f"error:{label}"] = pc.if_else(no_id, pa.scalar("NO_PARTICIPANT_ID"), _NULL_TEXT)
         checks.append(Check(label, f"error:{label}", None))
     if contract.source == "register" and "coverage_end" in contract.names:
