@@ -10,6 +10,8 @@ The rows are synthetic; every expected value is written out by hand below, never
 
 from __future__ import annotations
 
+import io
+import re
 import zipfile
 
 import duckdb
@@ -19,6 +21,7 @@ from _support import load_one_way
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
 from cakupan.ingest.readers import bookparts, sheetslices
+from cakupan_dev.messy.formats import Sheet, ods_bytes
 from cakupan_dev.messy.people import workers
 
 HEADER = ["NIK", "Nama", "Tgl Lahir", "JK", "Pekerjaan", "Desa", "Kecamatan", "Program", "TMT", "Iuran",
@@ -64,9 +67,9 @@ def _sliced(m) -> None:
     m.setattr(sheetslices, "_PIECE", 256)
 
 
-def _load_book(home, monkeypatch, way: str) -> tuple:
+def _load_book(home, monkeypatch, way: str, path=None) -> tuple:
     """Load the inbox's workbook whole, part by part or in slices: the result, the rows set apart and kept."""
-    path = home.inbox / "73.72" / "register_parepare_2025-05.xlsx"
+    path = path or home.inbox / "73.72" / "register_parepare_2025-05.xlsx"
     with monkeypatch.context() as m:
         m.setattr(bookparts, "BOOK_STREAM_MIN_BYTES", 0 if way == "parts" else 1 << 40)
         m.setattr(prepare, "BOOK_PART_ROWS", 8)
@@ -163,3 +166,49 @@ def test_a_csv_saved_from_a_sheet_with_failed_formulas_every_way(home_factory, m
             got[way] = (con.execute("select * exclude (received_at) from raw.register order by source_row").fetchall(),
                         con.execute("select * from quarantine.rows order by source_row").fetchall())
     assert got["row_by_row"] == got["column_wise"] == got["parts"]
+
+
+def _ods_with_errors(n_rows: int) -> bytes:
+    """The register as LibreOffice saves it, its district of row 2 a VLOOKUP that found nothing and its contribution
+    of row 3 a division by an empty cell: each written as LibreOffice writes a formula's error (a string cell with
+    `calcext:value-type="error"`, the error as its paragraph; the contribution's as a number cell, as some writers
+    type it)."""
+    rows = [HEADER] + [_row(w) for w in workers(n_rows, seed=5)]
+    rows[1][6] = "@ERROR-DISTRICT@"
+    rows[2][9] = "@ERROR-AMOUNT@"
+    data = ods_bytes([Sheet("Data", rows)])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        parts = [(i, z.read(i)) for i in z.infolist()]
+    cell = rb"<table:table-cell(?:\s[^>]*)?><text:p>{}</text:p></table:table-cell>"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, part in parts:
+            if info.filename == "content.xml":
+                part, n = re.subn(cell.replace(b"{}", b"@ERROR-DISTRICT@"), (
+                    b'<table:table-cell table:formula="of:=VLOOKUP([.F2];$Ref.$A$1:$B$9;2;0)" '
+                    b'office:value-type="string" office:string-value="" calcext:value-type="error">'
+                    b"<text:p>#N/A</text:p></table:table-cell>"), part)
+                part, m = re.subn(cell.replace(b"{}", b"@ERROR-AMOUNT@"), (
+                    b'<table:table-cell table:formula="of:=[.B3]/0" office:value-type="float" office:value="0" '
+                    b'calcext:value-type="error"><text:p>#DIV/0!</text:p></table:table-cell>'), part)
+                assert (n, m) == (1, 1)
+            z.writestr(info, part)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("way", ["whole", "parts"])
+def test_an_ods_error_cell_sets_its_row_apart(home, monkeypatch, way):
+    """LibreOffice's error cells, which the spreadsheet library reads as an empty text (or the number 0): each row
+    set apart as FORMULA_ERROR with the error quoted, read whole and part by part."""
+    path = home.inbox / "73.72" / "register_parepare_2025-05.ods"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_ods_with_errors(30))
+    r, set_apart, loaded = _load_book(home, monkeypatch, way, path)
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (30, 28, 2), r
+    prefix = "73.72/register_parepare_2025-05.ods, lembar Data, baris"
+    assert set_apart == [
+        (2, "FORMULA_ERROR", "district", f"{prefix} 2: Sel pada kolom 'district' berisi galat rumus (#N/A), {FIX}"),
+        (3, "FORMULA_ERROR", "monthly_contribution",
+         f"{prefix} 3: Sel pada kolom 'monthly_contribution' berisi galat rumus (#DIV/0!), {FIX}"),
+    ]
+    assert loaded[0] == (4, "Bacukiki", "Lumpue")

@@ -211,9 +211,12 @@ def _messages(path: Path, data: bytes, options: ReadOptions, part_rows: int, fir
     after sheet; or ("whole",)."""
     big = big_sheet_parts(path, data)      # (their cut looks for formulas: not unzipped a third time to do so)
     marks = formulas_meanwhile(io.BytesIO(data), skip=big)
-    ods, trimmed = ods_content(path, data)      # (an .ods without its blank cells far below or far right)
+    ods, trimmed, ods_errors = ods_content(path, data)  # (an .ods without its blank cells far below or far right)
     wb = open_workbook(path, data if trimmed is None else trimmed.data)
     names = visible_sheets(wb, options.skip_sheets)
+    if any(name in ods_errors for name in names):
+        yield ("whole",)    # (an .ods's error cell: the whole read marks it, `workbook._sheets_in_process`)
+        return
     sliced = sliced_sheets(path, data, names)
     if _untested_damaged(data, big, sliced):
         yield ("whole",)    # (the whole read's check of every part names it, as for a workbook read whole)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Iterator
 from html import unescape
 
 Ranges = list[tuple[tuple[int, int], tuple[int, int]]]
@@ -25,6 +26,10 @@ _TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table
                   rb"((?:\s+[^\s=>/]+\s*=\s*(?:\"[^\"]*\"|'[^']*'))*)\s*(/?)>")
 _ATTR = re.compile(rb"(?:[\w.-]+:)?([\w-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
 MAX_REPEATED_SPANS = 1000      # a spanned cell repeated over more rows than this is formatting, not data
+_ERROR_VALUE = b'value-type="error"'
+_ERROR_TYPE = re.compile(rb'value-type\s*=\s*["\']error["\']')    # (`office:value-type` is never "error": any prefix)
+_CELL_END = re.compile(rb"</(?:[\w.-]+:)?table-cell>")
+_INNER_TAG = re.compile(rb"<[^>]*>")
 
 
 def ods_merged_ranges(source) -> dict[str, Ranges]:
@@ -63,6 +68,43 @@ def _count(attrs: dict[bytes, bytes], name: bytes) -> int:
 def merged_ranges_of(xml: bytes) -> dict[str, Ranges]:
     """The merged ranges of every sheet of a content.xml (see the module's docstring)."""
     out: dict[str, Ranges] = {}
+    for sheet, row, col, row_repeat, repeat, tag, attrs, _ in _cells(xml):
+        out.setdefault(sheet, [])
+        if tag == b"table-cell" and (b"number-columns-spanned" in attrs or b"number-rows-spanned" in attrs):
+            cols = _count(attrs, b"number-columns-spanned")
+            rows = _count(attrs, b"number-rows-spanned")
+            if (cols > 1 or rows > 1) and row_repeat * repeat <= MAX_REPEATED_SPANS:
+                for k in range(row_repeat):
+                    for j in range(repeat):
+                        c = col + j
+                        out[sheet].append(((row + k, c), (row + k + rows - 1, c + cols - 1)))
+    return {name: ranges for name, ranges in out.items() if ranges}
+
+
+def error_cells_in(xml: bytes | None) -> dict[str, list[tuple[int, int, str]]]:
+    """Per sheet, (row, column, text) (0-based) of every cell whose value is an error ("#N/A", "Err:502": LibreOffice
+    writes `calcext:value-type="error"`), which python-calamine reads as an empty text; {} at once for a content.xml
+    without one (one substring search)."""
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    if xml is None or _ERROR_VALUE not in xml:
+        return out
+    for sheet, row, col, row_repeat, repeat, tag, _, m in _cells(xml):
+        if (tag != b"table-cell" or m[4] or not _ERROR_TYPE.search(m[3])
+                or row_repeat * repeat > MAX_REPEATED_SPANS):
+            continue
+        close = _CELL_END.search(xml, m.end())
+        body = xml[m.end(): close.start() if close else m.end()]
+        text = unescape(_INNER_TAG.sub(b"", body).decode("utf-8", "replace"))
+        if text.strip():
+            out.setdefault(sheet, []).extend((row + k, col + j, text.strip())
+                                             for k in range(row_repeat) for j in range(repeat))
+    return out
+
+
+def _cells(xml: bytes) -> Iterator[tuple[str, int, int, int, int, bytes, dict[bytes, bytes], re.Match]]:
+    """Every opening cell tag of a sheet (a table not nested in a cell): (sheet, row, column, rows and columns it
+    is repeated over, tag, attributes without their namespace prefix, the tag's match). A sheet with no cell is
+    not given."""
     sheet: str | None = None
     depth = 0                      # tables nested in a cell (rare) are not sheets: their rows are not counted
     row = col = 0
@@ -78,7 +120,6 @@ def merged_ranges_of(xml: bytes) -> dict[str, Ranges]:
                 depth += 1
                 if depth == 1:
                     sheet = unescape(_attrs(raw).get(b"name", b"").decode("utf-8", "replace"))
-                    out.setdefault(sheet, [])
                     row = 0
             continue
         if sheet is None or depth != 1:
@@ -96,13 +137,5 @@ def merged_ranges_of(xml: bytes) -> dict[str, Ranges]:
             continue
         attrs = _attrs(raw) if raw else {}
         repeat = _count(attrs, b"number-columns-repeated")
-        if tag == b"table-cell" and (b"number-columns-spanned" in attrs or b"number-rows-spanned" in attrs):
-            cols = _count(attrs, b"number-columns-spanned")
-            rows = _count(attrs, b"number-rows-spanned")
-            if (cols > 1 or rows > 1) and row_repeat * repeat <= MAX_REPEATED_SPANS:
-                for k in range(row_repeat):
-                    for j in range(repeat):
-                        c = col + j
-                        out[sheet].append(((row + k, c), (row + k + rows - 1, c + cols - 1)))
+        yield sheet, row, col, row_repeat, repeat, tag, attrs, m
         col += repeat
-    return {name: ranges for name, ranges in out.items() if ranges}

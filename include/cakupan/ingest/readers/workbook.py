@@ -28,7 +28,7 @@ from python_calamine import CalamineWorkbook
 from cakupan.core.messages import Msg
 from cakupan.ingest.readers.blocks import FORMULA_NO_VALUE, FileRejected, Rows, column_number, letters_of
 from cakupan.ingest.readers.cells import is_blank_row
-from cakupan.ingest.readers.odsmerge import content_xml, ranges_in
+from cakupan.ingest.readers.odsmerge import content_xml, error_cells_in, ranges_in
 from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
@@ -163,7 +163,7 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     slices (`sheetslices`: the library never builds the area of a stray cell in row 1,048,001)."""
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
-    ods, trimmed = ods_content(path, data)
+    ods, trimmed, ods_errors = ods_content(path, data)
     gapless = xls_gapless(path, data)
     wb = open_workbook(path, gapless.data if gapless is not None else data if trimmed is None else trimmed.data)
     if gapless is not None and not set(gapless.jumps) <= set(wb.sheet_names):
@@ -193,6 +193,9 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                 del sheet       # the library's copy of the cells goes before the next sheet's is read
                 if trimmed is not None and name in trimmed.widths:
                     _as_whole_area(rows, trimmed.widths[name], merges)
+                if name in ods_errors:      # (an .ods's error cells, at their places once far values are moved)
+                    place = {c: p for p, c in trimmed.moved.get(name, {}).items()} if trimmed is not None else {}
+                    _mark_formulas(rows, [(r, place.get(c, c), t) for r, c, t in ods_errors[name]])
                 if trimmed is not None and name in trimmed.moved:     # (values far right moved: `odsfar`)
                     rows = Rows(rows, trimmed.moved[name])
                 if gapless is not None and name in gapless.jumps:     # (long runs of empty rows made one)
@@ -322,14 +325,15 @@ def xls_gapless(path: Path, data: bytes | None) -> Gapless | None:
     return without_long_gaps(data)
 
 
-def ods_content(path: Path, data: bytes | None) -> tuple[dict | None, Trimmed | None]:
-    """An .ods's merged ranges per sheet (python-calamine gives an .ods none) and the file without its blank cells
+def ods_content(path: Path, data: bytes | None) -> tuple[dict | None, Trimmed | None, dict]:
+    """An .ods's merged ranges per sheet (python-calamine gives an .ods none), the file without its blank cells
     far below or far right of its data, its values far right moved to follow it (`odstail`, `odsfar`; None when it
-    has neither), its content.xml read once; (None, None) for any other workbook."""
+    has neither), and its error cells per sheet (`odsmerge.error_cells_in`: the library reads them as empty), its
+    content.xml read once; (None, None, {}) for any other workbook."""
     if not _is_ods(path, data):
-        return None, None
+        return None, None, {}
     xml = content_xml(path if data is None else io.BytesIO(data))
-    return ranges_in(xml), without_far_blanks(path.read_bytes() if data is None else data, xml)
+    return ranges_in(xml), without_far_blanks(path.read_bytes() if data is None else data, xml), error_cells_in(xml)
 
 
 def merges_of(sheet, name: str, ods: dict | None) -> list:
@@ -456,7 +460,7 @@ def _mark_formulas(rows: list[list], cells, length: int | None = None, width: in
         row = rows[r]
         if len(row) <= c:
             row.extend([""] * (c + 1 - len(row)))
-        if row[c] is None or row[c] == "":
+        if row[c] is None or row[c] == "" or mark != FORMULA_NO_VALUE:     # (an error whatever the library read)
             row[c] = mark
 
 
