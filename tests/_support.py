@@ -133,3 +133,14 @@ def load_one_way(settings, dest, way: str, monkeypatch):
         finally:
             ld.con.close()
     return used == [True], r
+
+
+def load_csv_one_way(settings, name: str, data: bytes, way: str, monkeypatch):
+    """Write a CSV's bytes into the home's inbox (regency 73.72) and load it one of the loader's three ways
+    (`load_one_way`), checking it went that way. Returns the load's result."""
+    dest = settings.inbox / "73.72" / name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(data)
+    column_wise, r = load_one_way(settings, dest, way, monkeypatch)
+    assert column_wise == (way != "row_by_row"), way
+    return r
