@@ -194,6 +194,9 @@ def test_a_single_program_column_or_amount_columns_are_not_flags():
     ("JKK=x; JKM=Y", "PROGRAM_FLAG_UNREADABLE"),          # a cross: a choice in one form, struck out in another
     ("JKK=mungkin; JKM=Y", "PROGRAM_FLAG_UNREADABLE"),
     ("JKK=T; JKM=", "PROGRAM_NONE_FLAGGED"),
+    ("JHT=NULL; JKK=Y; JKM=Y; JP=\\N", ("JKK", "JKM")),  # a database export's null markers: blank, so no
+    ("JKK=NULL; JKM=null", "PROGRAM_NONE_FLAGGED"),
+    ("JKK=#N/A; JKM=Y", "PROGRAM_FLAG_UNREADABLE"),       # a failed formula is no answer
     ("JKK=0; JKM=-", "PROGRAM_NONE_FLAGGED"),
 ])
 def test_a_rows_flags_read_as_its_programs(flags, expected):

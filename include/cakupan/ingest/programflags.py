@@ -95,11 +95,12 @@ def parse_flags(text: str) -> tuple[str, ...]:
 
 
 def _flag(value: str) -> bool | None:
-    """A flag cell's text as yes (True), no (False) or neither (None)."""
+    """A flag cell's text as yes (True), no (False) or neither (None); a database's null marker ("NULL", "\\N")
+    is a blank cell, so a no, as in every other column."""
     folded = value.strip().lower().rstrip(".").strip()
     if folded in YES:
         return True
-    if folded in NO:
+    if folded in NO or value.strip() in parsing.NULL_MARKERS:
         return False
     try:
         amount = parsing.parse_number(value)
