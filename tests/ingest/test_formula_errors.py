@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 
 import duckdb
 import pytest
 import xlsxwriter
+import xlwt
 from _support import load_csv_one_way
 from cakupan.ingest import prepare
 from cakupan.ingest.loader import Loader
@@ -208,3 +210,66 @@ def test_an_ods_error_cell_sets_its_row_apart(home, monkeypatch, way):
          f"{prefix} 3: Sel pada kolom 'monthly_contribution' berisi galat rumus (#DIV/0!), {FIX}"),
     ]
     assert loaded[0] == (4, "Bacukiki", "Lumpue")
+
+
+def _xls_with_errors(n: int, far: bool) -> bytes:
+    """A register saved as an old .xls: the district of row 2 an error pasted as a value ("#N/A"), the
+    contribution of row 3 a formula whose saved result is "#DIV/0!", that of row 4 a formula whose saved result is
+    16,800. `far`: three more workers 30,000 rows below, the district of the second "#REF!", and an "x" in IV65536
+    (the long runs of empty rows made one before the library reads the sheet: the error keeps its row)."""
+    wb = xlwt.Workbook(encoding="utf-8")
+    ws = wb.add_sheet("Data", cell_overwrite_ok=True)
+    for c, label in enumerate(HEADER):
+        ws.write(0, c, label)
+    people = workers(n + 3, seed=5)
+
+    def put(r: int, w) -> None:
+        for c, v in enumerate(_row(w)):
+            ws.write(r, c, v)
+    for i, w in enumerate(people[:n], start=1):
+        put(i, w)
+    ws.row(1).set_cell_error(6, 0x2A)           # (xlwt's own map of the errors' texts is wrong: codes, as BIFF8's)
+    ws.write(2, 9, xlwt.Formula("B3/0"))
+    ws.write(3, 9, xlwt.Formula("16800*1"))
+    if far:
+        for k, w in enumerate(people[n:]):
+            put(30_000 + k, w)
+        ws.row(30_001).set_cell_error(6, 0x17)
+        ws.write(65_535, 255, "x")
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = bytearray(buf.getvalue())
+    # xlwt saves no formula's result (an empty text): each formula's result as Excel saves it, in the order written
+    for result in (bytes([2, 0, 0x07, 0, 0, 0, 0xFF, 0xFF]), struct.pack("<d", 16800.0)):
+        at = data.find(struct.pack("<Q", 0xFFFF000000000003))
+        assert at > 0
+        data[at: at + 8] = result
+    return bytes(data)
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_an_xls_error_cell_sets_its_row_apart(home, monkeypatch, far):
+    """An old .xls's error cells, which the spreadsheet library reads as empty: an error pasted as a value and a
+    formula whose saved result is an error each set their row apart as FORMULA_ERROR, quoting the error; a formula
+    whose saved result is a number is that number."""
+    n = 30
+    path = home.inbox / "73.72" / "register_parepare_2025-05.xls"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_xls_with_errors(n, far))
+    r, set_apart, loaded = _load_book(home, monkeypatch, "whole", path)
+    prefix = "73.72/register_parepare_2025-05.xls, lembar Data, baris"
+    expected = [
+        (2, "FORMULA_ERROR", "district", f"{prefix} 2: Sel pada kolom 'district' berisi galat rumus (#N/A), {FIX}"),
+        (3, "FORMULA_ERROR", "monthly_contribution",
+         f"{prefix} 3: Sel pada kolom 'monthly_contribution' berisi galat rumus (#DIV/0!), {FIX}"),
+    ]
+    if far:
+        expected.append((30_002, "FORMULA_ERROR", "district",
+                         f"{prefix} 30002: Sel pada kolom 'district' berisi galat rumus (#REF!), {FIX}"))
+    assert set_apart == expected
+    assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (n + 3 * far, n + 3 * far - len(expected), len(expected))
+    assert loaded[0] == (4, "Bacukiki", "Lumpue")
+    if far:
+        assert [row for row, _, _ in loaded[-2:]] == [30_001, 30_003]
+    with duckdb.connect(str(home.work_db), read_only=True) as con:
+        assert con.execute("select monthly_contribution from raw.register where source_row = 4").fetchone() == (16800,)

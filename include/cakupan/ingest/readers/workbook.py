@@ -32,7 +32,7 @@ from cakupan.ingest.readers.odsmerge import content_xml, error_cells_in, ranges_
 from cakupan.ingest.readers.odstail import Trimmed, without_far_blanks
 from cakupan.ingest.readers.sheetslices import SlicedSheet, sliced_sheets
 from cakupan.ingest.readers.sniff import SMALL_WORKBOOK_MAX_BYTES, is_worksheet_part, sheet_parts
-from cakupan.ingest.readers.xlsgap import Gapless, without_long_gaps
+from cakupan.ingest.readers.xlsgap import Gapless, error_cells, without_long_gaps
 from cakupan.ingest.readers.xmlscan import ERROR_TYPE, FORMULA_TAG, has_formula
 
 WORKBOOK_TIMEOUT_S = 600
@@ -164,10 +164,11 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
     xlsx = path.suffix.lower() in (".xlsx", ".xlsm")
     blanks = formulas_meanwhile(path if data is None else io.BytesIO(data)) if xlsx and xmls is None else None
     ods, trimmed, ods_errors = ods_content(path, data)
-    gapless = xls_gapless(path, data)
+    gapless, xls_errors = xls_content(path, data)
     wb = open_workbook(path, gapless.data if gapless is not None else data if trimmed is None else trimmed.data)
     if gapless is not None and not set(gapless.jumps) <= set(wb.sheet_names):
         gapless, wb = None, open_workbook(path, data)   # (a sheet's name read otherwise: its rows' numbers unknown)
+        xls_errors = error_cells(path.read_bytes() if data is None else data)
     out = []
     names = visible_sheets(wb, skip_sheets)
     sliced = sliced_sheets(path, data, names) if xlsx and xmls is None else {}
@@ -198,6 +199,8 @@ def _sheets_in_process(path: Path, skip_sheets: Sequence[str], data: bytes | Non
                     _mark_formulas(rows, [(r, place.get(c, c), t) for r, c, t in ods_errors[name]])
                 if trimmed is not None and name in trimmed.moved:     # (values far right moved: `odsfar`)
                     rows = Rows(rows, trimmed.moved[name])
+                if name in xls_errors:      # (an .xls's error cells, at their rows once long gaps are made one)
+                    _mark_formulas(rows, xls_errors[name])
                 if gapless is not None and name in gapless.jumps:     # (long runs of empty rows made one)
                     rows = Rows(rows, None, _RowOf(gapless.jumps[name]))
                 length, width = len(rows), 0
@@ -311,6 +314,20 @@ def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> lis
     skip = {s.lower() for s in skip_sheets}
     return [meta.name for meta in wb.sheets_metadata
             if meta.name.lower() not in skip and not str(getattr(meta, "visible", "Visible")).lower().endswith("hidden")]
+
+
+def xls_content(path: Path, data: bytes | None) -> tuple[Gapless | None, dict[str, list[tuple[int, int, str]]]]:
+    """An .xls's long runs of empty rows made one (`xls_gapless`) and its error cells per sheet, read from those
+    bytes (`xlsgap.error_cells`: the library reads them as empty); (None, {}) for any other workbook."""
+    if path.suffix.lower() != ".xls":
+        return None, {}
+    if data is None:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None, {}
+    gapless = xls_gapless(path, data)
+    return gapless, error_cells(data if gapless is None else gapless.data)
 
 
 def xls_gapless(path: Path, data: bytes | None) -> Gapless | None:

@@ -9,12 +9,16 @@ are renumbered in place (their records' row fields, the merged ranges', the shee
 and layout unchanged. The reader gives each row its own number back (`workbook._RowOf`, from the jumps returned).
 Anything not of the plain kind (BIFF5, a stream the chains do not reach whole, a record cut short) is read as
 before.
+
+The same records give an .xls's error cells (`error_cells`): a formula whose saved result is an error ("#N/A" of a
+VLOOKUP that found nothing) or an error pasted as a value, which the library reads as empty.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import re
 import struct
 from dataclasses import dataclass
 
@@ -28,6 +32,13 @@ _END_OF_CHAIN, _FREE = 0xFFFFFFFE, 0xFFFFFFFF
 _VALUES = frozenset({0x0203, 0x0204, 0x00D6, 0x0205, 0x027E, 0x00FD, 0x00BD, 0x0006})
 _ROW_FIRST = _VALUES | {0x0201, 0x00BE, 0x0208}
 _BOF, _EOF, _BOUNDSHEET, _DIMENSIONS, _MERGECELLS = 0x0809, 0x000A, 0x0085, 0x0200, 0x00E5
+_BOOLERR, _FORMULA = 0x0205, 0x0006
+# BIFF8's error codes, as the sheet shows them
+ERROR_TEXTS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?", 0x24: "#NUM!",
+               0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+# the bytes of a record that may hold an error: a bool/error cell flagged an error, a formula whose saved result is
+# one (type 2, then 0xFFFF); found in bulk first, so a file without one is not walked record by record
+_MAY_HOLD_ERROR = re.compile(rb"\x05\x02\x08\x00.{6}[\x00-\x2b]\x01|\x06\x00.{8}\x02.{5}\xff\xff", re.DOTALL)
 
 
 @dataclass
@@ -59,6 +70,33 @@ def without_long_gaps(data: bytes) -> Gapless | None:
     except (struct.error, IndexError, ValueError, _NotPlain):
         return None
     return Gapless(bytes(out), jumps) if jumps else None
+
+
+def error_cells(data: bytes) -> dict[str, list[tuple[int, int, str]]]:
+    """Per worksheet, (row, column, the error's text) (0-based) of each cell of the .xls `data` whose value is an
+    error: a bool/error cell flagged an error, or a formula whose saved result is one. Empty for a file without any
+    or not of the plain kind."""
+    if not data.startswith(_SIGNATURE):
+        return {}
+    out: dict[str, list[tuple[int, int, str]]] = {}
+    try:
+        stream = _Stream.workbook(data)
+        if stream is None or not _MAY_HOLD_ERROR.search(stream.bytes):
+            return {}
+        for name, start in _sheets(stream.bytes):
+            for _, typ, body in _records(stream.bytes, start):
+                if typ == _BOOLERR and len(body) >= 8 and body[7] == 1:
+                    code = body[6]
+                elif typ == _FORMULA and len(body) >= 14 and body[6] == 2 and body[12:14] == b"\xff\xff":
+                    code = body[8]
+                else:
+                    continue
+                if code in ERROR_TEXTS:
+                    row, col = struct.unpack_from("<HH", body, 0)
+                    out.setdefault(name, []).append((row, col, ERROR_TEXTS[code]))
+    except (struct.error, IndexError, ValueError, _NotPlain):
+        return {}
+    return out
 
 
 class _NotPlain(Exception):
