@@ -19,7 +19,7 @@ YMD = st.builds(lambda y, s1, m, s2, d: f"{y}{s1}{m}{s2}{d}", st.integers(0, 999
                 st.sampled_from("/-."), st.integers(0, 39).map(str) | st.integers(0, 39).map(lambda d: f"{d:02d}"))
 MONTH_WORDS = st.sampled_from(["Januari", "jan", "FEB", "Maret", "April", "mei", "May", "Juni", "juli", "Agustus",
                                "Agt", "Agst", "Agus", "Sept", "Oktober", "Nop", "Desember", "Dec", "Bulan", "x", "Mar",
-                               "Mrt", "Pebr", "febr"])
+                               "Mrt", "Pebr", "febr", "Febuari"])
 # a year of four digits, or of two ("13-Apr-25": Excel's d-mmm-yy), or of a length no date has
 NAME_YEARS = (st.integers(1850, 2200).map(str) | st.integers(0, 99).map(lambda y: f"{y:02d}")
               | st.sampled_from(["5", "025", "20255"]))
@@ -28,7 +28,10 @@ D_NAME_Y = st.builds(lambda d, s1, name, s2, y: f"{d}{s1}{name}{s2}{y}", st.inte
                      st.sampled_from([" ", "-", "/", ".", ",", ". ", ".-", ".."]), NAME_YEARS)
 NAME_D_Y = st.builds(lambda name, dot, d, comma, y: f"{name}{dot} {d}{comma} {y}", MONTH_WORDS, st.sampled_from(["", "."]),
                      st.integers(0, 39).map(str), st.sampled_from(["", ","]), st.integers(1850, 2200).map(str))
-CORE = st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y)
+# ISO 8601's basic form ("20250413"), of years, months and days in and out of range, and of seven or nine digits
+BASIC = st.builds(lambda y, m, d: f"{y:04d}{m:02d}{d:02d}", st.integers(1800, 2200), st.integers(0, 14),
+                  st.integers(0, 39)) | st.sampled_from(["2025041", "202504013", "01042025", "19991231"])
+CORE = st.one_of(PLAIN, DATE_LIKE, YMD, D_NAME_Y, NAME_D_Y, BASIC)
 # a weekday before a date and a time of day after it, spelled as the bulk path reads them and as only the parser does
 WEEKDAY = st.builds(lambda day, sep: f"{day}{sep}", st.sampled_from(
     ["Senin", "selasa", "RABU", "Kamis", "Jumat", "Jum'at", "Sabtu", "Minggu", "Ahad", "Monday", "tue", "Sun",
@@ -177,3 +180,16 @@ def _read_in_bulk_to(texts: list[str], want: list) -> None:
     for col_type in DATE_TYPES:
         slow, fast = _both(texts, col_type)
         assert fast == slow
+
+
+def test_a_database_s_compact_dates_and_a_misspelt_month_are_read_in_bulk():
+    """A database or payroll system exports a date in ISO 8601's basic form ("20250413"), and a clerk types it so
+    as a number; "Febuari" is how Februari is often misspelt. Each was DATE_INVALID; read in bulk now, to the dates
+    written out here, and the parser agrees. Eight digits that are no date stay the parser's to refuse."""
+    import datetime as dt
+
+    texts = ["20250413", "19850312", "20240229", "20250413 08:00", "1 Febuari 2025", "28 pebuari 2024"]
+    want = [dt.date(2025, 4, 13), dt.date(1985, 3, 12), dt.date(2024, 2, 29), dt.date(2025, 4, 13),
+            dt.date(2025, 2, 1), dt.date(2024, 2, 28)]
+    _read_in_bulk_to(texts, want)
+    assert dates(MIN_YEAR, 2100)(pa.array(["20250229", "20251301", "01042025", "18991231"])) is None

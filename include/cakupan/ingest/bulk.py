@@ -15,12 +15,13 @@ from cakupan.ingest import parsing
 from cakupan.ingest.arrays import np_bools, pa_bools
 
 # day-month-year and day, month name (a dot after it), year (a two-digit year too: "13-Apr-25", Excel's d-mmm-yy),
-# year-month-day with one separator (- / .), and month name, day, year: what `parsing._date_parts` reads from them
-# (other spacing is left to the parser)
+# year-month-day with one separator (- / .) or none, and month name, day, year: what `parsing._date_parts` reads
+# from them (other spacing is left to the parser)
 _DMY = r"^(?P<d>[0-9]{1,2})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<y>[0-9]{4}|[0-9]{2})$"
 _YMD = r"^(?P<y>[0-9]{4})(?P<s1>[-/.])(?P<m>[0-9]{1,2})(?P<s2>[-/.])(?P<d>[0-9]{1,2})$"
 _D_NAME_Y = r"^(?P<d>[0-9]{1,2})(?:[-/.,]| )(?P<name>[A-Za-z]+)\.?(?:[-/.,]| )(?P<y>[0-9]{4}|[0-9]{2})$"
 _NAME_D_Y = r"^(?P<name>[A-Za-z]+)\.? (?P<d>[0-9]{1,2}),? (?P<y>[0-9]{4})$"      # "April 13, 2025"
+_BASIC_YMD = r"^(?P<y>(?:19|20)[0-9]{2})(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12][0-9]|3[01])$"   # "20250413"
 # one of these forms around them, removed as `parsing._clean_date_text` removes it: a leading weekday and a comma
 # or a space ("Selasa, 3 Agustus 2004"), a trailing time of day after a space or a T, its seconds and their
 # fraction, and a zone ("2025-04-13 08:00:00", "13/04/2025 08.00 WIB", "2025-04-13T08:00:00.000Z"); their other
@@ -49,7 +50,7 @@ def dates(min_year: int, max_year: int):
         y, m, d = (np.zeros(n, dtype=np.int64) for _ in range(3))
         hit = _serials(uniq, y, m, d)
         core = pc.replace_substring_regex(pc.replace_substring_regex(uniq, _WEEKDAY, ""), _TIME, "")
-        for pattern in (_DMY, _YMD, _D_NAME_Y, _NAME_D_Y):
+        for pattern in (_DMY, _YMD, _D_NAME_Y, _NAME_D_Y, _BASIC_YMD):
             rows = np.flatnonzero(np_bools(pc.match_substring_regex(core, pattern)) & ~hit)
             if not len(rows):
                 continue
@@ -60,6 +61,8 @@ def dates(min_year: int, max_year: int):
                 month = np.zeros(len(rows), dtype=np.int64)
                 month[known] = _MONTH_NUMBERS[pc.filter(at, pa_bools(known)).to_numpy()]
                 same_sep = known                   # an unknown name is DATE_INVALID: the parser says so
+            elif pattern == _BASIC_YMD:
+                month, same_sep = _ints(parts.field("m")), np.ones(len(rows), dtype=bool)
             else:
                 month = _ints(parts.field("m"))
                 same_sep = np_bools(pc.equal(parts.field("s1"), parts.field("s2")))

@@ -268,7 +268,7 @@ def parse_count(value: object) -> int | None:
 _MONTHS: dict[str, int] = {}
 for _n, _names in enumerate((
     "januari jan january",
-    "februari feb febr pebruari peb pebr february",
+    "februari feb febr pebruari peb pebr february febuari pebuari",     # (the last two: common misspellings)
     "maret mar mrt march",
     "april apr",
     "mei may",
@@ -305,6 +305,9 @@ _TIME_RE = re.compile(
     re.ASCII,
 )
 _SERIAL_RE = re.compile(r"[0-9]{1,7}(?:\.0+)?", re.ASCII)
+# ISO 8601's basic form, "20250413", as a database or a payroll system exports a date (and as a number typed into
+# a sheet): eight digits that are no year 19xx/20xx, month and day are no date (an Excel serial has at most seven)
+_BASIC_YMD_RE = re.compile(r"((?:19|20)[0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])", re.ASCII)
 _YMD_RE = re.compile(r"([0-9]{4})\s*([-/.])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,2})", re.ASCII)
 _DMY_RE = re.compile(r"([0-9]{1,2})\s*([-/.])\s*([0-9]{1,2})\s*\2\s*([0-9]{4}|[0-9]{2})", re.ASCII)
 _D_NAME_Y_RE = re.compile(
@@ -343,6 +346,8 @@ def _date_parts(s: str) -> tuple[int, int, int] | None:
     """Split normalised date text into (year, month, day); month 0 marks an unknown month name."""
     if m := _YMD_RE.fullmatch(s):
         return int(m[1]), int(m[3]), int(m[4])
+    if m := _BASIC_YMD_RE.fullmatch(s):
+        return int(m[1]), int(m[2]), int(m[3])
     if m := _DMY_RE.fullmatch(s):
         return _year(m[4]), int(m[3]), int(m[1])
     if m := _D_NAME_Y_RE.fullmatch(s):
@@ -370,7 +375,7 @@ def parse_date(value: object, *, min_year: int = MIN_YEAR, max_year: int = 2100)
     text = cell_text(value)
     if text is None:
         return None
-    if _is_real(value) or _SERIAL_RE.fullmatch(text):
+    if (_is_real(value) or _SERIAL_RE.fullmatch(text)) and not _BASIC_YMD_RE.fullmatch(text):
         return _in_range(_from_serial(value if _is_real(value) else text), value, min_year, max_year)
     if isinstance(value, bool | dt.time):
         raise _fail("DATE_INVALID", "a date we can read", value)
@@ -436,7 +441,7 @@ def parse_month(value: object) -> dt.date | None:
     if text is None:
         return None
     parts = None
-    if isinstance(value, str):
+    if isinstance(value, str) or (_is_real(value) and text.isdigit()):    # (202504 typed as a number: its text)
         s = _clean_date_text(text)
         s = s[m.end():] if (m := _MONTH_PREFIX_RE.match(s)) else s
         parts = _month_parts(s)
