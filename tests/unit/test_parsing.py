@@ -591,6 +591,10 @@ def test_find_period_in_text_none(text):
         ("JP/JHT", ("JHT", "JP")),
         ("Program JKK, JKM", ("JKK", "JKM")),
         (f"JKK,{NBSP}JKM", ("JKK", "JKM")),
+        # the scheme (BPU: Bukan Penerima Upah) and the programs' count written around them
+        ("BPU JKK JKM", ("JKK", "JKM")), ("BPU: JKK, JKM", ("JKK", "JKM")), ("JKK JKM (BPU)", ("JKK", "JKM")),
+        ("2 Program (JKK, JKM)", ("JKK", "JKM")), ("Dua program yaitu JKK dan JKM", ("JKK", "JKM")),
+        ("JKK serta JKM", ("JKK", "JKM")), ("3 program: JHT, JKK, JKM", ("JHT", "JKK", "JKM")),
     ],
     ids=repr,
 )
@@ -601,7 +605,8 @@ def test_parse_programs(value, expected):
 @pytest.mark.parametrize(
     "value",
     ["JKN", "JKK, JKN", "BPJS", "JKK JKM XYZ", ",", "+", "dan", "Jaminan", "Jaminan Kesehatan", "1", 1.0,
-     "JKKJKM", "JKK;JKN", D(2025, 1, 1)],
+     "JKKJKM", "JKK;JKN", D(2025, 1, 1), "BPU", "2 program", "Dua", "3 Program (JKK, JKM)", "1 program JKK JKM",
+     "2 3 JKK JKM"],
     ids=repr,
 )
 def test_parse_programs_unknown(value):
@@ -634,7 +639,7 @@ def test_parse_program_errors(value):
      ("Lk.", "L"), ("Pria", "L"), ("PRIA", "L"), ("M", "L"), ("m", "L"), ("Male", "L"), ("MALE", "L"),
      ("P", "P"), ("p", "P"), ("Perempuan", "P"), ("PEREMPUAN", "P"), ("Pr", "P"), ("PR", "P"),
      ("Wanita", "P"), ("WANITA", "P"), ("F", "P"), ("f", "P"), ("Female", "P"), ("FEMALE", "P"),
-     ("Laki", "L")],
+     ("Laki", "L"), ("Laki2", "L"), ("laki-2", "L"), ("LAKI2", "L"), ("Lelaki", "L")],
     ids=repr,
 )
 def test_parse_sex(value, expected):
@@ -665,6 +670,10 @@ def test_parse_sex_invalid(value):
         ("ZAKAT", "BAZNAS"),
         ("MANDIRI", "MANDIRI"), ("Mandiri", "MANDIRI"), ("mandiri", "MANDIRI"), ("Bayar sendiri", "MANDIRI"),
         ("BAYAR SENDIRI", "MANDIRI"),
+        # the government that pays, named instead of its budget
+        ("Pemda", "APBD"), ("Pemkot", "APBD"), ("PEMKAB", "APBD"), ("Pemkab Luwu", "APBD"), ("Pemprov Sulsel", "APBD"),
+        ("Pemerintah Kota Parepare", "APBD"), ("Pemerintah Kabupaten Pinrang", "APBD"), ("Pemerintah Daerah", "APBD"),
+        ("Pemdes", "APBDES"), ("Pemerintah Desa Lumpue", "APBDES"),
     ],
     ids=repr,
 )
@@ -674,7 +683,8 @@ def test_parse_funding_source(value, expected):
 
 @pytest.mark.parametrize(
     "value",
-    ["APBN", "Pemda", "APB", "Desa", "D", "Swasta", "Bank", "x", "123", 5, "APBDX", "CSRX", "Lainnya"],
+    ["APBN", "APB", "Desa", "D", "Swasta", "Bank", "x", "123", 5, "APBDX", "CSRX", "Lainnya", "Pemerintah",
+     "Pemerintahan", "Pemkotx", "Pemerintah Pusat"],
     ids=repr,
 )
 def test_parse_funding_source_unknown(value):

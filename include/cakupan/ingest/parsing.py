@@ -465,7 +465,11 @@ _PROGRAM_NAME_RE = re.compile(
 )
 _PROGRAM_NAMES = {"kecelakaan kerja": "JKK", "kematian": "JKM", "hari tua": "JHT", "pensiun": "JP",
                   "kehilangan pekerjaan": "JKP"}
-_PROGRAM_SPLIT_RE = re.compile(r"[\s,.+/&;()\-]+")
+_PROGRAM_SPLIT_RE = re.compile(r"[\s,.+/&;:()\-]+")
+# words around the programs' codes in a cell ("Program JKK dan JKM", "BPU: JKK, JKM", "2 program yaitu JKK serta
+# JKM"; BPU, Bukan Penerima Upah, is the scheme informal workers are enrolled in), and the programs' count in words
+_PROGRAM_FILLERS = frozenset({"dan", "and", "program", "serta", "yaitu", "yakni", "bpu"})
+_COUNT_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "empat": "4", "lima": "5"}
 
 
 def parse_programs(value: object) -> tuple[str, ...] | None:
@@ -474,10 +478,13 @@ def parse_programs(value: object) -> tuple[str, ...] | None:
     if text is None:
         return None
     s = _PROGRAM_NAME_RE.sub(lambda m: f" {_PROGRAM_NAMES[_WS_RE.sub(' ', m[1])]} ", text.lower())
-    tokens = [t.upper() for t in _PROGRAM_SPLIT_RE.split(s) if t and t not in ("dan", "and", "program")]
-    if not tokens or any(t not in PROGRAMS for t in tokens):
+    words = [t for t in _PROGRAM_SPLIT_RE.split(s) if t and t not in _PROGRAM_FILLERS]
+    counts = {_COUNT_WORDS.get(t, t) for t in words if t.isdigit() or t in _COUNT_WORDS}
+    codes = {t.upper() for t in words if not (t.isdigit() or t in _COUNT_WORDS)}
+    # ("2 program (JKK, JKM)": a count of the programs named is no program, one that disagrees is no answer)
+    if not codes or not codes.issubset(PROGRAMS) or not counts <= {str(len(codes))}:
         raise _fail("PROGRAM_UNKNOWN", "a known program (JKK, JKM, JHT, JP, JKP)", value)
-    return tuple(sorted(set(tokens)))
+    return tuple(sorted(codes))
 
 
 def parse_program(value: object) -> str | None:
@@ -492,6 +499,7 @@ def parse_program(value: object) -> str | None:
 
 _SEXES = {
     "l": "L", "lk": "L", "laki laki": "L", "lakilaki": "L", "laki": "L", "pria": "L", "m": "L", "male": "L",
+    "laki2": "L", "laki 2": "L", "lelaki": "L",      # ("laki2": the reduplication written with a 2, as typed)
     "p": "P", "pr": "P", "perempuan": "P", "wanita": "P", "f": "P", "female": "P",
 }
 _PUNCT_RE = re.compile(r"[\W_]+")
@@ -514,8 +522,11 @@ def parse_sex(value: object) -> str | None:
 
 
 _FUNDING_RULES = (
-    (re.compile(r"apb ?des(?:a)?(?: |$)|(?:alokasi )?dana desa(?: |$)|dd$|add$", re.ASCII), "APBDES"),
-    (re.compile(r"apbd(?: |$)", re.ASCII), "APBD"),
+    (re.compile(r"apb ?des(?:a)?(?: |$)|(?:alokasi )?dana desa(?: |$)|dd$|add$|pemdes(?: |$)|pemerintah desa(?: |$)",
+                re.ASCII), "APBDES"),
+    # (the government that pays named instead of its budget: "Pemkot", "Pemerintah Kabupaten Luwu" pay from APBD)
+    (re.compile(r"apbd(?: |$)|pem(?:da|kot|kab|prov)(?: |$)|pemerintah (?:daerah|kota|kabupaten|kab|provinsi|prov)"
+                r"(?: |$)", re.ASCII), "APBD"),
     (re.compile(r"csr(?: |$)|corporate social responsibility(?: |$)", re.ASCII), "CSR"),
     (re.compile(r"baznas(?: |$)|zakat(?: |$)", re.ASCII), "BAZNAS"),
     (re.compile(r"mandiri(?: |$)|bayar sendiri$", re.ASCII), "MANDIRI"),
