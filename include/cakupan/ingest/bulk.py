@@ -51,6 +51,8 @@ def dates(min_year: int, max_year: int):
         hit = _serials(uniq, y, m, d)
         core = pc.replace_substring_regex(pc.replace_substring_regex(uniq, _WEEKDAY, ""), _TIME, "")
         for pattern in (_DMY, _YMD, _D_NAME_Y, _NAME_D_Y, _BASIC_YMD):
+            if hit.all():       # (a column of one style: the other styles' patterns are not matched)
+                break
             rows = np.flatnonzero(np_bools(pc.match_substring_regex(core, pattern)) & ~hit)
             if not len(rows):
                 continue
