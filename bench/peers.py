@@ -68,7 +68,7 @@ def _sql(value: object) -> str:
 
 # the date and money styles the polars peer reads: every style bench/shapes.py writes (a user writes the ones their
 # files use); day names and times are dropped, month names become numbers, an Excel serial counts from 1899-12-30
-POLARS_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d %m %Y", "%m %d, %Y")
+POLARS_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%Y/%m/%d", "%d %m %Y", "%m %d, %Y", "%Y%m%d")
 MONTH_NAMES = dict(sorted(((name, f"{i:02d}") for i, names in enumerate(
     ("januari january jan", "februari february feb", "maret march mar", "april apr", "mei may", "juni june jun",
      "juli july jul", "agustus august aug agu", "september sep", "oktober october oct okt", "november nov",

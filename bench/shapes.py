@@ -46,6 +46,12 @@ generator; dates and money read back with the project's parsers, once per distin
   quoted (`"Rp 16.800,00"`), as csv's minimal quoting does; UTF-8 with BOM, CRLF. Most lines mix quoted and
   unquoted cells (`cp1252` quotes every field).
 
+- `database`: a register kept in an office's own web application and exported with its database's tools
+  (phpMyAdmin's CSV export): lower-case column names, `,`, every value in quotes and every missing one the bare
+  marker NULL (the village, the end date, two in three KPJs, every phone number), the birth date as the system
+  stores it in eight digits ("19850312", ISO 8601's basic form), the start and end as DATETIME ("2025-04-01
+  00:00:00"), the contribution as DECIMAL ("16800.00"); LF.
+
 Every shape keeps the source's rows in order, so rows in and the rows a correct loader keeps are the same for all
 (but `pasted`'s cut rows).
 """
@@ -62,7 +68,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 SHAPES = ("current", "issue", "cp1252", "styles", "excel_nik", "pasted", "office", "alt_enter", "blank_rows",
-          "unique_nik", "comma")
+          "unique_nik", "comma", "database")
 ALT_ENTER_EVERY = 10    # `alt_enter`: a line break in the address of every this many rows
 BLANK_EVERY = 4     # `blank_rows`: a line of delimiters alone after every this many data rows, and as many below
 
@@ -250,6 +256,24 @@ def _office_row(rec: list[str], i: int, alt_enter: bool = False) -> list[str]:
             rec[FUNDING], "" if i % 11 else "pindah alamat"]
 
 
+DATABASE_HEADER = ["nik", "nama", "tgl_lahir", "jenis_kelamin", "pekerjaan", "kelurahan", "kecamatan", "program",
+                   "tmt", "tgl_berakhir", "iuran", "sumber_dana", "no_kpj", "no_hp"]
+
+
+def _database_row(rec: list[str], i: int) -> list[str]:
+    """`database`: one row as the export writes it ("" stands for NULL: `_database_line`)."""
+    d_birth, d_start, d_end, n = _date(rec[BIRTH]), _date(rec[START]), _date(rec[END]), _money(rec[MONEY])
+    return [rec[NIK], rec[NAME], f"{d_birth:%Y%m%d}" if d_birth else rec[BIRTH], rec[SEX], rec[JOB], rec[VILLAGE],
+            rec[DISTRICT], rec[PROGRAM], f"{d_start:%Y-%m-%d} 00:00:00" if d_start else rec[START],
+            f"{d_end:%Y-%m-%d} 00:00:00" if d_end else rec[END], f"{n}.00" if n is not None else rec[MONEY],
+            rec[FUNDING], kpj(i) if i % 3 == 0 else "", ""]
+
+
+def _database_line(row: list[str]) -> str:
+    """A row as phpMyAdmin's CSV export writes it: each value in quotes (a quote doubled), a missing one NULL."""
+    return ",".join("NULL" if v == "" else '"' + v.replace('"', '""') + '"' for v in row) + "\n"
+
+
 def _styles_row(rec: list[str], i: int) -> list[str]:
     dates, money = list(DATE_STYLES), list(MONEY_STYLES)
     out = list(rec)
@@ -310,11 +334,19 @@ def write_shape(source: Path, shape: str, out: Path) -> int:
         w.writerow(header)
         rows = _own_niks(recs)
         encoding = "utf-8-sig"
+    elif shape == "database":
+        w = None
+        buf.write(_database_line(DATABASE_HEADER))
+        rows = (_database_row(r, i) for i, r in enumerate(recs, start=1))
+        encoding = "utf-8"
     else:
         raise ValueError(f"unknown shape {shape!r}")
     n = 0
     for row in rows:
-        w.writerow(row)
+        if w is None:
+            buf.write(_database_line(row))
+        else:
+            w.writerow(row)
         n += 1
         if shape == "blank_rows" and n % BLANK_EVERY == 0:
             w.writerow([""] * len(header))
@@ -331,9 +363,9 @@ def csv_dialect(shape: str) -> dict:
     """What a peer is told about the file (bare DuckDB and dlt detect the rest): delimiter, encoding, the lines
     above the header (`office`'s title block, which DuckDB's sniffer takes for the header) and, for the polars
     peer's checks, where the NIK, the birth date, the coverage start and the contribution are."""
-    columns = {"issue": (1, 4, 10, 12), "office": (1, 5, 15, 16), "alt_enter": (1, 5, 15, 16)}.get(
-        shape, (NIK, BIRTH, START, MONEY))
-    return {"delimiter": "," if shape in ("cp1252", "comma") else ";",
+    columns = {"issue": (1, 4, 10, 12), "office": (1, 5, 15, 16), "alt_enter": (1, 5, 15, 16),
+               "database": (0, 2, 8, 10)}.get(shape, (NIK, BIRTH, START, MONEY))
+    return {"delimiter": "," if shape in ("cp1252", "comma", "database") else ";",
             "encoding": "cp1252" if shape == "cp1252" else "utf-8",
             "skip": len(OFFICE_TITLE) if shape in ("office", "alt_enter") else 0, "columns": list(columns),
             **({"read_csv": TOLD[shape]} if shape in TOLD else {})}

@@ -248,8 +248,8 @@ def test_a_comma_csv_excel_quoted_some_cells_of_reads_the_same_both_ways(tmp_pat
        wide=st.booleans())
 def test_lines_unquoted_at_once_give_the_cells_csv_reads(rows, delimiter, quote_all, start, wide):
     """`csvrecords.unquote_cells` on lines whose quotes bound cells, as csv's writer quotes them (a cell with the
-    delimiter, a line break or nothing in it): each line split at UNIT is the row written; on a slice and on
-    large strings too."""
+    delimiter, a line break or nothing in it): each line split at UNIT is the row written, both ways (split at the
+    quotes, and by a mask of the bytes within them); on a slice and on large strings too."""
     lines = []
     for row in rows:
         out = io.StringIO()
@@ -257,9 +257,10 @@ def test_lines_unquoted_at_once_give_the_cells_csv_reads(rows, delimiter, quote_
                    csv.QUOTE_MINIMAL).writerow(row)
         lines.append(out.getvalue())
     arr = pa.array(["x"] * start + lines, pa.large_string() if wide else pa.string()).slice(start)
-    got = csvrecords.unquote_cells(arr, delimiter, fastcsv.UNIT)
-    assert got.type == arr.type
-    assert [t.split(fastcsv.UNIT) for t in got.to_pylist()] == rows
+    for way in (csvrecords.unquote_cells, csvrecords.unquote_by_pieces, csvrecords.unquote_by_mask):
+        got = way(arr, delimiter, fastcsv.UNIT)
+        assert got.type == arr.type
+        assert [t.split(fastcsv.UNIT) for t in got.to_pylist()] == rows, way.__name__
 
 
 # data cells that hold a word of a signature block: Kemendagri villages (11.04.18.2006 Kepala Akal, 11.12.04.2019
