@@ -305,8 +305,8 @@ _TIME_RE = re.compile(
     re.ASCII,
 )
 _SERIAL_RE = re.compile(r"[0-9]{1,7}(?:\.0+)?", re.ASCII)
-# ISO 8601's basic form, "20250413", as a database or a payroll system exports a date (and as a number typed into
-# a sheet): eight digits that are no year 19xx/20xx, month and day are no date (an Excel serial has at most seven)
+# ISO 8601's basic form, "20250413", as a database exports a date (or a clerk types it as a number): eight digits
+# that are no year 19xx/20xx, month and day are no date (an Excel serial has at most seven)
 _BASIC_YMD_RE = re.compile(r"((?:19|20)[0-9]{2})(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])", re.ASCII)
 _YMD_RE = re.compile(r"([0-9]{4})\s*([-/.])\s*([0-9]{1,2})\s*\2\s*([0-9]{1,2})", re.ASCII)
 _DMY_RE = re.compile(r"([0-9]{1,2})\s*([-/.])\s*([0-9]{1,2})\s*\2\s*([0-9]{4}|[0-9]{2})", re.ASCII)
@@ -466,8 +466,7 @@ _PROGRAM_NAME_RE = re.compile(
 _PROGRAM_NAMES = {"kecelakaan kerja": "JKK", "kematian": "JKM", "hari tua": "JHT", "pensiun": "JP",
                   "kehilangan pekerjaan": "JKP"}
 _PROGRAM_SPLIT_RE = re.compile(r"[\s,.+/&;:()\-]+")
-# words around the programs' codes in a cell ("Program JKK dan JKM", "BPU: JKK, JKM", "2 program yaitu JKK serta
-# JKM"; BPU, Bukan Penerima Upah, is the scheme informal workers are enrolled in), and the programs' count in words
+# words around the codes ("Program JKK dan JKM", "BPU: JKK, JKM": Bukan Penerima Upah, the informal workers' scheme)
 _PROGRAM_FILLERS = frozenset({"dan", "and", "program", "serta", "yaitu", "yakni", "bpu"})
 _COUNT_WORDS = {"satu": "1", "dua": "2", "tiga": "3", "empat": "4", "lima": "5"}
 
@@ -522,7 +521,7 @@ def parse_sex(value: object) -> str | None:
 
 
 _FUNDING_RULES = (
-    (re.compile(r"apb ?des(?:a)?(?: |$)|(?:alokasi )?dana desa(?: |$)|dd$|add$|pemdes(?: |$)|pemerintah desa(?: |$)",
+    (re.compile(r"apb ?des(?:a)?(?: |$)|(?:alokasi )?dana desa(?: |$)|dd$|add$|pem(?:des|erintah desa)(?: |$)",
                 re.ASCII), "APBDES"),
     # (the government that pays named instead of its budget: "Pemkot", "Pemerintah Kabupaten Luwu" pay from APBD)
     (re.compile(r"apbd(?: |$)|pem(?:da|kot|kab|prov)(?: |$)|pemerintah (?:daerah|kota|kabupaten|kab|provinsi|prov)"
