@@ -138,6 +138,8 @@ SHAPE_TITLES = {
                    "year of monthly registers: 103k NIKs in 1M rows; here 1M)"),
     "comma": ("`current` saved by an English-locale Excel: `,`, only the cells holding a comma quoted "
               "(\"Rp 16.800,00\"), so most lines mix quoted and unquoted cells"),
+    "database": ("a register exported by its database's tools (phpMyAdmin's CSV): `,`, every value quoted but the "
+                 "bare NULLs of missing ones, births \"19850312\", DATETIME starts, DECIMAL contributions"),
 }
 
 

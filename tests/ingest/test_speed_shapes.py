@@ -5,9 +5,10 @@ and column-wise in parts, the next part read while one is written (files past `S
 (the generator's own, issue 22's `;`/dd-mm-yyyy/"13 April 2025"/"Rp 16.800"/KPJ shape, cp1252 with `,` and every
 field quoted, dates and money in every style the parsers accept, every NIK turned into a number by Excel, text
 pasted in from elsewhere, a payroll system's export layout with a title block and columns of its own, a sheet
-saved with its formatted empty rows as lines of delimiters alone, and every participant a row of their own) the
-three give the same raw rows, the same quarantined rows with the same reasons and messages, and the rows set apart
-are exactly the ones planted bad (on the Excel shape, every row).
+saved with its formatted empty rows as lines of delimiters alone, every participant a row of their own, a comma CSV
+with some cells quoted, and a database's export of quoted values and bare NULLs) the three give the same raw rows,
+the same quarantined rows with the same reasons and messages, and the rows set apart are exactly the ones planted
+bad (on the Excel shape, every row).
 """
 
 from __future__ import annotations
