@@ -317,8 +317,9 @@ def visible_sheets(wb: CalamineWorkbook, skip_sheets: Sequence[str] = ()) -> lis
 
 
 def xls_content(path: Path, data: bytes | None) -> tuple[Gapless | None, dict[str, list[tuple[int, int, str]]]]:
-    """An .xls's long runs of empty rows made one (`xls_gapless`) and its error cells per sheet, read from those
-    bytes (`xlsgap.error_cells`: the library reads them as empty); (None, {}) for any other workbook."""
+    """An .xls (BIFF8) with its sheets' long runs of empty rows made one (`xlsgap.without_long_gaps`, or None) and
+    its error cells per sheet, read from those bytes (`xlsgap.error_cells`: the library reads them as empty);
+    (None, {}) for any other workbook."""
     if path.suffix.lower() != ".xls":
         return None, {}
     if data is None:
@@ -326,20 +327,8 @@ def xls_content(path: Path, data: bytes | None) -> tuple[Gapless | None, dict[st
             data = path.read_bytes()
         except OSError:
             return None, {}
-    gapless = xls_gapless(path, data)
+    gapless = without_long_gaps(data)
     return gapless, error_cells(data if gapless is None else gapless.data)
-
-
-def xls_gapless(path: Path, data: bytes | None) -> Gapless | None:
-    """An .xls (BIFF8) with its sheets' long runs of empty rows made one (`xlsgap`), or None."""
-    if path.suffix.lower() != ".xls":
-        return None
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-    return without_long_gaps(data)
 
 
 def ods_content(path: Path, data: bytes | None) -> tuple[dict | None, Trimmed | None, dict]:
