@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from cakupan.core.config import Regency, alias_index, load_regencies
 from cakupan.core.contracts import all_contracts, load_contract
+from cakupan.core.heap import return_big_buffers
 from cakupan.core.messages import Msg
 from cakupan.core.regions import RegencyNames, regency_name
 from cakupan.core.settings import Settings
@@ -135,6 +136,7 @@ class Preparer:
     """Reads, checks and validates files (picklable work: no database)."""
 
     def __init__(self, settings: Settings):
+        return_big_buffers()    # (a reader process's and the writer's: each holds a preparer)
         self.settings = settings
         self.regencies = load_regencies(settings.config_dir)
         # a regency by its inbox folder or its code (the first configured one, when two name the same folder)
