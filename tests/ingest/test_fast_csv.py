@@ -25,6 +25,7 @@ from cakupan.core.contracts import all_contracts
 from cakupan.ingest import readers
 from cakupan.ingest.arrays import lower
 from cakupan.ingest.readers import ReadOptions, csvlines, csvrecords, fastcsv, read_file, sniff
+from cakupan.ingest.readers import cells as cells_module
 from cakupan_dev.messy import REGISTER_HEADER, cases, nik
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
@@ -242,6 +243,37 @@ def test_a_comma_csv_excel_quoted_some_cells_of_reads_the_same_both_ways(tmp_pat
     assert _merged_parts(path, part_lines=997) == whole
 
 
+def test_an_export_that_pads_every_cell_is_trimmed_in_bulk(tmp_path, monkeypatch):
+    """A register whose every cell is padded with spaces ("1; 7372…; Andi ; …", as some report exporters and
+    hand-aligned files write it): every line holds odd cells, cleaned column-wise. Their edge spaces are trimmed
+    in bulk, so `cell_text` is not called for each NIK and name (each a distinct value): the same rows both ways,
+    with `parsing.cell_text` run for few values but the first rows' (the header search)."""
+    lines = ["; ".join(REGISTER_HEADER)]
+    for i in range(6000):
+        lines.append("; ".join([str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0,
+                                                 serial=i % 9999 + 1), f"Warga {i} ", "01/01/1980", "L", "Nelayan",
+                                "Ujung", "Soreang", "JKK, JKM" if i % 2 else "JKK/JKM", "01/04/2025", "16800",
+                                " APBD"]))
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    slow, _ = _blocks(path, False)
+    calls = []
+    cell_text = cells_module.parsing.cell_text
+
+    def spy(value):
+        calls.append(value)
+        return cell_text(value)
+
+    monkeypatch.setattr(cells_module.parsing, "cell_text", spy)
+    fast, used = _blocks(path, True, odd_row_by_row=-1)
+    assert used == [True]
+    assert fast == slow
+    assert slow[0][7]["nik"][0] == nik(birth=dt.date(1980, 1, 1), female=True, serial=1)
+    assert slow[0][7]["full_name"][0] == "Warga 0" and slow[0][7]["funding_source"][0] == "APBD"
+    assert len(calls) < 1000     # (the header search reads its first rows one by one; 6,000 NIKs and names: 12,000)
+
+
 def test_a_database_export_with_quotes_doubled_inside_is_unquoted_column_wise(tmp_path, monkeypatch):
     """A register exported from a database as phpMyAdmin writes it: every value quoted but the bare NULLs, and a
     quote inside a value doubled (a village "Soka'an" typed with a quote, a nickname in quotes). csv reads one
@@ -286,8 +318,7 @@ def test_a_database_export_with_quotes_doubled_inside_is_unquoted_column_wise(tm
 def test_lines_unquoted_at_once_give_the_cells_csv_reads(rows, delimiter, quote_all, start, wide):
     """`csvrecords.unquote_cells` on lines whose quotes bound cells, as csv's writer quotes them (a cell with the
     delimiter, a line break, a quote, doubled, or nothing in it): each line split at UNIT is the row written, both
-    ways (split at the quotes, when no quote is doubled, and by a mask of the bytes within them); on a slice and on
-    large strings too."""
+    ways (split at the quotes, and by a mask of the bytes within them); on a slice and on large strings too."""
     lines = []
     for row in rows:
         out = io.StringIO()
@@ -295,8 +326,7 @@ def test_lines_unquoted_at_once_give_the_cells_csv_reads(rows, delimiter, quote_
                    csv.QUOTE_MINIMAL).writerow(row)
         lines.append(out.getvalue())
     arr = pa.array(["x"] * start + lines, pa.large_string() if wide else pa.string()).slice(start)
-    doubled = any('""' in line for line in lines)
-    for way in (csvrecords.unquote_cells, csvrecords.unquote_by_mask, *([] if doubled else [csvrecords.unquote_by_pieces])):
+    for way in (csvrecords.unquote_cells, csvrecords.unquote_by_pieces, csvrecords.unquote_by_mask):
         got = way(arr, delimiter, fastcsv.UNIT)
         assert got.type == arr.type
         assert [t.split(fastcsv.UNIT) for t in got.to_pylist()] == rows, way.__name__

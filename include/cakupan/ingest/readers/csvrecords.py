@@ -279,9 +279,9 @@ def formula_cells(lines: pa.Array, quoted: np.ndarray, delimiter: str) -> tuple[
 
 def unquote_cells(texts: pa.Array, delimiter: str, unit: str) -> pa.Array:
     """Lines whose quotes all bound cells (each cell quoted whole, a quote inside it doubled, or unquoted with no
-    quote: `a,"b, c","",d""e`) with each delimiter outside the quotes made `unit` and the quotes dropped, but one
-    of each doubled quote (`a<unit>b, c<unit><unit>d"e`). Lines with few quotes (a cell quoted here and there, as
-    csv's minimal quoting writes them) and none doubled are split at them (`unquote_by_pieces`), others in numpy
+    quote: `a,"b, c","","d""e"`) with each delimiter outside the quotes made `unit` and the quotes dropped, but
+    one of each doubled quote (`a<unit>b, c<unit><unit>d"e`). Lines with few quotes (a cell quoted here and there,
+    as csv's minimal quoting writes them) are split at them (`unquote_by_pieces`), others in numpy
     (`unquote_by_mask`): for a database export's lines, every value quoted but the bare NULLs, 24 quotes a line,
     the pieces took 0.25-0.28 s of a 61,440-line part, the mask 0.06-0.07 (the pieces 0.030 s of a `comma` part,
     2 quotes a line, the mask 0.033). `delimiter` and `unit` are one ASCII character each; the lines hold no null."""
@@ -289,7 +289,7 @@ def unquote_cells(texts: pa.Array, delimiter: str, unit: str) -> pa.Array:
         texts = texts.combine_chunks()
     _, data = _bytes_of(texts)
     quotes = 0 if data is None else np.count_nonzero(np.frombuffer(data, np.uint8) == ord('"'))
-    if quotes <= PIECES_QUOTES_PER_LINE * len(texts) and (data is None or b'""' not in bytes(data)):
+    if quotes <= PIECES_QUOTES_PER_LINE * len(texts):
         return unquote_by_pieces(texts, delimiter, unit)
     return unquote_by_mask(texts, delimiter, unit)
 
@@ -307,8 +307,9 @@ def _bytes_of(texts: pa.Array) -> tuple[np.ndarray, memoryview | None]:
 
 def unquote_by_pieces(texts: pa.Array, delimiter: str, unit: str) -> pa.Array:
     """`unquote_cells` by the lines' bytes split at the quotes: every other piece lies outside them (each line holds
-    pairs), so its delimiters are replaced, and the pieces are joined without the quotes; each line's end moves
-    back by the quotes before it. `pc.replace_substring_regex` over every character took 0.385 s of a 200,000-line
+    pairs), so its delimiters are replaced, and the pieces are joined without the quotes, but for an empty piece
+    outside them within a line (a quote doubled inside a cell), which is made one quote; each line's end moves back
+    by the quotes dropped before it. `pc.replace_substring_regex` over every character took 0.385 s of a 200,000-line
     comma CSV whose money cells Excel had quoted, this 0.11-0.125 (bench/findings.md "Session 56")."""
     offsets, data = _bytes_of(texts)
     pieces = (b"" if data is None else bytes(data)).split(b'"')
@@ -316,7 +317,13 @@ def unquote_by_pieces(texts: pa.Array, delimiter: str, unit: str) -> pa.Array:
     pieces[0::2] = [p.replace(old, new) for p in pieces[0::2]]
     quotes = np.cumsum(np.fromiter(map(len, pieces), np.int64, len(pieces))[:-1] + 1) - 1    # where each quote was
     local = offsets - offsets[0]
-    ends = (local - np.searchsorted(quotes, local)).astype(offsets.dtype)
+    doubled = np.flatnonzero(np.diff(quotes) == 1) + 1      # piece j lies between quotes j - 1 and j
+    doubled = doubled[doubled % 2 == 0]
+    doubled = doubled[~np.isin(quotes[doubled], local)]     # (not two lines' quotes: one's last, the next one's first)
+    for j in doubled.tolist():
+        pieces[j] = b'"'
+    dropped = np.delete(quotes, doubled) if len(doubled) else quotes
+    ends = (local - np.searchsorted(dropped, local)).astype(offsets.dtype)
     return pa.Array.from_buffers(texts.type, len(texts), [None, pa.py_buffer(ends), pa.py_buffer(b"".join(pieces))])
 
 

@@ -25,7 +25,7 @@ from cakupan.ingest import parsing
 from cakupan.ingest.arrays import as_arrow, ascii_bytes, lower, np_bools, pa_bools, pa_ints, replace_byte
 from cakupan.ingest.readers import csvrecords
 from cakupan.ingest.readers.blocks import Block, FileRejected, ReadOptions
-from cakupan.ingest.readers.cells import all_clean, vector_cell_text
+from cakupan.ingest.readers.cells import vector_cell_text
 from cakupan.ingest.readers.csvlines import (
     ONE_BYTE,
     bytes_in_memory,
@@ -510,13 +510,16 @@ def _split_cells(lines: pa.Array, header: HeaderMatch, delimiter: str, extras: d
 def _clean_odd_cells(cells: _Cells, odd: pa.Array) -> None:
     """Clean the cells of the lines marked odd column-wise (`vector_cell_text`): when there are many of them (a
     column whose cells there are all clean is left as it is: the odd cells are usually in one or two)."""
+    every = pc.all(odd).as_py()     # (an export that pads every cell: no copy of each column's cells)
     for c, col in cells.texts.items():
-        if all_clean(on_odd := col.filter(odd)):
+        on_odd = col if every else col.filter(odd)
+        if (got := vector_cell_text(on_odd)) is on_odd:
             continue
-        col = cells.texts[c] = pc.replace_with_mask(col, odd, vector_cell_text(on_odd))
+        col = cells.texts[c] = got if every else pc.replace_with_mask(col, odd, got)
         cells.present[c] = cells.maybe_header[c] = np_bools(pc.is_valid(col))
     for k, col in cells.extra.items():
-        cells.extra[k] = pc.replace_with_mask(col, odd, vector_cell_text(col.filter(odd)))
+        cells.extra[k] = vector_cell_text(col) if every else pc.replace_with_mask(col, odd,
+                                                                                    vector_cell_text(col.filter(odd)))
 
 
 def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int, upper: tuple[list[str], ...] = ()) -> np.ndarray:
