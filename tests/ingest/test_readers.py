@@ -449,6 +449,8 @@ def test_a_small_workbook_s_sheet_is_said_small_by_the_searches_alone(monkeypatc
 @example('="\u00a0\'7"')
 @example(' ="7372014505800123" ')     # (a cell padded with spaces, as some exports write each: trimmed in bulk)
 @example("  \u200b 'a  b ")
+@example("'7372014505800123")     # (a NIK typed with an apostrophe: dropped in bulk)
+@example('="\'a"')
 def test_reader_shortcuts_equal_the_parsers(value):
     """The readers' fast paths for clean cells and total labels give what `parsing` gives."""
     assert cell_text(value) == parsing.cell_text(value)

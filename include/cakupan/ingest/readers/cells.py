@@ -142,13 +142,18 @@ def vector_cell_text(arr: pa.Array) -> pa.Array:
     """`parsing.cell_text` of every string in arr (null for a blank cell), computed once per distinct odd value (a
     formula's text, ="...", unwrapped in bulk first: a NIK column of them has a distinct value a row); `arr`
     itself when every text is clean. Spaces at the edges are trimmed in bulk first (`cell_text` strips them
-    whatever else it does): an export that pads each cell, "; 7372…", left a distinct odd value a row."""
+    whatever else it does), and a leading apostrophe before a clean text dropped: an export that pads each cell,
+    "; 7372…", or a NIK column typed '7372…, left a distinct odd value a row."""
     if not pc.any(_unclean(arr)).as_py():
         return arr
     texts = pc.utf8_trim(arr, " ") if pc.any(pc.or_(pc.starts_with(arr, " "), pc.ends_with(arr, " "))).as_py() else arr
     if pc.any(pc.starts_with(texts, '="')).as_py():
         formula = pc.fill_null(pc.match_substring_regex(texts, _FORMULA_TEXT), False)
         texts = pc.if_else(formula, pc.utf8_slice_codeunits(texts, 2, -1), texts)
+    if pc.any(apostrophe := pc.starts_with(texts, "'")).as_py():
+        # a clean text after a leading apostrophe is the cell's text ('7372… as a clerk keeps a NIK's digits)
+        rest = pc.utf8_slice_codeunits(texts, 1)
+        texts = pc.if_else(pc.and_(apostrophe, pc.invert(_unclean(rest))), rest, texts)
     clean = pc.fill_null(pc.invert(_unclean(texts)), False)
     odd = pc.filter(texts, pc.and_(pc.invert(clean), pc.fill_null(pc.not_equal(texts, ""), False)))
     if len(odd) == 0:
