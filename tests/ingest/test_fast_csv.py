@@ -276,6 +276,43 @@ def test_an_export_that_pads_every_cell_is_trimmed_in_bulk(tmp_path, monkeypatch
     assert len(calls) < 1000     # (the header search reads its first rows one by one; 6,000 NIKs and names: 12,000)
 
 
+def test_quotes_typed_inside_unquoted_cells_are_characters_column_wise(tmp_path, monkeypatch):
+    """A register from a system that quotes nothing: a nickname typed in quotes inside a name (`Andi "Baso"`),
+    an inch mark in an address (`Lorong 5"`, an odd count of quotes on its line) and a few cells quoted after all
+    (`"JKK; JKM"`). csv reads a quote that does not open a cell as a character; the column-wise reader does too:
+    the same rows both ways, whole and in parts, and only the lines that mix both kinds read row by row."""
+    rows = []
+    for i in range(5000):
+        name = f'Andi "Baso" {i}' if i % 5 == 0 else f"Warga {i}"
+        village = 'Lorong 5"' if i % 97 == 0 else "Ujung"
+        programs = '"JKK; JKM"' if i % 50 == 1 else "JKK/JKM"
+        rows.append(";".join([str(i + 1), nik(birth=dt.date(1980, 1, 1 + i % 28), female=i % 2 == 0,
+                                              serial=i % 9999 + 1), name, "01/01/1980", "L", "Nelayan", village,
+                              "Soreang", programs, "01/04/2025", "16800", "APBD"]))
+    rows[10] = rows[10].replace("JKK/JKM", '"JKK; JKM"')     # (a nickname and a quoted cell on one line)
+    path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
+    path.parent.mkdir()
+    path.write_text(";".join(REGISTER_HEADER) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    row_by_row = []
+    classify = fastcsv._classify
+
+    def spy(original, candidates, *a, **k):
+        row_by_row.append(len(candidates))
+        return classify(original, candidates, *a, **k)
+
+    monkeypatch.setattr(fastcsv, "_classify", spy)
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [True]
+    assert fast == slow
+    assert sum(row_by_row) == 2     # (line 11, and 3,202 whose inch mark is beside a quoted cell)
+    cells = slow[0][7]
+    assert cells["full_name"][0] == 'Andi "Baso" 0' and cells["village"][0] == 'Lorong 5"'
+    assert cells["programs"][1] == "JKK; JKM" and cells["programs"][10] == "JKK; JKM"
+    whole = _merged_parts(path, part_lines=10**6)
+    assert _merged_parts(path, part_lines=997) == whole
+
+
 def test_a_database_export_with_quotes_doubled_inside_is_unquoted_column_wise(tmp_path, monkeypatch):
     """A register exported from a database as phpMyAdmin writes it: every value quoted but the bare NULLs, and a
     quote inside a value doubled (a village "Soka'an" typed with a quote, a nickname in quotes). csv reads one

@@ -90,6 +90,9 @@ def csv_joined_lines(quotes: np.ndarray, texts: pa.Array | pa.ChunkedArray, deli
     quoted = np.flatnonzero(quotes > 0)
     plain = np_bools(pc.match_substring_regex(texts.take(pa.array(quoted)),
                                               QUOTED_CELLS.format(d=re.escape(delimiter)) + END))
+    if not plain.all():     # (a line whose cells are all unquoted opens no quoted cell either: `12" monitor`)
+        plain[~plain] = np_bools(pc.match_substring_regex(texts.take(pa.array(quoted[~plain])),
+                                                          UNQUOTED_CELLS.format(d=re.escape(delimiter)) + END))
     joined = np.zeros(len(quotes), bool)
     inside, last = False, -1
     for k, simple in zip(quoted.tolist(), plain.tolist(), strict=True):
@@ -180,9 +183,10 @@ def read_as_csv(records: pa.Array | pa.ChunkedArray, quotes: np.ndarray, delimit
     else:       # many: all matched where they are
         found = quoted_cell_flags(records, delimiter, END, threads=2, every=every)
         suspects = np.flatnonzero((quotes > 0) & ~found[1])
-    if len(suspects):       # and so does one whose other cells are written as a formula's text, ="7372…"
-        suspects = suspects[~np_bools(pc.match_substring_regex(records.take(pa.array(suspects)),
-                                                               FORMULA_CELLS.format(d=re.escape(delimiter)) + END))]
+    for cells in (FORMULA_CELLS, UNQUOTED_CELLS):   # and so does one whose other cells are written as a
+        if len(suspects):                           # formula's text, ="7372…", or whose cells are all unquoted
+            suspects = suspects[~np_bools(pc.match_substring_regex(records.take(pa.array(suspects)),
+                                                                   cells.format(d=re.escape(delimiter)) + END))]
     for k in suspects.tolist():
         one = text(records[k].as_py()).removesuffix("\n").removesuffix("\r")
         try:
@@ -249,6 +253,8 @@ def _matches(texts: pa.Array | pa.ChunkedArray, pattern: str, threads: int) -> n
 # it) or unquoted without a quote (`d`: the delimiter, escaped); END: the line end a record keeps in the file's bytes
 EVERY_CELL_QUOTED = r'^"[^"]*"(?:{d}"[^"]*")*'
 QUOTED_CELLS = r'^(?:"(?:[^"]|"")*"|[^"{d}]*)(?:{d}(?:"(?:[^"]|"")*"|[^"{d}]*))*'
+# a line whose cells are all unquoted, a quote inside one a character (no cell starts with one; no line break)
+UNQUOTED_CELLS = r'^(?:[^"{d}\r\n][^{d}\r\n]*)?(?:{d}(?:[^"{d}\r\n][^{d}\r\n]*)?)*'
 # ... or written as a formula's text, ="7372…" (no quote or delimiter inside: csv reads it as a cell of its own)
 FORMULA_CELLS = r'^(?:="[^"{d}]*"|"[^"]*"|[^"{d}]*)(?:{d}(?:="[^"{d}]*"|"[^"]*"|[^"{d}]*))*'
 END = r"\r?\n?$"

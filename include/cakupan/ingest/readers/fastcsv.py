@@ -96,9 +96,7 @@ class _FastCsv:
     # header continue the record above. None: every record is one line.
     numbers: np.ndarray | None = None
     joined: np.ndarray | None = None
-    # per record, when most hold quotes: every cell quoted without a quote inside, and every cell so or unquoted
-    # without one (`csvrecords.read_as_csv`, for `_unquote`)
-    cells_quoted: tuple[np.ndarray, np.ndarray] | None = None
+    cells_quoted: tuple[np.ndarray, np.ndarray] | None = None   # `csvrecords.read_as_csv`'s flags (for `_unquote`)
     text: bytes | None = None       # the file made UTF-8 whole (UTF-16: `starts` are in it): parts split from it
 
     def header_block(self) -> Block:
@@ -423,12 +421,11 @@ def _line_checks(lines: pa.Array, delimiter: str, maybe_odd: bool, few: int) -> 
 
 def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
              known: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[pa.Array, np.ndarray]:
-    """The lines with UNIT as their delimiter and no quotes, where that gives exactly the cells `split_line` gives:
-    every line without quotes, and every quoted line whose cells are each either quoted without a quote inside
-    (the delimiter may be) or unquoted without a quote ("a","b, c",d). Returns the lines and which ones still
-    hold quotes (they go row by row, from the original lines). The file must hold no UNIT character. `known`:
-    which quoted lines have every cell quoted so, and which have their cells so, when the file's check found them
-    (`csvrecords.read_as_csv`)."""
+    """The lines with UNIT as their delimiter, unquoted, where that gives exactly the cells `split_line` gives: a
+    line without quotes, a line whose cells are each quoted (a quote inside doubled) or unquoted without a quote
+    ("a","b, c",d), a line whose cells are all unquoted, a quote in one a character (a "b" c;d: kept). Returns
+    the lines and which still hold quotes (row by row, from the original lines). The file holds no UNIT. `known`:
+    which quoted lines have every cell quoted, and which their cells so, when `csvrecords.read_as_csv` found them."""
     rows = np.flatnonzero(quoted)
     whole = len(rows) == len(lines)         # (a file whose every field is quoted: no copy of its lines)
     sub = lines if whole else lines.take(pa.array(rows))
@@ -451,12 +448,15 @@ def _unquote(lines: pa.Array, quoted: np.ndarray, delimiter: str,
     plain &= np_bools(pc.fill_null(pc.not_equal(units, ""), False))   # ("" alone is one empty cell)
     if whole and plain.all():
         return units, np.zeros(len(lines), dtype=bool)
-    done = np.zeros(len(lines), dtype=bool)
-    done[rows[plain]] = True
+    ok = plain.copy()   # and a line whose cells are all unquoted (`Andi "Baso"`): made UNIT with the others
+    ok[~plain] = np_bools(pc.match_substring_regex(sub.filter(pa_bools(~plain)), csvrecords.UNQUOTED_CELLS.format(
+        d=re.escape(delimiter)) + "$"))
+    done, put = np.zeros(len(lines), dtype=bool), quoted.copy()
+    done[rows[ok]], put[rows[ok & ~plain]] = True, False
     # every line's delimiters made UNIT in one pass, then each quoted line put back unquoted, or as it was when it
     # could not be (two copies of the lines, not four: alt_enter's reader, findings "Session 47")
-    back = pc.if_else(pa_bools(plain), units.cast(sub.type), sub)
-    return pc.replace_with_mask(replace_byte(lines, delimiter, UNIT), pa_bools(quoted), back), quoted & ~done
+    back = pc.if_else(pa_bools(plain), units.cast(sub.type), sub).filter(pa_bools(plain | ~ok))
+    return pc.replace_with_mask(replace_byte(lines, delimiter, UNIT), pa_bools(put), back), quoted & ~done
 
 
 def _surely_data(lines: pa.Array, rows: np.ndarray, cells: _Cells, delimiter: str) -> np.ndarray:
