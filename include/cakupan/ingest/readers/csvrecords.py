@@ -45,12 +45,18 @@ def as_records(lines: pa.Array | pa.ChunkedArray | None, starts: np.ndarray, quo
         def text(b):
             return (bytes(transcode(memoryview(b))) if transcode else b).decode("utf-8", errors="replace")
     by_count = joined_lines(quotes) if (quotes & 1).any() else None
-    found = _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_count, every)
+    texts = lines if lines is not None else records_in(data, starts)
+    # (not tried when a line the count takes to open a cell has its cells all unquoted, `12" monitor`: csv opens
+    # none there)
+    opens = np.flatnonzero((quotes & 1).astype(bool) & ~by_count) if by_count is not None else np.zeros(0, np.int64)
+    tried = not len(opens) or not np_bools(pc.match_substring_regex(texts.take(pa.array(opens)), UNQUOTED_CELLS.format(
+        d=re.escape(delimiter)) + END)).any()
+    found = _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_count, every) if tried \
+        else None
     if found is not None:
         return found
-    texts = lines if lines is not None else records_in(data, starts)
     by_csv = csv_joined_lines(quotes, texts, delimiter, text or (lambda t: t))
-    if by_csv is None or (np.array_equal(by_csv, by_count) if by_count is not None else not by_csv.any()):
+    if by_csv is None or tried and (np.array_equal(by_csv, by_count) if by_count is not None else not by_csv.any()):
         return None     # (csv joins them as tried: its reading differs otherwise)
     return _joined(lines, starts, quotes, data, first_line, delimiter, line_ends, text, by_csv)
 
