@@ -276,6 +276,23 @@ def test_an_export_that_pads_every_cell_is_trimmed_in_bulk(tmp_path, monkeypatch
     assert len(calls) < 1000     # (the header search reads its first rows one by one; 6,000 NIKs and names: 12,000)
 
 
+def _both_ways_counting_row_by_row(path, monkeypatch) -> tuple[list[tuple], list[tuple], int]:
+    """`_blocks` of path row by row and column-wise (which must be used), and how many lines the column-wise
+    reader classified one by one."""
+    row_by_row = []
+    classify = fastcsv._classify
+
+    def spy(original, candidates, *a, **k):
+        row_by_row.append(len(candidates))
+        return classify(original, candidates, *a, **k)
+
+    monkeypatch.setattr(fastcsv, "_classify", spy)
+    slow, _ = _blocks(path, False)
+    fast, used = _blocks(path, True)
+    assert used == [True]
+    return slow, fast, sum(row_by_row)
+
+
 def test_quotes_typed_inside_unquoted_cells_are_characters_column_wise(tmp_path, monkeypatch):
     """A register from a system that quotes nothing: a nickname typed in quotes inside a name (`Andi "Baso"`),
     an inch mark in an address (`Lorong 5"`, an odd count of quotes on its line) and a few cells quoted after all
@@ -293,19 +310,9 @@ def test_quotes_typed_inside_unquoted_cells_are_characters_column_wise(tmp_path,
     path = tmp_path / "parepare" / "register_parepare_2025-04.csv"
     path.parent.mkdir()
     path.write_text(";".join(REGISTER_HEADER) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    row_by_row = []
-    classify = fastcsv._classify
-
-    def spy(original, candidates, *a, **k):
-        row_by_row.append(len(candidates))
-        return classify(original, candidates, *a, **k)
-
-    monkeypatch.setattr(fastcsv, "_classify", spy)
-    slow, _ = _blocks(path, False)
-    fast, used = _blocks(path, True)
-    assert used == [True]
+    slow, fast, row_by_row = _both_ways_counting_row_by_row(path, monkeypatch)
     assert fast == slow
-    assert sum(row_by_row) == 2     # (line 11, and 3,202 whose inch mark is beside a quoted cell)
+    assert row_by_row == 2     # (line 11, and 3,202 whose inch mark is beside a quoted cell)
     cells = slow[0][7]
     assert cells["full_name"][0] == 'Andi "Baso" 0' and cells["village"][0] == 'Lorong 5"'
     assert cells["programs"][1] == "JKK; JKM" and cells["programs"][10] == "JKK; JKM"
@@ -331,19 +338,9 @@ def test_a_database_export_with_quotes_doubled_inside_is_unquoted_column_wise(tm
     path.parent.mkdir()
     path.write_text(text, encoding="utf-8")
     assert text.count('Soka""an') == 1000 and text.count('""Baso""') == 364 and text.count(",NULL\n") == 4000
-    row_by_row = []
-    classify = fastcsv._classify
-
-    def spy(original, candidates, *a, **k):
-        row_by_row.append(len(candidates))
-        return classify(original, candidates, *a, **k)
-
-    monkeypatch.setattr(fastcsv, "_classify", spy)
-    slow, _ = _blocks(path, False)
-    fast, used = _blocks(path, True)
-    assert used == [True]
+    slow, fast, row_by_row = _both_ways_counting_row_by_row(path, monkeypatch)
     assert fast == slow
-    assert sum(row_by_row) == 0     # no line read row by row
+    assert row_by_row == 0     # no line read row by row
     cells = slow[0][7]
     assert cells["village"][:3] == ['Soka"an', "Lumpue", 'Desa "Baru"'] and cells["full_name"][0] == 'Andi "Baso" 0'
     whole = _merged_parts(path, part_lines=10**6)
