@@ -352,15 +352,14 @@ def unquote_by_mask(texts: pa.Array, delimiter: str, unit: str) -> pa.Array:
     at, local = np.flatnonzero(quote), offsets - offsets[0]
     out = buf.copy()
     out[np.flatnonzero((buf == ord(delimiter)) > inside)] = ord(unit)
-    text = out.tobytes()
+    doubled = at[:0]
     if (quote[1:] & quote[:-1]).any():  # (an empty cell, or a quote doubled: the second of two closing a cell)
         doubled = at[1:][(np.diff(at) == 1) & ~inside[at[:-1]]]
         doubled = doubled[~np.isin(doubled, local)]     # (not a line's first quote after the line before ends in one)
-        if len(doubled):
-            out[doubled] = 0
-            text, at = out.tobytes(), np.setdiff1d(at, doubled, assume_unique=True)
-    ends = (local - np.searchsorted(at, local)).astype(offsets.dtype)
-    text = text.translate(_NULL_AS_QUOTE if len(at) < np.count_nonzero(quote) else None, b'"')
+        out[doubled] = 0
+    dropped = np.setdiff1d(at, doubled, assume_unique=True) if len(doubled) else at
+    ends = (local - np.searchsorted(dropped, local)).astype(offsets.dtype)
+    text = out.tobytes().translate(_NULL_AS_QUOTE if len(doubled) else None, b'"')
     return pa.Array.from_buffers(texts.type, len(texts), [None, pa.py_buffer(ends), pa.py_buffer(text)])
 
 

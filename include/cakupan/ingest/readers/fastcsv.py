@@ -511,15 +511,16 @@ def _clean_odd_cells(cells: _Cells, odd: pa.Array) -> None:
     """Clean the cells of the lines marked odd column-wise (`vector_cell_text`): when there are many of them (a
     column whose cells there are all clean is left as it is: the odd cells are usually in one or two)."""
     every = pc.all(odd).as_py()     # (an export that pads every cell: no copy of each column's cells)
-    for c, col in cells.texts.items():
+
+    def cleaned(col: pa.Array) -> pa.Array:
         on_odd = col if every else col.filter(odd)
-        if (got := vector_cell_text(on_odd)) is on_odd:
-            continue
-        col = cells.texts[c] = got if every else pc.replace_with_mask(col, odd, got)
-        cells.present[c] = cells.maybe_header[c] = np_bools(pc.is_valid(col))
-    for k, col in cells.extra.items():
-        cells.extra[k] = vector_cell_text(col) if every else pc.replace_with_mask(col, odd,
-                                                                                    vector_cell_text(col.filter(odd)))
+        got = vector_cell_text(on_odd)
+        return col if got is on_odd else got if every else pc.replace_with_mask(col, odd, got)
+    for c, col in cells.texts.items():
+        if (got := cleaned(col)) is not col:
+            cells.texts[c] = got
+            cells.present[c] = cells.maybe_header[c] = np_bools(pc.is_valid(got))
+    cells.extra.update((k, cleaned(col)) for k, col in list(cells.extra.items()))
 
 
 def _repeated_headers(cells: _Cells, header: HeaderMatch, n: int, upper: tuple[list[str], ...] = ()) -> np.ndarray:
